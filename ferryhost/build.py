@@ -1,0 +1,82 @@
+"""build.py: build one kernel variant with the top-level Makefile and ask it what to boot."""
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+from .errors import HarnessError
+from .records import REPO
+
+_FLAG = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def variant_name(flags):
+    """A folder-safe name for a set of make variables: {} -> default, {FASTPATH: 0} -> fastpath0."""
+    if not flags:
+        return "default"
+    return "-".join(f"{k.lower()}{v}" for k, v in sorted(flags.items()))
+
+
+def parse_flags(words):
+    """['FASTPATH=0', ...] from the command line -> {'FASTPATH': '0'}."""
+    flags = {}
+    for w in words or []:
+        k, sep, v = w.partition("=")
+        if not sep or not _FLAG.match(k):
+            raise HarnessError(f"bad build flag '{w}' (expected NAME=value, NAME in capitals)")
+        flags[k] = v
+    return flags
+
+
+def _make(args, log=None, quiet=False):
+    cmd = ["make", "-C", str(REPO)] + (["-s"] if quiet else []) + args
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True)
+    except OSError as e:
+        raise HarnessError(f"cannot run make: {e.strerror}") from None
+    if log is not None:
+        log.append(f"$ {' '.join(cmd)}\n{p.stdout}{p.stderr}")
+    return p
+
+
+def builddir(name):
+    return REPO / "build" / "variants" / name
+
+
+def build_variant(name, flags, log):
+    """`make BUILD=build/variants/<name> FLAGS all`, then `print-boot`; returns the boot dict
+    {"kernel": Path, "modules": [Path], "iso": Path or None}."""
+    bdir = builddir(name)
+    var_args = [f"BUILD={bdir}"] + [f"{k}={v}" for k, v in sorted(flags.items())]
+    p = _make(var_args + ["all"], log)
+    if p.returncode != 0:
+        tail = (p.stderr.strip() or p.stdout.strip() or "no output").splitlines()[-1]
+        raise HarnessError(f"build of variant '{name}' failed: {tail}")
+    return print_boot(var_args, log)
+
+
+def print_boot(var_args, log=None):
+    p = _make(var_args + ["print-boot"], log, quiet=True)
+    if p.returncode != 0:
+        if "No rule to make target" in p.stderr:
+            raise HarnessError("the Makefile has no print-boot target yet; pass --kernel PATH instead")
+        tail = (p.stderr.strip() or "no output").splitlines()[-1]
+        raise HarnessError(f"make print-boot failed: {tail}")
+    lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
+    try:
+        boot = json.loads(lines[-1])
+        kernel = Path(boot["kernel"])
+        modules = [Path(m) for m in boot.get("modules") or []]
+    except (IndexError, ValueError, KeyError, TypeError):
+        raise HarnessError(f"make print-boot printed no boot JSON line: {p.stdout.strip()[:200]!r}") from None
+    rel = lambda x: x if x.is_absolute() else REPO / x
+    return {"kernel": rel(kernel), "modules": [rel(m) for m in modules],
+            "iso": rel(Path(boot["iso"])) if boot.get("iso") else None}
+
+
+def check_boot_files(boot):
+    """A missing image is a one-line error, not a QEMU backtrace."""
+    for what, path in [("kernel image", boot["kernel"])] + [("boot module", m) for m in boot["modules"]]:
+        if not Path(path).is_file():
+            raise HarnessError(f"{what} {path} is missing (build it with `make all`)")

@@ -1,0 +1,100 @@
+"""qemu.py: assemble the QEMU command line and run one boot: stream the serial console, enforce the timeout."""
+
+import os
+import selectors
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import env
+
+# Fixed by the project's QEMU contract: the machine, serial on stdio and the
+# isa-debug-exit device through which the guest reports success or failure.
+BASE_ARGS = ["-M", "pc", "-m", "256M", "-display", "none", "-no-reboot", "-serial", "stdio",
+             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+
+
+def ferry_boot_args(boot, cmdline_words):
+    args = ["-kernel", str(boot["kernel"])]
+    if boot["modules"]:
+        args += ["-initrd", ",".join(str(m) for m in boot["modules"])]
+    return args + ["-append", " ".join(cmdline_words)]
+
+
+def command(qemu, accel, kind, boot_args):
+    return [qemu] + BASE_ARGS + env.accel_args(accel, kind) + list(boot_args)
+
+
+@dataclass
+class Boot:
+    exit_code: int = None      # QEMU's exit status; None when killed by the harness
+    timed_out: bool = False
+    interrupted: bool = False
+    seconds: float = 0.0
+    stderr: str = ""
+
+
+def run(cmd, timeout, on_line, console_path, stderr_path=None):
+    """Run `cmd`, pass each console line to on_line as it arrives and append it to console_path.
+
+    The guest is killed when `timeout` seconds pass; Ctrl-C kills it too and
+    is then re-raised to the caller, after the console log is on disk.
+    """
+    t0 = time.monotonic()
+    out = Boot()
+    stderr_path = stderr_path or Path(str(console_path) + ".stderr")
+    with open(console_path, "wb") as log, open(stderr_path, "wb") as err:
+        # A session of its own: the terminal's Ctrl-C reaches the harness only,
+        # which then stops QEMU itself and records what happened.
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
+                             start_new_session=True)
+        sel = selectors.DefaultSelector()
+        sel.register(p.stdout, selectors.EVENT_READ)
+        buf = b""
+        try:
+            while True:
+                left = t0 + timeout - time.monotonic()
+                if left <= 0:
+                    out.timed_out = True
+                    break
+                if not sel.select(timeout=min(left, 0.5)):
+                    continue
+                chunk = os.read(p.stdout.fileno(), 65536)
+                if not chunk:
+                    break   # EOF: QEMU closed stdout, it is exiting
+                log.write(chunk)
+                buf += chunk
+                *lines, buf = buf.split(b"\n")
+                for line in lines:
+                    on_line(line.decode("utf-8", "replace"))
+        except KeyboardInterrupt:
+            out.interrupted = True
+        finally:
+            if buf:
+                on_line(buf.decode("utf-8", "replace"))
+            if out.timed_out or out.interrupted:
+                _kill(p)
+            try:
+                out.exit_code = p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                _kill(p)
+                out.exit_code = p.wait()
+            if out.timed_out or out.interrupted:
+                out.exit_code = None
+            sel.close()
+            p.stdout.close()
+    out.seconds = time.monotonic() - t0
+    try:
+        out.stderr = Path(stderr_path).read_text(errors="replace")
+    except OSError:
+        pass
+    return out
+
+
+def _kill(p):
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,147 @@
+"""results.py: the on-disk layout of runs and sweeps under results/, writing and reading it back."""
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+from . import atomicio, meta
+from .errors import HarnessError
+from .records import REPO
+
+RESULTS = REPO / "results"
+
+# The contract's columns, in order; `build` (the build-variant name) is
+# appended because a sweep mixes build variants and the record's own
+# "variant" field cannot tell them apart.
+SUMMARY_COLUMNS = ["system", "bench", "variant", "size", "accel", "rep", "samples", "min", "p50",
+                   "p90", "p99", "max", "mean", "stdev", "overhead", "build"]
+SAMPLE_COLUMNS = ["rep", "bench", "variant", "size", "value"]
+
+
+def results_root():
+    # FERRY_RESULTS lets the tests write into a temporary folder.
+    return Path(os.environ.get("FERRY_RESULTS") or RESULTS)
+
+
+def new_folder(parent, prefix=""):
+    """Create a fresh folder named <prefix><UTC time>-<short commit>[-dirty]; never reuse one."""
+    commit, dirty = meta.git_state()
+    base = f"{prefix}{meta.stamp()}-{commit[:10]}{'-dirty' if dirty else ''}"
+    parent = Path(parent)
+    parent.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        path = parent / (base if n == 1 else f"{base}-{n}")
+        try:
+            path.mkdir()      # atomic: fails if another harness took the name
+            return path
+        except FileExistsError:
+            continue
+    raise HarnessError(f"cannot create a new results folder under {parent}")
+
+
+def csv_text(columns, rows):
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow(r)
+    return buf.getvalue()
+
+
+def write_run_files(rundir, meta_obj, summary_rows, sample_rows, records):
+    """Rewrite a run folder's data files atomically; called after every boot so a later
+    hang or Ctrl-C leaves the earlier repetitions on disk."""
+    rundir = Path(rundir)
+    atomicio.write_text(rundir / "summary.csv", csv_text(SUMMARY_COLUMNS, summary_rows))
+    if sample_rows:
+        atomicio.write_text(rundir / "samples.csv", csv_text(SAMPLE_COLUMNS, sample_rows))
+    atomicio.write_text(rundir / "records.jsonl", "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    # meta.json last: its presence with a final status marks the folder complete.
+    atomicio.write_json(rundir / "meta.json", meta_obj)
+
+
+def resolve(arg):
+    """A run or sweep folder from a path, a name under results/, or 'latest'."""
+    root = results_root()
+    if arg == "latest":
+        cands = [p for p in root.iterdir() if p.is_dir() and
+                 ((p / "meta.json").is_file() or (p / "sweep.json").is_file())] if root.is_dir() else []
+        if not cands:
+            raise HarnessError(f"no runs or sweeps under {root}")
+        # Names start with the UTC time (after an optional 'sweep-'), so the
+        # newest sorts last.
+        return max(cands, key=lambda p: p.name.removeprefix("sweep-"))
+    p = Path(arg)
+    if not p.exists() and (root / arg).exists():
+        p = root / arg
+    if not p.is_dir():
+        raise HarnessError(f"no such run or sweep folder: {arg}")
+    if not (p / "meta.json").is_file() and not (p / "sweep.json").is_file():
+        raise HarnessError(f"{p} holds neither meta.json (a run) nor sweep.json (a sweep)")
+    return p
+
+
+def run_dirs(folder):
+    """The run folders inside a run (itself) or a sweep (its subfolders with meta.json)."""
+    folder = Path(folder)
+    if (folder / "meta.json").is_file():
+        return [folder]
+    return sorted(p for p in folder.iterdir() if (p / "meta.json").is_file())
+
+
+def _int_or_none(v):
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return None
+
+
+class Dataset:
+    """Every summary row and raw sample of a run or sweep, read back from disk."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.rows = []          # summary rows with numbers converted, plus run/tsc_hz/disturbed
+        self.samples = {}       # key(row) -> list of raw values
+        self.metas = {}
+        for rd in run_dirs(folder):
+            try:
+                m = json.loads((rd / "meta.json").read_text())
+            except (OSError, ValueError) as e:
+                raise HarnessError(f"{rd}/meta.json unreadable: {e}") from None
+            self.metas[rd.name] = m
+            tsc = m.get("guest_tsc_hz") or None
+            disturbed = bool(m.get("disturbed"))
+            accel = m.get("accel")
+            sp = rd / "summary.csv"
+            if not sp.is_file():
+                continue
+            with sp.open() as f:
+                for r in csv.DictReader(f):
+                    for k in ("size", "rep", "samples", "min", "p50", "p90", "p99", "max", "mean",
+                              "stdev", "overhead"):
+                        r[k] = _int_or_none(r.get(k))
+                    r["build"] = r.get("build") or m.get("variant") or "default"
+                    r["run"] = rd.name
+                    r["tsc_hz"] = tsc
+                    r["disturbed"] = disturbed
+                    self.rows.append(r)
+            smp = rd / "samples.csv"
+            if smp.is_file():
+                with smp.open() as f:
+                    for r in csv.DictReader(f):
+                        key = (r["bench"], r["variant"], int(r["size"]), int(r["rep"]), rd.name)
+                        self.samples.setdefault(key, []).append(int(r["value"]))
+
+    def raw(self, row):
+        return self.samples.get((row["bench"], row["variant"], row["size"], row["rep"], row["run"]))
+
+    @staticmethod
+    def key(row):
+        """What identifies one measured configuration across repetitions."""
+        return (row["system"], row["bench"], row["build"], row["variant"], row["size"], row["accel"])

@@ -1,0 +1,224 @@
+"""runner.py: one run = one build variant under one accelerator, N fresh QEMU boots, one results folder."""
+
+import importlib
+import json
+import sys
+from dataclasses import dataclass, field, asdict
+from pathlib import Path
+
+from . import RESULTS_SCHEMA, atomicio, build, env, meta, qemu, records, results
+from . import perf as perfmod
+from .errors import HarnessError
+from .records import REPO
+
+SYSTEMS = ("ferry", "linux")
+
+
+@dataclass
+class RunSpec:
+    """Everything that decides what one run measures."""
+    system: str = "ferry"
+    variant: str = None                              # build-variant name; derived from flags if None
+    flags: dict = field(default_factory=dict)        # make variables, e.g. {"FASTPATH": "0"}
+    cmdline: list = field(default_factory=list)      # extra kernel command-line words of the variant
+    accel: str = "auto"
+    benches: list = field(default_factory=lambda: ["all"])
+    sizes: list = field(default_factory=list)
+    samples: int = None
+    warmup: int = None
+    raw: bool = True
+    reps: list = field(default_factory=lambda: [0])  # repetition indices (a sweep passes one)
+    timeout: float = 120.0
+    qemu: str = None
+    kernel: str = None                               # prebuilt image: skip the build
+    initrd: list = field(default_factory=list)
+    perf: bool = False
+    max_exits_per_sample: float = perfmod.DEFAULT_MAX_EXITS_PER_SAMPLE
+
+    def name(self):
+        return self.variant or build.variant_name(self.flags)
+
+    def guest_words(self):
+        """The benchmark words of the kernel command line (see the contract in docs/harness.md)."""
+        w = ["bench=" + ",".join(self.benches)]
+        if self.samples is not None:
+            w.append(f"samples={self.samples}")
+        if self.warmup is not None:
+            w.append(f"warmup={self.warmup}")
+        if self.sizes:
+            w.append("sizes=" + ",".join(str(s) for s in self.sizes))
+        if self.raw:
+            w.append("raw=1")
+        return w + list(self.cmdline)
+
+
+def validate(spec):
+    if spec.system not in SYSTEMS:
+        raise HarnessError(f"unknown system '{spec.system}' (choose from {', '.join(SYSTEMS)})")
+    for b in spec.benches:
+        if not b or not all(c.isalnum() or c in "_-" for c in b):
+            raise HarnessError(f"bad benchmark name '{b}' (letters, digits, _ and - only)")
+    for s in spec.sizes:
+        if type(s) is not int or s < 0:
+            raise HarnessError(f"bad size {s!r}: sizes are non-negative integers")
+    for n, v in (("samples", spec.samples), ("warmup", spec.warmup)):
+        if v is not None and (type(v) is not int or v < 0 or (n == "samples" and v == 0)):
+            raise HarnessError(f"bad {n} {v!r}")
+    if not spec.timeout or spec.timeout <= 0:
+        raise HarnessError(f"bad timeout {spec.timeout!r}")
+
+
+def linux_module():
+    try:
+        return importlib.import_module("ferryhost.linux")
+    except ModuleNotFoundError as e:
+        if e.name == "ferryhost.linux":
+            raise HarnessError("the Linux baseline (ferryhost/linux.py) is not in this tree yet") from None
+        raise
+
+
+def prepare(spec, build_log):
+    """Build or locate what to boot; returns (boot_args_fn, boot_description)."""
+    if spec.system == "linux":
+        lx = linux_module()
+        guest = lx.build_guest(REPO / "build" / "linux")
+        return (lambda words: lx.qemu_boot_args(guest, words)), \
+            {"kernel": str(guest["kernel"]), "initrd": str(guest.get("initrd")), "linux": guest.get("meta", {})}
+    if spec.kernel:
+        boot = {"kernel": Path(spec.kernel), "modules": [Path(m) for m in spec.initrd], "iso": None}
+    else:
+        boot = build.build_variant(spec.name(), spec.flags, build_log)
+    build.check_boot_files(boot)
+    desc = {"kernel": str(boot["kernel"]), "modules": [str(m) for m in boot["modules"]],
+            "iso": str(boot["iso"]) if boot["iso"] else None}
+    return (lambda words: qemu.ferry_boot_args(boot, words)), desc
+
+
+_features_cache = {}
+
+
+def _guest_features(qemu_bin, accel, kind):
+    k = (qemu_bin, accel, kind)
+    if k not in _features_cache:
+        _features_cache[k] = env.guest_cpu_features(qemu_bin, accel, kind)
+    return _features_cache[k]
+
+
+def classify(parsed, boot, fmt):
+    """(status, one-line problem or None) for one boot."""
+    if boot.interrupted:
+        return "interrupted", "interrupted by Ctrl-C"
+    if boot.timed_out:
+        return "timeout", "guest hung: killed at the timeout" + \
+            (f" after {len(parsed.results)} results" if parsed.results else "")
+    if parsed.panic is not None:
+        return "panic", f"kernel panic: {parsed.panic}"
+    if parsed.malformed:
+        return "malformed", parsed.malformed[0]
+    if parsed.errors:
+        e = parsed.errors[0]
+        names = (parsed.meta or {}).get("benchmarks")
+        if e.get("bench") and isinstance(names, list) and e["bench"] not in names:
+            return "failed", f"unknown benchmark '{e['bench']}' (the guest offers: {', '.join(names)})"
+        return "failed", f"guest error in {e.get('bench', '?')}: {e.get('msg', json.dumps(e))}"
+    if boot.exit_code == fmt.exit_failure:
+        return "failed", "guest reported failure (exit 35) without an @error record"
+    if boot.exit_code != fmt.exit_success:
+        last = boot.stderr.strip().splitlines()[-1] if boot.stderr.strip() else "no message"
+        return "crashed", f"QEMU exited with status {boot.exit_code}: {last}"
+    if parsed.done is None:
+        return "incomplete", "guest exited successfully but printed no @done record"
+    return "ok", None
+
+
+def execute(spec, parent=None, rundir=None, progress=None):
+    """Do the run; returns (rundir, status, problems).  Raises KeyboardInterrupt after
+    saving the folder when the user presses Ctrl-C."""
+    validate(spec)
+    fmt = records.load_format()
+    qemu_bin = env.qemu_binary(spec.qemu)
+    kind = env.kvm_kind()
+    accel = env.resolve_accel(spec.accel, kind)
+    build_log = []
+    boot_args, boot_desc = prepare(spec, build_log)
+    perf_bin = perfmod.perf_binary() if spec.perf else None
+
+    commit, dirty = meta.git_state()
+    if rundir is None:
+        rundir = results.new_folder(parent or results.results_root())
+    else:
+        Path(rundir).mkdir(parents=True, exist_ok=True)
+    rundir = Path(rundir)
+    if build_log:
+        atomicio.write_text(rundir / "build.log", "\n".join(build_log))
+    host = env.describe(qemu_bin)
+    feats, feat_err = _guest_features(qemu_bin, accel, kind)
+    m = {
+        "schema": RESULTS_SCHEMA, "kind": "run", "status": "running",
+        "date": meta.utc_now().isoformat(timespec="seconds"),
+        "git_commit": commit, "git_dirty": dirty,
+        "system": spec.system, "variant": spec.name(), "build_flags": spec.flags,
+        "spec": asdict(spec), "boot": boot_desc,
+        "accel": accel, "accel_requested": spec.accel,
+        "kvm_kind": kind if accel == "kvm" else None, "host_kvm_kind": kind,
+        "qemu": qemu_bin, "qemu_version": host["qemu_version"],
+        "host_cpu": host["host_cpu"], "host_tsc_hz": host["host_tsc_hz"],
+        "host_tsc_source": host["host_tsc_source"],
+        "qemu_cpu_features": feats, "qemu_cpu_features_error": feat_err,
+        "guest_meta": None, "guest_cpu": None, "guest_tsc_hz": None,
+        "kernel_cmdline": None, "boots": [], "disturbed": False, "problems": [],
+    }
+    summary, samples, recs = [], [], []
+    status = "ok"
+    for rep in spec.reps:
+        words = spec.guest_words()
+        cmd = qemu.command(qemu_bin, accel, kind, boot_args(words))
+        m["kernel_cmdline"] = " ".join(words)
+        if perf_bin:
+            perf_out = rundir / f"perf-r{rep}.txt"
+            cmd = perfmod.wrap(perf_bin, cmd, perf_out)
+        parser = records.Parser(fmt)
+        if progress:
+            progress(f"rep {rep}: booting {spec.system}/{spec.name()} under {accel}")
+        boot = qemu.run(cmd, spec.timeout, parser.feed, rundir / f"console-r{rep}.log",
+                        rundir / f"qemu-stderr-r{rep}.log")
+        p = parser.out
+        st, problem = classify(p, boot, fmt)
+        b = {"rep": rep, "status": st, "problem": problem, "exit_code": boot.exit_code,
+             "seconds": round(boot.seconds, 3), "qemu_cmdline": cmd, "panic": p.panic,
+             "malformed": p.malformed, "errors": p.errors, "done": p.done,
+             "results": len(p.results), "log_lines": len(p.log)}
+        if p.meta:
+            m["guest_meta"] = p.meta
+            m["guest_cpu"] = p.meta.get("cpu")
+            m["guest_tsc_hz"] = p.meta.get("tsc_hz")
+        system = (p.meta or {}).get("system") or spec.system
+        for r in p.results:
+            row = {k: r.get(k) for k in results.SUMMARY_COLUMNS}
+            row.update(system=system, accel=accel, rep=rep, build=spec.name())
+            summary.append(row)
+        for s in p.samples:
+            for v in s["values"]:
+                samples.append({"rep": rep, "bench": s["bench"], "variant": s.get("variant", ""),
+                                "size": s.get("size", -1), "value": v})
+        recs += [dict(r, _kind="result", _rep=rep) for r in p.results]
+        recs += [dict(r, _kind="error", _rep=rep) for r in p.errors]
+        if p.meta:
+            recs.append(dict(p.meta, _kind="meta", _rep=rep))
+        if perf_bin:
+            b["perf"] = perfmod.read(perf_out, sum(r["samples"] for r in p.results),
+                                  spec.max_exits_per_sample, accel)
+            if b["perf"].get("disturbed"):
+                m["disturbed"] = True
+        m["boots"].append(b)
+        if problem:
+            m["problems"].append(f"rep {rep}: {problem}")
+        if st != "ok" and status == "ok":
+            status = st
+        m["status"] = status if (st == "interrupted" or rep == spec.reps[-1]) else "running"
+        results.write_run_files(rundir, m, summary, samples, recs)
+        if progress:
+            progress(f"rep {rep}: {st}")
+        if boot.interrupted:
+            raise KeyboardInterrupt
+    return rundir, status, m["problems"]

@@ -1,0 +1,63 @@
+"""stats.py: order statistics, summaries of raw samples and the bootstrap ratio-of-medians interval."""
+
+import math
+import random
+import statistics
+
+
+def percentile(sorted_vals, p):
+    """Nearest-rank percentile of an already sorted list: the smallest value with at
+    least p% of the samples at or below it.  Nearest-rank never interpolates, so
+    every reported figure is a tick count that was actually measured."""
+    n = len(sorted_vals)
+    if n == 0:
+        raise ValueError("percentile of no samples")
+    if not 0 <= p <= 100:
+        raise ValueError(f"percentile {p} outside 0..100")
+    rank = max(1, math.ceil(p / 100 * n))
+    return sorted_vals[rank - 1]
+
+
+def median(vals):
+    return statistics.median(vals)
+
+
+def summarize(vals):
+    """The same fields the guest's @result carries, computed on the host from raw samples."""
+    s = sorted(vals)
+    if not s:
+        raise ValueError("summary of no samples")
+    return {
+        "samples": len(s), "min": s[0], "p10": percentile(s, 10), "p50": percentile(s, 50),
+        "p90": percentile(s, 90), "p99": percentile(s, 99), "max": s[-1],
+        "mean": statistics.fmean(s),
+        # Sample standard deviation (n-1); a single sample has none.
+        "stdev": statistics.stdev(s) if len(s) > 1 else 0.0,
+    }
+
+
+def bootstrap_ratio(a, b, resamples=1000, confidence=0.95, seed=1):
+    """Ratio median(b)/median(a) with a percentile-bootstrap confidence interval.
+
+    Each resample draws len(a) values from a and len(b) from b with
+    replacement; the interval is the central `confidence` part of the
+    resampled ratios.  A fixed seed makes compare's verdict reproducible.
+    """
+    if not a or not b:
+        raise ValueError("bootstrap needs samples on both sides")
+    ma, mb = median(a), median(b)
+    if ma <= 0:
+        raise ValueError("median of the baseline is not positive")
+    rng = random.Random(seed)
+    ratios = []
+    for _ in range(resamples):
+        ra = median(rng.choices(a, k=len(a)))
+        rb = median(rng.choices(b, k=len(b)))
+        # A resampled baseline median of 0 (all-zero ticks) has no ratio;
+        # count it as infinitely slow rather than crash.
+        ratios.append(rb / ra if ra > 0 else math.inf)
+    ratios.sort()
+    tail = (1 - confidence) / 2
+    lo = ratios[min(len(ratios) - 1, int(math.floor(tail * len(ratios))))]
+    hi = ratios[min(len(ratios) - 1, int(math.ceil((1 - tail) * len(ratios))) - 1)]
+    return {"ratio": mb / ma, "lo": lo, "hi": hi, "n_a": len(a), "n_b": len(b)}

@@ -1,0 +1,218 @@
+"""sweep.py: a matrix of runs from a TOML file, one folder per sweep, resumable after an interruption."""
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from . import RESULTS_SCHEMA, atomicio, build, env, meta, results, runner
+from .errors import HarnessError
+
+TOP_KEYS = {"name": str, "description": str, "timeout": (int, float), "samples": int, "warmup": int,
+            "repetitions": int, "raw": bool, "system": list, "accel": list,
+            "variants": dict, "benchmarks": list}
+VARIANT_KEYS = {"make": dict, "cmdline": list}
+GROUP_KEYS = {"names": list, "sizes": list, "samples": int, "timeout": (int, float)}
+DONE = ("ok", "failed", "panic", "timeout", "malformed", "crashed", "incomplete")
+
+
+def _check(table, keys, where):
+    for k, v in table.items():
+        if k not in keys:
+            raise HarnessError(f"{where}: unknown key '{k}' (known: {', '.join(sorted(keys))})")
+        t = keys[k]
+        # bool is an int in Python; TOML `samples = true` is still wrong.
+        if not isinstance(v, t) or (isinstance(v, bool) and t is not bool):
+            raise HarnessError(f"{where}: key '{k}' has the wrong type {type(v).__name__}")
+
+
+def load_config(path):
+    """Read and validate a sweep TOML file; returns the normalized config dict."""
+    import tomllib
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except OSError as e:
+        raise HarnessError(f"cannot read sweep file {path}: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise HarnessError(f"bad TOML in {path}: {e}") from None
+    return validate_config(raw, str(path))
+
+
+def validate_config(raw, where="sweep"):
+    _check(raw, TOP_KEYS, where)
+    cfg = {"name": raw.get("name", "sweep"), "description": raw.get("description", ""),
+           "timeout": raw.get("timeout", 120), "samples": raw.get("samples"),
+           "warmup": raw.get("warmup"), "repetitions": raw.get("repetitions", 1),
+           "raw": raw.get("raw", True), "system": raw.get("system", ["ferry"]),
+           "accel": raw.get("accel", ["auto"])}
+    if cfg["repetitions"] < 1:
+        raise HarnessError(f"{where}: repetitions must be at least 1")
+    for s in cfg["system"]:
+        if s not in runner.SYSTEMS:
+            raise HarnessError(f"{where}: unknown system '{s}' (choose from {', '.join(runner.SYSTEMS)})")
+    for a in cfg["accel"]:
+        if a not in env.ACCELS:
+            raise HarnessError(f"{where}: unknown accelerator '{a}' (choose from {', '.join(env.ACCELS)})")
+    variants = raw.get("variants", {"default": {}})
+    cfg["variants"] = {}
+    for name, v in variants.items():
+        if not isinstance(v, dict):
+            raise HarnessError(f"{where}: variants.{name} must be a table")
+        _check(v, VARIANT_KEYS, f"{where}: variants.{name}")
+        flags = build.parse_flags([f"{k}={val}" for k, val in v.get("make", {}).items()])
+        cmdline = v.get("cmdline", [])
+        if not all(isinstance(w, str) and w and " " not in w for w in cmdline):
+            raise HarnessError(f"{where}: variants.{name}.cmdline must be single words")
+        cfg["variants"][name] = {"make": flags, "cmdline": cmdline}
+    if not cfg["variants"]:
+        raise HarnessError(f"{where}: no variants")
+    groups = raw.get("benchmarks", [{"names": ["all"]}])
+    if not groups:
+        raise HarnessError(f"{where}: empty benchmarks list")
+    cfg["benchmarks"] = []
+    for i, g in enumerate(groups):
+        if not isinstance(g, dict):
+            raise HarnessError(f"{where}: benchmarks[{i}] must be a table ([[benchmarks]])")
+        _check(g, GROUP_KEYS, f"{where}: benchmarks[{i}]")
+        if not g.get("names"):
+            raise HarnessError(f"{where}: benchmarks[{i}] needs a non-empty 'names'")
+        cfg["benchmarks"].append({"names": g["names"], "sizes": g.get("sizes", []),
+                                  "samples": g.get("samples"), "timeout": g.get("timeout")})
+    # Let RunSpec validation check names, sizes and numbers once for every unit.
+    for u in units(cfg):
+        runner.validate(spec_for(cfg, u))
+    return cfg
+
+
+def units(cfg):
+    """Every cell of the matrix, in the order they run; the id names its folder."""
+    out = []
+    for system in cfg["system"]:
+        # The Linux baseline has no Ferry build variants: one cell per accelerator.
+        variants = cfg["variants"] if system == "ferry" else {"linux": {"make": {}, "cmdline": []}}
+        for vname in variants:
+            for accel in cfg["accel"]:
+                for gi in range(len(cfg["benchmarks"])):
+                    for rep in range(cfg["repetitions"]):
+                        out.append({"id": f"{system}-{vname}-{accel}-g{gi}-r{rep}", "system": system,
+                                    "variant": vname, "accel": accel, "group": gi, "rep": rep})
+    return out
+
+
+def spec_for(cfg, u, qemu=None, kernel=None):
+    g = cfg["benchmarks"][u["group"]]
+    v = cfg["variants"].get(u["variant"], {"make": {}, "cmdline": []})
+    return runner.RunSpec(system=u["system"], variant=u["variant"], flags=v["make"],
+                          cmdline=v["cmdline"], accel=u["accel"], benches=g["names"],
+                          sizes=g["sizes"], samples=g["samples"] or cfg["samples"],
+                          warmup=cfg["warmup"], raw=cfg["raw"], reps=[u["rep"]],
+                          timeout=g["timeout"] or cfg["timeout"], qemu=qemu, kernel=kernel)
+
+
+class Progress:
+    """done/total, elapsed and an estimate: one rewritten line on a terminal, plain lines otherwise."""
+
+    def __init__(self, total, done, stream=sys.stderr):
+        self.total, self.done, self.stream = total, done, stream
+        self.tty = stream.isatty()
+        self.t0 = time.monotonic()
+        self.ran = 0
+
+    def _fmt(self, s):
+        s = int(s)
+        return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
+
+    def line(self, what):
+        el = time.monotonic() - self.t0
+        left = self.total - self.done
+        est = f", ~{self._fmt(el / self.ran * left)} left" if self.ran else ""
+        msg = f"[{self.done}/{self.total}] {self._fmt(el)} elapsed{est}: {what}"
+        if self.tty:
+            self.stream.write("\r\033[K" + msg)
+        else:
+            self.stream.write(msg + "\n")
+        self.stream.flush()
+
+    def finish_unit(self, what):
+        self.done += 1
+        self.ran += 1
+        self.line(what)
+        if self.tty:
+            self.stream.write("\n")
+
+    def note(self, msg):
+        if self.tty:
+            self.stream.write("\r\033[K")
+        self.stream.write(msg + "\n")
+        self.stream.flush()
+
+
+def _save(sdir, state):
+    atomicio.write_json(Path(sdir) / "sweep.json", state)
+
+
+def find_resumable(name):
+    root = results.results_root()
+    cands = sorted((p for p in root.glob("sweep-*") if (p / "sweep.json").is_file()),
+                   key=lambda p: p.name)
+    for p in reversed(cands):
+        st = json.loads((p / "sweep.json").read_text())
+        if st.get("config", {}).get("name") == name:
+            return p
+    raise HarnessError(f"no earlier sweep named '{name}' under {root} to resume")
+
+
+def run_sweep(cfg, config_path=None, resume=None, retry_failed=False, qemu=None, kernel=None,
+              stream=sys.stderr):
+    """Run (or resume) a sweep; returns (sweep folder, number of units not ok)."""
+    if resume:
+        sdir = Path(resume)
+        state = json.loads((sdir / "sweep.json").read_text())
+        if cfg is None:
+            cfg = state["config"]
+        elif cfg != state["config"]:
+            raise HarnessError(f"{config_path} differs from the matrix of {sdir}; "
+                               f"start a new sweep instead of resuming")
+    else:
+        sdir = results.new_folder(results.results_root(), prefix="sweep-")
+        commit, dirty = meta.git_state()
+        state = {"schema": RESULTS_SCHEMA, "kind": "sweep", "config": cfg,
+                 "config_path": str(config_path) if config_path else None,
+                 "created": meta.utc_now().isoformat(timespec="seconds"),
+                 "git_commit": commit, "git_dirty": dirty,
+                 "units": {u["id"]: dict(u, status="pending") for u in units(cfg)}}
+        _save(sdir, state)
+    todo = []
+    for uid, u in state["units"].items():
+        st = u.get("status")
+        if st == "ok" or (st in DONE and not retry_failed):
+            continue
+        todo.append(u)
+    prog = Progress(len(state["units"]), len(state["units"]) - len(todo), stream)
+    prog.note(f"sweep {cfg['name']}: {len(todo)} of {len(state['units'])} runs to do, folder {sdir}")
+    for u in todo:
+        udir = sdir / u["id"]
+        if udir.exists():
+            # Left by an interrupted attempt: its data are incomplete by
+            # definition (finished units are never in `todo`).
+            shutil.rmtree(udir)
+        prog.line(f"{u['id']} ...")
+        try:
+            _, st, problems = runner.execute(spec_for(cfg, u, qemu, kernel), rundir=udir)
+        except KeyboardInterrupt:
+            u["status"] = "interrupted"
+            _save(sdir, state)
+            prog.note(f"interrupted: {prog.done}/{prog.total} runs finished; "
+                      f"resume with: harness.py sweep --resume {sdir}")
+            raise
+        except HarnessError as e:
+            st, problems = "error", [str(e)]
+        u.update(status=st, problem=problems[0] if problems else None)
+        _save(sdir, state)
+        prog.finish_unit(f"{u['id']} {st}")
+        if problems:
+            prog.note(f"  {u['id']}: {problems[0]}")
+    bad = sum(1 for u in state["units"].values() if u["status"] != "ok")
+    return sdir, bad
