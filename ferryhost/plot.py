@@ -1,0 +1,369 @@
+"""plot.py: figures from a run or sweep folder (matplotlib PNG + SVG/PDF, plus gnuplot script and data).
+
+Reads result files only.  Each figure is drawn from whatever the results
+contain and skipped, with a one-line reason, when its data are absent, so new
+benchmarks appear without changes here.
+
+Hardware floor used for the "x times the floor" figures (first one present
+in the same system, build and accelerator wins; the lowest p50 over the
+floor's own variants is taken):
+
+    benchmark name starts with | floor benchmarks, in order of preference
+    ---------------------------+------------------------------------------
+    floor_                     | floor_rdtsc
+    ipc_                       | floor_ipc, floor_syscall
+    notify / notif_            | floor_ipc, floor_syscall
+    null_syscall / syscall_    | floor_syscall
+    yield                      | floor_ipc, floor_syscall
+    bulk_                      | floor_ipc, floor_syscall
+    map / unmap / fault        | floor_syscall
+    (anything else)            | floor_ipc, floor_syscall, floor_cr3
+"""
+
+import math
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from . import atomicio, stats
+from .errors import HarnessError, need_module
+from .records import REPO
+from .results import Dataset
+
+FLOOR_TABLE = [
+    ("floor_", ["floor_rdtsc"]),
+    ("ipc_", ["floor_ipc", "floor_syscall"]),
+    ("notify", ["floor_ipc", "floor_syscall"]),
+    ("notif_", ["floor_ipc", "floor_syscall"]),
+    ("null_syscall", ["floor_syscall"]),
+    ("syscall_", ["floor_syscall"]),
+    ("yield", ["floor_ipc", "floor_syscall"]),
+    ("bulk_", ["floor_ipc", "floor_syscall"]),
+    ("map", ["floor_syscall"]),
+    ("unmap", ["floor_syscall"]),
+    ("fault", ["floor_syscall"]),
+    ("", ["floor_ipc", "floor_syscall", "floor_cr3"]),
+]
+MAX_CURVES = 12
+
+
+def floors_for(bench):
+    for prefix, floors in FLOOR_TABLE:
+        if bench.startswith(prefix):
+            return floors
+    return []
+
+
+def plots_root():
+    return Path(os.environ.get("FERRY_PLOTS") or REPO / "plots")
+
+
+class Series:
+    """One measured configuration (all repetitions pooled) with its percentiles."""
+
+    def __init__(self, key, rows, raw):
+        self.key = key
+        self.system, self.bench, self.build, self.variant, self.size, self.accel = key
+        self.rows = rows
+        self.raw = raw
+        if raw:
+            s = stats.summarize(raw)
+            self.p10, self.p50, self.p90 = s["p10"], s["p50"], s["p90"]
+            self.lo_name = "p10"
+        else:
+            # Without raw samples there is no p10: the lower whisker is the
+            # minimum, and the legend says so.
+            self.p50 = stats.median([r["p50"] for r in rows])
+            self.p10 = min(r["min"] for r in rows)
+            self.p90 = max(r["p90"] for r in rows)
+            self.lo_name = "min"
+        self.tsc_hz = next((r["tsc_hz"] for r in rows if r["tsc_hz"]), None)
+        self.disturbed = any(r["disturbed"] for r in rows)
+
+
+def load_series(folder):
+    ds = Dataset(folder)
+    groups = {}
+    for r in ds.rows:
+        groups.setdefault(Dataset.key(r), []).append(r)
+    out = []
+    for k, rows in groups.items():
+        raws = [ds.raw(r) for r in rows]
+        raw = [v for x in raws for v in x] if all(raws) else None
+        out.append(Series(k, rows, raw))
+    return ds, out
+
+
+class Labeler:
+    """Names a series by only the parts that differ across the data set."""
+
+    def __init__(self, series):
+        self.vary = {f: len({getattr(s, f) for s in series}) > 1
+                     for f in ("system", "build", "accel", "variant")}
+
+    def __call__(self, s, with_bench=False, with_size=False):
+        parts = [s.bench] if with_bench else []
+        parts += [str(getattr(s, f)) for f in ("system", "build", "accel") if self.vary[f]]
+        if s.variant:
+            parts.append(s.variant)
+        if with_size and s.size >= 0:
+            parts.append(f"size {s.size}")
+        return " ".join(parts) or s.bench
+
+
+def floor_value(series, s):
+    """p50 of the floor for s in the same system/build/accel, or (None, None)."""
+    for fname in floors_for(s.bench):
+        cands = [f.p50 for f in series if f.bench == fname and
+                 (f.system, f.build, f.accel) == (s.system, s.build, s.accel)]
+        if cands and min(cands) > 0:
+            return min(cands), fname
+    return None, None
+
+
+class Figure:
+    """A figure's data in a form both renderers use: named series of (x, y, lo, hi) points."""
+
+    def __init__(self, name, title, xlabel, ylabel, kind, logx=False, logy=False):
+        self.name, self.title, self.xlabel, self.ylabel, self.kind = name, title, xlabel, ylabel, kind
+        self.logx, self.logy = logx, logy
+        self.curves = []    # (label, [(x, y, lo, hi)])
+        self.xticks = []    # for bars: category names
+
+    def scaled(self, name, title, ylabel, factor_of):
+        """The same figure divided point by point by factor_of(label) (a floor); curves without one drop."""
+        f = Figure(name, title, self.xlabel, ylabel, self.kind, self.logx, self.logy)
+        f.xticks = self.xticks
+        for label, pts, ref in self.curves:
+            fl = factor_of(ref)
+            if not fl:
+                continue
+            if self.kind == "cdf":
+                # A CDF's values are on x; its y is a fraction and stays.
+                f.curves.append((label, [(x / fl, y, lo, hi) for x, y, lo, hi in pts], ref))
+            else:
+                f.curves.append((label, [(x, y / fl, lo / fl, hi / fl) for x, y, lo, hi in pts], ref))
+        return f
+
+
+def build_figures(series):
+    """The list of Figure objects the data support, and the reasons for those skipped."""
+    figs, skipped = [], []
+    lab = Labeler(series)
+    sizes_of = {}
+    for s in series:
+        sizes_of.setdefault(s.bench, set()).add(s.size)
+    flat = [s for s in series if len(sizes_of[s.bench]) == 1 and not s.bench.startswith("bulk")]
+    sized = [s for s in series if len(sizes_of[s.bench]) > 1 and not s.bench.startswith("bulk")]
+    bulk = [s for s in series if s.bench.startswith("bulk")]
+    lo_names = {s.lo_name for s in series}
+    whisk = "p10-p90" if lo_names == {"p10"} else "min-p90" if lo_names == {"min"} else "p10/min-p90"
+
+    if flat:
+        f = Figure("latency", f"Round-trip latency per benchmark and variant (bar p50, whisker {whisk})",
+                   "", "TSC ticks", "bars")
+        flat.sort(key=lambda s: (s.bench, lab(s)))
+        f.xticks = [lab(s, with_bench=True) for s in flat]
+        for i, s in enumerate(flat):
+            f.curves.append((f.xticks[i], [(i, s.p50, s.p10, s.p90)], s))
+        ys = [s.p50 for s in flat if s.p50 > 0]
+        f.logy = bool(ys) and max(ys) / min(ys) > 50
+        figs.append(f)
+    else:
+        skipped.append("latency: no benchmark with a single size")
+
+    if sized:
+        f = Figure("msglen", f"Latency against message length (p50, band {whisk})",
+                   "size (words or bytes)", "TSC ticks", "lines")
+        for key in sorted({(s.bench, lab(s)) for s in sized}):
+            pts = sorted((s for s in sized if (s.bench, lab(s)) == key), key=lambda s: s.size)
+            f.curves.append((f"{key[0]} {key[1]}", [(s.size, s.p50, s.p10, s.p90) for s in pts], pts[0]))
+        f.curves = f.curves[:MAX_CURVES]
+        figs.append(f)
+    else:
+        skipped.append("msglen: no benchmark with several sizes")
+
+    if bulk:
+        hz = {s.tsc_hz for s in bulk}
+        per_s = None not in hz
+        f = Figure("bulk", "Bulk transfer bandwidth, copy vs grant (p50)", "transfer size (bytes)",
+                   "MiB/s" if per_s else "bytes per 1000 TSC ticks", "lines", logx=True, logy=True)
+        for key in sorted({(s.bench, lab(s)) for s in bulk}):
+            pts = sorted((s for s in bulk if (s.bench, lab(s)) == key and s.size > 0 and s.p50 > 0),
+                         key=lambda s: s.size)
+            def bw(s, ticks):
+                ticks = max(ticks, 1)
+                return s.size / (ticks / s.tsc_hz) / 2**20 if per_s else s.size / ticks * 1000
+            # Bandwidth falls as time rises, so p90 time gives the low bound.
+            f.curves.append((f"{key[0]} {key[1]}", [(s.size, bw(s, s.p50), bw(s, s.p90), bw(s, s.p10))
+                                                    for s in pts], pts[0] if pts else None))
+        f.curves = [c for c in f.curves if c[1]][:MAX_CURVES]
+        figs.append(f)
+        # Per-transfer time for the floor-relative view: bandwidth is not a
+        # multiple of anything.
+        t = Figure("bulk-time", "Bulk transfer time (p50)", "transfer size (bytes)", "TSC ticks",
+                   "lines", logx=True, logy=True)
+        for key in sorted({(s.bench, lab(s)) for s in bulk}):
+            pts = sorted((s for s in bulk if (s.bench, lab(s)) == key and s.size > 0), key=lambda s: s.size)
+            if pts:
+                t.curves.append((f"{key[0]} {key[1]}", [(s.size, s.p50, s.p10, s.p90) for s in pts], pts[0]))
+        figs.append(t)
+    else:
+        skipped.append("bulk: no bulk_* benchmark in the results")
+
+    withraw = [s for s in series if s.raw]
+    if withraw:
+        for bench in sorted({s.bench for s in withraw}):
+            f = Figure(f"cdf-{bench}", f"Latency CDF: {bench} (raw samples)", "TSC ticks",
+                       "fraction of samples", "cdf")
+            ss = sorted((s for s in withraw if s.bench == bench), key=lambda s: (lab(s), s.size))
+            for s in ss[:MAX_CURVES]:
+                v = sorted(s.raw)
+                n = len(v)
+                # Thin very long sample lists to about 500 steps; the shape of
+                # the curve does not need more.
+                step = max(1, n // 500)
+                pts = [(v[i], (i + 1) / n, 0, 0) for i in range(0, n, step)]
+                if pts[-1][0] != v[-1]:
+                    pts.append((v[-1], 1.0, 0, 0))
+                f.curves.append((lab(s, with_size=len(sizes_of[bench]) > 1), pts, s))
+            xs = [p[0] for _, pts, _ in f.curves for p in pts if p[0] > 0]
+            # Sizes far apart put curves decades apart: a log axis keeps each readable.
+            f.logx = bool(xs) and max(xs) / min(xs) > 50
+            figs.append(f)
+    else:
+        skipped.append("cdf: no raw samples (run without --no-raw)")
+
+    # Every figure again in units of its hardware floor.
+    floor_figs = []
+    for f in figs:
+        if f.name == "bulk":
+            continue
+        used = set()
+        def factor(ref, used=used):
+            v, name = floor_value(series, ref) if ref else (None, None)
+            if name:
+                used.add(name)
+            return v
+        g = f.scaled(f.name + "-xfloor", f.title + " / floor", "x times the hardware floor", factor)
+        if g.curves:
+            g.ylabel = "x times the floor (" + ", ".join(sorted(used)) + ")"
+            if f.kind == "cdf":
+                g.xlabel = g.ylabel
+                g.ylabel = f.ylabel
+            floor_figs.append(g)
+        else:
+            skipped.append(f"{g.name}: no floor_* benchmark for these data")
+    return figs + floor_figs, skipped
+
+
+def render_mpl(f, out, vector):
+    plt = need_module("matplotlib.pyplot", "python3-matplotlib")
+    fig, ax = plt.subplots(figsize=(7.5, 4.2) if f.kind != "bars" else (max(6, 0.6 * len(f.xticks) + 2), 4.6))
+    if f.kind == "bars":
+        xs = [c[1][0][0] for c in f.curves]
+        ys = [c[1][0][1] for c in f.curves]
+        err = [[y - c[1][0][2] for y, c in zip(ys, f.curves)], [c[1][0][3] - y for y, c in zip(ys, f.curves)]]
+        ax.bar(xs, ys, yerr=err, capsize=4, color="#4C72B0")
+        ax.set_xticks(xs)
+        ax.set_xticklabels([c[0] for c in f.curves], rotation=30, ha="right", fontsize=8)
+    elif f.kind == "lines":
+        for label, pts, _ in f.curves:
+            x = [p[0] for p in pts]
+            ax.plot(x, [p[1] for p in pts], marker="o", ms=3, label=label)
+            ax.fill_between(x, [p[2] for p in pts], [p[3] for p in pts], alpha=0.2)
+        ax.legend(fontsize=7)
+    else:
+        for label, pts, _ in f.curves:
+            ax.step([p[0] for p in pts], [p[1] for p in pts], where="post", label=label)
+        ax.legend(fontsize=7)
+        ax.set_ylim(0, 1.02)
+    if f.logx:
+        ax.set_xscale("log", base=2 if f.kind == "lines" else 10)
+    if f.logy:
+        ax.set_yscale("log")
+    ax.set_title(f.title, fontsize=10)
+    ax.set_xlabel(f.xlabel)
+    ax.set_ylabel(f.ylabel)
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    made = []
+    for ext in ("png", vector):
+        path = out / f"{f.name}.{ext}"
+        tmp = out / f".{f.name}.tmp.{ext}"
+        fig.savefig(tmp, dpi=110)
+        os.replace(tmp, path)     # atomic, as every other result file
+        made.append(path)
+    plt.close(fig)
+    return made
+
+
+def _q(s):
+    return '"' + str(s).replace('"', "'") + '"'
+
+
+def gnuplot_files(f, out):
+    """Write <name>.dat (one index block per curve, first line its title) and <name>.gp."""
+    blocks = []
+    for label, pts, _ in f.curves:
+        lines = [f"{_q(label)} x y lo hi"] + [f"{x} {y} {lo} {hi}" for x, y, lo, hi in pts]
+        blocks.append("\n".join(lines))
+    atomicio.write_text(out / f"{f.name}.dat", f"# {f.title}\n# columns: x y lo hi\n" + "\n\n\n".join(blocks) + "\n")
+    n = len(f.curves)
+    gp = [f"# {f.name}.gp: gnuplot rendering of {f.name}; run `gnuplot {f.name}.gp` in this folder.",
+          "set terminal pngcairo size 900,520 noenhanced",
+          f"set output '{f.name}.gnuplot.png'",
+          f"set title {_q(f.title)}", f"set xlabel {_q(f.xlabel)}", f"set ylabel {_q(f.ylabel)}",
+          "set grid", "set key outside right top", "set datafile separator whitespace"]
+    if f.logx:
+        gp.append("set logscale x 2" if f.kind == "lines" else "set logscale x")
+    if f.logy:
+        gp.append("set logscale y")
+    if f.kind == "bars":
+        gp += ["set style fill solid 0.6", "set boxwidth 0.6", "set xtics rotate by -30 nomirror",
+               "unset key",
+               "set xtics (" + ", ".join(f"{_q(l)} {i}" for i, (l, _, _) in enumerate(f.curves)) + ")",
+               f"plot for [i=0:{n - 1}] '{f.name}.dat' index i using 1:2 skip 1 with boxes lc rgb '#4C72B0', \\",
+               f"     for [i=0:{n - 1}] '{f.name}.dat' index i using 1:2:3:4 skip 1 with yerrorbars lc rgb 'black' pt 0"]
+    elif f.kind == "lines":
+        gp.append(f"plot for [i=0:{n - 1}] '{f.name}.dat' index i using 1:2 with linespoints "
+                  f"title columnheader(1)")
+    else:
+        gp += ["set yrange [0:1.02]",
+               f"plot for [i=0:{n - 1}] '{f.name}.dat' index i using 1:2 with steps title columnheader(1)"]
+    atomicio.write_text(out / f"{f.name}.gp", "\n".join(gp) + "\n")
+
+
+def run_gnuplot(f, out):
+    gp = shutil.which("gnuplot")
+    if not gp:
+        return "gnuplot not installed (Debian package gnuplot-nox); scripts written only"
+    p = subprocess.run([gp, f"{f.name}.gp"], cwd=out, capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        return f"gnuplot failed on {f.name}.gp: {(p.stderr.strip() or 'no message').splitlines()[-1]}"
+    return None
+
+
+def plot_all(folder, out=None, vector="svg", gnuplot=True):
+    """Write every figure the folder supports; returns (out folder, files made, skipped reasons)."""
+    need_module("matplotlib", "python3-matplotlib")
+    import matplotlib
+    matplotlib.use("Agg")   # no display on a build machine
+    _, series = load_series(folder)
+    if not series:
+        raise HarnessError(f"{folder} holds no results to plot")
+    out = Path(out) if out else plots_root() / Path(folder).name
+    out.mkdir(parents=True, exist_ok=True)
+    figs, skipped = build_figures(series)
+    made = []
+    for f in figs:
+        made += render_mpl(f, out, vector)
+        gnuplot_files(f, out)
+        if gnuplot:
+            err = run_gnuplot(f, out)
+            if err:
+                skipped.append(err)
+            elif (out / f"{f.name}.gnuplot.png").is_file():
+                made.append(out / f"{f.name}.gnuplot.png")
+    return out, made, skipped
