@@ -1,0 +1,33 @@
+"""conftest.py: shared fixtures: the fake QEMU, temporary results/plots folders, a dummy kernel image."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+FAKE_QEMU = HERE / "fake_qemu.py"
+PY = "/usr/bin/python3"
+
+sys.path.insert(0, str(REPO))
+
+
+@pytest.fixture
+def fake_env(tmp_path, monkeypatch):
+    """Point the harness at the fake QEMU and at temporary output folders."""
+    monkeypatch.setenv("FERRY_QEMU", str(FAKE_QEMU))
+    monkeypatch.setenv("FERRY_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("FERRY_PLOTS", str(tmp_path / "plots"))
+    kernel = tmp_path / "kernel.elf"
+    kernel.write_bytes(b"\x7fELF fake")
+    return {"tmp": tmp_path, "kernel": kernel, "results": tmp_path / "results",
+            "plots": tmp_path / "plots"}
+
+
+def harness(*args, timeout=120, **kw):
+    """Run harness.py as the Makefile will; returns CompletedProcess with text output."""
+    return subprocess.run([PY, str(REPO / "harness.py")] + [str(a) for a in args],
+                          capture_output=True, text=True, timeout=timeout, cwd=REPO, **kw)

@@ -1,0 +1,84 @@
+"""test_records.py: the record parser reads its format from bench_format.h and rejects malformed records."""
+
+import pytest
+
+from ferryhost import records
+from ferryhost.errors import HarnessError
+
+GOOD = ('@result {"bench":"floor_rdtsc","variant":"","size":-1,"unit":"tsc","samples":3,'
+        '"overhead":18,"min":1,"p50":2,"p90":3,"p99":3,"max":3,"mean":2,"stdev":1}')
+
+
+@pytest.fixture(scope="module")
+def fmt():
+    return records.load_format()
+
+
+def test_format_comes_from_header(fmt):
+    text = records.HEADER.read_text()
+    for kind, prefix in fmt.prefixes.items():
+        assert f'"{prefix}"' in text
+    assert set(fmt.prefixes) >= {"meta", "result", "samples", "error", "done"}
+    assert (fmt.exit_success, fmt.exit_failure) == (33, 35)
+
+
+def test_changed_header_changes_parser(tmp_path):
+    h = tmp_path / "bench_format.h"
+    h.write_text(records.HEADER.read_text().replace('"@result "', '"#R "')
+                 .replace("FERRY_BENCH_SCHEMA 1", "FERRY_BENCH_SCHEMA 7"))
+    f = records.load_format(h)
+    assert f.schema == 7 and f.prefixes["result"] == "#R "
+    out = records.parse_lines([GOOD.replace("@result ", "#R "), GOOD], f)
+    assert len(out.results) == 1
+    assert out.log == [GOOD]        # the old prefix is now plain kernel log
+
+
+def test_missing_header_is_one_line_error(tmp_path):
+    with pytest.raises(HarnessError, match="cannot read record format header"):
+        records.load_format(tmp_path / "nope.h")
+
+
+def test_good_lines(fmt):
+    lines = ["Ferry booting", '@meta {"schema":1,"system":"ferry","tsc_hz":1000}', GOOD,
+             '@samples {"bench":"floor_rdtsc","variant":"","size":-1,"values":[1,2,3]}\r',
+             '@error {"bench":"x","msg":"unknown benchmark"}', '@done {"records":1,"errors":1}']
+    out = records.parse_lines(lines, fmt)
+    assert out.meta["tsc_hz"] == 1000
+    assert out.results[0]["p50"] == 2
+    assert out.samples[0]["values"] == [1, 2, 3]
+    assert out.errors[0]["bench"] == "x"
+    assert out.done == {"records": 1, "errors": 1}
+    assert out.log == ["Ferry booting"]
+    assert out.malformed == [] and out.panic is None
+
+
+def test_done_without_json(fmt):
+    assert records.parse_lines(["@done"], fmt).done == {}
+
+
+@pytest.mark.parametrize("line, why", [
+    ('@result {"bench":"a",', "malformed @result"),
+    ('@result [1,2]', "not a JSON object"),
+    (GOOD.replace('"p50":2', '"p50":"2"'), "'p50' is not an integer"),
+    (GOOD.replace('"p50":2', '"p50":true'), "'p50' is not an integer"),
+    (GOOD.replace('"bench":"floor_rdtsc",', ''), "lacks string field 'bench'"),
+    ('@samples {"bench":"a","values":[1,"x"]}', "integer 'values'"),
+    ('@meta {"schema":99}', "schema 99"),
+    ('@result', "malformed @result"),
+])
+def test_malformed_lines(fmt, line, why):
+    out = records.parse_lines(["log", line, GOOD], fmt)
+    assert len(out.malformed) == 1 and why in out.malformed[0]
+    assert out.malformed[0].startswith("console line 2:")
+    assert len(out.results) == 1     # the good record after it still counts
+
+
+def test_panic_text_kept(fmt):
+    out = records.parse_lines(["x", "PANIC: double fault rip=0xffff rsp=0x10", "rax=1", "PANIC: again"], fmt)
+    assert out.panic == "double fault rip=0xffff rsp=0x10"
+    assert "rax=1" in out.log
+
+
+def test_non_record_at_lines_are_log(fmt):
+    out = records.parse_lines(["@resultant thing", "@foo {}"], fmt)
+    assert out.log == ["@resultant thing", "@foo {}"] and not out.malformed
