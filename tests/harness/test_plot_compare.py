@@ -1,0 +1,64 @@
+"""test_plot_compare.py: plots from fake results, the floor table, and compare's regression gate."""
+
+import pytest
+
+from conftest import harness
+from ferryhost import plot
+
+
+def _run(fake_env, *extra):
+    r = harness("run", "--kernel", fake_env["kernel"], "--accel", "tcg", "--samples", "300", *extra)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.split(": ", 1)[1].strip()
+
+
+def test_plot_all_figures(fake_env):
+    d = _run(fake_env, "--bench", "floor_rdtsc,floor_ipc,ipc_call,ipc_len,bulk_copy,bulk_grant",
+             "--sizes", "64,4096")
+    r = harness("plot", d)
+    assert r.returncode == 0, r.stderr
+    out = fake_env["plots"] / d.rsplit("/", 1)[1]
+    for name in ("latency", "latency-xfloor", "msglen", "msglen-xfloor", "bulk", "cdf-ipc_call",
+                 "cdf-ipc_call-xfloor"):
+        for ext in ("png", "svg", "dat", "gp"):
+            assert (out / f"{name}.{ext}").stat().st_size > 0, f"{name}.{ext}"
+    assert (out / "latency.gnuplot.png").stat().st_size > 0
+    dat = (out / "msglen.dat").read_text()
+    assert '"ipc_len fake" x y lo hi' in dat
+
+
+def test_plot_skips_absent_data(fake_env):
+    _run(fake_env, "--bench", "floor_rdtsc,floor_cr3", "--no-raw")
+    r = harness("plot", "latest", "--vector", "pdf", "--no-gnuplot")
+    assert r.returncode == 0, r.stderr
+    assert "skipped bulk: no bulk_* benchmark" in r.stderr
+    assert "skipped cdf: no raw samples" in r.stderr
+    assert "skipped msglen" in r.stderr
+    out = next(fake_env["plots"].iterdir())
+    assert (out / "latency.pdf").stat().st_size > 0 and not (out / "latency.gnuplot.png").exists()
+
+
+def test_plot_missing_folder(fake_env):
+    r = harness("plot", "latest")
+    assert r.returncode != 0 and r.stderr.startswith("harness: no runs or sweeps")
+
+
+def test_floor_table():
+    assert plot.floors_for("ipc_call")[0] == "floor_ipc"
+    assert plot.floors_for("null_syscall") == ["floor_syscall"]
+    assert plot.floors_for("floor_cr3") == ["floor_rdtsc"]
+    assert plot.floors_for("something_new")      # never without a fallback
+
+
+def test_compare_gate(fake_env):
+    a = _run(fake_env, "--bench", "floor_rdtsc,ipc_call")
+    same = _run(fake_env, "--bench", "floor_rdtsc,ipc_call", "--cmdline", "fakeseed=2")
+    slow = _run(fake_env, "--bench", "floor_rdtsc,ipc_call", "--cmdline", "fakescale=1.3")
+    r = harness("compare", a, same, "--resamples", "200")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "SLOWER" not in r.stdout and "ipc_call" in r.stdout
+    r = harness("compare", a, slow, "--resamples", "200")
+    assert r.returncode == 1 and "SLOWER" in r.stdout and "regressions beyond 5%" in r.stderr
+    # B faster than A is no regression.
+    r = harness("compare", slow, a, "--resamples", "200")
+    assert r.returncode == 0 and "faster" in r.stdout

@@ -1,0 +1,117 @@
+"""test_sweep.py: TOML validation, progress output and resuming an interrupted sweep."""
+
+import io
+import json
+
+import pytest
+
+from conftest import harness
+from ferryhost import runner, sweep
+from ferryhost.errors import HarnessError
+
+GOOD = """
+name = "t"
+samples = 20
+repetitions = 2
+accel = ["tcg"]
+timeout = 20
+[variants.default]
+[variants.nofast]
+make = { FASTPATH = "0" }
+cmdline = ["pcid=off"]
+[[benchmarks]]
+names = ["floor_rdtsc"]
+"""
+
+
+def _cfg(tmp_path, text):
+    p = tmp_path / "s.toml"
+    p.write_text(text)
+    return p
+
+
+def test_good_config(tmp_path):
+    cfg = sweep.load_config(_cfg(tmp_path, GOOD))
+    us = sweep.units(cfg)
+    assert len(us) == 4 and len({u["id"] for u in us}) == 4
+    spec = sweep.spec_for(cfg, us[-1])
+    assert spec.flags == {"FASTPATH": "0"} and "pcid=off" in spec.guest_words()
+    assert "samples=20" in spec.guest_words()
+
+
+@pytest.mark.parametrize("text, msg", [
+    ('name = "x"\nsamples = [', "bad TOML"),
+    ('colour = "red"', "unknown key 'colour'"),
+    ('samples = "many"', "key 'samples' has the wrong type"),
+    ('samples = true', "key 'samples' has the wrong type"),
+    ('accel = ["warp"]', "unknown accelerator 'warp'"),
+    ('system = ["plan9"]', "unknown system 'plan9'"),
+    ('repetitions = 0', "repetitions must be at least 1"),
+    ('[[benchmarks]]\nnames = ["a b"]', "bad benchmark name"),
+    ('[[benchmarks]]\nsizes = [1]', "needs a non-empty 'names'"),
+    ('[[benchmarks]]\nnames = ["x"]\nsizes = [-4]', "bad size"),
+    ('[variants.v]\nmake = { fastpath = 0 }', "bad build flag"),
+])
+def test_bad_configs(tmp_path, text, msg):
+    with pytest.raises(HarnessError, match=msg):
+        sweep.load_config(_cfg(tmp_path, text))
+
+
+def test_bad_config_cli_one_line(tmp_path):
+    r = harness("sweep", _cfg(tmp_path, "x = ["))
+    assert r.returncode != 0 and r.stderr.startswith("harness: bad TOML") and r.stderr.count("\n") == 1
+
+
+def test_default_sweep_is_valid():
+    from conftest import REPO
+    cfg = sweep.load_config(REPO / "bench" / "sweeps" / "default.toml")
+    assert sweep.units(cfg)
+
+
+def test_resume_after_interrupt(fake_env, tmp_path, monkeypatch):
+    cfg = sweep.load_config(_cfg(tmp_path, GOOD))
+    real = runner.execute
+    calls = []
+
+    def interrupting(spec, **kw):
+        calls.append(kw["rundir"].name)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(spec, **kw)
+    monkeypatch.setattr(runner, "execute", interrupting)
+    err = io.StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run_sweep(cfg, kernel=str(fake_env["kernel"]), stream=err)
+    sdir = next(fake_env["results"].glob("sweep-*"))
+    state = json.loads((sdir / "sweep.json").read_text())
+    st = {k: u["status"] for k, u in state["units"].items()}
+    assert sorted(st.values()) == ["interrupted", "ok", "ok", "pending"]
+    done = {k for k, v in st.items() if v == "ok"}
+    before = {k: (sdir / k / "meta.json").read_bytes() for k in done}
+    assert "resume with: harness.py sweep --resume" in err.getvalue()
+
+    calls.clear()
+    sdir2, bad = sweep.run_sweep(cfg, resume=sdir, kernel=str(fake_env["kernel"]), stream=err)
+    assert sdir2 == sdir and bad == 0
+    assert len(calls) == 2 and not set(calls) & done      # finished runs are not redone
+    assert {k: (sdir / k / "meta.json").read_bytes() for k in done} == before
+    state = json.loads((sdir / "sweep.json").read_text())
+    assert all(u["status"] == "ok" for u in state["units"].values())
+
+
+def test_resume_refuses_changed_config(fake_env, tmp_path):
+    cfg = sweep.load_config(_cfg(tmp_path, GOOD))
+    sdir, _ = sweep.run_sweep(cfg, kernel=str(fake_env["kernel"]), stream=io.StringIO())
+    cfg2 = sweep.load_config(_cfg(tmp_path, GOOD.replace("samples = 20", "samples = 30")))
+    with pytest.raises(HarnessError, match="differs from the matrix"):
+        sweep.run_sweep(cfg2, "s.toml", resume=sdir, stream=io.StringIO())
+
+
+def test_progress_plain_lines(fake_env, tmp_path):
+    cfg = sweep.load_config(_cfg(tmp_path, GOOD.replace("repetitions = 2", "repetitions = 1")))
+    err = io.StringIO()    # not a terminal: plain lines, no carriage returns
+    sdir, bad = sweep.run_sweep(cfg, kernel=str(fake_env["kernel"]), stream=err)
+    text = err.getvalue()
+    assert bad == 0 and "\r" not in text
+    assert "[1/2]" in text and "[2/2]" in text and "elapsed" in text and "left" in text
+    assert len([p for p in sdir.iterdir() if (p / "meta.json").is_file()]) == 2
