@@ -1,0 +1,163 @@
+# Ferry: build, boot, test and measure.  `make help` lists the targets.
+#
+# Variables: BUILD (output folder, default build), FASTPATH (1/0), ACCEL
+# (auto|kvm|tcg|tcg-icount), CMDLINE (kernel command line for run/iso).
+
+BUILD    ?= build
+FASTPATH ?= 1
+ACCEL    ?= auto
+CMDLINE  ?=
+PY       := /usr/bin/python3
+QEMU     := qemu-system-x86_64
+CC       := gcc
+LD       := ld
+OBJCOPY  := objcopy
+
+SETUP := scripts/setup.sh
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+BUILD_FLAGS := FASTPATH=$(FASTPATH)
+
+INCLUDES := -Ikernel/include -Ikernel/include/uapi -Ikernel/arch/x86_64/include -Ibench/lib
+KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
+	-ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
+	-mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
+	-fno-asynchronous-unwind-tables -fcf-protection=none \
+	$(INCLUDES) -DFERRY_FASTPATH=$(FASTPATH) \
+	-DFERRY_VERSION='"$(VERSION)"' -DFERRY_BUILD_FLAGS='"$(BUILD_FLAGS)"' -MMD -MP
+KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments \
+	-T kernel/arch/x86_64/boot/linker.ld
+
+KERNEL_SRCS := \
+	kernel/arch/x86_64/boot/boot32.S \
+	kernel/arch/x86_64/vectors.S \
+	kernel/arch/x86_64/cpu.c \
+	kernel/arch/x86_64/gdt.c \
+	kernel/arch/x86_64/idt.c \
+	kernel/arch/x86_64/kstack.c \
+	kernel/arch/x86_64/machine.c \
+	kernel/arch/x86_64/paging.c \
+	kernel/arch/x86_64/serial.c \
+	kernel/arch/x86_64/traps.c \
+	kernel/core/bootinfo.c \
+	kernel/core/cmdline.c \
+	kernel/core/main.c \
+	kernel/core/memmap.c \
+	kernel/core/panic.c \
+	kernel/core/printk.c \
+	kernel/core/selftest.c \
+	kernel/lib/fmt.c \
+	kernel/lib/string.c
+
+KOBJ := $(BUILD)/kobj
+KERNEL_OBJS := $(patsubst %,$(KOBJ)/%.o,$(KERNEL_SRCS))
+
+KERNEL_ELF := $(BUILD)/ferry.elf
+KERNEL_MB1 := $(BUILD)/ferry-mb1.elf
+ISO        := $(BUILD)/ferry.iso
+MODULES    :=
+
+QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+
+.PHONY: all iso run run-iso debug test unit-tests boot-tests harness-tests bench plots \
+	clean help print-boot setup-build setup-test setup-bench
+.DELETE_ON_ERROR:
+
+all: $(KERNEL_ELF) $(KERNEL_MB1)
+
+help:
+	@echo "make all        build the kernel ($(KERNEL_ELF), $(KERNEL_MB1))"
+	@echo "make iso        build a GRUB2 ISO ($(ISO))"
+	@echo "make run        boot with qemu -kernel (ACCEL=auto|kvm|tcg|tcg-icount, CMDLINE=...)"
+	@echo "make run-iso    boot the ISO through GRUB2"
+	@echo "make debug      boot halted under QEMU's gdb stub and attach gdb"
+	@echo "make test       host unit tests, boot tests, in-guest tests, harness tests"
+	@echo "make bench      run the default benchmark sweep and plot it"
+	@echo "make clean      remove $(BUILD)"
+
+# Set-up: install (as root) or name the Debian packages each step needs.
+setup-build:
+	@$(SETUP) build
+setup-test:
+	@$(SETUP) test
+setup-bench:
+	@$(SETUP) bench
+
+$(KOBJ)/%.c.o: %.c | setup-build
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(KOBJ)/%.S.o: %.S | setup-build
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@$(CC) $(KERNEL_CFLAGS) -D__ASSEMBLER__ -c $< -o $@
+
+# Rebuild when the version string or build flags change.
+$(BUILD)/flags.txt: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(VERSION) $(BUILD_FLAGS) $(KERNEL_CFLAGS)' | cmp -s - $@ || echo '$(VERSION) $(BUILD_FLAGS) $(KERNEL_CFLAGS)' > $@
+$(KERNEL_OBJS): $(BUILD)/flags.txt
+FORCE:
+
+$(KERNEL_ELF): $(KERNEL_OBJS) kernel/arch/x86_64/boot/linker.ld
+	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
+
+# qemu -kernel loads only 32-bit ELF files as Multiboot 1; the image is the
+# same, its segments are loaded by physical address.
+$(KERNEL_MB1): $(KERNEL_ELF)
+	$(OBJCOPY) -I elf64-x86-64 -O elf32-i386 $< $@
+
+iso: $(ISO)
+$(ISO): $(KERNEL_ELF) $(MODULES) scripts/mkiso.sh
+	scripts/mkiso.sh $@ $(KERNEL_ELF) "$(CMDLINE)" $(MODULES)
+
+print-boot:
+	@printf '{"kernel": "%s", "modules": [%s], "iso": "%s"}\n' "$(KERNEL_MB1)" \
+		"$(foreach m,$(MODULES),\"$(m)\",)" "$(ISO)" | sed 's/,\]/]/'
+
+ACCEL_ARGS = $(shell scripts/accel.sh $(ACCEL))
+INITRD_ARG = $(if $(MODULES),-initrd "$(subst $(eval) ,$(comma),$(MODULES))")
+comma := ,
+
+run: all
+	$(QEMU) $(QEMU_COMMON) $(ACCEL_ARGS) -kernel $(KERNEL_MB1) $(INITRD_ARG) -append "$(CMDLINE)"; \
+	s=$$?; [ $$s -eq 33 ] && echo "ferry: exited with success" || echo "ferry: exit status $$s"
+
+run-iso: iso
+	$(QEMU) $(QEMU_COMMON) $(ACCEL_ARGS) -cdrom $(ISO); \
+	s=$$?; [ $$s -eq 33 ] && echo "ferry: exited with success" || echo "ferry: exit status $$s"
+
+debug: all
+	$(QEMU) $(QEMU_COMMON) -accel tcg -cpu max -s -S -kernel $(KERNEL_MB1) $(INITRD_ARG) \
+		-append "$(CMDLINE)" & \
+	gdb -q -x scripts/gdbinit $(KERNEL_ELF); kill %1 2>/dev/null || true
+
+# ---- tests ---------------------------------------------------------------
+# Host unit tests: tests/unit/test_*.c, each naming its sources in a
+# "/* SOURCES: ... */" line; built with the host compiler against cmocka.
+UNIT_CFLAGS := -std=gnu17 -O1 -g -Wall -Wextra -Werror -DFERRY_HOST_TEST $(INCLUDES)
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
+unit_sources = $(shell sed -n 's|^/\* SOURCES: \(.*\) \*/|\1|p' $(1))
+define unit_rule
+$(BUILD)/unit/$(1): tests/unit/$(1).c $(call unit_sources,tests/unit/$(1).c) | setup-test
+	@mkdir -p $$(dir $$@)
+	$(CC) $(UNIT_CFLAGS) -o $$@ $$^ -lcmocka
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(notdir $(t)))))
+
+unit-tests: $(UNIT_TESTS)
+	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+boot-tests: all iso | setup-test
+	FERRY_BUILD=$(BUILD) $(PY) -m pytest -q tests/boot
+
+test: setup-test
+	$(MAKE) unit-tests
+	$(MAKE) boot-tests
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(KERNEL_OBJS:.o=.d)

@@ -1,0 +1,37 @@
+/* idt.c: the interrupt descriptor table. */
+#include <arch/gdt.h>
+#include <arch/trap.h>
+
+struct idt_gate {
+    uint16_t off_lo, sel;
+    uint8_t ist, type_attr;
+    uint16_t off_mid;
+    uint32_t off_hi, zero;
+} __attribute__((packed));
+
+static struct idt_gate ks_idt[256] __attribute__((aligned(16)));
+extern const uint64_t trap_vectors[32];
+
+static void idt_set(int vec, uint64_t handler, int ist, int dpl)
+{
+    ks_idt[vec] = (struct idt_gate){
+        .off_lo = handler & 0xffff,
+        .sel = SEL_KCODE,
+        .ist = (uint8_t)ist,
+        .type_attr = (uint8_t)(0x8e | (dpl << 5)),   /* present, interrupt gate */
+        .off_mid = (handler >> 16) & 0xffff,
+        .off_hi = (uint32_t)(handler >> 32),
+    };
+}
+
+void idt_init(void)
+{
+    for (int v = 0; v < 32; v++) {
+        int ist = v == VEC_DF ? IST_DF : (v == VEC_NMI || v == VEC_MC) ? IST_NMI : 0;
+        idt_set(v, trap_vectors[v], ist, 0);
+    }
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = {
+        sizeof(ks_idt) - 1, (uint64_t)ks_idt
+    };
+    asm volatile("lidt %0" : : "m"(idtr));
+}

@@ -1,0 +1,32 @@
+/* kstack.c: the kernel's stacks and the guard pages below them. */
+#include <arch/kstack.h>
+
+/* In .bss so they cost nothing in the image; paging_init leaves each guard
+ * page unmapped. */
+__attribute__((section(".bss.kstack"))) struct kstack ks_boot_stack;
+__attribute__((section(".bss.kstack"))) struct kstack ks_df_stack;
+__attribute__((section(".bss.kstack"))) struct kstack ks_nmi_stack;
+
+static const struct {
+    struct kstack *stack;
+    const char *name;
+} kstacks[] = {
+    { &ks_boot_stack, "kernel stack" },
+    { &ks_df_stack, "double-fault stack" },
+    { &ks_nmi_stack, "NMI stack" },
+};
+
+const char *kstack_guard_owner(vaddr_t va)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(kstacks); i++) {
+        vaddr_t g = (vaddr_t)kstacks[i].stack->guard;
+        if (va >= g && va < g + KSTACK_GUARD)
+            return kstacks[i].name;
+    }
+    return NULL;
+}
+
+bool kstack_is_guard_page(vaddr_t va)
+{
+    return kstack_guard_owner(ALIGN_DOWN(va, PAGE_SIZE)) != NULL;
+}

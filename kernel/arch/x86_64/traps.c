@@ -1,0 +1,74 @@
+/* traps.c: CPU exceptions.  Every kernel-mode exception is fatal and is
+ * reported with its vector, error code, RIP, CR2 and all registers. */
+#include <arch/kstack.h>
+#include <arch/machine.h>
+#include <arch/trap.h>
+#include <arch/x86.h>
+#include <ferry/bench_format.h>
+#include <fmt.h>
+#include <printk.h>
+
+static const char *const trap_names[32] = {
+    [VEC_DE] = "divide error", [VEC_DB] = "debug", [VEC_NMI] = "NMI",
+    [VEC_BP] = "breakpoint", [VEC_OF] = "overflow", [VEC_BR] = "bound range exceeded",
+    [VEC_UD] = "invalid opcode", [VEC_NM] = "device not available",
+    [VEC_DF] = "double fault", [VEC_TS] = "invalid TSS", [VEC_NP] = "segment not present",
+    [VEC_SS] = "stack-segment fault", [VEC_GP] = "general protection fault",
+    [VEC_PF] = "page fault", [VEC_MF] = "x87 floating-point error",
+    [VEC_AC] = "alignment check", [VEC_MC] = "machine check",
+    [VEC_XM] = "SIMD floating-point error", [VEC_VE] = "virtualization exception",
+    [VEC_CP] = "control protection",
+};
+
+const char *trap_name(uint64_t vector)
+{
+    if (vector < 32 && trap_names[vector])
+        return trap_names[vector];
+    return vector < 32 ? "reserved exception" : "interrupt";
+}
+
+void trap_dump(const struct trap_frame *tf, uint64_t cr2)
+{
+    kprintf("  vector %lu (%s)  error %#lx  cr2 0x%016lx\n",
+            tf->vector, trap_name(tf->vector), tf->error, cr2);
+    kprintf("  rip 0x%016lx  cs %#lx  rflags %#lx  rsp 0x%016lx  ss %#lx\n",
+            tf->rip, tf->cs, tf->rflags, tf->rsp, tf->ss);
+    kprintf("  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", tf->rax, tf->rbx, tf->rcx, tf->rdx);
+    kprintf("  rsi %016lx rdi %016lx rbp %016lx r8  %016lx\n", tf->rsi, tf->rdi, tf->rbp, tf->r8);
+    kprintf("  r9  %016lx r10 %016lx r11 %016lx r12 %016lx\n", tf->r9, tf->r10, tf->r11, tf->r12);
+    kprintf("  r13 %016lx r14 %016lx r15 %016lx\n", tf->r13, tf->r14, tf->r15);
+    kprintf("  cr0 %#lx cr3 %#lx cr4 %#lx\n", read_cr0(), read_cr3(), read_cr4());
+}
+
+static _Noreturn void trap_fatal(const struct trap_frame *tf, uint64_t cr2, const char *reason)
+{
+    kprintf("PANIC: %s\n", reason);
+    trap_dump(tf, cr2);
+    machine_exit(FERRY_EXIT_FAILURE);
+}
+
+void trap_handler(struct trap_frame *tf)
+{
+    uint64_t cr2 = read_cr2();
+    char reason[160];
+
+    /* A fault on a guard page means the stack below it ran out: during the
+     * #PF the CPU could not push its frame, so it usually arrives as a
+     * double fault on the IST stack with CR2 in the guard page. */
+    const char *owner = kstack_guard_owner(cr2);
+    if ((tf->vector == VEC_DF || tf->vector == VEC_PF) && owner) {
+        fmt_snprintf(reason, sizeof reason, "kernel stack overflow (%s, guard page %#lx hit)",
+                     owner, ALIGN_DOWN(cr2, PAGE_SIZE));
+        trap_fatal(tf, cr2, reason);
+    }
+
+    const char *mode = (tf->cs & 3) == 3 ? "user" : "kernel";
+    if (tf->vector == VEC_PF)
+        fmt_snprintf(reason, sizeof reason, "%s-mode page fault at %#lx (%s, %s%s) rip %#lx",
+                     mode, cr2, tf->error & 1 ? "protection" : "not present",
+                     tf->error & 2 ? "write" : "read", tf->error & 16 ? ", fetch" : "", tf->rip);
+    else
+        fmt_snprintf(reason, sizeof reason, "%s-mode %s (vector %lu, error %#lx) rip %#lx",
+                     mode, trap_name(tf->vector), tf->vector, tf->error, tf->rip);
+    trap_fatal(tf, cr2, reason);
+}

@@ -1,0 +1,98 @@
+/* vectors.S: entry stubs for the 32 CPU exceptions.
+ *
+ * Each stub pushes a zero where the CPU pushes no error code, then its
+ * vector, and joins trap_common, which saves the general registers as a
+ * struct trap_frame and calls:  void trap_handler(struct trap_frame *tf);  */
+
+.macro VEC_NOERR n
+    .global trap_vec\n
+trap_vec\n:
+    pushq $0
+    pushq $\n
+    jmp trap_common
+.endm
+
+.macro VEC_ERR n
+    .global trap_vec\n
+trap_vec\n:
+    pushq $\n
+    jmp trap_common
+.endm
+
+    .text
+VEC_NOERR 0
+VEC_NOERR 1
+VEC_NOERR 2
+VEC_NOERR 3
+VEC_NOERR 4
+VEC_NOERR 5
+VEC_NOERR 6
+VEC_NOERR 7
+VEC_ERR   8
+VEC_NOERR 9
+VEC_ERR   10
+VEC_ERR   11
+VEC_ERR   12
+VEC_ERR   13
+VEC_ERR   14
+VEC_NOERR 15
+VEC_NOERR 16
+VEC_ERR   17
+VEC_NOERR 18
+VEC_NOERR 19
+VEC_NOERR 20
+VEC_ERR   21
+VEC_NOERR 22
+VEC_NOERR 23
+VEC_NOERR 24
+VEC_NOERR 25
+VEC_NOERR 26
+VEC_NOERR 27
+VEC_NOERR 28
+VEC_ERR   29
+VEC_ERR   30
+VEC_NOERR 31
+
+trap_common:
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    cld
+    movq %rsp, %rdi
+    call trap_handler
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    addq $16, %rsp              /* vector and error code */
+    iretq
+
+    .section .rodata
+    .global trap_vectors
+trap_vectors:
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .quad trap_vec\n
+    .endr

@@ -1,0 +1,102 @@
+/* main.c: the kernel's boot sequence, from the 32-bit entry's call to the
+ * end of the boot self-check. */
+#include <arch/cpu.h>
+#include <arch/gdt.h>
+#include <arch/machine.h>
+#include <arch/paging.h>
+#include <arch/serial.h>
+#include <arch/trap.h>
+#include <bootinfo.h>
+#include <cmdline.h>
+#include <ferry/bench_format.h>
+#include <memmap.h>
+#include <mm/physmap.h>
+#include <panic.h>
+#include <printk.h>
+#include <selftest.h>
+
+#ifndef FERRY_VERSION
+#define FERRY_VERSION "unknown"
+#endif
+#ifndef FERRY_BUILD_FLAGS
+#define FERRY_BUILD_FLAGS ""
+#endif
+
+extern char __boot_start[], __kernel_end[];
+
+struct boot_info ks_boot_info;
+struct memmap ks_free_mem;
+
+static void print_firmware_map(const struct memmap *m)
+{
+    kprintf("memory map (%zu ranges%s):\n", m->n, m->overflow ? ", list full: some dropped" : "");
+    for (size_t i = 0; i < m->n; i++)
+        kprintf("  [0x%012lx - 0x%012lx) %8lu KiB  %s\n", m->r[i].start, m->r[i].end,
+                (m->r[i].end - m->r[i].start) >> 10, mem_type_name(m->r[i].type));
+}
+
+/* Free memory = available RAM minus the first MiB (BIOS, real-mode
+ * structures), the kernel image, the loader's info structure and modules. */
+static void account_memory(struct boot_info *bi)
+{
+    memmap_free_from_firmware(&bi->firmware_map, &ks_free_mem);
+    memmap_remove(&ks_free_mem, 0, 0x100000);
+    paddr_t kstart = (paddr_t)__boot_start;
+    paddr_t kend = ALIGN_UP((paddr_t)__kernel_end - KERNEL_VIRT_BASE, PAGE_SIZE);
+    memmap_remove(&ks_free_mem, kstart, kend);
+    memmap_remove(&ks_free_mem, ALIGN_DOWN(bi->info_start, PAGE_SIZE), ALIGN_UP(bi->info_end, PAGE_SIZE));
+    for (size_t i = 0; i < bi->nmodules; i++) {
+        const struct boot_module *m = &bi->modules[i];
+        kprintf("module %zu: [%#lx - %#lx) %s\n", i, m->start, m->end, m->name);
+        memmap_remove(&ks_free_mem, ALIGN_DOWN(m->start, PAGE_SIZE), ALIGN_UP(m->end, PAGE_SIZE));
+    }
+    kprintf("kernel image: [%#lx - %#lx) %lu KiB\n", kstart, kend, (kend - kstart) >> 10);
+}
+
+static void print_free_memory(const char *when)
+{
+    uint64_t bytes = memmap_bytes(&ks_free_mem);
+    kprintf("free memory %s: %lu frames (%lu KiB) in %zu ranges\n", when,
+            bytes / PAGE_SIZE, bytes >> 10, ks_free_mem.n);
+}
+
+void kmain(uint32_t magic, uint32_t info_pa)
+{
+    serial_init();
+    gdt_init();
+    idt_init();
+    kprintf("\nFerry microkernel %s (x86-64)%s%s\n", FERRY_VERSION,
+            FERRY_BUILD_FLAGS[0] ? " build: " : "", FERRY_BUILD_FLAGS);
+
+    struct boot_info *bi = &ks_boot_info;
+    const char *err = bootinfo_parse(magic, info_pa, bi);
+    if (err)
+        panic("boot information: %s", err);
+    kprintf("boot: multiboot%d from \"%s\"\n", bi->multiboot_version,
+            bi->loader[0] ? bi->loader : "unnamed loader");
+    kprintf("command line: \"%s\"\n", bi->cmdline);
+
+    cpu_detect();
+    cpu_print();
+
+    print_firmware_map(&bi->firmware_map);
+    account_memory(bi);
+    print_free_memory("at boot");
+    if (ks_free_mem.n == 0)
+        panic("no free memory");
+
+    /* The direct map covers every byte of RAM the firmware reported. */
+    paddr_t ram_top = 0;
+    for (size_t i = 0; i < bi->firmware_map.n; i++)
+        if (bi->firmware_map.r[i].type == MEM_AVAILABLE && bi->firmware_map.r[i].end > ram_top)
+            ram_top = bi->firmware_map.r[i].end;
+    paging_init(&ks_free_mem, ram_top);
+    print_free_memory("after kernel page tables");
+
+    char test[32];
+    if (cmdline_get(bi->cmdline, "selftest", test, sizeof test))
+        selftest_run(test);
+
+    kprintf("boot self-check passed\n");
+    machine_exit(FERRY_EXIT_SUCCESS);
+}

@@ -1,0 +1,35 @@
+/* sched.h: ready queues: 256 fixed priorities, round robin within one, O(1) choice by a two-level bitmap. */
+#ifndef FERRY_CORE_SCHED_H
+#define FERRY_CORE_SCHED_H
+
+#include <object/tcb.h>
+
+#define SCHED_NPRIO         256
+#define SCHED_SLICE_TICKS   5   /* timer ticks per time slice */
+
+/* The ready queues hold runnable threads that are not running; the
+ * running thread is not queued (arch code owns "current").  The idle
+ * thread is never queued: sched_choose returns it when nothing is ready. */
+void sched_init(struct tcb *idle);
+
+void sched_enqueue(struct tcb *t);        /* at the tail of its priority (round robin) */
+void sched_enqueue_front(struct tcb *t);  /* at the head (a preempted thread keeps its turn) */
+void sched_dequeue(struct tcb *t);        /* no-op if not queued */
+
+/* Remove and return the highest-priority ready thread (head of its queue),
+ * or the idle thread if none.  The caller switches to it. */
+struct tcb *sched_choose(void);
+
+int sched_highest_prio(void);             /* -1 when no thread is ready */
+/* A ready thread has higher priority than cur: the caller should enqueue
+ * cur (front) and switch. */
+bool sched_should_preempt(const struct tcb *cur);
+
+/* Timer tick for the running thread: true when its slice ran out (the
+ * slice is refilled; the caller enqueues cur at the tail and chooses). */
+bool sched_tick(struct tcb *cur);
+
+/* Change a thread's priority, moving it between queues if it is queued. */
+void sched_set_prio(struct tcb *t, uint8_t prio);
+
+#endif

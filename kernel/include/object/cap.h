@@ -1,0 +1,85 @@
+/* cap.h: the capability and capability-slot (CTE) representation, and small helpers on them. */
+#ifndef FERRY_OBJECT_CAP_H
+#define FERRY_OBJECT_CAP_H
+
+#include <types.h>
+#include <ferry/objtypes.h>
+#include <ferry/rights.h>
+#include <mm/physmap.h>
+
+/* Untyped flag: device memory (not RAM): never zeroed, only frames or
+ * smaller untypeds may be made from it. */
+#define CAP_FLAG_DEVICE 0x1
+
+/* Internal marker type for a slot used as a link while a dead container
+ * is emptied (see cnode.c); never visible to user space. */
+#define CAP_TYPE_REAPING 0xfe
+
+/* A capability: 32 bytes.  paddr is the object's physical address (the
+ * kernel reaches it through the physmap). */
+struct cap {
+    uint8_t type;        /* enum ferry_obj_type */
+    uint8_t rights;      /* FERRY_RIGHT_* */
+    uint8_t size_bits;   /* untyped: log2 size; CNode: radix; frame: 12 or 21 */
+    uint8_t guard_bits;  /* CNode: guard width */
+    uint8_t flags;       /* CAP_FLAG_* */
+    uint8_t pad[3];
+    paddr_t paddr;
+    union {
+        struct { word_t badge; } ep;              /* endpoint, notification: 0 = none */
+        struct { word_t guard; } cnode;
+        struct { word_t watermark; } untyped;     /* bytes used from paddr */
+        struct { vaddr_t vaddr; paddr_t vspace; } map; /* frame, page tables: arch owns */
+        word_t raw[2];                            /* IRQ, I/O ports: arch owns */
+    } u;
+};
+
+/* A capability slot: the capability plus its place in the capability
+ * derivation tree (CDT).  Invariant: all capabilities to one object form a
+ * single subtree (copies and mints are children of what they were made
+ * from); an object's first capability is a child of the untyped it was
+ * retyped from (or a root for boot objects). */
+struct cte {
+    struct cap cap;
+    union {
+        struct {                  /* a live slot's place in the CDT */
+            struct cte *parent;
+            struct cte *first_child;
+            struct cte *next_sibling;
+            struct cte *prev_sibling;
+        };
+        struct {                  /* slot 0 of a dead container being emptied (cnode.c) */
+            struct cte *reap_next;
+            word_t reap_cursor;
+            word_t reap_count;
+            word_t reap_pending;  /* cap in this slot still to be finalised */
+        };
+    };
+};
+
+_Static_assert(sizeof(struct cap) == 32, "cap layout");
+_Static_assert(sizeof(struct cte) == (1UL << FERRY_CTE_BITS), "cte size must match FERRY_CTE_BITS");
+
+static inline bool cap_is_null(const struct cap *c) { return c->type == FERRY_OBJ_NULL; }
+
+static inline bool cap_has_rights(const struct cap *c, word_t need)
+{
+    return (c->rights & need) == need;
+}
+
+/* Two capabilities refer to the same object.  Untyped capabilities are
+ * never copied, so each names its own region even if the address matches. */
+static inline bool cap_same_object(const struct cap *a, const struct cap *b)
+{
+    return a->type != FERRY_OBJ_UNTYPED && a->type == b->type && a->paddr == b->paddr;
+}
+
+static inline bool cap_is_arch(const struct cap *c)
+{
+    return c->type >= FERRY_OBJ_FRAME_4K && c->type < FERRY_OBJ_COUNT;
+}
+
+
+static inline void *cap_object(const struct cap *c) { return phys_to_virt(c->paddr); }
+
+#endif

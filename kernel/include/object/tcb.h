@@ -1,0 +1,95 @@
+/* tcb.h: thread control blocks: state, scheduling and IPC queue links, and TCB invocations. */
+#ifndef FERRY_OBJECT_TCB_H
+#define FERRY_OBJECT_TCB_H
+
+#include <object/cap.h>
+#include <arch/context.h>
+
+struct invocation;
+struct notification;
+
+enum tcb_state {
+    TCB_INACTIVE = 0,         /* not runnable until Resume */
+    TCB_RUNNABLE,             /* running (the current thread) or in a ready queue */
+    TCB_BLOCKED_SEND,         /* in an endpoint's queue, waiting to send */
+    TCB_BLOCKED_RECV,         /* in an endpoint's queue, waiting to receive */
+    TCB_BLOCKED_REPLY,        /* sent a Call, waiting for the reply (no queue) */
+    TCB_BLOCKED_NOTIFICATION, /* in a notification's queue (Wait) */
+};
+
+/* A TCB's own capability slots: the roots it runs with are kept as
+ * capabilities (CDT children of the capabilities given to Configure), so
+ * deleting the CNode or VSpace elsewhere never leaves a dangling pointer. */
+enum tcb_slot {
+    TCB_SLOT_CSPACE = 0,   /* must stay 0: the reaper links through slot 0 */
+    TCB_SLOT_VSPACE,
+    TCB_SLOT_IPCBUF,
+    TCB_NSLOTS
+};
+
+/* A FIFO of threads (endpoint and notification wait queues). */
+struct tcb_queue {
+    struct tcb *head;
+    struct tcb *tail;
+};
+
+struct tcb {
+    struct user_context ctx;
+    struct cte slots[TCB_NSLOTS];
+
+    word_t state;               /* enum tcb_state */
+    uint8_t prio;               /* 0..255, higher runs first */
+    uint8_t mcp;                /* maximum controlled priority */
+    bool in_ready_queue;
+    word_t time_slice;          /* timer ticks left */
+    struct tcb *sched_next, *sched_prev;
+
+    /* IPC (endpoint/notification queues are FIFOs through these links). */
+    void *blocked_on;           /* struct endpoint / struct notification */
+    struct tcb *ipc_next, *ipc_prev;
+    word_t ipc_badge;           /* badge of the capability used / received */
+    word_t ipc_result;          /* error to report when woken without IPC (object deleted) */
+    struct notification *bound_notification;  /* IPC issue: signals delivered while in Recv */
+
+    word_t fault_ep;            /* cptr of the fault endpoint in the thread's CSpace */
+    vaddr_t ipc_buffer;         /* user address of the IPC buffer */
+};
+
+_Static_assert(sizeof(struct tcb) <= (1UL << FERRY_TCB_BITS), "TCB does not fit its object size");
+
+static inline struct tcb *cap_tcb(const struct cap *c) { return (struct tcb *)cap_object(c); }
+
+/* Kernel address of the thread's IPC buffer (through the physmap and the
+ * frame capability in TCB_SLOT_IPCBUF, never through the user mapping),
+ * or NULL when none is configured. */
+word_t *tcb_ipc_buffer(const struct tcb *t);
+
+/* Initialise a freshly zeroed TCB: inactive, priority 0, MCP 0. */
+void tcb_init(struct tcb *t);
+
+/* Kernel API for the boot code and the IPC layer. */
+word_t tcb_configure(struct tcb *t, struct cte *cspace, struct cte *vspace, struct cte *ipcbuf,
+                     vaddr_t ipc_buffer, word_t fault_ep);
+void tcb_resume(struct tcb *t);
+void tcb_suspend(struct tcb *t);
+void tcb_set_priority(struct tcb *t, word_t prio);
+/* Take the thread off any endpoint/notification queue it waits in. */
+void tcb_cancel_ipc(struct tcb *t);
+
+/* Sanitised register write: returns FERRY_E_INVALID_ARG for a rejected
+ * value (RIP/RSP not user addresses, FS/GS base not canonical); RFLAGS is
+ * masked to the arithmetic flags with IF on. */
+word_t tcb_write_register(struct tcb *t, word_t reg, word_t value);
+
+/* Destroy a TCB whose last capability was deleted: suspend it, then delete
+ * its slots through the reaper. */
+void tcb_destroy(struct tcb *t);
+
+void tcbq_append(struct tcb_queue *q, struct tcb *t);
+void tcbq_remove(struct tcb_queue *q, struct tcb *t);
+
+/* Invocation on a TCB capability (FERRY_TCB_*). */
+word_t tcb_decode(struct tcb *caller, struct cte *slot, struct invocation *inv,
+                  struct cte **extra, unsigned nextra);
+
+#endif

@@ -1,0 +1,425 @@
+/* cnode.c: CNodes, the capability derivation tree (CDT) and the slot operations Copy, Mint, Move, Delete, Revoke. */
+#include <object/cnode.h>
+#include <object/objtype.h>
+#include <object/tcb.h>
+#include <object/arch_hooks.h>
+#include <core/cspace.h>
+#include <core/invoke.h>
+#include <ferry/errors.h>
+#include <kstring.h>
+#include <panic.h>
+
+/* ---- derivation tree ------------------------------------------------
+ *
+ * Explicit tree: parent, first child and a doubly linked sibling list.
+ * Invariant (see cap.h): the capabilities to one object form one subtree;
+ * its root's parent is an untyped (or none).  Removing a node keeps that
+ * invariant: its children either move up to a parent naming the same
+ * object, or one of them takes the removed node's place. */
+
+static void sib_unlink(struct cte *c)
+{
+    if (c->prev_sibling)
+        c->prev_sibling->next_sibling = c->next_sibling;
+    else if (c->parent)
+        c->parent->first_child = c->next_sibling;
+    if (c->next_sibling)
+        c->next_sibling->prev_sibling = c->prev_sibling;
+    c->next_sibling = c->prev_sibling = NULL;
+}
+
+/* Make c the first child of parent (sibling order carries no meaning, so
+ * prepending keeps insertion O(1)). */
+static void child_link(struct cte *parent, struct cte *c)
+{
+    c->parent = parent;
+    c->prev_sibling = NULL;
+    c->next_sibling = parent ? parent->first_child : NULL;
+    if (!parent)
+        return;
+    if (parent->first_child)
+        parent->first_child->prev_sibling = c;
+    parent->first_child = c;
+}
+
+/* Move all children of from under to (to may be NULL: they become roots). */
+static void children_adopt(struct cte *from, struct cte *to)
+{
+    struct cte *c = from->first_child;
+    from->first_child = NULL;
+    while (c) {
+        struct cte *next = c->next_sibling;
+        child_link(to, c);
+        c = next;
+    }
+}
+
+/* Put heir where old is in its parent's child list. */
+static void sib_replace(struct cte *old, struct cte *heir)
+{
+    heir->parent = old->parent;
+    heir->prev_sibling = old->prev_sibling;
+    heir->next_sibling = old->next_sibling;
+    if (heir->prev_sibling)
+        heir->prev_sibling->next_sibling = heir;
+    else if (heir->parent)
+        heir->parent->first_child = heir;
+    if (heir->next_sibling)
+        heir->next_sibling->prev_sibling = heir;
+    old->parent = old->prev_sibling = old->next_sibling = NULL;
+}
+
+static void untyped_maybe_reset(struct cte *p)
+{
+    /* With no children left, no object lives in the untyped any more. */
+    if (p && p->cap.type == FERRY_OBJ_UNTYPED && !p->first_child)
+        p->cap.u.untyped.watermark = 0;
+}
+
+/* Take slot out of the tree, keeping its descendants in it. */
+static void cdt_remove(struct cte *slot)
+{
+    struct cte *p = slot->parent;
+
+    if (!slot->first_child) {
+        sib_unlink(slot);
+    } else if (p && cap_same_object(&p->cap, &slot->cap)) {
+        sib_unlink(slot);
+        children_adopt(slot, p);
+    } else {
+        /* slot roots its object's subtree: a child naming the same object
+         * becomes the new root, the other children go under it. */
+        struct cte *heir = slot->first_child;
+        while (heir && !cap_same_object(&heir->cap, &slot->cap))
+            heir = heir->next_sibling;
+        if (heir) {
+            sib_unlink(heir);
+            children_adopt(slot, heir);
+            sib_replace(slot, heir);
+        } else {
+            sib_unlink(slot);
+            children_adopt(slot, p);
+        }
+    }
+    slot->parent = slot->first_child = NULL;
+    untyped_maybe_reset(p);
+}
+
+void cte_insert(struct cte *dst, const struct cap *cap, struct cte *parent)
+{
+    assert(cap_is_null(&dst->cap));
+    dst->cap = *cap;
+    dst->first_child = NULL;
+    child_link(parent, dst);
+}
+
+bool cte_is_final(const struct cte *slot)
+{
+    if (slot->parent && cap_same_object(&slot->parent->cap, &slot->cap))
+        return false;
+    for (const struct cte *c = slot->first_child; c; c = c->next_sibling)
+        if (cap_same_object(&c->cap, &slot->cap))
+            return false;
+    return true;
+}
+
+/* ---- deletion ---------------------------------------------------------
+ *
+ * Deleting the last capability to a CNode or TCB deletes the capabilities
+ * it holds, which may be last capabilities to more CNodes, and so on.  To
+ * keep the kernel stack bounded whatever user space builds, dead
+ * containers are emptied from an explicit stack linked through their own
+ * slot 0:
+ *   1. push: slot 0's capability is taken out of the CDT (its tree links
+ *      are then free) and stays in the slot if it still has to be
+ *      finalised (reap_pending); the slot becomes the stack link;
+ *   2. the loop finalises the top's pending capability, else deletes the
+ *      top's next slot, else pops the emptied container;
+ *   3. finalising a container only pushes it, so nothing recurses. */
+
+static struct cte *reap_stack;
+static bool reap_running;
+
+static void finalise(struct cap *c);
+
+/* Take the capability out of slot; return true if it was the last one to
+ * its object (the caller then finalises the copy in *out). */
+static bool slot_clear(struct cte *slot, struct cap *out)
+{
+    *out = slot->cap;
+    bool final = cte_is_final(slot);
+    cdt_remove(slot);
+    memset(&slot->cap, 0, sizeof slot->cap);
+    if (cap_is_arch(out))
+        arch_cap_delete(out, final);
+    return final;
+}
+
+static void reap_push(struct cte *slots, word_t n)
+{
+    struct cte *s0 = &slots[0];
+    struct cap c0;
+    bool pending = false;
+
+    if (!cap_is_null(&s0->cap))
+        pending = slot_clear(s0, &c0);
+    if (pending)
+        s0->cap = c0;       /* held here, detached from the CDT, until step 2 */
+    s0->reap_next = reap_stack;
+    s0->reap_cursor = 1;
+    s0->reap_count = n;
+    s0->reap_pending = pending;
+    reap_stack = s0;
+}
+
+static void reap_run(void)
+{
+    if (reap_running)
+        return;     /* an outer loop is already emptying the stack */
+    reap_running = true;
+    while (reap_stack) {
+        struct cte *top = reap_stack;
+        struct cap c;
+
+        if (top->reap_pending) {
+            top->reap_pending = 0;
+            c = top->cap;
+            memset(&top->cap, 0, sizeof top->cap);
+            finalise(&c);
+        } else if (top->reap_cursor < top->reap_count) {
+            struct cte *s = &top[top->reap_cursor++];
+            if (!cap_is_null(&s->cap) && slot_clear(s, &c))
+                finalise(&c);
+        } else {
+            reap_stack = top->reap_next;
+            memset(top, 0, sizeof *top);
+        }
+    }
+    reap_running = false;
+}
+
+void cte_reap_slots(struct cte *slots, word_t n)
+{
+    reap_push(slots, n);
+    reap_run();
+}
+
+/* The last capability to the object in *c is gone: destroy the object. */
+static void finalise(struct cap *c)
+{
+    switch (c->type) {
+    case FERRY_OBJ_CNODE:
+        reap_push((struct cte *)cap_object(c), BIT(c->size_bits));
+        break;
+    case FERRY_OBJ_TCB:
+        tcb_destroy(cap_tcb(c));   /* pushes the TCB's own slots */
+        break;
+    default:
+        object_destroy(c);
+        break;
+    }
+}
+
+void cte_delete(struct cte *slot)
+{
+    struct cap c;
+
+    if (cap_is_null(&slot->cap))
+        return;
+    if (slot_clear(slot, &c))
+        finalise(&c);
+    reap_run();
+}
+
+void cte_revoke(struct cte *slot)
+{
+    /* Delete leaves first, so no node is removed while it still has
+     * children: every capability but the copies' root stays non-final
+     * until its turn, and each object is destroyed exactly once.  A
+     * revoke that destroys the CNode holding slot itself ends when the
+     * reaper has zeroed slot. */
+    while (slot->first_child) {
+        struct cte *leaf = slot->first_child;
+        while (leaf->first_child)
+            leaf = leaf->first_child;
+        cte_delete(leaf);
+    }
+}
+
+/* ---- copy, mint, move -------------------------------------------------- */
+
+/* Check a derivation and build the new capability (decode half). */
+static word_t derive_check(const struct cap *src, word_t mask, bool mint, word_t data,
+                           struct cap *out)
+{
+    if (src->type == FERRY_OBJ_UNTYPED)
+        return FERRY_E_ILLEGAL_OP;  /* two caps would hand out the same memory */
+    if (src->type == FERRY_OBJ_NULL || src->type >= FERRY_OBJ_COUNT)
+        return FERRY_E_SLOT_EMPTY;
+    *out = *src;
+    out->rights &= (uint8_t)(mask & FERRY_RIGHTS_ALL);
+    if (cap_is_arch(out))
+        arch_cap_derive(out);
+    if (!mint || data == 0)
+        return FERRY_OK;
+
+    switch (src->type) {
+    case FERRY_OBJ_ENDPOINT:
+    case FERRY_OBJ_NOTIFICATION:
+        if (src->u.ep.badge != 0)
+            return FERRY_E_ILLEGAL_OP;   /* a badge is set once */
+        out->u.ep.badge = data;
+        return FERRY_OK;
+    case FERRY_OBJ_CNODE: {
+        word_t gbits = data & 0x3f, guard = data >> 6;
+        if (gbits + src->size_bits > 64)
+            return FERRY_E_RANGE;
+        if (gbits < 64 && (guard >> gbits) != 0)
+            return FERRY_E_RANGE;
+        out->guard_bits = (uint8_t)gbits;
+        out->u.cnode.guard = guard;
+        return FERRY_OK;
+    }
+    default:
+        return FERRY_E_INVALID_ARG;  /* nothing to mint into this type */
+    }
+}
+
+static void invoke_cnode_insert(struct cte *dst, const struct cap *cap, struct cte *src)
+{
+    cte_insert(dst, cap, src);
+}
+
+static void invoke_cnode_move(struct cte *src, struct cte *dst)
+{
+    cte_move(src, dst);
+}
+
+word_t cte_copy(struct cte *src, struct cte *dst, word_t rights_mask)
+{
+    return cte_mint(src, dst, rights_mask, 0);
+}
+
+word_t cte_mint(struct cte *src, struct cte *dst, word_t rights_mask, word_t data)
+{
+    struct cap c;
+    if (cap_is_null(&src->cap))
+        return FERRY_E_SLOT_EMPTY;
+    if (!cap_is_null(&dst->cap))
+        return FERRY_E_SLOT_OCCUPIED;
+    word_t err = derive_check(&src->cap, rights_mask, true, data, &c);
+    if (err)
+        return err;
+    invoke_cnode_insert(dst, &c, src);
+    return FERRY_OK;
+}
+
+void cte_move(struct cte *src, struct cte *dst)
+{
+    assert(cap_is_null(&dst->cap) && !cap_is_null(&src->cap));
+    dst->cap = src->cap;
+    dst->first_child = src->first_child;
+    for (struct cte *c = dst->first_child; c; c = c->next_sibling)
+        c->parent = dst;
+    src->first_child = NULL;
+    sib_replace(src, dst);
+    memset(src, 0, sizeof *src);
+}
+
+/* ---- CNode invocations -------------------------------------------------- */
+
+static word_t lookup_arg(struct invocation *inv, const struct cap *root, word_t idx_arg,
+                         struct cte **out)
+{
+    unsigned left = 0;
+    word_t err = cspace_lookup_slot(root, inv->mr[idx_arg], inv->mr[idx_arg + 1], out, &left);
+    if (err) {
+        inv->err_bits_left = left;
+        return inv_fail(inv, err, idx_arg);
+    }
+    return FERRY_OK;
+}
+
+static word_t decode_copy_move(struct cte *slot, struct invocation *inv, struct cte **extra,
+                               unsigned nextra)
+{
+    bool move = inv->label == FERRY_CNODE_MOVE, mint = inv->label == FERRY_CNODE_MINT;
+    word_t need_len = move ? 4 : mint ? 6 : 5;
+    struct cte *dst, *src;
+    word_t err;
+
+    if (inv->len < need_len)
+        return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
+    if (nextra < 1)
+        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
+    if (!cap_has_rights(&slot->cap, FERRY_RIGHT_WRITE))
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_NONE);
+    const struct cap *src_root = &extra[0]->cap;
+    if (src_root->type != FERRY_OBJ_CNODE)
+        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
+    word_t src_rights = move ? FERRY_RIGHT_READ | FERRY_RIGHT_WRITE : FERRY_RIGHT_READ;
+    if (!cap_has_rights(src_root, src_rights))
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0));
+
+    if ((err = lookup_arg(inv, &slot->cap, 0, &dst)))
+        return err;
+    if (!cap_is_null(&dst->cap))
+        return inv_fail(inv, FERRY_E_SLOT_OCCUPIED, 0);
+    if ((err = lookup_arg(inv, src_root, 2, &src)))
+        return err;
+    if (cap_is_null(&src->cap))
+        return inv_fail(inv, FERRY_E_SLOT_EMPTY, 2);
+
+    if (move) {
+        invoke_cnode_move(src, dst);
+        return FERRY_OK;
+    }
+    struct cap c;
+    err = derive_check(&src->cap, inv->mr[4], mint, mint ? inv->mr[5] : 0, &c);
+    if (err)
+        return inv_fail(inv, err, err == FERRY_E_ILLEGAL_OP && src->cap.type == FERRY_OBJ_UNTYPED ? 2 : 5);
+    invoke_cnode_insert(dst, &c, src);
+    return FERRY_OK;
+}
+
+static word_t decode_delete_revoke(struct cte *slot, struct invocation *inv)
+{
+    struct cte *target;
+    word_t err;
+
+    if (inv->len < 2)
+        return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
+    if (!cap_has_rights(&slot->cap, FERRY_RIGHT_WRITE))
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_NONE);
+    if ((err = lookup_arg(inv, &slot->cap, 0, &target)))
+        return err;
+    if (cap_is_null(&target->cap))
+        return inv_fail(inv, FERRY_E_SLOT_EMPTY, 0);
+
+    if (inv->label == FERRY_CNODE_REVOKE) {
+        cte_revoke(target);
+        return FERRY_OK;
+    }
+    /* An untyped with live objects would lose track of them. */
+    if (target->cap.type == FERRY_OBJ_UNTYPED && target->first_child)
+        return inv_fail(inv, FERRY_E_REVOKE_FIRST, 0);
+    cte_delete(target);
+    return FERRY_OK;
+}
+
+word_t cnode_decode(struct tcb *caller, struct cte *slot, struct invocation *inv,
+                    struct cte **extra, unsigned nextra)
+{
+    (void)caller;
+    switch (inv->label) {
+    case FERRY_CNODE_COPY:
+    case FERRY_CNODE_MINT:
+    case FERRY_CNODE_MOVE:
+        return decode_copy_move(slot, inv, extra, nextra);
+    case FERRY_CNODE_DELETE:
+    case FERRY_CNODE_REVOKE:
+        return decode_delete_revoke(slot, inv);
+    default:
+        return inv_fail(inv, FERRY_E_INVALID_LABEL, FERRY_ERR_ARG_NONE);
+    }
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# setup.sh: make sure the Debian packages a Ferry target needs are installed.
+#
+# Usage: scripts/setup.sh GROUP...   (groups: build test bench linux paper all)
+# As root, missing packages are installed with apt-get (after one
+# `apt-get update`); otherwise the exact apt-get line is printed and the
+# script fails, so nothing half-works.
+set -euo pipefail
+
+declare -A GROUP
+GROUP[build]="gcc make binutils grub-pc-bin grub-common xorriso mtools qemu-system-x86"
+GROUP[test]="${GROUP[build]} libcmocka-dev pkg-config python3 python3-pytest python3-matplotlib gnuplot-nox gdb"
+GROUP[bench]="${GROUP[test]} linux-perf"
+GROUP[linux]="linux-image-amd64 busybox-static cpio"
+GROUP[paper]="texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended latexmk"
+
+want=()
+[ $# -gt 0 ] || set -- test
+for g in "$@"; do
+    if [ "$g" = all ]; then
+        set -- build test bench linux paper
+        break
+    fi
+done
+for g in "$@"; do
+    if [ -z "${GROUP[$g]+x}" ]; then
+        echo "setup.sh: unknown group '$g' (groups: ${!GROUP[*]} all)" >&2
+        exit 2
+    fi
+    for p in ${GROUP[$g]}; do want+=("$p"); done
+done
+
+missing=()
+for p in $(printf '%s\n' "${want[@]}" | sort -u); do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+line="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup.sh: missing Debian packages: ${missing[*]}" >&2
+    echo "setup.sh: run as root:  $line" >&2
+    exit 1
+fi
+echo "setup.sh: installing missing Debian packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+stamp=/var/lib/apt/periodic/ferry-update-stamp
+if [ ! -e "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440 2>/dev/null)" ]; then
+    apt-get update -q >&2
+    mkdir -p "$(dirname "$stamp")" && touch "$stamp"
+fi
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends "${missing[@]}" >&2

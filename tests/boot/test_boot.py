@@ -1,0 +1,88 @@
+"""test_boot.py: both boot paths reach the banner and exit cleanly; every
+fault self-test is caught, reported and exits with the failure code."""
+import re
+import subprocess
+
+import pytest
+
+from conftest import EXIT_FAILURE, EXIT_SUCCESS, ROOT, TCG, boot
+
+BANNER = re.compile(r"^Ferry microkernel \S+ \(x86-64\)", re.M)
+
+
+def check_full_boot(b, multiboot):
+    assert b.status == EXIT_SUCCESS, b
+    assert BANNER.search(b.output), b
+    assert f"boot: multiboot{multiboot} " in b.output, b
+    assert re.search(r"^memory map \(\d+ ranges", b.output, re.M), b
+    assert re.search(r"^\s+\[0x[0-9a-f]+ - 0x[0-9a-f]+\)\s+\d+ KiB\s+available", b.output, re.M), b
+    assert re.search(r"^cpu features: ([+-]\w+ ?)+$", b.output, re.M), b
+    assert re.search(r"^tsc: ", b.output, re.M), b
+    m = re.search(r"^free memory at boot: (\d+) frames", b.output, re.M)
+    assert m and int(m.group(1)) > 60000, b          # 256 MiB guest: ~255 MiB free
+    assert "boot self-check passed" in b.output, b
+    assert "PANIC" not in b.output, b
+
+
+def test_multiboot1_qemu_kernel(kernel_mb1):
+    b = boot(["-kernel", kernel_mb1, "-append", "alpha=1 beta"])
+    check_full_boot(b, 1)
+    assert re.search(r'^command line: ".*alpha=1 beta"$', b.output, re.M), b
+
+
+def test_multiboot2_grub_iso(iso):
+    b = boot(["-cdrom", iso], timeout=120)
+    check_full_boot(b, 2)
+    assert 'from "GRUB' in b.output, b
+
+
+def test_memory_size_is_honoured(kernel_mb1):
+    b = boot(["-kernel", kernel_mb1], accel=TCG + ["-m", "64M"])
+    assert b.status == EXIT_SUCCESS, b
+    frames = int(re.search(r"^free memory at boot: (\d+) frames", b.output, re.M).group(1))
+    assert 14000 < frames < 16384, b
+
+
+SELFTESTS = [
+    ("pagefault", r"PANIC: kernel-mode page fault at 0x1000 \(not present, read\)", 14),
+    ("stackoverflow", r"PANIC: kernel stack overflow \(kernel stack, guard page 0x[0-9a-f]+ hit\)", 8),
+    ("divzero", r"PANIC: kernel-mode divide error", 0),
+    ("invalidop", r"PANIC: kernel-mode invalid opcode", 6),
+    ("gpf", r"PANIC: kernel-mode general protection fault", 13),
+]
+
+
+@pytest.mark.parametrize("name,report,vector", SELFTESTS, ids=[t[0] for t in SELFTESTS])
+def test_fault_selftest_is_reported(kernel_mb1, name, report, vector):
+    b = boot(["-kernel", kernel_mb1, "-append", f"selftest={name}"])
+    assert b.status == EXIT_FAILURE, b
+    assert re.search(report, b.output), b
+    # The register dump follows the reason: vector, error code, RIP, CR2, registers.
+    assert re.search(rf"^\s+vector {vector} \(", b.output, re.M), b
+    assert re.search(r"^\s+rip 0xffffffff8[0-9a-f]+ ", b.output, re.M), b
+    assert re.search(r"cr2 0x[0-9a-f]{16}", b.output), b
+    assert re.search(r"^\s+rax [0-9a-f]{16} rbx", b.output, re.M), b
+
+
+def test_unknown_selftest_fails_cleanly(kernel_mb1):
+    b = boot(["-kernel", kernel_mb1, "-append", "selftest=nosuchtest"])
+    assert b.status == EXIT_FAILURE, b
+    assert "unknown test 'nosuchtest'" in b.output, b
+    assert "PANIC" not in b.output, b
+
+
+def kvm_kind():
+    return subprocess.run([str(ROOT / "scripts/accel.sh"), "--kind"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_kvm_boot(kernel_mb1):
+    kind = kvm_kind()
+    if kind == "none":
+        pytest.skip("no usable /dev/kvm on this machine: the KVM boot is not run")
+    # PVM (a software hypervisor) needs the arch-capabilities MSR hidden.
+    cpu = "host,-arch-capabilities" if kind == "pvm" else "host"
+    b = boot(["-kernel", kernel_mb1], accel=["-accel", "kvm", "-cpu", cpu], timeout=300)
+    print(f"KVM ({kind}) boot to exit: {b.seconds:.1f}s")
+    check_full_boot(b, 1)
+    assert "under hypervisor KVMKVMKVM" in b.output, b
