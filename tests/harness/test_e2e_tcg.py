@@ -1,0 +1,40 @@
+"""test_e2e_tcg.py: build the real kernel, boot it under TCG with a short benchmark, plot the run."""
+
+import csv
+import json
+
+import pytest
+
+from conftest import harness
+from ferryhost import build
+from ferryhost.errors import HarnessError
+
+
+@pytest.fixture
+def real_env(tmp_path, monkeypatch):
+    monkeypatch.delenv("FERRY_QEMU", raising=False)
+    monkeypatch.setenv("FERRY_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("FERRY_PLOTS", str(tmp_path / "plots"))
+    try:
+        build.print_boot([f"BUILD={build.builddir('default')}"])
+    except HarnessError as e:
+        pytest.skip(f"no bootable kernel build yet: {e}")
+    return tmp_path
+
+
+def test_tcg_floor_run_and_plot(real_env):
+    r = harness("run", "--accel", "tcg", "--bench", "floor_rdtsc", "--samples", "500",
+                "--timeout", "120", timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rundir = next((real_env / "results").iterdir())
+    for f in ("console-r0.log", "summary.csv", "samples.csv", "meta.json"):
+        assert (rundir / f).stat().st_size > 0, f
+    m = json.loads((rundir / "meta.json").read_text())
+    assert m["status"] == "ok" and m["accel"] == "tcg" and m["guest_meta"]["system"] == "ferry"
+    rows = list(csv.DictReader((rundir / "summary.csv").open()))
+    assert rows and all(r["bench"] == "floor_rdtsc" for r in rows)
+    assert all(int(r["samples"]) == 500 for r in rows)
+    r = harness("plot", rundir)
+    assert r.returncode == 0, r.stderr
+    png = real_env / "plots" / rundir.name / "latency.png"
+    assert png.stat().st_size > 0
