@@ -150,3 +150,7 @@ def test_perf_wraps_and_parses(tmp_path):
     assert r["exits"] == 5000 and r["exits_per_sample"] == 5 and r["disturbed"]
     r = perf.read(tmp_path / "p.txt", 10000, 1.0, "kvm")
     assert not r["disturbed"]
+    # PVM: no exits, but every instruction emulated.
+    (tmp_path / "q.txt").write_text("0,,kvm:kvm_exit,1,100.00,,\n6436356,,kvm:kvm_emulate_insn,1,100.00,,\n")
+    r = perf.read(tmp_path / "q.txt", 10000, 1.0, "kvm")
+    assert r["exits"] == 6436356 and r["disturbed"]
