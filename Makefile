@@ -18,7 +18,7 @@ SETUP := scripts/setup.sh
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 BUILD_FLAGS := FASTPATH=$(FASTPATH)
 
-INCLUDES := -Ikernel/include -Ikernel/include/uapi -Ikernel/arch/x86_64/include -Ibench/lib
+INCLUDES := -Ikernel/include -Ikernel/include/uapi -Ikernel/arch/x86_64/include -Ibench/lib -Ibench/kernel
 KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
 	-ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
 	-mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
@@ -47,7 +47,9 @@ KERNEL_SRCS := \
 	kernel/core/printk.c \
 	kernel/core/selftest.c \
 	kernel/lib/fmt.c \
-	kernel/lib/string.c
+	kernel/lib/string.c \
+	bench/kernel/kbench.c \
+	$(wildcard bench/lib/*.c)
 
 KOBJ := $(BUILD)/kobj
 KERNEL_OBJS := $(patsubst %,$(KOBJ)/%.o,$(KERNEL_SRCS))

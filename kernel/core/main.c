@@ -9,6 +9,7 @@
 #include <bootinfo.h>
 #include <cmdline.h>
 #include <ferry/bench_format.h>
+#include <kbench.h>
 #include <memmap.h>
 #include <mm/physmap.h>
 #include <panic.h>
@@ -96,6 +97,11 @@ void kmain(uint32_t magic, uint32_t info_pa)
     char test[32];
     if (cmdline_get(bi->cmdline, "selftest", test, sizeof test))
         selftest_run(test);
+
+    if (cmdline_get(bi->cmdline, "bench", NULL, 0)) {
+        unsigned errors = kbench_run(bi->cmdline, &ks_free_mem);
+        machine_exit(errors ? FERRY_EXIT_FAILURE : FERRY_EXIT_SUCCESS);
+    }
 
     kprintf("boot self-check passed\n");
     machine_exit(FERRY_EXIT_SUCCESS);

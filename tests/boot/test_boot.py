@@ -86,3 +86,18 @@ def test_kvm_boot(kernel_mb1):
     print(f"KVM ({kind}) boot to exit: {b.seconds:.1f}s")
     check_full_boot(b, 1)
     assert "under hypervisor KVMKVMKVM" in b.output, b
+
+
+def test_kernel_floor_benchmarks_print_records(kernel_mb1):
+    b = boot(["-kernel", kernel_mb1, "-append", "bench=all samples=500"])
+    assert b.status == EXIT_SUCCESS, b
+    results = [l for l in b.output.splitlines() if l.startswith("@result ")]
+    assert any('"bench":"floor_rdtsc"' in l and '"samples":500' in l for l in results), b
+    assert any('"bench":"floor_cr3","variant":"flush"' in l for l in results), b
+    assert b.output.splitlines()[-1].startswith('@done {"records":'), b
+
+
+def test_unknown_benchmark_is_an_error(kernel_mb1):
+    b = boot(["-kernel", kernel_mb1, "-append", "bench=nosuch samples=10"])
+    assert b.status == EXIT_FAILURE, b
+    assert re.search(r'^@error \{"bench":"nosuch".*\}$', b.output, re.M), b

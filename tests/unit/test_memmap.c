@@ -103,6 +103,21 @@ static void test_take_page_respects_limit(void **state)
     assert_int_equal(memmap_bytes(&m), 0x1000 + 0x100000 - 0x1000);
 }
 
+static void test_take_range(void **state)
+{
+    (void)state;
+    struct memmap m = { 0 };
+    memmap_add(&m, 0x100000, 0x200000, MEM_AVAILABLE);
+    memmap_add(&m, 0x400000, 0x403000, MEM_AVAILABLE);
+    /* the highest range is too small for 5 pages: the lower one serves */
+    assert_int_equal(memmap_take_range(&m, 5 * 4096), 0x200000 - 5 * 4096);
+    /* 4097 bytes round up to two pages, from the top of the highest range */
+    assert_int_equal(memmap_take_range(&m, 4097), 0x401000);
+    assert_int_equal(memmap_take_range(&m, 0x200000), 0);
+    assert_int_equal(memmap_take_range(&m, 0), 0);
+    assert_int_equal(memmap_bytes(&m), 0x100000 - 5 * 4096 + 0x1000);
+}
+
 static void test_full_list_is_flagged(void **state)
 {
     (void)state;
@@ -121,6 +136,7 @@ int main(void)
         cmocka_unit_test(test_reserved_beats_overlapping_available),
         cmocka_unit_test(test_remove_splits_and_cuts),
         cmocka_unit_test(test_take_page_respects_limit),
+        cmocka_unit_test(test_take_range),
         cmocka_unit_test(test_full_list_is_flagged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
