@@ -1,0 +1,336 @@
+/* tcb.c: thread control blocks: initialisation, wait-queue links, suspend/resume, destruction and TCB invocations. */
+#include <object/tcb.h>
+#include <object/cnode.h>
+#include <object/endpoint.h>
+#include <object/notification.h>
+#include <object/arch_hooks.h>
+#include <core/sched.h>
+#include <core/invoke.h>
+#include <ferry/errors.h>
+#include <kstring.h>
+#include <panic.h>
+
+/* The ABI's register numbering is the saved context's order. */
+_Static_assert((int)FERRY_REG_RAX == (int)CTX_RAX && (int)FERRY_REG_R15 == (int)CTX_R15, "reg order");
+_Static_assert((int)FERRY_REG_RIP == (int)CTX_RIP && (int)FERRY_REG_RSP == (int)CTX_RSP, "reg order");
+_Static_assert((int)FERRY_REG_RFLAGS == (int)CTX_RFLAGS && (int)FERRY_REG_FS_BASE == (int)CTX_FS_BASE, "reg order");
+_Static_assert((int)FERRY_REG_GS_BASE == (int)CTX_GS_BASE && (int)FERRY_REG_COUNT == (int)CTX_NREGS, "reg order");
+_Static_assert(TCB_SLOT_CSPACE == 0, "the reaper links through slot 0");
+
+#define RFLAGS_USER_MASK 0x8d5UL   /* CF PF AF ZF SF OF */
+#define RFLAGS_IF        0x200UL
+#define RFLAGS_FIXED     0x2UL     /* bit 1 always reads as 1 */
+#define USER_TOP         0x0000800000000000UL
+
+void tcb_init(struct tcb *t)
+{
+    t->state = TCB_INACTIVE;
+    t->prio = 0;
+    t->mcp = 0;
+    t->time_slice = SCHED_SLICE_TICKS;
+    ctx_set(&t->ctx, CTX_RFLAGS, RFLAGS_IF | RFLAGS_FIXED);
+}
+
+/* ---- wait queues --------------------------------------------------------- */
+
+void tcbq_append(struct tcb_queue *q, struct tcb *t)
+{
+    t->ipc_next = NULL;
+    t->ipc_prev = q->tail;
+    if (q->tail)
+        q->tail->ipc_next = t;
+    else
+        q->head = t;
+    q->tail = t;
+}
+
+void tcbq_remove(struct tcb_queue *q, struct tcb *t)
+{
+    if (t->ipc_prev)
+        t->ipc_prev->ipc_next = t->ipc_next;
+    else
+        q->head = t->ipc_next;
+    if (t->ipc_next)
+        t->ipc_next->ipc_prev = t->ipc_prev;
+    else
+        q->tail = t->ipc_prev;
+    t->ipc_next = t->ipc_prev = NULL;
+}
+
+/* ---- state changes --------------------------------------------------------- */
+
+word_t *tcb_ipc_buffer(const struct tcb *t)
+{
+    const struct cap *f = &t->slots[TCB_SLOT_IPCBUF].cap;
+    if (cap_is_null(f))
+        return NULL;
+    return (word_t *)((char *)cap_object(f) + (t->ipc_buffer & (BIT(f->size_bits) - 1)));
+}
+
+void tcb_cancel_ipc(struct tcb *t)
+{
+    switch (t->state) {
+    case TCB_BLOCKED_SEND:
+    case TCB_BLOCKED_RECV:
+        endpoint_dequeue(t->blocked_on, t);
+        break;
+    case TCB_BLOCKED_NOTIFICATION:
+        notification_dequeue(t->blocked_on, t);
+        break;
+    case TCB_BLOCKED_REPLY:
+        /* IPC issue: break the link to the server holding the reply. */
+        t->blocked_on = NULL;
+        break;
+    default:
+        break;
+    }
+}
+
+void tcb_suspend(struct tcb *t)
+{
+    tcb_cancel_ipc(t);
+    sched_dequeue(t);
+    t->state = TCB_INACTIVE;
+}
+
+void tcb_resume(struct tcb *t)
+{
+    /* Only a stopped thread starts; a blocked one keeps waiting. */
+    if (t->state != TCB_INACTIVE)
+        return;
+    t->state = TCB_RUNNABLE;
+    sched_enqueue(t);
+}
+
+void tcb_set_priority(struct tcb *t, word_t prio)
+{
+    sched_set_prio(t, (uint8_t)prio);
+}
+
+static bool tcb_configured(const struct tcb *t)
+{
+    return t->slots[TCB_SLOT_CSPACE].cap.type == FERRY_OBJ_CNODE &&
+           t->slots[TCB_SLOT_VSPACE].cap.type == FERRY_OBJ_VSPACE;
+}
+
+void tcb_destroy(struct tcb *t)
+{
+    tcb_suspend(t);
+    if (t->bound_notification) {
+        t->bound_notification->bound = NULL;
+        t->bound_notification = NULL;
+    }
+    arch_tcb_destroy(t);
+    cte_reap_slots(t->slots, TCB_NSLOTS);
+}
+
+/* ---- registers ------------------------------------------------------------- */
+
+static bool canonical(word_t v)
+{
+    return v < USER_TOP || v >= 0xffff800000000000UL;
+}
+
+/* Decode half: would this value be accepted for reg? */
+static word_t reg_check(word_t reg, word_t value)
+{
+    switch (reg) {
+    case FERRY_REG_RIP:
+    case FERRY_REG_RSP:
+        /* sysret to a non-canonical RIP faults in ring 0. */
+        return value < USER_TOP ? FERRY_OK : FERRY_E_INVALID_ARG;
+    case FERRY_REG_FS_BASE:
+    case FERRY_REG_GS_BASE:
+        return canonical(value) ? FERRY_OK : FERRY_E_INVALID_ARG;
+    default:
+        return reg < FERRY_REG_COUNT ? FERRY_OK : FERRY_E_RANGE;
+    }
+}
+
+static void reg_set(struct tcb *t, word_t reg, word_t value)
+{
+    if (reg == FERRY_REG_RFLAGS)
+        value = (value & RFLAGS_USER_MASK) | RFLAGS_IF | RFLAGS_FIXED;
+    ctx_set(&t->ctx, (enum ctx_reg)reg, value);
+}
+
+word_t tcb_write_register(struct tcb *t, word_t reg, word_t value)
+{
+    word_t err = reg_check(reg, value);
+    if (err)
+        return err;
+    reg_set(t, reg, value);
+    return FERRY_OK;
+}
+
+/* ---- configure --------------------------------------------------------------- */
+
+static word_t configure_check(struct cte *cspace, struct cte *vspace, struct cte *ipcbuf,
+                              vaddr_t ipc_buffer, word_t *bad)
+{
+    if (cspace && cspace->cap.type != FERRY_OBJ_CNODE)
+        return *bad = FERRY_ERR_ARG_CAP(0), FERRY_E_WRONG_TYPE;
+    if (vspace && vspace->cap.type != FERRY_OBJ_VSPACE)
+        return *bad = FERRY_ERR_ARG_CAP(1), FERRY_E_WRONG_TYPE;
+    if (ipcbuf) {
+        const struct cap *f = &ipcbuf->cap;
+        if (f->type != FERRY_OBJ_FRAME_4K && f->type != FERRY_OBJ_FRAME_2M)
+            return *bad = FERRY_ERR_ARG_CAP(2), FERRY_E_WRONG_TYPE;
+        if (!cap_has_rights(f, FERRY_RIGHT_READ | FERRY_RIGHT_WRITE))
+            return *bad = FERRY_ERR_ARG_CAP(2), FERRY_E_RIGHTS;
+        if (!IS_ALIGNED(ipc_buffer, FERRY_IPC_BUFFER_ALIGN))
+            return *bad = 1, FERRY_E_ALIGNMENT;
+        if (ipc_buffer >= USER_TOP)
+            return *bad = 1, FERRY_E_INVALID_ARG;
+    }
+    return FERRY_OK;
+}
+
+/* Replace the capabilities in the TCB's slots.  The old ones are first
+ * moved to slots on this stack and deleted only at the end: deleting them
+ * may destroy objects, including (through a CNode holding its last
+ * capability) this very TCB, after which it must not be touched. */
+static void invoke_tcb_configure(struct tcb *t, struct cte *src[TCB_NSLOTS], vaddr_t ipc_buffer,
+                                 word_t fault_ep)
+{
+    struct cte old[TCB_NSLOTS];
+    memset(old, 0, sizeof old);
+
+    for (unsigned i = 0; i < TCB_NSLOTS; i++) {
+        if (!src[i])
+            continue;
+        if (!cap_is_null(&t->slots[i].cap))
+            cte_move(&t->slots[i], &old[i]);
+        word_t err = cte_copy(src[i], &t->slots[i], FERRY_RIGHTS_ALL);
+        assert(err == FERRY_OK);   /* types were checked: none is untyped */
+    }
+    if (src[TCB_SLOT_IPCBUF])
+        t->ipc_buffer = ipc_buffer;
+    t->fault_ep = fault_ep;
+    for (unsigned i = 0; i < TCB_NSLOTS; i++)
+        cte_delete(&old[i]);
+}
+
+word_t tcb_configure(struct tcb *t, struct cte *cspace, struct cte *vspace, struct cte *ipcbuf,
+                     vaddr_t ipc_buffer, word_t fault_ep)
+{
+    word_t bad;
+    word_t err = configure_check(cspace, vspace, ipcbuf, ipc_buffer, &bad);
+    if (err)
+        return err;
+    struct cte *src[TCB_NSLOTS] = { [TCB_SLOT_CSPACE] = cspace, [TCB_SLOT_VSPACE] = vspace,
+                                    [TCB_SLOT_IPCBUF] = ipcbuf };
+    invoke_tcb_configure(t, src, ipc_buffer, fault_ep);
+    return FERRY_OK;
+}
+
+/* ---- invocations --------------------------------------------------------------- */
+
+static word_t decode_configure(struct tcb *t, struct invocation *inv, struct cte **extra,
+                               unsigned nextra)
+{
+    if (inv->len < 2)
+        return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
+    if (nextra < TCB_NSLOTS)
+        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(nextra));
+    word_t bad = FERRY_ERR_ARG_NONE;
+    word_t err = configure_check(extra[0], extra[1], extra[2], inv->mr[1], &bad);
+    if (err)
+        return inv_fail(inv, err, bad);
+    struct cte *src[TCB_NSLOTS] = { extra[0], extra[1], extra[2] };
+    invoke_tcb_configure(t, src, inv->mr[1], inv->mr[0]);
+    return FERRY_OK;
+}
+
+static word_t decode_set_prio(struct tcb *t, struct invocation *inv, struct cte **extra,
+                              unsigned nextra)
+{
+    if (inv->len < 1)
+        return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
+    if (nextra < 1)
+        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
+    if (extra[0]->cap.type != FERRY_OBJ_TCB)
+        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
+    const struct tcb *auth = cap_tcb(&extra[0]->cap);
+    word_t prio = inv->mr[0];
+    /* A thread can hand out at most the priority it controls. */
+    if (prio > FERRY_MAX_PRIO || prio > auth->mcp)
+        return inv_fail(inv, FERRY_E_RANGE, 0);
+    if (inv->label == FERRY_TCB_SET_PRIORITY)
+        tcb_set_priority(t, prio);
+    else
+        t->mcp = (uint8_t)prio;
+    return FERRY_OK;
+}
+
+static word_t decode_read_regs(struct tcb *t, struct invocation *inv)
+{
+    if (inv->len < 1)
+        return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
+    word_t n = inv->mr[0];
+    if (n > FERRY_REG_COUNT)
+        return inv_fail(inv, FERRY_E_RANGE, 0);
+    for (word_t i = 0; i < n; i++)
+        inv->mr[i] = ctx_get(&t->ctx, (enum ctx_reg)i);
+    inv->len = n;
+    return FERRY_OK;
+}
+
+static word_t decode_write_regs(struct tcb *t, struct invocation *inv)
+{
+    if (inv->len < 2)
+        return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
+    word_t flags = inv->mr[0], n = inv->mr[1];
+    if (flags & ~FERRY_WRITEREGS_RESUME)
+        return inv_fail(inv, FERRY_E_INVALID_ARG, 0);
+    if (n > FERRY_REG_COUNT)
+        return inv_fail(inv, FERRY_E_RANGE, 1);
+    if (inv->len < 2 + n)
+        return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
+    for (word_t i = 0; i < n; i++) {
+        word_t err = reg_check(i, inv->mr[2 + i]);
+        if (err)
+            return inv_fail(inv, err, 2 + i);
+    }
+    if ((flags & FERRY_WRITEREGS_RESUME) && !tcb_configured(t))
+        return inv_fail(inv, FERRY_E_ILLEGAL_OP, 0);
+
+    for (word_t i = 0; i < n; i++)
+        reg_set(t, i, inv->mr[2 + i]);
+    if (flags & FERRY_WRITEREGS_RESUME)
+        tcb_resume(t);
+    return FERRY_OK;
+}
+
+word_t tcb_decode(struct tcb *caller, struct cte *slot, struct invocation *inv,
+                  struct cte **extra, unsigned nextra)
+{
+    (void)caller;
+    struct tcb *t = cap_tcb(&slot->cap);
+    word_t need = inv->label == FERRY_TCB_READ_REGISTERS ? FERRY_RIGHT_READ : FERRY_RIGHT_WRITE;
+
+    if (inv->label < FERRY_TCB_CONFIGURE || inv->label > FERRY_TCB_SUSPEND)
+        return inv_fail(inv, FERRY_E_INVALID_LABEL, FERRY_ERR_ARG_NONE);
+    if (!cap_has_rights(&slot->cap, need))
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_NONE);
+
+    switch (inv->label) {
+    case FERRY_TCB_CONFIGURE:
+        return decode_configure(t, inv, extra, nextra);
+    case FERRY_TCB_SET_PRIORITY:
+    case FERRY_TCB_SET_MCPRIORITY:
+        return decode_set_prio(t, inv, extra, nextra);
+    case FERRY_TCB_READ_REGISTERS:
+        return decode_read_regs(t, inv);
+    case FERRY_TCB_WRITE_REGISTERS:
+        return decode_write_regs(t, inv);
+    case FERRY_TCB_RESUME:
+        if (!tcb_configured(t))
+            return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE);
+        tcb_resume(t);
+        return FERRY_OK;
+    default: /* FERRY_TCB_SUSPEND */
+        tcb_suspend(t);
+        return FERRY_OK;
+    }
+}

@@ -1,0 +1,169 @@
+/* untyped.c: untyped memory: splitting boot regions, the watermark arithmetic, and Retype. */
+#include <object/untyped.h>
+#include <object/objtype.h>
+#include <object/cnode.h>
+#include <core/cspace.h>
+#include <core/invoke.h>
+#include <ferry/errors.h>
+#include <kstring.h>
+
+size_t untyped_split_region(paddr_t start, paddr_t end, struct untyped_block *out, size_t max)
+{
+    size_t n = 0;
+    start = ALIGN_UP(start, BIT(FERRY_UNTYPED_MIN_BITS));
+    end = ALIGN_DOWN(end, BIT(FERRY_UNTYPED_MIN_BITS));
+    while (start < end) {
+        /* Largest block aligned at start that still fits before end. */
+        unsigned bits = start ? (unsigned)__builtin_ctzll(start) : 63;
+        if (bits > FERRY_UNTYPED_MAX_BITS)
+            bits = FERRY_UNTYPED_MAX_BITS;
+        while (BIT(bits) > end - start)
+            bits--;
+        if (n < max) {
+            out[n].base = start;
+            out[n].size_bits = bits;
+        }
+        n++;
+        start += BIT(bits);
+    }
+    return n;
+}
+
+word_t untyped_boot_create(struct cte *dst, paddr_t base, unsigned size_bits, bool device)
+{
+    if (size_bits < FERRY_UNTYPED_MIN_BITS || size_bits > FERRY_UNTYPED_MAX_BITS)
+        return FERRY_E_RANGE;
+    if (!IS_ALIGNED(base, BIT(size_bits)))
+        return FERRY_E_ALIGNMENT;
+    if (!cap_is_null(&dst->cap))
+        return FERRY_E_SLOT_OCCUPIED;
+    struct cap c = object_create(FERRY_OBJ_UNTYPED, base, size_bits, device);
+    cte_insert(dst, &c, NULL);
+    return FERRY_OK;
+}
+
+word_t untyped_fit(const struct cap *ut, unsigned obj_bits, word_t count, word_t *offset)
+{
+    if (obj_bits > ut->size_bits)
+        return FERRY_E_NO_MEMORY;
+    word_t size = BIT(ut->size_bits);
+    /* The untyped is aligned to its size, so aligning the offset aligns
+     * the physical address. */
+    word_t start = ALIGN_UP(ut->u.untyped.watermark, BIT(obj_bits));
+    if (start > size || count > (size - start) >> obj_bits)
+        return FERRY_E_NO_MEMORY;
+    *offset = start;
+    return FERRY_OK;
+}
+
+/* Decode half shared by the invocation and the kernel API: checks that do
+ * not involve lookups.  *bad names the failing argument (Retype layout). */
+static word_t retype_check(const struct cap *ut, word_t type, word_t size_bits, word_t count,
+                           unsigned *obj_bits, word_t *offset, word_t *bad)
+{
+    if (type == FERRY_OBJ_NULL || type >= FERRY_OBJ_RETYPABLE)
+        return *bad = 0, FERRY_E_INVALID_ARG;
+    if ((ut->flags & CAP_FLAG_DEVICE) && type != FERRY_OBJ_UNTYPED &&
+        type != FERRY_OBJ_FRAME_4K && type != FERRY_OBJ_FRAME_2M)
+        return *bad = 0, FERRY_E_ILLEGAL_OP;  /* kernel objects need RAM */
+    *obj_bits = object_size_bits(type, size_bits);
+    if (*obj_bits == 0)
+        return *bad = 1, FERRY_E_RANGE;
+    if (count == 0 || count > FERRY_RETYPE_MAX_OBJECTS)
+        return *bad = 5, FERRY_E_RANGE;
+    word_t err = untyped_fit(ut, *obj_bits, count, offset);
+    if (err)
+        *bad = 5;
+    return err;
+}
+
+static void invoke_untyped_retype(struct cte *ut_slot, word_t type, word_t size_bits,
+                                  unsigned obj_bits, word_t offset, struct cte *dest, word_t count)
+{
+    struct cap *ut = &ut_slot->cap;
+    bool device = ut->flags & CAP_FLAG_DEVICE;
+
+    ut->u.untyped.watermark = offset + (count << obj_bits);
+    for (word_t i = 0; i < count; i++) {
+        paddr_t pa = ut->paddr + offset + (i << obj_bits);
+        /* Device memory is not ours to clear; an untyped child is cleared
+         * piecewise when it is retyped in turn. */
+        if (!device && type != FERRY_OBJ_UNTYPED)
+            memset(phys_to_virt(pa), 0, BIT(obj_bits));
+        struct cap c = object_create(type, pa, (unsigned)size_bits, device);
+        cte_insert(&dest[i], &c, ut_slot);
+    }
+}
+
+word_t untyped_retype(struct cte *ut_slot, word_t type, word_t size_bits, struct cte *dest, word_t count)
+{
+    unsigned obj_bits;
+    word_t offset, bad;
+
+    if (ut_slot->cap.type != FERRY_OBJ_UNTYPED)
+        return FERRY_E_WRONG_TYPE;
+    word_t err = retype_check(&ut_slot->cap, type, size_bits, count, &obj_bits, &offset, &bad);
+    if (err)
+        return err;
+    for (word_t i = 0; i < count; i++)
+        if (!cap_is_null(&dest[i].cap))
+            return FERRY_E_SLOT_OCCUPIED;
+    invoke_untyped_retype(ut_slot, type, size_bits, obj_bits, offset, dest, count);
+    return FERRY_OK;
+}
+
+word_t untyped_decode(struct tcb *caller, struct cte *slot, struct invocation *inv,
+                      struct cte **extra, unsigned nextra)
+{
+    (void)caller;
+    unsigned obj_bits;
+    word_t offset, bad = FERRY_ERR_ARG_NONE, err;
+
+    if (inv->label != FERRY_UNTYPED_RETYPE)
+        return inv_fail(inv, FERRY_E_INVALID_LABEL, FERRY_ERR_ARG_NONE);
+    if (inv->len < 6)
+        return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
+    if (nextra < 1)
+        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
+    if (!cap_has_rights(&slot->cap, FERRY_RIGHT_WRITE))
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_NONE);
+
+    word_t type = inv->mr[0], size_bits = inv->mr[1], index = inv->mr[2], depth = inv->mr[3];
+    word_t first = inv->mr[4], count = inv->mr[5];
+
+    /* Destination CNode: caps[0] itself (depth 0) or a CNode below it. */
+    const struct cap *root = &extra[0]->cap;
+    if (root->type != FERRY_OBJ_CNODE)
+        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
+    const struct cap *node = root;
+    if (depth != 0) {
+        struct cte *s;
+        unsigned left = 0;
+        err = cspace_lookup_slot(root, index, depth, &s, &left);
+        if (err) {
+            inv->err_bits_left = left;
+            return inv_fail(inv, err, 2);
+        }
+        node = &s->cap;
+        if (node->type != FERRY_OBJ_CNODE)
+            return inv_fail(inv, cap_is_null(node) ? FERRY_E_SLOT_EMPTY : FERRY_E_WRONG_TYPE, 2);
+    }
+    if (!cap_has_rights(node, FERRY_RIGHT_WRITE))
+        return inv_fail(inv, FERRY_E_RIGHTS, 2);
+
+    err = retype_check(&slot->cap, type, size_bits, count, &obj_bits, &offset, &bad);
+    if (err)
+        return inv_fail(inv, err, bad);
+    word_t nslots = BIT(node->size_bits);
+    if (first >= nslots)
+        return inv_fail(inv, FERRY_E_RANGE, 4);
+    if (count > nslots - first)
+        return inv_fail(inv, FERRY_E_RANGE, 5);
+    struct cte *dest = cnode_slot(node, first);
+    for (word_t i = 0; i < count; i++)
+        if (!cap_is_null(&dest[i].cap))
+            return inv_fail(inv, FERRY_E_SLOT_OCCUPIED, 4);
+
+    invoke_untyped_retype(slot, type, size_bits, obj_bits, offset, dest, count);
+    return FERRY_OK;
+}
