@@ -249,20 +249,8 @@ void cte_revoke(struct cte *slot)
 /* ---- copy, mint, move -------------------------------------------------- */
 
 /* Check a derivation and build the new capability (decode half). */
-static word_t derive_check(const struct cap *src, word_t mask, bool mint, word_t data,
-                           struct cap *out)
+static word_t derive_data(const struct cap *src, word_t data, struct cap *out)
 {
-    if (src->type == FERRY_OBJ_UNTYPED)
-        return FERRY_E_ILLEGAL_OP;  /* two caps would hand out the same memory */
-    if (src->type == FERRY_OBJ_NULL || src->type >= FERRY_OBJ_COUNT)
-        return FERRY_E_SLOT_EMPTY;
-    *out = *src;
-    out->rights &= (uint8_t)(mask & FERRY_RIGHTS_ALL);
-    if (cap_is_arch(out))
-        arch_cap_derive(out);
-    if (!mint || data == 0)
-        return FERRY_OK;
-
     switch (src->type) {
     case FERRY_OBJ_ENDPOINT:
     case FERRY_OBJ_NOTIFICATION:
@@ -283,6 +271,25 @@ static word_t derive_check(const struct cap *src, word_t mask, bool mint, word_t
     default:
         return FERRY_E_INVALID_ARG;  /* nothing to mint into this type */
     }
+}
+
+static word_t derive_check(const struct cap *src, word_t mask, bool mint, word_t data,
+                           struct cap *out)
+{
+    if (src->type == FERRY_OBJ_UNTYPED)
+        return FERRY_E_ILLEGAL_OP;  /* two caps would hand out the same memory */
+    if (src->type == FERRY_OBJ_NULL || src->type >= FERRY_OBJ_COUNT)
+        return FERRY_E_SLOT_EMPTY;
+    *out = *src;
+    out->rights &= (uint8_t)(mask & FERRY_RIGHTS_ALL);
+    if (mint && data != 0) {
+        word_t err = derive_data(src, data, out);
+        if (err)
+            return err;
+    }
+    if (cap_is_arch(out))
+        arch_cap_derive(out);
+    return FERRY_OK;
 }
 
 static void invoke_cnode_insert(struct cte *dst, const struct cap *cap, struct cte *src)

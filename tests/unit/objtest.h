@@ -15,6 +15,7 @@
 #include <object/arch_hooks.h>
 #include <core/sched.h>
 #include <ferry/errors.h>
+#include <ferry/invocation.h>
 
 #define ARENA_PADDR 0x800000UL    /* the arena is physical [8 MiB, 16 MiB) */
 #define ARENA_BITS  23

@@ -1,0 +1,361 @@
+/* SOURCES: kernel/object/cnode.c kernel/object/untyped.c kernel/object/objtype.c kernel/object/tcb.c kernel/object/endpoint.c kernel/object/notification.c kernel/core/cspace.c kernel/core/sched.c tests/unit/objtest.c tests/unit/host_stubs.c */
+/* test_cdt.c: the capability derivation tree: copy, mint, move, delete (with destruction), revoke. */
+#include "objtest.h"
+
+#include <string.h>
+#include <object/endpoint.h>
+#include <object/notification.h>
+
+static struct cte ut, root;    /* untyped and a 256-slot CNode made from it */
+static struct cte *s;          /* the CNode's slots */
+
+static int setup(void **state)
+{
+    (void)state;
+    objtest_reset();
+    memset(&root, 0, sizeof root);
+    objtest_untyped(&ut, 0, ARENA_BITS);
+    assert_int_equal(untyped_retype(&ut, FERRY_OBJ_CNODE, 8, &root, 1), FERRY_OK);
+    s = cnode_slot(&root.cap, 0);
+    return 0;
+}
+
+static void make(word_t type, word_t bits, int slot, int n)
+{
+    assert_int_equal(untyped_retype(&ut, type, bits, &s[slot], n), FERRY_OK);
+}
+
+/* A thread blocked receiving on the endpoint in slot i. */
+static struct tcb *block_on_ep(int tcb_slot, int ep_slot)
+{
+    make(FERRY_OBJ_TCB, 0, tcb_slot, 1);
+    struct tcb *t = cap_tcb(&s[tcb_slot].cap);
+    t->state = TCB_BLOCKED_RECV;
+    endpoint_enqueue(cap_endpoint(&s[ep_slot].cap), t);
+    return t;
+}
+
+static void test_copy_is_child_with_fewer_rights(void **state)
+{
+    (void)state;
+    make(FERRY_OBJ_ENDPOINT, 0, 0, 1);
+    assert_int_equal(cte_copy(&s[0], &s[1], FERRY_RIGHT_READ | FERRY_RIGHT_GRANT), FERRY_OK);
+    assert_ptr_equal(s[1].parent, &s[0]);
+    assert_ptr_equal(s[0].first_child, &s[1]);
+    assert_int_equal(s[1].cap.rights, FERRY_RIGHT_READ | FERRY_RIGHT_GRANT);
+    assert_int_equal(s[1].cap.paddr, s[0].cap.paddr);
+    assert_false(cte_is_final(&s[0]));
+    assert_false(cte_is_final(&s[1]));
+
+    /* rights only shrink: asking for all from a READ|GRANT cap gives READ|GRANT */
+    assert_int_equal(cte_copy(&s[1], &s[2], FERRY_RIGHTS_ALL), FERRY_OK);
+    assert_int_equal(s[2].cap.rights, FERRY_RIGHT_READ | FERRY_RIGHT_GRANT);
+    assert_int_equal(cte_copy(&s[2], &s[3], FERRY_RIGHT_WRITE), FERRY_OK);
+    assert_int_equal(s[3].cap.rights, 0);
+
+    assert_int_equal(cte_copy(&s[0], &s[1], FERRY_RIGHTS_ALL), FERRY_E_SLOT_OCCUPIED);
+    assert_int_equal(cte_copy(&s[9], &s[10], FERRY_RIGHTS_ALL), FERRY_E_SLOT_EMPTY);
+}
+
+static void test_mint_badge_and_guard(void **state)
+{
+    (void)state;
+    make(FERRY_OBJ_NOTIFICATION, 0, 0, 1);
+    assert_int_equal(cte_mint(&s[0], &s[1], FERRY_RIGHTS_ALL, 0x55), FERRY_OK);
+    assert_int_equal(s[1].cap.u.ep.badge, 0x55);
+    assert_int_equal(s[0].cap.u.ep.badge, 0);
+    /* a badge is set once; data 0 copies the badge along */
+    assert_int_equal(cte_mint(&s[1], &s[2], FERRY_RIGHTS_ALL, 0x66), FERRY_E_ILLEGAL_OP);
+    assert_true(cap_is_null(&s[2].cap));
+    assert_int_equal(cte_mint(&s[1], &s[2], FERRY_RIGHT_WRITE, 0), FERRY_OK);
+    assert_int_equal(s[2].cap.u.ep.badge, 0x55);
+    assert_int_equal(s[2].cap.rights, FERRY_RIGHT_WRITE);
+
+    /* frames have nothing to mint */
+    make(FERRY_OBJ_FRAME_4K, 0, 3, 1);
+    assert_int_equal(cte_mint(&s[3], &s[4], FERRY_RIGHTS_ALL, 1), FERRY_E_INVALID_ARG);
+    assert_int_equal(cte_mint(&s[3], &s[4], FERRY_RIGHT_READ, 0), FERRY_OK);
+    assert_int_equal(arch_log.derive_calls, 1);
+
+    /* CNode guards: value must fit its width, width + radix <= 64 */
+    make(FERRY_OBJ_CNODE, 4, 5, 1);
+    assert_int_equal(cte_mint(&s[5], &s[6], FERRY_RIGHTS_ALL, FERRY_CNODE_GUARD(0x2a, 6)), FERRY_OK);
+    assert_int_equal(s[6].cap.guard_bits, 6);
+    assert_int_equal(s[6].cap.u.cnode.guard, 0x2a);
+    assert_int_equal(s[6].cap.size_bits, 4);
+    assert_int_equal(cte_mint(&s[5], &s[7], FERRY_RIGHTS_ALL, FERRY_CNODE_GUARD(0x40, 6)), FERRY_E_RANGE);
+    assert_int_equal(cte_mint(&s[5], &s[7], FERRY_RIGHTS_ALL, FERRY_CNODE_GUARD(0, 61)), FERRY_E_RANGE);
+    assert_int_equal(cte_mint(&s[5], &s[7], FERRY_RIGHTS_ALL, FERRY_CNODE_GUARD(0, 60)), FERRY_OK);
+    assert_true(cap_is_null(&s[8].cap));
+}
+
+static void test_move_keeps_derivation(void **state)
+{
+    (void)state;
+    make(FERRY_OBJ_ENDPOINT, 0, 0, 1);
+    assert_int_equal(cte_copy(&s[0], &s[1], FERRY_RIGHTS_ALL), FERRY_OK);
+    assert_int_equal(cte_copy(&s[1], &s[2], FERRY_RIGHTS_ALL), FERRY_OK);
+    cte_move(&s[1], &s[7]);
+    assert_true(cap_is_null(&s[1].cap));
+    assert_null(s[1].parent);
+    assert_ptr_equal(s[7].parent, &s[0]);
+    assert_ptr_equal(s[0].first_child, &s[7]);
+    assert_ptr_equal(s[2].parent, &s[7]);
+    /* moving the root: the untyped's child pointer follows */
+    cte_move(&s[0], &s[8]);
+    assert_ptr_equal(s[8].parent, &ut);
+    assert_ptr_equal(s[7].parent, &s[8]);
+    bool found = false;
+    for (struct cte *c = ut.first_child; c; c = c->next_sibling)
+        found |= c == &s[8];
+    assert_true(found);
+}
+
+static void test_revoke_removes_descendants_only(void **state)
+{
+    (void)state;
+    make(FERRY_OBJ_ENDPOINT, 0, 0, 1);
+    struct tcb *t = block_on_ep(20, 0);
+    assert_int_equal(cte_copy(&s[0], &s[1], FERRY_RIGHTS_ALL), FERRY_OK);
+    assert_int_equal(cte_mint(&s[1], &s[2], FERRY_RIGHTS_ALL, 7), FERRY_OK);
+    assert_int_equal(cte_copy(&s[2], &s[3], FERRY_RIGHTS_ALL), FERRY_OK);
+    assert_int_equal(cte_copy(&s[0], &s[4], FERRY_RIGHTS_ALL), FERRY_OK);
+    assert_int_equal(cte_copy(&s[4], &s[5], FERRY_RIGHTS_ALL), FERRY_OK);
+
+    cte_revoke(&s[1]);
+    assert_true(cap_is_null(&s[2].cap));
+    assert_true(cap_is_null(&s[3].cap));
+    assert_false(cap_is_null(&s[1].cap));
+    assert_false(cap_is_null(&s[5].cap));
+
+    cte_revoke(&s[0]);
+    for (int i = 1; i <= 5; i++)
+        assert_true(cap_is_null(&s[i].cap));
+    assert_false(cap_is_null(&s[0].cap));
+    assert_null(s[0].first_child);
+    /* the endpoint survived: its waiter still waits */
+    assert_int_equal(t->state, TCB_BLOCKED_RECV);
+    assert_true(cte_is_final(&s[0]));
+
+    /* deleting the last capability destroys it: the waiter wakes with an error */
+    cte_delete(&s[0]);
+    assert_int_equal(t->state, TCB_RUNNABLE);
+    assert_int_equal(t->ipc_result, FERRY_E_INVALID_CAP);
+    assert_null(t->blocked_on);
+    assert_ptr_equal(sched_choose(), t);
+}
+
+static void test_delete_non_final_keeps_object(void **state)
+{
+    (void)state;
+    make(FERRY_OBJ_FRAME_4K, 0, 0, 1);
+    assert_int_equal(cte_copy(&s[0], &s[1], FERRY_RIGHTS_ALL), FERRY_OK);
+    cte_delete(&s[0]);
+    assert_int_equal(arch_log.delete_nonfinal, 1);
+    assert_int_equal(arch_log.delete_final, 0);
+    /* the copy is now the object's root, under the untyped */
+    assert_ptr_equal(s[1].parent, &ut);
+    assert_true(cte_is_final(&s[1]));
+    cte_delete(&s[1]);
+    assert_int_equal(arch_log.delete_final, 1);
+    assert_int_equal(arch_log.last_final_paddr, ARENA_PADDR + 4096 * 4);  /* after the CNode */
+    assert_null(ut.first_child->next_sibling);   /* only the CNode is left */
+}
+
+static void test_delete_middle_keeps_subtree(void **state)
+{
+    (void)state;
+    /* A -> B -> {C, D}, A -> E */
+    make(FERRY_OBJ_FRAME_4K, 0, 0, 1);
+    assert_int_equal(cte_copy(&s[0], &s[1], FERRY_RIGHTS_ALL), FERRY_OK);
+    assert_int_equal(cte_copy(&s[1], &s[2], FERRY_RIGHTS_ALL), FERRY_OK);
+    assert_int_equal(cte_copy(&s[1], &s[3], FERRY_RIGHTS_ALL), FERRY_OK);
+    assert_int_equal(cte_copy(&s[0], &s[4], FERRY_RIGHTS_ALL), FERRY_OK);
+
+    cte_delete(&s[1]);    /* B: its children move up to A */
+    assert_ptr_equal(s[2].parent, &s[0]);
+    assert_ptr_equal(s[3].parent, &s[0]);
+    int n = 0;
+    for (struct cte *c = s[0].first_child; c; c = c->next_sibling) {
+        assert_ptr_equal(c->parent, &s[0]);
+        n++;
+    }
+    assert_int_equal(n, 3);
+
+    cte_delete(&s[0]);    /* the root A: one child takes its place */
+    struct cte *heir = NULL;
+    for (struct cte *c = ut.first_child; c; c = c->next_sibling)
+        if (c == &s[2] || c == &s[3] || c == &s[4])
+            heir = c;
+    assert_non_null(heir);
+    for (int i = 2; i <= 4; i++)
+        if (&s[i] != heir)
+            assert_ptr_equal(s[i].parent, heir);
+    assert_int_equal(arch_log.delete_final, 0);
+
+    cte_delete(&s[2]);
+    cte_delete(&s[4]);
+    assert_int_equal(arch_log.delete_final, 0);
+    assert_true(cte_is_final(&s[3]));
+    cte_revoke(&s[3]);    /* nothing below: no-op */
+    assert_false(cap_is_null(&s[3].cap));
+    cte_delete(&s[3]);
+    assert_int_equal(arch_log.delete_final, 1);
+    assert_int_equal(arch_log.delete_nonfinal, 4);
+}
+
+static void test_revoke_untyped_destroys_everything(void **state)
+{
+    (void)state;
+    struct cte sub;
+    memset(&sub, 0, sizeof sub);
+    /* a private untyped so the test CNode survives */
+    assert_int_equal(untyped_retype(&ut, FERRY_OBJ_UNTYPED, 16, &s[100], 1), FERRY_OK);
+    struct cte *u = &s[100];
+    assert_int_equal(untyped_retype(u, FERRY_OBJ_ENDPOINT, 0, &s[0], 3), FERRY_OK);
+    assert_int_equal(untyped_retype(u, FERRY_OBJ_TCB, 0, &s[3], 1), FERRY_OK);
+    assert_int_equal(untyped_retype(u, FERRY_OBJ_FRAME_4K, 0, &s[4], 1), FERRY_OK);
+    struct tcb *t = cap_tcb(&s[3].cap);
+    tcb_resume(t);
+    assert_true(t->in_ready_queue);
+    assert_int_equal(cte_copy(&s[1], &s[10], FERRY_RIGHTS_ALL), FERRY_OK);
+    assert_int_equal(cte_copy(&s[4], &s[11], FERRY_RIGHTS_ALL), FERRY_OK);
+
+    cte_revoke(u);
+    for (int i = 0; i < 12; i++)
+        assert_true(cap_is_null(&s[i].cap));
+    assert_false(cap_is_null(&u->cap));
+    assert_int_equal(u->cap.u.untyped.watermark, 0);
+    assert_false(t->in_ready_queue);
+    assert_int_equal(t->state, TCB_INACTIVE);
+    assert_int_equal(arch_log.delete_final, 1);
+    assert_int_equal(arch_log.delete_nonfinal, 1);
+    assert_int_equal(arch_log.tcb_destroy_calls, 1);
+    assert_int_equal(sched_highest_prio(), -1);
+}
+
+static void test_cnode_destroy_deletes_contents(void **state)
+{
+    (void)state;
+    make(FERRY_OBJ_CNODE, 2, 0, 1);
+    struct cte *inner = cnode_slot(&s[0].cap, 0);
+    make(FERRY_OBJ_ENDPOINT, 0, 1, 1);
+    struct tcb *t = block_on_ep(2, 1);
+    make(FERRY_OBJ_FRAME_4K, 0, 3, 1);
+    /* the endpoint's and frame's only caps go into the inner CNode */
+    cte_move(&s[1], &inner[3]);
+    cte_move(&s[3], &inner[0]);
+    assert_int_equal(cte_copy(&s[0], &inner[1], FERRY_RIGHTS_ALL), FERRY_OK);  /* cap to itself */
+
+    cte_delete(&s[0]);   /* not the last: inner[1] still names the CNode */
+    assert_int_equal(t->state, TCB_BLOCKED_RECV);
+    assert_false(cap_is_null(&inner[3].cap));
+
+    cte_delete(&inner[1]);  /* the last, held inside the CNode itself */
+    assert_int_equal(t->state, TCB_RUNNABLE);
+    assert_int_equal(arch_log.delete_final, 1);
+    for (int i = 0; i < 4; i++) {
+        assert_true(cap_is_null(&inner[i].cap));
+        assert_null(inner[i].parent);
+        assert_null(inner[i].first_child);
+    }
+}
+
+/* 2000 CNodes, each holding the only capability to the next: deleting the
+ * first destroys all of them without recursing per level. */
+static void test_deep_chain_is_reaped(void **state)
+{
+    (void)state;
+    enum { N = 2000 };
+    static struct cte holder[N];
+    memset(holder, 0, sizeof holder);
+    for (int i = 0; i < N; i += 200)
+        assert_int_equal(untyped_retype(&ut, FERRY_OBJ_CNODE, 1, &holder[i], 200), FERRY_OK);
+    paddr_t last = holder[N - 1].cap.paddr;
+    for (int i = N - 1; i > 0; i--) {
+        struct cte *prev = cnode_slot(&holder[i - 1].cap, 0);
+        cte_move(&holder[i], &prev[i % 2]);   /* slot 0 or 1: both reaper paths */
+    }
+    make(FERRY_OBJ_FRAME_4K, 0, 0, 1);
+    cte_move(&s[0], (struct cte *)arena_ptr(last) + 1);
+
+    cte_delete(&holder[0]);
+    assert_int_equal(arch_log.delete_final, 1);
+    /* only the test CNode is left under the untyped */
+    assert_ptr_equal(ut.first_child, &root);
+    assert_null(root.next_sibling);
+    const uint8_t *p = arena_ptr(last);
+    for (int i = 0; i < 128; i++)
+        assert_int_equal(p[i], 0);
+}
+
+static void test_tcb_slots_keep_objects_alive(void **state)
+{
+    (void)state;
+    make(FERRY_OBJ_TCB, 0, 0, 1);
+    make(FERRY_OBJ_CNODE, 3, 1, 1);
+    make(FERRY_OBJ_VSPACE, 0, 2, 1);
+    make(FERRY_OBJ_FRAME_4K, 0, 3, 1);
+    struct tcb *t = cap_tcb(&s[0].cap);
+    assert_int_equal(tcb_configure(t, &s[1], &s[2], &s[3], 0x10000, 5), FERRY_OK);
+    assert_ptr_equal(t->slots[TCB_SLOT_CSPACE].parent, &s[1]);
+    assert_int_equal(t->slots[TCB_SLOT_VSPACE].cap.paddr, s[2].cap.paddr);
+    assert_ptr_equal(tcb_ipc_buffer(t), arena_ptr(s[3].cap.paddr));
+
+    /* deleting the user's caps leaves the TCB's copies: nothing destroyed */
+    cte_delete(&s[1]);
+    cte_delete(&s[2]);
+    cte_delete(&s[3]);
+    assert_int_equal(arch_log.delete_final, 0);
+    assert_int_equal(t->slots[TCB_SLOT_CSPACE].cap.type, FERRY_OBJ_CNODE);
+    assert_ptr_equal(t->slots[TCB_SLOT_CSPACE].parent, &ut);
+
+    /* deleting the TCB deletes them, destroying VSpace and frame */
+    cte_delete(&s[0]);
+    assert_int_equal(arch_log.delete_final, 2);
+    assert_int_equal(arch_log.tcb_destroy_calls, 1);
+    for (int i = 0; i < TCB_NSLOTS; i++)
+        assert_true(cap_is_null(&t->slots[i].cap));
+    assert_ptr_equal(ut.first_child, &root);
+    assert_null(root.next_sibling);
+}
+
+static void test_reconfigure_replaces_old_caps(void **state)
+{
+    (void)state;
+    make(FERRY_OBJ_TCB, 0, 0, 1);
+    make(FERRY_OBJ_VSPACE, 0, 1, 2);
+    struct tcb *t = cap_tcb(&s[0].cap);
+    assert_int_equal(tcb_configure(t, NULL, &s[1], NULL, 0, 0), FERRY_OK);
+    cte_delete(&s[1]);   /* the TCB now holds the only cap to VSpace 1 */
+    assert_int_equal(tcb_configure(t, NULL, &s[2], NULL, 0, 0), FERRY_OK);
+    assert_int_equal(arch_log.delete_final, 1);
+    assert_int_equal(t->slots[TCB_SLOT_VSPACE].cap.paddr, s[2].cap.paddr);
+    /* wrong types are refused before anything changes */
+    assert_int_equal(tcb_configure(t, &s[2], NULL, NULL, 0, 0), FERRY_E_WRONG_TYPE);
+    assert_int_equal(tcb_configure(t, NULL, &s[0], NULL, 0, 0), FERRY_E_WRONG_TYPE);
+    make(FERRY_OBJ_FRAME_4K, 0, 3, 1);
+    assert_int_equal(tcb_configure(t, NULL, NULL, &s[3], 0x10100, 0), FERRY_E_ALIGNMENT);
+    assert_int_equal(tcb_configure(t, NULL, NULL, &s[3], 0x800000000000UL, 0), FERRY_E_INVALID_ARG);
+    assert_int_equal(cte_copy(&s[3], &s[4], FERRY_RIGHT_READ), FERRY_OK);
+    assert_int_equal(tcb_configure(t, NULL, NULL, &s[4], 0x10000, 0), FERRY_E_RIGHTS);
+    assert_true(cap_is_null(&t->slots[TCB_SLOT_IPCBUF].cap));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_copy_is_child_with_fewer_rights, setup),
+        cmocka_unit_test_setup(test_mint_badge_and_guard, setup),
+        cmocka_unit_test_setup(test_move_keeps_derivation, setup),
+        cmocka_unit_test_setup(test_revoke_removes_descendants_only, setup),
+        cmocka_unit_test_setup(test_delete_non_final_keeps_object, setup),
+        cmocka_unit_test_setup(test_delete_middle_keeps_subtree, setup),
+        cmocka_unit_test_setup(test_revoke_untyped_destroys_everything, setup),
+        cmocka_unit_test_setup(test_cnode_destroy_deletes_contents, setup),
+        cmocka_unit_test_setup(test_deep_chain_is_reaped, setup),
+        cmocka_unit_test_setup(test_tcb_slots_keep_objects_alive, setup),
+        cmocka_unit_test_setup(test_reconfigure_replaces_old_caps, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
