@@ -6,12 +6,19 @@ import tempfile
 from pathlib import Path
 
 
+# mkstemp creates files 0600; results are meant to be read by everyone the
+# umask allows, like any file the user creates.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def write_bytes(path, data):
     path = Path(path)
     # The temporary file lives in the same folder so os.replace stays a rename
     # on one filesystem, which POSIX guarantees to be atomic.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -35,6 +35,20 @@ def _spec(a):
 def _report_run(rundir, status, problems):
     for p in problems:
         print(f"harness: {p}", file=sys.stderr)
+    try:
+        m = json.loads((rundir / "meta.json").read_text())
+    except (OSError, ValueError):
+        m = {}
+    for b in m.get("boots", []):
+        pf = b.get("perf")
+        if not pf:
+            continue
+        if "exits_per_sample" in pf:
+            print(f"perf: rep {b['rep']}: {pf['exits']} VM exits/emulations, {pf['exits_per_sample']:.3g} "
+                  f"per timed sample (bound {pf['bound']:g}): {'DISTURBED' if pf['disturbed'] else 'clean'}")
+        else:
+            print(f"perf: rep {b['rep']}: {pf.get('exits')} VM exits/emulations, no timed samples to relate them to"
+                  + (f" ({pf['note']})" if pf.get("note") else ""))
     print(f"{status}: {rundir}")
     return 0 if status == "ok" else 1
 
@@ -65,8 +79,12 @@ def cmd_sweep(a):
         raise HarnessError("sweep needs CONFIG.toml or --resume")
     cfg = sweep.load_config(a.config) if a.config else None
     resume = None
-    if a.resume:
-        resume = sweep.find_resumable(cfg["name"]) if a.resume == "latest" and cfg else results.resolve(a.resume)
+    if a.resume == "latest":
+        resume = sweep.find_resumable(cfg["name"] if cfg else None)
+    elif a.resume:
+        resume = results.resolve(a.resume)
+        if not (resume / "sweep.json").is_file():
+            raise HarnessError(f"{resume} is a run, not a sweep: nothing to resume")
     try:
         sdir, bad = sweep.run_sweep(cfg, a.config, resume=resume, retry_failed=a.retry_failed,
                                     qemu=a.qemu, kernel=a.kernel)

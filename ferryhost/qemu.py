@@ -94,7 +94,18 @@ def run(cmd, timeout, on_line, console_path, stderr_path=None):
 
 
 def _kill(p):
-    try:
-        os.killpg(p.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    """SIGINT first: QEMU quits on it and a wrapping `perf stat` still writes its
+    counts (closing its tracepoints can take several seconds); SIGKILL if
+    the group is still there after that."""
+    for sig, grace in ((signal.SIGINT, 15.0), (signal.SIGKILL, None)):
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            return
+        if grace is None:
+            return
+        try:
+            p.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue

@@ -108,6 +108,12 @@ def classify(parsed, boot, fmt):
     """(status, one-line problem or None) for one boot."""
     if boot.interrupted:
         return "interrupted", "interrupted by Ctrl-C"
+    if "KVM internal error" in boot.stderr:
+        # QEMU pauses the VM instead of exiting, so this shows up as a hang.
+        why = next((l for l in boot.stderr.splitlines() if l.strip() in
+                    ("emulation failure", "Suberror: 1")), "")
+        return "crashed", "KVM internal error" + (f" ({why.strip()})" if why else "") + \
+            "; QEMU paused the guest" + (", killed at the timeout" if boot.timed_out else "")
     if boot.timed_out:
         return "timeout", "guest hung: killed at the timeout" + \
             (f" after {len(parsed.results)} results" if parsed.results else "")

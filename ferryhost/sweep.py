@@ -159,9 +159,9 @@ def find_resumable(name):
                    key=lambda p: p.name)
     for p in reversed(cands):
         st = json.loads((p / "sweep.json").read_text())
-        if st.get("config", {}).get("name") == name:
+        if name is None or st.get("config", {}).get("name") == name:
             return p
-    raise HarnessError(f"no earlier sweep named '{name}' under {root} to resume")
+    raise HarnessError(f"no earlier sweep{f' named {name!r}' if name else ''} under {root} to resume")
 
 
 def run_sweep(cfg, config_path=None, resume=None, retry_failed=False, qemu=None, kernel=None,
