@@ -127,7 +127,7 @@ static const char *bulk(struct bench_ctx *c, bool use_shm)
     const char *fail = pid < 0 ? "fork failed" : NULL;
     for (size_t i = 0; i < p.total && !fail; i++) {
         uint64_t seq = i + 1, ack_v = 0;
-        stamp(src, p.size, seq);
+        stamp(src, p.size, i == 3 && lb_fault_is("data") ? seq - 1 : seq);
         bench_compiler_fence();
         uint64_t t0 = tsc_begin();
         bool ok;

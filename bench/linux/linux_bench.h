@@ -19,6 +19,13 @@ extern const struct lb_placement lb_cpu1, lb_cpu2;
 /* The CPU the partner of a benchmark runs on (0 for cpu1, 1 for cpu2). */
 int lb_peer_cpu(const struct bench_ctx *c);
 
+/* Fault injection for the tests of the checks themselves: the word
+ * lbfault=reply (a wrong ping-pong reply) or lbfault=data (a stale bulk
+ * stamp) makes the peer misbehave once, after the warm-up has started;
+ * NULL in normal runs. */
+extern const char *lb_fault;
+bool lb_fault_is(const char *what);
+
 /* Pins the calling thread to one CPU; false if the CPU is not available. */
 bool lb_pin(int cpu);
 

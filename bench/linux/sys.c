@@ -5,10 +5,18 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "linux_bench.h"
+
+const char *lb_fault;
+
+bool lb_fault_is(const char *what)
+{
+    return lb_fault != NULL && strcmp(lb_fault, what) == 0;
+}
 
 const struct lb_placement lb_cpu1 = { .peer_cpu = 0 };
 const struct lb_placement lb_cpu2 = { .peer_cpu = 1 };
