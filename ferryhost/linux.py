@@ -13,9 +13,10 @@ import sys
 import time
 from pathlib import Path
 
+from .errors import HarnessError
+
 REPO = Path(__file__).resolve().parent.parent
 KERNEL_PACKAGE = "linux-image-amd64"
-SETUP_HINT = f"Debian kernel package {KERNEL_PACKAGE} is not installed: run `scripts/setup.sh linux` as root"
 
 # Kernel command line before the benchmark words: records on the first
 # serial port, no kernel chatter between them, and a panic (e.g. /init
@@ -35,8 +36,13 @@ DIRS = [("dir", "dev", 0o755), ("dir", "proc", 0o555), ("dir", "sys", 0o555)]
 CONSOLE = ("chr", "dev/console", 0o600, (5, 1))
 
 
-class LinuxGuestError(Exception):
-    """A problem building the guest, stated in one line the user can act on."""
+class LinuxGuestError(HarnessError):
+    """A problem building the guest, stated in one line the user can act on
+    (a HarnessError, so harness.py prints it as one line)."""
+
+
+def setup_hint():
+    return f"Debian kernel package {KERNEL_PACKAGE} is not installed: run `scripts/setup.sh linux` as root"
 
 
 def _run(cmd, **kw):
@@ -48,10 +54,10 @@ def find_kernel():
     try:
         dep = _run(["dpkg-query", "-W", "-f=${Status}|${Depends}", KERNEL_PACKAGE], timeout=30)
     except (OSError, subprocess.TimeoutExpired):
-        raise LinuxGuestError(SETUP_HINT) from None
+        raise LinuxGuestError(setup_hint()) from None
     status, _, depends = dep.stdout.partition("|")
     if dep.returncode != 0 or "install ok installed" not in status:
-        raise LinuxGuestError(SETUP_HINT)
+        raise LinuxGuestError(setup_hint())
     # The meta-package depends on exactly one versioned image package,
     # e.g. "linux-image-6.1.0-56-amd64 (= 6.1.192-2)".
     m = re.search(r"linux-image-(\d[^\s,(]*)", depends)
