@@ -9,6 +9,7 @@ from .errors import HarnessError
 from .records import REPO
 
 _FLAG = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_BUILD_ERR = re.compile(r"error|undefined reference|no such file|fatal|cannot find", re.I)
 
 
 def variant_name(flags):
@@ -30,7 +31,7 @@ def parse_flags(words):
 
 
 def _make(args, log=None, quiet=False):
-    cmd = ["make", "-C", str(REPO)] + (["-s"] if quiet else []) + args
+    cmd = ["make", "--no-print-directory", "-C", str(REPO)] + (["-s"] if quiet else []) + args
     try:
         p = subprocess.run(cmd, capture_output=True, text=True)
     except OSError as e:
@@ -49,11 +50,27 @@ def build_variant(name, flags, log):
     {"kernel": Path, "modules": [Path], "iso": Path or None}."""
     bdir = builddir(name)
     var_args = [f"BUILD={bdir}"] + [f"{k}={v}" for k, v in sorted(flags.items())]
+    key = (name, tuple(sorted(flags.items())))
+    if key in _built:
+        # One build per variant and process: every repetition of a sweep then
+        # measures the same binary even while the tree changes under it, and a
+        # broken build fails once instead of once per run.
+        if isinstance(_built[key], HarnessError):
+            raise _built[key]
+        return _built[key]
     p = _make(var_args + ["all"], log)
     if p.returncode != 0:
-        tail = (p.stderr.strip() or p.stdout.strip() or "no output").splitlines()[-1]
-        raise HarnessError(f"build of variant '{name}' failed: {tail}")
-    return print_boot(var_args, log)
+        out = [l for l in (p.stderr + p.stdout).splitlines() if l.strip() and not l.startswith("make")]
+        # The compiler's or linker's own message says more than make's summary.
+        first = next((l for l in out if _BUILD_ERR.search(l)), None)
+        tail = first or (out[-1] if out else "make failed without a message")
+        _built[key] = HarnessError(f"build of variant '{name}' failed: {tail.strip()}")
+        raise _built[key]
+    _built[key] = print_boot(var_args, log)
+    return _built[key]
+
+
+_built = {}
 
 
 def print_boot(var_args, log=None):

@@ -113,12 +113,16 @@ class Labeler:
 
 
 def floor_value(series, s):
-    """p50 of the floor for s in the same system/build/accel, or (None, None)."""
+    """p50 of the floor for s, or (None, None).  The floor of the same system, build and
+    accelerator is preferred; otherwise any system's floor under the same accelerator,
+    since the hardware floor does not depend on the OS measured against it (this is
+    how Linux results get a floor from Ferry's floor_* benchmarks in the same sweep)."""
     for fname in floors_for(s.bench):
-        cands = [f.p50 for f in series if f.bench == fname and
-                 (f.system, f.build, f.accel) == (s.system, s.build, s.accel)]
-        if cands and min(cands) > 0:
-            return min(cands), fname
+        for same in (lambda f: (f.system, f.build, f.accel) == (s.system, s.build, s.accel),
+                     lambda f: f.accel == s.accel):
+            cands = [f.p50 for f in series if f.bench == fname and same(f)]
+            if cands and min(cands) > 0:
+                return min(cands), fname
     return None, None
 
 
@@ -236,7 +240,7 @@ def build_figures(series):
         skipped.append("cdf: no raw samples (run without --no-raw)")
 
     # Every figure again in units of its hardware floor.
-    floor_figs = []
+    floor_figs, nofloor = [], []
     for f in figs:
         if f.name == "bulk":
             continue
@@ -254,8 +258,16 @@ def build_figures(series):
                 g.ylabel = f.ylabel
             floor_figs.append(g)
         else:
-            skipped.append(f"{g.name}: no floor_* benchmark for these data")
+            nofloor.append(g.name)
+    if nofloor:
+        skipped.append(f"{len(nofloor)} x-floor figures ({', '.join(nofloor[:3])}"
+                       f"{', ...' if len(nofloor) > 3 else ''}): no floor_* benchmark for these data")
     return figs + floor_figs, skipped
+
+
+def _group_of(s):
+    """Bar colour key: system, then build, then accelerator."""
+    return " ".join(str(x) for x in (s.system, s.build, s.accel))
 
 
 def render_mpl(f, out, vector):
@@ -265,7 +277,15 @@ def render_mpl(f, out, vector):
         xs = [c[1][0][0] for c in f.curves]
         ys = [c[1][0][1] for c in f.curves]
         err = [[y - c[1][0][2] for y, c in zip(ys, f.curves)], [c[1][0][3] - y for y, c in zip(ys, f.curves)]]
-        ax.bar(xs, ys, yerr=err, capsize=4, color="#4C72B0")
+        groups = [_group_of(c[2]) for c in f.curves]
+        palette = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860"]
+        order = list(dict.fromkeys(groups))
+        colors = [palette[order.index(g) % len(palette)] for g in groups]
+        ax.bar(xs, ys, yerr=err, capsize=4, color=colors)
+        if len(order) > 1:
+            from matplotlib.patches import Patch
+            ax.legend(handles=[Patch(color=palette[i % len(palette)], label=g) for i, g in enumerate(order)],
+                      fontsize=7)
         ax.set_xticks(xs)
         ax.set_xticklabels([c[0] for c in f.curves], rotation=30, ha="right", fontsize=8)
     elif f.kind == "lines":

@@ -36,7 +36,10 @@ class RunSpec:
     max_exits_per_sample: float = perfmod.DEFAULT_MAX_EXITS_PER_SAMPLE
 
     def name(self):
-        return self.variant or build.variant_name(self.flags)
+        if self.variant:
+            return self.variant
+        # The Linux guest has no Ferry build variants.
+        return "linux" if self.system == "linux" else build.variant_name(self.flags)
 
     def guest_words(self):
         """The benchmark words of the kernel command line (see the contract in docs/harness.md)."""
@@ -81,9 +84,12 @@ def prepare(spec, build_log):
     """Build or locate what to boot; returns (boot_args_fn, boot_description)."""
     if spec.system == "linux":
         lx = linux_module()
-        guest = lx.build_guest(REPO / "build" / "linux")
+        try:
+            guest = lx.build_guest(REPO / "build" / "linux")
+        except getattr(lx, "LinuxGuestError", HarnessError) as e:
+            raise HarnessError(f"Linux guest: {e}") from None
         return (lambda words: lx.qemu_boot_args(guest, words)), \
-            {"kernel": str(guest["kernel"]), "initrd": str(guest.get("initrd")), "linux": guest.get("meta", {})}
+            {"kernel": str(guest["kernel"]), "modules": [str(guest.get("initrd"))], "linux": guest.get("meta", {})}
     if spec.kernel:
         boot = {"kernel": Path(spec.kernel), "modules": [Path(m) for m in spec.initrd], "iso": None}
     else:
