@@ -29,6 +29,7 @@ void tcb_init(struct tcb *t)
     t->mcp = 0;
     t->time_slice = SCHED_SLICE_TICKS;
     ctx_set(&t->ctx, CTX_RFLAGS, RFLAGS_IF | RFLAGS_FIXED);
+    arch_tcb_init(t);
 }
 
 /* ---- wait queues --------------------------------------------------------- */
@@ -152,6 +153,8 @@ static void reg_set(struct tcb *t, word_t reg, word_t value)
     if (reg == FERRY_REG_RFLAGS)
         value = (value & RFLAGS_USER_MASK) | RFLAGS_IF | RFLAGS_FIXED;
     ctx_set(&t->ctx, (enum ctx_reg)reg, value);
+    /* sysret would clobber the RCX/R11 just written: leave by iretq. */
+    t->ctx.entry = CTX_ENTRY_FULL;
 }
 
 word_t tcb_write_register(struct tcb *t, word_t reg, word_t value)

@@ -67,6 +67,12 @@ word_t arch_decode_invocation(struct tcb *caller, struct cte *slot, struct invoc
     return ARCH_DECODE_MARK;
 }
 
+void arch_tcb_init(struct tcb *tcb)
+{
+    arch_log.tcb_init_calls++;
+    tcb->ctx.entry = CTX_ENTRY_FULL;
+}
+
 void arch_tcb_destroy(struct tcb *tcb)
 {
     (void)tcb;

@@ -31,6 +31,7 @@ struct arch_log {
     paddr_t last_final_paddr;
     int derive_calls;
     int decode_calls;
+    int tcb_init_calls;
     int tcb_destroy_calls;
 };
 extern struct arch_log arch_log;

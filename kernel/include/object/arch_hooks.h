@@ -29,6 +29,10 @@ void arch_cap_derive(struct cap *cap);
 word_t arch_decode_invocation(struct tcb *caller, struct cte *slot, struct invocation *inv,
                               struct cte **extra, unsigned nextra);
 
+/* A fresh TCB's architecture state (FPU defaults, how it leaves the
+ * kernel); tcb_init calls it after the generic part. */
+void arch_tcb_init(struct tcb *t);
+
 /* A TCB is about to be destroyed (already suspended and off every queue):
  * forget any per-CPU reference to it (current thread, FPU owner). */
 void arch_tcb_destroy(struct tcb *tcb);
