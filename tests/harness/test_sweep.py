@@ -115,3 +115,29 @@ def test_progress_plain_lines(fake_env, tmp_path):
     assert bad == 0 and "\r" not in text
     assert "[1/2]" in text and "[2/2]" in text and "elapsed" in text and "left" in text
     assert len([p for p in sdir.iterdir() if (p / "meta.json").is_file()]) == 2
+
+
+def test_sweep_cli_resume_and_plot(fake_env, tmp_path):
+    cfg = _cfg(tmp_path, GOOD.replace("repetitions = 2", "repetitions = 1"))
+    r = harness("sweep", cfg, "--kernel", fake_env["kernel"])
+    assert r.returncode == 0, r.stderr
+    sdir = r.stdout.split(": ", 1)[1].strip()
+    # Resuming a finished sweep has nothing left to do.
+    r = harness("sweep", "--resume", sdir, "--kernel", fake_env["kernel"])
+    assert r.returncode == 0 and "0 of 2 runs to do" in r.stderr
+    r = harness("sweep", cfg, "--resume", "latest", "--kernel", fake_env["kernel"])
+    assert r.returncode == 0 and sdir in r.stdout
+    r = harness("plot", "latest", "--no-gnuplot")
+    assert r.returncode == 0, r.stderr
+    out = fake_env["plots"] / sdir.rsplit("/", 1)[1]
+    assert (out / "latency.png").stat().st_size > 0
+    # Both build variants of the sweep appear in the figure data.
+    dat = (out / "latency.dat").read_text()
+    assert "default" in dat and "nofast" in dat
+
+
+def test_resume_of_a_run_is_refused(fake_env):
+    r = harness("run", "--kernel", fake_env["kernel"], "--accel", "tcg")
+    run = r.stdout.split(": ", 1)[1].strip()
+    r = harness("sweep", "--resume", run)
+    assert r.returncode != 0 and "is a run, not a sweep" in r.stderr
