@@ -233,11 +233,10 @@ void cte_delete(struct cte *slot)
 
 void cte_revoke(struct cte *slot)
 {
-    /* Delete leaves first, so no node is removed while it still has
-     * children: every capability but the copies' root stays non-final
-     * until its turn, and each object is destroyed exactly once.  A
-     * revoke that destroys the CNode holding slot itself ends when the
-     * reaper has zeroed slot. */
+    /* Leaves first: no node is removed while it has children, so no
+     * re-parenting work, and each object is destroyed once, when its
+     * last capability goes.  A revoke that destroys the CNode holding
+     * slot itself ends when the reaper has zeroed slot. */
     while (slot->first_child) {
         struct cte *leaf = slot->first_child;
         while (leaf->first_child)

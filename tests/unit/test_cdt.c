@@ -2,6 +2,7 @@
 /* test_cdt.c: the capability derivation tree: copy, mint, move, delete (with destruction), revoke. */
 #include "objtest.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <object/endpoint.h>
 #include <object/notification.h>
@@ -261,25 +262,41 @@ static void test_cnode_destroy_deletes_contents(void **state)
     }
 }
 
-/* 2000 CNodes, each holding the only capability to the next: deleting the
- * first destroys all of them without recursing per level. */
+/* 30000 CNodes, each holding the only capability to the next: deleting
+ * the first destroys all of them.  The delete runs on a 64 KiB stack, far
+ * too small for one stack frame per level, so this fails if the reaper
+ * recursed. */
+enum { CHAIN = 30000 };
+static struct cte chain_holder[CHAIN];
+
+static void *chain_delete(void *arg)
+{
+    (void)arg;
+    cte_delete(&chain_holder[0]);
+    return NULL;
+}
+
 static void test_deep_chain_is_reaped(void **state)
 {
     (void)state;
-    enum { N = 2000 };
-    static struct cte holder[N];
-    memset(holder, 0, sizeof holder);
-    for (int i = 0; i < N; i += 200)
-        assert_int_equal(untyped_retype(&ut, FERRY_OBJ_CNODE, 1, &holder[i], 200), FERRY_OK);
-    paddr_t last = holder[N - 1].cap.paddr;
-    for (int i = N - 1; i > 0; i--) {
-        struct cte *prev = cnode_slot(&holder[i - 1].cap, 0);
-        cte_move(&holder[i], &prev[i % 2]);   /* slot 0 or 1: both reaper paths */
+    memset(chain_holder, 0, sizeof chain_holder);
+    for (int i = 0; i < CHAIN; i += 250)
+        assert_int_equal(untyped_retype(&ut, FERRY_OBJ_CNODE, 1, &chain_holder[i], 250), FERRY_OK);
+    paddr_t last = chain_holder[CHAIN - 1].cap.paddr;
+    for (int i = CHAIN - 1; i > 0; i--) {
+        struct cte *prev = cnode_slot(&chain_holder[i - 1].cap, 0);
+        cte_move(&chain_holder[i], &prev[i % 2]);   /* slot 0 or 1: both reaper paths */
     }
     make(FERRY_OBJ_FRAME_4K, 0, 0, 1);
     cte_move(&s[0], (struct cte *)arena_ptr(last) + 1);
 
-    cte_delete(&holder[0]);
+    pthread_attr_t attr;
+    pthread_t th;
+    assert_int_equal(pthread_attr_init(&attr), 0);
+    assert_int_equal(pthread_attr_setstacksize(&attr, 64 * 1024), 0);
+    assert_int_equal(pthread_create(&th, &attr, chain_delete, NULL), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+
     assert_int_equal(arch_log.delete_final, 1);
     /* only the test CNode is left under the untyped */
     assert_ptr_equal(ut.first_child, &root);
