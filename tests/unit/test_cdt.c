@@ -306,6 +306,60 @@ static void test_deep_chain_is_reaped(void **state)
         assert_int_equal(p[i], 0);
 }
 
+static void test_notification_destroy(void **state)
+{
+    (void)state;
+    make(FERRY_OBJ_NOTIFICATION, 0, 0, 1);
+    make(FERRY_OBJ_TCB, 0, 1, 3);
+    struct notification *n = cap_notification(&s[0].cap);
+    struct tcb *a = cap_tcb(&s[1].cap), *b = cap_tcb(&s[2].cap), *bound = cap_tcb(&s[3].cap);
+    a->state = b->state = TCB_BLOCKED_NOTIFICATION;
+    notification_enqueue(n, a);
+    notification_enqueue(n, b);
+    assert_int_equal(n->state, NTFN_WAITING);
+    n->bound = bound;
+    bound->bound_notification = n;
+
+    /* suspending a waiter takes it out of the queue, FIFO order kept */
+    tcb_suspend(a);
+    assert_ptr_equal(n->queue.head, b);
+    assert_ptr_equal(n->queue.tail, b);
+    assert_null(a->blocked_on);
+
+    cte_delete(&s[0]);
+    assert_int_equal(b->state, TCB_RUNNABLE);
+    assert_int_equal(b->ipc_result, FERRY_E_INVALID_CAP);
+    assert_null(bound->bound_notification);
+    assert_int_equal(a->state, TCB_INACTIVE);
+    assert_ptr_equal(sched_choose(), b);
+    assert_ptr_equal(sched_choose(), &objtest_idle);
+}
+
+static void test_endpoint_queue_is_fifo(void **state)
+{
+    (void)state;
+    make(FERRY_OBJ_ENDPOINT, 0, 0, 1);
+    make(FERRY_OBJ_TCB, 0, 1, 3);
+    struct endpoint *ep = cap_endpoint(&s[0].cap);
+    struct tcb *t[3];
+    for (int i = 0; i < 3; i++) {
+        t[i] = cap_tcb(&s[1 + i].cap);
+        t[i]->state = TCB_BLOCKED_SEND;
+        endpoint_enqueue(ep, t[i]);
+    }
+    assert_int_equal(ep->state, EP_SEND);
+    endpoint_dequeue(ep, t[1]);
+    assert_ptr_equal(ep->queue.head, t[0]);
+    assert_ptr_equal(t[0]->ipc_next, t[2]);
+    assert_ptr_equal(t[2]->ipc_prev, t[0]);
+    /* destroying a TCB removes it from the endpoint */
+    cte_delete(&s[1]);
+    assert_ptr_equal(ep->queue.head, t[2]);
+    cte_delete(&s[3]);
+    assert_null(ep->queue.head);
+    assert_int_equal(ep->state, EP_IDLE);
+}
+
 static void test_tcb_slots_keep_objects_alive(void **state)
 {
     (void)state;
@@ -371,6 +425,8 @@ int main(void)
         cmocka_unit_test_setup(test_revoke_untyped_destroys_everything, setup),
         cmocka_unit_test_setup(test_cnode_destroy_deletes_contents, setup),
         cmocka_unit_test_setup(test_deep_chain_is_reaped, setup),
+        cmocka_unit_test_setup(test_notification_destroy, setup),
+        cmocka_unit_test_setup(test_endpoint_queue_is_fifo, setup),
         cmocka_unit_test_setup(test_tcb_slots_keep_objects_alive, setup),
         cmocka_unit_test_setup(test_reconfigure_replaces_old_caps, setup),
     };
