@@ -110,10 +110,10 @@ def cmd_compare(a):
     from . import compare, results
     A, B = results.resolve(a.a), results.resolve(a.b)
     rows = compare.compare(A, B, resamples=a.resamples, confidence=a.confidence)
-    print(compare.table(rows, a.threshold))
-    bad = compare.regressions(rows, a.threshold)
     if not rows:
         raise HarnessError("the two results have no benchmark configuration in common")
+    print(compare.table(rows, a.threshold))
+    bad = compare.regressions(rows, a.threshold)
     if bad:
         print(f"harness: {len(bad)} regressions beyond {a.threshold:.0%}", file=sys.stderr)
         return 1

@@ -1,0 +1,43 @@
+"""test_cli.py: the command line: env output, missing-module message, usage errors."""
+
+import json
+
+import pytest
+
+from conftest import harness
+from ferryhost.errors import HarnessError, need_module
+
+
+def test_missing_module_names_debian_package():
+    with pytest.raises(HarnessError) as e:
+        need_module("no_such_module_xyz", "python3-nosuch")
+    msg = str(e.value)
+    assert "python3-nosuch" in msg and "\n" not in msg
+
+
+def test_env_with_fake_qemu(fake_env):
+    r = harness("env")
+    assert r.returncode == 0, r.stderr
+    assert "QEMU:" in r.stdout and "7.2.0" in r.stdout and "auto accel:" in r.stdout
+    r = harness("env", "--json")
+    d = json.loads(r.stdout)
+    assert d["qemu_version"] == "7.2.0" and d["auto_accel"] in ("kvm", "tcg")
+    assert d["kvm_kind"] in ("hardware", "pvm", None)
+
+
+def test_missing_qemu_one_line(fake_env, monkeypatch):
+    monkeypatch.setenv("FERRY_QEMU", "/nonexistent/qemu")
+    r = harness("env")
+    assert r.returncode != 0 and r.stderr.count("\n") == 1 and "qemu-system-x86" in r.stderr
+
+
+def test_sweep_without_config(fake_env):
+    r = harness("sweep")
+    assert r.returncode != 0 and "sweep needs CONFIG.toml" in r.stderr
+
+
+def test_compare_nothing_in_common(fake_env):
+    a = harness("run", "--kernel", fake_env["kernel"], "--accel", "tcg", "--bench", "floor_rdtsc")
+    b = harness("run", "--kernel", fake_env["kernel"], "--accel", "tcg", "--bench", "floor_cr3")
+    r = harness("compare", a.stdout.split(": ", 1)[1].strip(), b.stdout.split(": ", 1)[1].strip())
+    assert r.returncode != 0 and "no benchmark configuration in common" in r.stderr
