@@ -7,8 +7,8 @@
 #include <ferry/rights.h>
 #include <mm/physmap.h>
 
-/* Untyped flag: device memory (not RAM): never zeroed, only frames or
- * smaller untypeds may be made from it. */
+/* Device memory (not RAM), on untyped caps and the frames made from
+ * them: never zeroed, and only frames or smaller untypeds come from it. */
 #define CAP_FLAG_DEVICE 0x1
 
 /* Internal marker type for a slot used as a link while a dead container
