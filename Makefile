@@ -28,28 +28,10 @@ KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
 KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments \
 	-T kernel/arch/x86_64/boot/linker.ld
 
-KERNEL_SRCS := \
-	kernel/arch/x86_64/boot/boot32.S \
-	kernel/arch/x86_64/vectors.S \
-	kernel/arch/x86_64/cpu.c \
-	kernel/arch/x86_64/gdt.c \
-	kernel/arch/x86_64/idt.c \
-	kernel/arch/x86_64/kstack.c \
-	kernel/arch/x86_64/machine.c \
-	kernel/arch/x86_64/paging.c \
-	kernel/arch/x86_64/serial.c \
-	kernel/arch/x86_64/traps.c \
-	kernel/core/bootinfo.c \
-	kernel/core/cmdline.c \
-	kernel/core/main.c \
-	kernel/core/memmap.c \
-	kernel/core/panic.c \
-	kernel/core/printk.c \
-	kernel/core/selftest.c \
-	kernel/lib/fmt.c \
-	kernel/lib/string.c \
-	bench/kernel/kbench.c \
-	$(wildcard bench/lib/*.c)
+KERNEL_SRCS := kernel/arch/x86_64/boot/boot32.S \
+	$(wildcard kernel/arch/x86_64/*.S kernel/arch/x86_64/*.c) \
+	$(wildcard kernel/core/*.c kernel/object/*.c kernel/lib/*.c) \
+	$(wildcard bench/kernel/*.c bench/lib/*.c)
 
 KOBJ := $(BUILD)/kobj
 KERNEL_OBJS := $(patsubst %,$(KOBJ)/%.o,$(KERNEL_SRCS))

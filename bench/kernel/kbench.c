@@ -69,8 +69,8 @@ static const struct bench_entry kbench_table[] = {
 unsigned kbench_run(const char *cmdline, struct memmap *free)
 {
     static struct bench_runner r;
-    paddr_t buf = memmap_take_range(free, KBENCH_MAX_SAMPLES * sizeof(uint64_t));
-    floor_pml4 = memmap_take_range(free, PAGE_SIZE);
+    paddr_t buf = memmap_take_range(free, KBENCH_MAX_SAMPLES * sizeof(uint64_t), PAGE_SIZE);
+    floor_pml4 = memmap_take_range(free, PAGE_SIZE, PAGE_SIZE);
     if (!buf || !floor_pml4) {
         bench_runner_init(&r, console_write, NULL, 0, cmdline);
         bench_emit_error(&r, "kbench", "", -1, "no memory for samples");

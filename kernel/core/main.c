@@ -9,7 +9,12 @@
 #include <bootinfo.h>
 #include <cmdline.h>
 #include <ferry/bench_format.h>
+#include <arch/apic.h>
+#include <arch/thread.h>
+#include <arch/vspace.h>
+#include <core/kernel.h>
 #include <kbench.h>
+#include <root_task.h>
 #include <memmap.h>
 #include <mm/physmap.h>
 #include <panic.h>
@@ -103,6 +108,22 @@ void kmain(uint32_t magic, uint32_t info_pa)
         machine_exit(errors ? FERRY_EXIT_FAILURE : FERRY_EXIT_SUCCESS);
     }
 
-    kprintf("boot self-check passed\n");
-    machine_exit(FERRY_EXIT_SUCCESS);
+    if (bi->nmodules == 0) {
+        /* Nothing to run: the boot itself was the test. */
+        kprintf("boot self-check passed (no root task module)\n");
+        machine_exit(FERRY_EXIT_SUCCESS);
+    }
+
+    bool pcid = true;
+    if (cmdline_get_bool(bi->cmdline, "pcid", &pcid) < 0)
+        panic("command line: pcid= takes on or off");
+    entry_init();
+    vspace_init(pcid);
+    uint64_t tick_us = 1000;
+    if (cmdline_get_u64(bi->cmdline, "tick_us", &tick_us) < 0 || tick_us < 100 || tick_us > 1000000)
+        panic("command line: tick_us= takes 100 to 1000000 (microseconds)");
+    apic_init((unsigned)tick_us);
+    root_task_create(bi, &ks_free_mem);
+    kprintf("boot self-check passed, starting the root task\n");
+    kernel_exit();
 }

@@ -113,15 +113,19 @@ paddr_t memmap_take_page(struct memmap *m, paddr_t limit)
     return 0;
 }
 
-paddr_t memmap_take_range(struct memmap *m, uint64_t bytes)
+paddr_t memmap_take_range(struct memmap *m, uint64_t bytes, uint64_t align)
 {
     bytes = ALIGN_UP(bytes, PAGE_SIZE);
+    if (align < PAGE_SIZE)
+        align = PAGE_SIZE;
     for (size_t i = m->n; bytes && i-- > 0;) {
         struct mem_range *r = &m->r[i];
         if (r->end - r->start < bytes)
             continue;
-        paddr_t pa = r->end - bytes;
-        memmap_remove(m, pa, r->end);
+        paddr_t pa = ALIGN_DOWN(r->end - bytes, align);
+        if (pa < r->start)
+            continue;
+        memmap_remove(m, pa, pa + bytes);
         return pa;
     }
     return 0;

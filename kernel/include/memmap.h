@@ -47,8 +47,9 @@ paddr_t memmap_highest(const struct memmap *m);
  * is none.  The caller zeroes it. */
 paddr_t memmap_take_page(struct memmap *free, paddr_t limit);
 
-/* Takes `bytes` (rounded up to pages) of contiguous free memory, from the
- * top of the highest range large enough; 0 when no range is. */
-paddr_t memmap_take_range(struct memmap *free, uint64_t bytes);
+/* Takes `bytes` (rounded up to pages) of contiguous free memory aligned to
+ * `align` (a power of two, at least a page), as high as possible in the
+ * highest range that can hold it; 0 when none can. */
+paddr_t memmap_take_range(struct memmap *free, uint64_t bytes, uint64_t align);
 
 #endif

@@ -110,12 +110,18 @@ static void test_take_range(void **state)
     memmap_add(&m, 0x100000, 0x200000, MEM_AVAILABLE);
     memmap_add(&m, 0x400000, 0x403000, MEM_AVAILABLE);
     /* the highest range is too small for 5 pages: the lower one serves */
-    assert_int_equal(memmap_take_range(&m, 5 * 4096), 0x200000 - 5 * 4096);
+    assert_int_equal(memmap_take_range(&m, 5 * 4096, 4096), 0x200000 - 5 * 4096);
     /* 4097 bytes round up to two pages, from the top of the highest range */
-    assert_int_equal(memmap_take_range(&m, 4097), 0x401000);
-    assert_int_equal(memmap_take_range(&m, 0x200000), 0);
-    assert_int_equal(memmap_take_range(&m, 0), 0);
+    assert_int_equal(memmap_take_range(&m, 4097, 0), 0x401000);
+    assert_int_equal(memmap_take_range(&m, 0x200000, 4096), 0);
+    assert_int_equal(memmap_take_range(&m, 0, 4096), 0);
     assert_int_equal(memmap_bytes(&m), 0x100000 - 5 * 4096 + 0x1000);
+    /* aligned: 64 KiB at a 64 KiB boundary, leaving the pieces around it free */
+    assert_int_equal(memmap_take_range(&m, 0x10000, 0x10000), 0x1e0000);
+    assert_int_equal(memmap_bytes(&m), 0x100000 - 5 * 4096 + 0x1000 - 0x10000);
+    assert_int_equal(m.n, 3);
+    /* no 1 MiB-aligned 64 KiB fits below 0x1e0000 except at 0x100000 */
+    assert_int_equal(memmap_take_range(&m, 0x10000, 0x100000), 0x100000);
 }
 
 static void test_full_list_is_flagged(void **state)

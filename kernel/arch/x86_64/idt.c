@@ -10,7 +10,8 @@ struct idt_gate {
 } __attribute__((packed));
 
 static struct idt_gate ks_idt[256] __attribute__((aligned(16)));
-extern const uint64_t trap_vectors[32];
+extern const uint64_t trap_vectors[32], irq_vectors[16], spurious_vector;
+extern char int80_entry[];
 
 static void idt_set(int vec, uint64_t handler, int ist, int dpl)
 {
@@ -30,6 +31,11 @@ void idt_init(void)
         int ist = v == VEC_DF ? IST_DF : (v == VEC_NMI || v == VEC_MC) ? IST_NMI : 0;
         idt_set(v, trap_vectors[v], ist, 0);
     }
+    for (int v = 0; v < 16; v++)
+        idt_set(32 + v, irq_vectors[v], 0, 0);
+    idt_set(255, spurious_vector, 0, 0);
+    /* The only gate ring 3 may use: the int 0x80 system call entry. */
+    idt_set(0x80, (uint64_t)int80_entry, 0, 3);
     struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = {
         sizeof(ks_idt) - 1, (uint64_t)ks_idt
     };

@@ -90,3 +90,19 @@ void paging_init(struct memmap *free, paddr_t phys_top)
             ((vaddr_t)__kernel_end - (vaddr_t)__text_start) >> 10,
             ks_cpu.nx ? "on" : "absent", ks_cpu.smep ? "on" : "absent", ks_cpu.smap ? "on" : "absent");
 }
+
+/* Device registers live in a window above the kernel image, one page each. */
+#define MMIO_BASE (KERNEL_VIRT_BASE + 0x40000000ULL)
+#define MMIO_PAGES 64
+
+volatile void *paging_map_mmio(paddr_t pa)
+{
+    static unsigned used;
+    if (used == MMIO_PAGES)
+        panic("paging: MMIO window full");
+    vaddr_t va = MMIO_BASE + (vaddr_t)used++ * PAGE_SIZE;
+    uint64_t nx = ks_cpu.nx ? PTE_NX : 0;
+    *walk_create(va, 12) = ALIGN_DOWN(pa, PAGE_SIZE) | PTE_P | PTE_W | PTE_PCD | PTE_PWT | nx;
+    invlpg(va);
+    return (volatile void *)(va + (pa & (PAGE_SIZE - 1)));
+}

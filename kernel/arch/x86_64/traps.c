@@ -1,6 +1,11 @@
 /* traps.c: CPU exceptions.  Every kernel-mode exception is fatal and is
  * reported with its vector, error code, RIP, CR2 and all registers. */
+#include <arch/apic.h>
 #include <arch/kstack.h>
+#include <arch/thread.h>
+#include <core/kernel.h>
+#include <core/sched.h>
+#include <object/tcb.h>
 #include <arch/machine.h>
 #include <arch/trap.h>
 #include <arch/x86.h>
@@ -47,10 +52,59 @@ static _Noreturn void trap_fatal(const struct trap_frame *tf, uint64_t cr2, cons
     machine_exit(FERRY_EXIT_FAILURE);
 }
 
+static void irq_handle(uint64_t vector)
+{
+    if (vector == VEC_SPURIOUS)
+        return;                          /* no EOI for the spurious vector */
+    apic_eoi();
+    if (vector == VEC_TIMER) {
+        apic_timer_rearm();
+        struct tcb *cur = arch_current();
+        if (!arch_is_idle(cur) && sched_tick(cur))
+            schedule_yield();            /* slice used up: to the back of its queue */
+    }
+}
+
+/* From ring 3: the thread's registers move into its TCB, and the kernel
+ * leaves through the scheduler, never back through this frame. */
+static _Noreturn void user_trap(struct trap_frame *tf, uint64_t cr2)
+{
+    struct tcb *cur = arch_current();
+    struct user_context *c = &cur->ctx;
+    static const uint8_t order[] = {
+        CTX_RAX, CTX_RBX, CTX_RCX, CTX_RDX, CTX_RSI, CTX_RDI, CTX_RBP, CTX_R8, CTX_R9,
+        CTX_R10, CTX_R11, CTX_R12, CTX_R13, CTX_R14, CTX_R15 };
+    const uint64_t vals[] = { tf->rax, tf->rbx, tf->rcx, tf->rdx, tf->rsi, tf->rdi, tf->rbp,
+                              tf->r8, tf->r9, tf->r10, tf->r11, tf->r12, tf->r13, tf->r14, tf->r15 };
+    for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+        c->regs[order[i]] = vals[i];
+    c->regs[CTX_RIP] = tf->rip;
+    c->regs[CTX_RSP] = tf->rsp;
+    c->regs[CTX_RFLAGS] = tf->rflags;
+    c->entry = CTX_ENTRY_FULL;
+    c->vector = tf->vector;
+    c->error_code = tf->error;
+
+    if (tf->vector >= 32)
+        irq_handle(tf->vector);
+    else if (tf->vector == VEC_PF)
+        thread_fault(cur, FAULT_PAGE, cr2);
+    else
+        thread_fault(cur, FAULT_EXCEPTION, tf->vector);
+    kernel_exit();
+}
+
 void trap_handler(struct trap_frame *tf)
 {
     uint64_t cr2 = read_cr2();
     char reason[160];
+
+    if ((tf->cs & 3) == 3)
+        user_trap(tf, cr2);
+    if (tf->vector >= 32) {              /* the idle loop was interrupted */
+        irq_handle(tf->vector);
+        return;
+    }
 
     /* A fault on a guard page means the stack below it ran out: during the
      * #PF the CPU could not push its frame, so it usually arrives as a

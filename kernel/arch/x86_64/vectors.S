@@ -53,8 +53,18 @@ VEC_ERR   29
 VEC_ERR   30
 VEC_NOERR 31
 
+/* Device and timer interrupts, vectors 32..47, and the spurious vector. */
+.irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,255
+VEC_NOERR \n
+.endr
+
 trap_common:
-    pushq %rax
+    /* From ring 3 (CS at 24(%rsp), above vector and error code), GS is
+     * still the user's: switch to the kernel's per-CPU GS. */
+    testb $3, 24(%rsp)
+    jz 1f
+    swapgs
+1:  pushq %rax
     pushq %rbx
     pushq %rcx
     pushq %rdx
@@ -87,7 +97,10 @@ trap_common:
     popq %rcx
     popq %rbx
     popq %rax
-    addq $16, %rsp              /* vector and error code */
+    testb $3, 24(%rsp)
+    jz 2f
+    swapgs
+2:  addq $16, %rsp              /* vector and error code */
     iretq
 
     .section .rodata
@@ -96,3 +109,11 @@ trap_vectors:
     .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     .quad trap_vec\n
     .endr
+    .global irq_vectors
+irq_vectors:
+    .irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
+    .quad trap_vec\n
+    .endr
+    .global spurious_vector
+spurious_vector:
+    .quad trap_vec255

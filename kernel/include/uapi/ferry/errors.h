@@ -26,6 +26,9 @@ enum ferry_error {
     FERRY_E_INVALID_LABEL,     /* invocation label unknown for this object type */
     FERRY_E_TRUNCATED,         /* message shorter than the invocation's arguments */
     FERRY_E_MISSING_CAP,       /* an extra capability the invocation needs was not supplied */
+    FERRY_E_NO_TABLE,          /* mapping: a page-table level above the address is missing */
+    FERRY_E_NOT_MAPPED,        /* unmapping: the capability is not mapped */
+    FERRY_E_NO_ASID,           /* every address-space identifier is in use */
     FERRY_E_COUNT
 };
 

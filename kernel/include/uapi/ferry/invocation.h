@@ -84,7 +84,7 @@ enum ferry_label {
 
 #define FERRY_WRITEREGS_RESUME 0x1UL
 
-#define FERRY_IPC_BUFFER_ALIGN 512UL
+#define FERRY_IPC_BUFFER_ALIGN 1024UL  /* = sizeof(struct ferry_ipc_buffer), see syscall.h */
 #define FERRY_MAX_PRIO         255
 
 /* Register indices for Read/WriteRegisters: the order of the saved user

@@ -32,4 +32,7 @@ extern paddr_t ks_kernel_pml4;
  * Page-table pages come from free. */
 void paging_init(struct memmap *free, paddr_t phys_top);
 
+/* Map one page of device registers (uncached) into kernel space. */
+volatile void *paging_map_mmio(paddr_t pa);
+
 #endif

@@ -1,0 +1,103 @@
+/* apic.c: the local APIC timer (TSC-deadline or calibrated periodic) that
+ * drives preemption; the legacy 8259 PICs are masked. */
+#include <arch/apic.h>
+#include <arch/cpu.h>
+#include <arch/paging.h>
+#include <arch/x86.h>
+#include <panic.h>
+#include <printk.h>
+
+#define MSR_APIC_BASE     0x1b
+#define MSR_TSC_DEADLINE  0x6e0
+#define APIC_BASE_ENABLE  BIT(11)
+
+#define APIC_EOI      0x0b0
+#define APIC_SVR      0x0f0
+#define APIC_LVT_TIMER 0x320
+#define APIC_TIMER_INIT 0x380
+#define APIC_TIMER_CUR  0x390
+#define APIC_TIMER_DIV  0x3e0
+
+#define LVT_PERIODIC     (1u << 17)
+#define LVT_TSC_DEADLINE (2u << 17)
+#define PIT_HZ 1193182u
+
+static volatile uint32_t *apic_regs;
+static bool deadline_mode;
+static uint64_t tick_tsc;
+
+static uint32_t apic_read(uint32_t reg) { return apic_regs[reg / 4]; }
+static void apic_write(uint32_t reg, uint32_t v) { apic_regs[reg / 4] = v; }
+
+void apic_eoi(void)
+{
+    apic_write(APIC_EOI, 0);
+}
+
+static uint64_t rdtsc_now(void)
+{
+    uint32_t lo, hi;
+    asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* Counts TSC ticks and APIC timer ticks (divide by 16) over 10 ms of the
+ * PIT's channel 2, which runs at a known 1.193182 MHz. */
+static void calibrate(uint64_t *tsc_per_10ms, uint32_t *apic_per_10ms)
+{
+    uint16_t count = PIT_HZ / 100;
+    outb(0x61, (inb(0x61) & ~0x02) | 0x01);   /* gate on, speaker off */
+    outb(0x43, 0xb0);                         /* channel 2, lo/hi, mode 0 */
+    outb(0x42, count & 0xff);
+    outb(0x42, count >> 8);
+    uint8_t g = inb(0x61);
+    outb(0x61, g & ~0x01);                    /* restart the count */
+    outb(0x61, g | 0x01);
+    apic_write(APIC_TIMER_DIV, 0x3);          /* divide by 16 */
+    apic_write(APIC_TIMER_INIT, 0xffffffff);
+    uint64_t t0 = rdtsc_now();
+    for (uint64_t spins = 0; !(inb(0x61) & 0x20); spins++)
+        if (spins > 100000000)
+            panic("apic: the PIT never counted down; cannot calibrate the timer");
+    *tsc_per_10ms = rdtsc_now() - t0;
+    *apic_per_10ms = 0xffffffff - apic_read(APIC_TIMER_CUR);
+    apic_write(APIC_TIMER_INIT, 0);
+}
+
+void apic_timer_rearm(void)
+{
+    if (deadline_mode)
+        wrmsr(MSR_TSC_DEADLINE, rdtsc_now() + tick_tsc);
+}
+
+void apic_init(unsigned tick_us)
+{
+    outb(0x21, 0xff);                         /* mask both 8259s */
+    outb(0xa1, 0xff);
+    if (!ks_cpu.apic)
+        panic("apic: this CPU has no local APIC");
+    uint64_t base = rdmsr(MSR_APIC_BASE);
+    wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
+    apic_regs = paging_map_mmio(base & 0xfffff000);
+    apic_write(APIC_SVR, 0x100 | 0xff);       /* enabled, spurious vector 0xff */
+
+    uint64_t tsc10;
+    uint32_t apic10;
+    calibrate(&tsc10, &apic10);
+    deadline_mode = ks_cpu.tsc_deadline;
+    if (deadline_mode) {
+        tick_tsc = tsc10 * tick_us / 10000;
+        apic_write(APIC_LVT_TIMER, LVT_TSC_DEADLINE | 0x20);
+        asm volatile("mfence" ::: "memory");  /* the LVT write before the deadline MSR */
+        apic_timer_rearm();
+    } else {
+        uint32_t init = (uint32_t)((uint64_t)apic10 * tick_us / 10000);
+        if (init == 0)
+            init = 1;
+        apic_write(APIC_TIMER_DIV, 0x3);
+        apic_write(APIC_LVT_TIMER, LVT_PERIODIC | 0x20);
+        apic_write(APIC_TIMER_INIT, init);
+    }
+    kprintf("timer: %u us tick, %s; TSC %lu ticks per 10 ms by the PIT\n", tick_us,
+            deadline_mode ? "TSC-deadline mode" : "APIC periodic mode", tsc10);
+}

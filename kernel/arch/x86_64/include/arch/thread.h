@@ -1,0 +1,27 @@
+/* thread.h: what core code asks of the architecture about threads. */
+#ifndef FERRY_ARCH_THREAD_H
+#define FERRY_ARCH_THREAD_H
+
+#include <types.h>
+
+struct tcb;
+
+/* syscall/sysret MSRs and the per-CPU block; called once at boot. */
+void entry_init(void);
+
+/* The hardware-floor benchmark's mode: syscall goes to a bare sysret. */
+void entry_set_floor(bool on);
+
+struct tcb *arch_current(void);
+bool arch_is_idle(const struct tcb *t);
+
+/* Make next the current thread: its address space, FPU state, FS/GS bases. */
+void arch_switch_to(struct tcb *next);
+
+/* Leave the kernel into the current thread (or the idle loop). */
+_Noreturn void arch_return_to_user(void);
+
+/* A fresh TCB's architecture state (FPU defaults). */
+void arch_tcb_init(struct tcb *t);
+
+#endif

@@ -1,0 +1,25 @@
+/* vspace.h: address spaces (x86-64): ASIDs/PCIDs, mapping frames and page tables. */
+#ifndef FERRY_ARCH_VSPACE_H
+#define FERRY_ARCH_VSPACE_H
+
+#include <object/cap.h>
+
+/* Every VSpace gets an address-space identifier when first used; with
+ * PCIDs on, the ASID is also its PCID.  Frame and table capabilities
+ * record (asid, vaddr) of their mapping, so a stale record of a deleted
+ * VSpace is detected instead of followed. */
+#define ASID_COUNT 4096          /* 0 means none; PCIDs are 12 bits */
+
+/* Kernel API (the root-task builder and the invocations use these). */
+word_t vspace_map_table(struct cte *table, struct cte *vspace, vaddr_t va);
+word_t vspace_map_frame(struct cte *frame, struct cte *vspace, vaddr_t va, word_t map_rights);
+word_t vspace_unmap(struct cte *slot);
+
+/* Load the VSpace whose PML4 is at pml4 (0: the kernel's own tables). */
+void vspace_activate(paddr_t pml4);
+
+/* pcid=off on the command line, or a CPU without PCID: every switch flushes. */
+void vspace_init(bool pcid_wanted);
+extern bool ks_pcid_on;
+
+#endif

@@ -1,0 +1,145 @@
+/* thread.c: x86-64 thread state: switching threads (CR3, FPU, FS/GS base),
+ * leaving the kernel by sysret or iret, and the idle loop. */
+#include <arch/gdt.h>
+#include <arch/kstack.h>
+#include <arch/percpu.h>
+#include <arch/thread.h>
+#include <arch/vspace.h>
+#include <arch/x86.h>
+#include <core/sched.h>
+#include <core/kernel.h>
+#include <object/arch_hooks.h>
+#include <object/tcb.h>
+#include <printk.h>
+
+struct percpu ks_percpu;
+static struct tcb ks_idle_tcb __attribute__((aligned(64)));
+
+void restore_user_sysret(struct user_context *ctx) __attribute__((noreturn));
+void restore_user_iret(struct user_context *ctx) __attribute__((noreturn));
+
+#define FXSAVE_FCW    0
+#define FXSAVE_MXCSR  24
+
+static void set_cur(struct tcb *t)
+{
+    ks_percpu.cur = t;
+    ks_percpu.cur_ctx_top = (word_t)&t->ctx.regs[CTX_RFLAGS + 1];
+}
+
+void entry_init(void)
+{
+    extern char syscall_entry[];
+    ks_percpu.kernel_rsp = (word_t)kstack_top(&ks_boot_stack);
+    tcb_init(&ks_idle_tcb);
+    set_cur(&ks_idle_tcb);
+    sched_init(&ks_idle_tcb);
+    wrmsr(MSR_GS_BASE, (uint64_t)&ks_percpu);
+    wrmsr(MSR_KERNEL_GS_BASE, 0);
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+    /* SYSCALL loads CS = STAR[47:32], SS = +8; SYSRET loads SS = STAR[63:48] + 8
+     * and CS = + 16, with RPL 3 (see gdt.h for the order). */
+    wrmsr(MSR_STAR, ((uint64_t)(SEL_UCODE32 | 3) << 48) | ((uint64_t)SEL_KCODE << 32));
+    wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+    /* Clear IF (the kernel runs with interrupts off), DF, TF and AC on entry. */
+    wrmsr(MSR_FMASK, 0x200 | 0x400 | 0x100 | 0x40000);
+    /* User space may use SSE: FXSAVE/FXRSTOR and SIMD exceptions on. */
+    write_cr0((read_cr0() & ~BIT(2)) | BIT(1));          /* EM off, MP on */
+    write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+}
+
+void entry_set_floor(bool on)
+{
+    extern char syscall_entry[], floor_syscall_entry[];
+    wrmsr(MSR_LSTAR, (uint64_t)(on ? floor_syscall_entry : syscall_entry));
+}
+
+struct tcb *arch_current(void) { return ks_percpu.cur; }
+bool arch_is_idle(const struct tcb *t) { return t == &ks_idle_tcb; }
+
+void arch_tcb_init(struct tcb *t)
+{
+    /* FXSAVE-area defaults: x87 exceptions masked, SSE exceptions masked. */
+    *(uint16_t *)&t->ctx.fpu[FXSAVE_FCW] = 0x037f;
+    *(uint32_t *)&t->ctx.fpu[FXSAVE_MXCSR] = 0x1f80;
+    t->ctx.entry = CTX_ENTRY_FULL;
+}
+
+void arch_tcb_destroy(struct tcb *t)
+{
+    if (ks_percpu.fpu_owner == t)
+        ks_percpu.fpu_owner = NULL;
+    if (ks_percpu.cur == t)
+        set_cur(&ks_idle_tcb);           /* the caller reschedules */
+}
+
+static paddr_t tcb_vspace(const struct tcb *t)
+{
+    const struct cap *c = &t->slots[TCB_SLOT_VSPACE].cap;
+    return c->type == FERRY_OBJ_VSPACE ? c->paddr : 0;
+}
+
+void arch_switch_to(struct tcb *next)
+{
+    struct tcb *prev = ks_percpu.cur;
+    if (prev == next)
+        return;
+    if (!arch_is_idle(next)) {
+        paddr_t vs = tcb_vspace(next);
+        if (vs != ks_percpu.cur_vspace)
+            vspace_activate(vs);
+        /* Eager FPU switch: one fxsave/fxrstor pair per thread switch. */
+        if (ks_percpu.fpu_owner != next) {
+            if (ks_percpu.fpu_owner)
+                asm volatile("fxsave64 %0" : "=m"(ks_percpu.fpu_owner->ctx.fpu));
+            asm volatile("fxrstor64 %0" : : "m"(next->ctx.fpu));
+            ks_percpu.fpu_owner = next;
+        }
+        wrmsr(MSR_FS_BASE, next->ctx.regs[CTX_FS_BASE]);
+        wrmsr(MSR_KERNEL_GS_BASE, next->ctx.regs[CTX_GS_BASE]);   /* GS after swapgs */
+    }
+    set_cur(next);
+}
+
+static bool canonical_user(word_t va)
+{
+    return va < 0x0000800000000000ULL;
+}
+
+/* The idle thread runs here, in ring 0, with interrupts on. */
+static _Noreturn void idle_loop(void)
+{
+    for (;;) {
+        if (!kernel_can_wake()) {
+            kprintf("kernel: every thread is blocked or inactive and nothing can wake one\n");
+            kernel_halt_no_threads();
+        }
+        asm volatile("sti; hlt; cli" ::: "memory");
+        if (sched_highest_prio() >= 0) {
+            schedule();
+            if (!arch_is_idle(ks_percpu.cur))
+                arch_return_to_user();
+        }
+    }
+}
+
+void arch_return_to_user(void)
+{
+    struct tcb *t = ks_percpu.cur;
+    if (arch_is_idle(t)) {
+        /* Fresh stack: nothing below this frame is needed any more. */
+        asm volatile("movq %0, %%rsp; jmp *%1"
+                     : : "r"(ks_percpu.kernel_rsp), "r"(idle_loop) : "memory");
+        __builtin_unreachable();
+    }
+    /* sysret to a non-canonical RIP would fault in ring 0 with the user's
+     * RSP, iretq would fault in ring 0 too: a thread whose RIP is not a user
+     * address is stopped (tcb_write_register never lets one through). */
+    if (unlikely(!canonical_user(t->ctx.regs[CTX_RIP]))) {
+        thread_fault(t, FAULT_BAD_STATE, t->ctx.regs[CTX_RIP]);
+        kernel_exit();
+    }
+    if (t->ctx.entry == CTX_ENTRY_SYSCALL)
+        restore_user_sysret(&t->ctx);
+    restore_user_iret(&t->ctx);
+}

@@ -1,0 +1,60 @@
+/* schedule.c: choosing the next thread and leaving the kernel. */
+#include <arch/machine.h>
+#include <arch/thread.h>
+#include <core/kernel.h>
+#include <core/sched.h>
+#include <ferry/bench_format.h>
+#include <object/tcb.h>
+#include <printk.h>
+
+static bool ks_yield;
+
+void schedule(void)
+{
+    struct tcb *cur = arch_current();
+    bool cur_runs = !arch_is_idle(cur) && cur->state == TCB_RUNNABLE;
+    if (cur_runs && !ks_yield && !sched_should_preempt(cur))
+        return;
+    if (cur_runs) {
+        /* A preempted thread keeps its place; one that yields goes last. */
+        if (ks_yield)
+            sched_enqueue(cur);
+        else
+            sched_enqueue_front(cur);
+    }
+    ks_yield = false;
+    arch_switch_to(sched_choose());
+}
+
+void schedule_yield(void)
+{
+    ks_yield = true;
+}
+
+void kernel_exit(void)
+{
+    schedule();
+    arch_return_to_user();
+}
+
+bool kernel_can_wake(void)
+{
+    /* No thread waits on interrupts or time yet: only ready threads run. */
+    return sched_highest_prio() >= 0;
+}
+
+void kernel_halt_no_threads(void)
+{
+    machine_exit(FERRY_EXIT_FAILURE);
+}
+
+void thread_fault(struct tcb *t, enum fault_kind kind, word_t addr)
+{
+    static const char *const kinds[] = {
+        [FAULT_PAGE] = "page fault at", [FAULT_EXCEPTION] = "exception, vector",
+        [FAULT_BAD_STATE] = "unusable register state, rip",
+    };
+    kprintf("thread %p: %s %#lx (rip %#lx): no fault handler, thread suspended\n",
+            (void *)t, kinds[kind], addr, ctx_get(&t->ctx, CTX_RIP));
+    tcb_suspend(t);
+}

@@ -1,0 +1,41 @@
+/* arch_x86_64.h: x86-64 invocations on frames, page tables and VSpaces (kernel ABI). */
+#ifndef FERRY_UAPI_ARCH_X86_64_H
+#define FERRY_UAPI_ARCH_X86_64_H
+
+#include <ferry/invocation.h>
+
+/*
+ * User virtual addresses run from 0 to FERRY_USER_TOP.  Mapping is done
+ * level by level, as in seL4: a PDPT, then a PD, then a PT must be mapped
+ * before a 4 KiB frame can be (a 2 MiB frame needs the PD level only).
+ *
+ * Frame Map:      caps[0] = VSpace; mr[0] vaddr (aligned to the frame),
+ *                 mr[1] FERRY_MAP_* rights (READ is implied; WRITE needs
+ *                 the capability's WRITE right).  A frame capability maps
+ *                 at one place; map a copy to map it again.
+ * Frame Unmap:    no arguments.
+ * Frame Address:  returns mr[0] = physical address (for device drivers).
+ * Table Map:      (PT, PD, PDPT) caps[0] = VSpace; mr[0] vaddr; the table
+ *                 then covers the aligned region around vaddr.
+ * Table Unmap:    no arguments.
+ * Errors: FERRY_E_NO_TABLE (a level above is missing), FERRY_E_SLOT_OCCUPIED
+ * (something is mapped there already), FERRY_E_ILLEGAL_OP (this capability
+ * is mapped already), FERRY_E_NOT_MAPPED, FERRY_E_RANGE (address outside
+ * user space), FERRY_E_ALIGNMENT, FERRY_E_NO_ASID.
+ */
+enum ferry_arch_label {
+    FERRY_FRAME_MAP = FERRY_ARCH_LABEL_BASE,
+    FERRY_FRAME_UNMAP,
+    FERRY_FRAME_ADDRESS,
+    FERRY_TABLE_MAP,
+    FERRY_TABLE_UNMAP,
+};
+
+#define FERRY_MAP_READ  0x1UL
+#define FERRY_MAP_WRITE 0x2UL
+#define FERRY_MAP_EXEC  0x4UL
+
+/* The last 512 GiB of the lower half is kept by the kernel. */
+#define FERRY_USER_TOP 0x00007f8000000000UL
+
+#endif

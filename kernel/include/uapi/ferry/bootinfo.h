@@ -1,0 +1,59 @@
+/* bootinfo.h: what the kernel gives the root task: its capabilities, the
+ * untyped memory list and the boot facts, in a page mapped read-only. */
+#ifndef FERRY_UAPI_BOOTINFO_H
+#define FERRY_UAPI_BOOTINFO_H
+
+/* Fixed slots of the root task's CNode (cptr = slot index, depth 64). */
+enum ferry_root_slot {
+    FERRY_CAP_NULL = 0,
+    FERRY_CAP_INIT_TCB,          /* the root task's own thread */
+    FERRY_CAP_INIT_CNODE,        /* its CNode (this one) */
+    FERRY_CAP_INIT_VSPACE,       /* its address space */
+    FERRY_CAP_IPC_BUFFER,        /* the frame of its IPC buffer */
+    FERRY_CAP_BOOTINFO_FRAME,    /* the frame holding this structure */
+    FERRY_CAP_BOOT_UNTYPED,      /* what is left of the memory its objects came from */
+    FERRY_CAP_FIRST_FREE_FIXED,  /* from here on: the ranges in struct ferry_bootinfo */
+};
+
+#define FERRY_BOOTINFO_MAGIC    0x4f464e49544f4f42UL   /* "BOOTINFO" */
+#define FERRY_BOOTINFO_UNTYPED_MAX 128
+#define FERRY_BOOTINFO_CMDLINE_MAX 1024
+
+struct ferry_slot_range {
+    unsigned long start, end;    /* [start, end) */
+};
+
+struct ferry_untyped_desc {
+    unsigned long paddr;
+    unsigned char size_bits;
+    unsigned char device;
+    unsigned char pad[6];
+};
+
+struct ferry_bootinfo {
+    unsigned long magic;
+    unsigned long cnode_radix;              /* the root CNode has 2^radix slots */
+    struct ferry_slot_range empty;          /* free slots */
+    struct ferry_slot_range untyped;        /* untyped capabilities, one per untyped[] entry */
+    struct ferry_slot_range paging;         /* page tables of the root task's VSpace */
+    struct ferry_slot_range image_frames;   /* frames of the root task's ELF image */
+    struct ferry_slot_range stack_frames;
+    unsigned long ipc_buffer;               /* user address of the IPC buffer */
+    unsigned long stack_top;
+    unsigned long tsc_hz;                   /* 0: not stated by the CPU */
+    unsigned long pcid_on;                  /* VSpace switches keep TLB entries */
+    unsigned long cpu_pcid;                 /* the CPU offers PCID */
+    unsigned long fastpath;                 /* the kernel was built with the IPC fast path */
+    unsigned long boot_untyped_bits;
+    struct ferry_untyped_desc untyped_list[FERRY_BOOTINFO_UNTYPED_MAX];
+    char cmdline[FERRY_BOOTINFO_CMDLINE_MAX];  /* the kernel command line */
+    char kernel_version[64];
+};
+
+/* Where the root task finds things in its address space. */
+#define FERRY_ROOT_STACK_TOP   0x10000000UL
+#define FERRY_ROOT_STACK_PAGES 16
+#define FERRY_ROOT_IPC_BUFFER  0x10010000UL
+#define FERRY_ROOT_BOOTINFO    0x10020000UL
+
+#endif

@@ -1,0 +1,70 @@
+/* syscall.h: system call numbers, the register ABI, the message-info word
+ * and the IPC buffer layout (the kernel ABI, shared with user space). */
+#ifndef FERRY_UAPI_SYSCALL_H
+#define FERRY_UAPI_SYSCALL_H
+
+#ifndef __ASSEMBLER__
+#include <ferry/invocation.h>
+#endif
+
+/*
+ * Register ABI (x86-64), the same for `syscall` and `int 0x80`:
+ *
+ *   in:   rax = syscall number
+ *         rdi = capability pointer (destination / source)
+ *         rsi = message info (FERRY_MSGINFO)
+ *         rdx, r8, r9, r10 = message words 0..3
+ *   out:  rax = error code (0 = success; enum ferry_error)
+ *         on error: rdx = which argument was wrong (err_arg), r8 = cptr
+ *         bits left unresolved (lookup errors)
+ *         rdi = badge of the sender (receive operations)
+ *         rsi = message info of the message received / the reply
+ *         rdx, r8, r9, r10 = message words 0..3
+ *
+ * Message words 4 and up live in the thread's IPC buffer (mr[4..]).
+ * `syscall` itself clobbers rcx and r11; every other register is preserved
+ * unless listed above.  These registers were chosen because `syscall`
+ * leaves them alone and a C caller can load them without a stack frame.
+ */
+#define FERRY_MSG_REG_WORDS 4
+
+/* System call numbers (#defines: the entry stubs use them too). */
+#define FERRY_SYS_CALL            1  /* invoke a capability, or IPC Call on an endpoint */
+#define FERRY_SYS_REPLY_RECV      2  /* IPC: reply to the caller, then wait on an endpoint */
+#define FERRY_SYS_SEND            3  /* IPC Send (blocking); Signal on a notification */
+#define FERRY_SYS_NBSEND          4  /* IPC Send that never blocks */
+#define FERRY_SYS_RECV            5  /* IPC Recv (blocking); Wait on a notification */
+#define FERRY_SYS_NBRECV          6  /* IPC Recv that never blocks; Poll on a notification */
+#define FERRY_SYS_REPLY           7  /* IPC Reply */
+#define FERRY_SYS_YIELD           8  /* give up the rest of the time slice */
+#define FERRY_SYS_NULL            9  /* enter the kernel, dispatch, return: the null-syscall benchmark */
+#define FERRY_SYS_DEBUG_WRITE    10  /* write mr[0] bytes of the IPC buffer's mr[] area to the console */
+#define FERRY_SYS_DEBUG_EXIT     11  /* end the run: mr[0] = 0 success, else failure (debug builds) */
+#define FERRY_SYS_FLOOR_BEGIN    12  /* the hardware-floor benchmark's bare syscall/sysret mode... */
+#define FERRY_SYS_FLOOR_END      13  /* ...and its end (see entry.S) */
+
+
+/* The interrupt vector of the second entry, kept so the two can be compared. */
+#define FERRY_INT_SYSCALL 0x80
+
+/* Message info: label, length in words, number of extra capabilities. */
+#define FERRY_MSGINFO(label, len, caps) \
+    (((unsigned long)(label) << 12) | (((unsigned long)(caps) & 3) << 7) | ((unsigned long)(len) & 0x7f))
+#define FERRY_MSGINFO_LABEL(mi) ((unsigned long)(mi) >> 12)
+#define FERRY_MSGINFO_LEN(mi)   ((unsigned long)(mi) & 0x7f)
+#define FERRY_MSGINFO_CAPS(mi)  (((unsigned long)(mi) >> 7) & 3)
+
+#ifndef __ASSEMBLER__
+/* The per-thread IPC buffer: 1 KiB, FERRY_IPC_BUFFER_ALIGN aligned inside a
+ * frame.  As in seL4, a slot holds a capability to send or, on receipt,
+ * the badge of a received one. */
+struct ferry_ipc_buffer {
+    unsigned long mr[FERRY_MSG_MAX_WORDS];          /* mr[0..3] travel in registers */
+    unsigned long caps_or_badges[FERRY_MAX_EXTRA_CAPS];
+    unsigned long recv_cnode, recv_index, recv_depth;  /* where a received capability goes */
+    unsigned long user_data;                        /* free for the thread */
+    unsigned long reserved;
+};
+#endif
+
+#endif
