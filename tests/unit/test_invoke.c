@@ -43,8 +43,8 @@ static word_t call(word_t cptr, word_t label, word_t ncaps, const word_t *caps, 
     inv.cptr = cptr;
     inv.label = label;
     inv.extra_caps = ncaps;
-    for (word_t i = 0; i < ncaps; i++)
-        inv.caps[i] = caps[i];
+    for (word_t i = 0; i < ncaps && i < FERRY_MAX_EXTRA_CAPS; i++)
+        inv.caps[i] = caps[i];   /* extra_caps may claim more: invoke must refuse */
     inv.len = len;
     for (word_t i = 0; i < len; i++)
         inv.mr[i] = mr[i];
