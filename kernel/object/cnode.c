@@ -417,15 +417,21 @@ word_t cnode_decode(struct tcb *caller, struct cte *slot, struct invocation *inv
                     struct cte **extra, unsigned nextra)
 {
     (void)caller;
+    word_t err;
     switch (inv->label) {
     case FERRY_CNODE_COPY:
     case FERRY_CNODE_MINT:
     case FERRY_CNODE_MOVE:
-        return decode_copy_move(slot, inv, extra, nextra);
+        err = decode_copy_move(slot, inv, extra, nextra);
+        break;
     case FERRY_CNODE_DELETE:
     case FERRY_CNODE_REVOKE:
-        return decode_delete_revoke(slot, inv);
+        err = decode_delete_revoke(slot, inv);
+        break;
     default:
         return inv_fail(inv, FERRY_E_INVALID_LABEL, FERRY_ERR_ARG_NONE);
     }
+    if (!err)
+        inv->len = 0;   /* no results */
+    return err;
 }

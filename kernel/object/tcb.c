@@ -317,23 +317,30 @@ word_t tcb_decode(struct tcb *caller, struct cte *slot, struct invocation *inv,
     if (!cap_has_rights(&slot->cap, need))
         return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_NONE);
 
+    word_t err = FERRY_OK;
     switch (inv->label) {
     case FERRY_TCB_CONFIGURE:
-        return decode_configure(t, inv, extra, nextra);
+        err = decode_configure(t, inv, extra, nextra);
+        break;
     case FERRY_TCB_SET_PRIORITY:
     case FERRY_TCB_SET_MCPRIORITY:
-        return decode_set_prio(t, inv, extra, nextra);
+        err = decode_set_prio(t, inv, extra, nextra);
+        break;
     case FERRY_TCB_READ_REGISTERS:
-        return decode_read_regs(t, inv);
+        return decode_read_regs(t, inv);   /* sets len to its result count */
     case FERRY_TCB_WRITE_REGISTERS:
-        return decode_write_regs(t, inv);
+        err = decode_write_regs(t, inv);
+        break;
     case FERRY_TCB_RESUME:
         if (!tcb_configured(t))
             return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE);
         tcb_resume(t);
-        return FERRY_OK;
+        break;
     default: /* FERRY_TCB_SUSPEND */
         tcb_suspend(t);
-        return FERRY_OK;
+        break;
     }
+    if (!err)
+        inv->len = 0;   /* no results */
+    return err;
 }

@@ -165,5 +165,6 @@ word_t untyped_decode(struct tcb *caller, struct cte *slot, struct invocation *i
             return inv_fail(inv, FERRY_E_SLOT_OCCUPIED, 4);
 
     invoke_untyped_retype(slot, type, size_bits, obj_bits, offset, dest, count);
+    inv->len = 0;   /* no results */
     return FERRY_OK;
 }

@@ -63,6 +63,7 @@ static void test_retype(void **state)
 {
     (void)state;
     assert_int_equal(retype(FERRY_OBJ_ENDPOINT, 0, S_FREE, 2), FERRY_OK);
+    assert_int_equal(inv.len, 0);    /* no result words */
     assert_int_equal(cs[S_FREE].cap.type, FERRY_OBJ_ENDPOINT);
     assert_int_equal(cs[S_FREE + 1].cap.type, FERRY_OBJ_ENDPOINT);
     assert_ptr_equal(cs[S_FREE].parent, &cs[S_UT]);
@@ -136,6 +137,7 @@ static void test_cnode_operations(void **state)
     /* Mint a badged, send-only copy */
     assert_int_equal(call(S_CN, FERRY_CNODE_MINT, 1, CAPS(S_CN), 6,
                           MRS(11, 64, S_FREE, 64, FERRY_RIGHT_WRITE, 0xbad)), FERRY_OK);
+    assert_int_equal(inv.len, 0);
     assert_int_equal(cs[11].cap.u.ep.badge, 0xbad);
     assert_int_equal(cs[11].cap.rights, FERRY_RIGHT_WRITE);
     assert_int_equal(call(S_CN, FERRY_CNODE_MINT, 1, CAPS(S_CN), 6,
@@ -208,6 +210,7 @@ static void test_tcb_priorities(void **state)
     assert_int_equal(retype(FERRY_OBJ_TCB, 0, S_FREE, 1), FERRY_OK);
     struct tcb *t = cap_tcb(&cs[S_FREE].cap);
     assert_int_equal(call(S_FREE, FERRY_TCB_SET_PRIORITY, 1, CAPS(S_SELF), 1, MRS(150)), FERRY_OK);
+    assert_int_equal(inv.len, 0);
     assert_int_equal(t->prio, 150);
     assert_int_equal(call(S_FREE, FERRY_TCB_SET_PRIORITY, 1, CAPS(S_SELF), 1, MRS(201)), FERRY_E_RANGE);
     assert_int_equal(call(S_FREE, FERRY_TCB_SET_PRIORITY, 1, CAPS(S_SELF), 1, MRS(256)), FERRY_E_RANGE);
@@ -240,6 +243,7 @@ static void test_tcb_registers(void **state)
     t->ctx.entry = CTX_ENTRY_SYSCALL;
     assert_int_equal(call(S_FREE, FERRY_TCB_WRITE_REGISTERS, 0, NULL, 2 + FERRY_REG_COUNT, v), FERRY_OK);
     assert_int_equal(t->ctx.entry, CTX_ENTRY_FULL);   /* RCX/R11 must survive the return */
+    assert_int_equal(inv.len, 0);
     assert_int_equal(call(S_FREE, FERRY_TCB_READ_REGISTERS, 0, NULL, 1, MRS(FERRY_REG_COUNT)), FERRY_OK);
     assert_int_equal(inv.len, FERRY_REG_COUNT);
     assert_int_equal(inv.mr[FERRY_REG_RAX], 0x1000);

@@ -17,7 +17,8 @@ struct cte;
 struct invocation {
     word_t cptr;                          /* invoked capability, in the caller's CSpace */
     word_t label;                         /* enum ferry_label */
-    word_t len;                           /* in: valid mr[] words; out: result words */
+    word_t len;                           /* in: valid mr[] words; out (success): result
+                                           * words in mr[], 0 if the invocation has none */
     word_t extra_caps;                    /* valid caps[] entries */
     word_t caps[FERRY_MAX_EXTRA_CAPS];    /* cptrs of extra capabilities */
     word_t mr[FERRY_MSG_MAX_WORDS];       /* arguments in, results out */
