@@ -22,6 +22,7 @@ floor's own variants is taken):
 
 import math
 import os
+import textwrap
 import shutil
 import subprocess
 from pathlib import Path
@@ -165,7 +166,7 @@ def build_figures(series):
     whisk = "p10-p90" if lo_names == {"p10"} else "min-p90" if lo_names == {"min"} else "p10/min-p90"
 
     if flat:
-        f = Figure("latency", f"Round-trip latency per benchmark and variant (bar p50, whisker {whisk})",
+        f = Figure("latency", f"Latency per benchmark and variant (bar p50, whisker {whisk})",
                    "", "TSC ticks", "bars")
         flat.sort(key=lambda s: (s.bench, lab(s)))
         f.xticks = [lab(s, with_bench=True) for s in flat]
@@ -303,7 +304,7 @@ def render_mpl(f, out, vector):
         ax.set_xscale("log", base=2 if f.kind == "lines" else 10)
     if f.logy:
         ax.set_yscale("log")
-    ax.set_title(f.title, fontsize=10)
+    ax.set_title(textwrap.fill(f.title, 70), fontsize=9)
     ax.set_xlabel(f.xlabel)
     ax.set_ylabel(f.ylabel)
     ax.grid(True, alpha=0.3)
