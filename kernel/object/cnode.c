@@ -301,6 +301,9 @@ static void invoke_cnode_move(struct cte *src, struct cte *dst)
     cte_move(src, dst);
 }
 
+static void invoke_cnode_delete(struct cte *slot) { cte_delete(slot); }
+static void invoke_cnode_revoke(struct cte *slot) { cte_revoke(slot); }
+
 word_t cte_copy(struct cte *src, struct cte *dst, word_t rights_mask)
 {
     return cte_mint(src, dst, rights_mask, 0);
@@ -403,13 +406,13 @@ static word_t decode_delete_revoke(struct cte *slot, struct invocation *inv)
         return inv_fail(inv, FERRY_E_SLOT_EMPTY, 0);
 
     if (inv->label == FERRY_CNODE_REVOKE) {
-        cte_revoke(target);
+        invoke_cnode_revoke(target);
         return FERRY_OK;
     }
     /* An untyped with live objects would lose track of them. */
     if (target->cap.type == FERRY_OBJ_UNTYPED && target->first_child)
         return inv_fail(inv, FERRY_E_REVOKE_FIRST, 0);
-    cte_delete(target);
+    invoke_cnode_delete(target);
     return FERRY_OK;
 }
 

@@ -229,6 +229,8 @@ word_t tcb_configure(struct tcb *t, struct cte *cspace, struct cte *vspace, stru
 
 /* ---- invocations --------------------------------------------------------------- */
 
+/* ---- decoding: every check before any change -------------------------------- */
+
 static word_t decode_configure(struct tcb *t, struct invocation *inv, struct cte **extra,
                                unsigned nextra)
 {
@@ -245,6 +247,29 @@ static word_t decode_configure(struct tcb *t, struct invocation *inv, struct cte
     return FERRY_OK;
 }
 
+static void invoke_tcb_set_prio(struct tcb *t, bool mcp, word_t prio)
+{
+    if (mcp)
+        t->mcp = (uint8_t)prio;
+    else
+        tcb_set_priority(t, prio);
+}
+
+static void invoke_tcb_read_regs(const struct tcb *t, struct invocation *inv, word_t n)
+{
+    for (word_t i = 0; i < n; i++)
+        inv->mr[i] = ctx_get(&t->ctx, (enum ctx_reg)i);
+    inv->len = n;
+}
+
+static void invoke_tcb_write_regs(struct tcb *t, const word_t *values, word_t n, bool resume)
+{
+    for (word_t i = 0; i < n; i++)
+        reg_set(t, i, values[i]);
+    if (resume)
+        tcb_resume(t);
+}
+
 static word_t decode_set_prio(struct tcb *t, struct invocation *inv, struct cte **extra,
                               unsigned nextra)
 {
@@ -259,10 +284,7 @@ static word_t decode_set_prio(struct tcb *t, struct invocation *inv, struct cte 
     /* A thread can hand out at most the priority it controls. */
     if (prio > FERRY_MAX_PRIO || prio > auth->mcp)
         return inv_fail(inv, FERRY_E_RANGE, 0);
-    if (inv->label == FERRY_TCB_SET_PRIORITY)
-        tcb_set_priority(t, prio);
-    else
-        t->mcp = (uint8_t)prio;
+    invoke_tcb_set_prio(t, inv->label == FERRY_TCB_SET_MCPRIORITY, prio);
     return FERRY_OK;
 }
 
@@ -273,9 +295,7 @@ static word_t decode_read_regs(struct tcb *t, struct invocation *inv)
     word_t n = inv->mr[0];
     if (n > FERRY_REG_COUNT)
         return inv_fail(inv, FERRY_E_RANGE, 0);
-    for (word_t i = 0; i < n; i++)
-        inv->mr[i] = ctx_get(&t->ctx, (enum ctx_reg)i);
-    inv->len = n;
+    invoke_tcb_read_regs(t, inv, n);
     return FERRY_OK;
 }
 
@@ -297,11 +317,7 @@ static word_t decode_write_regs(struct tcb *t, struct invocation *inv)
     }
     if ((flags & FERRY_WRITEREGS_RESUME) && !tcb_configured(t))
         return inv_fail(inv, FERRY_E_ILLEGAL_OP, 0);
-
-    for (word_t i = 0; i < n; i++)
-        reg_set(t, i, inv->mr[2 + i]);
-    if (flags & FERRY_WRITEREGS_RESUME)
-        tcb_resume(t);
+    invoke_tcb_write_regs(t, &inv->mr[2], n, flags & FERRY_WRITEREGS_RESUME);
     return FERRY_OK;
 }
 
