@@ -59,3 +59,17 @@ def test_bootstrap_reproducible_and_rejects_empty():
     assert stats.bootstrap_ratio(a, b, 100) == stats.bootstrap_ratio(a, b, 100)
     with pytest.raises(ValueError):
         stats.bootstrap_ratio([], b)
+
+
+@pytest.mark.parametrize("n", [7, 8])
+def test_resampled_median_matches_naive_bootstrap(n):
+    """The O(1) draw must give the same distribution as resampling n values and sorting."""
+    vals = sorted([3, 9, 1, 14, 5, 5, 8, 12][:n])
+    rng1, rng2 = random.Random(11), random.Random(12)
+    draws = 20000
+    fast = [stats.resampled_median(vals, rng1) for _ in range(draws)]
+    naive = [stats.median(rng2.choices(vals, k=n)) for _ in range(draws)]
+    for x in sorted(set(naive) | set(fast)):
+        # Each value's frequency agrees within a few standard errors.
+        pf, pn = fast.count(x) / draws, naive.count(x) / draws
+        assert abs(pf - pn) < 5 * math.sqrt(max(pn * (1 - pn), 1e-4) / draws) + 0.003, (x, pf, pn)
