@@ -7,6 +7,7 @@ import json
 import lzma
 import os
 import re
+import selectors
 import shlex
 import subprocess
 import sys
@@ -246,19 +247,44 @@ QEMU_BASE = ["-M", "pc", "-m", "256M", "-display", "none", "-no-reboot", "-seria
 ACCEL = {"tcg": ["-accel", "tcg", "-cpu", "max"], "kvm": ["-accel", "kvm", "-cpu", "host"]}
 
 
-def boot(guest, words, accel="tcg", smp=1, timeout=300, qemu="qemu-system-x86_64"):
-    """Boot once; returns (qemu exit status or None on timeout, console text, seconds)."""
+def boot(guest, words, accel="tcg", smp=1, timeout=300, qemu="qemu-system-x86_64", timing=None):
+    """Boot once; returns (qemu exit status or None on timeout, console text, seconds).
+    If timing is a dict, it gets "done_s": seconds from QEMU's start to the
+    @done line (None if none came) and "exit_s"."""
     cmd = [qemu] + QEMU_BASE + ACCEL[accel] + ["-smp", str(smp)] + qemu_boot_args(guest, words)
     t0 = time.monotonic()
+    deadline = t0 + timeout
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    sel = selectors.DefaultSelector()
+    sel.register(p.stdout, selectors.EVENT_READ)
+    chunks, pending, done_s, code = [], b"", None, None
     try:
-        out, _ = p.communicate(timeout=timeout)
-        code = p.returncode
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            if not sel.select(left):
+                continue
+            data = os.read(p.stdout.fileno(), 65536)
+            if not data:
+                code = p.wait(timeout=max(1.0, deadline - time.monotonic()))
+                break
+            chunks.append(data)
+            pending = (pending + data)[-4096:]
+            if done_s is None and b"\n@done " in b"\n" + pending:
+                done_s = time.monotonic() - t0
     except subprocess.TimeoutExpired:
-        p.kill()
-        out, _ = p.communicate()
         code = None
-    return code, out.decode("utf-8", "replace"), time.monotonic() - t0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        sel.close()
+        p.stdout.close()
+    secs = time.monotonic() - t0
+    if timing is not None:
+        timing.update(done_s=done_s, exit_s=secs)
+    return code, b"".join(chunks).decode("utf-8", "replace"), secs
 
 
 def main(argv=None):
@@ -282,9 +308,12 @@ def main(argv=None):
         print(json.dumps({"kernel": str(guest["kernel"]), "initrd": str(guest["initrd"]), "meta": guest["meta"]},
                          indent=2))
         return 0
-    code, out, secs = boot(guest, a.words, a.accel, a.smp, a.timeout)
+    timing = {}
+    code, out, secs = boot(guest, a.words, a.accel, a.smp, a.timeout, timing=timing)
     sys.stdout.write(out)
-    print(f"# qemu exit status {code} after {secs:.2f} s", file=sys.stderr)
+    sys.stdout.flush()
+    done = f"{timing['done_s']:.2f} s" if timing["done_s"] is not None else "never"
+    print(f"# qemu exit status {code}; @done after {done}, exit after {secs:.2f} s", file=sys.stderr)
     return 0 if code == 33 else 1
 
 

@@ -62,6 +62,18 @@ def write_run_files(rundir, meta_obj, summary_rows, sample_rows, records):
     atomicio.write_json(rundir / "meta.json", meta_obj)
 
 
+def write_sweep_summary(sdir):
+    """sweep-folder/summary.csv: the summaries of all its runs with a `run` column, for
+    readers (the paper, spreadsheets) that want one table."""
+    rows = []
+    for rd in run_dirs(sdir):
+        sp = rd / "summary.csv"
+        if sp.is_file():
+            with sp.open() as f:
+                rows += [dict(r, run=rd.name) for r in csv.DictReader(f)]
+    atomicio.write_text(Path(sdir) / "summary.csv", csv_text(SUMMARY_COLUMNS + ["run"], rows))
+
+
 def resolve(arg):
     """A run or sweep folder from a path, a name under results/, or 'latest'."""
     root = results_root()

@@ -210,6 +210,7 @@ def run_sweep(cfg, config_path=None, resume=None, retry_failed=False, qemu=None,
         except HarnessError as e:
             st, problems = "error", [str(e)]
         u.update(status=st, problem=problems[0] if problems else None)
+        results.write_sweep_summary(sdir)
         _save(sdir, state)
         prog.finish_unit(f"{u['id']} {st}")
         if problems:

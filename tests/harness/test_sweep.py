@@ -115,6 +115,11 @@ def test_progress_plain_lines(fake_env, tmp_path):
     assert bad == 0 and "\r" not in text
     assert "[1/2]" in text and "[2/2]" in text and "elapsed" in text and "left" in text
     assert len([p for p in sdir.iterdir() if (p / "meta.json").is_file()]) == 2
+    # One combined table: a row per run (one benchmark each), naming its run folder.
+    import csv
+    rows = list(csv.DictReader((sdir / "summary.csv").open()))
+    assert len(rows) == 2 and {r["build"] for r in rows} == {"default", "nofast"}
+    assert all((sdir / r["run"] / "summary.csv").is_file() for r in rows)
 
 
 def test_sweep_cli_resume_and_plot(fake_env, tmp_path):
