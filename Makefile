@@ -18,7 +18,7 @@ SETUP := scripts/setup.sh
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 BUILD_FLAGS := FASTPATH=$(FASTPATH)
 
-INCLUDES := -Ikernel/include -Ikernel/include/uapi -Ikernel/arch/x86_64/include -Ibench/lib -Ibench/kernel
+INCLUDES := -Ikernel/include -Ikernel/include/uapi -Ikernel/arch/x86_64/include -Ibench/lib
 KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
 	-ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
 	-mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
@@ -31,7 +31,7 @@ KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-
 KERNEL_SRCS := kernel/arch/x86_64/boot/boot32.S \
 	$(wildcard kernel/arch/x86_64/*.S kernel/arch/x86_64/*.c) \
 	$(wildcard kernel/core/*.c kernel/object/*.c kernel/lib/*.c) \
-	$(wildcard bench/kernel/*.c bench/lib/*.c)
+	$(wildcard bench/lib/*.c)
 
 KOBJ := $(BUILD)/kobj
 KERNEL_OBJS := $(patsubst %,$(KOBJ)/%.o,$(KERNEL_SRCS))
@@ -39,16 +39,28 @@ KERNEL_OBJS := $(patsubst %,$(KOBJ)/%.o,$(KERNEL_SRCS))
 KERNEL_ELF := $(BUILD)/ferry.elf
 KERNEL_MB1 := $(BUILD)/ferry-mb1.elf
 ISO        := $(BUILD)/ferry.iso
-MODULES    :=
+ROOT_ELF   := $(BUILD)/root.elf
+MODULES    := $(ROOT_ELF)
+
+# User space: the root task (in-guest tests and benchmarks) and its library.
+# It shares the kernel's freestanding formatter, string routines and
+# command-line parser rather than copies of them.
+USER_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
+	$(INCLUDES) -Iuserspace/lib/include -MMD -MP
+USER_SRCS := userspace/lib/crt0.S $(wildcard userspace/lib/*.c userspace/init/*.c userspace/tests/*.c) \
+	$(wildcard bench/ferry/*.c bench/lib/*.c) kernel/lib/fmt.c kernel/lib/string.c kernel/core/cmdline.c
+UOBJ := $(BUILD)/uobj
+USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
 
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all iso run run-iso debug test unit-tests boot-tests harness-tests bench plots \
+.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests harness-tests bench plots \
 	clean help print-boot setup-build setup-test setup-bench
 .DELETE_ON_ERROR:
 
-all: $(KERNEL_ELF) $(KERNEL_MB1)
+all: $(KERNEL_ELF) $(KERNEL_MB1) $(ROOT_ELF)
 
 help:
 	@echo "make all        build the kernel ($(KERNEL_ELF), $(KERNEL_MB1))"
@@ -78,11 +90,24 @@ $(KOBJ)/%.S.o: %.S | setup-build
 	@echo "  AS      $<"
 	@$(CC) $(KERNEL_CFLAGS) -D__ASSEMBLER__ -c $< -o $@
 
+$(UOBJ)/%.c.o: %.c | setup-build
+	@mkdir -p $(dir $@)
+	@echo "  CC [U]  $<"
+	@$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(UOBJ)/%.S.o: %.S | setup-build
+	@mkdir -p $(dir $@)
+	@echo "  AS [U]  $<"
+	@$(CC) $(USER_CFLAGS) -D__ASSEMBLER__ -c $< -o $@
+
+$(ROOT_ELF): $(USER_OBJS) userspace/lib/linker.ld
+	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $(USER_OBJS)
+
 # Rebuild when the version string or build flags change.
 $(BUILD)/flags.txt: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(VERSION) $(BUILD_FLAGS) $(KERNEL_CFLAGS)' | cmp -s - $@ || echo '$(VERSION) $(BUILD_FLAGS) $(KERNEL_CFLAGS)' > $@
-$(KERNEL_OBJS): $(BUILD)/flags.txt
+$(KERNEL_OBJS) $(USER_OBJS): $(BUILD)/flags.txt
 FORCE:
 
 $(KERNEL_ELF): $(KERNEL_OBJS) kernel/arch/x86_64/boot/linker.ld
@@ -137,11 +162,15 @@ unit-tests: $(UNIT_TESTS)
 boot-tests: all iso | setup-test
 	FERRY_BUILD=$(BUILD) $(PY) -m pytest -q tests/boot
 
+guest-tests: all | setup-test
+	scripts/guest-tests.sh $(BUILD)
+
 test: setup-test
 	$(MAKE) unit-tests
+	$(MAKE) guest-tests
 	$(MAKE) boot-tests
 
 clean:
 	rm -rf $(BUILD)
 
--include $(KERNEL_OBJS:.o=.d)
+-include $(KERNEL_OBJS:.o=.d) $(USER_OBJS:.o=.d)

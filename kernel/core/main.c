@@ -10,10 +10,10 @@
 #include <cmdline.h>
 #include <ferry/bench_format.h>
 #include <arch/apic.h>
+#include <arch/floor.h>
 #include <arch/thread.h>
 #include <arch/vspace.h>
 #include <core/kernel.h>
-#include <kbench.h>
 #include <root_task.h>
 #include <memmap.h>
 #include <mm/physmap.h>
@@ -103,11 +103,6 @@ void kmain(uint32_t magic, uint32_t info_pa)
     if (cmdline_get(bi->cmdline, "selftest", test, sizeof test))
         selftest_run(test);
 
-    if (cmdline_get(bi->cmdline, "bench", NULL, 0)) {
-        unsigned errors = kbench_run(bi->cmdline, &ks_free_mem);
-        machine_exit(errors ? FERRY_EXIT_FAILURE : FERRY_EXIT_SUCCESS);
-    }
-
     if (bi->nmodules == 0) {
         /* Nothing to run: the boot itself was the test. */
         kprintf("boot self-check passed (no root task module)\n");
@@ -123,6 +118,7 @@ void kmain(uint32_t magic, uint32_t info_pa)
     if (cmdline_get_u64(bi->cmdline, "tick_us", &tick_us) < 0 || tick_us < 100 || tick_us > 1000000)
         panic("command line: tick_us= takes 100 to 1000000 (microseconds)");
     apic_init((unsigned)tick_us);
+    floor_init(&ks_free_mem);
     root_task_create(bi, &ks_free_mem);
     kprintf("boot self-check passed, starting the root task\n");
     kernel_exit();

@@ -1,5 +1,6 @@
 /* syscall.c: the system call dispatcher, reached from both entries
  * (syscall and int 0x80) with the caller's registers saved in its TCB. */
+#include <arch/floor.h>
 #include <arch/machine.h>
 #include <arch/serial.h>
 #include <arch/thread.h>
@@ -113,6 +114,16 @@ static void syscall_handle(struct tcb *cur, word_t cptr, word_t msginfo, word_t 
         return;
     case FERRY_SYS_DEBUG_EXIT:
         machine_exit(ctx_get_mr(&cur->ctx, 0) == 0 ? FERRY_EXIT_SUCCESS : FERRY_EXIT_FAILURE);
+    case FERRY_SYS_KFLOOR: {
+        uint64_t ticks;
+        if (!floor_sample(cptr, &ticks)) {
+            set_error(cur, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE, 0);
+            return;
+        }
+        ctx_set_result(&cur->ctx, FERRY_OK);
+        ctx_set_mr(&cur->ctx, 0, ticks);
+        return;
+    }
     case FERRY_SYS_FLOOR_BEGIN:
     case FERRY_SYS_FLOOR_END:
         /* Until FLOOR_END every syscall is a bare syscall/sysret pair: the

@@ -53,5 +53,10 @@ def kernel_mb1():
 
 
 @pytest.fixture
+def root_task():
+    return artifact("root.elf")
+
+
+@pytest.fixture
 def iso():
     return artifact("ferry.iso")

@@ -88,16 +88,27 @@ def test_kvm_boot(kernel_mb1):
     assert "under hypervisor KVMKVMKVM" in b.output, b
 
 
-def test_kernel_floor_benchmarks_print_records(kernel_mb1):
-    b = boot(["-kernel", kernel_mb1, "-append", "bench=all samples=500"])
+def test_benchmarks_print_records(kernel_mb1, root_task):
+    b = boot(["-kernel", kernel_mb1, "-initrd", root_task,
+              "-append", "bench=floor_rdtsc,floor_cr3,null_syscall samples=500"])
     assert b.status == EXIT_SUCCESS, b
     results = [l for l in b.output.splitlines() if l.startswith("@result ")]
     assert any('"bench":"floor_rdtsc"' in l and '"samples":500' in l for l in results), b
     assert any('"bench":"floor_cr3","variant":"flush"' in l for l in results), b
-    assert b.output.splitlines()[-1].startswith('@done {"records":'), b
+    assert any('"bench":"null_syscall","variant":"syscall"' in l for l in results), b
+    assert any('"bench":"null_syscall","variant":"int80"' in l for l in results), b
+    assert b.output.splitlines()[-1].startswith('@done {"records":4,"errors":0}'), b
 
 
-def test_unknown_benchmark_is_an_error(kernel_mb1):
-    b = boot(["-kernel", kernel_mb1, "-append", "bench=nosuch samples=10"])
+def test_unknown_benchmark_is_an_error(kernel_mb1, root_task):
+    b = boot(["-kernel", kernel_mb1, "-initrd", root_task, "-append", "bench=nosuch samples=10"])
     assert b.status == EXIT_FAILURE, b
     assert re.search(r'^@error \{"bench":"nosuch".*\}$', b.output, re.M), b
+
+
+def test_broken_root_task_module_is_reported(kernel_mb1, tmp_path):
+    bad = tmp_path / "bad.elf"
+    bad.write_bytes(b"\x7fELF" + bytes(200))
+    b = boot(["-kernel", kernel_mb1, "-initrd", str(bad)])
+    assert b.status == EXIT_FAILURE, b
+    assert re.search(r'^PANIC: root task ".*": not a 64-bit little-endian ELF file', b.output, re.M), b

@@ -42,6 +42,12 @@
 #define FERRY_SYS_DEBUG_EXIT     11  /* end the run: mr[0] = 0 success, else failure (debug builds) */
 #define FERRY_SYS_FLOOR_BEGIN    12  /* the hardware-floor benchmark's bare syscall/sysret mode... */
 #define FERRY_SYS_FLOOR_END      13  /* ...and its end (see entry.S) */
+#define FERRY_SYS_KFLOOR         14  /* time one ring-0 floor operation (rdi = FERRY_KFLOOR_*): ticks in rdx */
+
+/* The ring-0 hardware floors FERRY_SYS_KFLOOR can time. */
+#define FERRY_KFLOOR_RDTSC     0     /* one rdtsc */
+#define FERRY_KFLOOR_CR3_FLUSH 1     /* two CR3 writes that flush the TLB */
+#define FERRY_KFLOOR_CR3_PCID  2     /* two CR3 writes with PCIDs and the no-flush bit */
 
 
 /* The interrupt vector of the second entry, kept so the two can be compared. */

@@ -1,0 +1,63 @@
+/* floor.c: the hardware floors that need ring 0 (rdtsc, CR3 switch pairs),
+ * timed with the same fences as every benchmark (bench/lib/tsc.h). */
+#include <arch/cpu.h>
+#include <arch/floor.h>
+#include <arch/paging.h>
+#include <arch/vspace.h>
+#include <arch/x86.h>
+#include <ferry/syscall.h>
+#include <kstring.h>
+#include <mm/physmap.h>
+#include <tsc.h>
+
+/* A second top-level table sharing the kernel half, so the kernel keeps
+ * running whichever one CR3 holds. */
+static paddr_t floor_pml4;
+
+void floor_init(struct memmap *free)
+{
+    floor_pml4 = memmap_take_range(free, PAGE_SIZE, PAGE_SIZE);
+    if (!floor_pml4)
+        return;
+    uint64_t *p = phys_to_virt(floor_pml4);
+    memset(p, 0, PAGE_SIZE / 2);
+    memcpy(p + 256, (uint64_t *)phys_to_virt(ks_kernel_pml4) + 256, PAGE_SIZE / 2);
+}
+
+bool floor_sample(word_t kind, uint64_t *ticks)
+{
+    uint64_t t0, t1;
+    switch (kind) {
+    case FERRY_KFLOOR_RDTSC: {
+        uint32_t lo, hi;
+        t0 = tsc_begin();
+        asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+        t1 = tsc_end();
+        break;
+    }
+    case FERRY_KFLOOR_CR3_FLUSH:
+    case FERRY_KFLOOR_CR3_PCID: {
+        bool pcid = kind == FERRY_KFLOOR_CR3_PCID;
+        /* Without PCIDE a no-flush CR3 write is not defined (TCG hangs on it). */
+        if (!floor_pml4 || (pcid && !ks_pcid_on))
+            return false;
+        uint64_t home = read_cr3(), away = floor_pml4;
+        if (pcid) {
+            /* ASIDs start at 1: PCID 4095 is the last to be handed out. */
+            away |= 4095 | BIT(63);
+            home |= BIT(63);
+        } else {
+            home &= PTE_ADDR;
+        }
+        t0 = tsc_begin();
+        write_cr3(away);
+        write_cr3(home);
+        t1 = tsc_end();
+        break;
+    }
+    default:
+        return false;
+    }
+    *ticks = t1 - t0;
+    return true;
+}

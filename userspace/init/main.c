@@ -1,0 +1,19 @@
+/* main.c: the root task: runs the in-guest test suite, or the benchmarks
+ * when the command line has a bench= word, and ends the run with the result. */
+#include <ferry/ulib.h>
+#include "init.h"
+
+int main(const struct ferry_bootinfo *bi)
+{
+    ulib_init(bi);
+    if (bi->magic != FERRY_BOOTINFO_MAGIC) {
+        printf("root task: bad boot info magic %#lx\n", bi->magic);
+        return 1;
+    }
+    printf("root task: %lu untyped capabilities, free slots %lu-%lu, pcid %s\n",
+           bi->untyped.end - bi->untyped.start, bi->empty.start, bi->empty.end,
+           bi->pcid_on ? "on" : "off");
+    if (cmdline_get(bi->cmdline, "bench", NULL, 0))
+        return bench_main(bi);
+    return tests_main(bi);
+}

@@ -1,0 +1,87 @@
+/* ulib.h: the user-space library: printing, capability invocations with
+ * their error reporting, and small helpers shared by the root task, the
+ * in-guest tests and the benchmarks. */
+#ifndef FERRY_USER_ULIB_H
+#define FERRY_USER_ULIB_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ferry/arch_x86_64.h>
+#include <ferry/bootinfo.h>
+#include <ferry/errors.h>
+#include <ferry/invocation.h>
+#include <ferry/objtypes.h>
+#include <ferry/rights.h>
+#include <ferry/sys.h>
+
+/* The calling thread's IPC buffer.  Threads other than the root task that
+ * use the calls below set it first (one thread at a time uses the lib). */
+extern struct ferry_ipc_buffer *ulib_ipc;
+
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int vprintf(const char *fmt, va_list ap);
+void puts_raw(const char *s, size_t n);
+
+/* The kernel's freestanding string routines and command-line parser are
+ * shared with user space (kernel/lib/string.c, kernel/core/cmdline.c). */
+#include <cmdline.h>
+#include <kstring.h>
+
+const char *ferry_error_name(unsigned long err);
+
+/* The result of an invocation: error code, which argument was wrong (on
+ * error), and the returned words. */
+struct inv_result {
+    unsigned long err, err_arg, len;
+    unsigned long mr[8];
+};
+
+/* Invoke cptr with a label, n words and nc extra capabilities. */
+unsigned long ferry_invoke(unsigned long cptr, unsigned long label, unsigned long n,
+                           const unsigned long *words, unsigned nc, const unsigned long *caps,
+                           struct inv_result *res);
+
+/* Convenience wrappers; all return the error code (0 = success).  Slots
+ * are named in the root CNode (cptr = slot, depth 64). */
+unsigned long untyped_retype(unsigned long ut, unsigned long type, unsigned long size_bits,
+                             unsigned long dest_slot, unsigned long count);
+unsigned long cnode_copy(unsigned long dest, unsigned long src, unsigned long rights);
+unsigned long cnode_mint(unsigned long dest, unsigned long src, unsigned long rights, unsigned long badge);
+unsigned long cnode_move(unsigned long dest, unsigned long src);
+unsigned long cnode_delete(unsigned long slot);
+unsigned long cnode_revoke(unsigned long slot);
+unsigned long frame_map(unsigned long frame, unsigned long vspace, unsigned long vaddr, unsigned long rights);
+unsigned long frame_unmap(unsigned long frame);
+unsigned long frame_address(unsigned long frame, unsigned long *paddr);
+unsigned long table_map(unsigned long table, unsigned long vspace, unsigned long vaddr);
+unsigned long table_unmap(unsigned long table);
+unsigned long tcb_configure(unsigned long tcb, unsigned long cspace, unsigned long vspace,
+                            unsigned long ipcbuf_frame, unsigned long ipcbuf_vaddr, unsigned long fault_ep);
+unsigned long tcb_set_priority(unsigned long tcb, unsigned long authority, unsigned long prio);
+unsigned long tcb_set_mcpriority(unsigned long tcb, unsigned long authority, unsigned long mcp);
+unsigned long tcb_write_registers(unsigned long tcb, bool resume, unsigned long count,
+                                  const unsigned long *regs);
+unsigned long tcb_read_registers(unsigned long tcb, unsigned long count, unsigned long *regs);
+unsigned long tcb_resume(unsigned long tcb);
+unsigned long tcb_suspend(unsigned long tcb);
+
+/* The boot information and a simple slot and untyped allocator over it. */
+extern const struct ferry_bootinfo *ulib_bootinfo;
+void ulib_init(const struct ferry_bootinfo *bi);
+unsigned long slot_alloc(void);
+/* Retype one object from the first untyped with room; returns its slot or
+ * 0 (and prints why) when none has room. */
+unsigned long object_alloc(unsigned long type, unsigned long size_bits);
+
+/* Start a thread in the root task's address space running fn(), on a
+ * fresh one-page stack mapped at stack_va (its page table must exist).
+ * Returns the TCB's slot, or 0 with the reason printed. */
+unsigned long thread_start(void (*fn)(void), unsigned long stack_va, unsigned prio, bool resume);
+
+/* Make sure a page table covers the 2 MiB region around va. */
+bool table_ensure(unsigned long va);
+
+#endif

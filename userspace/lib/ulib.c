@@ -1,0 +1,295 @@
+/* ulib.c: printing through the debug syscall, invocations, and the
+ * root task's slot and untyped allocators. */
+#include <ferry/ulib.h>
+#include <fmt.h>
+
+struct ferry_ipc_buffer *ulib_ipc = (struct ferry_ipc_buffer *)FERRY_ROOT_IPC_BUFFER;
+const struct ferry_bootinfo *ulib_bootinfo;
+
+void sys_exit(unsigned long code)
+{
+    for (;;) {
+        unsigned long rax = FERRY_SYS_DEBUG_EXIT, rdx = code;
+        __asm__ __volatile__("syscall" : "+a"(rax), "+d"(rdx) : : "rcx", "r11", "memory");
+    }
+}
+
+void puts_raw(const char *s, size_t n)
+{
+    char *out = (char *)ulib_ipc->mr;
+    while (n) {
+        size_t chunk = n < sizeof ulib_ipc->mr ? n : sizeof ulib_ipc->mr;
+        memcpy(out, s, chunk);
+        sys_debug_write(chunk);
+        s += chunk;
+        n -= chunk;
+    }
+}
+
+struct pbuf {
+    char buf[256];
+    size_t n;
+};
+
+static void pbuf_put(char c, void *arg)
+{
+    struct pbuf *p = arg;
+    p->buf[p->n++] = c;
+    if (p->n == sizeof p->buf) {
+        puts_raw(p->buf, p->n);
+        p->n = 0;
+    }
+}
+
+int vprintf(const char *fmt, va_list ap)
+{
+    struct pbuf p = { .n = 0 };
+    int n = fmt_vformat(pbuf_put, &p, fmt, ap);
+    puts_raw(p.buf, p.n);
+    return n;
+}
+
+int printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vprintf(fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+const char *ferry_error_name(unsigned long err)
+{
+    static const char *const names[] = {
+        [FERRY_OK] = "ok", [FERRY_E_INVALID_CAP] = "invalid capability",
+        [FERRY_E_WRONG_TYPE] = "wrong type", [FERRY_E_RIGHTS] = "insufficient rights",
+        [FERRY_E_RANGE] = "range", [FERRY_E_ALIGNMENT] = "alignment",
+        [FERRY_E_NO_MEMORY] = "out of memory", [FERRY_E_SLOT_OCCUPIED] = "slot occupied",
+        [FERRY_E_SLOT_EMPTY] = "slot empty", [FERRY_E_REVOKE_FIRST] = "revoke first",
+        [FERRY_E_INVALID_ARG] = "invalid argument", [FERRY_E_ILLEGAL_OP] = "illegal operation",
+        [FERRY_E_DELETE_IN_PROGRESS] = "delete in progress", [FERRY_E_LOOKUP_GUARD] = "guard mismatch",
+        [FERRY_E_LOOKUP_DEPTH] = "depth mismatch", [FERRY_E_INVALID_LABEL] = "invalid label",
+        [FERRY_E_TRUNCATED] = "truncated message", [FERRY_E_MISSING_CAP] = "missing capability",
+        [FERRY_E_NO_TABLE] = "no page table", [FERRY_E_NOT_MAPPED] = "not mapped",
+        [FERRY_E_NO_ASID] = "no ASID",
+    };
+    return err < sizeof names / sizeof names[0] && names[err] ? names[err] : "unknown error";
+}
+
+unsigned long ferry_invoke(unsigned long cptr, unsigned long label, unsigned long n,
+                           const unsigned long *words, unsigned nc, const unsigned long *caps,
+                           struct inv_result *res)
+{
+    struct sys_msg m = { .info = FERRY_MSGINFO(label, n, nc) };
+    for (unsigned long i = 0; i < n; i++) {
+        if (i < FERRY_MSG_REG_WORDS)
+            m.w[i] = words[i];
+        else
+            ulib_ipc->mr[i] = words[i];
+    }
+    for (unsigned i = 0; i < nc; i++)
+        ulib_ipc->caps_or_badges[i] = caps[i];
+    unsigned long err = sys_raw(FERRY_SYS_CALL, cptr, &m);
+    struct inv_result scratch;
+    if (!res)
+        res = &scratch;
+    res->err = err;
+    res->err_arg = err ? m.w[0] : 0;
+    res->len = err ? 0 : FERRY_MSGINFO_LEN(m.info);
+    for (unsigned long i = 0; i < res->len && i < 8; i++)
+        res->mr[i] = i < FERRY_MSG_REG_WORDS ? m.w[i] : ulib_ipc->mr[i];
+    return err;
+}
+
+#define INVOKE(cptr, label, ncaps, caps, ...)                                          \
+    ({                                                                                  \
+        const unsigned long w_[] = { __VA_ARGS__ };                                    \
+        ferry_invoke((cptr), (label), sizeof w_ / sizeof w_[0], w_, (ncaps), (caps), NULL); \
+    })
+
+unsigned long untyped_retype(unsigned long ut, unsigned long type, unsigned long size_bits,
+                             unsigned long dest_slot, unsigned long count)
+{
+    const unsigned long root = FERRY_CAP_INIT_CNODE;
+    return INVOKE(ut, FERRY_UNTYPED_RETYPE, 1, &root, type, size_bits, 0, 0, dest_slot, count);
+}
+
+unsigned long cnode_copy(unsigned long dest, unsigned long src, unsigned long rights)
+{
+    const unsigned long root = FERRY_CAP_INIT_CNODE;
+    return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_COPY, 1, &root, dest, 64, src, 64, rights);
+}
+
+unsigned long cnode_mint(unsigned long dest, unsigned long src, unsigned long rights, unsigned long badge)
+{
+    const unsigned long root = FERRY_CAP_INIT_CNODE;
+    return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_MINT, 1, &root, dest, 64, src, 64, rights, badge);
+}
+
+unsigned long cnode_move(unsigned long dest, unsigned long src)
+{
+    const unsigned long root = FERRY_CAP_INIT_CNODE;
+    return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_MOVE, 1, &root, dest, 64, src, 64);
+}
+
+unsigned long cnode_delete(unsigned long slot)
+{
+    return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_DELETE, 0, NULL, slot, 64);
+}
+
+unsigned long cnode_revoke(unsigned long slot)
+{
+    return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_REVOKE, 0, NULL, slot, 64);
+}
+
+unsigned long frame_map(unsigned long frame, unsigned long vspace, unsigned long vaddr, unsigned long rights)
+{
+    return INVOKE(frame, FERRY_FRAME_MAP, 1, &vspace, vaddr, rights);
+}
+
+unsigned long frame_unmap(unsigned long frame)
+{
+    return ferry_invoke(frame, FERRY_FRAME_UNMAP, 0, NULL, 0, NULL, NULL);
+}
+
+unsigned long frame_address(unsigned long frame, unsigned long *paddr)
+{
+    struct inv_result r;
+    unsigned long err = ferry_invoke(frame, FERRY_FRAME_ADDRESS, 0, NULL, 0, NULL, &r);
+    if (!err)
+        *paddr = r.mr[0];
+    return err;
+}
+
+unsigned long table_map(unsigned long table, unsigned long vspace, unsigned long vaddr)
+{
+    return INVOKE(table, FERRY_TABLE_MAP, 1, &vspace, vaddr);
+}
+
+unsigned long table_unmap(unsigned long table)
+{
+    return ferry_invoke(table, FERRY_TABLE_UNMAP, 0, NULL, 0, NULL, NULL);
+}
+
+unsigned long tcb_configure(unsigned long tcb, unsigned long cspace, unsigned long vspace,
+                            unsigned long ipcbuf_frame, unsigned long ipcbuf_vaddr, unsigned long fault_ep)
+{
+    const unsigned long caps[3] = { cspace, vspace, ipcbuf_frame };
+    return INVOKE(tcb, FERRY_TCB_CONFIGURE, 3, caps, fault_ep, ipcbuf_vaddr);
+}
+
+unsigned long tcb_set_priority(unsigned long tcb, unsigned long authority, unsigned long prio)
+{
+    return INVOKE(tcb, FERRY_TCB_SET_PRIORITY, 1, &authority, prio);
+}
+
+unsigned long tcb_set_mcpriority(unsigned long tcb, unsigned long authority, unsigned long mcp)
+{
+    return INVOKE(tcb, FERRY_TCB_SET_MCPRIORITY, 1, &authority, mcp);
+}
+
+unsigned long tcb_write_registers(unsigned long tcb, bool resume, unsigned long count,
+                                  const unsigned long *regs)
+{
+    unsigned long w[2 + FERRY_REG_COUNT];
+    if (count > FERRY_REG_COUNT)
+        count = FERRY_REG_COUNT;
+    w[0] = resume ? FERRY_WRITEREGS_RESUME : 0;
+    w[1] = count;
+    for (unsigned long i = 0; i < count; i++)
+        w[2 + i] = regs[i];
+    return ferry_invoke(tcb, FERRY_TCB_WRITE_REGISTERS, 2 + count, w, 0, NULL, NULL);
+}
+
+unsigned long tcb_read_registers(unsigned long tcb, unsigned long count, unsigned long *regs)
+{
+    struct inv_result r;
+    unsigned long err = ferry_invoke(tcb, FERRY_TCB_READ_REGISTERS, 1, &count, 0, NULL, &r);
+    for (unsigned long i = 0; !err && i < count && i < r.len; i++)
+        regs[i] = i < 8 ? r.mr[i] : ulib_ipc->mr[i];
+    return err;
+}
+
+unsigned long tcb_resume(unsigned long tcb)
+{
+    return ferry_invoke(tcb, FERRY_TCB_RESUME, 0, NULL, 0, NULL, NULL);
+}
+
+unsigned long tcb_suspend(unsigned long tcb)
+{
+    return ferry_invoke(tcb, FERRY_TCB_SUSPEND, 0, NULL, 0, NULL, NULL);
+}
+
+static unsigned long next_free;
+
+void ulib_init(const struct ferry_bootinfo *bi)
+{
+    ulib_bootinfo = bi;
+    next_free = bi->empty.start;
+}
+
+unsigned long slot_alloc(void)
+{
+    if (next_free >= ulib_bootinfo->empty.end) {
+        printf("ulib: out of CNode slots\n");
+        return 0;
+    }
+    return next_free++;
+}
+
+unsigned long object_alloc(unsigned long type, unsigned long size_bits)
+{
+    unsigned long s = slot_alloc();
+    if (!s)
+        return 0;
+    const struct ferry_bootinfo *bi = ulib_bootinfo;
+    for (unsigned long u = bi->untyped.start; u < bi->untyped.end; u++)
+        if (untyped_retype(u, type, size_bits, s, 1) == FERRY_OK)
+            return s;
+    printf("ulib: no untyped has room for an object of type %lu\n", type);
+    return 0;
+}
+
+unsigned long thread_start(void (*fn)(void), unsigned long stack_va, unsigned prio, bool resume)
+{
+    unsigned long tcb = object_alloc(FERRY_OBJ_TCB, 0);
+    unsigned long stack = object_alloc(FERRY_OBJ_FRAME_4K, 0);
+    unsigned long err;
+    if (!tcb || !stack)
+        return 0;
+    if ((err = frame_map(stack, FERRY_CAP_INIT_VSPACE, stack_va, FERRY_MAP_READ | FERRY_MAP_WRITE)) ||
+        (err = tcb_configure(tcb, FERRY_CAP_INIT_CNODE, FERRY_CAP_INIT_VSPACE, FERRY_CAP_IPC_BUFFER,
+                             FERRY_ROOT_IPC_BUFFER, 0)) ||
+        (err = tcb_set_priority(tcb, FERRY_CAP_INIT_TCB, prio))) {
+        printf("thread_start: %s\n", ferry_error_name(err));
+        return 0;
+    }
+    unsigned long regs[FERRY_REG_COUNT] = { 0 };
+    regs[FERRY_REG_RIP] = (unsigned long)fn;
+    regs[FERRY_REG_RSP] = stack_va + 4096 - 8;       /* as if called: ABI alignment */
+    regs[FERRY_REG_RFLAGS] = 0x202;
+    if ((err = tcb_write_registers(tcb, resume, FERRY_REG_COUNT, regs))) {
+        printf("thread_start: %s\n", ferry_error_name(err));
+        return 0;
+    }
+    return tcb;
+}
+
+bool table_ensure(unsigned long va)
+{
+    static unsigned long have[16];
+    static unsigned n;
+    unsigned long base = va & ~((1UL << 21) - 1);
+    for (unsigned i = 0; i < n; i++)
+        if (have[i] == base)
+            return true;
+    unsigned long pt = object_alloc(FERRY_OBJ_PT, 0);
+    unsigned long err = pt ? table_map(pt, FERRY_CAP_INIT_VSPACE, base) : FERRY_E_NO_MEMORY;
+    if (err && err != FERRY_E_SLOT_OCCUPIED) {
+        printf("table_ensure(%#lx): %s\n", va, ferry_error_name(err));
+        return false;
+    }
+    if (n < 16)
+        have[n++] = base;
+    return true;
+}

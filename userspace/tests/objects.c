@@ -1,0 +1,172 @@
+/* objects.c: in-guest tests of untyped memory, capabilities and their errors. */
+#include "utest.h"
+
+/* A private untyped of 2^bits bytes split off a boot untyped, so a test
+ * knows exactly how much room it has. */
+static unsigned long private_untyped(unsigned bits)
+{
+    return object_alloc(FERRY_OBJ_UNTYPED, bits);
+}
+
+static bool retype_basic(void)
+{
+    ALLOC(ut, FERRY_OBJ_UNTYPED, 16);
+    unsigned long s = slot_alloc();
+    CHECK_OK(untyped_retype(ut, FERRY_OBJ_ENDPOINT, 0, s, 1));
+    /* the slot is taken now */
+    CHECK_ERR(untyped_retype(ut, FERRY_OBJ_ENDPOINT, 0, s, 1), FERRY_E_SLOT_OCCUPIED);
+    /* bad type and bad CNode radix */
+    CHECK_ERR(untyped_retype(ut, 999, 0, slot_alloc(), 1), FERRY_E_INVALID_ARG);
+    CHECK_ERR(untyped_retype(ut, FERRY_OBJ_CNODE, 99, slot_alloc(), 1), FERRY_E_RANGE);
+    return true;
+}
+
+static bool retype_overflow(void)
+{
+    unsigned long ut = private_untyped(14);          /* 16 KiB */
+    CHECK(ut != 0);
+    unsigned long s = slot_alloc();
+    slot_alloc(), slot_alloc(), slot_alloc(), slot_alloc();
+    /* five 4 KiB frames do not fit in 16 KiB */
+    CHECK_ERR(untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, s, 5), FERRY_E_NO_MEMORY);
+    CHECK_OK(untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, s, 4));
+    CHECK_ERR(untyped_retype(ut, FERRY_OBJ_ENDPOINT, 0, slot_alloc(), 1), FERRY_E_NO_MEMORY);
+    /* an object bigger than the whole untyped */
+    unsigned long small = private_untyped(12);
+    CHECK(small != 0);
+    CHECK_ERR(untyped_retype(small, FERRY_OBJ_FRAME_2M, 0, slot_alloc(), 1), FERRY_E_NO_MEMORY);
+    return true;
+}
+
+static bool delete_then_reuse(void)
+{
+    unsigned long ut = private_untyped(13);          /* room for two frames */
+    CHECK(ut != 0);
+    unsigned long a = slot_alloc(), b = slot_alloc();
+    CHECK_OK(untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, a, 1));
+    CHECK_OK(untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, b, 1));
+    CHECK_ERR(untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, slot_alloc(), 1), FERRY_E_NO_MEMORY);
+    unsigned long pa, pb;
+    CHECK_OK(frame_address(a, &pa));
+    CHECK_OK(frame_address(b, &pb));
+    /* while one child lives, the untyped stays used */
+    CHECK_OK(cnode_delete(a));
+    CHECK_ERR(untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, a, 1), FERRY_E_NO_MEMORY);
+    /* when the last child goes, the memory can be retyped from the start */
+    CHECK_OK(cnode_delete(b));
+    CHECK_OK(untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, a, 1));
+    unsigned long pa2;
+    CHECK_OK(frame_address(a, &pa2));
+    CHECK(pa2 == pa);
+    /* revoking the untyped removes its children too */
+    CHECK_OK(cnode_revoke(ut));
+    CHECK_ERR(frame_address(a, &pa2), FERRY_E_INVALID_CAP);
+    return true;
+}
+
+static bool invalid_capability(void)
+{
+    unsigned long empty = slot_alloc();
+    unsigned long pa;
+    CHECK_ERR(frame_address(empty, &pa), FERRY_E_INVALID_CAP);
+    CHECK_ERR(cnode_delete(empty), FERRY_E_SLOT_EMPTY);
+    CHECK_ERR(cnode_copy(slot_alloc(), empty, FERRY_RIGHTS_ALL), FERRY_E_SLOT_EMPTY);
+    /* a cptr beyond the root CNode's slots names nothing */
+    CHECK_ERR(frame_address(1UL << 20, &pa), FERRY_E_LOOKUP_GUARD);
+    return true;
+}
+
+static bool wrong_type(void)
+{
+    ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    ALLOC(frame, FERRY_OBJ_FRAME_4K, 0);
+    unsigned long pa;
+    /* a frame invocation on an endpoint is IPC; on a TCB it is a wrong label */
+    CHECK_ERR(frame_address(FERRY_CAP_INIT_TCB, &pa), FERRY_E_INVALID_LABEL);
+    /* a frame mapped "into" an endpoint */
+    CHECK_ERR(frame_map(frame, ep, 0x20000000, FERRY_MAP_READ), FERRY_E_WRONG_TYPE);
+    /* retype from something that is not untyped */
+    CHECK_ERR(untyped_retype(frame, FERRY_OBJ_ENDPOINT, 0, slot_alloc(), 1), FERRY_E_INVALID_LABEL);
+    return true;
+}
+
+static bool rights_reduced(void)
+{
+    ALLOC(frame, FERRY_OBJ_FRAME_4K, 0);
+    unsigned long ro = slot_alloc(), rw = slot_alloc();
+    CHECK_OK(cnode_mint(ro, frame, FERRY_RIGHT_READ, 0));
+    /* rights only shrink: a copy of the read-only cap asking for all rights stays read-only */
+    CHECK_OK(cnode_copy(rw, ro, FERRY_RIGHTS_ALL));
+    ALLOC(pt, FERRY_OBJ_PT, 0);
+    (void)pt;
+    CHECK_ERR(frame_map(rw, FERRY_CAP_INIT_VSPACE, 0x30000000, FERRY_MAP_READ | FERRY_MAP_WRITE),
+              FERRY_E_RIGHTS);
+    /* a CNode without write right cannot be changed through */
+    unsigned long cn = slot_alloc();
+    CHECK_OK(cnode_mint(cn, FERRY_CAP_INIT_CNODE, FERRY_RIGHT_READ, FERRY_CNODE_GUARD(0, 64 - ulib_bootinfo->cnode_radix)));
+    const unsigned long root = FERRY_CAP_INIT_CNODE;
+    unsigned long w[] = { slot_alloc(), 64, frame, 64, FERRY_RIGHTS_ALL };
+    CHECK_ERR(ferry_invoke(cn, FERRY_CNODE_COPY, 5, w, 1, &root, NULL), FERRY_E_RIGHTS);
+    /* untyped memory cannot be copied (two caps would hand out the same memory) */
+    ALLOC(ut, FERRY_OBJ_UNTYPED, 12);
+    CHECK_ERR(cnode_copy(slot_alloc(), ut, FERRY_RIGHTS_ALL), FERRY_E_ILLEGAL_OP);
+    return true;
+}
+
+static bool revoke_removes_descendants(void)
+{
+    ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    unsigned long c1 = slot_alloc(), c2 = slot_alloc(), g1 = slot_alloc();
+    CHECK_OK(cnode_copy(c1, ep, FERRY_RIGHTS_ALL));
+    CHECK_OK(cnode_mint(c2, ep, FERRY_RIGHT_WRITE, 42));
+    CHECK_OK(cnode_copy(g1, c1, FERRY_RIGHTS_ALL));
+    CHECK_OK(cnode_revoke(ep));
+    /* the children and grandchild are gone, the original stays */
+    unsigned long probe = slot_alloc();
+    CHECK_ERR(cnode_copy(probe, c1, FERRY_RIGHTS_ALL), FERRY_E_SLOT_EMPTY);
+    CHECK_ERR(cnode_copy(probe, c2, FERRY_RIGHTS_ALL), FERRY_E_SLOT_EMPTY);
+    CHECK_ERR(cnode_copy(probe, g1, FERRY_RIGHTS_ALL), FERRY_E_SLOT_EMPTY);
+    CHECK_OK(cnode_copy(probe, ep, FERRY_RIGHTS_ALL));
+    return true;
+}
+
+static bool move_keeps_object(void)
+{
+    ALLOC(frame, FERRY_OBJ_FRAME_4K, 0);
+    unsigned long pa, pb, dst = slot_alloc();
+    CHECK_OK(frame_address(frame, &pa));
+    CHECK_OK(cnode_move(dst, frame));
+    CHECK_ERR(frame_address(frame, &pb), FERRY_E_INVALID_CAP);
+    CHECK_OK(frame_address(dst, &pb));
+    CHECK(pa == pb);
+    CHECK_ERR(cnode_move(dst, dst), FERRY_E_SLOT_OCCUPIED);
+    return true;
+}
+
+static bool message_too_long(void)
+{
+    /* length field values above the maximum are rejected, not clamped */
+    struct sys_msg m = { .info = FERRY_MSGINFO(FERRY_CNODE_DELETE, FERRY_MSG_MAX_WORDS + 1, 0) };
+    CHECK_ERR(sys_raw(FERRY_SYS_CALL, FERRY_CAP_INIT_CNODE, &m), FERRY_E_RANGE);
+    /* too few words for the invocation */
+    unsigned long w = 5;
+    CHECK_ERR(ferry_invoke(FERRY_CAP_INIT_CNODE, FERRY_CNODE_DELETE, 1, &w, 0, NULL, NULL), FERRY_E_TRUNCATED);
+    /* an unknown system call number */
+    CHECK_ERR(sys_raw(999, 0, &m), FERRY_E_ILLEGAL_OP);
+    /* debug write longer than the buffer */
+    CHECK_ERR(sys_debug_write(1UL << 40), FERRY_E_RANGE);
+    return true;
+}
+
+const struct utest utests_objects[] = {
+    { retype_basic, "retype_basic" },
+    { retype_overflow, "retype_overflow" },
+    { delete_then_reuse, "delete_then_reuse" },
+    { invalid_capability, "invalid_capability" },
+    { wrong_type, "wrong_type" },
+    { rights_reduced, "rights_reduced" },
+    { revoke_removes_descendants, "revoke_removes_descendants" },
+    { move_keeps_object, "move_keeps_object" },
+    { message_too_long, "message_too_long" },
+};
+const size_t utests_objects_n = sizeof utests_objects / sizeof utests_objects[0];

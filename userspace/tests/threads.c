@@ -1,0 +1,156 @@
+/* threads.c: in-guest tests of threads: creation, priorities, yield, faults. */
+#include "utest.h"
+
+static volatile unsigned long counter;
+
+static void child_count(void)
+{
+    for (;;) {
+        counter++;
+        sys_yield();
+    }
+}
+
+#define start_thread thread_start
+
+static bool stacks_mapped(unsigned long va)
+{
+    return table_ensure(va);
+}
+
+#define STACKS 0x30000000UL
+
+static bool thread_runs_and_yields(void)
+{
+    CHECK(stacks_mapped(STACKS));
+    counter = 0;
+    /* same priority as us (255): yield alternates between the two */
+    unsigned long t = start_thread(child_count, STACKS, 255, true);
+    CHECK(t != 0);
+    for (int i = 0; i < 10; i++)
+        sys_yield();
+    unsigned long seen = counter;
+    CHECK(seen >= 5 && seen <= 11);
+    CHECK_OK(tcb_suspend(t));
+    for (int i = 0; i < 5; i++)
+        sys_yield();
+    CHECK(counter == seen);                  /* a suspended thread does not run */
+    CHECK_OK(tcb_resume(t));
+    sys_yield();
+    CHECK(counter > seen);
+    CHECK_OK(tcb_suspend(t));
+    return true;
+}
+
+static bool priority_and_mcp(void)
+{
+    CHECK(stacks_mapped(STACKS));
+    counter = 0;
+    /* a lower-priority thread does not run while we are runnable */
+    unsigned long t = start_thread(child_count, STACKS + 0x1000, 100, true);
+    CHECK(t != 0);
+    for (int i = 0; i < 10; i++)
+        sys_yield();
+    CHECK(counter == 0);
+    /* priorities are bounded by the authority's MCP */
+    CHECK_OK(tcb_set_mcpriority(t, FERRY_CAP_INIT_TCB, 100));
+    CHECK_ERR(tcb_set_priority(FERRY_CAP_INIT_TCB, t, 200), FERRY_E_RANGE);
+    CHECK_ERR(tcb_set_priority(t, FERRY_CAP_INIT_TCB, 256), FERRY_E_RANGE);
+    CHECK_OK(tcb_suspend(t));
+    return true;
+}
+
+static void child_fault(void)
+{
+    counter = 1;
+    *(volatile unsigned long *)0x7000000000UL = 1;   /* nothing mapped there */
+    counter = 2;                                     /* never reached */
+    for (;;)
+        sys_yield();
+}
+
+static bool fault_stops_thread(void)
+{
+    CHECK(stacks_mapped(STACKS));
+    counter = 0;
+    unsigned long t = start_thread(child_fault, STACKS + 0x2000, 255, true);
+    CHECK(t != 0);
+    for (int i = 0; i < 5; i++)
+        sys_yield();
+    CHECK(counter == 1);                     /* it ran up to the fault and stopped */
+    unsigned long regs[FERRY_REG_COUNT];
+    CHECK_OK(tcb_read_registers(t, FERRY_REG_COUNT, regs));
+    CHECK(regs[FERRY_REG_RIP] > (unsigned long)child_fault &&
+          regs[FERRY_REG_RIP] < (unsigned long)child_fault + 64);
+    return true;
+}
+
+static bool bad_registers_rejected(void)
+{
+    ALLOC(tcb, FERRY_OBJ_TCB, 0);
+    unsigned long regs[FERRY_REG_COUNT] = { 0 };
+    regs[FERRY_REG_RIP] = 0xffffffff80001000UL;      /* the kernel's code */
+    CHECK_ERR(tcb_write_registers(tcb, false, FERRY_REG_COUNT, regs), FERRY_E_INVALID_ARG);
+    regs[FERRY_REG_RIP] = 0x400000;
+    regs[FERRY_REG_RSP] = 0x8000000000000000UL;      /* not canonical */
+    CHECK_ERR(tcb_write_registers(tcb, false, FERRY_REG_COUNT, regs), FERRY_E_INVALID_ARG);
+    /* an IPC buffer address that is not aligned */
+    CHECK_ERR(tcb_configure(tcb, FERRY_CAP_INIT_CNODE, FERRY_CAP_INIT_VSPACE, FERRY_CAP_IPC_BUFFER,
+                            FERRY_ROOT_IPC_BUFFER + 8, 0), FERRY_E_ALIGNMENT);
+    /* wrong types for the roots */
+    CHECK_ERR(tcb_configure(tcb, FERRY_CAP_INIT_VSPACE, FERRY_CAP_INIT_VSPACE, FERRY_CAP_IPC_BUFFER,
+                            FERRY_ROOT_IPC_BUFFER, 0), FERRY_E_WRONG_TYPE);
+    /* resuming a thread that has no CSpace/VSpace is refused */
+    CHECK_ERR(tcb_resume(tcb), FERRY_E_ILLEGAL_OP);
+    return true;
+}
+
+static bool int80_keeps_registers(void)
+{
+    /* int 0x80 returns by iretq: RCX and R11 survive, unlike with syscall. */
+    unsigned long rcx = 0x1234, r11 = 0x5678, rax = FERRY_SYS_NULL;
+    __asm__ __volatile__("int $0x80" : "+a"(rax), "+c"(rcx), "+r"(r11) : : "memory");
+    CHECK(rax == FERRY_OK);
+    CHECK(rcx == 0x1234 && r11 == 0x5678);
+    CHECK(sys_null() == FERRY_OK);
+    return true;
+}
+
+static volatile double fpu_result;
+
+static void child_fpu(void)
+{
+    double x = 1.0;
+    for (;;) {
+        x = x * 3.0;
+        sys_yield();
+        if (x > 1e300)
+            x = 1.0;
+    }
+}
+
+static bool fpu_state_is_private(void)
+{
+    CHECK(stacks_mapped(STACKS));
+    unsigned long t = start_thread(child_fpu, STACKS + 0x3000, 255, true);
+    CHECK(t != 0);
+    double acc = 0.5;
+    for (int i = 0; i < 20; i++) {
+        acc = acc + 0.25;
+        sys_yield();                       /* the other thread changes its own SSE state */
+    }
+    fpu_result = acc;
+    CHECK(fpu_result == 5.5);
+    CHECK_OK(tcb_suspend(t));
+    return true;
+}
+
+const struct utest utests_threads[] = {
+    { thread_runs_and_yields, "thread_runs_and_yields" },
+    { priority_and_mcp, "priority_and_mcp" },
+    { fault_stops_thread, "fault_stops_thread" },
+    { bad_registers_rejected, "bad_registers_rejected" },
+    { int80_keeps_registers, "int80_keeps_registers" },
+    { fpu_state_is_private, "fpu_state_is_private" },
+};
+const size_t utests_threads_n = sizeof utests_threads / sizeof utests_threads[0];

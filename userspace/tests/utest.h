@@ -1,0 +1,42 @@
+/* utest.h: the in-guest test table and its checks (after xv6's usertests). */
+#ifndef FERRY_UTEST_H
+#define FERRY_UTEST_H
+
+#include <ferry/ulib.h>
+
+struct utest {
+    bool (*fn)(void);
+    const char *name;
+};
+
+/* Each test file exports its table; tests.c runs them all. */
+extern const struct utest utests_objects[], utests_vspace[], utests_threads[];
+extern const size_t utests_objects_n, utests_vspace_n, utests_threads_n;
+
+#define CHECK(cond)                                                          \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            printf("    check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+            return false;                                                    \
+        }                                                                    \
+    } while (0)
+
+/* An invocation must return exactly this error code. */
+#define CHECK_ERR(call, expect)                                              \
+    do {                                                                     \
+        unsigned long e_ = (call);                                           \
+        if (e_ != (expect)) {                                                \
+            printf("    %s:%d: %s returned %lu (%s), expected %s\n", __FILE__, __LINE__, \
+                   #call, e_, ferry_error_name(e_), #expect);                \
+            return false;                                                    \
+        }                                                                    \
+    } while (0)
+
+#define CHECK_OK(call) CHECK_ERR(call, FERRY_OK)
+
+/* Allocate an object or fail the test. */
+#define ALLOC(var, type, bits)                                               \
+    unsigned long var = object_alloc((type), (bits));                        \
+    CHECK(var != 0)
+
+#endif
