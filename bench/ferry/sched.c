@@ -1,6 +1,7 @@
 /* sched.c: Yield between two threads of one address space: a round trip is
  * two thread switches through the scheduler. */
 #include "ferry_bench.h"
+#include <ferry/process.h>
 
 #define PARTNER_STACK 0x31000000UL
 
@@ -14,16 +15,26 @@ static void partner(void)
     }
 }
 
+/* The partner thread: same address space, or a second one running the
+ * same image (the counter is shared memory in both). */
+static unsigned long partner_tcb(bool cross)
+{
+    static unsigned long same, other;
+    if (!cross && !same && table_ensure(PARTNER_STACK))
+        same = thread_start(partner, PARTNER_STACK, 255, false);
+    if (cross && !other) {
+        struct process p;
+        if (process_create(&p, partner, PARTNER_STACK + 0x1000, 255, false) == FERRY_OK)
+            other = p.tcb;
+    }
+    return cross ? other : same;
+}
+
 static const char *yield_rt(struct bench_ctx *c)
 {
-    static unsigned long tcb;
-    if (!tcb) {
-        if (!table_ensure(PARTNER_STACK))
-            return "no page table for the partner's stack";
-        tcb = thread_start(partner, PARTNER_STACK, 255, false);
-        if (!tcb)
-            return "could not start the partner thread";
-    }
+    unsigned long tcb = partner_tcb(c->entry->arg != NULL);
+    if (!tcb)
+        return "could not start the partner thread";
     if (tcb_resume(tcb))
         return "could not resume the partner thread";
     unsigned long before = partner_rounds;
@@ -36,7 +47,9 @@ static const char *yield_rt(struct bench_ctx *c)
 }
 
 const struct bench_entry bench_sched[] = {
-    { .name = "yield", .variant = "same", .fn = yield_rt,
+    { .name = "yield", .variant = "same", .fn = yield_rt, .arg = NULL,
       .description = "Yield to a thread of the same address space and back" },
+    { .name = "yield", .variant = "cross", .fn = yield_rt, .arg = (void *)1,
+      .description = "Yield to a thread of another address space and back (two VSpace switches)" },
 };
 const size_t bench_sched_n = sizeof bench_sched / sizeof bench_sched[0];

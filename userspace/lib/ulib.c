@@ -161,6 +161,15 @@ unsigned long frame_address(unsigned long frame, unsigned long *paddr)
     return err;
 }
 
+unsigned long frame_vaddr(unsigned long frame, unsigned long *vaddr)
+{
+    struct inv_result r;
+    unsigned long err = ferry_invoke(frame, FERRY_FRAME_ADDRESS, 0, NULL, 0, NULL, &r);
+    if (!err)
+        *vaddr = r.mr[1];
+    return err;
+}
+
 unsigned long table_map(unsigned long table, unsigned long vspace, unsigned long vaddr)
 {
     return INVOKE(table, FERRY_TABLE_MAP, 1, &vspace, vaddr);

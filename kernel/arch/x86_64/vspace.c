@@ -298,7 +298,8 @@ word_t arch_decode_invocation(struct tcb *caller, struct cte *slot, struct invoc
         if (!cap_is_frame(c))
             return inv_fail(inv, FERRY_E_INVALID_LABEL, FERRY_ERR_ARG_NONE);
         inv->mr[0] = c->paddr;
-        inv->len = 1;
+        inv->mr[1] = c->u.map.vspace ? c->u.map.vaddr : 0;
+        inv->len = 2;
         return FERRY_OK;
     default:
         return inv_fail(inv, FERRY_E_INVALID_LABEL, FERRY_ERR_ARG_NONE);

@@ -14,7 +14,8 @@
  *                 the capability's WRITE right).  A frame capability maps
  *                 at one place; map a copy to map it again.
  * Frame Unmap:    no arguments.
- * Frame Address:  returns mr[0] = physical address (for device drivers).
+ * Frame Address:  returns mr[0] = physical address (for device drivers),
+ *                 mr[1] = the user address it is mapped at, 0 when unmapped.
  * Table Map:      (PT, PD, PDPT) caps[0] = VSpace; mr[0] vaddr; the table
  *                 then covers the aligned region around vaddr.
  * Table Unmap:    no arguments.

@@ -56,6 +56,7 @@ unsigned long cnode_revoke(unsigned long slot);
 unsigned long frame_map(unsigned long frame, unsigned long vspace, unsigned long vaddr, unsigned long rights);
 unsigned long frame_unmap(unsigned long frame);
 unsigned long frame_address(unsigned long frame, unsigned long *paddr);
+unsigned long frame_vaddr(unsigned long frame, unsigned long *vaddr);   /* 0 when unmapped */
 unsigned long table_map(unsigned long table, unsigned long vspace, unsigned long vaddr);
 unsigned long table_unmap(unsigned long table);
 unsigned long tcb_configure(unsigned long tcb, unsigned long cspace, unsigned long vspace,
