@@ -65,22 +65,31 @@ static word_t asid_lookup(paddr_t pml4, bool assign)
     return 0;
 }
 
-void vspace_activate(paddr_t pml4)
+void vspace_pcid_used(word_t pcid)
 {
-    if (!pml4)
-        pml4 = ks_kernel_pml4;
-    ks_percpu.cur_vspace = pml4;
-    if (!ks_pcid_on || pml4 == ks_kernel_pml4) {
-        write_cr3(pml4);
-        return;
-    }
+    if (pcid && pcid < ASID_COUNT)
+        asid_dirty[pcid] = true;
+}
+
+uint64_t vspace_cr3(paddr_t pml4)
+{
+    if (!ks_pcid_on || pml4 == ks_kernel_pml4)
+        return pml4;                     /* PCID 0, the load flushes */
     word_t asid = asid_lookup(pml4, true);
     uint64_t cr3 = pml4 | asid;
     if (asid && !asid_dirty[asid])
         cr3 |= BIT(63);                  /* keep this PCID's translations */
     else if (asid)
         asid_dirty[asid] = false;        /* this load flushes them */
-    write_cr3(cr3);
+    return cr3;
+}
+
+void vspace_activate(paddr_t pml4)
+{
+    if (!pml4)
+        pml4 = ks_kernel_pml4;
+    ks_percpu.cur_vspace = pml4;
+    write_cr3(vspace_cr3(pml4));
 }
 
 /* A translation of (asid, va) is gone: make sure no TLB still holds it. */

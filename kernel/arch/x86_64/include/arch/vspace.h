@@ -18,6 +18,16 @@ word_t vspace_unmap(struct cte *slot);
 /* Load the VSpace whose PML4 is at pml4 (0: the kernel's own tables). */
 void vspace_activate(paddr_t pml4);
 
+/* The CR3 value that loads pml4: with PCIDs, its ASID as PCID and the
+ * no-flush bit unless that PCID may hold stale translations (a recycled
+ * ASID, or an unmap the kernel could not flush precisely); the stale mark
+ * is cleared, as this load flushes. */
+uint64_t vspace_cr3(paddr_t pml4);
+
+/* Someone else (the CR3 floor benchmark) loaded this PCID: whoever gets
+ * it as an ASID must start with a flush. */
+void vspace_pcid_used(word_t pcid);
+
 /* pcid=off on the command line, or a CPU without PCID: every switch flushes. */
 void vspace_init(bool pcid_wanted);
 extern bool ks_pcid_on;

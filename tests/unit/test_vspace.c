@@ -1,0 +1,210 @@
+/* SOURCES: kernel/arch/x86_64/vspace.c tests/unit/host_stubs.c */
+/* test_vspace.c: host tests of mapping, ASIDs and the PCID flush logic, on page tables in a buffer. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <arch/cpu.h>
+#include <arch/paging.h>
+#include <arch/percpu.h>
+#include <arch/vspace.h>
+#include <ferry/arch_x86_64.h>
+#include <ferry/errors.h>
+#include <object/arch_hooks.h>
+
+/* What vspace.c takes from the rest of the kernel. */
+struct cpu_features ks_cpu;
+paddr_t ks_kernel_pml4;
+struct percpu ks_percpu;
+
+#define BASE 0x100000ULL
+#define PAGES 64
+static uint8_t mem[PAGES * 4096] __attribute__((aligned(4096)));
+static unsigned next_page;
+
+static paddr_t page(void)
+{
+    assert_true(next_page < PAGES);
+    return BASE + (paddr_t)next_page++ * 4096;
+}
+
+static uint64_t *table(paddr_t pa) { return phys_to_virt(pa); }
+
+static struct cte make(word_t type)
+{
+    struct cte c;
+    memset(&c, 0, sizeof c);
+    c.cap.type = (uint8_t)type;
+    c.cap.rights = FERRY_RIGHTS_ALL;
+    c.cap.paddr = page();
+    if (type == FERRY_OBJ_VSPACE)
+        arch_object_init(type, c.cap.paddr, 12);
+    return c;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(mem, 0, sizeof mem);
+    next_page = 0;
+    host_physmap_offset = (uintptr_t)mem - BASE;
+    ks_kernel_pml4 = page();
+    table(ks_kernel_pml4)[511] = 0xabc000 | PTE_P;       /* a kernel mapping to share */
+    ks_percpu.cur_vspace = ks_kernel_pml4;
+    ks_cpu = (struct cpu_features){ .nx = true, .pcid = true };
+    ks_pcid_on = false;
+    return 0;
+}
+
+/* A VSpace with tables for the first GiB and one PT at 4 MiB. */
+static void build(struct cte *vs, struct cte *pdpt, struct cte *pd, struct cte *pt)
+{
+    *vs = make(FERRY_OBJ_VSPACE);
+    *pdpt = make(FERRY_OBJ_PDPT);
+    *pd = make(FERRY_OBJ_PD);
+    *pt = make(FERRY_OBJ_PT);
+    assert_int_equal(vspace_map_table(pt, vs, 0x400000), FERRY_E_NO_TABLE);   /* top down only */
+    assert_int_equal(vspace_map_table(pdpt, vs, 0x400000), FERRY_OK);
+    assert_int_equal(vspace_map_table(pd, vs, 0x400000), FERRY_OK);
+    assert_int_equal(vspace_map_table(pt, vs, 0x400000), FERRY_OK);
+}
+
+static void test_vspace_shares_kernel_half(void **state)
+{
+    (void)state;
+    struct cte vs = make(FERRY_OBJ_VSPACE);
+    assert_int_equal(table(vs.cap.paddr)[511], 0xabc000 | PTE_P);
+    assert_int_equal(table(vs.cap.paddr)[0], 0);
+}
+
+static void test_map_frame_entry_bits(void **state)
+{
+    (void)state;
+    struct cte vs, pdpt, pd, pt;
+    build(&vs, &pdpt, &pd, &pt);
+    struct cte f = make(FERRY_OBJ_FRAME_4K), g = make(FERRY_OBJ_FRAME_4K);
+    assert_int_equal(vspace_map_frame(&f, &vs, 0x401000, FERRY_MAP_READ | FERRY_MAP_WRITE), FERRY_OK);
+    uint64_t pte = table(pt.cap.paddr)[1];
+    assert_int_equal(pte & PTE_ADDR, f.cap.paddr);
+    assert_true((pte & (PTE_P | PTE_U | PTE_W | PTE_NX)) == (PTE_P | PTE_U | PTE_W | PTE_NX));
+    /* read-only, executable */
+    assert_int_equal(vspace_map_frame(&g, &vs, 0x402000, FERRY_MAP_READ | FERRY_MAP_EXEC), FERRY_OK);
+    pte = table(pt.cap.paddr)[2];
+    assert_false(pte & PTE_W);
+    assert_false(pte & PTE_NX);
+    /* the same place twice, the same cap twice */
+    struct cte h = make(FERRY_OBJ_FRAME_4K);
+    assert_int_equal(vspace_map_frame(&h, &vs, 0x401000, FERRY_MAP_READ), FERRY_E_SLOT_OCCUPIED);
+    assert_int_equal(vspace_map_frame(&f, &vs, 0x403000, FERRY_MAP_READ), FERRY_E_ILLEGAL_OP);
+    /* a read-only capability cannot be mapped writable */
+    h.cap.rights = FERRY_RIGHT_READ;
+    assert_int_equal(vspace_map_frame(&h, &vs, 0x403000, FERRY_MAP_WRITE), FERRY_E_RIGHTS);
+    assert_int_equal(vspace_map_frame(&h, &vs, 0x403001, FERRY_MAP_READ), FERRY_E_ALIGNMENT);
+    assert_int_equal(vspace_map_frame(&h, &vs, FERRY_USER_TOP - 4096, FERRY_MAP_READ), FERRY_E_NO_TABLE);
+    assert_int_equal(vspace_map_frame(&h, &vs, FERRY_USER_TOP, FERRY_MAP_READ), FERRY_E_RANGE);
+}
+
+static void test_unmap_checks_the_record(void **state)
+{
+    (void)state;
+    struct cte vs, pdpt, pd, pt;
+    build(&vs, &pdpt, &pd, &pt);
+    struct cte f = make(FERRY_OBJ_FRAME_4K);
+    assert_int_equal(vspace_unmap(&f), FERRY_E_NOT_MAPPED);
+    assert_int_equal(vspace_map_frame(&f, &vs, 0x405000, FERRY_MAP_READ), FERRY_OK);
+    struct cte copy = f;
+    arch_cap_derive(&copy.cap);                           /* a copy starts unmapped */
+    assert_int_equal(copy.cap.u.map.vspace, 0);
+    assert_int_equal(vspace_unmap(&f), FERRY_OK);
+    assert_int_equal(table(pt.cap.paddr)[5], 0);
+    /* a stale record (entry now points elsewhere) is forgotten, not followed */
+    struct cte g = make(FERRY_OBJ_FRAME_4K);
+    assert_int_equal(vspace_map_frame(&g, &vs, 0x406000, FERRY_MAP_READ), FERRY_OK);
+    struct cte fake = g;
+    fake.cap.paddr = page();
+    assert_int_equal(vspace_unmap(&fake), FERRY_OK);
+    assert_int_equal(table(pt.cap.paddr)[6] & PTE_ADDR, g.cap.paddr);
+}
+
+static void test_deleted_vspace_releases_asid(void **state)
+{
+    (void)state;
+    struct cte vs, pdpt, pd, pt;
+    build(&vs, &pdpt, &pd, &pt);
+    struct cte f = make(FERRY_OBJ_FRAME_4K);
+    assert_int_equal(vspace_map_frame(&f, &vs, 0x407000, FERRY_MAP_READ), FERRY_OK);
+    word_t asid = f.cap.u.map.vspace;
+    assert_true(asid > 0 && asid < ASID_COUNT);
+    /* the ASID sits in a non-present top-level entry of the VSpace itself */
+    assert_int_equal(table(vs.cap.paddr)[255], asid << 1);
+    arch_cap_delete(&vs.cap, true);
+    /* the frame's record names a dead ASID: unmapping touches nothing */
+    uint64_t before = table(pt.cap.paddr)[7];
+    assert_int_equal(vspace_unmap(&f), FERRY_OK);
+    assert_int_equal(table(pt.cap.paddr)[7], before);
+}
+
+static void test_pcid_flush_logic(void **state)
+{
+    (void)state;
+    ks_pcid_on = true;
+    struct cte vs, pdpt, pd, pt;
+    build(&vs, &pdpt, &pd, &pt);
+    word_t asid = table(vs.cap.paddr)[255] >> 1;
+    /* first load of a never-used PCID may keep translations: there are none */
+    uint64_t cr3 = vspace_cr3(vs.cap.paddr);
+    assert_int_equal(cr3 & 0xfff, asid);
+    assert_true(cr3 & BIT(63));
+    /* an unmap while another VSpace is loaded (no INVPCID): the next load flushes, once */
+    struct cte f = make(FERRY_OBJ_FRAME_4K);
+    assert_int_equal(vspace_map_frame(&f, &vs, 0x408000, FERRY_MAP_READ), FERRY_OK);
+    assert_int_equal(vspace_unmap(&f), FERRY_OK);
+    assert_false(vspace_cr3(vs.cap.paddr) & BIT(63));
+    assert_true(vspace_cr3(vs.cap.paddr) & BIT(63));
+    /* a PCID someone else used must be flushed by its next owner */
+    vspace_pcid_used(asid);
+    assert_false(vspace_cr3(vs.cap.paddr) & BIT(63));
+    /* the kernel's own tables, and everything without PCIDs, always flush */
+    assert_int_equal(vspace_cr3(ks_kernel_pml4), ks_kernel_pml4);
+    ks_pcid_on = false;
+    assert_int_equal(vspace_cr3(vs.cap.paddr), vs.cap.paddr);
+}
+
+static void test_recycled_asid_is_flushed(void **state)
+{
+    (void)state;
+    ks_pcid_on = true;
+    struct cte a = make(FERRY_OBJ_VSPACE);
+    uint64_t cr3 = vspace_cr3(a.cap.paddr);
+    word_t asid = cr3 & 0xfff;
+    arch_cap_delete(&a.cap, true);
+    /* Hand out every other ASID until the freed one comes round again. */
+    struct cte b;
+    for (word_t i = 0; i < ASID_COUNT; i++) {
+        b = make(FERRY_OBJ_VSPACE);
+        cr3 = vspace_cr3(b.cap.paddr);
+        if ((cr3 & 0xfff) == asid)
+            break;
+        arch_cap_delete(&b.cap, true);                    /* keep the pool small */
+        next_page -= 1;
+    }
+    assert_int_equal(cr3 & 0xfff, asid);
+    assert_false(cr3 & BIT(63));                          /* reuse starts with a flush */
+    ks_pcid_on = false;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_vspace_shares_kernel_half, setup),
+        cmocka_unit_test_setup(test_map_frame_entry_bits, setup),
+        cmocka_unit_test_setup(test_unmap_checks_the_record, setup),
+        cmocka_unit_test_setup(test_deleted_vspace_releases_asid, setup),
+        cmocka_unit_test_setup(test_pcid_flush_logic, setup),
+        cmocka_unit_test_setup(test_recycled_asid_is_flushed, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
