@@ -65,6 +65,7 @@ def run(cmd, timeout, on_line, console_path, stderr_path=None):
                 if not chunk:
                     break   # EOF: QEMU closed stdout, it is exiting
                 log.write(chunk)
+                log.flush()     # so `tail -f` on the console log follows the guest live
                 buf += chunk
                 *lines, buf = buf.split(b"\n")
                 for line in lines:
@@ -93,19 +94,34 @@ def run(cmd, timeout, on_line, console_path, stderr_path=None):
     return out
 
 
+def _children(pid):
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
 def _kill(p):
-    """SIGINT first: QEMU quits on it and a wrapping `perf stat` still writes its
-    counts (closing its tracepoints can take several seconds); SIGKILL if
-    the group is still there after that."""
-    for sig, grace in ((signal.SIGINT, 15.0), (signal.SIGKILL, None)):
+    """Stop the guest so that what wraps QEMU still finishes its work.
+
+    When QEMU runs under `perf stat`, only QEMU gets SIGTERM: perf then sees
+    its child exit and writes its counts (closing its tracepoints can take
+    several seconds), whereas a signal to perf itself would lose them.
+    SIGTERM rather than SIGINT because a process started from a
+    non-interactive shell's background job inherits SIGINT ignored.
+    Whatever is left after the grace period gets SIGKILL.
+    """
+    kids = _children(p.pid)
+    for pid in kids or [p.pid]:
         try:
-            os.killpg(p.pid, sig)
+            os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
-            return
-        if grace is None:
-            return
-        try:
-            p.wait(timeout=grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+            pass
+    try:
+        p.wait(timeout=15.0 if kids else 5.0)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

@@ -146,3 +146,37 @@ def test_resume_of_a_run_is_refused(fake_env):
     run = r.stdout.split(": ", 1)[1].strip()
     r = harness("sweep", "--resume", run)
     assert r.returncode != 0 and "is a run, not a sweep" in r.stderr
+
+
+def test_ctrl_c_during_sweep(fake_env, tmp_path):
+    import signal
+    import subprocess
+    import time
+    from conftest import PY, REPO
+    cfg = _cfg(tmp_path, 'name = "c"\naccel = ["tcg"]\ntimeout = 60\n'
+                         '[variants.a]\n[variants.b]\ncmdline = ["fake=hangafter"]\n')
+    p = subprocess.Popen([PY, str(REPO / "harness.py"), "sweep", str(cfg), "--kernel", str(fake_env["kernel"])],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    deadline = time.monotonic() + 30
+    state = {}
+    while time.monotonic() < deadline:
+        sj = list(fake_env["results"].glob("sweep-*/sweep.json"))
+        if sj:
+            state = json.loads(sj[0].read_text())
+            # Unit a finished and unit b's guest has printed its first result.
+            if state["units"]["ferry-a-tcg-g0-r0"]["status"] == "ok" and \
+                    (sj[0].parent / "ferry-b-tcg-g0-r0" / "console-r0.log").is_file() and \
+                    "@result" in (sj[0].parent / "ferry-b-tcg-g0-r0" / "console-r0.log").read_text():
+                break
+        time.sleep(0.1)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 130, err
+    sdir = sj[0].parent
+    state = json.loads((sdir / "sweep.json").read_text())
+    assert state["units"]["ferry-a-tcg-g0-r0"]["status"] == "ok"
+    assert state["units"]["ferry-b-tcg-g0-r0"]["status"] == "interrupted"
+    assert json.loads((sdir / "ferry-a-tcg-g0-r0" / "meta.json").read_text())["status"] == "ok"
+    # The interrupted run kept what its guest printed before Ctrl-C.
+    assert json.loads((sdir / "ferry-b-tcg-g0-r0" / "meta.json").read_text())["status"] == "interrupted"
+    assert "resume with" in err
