@@ -134,11 +134,33 @@ def test_accel_resolution():
 
 
 def test_linux_system_without_module(fake_env, monkeypatch):
-    import importlib.util
-    if importlib.util.find_spec("ferryhost.linux") is not None:
-        pytest.skip("ferryhost/linux.py exists now; test_linux.py covers it")
-    r = harness("run", "--system", "linux", "--accel", "tcg")
-    assert r.returncode != 0 and "ferryhost/linux.py" in r.stderr and r.stderr.count("\n") == 1
+    import sys
+    # None in sys.modules makes the import fail as if ferryhost/linux.py were absent.
+    monkeypatch.setitem(sys.modules, "ferryhost.linux", None)
+    with pytest.raises(HarnessError, match="ferryhost/linux.py"):
+        runner.execute(runner.RunSpec(system="linux", accel="tcg"))
+
+
+def test_linux_system_through_module_interface(fake_env, monkeypatch):
+    """run --system linux uses build_guest() and qemu_boot_args() of ferryhost/linux.py."""
+    import types
+    seen = {}
+
+    def build_guest(outdir):
+        seen["outdir"] = outdir
+        return {"kernel": fake_env["kernel"], "initrd": fake_env["kernel"], "meta": {"kernel_release": "x"}}
+
+    def qemu_boot_args(guest, words):
+        seen["words"] = words
+        return ["-kernel", str(guest["kernel"]), "-initrd", str(guest["initrd"]), "-append", " ".join(words)]
+    fake = types.SimpleNamespace(build_guest=build_guest, qemu_boot_args=qemu_boot_args)
+    monkeypatch.setattr(runner, "linux_module", lambda: fake)
+    rundir, status, problems = runner.execute(runner.RunSpec(system="linux", accel="tcg",
+                                                             benches=["floor_rdtsc"], samples=10))
+    assert status == "ok", problems
+    assert "bench=floor_rdtsc" in seen["words"] and "samples=10" in seen["words"]
+    m = json.loads((rundir / "meta.json").read_text())
+    assert m["system"] == "linux" and m["variant"] == "linux" and m["boot"]["linux"]["kernel_release"] == "x"
 
 
 def test_perf_wraps_and_parses(tmp_path):
