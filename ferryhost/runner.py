@@ -120,11 +120,14 @@ def classify(parsed, boot, fmt):
                     ("emulation failure", "Suberror: 1")), "")
         return "crashed", "KVM internal error" + (f" ({why.strip()})" if why else "") + \
             "; QEMU paused the guest" + (", killed at the timeout" if boot.timed_out else "")
+    if parsed.panic is not None:
+        # Before the timeout check: a guest that panics and then hangs is
+        # reported by its panic text.
+        return "panic", f"kernel panic: {parsed.panic}" + \
+            (" (the guest then hung and was killed at the timeout)" if boot.timed_out else "")
     if boot.timed_out:
         return "timeout", "guest hung: killed at the timeout" + \
             (f" after {len(parsed.results)} results" if parsed.results else "")
-    if parsed.panic is not None:
-        return "panic", f"kernel panic: {parsed.panic}"
     if parsed.malformed:
         return "malformed", parsed.malformed[0]
     if parsed.errors:

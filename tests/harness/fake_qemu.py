@@ -2,7 +2,7 @@
 """fake_qemu.py: stands in for qemu-system-x86_64 in the harness tests, printing Ferry-style records.
 
 Behaviour is chosen by kernel command-line words after -append:
-  fake=ok (default) | hang | panic | malformed | crash | silent | hangafter
+  fake=ok (default) | hang | panic | panichang | malformed | crash | silent | hangafter
   fakescale=F   multiply every latency by F (to make one side slower)
   bench=..., samples=N, sizes=..., raw=1 as the real kernel reads them.
 The exit status mimics isa-debug-exit: 33 success, 35 failure.
@@ -68,9 +68,12 @@ def main(argv):
                                                     "values": vals}) + "\n")
             out.write(f"kernel log line after {b}\n")
             out.flush()
-        if mode == "panic":
+        if mode in ("panic", "panichang"):
             out.write("PANIC: page fault in kernel at rip=0xffffffff80001234 cr2=0x0\n")
             out.write("rax=0 rbx=0 rcx=0\n")
+            if mode == "panichang":
+                out.flush()
+                time.sleep(3600)
             return 35
         if mode == "hangafter":
             out.flush()

@@ -216,3 +216,25 @@ def test_bad_words_are_reported(guest):
     p = parse(r.stdout)
     assert r.returncode == 1 and p.results == []
     assert [e["msg"] for e in p.errors] == ["samples=12x: not a number"]
+
+
+def test_boot_timeout_is_enforced(guest):
+    """boot() kills a guest that is not done within its bound."""
+    _qemu_or_skip()
+    timing = {}
+    code, _, secs = linux.boot(guest, ["bench=pipe_rt", "samples=1000000"], accel="tcg",
+                               timeout=2, timing=timing)
+    assert code is None and timing["done_s"] is None
+    assert secs < 15
+
+
+def test_bzimage_fallback_boots(guest):
+    """Without a PVH entry the packaged bzImage itself is booted; it must work too."""
+    _qemu_or_skip()
+    plain = dict(guest, kernel=Path(guest["meta"]["kernel_image"]))
+    code, out, _ = linux.boot(plain, ["bench=null_syscall", "samples=100"], accel="tcg",
+                              timeout=BOOT_TIMEOUT)
+    p = parse(out)
+    assert code == records.load_format().exit_success, out[-2000:]
+    assert [(r["bench"], r["variant"]) for r in p.results] == [("null_syscall", "getppid")]
+    check_result(p.results[0])

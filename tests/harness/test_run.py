@@ -61,6 +61,13 @@ def test_panic_reported(fake_env):
     assert m["status"] == "panic" and m["boots"][0]["exit_code"] == 35
 
 
+def test_panic_then_hang_reports_panic(fake_env):
+    r = harness("run", "--kernel", fake_env["kernel"], "--accel", "tcg", "--cmdline", "fake=panichang",
+                "--timeout", "2")
+    assert r.returncode != 0
+    assert "kernel panic: page fault in kernel" in r.stderr and "killed at the timeout" in r.stderr
+
+
 @pytest.mark.parametrize("args, msg", [
     (["--bench", "no_such_bench"], "unknown benchmark 'no_such_bench'"),
     (["--cmdline", "fake=malformed"], "malformed @result record"),
