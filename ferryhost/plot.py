@@ -133,6 +133,7 @@ class Figure:
     def __init__(self, name, title, xlabel, ylabel, kind, logx=False, logy=False):
         self.name, self.title, self.xlabel, self.ylabel, self.kind = name, title, xlabel, ylabel, kind
         self.logx, self.logy = logx, logy
+        self.tsc_hz = None  # set when every curve shares one guest TSC rate: adds a ns axis
         self.curves = []    # (label, [(x, y, lo, hi)])
         self.xticks = []    # for bars: category names
 
@@ -240,6 +241,11 @@ def build_figures(series):
     else:
         skipped.append("cdf: no raw samples (run without --no-raw)")
 
+    for f in figs:
+        rates = {c[2].tsc_hz for c in f.curves if c[2] is not None}
+        if f.ylabel == "TSC ticks" and len(rates) == 1 and None not in rates:
+            f.tsc_hz = rates.pop()
+
     # Every figure again in units of its hardware floor.
     floor_figs, nofloor = [], []
     for f in figs:
@@ -302,6 +308,11 @@ def render_mpl(f, out, vector):
         ax.set_ylim(0, 1.02)
     if f.logx:
         ax.set_xscale("log", base=2 if f.kind == "lines" else 10)
+    if f.tsc_hz:
+        # The guest stated its TSC rate: show nanoseconds beside the ticks.
+        k = 1e9 / f.tsc_hz
+        sec = ax.secondary_yaxis("right", functions=(lambda t: t * k, lambda ns: ns / k))
+        sec.set_ylabel("ns")
     if f.logy:
         ax.set_yscale("log")
     ax.set_title(textwrap.fill(f.title, 70), fontsize=9)
