@@ -56,7 +56,7 @@ USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests harness-tests bench plots \
+.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests harness-tests harness-tests bench plots \
 	clean help print-boot setup-build setup-test setup-bench
 .DELETE_ON_ERROR:
 
@@ -69,7 +69,8 @@ help:
 	@echo "make run-iso    boot the ISO through GRUB2"
 	@echo "make debug      boot halted under QEMU's gdb stub and attach gdb"
 	@echo "make test       host unit tests, boot tests, in-guest tests, harness tests"
-	@echo "make bench      run the default benchmark sweep and plot it"
+	@echo "make bench      run the default benchmark sweep and plot it (results/, plots/)"
+	@echo "make plots      re-plot the latest results"
 	@echo "make clean      remove $(BUILD)"
 
 # Set-up: install (as root) or name the Debian packages each step needs.
@@ -78,7 +79,7 @@ setup-build:
 setup-test:
 	@$(SETUP) test
 setup-bench:
-	@$(SETUP) bench
+	@$(SETUP) bench linux
 
 $(KOBJ)/%.c.o: %.c | setup-build
 	@mkdir -p $(dir $@)
@@ -165,10 +166,24 @@ boot-tests: all iso | setup-test
 guest-tests: all | setup-test
 	scripts/guest-tests.sh $(BUILD)
 
+harness-tests: all | setup-test
+	$(PY) -m pytest -q tests/harness
+
 test: setup-test
+	@$(SETUP) linux
 	$(MAKE) unit-tests
 	$(MAKE) guest-tests
 	$(MAKE) boot-tests
+	$(MAKE) harness-tests
+
+# ---- measuring ------------------------------------------------------------
+# The default sweep (bench/sweeps/default.toml), then its figures in plots/.
+bench: setup-bench
+	$(PY) harness.py sweep bench/sweeps/default.toml
+	$(PY) harness.py plot latest
+
+plots:
+	$(PY) harness.py plot latest
 
 clean:
 	rm -rf $(BUILD)
