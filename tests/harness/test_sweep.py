@@ -62,10 +62,12 @@ def test_bad_config_cli_one_line(tmp_path):
     assert r.returncode != 0 and r.stderr.startswith("harness: bad TOML") and r.stderr.count("\n") == 1
 
 
-def test_default_sweep_is_valid():
+def test_shipped_sweeps_are_valid():
     from conftest import REPO
-    cfg = sweep.load_config(REPO / "bench" / "sweeps" / "default.toml")
-    assert sweep.units(cfg)
+    files = sorted((REPO / "bench" / "sweeps").glob("*.toml"))
+    assert any(f.name == "default.toml" for f in files)
+    for f in files:
+        assert sweep.units(sweep.load_config(f)), f.name
 
 
 def test_resume_after_interrupt(fake_env, tmp_path, monkeypatch):
