@@ -2,6 +2,7 @@
  * buffer, stack, boot-info page and untyped capabilities.  After this the
  * kernel allocates nothing on user space's behalf. */
 #include <arch/cpu.h>
+#include <arch/ioport.h>
 #include <arch/vspace.h>
 #include <core/sched.h>
 #include <elf.h>
@@ -107,6 +108,22 @@ static void load_image(const struct boot_module *m, const struct elf_segment *se
     bi->image_frames.end = next_slot;
 }
 
+/* Every I/O port but those the kernel keeps: the 8259 PICs (unmasking one
+ * would raise interrupts on exception vectors) and the debug-exit port. */
+static void give_ioports(struct ferry_bootinfo *bi)
+{
+    static const word_t ranges[][2] = {
+        { 0x0000, 0x001f }, { 0x0022, 0x009f }, { 0x00a2, 0x00f3 }, { 0x00f5, 0xffff },
+    };
+    bi->ioports.start = next_slot;
+    for (size_t i = 0; i < ARRAY_SIZE(ranges); i++) {
+        struct cap c;
+        ioport_cap(&c, ranges[i][0], ranges[i][1]);
+        cte_insert(slot(take_slot()), &c, NULL);
+    }
+    bi->ioports.end = next_slot;
+}
+
 /* All remaining free memory becomes untyped capabilities. */
 static void give_untyped(struct memmap *free, struct ferry_bootinfo *bi)
 {
@@ -194,6 +211,7 @@ void root_task_create(const struct boot_info *boot, struct memmap *free)
         map_new_frame(FERRY_ROOT_STACK_TOP - i * PAGE_SIZE, FERRY_MAP_READ | FERRY_MAP_WRITE, take_slot());
     bi->stack_frames.end = next_slot;
 
+    give_ioports(bi);
     give_untyped(free, bi);
 
     struct tcb *t = cap_tcb(&slot(FERRY_CAP_INIT_TCB)->cap);

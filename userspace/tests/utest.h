@@ -10,8 +10,8 @@ struct utest {
 };
 
 /* Each test file exports its table; tests.c runs them all. */
-extern const struct utest utests_objects[], utests_vspace[], utests_threads[];
-extern const size_t utests_objects_n, utests_vspace_n, utests_threads_n;
+extern const struct utest utests_objects[], utests_vspace[], utests_threads[], utests_ioport[];
+extern const size_t utests_objects_n, utests_vspace_n, utests_threads_n, utests_ioport_n;
 
 #define CHECK(cond)                                                          \
     do {                                                                     \

@@ -268,10 +268,8 @@ static word_t decode_vspace_arg(struct invocation *inv, struct cte **extra, unsi
     return FERRY_OK;
 }
 
-word_t arch_decode_invocation(struct tcb *caller, struct cte *slot, struct invocation *inv,
-                              struct cte **extra, unsigned nextra)
+word_t vspace_decode(struct cte *slot, struct invocation *inv, struct cte **extra, unsigned nextra)
 {
-    (void)caller;
     struct cap *c = &slot->cap;
     word_t err;
     switch (inv->label) {

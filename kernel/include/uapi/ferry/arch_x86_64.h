@@ -24,12 +24,26 @@
  * is mapped already), FERRY_E_NOT_MAPPED, FERRY_E_RANGE (address outside
  * user space), FERRY_E_ALIGNMENT, FERRY_E_NO_ASID.
  */
+/*
+ * I/O ports: a capability covers the ports [first, last].
+ * IOPort In:      mr[0] port, mr[1] width (1, 2 or 4 bytes); returns mr[0] value.
+ * IOPort Out:     mr[0] port, mr[1] width, mr[2] value.
+ * IOPort Issue:   caps[0] = root CNode of the destination; mr[0] first,
+ *                 mr[1] last (inside this capability's range), mr[2] slot
+ *                 index, mr[3] depth: a capability to the sub-range, a child
+ *                 of this one (revoking this one removes it).
+ * Errors: FERRY_E_RANGE (a port outside the capability), FERRY_E_INVALID_ARG
+ * (width), the slot errors of the CNode operations.
+ */
 enum ferry_arch_label {
     FERRY_FRAME_MAP = FERRY_ARCH_LABEL_BASE,
     FERRY_FRAME_UNMAP,
     FERRY_FRAME_ADDRESS,
     FERRY_TABLE_MAP,
     FERRY_TABLE_UNMAP,
+    FERRY_IOPORT_IN = FERRY_ARCH_LABEL_BASE + 0x10,
+    FERRY_IOPORT_OUT,
+    FERRY_IOPORT_ISSUE,
 };
 
 #define FERRY_MAP_READ  0x1UL

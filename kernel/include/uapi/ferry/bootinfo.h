@@ -38,6 +38,7 @@ struct ferry_bootinfo {
     struct ferry_slot_range paging;         /* page tables of the root task's VSpace */
     struct ferry_slot_range image_frames;   /* frames of the root task's ELF image */
     struct ferry_slot_range stack_frames;
+    struct ferry_slot_range ioports;        /* I/O port capabilities (all ports the kernel does not keep) */
     unsigned long ipc_buffer;               /* user address of the IPC buffer */
     unsigned long stack_top;
     unsigned long tsc_hz;                   /* 0: not stated by the CPU */

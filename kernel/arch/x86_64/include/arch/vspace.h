@@ -15,6 +15,10 @@ word_t vspace_map_table(struct cte *table, struct cte *vspace, vaddr_t va);
 word_t vspace_map_frame(struct cte *frame, struct cte *vspace, vaddr_t va, word_t map_rights);
 word_t vspace_unmap(struct cte *slot);
 
+struct invocation;
+/* Invocations on frames, page tables and VSpaces. */
+word_t vspace_decode(struct cte *slot, struct invocation *inv, struct cte **extra, unsigned nextra);
+
 /* Load the VSpace whose PML4 is at pml4 (0: the kernel's own tables). */
 void vspace_activate(paddr_t pml4);
 
