@@ -59,24 +59,38 @@ def resampled_median(sorted_vals, rng):
 
 
 def bootstrap_ratio(a, b, resamples=1000, confidence=0.95, seed=1):
-    """Ratio median(b)/median(a) with a percentile-bootstrap confidence interval.
+    """Ratio median(b)/median(a) of two flat sample lists with a percentile-bootstrap interval."""
+    return hierarchical_ratio([a], [b], resamples, confidence, seed)
 
-    Each resample draws len(a) values from a and len(b) from b with
-    replacement (see resampled_median); the interval is the central
-    `confidence` part of the resampled ratios.  A fixed seed makes compare's
-    verdict reproducible.
+
+def hierarchical_ratio(reps_a, reps_b, resamples=1000, confidence=0.95, seed=1):
+    """Ratio of medians B/A over repetitions, with a two-level percentile-bootstrap interval.
+
+    reps_a and reps_b are lists of repetitions, each a list of samples of one
+    boot.  The statistic is the median over repetitions of each
+    repetition's median.  Samples of one boot share that boot's conditions
+    (placement, caches, host load), so they are not independent of each
+    other; resampling the repetitions first and then the samples inside each
+    chosen repetition keeps boot-to-boot variation in the interval.  With a
+    single repetition this is the ordinary bootstrap of the median.  A fixed
+    seed makes compare's verdict reproducible.
     """
-    if not a or not b:
+    if not reps_a or not reps_b or not all(reps_a) or not all(reps_b):
         raise ValueError("bootstrap needs samples on both sides")
-    sa, sb = sorted(a), sorted(b)
-    ma, mb = median(sa), median(sb)
+    sa = [sorted(r) for r in reps_a]
+    sb = [sorted(r) for r in reps_b]
+    ma = median([median(r) for r in sa])
+    mb = median([median(r) for r in sb])
     if ma <= 0:
         raise ValueError("median of the baseline is not positive")
     rng = random.Random(seed)
+
+    def draw(reps):
+        chosen = rng.choices(reps, k=len(reps)) if len(reps) > 1 else reps
+        return median([resampled_median(r, rng) for r in chosen])
     ratios = []
     for _ in range(resamples):
-        ra = resampled_median(sa, rng)
-        rb = resampled_median(sb, rng)
+        ra, rb = draw(sa), draw(sb)
         # A resampled baseline median of 0 (all-zero ticks) has no ratio;
         # count it as infinitely slow rather than crash.
         ratios.append(rb / ra if ra > 0 else math.inf)
@@ -84,4 +98,5 @@ def bootstrap_ratio(a, b, resamples=1000, confidence=0.95, seed=1):
     tail = (1 - confidence) / 2
     lo = ratios[min(len(ratios) - 1, int(math.floor(tail * len(ratios))))]
     hi = ratios[min(len(ratios) - 1, int(math.ceil((1 - tail) * len(ratios))) - 1)]
-    return {"ratio": mb / ma, "lo": lo, "hi": hi, "n_a": len(a), "n_b": len(b)}
+    return {"ratio": mb / ma, "lo": lo, "hi": hi, "n_a": sum(map(len, sa)), "n_b": sum(map(len, sb)),
+            "reps_a": len(sa), "reps_b": len(sb)}

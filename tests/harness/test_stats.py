@@ -73,3 +73,25 @@ def test_resampled_median_matches_naive_bootstrap(n):
         # Each value's frequency agrees within a few standard errors.
         pf, pn = fast.count(x) / draws, naive.count(x) / draws
         assert abs(pf - pn) < 5 * math.sqrt(max(pn * (1 - pn), 1e-4) / draws) + 0.003, (x, pf, pn)
+
+
+def test_hierarchical_keeps_boot_to_boot_variation():
+    # Three boots each side; within a boot the samples are tight, but the
+    # boots differ by 2x.  Pooling would give a narrow interval; resampling
+    # the repetitions must not claim a difference between two identical sets.
+    rng = random.Random(3)
+    boot = lambda level: [level + rng.randint(0, 3) for _ in range(300)]
+    a = [boot(100), boot(200), boot(100)]
+    b = [boot(200), boot(100), boot(100)]
+    r = stats.hierarchical_ratio(a, b, resamples=500)
+    assert r["lo"] <= 0.6 and r["hi"] >= 1.9       # covers every mix of boots
+    flat = stats.bootstrap_ratio([v for x in a for v in x], [v for x in b for v in x], 500)
+    assert flat["hi"] - flat["lo"] < 0.1            # what pooling would have claimed
+
+
+def test_hierarchical_known_different():
+    rng = random.Random(4)
+    a = [[100 + rng.randint(0, 10) for _ in range(200)] for _ in range(4)]
+    b = [[2 * v for v in rep] for rep in a]
+    r = stats.hierarchical_ratio(a, b, resamples=300)
+    assert 1.8 < r["lo"] <= r["ratio"] <= r["hi"] < 2.2 and r["reps_a"] == 4
