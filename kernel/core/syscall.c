@@ -4,11 +4,15 @@
 #include <arch/machine.h>
 #include <arch/serial.h>
 #include <arch/thread.h>
+#include <core/cspace.h>
 #include <core/invoke.h>
+#include <core/ipc.h>
 #include <core/kernel.h>
 #include <ferry/bench_format.h>
 #include <ferry/errors.h>
 #include <ferry/syscall.h>
+#include <object/endpoint.h>
+#include <object/notification.h>
 #include <object/tcb.h>
 
 #ifndef FERRY_DEBUG_SYSCALLS
@@ -65,14 +69,15 @@ static void set_error(struct tcb *cur, word_t err, word_t err_arg, word_t bits_l
     ctx_set_mr(&cur->ctx, 1, bits_left);
 }
 
-static void sys_call(struct tcb *cur, word_t cptr, word_t msginfo)
+/* An invocation of a non-IPC capability: the message in, the results back. */
+static void sys_invoke(struct tcb *cur, word_t cptr, word_t msginfo)
 {
     static struct invocation inv;        /* one CPU, kernel not preemptible */
     word_t err = load_message(cur, cptr, msginfo, &inv);
     if (!err)
         err = invoke(cur, &inv);
     if (err == INVOKE_IPC)
-        err = FERRY_E_ILLEGAL_OP;        /* IPC on endpoints: not in this kernel yet */
+        err = FERRY_E_ILLEGAL_OP;        /* cannot happen: sys_send routes IPC capabilities */
     if (arch_current() != cur || cur->state != TCB_RUNNABLE)
         return;                          /* the caller deleted or stopped itself */
     if (err) {
@@ -81,6 +86,136 @@ static void sys_call(struct tcb *cur, word_t cptr, word_t msginfo)
     }
     ctx_set_result(&cur->ctx, FERRY_OK);
     store_reply(cur, &inv);
+}
+
+/* ---- IPC: the syscall layer checks capability, rights and message; core/ipc moves it ---- */
+
+static struct cte *lookup(struct tcb *cur, word_t cptr)
+{
+    struct cte *slot;
+    unsigned left = 0;
+    word_t err = cspace_lookup_cap(&cur->slots[TCB_SLOT_CSPACE].cap, cptr, &slot, &left);
+    if (err) {
+        set_error(cur, err, FERRY_ERR_ARG_NONE, left);
+        return NULL;
+    }
+    return slot;
+}
+
+/* A message cur may send: length within the maximum (FERRY_E_RANGE, as an
+ * invocation), words beyond the registers or capabilities only with an
+ * IPC buffer, and (when they are to be granted) capabilities that exist. */
+static bool check_message(struct tcb *cur, word_t msginfo, bool grant)
+{
+    word_t len = FERRY_MSGINFO_LEN(msginfo), ncaps = FERRY_MSGINFO_CAPS(msginfo);
+    if (len > FERRY_MSG_MAX_WORDS || ncaps > FERRY_MAX_EXTRA_CAPS) {
+        set_error(cur, FERRY_E_RANGE, FERRY_ERR_ARG_NONE, 0);
+        return false;
+    }
+    const struct ferry_ipc_buffer *buf = (const void *)tcb_ipc_buffer(cur);
+    if ((len > FERRY_MSG_REG_WORDS || ncaps) && !buf) {
+        set_error(cur, FERRY_E_TRUNCATED, FERRY_ERR_ARG_NONE, 0);
+        return false;
+    }
+    for (word_t i = 0; grant && i < ncaps; i++) {
+        struct cte *c;
+        unsigned left = 0;
+        word_t err = cspace_lookup_cap(&cur->slots[TCB_SLOT_CSPACE].cap, buf->caps_or_badges[i], &c, &left);
+        if (err) {
+            set_error(cur, err, FERRY_ERR_ARG_CAP(i), left);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool need_rights(struct tcb *cur, const struct cap *c, word_t rights)
+{
+    if (cap_has_rights(c, rights))
+        return true;
+    set_error(cur, FERRY_E_RIGHTS, FERRY_ERR_ARG_NONE, 0);
+    return false;
+}
+
+/* Send, NBSend and Call: on an endpoint IPC, on a notification Signal,
+ * on anything else (Call only) an invocation. */
+static void sys_send(struct tcb *cur, word_t sysno, word_t cptr, word_t msginfo)
+{
+    struct cte *slot = lookup(cur, cptr);
+    if (!slot)
+        return;
+    const struct cap *c = &slot->cap;
+    switch (c->type) {
+    case FERRY_OBJ_ENDPOINT: {
+        if (!need_rights(cur, c, FERRY_RIGHT_WRITE))
+            return;
+        word_t flags = (sysno == FERRY_SYS_CALL ? TCB_IPC_CALL : 0) |
+                       (cap_has_rights(c, FERRY_RIGHT_GRANT) ? TCB_IPC_GRANT : 0) |
+                       (cap_has_rights(c, FERRY_RIGHT_GRANT_REPLY) ? TCB_IPC_GRANT_REPLY : 0);
+        if (FERRY_MSGINFO_CAPS(msginfo) && !(flags & TCB_IPC_GRANT)) {
+            set_error(cur, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0), 0);
+            return;
+        }
+        if (!check_message(cur, msginfo, true))
+            return;
+        ipc_send(cur, cap_endpoint(c), c->u.ep.badge, msginfo, flags, sysno != FERRY_SYS_NBSEND);
+        return;
+    }
+    case FERRY_OBJ_NOTIFICATION:
+        if (!need_rights(cur, c, FERRY_RIGHT_WRITE))
+            return;
+        ipc_signal(cap_notification(c), c->u.ep.badge);
+        ctx_set_result(&cur->ctx, FERRY_OK);
+        return;
+    default:
+        if (sysno == FERRY_SYS_CALL)
+            sys_invoke(cur, cptr, msginfo);
+        else                             /* objects answer: invoke them with Call */
+            set_error(cur, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_NONE, 0);
+        return;
+    }
+}
+
+/* Recv, NBRecv: on an endpoint IPC, on a notification Wait/Poll.  With
+ * reply (ReplyRecv), everything is checked before the reply goes out, so
+ * an error leaves both the caller and cur as they were. */
+static void sys_recv(struct tcb *cur, word_t cptr, bool blocking, bool reply, word_t msginfo)
+{
+    struct cte *slot = lookup(cur, cptr);
+    if (!slot)
+        return;
+    const struct cap *c = &slot->cap;
+    if (c->type != FERRY_OBJ_ENDPOINT && c->type != FERRY_OBJ_NOTIFICATION) {
+        set_error(cur, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_NONE, 0);
+        return;
+    }
+    if (!need_rights(cur, c, FERRY_RIGHT_READ))
+        return;
+    if (c->type == FERRY_OBJ_NOTIFICATION) {
+        struct notification *n = cap_notification(c);
+        /* A bound notification is received through its thread's Recv only. */
+        if (n->bound && n->bound != cur) {
+            set_error(cur, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE, 0);
+            return;
+        }
+    }
+    if (reply) {
+        if (!check_message(cur, msginfo, false))
+            return;
+        ipc_reply(cur, msginfo);
+    }
+    if (c->type == FERRY_OBJ_ENDPOINT)
+        ipc_recv(cur, cap_endpoint(c), blocking);
+    else
+        ipc_wait(cur, cap_notification(c), blocking);
+}
+
+static void sys_reply(struct tcb *cur, word_t msginfo)
+{
+    if (!check_message(cur, msginfo, false))
+        return;
+    ipc_reply(cur, msginfo);
+    ctx_set_result(&cur->ctx, FERRY_OK);
 }
 
 static void sys_debug_write(struct tcb *cur)
@@ -102,7 +237,19 @@ static void syscall_handle(struct tcb *cur, word_t cptr, word_t msginfo, word_t 
         ctx_set_result(&cur->ctx, FERRY_OK);
         return;
     case FERRY_SYS_CALL:
-        sys_call(cur, cptr, msginfo);
+    case FERRY_SYS_SEND:
+    case FERRY_SYS_NBSEND:
+        sys_send(cur, sysno, cptr, msginfo);
+        return;
+    case FERRY_SYS_RECV:
+    case FERRY_SYS_NBRECV:
+        sys_recv(cur, cptr, sysno == FERRY_SYS_RECV, false, 0);
+        return;
+    case FERRY_SYS_REPLY_RECV:
+        sys_recv(cur, cptr, true, true, msginfo);
+        return;
+    case FERRY_SYS_REPLY:
+        sys_reply(cur, msginfo);
         return;
     case FERRY_SYS_YIELD:
         ctx_set_result(&cur->ctx, FERRY_OK);
@@ -133,7 +280,6 @@ static void syscall_handle(struct tcb *cur, word_t cptr, word_t msginfo, word_t 
         return;
 #endif
     default:
-        /* IPC system calls arrive with the IPC issue; unknown numbers fail. */
         set_error(cur, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE, 0);
         return;
     }
@@ -144,6 +290,13 @@ _Noreturn void int80_dispatch(word_t cptr, word_t msginfo, word_t sysno);
 
 void syscall_dispatch(word_t cptr, word_t msginfo, word_t sysno)
 {
+#if FERRY_FASTPATH
+    /* Return only when the slow path has to do it. */
+    if (sysno == FERRY_SYS_CALL)
+        fastpath_call(cptr, msginfo);
+    else if (sysno == FERRY_SYS_REPLY_RECV)
+        fastpath_reply_recv(cptr, msginfo);
+#endif
     struct tcb *cur = arch_current();
     cur->ctx.entry = CTX_ENTRY_SYSCALL;
     syscall_handle(cur, cptr, msginfo, sysno);

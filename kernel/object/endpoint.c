@@ -27,13 +27,18 @@ void endpoint_dequeue(struct endpoint *ep, struct tcb *t)
 
 void endpoint_destroy(struct endpoint *ep)
 {
-    /* Waiters restart with an error instead of waiting forever on an
-     * object that no longer exists.  IPC issue: threads blocked on reply
-     * to a caller queued here need no action (they are not queued). */
+    /* Waiters return with an error instead of waiting forever on an
+     * object that no longer exists.  Threads waiting for a reply are not
+     * queued here: their reply link is to a thread, not the endpoint. */
     while (ep->queue.head) {
         struct tcb *t = ep->queue.head;
         endpoint_dequeue(ep, t);
         t->ipc_result = FERRY_E_INVALID_CAP;
+        /* The system call it waited in returns this error (a faulted
+         * thread has no call to return from: it re-runs the instruction). */
+        if (!(t->ipc_flags & TCB_IPC_FAULT))
+            ctx_set_result(&t->ctx, FERRY_E_INVALID_CAP);
+        t->ipc_flags = 0;
         t->state = TCB_RUNNABLE;
         sched_enqueue(t);
     }

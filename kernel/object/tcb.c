@@ -68,6 +68,9 @@ word_t *tcb_ipc_buffer(const struct tcb *t)
     return (word_t *)((char *)cap_object(f) + (t->ipc_buffer & (BIT(f->size_bits) - 1)));
 }
 
+/* Both `syscall` (0f 05) and `int $0x80` (cd 80) are two bytes long. */
+#define SYSCALL_INSN_LEN 2
+
 void tcb_cancel_ipc(struct tcb *t)
 {
     switch (t->state) {
@@ -79,12 +82,32 @@ void tcb_cancel_ipc(struct tcb *t)
         notification_dequeue(t->blocked_on, t);
         break;
     case TCB_BLOCKED_REPLY:
-        /* IPC issue: break the link to the server holding the reply. */
+        /* The server's reply then finds nobody (silently, as in seL4). */
+        if (t->blocked_on && ((struct tcb *)t->blocked_on)->reply_to == t)
+            ((struct tcb *)t->blocked_on)->reply_to = NULL;
         t->blocked_on = NULL;
         break;
     default:
-        break;
+        return;
     }
+    /* rax still holds the system call number while a thread waits. */
+    if (!(t->ipc_flags & TCB_IPC_FAULT))
+        ctx_set(&t->ctx, CTX_RIP, ctx_get(&t->ctx, CTX_RIP) - SYSCALL_INSN_LEN);
+    t->ipc_flags = 0;
+}
+
+void tcb_drop_reply(struct tcb *t)
+{
+    struct tcb *c = t->reply_to;
+    t->reply_to = NULL;
+    if (!c || c->state != TCB_BLOCKED_REPLY || c->blocked_on != t)
+        return;
+    c->blocked_on = NULL;
+    if (!(c->ipc_flags & TCB_IPC_FAULT))
+        ctx_set_result(&c->ctx, FERRY_E_INVALID_CAP);
+    c->ipc_flags = 0;
+    c->state = TCB_RUNNABLE;
+    sched_enqueue(c);
 }
 
 void tcb_suspend(struct tcb *t)
@@ -117,6 +140,7 @@ static bool tcb_configured(const struct tcb *t)
 void tcb_destroy(struct tcb *t)
 {
     tcb_suspend(t);
+    tcb_drop_reply(t);
     if (t->bound_notification) {
         t->bound_notification->bound = NULL;
         t->bound_notification = NULL;
@@ -321,6 +345,35 @@ static word_t decode_write_regs(struct tcb *t, struct invocation *inv)
     return FERRY_OK;
 }
 
+static void invoke_tcb_bind(struct tcb *t, struct notification *n)
+{
+    t->bound_notification = n;
+    n->bound = t;
+}
+
+static void invoke_tcb_unbind(struct tcb *t)
+{
+    t->bound_notification->bound = NULL;
+    t->bound_notification = NULL;
+}
+
+static word_t decode_bind(struct tcb *t, struct invocation *inv, struct cte **extra, unsigned nextra)
+{
+    if (nextra < 1)
+        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
+    const struct cap *c = &extra[0]->cap;
+    if (c->type != FERRY_OBJ_NOTIFICATION)
+        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
+    if (!cap_has_rights(c, FERRY_RIGHT_READ))
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0));
+    struct notification *n = cap_notification(c);
+    /* One notification per thread and one thread per notification. */
+    if (t->bound_notification || n->bound)
+        return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_CAP(0));
+    invoke_tcb_bind(t, n);
+    return FERRY_OK;
+}
+
 word_t tcb_decode(struct tcb *caller, struct cte *slot, struct invocation *inv,
                   struct cte **extra, unsigned nextra)
 {
@@ -328,7 +381,7 @@ word_t tcb_decode(struct tcb *caller, struct cte *slot, struct invocation *inv,
     struct tcb *t = cap_tcb(&slot->cap);
     word_t need = inv->label == FERRY_TCB_READ_REGISTERS ? FERRY_RIGHT_READ : FERRY_RIGHT_WRITE;
 
-    if (inv->label < FERRY_TCB_CONFIGURE || inv->label > FERRY_TCB_SUSPEND)
+    if (inv->label < FERRY_TCB_CONFIGURE || inv->label > FERRY_TCB_UNBIND_NOTIFICATION)
         return inv_fail(inv, FERRY_E_INVALID_LABEL, FERRY_ERR_ARG_NONE);
     if (!cap_has_rights(&slot->cap, need))
         return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_NONE);
@@ -351,6 +404,14 @@ word_t tcb_decode(struct tcb *caller, struct cte *slot, struct invocation *inv,
         if (!tcb_configured(t))
             return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE);
         tcb_resume(t);
+        break;
+    case FERRY_TCB_BIND_NOTIFICATION:
+        err = decode_bind(t, inv, extra, nextra);
+        break;
+    case FERRY_TCB_UNBIND_NOTIFICATION:
+        if (!t->bound_notification)
+            return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE);
+        invoke_tcb_unbind(t);
         break;
     default: /* FERRY_TCB_SUSPEND */
         tcb_suspend(t);

@@ -11,6 +11,7 @@ static const struct {
     { utests_objects, &utests_objects_n },
     { utests_vspace, &utests_vspace_n },
     { utests_threads, &utests_threads_n },
+    { utests_ipc, &utests_ipc_n },
     { utests_ioport, &utests_ioport_n },
 };
 

@@ -27,6 +27,14 @@ enum tcb_slot {
     TCB_NSLOTS
 };
 
+/* ipc_flags of a blocked thread: a Call (waits for a reply after the
+ * send), the endpoint capability's grant rights, a fault message (built
+ * from the saved fault state, not the registers; no syscall to restart). */
+#define TCB_IPC_CALL        0x1UL
+#define TCB_IPC_GRANT       0x2UL
+#define TCB_IPC_GRANT_REPLY 0x4UL
+#define TCB_IPC_FAULT       0x8UL
+
 /* A FIFO of threads (endpoint and notification wait queues). */
 struct tcb_queue {
     struct tcb *head;
@@ -49,7 +57,10 @@ struct tcb {
     struct tcb *ipc_next, *ipc_prev;
     word_t ipc_badge;           /* badge of the capability used / received */
     word_t ipc_result;          /* error to report when woken without IPC (object deleted) */
-    struct notification *bound_notification;  /* IPC issue: signals delivered while in Recv */
+    struct notification *bound_notification;  /* signals delivered while in Recv */
+    word_t ipc_flags;           /* TCB_IPC_*: what the blocked IPC operation is (core/ipc) */
+    struct tcb *reply_to;       /* the caller whose one-shot reply right this thread holds */
+    word_t fault_addr;          /* address of the fault being delivered (page faults) */
 
     word_t fault_ep;            /* cptr of the fault endpoint in the thread's CSpace */
     vaddr_t ipc_buffer;         /* user address of the IPC buffer */
@@ -73,8 +84,15 @@ word_t tcb_configure(struct tcb *t, struct cte *cspace, struct cte *vspace, stru
 void tcb_resume(struct tcb *t);
 void tcb_suspend(struct tcb *t);
 void tcb_set_priority(struct tcb *t, word_t prio);
-/* Take the thread off any endpoint/notification queue it waits in. */
+/* Take the thread off any endpoint/notification queue it waits in, or
+ * break its reply link.  A thread that waited inside an IPC system call
+ * has its RIP moved back onto the `syscall` instruction so that resuming
+ * it restarts the call (seL4's Restart); a faulted one re-executes the
+ * faulting instruction anyway. */
 void tcb_cancel_ipc(struct tcb *t);
+/* t gives up the reply right it holds: the caller waiting for that reply
+ * wakes with FERRY_E_INVALID_CAP (a faulted caller just re-runs). */
+void tcb_drop_reply(struct tcb *t);
 
 /* Sanitised register write: returns FERRY_E_INVALID_ARG for a rejected
  * value (RIP/RSP not user addresses, FS/GS base not canonical); RFLAGS is

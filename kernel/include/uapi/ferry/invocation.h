@@ -65,7 +65,12 @@ enum ferry_label {
      *   mr[2..2+count) values.  RIP/RSP must be user addresses, FS/GS base
      *   canonical; RFLAGS keeps only CF PF AF ZF SF OF, IF is forced on.
      * Resume: make an inactive, configured thread runnable.
-     * Suspend: stop a thread (removed from every queue). */
+     * Suspend: stop a thread (removed from every queue).  A thread
+     *   suspended inside an IPC system call restarts that call when
+     *   resumed (as in seL4; a Call already delivered is sent again).
+     * BindNotification: caps[0] notification (needs READ): a Recv of the
+     *   thread on any endpoint also returns when it is signalled.
+     * UnbindNotification: undo it (FERRY_E_ILLEGAL_OP when none bound). */
     FERRY_TCB_CONFIGURE = 0x20,
     FERRY_TCB_SET_PRIORITY,
     FERRY_TCB_SET_MCPRIORITY,
@@ -73,6 +78,8 @@ enum ferry_label {
     FERRY_TCB_WRITE_REGISTERS,
     FERRY_TCB_RESUME,
     FERRY_TCB_SUSPEND,
+    FERRY_TCB_BIND_NOTIFICATION,
+    FERRY_TCB_UNBIND_NOTIFICATION,
 
     /* Labels from here on are decoded by architecture code (frames, page
      * tables, VSpace, IRQ, I/O ports): see the arch ABI header. */

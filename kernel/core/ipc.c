@@ -1,0 +1,246 @@
+/* ipc.c: the IPC slow path: Send, Recv, Call, Reply and their non-blocking forms on endpoints, Signal/Wait/Poll on notifications, message and capability transfer, fault messages. */
+#include <core/ipc.h>
+#include <core/cspace.h>
+#include <core/sched.h>
+#include <object/cnode.h>
+#include <object/endpoint.h>
+#include <object/notification.h>
+#include <object/tcb.h>
+#include <ferry/errors.h>
+#include <ferry/fault.h>
+#include <ferry/syscall.h>
+#include <panic.h>
+
+/* The fault kind travels in the upper bits of a faulting thread's ipc_flags. */
+#define FAULT_LABEL_SHIFT 8
+
+static inline struct ferry_ipc_buffer *ipc_buf(const struct tcb *t)
+{
+    return (struct ferry_ipc_buffer *)tcb_ipc_buffer(t);
+}
+
+static void wake(struct tcb *t)
+{
+    t->state = TCB_RUNNABLE;
+    t->blocked_on = NULL;
+    t->ipc_flags = 0;
+    sched_enqueue(t);
+}
+
+static void set_received(struct tcb *t, word_t msginfo, word_t badge)
+{
+    ctx_set_result(&t->ctx, FERRY_OK);
+    ctx_set_badge(&t->ctx, badge);
+    ctx_set_msginfo(&t->ctx, msginfo);
+}
+
+/* Copy the capabilities named in src's IPC buffer into the receive slots
+ * dst names in its own (recv_cnode, then recv_index + i at recv_depth).
+ * Stops at the first capability that cannot move (bad cptr on either side,
+ * occupied slot, an untyped): the count says how many arrived, and
+ * caps_or_badges[i] of dst holds each one's badge. */
+static word_t transfer_caps(struct tcb *src, const struct ferry_ipc_buffer *sbuf, word_t ncaps,
+                            struct tcb *dst, struct ferry_ipc_buffer *dbuf)
+{
+    word_t cptrs[FERRY_MAX_EXTRA_CAPS];
+    struct cte *cn;
+    for (word_t i = 0; i < ncaps; i++)
+        cptrs[i] = sbuf->caps_or_badges[i];     /* before dst's buffer, maybe the same page, changes */
+    if (cspace_lookup_cap(&dst->slots[TCB_SLOT_CSPACE].cap, dbuf->recv_cnode, &cn, NULL) ||
+        cn->cap.type != FERRY_OBJ_CNODE)
+        return 0;
+    word_t done = 0;
+    for (; done < ncaps; done++) {
+        struct cte *from, *to;
+        if (cspace_lookup_cap(&src->slots[TCB_SLOT_CSPACE].cap, cptrs[done], &from, NULL) ||
+            cspace_lookup_slot(&cn->cap, dbuf->recv_index + done, dbuf->recv_depth, &to, NULL) ||
+            !cap_is_null(&to->cap) || cte_copy(from, to, FERRY_RIGHTS_ALL) != FERRY_OK)
+            break;
+        bool badged = from->cap.type == FERRY_OBJ_ENDPOINT || from->cap.type == FERRY_OBJ_NOTIFICATION;
+        dbuf->caps_or_badges[done] = badged ? from->cap.u.ep.badge : 0;
+    }
+    return done;
+}
+
+/* The fault message of uapi/ferry/fault.h, from src's saved fault state. */
+static void deliver_fault(struct tcb *src, struct tcb *dst, word_t badge)
+{
+    word_t label = src->ipc_flags >> FAULT_LABEL_SHIFT;
+    ctx_set_mr(&dst->ctx, FERRY_FAULT_MR_IP, ctx_get(&src->ctx, CTX_RIP));
+    ctx_set_mr(&dst->ctx, FERRY_FAULT_MR_ADDR, src->fault_addr);
+    ctx_set_mr(&dst->ctx, FERRY_FAULT_MR_ERROR, label == FERRY_FAULT_EXCEPTION || label == FERRY_FAULT_PAGE
+                                                    ? src->ctx.error_code : 0);
+    ctx_set_mr(&dst->ctx, FERRY_FAULT_MR_VECTOR, label == FERRY_FAULT_BAD_STATE ? 0 : src->ctx.vector);
+    set_received(dst, FERRY_MSGINFO(label, FERRY_FAULT_MSG_LEN, 0), badge);
+}
+
+/* Move the message src offers (msginfo, its registers and IPC buffer)
+ * into dst's registers and IPC buffer.  The length was checked when src
+ * made the system call; a receiver without an IPC buffer gets the
+ * register words only (the length it sees says so), as in seL4. */
+static void deliver(struct tcb *src, struct tcb *dst, word_t msginfo, word_t badge, word_t flags)
+{
+    if (flags & TCB_IPC_FAULT) {
+        deliver_fault(src, dst, badge);
+        return;
+    }
+    word_t len = FERRY_MSGINFO_LEN(msginfo), ncaps = FERRY_MSGINFO_CAPS(msginfo), got = 0;
+    const struct ferry_ipc_buffer *sbuf = ipc_buf(src);
+    struct ferry_ipc_buffer *dbuf = ipc_buf(dst);
+    if (!sbuf || !dbuf) {
+        /* sbuf may have gone by TCB Configure while src waited. */
+        if (len > FERRY_MSG_REG_WORDS)
+            len = FERRY_MSG_REG_WORDS;
+        ncaps = 0;
+    }
+    for (word_t i = 0; i < len && i < FERRY_MSG_REG_WORDS; i++)
+        ctx_set_mr(&dst->ctx, (unsigned)i, ctx_get_mr(&src->ctx, (unsigned)i));
+    if (sbuf != dbuf)
+        for (word_t i = FERRY_MSG_REG_WORDS; i < len; i++)
+            dbuf->mr[i] = sbuf->mr[i];
+    if (ncaps && (flags & TCB_IPC_GRANT))
+        got = transfer_caps(src, sbuf, ncaps, dst, dbuf);
+    set_received(dst, FERRY_MSGINFO(FERRY_MSGINFO_LABEL(msginfo), len, got), badge);
+}
+
+/* caller made a Call that server received: caller now waits for the reply,
+ * and server holds the one-shot right to give it.  A right server still
+ * held from an earlier Call is dropped (its caller wakes with an error). */
+static void link_reply(struct tcb *caller, struct tcb *server)
+{
+    if (server->reply_to)
+        tcb_drop_reply(server);
+    caller->state = TCB_BLOCKED_REPLY;
+    caller->blocked_on = server;
+    server->reply_to = caller;
+}
+
+void ipc_send(struct tcb *cur, struct endpoint *ep, word_t badge, word_t msginfo, word_t flags,
+              bool blocking)
+{
+    cur->ipc_flags = flags;
+    if (ep->state == EP_RECV) {
+        struct tcb *dst = ep->queue.head;
+        endpoint_dequeue(ep, dst);
+        deliver(cur, dst, msginfo, badge, flags);
+        wake(dst);
+        if (flags & TCB_IPC_CALL)
+            link_reply(cur, dst);
+        else
+            ctx_set_result(&cur->ctx, FERRY_OK);
+        return;
+    }
+    if (!blocking) {
+        /* NBSend with nobody waiting: the message is dropped (seL4). */
+        ctx_set_result(&cur->ctx, FERRY_OK);
+        return;
+    }
+    cur->ipc_badge = badge;
+    cur->state = TCB_BLOCKED_SEND;
+    endpoint_enqueue(ep, cur);
+}
+
+/* Signal bits delivered to a thread: badge = the bits, empty message. */
+static void set_signalled(struct tcb *t, word_t bits)
+{
+    set_received(t, FERRY_MSGINFO(0, 0, 0), bits);
+}
+
+void ipc_recv(struct tcb *cur, struct endpoint *ep, bool blocking)
+{
+    struct notification *n = cur->bound_notification;
+    if (n && n->state == NTFN_ACTIVE) {
+        /* The bound notification first, as in seL4. */
+        set_signalled(cur, n->pending);
+        n->pending = 0;
+        n->state = NTFN_IDLE;
+        return;
+    }
+    if (ep->state == EP_SEND) {
+        struct tcb *src = ep->queue.head;
+        endpoint_dequeue(ep, src);
+        deliver(src, cur, ctx_get_msginfo(&src->ctx), src->ipc_badge, src->ipc_flags);
+        if (src->ipc_flags & TCB_IPC_CALL) {
+            link_reply(src, cur);
+        } else {
+            ctx_set_result(&src->ctx, FERRY_OK);
+            wake(src);
+        }
+        return;
+    }
+    if (!blocking) {
+        /* NBRecv with no sender: success with badge 0 and an empty message (seL4). */
+        set_received(cur, FERRY_MSGINFO(0, 0, 0), 0);
+        return;
+    }
+    cur->ipc_flags = 0;
+    cur->state = TCB_BLOCKED_RECV;
+    endpoint_enqueue(ep, cur);
+}
+
+void ipc_reply(struct tcb *cur, word_t msginfo)
+{
+    struct tcb *c = cur->reply_to;
+    if (!c)
+        return;
+    assert(c->state == TCB_BLOCKED_REPLY && c->blocked_on == cur);
+    cur->reply_to = NULL;
+    /* A faulted thread just resumes: the reply's words are not registers. */
+    if (!(c->ipc_flags & TCB_IPC_FAULT)) {
+        word_t grant = c->ipc_flags & (TCB_IPC_GRANT | TCB_IPC_GRANT_REPLY) ? TCB_IPC_GRANT : 0;
+        deliver(cur, c, msginfo, 0, grant);
+    }
+    wake(c);
+}
+
+void ipc_signal(struct notification *n, word_t badge)
+{
+    if (n->state == NTFN_WAITING) {
+        /* Waiters exist only while nothing is pending: this badge alone. */
+        struct tcb *t = n->queue.head;
+        notification_dequeue(n, t);
+        set_signalled(t, badge);
+        wake(t);
+        return;
+    }
+    struct tcb *b = n->bound;
+    if (b && b->state == TCB_BLOCKED_RECV) {
+        /* The bound thread waits on an endpoint: the signal ends that Recv. */
+        endpoint_dequeue(b->blocked_on, b);
+        set_signalled(b, badge);
+        wake(b);
+        return;
+    }
+    n->pending |= badge;
+    n->state = NTFN_ACTIVE;
+}
+
+void ipc_wait(struct tcb *cur, struct notification *n, bool blocking)
+{
+    if (n->state == NTFN_ACTIVE) {
+        set_signalled(cur, n->pending);
+        n->pending = 0;
+        n->state = NTFN_IDLE;
+        return;
+    }
+    if (!blocking) {
+        set_signalled(cur, 0);          /* Poll: nothing pending */
+        return;
+    }
+    cur->ipc_flags = 0;
+    cur->state = TCB_BLOCKED_NOTIFICATION;
+    notification_enqueue(n, cur);
+}
+
+bool ipc_fault(struct tcb *t, word_t label, word_t addr)
+{
+    struct cte *slot;
+    if (!t->fault_ep ||
+        cspace_lookup_cap(&t->slots[TCB_SLOT_CSPACE].cap, t->fault_ep, &slot, NULL) ||
+        slot->cap.type != FERRY_OBJ_ENDPOINT || !cap_has_rights(&slot->cap, FERRY_RIGHT_WRITE))
+        return false;
+    t->fault_addr = addr;
+    ipc_send(t, cap_endpoint(&slot->cap), slot->cap.u.ep.badge, 0,
+             TCB_IPC_CALL | TCB_IPC_FAULT | (label << FAULT_LABEL_SHIFT), true);
+    return true;
+}

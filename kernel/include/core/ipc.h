@@ -1,0 +1,44 @@
+/* ipc.h: the IPC operations the syscall layer and the fault path call (slow path, core/ipc.c; fast path, core/fastpath.c). */
+#ifndef FERRY_CORE_IPC_H
+#define FERRY_CORE_IPC_H
+
+#include <types.h>
+
+struct tcb;
+struct endpoint;
+struct notification;
+
+/*
+ * Each operation works on the current thread cur with its capability
+ * already resolved and its rights and message checked by the syscall
+ * layer.  Results go straight into the saved registers of the threads
+ * concerned (cur and/or its partner): rax = 0, rdi = badge, rsi = message
+ * info, rdx r8 r9 r10 = words 0..3, the rest in the IPC buffer.  A thread
+ * that blocks keeps its syscall number in rax, so that a suspend while it
+ * waits can restart the call (tcb_cancel_ipc).
+ *
+ * flags are TCB_IPC_* (object/tcb.h): CALL, the grant rights of the
+ * capability used, FAULT for a fault message.
+ */
+void ipc_send(struct tcb *cur, struct endpoint *ep, word_t badge, word_t msginfo, word_t flags,
+              bool blocking);
+void ipc_recv(struct tcb *cur, struct endpoint *ep, bool blocking);
+/* Answer cur's caller, if it still waits (no caller: silently nothing, as in seL4). */
+void ipc_reply(struct tcb *cur, word_t msginfo);
+
+void ipc_signal(struct notification *n, word_t badge);
+void ipc_wait(struct tcb *cur, struct notification *n, bool blocking);
+
+/* Deliver a fault of t (the current thread) to its fault endpoint as a
+ * Call with the message of uapi/ferry/fault.h.  False when t has no
+ * usable fault endpoint (the caller then suspends and reports it). */
+bool ipc_fault(struct tcb *t, word_t label, word_t addr);
+
+#if FERRY_FASTPATH
+/* The fast paths (core/fastpath.c): return only when the slow path must
+ * handle the call; otherwise they leave the kernel into the partner. */
+void fastpath_call(word_t cptr, word_t msginfo);
+void fastpath_reply_recv(word_t cptr, word_t msginfo);
+#endif
+
+#endif
