@@ -139,8 +139,12 @@ class Progress:
         self.done += 1
         self.ran += 1
         self.line(what)
+
+    def close(self):
+        """Leave the last progress line on screen."""
         if self.tty:
             self.stream.write("\n")
+            self.stream.flush()
 
     def note(self, msg):
         if self.tty:
@@ -215,5 +219,6 @@ def run_sweep(cfg, config_path=None, resume=None, retry_failed=False, qemu=None,
         prog.finish_unit(f"{u['id']} {st}")
         if problems:
             prog.note(f"  {u['id']}: {problems[0]}")
+    prog.close()
     bad = sum(1 for u in state["units"].values() if u["status"] != "ok")
     return sdir, bad
