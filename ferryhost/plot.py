@@ -110,6 +110,9 @@ class Labeler:
             parts.append(s.variant)
         if with_size and s.size >= 0:
             parts.append(f"size {s.size}")
+        if s.disturbed:
+            # perf counted more VM exits than the bound allows (see perf.py).
+            parts.append("[disturbed]")
         return " ".join(parts) or s.bench
 
 
