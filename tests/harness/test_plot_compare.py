@@ -62,3 +62,15 @@ def test_compare_gate(fake_env):
     # B faster than A is no regression.
     r = harness("compare", slow, a, "--resamples", "200")
     assert r.returncode == 0 and "faster" in r.stdout
+
+
+def test_disturbed_runs_are_labelled(fake_env):
+    import json
+    from pathlib import Path
+    d = Path(_run(fake_env, "--bench", "floor_rdtsc"))
+    m = json.loads((d / "meta.json").read_text())
+    m["disturbed"] = True       # as perf.read() sets it above the bound
+    (d / "meta.json").write_text(json.dumps(m))
+    r = harness("plot", d, "--no-gnuplot")
+    assert r.returncode == 0, r.stderr
+    assert "[disturbed]" in (fake_env["plots"] / d.name / "latency.dat").read_text()
