@@ -1,0 +1,256 @@
+/* ipc.c: IPC benchmarks: Call + ReplyRecv round trip by message size, one-way Send -> Recv, and Signal -> Wait wake-up, each with the partner in the same or another address space. */
+#include "ferry_bench.h"
+#include <ferry/ipc.h>
+#include <ferry/process.h>
+
+#define RW (FERRY_MAP_READ | FERRY_MAP_WRITE)
+#define SAME_AREA   0x38000000UL    /* same-space partners: stack page + IPC buffer page */
+#define CROSS_STACK 0x39000000UL    /* cross-space partners: stack page in their own space */
+
+enum space { SAME, CROSS };
+enum role { ECHO, SINK, WAITER };
+
+/* A partner thread: one per role and space, created on first use, then
+ * suspended between runs (resuming restarts the Recv it waited in). */
+struct partner {
+    unsigned long tcb;
+    unsigned long obj;            /* endpoint or notification it serves */
+};
+static struct partner partners[3][2];
+
+/* What the partners see: shared data (the image is shared by the spaces). */
+static volatile unsigned long p_obj[3][2];
+static volatile unsigned long p_space;         /* which space a starting partner is in */
+static volatile uint64_t p_stamp;               /* tsc_end() taken by SINK/WAITER on wake-up */
+
+static unsigned long next_same_va = SAME_AREA, next_cross_va = CROSS_STACK;
+
+/* The partner's IPC buffer: its own page in either case (never the root
+ * task's, so long messages really are copied between two buffers). */
+static struct ferry_ipc_buffer *partner_buf(enum space sp)
+{
+    unsigned long sp_reg;
+    if (sp == CROSS)
+        return ulib_ipc;
+    __asm__ __volatile__("movq %%rsp, %0" : "=r"(sp_reg));
+    return (struct ferry_ipc_buffer *)((sp_reg & ~0xfffUL) + 0x1000);
+}
+
+/* The echo server: the reply carries label + 1, word 0 + 1 and (for long
+ * messages) the last word + 1, at the length received. */
+static void echo_main(void)
+{
+    enum space sp = p_space;
+    unsigned long ep = p_obj[ECHO][sp];
+    struct ferry_ipc_buffer *buf = partner_buf(sp);
+    struct sys_msg m = { 0 };
+    ipc_recv(ep, &m);
+    for (;;) {
+        unsigned long len = FERRY_MSGINFO_LEN(m.info);
+        if (len > FERRY_MSG_REG_WORDS)
+            buf->mr[len - 1]++;
+        m.w[0]++;
+        m.info = FERRY_MSGINFO(FERRY_MSGINFO_LABEL(m.info) + 1, len, 0);
+        ipc_reply_recv(ep, &m);
+    }
+}
+
+static void sink_main(void)
+{
+    unsigned long ep = p_obj[SINK][p_space];
+    struct sys_msg m = { 0 };
+    for (;;) {
+        ipc_recv(ep, &m);
+        p_stamp = tsc_end();
+    }
+}
+
+static void waiter_main(void)
+{
+    unsigned long ntfn = p_obj[WAITER][p_space], bits;
+    for (;;) {
+        ntfn_wait(ntfn, &bits);
+        p_stamp = tsc_end();
+    }
+}
+
+static unsigned long same_space_thread(void (*fn)(void), unsigned prio)
+{
+    unsigned long va = next_same_va;
+    next_same_va += 0x2000;
+    unsigned long tcb = object_alloc(FERRY_OBJ_TCB, 0);
+    unsigned long stack = object_alloc(FERRY_OBJ_FRAME_4K, 0);
+    unsigned long buf = object_alloc(FERRY_OBJ_FRAME_4K, 0);
+    if (!tcb || !stack || !buf || !table_ensure(va) ||
+        frame_map(stack, FERRY_CAP_INIT_VSPACE, va, RW) ||
+        frame_map(buf, FERRY_CAP_INIT_VSPACE, va + 0x1000, RW) ||
+        tcb_configure(tcb, FERRY_CAP_INIT_CNODE, FERRY_CAP_INIT_VSPACE, buf, va + 0x1000, 0) ||
+        tcb_set_priority(tcb, FERRY_CAP_INIT_TCB, prio))
+        return 0;
+    unsigned long regs[FERRY_REG_COUNT] = { 0 };
+    regs[FERRY_REG_RIP] = (unsigned long)fn;
+    regs[FERRY_REG_RSP] = va + 0x1000 - 8;
+    regs[FERRY_REG_RFLAGS] = 0x202;
+    return tcb_write_registers(tcb, false, FERRY_REG_COUNT, regs) ? 0 : tcb;
+}
+
+/* The partner for (role, space), resumed; it runs when we block. */
+static const char *partner_start(enum role r, enum space sp, unsigned prio)
+{
+    static void (*const fns[3])(void) = { [ECHO] = echo_main, [SINK] = sink_main, [WAITER] = waiter_main };
+    struct partner *p = &partners[r][sp];
+    if (!p->tcb) {
+        p->obj = object_alloc(r == WAITER ? FERRY_OBJ_NOTIFICATION : FERRY_OBJ_ENDPOINT, 0);
+        if (!p->obj)
+            return "no memory for the endpoint";
+        p_obj[r][sp] = p->obj;
+        if (sp == SAME) {
+            p->tcb = same_space_thread(fns[r], prio);
+        } else {
+            struct process proc;
+            unsigned long va = next_cross_va;
+            next_cross_va += 0x1000;
+            if (process_create(&proc, fns[r], va, prio, false) == FERRY_OK)
+                p->tcb = proc.tcb;
+        }
+        if (!p->tcb)
+            return "could not create the partner thread";
+    }
+    p_space = sp;
+    if (tcb_resume(p->tcb))
+        return "could not resume the partner";
+    return NULL;
+}
+
+/* Call + ReplyRecv round trip with size message words each way. */
+static const char *ipc_call_rt(struct bench_ctx *c)
+{
+    enum space sp = c->entry->arg ? CROSS : SAME;
+    unsigned long len = c->size < 0 ? 0 : (unsigned long)c->size;
+    if (len > FERRY_MSG_MAX_WORDS)
+        return "size beyond the largest message";
+    const char *err = partner_start(ECHO, sp, 255);
+    if (err)
+        return err;
+    unsigned long ep = partners[ECHO][sp].obj;
+    const char *bad = NULL;
+    struct sys_msg m = { 0 };
+    for (size_t i = 0; i < c->warmup + c->n; i++) {
+        m.info = FERRY_MSGINFO(7, len, 0);
+        m.w[0] = i;
+        m.w[1] = m.w[2] = m.w[3] = 0;
+        if (len > FERRY_MSG_REG_WORDS)
+            ulib_ipc->mr[len - 1] = i;
+        uint64_t t0 = tsc_begin();
+        bench_compiler_fence();
+        unsigned long e = sys_raw(FERRY_SYS_CALL, ep, &m);
+        bench_compiler_fence();
+        uint64_t t1 = tsc_end();
+        /* The reply we timed must be the right one. */
+        if (e || FERRY_MSGINFO_LABEL(m.info) != 8 || FERRY_MSGINFO_LEN(m.info) != len ||
+            (len > 0 && m.w[0] != i + 1) || (len > FERRY_MSG_REG_WORDS && ulib_ipc->mr[len - 1] != i + 1)) {
+            bad = "wrong reply";
+            break;
+        }
+        if (i >= c->warmup)
+            c->samples[i - c->warmup] = t1 - t0;
+    }
+    tcb_suspend(partners[ECHO][sp].tcb);
+    return bad;
+}
+
+/* We run below the partner while timing one-way wake-ups, so that our
+ * Send or Signal switches to it at once; afterwards back to the top. */
+static bool root_prio(unsigned prio)
+{
+    return tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, prio) == FERRY_OK;
+}
+
+/* One way: from before our Send to the receiver's return from Recv. */
+static const char *ipc_send_oneway(struct bench_ctx *c)
+{
+    enum space sp = c->entry->arg ? CROSS : SAME;
+    unsigned long len = c->size < 0 ? 0 : (unsigned long)c->size;
+    if (len > FERRY_MSG_MAX_WORDS)
+        return "size beyond the largest message";
+    const char *err = partner_start(SINK, sp, 255);
+    if (err)
+        return err;
+    if (!root_prio(254))
+        return "could not lower our priority";
+    unsigned long ep = partners[SINK][sp].obj;
+    const char *bad = NULL;
+    struct sys_msg m = { 0 };
+    for (size_t i = 0; i < c->warmup + c->n; i++) {
+        m.info = FERRY_MSGINFO(1, len, 0);
+        p_stamp = 0;
+        uint64_t t0 = tsc_begin();
+        bench_compiler_fence();
+        unsigned long e = sys_raw(FERRY_SYS_SEND, ep, &m);
+        bench_compiler_fence();
+        uint64_t t1 = p_stamp;
+        if (e || t1 == 0) {
+            bad = "the receiver did not run before our Send returned";
+            break;
+        }
+        if (i >= c->warmup)
+            c->samples[i - c->warmup] = t1 - t0;
+    }
+    root_prio(255);
+    tcb_suspend(partners[SINK][sp].tcb);
+    return bad;
+}
+
+/* Signal -> the waiter's return from Wait. */
+static const char *notify_wakeup(struct bench_ctx *c)
+{
+    enum space sp = c->entry->arg ? CROSS : SAME;
+    const char *err = partner_start(WAITER, sp, 255);
+    if (err)
+        return err;
+    if (!root_prio(254))
+        return "could not lower our priority";
+    unsigned long ntfn = partners[WAITER][sp].obj;
+    const char *bad = NULL;
+    for (size_t i = 0; i < c->warmup + c->n; i++) {
+        p_stamp = 0;
+        uint64_t t0 = tsc_begin();
+        bench_compiler_fence();
+        unsigned long e = ntfn_signal(ntfn);
+        bench_compiler_fence();
+        uint64_t t1 = p_stamp;
+        if (e || t1 == 0) {
+            bad = "the waiter did not wake before our Signal returned";
+            break;
+        }
+        if (i >= c->warmup)
+            c->samples[i - c->warmup] = t1 - t0;
+    }
+    root_prio(255);
+    tcb_suspend(partners[WAITER][sp].tcb);
+    return bad;
+}
+
+static const int64_t call_sizes[] = { 0, 1, 2, 4, 8, 16, 32, 64, 120 };
+static const int64_t send_sizes[] = { 0, 4 };
+#define NSIZES(a) (sizeof a / sizeof a[0])
+
+const struct bench_entry bench_ipc[] = {
+    { .name = "ipc_call", .variant = "same", .fn = ipc_call_rt, .arg = NULL,
+      .sizes = call_sizes, .nsizes = NSIZES(call_sizes),
+      .description = "Call + ReplyRecv round trip, server in the same address space; size = words each way" },
+    { .name = "ipc_call", .variant = "cross", .fn = ipc_call_rt, .arg = (void *)1,
+      .sizes = call_sizes, .nsizes = NSIZES(call_sizes),
+      .description = "Call + ReplyRecv round trip, server in another address space; size = words each way" },
+    { .name = "ipc_send", .variant = "same", .fn = ipc_send_oneway, .arg = NULL,
+      .sizes = send_sizes, .nsizes = NSIZES(send_sizes),
+      .description = "one-way Send to a waiting receiver of higher priority, same address space" },
+    { .name = "ipc_send", .variant = "cross", .fn = ipc_send_oneway, .arg = (void *)1,
+      .sizes = send_sizes, .nsizes = NSIZES(send_sizes),
+      .description = "one-way Send to a waiting receiver of higher priority, another address space" },
+    { .name = "notify", .variant = "same", .fn = notify_wakeup, .arg = NULL,
+      .description = "Signal to a waiting thread of higher priority, same address space: wake-up latency" },
+    { .name = "notify", .variant = "cross", .fn = notify_wakeup, .arg = (void *)1,
+      .description = "Signal to a waiting thread of higher priority, another address space: wake-up latency" },
+};
+const size_t bench_ipc_n = sizeof bench_ipc / sizeof bench_ipc[0];
