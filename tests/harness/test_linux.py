@@ -238,3 +238,18 @@ def test_bzimage_fallback_boots(guest):
     assert code == records.load_format().exit_success, out[-2000:]
     assert [(r["bench"], r["variant"]) for r in p.results] == [("null_syscall", "getppid")]
     check_result(p.results[0])
+
+
+def test_one_cpu_skips_cpu2_even_when_named(guest):
+    """With one usable CPU, naming a cpu2 variant reports it as skipped in
+    @meta, not as an error (run on the host under taskset, no QEMU)."""
+    if shutil.which("taskset") is None:
+        pytest.skip("taskset (util-linux) not installed")
+    prog = Path(guest["initrd"]).with_name("ferry-linux-bench")
+    r = subprocess.run(["taskset", "-c", "0", str(prog), "bench=pipe_rt/cpu2,futex_rt", "samples=20"],
+                       capture_output=True, text=True, timeout=60)
+    p = parse(r.stdout)
+    assert r.returncode == 0 and not p.errors, r.stdout[-2000:]
+    assert p.meta["cpu"]["online"] == 1
+    assert {(s["bench"], s["variant"]) for s in p.meta["skipped"]} == {("pipe_rt", "cpu2"), ("futex_rt", "cpu2")}
+    assert [(x["bench"], x["variant"]) for x in p.results] == [("futex_rt", "cpu1")]
