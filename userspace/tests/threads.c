@@ -145,7 +145,64 @@ static bool fpu_state_is_private(void)
     return true;
 }
 
+static void child_spin(void)
+{
+    for (;;)
+        counter++;                       /* never yields: only the timer stops it */
+}
+
+static unsigned long rdtsc_now(void)
+{
+    unsigned lo, hi;
+    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((unsigned long)hi << 32) | lo;
+}
+
+static bool timer_preempts(void)
+{
+    CHECK(stacks_mapped(STACKS));
+    counter = 0;
+    unsigned long t = start_thread(child_spin, STACKS + 0x4000, 255, true);
+    CHECK(t != 0);
+    /* Spin without yielding: the child gets the CPU only if the timer
+     * takes it from us at the end of our slice (bounded wait). */
+    unsigned long start = rdtsc_now();
+    while (counter == 0 && rdtsc_now() - start < (1UL << 36))
+        ;
+    CHECK(counter > 0);
+    CHECK_OK(tcb_suspend(t));
+    return true;
+}
+
+static volatile unsigned long ran_first, child_self;
+
+static void child_mark(void)
+{
+    ran_first = 1;
+    tcb_suspend(child_self);             /* strict priorities: we must step aside */
+    for (;;)
+        sys_yield();
+}
+
+static bool higher_priority_runs_at_once(void)
+{
+    CHECK(stacks_mapped(STACKS));
+    ran_first = 0;
+    CHECK_OK(tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 200));
+    unsigned long t = start_thread(child_mark, STACKS + 0x5000, 250, false);
+    CHECK(t != 0);
+    child_self = t;
+    CHECK_OK(tcb_resume(t));
+    /* No yield in between: the resume itself must have switched to it. */
+    unsigned long seen = ran_first;
+    CHECK_OK(tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 255));
+    CHECK(seen == 1);
+    return true;
+}
+
 const struct utest utests_threads[] = {
+    { timer_preempts, "timer_preempts" },
+    { higher_priority_runs_at_once, "higher_priority_runs_at_once" },
     { thread_runs_and_yields, "thread_runs_and_yields" },
     { priority_and_mcp, "priority_and_mcp" },
     { fault_stops_thread, "fault_stops_thread" },
