@@ -134,6 +134,7 @@ static const struct bench_entry table[] = {
     { "sized", "", fake_ok, "fake sized", fake_sizes, 2, 0, NULL },
     { "bad", "x", fake_fail, "fails its check", NULL, 0, 0, NULL },
     { "lazy", "", fake_lazy, "leaves slots unset", NULL, 0, 0, NULL },
+    { .name = "novar", .fn = fake_ok, .description = "variant left NULL, as designated initialisers do" },
 };
 
 static uint64_t empty_five(void) { return 5; }
@@ -200,6 +201,15 @@ static void test_run_errors(void **state)
     assert_non_null(strstr(out, "\"benchmarks\":[\"fake\",\"bad\",\"lazy\"]"));
     assert_non_null(strstr(out, "@result {\"bench\":\"fake\",\"variant\":\"v\""));
     assert_non_null(strstr(out, "@done {\"records\":1,\"errors\":4}\n"));
+}
+
+static void test_null_variant_and_name_variant_selection(void **state)
+{
+    (void)state;
+    run("bench=novar,novar/,sized/ samples=1");
+    assert_non_null(strstr(out, "@result {\"bench\":\"novar\",\"variant\":\"\",\"size\":-1,"));
+    /* "sized/" names sized's empty variant: both sizes run. */
+    assert_non_null(strstr(out, "@done {\"records\":3,\"errors\":0}\n"));
 }
 
 static void test_run_bad_words_run_nothing(void **state)
@@ -276,6 +286,7 @@ int main(void)
         cmocka_unit_test_setup(test_run_byte_for_byte, reset),
         cmocka_unit_test_setup(test_run_sizes, reset),
         cmocka_unit_test_setup(test_run_errors, reset),
+        cmocka_unit_test_setup(test_null_variant_and_name_variant_selection, reset),
         cmocka_unit_test_setup(test_run_bad_words_run_nothing, reset),
         cmocka_unit_test_setup(test_run_samples_exceed_buffer, reset),
         cmocka_unit_test_setup(test_overhead_retry, reset),
