@@ -91,6 +91,18 @@ def cmd_sweep(a):
     except KeyboardInterrupt:
         return 130
     print(f"{'ok' if not bad else f'{bad} runs not ok'}: {sdir}")
+    if a.plot:
+        # Plot this very sweep (not `latest`, which a concurrent run could
+        # have become), and also when some runs failed: the rest is data.
+        from . import plot
+        try:
+            out, made, skipped = plot.plot_all(sdir)
+        except HarnessError as e:
+            print(f"harness: plot: {e}", file=sys.stderr)
+            return 1
+        for s in skipped:
+            print(f"harness: skipped {s}", file=sys.stderr)
+        print(f"{len(made)} figures in {out}")
     return 0 if not bad else 1
 
 
@@ -191,6 +203,7 @@ def parser():
     p.add_argument("--retry-failed", action="store_true", help="on resume, redo runs that did not succeed")
     p.add_argument("--qemu", help="QEMU binary")
     p.add_argument("--kernel", help="boot this prebuilt kernel for every Ferry run instead of building")
+    p.add_argument("--plot", action="store_true", help="plot the sweep when it ends (as `plot` does)")
     p.set_defaults(fn=cmd_sweep)
     p = sub.add_parser("plot", help=cmd_plot.__doc__)
     p.add_argument("folder", metavar="RUN_OR_SWEEP", help="a results folder, its name, or latest")

@@ -137,6 +137,11 @@ def test_sweep_cli_resume_and_plot(fake_env, tmp_path):
     r = harness("plot", "latest", "--no-gnuplot")
     assert r.returncode == 0, r.stderr
     out = fake_env["plots"] / sdir.rsplit("/", 1)[1]
+    # sweep --plot draws the sweep it just ran.
+    r = harness("sweep", cfg, "--kernel", fake_env["kernel"], "--plot")
+    assert r.returncode == 0, r.stderr
+    sdir2 = r.stdout.splitlines()[0].split(": ", 1)[1].strip()
+    assert (fake_env["plots"] / sdir2.rsplit("/", 1)[1] / "latency.png").stat().st_size > 0
     assert (out / "latency.png").stat().st_size > 0
     # Both build variants of the sweep appear in the figure data.
     dat = (out / "latency.dat").read_text()
