@@ -1,4 +1,23 @@
-/* bench_runner.h: the benchmark table, overhead measurement and driver shared by every Ferry benchmark. */
+/* bench_runner.h: the benchmark table, overhead measurement and driver shared by every Ferry benchmark.
+ *
+ * Freestanding (stdint/stddef/stdbool only, no allocation, no floating
+ * point), so the kernel, Ferry user space and the Linux baseline all link
+ * the same bench/lib sources.  A program using it:
+ *
+ *     static const struct bench_entry table[] = {
+ *         { .name = "ipc_call", .variant = "fast", .fn = ipc_call_fast,
+ *           .description = "Call/ReplyRecv round trip, fast path" },
+ *     };
+ *     static struct bench_runner r;
+ *     bench_runner_init(&r, serial_write, buf, cap, cmdline);
+ *     bench_runner_measure_overhead(&r);
+ *     bench_meta_begin(&r, "ferry");
+ *     bj_key(&r.out, "tsc_hz"); bj_u64(&r.out, hz);   // the system's own keys
+ *     bench_meta_end(&r, table, ARRAY_SIZE(table));
+ *     bench_runner_run(&r, table, ARRAY_SIZE(table));
+ *     bench_done(&r);
+ *     exit_qemu(r.errors == 0);
+ */
 #ifndef FERRY_BENCH_RUNNER_H
 #define FERRY_BENCH_RUNNER_H
 
