@@ -37,6 +37,8 @@ const struct bench_entry bench_floor[] = {
       .description = "two CR3 writes (away and back) that flush the TLB, in ring 0" },
     { .name = "floor_cr3", .variant = "pcid", .fn = kfloor, .arg = (void *)FERRY_KFLOOR_CR3_PCID,
       .description = "two CR3 writes with PCIDs and the no-flush bit, in ring 0" },
+    { .name = "floor_fpu", .fn = kfloor, .arg = (void *)FERRY_KFLOOR_FPU,
+      .description = "fxsave + fxrstor in ring 0: the eager FPU switch's share of a thread switch" },
     { .name = "floor_syscall", .fn = floor_syscall,
       .description = "bare syscall + sysret round trip, no kernel logic" },
 };

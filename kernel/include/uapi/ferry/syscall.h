@@ -48,6 +48,7 @@
 #define FERRY_KFLOOR_RDTSC     0     /* one rdtsc */
 #define FERRY_KFLOOR_CR3_FLUSH 1     /* two CR3 writes that flush the TLB */
 #define FERRY_KFLOOR_CR3_PCID  2     /* two CR3 writes with PCIDs and the no-flush bit */
+#define FERRY_KFLOOR_FPU       3     /* fxsave + fxrstor: what a thread switch adds for the FPU */
 
 
 /* The interrupt vector of the second entry, kept so the two can be compared. */
