@@ -3,6 +3,7 @@
 #ifndef FERRY_USER_SYS_H
 #define FERRY_USER_SYS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <ferry/syscall.h>
 #include <ferry/errors.h>
@@ -13,17 +14,26 @@ struct sys_msg {
     unsigned long info, w[FERRY_MSG_REG_WORDS], badge;
 };
 
-/* The full-register system call: every argument register in and out. */
-static inline unsigned long sys_raw(unsigned long no, unsigned long cptr, struct sys_msg *m)
+/* The full-register system call, by `syscall` or by `int 0x80` (which
+ * also keeps RCX and R11; clobbering them here costs a caller nothing). */
+#define SYS_RAW_INSN(insn)                                                              \
+    __asm__ __volatile__(insn                                                           \
+                         : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(r8), "+r"(r9), \
+                           "+r"(r10)                                                    \
+                         :                                                              \
+                         : "rcx", "r11", "memory")
+
+static inline unsigned long sys_raw_entry(bool int80, unsigned long no, unsigned long cptr,
+                                          struct sys_msg *m)
 {
     register unsigned long r10 __asm__("r10") = m->w[3];
     register unsigned long r8 __asm__("r8") = m->w[1];
     register unsigned long r9 __asm__("r9") = m->w[2];
     unsigned long rax = no, rdi = cptr, rsi = m->info, rdx = m->w[0];
-    __asm__ __volatile__("syscall"
-                         : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(r8), "+r"(r9), "+r"(r10)
-                         :
-                         : "rcx", "r11", "memory");
+    if (int80)
+        SYS_RAW_INSN("int $0x80");
+    else
+        SYS_RAW_INSN("syscall");
     m->info = rsi;
     m->w[0] = rdx;
     m->w[1] = r8;
@@ -33,24 +43,14 @@ static inline unsigned long sys_raw(unsigned long no, unsigned long cptr, struct
     return rax;
 }
 
-/* The same through int 0x80: every register but the outputs survives. */
+static inline unsigned long sys_raw(unsigned long no, unsigned long cptr, struct sys_msg *m)
+{
+    return sys_raw_entry(false, no, cptr, m);
+}
+
 static inline unsigned long sys_raw_int80(unsigned long no, unsigned long cptr, struct sys_msg *m)
 {
-    register unsigned long r10 __asm__("r10") = m->w[3];
-    register unsigned long r8 __asm__("r8") = m->w[1];
-    register unsigned long r9 __asm__("r9") = m->w[2];
-    unsigned long rax = no, rdi = cptr, rsi = m->info, rdx = m->w[0];
-    __asm__ __volatile__("int $0x80"
-                         : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(r8), "+r"(r9), "+r"(r10)
-                         :
-                         : "memory");
-    m->info = rsi;
-    m->w[0] = rdx;
-    m->w[1] = r8;
-    m->w[2] = r9;
-    m->w[3] = r10;
-    m->badge = rdi;
-    return rax;
+    return sys_raw_entry(true, no, cptr, m);
 }
 
 static inline unsigned long sys_null(void)
