@@ -2,6 +2,7 @@
 #include <core/ipc.h>
 #include <core/cspace.h>
 #include <core/sched.h>
+#include <arch/thread.h>
 #include <object/cnode.h>
 #include <object/endpoint.h>
 #include <object/notification.h>
@@ -17,6 +18,29 @@
 static inline struct ferry_ipc_buffer *ipc_buf(const struct tcb *t)
 {
     return (struct ferry_ipc_buffer *)tcb_ipc_buffer(t);
+}
+
+/* The thread the current IPC operation woke for a Call or a reply: if
+ * the caller then blocks, it runs next, directly (ipc_switch_direct). */
+static struct tcb *ks_ipc_woken;
+
+void ipc_begin(void)
+{
+    ks_ipc_woken = NULL;
+}
+
+void ipc_switch_direct(struct tcb *cur)
+{
+    struct tcb *t = ks_ipc_woken;
+    ks_ipc_woken = NULL;
+    /* What the fast path does, so both paths schedule alike: the partner
+     * runs at once when none ready is above it, even when threads of its
+     * own priority are queued ahead of it. */
+    if (!t || cur->state == TCB_RUNNABLE || t->state != TCB_RUNNABLE || !t->in_ready_queue ||
+        (int)t->prio < sched_highest_prio())
+        return;
+    sched_dequeue(t);
+    arch_switch_to(t);
 }
 
 static void wake(struct tcb *t)
@@ -124,8 +148,10 @@ void ipc_send(struct tcb *cur, struct endpoint *ep, word_t badge, word_t msginfo
         endpoint_dequeue(ep, dst);
         deliver(cur, dst, msginfo, badge, flags);
         wake(dst);
-        if (flags & TCB_IPC_CALL)
+        if (flags & TCB_IPC_CALL) {
             link_reply(cur, dst);
+            ks_ipc_woken = dst;
+        }
         else
             ctx_set_result(&cur->ctx, FERRY_OK);
         return;
@@ -191,6 +217,7 @@ void ipc_reply(struct tcb *cur, word_t msginfo)
         deliver(cur, c, msginfo, 0, grant);
     }
     wake(c);
+    ks_ipc_woken = c;
 }
 
 void ipc_signal(struct notification *n, word_t badge)
@@ -240,7 +267,9 @@ bool ipc_fault(struct tcb *t, word_t label, word_t addr)
         slot->cap.type != FERRY_OBJ_ENDPOINT || !cap_has_rights(&slot->cap, FERRY_RIGHT_WRITE))
         return false;
     t->fault_addr = addr;
+    ipc_begin();
     ipc_send(t, cap_endpoint(&slot->cap), slot->cap.u.ep.badge, 0,
              TCB_IPC_CALL | TCB_IPC_FAULT | (label << FAULT_LABEL_SHIFT), true);
+    ipc_begin();                          /* the scheduler picks who runs */
     return true;
 }

@@ -239,17 +239,23 @@ static void syscall_handle(struct tcb *cur, word_t cptr, word_t msginfo, word_t 
     case FERRY_SYS_CALL:
     case FERRY_SYS_SEND:
     case FERRY_SYS_NBSEND:
+        ipc_begin();
         sys_send(cur, sysno, cptr, msginfo);
+        ipc_switch_direct(cur);
         return;
     case FERRY_SYS_RECV:
     case FERRY_SYS_NBRECV:
         sys_recv(cur, cptr, sysno == FERRY_SYS_RECV, false, 0);
         return;
     case FERRY_SYS_REPLY_RECV:
+        ipc_begin();
         sys_recv(cur, cptr, true, true, msginfo);
+        ipc_switch_direct(cur);
         return;
     case FERRY_SYS_REPLY:
+        ipc_begin();
         sys_reply(cur, msginfo);
+        ipc_switch_direct(cur);           /* cur runs on: only clears */
         return;
     case FERRY_SYS_YIELD:
         ctx_set_result(&cur->ctx, FERRY_OK);

@@ -1,5 +1,6 @@
 /* thread.c: x86-64 thread state: switching threads (CR3, FPU, FS/GS base),
  * leaving the kernel by sysret or iret, and the idle loop. */
+#include <arch/fastpath.h>
 #include <arch/gdt.h>
 #include <arch/kstack.h>
 #include <arch/percpu.h>
@@ -13,6 +14,8 @@
 #include <printk.h>
 
 struct percpu ks_percpu;
+/* The user FS and GS (kernel GS) base values the MSRs hold now. */
+static word_t ks_fs_base, ks_gs_base;
 static struct tcb ks_idle_tcb __attribute__((aligned(64)));
 
 void restore_user_sysret(struct user_context *ctx) __attribute__((noreturn));
@@ -73,7 +76,7 @@ void arch_tcb_destroy(struct tcb *t)
         set_cur(&ks_idle_tcb);           /* the caller reschedules */
 }
 
-static paddr_t tcb_vspace(const struct tcb *t)
+paddr_t arch_tcb_vspace(const struct tcb *t)
 {
     const struct cap *c = &t->slots[TCB_SLOT_VSPACE].cap;
     return c->type == FERRY_OBJ_VSPACE ? c->paddr : 0;
@@ -85,7 +88,7 @@ void arch_switch_to(struct tcb *next)
     if (prev == next)
         return;
     if (!arch_is_idle(next)) {
-        paddr_t vs = tcb_vspace(next);
+        paddr_t vs = arch_tcb_vspace(next);
         if (vs != ks_percpu.cur_vspace)
             vspace_activate(vs);
         /* Eager FPU switch: one fxsave/fxrstor pair per thread switch. */
@@ -95,10 +98,26 @@ void arch_switch_to(struct tcb *next)
             asm volatile("fxrstor64 %0" : : "m"(next->ctx.fpu));
             ks_percpu.fpu_owner = next;
         }
-        wrmsr(MSR_FS_BASE, next->ctx.regs[CTX_FS_BASE]);
-        wrmsr(MSR_KERNEL_GS_BASE, next->ctx.regs[CTX_GS_BASE]);   /* GS after swapgs */
+        /* User code cannot change the bases itself (CR4.FSGSBASE is off),
+         * so the MSRs hold prev's saved values: write only what differs
+         * (wrmsr is slow under virtualisation).  The idle thread never
+         * touches them, so after idle the MSRs still hold ks_fs/gs_base. */
+        if (next->ctx.regs[CTX_FS_BASE] != ks_fs_base) {
+            ks_fs_base = next->ctx.regs[CTX_FS_BASE];
+            wrmsr(MSR_FS_BASE, ks_fs_base);
+        }
+        if (next->ctx.regs[CTX_GS_BASE] != ks_gs_base) {
+            ks_gs_base = next->ctx.regs[CTX_GS_BASE];
+            wrmsr(MSR_KERNEL_GS_BASE, ks_gs_base);   /* GS after swapgs */
+        }
     }
     set_cur(next);
+}
+
+void arch_fastpath_switch_exit(struct tcb *next)
+{
+    arch_switch_to(next);
+    restore_user_sysret(&next->ctx);
 }
 
 static bool canonical_user(word_t va)

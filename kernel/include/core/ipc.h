@@ -20,6 +20,13 @@ struct notification;
  * flags are TCB_IPC_* (object/tcb.h): CALL, the grant rights of the
  * capability used, FAULT for a fault message.
  */
+/* Bracket every IPC system call: begin before the operations, and
+ * switch_direct after them (when cur blocked, the thread its Call or
+ * reply woke runs next if no ready thread has a higher priority: the
+ * fast path's choice, made the same way on the slow path). */
+void ipc_begin(void);
+void ipc_switch_direct(struct tcb *cur);
+
 void ipc_send(struct tcb *cur, struct endpoint *ep, word_t badge, word_t msginfo, word_t flags,
               bool blocking);
 void ipc_recv(struct tcb *cur, struct endpoint *ep, bool blocking);
