@@ -165,15 +165,18 @@ def build_figures(series):
         sizes_of.setdefault(s.bench, set()).add(s.size)
     flat = [s for s in series if len(sizes_of[s.bench]) == 1 and not s.bench.startswith("bulk")]
     sized = [s for s in series if len(sizes_of[s.bench]) > 1 and not s.bench.startswith("bulk")]
+    # A benchmark measured at several sizes (ipc_call over message lengths)
+    # also gets a bar at its smallest size: the register-only round trip.
+    smallest = [s for s in sized if s.size == min(sizes_of[s.bench])]
     bulk = [s for s in series if s.bench.startswith("bulk")]
     lo_names = {s.lo_name for s in series}
     whisk = "p10-p90" if lo_names == {"p10"} else "min-p90" if lo_names == {"min"} else "p10/min-p90"
 
-    if flat:
+    if flat or smallest:
         f = Figure("latency", f"Latency per benchmark and variant (bar p50, whisker {whisk})",
                    "", "TSC ticks", "bars")
-        flat.sort(key=lambda s: (s.bench, lab(s)))
-        f.xticks = [lab(s, with_bench=True) for s in flat]
+        flat = sorted(flat + smallest, key=lambda s: (s.bench, lab(s)))
+        f.xticks = [lab(s, with_bench=True, with_size=s in smallest) for s in flat]
         for i, s in enumerate(flat):
             f.curves.append((f.xticks[i], [(i, s.p50, s.p10, s.p90)], s))
         ys = [s.p50 for s in flat if s.p50 > 0]
@@ -227,6 +230,11 @@ def build_figures(series):
             f = Figure(f"cdf-{bench}", f"Latency CDF: {bench} (raw samples)", "TSC ticks",
                        "fraction of samples", "cdf")
             ss = sorted((s for s in withraw if s.bench == bench), key=lambda s: (lab(s), s.size))
+            if len(sizes_of[bench]) > 2:
+                # Over a size sweep, the smallest and the largest size per
+                # variant show the spread; every size would be unreadable.
+                ends = {min(sizes_of[bench]), max(sizes_of[bench])}
+                ss = [s for s in ss if s.size in ends]
             for s in ss[:MAX_CURVES]:
                 v = sorted(s.raw)
                 n = len(v)
@@ -302,7 +310,7 @@ def render_mpl(f, out, vector):
         for label, pts, _ in f.curves:
             x = [p[0] for p in pts]
             ax.plot(x, [p[1] for p in pts], marker="o", ms=3, label=label)
-            ax.fill_between(x, [p[2] for p in pts], [p[3] for p in pts], alpha=0.2)
+            ax.fill_between(x, [p[2] for p in pts], [p[3] for p in pts], alpha=0.12)
         ax.legend(fontsize=7)
     else:
         for label, pts, _ in f.curves:
