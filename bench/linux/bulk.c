@@ -123,7 +123,10 @@ static const char *bulk(struct bench_ctx *c, bool use_shm)
         .data_rx = data[0], .ack_tx = ack[1],
         .size = (size_t)c->size, .total = c->warmup + c->n, .use_shm = use_shm,
     };
-    pid_t pid = lb_spawn(lb_peer_cpu(c), bulk_receiver, &p);
+    pid_t pid = lb_spawn(lb_peer_cpu(c), bulk_receiver, &p, -1);
+    /* The receiver's ends: closed here so its death is EOF/EPIPE. */
+    close(data[0]);
+    close(ack[1]);
     const char *fail = pid < 0 ? "fork failed" : NULL;
     for (size_t i = 0; i < p.total && !fail; i++) {
         uint64_t seq = i + 1, ack_v = 0;
@@ -148,10 +151,8 @@ static const char *bulk(struct bench_ctx *c, bool use_shm)
     }
     if (pid > 0)
         fail = lb_reap(pid, fail, bk_msgs);
-    close(data[0]);
     close(data[1]);
     close(ack[0]);
-    close(ack[1]);
     return fail;
 }
 

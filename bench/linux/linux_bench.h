@@ -20,9 +20,9 @@ extern const struct lb_placement lb_cpu1, lb_cpu2;
 int lb_peer_cpu(const struct bench_ctx *c);
 
 /* Fault injection for the tests of the checks themselves: the word
- * lbfault=reply (a wrong ping-pong reply) or lbfault=data (a stale bulk
- * stamp) makes the peer misbehave once, after the warm-up has started;
- * NULL in normal runs. */
+ * lbfault=reply (a wrong ping-pong reply), lbfault=die (the ping-pong peer
+ * exits without replying) or lbfault=data (a stale bulk stamp) makes the
+ * peer misbehave once, at its fourth iteration; NULL in normal runs. */
 extern const char *lb_fault;
 bool lb_fault_is(const char *what);
 
@@ -39,8 +39,13 @@ bool lb_write_full(int fd, const void *buf, size_t n);
 void lb_install_sigchld(void);
 
 /* Starts a child process pinned to cpu that runs fn(arg) and exits with its
- * return value (0 = all checks passed).  Returns the pid or -1. */
-pid_t lb_spawn(int cpu, int (*fn)(void *), void *arg);
+ * return value (0 = all checks passed).  Returns the pid or -1.
+ * A peer that dies must not leave the parent blocked: the parent closes
+ * the child's ends of pipes and sockets after the fork (so it sees EOF or
+ * EPIPE), and for an eventfd passes it as `wake` (-1 if none): when the
+ * child exits, LB_POISON is written there. */
+pid_t lb_spawn(int cpu, int (*fn)(void *), void *arg, int wake);
+#define LB_POISON ((uint64_t)1 << 62)
 
 /* Waits for a child; on a benchmark failure (fail != NULL) kills it first.
  * Returns fail, or a message for a child that did not exit with 0, using

@@ -15,11 +15,19 @@
 struct pp_fds {
     int ptx, prx;   /* parent's send and receive ends */
     int ctx, crx;   /* child's */
+    int child_only[2];  /* fds only the child uses: the parent closes them */
+    int wake;       /* eventfd: where a dead child's poison goes, else -1 */
     size_t total;   /* warm-up + timed iterations */
 };
 
-enum { PP_OK, PP_IO, PP_BADTOKEN };
-static const char *const pp_msgs[] = { "", "peer: read/write failed", "peer: received a wrong token", NULL };
+/* After the last round trip the parent sends PP_END, and the child exits
+ * only then: exiting earlier could land the SIGCHLD poison on an eventfd
+ * next to a reply the parent has not read yet. */
+#define PP_END ((uint64_t)1 << 61)
+
+enum { PP_OK, PP_IO, PP_BADTOKEN, PP_DIED };
+static const char *const pp_msgs[] = { "", "peer: read/write failed", "peer: received a wrong token",
+                                       "peer: exited early (injected fault)", NULL };
 
 static int pp_child(void *arg)
 {
@@ -30,19 +38,29 @@ static int pp_child(void *arg)
             return PP_IO;
         if (v != 2 * i + 1)
             return PP_BADTOKEN;
+        if (i == 3 && lb_fault_is("die"))
+            return PP_DIED;
         v++;
         if (i == 3 && lb_fault_is("reply"))
             v++;
         if (!lb_write_full(f->ctx, &v, sizeof(v)))
             return PP_IO;
     }
-    return PP_OK;
+    uint64_t end;
+    if (!lb_read_full(f->crx, &end, sizeof(end)))
+        return PP_IO;
+    return end == PP_END ? PP_OK : PP_BADTOKEN;
 }
 
 static const char *pp_run(struct bench_ctx *c, struct pp_fds *f)
 {
     f->total = c->warmup + c->n;
-    pid_t pid = lb_spawn(lb_peer_cpu(c), pp_child, f);
+    pid_t pid = lb_spawn(lb_peer_cpu(c), pp_child, f, f->wake);
+    for (int k = 0; k < 2; k++) {
+        if (f->child_only[k] >= 0)
+            close(f->child_only[k]);
+        f->child_only[k] = -1;
+    }
     if (pid < 0)
         return "fork failed";
     const char *fail = NULL;
@@ -58,6 +76,9 @@ static const char *pp_run(struct bench_ctx *c, struct pp_fds *f)
         else if (i >= c->warmup)
             c->samples[i - c->warmup] = t1 - t0;
     }
+    uint64_t end = PP_END;
+    if (!fail && !lb_write_full(f->ptx, &end, sizeof(end)))
+        fail = "read/write failed (peer gone?)";
     return lb_reap(pid, fail, pp_msgs);
 }
 
@@ -76,10 +97,11 @@ static const char *pipe_rt(struct bench_ctx *c)
         close_all(all, 4);
         return "pipe() failed";
     }
-    struct pp_fds f = { .ptx = a[1], .crx = a[0], .ctx = b[1], .prx = b[0] };
+    struct pp_fds f = { .ptx = a[1], .crx = a[0], .ctx = b[1], .prx = b[0],
+                        .child_only = { a[0], b[1] }, .wake = -1 };
     const char *r = pp_run(c, &f);
-    int all[4] = { a[0], a[1], b[0], b[1] };
-    close_all(all, 4);
+    int all[2] = { a[1], b[0] };
+    close_all(all, 2);
     return r;
 }
 
@@ -91,7 +113,8 @@ static const char *eventfd_rt(struct bench_ctx *c)
         close_all(all, 2);
         return "eventfd() failed";
     }
-    struct pp_fds f = { .ptx = to_child, .crx = to_child, .ctx = to_parent, .prx = to_parent };
+    struct pp_fds f = { .ptx = to_child, .crx = to_child, .ctx = to_parent, .prx = to_parent,
+                        .child_only = { -1, -1 }, .wake = to_parent };
     const char *r = pp_run(c, &f);
     int all[2] = { to_child, to_parent };
     close_all(all, 2);
@@ -103,9 +126,10 @@ static const char *unix_rt(struct bench_ctx *c)
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
         return "socketpair() failed";
-    struct pp_fds f = { .ptx = sv[0], .prx = sv[0], .ctx = sv[1], .crx = sv[1] };
+    struct pp_fds f = { .ptx = sv[0], .prx = sv[0], .ctx = sv[1], .crx = sv[1],
+                        .child_only = { sv[1], -1 }, .wake = -1 };
     const char *r = pp_run(c, &f);
-    close_all(sv, 2);
+    close(sv[0]);
     return r;
 }
 

@@ -36,10 +36,24 @@ bool lb_pin(int cpu)
 }
 
 static pid_t peer_pid;
+static volatile int wake_fd = -1;
 
+/* For channels without end-of-file (eventfd): the handler writes a value
+ * no peer ever sends into the parent's receive side, so a read that
+ * started after the signal was handled still returns, and fails its check.
+ * write() is async-signal-safe; the value is small enough never to make
+ * an eventfd counter overflow (which would block here). */
 static void on_sigchld(int sig)
 {
     (void)sig;
+    int fd = wake_fd;
+    if (fd >= 0) {
+        int saved = errno;
+        uint64_t poison = LB_POISON;
+        ssize_t r = write(fd, &poison, sizeof(poison));
+        (void)r;
+        errno = saved;
+    }
 }
 
 void lb_install_sigchld(void)
@@ -106,11 +120,13 @@ bool lb_write_full(int fd, const void *buf, size_t n)
     return true;
 }
 
-pid_t lb_spawn(int cpu, int (*fn)(void *), void *arg)
+pid_t lb_spawn(int cpu, int (*fn)(void *), void *arg, int wake)
 {
     pid_t pid = fork();
     if (pid != 0) {
         peer_pid = pid;
+        if (pid > 0)
+            wake_fd = wake;
         return pid;
     }
     peer_pid = 0;
@@ -119,6 +135,8 @@ pid_t lb_spawn(int cpu, int (*fn)(void *), void *arg)
         _exit(100);
     _exit(fn(arg));
 }
+
+static const char *reap(pid_t pid, const char *fail, const char *const *msgs);
 
 static const char *child_msg(int status, const char *const *msgs)
 {
@@ -137,13 +155,27 @@ static const char *child_msg(int status, const char *const *msgs)
 
 const char *lb_reap(pid_t pid, const char *fail, const char *const *msgs)
 {
+    const char *r = reap(pid, fail, msgs);
+    /* The child's SIGCHLD has been handled by now (it is raised before
+     * waitpid can return), so the caller may close the wake fd. */
+    wake_fd = -1;
+    peer_pid = 0;
+    return r;
+}
+
+static const char *reap(pid_t pid, const char *fail, const char *const *msgs)
+{
     int status;
     if (fail != NULL) {
-        /* A child that already failed knows the cause better than the
-         * parent, which only saw the channel break. */
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            const char *m = child_msg(status, msgs);
-            return m ? m : fail;
+        /* A child that failed knows the cause better than the parent, which
+         * only saw the channel break: give an exiting child up to a second
+         * to finish before killing it. */
+        for (int tries = 0; tries < 1000; tries++) {
+            if (waitpid(pid, &status, WNOHANG) == pid) {
+                const char *m = child_msg(status, msgs);
+                return m ? m : fail;
+            }
+            usleep(1000);
         }
         kill(pid, SIGKILL);
     }

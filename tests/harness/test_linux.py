@@ -253,3 +253,16 @@ def test_one_cpu_skips_cpu2_even_when_named(guest):
     assert p.meta["cpu"]["online"] == 1
     assert {(s["bench"], s["variant"]) for s in p.meta["skipped"]} == {("pipe_rt", "cpu2"), ("futex_rt", "cpu2")}
     assert [(x["bench"], x["variant"]) for x in p.results] == [("futex_rt", "cpu1")]
+
+
+def test_dead_peer_is_reported_not_hung(guest):
+    """A ping-pong peer that exits mid-run (injected) fails its benchmark
+    with the peer's own reason, on every transport, eventfd included (it
+    has no end-of-file), instead of leaving the parent blocked."""
+    prog = Path(guest["initrd"]).with_name("ferry-linux-bench")
+    r = subprocess.run([str(prog), "bench=pipe_rt,eventfd_rt,unix_rt", "samples=20", "lbfault=die"],
+                       capture_output=True, text=True, timeout=60)
+    p = parse(r.stdout)
+    assert r.returncode == 1 and p.results == []
+    assert len(p.errors) == len(p.meta["benchmarks"]) * (2 if p.meta["cpu"]["online"] >= 2 else 1)
+    assert {e["msg"] for e in p.errors} == {"peer: exited early (injected fault)"}
