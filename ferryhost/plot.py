@@ -20,7 +20,6 @@ floor's own variants is taken):
     (anything else)            | floor_ipc, floor_syscall, floor_cr3
 """
 
-import math
 import os
 import textwrap
 import shutil

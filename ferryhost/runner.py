@@ -2,7 +2,6 @@
 
 import importlib
 import json
-import sys
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 

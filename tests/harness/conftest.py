@@ -1,6 +1,5 @@
 """conftest.py: shared fixtures: the fake QEMU, temporary results/plots folders, a dummy kernel image."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path

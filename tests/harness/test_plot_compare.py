@@ -1,6 +1,5 @@
 """test_plot_compare.py: plots from fake results, the floor table, and compare's regression gate."""
 
-import pytest
 
 from conftest import harness
 from ferryhost import plot
