@@ -6,8 +6,10 @@
 #include <bench_runner.h>
 #include <ferry/ulib.h>
 
-extern const struct bench_entry bench_floor[], bench_syscall[], bench_sched[], bench_ipc[], bench_vm[];
-extern const size_t bench_floor_n, bench_syscall_n, bench_sched_n, bench_ipc_n, bench_vm_n;
+extern const struct bench_entry bench_floor[], bench_syscall[], bench_sched[], bench_ipc[], bench_vm[],
+    bench_fault[], bench_bulk[];
+extern const size_t bench_floor_n, bench_syscall_n, bench_sched_n, bench_ipc_n, bench_vm_n,
+    bench_fault_n, bench_bulk_n;
 
 /* Time `body` once per sample after `warmup` untimed rounds (the common
  * timed-loop shape; body may `return "message"` to fail the record). */

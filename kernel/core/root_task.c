@@ -17,7 +17,7 @@
 #include <printk.h>
 #include <root_task.h>
 
-#define ROOT_CNODE_RADIX 12            /* 4096 slots */
+#define ROOT_CNODE_RADIX 14            /* 16384 slots: second address spaces copy the image caps */
 #define ROOT_PRIO 255
 #define MAX_TABLES 32
 
