@@ -107,10 +107,10 @@ def cmd_sweep(a):
 
 
 def cmd_plot(a):
-    """Figures (matplotlib and gnuplot) from a run or sweep folder; reads result files only."""
+    """Figures (matplotlib and gnuplot) from run or sweep folders; reads result files only."""
     from . import plot, results
-    folder = results.resolve(a.folder)
-    out, made, skipped = plot.plot_all(folder, a.out, vector=a.vector, gnuplot=not a.no_gnuplot)
+    folders = [results.resolve(f) for f in a.folder]
+    out, made, skipped = plot.plot_all(folders, a.out, vector=a.vector, gnuplot=not a.no_gnuplot)
     for s in skipped:
         print(f"harness: skipped {s}", file=sys.stderr)
     print(f"{len(made)} figures in {out}")
@@ -206,7 +206,8 @@ def parser():
     p.add_argument("--plot", action="store_true", help="plot the sweep when it ends (as `plot` does)")
     p.set_defaults(fn=cmd_sweep)
     p = sub.add_parser("plot", help=cmd_plot.__doc__)
-    p.add_argument("folder", metavar="RUN_OR_SWEEP", help="a results folder, its name, or latest")
+    p.add_argument("folder", metavar="RUN_OR_SWEEP", nargs="+",
+                   help="a results folder, its name, or latest; several are drawn together")
     p.add_argument("--out", help="output folder (default plots/<name>)")
     p.add_argument("--vector", choices=("svg", "pdf"), default="svg", help="vector format next to PNG")
     p.add_argument("--no-gnuplot", action="store_true", help="write gnuplot files but do not run gnuplot")

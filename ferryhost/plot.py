@@ -104,7 +104,8 @@ class Labeler:
 
     def __call__(self, s, with_bench=False, with_size=False):
         parts = [s.bench] if with_bench else []
-        parts += [str(getattr(s, f)) for f in ("system", "build", "accel") if self.vary[f]]
+        parts += [str(getattr(s, f)) for f in ("system", "build", "accel") if self.vary[f]
+                  and not (f == "build" and s.build == s.system)]   # "linux linux" says it twice
         if s.variant:
             parts.append(s.variant)
         if with_size and s.size >= 0:
@@ -284,7 +285,7 @@ def build_figures(series):
 
 def _group_of(s):
     """Bar colour key: system, then build, then accelerator."""
-    return " ".join(str(x) for x in (s.system, s.build, s.accel))
+    return " ".join(str(x) for x in dict.fromkeys((s.system, s.build, s.accel)))
 
 
 def render_mpl(f, out, vector):
@@ -392,10 +393,12 @@ def plot_all(folder, out=None, vector="svg", gnuplot=True):
     need_module("matplotlib", "python3-matplotlib")
     import matplotlib
     matplotlib.use("Agg")   # no display on a build machine
-    _, series = load_series(folder)
+    folders = [folder] if isinstance(folder, (str, Path)) else list(folder)
+    _, series = load_series(folders)
     if not series:
-        raise HarnessError(f"{folder} holds no results to plot")
-    out = Path(out) if out else plots_root() / Path(folder).name
+        raise HarnessError(f"{', '.join(map(str, folders))} hold no results to plot")
+    name = Path(folders[0]).name + (f"+{len(folders) - 1}" if len(folders) > 1 else "")
+    out = Path(out) if out else plots_root() / name
     out.mkdir(parents=True, exist_ok=True)
     figs, skipped = build_figures(series)
     made = []

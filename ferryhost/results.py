@@ -116,17 +116,20 @@ def _int_or_none(v):
 class Dataset:
     """Every summary row and raw sample of a run or sweep, read back from disk."""
 
-    def __init__(self, folder):
-        self.folder = Path(folder)
+    def __init__(self, folders):
+        """folders: one run or sweep folder, or a list of them read as one data set."""
+        folders = [folders] if isinstance(folders, (str, Path)) else list(folders)
+        self.folder = Path(folders[0])
         self.rows = []          # summary rows with numbers converted, plus run/tsc_hz/disturbed
         self.samples = {}       # key(row) -> list of raw values
         self.metas = {}
-        for rd in run_dirs(folder):
+        dirs = [rd for f in folders for rd in run_dirs(f)]
+        for rd in dirs:
             try:
                 m = json.loads((rd / "meta.json").read_text())
             except (OSError, ValueError) as e:
                 raise HarnessError(f"{rd}/meta.json unreadable: {e}") from None
-            self.metas[rd.name] = m
+            self.metas[str(rd)] = m
             tsc = m.get("guest_tsc_hz") or None
             disturbed = bool(m.get("disturbed"))
             accel = m.get("accel")
@@ -139,7 +142,8 @@ class Dataset:
                               "stdev", "overhead"):
                         r[k] = _int_or_none(r.get(k))
                     r["build"] = r.get("build") or m.get("variant") or "default"
-                    r["run"] = rd.name
+                    # The path, not the name: two sweeps have runs of the same name.
+                    r["run"] = str(rd)
                     r["tsc_hz"] = tsc
                     r["disturbed"] = disturbed
                     self.rows.append(r)
@@ -147,7 +151,7 @@ class Dataset:
             if smp.is_file():
                 with smp.open() as f:
                     for r in csv.DictReader(f):
-                        key = (r["bench"], r["variant"], int(r["size"]), int(r["rep"]), rd.name)
+                        key = (r["bench"], r["variant"], int(r["size"]), int(r["rep"]), str(rd))
                         self.samples.setdefault(key, []).append(int(r["value"]))
 
     def raw(self, row):

@@ -73,3 +73,13 @@ def test_disturbed_runs_are_labelled(fake_env):
     r = harness("plot", d, "--no-gnuplot")
     assert r.returncode == 0, r.stderr
     assert "[disturbed]" in (fake_env["plots"] / d.name / "latency.dat").read_text()
+
+
+def test_plot_several_folders_together(fake_env):
+    a = _run(fake_env, "--bench", "floor_rdtsc", "--variant", "one")
+    b = _run(fake_env, "--bench", "floor_rdtsc", "--variant", "two")
+    r = harness("plot", a, b, "--no-gnuplot")
+    assert r.returncode == 0, r.stderr
+    out = fake_env["plots"] / (a.rsplit("/", 1)[1] + "+1")
+    dat = (out / "latency.dat").read_text()
+    assert "floor_rdtsc one" in dat and "floor_rdtsc two" in dat
