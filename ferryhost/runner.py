@@ -142,6 +142,11 @@ def classify(parsed, boot, fmt):
         return "crashed", f"QEMU exited with status {boot.exit_code}: {last}"
     if parsed.done is None:
         return "incomplete", "guest exited successfully but printed no @done record"
+    said = parsed.done.get("records")
+    if type(said) is int and said != len(parsed.results):
+        # The runner counts the @result records it printed: a difference
+        # means console lines were lost or garbled on the way.
+        return "incomplete", f"@done counts {said} results but {len(parsed.results)} arrived"
     return "ok", None
 
 

@@ -2,7 +2,7 @@
 """fake_qemu.py: stands in for qemu-system-x86_64 in the harness tests, printing Ferry-style records.
 
 Behaviour is chosen by kernel command-line words after -append:
-  fake=ok (default) | hang | panic | panichang | malformed | crash | silent | hangafter
+  fake=ok (default) | hang | panic | panichang | lossy | malformed | crash | silent | hangafter
   fakescale=F   multiply every latency by F (to make one side slower)
   bench=..., samples=N, sizes=..., raw=1 as the real kernel reads them.
 The exit status mimics isa-debug-exit: 33 success, 35 failure.
@@ -61,8 +61,10 @@ def main(argv):
             if mode == "malformed" and i == 0:
                 out.write('@result {"bench": "' + b + '", "p50": \n')
                 continue
-            out.write("@result " + json.dumps(res) + "\n")
             nrec += 1
+            if mode == "lossy" and nrec == 1:
+                continue    # counted in @done but never printed, as if the line was lost
+            out.write("@result " + json.dumps(res) + "\n")
             if opt.get("raw") == "1":
                 out.write("@samples " + json.dumps({"bench": b, "variant": "fake", "size": size,
                                                     "values": vals}) + "\n")

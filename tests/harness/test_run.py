@@ -72,6 +72,7 @@ def test_panic_then_hang_reports_panic(fake_env):
     (["--bench", "no_such_bench"], "unknown benchmark 'no_such_bench'"),
     (["--cmdline", "fake=malformed"], "malformed @result record"),
     (["--cmdline", "fake=crash"], "QEMU exited with status 1"),
+    (["--cmdline", "fake=lossy"], "@done counts 2 results but 1 arrived"),
 ])
 def test_guest_problems_one_line(fake_env, args, msg):
     r = harness("run", "--kernel", fake_env["kernel"], "--accel", "tcg", *args)
