@@ -219,6 +219,13 @@ static void run_one(struct bench_runner *r, const struct bench_entry *e, int64_t
     uint64_t n = r->args.samples_set ? r->args.samples
                  : e->default_samples ? e->default_samples
                                       : BENCH_DEFAULT_SAMPLES;
+    /* Some samples are expensive (a bulk transfer moves megabytes): the
+     * entry may bound them; the @result's "samples" says what was taken. */
+    if (e->max_samples && n > e->max_samples)
+        n = e->max_samples;
+    uint64_t warmup = r->args.warmup_set ? r->args.warmup : n / BENCH_DEFAULT_WARMUP_DIV;
+    if (e->max_samples && warmup > n)
+        warmup = n;
     if (n > r->cap) {
         char msg[80];
         size_t p = 0;
@@ -233,7 +240,7 @@ static void run_one(struct bench_runner *r, const struct bench_entry *e, int64_t
     struct bench_ctx c = {
         .samples = r->buf,
         .n = (size_t)n,
-        .warmup = (size_t)(r->args.warmup_set ? r->args.warmup : n / BENCH_DEFAULT_WARMUP_DIV),
+        .warmup = (size_t)warmup,
         .size = size,
         .entry = e,
     };
