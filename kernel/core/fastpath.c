@@ -21,129 +21,160 @@
  * only in speed.
  */
 
-#define slowpath() return
-
-/* cspace_lookup_cap without error reporting: any failure returns NULL and
- * the slow path repeats the lookup to report it. */
-static inline struct cte *lookup_fp(const struct cap *node, word_t cptr)
+/* cspace_lookup_cap for the usual CSpace, one CNode whose guard and
+ * radix take all 64 bits of the cptr; anything else (deeper CSpaces, a
+ * guard mismatch) returns NULL and the slow path does the full lookup
+ * and reports its errors.  A loop over levels here would cost the fast
+ * path more registers than it saves lookups. */
+static inline __attribute__((always_inline)) struct cte *lookup_fp(const struct cap *node, word_t cptr)
 {
-    unsigned n = 64;
-    for (;;) {
-        if (unlikely(node->type != FERRY_OBJ_CNODE))
-            return NULL;
-        unsigned radix = node->size_bits, gbits = node->guard_bits, level = radix + gbits;
-        if (unlikely(level > n || level == 0))
-            return NULL;
-        if (gbits && unlikely(((cptr >> (n - gbits)) & (BIT(gbits) - 1)) != node->u.cnode.guard))
-            return NULL;
-        struct cte *s = (struct cte *)cap_object(node) + ((cptr >> (n - level)) & (BIT(radix) - 1));
-        n -= level;
-        if (n == 0 || s->cap.type != FERRY_OBJ_CNODE)
-            return s;
-        node = &s->cap;
+    unsigned radix = node->size_bits;
+    if (unlikely(node->type != FERRY_OBJ_CNODE) || unlikely(node->guard_bits + radix != 64) ||
+        unlikely(radix == 0))
+        return NULL;
+    if (unlikely(node->guard_bits && (cptr >> radix) != node->u.cnode.guard))
+        return NULL;
+    return (struct cte *)cap_object(node) + (cptr & (BIT(radix) - 1));
+}
+
+/* Copy len (<= 4) message words, only those, as the slow path does. */
+static inline void copy_words_fp(struct tcb *src, struct tcb *dst, word_t len)
+{
+    word_t *d = dst->ctx.regs;
+    const word_t *s = src->ctx.regs;
+    if (len > 0) {
+        d[CTX_RDX] = s[CTX_RDX];
+        if (len > 1) {
+            d[CTX_R8] = s[CTX_R8];
+            if (len > 2) {
+                d[CTX_R9] = s[CTX_R9];
+                if (len > 3)
+                    d[CTX_R10] = s[CTX_R10];
+            }
+        }
     }
 }
 
-/* Copy len (<= 4) message words and set the receiver's result registers. */
-static inline void transfer_fp(struct tcb *src, struct tcb *dst, word_t msginfo, word_t badge)
+/* The receiver's result registers: success, badge, message info with
+ * the bits the slow path would not pass (caps, unused) cleared. */
+static inline void set_received_fp(struct tcb *dst, word_t msginfo, word_t badge)
 {
-    word_t len = FERRY_MSGINFO_LEN(msginfo);
-    for (word_t i = 0; i < len; i++)
-        ctx_set_mr(&dst->ctx, (unsigned)i, ctx_get_mr(&src->ctx, (unsigned)i));
     ctx_set_result(&dst->ctx, FERRY_OK);
     ctx_set_badge(&dst->ctx, badge);
-    ctx_set_msginfo(&dst->ctx, FERRY_MSGINFO(FERRY_MSGINFO_LABEL(msginfo), len, 0));
+    ctx_set_msginfo(&dst->ctx, msginfo);
 }
 
-/* Can we enter t directly, in place of the scheduler's choice? */
-static inline bool switchable_fp(const struct tcb *t)
+/* A message the fast path carries: at most 4 words, no capabilities, no
+ * stray bits (bits 7..11 clear). */
+#define MSGINFO_FP_MASK 0xf80UL
+static inline bool message_fp(word_t msginfo)
 {
-    return t->ctx.entry == CTX_ENTRY_SYSCALL && arch_tcb_vspace(t) != 0 &&
-           (int)t->prio >= sched_highest_prio();
+    return !(msginfo & MSGINFO_FP_MASK) && FERRY_MSGINFO_LEN(msginfo) <= FERRY_MSG_REG_WORDS;
 }
 
-void fastpath_call(word_t cptr, word_t msginfo)
+/* Cap type and rights checked together (first two bytes of struct cap). */
+static inline bool cap_is_fp(const struct cap *c, uint8_t type, uint8_t right)
 {
+    return c->type == type && (c->rights & right);
+}
+
+_Static_assert(TCB_IPC_GRANT == FERRY_RIGHT_GRANT >> 1 && TCB_IPC_GRANT_REPLY == FERRY_RIGHT_GRANT_REPLY >> 1,
+               "grant rights map to ipc_flags by a shift");
+
+/* No frame pointer: nothing unwinds through these (they never return). */
+#define FASTPATH_FN __attribute__((optimize("omit-frame-pointer")))
+
+FASTPATH_FN void fastpath_call(void)
+{
+    /* Taken first, while nothing else is live; cptr and msginfo are read
+     * from the saved registers (where syscall_entry put them). */
+    int top = sched_highest_prio();
     struct tcb *cur = arch_current_fp();
+    word_t cptr = ctx_get_cptr(&cur->ctx), msginfo = ctx_get_msginfo(&cur->ctx);
 
-    /* A register-only message without capabilities. */
-    if (unlikely(msginfo & ~(((word_t)-1 << 12) | 0x7f)) || unlikely(FERRY_MSGINFO_LEN(msginfo) > FERRY_MSG_REG_WORDS))
-        slowpath();
+    if (unlikely(!message_fp(msginfo)))
+        goto slow;
     /* An endpoint we may send to... */
     struct cte *slot = lookup_fp(&cur->slots[TCB_SLOT_CSPACE].cap, cptr);
-    if (unlikely(!slot) || unlikely(slot->cap.type != FERRY_OBJ_ENDPOINT) ||
-        unlikely(!cap_has_rights(&slot->cap, FERRY_RIGHT_WRITE)))
-        slowpath();
+    if (unlikely(!slot) || unlikely(!cap_is_fp(&slot->cap, FERRY_OBJ_ENDPOINT, FERRY_RIGHT_WRITE)))
+        goto slow;
     /* ...with a receiver waiting, who holds no other caller's reply right... */
     struct endpoint *ep = cap_endpoint(&slot->cap);
     if (unlikely(ep->state != EP_RECV))
-        slowpath();
+        goto slow;
     struct tcb *dest = ep->queue.head;
     if (unlikely(dest->reply_to != NULL))
-        slowpath();
-    /* ...and that the scheduler would run now (we are about to block). */
-    if (unlikely(!switchable_fp(dest)))
-        slowpath();
+        goto slow;
+    /* ...that entered by syscall, has a VSpace, and that the scheduler
+     * would run now: no ready thread above it (we are about to block). */
+    paddr_t vs = arch_tcb_vspace(dest);
+    if (unlikely(dest->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!vs) || unlikely((int)dest->prio < top))
+        goto slow;
 
     /* ---- point of no return ---- */
 
-    /* Dequeue the receiver (it is the head). */
-    ep->queue.head = dest->ipc_next;
-    if (dest->ipc_next)
-        dest->ipc_next->ipc_prev = NULL;
-    else {
+    /* Dequeue the receiver (the head). */
+    struct tcb *next = dest->ipc_next;
+    ep->queue.head = next;
+    if (next) {
+        next->ipc_prev = NULL;
+        dest->ipc_next = NULL;
+    } else {
         ep->queue.tail = NULL;
         ep->state = EP_IDLE;
     }
-    dest->ipc_next = NULL;
-
-    transfer_fp(cur, dest, msginfo, slot->cap.u.ep.badge);
+    copy_words_fp(cur, dest, FERRY_MSGINFO_LEN(msginfo));
+    set_received_fp(dest, msginfo, slot->cap.u.ep.badge);
     dest->state = TCB_RUNNABLE;
+    dest->blocked_on = NULL;
     dest->ipc_flags = 0;
 
     /* The caller waits for the reply; rax keeps FERRY_SYS_CALL (restart). */
     cur->ctx.entry = CTX_ENTRY_SYSCALL;
-    cur->ipc_flags = TCB_IPC_CALL |
-                     (cap_has_rights(&slot->cap, FERRY_RIGHT_GRANT) ? TCB_IPC_GRANT : 0) |
-                     (cap_has_rights(&slot->cap, FERRY_RIGHT_GRANT_REPLY) ? TCB_IPC_GRANT_REPLY : 0);
+    cur->ipc_flags = TCB_IPC_CALL | ((slot->cap.rights >> 1) & (TCB_IPC_GRANT | TCB_IPC_GRANT_REPLY));
     cur->state = TCB_BLOCKED_REPLY;
     cur->blocked_on = dest;
     dest->reply_to = cur;
-    dest->blocked_on = NULL;
 
-    arch_fastpath_switch_exit(dest);
+    arch_fastpath_switch_exit(dest, vs);
+slow:
+    syscall_dispatch(cptr, msginfo, FERRY_SYS_CALL);
 }
 
-void fastpath_reply_recv(word_t cptr, word_t msginfo)
+FASTPATH_FN void fastpath_reply_recv(void)
 {
+    /* Taken first, while nothing else is live; cptr and msginfo are read
+     * from the saved registers (where syscall_entry put them). */
+    int top = sched_highest_prio();
     struct tcb *cur = arch_current_fp();
+    word_t cptr = ctx_get_cptr(&cur->ctx), msginfo = ctx_get_msginfo(&cur->ctx);
 
     /* A register-only reply without capabilities... */
-    if (unlikely(msginfo & ~(((word_t)-1 << 12) | 0x7f)) || unlikely(FERRY_MSGINFO_LEN(msginfo) > FERRY_MSG_REG_WORDS))
-        slowpath();
+    if (unlikely(!message_fp(msginfo)))
+        goto slow;
     /* ...to a caller that waits for it (not a faulted thread)... */
     struct tcb *caller = cur->reply_to;
     if (unlikely(!caller) || unlikely(caller->ipc_flags & TCB_IPC_FAULT))
-        slowpath();
-    /* ...then a Recv on an endpoint with no sender queued, so we block... */
+        goto slow;
+    /* ...then a Recv on an endpoint with no sender queued, so we block,
+     * and no bound notification that might end the Recv at once... */
     struct cte *slot = lookup_fp(&cur->slots[TCB_SLOT_CSPACE].cap, cptr);
-    if (unlikely(!slot) || unlikely(slot->cap.type != FERRY_OBJ_ENDPOINT) ||
-        unlikely(!cap_has_rights(&slot->cap, FERRY_RIGHT_READ)))
-        slowpath();
+    if (unlikely(!slot) || unlikely(!cap_is_fp(&slot->cap, FERRY_OBJ_ENDPOINT, FERRY_RIGHT_READ)))
+        goto slow;
     struct endpoint *ep = cap_endpoint(&slot->cap);
-    if (unlikely(ep->state == EP_SEND))
-        slowpath();
-    /* ...and no bound notification that might end the Recv at once. */
-    if (unlikely(cur->bound_notification != NULL))
-        slowpath();
-    if (unlikely(!switchable_fp(caller)))
-        slowpath();
+    if (unlikely(ep->state == EP_SEND) || unlikely(cur->bound_notification != NULL))
+        goto slow;
+    /* ...and a caller the scheduler would run now. */
+    paddr_t vs = arch_tcb_vspace(caller);
+    if (unlikely(caller->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!vs) || unlikely((int)caller->prio < top))
+        goto slow;
 
     /* ---- point of no return ---- */
 
-    /* The reply. */
+    /* The reply (no badge on replies). */
     cur->reply_to = NULL;
-    transfer_fp(cur, caller, msginfo, 0);
+    copy_words_fp(cur, caller, FERRY_MSGINFO_LEN(msginfo));
+    set_received_fp(caller, msginfo, 0);
     caller->state = TCB_RUNNABLE;
     caller->blocked_on = NULL;
     caller->ipc_flags = 0;
@@ -154,15 +185,18 @@ void fastpath_reply_recv(word_t cptr, word_t msginfo)
     cur->ipc_flags = 0;
     cur->state = TCB_BLOCKED_RECV;
     cur->blocked_on = ep;
+    struct tcb *tail = ep->queue.tail;
     cur->ipc_next = NULL;
-    cur->ipc_prev = ep->queue.tail;
-    if (ep->queue.tail)
-        ep->queue.tail->ipc_next = cur;
+    cur->ipc_prev = tail;
+    if (tail)
+        tail->ipc_next = cur;
     else
         ep->queue.head = cur;
     ep->queue.tail = cur;
     ep->state = EP_RECV;
 
-    arch_fastpath_switch_exit(caller);
+    arch_fastpath_switch_exit(caller, vs);
+slow:
+    syscall_dispatch(cptr, msginfo, FERRY_SYS_REPLY_RECV);
 }
 #endif

@@ -291,18 +291,11 @@ static void syscall_handle(struct tcb *cur, word_t cptr, word_t msginfo, word_t 
     }
 }
 
-_Noreturn void syscall_dispatch(word_t cptr, word_t msginfo, word_t sysno);
 _Noreturn void int80_dispatch(word_t cptr, word_t msginfo, word_t sysno);
 
+/* From syscall_entry, or from the fast path when it cannot do the call. */
 void syscall_dispatch(word_t cptr, word_t msginfo, word_t sysno)
 {
-#if FERRY_FASTPATH
-    /* Return only when the slow path has to do it. */
-    if (sysno == FERRY_SYS_CALL)
-        fastpath_call(cptr, msginfo);
-    else if (sysno == FERRY_SYS_REPLY_RECV)
-        fastpath_reply_recv(cptr, msginfo);
-#endif
     struct tcb *cur = arch_current();
     cur->ctx.entry = CTX_ENTRY_SYSCALL;
     syscall_handle(cur, cptr, msginfo, sysno);

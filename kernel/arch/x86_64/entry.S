@@ -4,7 +4,9 @@
  * current thread's struct user_context (RSP is pointed at its end and the
  * registers are pushed), switch to the kernel stack and call
  *     void syscall_dispatch(word_t cptr, word_t msginfo, word_t sysno);
- * which never returns: C leaves through one of the restore functions:
+ * which never returns (with the fast path built, Call and ReplyRecv go to
+ *     void fastpath_call(void);  and  void fastpath_reply_recv(void);
+ * instead, which never return either); C leaves through one of the restore functions:
  *     void restore_user_sysret(struct user_context *ctx);  (RIP canonical!)
  *     void restore_user_iret(struct user_context *ctx);
  */
@@ -46,8 +48,16 @@ syscall_entry:
     SAVE_GPRS_BUT_RAX
     pushq %rax
     movq %gs:PERCPU_KERNEL_RSP, %rsp
-    movq %rax, %rdx                 /* rdi = cptr, rsi = msginfo already */
     xorl %ebp, %ebp
+#if FERRY_FASTPATH
+    /* Call and ReplyRecv try the IPC fast path first (core/fastpath.c);
+     * it leaves by sysret, or hands over to syscall_dispatch itself. */
+    cmpq $FERRY_SYS_CALL, %rax
+    je fastpath_call
+    cmpq $FERRY_SYS_REPLY_RECV, %rax
+    je fastpath_reply_recv
+#endif
+    movq %rax, %rdx                 /* rdi = cptr, rsi = msginfo already */
     call syscall_dispatch
     ud2
 

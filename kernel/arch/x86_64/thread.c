@@ -14,11 +14,9 @@
 #include <printk.h>
 
 struct percpu ks_percpu;
-/* The user FS and GS (kernel GS) base values the MSRs hold now. */
-static word_t ks_fs_base, ks_gs_base;
+word_t ks_fs_base, ks_gs_base;   /* see arch/fastpath.h */
 static struct tcb ks_idle_tcb __attribute__((aligned(64)));
 
-void restore_user_sysret(struct user_context *ctx) __attribute__((noreturn));
 void restore_user_iret(struct user_context *ctx) __attribute__((noreturn));
 
 #define FXSAVE_FCW    0
@@ -76,47 +74,21 @@ void arch_tcb_destroy(struct tcb *t)
         set_cur(&ks_idle_tcb);           /* the caller reschedules */
 }
 
-paddr_t arch_tcb_vspace(const struct tcb *t)
-{
-    const struct cap *c = &t->slots[TCB_SLOT_VSPACE].cap;
-    return c->type == FERRY_OBJ_VSPACE ? c->paddr : 0;
-}
-
 void arch_switch_to(struct tcb *next)
 {
     struct tcb *prev = ks_percpu.cur;
     if (prev == next)
         return;
-    if (!arch_is_idle(next)) {
-        paddr_t vs = arch_tcb_vspace(next);
-        if (vs != ks_percpu.cur_vspace)
-            vspace_activate(vs);
-        /* Eager FPU switch: one fxsave/fxrstor pair per thread switch. */
-        if (ks_percpu.fpu_owner != next) {
-            if (ks_percpu.fpu_owner)
-                asm volatile("fxsave64 %0" : "=m"(ks_percpu.fpu_owner->ctx.fpu));
-            asm volatile("fxrstor64 %0" : : "m"(next->ctx.fpu));
-            ks_percpu.fpu_owner = next;
-        }
-        /* User code cannot change the bases itself (CR4.FSGSBASE is off),
-         * so the MSRs hold prev's saved values: write only what differs
-         * (wrmsr is slow under virtualisation).  The idle thread never
-         * touches them, so after idle the MSRs still hold ks_fs/gs_base. */
-        if (next->ctx.regs[CTX_FS_BASE] != ks_fs_base) {
-            ks_fs_base = next->ctx.regs[CTX_FS_BASE];
-            wrmsr(MSR_FS_BASE, ks_fs_base);
-        }
-        if (next->ctx.regs[CTX_GS_BASE] != ks_gs_base) {
-            ks_gs_base = next->ctx.regs[CTX_GS_BASE];
-            wrmsr(MSR_KERNEL_GS_BASE, ks_gs_base);   /* GS after swapgs */
-        }
+    if (arch_is_idle(next)) {
+        set_cur(next);
+        return;
     }
-    set_cur(next);
+    arch_switch_user(next, arch_tcb_vspace(next));
 }
 
-void arch_fastpath_switch_exit(struct tcb *next)
+void arch_fastpath_switch_exit_pcid(struct tcb *next, paddr_t vs)
 {
-    arch_switch_to(next);
+    arch_switch_user(next, vs);
     restore_user_sysret(&next->ctx);
 }
 

@@ -41,11 +41,15 @@ void ipc_wait(struct tcb *cur, struct notification *n, bool blocking);
  * usable fault endpoint (the caller then suspends and reports it). */
 bool ipc_fault(struct tcb *t, word_t label, word_t addr);
 
+/* The system call dispatcher (core/syscall.c): the slow path. */
+_Noreturn void syscall_dispatch(word_t cptr, word_t msginfo, word_t sysno);
+
 #if FERRY_FASTPATH
-/* The fast paths (core/fastpath.c): return only when the slow path must
- * handle the call; otherwise they leave the kernel into the partner. */
-void fastpath_call(word_t cptr, word_t msginfo);
-void fastpath_reply_recv(word_t cptr, word_t msginfo);
+/* The fast paths (core/fastpath.c), entered from syscall_entry with the
+ * caller's registers saved: they leave the kernel into the partner, or
+ * hand the call to syscall_dispatch. */
+_Noreturn void fastpath_call(void);
+_Noreturn void fastpath_reply_recv(void);
 #endif
 
 #endif
