@@ -71,8 +71,8 @@ struct bench_entry {
     const int64_t *sizes;         /* default sizes; NULL: no size parameter */
     size_t nsizes;
     uint32_t default_samples;     /* 0: BENCH_DEFAULT_SAMPLES (samples= overrides) */
-    uint32_t max_samples;         /* 0: no bound; else samples (and warm-up) are cut to it */
     const void *arg;              /* the benchmark's own parameters */
+    uint32_t max_samples;         /* 0: no bound; else samples (and warm-up) are cut to it */
 };
 
 /* One run of a table.  Records counted in @done: `results` is the number of

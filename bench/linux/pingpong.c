@@ -134,11 +134,11 @@ static const char *unix_rt(struct bench_ctx *c)
 }
 
 const struct bench_entry lb_pingpong_table[] = {
-    { "pipe_rt", "cpu1", pipe_rt, "pipe ping-pong between two processes, one CPU", NULL, 0, 0, &lb_cpu1 },
-    { "pipe_rt", "cpu2", pipe_rt, "pipe ping-pong between two processes, two CPUs", NULL, 0, 0, &lb_cpu2 },
-    { "eventfd_rt", "cpu1", eventfd_rt, "eventfd ping-pong between two processes, one CPU", NULL, 0, 0, &lb_cpu1 },
-    { "eventfd_rt", "cpu2", eventfd_rt, "eventfd ping-pong between two processes, two CPUs", NULL, 0, 0, &lb_cpu2 },
-    { "unix_rt", "cpu1", unix_rt, "UNIX stream socket round trip between two processes, one CPU", NULL, 0, 0, &lb_cpu1 },
-    { "unix_rt", "cpu2", unix_rt, "UNIX stream socket round trip between two processes, two CPUs", NULL, 0, 0, &lb_cpu2 },
+    { "pipe_rt", "cpu1", pipe_rt, "pipe ping-pong between two processes, one CPU", NULL, 0, 0, &lb_cpu1, 0 },
+    { "pipe_rt", "cpu2", pipe_rt, "pipe ping-pong between two processes, two CPUs", NULL, 0, 0, &lb_cpu2, 0 },
+    { "eventfd_rt", "cpu1", eventfd_rt, "eventfd ping-pong between two processes, one CPU", NULL, 0, 0, &lb_cpu1, 0 },
+    { "eventfd_rt", "cpu2", eventfd_rt, "eventfd ping-pong between two processes, two CPUs", NULL, 0, 0, &lb_cpu2, 0 },
+    { "unix_rt", "cpu1", unix_rt, "UNIX stream socket round trip between two processes, one CPU", NULL, 0, 0, &lb_cpu1, 0 },
+    { "unix_rt", "cpu2", unix_rt, "UNIX stream socket round trip between two processes, two CPUs", NULL, 0, 0, &lb_cpu2, 0 },
 };
 const size_t lb_pingpong_count = sizeof(lb_pingpong_table) / sizeof(lb_pingpong_table[0]);

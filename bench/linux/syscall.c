@@ -23,6 +23,6 @@ static const char *null_syscall(struct bench_ctx *c)
 }
 
 const struct bench_entry lb_syscall_table[] = {
-    { "null_syscall", "getppid", null_syscall, "getppid() through the syscall instruction", NULL, 0, 0, NULL },
+    { "null_syscall", "getppid", null_syscall, "getppid() through the syscall instruction", NULL, 0, 0, NULL, 0 },
 };
 const size_t lb_syscall_count = sizeof(lb_syscall_table) / sizeof(lb_syscall_table[0]);

@@ -149,8 +149,8 @@ static const char *yield(struct bench_ctx *c)
 }
 
 const struct bench_entry lb_threads_table[] = {
-    { "futex_rt", "cpu1", futex_rt, "futex ping-pong between two threads, one CPU", NULL, 0, 0, &lb_cpu1 },
-    { "futex_rt", "cpu2", futex_rt, "futex ping-pong between two threads, two CPUs", NULL, 0, 0, &lb_cpu2 },
-    { "yield", "cpu1", yield, "sched_yield until the partner thread has run (two switches), one CPU", NULL, 0, 0, &lb_cpu1 },
+    { "futex_rt", "cpu1", futex_rt, "futex ping-pong between two threads, one CPU", NULL, 0, 0, &lb_cpu1, 0 },
+    { "futex_rt", "cpu2", futex_rt, "futex ping-pong between two threads, two CPUs", NULL, 0, 0, &lb_cpu2, 0 },
+    { "yield", "cpu1", yield, "sched_yield until the partner thread has run (two switches), one CPU", NULL, 0, 0, &lb_cpu1, 0 },
 };
 const size_t lb_threads_count = sizeof(lb_threads_table) / sizeof(lb_threads_table[0]);

@@ -130,10 +130,10 @@ static const char *fake_lazy(struct bench_ctx *c)
 static const int64_t fake_sizes[2] = { 0, 100 };
 
 static const struct bench_entry table[] = {
-    { "fake", "v", fake_ok, "fake ok", NULL, 0, 0, NULL },
-    { "sized", "", fake_ok, "fake sized", fake_sizes, 2, 0, NULL },
-    { "bad", "x", fake_fail, "fails its check", NULL, 0, 0, NULL },
-    { "lazy", "", fake_lazy, "leaves slots unset", NULL, 0, 0, NULL },
+    { "fake", "v", fake_ok, "fake ok", NULL, 0, 0, NULL, 0 },
+    { "sized", "", fake_ok, "fake sized", fake_sizes, 2, 0, NULL, 0 },
+    { "bad", "x", fake_fail, "fails its check", NULL, 0, 0, NULL, 0 },
+    { "lazy", "", fake_lazy, "leaves slots unset", NULL, 0, 0, NULL, 0 },
     { .name = "novar", .fn = fake_ok, .description = "variant left NULL, as designated initialisers do" },
 };
 
