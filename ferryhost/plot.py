@@ -113,7 +113,7 @@ class Labeler:
         if s.disturbed:
             # perf counted more VM exits than the bound allows (see perf.py).
             parts.append("[disturbed]")
-        return " ".join(parts) or s.bench
+        return " ".join(parts)
 
 
 def floor_value(series, s):
@@ -190,7 +190,7 @@ def build_figures(series):
                    "size (words or bytes)", "TSC ticks", "lines")
         for key in sorted({(s.bench, lab(s)) for s in sized}):
             pts = sorted((s for s in sized if (s.bench, lab(s)) == key), key=lambda s: s.size)
-            f.curves.append((f"{key[0]} {key[1]}", [(s.size, s.p50, s.p10, s.p90) for s in pts], pts[0]))
+            f.curves.append((f"{key[0]} {key[1]}".strip(), [(s.size, s.p50, s.p10, s.p90) for s in pts], pts[0]))
         f.curves = f.curves[:MAX_CURVES]
         figs.append(f)
     else:
@@ -208,7 +208,7 @@ def build_figures(series):
                 ticks = max(ticks, 1)
                 return s.size / (ticks / s.tsc_hz) / 2**20 if per_s else s.size / ticks * 1000
             # Bandwidth falls as time rises, so p90 time gives the low bound.
-            f.curves.append((f"{key[0]} {key[1]}", [(s.size, bw(s, s.p50), bw(s, s.p90), bw(s, s.p10))
+            f.curves.append((f"{key[0]} {key[1]}".strip(), [(s.size, bw(s, s.p50), bw(s, s.p90), bw(s, s.p10))
                                                     for s in pts], pts[0] if pts else None))
         f.curves = [c for c in f.curves if c[1]][:MAX_CURVES]
         figs.append(f)
@@ -219,7 +219,7 @@ def build_figures(series):
         for key in sorted({(s.bench, lab(s)) for s in bulk}):
             pts = sorted((s for s in bulk if (s.bench, lab(s)) == key and s.size > 0), key=lambda s: s.size)
             if pts:
-                t.curves.append((f"{key[0]} {key[1]}", [(s.size, s.p50, s.p10, s.p90) for s in pts], pts[0]))
+                t.curves.append((f"{key[0]} {key[1]}".strip(), [(s.size, s.p50, s.p10, s.p90) for s in pts], pts[0]))
         figs.append(t)
     else:
         skipped.append("bulk: no bulk_* benchmark in the results")
@@ -244,7 +244,7 @@ def build_figures(series):
                 pts = [(v[i], (i + 1) / n, 0, 0) for i in range(0, n, step)]
                 if pts[-1][0] != v[-1]:
                     pts.append((v[-1], 1.0, 0, 0))
-                f.curves.append((lab(s, with_size=len(sizes_of[bench]) > 1), pts, s))
+                f.curves.append((lab(s, with_size=len(sizes_of[bench]) > 1) or bench, pts, s))
             xs = [p[0] for _, pts, _ in f.curves for p in pts if p[0] > 0]
             # Sizes far apart put curves decades apart: a log axis keeps each readable.
             f.logx = bool(xs) and max(xs) / min(xs) > 50

@@ -209,7 +209,8 @@ def execute(spec, parent=None, rundir=None, progress=None):
              "results": len(p.results), "log_lines": len(p.log)}
         if p.meta:
             m["guest_meta"] = p.meta
-            m["guest_cpu"] = p.meta.get("cpu")
+            # Older kernels print a "cpu" object, newer ones cpu_* flags.
+            m["guest_cpu"] = p.meta.get("cpu") or {k: v for k, v in p.meta.items() if k.startswith("cpu_")} or None
             m["guest_tsc_hz"] = p.meta.get("tsc_hz")
         system = (p.meta or {}).get("system") or spec.system
         for r in p.results:
