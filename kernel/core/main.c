@@ -11,6 +11,7 @@
 #include <ferry/bench_format.h>
 #include <arch/apic.h>
 #include <arch/floor.h>
+#include <arch/irq.h>
 #include <arch/thread.h>
 #include <arch/vspace.h>
 #include <core/kernel.h>
@@ -119,6 +120,7 @@ void kmain(uint32_t magic, uint32_t info_pa)
         panic("command line: tick_us= takes 100 to 1000000 (microseconds)");
     apic_init((unsigned)tick_us);
     floor_init(&ks_free_mem);
+    irq_init();
     root_task_create(bi, &ks_free_mem);
     kprintf("boot self-check passed, starting the root task\n");
     kernel_exit();

@@ -108,13 +108,15 @@ static void load_image(const struct boot_module *m, const struct elf_segment *se
     bi->image_frames.end = next_slot;
 }
 
-/* Every I/O port but those the kernel keeps: the 8259 PICs (unmasking one
+/* The IRQ control capability, and every I/O port but those the kernel keeps: the 8259 PICs (unmasking one
  * would raise interrupts on exception vectors) and the debug-exit port. */
-static void give_ioports(struct ferry_bootinfo *bi)
+static void give_devices(struct ferry_bootinfo *bi)
 {
     static const word_t ranges[][2] = {
         { 0x0000, 0x001f }, { 0x0022, 0x009f }, { 0x00a2, 0x00f3 }, { 0x00f5, 0xffff },
     };
+    struct cap irqc = { .type = FERRY_OBJ_IRQ_CONTROL, .rights = FERRY_RIGHTS_ALL };
+    cte_insert(slot(FERRY_CAP_IRQ_CONTROL), &irqc, NULL);
     bi->ioports.start = next_slot;
     for (size_t i = 0; i < ARRAY_SIZE(ranges); i++) {
         struct cap c;
@@ -211,7 +213,7 @@ void root_task_create(const struct boot_info *boot, struct memmap *free)
         map_new_frame(FERRY_ROOT_STACK_TOP - i * PAGE_SIZE, FERRY_MAP_READ | FERRY_MAP_WRITE, take_slot());
     bi->stack_frames.end = next_slot;
 
-    give_ioports(bi);
+    give_devices(bi);
     give_untyped(free, bi);
 
     struct tcb *t = cap_tcb(&slot(FERRY_CAP_INIT_TCB)->cap);

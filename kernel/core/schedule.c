@@ -1,4 +1,5 @@
 /* schedule.c: choosing the next thread and leaving the kernel. */
+#include <arch/irq.h>
 #include <arch/machine.h>
 #include <arch/thread.h>
 #include <core/ipc.h>
@@ -41,8 +42,9 @@ void kernel_exit(void)
 
 bool kernel_can_wake(void)
 {
-    /* No thread waits on interrupts or time yet: only ready threads run. */
-    return sched_highest_prio() >= 0;
+    /* A ready thread, or an interrupt line that may signal a waiting one
+     * (no thread waits on time: there are no timeouts). */
+    return sched_highest_prio() >= 0 || irq_any_bound();
 }
 
 void kernel_halt_no_threads(void)

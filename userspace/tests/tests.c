@@ -13,6 +13,7 @@ static const struct {
     { utests_threads, &utests_threads_n },
     { utests_ipc, &utests_ipc_n },
     { utests_ioport, &utests_ioport_n },
+    { utests_irq, &utests_irq_n },
 };
 
 /* Is name in the comma-separated list? */

@@ -1,5 +1,6 @@
 /* invocation.c: the architecture's invocations, by capability type. */
 #include <arch/ioport.h>
+#include <arch/irq.h>
 #include <arch/vspace.h>
 #include <core/invoke.h>
 #include <ferry/errors.h>
@@ -14,8 +15,7 @@ word_t arch_decode_invocation(struct tcb *caller, struct cte *slot, struct invoc
         return ioport_decode(slot, inv, extra, nextra);
     case FERRY_OBJ_IRQ_CONTROL:
     case FERRY_OBJ_IRQ_HANDLER:
-        /* Interrupt delivery to user space needs notifications (IPC issue). */
-        return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE);
+        return irq_decode(slot, inv, extra, nextra);
     default:
         return vspace_decode(slot, inv, extra, nextra);
     }

@@ -1,6 +1,7 @@
 /* traps.c: CPU exceptions.  Every kernel-mode exception is fatal and is
  * reported with its vector, error code, RIP, CR2 and all registers. */
 #include <arch/apic.h>
+#include <arch/irq.h>
 #include <arch/kstack.h>
 #include <arch/thread.h>
 #include <core/kernel.h>
@@ -62,6 +63,8 @@ static void irq_handle(uint64_t vector)
         struct tcb *cur = arch_current();
         if (!arch_is_idle(cur) && sched_tick(cur))
             schedule_yield();            /* slice used up: to the back of its queue */
+    } else {
+        irq_deliver((unsigned)vector);
     }
 }
 

@@ -1,6 +1,7 @@
 /* vspace.c: x86-64 address spaces: ASIDs that double as PCIDs, mapping and
  * unmapping frames and page tables, and the arch half of the object layer. */
 #include <arch/cpu.h>
+#include <arch/irq.h>
 #include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/vspace.h>
@@ -236,6 +237,8 @@ void arch_object_init(word_t type, paddr_t paddr, unsigned size_bits)
 void arch_cap_delete(const struct cap *cap, bool final)
 {
     struct cap c = *cap;
+    if (c.type == FERRY_OBJ_IRQ_HANDLER && final)
+        irq_handler_deleted(&c);
     if ((cap_is_frame(&c) || cap_is_table(&c)) && c.u.map.vspace)
         unmap_cap(&c);
     if (c.type == FERRY_OBJ_VSPACE && final) {

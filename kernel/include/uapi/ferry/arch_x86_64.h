@@ -44,7 +44,25 @@ enum ferry_arch_label {
     FERRY_IOPORT_IN = FERRY_ARCH_LABEL_BASE + 0x10,
     FERRY_IOPORT_OUT,
     FERRY_IOPORT_ISSUE,
+    FERRY_IRQ_CONTROL_GET = FERRY_ARCH_LABEL_BASE + 0x20,
+    FERRY_IRQ_SET_NOTIFICATION,
+    FERRY_IRQ_ACK,
+    FERRY_IRQ_CLEAR,
 };
+
+/*
+ * Interrupts: ISA lines 1..15 through the I/O APIC (line 0 is the kernel's).
+ * IRQControl Get:  caps[0] = root CNode; mr[0] line, mr[1] slot index,
+ *                  mr[2] depth: an IRQHandler capability for the line (one
+ *                  per line; FERRY_E_ILLEGAL_OP when it was issued already).
+ * IRQHandler SetNotification: caps[0] = a notification (WRITE): each
+ *                  interrupt signals it with that capability's badge.
+ * IRQHandler Ack:  the line was served: unmask it (the kernel masks a line
+ *                  from the interrupt until Ack).
+ * IRQHandler Clear: stop signalling; the line stays masked.
+ * Deleting the IRQHandler capability frees the line for another Get.
+ */
+#define FERRY_IRQ_LINES 16
 
 #define FERRY_MAP_READ  0x1UL
 #define FERRY_MAP_WRITE 0x2UL

@@ -12,6 +12,7 @@ enum ferry_root_slot {
     FERRY_CAP_IPC_BUFFER,        /* the frame of its IPC buffer */
     FERRY_CAP_BOOTINFO_FRAME,    /* the frame holding this structure */
     FERRY_CAP_BOOT_UNTYPED,      /* what is left of the memory its objects came from */
+    FERRY_CAP_IRQ_CONTROL,       /* makes IRQHandler capabilities (when the machine has an I/O APIC) */
     FERRY_CAP_FIRST_FREE_FIXED,  /* from here on: the ranges in struct ferry_bootinfo */
 };
 

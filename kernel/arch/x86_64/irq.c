@@ -1,0 +1,176 @@
+/* irq.c: ISA interrupts through the I/O APIC, delivered to user-space
+ * drivers as notification signals; a line stays masked until its Ack. */
+#include <arch/irq.h>
+#include <arch/paging.h>
+#include <core/cspace.h>
+#include <core/invoke.h>
+#include <core/ipc.h>
+#include <ferry/arch_x86_64.h>
+#include <ferry/errors.h>
+#include <object/cnode.h>
+#include <object/notification.h>
+#include <printk.h>
+
+/* QEMU's and most PCs' I/O APIC; checked through its version register. */
+#define IOAPIC_PHYS   0xfec00000UL
+#define IOAPIC_VER    0x01
+#define IOAPIC_REDTBL 0x10
+#define RED_MASKED    BIT(16)
+
+static volatile uint32_t *ioapic;
+static unsigned ioapic_pins;
+
+/* Per line: issued to user space, and the notification it signals (a
+ * kernel-held copy, so deleting or revoking the user's capability is seen). */
+static struct {
+    bool issued;
+    struct cte ntfn;
+} lines[FERRY_IRQ_LINES];
+
+static uint32_t ioapic_read(uint32_t reg)
+{
+    ioapic[0] = reg;
+    return ioapic[4];
+}
+
+static void ioapic_write(uint32_t reg, uint32_t v)
+{
+    ioapic[0] = reg;
+    ioapic[4] = v;
+}
+
+/* ISA lines are edge triggered, active high, sent to the boot CPU (APIC 0). */
+static void line_mask(unsigned line, bool masked)
+{
+    ioapic_write(IOAPIC_REDTBL + 2 * line + 1, 0);
+    ioapic_write(IOAPIC_REDTBL + 2 * line, (VEC_IRQ_BASE + line) | (masked ? RED_MASKED : 0));
+}
+
+bool irq_init(void)
+{
+    ioapic = paging_map_mmio(IOAPIC_PHYS);
+    uint32_t ver = ioapic_read(IOAPIC_VER);
+    ioapic_pins = ((ver >> 16) & 0xff) + 1;
+    if ((ver & 0xff) < 0x10 || ioapic_pins < FERRY_IRQ_LINES || ioapic_pins > 240) {
+        kprintf("irq: no I/O APIC at %#lx (version %#x): device interrupts off\n", IOAPIC_PHYS, ver);
+        ioapic = NULL;
+        return false;
+    }
+    for (unsigned pin = 0; pin < ioapic_pins; pin++)
+        ioapic_write(IOAPIC_REDTBL + 2 * pin, RED_MASKED);
+    kprintf("irq: I/O APIC version %#x with %u pins; ISA lines 1-15 on vectors %#x-%#x\n",
+            ver & 0xff, ioapic_pins, VEC_IRQ_BASE + 1, VEC_IRQ_BASE + 15);
+    return true;
+}
+
+bool irq_any_bound(void)
+{
+    for (unsigned i = 1; i < FERRY_IRQ_LINES; i++)
+        if (!cap_is_null(&lines[i].ntfn.cap))
+            return true;
+    return false;
+}
+
+void irq_deliver(unsigned vec)
+{
+    unsigned line = vec - VEC_IRQ_BASE;
+    if (!ioapic || line == 0 || line >= FERRY_IRQ_LINES)
+        return;
+    line_mask(line, true);               /* until the driver's Ack */
+    struct cap *n = &lines[line].ntfn.cap;
+    if (!cap_is_null(n))
+        ipc_signal(cap_notification(n), n->u.ep.badge);
+}
+
+void irq_handler_deleted(const struct cap *cap)
+{
+    unsigned line = (unsigned)cap->paddr;
+    if (line >= FERRY_IRQ_LINES || !lines[line].issued)
+        return;
+    if (ioapic)
+        line_mask(line, true);
+    if (!cap_is_null(&lines[line].ntfn.cap))
+        cte_delete(&lines[line].ntfn);
+    lines[line].issued = false;
+}
+
+static word_t decode_get(struct cte *slot, struct invocation *inv, struct cte **extra, unsigned nextra)
+{
+    if (inv->len < 3)
+        return inv_fail(inv, FERRY_E_TRUNCATED, FERRY_ERR_ARG_NONE);
+    if (nextra < 1)
+        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
+    if (!ioapic)
+        return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE);
+    word_t line = inv->mr[0];
+    if (line == 0 || line >= FERRY_IRQ_LINES)
+        return inv_fail(inv, FERRY_E_RANGE, 0);
+    if (lines[line].issued)
+        return inv_fail(inv, FERRY_E_ILLEGAL_OP, 0);
+    const struct cap *root = &extra[0]->cap;
+    if (root->type != FERRY_OBJ_CNODE)
+        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
+    if (!cap_has_rights(root, FERRY_RIGHT_WRITE))
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0));
+    struct cte *dst;
+    unsigned left;
+    word_t err = cspace_lookup_slot(root, inv->mr[1], inv->mr[2], &dst, &left);
+    if (err) {
+        inv->err_bits_left = left;
+        return inv_fail(inv, err, 1);
+    }
+    if (!cap_is_null(&dst->cap))
+        return inv_fail(inv, FERRY_E_SLOT_OCCUPIED, 1);
+    struct cap h = { .type = FERRY_OBJ_IRQ_HANDLER, .rights = FERRY_RIGHTS_ALL, .paddr = line };
+    cte_insert(dst, &h, slot);
+    lines[line].issued = true;
+    inv->len = 0;
+    return FERRY_OK;
+}
+
+static word_t decode_handler(struct cte *slot, struct invocation *inv, struct cte **extra, unsigned nextra)
+{
+    unsigned line = (unsigned)slot->cap.paddr;
+    if (line >= FERRY_IRQ_LINES || !lines[line].issued)
+        return inv_fail(inv, FERRY_E_INVALID_CAP, FERRY_ERR_ARG_NONE);
+    if (!cap_has_rights(&slot->cap, FERRY_RIGHT_WRITE))
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_NONE);
+    switch (inv->label) {
+    case FERRY_IRQ_SET_NOTIFICATION: {
+        if (nextra < 1)
+            return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
+        if (extra[0]->cap.type != FERRY_OBJ_NOTIFICATION)
+            return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
+        if (!cap_has_rights(&extra[0]->cap, FERRY_RIGHT_WRITE))
+            return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0));
+        if (!cap_is_null(&lines[line].ntfn.cap))
+            cte_delete(&lines[line].ntfn);
+        word_t err = cte_copy(extra[0], &lines[line].ntfn, FERRY_RIGHTS_ALL);
+        if (err)
+            return inv_fail(inv, err, FERRY_ERR_ARG_CAP(0));
+        break;
+    }
+    case FERRY_IRQ_ACK:
+        line_mask(line, false);
+        break;
+    case FERRY_IRQ_CLEAR:
+        line_mask(line, true);
+        if (!cap_is_null(&lines[line].ntfn.cap))
+            cte_delete(&lines[line].ntfn);
+        break;
+    default:
+        return inv_fail(inv, FERRY_E_INVALID_LABEL, FERRY_ERR_ARG_NONE);
+    }
+    inv->len = 0;
+    return FERRY_OK;
+}
+
+word_t irq_decode(struct cte *slot, struct invocation *inv, struct cte **extra, unsigned nextra)
+{
+    if (slot->cap.type == FERRY_OBJ_IRQ_CONTROL) {
+        if (inv->label != FERRY_IRQ_CONTROL_GET)
+            return inv_fail(inv, FERRY_E_INVALID_LABEL, FERRY_ERR_ARG_NONE);
+        return decode_get(slot, inv, extra, nextra);
+    }
+    return decode_handler(slot, inv, extra, nextra);
+}
