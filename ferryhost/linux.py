@@ -244,7 +244,10 @@ def qemu_boot_args(guest, cmdline_words):
 
 QEMU_BASE = ["-M", "pc", "-m", "256M", "-display", "none", "-no-reboot", "-serial", "stdio",
              "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-ACCEL = {"tcg": ["-accel", "tcg", "-cpu", "max"], "kvm": ["-accel", "kvm", "-cpu", "host"]}
+# The same accelerator options as harness.py uses (ferryhost/env.py).
+ACCEL = {"tcg": ["-accel", "tcg", "-cpu", "max"],
+         "tcg-icount": ["-accel", "tcg", "-icount", "shift=0,sleep=off", "-cpu", "max"],
+         "kvm": ["-accel", "kvm", "-cpu", "host"]}
 
 
 def boot(guest, words, accel="tcg", smp=1, timeout=300, qemu="qemu-system-x86_64", timing=None):
