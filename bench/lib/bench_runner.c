@@ -55,8 +55,13 @@ void bench_runner_init(struct bench_runner *r, bench_write_fn write, uint64_t *b
     r->empty_region = bench_empty_region_tsc;
     r->results = 0;
     r->errors = 0;
-    if (!bench_args_parse(&r->args, words, r->arg_error, sizeof(r->arg_error)) && r->arg_error[0] == '\0')
-        r->arg_error[0] = '?';
+    if (!bench_args_parse(&r->args, words, r->arg_error, sizeof(r->arg_error))) {
+        if (r->arg_error[0] == '\0')
+            r->arg_error[0] = '?';
+        /* Bad words run nothing, so @meta must not list half-parsed ones. */
+        r->args.all = false;
+        r->args.nselect = 0;
+    }
 }
 
 void bench_runner_measure_overhead(struct bench_runner *r)

@@ -217,6 +217,7 @@ static void test_run_bad_words_run_nothing(void **state)
     (void)state;
     run("bench=fake samples=4x");
     assert_int_equal(fake_calls, 0);
+    assert_non_null(strstr(out, "\"benchmarks\":[],"));
     assert_non_null(strstr(out, "@error {\"bench\":\"\",\"variant\":\"\",\"size\":-1,\"msg\":\"samples=4x: not a number\"}\n"));
     assert_non_null(strstr(out, "@done {\"records\":0,\"errors\":1}\n"));
 }
