@@ -56,7 +56,7 @@ USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests harness-tests harness-tests bench plots \
+.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests harness-tests setup-linux linux-guest linux-tests bench plots \
 	clean help print-boot setup-build setup-test setup-bench
 .DELETE_ON_ERROR:
 
@@ -166,11 +166,18 @@ boot-tests: all iso | setup-test
 guest-tests: all | setup-test
 	scripts/guest-tests.sh $(BUILD)
 
-harness-tests: all | setup-test
+harness-tests: all | setup-test setup-linux
 	$(PY) -m pytest -q tests/harness
 
-test: setup-test
+# The Linux baseline guest: Debian's kernel and an initramfs whose /init is bench/linux.
+setup-linux:
 	@$(SETUP) linux
+linux-guest: | setup-linux
+	$(PY) -m ferryhost.linux build $(BUILD)/linux
+linux-tests: | setup-test setup-linux
+	$(PY) -m pytest -q tests/harness/test_linux.py
+
+test: setup-test setup-linux
 	$(MAKE) unit-tests
 	$(MAKE) guest-tests
 	$(MAKE) boot-tests

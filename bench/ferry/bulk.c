@@ -181,12 +181,12 @@ static const int64_t bulk_sizes[] = { 64, 256, 1024, 4096, 16384, 65536, 262144,
 
 const struct bench_entry bench_bulk[] = {
     { .name = "bulk_copy", .fn = bulk_copy, .sizes = bulk_sizes,
-      .nsizes = sizeof bulk_sizes / sizeof bulk_sizes[0], .default_samples = 100,
-      .max_samples = 100,
+      .nsizes = sizeof bulk_sizes / sizeof bulk_sizes[0], .default_samples = BENCH_BULK_MAX_SAMPLES,
+      .max_samples = BENCH_BULK_MAX_SAMPLES,
       .description = "move SIZE bytes to another address space as IPC messages (copied by the kernel)" },
     { .name = "bulk_grant", .fn = bulk_grant, .sizes = bulk_sizes,
-      .nsizes = sizeof bulk_sizes / sizeof bulk_sizes[0], .default_samples = 100,
-      .max_samples = 100,
+      .nsizes = sizeof bulk_sizes / sizeof bulk_sizes[0], .default_samples = BENCH_BULK_MAX_SAMPLES,
+      .max_samples = BENCH_BULK_MAX_SAMPLES,
       .description = "move SIZE bytes through frames granted once, plus one register message" },
 };
 const size_t bench_bulk_n = sizeof bench_bulk / sizeof bench_bulk[0];

@@ -161,12 +161,12 @@ static const char *bulk_shm(struct bench_ctx *c) { return bulk(c, true); }
 
 #define NSIZES (sizeof(bulk_sizes) / sizeof(bulk_sizes[0]))
 /* 4 MiB transfers are slow under TCG; 1000 samples unless samples= says otherwise. */
-#define BULK_SAMPLES 1000
+#define BULK_SAMPLES BENCH_BULK_MAX_SAMPLES
 
 const struct bench_entry lb_bulk_table[] = {
-    { "bulk_pipe", "cpu1", bulk_pipe, "bytes through a pipe plus ack, one CPU", bulk_sizes, NSIZES, BULK_SAMPLES, &lb_cpu1, 0 },
-    { "bulk_pipe", "cpu2", bulk_pipe, "bytes through a pipe plus ack, two CPUs", bulk_sizes, NSIZES, BULK_SAMPLES, &lb_cpu2, 0 },
-    { "bulk_shm", "cpu1", bulk_shm, "bytes into memfd shared memory plus pipe handshake, one CPU", bulk_sizes, NSIZES, BULK_SAMPLES, &lb_cpu1, 0 },
-    { "bulk_shm", "cpu2", bulk_shm, "bytes into memfd shared memory plus pipe handshake, two CPUs", bulk_sizes, NSIZES, BULK_SAMPLES, &lb_cpu2, 0 },
+    { "bulk_pipe", "cpu1", bulk_pipe, "bytes through a pipe plus ack, one CPU", bulk_sizes, NSIZES, BULK_SAMPLES, &lb_cpu1, BULK_SAMPLES },
+    { "bulk_pipe", "cpu2", bulk_pipe, "bytes through a pipe plus ack, two CPUs", bulk_sizes, NSIZES, BULK_SAMPLES, &lb_cpu2, BULK_SAMPLES },
+    { "bulk_shm", "cpu1", bulk_shm, "bytes into memfd shared memory plus pipe handshake, one CPU", bulk_sizes, NSIZES, BULK_SAMPLES, &lb_cpu1, BULK_SAMPLES },
+    { "bulk_shm", "cpu2", bulk_shm, "bytes into memfd shared memory plus pipe handshake, two CPUs", bulk_sizes, NSIZES, BULK_SAMPLES, &lb_cpu2, BULK_SAMPLES },
 };
 const size_t lb_bulk_count = sizeof(lb_bulk_table) / sizeof(lb_bulk_table[0]);
