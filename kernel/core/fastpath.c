@@ -1,4 +1,4 @@
-/* fastpath.c: the IPC fast path for Call and ReplyRecv with register-only messages (built only with FERRY_FASTPATH=1). */
+/* fastpath.c: the IPC fast path for Call and ReplyRecv without capability transfer (built only with FERRY_FASTPATH=1). */
 #include <core/ipc.h>
 
 #if FERRY_FASTPATH
@@ -14,7 +14,8 @@
  * everything that could make the general path behave differently and
  * returns to it (`slowpath`) on any doubt, without having changed
  * anything; after the point of no return it moves the message words
- * between the saved register files, updates the queues and reply link,
+ * between the saved register files (and IPC buffers beyond the first
+ * four), updates the queues and reply link,
  * and leaves by sysret into the partner without the scheduler.  What the
  * slow path would do in the same situation is exactly this (core/ipc.c,
  * including its direct switch in ipc_switch_direct), so the two differ
@@ -32,9 +33,11 @@ static inline __attribute__((always_inline)) struct cte *lookup_fp(const struct 
     if (unlikely(node->type != FERRY_OBJ_CNODE) || unlikely(node->guard_bits + radix != 64) ||
         unlikely(radix == 0))
         return NULL;
-    if (unlikely(node->guard_bits && (cptr >> radix) != node->u.cnode.guard))
+    unsigned gbits = node->guard_bits;
+    if (unlikely(gbits && (cptr >> radix) != node->u.cnode.guard))
         return NULL;
-    return (struct cte *)cap_object(node) + (cptr & (BIT(radix) - 1));
+    /* The low radix bits: the guard shifted out (gbits < 64 as radix > 0). */
+    return (struct cte *)cap_object(node) + ((cptr << gbits) >> gbits);
 }
 
 /* Copy len (<= 4) message words, only those, as the slow path does. */
@@ -64,12 +67,33 @@ static inline void set_received_fp(struct tcb *dst, word_t msginfo, word_t badge
     ctx_set_msginfo(&dst->ctx, msginfo);
 }
 
-/* A message the fast path carries: at most 4 words, no capabilities, no
- * stray bits (bits 7..11 clear). */
-#define MSGINFO_FP_MASK 0xf80UL
+/* A message the fast path carries: no capabilities, no stray bits (bits
+ * 7..11 clear).  The low 12 bits are then the length: they are read as
+ * one value, and only a value above 4 needs a closer look. */
+#define MSGINFO_LOW_BITS 0xfffUL
 static inline bool message_fp(word_t msginfo)
 {
-    return !(msginfo & MSGINFO_FP_MASK) && FERRY_MSGINFO_LEN(msginfo) <= FERRY_MSG_REG_WORDS;
+    return !(msginfo & 0xf80);
+}
+
+/* tcb_ipc_buffer without the call: the kernel address of t's IPC buffer. */
+static inline struct ferry_ipc_buffer *ipc_buffer_fp(const struct tcb *t)
+{
+    const struct cap *f = &t->slots[TCB_SLOT_IPCBUF].cap;
+    if (cap_is_null(f))
+        return NULL;
+    return (struct ferry_ipc_buffer *)((char *)cap_object(f) + (t->ipc_buffer & (BIT(f->size_bits) - 1)));
+}
+
+/* Words beyond the registers: from src's IPC buffer into dst's (len is at
+ * most FERRY_MSG_MAX_WORDS; a loop, not a memcpy call: see FASTPATH_FN). */
+static inline void copy_buffer_fp(const struct ferry_ipc_buffer *sbuf, struct ferry_ipc_buffer *dbuf,
+                                  word_t len)
+{
+    if (sbuf == dbuf)
+        return;                          /* one buffer shared: nothing moves (as deliver) */
+    for (word_t i = FERRY_MSG_REG_WORDS; i < len; i++)
+        dbuf->mr[i] = sbuf->mr[i];
 }
 
 /* Cap type and rights checked together (first two bytes of struct cap). */
@@ -78,22 +102,32 @@ static inline bool cap_is_fp(const struct cap *c, uint8_t type, uint8_t right)
     return c->type == type && (c->rights & right);
 }
 
+/* Would the scheduler pick t once cur blocks, i.e. is no ready thread of
+ * higher priority than t?  While cur runs, no ready thread is above cur
+ * (every kernel exit goes through schedule(), which preempts for one), so
+ * t at cur's priority or above is enough; below it, the ready queues'
+ * bitmap decides (sched_highest_prio, a call: made only where nothing is
+ * live yet, so that the fast path keeps no registers across calls). */
+static inline __attribute__((always_inline)) bool above_ready_fp(const struct tcb *t)
+{
+    return (int)t->prio >= sched_highest_prio();
+}
+
 _Static_assert(TCB_IPC_GRANT == FERRY_RIGHT_GRANT >> 1 && TCB_IPC_GRANT_REPLY == FERRY_RIGHT_GRANT_REPLY >> 1,
                "grant rights map to ipc_flags by a shift");
 
-/* No frame pointer: nothing unwinds through these (they never return). */
-#define FASTPATH_FN __attribute__((optimize("omit-frame-pointer")))
+/* No frame pointer: nothing unwinds through these (they never return);
+ * no memcpy call for the buffer copy: a call that returns would cost
+ * register saves on every fast path. */
+#define FASTPATH_FN __attribute__((optimize("omit-frame-pointer", "no-tree-loop-distribute-patterns")))
 
 FASTPATH_FN void fastpath_call(void)
 {
-    /* Taken first, while nothing else is live; cptr and msginfo are read
-     * from the saved registers (where syscall_entry put them). */
-    int top = sched_highest_prio();
+    /* cptr and msginfo are read from the saved registers (where
+     * syscall_entry put them), so nothing is live across a call. */
     struct tcb *cur = arch_current_fp();
     word_t cptr = ctx_get_cptr(&cur->ctx), msginfo = ctx_get_msginfo(&cur->ctx);
 
-    if (unlikely(!message_fp(msginfo)))
-        goto slow;
     /* An endpoint we may send to... */
     struct cte *slot = lookup_fp(&cur->slots[TCB_SLOT_CSPACE].cap, cptr);
     if (unlikely(!slot) || unlikely(!cap_is_fp(&slot->cap, FERRY_OBJ_ENDPOINT, FERRY_RIGHT_WRITE)))
@@ -106,9 +140,21 @@ FASTPATH_FN void fastpath_call(void)
     if (unlikely(dest->reply_to != NULL))
         goto slow;
     /* ...that entered by syscall, has a VSpace, and that the scheduler
-     * would run now: no ready thread above it (we are about to block). */
+     * would run now (we are about to block). */
     paddr_t vs = arch_tcb_vspace(dest);
-    if (unlikely(dest->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!vs) || unlikely((int)dest->prio < top))
+    if (unlikely(dest->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!vs))
+        goto slow;
+    /* A receiver below us: the slow path asks the ready queues (and then
+     * switches the same way, ipc_switch_direct). */
+    if (unlikely(dest->prio < cur->prio))
+        goto slow;
+    /* A message without capabilities: words beyond the registers need
+     * both IPC buffers (else the slow path reports the error or
+     * truncates, as it does). */
+    word_t len = msginfo & MSGINFO_LOW_BITS;
+    if (unlikely(len > FERRY_MSG_REG_WORDS) &&
+        (unlikely(!message_fp(msginfo)) || unlikely(len > FERRY_MSG_MAX_WORDS) ||
+         unlikely(!ipc_buffer_fp(cur)) || unlikely(!ipc_buffer_fp(dest))))
         goto slow;
 
     /* ---- point of no return ---- */
@@ -123,7 +169,9 @@ FASTPATH_FN void fastpath_call(void)
         ep->queue.tail = NULL;
         ep->state = EP_IDLE;
     }
-    copy_words_fp(cur, dest, FERRY_MSGINFO_LEN(msginfo));
+    copy_words_fp(cur, dest, len);
+    if (unlikely(len > FERRY_MSG_REG_WORDS))
+        copy_buffer_fp(ipc_buffer_fp(cur), ipc_buffer_fp(dest), len);
     set_received_fp(dest, msginfo, slot->cap.u.ep.badge);
     dest->state = TCB_RUNNABLE;
     dest->blocked_on = NULL;
@@ -143,17 +191,21 @@ slow:
 
 FASTPATH_FN void fastpath_reply_recv(void)
 {
-    /* Taken first, while nothing else is live; cptr and msginfo are read
-     * from the saved registers (where syscall_entry put them). */
-    int top = sched_highest_prio();
+    /* cptr and msginfo are read from the saved registers (where
+     * syscall_entry put them), so nothing is live across a call. */
     struct tcb *cur = arch_current_fp();
+    struct tcb *caller = cur->reply_to;
+    /* A caller below us runs next only if no ready thread is above it:
+     * asked first, before anything is live across the call. */
+    if (caller && unlikely(caller->prio < cur->prio)) {
+        if (!above_ready_fp(caller))
+            syscall_dispatch(ctx_get_cptr(&cur->ctx), ctx_get_msginfo(&cur->ctx), FERRY_SYS_REPLY_RECV);
+        cur = arch_current_fp();
+        caller = cur->reply_to;
+    }
     word_t cptr = ctx_get_cptr(&cur->ctx), msginfo = ctx_get_msginfo(&cur->ctx);
 
-    /* A register-only reply without capabilities... */
-    if (unlikely(!message_fp(msginfo)))
-        goto slow;
-    /* ...to a caller that waits for it (not a faulted thread)... */
-    struct tcb *caller = cur->reply_to;
+    /* A caller that waits for our reply (not a faulted thread)... */
     if (unlikely(!caller) || unlikely(caller->ipc_flags & TCB_IPC_FAULT))
         goto slow;
     /* ...then a Recv on an endpoint with no sender queued, so we block,
@@ -164,16 +216,26 @@ FASTPATH_FN void fastpath_reply_recv(void)
     struct endpoint *ep = cap_endpoint(&slot->cap);
     if (unlikely(ep->state == EP_SEND) || unlikely(cur->bound_notification != NULL))
         goto slow;
-    /* ...and a caller the scheduler would run now. */
+    /* ...and a caller that entered by syscall and has a VSpace. */
     paddr_t vs = arch_tcb_vspace(caller);
-    if (unlikely(caller->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!vs) || unlikely((int)caller->prio < top))
+    if (unlikely(caller->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!vs))
+        goto slow;
+    /* A message without capabilities: words beyond the registers need
+     * both IPC buffers (else the slow path reports the error or
+     * truncates, as it does). */
+    word_t len = msginfo & MSGINFO_LOW_BITS;
+    if (unlikely(len > FERRY_MSG_REG_WORDS) &&
+        (unlikely(!message_fp(msginfo)) || unlikely(len > FERRY_MSG_MAX_WORDS) ||
+         unlikely(!ipc_buffer_fp(cur)) || unlikely(!ipc_buffer_fp(caller))))
         goto slow;
 
     /* ---- point of no return ---- */
 
     /* The reply (no badge on replies). */
     cur->reply_to = NULL;
-    copy_words_fp(cur, caller, FERRY_MSGINFO_LEN(msginfo));
+    copy_words_fp(cur, caller, len);
+    if (unlikely(len > FERRY_MSG_REG_WORDS))
+        copy_buffer_fp(ipc_buffer_fp(cur), ipc_buffer_fp(caller), len);
     set_received_fp(caller, msginfo, 0);
     caller->state = TCB_RUNNABLE;
     caller->blocked_on = NULL;
