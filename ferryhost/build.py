@@ -1,6 +1,7 @@
 """build.py: build one kernel variant with the top-level Makefile and ask it what to boot."""
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -32,8 +33,13 @@ def parse_flags(words):
 
 def _make(args, log=None, quiet=False):
     cmd = ["make", "--no-print-directory", "-C", str(REPO)] + (["-s"] if quiet else []) + args
+    # Under `make bench` the parent make exports its command-line variables
+    # (say FASTPATH=0) and jobserver through MAKEFLAGS; a variant must be built
+    # from its own flags only.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True)
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     except OSError as e:
         raise HarnessError(f"cannot run make: {e.strerror}") from None
     if log is not None:

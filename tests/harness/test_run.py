@@ -184,3 +184,17 @@ def test_perf_wraps_and_parses(tmp_path):
     (tmp_path / "q.txt").write_text("0,,kvm:kvm_exit,1,100.00,,\n6436356,,kvm:kvm_emulate_insn,1,100.00,,\n")
     r = perf.read(tmp_path / "q.txt", 10000, 1.0, "kvm")
     assert r["exits"] == 6436356 and r["disturbed"]
+
+
+def test_variant_build_ignores_parent_make_flags(monkeypatch):
+    """`make bench FASTPATH=0` must not turn the default variant into a FASTPATH=0 build."""
+    from ferryhost import build
+    seen = {}
+
+    def fake_run(cmd, **kw):
+        seen["cmd"], seen["env"] = cmd, kw.get("env")
+        return subprocess.CompletedProcess(cmd, 0, '{"kernel": "k", "modules": [], "iso": ""}\n', "")
+    monkeypatch.setenv("MAKEFLAGS", " -- FASTPATH=0")
+    monkeypatch.setattr(build.subprocess, "run", fake_run)
+    build.print_boot(["BUILD=x"])
+    assert "MAKEFLAGS" not in seen["env"] and "BUILD=x" in seen["cmd"]
