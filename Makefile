@@ -184,10 +184,12 @@ test: setup-test setup-linux
 	$(MAKE) harness-tests
 
 # ---- measuring ------------------------------------------------------------
-# The default sweep (bench/sweeps/default.toml), then its figures in plots/.
+# The default sweep (Ferry fast path on/off and the Linux baseline), then its
+# figures in plots/.  SWEEP=bench/sweeps/icount.toml etc. for another one.
+SWEEP ?= bench/sweeps/default.toml
+
 bench: setup-bench
-	$(PY) harness.py sweep bench/sweeps/default.toml
-	$(PY) harness.py plot latest
+	$(PY) harness.py sweep $(SWEEP) --plot
 
 plots:
 	$(PY) harness.py plot latest

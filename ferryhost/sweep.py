@@ -13,7 +13,7 @@ TOP_KEYS = {"name": str, "description": str, "timeout": (int, float), "samples":
             "repetitions": int, "raw": bool, "system": list, "accel": list,
             "variants": dict, "benchmarks": list}
 VARIANT_KEYS = {"make": dict, "cmdline": list}
-GROUP_KEYS = {"names": list, "sizes": list, "samples": int, "timeout": (int, float)}
+GROUP_KEYS = {"names": list, "sizes": list, "samples": int, "timeout": (int, float), "system": list}
 DONE = ("ok", "failed", "panic", "timeout", "malformed", "crashed", "incomplete")
 
 
@@ -78,8 +78,16 @@ def validate_config(raw, where="sweep"):
         _check(g, GROUP_KEYS, f"{where}: benchmarks[{i}]")
         if not g.get("names"):
             raise HarnessError(f"{where}: benchmarks[{i}] needs a non-empty 'names'")
+        # A group may name the systems it is for (benchmark names differ
+        # between Ferry and Linux); by default it is for every system.
+        systems = g.get("system", cfg["system"])
+        for s in systems:
+            if s not in cfg["system"]:
+                raise HarnessError(f"{where}: benchmarks[{i}] is for system '{s}', "
+                                   f"which the sweep does not run ({', '.join(cfg['system'])})")
         cfg["benchmarks"].append({"names": g["names"], "sizes": g.get("sizes", []),
-                                  "samples": g.get("samples"), "timeout": g.get("timeout")})
+                                  "samples": g.get("samples"), "timeout": g.get("timeout"),
+                                  "system": systems})
     # Let RunSpec validation check names, sizes and numbers once for every unit.
     for u in units(cfg):
         runner.validate(spec_for(cfg, u))
@@ -94,7 +102,9 @@ def units(cfg):
         variants = cfg["variants"] if system == "ferry" else {"linux": {"make": {}, "cmdline": []}}
         for vname in variants:
             for accel in cfg["accel"]:
-                for gi in range(len(cfg["benchmarks"])):
+                for gi, group in enumerate(cfg["benchmarks"]):
+                    if system not in group.get("system", cfg["system"]):
+                        continue
                     for rep in range(cfg["repetitions"]):
                         out.append({"id": f"{system}-{vname}-{accel}-g{gi}-r{rep}", "system": system,
                                     "variant": vname, "accel": accel, "group": gi, "rep": rep})

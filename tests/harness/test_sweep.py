@@ -39,6 +39,21 @@ def test_good_config(tmp_path):
     assert "samples=20" in spec.guest_words()
 
 
+def test_groups_for_one_system(tmp_path):
+    """Ferry and Linux name their benchmarks differently: a group may say
+    which system it is for, and runs only there (Linux has no build variants)."""
+    text = GOOD.replace('accel = ["tcg"]', 'accel = ["tcg"]\nsystem = ["ferry", "linux"]') + \
+        '[[benchmarks]]\nsystem = ["linux"]\nnames = ["pipe_rt"]\n'
+    cfg = sweep.load_config(_cfg(tmp_path, text))
+    us = sweep.units(cfg)
+    ferry = [u for u in us if u["system"] == "ferry"]
+    linux = [u for u in us if u["system"] == "linux"]
+    # the first group (no system key) is for both; the second for Linux only
+    assert len(ferry) == 2 * 2 and all(u["group"] == 0 for u in ferry)
+    assert len(linux) == 2 * 2 and {u["group"] for u in linux} == {0, 1}
+    assert sweep.spec_for(cfg, [u for u in linux if u["group"] == 1][0]).benches == ["pipe_rt"]
+
+
 @pytest.mark.parametrize("text, msg", [
     ('name = "x"\nsamples = [', "bad TOML"),
     ('colour = "red"', "unknown key 'colour'"),
@@ -51,6 +66,7 @@ def test_good_config(tmp_path):
     ('[[benchmarks]]\nsizes = [1]', "needs a non-empty 'names'"),
     ('[[benchmarks]]\nnames = ["x"]\nsizes = [-4]', "bad size"),
     ('[variants.v]\nmake = { fastpath = 0 }', "bad build flag"),
+    ('[[benchmarks]]\nnames = ["x"]\nsystem = ["linux"]', "is for system 'linux', which the sweep does not run"),
 ])
 def test_bad_configs(tmp_path, text, msg):
     with pytest.raises(HarnessError, match=msg):
