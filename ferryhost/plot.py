@@ -47,6 +47,20 @@ FLOOR_TABLE = [
 ]
 MAX_CURVES = 12
 
+# The same shapes on the two systems, for the Ferry-vs-Linux figure: a label,
+# then (bench, variant, size) on Ferry and on Linux; size None = the smallest.
+SHAPES = [
+    ("null syscall", ("null_syscall", "syscall", -1), ("null_syscall", "getppid", -1)),
+    ("round trip, two processes\n(ipc_call cross | pipe)", ("ipc_call", "cross", None), ("pipe_rt", "cpu1", -1)),
+    ("round trip, two processes\n(ipc_call cross | unix socket)", ("ipc_call", "cross", None), ("unix_rt", "cpu1", -1)),
+    ("round trip, two processes\n(ipc_call cross | eventfd)", ("ipc_call", "cross", None), ("eventfd_rt", "cpu1", -1)),
+    ("round trip, two threads\n(ipc_call same | futex)", ("ipc_call", "same", None), ("futex_rt", "cpu1", -1)),
+    ("yield round trip", ("yield", "same", -1), ("yield", "cpu1", -1)),
+    ("64 KiB copied\n(bulk_copy | pipe)", ("bulk_copy", "", 65536), ("bulk_pipe", "cpu1", 65536)),
+    ("1 MiB copied\n(bulk_copy | pipe)", ("bulk_copy", "", 1048576), ("bulk_pipe", "cpu1", 1048576)),
+    ("1 MiB shared\n(bulk_grant | memfd)", ("bulk_grant", "", 1048576), ("bulk_shm", "cpu1", 1048576)),
+]
+
 
 def floors_for(bench):
     for prefix, floors in FLOOR_TABLE:
@@ -224,6 +238,12 @@ def build_figures(series):
     else:
         skipped.append("bulk: no bulk_* benchmark in the results")
 
+    versus = versus_figures(series)
+    if versus:
+        figs.extend(versus)
+    else:
+        skipped.append("ferry-vs-linux: the results do not hold one shape on both systems")
+
     withraw = [s for s in series if s.raw]
     if withraw:
         for bench in sorted({s.bench for s in withraw}):
@@ -281,6 +301,40 @@ def build_figures(series):
         skipped.append(f"{len(nofloor)} x-floor figures ({', '.join(nofloor[:3])}"
                        f"{', ...' if len(nofloor) > 3 else ''}): no floor_* benchmark for these data")
     return figs + floor_figs, skipped
+
+
+def versus_figures(series):
+    """Ferry beside Linux for each shape both measured, per accelerator: bars
+    of p50 (whiskers p10-p90) labelled with the ratio Linux/Ferry.  Ferry's
+    default build (the fast path) is used when the results hold several."""
+    def find(system, accel, bench, variant, size):
+        cand = [s for s in series if s.system == system and s.accel == accel
+                and s.bench == bench and s.variant == variant]
+        if system == "ferry" and any(s.build == "default" for s in cand):
+            cand = [s for s in cand if s.build == "default"]
+        if size is None and cand:
+            size = min(s.size for s in cand)
+        cand = [s for s in cand if s.size == size]
+        return min(cand, key=lambda s: s.p50) if cand else None
+
+    figs = []
+    accels = sorted({s.accel for s in series if s.system == "ferry"} &
+                    {s.accel for s in series if s.system == "linux"})
+    for accel in accels:
+        f = Figure("ferry-vs-linux" + ("" if len(accels) == 1 else f"-{accel}"),
+                   f"Ferry vs Linux, same shapes, same QEMU ({accel}; p50, whisker p10-p90)",
+                   "", "TSC ticks", "bars", logy=True)
+        for label, fe, li in SHAPES:
+            a, b = find("ferry", accel, *fe), find("linux", accel, *li)
+            if not a or not b or a.p50 <= 0:
+                continue
+            i = len(f.curves)
+            f.xticks += [f"{label}\nFerry", f"Linux: {b.p50 / a.p50:.1f}x"]
+            f.curves.append((f.xticks[i], [(i, a.p50, a.p10, a.p90)], a))
+            f.curves.append((f.xticks[i + 1], [(i + 1, b.p50, b.p10, b.p90)], b))
+        if f.curves:
+            figs.append(f)
+    return figs
 
 
 def _group_of(s):
@@ -343,7 +397,8 @@ def render_mpl(f, out, vector):
 
 
 def _q(s):
-    return '"' + str(s).replace('"', "'") + '"'
+    """A gnuplot double-quoted string: a line break becomes its \\n escape."""
+    return '"' + str(s).replace('\\', '/').replace('"', "'").replace("\n", "\\n") + '"'
 
 
 def gnuplot_files(f, out):

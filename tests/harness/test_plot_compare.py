@@ -83,3 +83,29 @@ def test_plot_several_folders_together(fake_env):
     out = fake_env["plots"] / (a.rsplit("/", 1)[1] + "+1")
     dat = (out / "latency.dat").read_text()
     assert "floor_rdtsc one" in dat and "floor_rdtsc two" in dat
+
+
+def test_ferry_vs_linux_pairs_shapes_with_ratio():
+    from ferryhost import plot
+
+    def series(system, bench, variant, size, p50, build=None):
+        row = {"p50": p50, "min": p50 - 1, "p90": p50 + 1, "tsc_hz": None, "disturbed": False}
+        return plot.Series((system, bench, build or system, variant, size, "tcg-icount"), [row], None)
+
+    ss = [series("ferry", "null_syscall", "syscall", -1, 100, "default"),
+          series("linux", "null_syscall", "getppid", -1, 250),
+          # Ferry's smallest size stands for the shape; the nofastpath build is not used
+          series("ferry", "ipc_call", "cross", 0, 300, "default"),
+          series("ferry", "ipc_call", "cross", 8, 900, "default"),
+          series("ferry", "ipc_call", "cross", 0, 1000, "nofastpath"),
+          series("linux", "pipe_rt", "cpu1", -1, 9000),
+          # a shape measured on one system only is left out
+          series("linux", "futex_rt", "cpu1", -1, 7000)]
+    figs = plot.versus_figures(ss)
+    assert len(figs) == 1
+    f = figs[0]
+    assert f.name == "ferry-vs-linux"
+    ys = [c[1][0][1] for c in f.curves]
+    assert ys == [100, 250, 300, 9000]
+    assert f.xticks[1] == "Linux: 2.5x" and f.xticks[3] == "Linux: 30.0x"
+    assert plot.versus_figures([s for s in ss if s.system == "ferry"]) == []
