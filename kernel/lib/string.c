@@ -1,17 +1,25 @@
 /* string.c: memory and string routines for the freestanding kernel. */
 #include <kstring.h>
 
+/* Whole quadwords first, then the tail: eight times fewer iterations
+ * where string instructions are not fast (older CPUs, and QEMU's TCG,
+ * which emulates each iteration). */
 void *memset(void *d, int c, size_t n)
 {
     void *ret = d;
-    asm volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    size_t q = n / 8, b = n % 8;
+    uint64_t v = (uint8_t)c * 0x0101010101010101ULL;
+    asm volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(v) : "memory");
+    asm volatile("rep stosb" : "+D"(d), "+c"(b) : "a"(c) : "memory");
     return ret;
 }
 
 void *memcpy(void *restrict d, const void *restrict s, size_t n)
 {
     void *ret = d;
-    asm volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+    size_t q = n / 8, b = n % 8;
+    asm volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(q) : : "memory");
+    asm volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(b) : : "memory");
     return ret;
 }
 
