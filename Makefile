@@ -56,7 +56,7 @@ USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests harness-tests setup-linux linux-guest linux-tests bench plots \
+.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp harness-tests setup-linux linux-guest linux-tests bench plots \
 	clean help print-boot setup-build setup-test setup-bench
 .DELETE_ON_ERROR:
 
@@ -166,6 +166,10 @@ boot-tests: all iso | setup-test
 guest-tests: all | setup-test
 	scripts/guest-tests.sh $(BUILD)
 
+# The same suite on a kernel without the IPC fast path: both paths must agree.
+guest-tests-nofp: | setup-test
+	scripts/guest-tests-nofp.sh $(BUILD)/nofp
+
 harness-tests: all | setup-test setup-linux
 	$(PY) -m pytest -q tests/harness
 
@@ -180,6 +184,7 @@ linux-tests: | setup-test setup-linux
 test: setup-test setup-linux
 	$(MAKE) unit-tests
 	$(MAKE) guest-tests
+	$(MAKE) guest-tests-nofp
 	$(MAKE) boot-tests
 	$(MAKE) harness-tests
 
