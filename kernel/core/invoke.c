@@ -65,3 +65,20 @@ word_t invoke(struct tcb *caller, struct invocation *inv)
         return FERRY_E_INVALID_CAP;
     return fn(caller, slot, inv, extra, (unsigned)inv->extra_caps);
 }
+
+word_t inv_dest_slot(struct invocation *inv, const struct cte *root, word_t argi, struct cte **dst)
+{
+    if (root->cap.type != FERRY_OBJ_CNODE)
+        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
+    if (!cap_has_rights(&root->cap, FERRY_RIGHT_WRITE))
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0));
+    unsigned left;
+    word_t err = cspace_lookup_slot(&root->cap, inv->mr[argi], inv->mr[argi + 1], dst, &left);
+    if (err) {
+        inv->err_bits_left = left;
+        return inv_fail(inv, err, argi);
+    }
+    if (!cap_is_null(&(*dst)->cap))
+        return inv_fail(inv, FERRY_E_SLOT_OCCUPIED, argi);
+    return FERRY_OK;
+}

@@ -1,7 +1,6 @@
 /* ioport.c: I/O port capabilities: ranged in/out, and issuing sub-ranges. */
 #include <arch/ioport.h>
 #include <arch/x86.h>
-#include <core/cspace.h>
 #include <core/invoke.h>
 #include <ferry/arch_x86_64.h>
 #include <ferry/errors.h>
@@ -71,20 +70,10 @@ word_t ioport_decode(struct cte *slot, struct invocation *inv, struct cte **extr
             return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
         if (!covers(c, inv->mr[0], inv->mr[1]))
             return inv_fail(inv, FERRY_E_RANGE, 0);
-        const struct cap *root = &extra[0]->cap;
-        if (root->type != FERRY_OBJ_CNODE)
-            return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
-        if (!cap_has_rights(root, FERRY_RIGHT_WRITE))
-            return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0));
         struct cte *dst;
-        unsigned left;
-        word_t err = cspace_lookup_slot(root, inv->mr[2], inv->mr[3], &dst, &left);
-        if (err) {
-            inv->err_bits_left = left;
-            return inv_fail(inv, err, 2);
-        }
-        if (!cap_is_null(&dst->cap))
-            return inv_fail(inv, FERRY_E_SLOT_OCCUPIED, 2);
+        word_t err = inv_dest_slot(inv, extra[0], 2, &dst);
+        if (err)
+            return err;
         struct cap sub;
         ioport_cap(&sub, inv->mr[0], inv->mr[1]);
         sub.rights = c->rights;

@@ -2,7 +2,6 @@
  * drivers as notification signals; a line stays masked until its Ack. */
 #include <arch/irq.h>
 #include <arch/paging.h>
-#include <core/cspace.h>
 #include <core/invoke.h>
 #include <core/ipc.h>
 #include <ferry/arch_x86_64.h>
@@ -107,20 +106,10 @@ static word_t decode_get(struct cte *slot, struct invocation *inv, struct cte **
         return inv_fail(inv, FERRY_E_RANGE, 0);
     if (lines[line].issued)
         return inv_fail(inv, FERRY_E_ILLEGAL_OP, 0);
-    const struct cap *root = &extra[0]->cap;
-    if (root->type != FERRY_OBJ_CNODE)
-        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
-    if (!cap_has_rights(root, FERRY_RIGHT_WRITE))
-        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0));
     struct cte *dst;
-    unsigned left;
-    word_t err = cspace_lookup_slot(root, inv->mr[1], inv->mr[2], &dst, &left);
-    if (err) {
-        inv->err_bits_left = left;
-        return inv_fail(inv, err, 1);
-    }
-    if (!cap_is_null(&dst->cap))
-        return inv_fail(inv, FERRY_E_SLOT_OCCUPIED, 1);
+    word_t err = inv_dest_slot(inv, extra[0], 1, &dst);
+    if (err)
+        return err;
     struct cap h = { .type = FERRY_OBJ_IRQ_HANDLER, .rights = FERRY_RIGHTS_ALL, .paddr = line };
     cte_insert(dst, &h, slot);
     lines[line].issued = true;

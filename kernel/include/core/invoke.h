@@ -37,6 +37,11 @@ struct invocation {
  * (sched_should_preempt). */
 word_t invoke(struct tcb *caller, struct invocation *inv);
 
+/* The empty slot where an invocation puts a new capability: mr[argi] is
+ * its index and mr[argi + 1] its depth under the CNode capability root
+ * (caps[0], which needs WRITE).  Errors name the argument at fault. */
+word_t inv_dest_slot(struct invocation *inv, const struct cte *root, word_t argi, struct cte **dst);
+
 /* Decoders fail through this: record which argument was wrong. */
 static inline word_t inv_fail(struct invocation *inv, word_t err, word_t arg)
 {
