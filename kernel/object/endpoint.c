@@ -33,13 +33,6 @@ void endpoint_destroy(struct endpoint *ep)
     while (ep->queue.head) {
         struct tcb *t = ep->queue.head;
         endpoint_dequeue(ep, t);
-        t->ipc_result = FERRY_E_INVALID_CAP;
-        /* The system call it waited in returns this error (a faulted
-         * thread has no call to return from: it re-runs the instruction). */
-        if (!(t->ipc_flags & TCB_IPC_FAULT))
-            ctx_set_result(&t->ctx, FERRY_E_INVALID_CAP);
-        t->ipc_flags = 0;
-        t->state = TCB_RUNNABLE;
-        sched_enqueue(t);
+        tcb_wake_error(t, FERRY_E_INVALID_CAP);
     }
 }

@@ -28,14 +28,7 @@ void notification_destroy(struct notification *n)
     while (n->queue.head) {
         struct tcb *t = n->queue.head;
         notification_dequeue(n, t);
-        t->ipc_result = FERRY_E_INVALID_CAP;
-        /* The system call it waited in returns this error (a faulted
-         * thread has no call to return from: it re-runs the instruction). */
-        if (!(t->ipc_flags & TCB_IPC_FAULT))
-            ctx_set_result(&t->ctx, FERRY_E_INVALID_CAP);
-        t->ipc_flags = 0;
-        t->state = TCB_RUNNABLE;
-        sched_enqueue(t);
+        tcb_wake_error(t, FERRY_E_INVALID_CAP);
     }
     if (n->bound) {
         n->bound->bound_notification = NULL;

@@ -96,18 +96,24 @@ void tcb_cancel_ipc(struct tcb *t)
     t->ipc_flags = 0;
 }
 
+void tcb_wake_error(struct tcb *t, word_t err)
+{
+    t->blocked_on = NULL;
+    t->ipc_result = err;
+    if (!(t->ipc_flags & TCB_IPC_FAULT))
+        ctx_set_result(&t->ctx, err);
+    t->ipc_flags = 0;
+    t->state = TCB_RUNNABLE;
+    sched_enqueue(t);
+}
+
 void tcb_drop_reply(struct tcb *t)
 {
     struct tcb *c = t->reply_to;
     t->reply_to = NULL;
     if (!c || c->state != TCB_BLOCKED_REPLY || c->blocked_on != t)
         return;
-    c->blocked_on = NULL;
-    if (!(c->ipc_flags & TCB_IPC_FAULT))
-        ctx_set_result(&c->ctx, FERRY_E_INVALID_CAP);
-    c->ipc_flags = 0;
-    c->state = TCB_RUNNABLE;
-    sched_enqueue(c);
+    tcb_wake_error(c, FERRY_E_INVALID_CAP);
 }
 
 void tcb_suspend(struct tcb *t)

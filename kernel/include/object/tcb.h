@@ -90,6 +90,10 @@ void tcb_set_priority(struct tcb *t, word_t prio);
  * it restarts the call (seL4's Restart); a faulted one re-executes the
  * faulting instruction anyway. */
 void tcb_cancel_ipc(struct tcb *t);
+/* A thread blocked on an object that went away (already off any queue):
+ * it becomes runnable, and the system call it waited in returns err (a
+ * faulted thread has no call to return from: it re-runs the instruction). */
+void tcb_wake_error(struct tcb *t, word_t err);
 /* t gives up the reply right it holds: the caller waiting for that reply
  * wakes with FERRY_E_INVALID_CAP (a faulted caller just re-runs). */
 void tcb_drop_reply(struct tcb *t);
