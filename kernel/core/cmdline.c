@@ -78,31 +78,36 @@ bool parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
-int cmdline_get_u64(const char *cmdline, const char *key, uint64_t *out)
+/* The value of key into buf, for the typed getters: 1 when it fits, 0
+ * when key is absent, -1 when the value is longer than buf can hold. */
+static int value_into(const char *cmdline, const char *key, char *buf, size_t size)
 {
-    char buf[32];
     size_t n;
     const char *v = find_key(cmdline, key, &n);
     if (!v)
         return 0;
-    if (n == 0 || n >= sizeof buf)
+    if (n >= size)
         return -1;
     memcpy(buf, v, n);
     buf[n] = '\0';
-    return parse_u64(buf, out) ? 1 : -1;
+    return 1;
+}
+
+int cmdline_get_u64(const char *cmdline, const char *key, uint64_t *out)
+{
+    char buf[32];
+    int found = value_into(cmdline, key, buf, sizeof buf);
+    if (found <= 0)
+        return found;
+    return parse_u64(buf, out) ? 1 : -1;   /* an empty value is not a number */
 }
 
 int cmdline_get_bool(const char *cmdline, const char *key, bool *out)
 {
     char buf[8];
-    size_t n;
-    const char *v = find_key(cmdline, key, &n);
-    if (!v)
-        return 0;
-    if (n >= sizeof buf)
-        return -1;
-    memcpy(buf, v, n);
-    buf[n] = '\0';
+    int found = value_into(cmdline, key, buf, sizeof buf);
+    if (found <= 0)
+        return found;
     static const char *const yes[] = { "", "on", "1", "yes", "true" };
     static const char *const no[] = { "off", "0", "no", "false" };
     for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
