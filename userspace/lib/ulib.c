@@ -284,21 +284,27 @@ unsigned long thread_start(void (*fn)(void), unsigned long stack_va, unsigned pr
     return tcb;
 }
 
+unsigned long pt_ensure(struct pt_set *set, unsigned long va)
+{
+    unsigned long base = va & ~((1UL << 21) - 1);
+    for (unsigned i = 0; i < set->n; i++)
+        if (set->base[i] == base)
+            return FERRY_OK;
+    unsigned long pt = object_alloc(FERRY_OBJ_PT, 0);
+    unsigned long err = pt ? table_map(pt, set->vspace, base) : FERRY_E_NO_MEMORY;
+    /* Occupied: a table the kernel made at boot (stack, IPC buffer) is there. */
+    if (err && err != FERRY_E_SLOT_OCCUPIED)
+        return err;
+    if (set->n < sizeof set->base / sizeof set->base[0])
+        set->base[set->n++] = base;
+    return FERRY_OK;
+}
+
 bool table_ensure(unsigned long va)
 {
-    static unsigned long have[16];
-    static unsigned n;
-    unsigned long base = va & ~((1UL << 21) - 1);
-    for (unsigned i = 0; i < n; i++)
-        if (have[i] == base)
-            return true;
-    unsigned long pt = object_alloc(FERRY_OBJ_PT, 0);
-    unsigned long err = pt ? table_map(pt, FERRY_CAP_INIT_VSPACE, base) : FERRY_E_NO_MEMORY;
-    if (err && err != FERRY_E_SLOT_OCCUPIED) {
+    static struct pt_set root = { .vspace = FERRY_CAP_INIT_VSPACE };
+    unsigned long err = pt_ensure(&root, va);
+    if (err)
         printf("table_ensure(%#lx): %s\n", va, ferry_error_name(err));
-        return false;
-    }
-    if (n < 16)
-        have[n++] = base;
-    return true;
+    return err == FERRY_OK;
 }

@@ -82,7 +82,18 @@ unsigned long object_alloc(unsigned long type, unsigned long size_bits);
  * Returns the TCB's slot, or 0 with the reason printed. */
 unsigned long thread_start(void (*fn)(void), unsigned long stack_va, unsigned prio, bool resume);
 
-/* Make sure a page table covers the 2 MiB region around va. */
+/* The 2 MiB regions of one VSpace known to have a page table. */
+struct pt_set {
+    unsigned long vspace;
+    unsigned long base[16];
+    unsigned n;
+};
+
+/* Make sure a page table covers the 2 MiB region around va in set's
+ * VSpace (its PD must exist); 0 or the error of the map. */
+unsigned long pt_ensure(struct pt_set *set, unsigned long va);
+
+/* pt_ensure in the root task's own VSpace; prints the error, if any. */
 bool table_ensure(unsigned long va);
 
 #endif
