@@ -12,8 +12,8 @@
 /*
  * seL4's shape (src/fastpath/fastpath.c): each function first checks
  * everything that could make the general path behave differently and
- * returns to it (`slowpath`) on any doubt, without having changed
- * anything; after the point of no return it moves the message words
+ * returns to syscall_entry on any doubt, without having changed anything
+ * (syscall_entry then calls the slow path); after the point of no return it moves the message words
  * between the saved register files (and IPC buffers beyond the first
  * four), updates the queues and reply link,
  * and leaves by sysret into the partner without the scheduler.  What the
@@ -24,20 +24,20 @@
 
 /* cspace_lookup_cap for the usual CSpace, one CNode whose guard and
  * radix take all 64 bits of the cptr; anything else (deeper CSpaces, a
- * guard mismatch) returns NULL and the slow path does the full lookup
+ * guard mismatch) returns false and the slow path does the full lookup
  * and reports its errors.  A loop over levels here would cost the fast
- * path more registers than it saves lookups. */
-static inline __attribute__((always_inline)) struct cte *lookup_fp(const struct cap *node, word_t cptr)
+ * path more registers than it saves lookups.  A CNode's radix is 1..24
+ * (objtypes.h), so with guard + radix = 64 the guard is 40..63 bits wide:
+ * neither a zero radix nor a shift by 64 needs a test. */
+_Static_assert(FERRY_CNODE_MIN_RADIX >= 1 && FERRY_CNODE_MAX_RADIX < 64, "lookup_fp's shifts");
+static inline __attribute__((always_inline)) bool lookup_fp(const struct cap *node, word_t cptr, struct cte **slot)
 {
     unsigned radix = node->size_bits;
     if (unlikely(node->type != FERRY_OBJ_CNODE) || unlikely(node->guard_bits + radix != 64) ||
-        unlikely(radix == 0))
-        return NULL;
-    unsigned gbits = node->guard_bits;
-    if (unlikely(gbits && (cptr >> radix) != node->u.cnode.guard))
-        return NULL;
-    /* The low radix bits: the guard shifted out (gbits < 64 as radix > 0). */
-    return (struct cte *)cap_object(node) + ((cptr << gbits) >> gbits);
+        unlikely((cptr >> radix) != node->u.cnode.guard))
+        return false;
+    *slot = (struct cte *)cap_object(node) + (cptr & (BIT(radix) - 1));
+    return true;
 }
 
 /* Copy len (<= 4) message words, only those, as the slow path does. */
@@ -96,58 +96,51 @@ static inline void copy_buffer_fp(const struct ferry_ipc_buffer *sbuf, struct fe
         dbuf->mr[i] = sbuf->mr[i];
 }
 
-/* Cap type and rights checked together (first two bytes of struct cap). */
-static inline bool cap_is_fp(const struct cap *c, uint8_t type, uint8_t right)
+/* Cap type and one right checked by one comparison of the first two bytes
+ * of struct cap (type, then rights; x86 is little-endian). */
+_Static_assert(__builtin_offsetof(struct cap, type) == 0 && __builtin_offsetof(struct cap, rights) == 1,
+               "cap_is_fp reads type and rights as one 16-bit word");
+static inline __attribute__((always_inline)) bool cap_is_fp(const struct cap *c, uint8_t type, uint8_t right)
 {
-    return c->type == type && (c->rights & right);
-}
-
-/* Would the scheduler pick t once cur blocks, i.e. is no ready thread of
- * higher priority than t?  While cur runs, no ready thread is above cur
- * (every kernel exit goes through schedule(), which preempts for one), so
- * t at cur's priority or above is enough; below it, the ready queues'
- * bitmap decides (sched_highest_prio, a call: made only where nothing is
- * live yet, so that the fast path keeps no registers across calls). */
-static inline __attribute__((always_inline)) bool above_ready_fp(const struct tcb *t)
-{
-    return (int)t->prio >= sched_highest_prio();
+    uint16_t type_rights;
+    __builtin_memcpy(&type_rights, c, sizeof type_rights);
+    uint16_t want = (uint16_t)(type | right << 8);
+    return (type_rights & (0xff | right << 8)) == want;
 }
 
 _Static_assert(TCB_IPC_GRANT == FERRY_RIGHT_GRANT >> 1 && TCB_IPC_GRANT_REPLY == FERRY_RIGHT_GRANT_REPLY >> 1,
                "grant rights map to ipc_flags by a shift");
 
-/* No frame pointer: nothing unwinds through these (they never return);
- * no memcpy call for the buffer copy: a call that returns would cost
- * register saves on every fast path. */
+/* No frame pointer and no calls (they leave by jumps, FASTPATH_JUMP_*):
+ * leaf functions need no frame; no memcpy call for the buffer copy
+ * either. */
 #define FASTPATH_FN __attribute__((optimize("omit-frame-pointer", "no-tree-loop-distribute-patterns")))
 
-FASTPATH_FN void fastpath_call(void)
+FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
 {
-    /* cptr and msginfo are read from the saved registers (where
-     * syscall_entry put them), so nothing is live across a call. */
     struct tcb *cur = arch_current_fp();
-    word_t cptr = ctx_get_cptr(&cur->ctx), msginfo = ctx_get_msginfo(&cur->ctx);
 
     /* An endpoint we may send to... */
-    struct cte *slot = lookup_fp(&cur->slots[TCB_SLOT_CSPACE].cap, cptr);
-    if (unlikely(!slot) || unlikely(!cap_is_fp(&slot->cap, FERRY_OBJ_ENDPOINT, FERRY_RIGHT_WRITE)))
-        goto slow;
+    struct cte *slot;
+    if (unlikely(!lookup_fp(&cur->slots[TCB_SLOT_CSPACE].cap, cptr, &slot)) ||
+        unlikely(!cap_is_fp(&slot->cap, FERRY_OBJ_ENDPOINT, FERRY_RIGHT_WRITE)))
+        return;
     /* ...with a receiver waiting, who holds no other caller's reply right... */
     struct endpoint *ep = cap_endpoint(&slot->cap);
     if (unlikely(ep->state != EP_RECV))
-        goto slow;
+        return;
     struct tcb *dest = ep->queue.head;
     if (unlikely(dest->reply_to != NULL))
-        goto slow;
+        return;
     /* ...that entered by syscall, has a VSpace, and that the scheduler
      * would run now (we are about to block). */
-    paddr_t vs = arch_tcb_vspace(dest);
-    if (unlikely(dest->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!vs))
-        goto slow;
+    paddr_t vs;
+    if (unlikely(dest->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!arch_tcb_vspace_fp(dest, &vs)))
+        return;
     /* A receiver below us: the slow path asks the ready queues (and then
      * switches the same way, ipc_switch_direct). */
     if (unlikely(dest->prio < cur->prio))
-        goto slow;
+        return;
     /* A message without capabilities: words beyond the registers need
      * both IPC buffers (else the slow path reports the error or
      * truncates, as it does). */
@@ -155,7 +148,7 @@ FASTPATH_FN void fastpath_call(void)
     if (unlikely(len > FERRY_MSG_REG_WORDS) &&
         (unlikely(!message_fp(msginfo)) || unlikely(len > FERRY_MSG_MAX_WORDS) ||
          unlikely(!ipc_buffer_fp(cur)) || unlikely(!ipc_buffer_fp(dest))))
-        goto slow;
+        return;
 
     /* ---- point of no return ---- */
 
@@ -185,41 +178,35 @@ FASTPATH_FN void fastpath_call(void)
     dest->reply_to = cur;
 
     arch_fastpath_switch_exit(dest, vs);
-slow:
-    syscall_dispatch(cptr, msginfo, FERRY_SYS_CALL);
 }
 
-FASTPATH_FN void fastpath_reply_recv(void)
+FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
 {
-    /* cptr and msginfo are read from the saved registers (where
-     * syscall_entry put them), so nothing is live across a call. */
     struct tcb *cur = arch_current_fp();
     struct tcb *caller = cur->reply_to;
-    /* A caller below us runs next only if no ready thread is above it:
-     * asked first, before anything is live across the call. */
-    if (caller && unlikely(caller->prio < cur->prio)) {
-        if (!above_ready_fp(caller))
-            syscall_dispatch(ctx_get_cptr(&cur->ctx), ctx_get_msginfo(&cur->ctx), FERRY_SYS_REPLY_RECV);
-        cur = arch_current_fp();
-        caller = cur->reply_to;
-    }
-    word_t cptr = ctx_get_cptr(&cur->ctx), msginfo = ctx_get_msginfo(&cur->ctx);
 
     /* A caller that waits for our reply (not a faulted thread)... */
     if (unlikely(!caller) || unlikely(caller->ipc_flags & TCB_IPC_FAULT))
-        goto slow;
+        return;
+    /* ...and that the scheduler would run once we block: at our priority
+     * or above (no ready thread is above us while we run: every kernel
+     * exit goes through schedule(), which preempts for one), else only
+     * if no ready thread is above it (as ipc_switch_direct decides). */
+    if (unlikely(caller->prio < cur->prio) && sched_ready_above(caller->prio))
+        return;
     /* ...then a Recv on an endpoint with no sender queued, so we block,
      * and no bound notification that might end the Recv at once... */
-    struct cte *slot = lookup_fp(&cur->slots[TCB_SLOT_CSPACE].cap, cptr);
-    if (unlikely(!slot) || unlikely(!cap_is_fp(&slot->cap, FERRY_OBJ_ENDPOINT, FERRY_RIGHT_READ)))
-        goto slow;
+    struct cte *slot;
+    if (unlikely(!lookup_fp(&cur->slots[TCB_SLOT_CSPACE].cap, cptr, &slot)) ||
+        unlikely(!cap_is_fp(&slot->cap, FERRY_OBJ_ENDPOINT, FERRY_RIGHT_READ)))
+        return;
     struct endpoint *ep = cap_endpoint(&slot->cap);
     if (unlikely(ep->state == EP_SEND) || unlikely(cur->bound_notification != NULL))
-        goto slow;
+        return;
     /* ...and a caller that entered by syscall and has a VSpace. */
-    paddr_t vs = arch_tcb_vspace(caller);
-    if (unlikely(caller->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!vs))
-        goto slow;
+    paddr_t vs;
+    if (unlikely(caller->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!arch_tcb_vspace_fp(caller, &vs)))
+        return;
     /* A message without capabilities: words beyond the registers need
      * both IPC buffers (else the slow path reports the error or
      * truncates, as it does). */
@@ -227,7 +214,7 @@ FASTPATH_FN void fastpath_reply_recv(void)
     if (unlikely(len > FERRY_MSG_REG_WORDS) &&
         (unlikely(!message_fp(msginfo)) || unlikely(len > FERRY_MSG_MAX_WORDS) ||
          unlikely(!ipc_buffer_fp(cur)) || unlikely(!ipc_buffer_fp(caller))))
-        goto slow;
+        return;
 
     /* ---- point of no return ---- */
 
@@ -258,7 +245,5 @@ FASTPATH_FN void fastpath_reply_recv(void)
     ep->state = EP_RECV;
 
     arch_fastpath_switch_exit(caller, vs);
-slow:
-    syscall_dispatch(cptr, msginfo, FERRY_SYS_REPLY_RECV);
 }
 #endif

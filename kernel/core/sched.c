@@ -2,19 +2,18 @@
 #include <core/sched.h>
 #include <panic.h>
 
-#define L2_WORDS (SCHED_NPRIO / 64)
 
 struct ready_queue {
     struct tcb *head, *tail;
 };
 
-/* Bit p of l2 is set iff queue p is non-empty; bit w of l1 iff l2[w] != 0. */
 static struct {
     struct ready_queue q[SCHED_NPRIO];
-    uint64_t l1;
-    uint64_t l2[L2_WORDS];
     struct tcb *idle;
 } sched;
+
+/* The bitmap is the fast path's too (sched_ready_above in sched.h). */
+struct sched_bitmap ks_ready_bitmap;
 
 _Static_assert(L2_WORDS <= 64, "two bitmap levels cover at most 4096 priorities");
 
@@ -22,31 +21,31 @@ void sched_init(struct tcb *idle)
 {
     for (unsigned p = 0; p < SCHED_NPRIO; p++)
         sched.q[p].head = sched.q[p].tail = NULL;
-    sched.l1 = 0;
+    ks_ready_bitmap.l1 = 0;
     for (unsigned w = 0; w < L2_WORDS; w++)
-        sched.l2[w] = 0;
+        ks_ready_bitmap.l2[w] = 0;
     sched.idle = idle;
 }
 
 static void bitmap_set(unsigned p)
 {
-    sched.l2[p / 64] |= BIT(p % 64);
-    sched.l1 |= BIT(p / 64);
+    ks_ready_bitmap.l2[p / 64] |= BIT(p % 64);
+    ks_ready_bitmap.l1 |= BIT(p / 64);
 }
 
 static void bitmap_clear(unsigned p)
 {
-    sched.l2[p / 64] &= ~BIT(p % 64);
-    if (sched.l2[p / 64] == 0)
-        sched.l1 &= ~BIT(p / 64);
+    ks_ready_bitmap.l2[p / 64] &= ~BIT(p % 64);
+    if (ks_ready_bitmap.l2[p / 64] == 0)
+        ks_ready_bitmap.l1 &= ~BIT(p / 64);
 }
 
 int sched_highest_prio(void)
 {
-    if (sched.l1 == 0)
+    if (ks_ready_bitmap.l1 == 0)
         return -1;
-    unsigned w = 63 - (unsigned)__builtin_clzll(sched.l1);
-    return (int)(w * 64 + 63 - (unsigned)__builtin_clzll(sched.l2[w]));
+    unsigned w = 63 - (unsigned)__builtin_clzll(ks_ready_bitmap.l1);
+    return (int)(w * 64 + 63 - (unsigned)__builtin_clzll(ks_ready_bitmap.l2[w]));
 }
 
 static void enqueue(struct tcb *t, bool front)

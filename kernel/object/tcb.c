@@ -12,6 +12,8 @@
 
 /* The ABI's register numbering is the saved context's order. */
 _Static_assert((int)FERRY_REG_RAX == (int)CTX_RAX && (int)FERRY_REG_R15 == (int)CTX_R15, "reg order");
+_Static_assert((int)FERRY_REG_RCX == (int)CTX_RCX && (int)FERRY_REG_R11 == (int)CTX_R11, "reg order");
+_Static_assert((int)FERRY_REG_RDX == (int)CTX_RDX && (int)FERRY_REG_R10 == (int)CTX_R10, "reg order");
 _Static_assert((int)FERRY_REG_RIP == (int)CTX_RIP && (int)FERRY_REG_RSP == (int)CTX_RSP, "reg order");
 _Static_assert((int)FERRY_REG_RFLAGS == (int)CTX_RFLAGS && (int)FERRY_REG_FS_BASE == (int)CTX_FS_BASE, "reg order");
 _Static_assert((int)FERRY_REG_GS_BASE == (int)CTX_GS_BASE && (int)FERRY_REG_COUNT == (int)CTX_NREGS, "reg order");
@@ -182,9 +184,11 @@ static void reg_set(struct tcb *t, word_t reg, word_t value)
 {
     if (reg == FERRY_REG_RFLAGS)
         value = (value & RFLAGS_USER_MASK) | RFLAGS_IF | RFLAGS_FIXED;
+    if ((reg == FERRY_REG_FS_BASE || reg == FERRY_REG_GS_BASE) && value)
+        arch_user_bases_in_use();
+    /* sysret would clobber the RCX/R11 written here: leave by iretq. */
+    ctx_make_full(&t->ctx);
     ctx_set(&t->ctx, (enum ctx_reg)reg, value);
-    /* sysret would clobber the RCX/R11 just written: leave by iretq. */
-    t->ctx.entry = CTX_ENTRY_FULL;
 }
 
 word_t tcb_write_register(struct tcb *t, word_t reg, word_t value)

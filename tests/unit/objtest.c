@@ -73,6 +73,11 @@ void arch_tcb_init(struct tcb *tcb)
     tcb->ctx.entry = CTX_ENTRY_FULL;
 }
 
+void arch_user_bases_in_use(void)
+{
+    arch_log.bases_in_use_calls++;
+}
+
 void arch_tcb_destroy(struct tcb *tcb)
 {
     (void)tcb;

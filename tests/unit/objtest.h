@@ -33,6 +33,7 @@ struct arch_log {
     int decode_calls;
     int tcb_init_calls;
     int tcb_destroy_calls;
+    int bases_in_use_calls;
 };
 extern struct arch_log arch_log;
 extern struct tcb objtest_idle;

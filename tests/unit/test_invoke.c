@@ -250,6 +250,7 @@ static void test_tcb_registers(void **state)
     assert_int_equal(inv.mr[FERRY_REG_RIP], 0x400000);
     assert_int_equal(inv.mr[FERRY_REG_RFLAGS], 0x8d5 | 0x202);   /* arithmetic flags, IF, bit 1 */
     assert_int_equal(inv.mr[FERRY_REG_GS_BASE], 0xffff800000001000UL);
+    assert_int_equal(arch_log.bases_in_use_calls, 2);   /* the non-zero FS and GS bases */
 
     /* rejected values change nothing */
     word_t bad[][2] = {
@@ -275,6 +276,30 @@ static void test_tcb_registers(void **state)
     assert_int_equal(call(S_FREE, FERRY_TCB_WRITE_REGISTERS, 0, NULL, 3, MRS(0, 1, 7)), FERRY_OK);
     assert_int_equal(ctx_get(&cap_tcb(&cs[S_FREE].cap)->ctx, CTX_RAX), 7);
     assert_int_equal(ctx_get(&cap_tcb(&cs[S_FREE].cap)->ctx, CTX_RBX), 0x1001);
+}
+
+/* After `syscall` the CPU holds RIP in RCX and RFLAGS in R11; the entry
+ * stub does not store those slots, so reads report the CPU's values, and a
+ * write (which makes the thread leave by iretq) fills them in first. */
+static void test_tcb_registers_after_syscall(void **state)
+{
+    (void)state;
+    assert_int_equal(retype(FERRY_OBJ_TCB, 0, S_FREE, 1), FERRY_OK);
+    struct tcb *t = cap_tcb(&cs[S_FREE].cap);
+    t->ctx.entry = CTX_ENTRY_SYSCALL;
+    ctx_set(&t->ctx, CTX_RIP, 0x401234);
+    ctx_set(&t->ctx, CTX_RFLAGS, 0x246);
+    ctx_set(&t->ctx, CTX_RCX, 0xdead);             /* stale: never stored by syscall_entry */
+    ctx_set(&t->ctx, CTX_R11, 0xbeef);
+    assert_int_equal(call(S_FREE, FERRY_TCB_READ_REGISTERS, 0, NULL, 1, MRS(FERRY_REG_COUNT)), FERRY_OK);
+    assert_int_equal(inv.mr[FERRY_REG_RCX], 0x401234);
+    assert_int_equal(inv.mr[FERRY_REG_R11], 0x246);
+    /* writing RAX only: RCX/R11 become what the CPU had, then iretq */
+    assert_int_equal(call(S_FREE, FERRY_TCB_WRITE_REGISTERS, 0, NULL, 3, MRS(0, 1, 7)), FERRY_OK);
+    assert_int_equal(t->ctx.entry, CTX_ENTRY_FULL);
+    assert_int_equal(t->ctx.regs[CTX_RCX], 0x401234);
+    assert_int_equal(t->ctx.regs[CTX_R11], 0x246);
+    assert_int_equal(arch_log.bases_in_use_calls, 0);   /* no base was written */
 }
 
 static void test_tcb_lifecycle(void **state)
@@ -347,6 +372,7 @@ int main(void)
         cmocka_unit_test_setup(test_dispatch_by_type, setup),
         cmocka_unit_test_setup(test_tcb_priorities, setup),
         cmocka_unit_test_setup(test_tcb_registers, setup),
+        cmocka_unit_test_setup(test_tcb_registers_after_syscall, setup),
         cmocka_unit_test_setup(test_tcb_lifecycle, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,8 +25,10 @@ static struct ferry_ipc_buffer *my_buf(void)
 }
 
 /* Start fn() at prio in the root task's address space with its own IPC
- * buffer and fault endpoint cptr fault_ep (0: none).  Returns the TCB slot. */
-static unsigned long spawn(void (*fn)(void), unsigned prio, unsigned long fault_ep)
+ * buffer, fault endpoint cptr fault_ep (0: none) and FS/GS bases.
+ * Returns the TCB slot. */
+static unsigned long spawn_with(void (*fn)(void), unsigned prio, unsigned long fault_ep,
+                                unsigned long fs_base, unsigned long gs_base)
 {
     unsigned long va = next_thread_va, err;
     next_thread_va += 0x2000;
@@ -49,11 +51,18 @@ static unsigned long spawn(void (*fn)(void), unsigned prio, unsigned long fault_
     regs[FERRY_REG_RIP] = (unsigned long)fn;
     regs[FERRY_REG_RSP] = va + 0x1000 - 8;
     regs[FERRY_REG_RFLAGS] = 0x202;
+    regs[FERRY_REG_FS_BASE] = fs_base;
+    regs[FERRY_REG_GS_BASE] = gs_base;
     if ((err = tcb_write_registers(tcb, true, FERRY_REG_COUNT, regs))) {
         printf("    spawn: %s\n", ferry_error_name(err));
         return 0;
     }
     return tcb;
+}
+
+static unsigned long spawn(void (*fn)(void), unsigned prio, unsigned long fault_ep)
+{
+    return spawn_with(fn, prio, fault_ep, 0, 0);
 }
 
 /* Let every ready thread of lower priority run until it blocks: the root
@@ -735,6 +744,178 @@ static bool ipc_suspend_restarts(void)
     return true;
 }
 
+/* A thread blocked in a system call entered by `syscall`: the CPU put its
+ * RIP in RCX and its RFLAGS in R11, and ReadRegisters says so (the entry
+ * stub does not store those two slots, context.h). */
+static void blocked_receiver(void)
+{
+    struct sys_msg m = { 0 };
+    for (;;)
+        ipc_recv(srv_ep, &m);
+}
+
+static bool ipc_blocked_registers(void)
+{
+    ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    srv_ep = ep;
+    unsigned long t = spawn(blocked_receiver, 254, 0);
+    CHECK(t && settle());
+    unsigned long regs[FERRY_REG_COUNT];
+    CHECK_OK(tcb_read_registers(t, FERRY_REG_COUNT, regs));
+    CHECK(regs[FERRY_REG_RAX] == FERRY_SYS_RECV);          /* kept for a restart */
+    CHECK(regs[FERRY_REG_RCX] == regs[FERRY_REG_RIP]);
+    CHECK(regs[FERRY_REG_R11] == regs[FERRY_REG_RFLAGS]);
+    CHECK(regs[FERRY_REG_RFLAGS] & 0x200);
+    /* Writing one register makes RCX/R11 real registers: the thread then
+     * leaves by iretq with them as read (a Send wakes it, and it blocks
+     * again in the same Recv). */
+    CHECK_OK(tcb_write_registers(t, false, 1, regs));
+    struct sys_msg m = { .info = FERRY_MSGINFO(1, 0, 0) };
+    CHECK_OK(ipc_send(ep, &m));
+    CHECK(settle());
+    unsigned long again[FERRY_REG_COUNT];
+    CHECK_OK(tcb_read_registers(t, FERRY_REG_COUNT, again));
+    CHECK(again[FERRY_REG_RIP] == regs[FERRY_REG_RIP] && again[FERRY_REG_RCX] == regs[FERRY_REG_RIP]);
+    CHECK_OK(tcb_suspend(t));
+    return true;
+}
+
+/* A reply to a caller of lower priority than the server: the caller runs
+ * next only if no ready thread is above it (the fast path asks the ready
+ * queues' bitmap, the slow path the scheduler: same order either way). */
+static volatile unsigned long lp_ep, lp_ntfn, lp_signal;
+static volatile char lp_log[4];
+static volatile unsigned lp_n;
+
+static void lp_server(void)
+{
+    struct sys_msg m = { 0 };
+    ipc_recv(lp_ep, &m);
+    for (;;) {
+        if (lp_signal)
+            ntfn_signal(lp_ntfn);       /* the waiter (150) is ready now */
+        m.info = FERRY_MSGINFO(2, 1, 0);
+        m.w[0]++;
+        ipc_reply_recv(lp_ep, &m);
+    }
+}
+
+static void lp_waiter(void)
+{
+    unsigned long bits;
+    ntfn_wait(lp_ntfn, &bits);
+    lp_log[lp_n++] = 'W';
+    park();
+}
+
+static void lp_client(void)
+{
+    struct sys_msg m = { .info = FERRY_MSGINFO(1, 1, 0), .w = { 41 } };
+    unsigned long e = ipc_call(lp_ep, &m);
+    lp_log[lp_n++] = e == 0 && m.w[0] == 42 && FERRY_MSGINFO_LABEL(m.info) == 2 ? 'C' : 'x';
+    park();
+}
+
+static bool ipc_reply_to_lower_priority(void)
+{
+    ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    ALLOC(ntfn, FERRY_OBJ_NOTIFICATION, 0);
+    lp_ep = ep;
+    lp_ntfn = ntfn;
+    lp_signal = 0;
+    lp_n = 0;
+    unsigned long srv = spawn(lp_server, 200, 0);
+    CHECK(srv && settle());
+    /* Nothing ready between them: the client (100) gets its answer. */
+    unsigned long c1 = spawn(lp_client, 100, 0);
+    CHECK(c1 && settle());
+    CHECK(lp_n == 1 && lp_log[0] == 'C');
+    /* The server wakes a waiter of priority 150 before replying: the
+     * waiter runs first, then the client. */
+    lp_n = 0;
+    unsigned long w = spawn(lp_waiter, 150, 0);
+    CHECK(w && settle());
+    CHECK(lp_n == 0);
+    lp_signal = 1;
+    unsigned long c2 = spawn(lp_client, 100, 0);
+    CHECK(c2 && settle());
+    CHECK(lp_n == 2 && lp_log[0] == 'W' && lp_log[1] == 'C');
+    CHECK_OK(tcb_suspend(srv));
+    CHECK_OK(tcb_suspend(c1));
+    CHECK_OK(tcb_suspend(c2));
+    CHECK_OK(tcb_suspend(w));
+    return true;
+}
+
+/* Threads with their own FS and GS bases keep them across IPC (the fast
+ * path writes the MSRs only when some thread has non-zero bases, and then
+ * only those that differ). */
+#define BASES_VA 0x3a000000UL
+#define BASES_ROUNDS 200
+static volatile unsigned long bases_ep, bases_client_ok, bases_server_bad;
+
+static unsigned long read_fs0(void)
+{
+    unsigned long v;
+    __asm__ __volatile__("movq %%fs:0, %0" : "=r"(v));
+    return v;
+}
+
+static unsigned long read_gs0(void)
+{
+    unsigned long v;
+    __asm__ __volatile__("movq %%gs:0, %0" : "=r"(v));
+    return v;
+}
+
+static void bases_server(void)
+{
+    struct sys_msg m = { 0 };
+    ipc_recv(bases_ep, &m);
+    for (;;) {
+        if (read_fs0() != 0x3333 || read_gs0() != 0x4444)
+            bases_server_bad++;
+        m.info = FERRY_MSGINFO(0, 1, 0);
+        m.w[0]++;
+        ipc_reply_recv(bases_ep, &m);
+    }
+}
+
+static void bases_client(void)
+{
+    unsigned long ok = 0;
+    for (unsigned long i = 0; i < BASES_ROUNDS; i++) {
+        struct sys_msg m = { .info = FERRY_MSGINFO(0, 1, 0), .w = { i } };
+        if (ipc_call(bases_ep, &m) == 0 && m.w[0] == i + 1 && read_fs0() == 0x1111 && read_gs0() == 0x2222)
+            ok++;
+    }
+    bases_client_ok = ok;
+    park();
+}
+
+static bool ipc_fs_gs_bases(void)
+{
+    ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    ALLOC(page, FERRY_OBJ_FRAME_4K, 0);
+    CHECK(table_ensure(BASES_VA));
+    CHECK_OK(frame_map(page, FERRY_CAP_INIT_VSPACE, BASES_VA, RW));
+    volatile unsigned long *w = (volatile unsigned long *)BASES_VA;
+    w[0] = 0x1111;                      /* client FS:0 */
+    w[16] = 0x2222;                     /* client GS:0 */
+    w[32] = 0x3333;                     /* server FS:0 */
+    w[48] = 0x4444;                     /* server GS:0 */
+    bases_ep = ep;
+    bases_client_ok = bases_server_bad = 0;
+    unsigned long srv = spawn_with(bases_server, 200, 0, BASES_VA + 32 * 8, BASES_VA + 48 * 8);
+    CHECK(srv && settle());
+    unsigned long cl = spawn_with(bases_client, 200, 0, BASES_VA, BASES_VA + 16 * 8);
+    CHECK(cl && settle());
+    CHECK(bases_client_ok == BASES_ROUNDS && bases_server_bad == 0);
+    CHECK_OK(tcb_suspend(srv));
+    CHECK_OK(tcb_suspend(cl));
+    return true;
+}
+
 /* ---- cross-address-space tests ---------------------------------------------------- */
 
 #define PROC_STACKS 0x37000000UL
@@ -921,6 +1102,9 @@ const struct utest utests_ipc[] = {
     { ipc_endpoint_deleted, "ipc_endpoint_deleted" },
     { ipc_caller_gone, "ipc_caller_gone" },
     { ipc_suspend_restarts, "ipc_suspend_restarts" },
+    { ipc_blocked_registers, "ipc_blocked_registers" },
+    { ipc_reply_to_lower_priority, "ipc_reply_to_lower_priority" },
+    { ipc_fs_gs_bases, "ipc_fs_gs_bases" },
     { ipc_cross_space, "ipc_cross_space" },
     { ipc_stress, "ipc_stress" },
 };

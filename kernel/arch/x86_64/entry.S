@@ -4,27 +4,29 @@
  * current thread's struct user_context (RSP is pointed at its end and the
  * registers are pushed), switch to the kernel stack and call
  *     void syscall_dispatch(word_t cptr, word_t msginfo, word_t sysno);
- * which never returns (with the fast path built, Call and ReplyRecv go to
- *     void fastpath_call(void);  and  void fastpath_reply_recv(void);
- * instead, which never return either); C leaves through one of the restore functions:
+ * which never returns (with the fast path built, Call and ReplyRecv first
+ * call
+ *     void fastpath_call(word_t cptr, word_t msginfo);  (and fastpath_reply_recv)
+ * which leave by sysret, or return when the slow path must do the work);
+ * C leaves through one of the restore functions:
  *     void restore_user_sysret(struct user_context *ctx);  (RIP canonical!)
  *     void restore_user_iret(struct user_context *ctx);
  */
+#include <arch/context.h>
 #include <arch/gdt.h>
 #include <arch/percpu.h>
 #include <ferry/syscall.h>
 
-#define CTX_RIP_OFF    (15 * 8)
-#define CTX_RSP_OFF    (16 * 8)
-#define CTX_RFLAGS_OFF (17 * 8)
+/* From the top of the saved registers (PERCPU_CUR_CTX_TOP) down to a slot. */
+#define CTX_TOP (CTX_RFLAGS_OFF + 8)
 
-/* Saves R15..RBX below the already pushed RIP; RAX last, at regs[0]. */
-.macro SAVE_GPRS_BUT_RAX
+/* Saves R15..RBX below the RCX and R11 slots (arch/context.h's order);
+ * RAX, at regs[0], is the caller's to push last. */
+.macro SAVE_GPRS_BUT_RAX_RCX_R11
     pushq %r15
     pushq %r14
     pushq %r13
     pushq %r12
-    pushq %r11
     pushq %r10
     pushq %r9
     pushq %r8
@@ -32,7 +34,6 @@
     pushq %rdi
     pushq %rsi
     pushq %rdx
-    pushq %rcx
     pushq %rbx
 .endm
 
@@ -45,21 +46,35 @@ syscall_entry:
     pushq %r11                      /* RFLAGS, as syscall left it */
     pushq %gs:PERCPU_SCRATCH        /* RSP */
     pushq %rcx                      /* RIP */
-    SAVE_GPRS_BUT_RAX
+    subq $16, %rsp                  /* R11, RCX: the CPU put RFLAGS and RIP there (context.h) */
+    SAVE_GPRS_BUT_RAX_RCX_R11
     pushq %rax
     movq %gs:PERCPU_KERNEL_RSP, %rsp
-    xorl %ebp, %ebp
 #if FERRY_FASTPATH
-    /* Call and ReplyRecv try the IPC fast path first (core/fastpath.c);
-     * it leaves by sysret, or hands over to syscall_dispatch itself. */
+    /* Call and ReplyRecv try the IPC fast path first (core/fastpath.c),
+     * with rdi = cptr and rsi = msginfo as the user left them.  It leaves
+     * by sysret, or returns here having changed nothing. */
     cmpq $FERRY_SYS_CALL, %rax
-    je fastpath_call
+    je 1f
     cmpq $FERRY_SYS_REPLY_RECV, %rax
-    je fastpath_reply_recv
+    je 2f
 #endif
-    movq %rax, %rdx                 /* rdi = cptr, rsi = msginfo already */
+syscall_slow:                       /* rax = number, rdi = cptr, rsi = msginfo */
+    movq %rax, %rdx
+    xorl %ebp, %ebp                 /* the end of the kernel's frame chain (panic.c) */
     call syscall_dispatch
     ud2
+#if FERRY_FASTPATH
+1:  call fastpath_call
+    jmp 3f
+2:  call fastpath_reply_recv
+3:  /* Not for the fast path: the slow path, from the saved registers. */
+    movq %gs:PERCPU_CUR_CTX_TOP, %rcx
+    movq CTX_RAX_OFF - CTX_TOP(%rcx), %rax
+    movq CTX_RDI_OFF - CTX_TOP(%rcx), %rdi
+    movq CTX_RSI_OFF - CTX_TOP(%rcx), %rsi
+    jmp syscall_slow
+#endif
 
 /* The second entry: int 0x80 from ring 3, same ABI.  The CPU pushed an
  * interrupt frame on the kernel stack (TSS.rsp0); copy it into the TCB. */
@@ -72,7 +87,9 @@ int80_entry:
     pushq 16(%rax)                  /* RFLAGS */
     pushq 24(%rax)                  /* RSP */
     pushq (%rax)                    /* RIP */
-    SAVE_GPRS_BUT_RAX
+    pushq %r11
+    pushq %rcx
+    SAVE_GPRS_BUT_RAX_RCX_R11
     pushq %gs:PERCPU_SCRATCH        /* RAX */
     movq %gs:PERCPU_KERNEL_RSP, %rsp
     movq %gs:PERCPU_SCRATCH, %rdx
@@ -94,7 +111,6 @@ restore_user_sysret:
     movq %rdi, %rsp
     popq %rax
     popq %rbx
-    addq $8, %rsp                   /* RCX: sysret takes RIP from it */
     popq %rdx
     popq %rsi
     popq %rdi
@@ -102,14 +118,14 @@ restore_user_sysret:
     popq %r8
     popq %r9
     popq %r10
-    addq $8, %rsp                   /* R11: sysret takes RFLAGS from it */
     popq %r12
     popq %r13
     popq %r14
     popq %r15
-    movq (%rsp), %rcx               /* RIP */
-    movq 16(%rsp), %r11             /* RFLAGS */
-    movq 8(%rsp), %rsp              /* user RSP: no kernel stack from here on */
+    addq $16, %rsp                  /* RCX, R11: sysret takes RIP and RFLAGS from them */
+    popq %rcx                       /* RIP */
+    movq 8(%rsp), %r11              /* RFLAGS */
+    movq (%rsp), %rsp               /* user RSP: no kernel stack from here on */
     swapgs
     sysretq
 
@@ -122,20 +138,20 @@ restore_user_iret:
     pushq CTX_RFLAGS_OFF(%rdi)
     pushq $SEL_UCODE
     pushq CTX_RIP_OFF(%rdi)
-    movq 0(%rdi), %rax
-    movq 8(%rdi), %rbx
-    movq 16(%rdi), %rcx
-    movq 24(%rdi), %rdx
-    movq 32(%rdi), %rsi
-    movq 48(%rdi), %rbp
-    movq 56(%rdi), %r8
-    movq 64(%rdi), %r9
-    movq 72(%rdi), %r10
-    movq 80(%rdi), %r11
-    movq 88(%rdi), %r12
-    movq 96(%rdi), %r13
-    movq 104(%rdi), %r14
-    movq 112(%rdi), %r15
-    movq 40(%rdi), %rdi
+    movq CTX_RAX_OFF(%rdi), %rax
+    movq CTX_RBX_OFF(%rdi), %rbx
+    movq CTX_RCX_OFF(%rdi), %rcx
+    movq CTX_RDX_OFF(%rdi), %rdx
+    movq CTX_RSI_OFF(%rdi), %rsi
+    movq CTX_RBP_OFF(%rdi), %rbp
+    movq CTX_R8_OFF(%rdi), %r8
+    movq CTX_R9_OFF(%rdi), %r9
+    movq CTX_R10_OFF(%rdi), %r10
+    movq CTX_R11_OFF(%rdi), %r11
+    movq CTX_R12_OFF(%rdi), %r12
+    movq CTX_R13_OFF(%rdi), %r13
+    movq CTX_R14_OFF(%rdi), %r14
+    movq CTX_R15_OFF(%rdi), %r15
+    movq CTX_RDI_OFF(%rdi), %rdi
     swapgs
     iretq

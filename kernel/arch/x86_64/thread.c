@@ -15,6 +15,7 @@
 
 struct percpu ks_percpu;
 word_t ks_fs_base, ks_gs_base;   /* see arch/fastpath.h */
+bool ks_user_bases_in_use;
 static struct tcb ks_idle_tcb __attribute__((aligned(64)));
 
 void restore_user_iret(struct user_context *ctx) __attribute__((noreturn));
@@ -34,6 +35,7 @@ void entry_init(void)
     ks_percpu.kernel_rsp = (word_t)kstack_top(&ks_boot_stack);
     tcb_init(&ks_idle_tcb);
     set_cur(&ks_idle_tcb);
+    ks_percpu.fpu_owner = &ks_idle_tcb;  /* its FXSAVE area takes the boot state */
     sched_init(&ks_idle_tcb);
     wrmsr(MSR_GS_BASE, (uint64_t)&ks_percpu);
     wrmsr(MSR_KERNEL_GS_BASE, 0);
@@ -69,9 +71,32 @@ void arch_tcb_init(struct tcb *t)
 void arch_tcb_destroy(struct tcb *t)
 {
     if (ks_percpu.fpu_owner == t)
-        ks_percpu.fpu_owner = NULL;
+        ks_percpu.fpu_owner = &ks_idle_tcb;  /* never NULL (arch_switch_rest) */
     if (ks_percpu.cur == t)
         set_cur(&ks_idle_tcb);           /* the caller reschedules */
+}
+
+void arch_user_bases_in_use(void)
+{
+    ks_user_bases_in_use = true;
+}
+
+void arch_switch_bases(struct tcb *next)
+{
+    if (next->ctx.regs[CTX_FS_BASE] != ks_fs_base) {
+        ks_fs_base = next->ctx.regs[CTX_FS_BASE];
+        wrmsr(MSR_FS_BASE, ks_fs_base);
+    }
+    if (next->ctx.regs[CTX_GS_BASE] != ks_gs_base) {
+        ks_gs_base = next->ctx.regs[CTX_GS_BASE];
+        wrmsr(MSR_KERNEL_GS_BASE, ks_gs_base);   /* GS after swapgs */
+    }
+}
+
+void arch_switch_bases_sysret(struct tcb *next)
+{
+    arch_switch_bases(next);
+    restore_user_sysret(&next->ctx);
 }
 
 void arch_switch_to(struct tcb *next)

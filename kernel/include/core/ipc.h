@@ -45,11 +45,12 @@ bool ipc_fault(struct tcb *t, word_t label, word_t addr);
 _Noreturn void syscall_dispatch(word_t cptr, word_t msginfo, word_t sysno);
 
 #if FERRY_FASTPATH
-/* The fast paths (core/fastpath.c), entered from syscall_entry with the
+/* The fast paths (core/fastpath.c), called by syscall_entry with the
  * caller's registers saved: they leave the kernel into the partner, or
- * hand the call to syscall_dispatch. */
-_Noreturn void fastpath_call(void);
-_Noreturn void fastpath_reply_recv(void);
+ * return having changed nothing, and syscall_entry calls
+ * syscall_dispatch. */
+void fastpath_call(word_t cptr, word_t msginfo);
+void fastpath_reply_recv(word_t cptr, word_t msginfo);
 #endif
 
 #endif

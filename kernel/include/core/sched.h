@@ -21,6 +21,25 @@ void sched_dequeue(struct tcb *t);        /* no-op if not queued */
 struct tcb *sched_choose(void);
 
 int sched_highest_prio(void);             /* -1 when no thread is ready */
+
+/* Which priorities have ready threads: bit p of l2 is set iff queue p is
+ * non-empty, bit w of l1 iff l2[w] != 0.  Written only by sched.c. */
+#define L2_WORDS (SCHED_NPRIO / 64)
+struct sched_bitmap {
+    uint64_t l1;
+    uint64_t l2[L2_WORDS];
+};
+extern struct sched_bitmap ks_ready_bitmap;
+
+/* Is a thread of priority above p ready?  Inline, for the IPC fast path
+ * (sched_highest_prio() > p, without the call). */
+static inline bool sched_ready_above(unsigned p)
+{
+    unsigned w = p / 64;
+    /* w + 1 <= L2_WORDS <= 64 and p % 64 + 1 <= 64: shift in two steps,
+     * never by 64 at once. */
+    return (ks_ready_bitmap.l1 >> w >> 1) != 0 || (ks_ready_bitmap.l2[w] >> (p % 64) >> 1) != 0;
+}
 /* A ready thread has higher priority than cur: the caller should enqueue
  * cur (front) and switch. */
 bool sched_should_preempt(const struct tcb *cur);

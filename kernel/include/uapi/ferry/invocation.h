@@ -95,12 +95,16 @@ enum ferry_label {
 #define FERRY_MAX_PRIO         255
 
 /* Register indices for Read/WriteRegisters: the order of the saved user
- * context (the kernel checks it matches arch/context.h). */
+ * context (the kernel checks it matches arch/context.h).  RCX and R11 come
+ * last among the general registers: after `syscall` the CPU put RIP and
+ * RFLAGS there, and ReadRegisters of a thread that entered by `syscall`
+ * reports exactly that. */
 enum ferry_reg {
-    FERRY_REG_RAX, FERRY_REG_RBX, FERRY_REG_RCX, FERRY_REG_RDX,
+    FERRY_REG_RAX, FERRY_REG_RBX, FERRY_REG_RDX,
     FERRY_REG_RSI, FERRY_REG_RDI, FERRY_REG_RBP,
-    FERRY_REG_R8, FERRY_REG_R9, FERRY_REG_R10, FERRY_REG_R11,
+    FERRY_REG_R8, FERRY_REG_R9, FERRY_REG_R10,
     FERRY_REG_R12, FERRY_REG_R13, FERRY_REG_R14, FERRY_REG_R15,
+    FERRY_REG_RCX, FERRY_REG_R11,
     FERRY_REG_RIP, FERRY_REG_RSP, FERRY_REG_RFLAGS,
     FERRY_REG_FS_BASE, FERRY_REG_GS_BASE,
     FERRY_REG_COUNT

@@ -7,8 +7,10 @@
 #include <arch/x86.h>
 #include <object/tcb.h>
 
-/* The user FS and GS (kernel GS) bases the MSRs hold now (thread.c). */
+/* The user FS and GS (kernel GS) bases the MSRs hold now, and whether any
+ * thread was ever given a non-zero one (thread.c). */
 extern word_t ks_fs_base, ks_gs_base;
+extern bool ks_user_bases_in_use;
 
 _Noreturn void restore_user_sysret(struct user_context *ctx);   /* entry.S */
 
@@ -24,31 +26,43 @@ static inline paddr_t arch_tcb_vspace(const struct tcb *t)
     return c->type == FERRY_OBJ_VSPACE ? c->paddr : 0;
 }
 
-/* The part of a switch after the address space: FPU registers (eager:
- * one fxsave/fxrstor pair when the owner changes), FS/GS bases; then
- * next is current. */
-static inline __attribute__((always_inline)) void arch_switch_rest(struct tcb *next)
+/* The same for the fast path: false when t has no VSpace (a VSpace's PML4
+ * is never at physical 0, so no second test of the address is needed). */
+static inline __attribute__((always_inline)) bool arch_tcb_vspace_fp(const struct tcb *t, paddr_t *vs)
+{
+    const struct cap *c = &t->slots[TCB_SLOT_VSPACE].cap;
+    *vs = c->paddr;
+    return c->type == FERRY_OBJ_VSPACE;
+}
+
+/* User code cannot change the bases itself (CR4.FSGSBASE is off), so
+ * the MSRs hold what was last written: write only what differs (wrmsr is
+ * slow, above all under virtualisation).  Out of line: rare. */
+void arch_switch_bases(struct tcb *next);
+_Noreturn void arch_switch_bases_sysret(struct tcb *next);   /* then restore_user_sysret */
+
+/* FPU registers (eager: one fxsave/fxrstor pair when the owner changes;
+ * the owner is never NULL, the idle thread stands in); then next is
+ * current. */
+static inline __attribute__((always_inline)) void arch_switch_fpu_cur(struct tcb *next)
 {
     struct tcb *owner = ks_percpu.fpu_owner;
     if (owner != next) {
-        if (owner)
-            asm volatile("fxsave64 %0" : "=m"(owner->ctx.fpu));
+        asm volatile("fxsave64 %0" : "=m"(owner->ctx.fpu));
         asm volatile("fxrstor64 %0" : : "m"(next->ctx.fpu));
         ks_percpu.fpu_owner = next;
     }
-    /* User code cannot change the bases itself (CR4.FSGSBASE is off), so
-     * the MSRs hold what was last written: write only what differs
-     * (wrmsr is slow, above all under virtualisation). */
-    if (unlikely(next->ctx.regs[CTX_FS_BASE] != ks_fs_base)) {
-        ks_fs_base = next->ctx.regs[CTX_FS_BASE];
-        wrmsr(MSR_FS_BASE, ks_fs_base);
-    }
-    if (unlikely(next->ctx.regs[CTX_GS_BASE] != ks_gs_base)) {
-        ks_gs_base = next->ctx.regs[CTX_GS_BASE];
-        wrmsr(MSR_KERNEL_GS_BASE, ks_gs_base);   /* GS after swapgs */
-    }
     ks_percpu.cur = next;
     ks_percpu.cur_ctx_top = (word_t)&next->ctx.regs[CTX_RFLAGS + 1];
+}
+
+/* The part of a switch after the address space: FPU, current thread, and
+ * the FS/GS bases (only once some thread has non-zero ones). */
+static inline __attribute__((always_inline)) void arch_switch_rest(struct tcb *next)
+{
+    arch_switch_fpu_cur(next);
+    if (unlikely(ks_user_bases_in_use))
+        arch_switch_bases(next);
 }
 
 /* Load next's user state: its address space (PCID-aware), then the rest.
@@ -64,20 +78,35 @@ static inline __attribute__((always_inline)) void arch_switch_user(struct tcb *n
  * the PCID, a call the inline exit below avoids without PCIDs. */
 _Noreturn void arch_fastpath_switch_exit_pcid(struct tcb *next, paddr_t vs);
 
+/* Leave by a jump, not a call: the fast path functions stay leaves, with
+ * no frame to set up (they were called on the kernel stack, which nothing
+ * needs once the thread leaves). */
+#define FASTPATH_JUMP_1(fn, a)                                          \
+    do {                                                                \
+        asm volatile("jmp " #fn : : "D"(a) : "memory");                 \
+        __builtin_unreachable();                                        \
+    } while (0)
+#define FASTPATH_JUMP_2(fn, a, b)                                       \
+    do {                                                                \
+        asm volatile("jmp " #fn : : "D"(a), "S"(b) : "memory");         \
+        __builtin_unreachable();                                        \
+    } while (0)
+
 /* Switch to next and enter it by sysret.  next entered the kernel by
  * `syscall` (ctx.entry == CTX_ENTRY_SYSCALL), so its saved RIP came from
- * RCX and is canonical (a restart only moves it back 2 bytes).  Only
- * no-return calls here, so the fast path keeps nothing across a call. */
+ * RCX and is canonical (a restart only moves it back 2 bytes). */
 static inline __attribute__((always_inline)) _Noreturn void arch_fastpath_switch_exit(struct tcb *next, paddr_t vs)
 {
     if (vs != ks_percpu.cur_vspace) {
         if (ks_pcid_on)
-            arch_fastpath_switch_exit_pcid(next, vs);
+            FASTPATH_JUMP_2(arch_fastpath_switch_exit_pcid, next, vs);
         ks_percpu.cur_vspace = vs;
         write_cr3(vs);                   /* without PCIDs: CR3 = the PML4 (vspace_cr3) */
     }
-    arch_switch_rest(next);
-    restore_user_sysret(&next->ctx);
+    arch_switch_fpu_cur(next);
+    if (unlikely(ks_user_bases_in_use))
+        FASTPATH_JUMP_1(arch_switch_bases_sysret, next);
+    FASTPATH_JUMP_1(restore_user_sysret, &next->ctx);
 }
 
 #endif
