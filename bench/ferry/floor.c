@@ -20,7 +20,7 @@ static const char *floor_syscall(struct bench_ctx *c)
 {
     /* Between FLOOR_BEGIN and FLOOR_END, syscall goes straight to sysret. */
     struct sys_msg m = { 0 };
-    if (sys_raw(FERRY_SYS_FLOOR_BEGIN, 0, &m) != FERRY_OK)
+    if (sys_raw(FERRY_SYS_FLOOR_BEGIN, FERRY_FLOOR_SYSCALL, &m) != FERRY_OK)
         return "kernel built without the floor entry";
     BENCH_LOOP(c, {
         unsigned long rax = FERRY_SYS_NULL;
@@ -28,6 +28,27 @@ static const char *floor_syscall(struct bench_ctx *c)
     });
     sys_raw(FERRY_SYS_FLOOR_END, 0, &m);
     return NULL;
+}
+
+static const char *floor_ipc(struct bench_ctx *c)
+{
+    /* Each syscall switches CR3 (away, then home) and returns: a round
+     * trip's two kernel entries and two address-space switches, without
+     * any kernel logic.  The check: CR3 really moved (the kernel clears
+     * RAX only on this entry) and the loop still runs in our space. */
+    struct sys_msg m = { 0 };
+    if (sys_raw(FERRY_SYS_FLOOR_BEGIN, FERRY_FLOOR_IPC, &m) != FERRY_OK)
+        return "the kernel cannot switch CR3 for the floor here";
+    unsigned long bad = 0;
+    BENCH_LOOP(c, {
+        unsigned long a = FERRY_SYS_NULL;
+        unsigned long b = FERRY_SYS_NULL;
+        __asm__ __volatile__("syscall" : "+a"(a) : : "rcx", "r11", "memory");
+        __asm__ __volatile__("syscall" : "+a"(b) : : "rcx", "r11", "memory");
+        bad |= a | b;
+    });
+    sys_raw(FERRY_SYS_FLOOR_END, 0, &m);
+    return bad ? "a floor syscall went through the kernel's dispatcher" : NULL;
 }
 
 const struct bench_entry bench_floor[] = {
@@ -41,5 +62,7 @@ const struct bench_entry bench_floor[] = {
       .description = "fxsave + fxrstor in ring 0: the eager FPU switch's share of a thread switch" },
     { .name = "floor_syscall", .fn = floor_syscall,
       .description = "bare syscall + sysret round trip, no kernel logic" },
+    { .name = "floor_ipc", .fn = floor_ipc,
+      .description = "an IPC round trip's floor: two syscall + sysret pairs, each with one CR3 switch, no kernel logic" },
 };
 const size_t bench_floor_n = sizeof bench_floor / sizeof bench_floor[0];

@@ -37,7 +37,9 @@ static struct ferry_ipc_buffer *partner_buf(enum space sp)
 }
 
 /* The echo server: the reply carries label + 1, word 0 + 1 and (for long
- * messages) the last word + 1, at the length received. */
+ * messages) the last word + 1, at the length received.  The received
+ * message info holds only label and length (the kernel passes no other
+ * bits), so label + 1 is one addition. */
 static void echo_main(void)
 {
     enum space sp = p_space;
@@ -50,7 +52,7 @@ static void echo_main(void)
         if (len > FERRY_MSG_REG_WORDS)
             buf->mr[len - 1]++;
         m.w[0]++;
-        m.info = FERRY_MSGINFO(FERRY_MSGINFO_LABEL(m.info) + 1, len, 0);
+        m.info += FERRY_MSGINFO(1, 0, 0);
         ipc_reply_recv(ep, &m);
     }
 }

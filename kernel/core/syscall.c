@@ -278,10 +278,17 @@ static void syscall_handle(struct tcb *cur, word_t cptr, word_t msginfo, word_t 
         return;
     }
     case FERRY_SYS_FLOOR_BEGIN:
+        /* Until FLOOR_END every syscall is a bare syscall/sysret pair (or
+         * one with a CR3 switch): the benchmark's thread must be the only
+         * one running meanwhile. */
+        if (!floor_begin(cptr)) {
+            set_error(cur, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE, 0);
+            return;
+        }
+        ctx_set_result(&cur->ctx, FERRY_OK);
+        return;
     case FERRY_SYS_FLOOR_END:
-        /* Until FLOOR_END every syscall is a bare syscall/sysret pair: the
-         * benchmark's thread must be the only one running meanwhile. */
-        entry_set_floor(sysno == FERRY_SYS_FLOOR_BEGIN);
+        floor_end();
         ctx_set_result(&cur->ctx, FERRY_OK);
         return;
 #endif

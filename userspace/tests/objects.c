@@ -158,6 +158,34 @@ static bool message_too_long(void)
     return true;
 }
 
+/* The floor modes of the syscall entry: an unknown mode is refused; in
+ * the IPC floor mode every syscall switches CR3 and returns 0 without the
+ * dispatcher (an odd number of them leaves CR3 "away"), and FLOOR_END puts
+ * the normal entry and the caller's address space back. */
+static bool floor_modes(void)
+{
+    struct sys_msg m = { 0 };
+    CHECK_ERR(sys_raw(FERRY_SYS_FLOOR_BEGIN, 7, &m), FERRY_E_ILLEGAL_OP);
+    CHECK_OK(sys_null());                          /* still the normal entry */
+    CHECK_OK(sys_raw(FERRY_SYS_FLOOR_BEGIN, FERRY_FLOOR_IPC, &m));
+    volatile unsigned long probe = 1;
+    for (int i = 0; i < 3; i++) {
+        CHECK(sys_raw(999, 0, &m) == 0);           /* not dispatched: no ILLEGAL_OP */
+        probe++;                                   /* our memory, in either table */
+    }
+    CHECK_OK(sys_raw(FERRY_SYS_FLOOR_END, 0, &m));
+    CHECK(probe == 4);
+    CHECK_ERR(sys_raw(999, 0, &m), FERRY_E_ILLEGAL_OP);   /* dispatched again */
+    /* Mapping after the floor: the address space in use is really ours. */
+    ALLOC(f, FERRY_OBJ_FRAME_4K, 0);
+    CHECK(table_ensure(0x3b000000UL));
+    CHECK_OK(frame_map(f, FERRY_CAP_INIT_VSPACE, 0x3b000000UL, FERRY_MAP_READ | FERRY_MAP_WRITE));
+    *(volatile unsigned long *)0x3b000000UL = 42;
+    CHECK(*(volatile unsigned long *)0x3b000000UL == 42);
+    CHECK_OK(frame_unmap(f));
+    return true;
+}
+
 const struct utest utests_objects[] = {
     { retype_basic, "retype_basic" },
     { retype_overflow, "retype_overflow" },
@@ -168,5 +196,6 @@ const struct utest utests_objects[] = {
     { revoke_removes_descendants, "revoke_removes_descendants" },
     { move_keeps_object, "move_keeps_object" },
     { message_too_long, "message_too_long" },
+    { floor_modes, "floor_modes" },
 };
 const size_t utests_objects_n = sizeof utests_objects / sizeof utests_objects[0];

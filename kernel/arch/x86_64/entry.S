@@ -106,6 +106,21 @@ floor_syscall_entry:
     je syscall_entry
     sysretq
 
+/* The IPC floor (FERRY_FLOOR_IPC): one CR3 write per syscall, alternating
+ * between the caller's address space and a copy (floor.c), so two
+ * syscalls are the floor of an IPC round trip.  RAX is the only register
+ * used (the result register); it is cleared, not left holding a CR3. */
+    .global floor_ipc_entry
+floor_ipc_entry:
+    cmpq $FERRY_SYS_FLOOR_END, %rax
+    je syscall_entry
+    movq floor_cr3_next(%rip), %rax
+    movq %rax, %cr3
+    xorq floor_cr3_flip(%rip), %rax
+    movq %rax, floor_cr3_next(%rip)
+    xorl %eax, %eax
+    sysretq
+
     .global restore_user_sysret
 restore_user_sysret:
     movq %rdi, %rsp

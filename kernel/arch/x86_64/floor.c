@@ -1,5 +1,6 @@
 /* floor.c: the hardware floors that need ring 0 (rdtsc, CR3 switch pairs),
- * timed with the same fences as every benchmark (bench/lib/tsc.h). */
+ * timed with the same fences as every benchmark (bench/lib/tsc.h), and the
+ * floor modes of the syscall entry (bare sysret, or a CR3 switch each). */
 #include <arch/cpu.h>
 #include <arch/floor.h>
 #include <arch/paging.h>
@@ -71,4 +72,53 @@ bool floor_sample(word_t kind, uint64_t *ticks)
     }
     *ticks = t1 - t0;
     return true;
+}
+
+/* ---- the floor entries (entry.S) --------------------------------------------------- */
+
+/* floor_ipc_entry writes floor_cr3_next to CR3 and flips it to the other
+ * value (next ^= flip): home and away alternate with no branch. */
+uint64_t floor_cr3_next, floor_cr3_flip;
+static uint64_t floor_cr3_home;
+static bool floor_ipc_on;
+
+bool floor_begin(word_t mode)
+{
+    extern char floor_syscall_entry[], floor_ipc_entry[];
+    if (mode == FERRY_FLOOR_SYSCALL) {
+        wrmsr(MSR_LSTAR, (uint64_t)floor_syscall_entry);
+        return true;
+    }
+    if (mode != FERRY_FLOOR_IPC || !floor_pml4 || floor_ipc_on)
+        return false;
+    /* Away: a copy of the caller's top-level table (its user half too, so
+     * that user code runs in either), with the last PCID when PCIDs are on. */
+    uint64_t home = read_cr3(), *away_table = phys_to_virt(floor_pml4);
+    memcpy(away_table, phys_to_virt(home & PTE_ADDR), PAGE_SIZE / 2);
+    uint64_t away = floor_pml4;
+    if (ks_pcid_on) {
+        away |= 4095 | BIT(63);
+        home |= BIT(63);
+    }
+    floor_cr3_home = home;
+    floor_cr3_next = away;
+    floor_cr3_flip = home ^ away;
+    floor_ipc_on = true;
+    wrmsr(MSR_LSTAR, (uint64_t)floor_ipc_entry);
+    return true;
+}
+
+void floor_end(void)
+{
+    extern char syscall_entry[];
+    wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+    if (!floor_ipc_on)
+        return;
+    /* Home again, flushing (an interrupt may have switched threads while
+     * away: the kernel's idea of the loaded space is what it loads). */
+    write_cr3(floor_cr3_home & ~BIT(63));
+    if (ks_pcid_on)
+        vspace_pcid_used(4095);
+    memset(phys_to_virt(floor_pml4), 0, PAGE_SIZE / 2);
+    floor_ipc_on = false;
 }

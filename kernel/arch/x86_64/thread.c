@@ -51,11 +51,6 @@ void entry_init(void)
     write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
 }
 
-void entry_set_floor(bool on)
-{
-    extern char syscall_entry[], floor_syscall_entry[];
-    wrmsr(MSR_LSTAR, (uint64_t)(on ? floor_syscall_entry : syscall_entry));
-}
 
 struct tcb *arch_current(void) { return ks_percpu.cur; }
 bool arch_is_idle(const struct tcb *t) { return t == &ks_idle_tcb; }

@@ -40,7 +40,7 @@
 #define FERRY_SYS_NULL            9  /* enter the kernel, dispatch, return: the null-syscall benchmark */
 #define FERRY_SYS_DEBUG_WRITE    10  /* write mr[0] bytes of the IPC buffer's mr[] area to the console */
 #define FERRY_SYS_DEBUG_EXIT     11  /* end the run: mr[0] = 0 success, else failure (debug builds) */
-#define FERRY_SYS_FLOOR_BEGIN    12  /* the hardware-floor benchmark's bare syscall/sysret mode... */
+#define FERRY_SYS_FLOOR_BEGIN    12  /* the hardware-floor benchmark's bare syscall/sysret mode (rdi = FERRY_FLOOR_*)... */
 #define FERRY_SYS_FLOOR_END      13  /* ...and its end (see entry.S) */
 #define FERRY_SYS_KFLOOR         14  /* time one ring-0 floor operation (rdi = FERRY_KFLOOR_*): ticks in rdx */
 
@@ -49,6 +49,13 @@
 #define FERRY_KFLOOR_CR3_FLUSH 1     /* two CR3 writes that flush the TLB */
 #define FERRY_KFLOOR_CR3_PCID  2     /* two CR3 writes with PCIDs and the no-flush bit */
 #define FERRY_KFLOOR_FPU       3     /* fxsave + fxrstor: what a thread switch adds for the FPU */
+
+/* The modes of FERRY_SYS_FLOOR_BEGIN: until FLOOR_END, every syscall is */
+#define FERRY_FLOOR_SYSCALL    0     /* syscall + sysret, nothing else */
+#define FERRY_FLOOR_IPC        1     /* syscall + one CR3 write + sysret, alternating between the
+                                      * caller's address space and a copy of it (PCID no-flush where
+                                      * the kernel uses PCIDs): two of them are an IPC round trip's
+                                      * floor, two syscalls and two address-space switches */
 
 
 /* The interrupt vector of the second entry, kept so the two can be compared. */

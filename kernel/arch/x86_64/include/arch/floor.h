@@ -11,4 +11,11 @@ void floor_init(struct memmap *free);
  * runner's fences; returns false when this machine cannot do it. */
 bool floor_sample(word_t kind, uint64_t *ticks);
 
+/* FERRY_SYS_FLOOR_BEGIN: point LSTAR at the floor entry for mode
+ * (FERRY_FLOOR_*); false when this machine cannot do it.  FLOOR_END goes
+ * through the normal entry and calls floor_end, which puts the normal
+ * entry and the caller's address space back. */
+bool floor_begin(word_t mode);
+void floor_end(void);
+
 #endif

@@ -9,9 +9,6 @@ struct tcb;
 /* syscall/sysret MSRs and the per-CPU block; called once at boot. */
 void entry_init(void);
 
-/* The hardware-floor benchmark's mode: syscall goes to a bare sysret. */
-void entry_set_floor(bool on);
-
 struct tcb *arch_current(void);
 bool arch_is_idle(const struct tcb *t);
 
