@@ -1,10 +1,12 @@
 # Ferry: build, boot, test and measure.  `make help` lists the targets.
 #
-# Variables: BUILD (output folder, default build), FASTPATH (1/0), ACCEL
+# Variables: BUILD (output folder, default build), FASTPATH (1/0), LAZYFPU
+# (1: FPU state switched on first use after a switch, 0: on every switch), ACCEL
 # (auto|kvm|tcg|tcg-icount), CMDLINE (kernel command line for run/iso).
 
 BUILD    ?= build
 FASTPATH ?= 1
+LAZYFPU  ?= 1
 ACCEL    ?= auto
 CMDLINE  ?=
 PY       := /usr/bin/python3
@@ -16,14 +18,14 @@ OBJCOPY  := objcopy
 SETUP := scripts/setup.sh
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-BUILD_FLAGS := FASTPATH=$(FASTPATH)
+BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU)
 
 INCLUDES := -Ikernel/include -Ikernel/include/uapi -Ikernel/arch/x86_64/include -Ibench/lib
 KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
 	-ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
 	-mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
 	-fno-asynchronous-unwind-tables -fcf-protection=none \
-	$(INCLUDES) -DFERRY_FASTPATH=$(FASTPATH) \
+	$(INCLUDES) -DFERRY_FASTPATH=$(FASTPATH) -DFERRY_LAZY_FPU=$(LAZYFPU) \
 	-DFERRY_VERSION='"$(VERSION)"' -DFERRY_BUILD_FLAGS='"$(BUILD_FLAGS)"' -MMD -MP
 KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments \
 	-T kernel/arch/x86_64/boot/linker.ld
@@ -56,7 +58,7 @@ USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp harness-tests setup-linux linux-guest linux-tests bench plots \
+.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager harness-tests setup-linux linux-guest linux-tests bench plots \
 	clean help print-boot setup-build setup-test setup-bench
 .DELETE_ON_ERROR:
 
@@ -69,6 +71,7 @@ help:
 	@echo "make run-iso    boot the ISO through GRUB2"
 	@echo "make debug      boot halted under QEMU's gdb stub and attach gdb"
 	@echo "make test       host unit tests, boot tests, in-guest tests, harness tests"
+	@echo "variables       FASTPATH=0 (no IPC fast path), LAZYFPU=0 (eager FPU switch), BUILD=dir"
 	@echo "make bench      run the default benchmark sweep and plot it (results/, plots/)"
 	@echo "make plots      re-plot the latest results"
 	@echo "make clean      remove $(BUILD)"
@@ -172,9 +175,12 @@ boot-tests: all iso | setup-test
 guest-tests: all | setup-test
 	scripts/guest-tests.sh $(BUILD)
 
-# The same suite on a kernel without the IPC fast path: both paths must agree.
+# The same suite on a kernel without the IPC fast path (both paths must
+# agree) and on one with eager FPU switching.
 guest-tests-nofp: | setup-test
-	scripts/guest-tests-nofp.sh $(BUILD)/nofp
+	scripts/guest-tests-variant.sh $(BUILD)/nofp FASTPATH=0
+guest-tests-eager: | setup-test
+	scripts/guest-tests-variant.sh $(BUILD)/eager LAZYFPU=0
 
 harness-tests: all | setup-test setup-linux
 	$(PY) -m pytest -q tests/harness
@@ -191,6 +197,7 @@ test: setup-test setup-linux
 	$(MAKE) unit-tests
 	$(MAKE) guest-tests
 	$(MAKE) guest-tests-nofp
+	$(MAKE) guest-tests-eager
 	$(MAKE) boot-tests
 	$(MAKE) harness-tests
 

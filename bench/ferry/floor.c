@@ -59,7 +59,7 @@ const struct bench_entry bench_floor[] = {
     { .name = "floor_cr3", .variant = "pcid", .fn = kfloor, .arg = (void *)FERRY_KFLOOR_CR3_PCID,
       .description = "two CR3 writes with PCIDs and the no-flush bit, in ring 0" },
     { .name = "floor_fpu", .fn = kfloor, .arg = (void *)FERRY_KFLOOR_FPU,
-      .description = "fxsave + fxrstor in ring 0: the eager FPU switch's share of a thread switch" },
+      .description = "fxsave + fxrstor in ring 0: what moving FPU state costs (eager: per owner change; lazy: after a #NM trap)" },
     { .name = "floor_syscall", .fn = floor_syscall,
       .description = "bare syscall + sysret round trip, no kernel logic" },
     { .name = "floor_ipc", .fn = floor_ipc,

@@ -46,6 +46,8 @@ int bench_main(const struct ferry_bootinfo *bi)
     bj_str(j, bi->kernel_version);
     bj_key(j, "fastpath");
     bj_bool(j, bi->fastpath);
+    bj_key(j, "lazy_fpu");
+    bj_bool(j, bi->lazy_fpu);
     bj_key(j, "pcid");
     bj_bool(j, bi->pcid_on);
     bj_key(j, "cpu_pcid");

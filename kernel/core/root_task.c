@@ -236,6 +236,7 @@ void root_task_create(const struct boot_info *boot, struct memmap *free)
     bi->pcid_on = ks_pcid_on;
     bi->cpu_pcid = ks_cpu.pcid;
     bi->fastpath = FERRY_FASTPATH;
+    bi->lazy_fpu = FERRY_LAZY_FPU;
     bi->boot_untyped_bits = ut_bits;
     memcpy(bi->cmdline, boot->cmdline, sizeof bi->cmdline);
     memcpy(bi->kernel_version, FERRY_VERSION, sizeof FERRY_VERSION < sizeof bi->kernel_version

@@ -916,6 +916,59 @@ static bool ipc_fs_gs_bases(void)
     return true;
 }
 
+/* FPU state stays each thread's own across IPC: client and server keep
+ * different values in xmm5 (with lazy switching every direction traps
+ * and moves the state; eager switching moves it on every switch). */
+#define FPU_ROUNDS 100
+static volatile unsigned long fpu_ep, fpu_client_ok, fpu_server_bad;
+
+static void xmm5_set(unsigned long v)
+{
+    __asm__ __volatile__("movq %0, %%xmm5" : : "r"(v) : "xmm5");
+}
+
+static unsigned long xmm5_get(void)
+{
+    unsigned long v;
+    __asm__ __volatile__("movq %%xmm5, %0" : "=r"(v));
+    return v;
+}
+
+static void fpu_server(void)
+{
+    struct sys_msg m = { 0 };
+    xmm5_set(0x5e5e5e5e);
+    ipc_recv(fpu_ep, &m);
+    for (;;) {
+        if (xmm5_get() != 0x5e5e5e5e)
+            fpu_server_bad++;
+        xmm5_set(0x5e5e5e5e);
+        m.info = FERRY_MSGINFO(0, 1, 0);
+        m.w[0]++;
+        ipc_reply_recv(fpu_ep, &m);
+    }
+}
+
+static bool ipc_fpu_private(void)
+{
+    ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    fpu_ep = ep;
+    fpu_server_bad = 0;
+    unsigned long srv = spawn(fpu_server, 255, 0);
+    CHECK(srv && settle());
+    unsigned long ok = 0;
+    for (unsigned long i = 0; i < FPU_ROUNDS; i++) {
+        xmm5_set(0xc1c1c1c1 + i);
+        struct sys_msg m = { .info = FERRY_MSGINFO(0, 1, 0), .w = { i } };
+        unsigned long e = ipc_call(ep, &m);
+        if (xmm5_get() == 0xc1c1c1c1 + i && e == 0 && m.w[0] == i + 1)
+            ok++;
+    }
+    CHECK(ok == FPU_ROUNDS && fpu_server_bad == 0);
+    CHECK_OK(tcb_suspend(srv));
+    return true;
+}
+
 /* ---- cross-address-space tests ---------------------------------------------------- */
 
 #define PROC_STACKS 0x37000000UL
@@ -1105,6 +1158,7 @@ const struct utest utests_ipc[] = {
     { ipc_blocked_registers, "ipc_blocked_registers" },
     { ipc_reply_to_lower_priority, "ipc_reply_to_lower_priority" },
     { ipc_fs_gs_bases, "ipc_fs_gs_bases" },
+    { ipc_fpu_private, "ipc_fpu_private" },
     { ipc_cross_space, "ipc_cross_space" },
     { ipc_stress, "ipc_stress" },
 };

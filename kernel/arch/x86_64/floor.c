@@ -4,6 +4,7 @@
 #include <arch/cpu.h>
 #include <arch/floor.h>
 #include <arch/paging.h>
+#include <arch/thread.h>
 #include <arch/vspace.h>
 #include <arch/x86.h>
 #include <ferry/syscall.h>
@@ -60,7 +61,10 @@ bool floor_sample(word_t kind, uint64_t *ticks)
     }
     case FERRY_KFLOOR_FPU: {
         static uint8_t area[512] __attribute__((aligned(16)));
-        /* Save and restore the current FPU state: it is unchanged after. */
+        /* Save and restore the current FPU state: it is unchanged after.
+         * (The caller's own state first, with CR0.TS clear: with lazy
+         * switching another thread's may be in the registers.) */
+        arch_fpu_own();
         t0 = tsc_begin();
         asm volatile("fxsave64 %0" : "=m"(area));
         asm volatile("fxrstor64 %0" : : "m"(area));

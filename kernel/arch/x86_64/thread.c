@@ -47,8 +47,42 @@ void entry_init(void)
     /* Clear IF (the kernel runs with interrupts off), DF, TF and AC on entry. */
     wrmsr(MSR_FMASK, 0x200 | 0x400 | 0x100 | 0x40000);
     /* User space may use SSE: FXSAVE/FXRSTOR and SIMD exceptions on. */
-    write_cr0((read_cr0() & ~BIT(2)) | BIT(1));          /* EM off, MP on */
+    write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP);   /* EM off, MP on, TS clear */
     write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+    ks_percpu.cr0_ts = read_cr0() | CR0_TS;
+    ks_percpu.fpu_ts = false;
+}
+
+/* Make the current thread the FPU owner and let it use the FPU (CR0.TS
+ * clear): its state moves into the registers if another's is there. */
+static void fpu_load_current(void)
+{
+    struct tcb *cur = ks_percpu.cur, *owner = ks_percpu.fpu_owner;
+    if (ks_percpu.fpu_ts) {
+        clts();
+        ks_percpu.fpu_ts = false;
+    }
+    if (owner != cur) {
+        asm volatile("fxsave64 %0" : "=m"(owner->ctx.fpu));
+        asm volatile("fxrstor64 %0" : : "m"(cur->ctx.fpu));
+        ks_percpu.fpu_owner = cur;
+    }
+}
+
+bool arch_fpu_trap(void)
+{
+    /* With TS clear (or eager switching) #NM cannot come from a lazy
+     * switch: CR0.EM is off, so it is the thread's own fault. */
+    if (!FERRY_LAZY_FPU || !ks_percpu.fpu_ts || arch_is_idle(ks_percpu.cur))
+        return false;
+    fpu_load_current();
+    return true;
+}
+
+void arch_fpu_own(void)
+{
+    if (!arch_is_idle(ks_percpu.cur))
+        fpu_load_current();
 }
 
 

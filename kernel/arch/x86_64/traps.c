@@ -90,6 +90,8 @@ static _Noreturn void user_trap(struct trap_frame *tf, uint64_t cr2)
 
     if (tf->vector >= 32)
         irq_handle(tf->vector);
+    else if (tf->vector == VEC_NM && arch_fpu_trap())
+        ;                                /* lazy FPU switch done: retry the instruction */
     else if (tf->vector == VEC_PF)
         thread_fault(cur, FAULT_PAGE, cr2);
     else

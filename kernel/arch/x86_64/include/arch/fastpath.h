@@ -41,17 +41,38 @@ static inline __attribute__((always_inline)) bool arch_tcb_vspace_fp(const struc
 void arch_switch_bases(struct tcb *next);
 _Noreturn void arch_switch_bases_sysret(struct tcb *next);   /* then restore_user_sysret */
 
-/* FPU registers (eager: one fxsave/fxrstor pair when the owner changes;
- * the owner is never NULL, the idle thread stands in); then next is
- * current. */
+/* FPU registers, then next is current (next is not the current thread).
+ * The owner (whose state the FPU registers hold) is never NULL: the idle
+ * thread stands for nobody.
+ *
+ * Lazy (FERRY_LAZY_FPU): nothing moves here; a thread other than the
+ * owner runs with CR0.TS set, so its first FPU or SSE instruction traps
+ * (#NM) and arch_fpu_trap moves the state then.  Threads that never touch
+ * the FPU between IPCs (the usual server) cost no FPU work at all, and TS
+ * changes only when the owner comes and goes.  The rule kept: TS clear
+ * implies the current thread is the owner (TS set for the owner only
+ * costs it one trap).  Leaving with TS clear means leaving the owner, so
+ * set it; with TS set, clear it only for the owner.
+ *
+ * Eager: one fxsave/fxrstor pair whenever the owner changes. */
 static inline __attribute__((always_inline)) void arch_switch_fpu_cur(struct tcb *next)
 {
+#if FERRY_LAZY_FPU
+    if (!ks_percpu.fpu_ts) {
+        ks_percpu.fpu_ts = true;
+        write_cr0(ks_percpu.cr0_ts);
+    } else if (next == ks_percpu.fpu_owner) {
+        ks_percpu.fpu_ts = false;
+        clts();
+    }
+#else
     struct tcb *owner = ks_percpu.fpu_owner;
     if (owner != next) {
         asm volatile("fxsave64 %0" : "=m"(owner->ctx.fpu));
         asm volatile("fxrstor64 %0" : : "m"(next->ctx.fpu));
         ks_percpu.fpu_owner = next;
     }
+#endif
     ks_percpu.cur = next;
     ks_percpu.cur_ctx_top = (word_t)&next->ctx.regs[CTX_RFLAGS + 1];
 }

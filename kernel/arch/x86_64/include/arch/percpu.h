@@ -18,7 +18,9 @@ struct percpu {
     word_t cur_ctx_top;      /* end of the current thread's saved registers: the
                               * entry stubs push RFLAGS, RSP, RIP, R15..RAX down from here */
     struct tcb *cur;         /* the thread running on this CPU (or the idle thread) */
-    struct tcb *fpu_owner;   /* whose FPU state the FPU registers hold */
+    struct tcb *fpu_owner;   /* whose FPU state the FPU registers hold (the idle thread: nobody's) */
+    word_t fpu_ts;           /* lazy FPU: CR0.TS is set (the current thread is not the owner) */
+    word_t cr0_ts;           /* the CR0 value with TS set (CR0 does not change after boot) */
     paddr_t cur_vspace;      /* physical address of the loaded PML4 */
 };
 

@@ -18,6 +18,16 @@ void arch_switch_to(struct tcb *next);
 /* Leave the kernel into the current thread (or the idle loop). */
 _Noreturn void arch_return_to_user(void);
 
+/* Lazy FPU switching (FERRY_LAZY_FPU): a #NM from user mode; true when
+ * it was the lazy switch's trap and the current thread's FPU state is now
+ * loaded (the instruction is simply retried), false when it is the
+ * thread's own fault. */
+bool arch_fpu_trap(void);
+
+/* The current thread's FPU state into the FPU registers, usable by the
+ * kernel on its behalf (the FPU floor benchmark). */
+void arch_fpu_own(void);
+
 /* A fresh TCB's architecture state (FPU defaults). */
 void arch_tcb_init(struct tcb *t);
 

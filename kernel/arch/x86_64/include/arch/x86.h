@@ -16,6 +16,9 @@
 #define EFER_LME  BIT(8)
 #define EFER_NXE  BIT(11)
 
+#define CR0_MP    BIT(1)
+#define CR0_EM    BIT(2)
+#define CR0_TS    BIT(3)
 #define CR0_WP    BIT(16)
 #define CR4_PGE   BIT(7)
 #define CR4_OSFXSR BIT(9)
@@ -24,6 +27,8 @@
 #define CR4_PCIDE BIT(17)
 #define CR4_SMEP  BIT(20)
 #define CR4_SMAP  BIT(21)
+
+static inline void clts(void) { asm volatile("clts" ::: "memory"); }
 
 static inline void outb(uint16_t port, uint8_t v) { asm volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
 static inline uint8_t inb(uint16_t port) { uint8_t v; asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# guest-tests-variant.sh: the in-guest suite against a kernel built with
+# other make variables, in its own build folder: FASTPATH=0 (every IPC test
+# on the slow path too) or LAZYFPU=0 (eager FPU switching).
+# Usage: guest-tests-variant.sh BUILD_DIR VAR=VAL...
+set -euo pipefail
+build=${1:?usage: guest-tests-variant.sh BUILD_DIR VAR=VAL...}
+shift
+make -s "$@" BUILD="$build" all
+exec "$(dirname "$0")/guest-tests.sh" "$build" 300
