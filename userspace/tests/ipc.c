@@ -847,12 +847,33 @@ static bool ipc_reply_to_lower_priority(void)
     return true;
 }
 
+/* A server for the per-thread state tests below: it answers each Call
+ * with word 0 + 1 and counts the requests on which its own state (FS/GS
+ * bases, FPU registers) was not what it left there.  state_ok checks and
+ * then (re)establishes that state; it runs once before the first Recv. */
+static volatile unsigned long state_ep, state_server_bad;
+static bool (*volatile state_ok)(void);
+
+static void state_server(void)
+{
+    struct sys_msg m = { 0 };
+    state_ok();
+    ipc_recv(state_ep, &m);
+    for (;;) {
+        if (!state_ok())
+            state_server_bad++;
+        m.info = FERRY_MSGINFO(0, 1, 0);
+        m.w[0]++;
+        ipc_reply_recv(state_ep, &m);
+    }
+}
+
 /* Threads with their own FS and GS bases keep them across IPC (the fast
  * path writes the MSRs only when some thread has non-zero bases, and then
  * only those that differ). */
 #define BASES_VA 0x3a000000UL
 #define BASES_ROUNDS 200
-static volatile unsigned long bases_ep, bases_client_ok, bases_server_bad;
+static volatile unsigned long bases_client_ok;
 
 static unsigned long read_fs0(void)
 {
@@ -868,17 +889,9 @@ static unsigned long read_gs0(void)
     return v;
 }
 
-static void bases_server(void)
+static bool server_bases_ok(void)
 {
-    struct sys_msg m = { 0 };
-    ipc_recv(bases_ep, &m);
-    for (;;) {
-        if (read_fs0() != 0x3333 || read_gs0() != 0x4444)
-            bases_server_bad++;
-        m.info = FERRY_MSGINFO(0, 1, 0);
-        m.w[0]++;
-        ipc_reply_recv(bases_ep, &m);
-    }
+    return read_fs0() == 0x3333 && read_gs0() == 0x4444;
 }
 
 static void bases_client(void)
@@ -886,7 +899,7 @@ static void bases_client(void)
     unsigned long ok = 0;
     for (unsigned long i = 0; i < BASES_ROUNDS; i++) {
         struct sys_msg m = { .info = FERRY_MSGINFO(0, 1, 0), .w = { i } };
-        if (ipc_call(bases_ep, &m) == 0 && m.w[0] == i + 1 && read_fs0() == 0x1111 && read_gs0() == 0x2222)
+        if (ipc_call(state_ep, &m) == 0 && m.w[0] == i + 1 && read_fs0() == 0x1111 && read_gs0() == 0x2222)
             ok++;
     }
     bases_client_ok = ok;
@@ -904,13 +917,14 @@ static bool ipc_fs_gs_bases(void)
     w[16] = 0x2222;                     /* client GS:0 */
     w[32] = 0x3333;                     /* server FS:0 */
     w[48] = 0x4444;                     /* server GS:0 */
-    bases_ep = ep;
-    bases_client_ok = bases_server_bad = 0;
-    unsigned long srv = spawn_with(bases_server, 200, 0, BASES_VA + 32 * 8, BASES_VA + 48 * 8);
+    state_ep = ep;
+    state_ok = server_bases_ok;
+    bases_client_ok = state_server_bad = 0;
+    unsigned long srv = spawn_with(state_server, 200, 0, BASES_VA + 32 * 8, BASES_VA + 48 * 8);
     CHECK(srv && settle());
     unsigned long cl = spawn_with(bases_client, 200, 0, BASES_VA, BASES_VA + 16 * 8);
     CHECK(cl && settle());
-    CHECK(bases_client_ok == BASES_ROUNDS && bases_server_bad == 0);
+    CHECK(bases_client_ok == BASES_ROUNDS && state_server_bad == 0);
     CHECK_OK(tcb_suspend(srv));
     CHECK_OK(tcb_suspend(cl));
     return true;
@@ -920,7 +934,6 @@ static bool ipc_fs_gs_bases(void)
  * different values in xmm5 (with lazy switching every direction traps
  * and moves the state; eager switching moves it on every switch). */
 #define FPU_ROUNDS 100
-static volatile unsigned long fpu_ep, fpu_client_ok, fpu_server_bad;
 
 static void xmm5_set(unsigned long v)
 {
@@ -934,27 +947,20 @@ static unsigned long xmm5_get(void)
     return v;
 }
 
-static void fpu_server(void)
+static bool server_xmm5_ok(void)
 {
-    struct sys_msg m = { 0 };
+    bool ok = xmm5_get() == 0x5e5e5e5e;
     xmm5_set(0x5e5e5e5e);
-    ipc_recv(fpu_ep, &m);
-    for (;;) {
-        if (xmm5_get() != 0x5e5e5e5e)
-            fpu_server_bad++;
-        xmm5_set(0x5e5e5e5e);
-        m.info = FERRY_MSGINFO(0, 1, 0);
-        m.w[0]++;
-        ipc_reply_recv(fpu_ep, &m);
-    }
+    return ok;
 }
 
 static bool ipc_fpu_private(void)
 {
     ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
-    fpu_ep = ep;
-    fpu_server_bad = 0;
-    unsigned long srv = spawn(fpu_server, 255, 0);
+    state_ep = ep;
+    state_ok = server_xmm5_ok;
+    state_server_bad = 0;
+    unsigned long srv = spawn(state_server, 255, 0);
     CHECK(srv && settle());
     unsigned long ok = 0;
     for (unsigned long i = 0; i < FPU_ROUNDS; i++) {
@@ -964,7 +970,7 @@ static bool ipc_fpu_private(void)
         if (xmm5_get() == 0xc1c1c1c1 + i && e == 0 && m.w[0] == i + 1)
             ok++;
     }
-    CHECK(ok == FPU_ROUNDS && fpu_server_bad == 0);
+    CHECK(ok == FPU_ROUNDS && state_server_bad == 0);
     CHECK_OK(tcb_suspend(srv));
     return true;
 }
