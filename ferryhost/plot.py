@@ -342,6 +342,14 @@ def _group_of(s):
     return " ".join(str(x) for x in dict.fromkeys((s.system, s.build, s.accel)))
 
 
+def _curve_style(i):
+    """Line colour, style and marker of curve i: matplotlib's ten colours,
+    then the same colours dashed, dotted...: no two curves of one figure
+    (up to 40) look alike, so the legend names each one."""
+    k = (i // 10) % 4
+    return {"color": f"C{i % 10}", "linestyle": ["-", "--", ":", "-."][k], "marker": ["o", "s", "^", "D"][k]}
+
+
 def render_mpl(f, out, vector):
     plt = need_module("matplotlib.pyplot", "python3-matplotlib")
     fig, ax = plt.subplots(figsize=(7.5, 4.2) if f.kind != "bars" else (max(6, 0.6 * len(f.xticks) + 2), 4.6))
@@ -361,14 +369,17 @@ def render_mpl(f, out, vector):
         ax.set_xticks(xs)
         ax.set_xticklabels([c[0] for c in f.curves], rotation=30, ha="right", fontsize=8)
     elif f.kind == "lines":
-        for label, pts, _ in f.curves:
+        for i, (label, pts, _) in enumerate(f.curves):
             x = [p[0] for p in pts]
-            ax.plot(x, [p[1] for p in pts], marker="o", ms=3, label=label)
-            ax.fill_between(x, [p[2] for p in pts], [p[3] for p in pts], alpha=0.12)
+            st = _curve_style(i)
+            ax.plot(x, [p[1] for p in pts], ms=3, label=label, **st)
+            ax.fill_between(x, [p[2] for p in pts], [p[3] for p in pts], alpha=0.12, color=st["color"])
         ax.legend(fontsize=7)
     else:
-        for label, pts, _ in f.curves:
-            ax.step([p[0] for p in pts], [p[1] for p in pts], where="post", label=label)
+        for i, (label, pts, _) in enumerate(f.curves):
+            st = _curve_style(i)
+            del st["marker"]
+            ax.step([p[0] for p in pts], [p[1] for p in pts], where="post", label=label, **st)
         ax.legend(fontsize=7)
         ax.set_ylim(0, 1.02)
     if f.logx:

@@ -109,3 +109,9 @@ def test_ferry_vs_linux_pairs_shapes_with_ratio():
     assert ys == [100, 250, 300, 9000]
     assert f.xticks[1] == "Linux: 2.5x" and f.xticks[3] == "Linux: 30.0x"
     assert plot.versus_figures([s for s in ss if s.system == "ferry"]) == []
+
+
+def test_curve_styles_are_distinct():
+    # More curves than matplotlib's ten colours must still be told apart.
+    styles = {tuple(sorted(plot._curve_style(i).items())) for i in range(40)}
+    assert len(styles) == 40
