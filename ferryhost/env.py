@@ -168,3 +168,30 @@ def describe(qemu, root="/"):
     return {"kvm_kind": kind, "auto_accel": resolve_accel("auto", kind),
             "qemu": qemu, "qemu_version": qemu_version(qemu),
             "host_cpu": host_cpu_model(root), "host_tsc_hz": hz, "host_tsc_source": src}
+
+
+def main(argv=None):
+    """The accelerator rules for the Makefile and shell scripts (scripts/accel.sh):
+    `python3 -m ferryhost.env --kind` prints hardware, pvm or none;
+    `python3 -m ferryhost.env --accel-args ACCEL` prints QEMU's options for ACCEL."""
+    import argparse
+    import sys
+    p = argparse.ArgumentParser(prog="python3 -m ferryhost.env")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--kind", action="store_true", help="print the KVM kind: hardware, pvm or none")
+    g.add_argument("--accel-args", metavar="ACCEL", help=f"print QEMU's options for one of {', '.join(ACCELS)}")
+    a = p.parse_args(argv)
+    kind = kvm_kind()
+    if a.kind:
+        print(kind or "none")
+        return 0
+    try:
+        print(" ".join(accel_args(resolve_accel(a.accel_args, kind), kind)))
+    except HarnessError as e:
+        print(f"accel: {e}", file=sys.stderr)
+        return e.code
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

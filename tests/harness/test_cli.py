@@ -41,3 +41,22 @@ def test_compare_nothing_in_common(fake_env):
     b = harness("run", "--kernel", fake_env["kernel"], "--accel", "tcg", "--bench", "floor_cr3")
     r = harness("compare", a.stdout.split(": ", 1)[1].strip(), b.stdout.split(": ", 1)[1].strip())
     assert r.returncode != 0 and "no benchmark configuration in common" in r.stderr
+
+
+def test_accel_sh_uses_the_harness_rules():
+    # scripts/accel.sh (the Makefile's accelerator options) is a front end to
+    # ferryhost/env.py: the same kind and the same options as the harness.
+    import subprocess
+    from pathlib import Path
+    from ferryhost import env
+    sh = Path(__file__).resolve().parents[2] / "scripts/accel.sh"
+
+    def run(*args):
+        return subprocess.run([str(sh), *args], capture_output=True, text=True)
+    kind = env.kvm_kind()
+    assert run("--kind").stdout.strip() == (kind or "none")
+    for accel in ("auto", "tcg", "tcg-icount"):
+        want = " ".join(env.accel_args(env.resolve_accel(accel, kind), kind))
+        assert run(accel).stdout.strip() == want
+    bad = run("bogus")
+    assert bad.returncode != 0 and "unknown accelerator 'bogus'" in bad.stderr
