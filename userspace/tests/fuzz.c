@@ -1,6 +1,8 @@
 /* fuzz.c: the kernel must survive any system call: a thread in a sandbox
  * (its own CNode and address space) makes random calls with random
- * arguments; a watchdog restarts it whenever it blocks or faults. */
+ * arguments; a watchdog restarts it whenever it blocks or faults.  Its SSE
+ * register xmm7 must survive each call too (the watchdog uses SSE as
+ * well, so FPU state moves between them all the time). */
 #include "utest.h"
 #include <ferry/process.h>
 
@@ -8,7 +10,7 @@
 #define SANDBOX_RADIX  6
 #define FUZZ_STACK     0x36000000UL
 
-static volatile unsigned long fuzz_done, fuzz_seed = 0x5eed5eedUL;
+static volatile unsigned long fuzz_done, fuzz_fpu_bad, fuzz_seed = 0x5eed5eedUL;
 
 static unsigned long next_rand(void)
 {
@@ -53,7 +55,12 @@ static void fuzzer(void)
         ulib_ipc->recv_cnode = arg() & 63;
         ulib_ipc->recv_index = arg() & 63;
         ulib_ipc->recv_depth = 64;
+        unsigned long mark = r ^ fuzz_done, back;
+        __asm__ __volatile__("movq %0, %%xmm7" : : "r"(mark) : "xmm7");
         sys_raw(no, arg() & 63, &m);
+        __asm__ __volatile__("movq %%xmm7, %0" : "=r"(back));
+        if (back != mark)
+            fuzz_fpu_bad++;
         fuzz_done++;
     }
 }
@@ -96,10 +103,11 @@ static bool syscall_fuzz(void)
     if (cmdline_get_u64(ulib_bootinfo->cmdline, "fuzz_seed", &seed) == 1 && seed)
         fuzz_seed = seed;
     printf("    seed %#lx, %lu calls\n", fuzz_seed, calls);
-    fuzz_done = 0;
+    fuzz_done = fuzz_fpu_bad = 0;
     unsigned long restarts = 0, last = 0, still = 0;
     CHECK_OK(tcb_resume(p.tcb));
     while (fuzz_done < calls && restarts < calls) {
+        __asm__ __volatile__("movq %0, %%xmm7" : : "r"(restarts) : "xmm7");   /* our own SSE state */
         sys_yield();
         if (fuzz_done != last) {
             last = fuzz_done;
@@ -114,6 +122,7 @@ static bool syscall_fuzz(void)
     tcb_suspend(p.tcb);
     printf("    %lu random system calls, %lu restarts of the fuzzer\n", fuzz_done, restarts);
     CHECK(fuzz_done >= calls);
+    CHECK(fuzz_fpu_bad == 0);
     /* The kernel still works for everyone else. */
     unsigned long pa;
     ALLOC(f, FERRY_OBJ_FRAME_4K, 0);
