@@ -178,6 +178,36 @@ static void test_pcid_flush_logic(void **state)
     assert_int_equal(vspace_cr3(vs.cap.paddr), vs.cap.paddr);
 }
 
+/* The fast path's inline CR3 (vspace_cr3_clean) must give what
+ * vspace_cr3 gives whenever it answers, and decline whenever vspace_cr3
+ * would have bookkeeping to do. */
+static void test_clean_cr3_agrees(void **state)
+{
+    (void)state;
+    ks_pcid_on = true;
+    struct cte vs = make(FERRY_OBJ_VSPACE);
+    uint64_t fast = 0;
+    assert_false(vspace_cr3_clean(vs.cap.paddr, &fast));       /* no ASID yet */
+    vspace_cr3(vs.cap.paddr);              /* assigns one (a recycled one flushes, once) */
+    assert_true(vspace_cr3_clean(vs.cap.paddr, &fast));
+    assert_true(fast & BIT(63));
+    assert_int_equal(fast, vspace_cr3(vs.cap.paddr));
+    /* stale translations: declined, and vspace_cr3 flushes once */
+    vspace_pcid_used(fast & 0xfff);
+    assert_false(vspace_cr3_clean(vs.cap.paddr, &fast));
+    assert_false(vspace_cr3(vs.cap.paddr) & BIT(63));
+    assert_true(vspace_cr3_clean(vs.cap.paddr, &fast));
+    /* a PML4 whose ASID entry names another VSpace's ASID: declined */
+    struct cte other = make(FERRY_OBJ_VSPACE);
+    table(other.cap.paddr)[255] = table(vs.cap.paddr)[255];
+    assert_false(vspace_cr3_clean(other.cap.paddr, &fast));
+    /* the ASID freed with its VSpace: declined */
+    paddr_t pml4 = vs.cap.paddr;
+    arch_cap_delete(&vs.cap, true);
+    assert_false(vspace_cr3_clean(pml4, &fast));
+    ks_pcid_on = false;
+}
+
 static void test_recycled_asid_is_flushed(void **state)
 {
     (void)state;
@@ -210,6 +240,7 @@ int main(void)
         cmocka_unit_test_setup(test_deleted_vspace_releases_asid, setup),
         cmocka_unit_test_setup(test_pcid_flush_logic, setup),
         cmocka_unit_test_setup(test_recycled_asid_is_flushed, setup),
+        cmocka_unit_test_setup(test_clean_cr3_agrees, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,14 +14,9 @@
 #include <object/tcb.h>
 #include <printk.h>
 
-/* A VSpace's ASID lives in a non-present PML4 entry of its own lower half
- * (entry 255, above FERRY_USER_TOP): the CPU ignores every other bit of a
- * non-present entry, so no side table is needed to find it. */
-#define PML4_ASID_INDEX 255
-
 bool ks_pcid_on;
-static paddr_t asid_table[ASID_COUNT];     /* ASID -> PML4, 0 when free */
-static bool asid_dirty[ASID_COUNT];        /* its PCID may hold stale entries */
+paddr_t ks_asid_table[ASID_COUNT];         /* ASID -> PML4, 0 when free */
+bool ks_asid_dirty[ASID_COUNT];            /* its PCID may hold stale entries */
 static word_t asid_cursor = 1;
 
 #define INVPCID_ADDRESS 0
@@ -49,16 +44,16 @@ static uint64_t *pml4_of(paddr_t pml4) { return phys_to_virt(pml4); }
 static word_t asid_lookup(paddr_t pml4, bool assign)
 {
     uint64_t *slot = &pml4_of(pml4)[PML4_ASID_INDEX];
-    word_t a = (*slot >> 1) & (ASID_COUNT - 1);
-    if (a && asid_table[a] == pml4)
+    word_t a = PML4_ASID(*slot);
+    if (a && ks_asid_table[a] == pml4)
         return a;
     if (!assign)
         return 0;
     for (word_t tries = 1; tries < ASID_COUNT; tries++) {
         word_t cand = asid_cursor;
         asid_cursor = asid_cursor % (ASID_COUNT - 1) + 1;
-        if (!asid_table[cand]) {
-            asid_table[cand] = pml4;
+        if (!ks_asid_table[cand]) {
+            ks_asid_table[cand] = pml4;
             *slot = cand << 1;           /* not present: never a translation */
             return cand;
         }
@@ -69,7 +64,7 @@ static word_t asid_lookup(paddr_t pml4, bool assign)
 void vspace_pcid_used(word_t pcid)
 {
     if (pcid && pcid < ASID_COUNT)
-        asid_dirty[pcid] = true;
+        ks_asid_dirty[pcid] = true;
 }
 
 uint64_t vspace_cr3(paddr_t pml4)
@@ -78,10 +73,10 @@ uint64_t vspace_cr3(paddr_t pml4)
         return pml4;                     /* PCID 0, the load flushes */
     word_t asid = asid_lookup(pml4, true);
     uint64_t cr3 = pml4 | asid;
-    if (asid && !asid_dirty[asid])
+    if (asid && !ks_asid_dirty[asid])
         cr3 |= BIT(63);                  /* keep this PCID's translations */
     else if (asid)
-        asid_dirty[asid] = false;        /* this load flushes them */
+        ks_asid_dirty[asid] = false;        /* this load flushes them */
     return cr3;
 }
 
@@ -102,7 +97,7 @@ static void flush_mapping(word_t asid, paddr_t pml4, vaddr_t va, bool whole_spac
             return;
         }
         if (ks_pcid_on)
-            asid_dirty[asid] = true;
+            ks_asid_dirty[asid] = true;
         vspace_activate(pml4);           /* a reload without the no-flush bit */
         return;
     }
@@ -111,7 +106,7 @@ static void flush_mapping(word_t asid, paddr_t pml4, vaddr_t va, bool whole_spac
     if (ks_cpu.invpcid)
         invpcid(whole_space ? INVPCID_CONTEXT : INVPCID_ADDRESS, asid, va);
     else
-        asid_dirty[asid] = true;
+        ks_asid_dirty[asid] = true;
 }
 
 static unsigned table_shift(word_t type)
@@ -205,7 +200,7 @@ static void unmap_cap(struct cap *c)
     vaddr_t va = c->u.map.vaddr;
     c->u.map.vspace = 0;
     c->u.map.vaddr = 0;
-    paddr_t pml4 = asid < ASID_COUNT ? asid_table[asid] : 0;
+    paddr_t pml4 = asid < ASID_COUNT ? ks_asid_table[asid] : 0;
     if (!pml4)
         return;
     uint64_t *e = walk(pml4, va, table_shift(c->type));
@@ -244,8 +239,8 @@ void arch_cap_delete(const struct cap *cap, bool final)
     if (c.type == FERRY_OBJ_VSPACE && final) {
         word_t asid = asid_lookup(c.paddr, false);
         if (asid) {
-            asid_table[asid] = 0;
-            asid_dirty[asid] = true;     /* its PCID may still cache translations */
+            ks_asid_table[asid] = 0;
+            ks_asid_dirty[asid] = true;     /* its PCID may still cache translations */
         }
         if (ks_percpu.cur_vspace == c.paddr)
             vspace_activate(0);

@@ -95,8 +95,9 @@ static inline __attribute__((always_inline)) void arch_switch_user(struct tcb *n
     arch_switch_rest(next);
 }
 
-/* The fast path's exit with PCIDs on (thread.c): vspace_activate looks up
- * the PCID, a call the inline exit below avoids without PCIDs. */
+/* The fast path's exit with PCIDs on when the PCID needs bookkeeping (no
+ * ASID yet, or stale translations): vspace_activate (thread.c).  The usual
+ * case, a clean PCID, is inline (vspace_cr3_clean). */
 _Noreturn void arch_fastpath_switch_exit_pcid(struct tcb *next, paddr_t vs);
 
 /* Leave by a jump, not a call: the fast path functions stay leaves, with
@@ -119,10 +120,18 @@ _Noreturn void arch_fastpath_switch_exit_pcid(struct tcb *next, paddr_t vs);
 static inline __attribute__((always_inline)) _Noreturn void arch_fastpath_switch_exit(struct tcb *next, paddr_t vs)
 {
     if (vs != ks_percpu.cur_vspace) {
-        if (ks_pcid_on)
-            FASTPATH_JUMP_2(arch_fastpath_switch_exit_pcid, next, vs);
-        ks_percpu.cur_vspace = vs;
-        write_cr3(vs);                   /* without PCIDs: CR3 = the PML4 (vspace_cr3) */
+        /* Either layout costs one jump on the other path; the one without
+         * PCIDs (TCG, pcid=off) is the straight one. */
+        if (!unlikely(ks_pcid_on)) {
+            ks_percpu.cur_vspace = vs;
+            write_cr3(vs);               /* without PCIDs: CR3 = the PML4 (vspace_cr3) */
+        } else {
+            uint64_t cr3;
+            if (unlikely(!vspace_cr3_clean(vs, &cr3)))
+                FASTPATH_JUMP_2(arch_fastpath_switch_exit_pcid, next, vs);
+            ks_percpu.cur_vspace = vs;
+            write_cr3(cr3);
+        }
     }
     arch_switch_fpu_cur(next);
     if (unlikely(ks_user_bases_in_use))

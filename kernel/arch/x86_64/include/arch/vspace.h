@@ -2,6 +2,7 @@
 #ifndef FERRY_ARCH_VSPACE_H
 #define FERRY_ARCH_VSPACE_H
 
+#include <mm/physmap.h>
 #include <object/cap.h>
 
 /* Every VSpace gets an address-space identifier when first used; with
@@ -27,6 +28,27 @@ void vspace_activate(paddr_t pml4);
  * ASID, or an unmap the kernel could not flush precisely); the stale mark
  * is cleared, as this load flushes. */
 uint64_t vspace_cr3(paddr_t pml4);
+
+/* A VSpace's ASID lives in a non-present PML4 entry of its own lower half
+ * (entry 255, above FERRY_USER_TOP): the CPU ignores every other bit of a
+ * non-present entry, so no side table is needed to find it. */
+#define PML4_ASID_INDEX 255
+#define PML4_ASID(entry) (((entry) >> 1) & (ASID_COUNT - 1))
+extern paddr_t ks_asid_table[ASID_COUNT];
+extern bool ks_asid_dirty[ASID_COUNT];
+
+/* vspace_cr3's common case inline, for the IPC fast path with PCIDs on:
+ * a VSpace that has its ASID and whose PCID holds no stale translations
+ * loads with the no-flush bit and needs no bookkeeping.  False (and *cr3
+ * unset) in every other case: vspace_activate then does the work. */
+static inline __attribute__((always_inline)) bool vspace_cr3_clean(paddr_t pml4, uint64_t *cr3)
+{
+    word_t a = PML4_ASID(((const uint64_t *)phys_to_virt(pml4))[PML4_ASID_INDEX]);
+    if (!a || ks_asid_table[a] != pml4 || ks_asid_dirty[a])
+        return false;
+    *cr3 = pml4 | a | BIT(63);
+    return true;
+}
 
 /* Someone else (the CR3 floor benchmark) loaded this PCID: whoever gets
  * it as an ASID must start with a flush. */
