@@ -24,7 +24,7 @@ def _csv_ints(s):
 def _spec(a):
     from . import build, runner
     return runner.RunSpec(system=a.system, variant=a.variant, flags=build.parse_flags(a.flags),
-                          cmdline=a.cmdline or [], accel=a.accel, benches=a.bench, sizes=a.sizes,
+                          cmdline=a.cmdline or [], accel=a.accel, smp=a.smp, benches=a.bench, sizes=a.sizes,
                           samples=a.samples, warmup=a.warmup, raw=not a.no_raw,
                           reps=list(range(a.reps)), timeout=a.timeout, qemu=a.qemu,
                           kernel=a.kernel, initrd=a.initrd or [],
@@ -173,6 +173,8 @@ def _run_options(p):
     p.add_argument("--variant", help="name of the build variant (default: derived from the flags)")
     p.add_argument("--cmdline", action="append", metavar="WORD", help="extra kernel command-line word")
     p.add_argument("--accel", default="auto", help="auto, kvm, tcg or tcg-icount (default auto)")
+    p.add_argument("--smp", type=int, default=1,
+                   help="vCPUs of the guest (Linux only: its cpu2 benchmarks need 2; default 1)")
     p.add_argument("--bench", type=_csv_words, default=["all"], help="benchmark names, comma-separated, or all")
     p.add_argument("--sizes", type=_csv_ints, default=[], help="sizes, comma-separated")
     p.add_argument("--samples", type=int, help="timed samples per benchmark (guest default 10000)")

@@ -23,8 +23,11 @@ def ferry_boot_args(boot, cmdline_words):
     return args + ["-append", " ".join(cmdline_words)]
 
 
-def command(qemu, accel, kind, boot_args):
-    return [qemu] + BASE_ARGS + env.accel_args(accel, kind) + list(boot_args)
+def command(qemu, accel, kind, boot_args, smp=1):
+    """The whole QEMU command; smp > 1 gives the guest that many vCPUs (the
+    Linux baseline's two-CPU variants), 1 keeps QEMU's default of one."""
+    return [qemu] + BASE_ARGS + env.accel_args(accel, kind) + (["-smp", str(smp)] if smp > 1 else []) + \
+        list(boot_args)
 
 
 @dataclass

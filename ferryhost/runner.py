@@ -21,6 +21,7 @@ class RunSpec:
     flags: dict = field(default_factory=dict)        # make variables, e.g. {"FASTPATH": "0"}
     cmdline: list = field(default_factory=list)      # extra kernel command-line words of the variant
     accel: str = "auto"
+    smp: int = 1                                     # vCPUs; above 1 only for the Linux guest
     benches: list = field(default_factory=lambda: ["all"])
     sizes: list = field(default_factory=list)
     samples: int = None
@@ -58,8 +59,12 @@ def validate(spec):
     if spec.system not in SYSTEMS:
         raise HarnessError(f"unknown system '{spec.system}' (choose from {', '.join(SYSTEMS)})")
     for b in spec.benches:
-        if not b or not all(c.isalnum() or c in "_-" for c in b):
-            raise HarnessError(f"bad benchmark name '{b}' (letters, digits, _ and - only)")
+        if not b or not all(c.isalnum() or c in "_-/" for c in b):
+            raise HarnessError(f"bad benchmark name '{b}' (letters, digits, _, - and / (name/variant) only)")
+    if type(spec.smp) is not int or spec.smp < 1:
+        raise HarnessError(f"bad smp {spec.smp!r}: the number of vCPUs, 1 or more")
+    if spec.smp > 1 and spec.system != "linux":
+        raise HarnessError("smp above 1 is for the Linux guest: Ferry runs on one CPU")
     for s in spec.sizes:
         if type(s) is not int or s < 0:
             raise HarnessError(f"bad size {s!r}: sizes are non-negative integers")
@@ -178,7 +183,7 @@ def execute(spec, parent=None, rundir=None, progress=None):
         "git_commit": commit, "git_dirty": dirty,
         "system": spec.system, "variant": spec.name(), "build_flags": spec.flags,
         "spec": asdict(spec), "boot": boot_desc,
-        "accel": accel, "accel_requested": spec.accel,
+        "accel": accel, "accel_requested": spec.accel, "smp": spec.smp,
         "kvm_kind": kind if accel == "kvm" else None, "host_kvm_kind": kind,
         "qemu": qemu_bin, "qemu_version": host["qemu_version"],
         "host_cpu": host["host_cpu"], "host_tsc_hz": host["host_tsc_hz"],
@@ -191,7 +196,7 @@ def execute(spec, parent=None, rundir=None, progress=None):
     status = "ok"
     for rep in spec.reps:
         words = spec.guest_words()
-        cmd = qemu.command(qemu_bin, accel, kind, boot_args(words))
+        cmd = qemu.command(qemu_bin, accel, kind, boot_args(words), smp=spec.smp)
         m["kernel_cmdline"] = " ".join(words)
         if perf_bin:
             perf_out = rundir / f"perf-r{rep}.txt"

@@ -13,7 +13,8 @@ TOP_KEYS = {"name": str, "description": str, "timeout": (int, float), "samples":
             "repetitions": int, "raw": bool, "system": list, "accel": list,
             "variants": dict, "benchmarks": list}
 VARIANT_KEYS = {"make": dict, "cmdline": list}
-GROUP_KEYS = {"names": list, "sizes": list, "samples": int, "timeout": (int, float), "system": list}
+GROUP_KEYS = {"names": list, "sizes": list, "samples": int, "timeout": (int, float), "system": list,
+              "smp": int}
 DONE = ("ok", "failed", "panic", "timeout", "malformed", "crashed", "incomplete")
 
 
@@ -87,7 +88,7 @@ def validate_config(raw, where="sweep"):
                                    f"which the sweep does not run ({', '.join(cfg['system'])})")
         cfg["benchmarks"].append({"names": g["names"], "sizes": g.get("sizes", []),
                                   "samples": g.get("samples"), "timeout": g.get("timeout"),
-                                  "system": systems})
+                                  "system": systems, "smp": g.get("smp", 1)})
     # Let RunSpec validation check names, sizes and numbers once for every unit.
     for u in units(cfg):
         runner.validate(spec_for(cfg, u))
@@ -115,7 +116,7 @@ def spec_for(cfg, u, qemu=None, kernel=None):
     g = cfg["benchmarks"][u["group"]]
     v = cfg["variants"].get(u["variant"], {"make": {}, "cmdline": []})
     return runner.RunSpec(system=u["system"], variant=u["variant"], flags=v["make"],
-                          cmdline=v["cmdline"], accel=u["accel"], benches=g["names"],
+                          cmdline=v["cmdline"], accel=u["accel"], smp=g.get("smp", 1), benches=g["names"],
                           sizes=g["sizes"], samples=g["samples"] or cfg["samples"],
                           warmup=cfg["warmup"], raw=cfg["raw"], reps=[u["rep"]],
                           timeout=g["timeout"] or cfg["timeout"], qemu=qemu, kernel=kernel)

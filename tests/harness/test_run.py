@@ -163,12 +163,21 @@ def test_linux_system_through_module_interface(fake_env, monkeypatch):
         return ["-kernel", str(guest["kernel"]), "-initrd", str(guest["initrd"]), "-append", " ".join(words)]
     fake = types.SimpleNamespace(build_guest=build_guest, qemu_boot_args=qemu_boot_args)
     monkeypatch.setattr(runner, "linux_module", lambda: fake)
-    rundir, status, problems = runner.execute(runner.RunSpec(system="linux", accel="tcg",
+    rundir, status, problems = runner.execute(runner.RunSpec(system="linux", accel="tcg", smp=2,
                                                              benches=["floor_rdtsc"], samples=10))
     assert status == "ok", problems
     assert "bench=floor_rdtsc" in seen["words"] and "samples=10" in seen["words"]
     m = json.loads((rundir / "meta.json").read_text())
     assert m["system"] == "linux" and m["variant"] == "linux" and m["boot"]["linux"]["kernel_release"] == "x"
+    assert m["smp"] == 2
+
+
+def test_qemu_command_smp():
+    from ferryhost import qemu
+    one = qemu.command("q", "tcg", None, ["-kernel", "k"])
+    two = qemu.command("q", "tcg", None, ["-kernel", "k"], smp=2)
+    assert "-smp" not in one
+    assert two[two.index("-smp") + 1] == "2" and two[-2:] == ["-kernel", "k"]
 
 
 def test_perf_wraps_and_parses(tmp_path):

@@ -54,6 +54,20 @@ def test_groups_for_one_system(tmp_path):
     assert sweep.spec_for(cfg, [u for u in linux if u["group"] == 1][0]).benches == ["pipe_rt"]
 
 
+def test_linux_group_with_two_cpus(tmp_path):
+    """A Linux group may ask for vCPUs (its cpu2 benchmarks need 2); Ferry
+    groups may not: Ferry runs on one CPU."""
+    text = GOOD.replace('accel = ["tcg"]', 'accel = ["tcg"]\nsystem = ["ferry", "linux"]') + \
+        '[[benchmarks]]\nsystem = ["linux"]\nnames = ["pipe_rt/cpu2"]\nsmp = 2\n'
+    cfg = sweep.load_config(_cfg(tmp_path, text))
+    us = [u for u in sweep.units(cfg) if u["group"] == 1]
+    spec = sweep.spec_for(cfg, us[0])
+    assert spec.smp == 2 and spec.benches == ["pipe_rt/cpu2"]
+    assert all(sweep.spec_for(cfg, u).smp == 1 for u in sweep.units(cfg) if u["group"] == 0)
+    with pytest.raises(HarnessError, match="Ferry runs on one CPU"):
+        sweep.load_config(_cfg(tmp_path, GOOD + "smp = 2\n"))
+
+
 @pytest.mark.parametrize("text, msg", [
     ('name = "x"\nsamples = [', "bad TOML"),
     ('colour = "red"', "unknown key 'colour'"),
@@ -67,6 +81,7 @@ def test_groups_for_one_system(tmp_path):
     ('[[benchmarks]]\nnames = ["x"]\nsizes = [-4]', "bad size"),
     ('[variants.v]\nmake = { fastpath = 0 }', "bad build flag"),
     ('[[benchmarks]]\nnames = ["x"]\nsystem = ["linux"]', "is for system 'linux', which the sweep does not run"),
+    ('[[benchmarks]]\nnames = ["x"]\nsmp = 0', "bad smp 0"),
 ])
 def test_bad_configs(tmp_path, text, msg):
     with pytest.raises(HarnessError, match=msg):
