@@ -85,7 +85,6 @@ void arch_fpu_own(void)
         fpu_load_current();
 }
 
-
 struct tcb *arch_current(void) { return ks_percpu.cur; }
 bool arch_is_idle(const struct tcb *t) { return t == &ks_idle_tcb; }
 
