@@ -34,6 +34,15 @@ void objtest_untyped(struct cte *slot, word_t offset, unsigned bits)
     assert_int_equal(untyped_boot_create(slot, ARENA_PADDR + offset, bits, false), FERRY_OK);
 }
 
+struct cte *objtest_cnode(struct cte *ut, struct cte *root)
+{
+    objtest_reset();
+    memset(root, 0, sizeof *root);
+    objtest_untyped(ut, 0, ARENA_BITS);
+    assert_int_equal(untyped_retype(ut, FERRY_OBJ_CNODE, 8, root, 1), FERRY_OK);
+    return cnode_slot(&root->cap, 0);
+}
+
 void arch_object_init(word_t type, paddr_t paddr, unsigned size_bits)
 {
     arch_log.init_calls++;

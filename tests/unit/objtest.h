@@ -45,5 +45,8 @@ void objtest_reset(void);
 void *arena_ptr(paddr_t pa);
 /* A root untyped of 2^bits at ARENA_PADDR + offset, in *slot. */
 void objtest_untyped(struct cte *slot, word_t offset, unsigned bits);
+/* objtest_reset, then the whole arena as untyped *ut and a 256-slot CNode
+ * made from it in *root; returns the CNode's slots. */
+struct cte *objtest_cnode(struct cte *ut, struct cte *root);
 
 #endif

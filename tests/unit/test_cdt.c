@@ -13,11 +13,7 @@ static struct cte *s;          /* the CNode's slots */
 static int setup(void **state)
 {
     (void)state;
-    objtest_reset();
-    memset(&root, 0, sizeof root);
-    objtest_untyped(&ut, 0, ARENA_BITS);
-    assert_int_equal(untyped_retype(&ut, FERRY_OBJ_CNODE, 8, &root, 1), FERRY_OK);
-    s = cnode_slot(&root.cap, 0);
+    s = objtest_cnode(&ut, &root);
     return 0;
 }
 
