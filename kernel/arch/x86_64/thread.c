@@ -57,16 +57,12 @@ void entry_init(void)
  * clear): its state moves into the registers if another's is there. */
 static void fpu_load_current(void)
 {
-    struct tcb *cur = ks_percpu.cur, *owner = ks_percpu.fpu_owner;
     if (ks_percpu.fpu_ts) {
         clts();
         ks_percpu.fpu_ts = false;
     }
-    if (owner != cur) {
-        asm volatile("fxsave64 %0" : "=m"(owner->ctx.fpu));
-        asm volatile("fxrstor64 %0" : : "m"(cur->ctx.fpu));
-        ks_percpu.fpu_owner = cur;
-    }
+    if (ks_percpu.fpu_owner != ks_percpu.cur)
+        arch_fpu_move(ks_percpu.fpu_owner, ks_percpu.cur);
 }
 
 bool arch_fpu_trap(void)

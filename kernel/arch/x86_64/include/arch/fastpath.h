@@ -41,6 +41,14 @@ static inline __attribute__((always_inline)) bool arch_tcb_vspace_fp(const struc
 void arch_switch_bases(struct tcb *next);
 _Noreturn void arch_switch_bases_sysret(struct tcb *next);   /* then restore_user_sysret */
 
+/* Move the FPU registers from owner's save area to to's: to owns them. */
+static inline __attribute__((always_inline)) void arch_fpu_move(struct tcb *owner, struct tcb *to)
+{
+    asm volatile("fxsave64 %0" : "=m"(owner->ctx.fpu));
+    asm volatile("fxrstor64 %0" : : "m"(to->ctx.fpu));
+    ks_percpu.fpu_owner = to;
+}
+
 /* FPU registers, then next is current (next is not the current thread).
  * The owner (whose state the FPU registers hold) is never NULL: the idle
  * thread stands for nobody.
@@ -66,12 +74,8 @@ static inline __attribute__((always_inline)) void arch_switch_fpu_cur(struct tcb
         clts();
     }
 #else
-    struct tcb *owner = ks_percpu.fpu_owner;
-    if (owner != next) {
-        asm volatile("fxsave64 %0" : "=m"(owner->ctx.fpu));
-        asm volatile("fxrstor64 %0" : : "m"(next->ctx.fpu));
-        ks_percpu.fpu_owner = next;
-    }
+    if (ks_percpu.fpu_owner != next)
+        arch_fpu_move(ks_percpu.fpu_owner, next);
 #endif
     ks_percpu.cur = next;
     ks_percpu.cur_ctx_top = (word_t)&next->ctx.regs[CTX_RFLAGS + 1];
