@@ -13,6 +13,9 @@ enum ferry_root_slot {
     FERRY_CAP_BOOTINFO_FRAME,    /* the frame holding this structure */
     FERRY_CAP_BOOT_UNTYPED,      /* what is left of the memory its objects came from */
     FERRY_CAP_IRQ_CONTROL,       /* makes IRQHandler capabilities (when the machine has an I/O APIC) */
+    FERRY_CAP_ASID_CONTROL,      /* makes ASID pools from untyped memory */
+    FERRY_CAP_INIT_ASID_POOL,    /* the pool the root task's VSpace was assigned from */
+    FERRY_CAP_DEBUG,             /* console output, ending the run, benchmark floors */
     FERRY_CAP_FIRST_FREE_FIXED,  /* from here on: the ranges in struct ferry_bootinfo */
 };
 

@@ -22,6 +22,9 @@ enum ferry_obj_type {
     FERRY_OBJ_IRQ_CONTROL = FERRY_OBJ_RETYPABLE,
     FERRY_OBJ_IRQ_HANDLER,
     FERRY_OBJ_IO_PORT,
+    FERRY_OBJ_ASID_CONTROL, /* makes ASID pools from untyped memory (seL4's ASIDControl) */
+    FERRY_OBJ_ASID_POOL,    /* a block of address-space identifiers VSpaces are assigned from */
+    FERRY_OBJ_DEBUG,        /* the kernel-debug and benchmark capability (console, exit, floors) */
     FERRY_OBJ_COUNT
 };
 
