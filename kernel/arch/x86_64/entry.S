@@ -133,7 +133,8 @@ int80_entry:
     call int80_dispatch
     ud2
 
-/* The hardware floor: while the floor benchmark runs, LSTAR points here,
+#if FERRY_BENCHMARK
+/* The hardware floor: while the floor benchmark's thread runs, LSTAR points here,
  * so a syscall costs syscall + sysret and nothing else (RCX and R11 still
  * hold the return RIP and RFLAGS).  FLOOR_END goes the normal way. */
     .global floor_syscall_entry
@@ -156,6 +157,7 @@ floor_ipc_entry:
     movq %rax, floor_cr3_next(%rip)
     xorl %eax, %eax
     sysretq
+#endif
 
     .global restore_user_sysret
 restore_user_sysret:

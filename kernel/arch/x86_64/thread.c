@@ -1,6 +1,7 @@
 /* thread.c: x86-64 thread state: switching threads (CR3, FPU, FS/GS base),
  * leaving the kernel by sysret or iret, and the idle loop. */
 #include <arch/fastpath.h>
+#include <arch/floor.h>
 #include <arch/gdt.h>
 #include <arch/kstack.h>
 #include <arch/percpu.h>
@@ -97,6 +98,7 @@ void arch_tcb_init(struct tcb *t)
 
 void arch_tcb_destroy(struct tcb *t)
 {
+    floor_end(t);                        /* a floor dies with its thread */
     if (ks_percpu.fpu_owner == t)
         ks_percpu.fpu_owner = &ks_idle_tcb;  /* never NULL (arch_switch_rest) */
     if (ks_percpu.cur == t)
@@ -130,11 +132,12 @@ void arch_switch_to(struct tcb *next)
     struct tcb *prev = ks_percpu.cur;
     if (prev == next)
         return;
-    if (arch_is_idle(next)) {
+    if (arch_is_idle(next))
         set_cur(next);
-        return;
-    }
-    arch_switch_user(next, arch_tcb_vspace(next));
+    else
+        arch_switch_user(next, arch_tcb_vspace(next));
+    if (unlikely(ks_floor_owner != NULL))
+        floor_switch(prev, next);        /* a floor entry serves its owner only */
 }
 
 void arch_fastpath_switch_exit_pcid(struct tcb *next, paddr_t vs)
