@@ -57,8 +57,10 @@ static uint32_t mmap_type(uint32_t t)
 
 static void add_module(struct boot_info *bi, paddr_t start, paddr_t end, const char *name, size_t limit)
 {
-    if (bi->nmodules == BOOT_MODULES_MAX)
+    if (bi->nmodules == BOOT_MODULES_MAX) {
+        bi->modules_dropped++;
         return;
+    }
     struct boot_module *m = &bi->modules[bi->nmodules++];
     m->start = start;
     m->end = end;
@@ -76,6 +78,8 @@ static const char *parse_mb1(paddr_t pa, struct boot_info *bi)
         copy_str(bi->loader, sizeof bi->loader, phys_to_virt(mi->boot_loader_name), 0);
     if (mi->flags & MB1_INFO_MODS) {
         const struct mb1_module *mods = phys_to_virt(mi->mods_addr);
+        if (mi->mods_count > BOOT_MODULES_MAX)
+            bi->modules_dropped = mi->mods_count - BOOT_MODULES_MAX;
         for (uint32_t i = 0; i < mi->mods_count && i < BOOT_MODULES_MAX; i++) {
             if (mods[i].mod_end < mods[i].mod_start)
                 return "multiboot1: module ends before it starts";

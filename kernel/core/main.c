@@ -57,6 +57,8 @@ static void account_memory(struct boot_info *bi)
         kprintf("module %zu: [%#lx - %#lx) %s\n", i, m->start, m->end, m->name);
         memmap_remove(&ks_free_mem, ALIGN_DOWN(m->start, PAGE_SIZE), ALIGN_UP(m->end, PAGE_SIZE));
     }
+    if (bi->modules_dropped)
+        kprintf("boot modules: %zu left out (at most %d are kept)\n", bi->modules_dropped, BOOT_MODULES_MAX);
     kprintf("kernel image: [%#lx - %#lx) %lu KiB\n", kstart, kend, (kend - kstart) >> 10);
 }
 

@@ -12,6 +12,7 @@
 #include <ferry/errors.h>
 #include <kstring.h>
 #include <object/cnode.h>
+#include <object/objtype.h>
 #include <object/tcb.h>
 #include <object/untyped.h>
 #include <panic.h>
@@ -132,6 +133,58 @@ static void give_devices(struct ferry_bootinfo *bi)
     bi->ioports.end = next_slot;
 }
 
+/* Is [start, end) inside RAM the firmware reported available? */
+static bool in_ram(const struct memmap *fw, paddr_t start, paddr_t end)
+{
+    for (size_t i = 0; i < fw->n; i++)
+        if (fw->r[i].type == MEM_AVAILABLE && fw->r[i].start <= start && end <= fw->r[i].end)
+            return true;
+    return false;
+}
+
+/* Every module after the root task: read-only frame capabilities over its
+ * pages and its description on the modules page.  The kernel interprets
+ * nothing; a module it cannot describe is left out with a message. */
+static void give_modules(const struct boot_info *boot, struct ferry_bootinfo_modules *mi)
+{
+    word_t frames = 0;
+    for (size_t i = 1; i < boot->nmodules; i++) {
+        const struct boot_module *m = &boot->modules[i];
+        paddr_t lo = ALIGN_DOWN(m->start, PAGE_SIZE), hi = ALIGN_UP(m->end, PAGE_SIZE);
+        word_t pages = (hi - lo) / PAGE_SIZE;
+        const char *why = NULL;
+        if (mi->count == FERRY_BOOTINFO_MODULES_MAX)
+            why = "too many modules";
+        else if (m->end > lo && !in_ram(&boot->firmware_map, lo, hi))
+            why = "not in RAM";
+        else if (pages > FERRY_BOOTINFO_MODULE_FRAMES_MAX - frames)
+            why = "modules too large for the frame capabilities the root task gets";
+        else if (next_slot + pages + 1024 > (1UL << ROOT_CNODE_RADIX))   /* room left for untyped */
+            why = "the root CNode has no room for its frames";
+        if (why) {
+            kprintf("module %zu \"%s\": left out: %s\n", i, m->name, why);
+            continue;
+        }
+        struct ferry_module_desc *d = &mi->m[mi->count++];
+        d->paddr = m->start;
+        d->size = m->end - m->start;
+        memcpy(d->name, m->name, sizeof d->name);
+        d->name[sizeof d->name - 1] = '\0';
+        d->frames.start = next_slot;
+        for (paddr_t pa = lo; pa < hi; pa += PAGE_SIZE) {
+            /* A root of its own in the CDT, like the other boot objects;
+             * no WRITE right, so it can be mapped read-only only. */
+            struct cap f = object_create(FERRY_OBJ_FRAME_4K, pa, 0, false);
+            f.rights = FERRY_RIGHT_READ;
+            cte_insert(slot(take_slot()), &f, NULL);
+        }
+        d->frames.end = next_slot;
+        frames += pages;
+    }
+    if (mi->count)
+        kprintf("root task: %lu boot modules, %lu read-only frames\n", mi->count, frames);
+}
+
 /* All remaining free memory becomes untyped capabilities. */
 static void give_untyped(struct memmap *free, struct ferry_bootinfo *bi)
 {
@@ -200,6 +253,7 @@ void root_task_create(const struct boot_info *boot, struct memmap *free)
     /* Every page table first, so their slots form one range. */
     word_t paging_start = next_slot;
     ensure_tables(FERRY_ROOT_BOOTINFO);
+    ensure_tables(FERRY_ROOT_MODULES);
     ensure_tables(FERRY_ROOT_IPC_BUFFER);
     for (unsigned i = 1; i <= FERRY_ROOT_STACK_PAGES; i++)
         ensure_tables(FERRY_ROOT_STACK_TOP - i * PAGE_SIZE);
@@ -211,6 +265,9 @@ void root_task_create(const struct boot_info *boot, struct memmap *free)
     struct ferry_bootinfo *bi = frame_ptr(map_new_frame(FERRY_ROOT_BOOTINFO, FERRY_MAP_READ,
                                                         FERRY_CAP_BOOTINFO_FRAME));
     map_new_frame(FERRY_ROOT_IPC_BUFFER, FERRY_MAP_READ | FERRY_MAP_WRITE, FERRY_CAP_IPC_BUFFER);
+    word_t modules_frame = take_slot();
+    struct ferry_bootinfo_modules *mi = frame_ptr(map_new_frame(FERRY_ROOT_MODULES, FERRY_MAP_READ,
+                                                                modules_frame));
     bi->paging.start = paging_start;
     bi->paging.end = paging_end;
     load_image(m, segs, nsegs, bi);
@@ -220,6 +277,7 @@ void root_task_create(const struct boot_info *boot, struct memmap *free)
     bi->stack_frames.end = next_slot;
 
     give_devices(bi);
+    give_modules(boot, mi);
     give_untyped(free, bi);
 
     struct tcb *t = cap_tcb(&slot(FERRY_CAP_INIT_TCB)->cap);
@@ -245,6 +303,8 @@ void root_task_create(const struct boot_info *boot, struct memmap *free)
     bi->lazy_fpu = FERRY_LAZY_FPU;
     bi->benchmark = FERRY_BENCHMARK;
     bi->boot_untyped_bits = ut_bits;
+    bi->modules = FERRY_ROOT_MODULES;
+    bi->modules_frame = modules_frame;
     memcpy(bi->cmdline, boot->cmdline, sizeof bi->cmdline);
     memcpy(bi->kernel_version, FERRY_VERSION, sizeof FERRY_VERSION < sizeof bi->kernel_version
                                               ? sizeof FERRY_VERSION : sizeof bi->kernel_version - 1);

@@ -11,10 +11,11 @@
 #define BOOT_CMDLINE_MAX 1024
 #define BOOT_MODULES_MAX 16
 #define BOOT_NAME_MAX    64
+#define BOOT_MODULE_NAME_MAX 240   /* = FERRY_BOOTINFO_MODULE_NAME_MAX */
 
 struct boot_module {
     paddr_t start, end;
-    char name[BOOT_NAME_MAX];
+    char name[BOOT_MODULE_NAME_MAX];   /* the loader's string, truncated */
 };
 
 struct boot_info {
@@ -24,6 +25,7 @@ struct boot_info {
     struct memmap firmware_map;     /* as the loader reported it */
     struct boot_module modules[BOOT_MODULES_MAX];
     size_t nmodules;
+    size_t modules_dropped;         /* modules past BOOT_MODULES_MAX, not kept */
     paddr_t info_start, info_end;   /* the loader's info structure itself */
 };
 

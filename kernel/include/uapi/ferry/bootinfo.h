@@ -55,12 +55,42 @@ struct ferry_bootinfo {
     struct ferry_untyped_desc untyped_list[FERRY_BOOTINFO_UNTYPED_MAX];
     char cmdline[FERRY_BOOTINFO_CMDLINE_MAX];  /* the kernel command line */
     char kernel_version[64];
+    unsigned long modules;                  /* user address of the struct ferry_bootinfo_modules page */
+    unsigned long modules_frame;            /* slot of that page's frame */
 };
+
+/* The boot modules after the first (the root task itself), in the
+ * loader's order, on a page of their own next to the boot info.  The
+ * kernel only hands over what it was given: each module's pages as
+ * read-only 4 KiB frame capabilities (frames.start is the page holding
+ * paddr, in address order) and the string the loader gave with it (QEMU's
+ * -initrd: the path and its arguments; GRUB's module2: the words after the
+ * file name).  A module the kernel could not describe (outside RAM, over
+ * the limits below) is left out with a boot message. */
+#define FERRY_BOOTINFO_MODULES_MAX      15
+#define FERRY_BOOTINFO_MODULE_NAME_MAX  240
+#define FERRY_BOOTINFO_MODULE_FRAMES_MAX 4096   /* frame capabilities for all modules together */
+
+struct ferry_module_desc {
+    struct ferry_slot_range frames;         /* read-only frames covering [paddr, paddr + size) */
+    unsigned long paddr;                    /* where the loader put it (need not be page-aligned) */
+    unsigned long size;                     /* bytes */
+    char name[FERRY_BOOTINFO_MODULE_NAME_MAX];
+};
+
+struct ferry_bootinfo_modules {
+    unsigned long count;
+    struct ferry_module_desc m[FERRY_BOOTINFO_MODULES_MAX];
+};
+
+_Static_assert(sizeof(struct ferry_bootinfo) <= 4096, "the boot info fits its page");
+_Static_assert(sizeof(struct ferry_bootinfo_modules) <= 4096, "the module list fits its page");
 
 /* Where the root task finds things in its address space. */
 #define FERRY_ROOT_STACK_TOP   0x10000000UL
 #define FERRY_ROOT_STACK_PAGES 16
 #define FERRY_ROOT_IPC_BUFFER  0x10010000UL
 #define FERRY_ROOT_BOOTINFO    0x10020000UL
+#define FERRY_ROOT_MODULES     0x10021000UL   /* struct ferry_bootinfo_modules */
 
 #endif
