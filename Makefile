@@ -45,7 +45,11 @@ KERNEL_ELF := $(BUILD)/ferry.elf
 KERNEL_MB1 := $(BUILD)/ferry-mb1.elf
 ISO        := $(BUILD)/ferry.iso
 ROOT_ELF   := $(BUILD)/root.elf
-MODULES    := $(ROOT_ELF)
+# Programs the root task spawns: one ELF per userspace/programs/*.c, each a
+# boot module after the root task and the boot configuration that lists them.
+PROGRAMS   := $(patsubst userspace/programs/%.c,$(BUILD)/programs/%.elf,$(wildcard userspace/programs/*.c))
+BOOT_CONF  := userspace/boot.conf
+MODULES    := $(ROOT_ELF) $(BOOT_CONF) $(PROGRAMS)
 
 # User space: the root task (in-guest tests and benchmarks) and its library.
 # It shares the kernel's freestanding formatter, string routines and
@@ -54,18 +58,23 @@ USER_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pic -
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
 	$(INCLUDES) -Iuserspace/lib/include -MMD -MP
 USER_SRCS := userspace/lib/crt0.S $(wildcard userspace/lib/*.c userspace/init/*.c userspace/tests/*.c) \
-	$(wildcard bench/ferry/*.c bench/lib/*.c) kernel/lib/fmt.c kernel/lib/string.c kernel/core/cmdline.c
+	$(wildcard userspace/servers/*.c bench/ferry/*.c bench/lib/*.c) kernel/lib/fmt.c kernel/lib/string.c \
+	kernel/core/cmdline.c kernel/core/elf.c
 UOBJ := $(BUILD)/uobj
 USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
+# A spawned program links its own runtime (exit, printf, names: IPC to the
+# process server), not the root task's library.
+PROG_RT_SRCS := userspace/programs/rt/crt0.S userspace/programs/rt/rt.c kernel/lib/fmt.c kernel/lib/string.c
+PROG_RT_OBJS := $(patsubst %,$(UOBJ)/%.o,$(PROG_RT_SRCS))
 
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
 .PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager harness-tests setup-linux linux-guest linux-tests bench plots \
-	clean help print-boot setup-build setup-test setup-bench
+	clean help print-boot print-initrd setup-build setup-test setup-bench
 .DELETE_ON_ERROR:
 
-all: $(KERNEL_ELF) $(KERNEL_MB1) $(ROOT_ELF)
+all: $(KERNEL_ELF) $(KERNEL_MB1) $(ROOT_ELF) $(PROGRAMS)
 
 help:
 	@echo "make all        build the kernel ($(KERNEL_ELF), $(KERNEL_MB1))"
@@ -116,11 +125,15 @@ $(UOBJ)/%.S.o: %.S | setup-build
 $(ROOT_ELF): $(USER_OBJS) userspace/lib/linker.ld
 	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $(USER_OBJS)
 
+$(BUILD)/programs/%.elf: $(UOBJ)/userspace/programs/%.c.o $(PROG_RT_OBJS) userspace/lib/linker.ld
+	@mkdir -p $(dir $@)
+	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $< $(PROG_RT_OBJS)
+
 # Rebuild when the version string or build flags change.
 $(BUILD)/flags.txt: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(VERSION) $(BUILD_FLAGS) $(KERNEL_CFLAGS)' | cmp -s - $@ || echo '$(VERSION) $(BUILD_FLAGS) $(KERNEL_CFLAGS)' > $@
-$(KERNEL_OBJS) $(USER_OBJS): $(BUILD)/flags.txt
+$(KERNEL_OBJS) $(USER_OBJS) $(PROG_RT_OBJS): $(BUILD)/flags.txt
 FORCE:
 
 $(KERNEL_ELF): $(KERNEL_OBJS) kernel/arch/x86_64/boot/linker.ld
@@ -138,6 +151,10 @@ $(ISO): $(KERNEL_ELF) $(MODULES) scripts/mkiso.sh
 print-boot:
 	@printf '{"kernel": "%s", "modules": [%s], "iso": "%s"}\n' "$(KERNEL_MB1)" \
 		"$(foreach m,$(MODULES),\"$(m)\",)" "$(ISO)" | sed 's/,\]/]/'
+
+# The -initrd list for qemu -kernel (scripts/guest-tests.sh uses it).
+print-initrd:
+	@echo "$(subst $(eval) ,$(comma),$(strip $(MODULES)))"
 
 ACCEL_ARGS = $(shell scripts/accel.sh $(ACCEL))
 INITRD_ARG = $(if $(MODULES),-initrd "$(subst $(eval) ,$(comma),$(MODULES))")
@@ -218,4 +235,5 @@ plots:
 clean:
 	rm -rf $(BUILD)
 
--include $(KERNEL_OBJS:.o=.d) $(USER_OBJS:.o=.d)
+PROG_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard userspace/programs/*.c))
+-include $(KERNEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(PROG_RT_OBJS:.o=.d) $(PROG_OBJS:.o=.d)

@@ -6,9 +6,11 @@
 set -uo pipefail
 build=$1
 limit=${2:-300}
+# The root task, the boot configuration and the programs (Makefile MODULES).
+initrd=$(make -s --no-print-directory BUILD="$build" print-initrd)
 qemu_common=(qemu-system-x86_64 -M pc -m 256M -display none -no-reboot -serial stdio
              -device isa-debug-exit,iobase=0xf4,iosize=0x04 -accel tcg
-             -kernel "$build/ferry-mb1.elf" -initrd "$build/root.elf")
+             -kernel "$build/ferry-mb1.elf" -initrd "$initrd")
 status=0
 run() {
     local name=$1 cpu=$2 cmdline=$3 log
@@ -16,7 +18,7 @@ run() {
     echo "== in-guest tests: $name (-cpu $cpu, command line '$cmdline')"
     timeout --foreground "$limit" "${qemu_common[@]}" -cpu "$cpu" -append "$cmdline" >"$log" 2>&1
     local rc=$?
-    tr -d '\r' <"$log" | grep -E '^(pcid:|test .*: (ok|FAILED)|    |thread |PANIC|[0-9]+ passed, [0-9]+ failed)'
+    tr -d '\r' <"$log" | grep -E '^(pcid:|system:|test .*: (ok|FAILED)|    |thread |PANIC|[0-9]+ passed, [0-9]+ failed)'
     case $rc in
     33) ;;
     124) echo "guest-tests: $name: the guest did not finish within ${limit}s (killed)"; status=1 ;;

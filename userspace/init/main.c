@@ -2,6 +2,7 @@
  * when the command line has a bench= word, and ends the run with the result. */
 #include <ferry/ulib.h>
 #include "init.h"
+#include "../servers/procsrv.h"
 
 int main(const struct ferry_bootinfo *bi)
 {
@@ -13,7 +14,11 @@ int main(const struct ferry_bootinfo *bi)
     printf("root task: %lu untyped capabilities, free slots %lu-%lu, pcid %s\n",
            bi->untyped.end - bi->untyped.start, bi->empty.start, bi->empty.end,
            bi->pcid_on ? "on" : "off");
+    bool system = system_init(bi);
     if (cmdline_get(bi->cmdline, "bench", NULL, 0))
         return bench_main(bi);
+    /* The programs boot.conf marks start, before the suite. */
+    if (system && !system_start())
+        return 1;
     return tests_main(bi);
 }

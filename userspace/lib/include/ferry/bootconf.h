@@ -1,0 +1,54 @@
+/* bootconf.h: the boot configuration (userspace/boot.conf): the programs
+ * the system knows, their modules, default arguments and manifests. */
+#ifndef FERRY_USER_BOOTCONF_H
+#define FERRY_USER_BOOTCONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <ferry/proc.h>
+
+/*
+ * One program a line, '#' starts a comment:
+ *
+ *   NAME  MODULE  [lookup=N:,N:...]  [register=N:,...]  [start]  [-- ARGUMENTS...]
+ *
+ * NAME is what spawn takes; MODULE the boot module holding its ELF image
+ * (matched by file name); lookup= lists the names it may ask the name
+ * service for and register= those it may serve (its manifest: nothing else
+ * is granted); start spawns it when the system starts; the words after --
+ * are its default arguments.
+ */
+#define BOOTCONF_PROGRAMS_MAX 16
+#define BOOTCONF_NAMES_MAX    8
+#define BOOTCONF_WORD_MAX     64
+#define BOOTCONF_ARGS_MAX     256
+
+struct bootconf_program {
+    char name[BOOTCONF_WORD_MAX];
+    char module[BOOTCONF_WORD_MAX];
+    char lookup[BOOTCONF_NAMES_MAX][PROC_NAME_MAX];
+    unsigned nlookup;
+    char reg[BOOTCONF_NAMES_MAX][PROC_NAME_MAX];
+    unsigned nreg;
+    bool start;
+    char args[BOOTCONF_ARGS_MAX];   /* space-separated */
+};
+
+struct bootconf {
+    struct bootconf_program prog[BOOTCONF_PROGRAMS_MAX];
+    unsigned n;
+};
+
+/* Parses len bytes of text (NUL bytes end it early).  Returns NULL, or
+ * what is wrong with *line (1-based) and out is unusable. */
+const char *bootconf_parse(const char *text, size_t len, struct bootconf *out, unsigned *line);
+
+const struct bootconf_program *bootconf_find(const struct bootconf *c, const char *name);
+
+/* Is name (len bytes, not NUL-terminated) in the list? */
+bool bootconf_listed(const char (*list)[PROC_NAME_MAX], unsigned n, const char *name, size_t len);
+
+/* A Redox-style scheme name: 1..30 bytes of [a-z0-9_-] then ':'. */
+bool proc_name_valid(const char *name, size_t len);
+
+#endif

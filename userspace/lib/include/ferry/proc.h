@@ -1,0 +1,54 @@
+/* proc.h: the contract between a spawned program and the process server:
+ * its CSpace and address-space layout and the messages it may send. */
+#ifndef FERRY_USER_PROC_H
+#define FERRY_USER_PROC_H
+
+/* A program's CSpace: one CNode of 2^PROC_CNODE_RADIX slots, guarded so a
+ * cptr is the slot number (depth 64), holding only these capabilities. */
+#define PROC_CNODE_RADIX 6
+enum proc_slot {
+    PROC_CAP_NULL = 0,
+    PROC_CAP_SERVER,      /* the process server's endpoint, badged with the pid (Call only) */
+    PROC_CAP_CNODE,       /* this CNode (where received capabilities go) */
+    PROC_CAP_SERVICE,     /* its own service endpoint, when its manifest may register names */
+    PROC_CAP_FAULT,       /* the process server's endpoint badged as this pid's fault endpoint */
+    PROC_CAP_FIRST_FREE,  /* from here on: free, e.g. for looked-up names */
+};
+
+/* Its address space.  The image lies below PROC_IMAGE_TOP; the stack has
+ * an unmapped guard page below it. */
+#define PROC_IMAGE_TOP    0x0fe00000UL
+#define PROC_STACK_TOP    0x10000000UL
+#define PROC_STACK_PAGES  4
+#define PROC_IPC_BUFFER   0x10010000UL
+#define PROC_ARGS         0x10020000UL   /* argv[], envp[] and their strings (one page) */
+
+/* Entry: rdi = argc, rsi = argv, rdx = envp (crt0 calls main with them). */
+
+/* Calls on PROC_CAP_SERVER: the label names the request; the reply's
+ * word 0 is the error (PROC_OK or PROC_E_*). */
+enum proc_label {
+    PROC_EXIT = 1,        /* w0 = status; never answered: the process is gone */
+    PROC_PRINT,           /* w0 = byte count, bytes from word 1: console output */
+    PROC_LOOKUP,          /* w0 = length, name from word 1; the reply carries the endpoint */
+    PROC_REGISTER,        /* w0 = length, name from word 1: PROC_CAP_SERVICE serves it */
+    PROC_GETPID,          /* reply w1 = pid */
+};
+
+enum proc_error {
+    PROC_OK = 0,
+    PROC_E_DENIED,        /* the manifest does not list the name */
+    PROC_E_NOT_FOUND,     /* nobody registered it */
+    PROC_E_BAD_NAME,      /* not a scheme name ("name:", 2..31 bytes of [a-z0-9_-] and the colon) */
+    PROC_E_TAKEN,         /* registered already */
+    PROC_E_BAD_REQUEST,   /* unknown label or malformed message */
+};
+
+#define PROC_NAME_MAX 32       /* with the NUL */
+#define PROC_MAX_PRINT 900     /* bytes per PROC_PRINT message */
+
+/* Exit statuses the process server gives a process that did not call exit. */
+#define PROC_STATUS_KILLED  (-9L)
+#define PROC_STATUS_FAULTED (-11L)
+
+#endif

@@ -1,0 +1,32 @@
+/* prog.h: the runtime of a program the process server spawned
+ * (userspace/programs/rt): exit, printing, names and its own pid. */
+#ifndef FERRY_USER_PROG_H
+#define FERRY_USER_PROG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <ferry/proc.h>
+#include <ferry/sys.h>
+#include <kstring.h>
+
+/* The program's entry; its return value is the exit status. */
+int main(int argc, char **argv, char **envp);
+
+void proc_exit(long status) __attribute__((noreturn));
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+unsigned long proc_getpid(void);
+
+/* Asks for the endpoint registered under name; on PROC_OK it is in slot
+ * dest of this program's CNode. */
+unsigned long proc_lookup(const char *name, unsigned long dest);
+/* Registers name as served by PROC_CAP_SERVICE (the manifest must allow it). */
+unsigned long proc_register(const char *name);
+
+/* The value of NAME in envp, or NULL. */
+const char *proc_getenv(char **envp, const char *name);
+
+/* The program's IPC buffer. */
+#define PROC_IPC ((struct ferry_ipc_buffer *)PROC_IPC_BUFFER)
+
+#endif

@@ -1,0 +1,595 @@
+/* procsrv.c: the root task as memory manager, process server and name
+ * service: spawns programs from boot modules into their own CSpace,
+ * VSpace and thread, serves their requests (ferry/proc.h), and gives all
+ * their memory back when they end. */
+#include <ferry/elf_load.h>
+#include <ferry/ipc.h>
+#include <ferry/proc.h>
+#include <ferry/ulib.h>
+#include "procsrv.h"
+
+/* Where the root task sees things it works on. */
+#define MODULE_WINDOW   0x20000000UL   /* the boot modules, read-only, one after another */
+#define SCRATCH_VA      0x30000000UL   /* a frame being filled for a process */
+
+#define PROC_SLOTS      128            /* root CNode slots per process for its objects */
+#define PROC_IMAGE_PAGES_MAX 64
+#define PROC_PRIO       100            /* below the root task: it runs until it waits */
+#define PROC_PTS_MAX    8
+#define FAULT_BADGE     (1UL << 62)    /* on the fault endpoint's badge, beside the pid */
+#define MODULES_MAX     FERRY_BOOTINFO_MODULES_MAX
+#define REGISTRY_MAX    16
+
+struct module {
+    char name[BOOTCONF_WORD_MAX];       /* file name of the loader's first word */
+    const unsigned char *data;
+    unsigned long size;
+};
+
+struct proc {
+    unsigned long pid;                  /* 0: free entry */
+    enum proc_state state;
+    const struct bootconf_program *prog;
+    long status;
+    unsigned long block;                /* its untyped (root slot); made on first use */
+    unsigned long slot0, next;          /* its root slots [slot0, slot0 + PROC_SLOTS) */
+    unsigned long bytes, messages;
+    unsigned long cspace, vspace, tcb, service_ep;
+    unsigned long pt_base[PROC_PTS_MAX];
+    unsigned npts;
+};
+
+struct name_entry {
+    char name[PROC_NAME_MAX];
+    unsigned long pid, ep;              /* ep: root slot of the service's endpoint */
+};
+
+static struct bootconf conf;
+static struct module modules[MODULES_MAX];
+static unsigned nmodules;
+static bool ready;
+static struct proc procs[PROCSRV_MAX_PROCS];
+static struct name_entry registry[REGISTRY_MAX];
+static unsigned long server_ep, temp_slot, next_pid = 1, refused;
+static struct pt_set root_pts = { .vspace = FERRY_CAP_INIT_VSPACE };
+
+bool system_ready(void) { return ready; }
+const struct bootconf *system_conf(void) { return &conf; }
+unsigned long procsrv_refused(void) { return refused; }
+
+/* ---- boot modules and configuration ------------------------------------ */
+
+/* The file name in the loader's string: its first word, after the last '/'. */
+static void module_name(const char *s, char *out, size_t max)
+{
+    const char *end = s, *base = s;
+    while (*end && *end != ' ')
+        if (*end++ == '/')
+            base = end;
+    size_t n = (size_t)(end - base) < max - 1 ? (size_t)(end - base) : max - 1;
+    memcpy(out, base, n);
+    out[n] = '\0';
+}
+
+static const struct module *module_find(const char *name)
+{
+    for (unsigned i = 0; i < nmodules; i++)
+        if (strcmp(modules[i].name, name) == 0)
+            return &modules[i];
+    return NULL;
+}
+
+static bool map_modules(const struct ferry_bootinfo_modules *mi)
+{
+    unsigned long va = MODULE_WINDOW;
+    for (unsigned long i = 0; i < mi->count && nmodules < MODULES_MAX; i++) {
+        const struct ferry_module_desc *d = &mi->m[i];
+        struct module *m = &modules[nmodules++];
+        module_name(d->name, m->name, sizeof m->name);
+        m->data = (const unsigned char *)(va + (d->paddr & 0xfff));
+        m->size = d->size;
+        for (unsigned long s = d->frames.start; s < d->frames.end; s++, va += 4096) {
+            unsigned long err = pt_ensure(&root_pts, va);
+            if (!err)
+                err = frame_map(s, FERRY_CAP_INIT_VSPACE, va, FERRY_MAP_READ);
+            if (err) {
+                printf("system: mapping module %s: %s\n", m->name, ferry_error_name(err));
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+bool system_init(const struct ferry_bootinfo *bi)
+{
+    const struct ferry_bootinfo_modules *mi = (const void *)bi->modules;
+    if (!bi->modules || mi->count == 0) {
+        printf("system: no boot modules besides the root task: no programs\n");
+        return false;
+    }
+    if (!map_modules(mi))
+        return false;
+    const struct module *cm = module_find("boot.conf");
+    if (!cm) {
+        printf("system: no boot.conf module: no programs\n");
+        return false;
+    }
+    unsigned line;
+    const char *err = bootconf_parse((const char *)cm->data, cm->size, &conf, &line);
+    if (err) {
+        printf("system: boot.conf line %u: %s\n", line, err);
+        return false;
+    }
+    for (unsigned i = 0; i < conf.n; i++)
+        if (!module_find(conf.prog[i].module))
+            printf("system: program %s: no boot module %s (it cannot be spawned)\n",
+                   conf.prog[i].name, conf.prog[i].module);
+    server_ep = object_alloc(FERRY_OBJ_ENDPOINT, 0);
+    temp_slot = slot_alloc();
+    unsigned long base = 0;
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS * PROC_SLOTS; i++) {
+        unsigned long s = slot_alloc();
+        if (i == 0)
+            base = s;
+        if (!s || s != base + i) {
+            printf("system: no room in the root CNode for the process table\n");
+            return false;
+        }
+    }
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++)
+        procs[i].slot0 = base + i * PROC_SLOTS;
+    if (!server_ep || !temp_slot || pt_ensure(&root_pts, SCRATCH_VA))
+        return false;
+    printf("system: %u modules, %u programs in boot.conf\n", nmodules, conf.n);
+    ready = true;
+    return true;
+}
+
+/* ---- memory: one untyped block per process ----------------------------- */
+
+static unsigned long object_bytes(unsigned long type, unsigned long bits)
+{
+    switch (type) {
+    case FERRY_OBJ_TCB:      return 1UL << FERRY_TCB_BITS;
+    case FERRY_OBJ_ENDPOINT: return 1UL << FERRY_ENDPOINT_BITS;
+    case FERRY_OBJ_CNODE:    return 1UL << (bits + FERRY_CTE_BITS);
+    default:                 return 4096;
+    }
+}
+
+/* A new object from p's block into its next slot; 0 when out of either. */
+static unsigned long palloc(struct proc *p, unsigned long type, unsigned long bits)
+{
+    if (p->next >= p->slot0 + PROC_SLOTS)
+        return 0;
+    if (untyped_retype(p->block, type, bits, p->next, 1))
+        return 0;
+    p->bytes += object_bytes(type, bits);
+    return p->next++;
+}
+
+/* Every VSpace a process gets is made here (and given its address-space
+ * identifier here, once the kernel asks for one). */
+static unsigned long proc_vspace_create(struct proc *p)
+{
+    return palloc(p, FERRY_OBJ_VSPACE, 0);
+}
+
+static unsigned long proc_pt_ensure(struct proc *p, unsigned long va)
+{
+    unsigned long base = va & ~((1UL << 21) - 1);
+    for (unsigned i = 0; i < p->npts; i++)
+        if (p->pt_base[i] == base)
+            return FERRY_OK;
+    if (p->npts == PROC_PTS_MAX)
+        return FERRY_E_NO_MEMORY;
+    unsigned long pt = palloc(p, FERRY_OBJ_PT, 0);
+    unsigned long err = pt ? table_map(pt, p->vspace, base) : FERRY_E_NO_MEMORY;
+    if (!err)
+        p->pt_base[p->npts++] = base;
+    return err;
+}
+
+/* A fresh frame mapped at va in p's VSpace, filled with n bytes of src at
+ * off (through the root task's scratch window); its slot or 0. */
+static unsigned long proc_page(struct proc *p, unsigned long va, unsigned long rights,
+                               const void *src, size_t off, size_t n)
+{
+    unsigned long f = palloc(p, FERRY_OBJ_FRAME_4K, 0);
+    if (!f)
+        return 0;
+    if (n) {
+        if (frame_map(f, FERRY_CAP_INIT_VSPACE, SCRATCH_VA, FERRY_MAP_READ | FERRY_MAP_WRITE))
+            return 0;
+        memcpy((char *)SCRATCH_VA + off, src, n);
+        if (frame_unmap(f))
+            return 0;
+    }
+    if (proc_pt_ensure(p, va) || frame_map(f, p->vspace, va, rights))
+        return 0;
+    return f;
+}
+
+unsigned long mm_free_bytes(void)
+{
+    unsigned long free = 0;
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++) {
+        if (!procs[i].block || procs[i].pid)
+            continue;
+        /* The kernel's word: a block is free iff it can be retyped whole. */
+        if (untyped_retype(procs[i].block, FERRY_OBJ_UNTYPED, PROCSRV_BLOCK_BITS, temp_slot, 1) == FERRY_OK) {
+            free += 1UL << PROCSRV_BLOCK_BITS;
+            cnode_delete(temp_slot);
+        }
+    }
+    return free;
+}
+
+unsigned mm_blocks(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++)
+        n += procs[i].block != 0;
+    return n;
+}
+
+/* ---- processes --------------------------------------------------------- */
+
+static struct proc *proc_find(unsigned long pid)
+{
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++)
+        if (pid && procs[i].pid == pid)
+            return &procs[i];
+    return NULL;
+}
+
+/* Everything p had goes: every object made from its block (and every
+ * capability derived from them, in any CSpace) is deleted, the block's
+ * watermark returns to 0, its names leave the registry. */
+static void proc_teardown(struct proc *p)
+{
+    for (unsigned i = 0; i < REGISTRY_MAX; i++)
+        if (registry[i].pid == p->pid)
+            registry[i].pid = 0;
+    unsigned long err = cnode_revoke(p->block);
+    if (err)
+        printf("procsrv: freeing pid %lu: %s\n", p->pid, ferry_error_name(err));
+    p->state = PROC_ZOMBIE;
+    p->next = p->slot0;
+    p->npts = 0;
+    p->bytes = 0;
+}
+
+/* Copies (mints) root slot src into slot dest of p's CNode. */
+static unsigned long proc_give(struct proc *p, unsigned long dest, unsigned long src,
+                               unsigned long rights, unsigned long badge)
+{
+    const unsigned long root = FERRY_CAP_INIT_CNODE;
+    const unsigned long w[] = { dest, 64, src, 64, rights, badge };
+    return ferry_invoke(p->cspace, FERRY_CNODE_MINT, 6, w, 1, &root, NULL);
+}
+
+/* Splits the space-separated args of the configuration into argv[1..]. */
+static unsigned split_args(char *buf, const char **argv, unsigned max)
+{
+    unsigned n = 0;
+    for (char *s = buf; *s && n < max;) {
+        while (*s == ' ' || *s == '\t')
+            *s++ = '\0';
+        if (!*s)
+            break;
+        argv[n++] = s;
+        while (*s && *s != ' ' && *s != '\t')
+            s++;
+    }
+    return n;
+}
+
+static unsigned long spawn_into(struct proc *p, const struct module *m, const char *const *argv,
+                                const char *const *envp, const char **step)
+{
+    static struct elf_page pages[PROC_IMAGE_PAGES_MAX];
+    size_t npages;
+    unsigned long entry, err;
+    const char *why = elf_load_plan(m->data, m->size, PROC_IMAGE_TOP, &entry, pages,
+                                    PROC_IMAGE_PAGES_MAX, &npages);
+    if (why) {
+        *step = why;
+        return FERRY_E_INVALID_ARG;
+    }
+    *step = "out of memory for its objects";
+    unsigned long cnode = palloc(p, FERRY_OBJ_CNODE, PROC_CNODE_RADIX);
+    p->cspace = p->next;
+    if (!cnode || p->cspace >= p->slot0 + PROC_SLOTS || cnode_mint(p->cspace, cnode, FERRY_RIGHTS_ALL, FERRY_CNODE_GUARD(0, 64 - PROC_CNODE_RADIX)))
+        return FERRY_E_NO_MEMORY;
+    p->next++;
+    p->vspace = proc_vspace_create(p);
+    unsigned long pdpt = palloc(p, FERRY_OBJ_PDPT, 0), pd = palloc(p, FERRY_OBJ_PD, 0);
+    if (!p->vspace || !pdpt || !pd)
+        return FERRY_E_NO_MEMORY;
+    *step = "upper page tables";
+    if ((err = table_map(pdpt, p->vspace, 0)) || (err = table_map(pd, p->vspace, 0)))
+        return err;
+    *step = "image";
+    for (size_t i = 0; i < npages; i++)
+        if (!proc_page(p, pages[i].va, pages[i].rights, m->data + pages[i].src_off, pages[i].dst_off, pages[i].n))
+            return FERRY_E_NO_MEMORY;
+    *step = "stack and IPC buffer";
+    for (unsigned i = 1; i <= PROC_STACK_PAGES; i++)
+        if (!proc_page(p, PROC_STACK_TOP - i * 4096, FERRY_MAP_READ | FERRY_MAP_WRITE, NULL, 0, 0))
+            return FERRY_E_NO_MEMORY;
+    unsigned long ipc = proc_page(p, PROC_IPC_BUFFER, FERRY_MAP_READ | FERRY_MAP_WRITE, NULL, 0, 0);
+    if (!ipc)
+        return FERRY_E_NO_MEMORY;
+    *step = "arguments";
+    static char args_page[4096];
+    unsigned long argc, argv_va, envp_va;
+    if (!args_pack(args_page, sizeof args_page, PROC_ARGS, argv, envp, &argc, &argv_va, &envp_va))
+        return FERRY_E_RANGE;
+    if (!proc_page(p, PROC_ARGS, FERRY_MAP_READ, args_page, 0, sizeof args_page))
+        return FERRY_E_NO_MEMORY;
+    *step = "capabilities";
+    if ((err = proc_give(p, PROC_CAP_SERVER, server_ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT_REPLY, p->pid)) ||
+        (err = proc_give(p, PROC_CAP_FAULT, server_ep, FERRY_RIGHT_WRITE, p->pid | FAULT_BADGE)) ||
+        (err = proc_give(p, PROC_CAP_CNODE, p->cspace, FERRY_RIGHTS_ALL, 0)))
+        return err;
+    if (p->prog->nreg) {
+        p->service_ep = palloc(p, FERRY_OBJ_ENDPOINT, 0);
+        if (!p->service_ep)
+            return FERRY_E_NO_MEMORY;
+        if ((err = proc_give(p, PROC_CAP_SERVICE, p->service_ep, FERRY_RIGHTS_ALL, 0)))
+            return err;
+    }
+    *step = "thread";
+    p->tcb = palloc(p, FERRY_OBJ_TCB, 0);
+    if (!p->tcb)
+        return FERRY_E_NO_MEMORY;
+    if ((err = tcb_configure(p->tcb, p->cspace, p->vspace, ipc, PROC_IPC_BUFFER, PROC_CAP_FAULT)) ||
+        (err = tcb_set_priority(p->tcb, FERRY_CAP_INIT_TCB, PROC_PRIO)))
+        return err;
+    unsigned long regs[FERRY_REG_COUNT] = { 0 };
+    regs[FERRY_REG_RIP] = entry;
+    regs[FERRY_REG_RSP] = PROC_STACK_TOP;
+    regs[FERRY_REG_RDI] = argc;
+    regs[FERRY_REG_RSI] = argv_va;
+    regs[FERRY_REG_RDX] = envp_va;
+    regs[FERRY_REG_RFLAGS] = 0x202;
+    return tcb_write_registers(p->tcb, true, FERRY_REG_COUNT, regs);
+}
+
+unsigned long proc_spawn(const char *name, const char *const *argv, const char *const *envp)
+{
+    const struct bootconf_program *prog = ready ? bootconf_find(&conf, name) : NULL;
+    const struct module *m = prog ? module_find(prog->module) : NULL;
+    if (!m) {
+        printf("spawn %s: %s\n", name, !ready ? "no system" : !prog ? "no such program" : "no module");
+        return 0;
+    }
+    struct proc *p = NULL;
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS && !p; i++)
+        if (!procs[i].pid)
+            p = &procs[i];
+    if (!p) {
+        printf("spawn %s: process table full\n", name);
+        return 0;
+    }
+    if (!p->block && !(p->block = object_alloc(FERRY_OBJ_UNTYPED, PROCSRV_BLOCK_BITS)))
+        return 0;
+    /* argv[0] is the program's name; then the caller's or the default words. */
+    static char defaults[BOOTCONF_ARGS_MAX];
+    const char *av[34] = { prog->name };
+    unsigned ac = 1;
+    if (argv) {
+        while (argv[ac - 1] && ac < 33) {
+            av[ac] = argv[ac - 1];
+            ac++;
+        }
+    } else {
+        memcpy(defaults, prog->args, sizeof defaults);
+        ac += split_args(defaults, av + 1, 32);
+    }
+    av[ac] = NULL;
+    p->pid = next_pid++;
+    p->state = PROC_RUNNING;
+    p->prog = prog;
+    p->status = 0;
+    p->messages = 0;
+    p->next = p->slot0;
+    p->npts = 0;
+    p->bytes = 0;
+    p->service_ep = 0;
+    const char *step = "";
+    unsigned long err = spawn_into(p, m, av, envp, &step);
+    if (err) {
+        printf("spawn %s: %s (%s)\n", name, step, ferry_error_name(err));
+        proc_teardown(p);
+        p->pid = 0;
+        p->state = PROC_FREE;
+        return 0;
+    }
+    return p->pid;
+}
+
+bool proc_kill(unsigned long pid)
+{
+    struct proc *p = proc_find(pid);
+    if (!p || p->state != PROC_RUNNING)
+        return false;
+    tcb_suspend(p->tcb);
+    proc_teardown(p);
+    p->status = PROC_STATUS_KILLED;
+    return true;
+}
+
+bool proc_wait(unsigned long pid, long *status)
+{
+    struct proc *p = proc_find(pid);
+    if (!p)
+        return false;
+    while (p->state == PROC_RUNNING)
+        procsrv_serve_one();
+    *status = p->status;
+    p->pid = 0;
+    p->state = PROC_FREE;
+    return true;
+}
+
+bool proc_info(unsigned long pid, struct proc_info *out)
+{
+    struct proc *p = proc_find(pid);
+    if (!p)
+        return false;
+    *out = (struct proc_info){ .pid = p->pid, .state = p->state, .name = p->prog->name,
+                               .status = p->status, .bytes = p->bytes, .messages = p->messages };
+    return true;
+}
+
+unsigned proc_count(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++)
+        n += procs[i].pid != 0;
+    return n;
+}
+
+void proc_list(void)
+{
+    printf("  pid  name         state    memory  requests\n");
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++) {
+        const struct proc *p = &procs[i];
+        if (p->pid)
+            printf("  %3lu  %-12s %-8s %5lu KiB  %lu\n", p->pid, p->prog->name,
+                   p->state == PROC_RUNNING ? "running" : "exited", p->bytes >> 10, p->messages);
+    }
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+/* The string of a request (w0 = length, bytes from word 1), copied into
+ * buf (NUL-terminated); its length, or -1 when the message is malformed. */
+static long request_string(const struct sys_msg *m, char *buf, size_t max)
+{
+    unsigned long len = m->w[0], words = FERRY_MSGINFO_LEN(m->info);
+    if (len >= max || words < 1 + (len + 7) / 8)
+        return -1;
+    unsigned long w[1 + (PROC_MAX_PRINT + 7) / 8];
+    for (unsigned long i = 1; i < 1 + (len + 7) / 8; i++)
+        w[i] = i < FERRY_MSG_REG_WORDS ? m->w[i] : ulib_ipc->mr[i];
+    memcpy(buf, &w[1], len);
+    buf[len] = '\0';
+    return (long)len;
+}
+
+static void reply(unsigned long err, unsigned long w1)
+{
+    struct sys_msg r = { .info = FERRY_MSGINFO(0, 2, 0), .w = { err, w1 } };
+    ipc_reply(&r);
+}
+
+static void do_lookup(struct proc *p, const char *name, long len)
+{
+    if (len < 0 || !proc_name_valid(name, (size_t)len))
+        return reply(PROC_E_BAD_NAME, 0);
+    if (!bootconf_listed((const char (*)[PROC_NAME_MAX])p->prog->lookup, p->prog->nlookup, name, (size_t)len)) {
+        refused++;
+        printf("names: %s (pid %lu) may not look up %s: refused\n", p->prog->name, p->pid, name);
+        return reply(PROC_E_DENIED, 0);
+    }
+    for (unsigned i = 0; i < REGISTRY_MAX; i++) {
+        if (!registry[i].pid || strcmp(registry[i].name, name) != 0)
+            continue;
+        /* A send-only copy badged with the client's pid, handed over in
+         * the reply; the copy stays a descendant of the service's endpoint,
+         * so it goes when the service does. */
+        if (cnode_mint(temp_slot, registry[i].ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT_REPLY, p->pid))
+            return reply(PROC_E_BAD_REQUEST, 0);
+        struct sys_msg r = { .info = FERRY_MSGINFO(0, 1, 1), .w = { PROC_OK } };
+        ulib_ipc->caps_or_badges[0] = temp_slot;
+        ipc_reply(&r);
+        cnode_delete(temp_slot);
+        return;
+    }
+    reply(PROC_E_NOT_FOUND, 0);
+}
+
+static void do_register(struct proc *p, const char *name, long len)
+{
+    if (len < 0 || !proc_name_valid(name, (size_t)len))
+        return reply(PROC_E_BAD_NAME, 0);
+    if (!bootconf_listed((const char (*)[PROC_NAME_MAX])p->prog->reg, p->prog->nreg, name, (size_t)len)) {
+        refused++;
+        printf("names: %s (pid %lu) may not register %s: refused\n", p->prog->name, p->pid, name);
+        return reply(PROC_E_DENIED, 0);
+    }
+    struct name_entry *free = NULL;
+    for (unsigned i = 0; i < REGISTRY_MAX; i++) {
+        if (registry[i].pid && strcmp(registry[i].name, name) == 0)
+            return reply(PROC_E_TAKEN, 0);
+        if (!registry[i].pid && !free)
+            free = &registry[i];
+    }
+    if (!free)
+        return reply(PROC_E_BAD_REQUEST, 0);
+    memcpy(free->name, name, (size_t)len + 1);
+    free->pid = p->pid;
+    free->ep = p->service_ep;
+    reply(PROC_OK, 0);
+}
+
+void procsrv_serve_one(void)
+{
+    struct sys_msg m = { 0 };
+    if (ipc_recv(server_ep, &m))
+        return;
+    struct proc *p = proc_find(m.badge & ~FAULT_BADGE);
+    if (!p || p->state != PROC_RUNNING)
+        return;                         /* nobody to answer */
+    p->messages++;
+    if (m.badge & FAULT_BADGE) {
+        printf("procsrv: %s (pid %lu) faulted: kind %lu at ip %#lx, address %#lx: ended\n",
+               p->prog->name, p->pid, FERRY_MSGINFO_LABEL(m.info), m.w[FERRY_FAULT_MR_IP],
+               m.w[FERRY_FAULT_MR_ADDR]);
+        proc_teardown(p);
+        p->status = PROC_STATUS_FAULTED;
+        return;
+    }
+    char buf[PROC_MAX_PRINT + 1];
+    long len;
+    switch (FERRY_MSGINFO_LABEL(m.info)) {
+    case PROC_EXIT:
+        proc_teardown(p);
+        p->status = (long)m.w[0];
+        return;
+    case PROC_PRINT:
+        if ((len = request_string(&m, buf, sizeof buf)) < 0)
+            return reply(PROC_E_BAD_REQUEST, 0);
+        puts_raw(buf, (size_t)len);
+        return reply(PROC_OK, 0);
+    case PROC_LOOKUP:
+        return do_lookup(p, buf, request_string(&m, buf, PROC_NAME_MAX));
+    case PROC_REGISTER:
+        return do_register(p, buf, request_string(&m, buf, PROC_NAME_MAX));
+    case PROC_GETPID:
+        return reply(PROC_OK, p->pid);
+    default:
+        return reply(PROC_E_BAD_REQUEST, 0);
+    }
+}
+
+bool system_start(void)
+{
+    bool ok = true;
+    for (unsigned i = 0; i < conf.n; i++) {
+        if (!conf.prog[i].start)
+            continue;
+        unsigned long pid = proc_spawn(conf.prog[i].name, NULL, NULL);
+        long status = -1;
+        printf("system: started %s (pid %lu)\n", conf.prog[i].name, pid);
+        if (!pid || !proc_wait(pid, &status) || status != 0) {
+            printf("system: %s ended with status %ld\n", conf.prog[i].name, status);
+            ok = false;
+        }
+    }
+    return ok;
+}

@@ -1,0 +1,59 @@
+/* procsrv.h: the root task as memory manager, process server and name
+ * service (one event loop, run while the root task waits for a process). */
+#ifndef FERRY_PROCSRV_H
+#define FERRY_PROCSRV_H
+
+#include <stdbool.h>
+#include <ferry/bootconf.h>
+#include <ferry/bootinfo.h>
+
+#define PROCSRV_MAX_PROCS   16
+#define PROCSRV_BLOCK_BITS  19     /* each process's memory: one 512 KiB untyped */
+
+enum proc_state { PROC_FREE, PROC_RUNNING, PROC_ZOMBIE };
+
+struct proc_info {
+    unsigned long pid;
+    enum proc_state state;
+    const char *name;
+    long status;                   /* once a zombie */
+    unsigned long bytes;           /* memory its objects take */
+    unsigned long messages;        /* requests it sent */
+};
+
+/* Maps the boot modules, reads the boot configuration.  False (with the
+ * reason printed) when there is no system to start. */
+bool system_init(const struct ferry_bootinfo *bi);
+bool system_ready(void);
+const struct bootconf *system_conf(void);
+
+/* Spawns the programs marked start and waits for them; false if one
+ * could not start or ended with a non-zero status. */
+bool system_start(void);
+
+/* Spawns program name of the boot configuration with argv (NULL: its
+ * default arguments; argv[0] is always its name) and envp (may be NULL).
+ * Returns the pid (> 0) or 0 with the reason printed. */
+unsigned long proc_spawn(const char *name, const char *const *argv, const char *const *envp);
+/* Serves requests until pid has ended, then reaps it: its exit status (or
+ * PROC_STATUS_KILLED / PROC_STATUS_FAULTED).  False for an unknown pid. */
+bool proc_wait(unsigned long pid, long *status);
+/* Ends pid now (its memory returns at once); false for an unknown pid. */
+bool proc_kill(unsigned long pid);
+/* Handles one request (blocks until one comes). */
+void procsrv_serve_one(void);
+/* Information about pid; false when unknown. */
+bool proc_info(unsigned long pid, struct proc_info *out);
+/* Prints the process table. */
+void proc_list(void);
+/* How many processes are live (running or zombie). */
+unsigned proc_count(void);
+/* Lookups refused because the manifest did not list the name. */
+unsigned long procsrv_refused(void);
+
+/* Memory of the process pool that the kernel confirms free (each idle
+ * block is retyped whole as a probe), and how many blocks exist. */
+unsigned long mm_free_bytes(void);
+unsigned mm_blocks(void);
+
+#endif
