@@ -16,6 +16,7 @@ static const struct {
     { utests_irq, &utests_irq_n },
     { utests_attack_entry, &utests_attack_entry_n },
     { utests_fuzz, &utests_fuzz_n },
+    { utests_system, &utests_system_n },
 };
 
 /* Is name in the comma-separated list? */

@@ -1,0 +1,188 @@
+/* system.c: in-guest tests of the user-space system: each spawns real,
+ * separate ELF programs (userspace/programs) through the process server. */
+#include "utest.h"
+#include "../servers/procsrv.h"
+
+#define CYCLES 1000
+
+#define NEED_SYSTEM() CHECK(system_ready())
+
+/* Serve requests until pid has sent n of them. */
+static bool serve_until(unsigned long pid, unsigned long n)
+{
+    struct proc_info pi;
+    while (proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.messages < n)
+        procsrv_serve_one();
+    return proc_info(pid, &pi) && pi.state == PROC_RUNNING;
+}
+
+/* What args.c returns for these arguments (argv[0] excluded) and FERRY_TEST. */
+static long args_status(const char *const *argv, const char *env)
+{
+    unsigned long sum = 0, e = 0;
+    int argc = 1;
+    for (; argv[argc - 1]; argc++)
+        for (const char *p = argv[argc - 1]; *p; p++)
+            sum = sum * 31 + (unsigned char)*p;
+    for (; env && *env; env++)
+        e = e * 31 + (unsigned char)*env;
+    return (long)((argc + (sum % 1000) * 100 + (e % 1000) * 100000) & 0x7fffffff);
+}
+
+static bool test_spawn_exit_status(void)
+{
+    NEED_SYSTEM();
+    unsigned blocks = mm_blocks();
+    unsigned long free0 = mm_free_bytes();
+    const char *argv[] = { "exit=7", NULL };
+    unsigned long pid = proc_spawn("hello", argv, NULL);
+    CHECK(pid != 0);
+    struct proc_info pi;
+    CHECK(proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.bytes > 0);
+    long status;
+    CHECK(proc_wait(pid, &status));
+    CHECK(status == 7);
+    CHECK(!proc_info(pid, &pi));                /* reaped */
+    CHECK(!proc_wait(pid, &status));
+    /* Its block is back, whole (a new block may have been made for it). */
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
+static bool test_spawn_arguments(void)
+{
+    NEED_SYSTEM();
+    const char *argv[] = { "alpha", "", "gamma delta", NULL };
+    const char *envp[] = { "OTHER=1", "FERRY_TEST=yes-please", NULL };
+    long status;
+    unsigned long pid = proc_spawn("args", argv, envp);
+    CHECK(pid && proc_wait(pid, &status));
+    CHECK(status == args_status(argv, "yes-please"));
+    /* No arguments given: boot.conf's defaults; no environment. */
+    const char *defaults[] = { "one", "two", "three", NULL };
+    pid = proc_spawn("args", NULL, NULL);
+    CHECK(pid && proc_wait(pid, &status));
+    CHECK(status == args_status(defaults, NULL));
+    /* Arguments that do not fit the argument page are refused. */
+    static char big[3000];
+    memset(big, 'x', sizeof big - 1);
+    const char *huge[] = { big, big, NULL };
+    CHECK(proc_spawn("args", huge, NULL) == 0);
+    CHECK(proc_count() == 0);
+    return true;
+}
+
+static bool test_kill(void)
+{
+    NEED_SYSTEM();
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    unsigned long pid = proc_spawn("spin", NULL, NULL);
+    CHECK(pid != 0);
+    CHECK(serve_until(pid, 1));                 /* it printed: it runs */
+    CHECK(proc_kill(pid));
+    CHECK(!proc_kill(pid));                     /* already ended */
+    long status;
+    CHECK(proc_wait(pid, &status));
+    CHECK(status == PROC_STATUS_KILLED);
+    CHECK(!proc_kill(pid));                     /* reaped */
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
+static bool test_fault_ends_process(void)
+{
+    NEED_SYSTEM();
+    long status;
+    unsigned long pid = proc_spawn("fault", NULL, NULL);
+    CHECK(pid && proc_wait(pid, &status));
+    CHECK(status == PROC_STATUS_FAULTED);
+    CHECK(proc_count() == 0);
+    return true;
+}
+
+static bool test_bad_spawns(void)
+{
+    NEED_SYSTEM();
+    CHECK(proc_spawn("nosuch", NULL, NULL) == 0);
+    CHECK(proc_spawn("notelf", NULL, NULL) == 0);  /* boot.conf's module is not ELF */
+    CHECK(proc_count() == 0);
+    return true;
+}
+
+static bool test_list(void)
+{
+    NEED_SYSTEM();
+    unsigned long pids[3];
+    for (int i = 0; i < 3; i++) {
+        pids[i] = proc_spawn("spin", NULL, NULL);
+        CHECK(pids[i] != 0);
+    }
+    CHECK(proc_count() == 3);
+    proc_list();
+    for (int i = 0; i < 3; i++) {
+        long status;
+        CHECK(proc_kill(pids[i]) && proc_wait(pids[i], &status) && status == PROC_STATUS_KILLED);
+    }
+    CHECK(proc_count() == 0);
+    return true;
+}
+
+/* The name service: echo registers echo:, the client may look up echo:
+ * and serial: (its manifest) but not file:; once echo is gone its name is. */
+static bool test_names_least_privilege(void)
+{
+    NEED_SYSTEM();
+    unsigned long refused0 = procsrv_refused();
+    unsigned long echo = proc_spawn("echo", NULL, NULL);
+    CHECK(echo != 0);
+    CHECK(serve_until(echo, 1));                /* its register request, answered */
+    long status;
+    const char *argv[] = { "echo:=ok", "serial:=missing", "file:=denied", "echo:=ok", NULL };
+    unsigned long client = proc_spawn("client", argv, NULL);
+    CHECK(client && proc_wait(client, &status));
+    CHECK(status == 0);
+    CHECK(procsrv_refused() == refused0 + 1);   /* file: was refused, and logged */
+    CHECK(proc_kill(echo) && proc_wait(echo, &status));
+    const char *after[] = { "echo:=missing", NULL };
+    client = proc_spawn("client", after, NULL);
+    CHECK(client && proc_wait(client, &status));
+    CHECK(status == 0);
+    CHECK(proc_count() == 0);
+    return true;
+}
+
+/* Memory comes back: many spawn/exit cycles leave the pool's free memory
+ * (confirmed by the kernel) and its size as they were. */
+static bool test_memory_returned(void)
+{
+    NEED_SYSTEM();
+    long status;
+    unsigned long pid = proc_spawn("true", NULL, NULL);   /* the pool has its block */
+    CHECK(pid && proc_wait(pid, &status) && status == 0);
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    CHECK(free0 == blocks * (1UL << PROCSRV_BLOCK_BITS));
+    for (int i = 0; i < CYCLES; i++) {
+        pid = proc_spawn("true", NULL, NULL);
+        CHECK(pid != 0);
+        CHECK(proc_wait(pid, &status) && status == 0);
+    }
+    CHECK(mm_blocks() == blocks);
+    CHECK(mm_free_bytes() == free0);
+    printf("    %d spawn/exit cycles: %lu KiB free in %u blocks before and after\n", CYCLES,
+           free0 >> 10, blocks);
+    return true;
+}
+
+const struct utest utests_system[] = {
+    { test_spawn_exit_status, "sys_spawn_exit" },
+    { test_spawn_arguments, "sys_args" },
+    { test_kill, "sys_kill" },
+    { test_fault_ends_process, "sys_fault" },
+    { test_bad_spawns, "sys_bad_spawn" },
+    { test_list, "sys_list" },
+    { test_names_least_privilege, "sys_names" },
+    { test_memory_returned, "sys_memory" },
+};
+const size_t utests_system_n = sizeof utests_system / sizeof utests_system[0];
