@@ -9,8 +9,8 @@
 #include "procsrv.h"
 
 /* Where the root task sees things it works on. */
-#define MODULE_WINDOW   0x20000000UL   /* the boot modules, read-only, one after another */
-#define SCRATCH_VA      0x30000000UL   /* a frame being filled for a process */
+#define MODULE_WINDOW   0x0c000000UL   /* the boot modules, read-only, one after another */
+#define SCRATCH_VA      0x0d000000UL   /* a frame being filled for a process */
 
 #define PROC_SLOTS      128            /* root CNode slots per process for its objects */
 #define PROC_IMAGE_PAGES_MAX 64
