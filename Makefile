@@ -176,7 +176,7 @@ debug: all
 # ---- tests ---------------------------------------------------------------
 # Host unit tests: tests/unit/test_*.c, each naming its sources in a
 # "/* SOURCES: ... */" line; built with the host compiler against cmocka.
-UNIT_CFLAGS := -std=gnu17 -O1 -g -Wall -Wextra -Werror -DFERRY_HOST_TEST $(INCLUDES)
+UNIT_CFLAGS := -std=gnu17 -O1 -g -Wall -Wextra -Werror -DFERRY_HOST_TEST $(INCLUDES) -Iuserspace/lib/include
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 unit_sources = $(shell sed -n 's|^/\* SOURCES: \(.*\) \*/|\1|p' $(1))
 define unit_rule
