@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from conftest import EXIT_FAILURE, EXIT_SUCCESS, ROOT, TCG, boot
+from conftest import BUILD, EXIT_FAILURE, EXIT_SUCCESS, ROOT, TCG, boot
 
 BANNER = re.compile(r"^Ferry microkernel \S+ \(x86-64\)", re.M)
 
@@ -34,6 +34,33 @@ def test_multiboot2_grub_iso(iso):
     b = boot(["-cdrom", iso], timeout=120)
     check_full_boot(b, 2)
     assert 'from "GRUB' in b.output, b
+    # The programs arrive as module2 lines: the system starts from boot.conf.
+    assert re.search(r"^system: \d+ modules, \d+ programs in boot.conf$", b.output, re.M), b
+    assert "hello from pid 1: hello started-by boot.conf" in b.output, b
+
+
+def initrd_modules():
+    out = subprocess.run(["make", "-s", "--no-print-directory", f"BUILD={BUILD}", "print-initrd"],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    return out.split(",")
+
+
+def test_programs_as_qemu_modules(kernel_mb1):
+    b = boot(["-kernel", kernel_mb1, "-initrd", ",".join(initrd_modules()),
+              "-append", "test=sys_spawn_exit,sys_names"])
+    assert b.status == EXIT_SUCCESS, b
+    assert re.search(r"^root task: \d+ boot modules, \d+ read-only frames$", b.output, re.M), b
+    assert "hello from pid 1: hello started-by boot.conf" in b.output, b
+    assert "2 passed, 0 failed" in b.output, b
+
+
+def test_too_many_modules_are_left_out(kernel_mb1):
+    mods = initrd_modules()
+    extra = [m for m in mods if m.endswith("hello.elf")] * (18 - len(mods))
+    b = boot(["-kernel", kernel_mb1, "-initrd", ",".join(mods + extra), "-append", "test=sys_spawn_exit"])
+    assert b.status == EXIT_SUCCESS, b
+    assert "boot modules: 2 left out (at most 16 are kept)" in b.output, b
+    assert "PANIC" not in b.output, b
 
 
 def test_memory_size_is_honoured(kernel_mb1):

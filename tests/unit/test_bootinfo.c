@@ -80,6 +80,29 @@ static void test_mb1_full(void **state)
     assert_int_equal(bi.info_start, info);
 }
 
+/* More modules than the kernel keeps: the first BOOT_MODULES_MAX stay,
+ * the rest are counted (and reported at boot), never read past. */
+static void test_mb1_too_many_modules(void **state)
+{
+    (void)state;
+    uint32_t name = put("a long module name that is kept whole: build/programs/hello.elf arg", 68);
+    uint32_t mods[(BOOT_MODULES_MAX + 3) * 4];
+    for (int i = 0; i < BOOT_MODULES_MAX + 3; i++) {
+        mods[i * 4] = 0x200000 + i * 0x1000;
+        mods[i * 4 + 1] = 0x200000 + i * 0x1000 + 0x10;
+        mods[i * 4 + 2] = name;
+        mods[i * 4 + 3] = 0;
+    }
+    uint32_t mods_pa = put(mods, sizeof mods);
+    uint32_t info = mb1_info((1 << 0) | (1 << 3), 0, BOOT_MODULES_MAX + 3, mods_pa, 0, 0, 0);
+    struct boot_info bi;
+    assert_null(bootinfo_parse(MB1_BOOT_MAGIC, info, &bi));
+    assert_int_equal(bi.nmodules, BOOT_MODULES_MAX);
+    assert_int_equal(bi.modules_dropped, 3);
+    assert_string_equal(bi.modules[BOOT_MODULES_MAX - 1].name,
+                        "a long module name that is kept whole: build/programs/hello.elf arg");
+}
+
 static void test_mb1_basic_memory_only(void **state)
 {
     (void)state;
@@ -203,6 +226,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_mb1_full, setup),
+        cmocka_unit_test_setup(test_mb1_too_many_modules, setup),
         cmocka_unit_test_setup(test_mb1_basic_memory_only, setup),
         cmocka_unit_test_setup(test_mb1_errors, setup),
         cmocka_unit_test_setup(test_mb2_full, setup),
