@@ -151,6 +151,8 @@ static bool in_ram(const struct memmap *fw, paddr_t start, paddr_t end)
  * nothing; a module it cannot describe is left out with a message. */
 static void give_modules(const struct boot_info *boot, struct ferry_bootinfo_modules *mi)
 {
+    extern char __boot_start[], __kernel_end[];
+    paddr_t kstart = (paddr_t)__boot_start, kend = (paddr_t)__kernel_end - KERNEL_VIRT_BASE;
     word_t frames = 0;
     for (size_t i = 1; i < boot->nmodules; i++) {
         const struct boot_module *m = &boot->modules[i];
@@ -161,6 +163,8 @@ static void give_modules(const struct boot_info *boot, struct ferry_bootinfo_mod
             why = "too many modules";
         else if (m->end > lo && !in_ram(&boot->firmware_map, lo, hi))
             why = "not in RAM";
+        else if (lo < kend && kstart < hi)
+            why = "overlaps the kernel image";
         else if (pages > FERRY_BOOTINFO_MODULE_FRAMES_MAX - frames)
             why = "modules too large for the frame capabilities the root task gets";
         else if (next_slot + pages + 1024 > (1UL << ROOT_CNODE_RADIX))   /* room left for untyped */
