@@ -210,6 +210,7 @@ static void build_table(int ncpus)
         { lb_pingpong_table, lb_pingpong_count },
         { lb_threads_table, lb_threads_count },
         { lb_bulk_table, lb_bulk_count },
+        { lb_spawn_table, lb_spawn_count },
     };
     for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
         for (size_t i = 0; i < fam[f].n; i++) {
@@ -250,6 +251,8 @@ static void drop_skipped_names(struct bench_args *a)
 int main(int argc, char **argv)
 {
     static char words[1024], cmdline[4096], text[256];
+    if (argc == 2 && strcmp(argv[1], LB_EXIT0) == 0)
+        return 0;                   /* the spawn benchmark's child */
     bool pid1 = getpid() == 1;
     if (pid1)
         init_mounts();
