@@ -19,6 +19,7 @@
 #define FAULT_BADGE     (1UL << 62)    /* on the fault endpoint's badge, beside the pid */
 #define MODULES_MAX     FERRY_BOOTINFO_MODULES_MAX
 #define REGISTRY_MAX    16
+#define PROC_ARGS_MAX   32             /* arguments after argv[0] */
 
 struct module {
     char name[BOOTCONF_WORD_MAX];       /* file name of the loader's first word */
@@ -378,16 +379,19 @@ unsigned long proc_spawn(const char *name, const char *const *argv, const char *
         return 0;
     /* argv[0] is the program's name; then the caller's or the default words. */
     static char defaults[BOOTCONF_ARGS_MAX];
-    const char *av[34] = { prog->name };
+    const char *av[PROC_ARGS_MAX + 2] = { prog->name };
     unsigned ac = 1;
     if (argv) {
-        while (argv[ac - 1] && ac < 33) {
+        for (; argv[ac - 1]; ac++) {
+            if (ac > PROC_ARGS_MAX) {
+                printf("spawn %s: more than %d arguments\n", name, PROC_ARGS_MAX);
+                return 0;
+            }
             av[ac] = argv[ac - 1];
-            ac++;
         }
     } else {
         memcpy(defaults, prog->args, sizeof defaults);
-        ac += split_args(defaults, av + 1, 32);
+        ac += split_args(defaults, av + 1, PROC_ARGS_MAX);
     }
     av[ac] = NULL;
     p->pid = next_pid++;

@@ -68,6 +68,15 @@ static bool test_spawn_arguments(void)
     memset(big, 'x', sizeof big - 1);
     const char *huge[] = { big, big, NULL };
     CHECK(proc_spawn("args", huge, NULL) == 0);
+    const char *many[40];
+    for (int i = 0; i < 39; i++)
+        many[i] = "x";
+    many[39] = NULL;
+    CHECK(proc_spawn("args", many, NULL) == 0);     /* more than 32: refused, not cut */
+    many[32] = NULL;
+    unsigned long pid32 = proc_spawn("args", many, NULL);
+    CHECK(pid32 && proc_wait(pid32, &status));
+    CHECK(status == args_status(many, NULL));
     CHECK(proc_count() == 0);
     return true;
 }
