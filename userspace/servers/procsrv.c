@@ -20,6 +20,8 @@
 #define MODULES_MAX     FERRY_BOOTINFO_MODULES_MAX
 #define REGISTRY_MAX    16
 #define PROC_ARGS_MAX   32             /* arguments after argv[0] */
+#define PROC_REGIONS_MAX 8             /* anonymous regions per process */
+#define PROC_DPAGES_MAX 64             /* pages mapped on demand per process */
 
 struct module {
     char name[BOOTCONF_WORD_MAX];       /* file name of the loader's first word */
@@ -38,6 +40,15 @@ struct proc {
     unsigned long cspace, vspace, tcb, service_ep;
     unsigned long pt_base[PROC_PTS_MAX];
     unsigned npts;
+    /* The pager's view: anonymous regions, the pages that materialised
+     * (in them or as stack growth) and the slots munmap freed. */
+    unsigned long anon_next, faults;
+    struct { unsigned long va, pages; } regions[PROC_REGIONS_MAX];
+    unsigned nregions;
+    struct { unsigned long va, slot; } dpages[PROC_DPAGES_MAX];
+    unsigned ndpages;
+    unsigned long free_slots[PROC_DPAGES_MAX];
+    unsigned nfree;
 };
 
 struct name_entry {
@@ -159,15 +170,21 @@ static unsigned long object_bytes(unsigned long type, unsigned long bits)
     }
 }
 
-/* A new object from p's block into its next slot; 0 when out of either. */
+/* A new object from p's block into a slot munmap freed or its next one;
+ * 0 when out of memory or slots. */
 static unsigned long palloc(struct proc *p, unsigned long type, unsigned long bits)
 {
-    if (p->next >= p->slot0 + PROC_SLOTS)
+    unsigned long s = p->nfree ? p->free_slots[p->nfree - 1] : p->next;
+    if (!p->nfree && s >= p->slot0 + PROC_SLOTS)
         return 0;
-    if (untyped_retype(p->block, type, bits, p->next, 1))
+    if (untyped_retype(p->block, type, bits, s, 1))
         return 0;
+    if (p->nfree)
+        p->nfree--;
+    else
+        p->next++;
     p->bytes += object_bytes(type, bits);
-    return p->next++;
+    return s;
 }
 
 /* Every VSpace a process gets is made here (and given its address-space
@@ -258,7 +275,7 @@ static void proc_teardown(struct proc *p)
         printf("procsrv: freeing pid %lu: %s\n", p->pid, ferry_error_name(err));
     p->state = PROC_ZOMBIE;
     p->next = p->slot0;
-    p->npts = 0;
+    p->npts = p->nregions = p->ndpages = p->nfree = 0;
     p->bytes = 0;
 }
 
@@ -400,8 +417,9 @@ unsigned long proc_spawn(const char *name, const char *const *argv, const char *
     p->status = 0;
     p->messages = 0;
     p->next = p->slot0;
-    p->npts = 0;
-    p->bytes = 0;
+    p->npts = p->nregions = p->ndpages = p->nfree = 0;
+    p->bytes = p->faults = 0;
+    p->anon_next = PROC_ANON_BASE;
     p->service_ep = 0;
     const char *step = "";
     unsigned long err = spawn_into(p, m, av, envp, &step);
@@ -445,7 +463,8 @@ bool proc_info(unsigned long pid, struct proc_info *out)
     if (!p)
         return false;
     *out = (struct proc_info){ .pid = p->pid, .state = p->state, .name = p->prog->name,
-                               .status = p->status, .bytes = p->bytes, .messages = p->messages };
+                               .status = p->status, .bytes = p->bytes, .messages = p->messages,
+                               .faults = p->faults };
     return true;
 }
 
@@ -466,6 +485,85 @@ void proc_list(void)
             printf("  %3lu  %-12s %-8s %5lu KiB  %lu\n", p->pid, p->prog->name,
                    p->state == PROC_RUNNING ? "running" : "exited", p->bytes >> 10, p->messages);
     }
+}
+
+/* ---- the pager ----------------------------------------------------------- */
+
+static bool in_region(const struct proc *p, unsigned long va)
+{
+    for (unsigned i = 0; i < p->nregions; i++)
+        if (va >= p->regions[i].va && va - p->regions[i].va < p->regions[i].pages * 4096)
+            return true;
+    return false;
+}
+
+/* A page fault at addr: a zeroed page where p may have one and has none
+ * yet (an anonymous region, or stack growth above the guard page); false
+ * (and why) for anything else. */
+static bool demand_page(struct proc *p, unsigned long addr, unsigned long error, const char **why)
+{
+    unsigned long va = addr & ~4095UL;
+    bool stack = va >= PROC_STACK_TOP - PROC_STACK_MAX_PAGES * 4096UL &&
+                 va < PROC_STACK_TOP - PROC_STACK_PAGES * 4096UL;
+    *why = "outside its memory";
+    if (error & 1) {
+        *why = "a protection fault";     /* present: written read-only, or executed NX */
+        return false;
+    }
+    if (va == PROC_STACK_TOP - (PROC_STACK_MAX_PAGES + 1) * 4096UL)
+        *why = "the stack's guard page";
+    if (!stack && !in_region(p, va))
+        return false;
+    *why = "out of memory";
+    if (p->ndpages == PROC_DPAGES_MAX)
+        return false;
+    unsigned long f = palloc(p, FERRY_OBJ_FRAME_4K, 0);
+    if (!f)
+        return false;
+    if (proc_pt_ensure(p, va) || frame_map(f, p->vspace, va, FERRY_MAP_READ | FERRY_MAP_WRITE)) {
+        cnode_delete(f);
+        p->free_slots[p->nfree++] = f;
+        return false;
+    }
+    p->dpages[p->ndpages].va = va;
+    p->dpages[p->ndpages++].slot = f;
+    return true;
+}
+
+static unsigned long do_mmap(struct proc *p, unsigned long len, unsigned long *va)
+{
+    unsigned long pages = (len + 4095) / 4096;
+    if (pages == 0 || pages > PROC_DPAGES_MAX)
+        return PROC_E_BAD_REQUEST;
+    if (p->nregions == PROC_REGIONS_MAX || PROC_ANON_TOP - p->anon_next < (pages + 1) * 4096)
+        return PROC_E_NO_MEMORY;
+    *va = p->anon_next;
+    p->regions[p->nregions].va = *va;
+    p->regions[p->nregions++].pages = pages;
+    p->anon_next += (pages + 1) * 4096;   /* an unmapped page after each region */
+    return PROC_OK;
+}
+
+static unsigned long do_munmap(struct proc *p, unsigned long va, unsigned long len)
+{
+    unsigned long pages = (len + 4095) / 4096;
+    for (unsigned i = 0; i < p->nregions; i++) {
+        if (p->regions[i].va != va || p->regions[i].pages != pages)
+            continue;
+        p->regions[i] = p->regions[--p->nregions];
+        /* Its pages go: deleting a frame's only capability unmaps it. */
+        for (unsigned k = 0; k < p->ndpages;) {
+            if (p->dpages[k].va - va < pages * 4096) {
+                cnode_delete(p->dpages[k].slot);
+                p->free_slots[p->nfree++] = p->dpages[k].slot;
+                p->dpages[k] = p->dpages[--p->ndpages];
+            } else {
+                k++;
+            }
+        }
+        return PROC_OK;
+    }
+    return PROC_E_BAD_REQUEST;
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -551,8 +649,16 @@ void procsrv_serve_one(void)
         return;                         /* nobody to answer */
     p->messages++;
     if (m.badge & FAULT_BADGE) {
-        printf("procsrv: %s (pid %lu) faulted: kind %lu at ip %#lx, address %#lx: ended\n",
-               p->prog->name, p->pid, FERRY_MSGINFO_LABEL(m.info), m.w[FERRY_FAULT_MR_IP],
+        const char *why = "not a page fault";
+        if (FERRY_MSGINFO_LABEL(m.info) == FERRY_FAULT_PAGE &&
+            demand_page(p, m.w[FERRY_FAULT_MR_ADDR], m.w[FERRY_FAULT_MR_ERROR], &why)) {
+            p->faults++;
+            struct sys_msg r = { .info = FERRY_MSGINFO(0, 0, 0) };
+            ipc_reply(&r);                  /* resumes it at the faulting instruction */
+            return;
+        }
+        printf("procsrv: %s (pid %lu) faulted (%s): kind %lu at ip %#lx, address %#lx: ended\n",
+               p->prog->name, p->pid, why, FERRY_MSGINFO_LABEL(m.info), m.w[FERRY_FAULT_MR_IP],
                m.w[FERRY_FAULT_MR_ADDR]);
         proc_teardown(p);
         p->status = PROC_STATUS_FAULTED;
@@ -576,6 +682,12 @@ void procsrv_serve_one(void)
         return do_register(p, buf, request_string(&m, buf, PROC_NAME_MAX));
     case PROC_GETPID:
         return reply(PROC_OK, p->pid);
+    case PROC_MMAP: {
+        unsigned long va = 0, err = do_mmap(p, m.w[0], &va);
+        return reply(err, va);
+    }
+    case PROC_MUNMAP:
+        return reply(do_munmap(p, m.w[0], m.w[1]), 0);
     default:
         return reply(PROC_E_BAD_REQUEST, 0);
     }

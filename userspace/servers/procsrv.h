@@ -18,7 +18,8 @@ struct proc_info {
     const char *name;
     long status;                   /* once a zombie */
     unsigned long bytes;           /* memory its objects take */
-    unsigned long messages;        /* requests it sent */
+    unsigned long messages;        /* requests it sent (page faults included) */
+    unsigned long faults;          /* pages the pager made on first touch */
 };
 
 /* Maps the boot modules, reads the boot configuration.  False (with the

@@ -161,6 +161,66 @@ static bool test_names_least_privilege(void)
     return true;
 }
 
+/* Runs pid to its end; its status, and the pages the pager made for it. */
+static bool run_to_end(unsigned long pid, long *status, unsigned long *faults)
+{
+    struct proc_info pi;
+    while (proc_info(pid, &pi) && pi.state == PROC_RUNNING)
+        procsrv_serve_one();
+    *faults = pi.faults;
+    return proc_wait(pid, status);
+}
+
+/* Demand paging: anonymous memory reads zero and materialises page by page
+ * at the first touch (one fault served per page); after munmap the memory
+ * is gone (a touch ends the process); memory all comes back. */
+static bool test_demand_paging(void)
+{
+    NEED_SYSTEM();
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    long status;
+    unsigned long faults;
+    const char *twenty[] = { "20", NULL };
+    unsigned long pid = proc_spawn("touch", twenty, NULL);
+    CHECK(pid && run_to_end(pid, &status, &faults));
+    CHECK(status == 0);
+    CHECK(faults == 20);
+    const char *after[] = { "3", "after", NULL };
+    pid = proc_spawn("touch", after, NULL);
+    CHECK(pid && run_to_end(pid, &status, &faults));
+    CHECK(status == PROC_STATUS_FAULTED);
+    CHECK(faults == 3);
+    const char *too_big[] = { "65", NULL };      /* over the per-process limit: mmap refused */
+    pid = proc_spawn("touch", too_big, NULL);
+    CHECK(pid && proc_wait(pid, &status) && status == 1);
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
+/* The stack grows on demand below the pages mapped at spawn, up to the
+ * guard page, which ends the process. */
+static bool test_stack_growth(void)
+{
+    NEED_SYSTEM();
+    long status;
+    unsigned long faults;
+    const char *small[] = { "8", NULL };         /* within the 4 pages mapped at spawn */
+    unsigned long pid = proc_spawn("deep", small, NULL);
+    CHECK(pid && run_to_end(pid, &status, &faults));
+    CHECK(status == 0 && faults == 0);
+    const char *grow[] = { "40", NULL };         /* about 40 KiB: grows by some pages */
+    pid = proc_spawn("deep", grow, NULL);
+    CHECK(pid && run_to_end(pid, &status, &faults));
+    CHECK(status == 0 && faults >= 6 && faults <= PROC_STACK_MAX_PAGES - PROC_STACK_PAGES);
+    const char *overflow[] = { "100", NULL };    /* past 64 KiB: the guard page */
+    pid = proc_spawn("deep", overflow, NULL);
+    CHECK(pid && run_to_end(pid, &status, &faults));
+    CHECK(status == PROC_STATUS_FAULTED);
+    CHECK(faults == PROC_STACK_MAX_PAGES - PROC_STACK_PAGES);
+    return true;
+}
+
 /* Memory comes back: many spawn/exit cycles leave the pool's free memory
  * (confirmed by the kernel) and its size as they were. */
 static bool test_memory_returned(void)
@@ -192,6 +252,8 @@ const struct utest utests_system[] = {
     { test_bad_spawns, "sys_bad_spawn" },
     { test_list, "sys_list" },
     { test_names_least_privilege, "sys_names" },
+    { test_demand_paging, "sys_demand" },
+    { test_stack_growth, "sys_stack" },
     { test_memory_returned, "sys_memory" },
 };
 const size_t utests_system_n = sizeof utests_system / sizeof utests_system[0];

@@ -103,6 +103,20 @@ unsigned long proc_register(const char *name)
     return string_call(PROC_REGISTER, name, len, &m);
 }
 
+void *proc_mmap(size_t len)
+{
+    struct sys_msg m = { 0 };
+    unsigned long w = len;
+    return server_call(PROC_MMAP, 1, &w, &m) ? NULL : (void *)m.w[1];
+}
+
+unsigned long proc_munmap(void *addr, size_t len)
+{
+    struct sys_msg m = { 0 };
+    const unsigned long w[2] = { (unsigned long)addr, len };
+    return server_call(PROC_MUNMAP, 2, w, &m);
+}
+
 const char *proc_getenv(char **envp, const char *name)
 {
     size_t n = strlen(name);

@@ -15,11 +15,18 @@ enum proc_slot {
     PROC_CAP_FIRST_FREE,  /* from here on: free, e.g. for looked-up names */
 };
 
-/* Its address space.  The image lies below PROC_IMAGE_TOP; the stack has
- * an unmapped guard page below it. */
+/* Its address space.  The image lies below PROC_IMAGE_TOP.  The stack
+ * starts with PROC_STACK_PAGES mapped and grows on demand (the process
+ * server maps a zeroed page at the first touch) to PROC_STACK_MAX_PAGES;
+ * the page below that is a guard: touching it ends the process.
+ * Anonymous memory (PROC_MMAP) is handed out from PROC_ANON_BASE, each
+ * region followed by an unmapped page, and also materialises on first touch. */
 #define PROC_IMAGE_TOP    0x0fe00000UL
 #define PROC_STACK_TOP    0x10000000UL
 #define PROC_STACK_PAGES  4
+#define PROC_STACK_MAX_PAGES 16
+#define PROC_ANON_BASE    0x20000000UL
+#define PROC_ANON_TOP     0x3fe00000UL
 #define PROC_IPC_BUFFER   0x10010000UL
 #define PROC_ARGS         0x10020000UL   /* argv[], envp[] and their strings (one page) */
 
@@ -33,6 +40,8 @@ enum proc_label {
     PROC_LOOKUP,          /* w0 = length, name from word 1; the reply carries the endpoint */
     PROC_REGISTER,        /* w0 = length, name from word 1: PROC_CAP_SERVICE serves it */
     PROC_GETPID,          /* reply w1 = pid */
+    PROC_MMAP,            /* w0 = bytes: reply w1 = address of fresh anonymous memory (zero on first touch) */
+    PROC_MUNMAP,          /* w0 = address, w1 = bytes: exactly one region PROC_MMAP gave */
 };
 
 enum proc_error {
@@ -42,6 +51,7 @@ enum proc_error {
     PROC_E_BAD_NAME,      /* not a scheme name ("name:", 2..31 bytes of [a-z0-9_-] and the colon) */
     PROC_E_TAKEN,         /* registered already */
     PROC_E_BAD_REQUEST,   /* unknown label or malformed message */
+    PROC_E_NO_MEMORY,     /* the process's memory or address-space limits are reached */
 };
 
 #define PROC_NAME_MAX 32       /* with the NUL */

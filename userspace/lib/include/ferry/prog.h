@@ -23,6 +23,12 @@ unsigned long proc_lookup(const char *name, unsigned long dest);
 /* Registers name as served by PROC_CAP_SERVICE (the manifest must allow it). */
 unsigned long proc_register(const char *name);
 
+/* Anonymous memory, zero and materialised page by page on first touch;
+ * NULL when refused.  munmap takes exactly what one mmap gave; its pages
+ * go at once (their memory returns when the process ends). */
+void *proc_mmap(size_t len);
+unsigned long proc_munmap(void *addr, size_t len);
+
 /* The value of NAME in envp, or NULL. */
 const char *proc_getenv(char **envp, const char *name);
 
