@@ -60,6 +60,7 @@ SHAPES = [
     ("1 MiB copied\n(bulk_copy | pipe)", ("bulk_copy", "", 1048576), ("bulk_pipe", "cpu1", 1048576)),
     ("1 MiB shared\n(bulk_grant | memfd)", ("bulk_grant", "", 1048576), ("bulk_shm", "cpu1", 1048576)),
     ("spawn + exit + wait\n(process server | posix_spawn)", ("spawn", "", -1), ("spawn", "", -1)),
+    ("first touch of a page\n(pager | page fault)", ("first_touch", "", -1), ("first_touch", "", -1)),
 ]
 
 

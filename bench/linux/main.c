@@ -211,6 +211,7 @@ static void build_table(int ncpus)
         { lb_threads_table, lb_threads_count },
         { lb_bulk_table, lb_bulk_count },
         { lb_spawn_table, lb_spawn_count },
+        { lb_touch_table, lb_touch_count },
     };
     for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
         for (size_t i = 0; i < fam[f].n; i++) {

@@ -583,13 +583,14 @@ static long request_string(const struct sys_msg *m, char *buf, size_t max)
     return (long)len;
 }
 
-static void reply(unsigned long err, unsigned long w1)
+static enum procsrv_event reply(unsigned long err, unsigned long w1)
 {
     struct sys_msg r = { .info = FERRY_MSGINFO(0, 2, 0), .w = { err, w1 } };
     ipc_reply(&r);
+    return PROCSRV_OTHER;
 }
 
-static void do_lookup(struct proc *p, const char *name, long len)
+static enum procsrv_event do_lookup(struct proc *p, const char *name, long len)
 {
     if (len < 0 || !proc_name_valid(name, (size_t)len))
         return reply(PROC_E_BAD_NAME, 0);
@@ -610,12 +611,12 @@ static void do_lookup(struct proc *p, const char *name, long len)
         ulib_ipc->caps_or_badges[0] = temp_slot;
         ipc_reply(&r);
         cnode_delete(temp_slot);
-        return;
+        return PROCSRV_OTHER;
     }
-    reply(PROC_E_NOT_FOUND, 0);
+    return reply(PROC_E_NOT_FOUND, 0);
 }
 
-static void do_register(struct proc *p, const char *name, long len)
+static enum procsrv_event do_register(struct proc *p, const char *name, long len)
 {
     if (len < 0 || !proc_name_valid(name, (size_t)len))
         return reply(PROC_E_BAD_NAME, 0);
@@ -636,17 +637,20 @@ static void do_register(struct proc *p, const char *name, long len)
     memcpy(free->name, name, (size_t)len + 1);
     free->pid = p->pid;
     free->ep = p->service_ep;
-    reply(PROC_OK, 0);
+    return reply(PROC_OK, 0);
 }
 
-void procsrv_serve_one(void)
+/* Answers one request; PROCSRV_ENDED when the process is gone. */
+static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *mp);
+
+enum procsrv_event procsrv_serve_one(void)
 {
     struct sys_msg m = { 0 };
     if (ipc_recv(server_ep, &m))
-        return;
+        return PROCSRV_OTHER;
     struct proc *p = proc_find(m.badge & ~FAULT_BADGE);
     if (!p || p->state != PROC_RUNNING)
-        return;                         /* nobody to answer */
+        return PROCSRV_OTHER;           /* nobody to answer */
     p->messages++;
     if (m.badge & FAULT_BADGE) {
         const char *why = "not a page fault";
@@ -655,22 +659,28 @@ void procsrv_serve_one(void)
             p->faults++;
             struct sys_msg r = { .info = FERRY_MSGINFO(0, 0, 0) };
             ipc_reply(&r);                  /* resumes it at the faulting instruction */
-            return;
+            return PROCSRV_PAGE;
         }
         printf("procsrv: %s (pid %lu) faulted (%s): kind %lu at ip %#lx, address %#lx: ended\n",
                p->prog->name, p->pid, why, FERRY_MSGINFO_LABEL(m.info), m.w[FERRY_FAULT_MR_IP],
                m.w[FERRY_FAULT_MR_ADDR]);
         proc_teardown(p);
         p->status = PROC_STATUS_FAULTED;
-        return;
+        return PROCSRV_ENDED;
     }
+    return handle_request(p, &m);
+}
+
+static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *mp)
+{
+    const struct sys_msg m = *mp;
     char buf[PROC_MAX_PRINT + 1];
     long len;
     switch (FERRY_MSGINFO_LABEL(m.info)) {
     case PROC_EXIT:
         proc_teardown(p);
         p->status = (long)m.w[0];
-        return;
+        return PROCSRV_ENDED;
     case PROC_PRINT:
         if ((len = request_string(&m, buf, sizeof buf)) < 0)
             return reply(PROC_E_BAD_REQUEST, 0);

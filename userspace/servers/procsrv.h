@@ -41,8 +41,13 @@ unsigned long proc_spawn(const char *name, const char *const *argv, const char *
 bool proc_wait(unsigned long pid, long *status);
 /* Ends pid now (its memory returns at once); false for an unknown pid. */
 bool proc_kill(unsigned long pid);
-/* Handles one request (blocks until one comes). */
-void procsrv_serve_one(void);
+/* Handles one request (blocks until one comes) and says what it was. */
+enum procsrv_event {
+    PROCSRV_OTHER,       /* a request answered, or a message from nobody */
+    PROCSRV_PAGE,        /* a page fault served: a page made, the thread resumed */
+    PROCSRV_ENDED,       /* a process ended (exit or fault) */
+};
+enum procsrv_event procsrv_serve_one(void);
 /* Information about pid; false when unknown. */
 bool proc_info(unsigned long pid, struct proc_info *out);
 /* Prints the process table. */
