@@ -2,7 +2,8 @@
  * program (userspace/programs/true.c: ELF load from its boot module,
  * CSpace, VSpace, thread, exit IPC and the revoke that frees it all), and
  * a demand-zero first touch (fault IPC to the pager, a frame made and
- * mapped, the thread resumed, its next page touched). */
+ * mapped, the thread resumed, its next page touched), and a name lookup
+ * answered with an endpoint capability. */
 #include "ferry_bench.h"
 #include "../../userspace/servers/procsrv.h"
 
@@ -54,10 +55,58 @@ static const char *first_touch(struct bench_ctx *c)
     return NULL;
 }
 
+/* The name service's clock, as first_touch's: between two consecutive
+ * lookups of the client lie the reply carrying the endpoint capability,
+ * the client's next Call with the name, and the server's manifest check,
+ * registry search and mint: one lookup, end to end. */
+static const char *name_lookup(struct bench_ctx *c)
+{
+    if (!system_ready())
+        return "no system: boot.conf and the program modules are not loaded";
+    unsigned long echo = proc_spawn("echo", NULL, NULL);
+    struct proc_info pi;
+    while (echo && proc_info(echo, &pi) && pi.state == PROC_RUNNING && pi.messages < 1)
+        procsrv_serve_one();                /* its registration */
+    if (!echo || !proc_info(echo, &pi) || pi.state != PROC_RUNNING)
+        return "the echo: service did not start";
+    const char *fail = NULL;
+    size_t need = c->warmup + c->n, got = 0;
+    while (got < need && !fail) {
+        const char *argv[] = { "59", "echo:", NULL };
+        unsigned long pid = proc_spawn("lookups", argv, NULL);
+        if (!pid) {
+            fail = "spawn of lookups failed";
+            break;
+        }
+        uint64_t prev = 0;
+        bool have = false;
+        while (proc_info(pid, &pi) && pi.state == PROC_RUNNING) {
+            enum procsrv_event ev = procsrv_serve_one();
+            uint64_t t = tsc_begin();
+            if (ev == PROCSRV_LOOKUP && have && got < need) {
+                if (got >= c->warmup)
+                    c->samples[got - c->warmup] = t - prev;
+                got++;
+            }
+            have = ev == PROCSRV_LOOKUP;
+            prev = t;
+        }
+        long status = -1;
+        if (!proc_wait(pid, &status) || status != 0)
+            fail = "a lookup of echo: failed";
+    }
+    long status;
+    if (!proc_kill(echo) || !proc_wait(echo, &status))
+        fail = fail ? fail : "the echo: service could not be ended";
+    return fail;
+}
+
 const struct bench_entry bench_spawn[] = {
     { .name = "spawn", .fn = spawn_exit_wait, .max_samples = 2000,
       .description = "spawn + exit + wait of a small static program (true) via the process server" },
     { .name = "first_touch", .fn = first_touch, .max_samples = 5000,
       .description = "demand-zero first touch of an anonymous page: fault IPC to the pager, map, resume" },
+    { .name = "name_lookup", .fn = name_lookup, .max_samples = 5000,
+      .description = "a name lookup answered with an endpoint capability (manifest check, registry, mint)" },
 };
 const size_t bench_spawn_n = sizeof bench_spawn / sizeof bench_spawn[0];

@@ -611,7 +611,7 @@ static enum procsrv_event do_lookup(struct proc *p, const char *name, long len)
         ulib_ipc->caps_or_badges[0] = temp_slot;
         ipc_reply(&r);
         cnode_delete(temp_slot);
-        return PROCSRV_OTHER;
+        return PROCSRV_LOOKUP;
     }
     return reply(PROC_E_NOT_FOUND, 0);
 }

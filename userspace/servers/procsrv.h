@@ -45,6 +45,7 @@ bool proc_kill(unsigned long pid);
 enum procsrv_event {
     PROCSRV_OTHER,       /* a request answered, or a message from nobody */
     PROCSRV_PAGE,        /* a page fault served: a page made, the thread resumed */
+    PROCSRV_LOOKUP,      /* a name lookup answered with the endpoint */
     PROCSRV_ENDED,       /* a process ended (exit or fault) */
 };
 enum procsrv_event procsrv_serve_one(void);
