@@ -15,6 +15,7 @@ static const struct {
     { utests_ioport, &utests_ioport_n },
     { utests_irq, &utests_irq_n },
     { utests_fuzz, &utests_fuzz_n },
+    { utests_stress, &utests_stress_n },
 };
 
 /* Is name in the comma-separated list? */

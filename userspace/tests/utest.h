@@ -3,6 +3,7 @@
 #define FERRY_UTEST_H
 
 #include <ferry/ulib.h>
+#include <ferry/invariants.h>
 
 struct utest {
     bool (*fn)(void);
@@ -11,9 +12,17 @@ struct utest {
 
 /* Each test file exports its table; tests.c runs them all. */
 extern const struct utest utests_objects[], utests_vspace[], utests_threads[], utests_ioport[],
-    utests_ipc[], utests_irq[], utests_fuzz[];
+    utests_ipc[], utests_irq[], utests_fuzz[], utests_stress[];
 extern const size_t utests_objects_n, utests_vspace_n, utests_threads_n, utests_ioport_n,
-    utests_ipc_n, utests_irq_n, utests_fuzz_n;
+    utests_ipc_n, utests_irq_n, utests_fuzz_n, utests_stress_n;
+
+/* The kernel's invariant check (FERRY_SYS_DEBUG_CHECK, uapi/ferry/invariants.h)
+ * from the root CNode: false (and the reason printed) when the call fails
+ * or an invariant is broken; *out gets the figures either way. */
+struct inv_state {
+    unsigned long code, free_bytes, caps, threads;
+};
+bool kernel_check(const char *when, struct inv_state *out);
 
 #define CHECK(cond)                                                          \
     do {                                                                     \

@@ -43,6 +43,7 @@
 #define FERRY_SYS_FLOOR_BEGIN    12  /* the hardware-floor benchmark's bare syscall/sysret mode (rdi = FERRY_FLOOR_*)... */
 #define FERRY_SYS_FLOOR_END      13  /* ...and its end (see entry.S) */
 #define FERRY_SYS_KFLOOR         14  /* time one ring-0 floor operation (rdi = FERRY_KFLOOR_*): ticks in rdx */
+#define FERRY_SYS_DEBUG_CHECK    15  /* verify the kernel's invariants (rdi = debug capability; see invariants.h) */
 
 /* The ring-0 hardware floors FERRY_SYS_KFLOOR can time. */
 #define FERRY_KFLOOR_RDTSC     0     /* one rdtsc */
