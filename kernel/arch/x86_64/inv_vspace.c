@@ -3,6 +3,7 @@
 #include <arch/vspace.h>
 #include <core/invariants.h>
 #include <ferry/arch_x86_64.h>
+#include <printk.h>
 
 /*
  * A frame or table capability records (ASID, vaddr) of its mapping.  A
@@ -169,11 +170,16 @@ static const char *walk_table(word_t asid, paddr_t table, word_t type, vaddr_t b
         word_t what = large ? below[type][1] : below[type][0];
         if (!what)
             return "a 1 GiB page in a user address space";
-        if (!recorded(asid, va, what, e & PTE_ADDR))
+        if (!recorded(asid, va, what, e & PTE_ADDR)) {
+            kprintf("invariant: ASID %lu, address %#lx: entry %#lx (object type %lu) in table %#lx\n", asid, va,
+                    e, what, table);
             return "a present page-table entry no capability records (mapping without record)";
+        }
         if (what >= FERRY_OBJ_PT) {
-            if (!table_first_visit(e & PTE_ADDR))
+            if (!table_first_visit(e & PTE_ADDR)) {
+                kprintf("invariant: ASID %lu, address %#lx: table %#lx met before\n", asid, va, (unsigned long)(e & PTE_ADDR));
                 return "a page table is mapped at two places";
+            }
             const char *why = walk_table(asid, e & PTE_ADDR, what, va);
             if (why)
                 return why;
