@@ -466,11 +466,13 @@ static void op_burst(void)
     }
 }
 
-/* A far return into the 32-bit user code segment, then an entry from
+/* A far jump into the 32-bit user code segment, then an entry from
  * compatibility mode.  Code at label 1 runs as 32-bit code: the bytes of
  * syscall (0f 05), int 0x80 (cd 80) and ud2 (0f 0b) mean the same there.
- * It never comes back: it faults (ud2, or the far return itself once the
- * kernel has no such segment), and the watchdog restarts it. */
+ * It never comes back: it faults (ud2, or the far jump itself once the
+ * kernel has no such segment), and the watchdog restarts it.  (A far
+ * jump through memory, not lretq: QEMU's lretq reads the stack as a
+ * supervisor access, which SMAP refuses, so it never got there.) */
 static void op_compat(void)
 {
     unsigned long r = next_rand();
@@ -478,12 +480,14 @@ static void op_compat(void)
     fuzz_compat_tries++;
     fuzz_done++;
     if (use_syscall)
-        __asm__ __volatile__("sub $128, %%rsp\n\tmovl %0, %%eax\n\tpushq %1\n\tleaq 1f(%%rip), %%rdx\n\t"
-                             "pushq %%rdx\n\tlretq\n1:\n\t.byte 0x0f, 0x05\n\t.byte 0x0f, 0x0b"
+        __asm__ __volatile__("sub $128, %%rsp\n\tmovl %0, %%eax\n\tleaq 1f(%%rip), %%rdx\n\t"
+                             "movl %%edx, (%%rsp)\n\tmovw %1, 4(%%rsp)\n\tljmpl *(%%rsp)\n"
+                             "1:\n\t.byte 0x0f, 0x05\n\t.byte 0x0f, 0x0b"
                              : : "i"(FERRY_SYS_NULL), "i"(SEL_USER_CODE32) : "rax", "rdx", "memory");
     else
-        __asm__ __volatile__("sub $128, %%rsp\n\tmovl %0, %%eax\n\tpushq %1\n\tleaq 1f(%%rip), %%rdx\n\t"
-                             "pushq %%rdx\n\tlretq\n1:\n\t.byte 0xcd, 0x80\n\t.byte 0x0f, 0x0b"
+        __asm__ __volatile__("sub $128, %%rsp\n\tmovl %0, %%eax\n\tleaq 1f(%%rip), %%rdx\n\t"
+                             "movl %%edx, (%%rsp)\n\tmovw %1, 4(%%rsp)\n\tljmpl *(%%rsp)\n"
+                             "1:\n\t.byte 0xcd, 0x80\n\t.byte 0x0f, 0x0b"
                              : : "i"(FERRY_SYS_NULL), "i"(SEL_USER_CODE32) : "rax", "rdx", "memory");
     __builtin_unreachable();
 }
