@@ -60,10 +60,12 @@ static bool fail(word_t code, const char *what, const struct cte *where)
 
 static bool fail_thread(const char *what, const struct tcb *t)
 {
-    if (rep->code == FERRY_INV_OK)
+    if (rep->code == FERRY_INV_OK) {
+        rep->code = FERRY_INV_THREAD;
         kprintf("invariant %u broken: %s (thread %p, state %lu, blocked on %p)\n", FERRY_INV_THREAD, what,
                 (const void *)t, t->state, t->blocked_on);
-    return fail(FERRY_INV_THREAD, what, NULL);
+    }
+    return false;
 }
 
 static uint32_t mark_of(const struct cte *s)
@@ -391,7 +393,7 @@ static bool check_sched(void)
     return true;
 }
 
-void invariants_check(const struct cap *start, struct inv_report *r)
+void invariants_check(struct cte *start, struct inv_report *r)
 {
     *r = (struct inv_report){ .code = FERRY_INV_OK };
     rep = r;
@@ -405,7 +407,8 @@ void invariants_check(const struct cap *start, struct inv_report *r)
     if (!check_sched() || !check_thread(arch_current()))
         return;
     r->threads--;                       /* counted again if a capability names it */
-    if (start->type != FERRY_OBJ_CNODE || !note_container(cnode_slot(start, 0), BIT(start->size_bits)))
+    if (start->cap.type != FERRY_OBJ_CNODE || !note_slot(start) ||
+        !note_container(cnode_slot(&start->cap, 0), BIT(start->cap.size_bits)))
         return;
     for (word_t i = 0; i < nroots; i++)     /* nroots grows as CNodes are met */
         if (!walk_tree(roots[i]))
@@ -427,11 +430,11 @@ void invariants_check(const struct cap *start, struct inv_report *r)
 void invariants_syscall(struct tcb *cur, word_t debug_cptr)
 {
     (void)debug_cptr;                   /* the dispatcher checks the capability */
-    const struct cap *start = &cur->slots[TCB_SLOT_CSPACE].cap;
+    struct cte *start = &cur->slots[TCB_SLOT_CSPACE];
     word_t cptr = ctx_get_mr(&cur->ctx, 0);
     if (cptr) {
         struct cte *slot;
-        word_t err = cspace_lookup_cap(start, cptr, &slot, NULL);
+        word_t err = cspace_lookup_cap(&start->cap, cptr, &slot, NULL);
         if (!err && slot->cap.type != FERRY_OBJ_CNODE)
             err = FERRY_E_WRONG_TYPE;
         if (err) {
@@ -439,7 +442,7 @@ void invariants_syscall(struct tcb *cur, word_t debug_cptr)
             ctx_set_mr(&cur->ctx, 0, FERRY_ERR_ARG_NONE);
             return;
         }
-        start = &slot->cap;
+        start = slot;
     }
     struct inv_report r;
     invariants_check(start, &r);

@@ -14,11 +14,11 @@ struct inv_report {
     word_t threads;     /* threads checked */
 };
 
-/* Walk from the CNode capability start (see uapi/ferry/invariants.h for
+/* Walk from the CNode capability in slot start (see uapi/ferry/invariants.h for
  * what is reached) and check every invariant on the way; the first broken
  * one is printed on the console and its code put in r->code.  Reads kernel
  * state only, except a walk mark in each visited capability's padding. */
-void invariants_check(const struct cap *start, struct inv_report *r);
+void invariants_check(struct cte *start, struct inv_report *r);
 
 /* The system call: cur asked, debug_cptr names its debug capability
  * (checked by the dispatcher), the start CNode cptr is in word 0. */
