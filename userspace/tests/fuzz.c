@@ -47,12 +47,19 @@
  *                  label is ever sent and the watchdog maps the tables of
  *                  the sandbox's second VSpace itself (frames still map,
  *                  unmap, remap, with copies, everywhere).
- *   fuzz_all=1     all four.
+ *   fuzz_threads=1 a burst of 2048 threads blocked in Recv whose RIP is
+ *                  written to 1, then suspended (the restart-PC step
+ *                  wraps it below 0) and resumed with no fault handler:
+ *                  each one's exit path nests in the last one's (#21 item
+ *                  1: the kernel stack overflows into its guard page).
+ *   fuzz_all=1     all five.
  */
 #define FZ_DEBUG  0x1UL
 #define FZ_NT_DF  0x2UL
 #define FZ_COMPAT 0x4UL
 #define FZ_REMAP  0x8UL
+#define FZ_THREADS 0x10UL
+#define FUZZ_BURST_THREADS 2048UL   /* fuzz_threads: 4 MiB of TCBs */
 #define FUZZ_DEFAULT_CLASSES 0UL
 
 #define RFL_TF   0x100UL
@@ -136,12 +143,15 @@ static unsigned long no_debug_call(unsigned long v)
 
 /* ---- one system call: random entry, random RFLAGS bits ---- */
 
+/* Set while a chain or burst runs: a single-step trap would end it early. */
+static volatile bool fuzz_no_tf;
+
 static unsigned long rflags_bits(void)
 {
     unsigned long r = next_rand();
     if (r & 3)
         return 0;
-    unsigned long allowed = RFL_AC | RFL_IOPL | ((r & 0x3f00) == 0 ? RFL_TF : 0);
+    unsigned long allowed = RFL_AC | RFL_IOPL | ((r & 0x3f00) == 0 && !fuzz_no_tf ? RFL_TF : 0);
     if (fuzz_classes & FZ_NT_DF)
         allowed |= RFL_NT | RFL_DF;
     return (r >> 16) & allowed;
@@ -433,11 +443,20 @@ static void op_chain(void)
 }
 
 /* Table exhaustion: fill the untyped, the CNode, the ASIDs. */
+/* A burst thread: waits in Recv on the sandbox's endpoint, for ever. */
+static void burst_thread(void)
+{
+    for (;;) {
+        struct sys_msg m = { 0 };
+        sys_raw(FERRY_SYS_RECV, SB_EP, &m);
+    }
+}
+
 static void op_burst(void)
 {
     unsigned long r = next_rand();
     fuzz_bursts++;
-    switch (r % 3) {
+    switch (r % ((fuzz_classes & FZ_THREADS) ? 4 : 3)) {
     case 0:
         /* As many objects as memory and slots allow, 256 per Retype. */
         for (unsigned long s = SB_HIGH; s + 256 <= SANDBOX_SLOTS; s += 256)
@@ -457,6 +476,36 @@ static void op_burst(void)
                 FZ(s + 255, FERRY_FRAME_MAP, 1, &vs, 0, FERRY_MAP_READ);
             }
         }
+        break;
+    case 3:
+        /* Many threads blocked in Recv, each rewritten, suspended and resumed. */
+        for (unsigned long t = SB_HIGH; t < SB_HIGH + FUZZ_BURST_THREADS; t++)
+            FZ(SB_CNODE, FERRY_CNODE_DELETE, 0, NULL, t, 64);
+        for (unsigned long s = SB_HIGH; s < SB_HIGH + FUZZ_BURST_THREADS; s += 256) {
+            if (FZ(SB_UNTYPED, FERRY_UNTYPED_RETYPE, 1, &sb_root, FERRY_OBJ_TCB, 0, 0, 0, s, 256))
+                break;
+            for (unsigned long t = s; t < s + 256; t++) {
+                unsigned long caps[3] = { SB_CNODE, SB_VSPACE, SB_FRAME };
+                FZ(t, FERRY_TCB_CONFIGURE, 3, caps, 0, 0);
+                unsigned long w[2 + FERRY_REG_RSP + 1] = { FERRY_WRITEREGS_RESUME, FERRY_REG_RSP + 1 };
+                w[2 + FERRY_REG_RIP] = (unsigned long)burst_thread;
+                w[2 + FERRY_REG_RSP] = VICTIM_STACK + 0x800;
+                unsigned long auth = SB_TCB;
+                FZ(t, FERRY_TCB_SET_PRIORITY, 1, &auth, 255);
+                fz_invoke(t, FERRY_TCB_WRITE_REGISTERS, 2 + FERRY_REG_RSP + 1, w, 0, NULL);
+            }
+        }
+        sys_yield();                    /* they run into Recv and block */
+        for (unsigned long t = SB_HIGH; t < SB_HIGH + FUZZ_BURST_THREADS; t++) {
+            unsigned long w[2 + FERRY_REG_RIP + 1] = { 0, FERRY_REG_RIP + 1 };
+            w[2 + FERRY_REG_RAX] = FERRY_SYS_RECV;
+            w[2 + FERRY_REG_RIP] = 1;
+            fz_invoke(t, FERRY_TCB_WRITE_REGISTERS, 2 + FERRY_REG_RIP + 1, w, 0, NULL);
+            FZ(t, FERRY_TCB_SUSPEND, 0, NULL, 0);
+        }
+        for (unsigned long t = SB_HIGH; t < SB_HIGH + FUZZ_BURST_THREADS; t++)
+            FZ(t, FERRY_TCB_RESUME, 0, NULL, 0);
+        sys_yield();
         break;
     default:
         /* Give it all back: the high slots empty, the memory reusable. */
@@ -511,8 +560,11 @@ static void fuzzer(void)
         unsigned i = 0;
         while (r >= ops[i].per_mille)
             i++;
-        if ((fuzz_ops >> i) & 1 && (ops[i].one_in == 1 || next_rand() % ops[i].one_in == 0))
+        if ((fuzz_ops >> i) & 1 && (ops[i].one_in == 1 || next_rand() % ops[i].one_in == 0)) {
+            fuzz_no_tf = ops[i].one_in > 1;
             ops[i].fn();
+            fuzz_no_tf = false;
+        }
     }
 }
 
@@ -566,6 +618,7 @@ static bool restart(const struct sandbox *sb, unsigned long tcb, void (*fn)(void
     regs[FERRY_REG_RFLAGS] = 0x202;
     return tcb_suspend(tcb) == FERRY_OK &&
            tcb_configure(tcb, sb->root, sb->p.vspace, sb->p.ipc_frame, FERRY_ROOT_IPC_BUFFER, SB_EP) == FERRY_OK &&
+           tcb_set_mcpriority(tcb, FERRY_CAP_INIT_TCB, 255) == FERRY_OK &&
            tcb_set_priority(tcb, FERRY_CAP_INIT_TCB, 255) == FERRY_OK &&
            tcb_write_registers(tcb, true, FERRY_REG_COUNT, regs) == FERRY_OK;
 }
@@ -636,7 +689,7 @@ static bool syscall_fuzz(void)
     seed = fuzz_seed;
     fuzz_classes = FUZZ_DEFAULT_CLASSES;
     if (cmdline_get_u64(ulib_bootinfo->cmdline, "fuzz_all", &v) == 1 && v)
-        fuzz_classes |= FZ_DEBUG | FZ_NT_DF | FZ_COMPAT | FZ_REMAP;
+        fuzz_classes |= FZ_DEBUG | FZ_NT_DF | FZ_COMPAT | FZ_REMAP | FZ_THREADS;
     if (cmdline_get_u64(ulib_bootinfo->cmdline, "fuzz_debug", &v) == 1 && v)
         fuzz_classes |= FZ_DEBUG;
     if (cmdline_get_u64(ulib_bootinfo->cmdline, "fuzz_nt_df", &v) == 1 && v)
@@ -647,6 +700,8 @@ static bool syscall_fuzz(void)
         fuzz_ops = v;
     if (cmdline_get_u64(ulib_bootinfo->cmdline, "fuzz_remap", &v) == 1 && v)
         fuzz_classes |= FZ_REMAP;
+    if (cmdline_get_u64(ulib_bootinfo->cmdline, "fuzz_threads", &v) == 1 && v)
+        fuzz_classes |= FZ_THREADS;
 
     static struct sandbox sb;
     if (!sandbox_create(&sb))
