@@ -2,13 +2,16 @@
 #
 # Variables: BUILD (output folder, default build), FASTPATH (1/0), LAZYFPU
 # (1: FPU state switched on first use after a switch, 0: on every switch),
-# UBSAN (1: kernel built with -fsanitize=undefined in trap mode), ACCEL
+# UBSAN (1: kernel built with -fsanitize=undefined in trap mode),
+# BENCHMARK (1: the floor benchmark system calls are built, behind the debug
+# capability; 0: compiled out), ACCEL
 # (auto|kvm|tcg|tcg-icount), CMDLINE (kernel command line for run/iso).
 
 BUILD    ?= build
 FASTPATH ?= 1
 LAZYFPU  ?= 1
 UBSAN    ?= 0
+BENCHMARK ?= 1
 ACCEL    ?= auto
 CMDLINE  ?=
 PY       := /usr/bin/python3
@@ -20,14 +23,14 @@ OBJCOPY  := objcopy
 SETUP := scripts/setup.sh
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU)$(if $(filter 1,$(UBSAN)), UBSAN=1)
+BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK)$(if $(filter 1,$(UBSAN)), UBSAN=1)
 
 INCLUDES := -Ikernel/include -Ikernel/include/uapi -Ikernel/arch/x86_64/include -Ibench/lib
 KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
 	-ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
 	-mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
 	-fno-asynchronous-unwind-tables -fcf-protection=none \
-	$(INCLUDES) -DFERRY_FASTPATH=$(FASTPATH) -DFERRY_LAZY_FPU=$(LAZYFPU) \
+	$(INCLUDES) -DFERRY_FASTPATH=$(FASTPATH) -DFERRY_LAZY_FPU=$(LAZYFPU) -DFERRY_BENCHMARK=$(BENCHMARK) \
 	-DFERRY_VERSION='"$(VERSION)"' -DFERRY_BUILD_FLAGS='"$(BUILD_FLAGS)"' -MMD -MP
 # Undefined behaviour in trap mode: a violation is a ud2, i.e. a kernel-mode
 # #UD panic with the faulting address (no runtime library in the kernel).
@@ -65,7 +68,7 @@ USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots \
+.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots \
 	clean help print-boot setup-build setup-test setup-bench
 .DELETE_ON_ERROR:
 
@@ -80,7 +83,7 @@ help:
 	@echo "make test       host unit tests, lint, boot tests, in-guest tests, harness tests"
 	@echo "make fuzz       10M fuzzed system calls over 4 seeds (FUZZ_SEEDS, FUZZ_CALLS per seed, FUZZ_ARGS)"
 	@echo "make lint       cppcheck on kernel/ (suppressions with reasons: scripts/cppcheck.supp)"
-	@echo "variables       FASTPATH=0 (no IPC fast path), LAZYFPU=0 (eager FPU switch), BUILD=dir"
+	@echo "variables       FASTPATH=0 (no IPC fast path), LAZYFPU=0 (eager FPU switch), BENCHMARK=0 (no floor syscalls), UBSAN=1, BUILD=dir"
 	@echo "make bench      run the default benchmark sweep and plot it (results/, plots/)"
 	@echo "make plots      re-plot the latest results"
 	@echo "make clean      remove $(BUILD)"
@@ -190,14 +193,18 @@ guest-tests-nofp: | setup-test
 	scripts/guest-tests-variant.sh $(BUILD)/nofp FASTPATH=0
 guest-tests-eager: | setup-test
 	scripts/guest-tests-variant.sh $(BUILD)/eager LAZYFPU=0
+# BENCHMARK=0: the floor system calls are compiled out (refused, and the
+# rest of the suite unchanged).
+guest-tests-nobench: | setup-test
+	scripts/guest-tests-variant.sh $(BUILD)/nobench BENCHMARK=0
 # And on a kernel built with the undefined-behaviour sanitizer (trap mode).
 guest-tests-ubsan: | setup-test
 	scripts/guest-tests-variant.sh $(BUILD)/ubsan UBSAN=1
 
 # The long fuzz: FUZZ_CALLS calls per seed, one boot per seed, the kernel
-# invariant check after each.  Classes that break the kernel today are
-# off unless named: FUZZ_ARGS="fuzz_all=1" (or fuzz_debug=1, fuzz_nt_df=1,
-# fuzz_compat=1, fuzz_remap=1; see userspace/tests/fuzz.c).
+# invariant check after each.  Attack classes are command-line words (see
+# userspace/tests/fuzz.c); table remapping is still off by default:
+# FUZZ_ARGS="fuzz_remap=1" or "fuzz_all=1".
 FUZZ_SEEDS ?= 1 2 3 4
 FUZZ_CALLS ?= 2500000
 FUZZ_ARGS  ?=
@@ -207,7 +214,7 @@ fuzz: all | setup-test
 # Static analysis of the kernel; every suppression carries its reason.
 CPPCHECK_FLAGS := --enable=warning,portability,performance --std=c11 --error-exitcode=1 \
 	--inline-suppr --suppressions-list=scripts/cppcheck.supp --quiet \
-	-D__GNUC__ -DFERRY_FASTPATH=1 -DFERRY_LAZY_FPU=1 -DFERRY_VERSION='"lint"' -DFERRY_BUILD_FLAGS='""' \
+	-D__GNUC__ -DFERRY_FASTPATH=1 -DFERRY_LAZY_FPU=1 -DFERRY_BENCHMARK=1 -DFERRY_VERSION='"lint"' -DFERRY_BUILD_FLAGS='""' \
 	$(INCLUDES)
 lint: | setup-test
 	cppcheck $(CPPCHECK_FLAGS) kernel/
@@ -229,6 +236,7 @@ test: setup-test setup-linux
 	$(MAKE) guest-tests
 	$(MAKE) guest-tests-nofp
 	$(MAKE) guest-tests-eager
+	$(MAKE) guest-tests-nobench
 	$(MAKE) guest-tests-ubsan
 	$(MAKE) boot-tests
 	$(MAKE) harness-tests

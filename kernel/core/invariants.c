@@ -291,6 +291,14 @@ static bool check_notification(const struct cte *s)
     return check_queue(&n->queue, n, TCB_BLOCKED_NOTIFICATION, s);
 }
 
+static word_t arch_code(const char *why)
+{
+    for (const char *p = INV_LIMIT_MSG, *q = why; *q == *p; p++, q++)
+        if (!p[1])
+            return FERRY_INV_LIMIT;
+    return FERRY_INV_MAPPING;
+}
+
 /* Step 2's per-capability checks. */
 static bool visit(struct cte *s)
 {
@@ -313,7 +321,7 @@ static bool visit(struct cte *s)
     if (cap_is_arch(c)) {
         const char *why = arch_inv_cap(s, obj_root);
         if (why)
-            return fail(FERRY_INV_MAPPING, why, s);
+            return fail(arch_code(why), why, s);
     }
     if (!obj_root)
         return true;
@@ -424,7 +432,7 @@ void invariants_check(struct cte *start, struct inv_report *r)
         }
     const char *why = arch_inv_end();
     if (why)
-        fail(FERRY_INV_MAPPING, why, NULL);
+        fail(arch_code(why), why, NULL);
 }
 
 void invariants_syscall(struct tcb *cur, word_t debug_cptr)

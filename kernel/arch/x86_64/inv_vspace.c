@@ -19,8 +19,8 @@
  *   - the ASID table and each VSpace's own ASID entry agree.
  */
 
-#define MAX_RECORDS 16384
-#define MAX_VSPACES 1024
+#define MAX_RECORDS 32768
+#define MAX_VSPACES 8192       /* the fuzzer's ASID burst makes 4,080 */
 #define TABLE_HASH  8192
 
 struct record {
@@ -79,7 +79,7 @@ const char *arch_inv_cap(const struct cte *slot, bool object_root)
     const struct cap *c = &slot->cap;
     if (c->type == FERRY_OBJ_VSPACE && object_root) {
         if (nvspaces == MAX_VSPACES)
-            return "too many VSpaces to check";
+            return INV_LIMIT_MSG "too many VSpaces to check";
         vspaces[nvspaces++] = c->paddr;
     }
     if (!is_mappable(c->type) || !c->u.map.vspace)
@@ -91,7 +91,7 @@ const char *arch_inv_cap(const struct cte *slot, bool object_root)
     if (!IS_ALIGNED(va, BIT(level_shift(c->type))) || va >= FERRY_USER_TOP)
         return "mapping record's address is unaligned or outside user space";
     if (nrecs == MAX_RECORDS)
-        return "too many mapping records to check";
+        return INV_LIMIT_MSG "too many mapping records to check";
     recs[nrecs++] = (struct record){ .asid = asid, .va = va, .pa = c->paddr, .type = c->type };
     return NULL;
 }

@@ -28,6 +28,7 @@ void invariants_syscall(struct tcb *cur, word_t debug_cptr);
  * begin resets it; cap is called once per capability walked (object_root:
  * the first capability of its object met, so once per object); end runs
  * the checks that need every record.  They return NULL or what is broken. */
+#define INV_LIMIT_MSG "limit: "   /* a message that starts so is FERRY_INV_LIMIT, not a mapping error */
 void arch_inv_begin(void);
 const char *arch_inv_cap(const struct cte *slot, bool object_root);
 const char *arch_inv_end(void);
