@@ -4,7 +4,9 @@
 # (1: FPU state switched on first use after a switch, 0: on every switch),
 # UBSAN (1: kernel built with -fsanitize=undefined in trap mode),
 # BENCHMARK (1: the floor benchmark system calls are built, behind the debug
-# capability; 0: compiled out), ACCEL
+# capability; 0: compiled out), DIRECTSWITCH (1: after a Call or a reply the
+# kernel switches straight to the partner; 0: the scheduler chooses, which
+# needs FASTPATH=0, the fast path being a direct switch), ACCEL
 # (auto|kvm|tcg|tcg-icount), CMDLINE (kernel command line for run/iso).
 
 BUILD    ?= build
@@ -12,6 +14,7 @@ FASTPATH ?= 1
 LAZYFPU  ?= 1
 UBSAN    ?= 0
 BENCHMARK ?= 1
+DIRECTSWITCH ?= 1
 ACCEL    ?= auto
 CMDLINE  ?=
 PY       := /usr/bin/python3
@@ -23,7 +26,7 @@ OBJCOPY  := objcopy
 SETUP := scripts/setup.sh
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK)$(if $(filter 1,$(UBSAN)), UBSAN=1)
+BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK) DIRECTSWITCH=$(DIRECTSWITCH)$(if $(filter 1,$(UBSAN)), UBSAN=1)
 
 INCLUDES := -Ikernel/include -Ikernel/include/uapi -Ikernel/arch/x86_64/include -Ibench/lib
 KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
@@ -31,6 +34,7 @@ KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
 	-mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
 	-fno-asynchronous-unwind-tables -fcf-protection=none \
 	$(INCLUDES) -DFERRY_FASTPATH=$(FASTPATH) -DFERRY_LAZY_FPU=$(LAZYFPU) -DFERRY_BENCHMARK=$(BENCHMARK) \
+	-DFERRY_DIRECT_SWITCH=$(DIRECTSWITCH) \
 	-DFERRY_VERSION='"$(VERSION)"' -DFERRY_BUILD_FLAGS='"$(BUILD_FLAGS)"' -MMD -MP
 # Undefined behaviour in trap mode: a violation is a ud2, i.e. a kernel-mode
 # #UD panic with the faulting address (no runtime library in the kernel).
@@ -39,6 +43,10 @@ KERNEL_CFLAGS += -fsanitize=undefined -fsanitize-undefined-trap-on-error
 endif
 KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments \
 	-T kernel/arch/x86_64/boot/linker.ld
+
+ifeq ($(DIRECTSWITCH)$(FASTPATH),01)
+$(error DIRECTSWITCH=0 needs FASTPATH=0: the fast path is a direct switch)
+endif
 
 KERNEL_SRCS := kernel/arch/x86_64/boot/boot32.S \
 	$(wildcard kernel/arch/x86_64/*.S kernel/arch/x86_64/*.c) \
@@ -83,7 +91,8 @@ help:
 	@echo "make test       host unit tests, lint, boot tests, in-guest tests, harness tests"
 	@echo "make fuzz       10M fuzzed system calls over 4 seeds (FUZZ_SEEDS, FUZZ_CALLS per seed, FUZZ_ARGS)"
 	@echo "make lint       cppcheck on kernel/ (suppressions with reasons: scripts/cppcheck.supp)"
-	@echo "variables       FASTPATH=0 (no IPC fast path), LAZYFPU=0 (eager FPU switch), BENCHMARK=0 (no floor syscalls), UBSAN=1, BUILD=dir"
+	@echo "variables       FASTPATH=0 (no IPC fast path), LAZYFPU=0 (eager FPU switch), BENCHMARK=0 (no floor syscalls),"
+	@echo "                DIRECTSWITCH=0 (with FASTPATH=0: the scheduler picks the IPC partner), UBSAN=1, BUILD=dir"
 	@echo "make bench      run the default benchmark sweep and plot it (results/, plots/)"
 	@echo "make plots      re-plot the latest results"
 	@echo "make clean      remove $(BUILD)"
@@ -214,7 +223,7 @@ fuzz: all | setup-test
 # Static analysis of the kernel; every suppression carries its reason.
 CPPCHECK_FLAGS := --enable=warning,portability,performance --std=c11 --error-exitcode=1 \
 	--inline-suppr --suppressions-list=scripts/cppcheck.supp --quiet \
-	-D__GNUC__ -DFERRY_FASTPATH=1 -DFERRY_LAZY_FPU=1 -DFERRY_BENCHMARK=1 -DFERRY_VERSION='"lint"' -DFERRY_BUILD_FLAGS='""' \
+	-D__GNUC__ -DFERRY_FASTPATH=1 -DFERRY_LAZY_FPU=1 -DFERRY_BENCHMARK=1 -DFERRY_DIRECT_SWITCH=1 -DFERRY_VERSION='"lint"' -DFERRY_BUILD_FLAGS='""' \
 	$(INCLUDES)
 lint: | setup-test
 	cppcheck $(CPPCHECK_FLAGS) kernel/
