@@ -34,7 +34,7 @@
 #define MAX_ROOTS   4096         /* derivation trees */
 #define MAX_CONTAINERS 8192      /* CNodes and TCBs whose slots are re-checked at the end */
 #define MAX_QUEUE   (1UL << 16)  /* threads in one queue */
-#define OBJ_HASH    (1UL << 15)  /* distinct retyped objects */
+#define OBJ_HASH    (1UL << 15)  /* distinct retyped objects (256 KiB of marks) */
 
 static struct inv_report *rep;
 static uint32_t gen;               /* this run's marks: 2*gen (root known), 2*gen+1 (visited) */

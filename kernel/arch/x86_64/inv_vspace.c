@@ -19,14 +19,14 @@
  *   - the ASID table and each VSpace's own ASID entry agree.
  */
 
-#define MAX_RECORDS 32768
+#define MAX_RECORDS 16384
 #define MAX_VSPACES 8192       /* the fuzzer's ASID burst makes 4,080 */
 #define TABLE_HASH  8192
 
 struct record {
-    word_t asid;
     vaddr_t va;
     paddr_t pa;
+    uint16_t asid;
     uint8_t type;
     uint8_t live;          /* its entry points to the object */
 };
@@ -92,7 +92,7 @@ const char *arch_inv_cap(const struct cte *slot, bool object_root)
         return "mapping record's address is unaligned or outside user space";
     if (nrecs == MAX_RECORDS)
         return INV_LIMIT_MSG "too many mapping records to check";
-    recs[nrecs++] = (struct record){ .asid = asid, .va = va, .pa = c->paddr, .type = c->type };
+    recs[nrecs++] = (struct record){ .asid = (uint16_t)asid, .va = va, .pa = c->paddr, .type = c->type };
     return NULL;
 }
 
@@ -122,7 +122,7 @@ static void sort_records(void)
 static bool recorded(word_t asid, vaddr_t va, word_t type, paddr_t pa)
 {
     word_t lo = 0, hi = nrecs;
-    struct record key = { .asid = asid, .va = va, .type = 0 };
+    struct record key = { .asid = (uint16_t)asid, .va = va, .type = 0 };
     while (lo < hi) {
         word_t mid = lo + (hi - lo) / 2;
         if (rec_less(&recs[mid], &key))
