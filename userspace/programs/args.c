@@ -1,5 +1,6 @@
 /* args.c: reports what it was given so the caller can check it: its
- * status encodes argc, the argument bytes and the FERRY_TEST variable. */
+ * status encodes argc, the argument bytes and the FERRY_TEST variable
+ * (negative: argv not NULL-terminated, or stale bytes on the page). */
 #include <ferry/prog.h>
 
 int main(int argc, char **argv, char **envp)
@@ -10,6 +11,15 @@ int main(int argc, char **argv, char **envp)
             sum = sum * 31 + (unsigned char)*p;
     if (argv[argc] != NULL)
         return -1;                          /* argv must end with NULL */
+    /* After the last string the argument page holds nothing (no earlier
+     * program's arguments). */
+    const char *end = argc ? argv[argc - 1] : (const char *)PROC_ARGS;
+    for (char **e = envp; e && *e; e++)
+        end = *e;
+    end += strlen(end) + 1;
+    for (const char *q = end; q < (const char *)(PROC_ARGS + 4096); q++)
+        if (*q)
+            return -2;
     const char *v = proc_getenv(envp, "FERRY_TEST");
     unsigned long env = 0;
     for (; v && *v; v++)

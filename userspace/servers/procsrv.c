@@ -343,6 +343,7 @@ static unsigned long spawn_into(struct proc *p, const struct module *m, const ch
     *step = "arguments";
     static char args_page[4096];
     unsigned long argc, argv_va, envp_va;
+    memset(args_page, 0, sizeof args_page);   /* nothing of an earlier spawn's arguments */
     if (!args_pack(args_page, sizeof args_page, PROC_ARGS, argv, envp, &argc, &argv_va, &envp_va))
         return FERRY_E_RANGE;
     if (!proc_page(p, PROC_ARGS, FERRY_MAP_READ, args_page, 0, sizeof args_page))
