@@ -96,7 +96,7 @@ static const char *name_lookup(struct bench_ctx *c)
             fail = "a lookup of echo: failed";
     }
     long status;
-    if (!proc_kill(echo) || !proc_wait(echo, &status))
+    if (!proc_stop(echo) || !proc_wait(echo, &status))
         fail = fail ? fail : "the echo: service could not be ended";
     return fail;
 }

@@ -27,7 +27,7 @@ static void test_programs_and_manifests(void **state)
         "\n"
         "init   init.elf   start   # trailing comment\n"
         "shell\tsh.elf lookup=serial:,file: register=tty: -- -i  --login \r\n"
-        "srv srv.elf register=serial:,log-2:\n";
+        "srv srv.elf register=serial:,log-2: restart\n";
     assert_null(parse(text));
     assert_int_equal(conf.n, 3);
     const struct bootconf_program *p = bootconf_find(&conf, "init");
@@ -49,6 +49,8 @@ static void test_programs_and_manifests(void **state)
     assert_false(bootconf_listed((const char (*)[PROC_NAME_MAX])p->lookup, p->nlookup, "file", 4));
     assert_false(bootconf_listed((const char (*)[PROC_NAME_MAX])p->lookup, p->nlookup, "pipe:", 5));
     p = bootconf_find(&conf, "srv");
+    assert_true(p->restart);
+    assert_false(bootconf_find(&conf, "init")->restart);
     assert_int_equal(p->nreg, 2);
     assert_string_equal(p->reg[1], "log-2:");
     assert_null(bootconf_find(&conf, "nosuch"));
@@ -59,7 +61,7 @@ static void test_errors_name_the_line(void **state)
     (void)state;
     struct { const char *text; unsigned line; const char *err; } cases[] = {
         { "a a.elf\nlonely\n", 2, "a program needs a name and a module" },
-        { "a a.elf bogus\n", 1, "unknown word (expected lookup=, register=, start or --)" },
+        { "a a.elf bogus\n", 1, "unknown word (expected lookup=, register=, start, restart or --)" },
         { "a a.elf lookup=file\n", 1, "a name must look like \"name:\" (a-z, 0-9, _ or -, then a colon)" },
         { "a a.elf lookup=File:\n", 1, "a name must look like \"name:\" (a-z, 0-9, _ or -, then a colon)" },
         { "a a.elf lookup=:\n", 1, "a name must look like \"name:\" (a-z, 0-9, _ or -, then a colon)" },
@@ -133,6 +135,7 @@ static void test_shipped_boot_conf(void **state)
     assert_false(bootconf_listed((const char (*)[PROC_NAME_MAX])client->lookup, client->nlookup, "file:", 5));
     assert_non_null(bootconf_find(&conf, "true"));
     assert_true(bootconf_find(&conf, "hello")->start);
+    assert_true(echo->restart);
 }
 
 int main(void)

@@ -104,8 +104,10 @@ static const char *parse_line(const char *s, size_t n, struct bootconf *out)
                 err = parse_names(word + 9, len - 9, p.reg, &p.nreg);
             else if (len == 5 && memcmp(word, "start", 5) == 0)
                 p.start = true;
+            else if (len == 7 && memcmp(word, "restart", 7) == 0)
+                p.restart = true;
             else
-                err = "unknown word (expected lookup=, register=, start or --)";
+                err = "unknown word (expected lookup=, register=, start, restart or --)";
             if (err)
                 return err;
         }

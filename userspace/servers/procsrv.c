@@ -63,6 +63,7 @@ static bool ready;
 static struct proc procs[PROCSRV_MAX_PROCS];
 static struct name_entry registry[REGISTRY_MAX];
 static unsigned long server_ep, temp_slot, next_pid = 1, refused;
+static unsigned long restarts[BOOTCONF_PROGRAMS_MAX];    /* per program of conf */
 static struct pt_set root_pts = { .vspace = FERRY_CAP_INIT_VSPACE };
 
 bool system_ready(void) { return ready; }
@@ -434,7 +435,24 @@ unsigned long proc_spawn(const char *name, const char *const *argv, const char *
     return p->pid;
 }
 
-bool proc_kill(unsigned long pid)
+/* The supervisor: a supervised program that died (faulted or was killed)
+ * has been torn down; reap it and start it again with its default
+ * arguments.  It registers its names itself, as at its first start. */
+static void supervise(struct proc *p, const char *why)
+{
+    if (!p->prog->restart)
+        return;
+    const struct bootconf_program *prog = p->prog;
+    unsigned long old = p->pid;
+    p->pid = 0;
+    p->state = PROC_FREE;
+    unsigned long pid = proc_spawn(prog->name, NULL, NULL);
+    unsigned long n = ++restarts[prog - conf.prog];
+    printf("supervisor: %s (pid %lu) %s: restarted as pid %lu (restart %lu)\n", prog->name, old, why,
+           pid, n);
+}
+
+static bool end_process(unsigned long pid, bool restart)
 {
     struct proc *p = proc_find(pid);
     if (!p || p->state != PROC_RUNNING)
@@ -442,7 +460,26 @@ bool proc_kill(unsigned long pid)
     tcb_suspend(p->tcb);
     proc_teardown(p);
     p->status = PROC_STATUS_KILLED;
+    if (restart)
+        supervise(p, "was killed");
     return true;
+}
+
+bool proc_kill(unsigned long pid) { return end_process(pid, true); }
+bool proc_stop(unsigned long pid) { return end_process(pid, false); }
+
+unsigned long proc_running(const char *name)
+{
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++)
+        if (procs[i].pid && procs[i].state == PROC_RUNNING && strcmp(procs[i].prog->name, name) == 0)
+            return procs[i].pid;
+    return 0;
+}
+
+unsigned long procsrv_restarts(const char *name)
+{
+    const struct bootconf_program *prog = bootconf_find(&conf, name);
+    return prog ? restarts[prog - conf.prog] : 0;
 }
 
 bool proc_wait(unsigned long pid, long *status)
@@ -667,6 +704,7 @@ enum procsrv_event procsrv_serve_one(void)
                m.w[FERRY_FAULT_MR_ADDR]);
         proc_teardown(p);
         p->status = PROC_STATUS_FAULTED;
+        supervise(p, "faulted");
         return PROCSRV_ENDED;
     }
     return handle_request(p, &m);

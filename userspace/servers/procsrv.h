@@ -39,8 +39,16 @@ unsigned long proc_spawn(const char *name, const char *const *argv, const char *
 /* Serves requests until pid has ended, then reaps it: its exit status (or
  * PROC_STATUS_KILLED / PROC_STATUS_FAULTED).  False for an unknown pid. */
 bool proc_wait(unsigned long pid, long *status);
-/* Ends pid now (its memory returns at once); false for an unknown pid. */
+/* Ends pid now (its memory returns at once); false for an unknown pid.
+ * A supervised program (boot.conf: restart) is restarted, as when it
+ * faults, and its old pid is reaped by the supervisor. */
 bool proc_kill(unsigned long pid);
+/* Ends pid for good: no restart; it stays to be waited for. */
+bool proc_stop(unsigned long pid);
+/* The pid of a running process of program name, or 0. */
+unsigned long proc_running(const char *name);
+/* How often the supervisor restarted program name. */
+unsigned long procsrv_restarts(const char *name);
 /* Handles one request (blocks until one comes) and says what it was. */
 enum procsrv_event {
     PROCSRV_OTHER,       /* a request answered, or a message from nobody */

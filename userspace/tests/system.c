@@ -152,7 +152,7 @@ static bool test_names_least_privilege(void)
     CHECK(client && proc_wait(client, &status));
     CHECK(status == 0);
     CHECK(procsrv_refused() == refused0 + 1);   /* file: was refused, and logged */
-    CHECK(proc_kill(echo) && proc_wait(echo, &status));
+    CHECK(proc_stop(echo) && proc_wait(echo, &status));
     const char *after[] = { "echo:=missing", NULL };
     client = proc_spawn("client", after, NULL);
     CHECK(client && proc_wait(client, &status));
@@ -221,6 +221,39 @@ static bool test_stack_growth(void)
     return true;
 }
 
+/* The supervisor: the echo: service crashed 100 times on purpose (by a
+ * client's call, which comes back with an error, never a hang), each time
+ * restarted and registered again, the client served after each; a kill
+ * restarts it too; no memory lost. */
+#define CRASHES 100
+static bool test_supervisor_restarts(void)
+{
+    NEED_SYSTEM();
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    unsigned long restarts0 = procsrv_restarts("echo");
+    unsigned long echo = proc_spawn("echo", NULL, NULL);
+    CHECK(echo && serve_until(echo, 1));          /* registered */
+    const char *argv[] = { "100", NULL };
+    _Static_assert(CRASHES == 100, "the argument above");
+    unsigned long client = proc_spawn("crasher", argv, NULL);
+    long status;
+    CHECK(client && proc_wait(client, &status));
+    CHECK(status == 0);
+    CHECK(procsrv_restarts("echo") == restarts0 + CRASHES);
+    echo = proc_running("echo");
+    CHECK(echo != 0);
+    CHECK(proc_kill(echo));                       /* killed: restarted too */
+    CHECK(procsrv_restarts("echo") == restarts0 + CRASHES + 1);
+    unsigned long again = proc_running("echo");
+    CHECK(again != 0 && again != echo);
+    CHECK(!proc_wait(echo, &status));             /* the supervisor reaped it */
+    CHECK(proc_stop(again) && proc_wait(again, &status) && status == PROC_STATUS_KILLED);
+    CHECK(proc_count() == 0);
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
 /* Memory comes back: many spawn/exit cycles leave the pool's free memory
  * (confirmed by the kernel) and its size as they were. */
 static bool test_memory_returned(void)
@@ -254,6 +287,7 @@ const struct utest utests_system[] = {
     { test_names_least_privilege, "sys_names" },
     { test_demand_paging, "sys_demand" },
     { test_stack_growth, "sys_stack" },
+    { test_supervisor_restarts, "sys_supervisor" },
     { test_memory_returned, "sys_memory" },
 };
 const size_t utests_system_n = sizeof utests_system / sizeof utests_system[0];

@@ -10,13 +10,14 @@
 /*
  * One program a line, '#' starts a comment:
  *
- *   NAME  MODULE  [lookup=N:,N:...]  [register=N:,...]  [start]  [-- ARGUMENTS...]
+ *   NAME  MODULE  [lookup=N:,N:...]  [register=N:,...]  [start]  [restart]  [-- ARGUMENTS...]
  *
  * NAME is what spawn takes; MODULE the boot module holding its ELF image
  * (matched by file name); lookup= lists the names it may ask the name
  * service for and register= those it may serve (its manifest: nothing else
- * is granted); start spawns it when the system starts; the words after --
- * are its default arguments.
+ * is granted); start spawns it when the system starts; restart puts it
+ * under the supervisor (restarted, with its default arguments, whenever it
+ * faults or is killed); the words after -- are its default arguments.
  */
 #define BOOTCONF_PROGRAMS_MAX 16
 #define BOOTCONF_NAMES_MAX    8
@@ -31,6 +32,7 @@ struct bootconf_program {
     char reg[BOOTCONF_NAMES_MAX][PROC_NAME_MAX];
     unsigned nreg;
     bool start;
+    bool restart;                   /* the supervisor restarts it when it dies */
     char args[BOOTCONF_ARGS_MAX];   /* space-separated */
 };
 
