@@ -120,14 +120,18 @@ def cmd_plot(a):
 def cmd_compare(a):
     """Ratio of medians B/A with bootstrap intervals; non-zero exit on a regression."""
     from . import compare, results
+    threshold = compare.parse_threshold(a.threshold)
+    compare.check_options(a.resamples, a.confidence)
     A, B = results.resolve(a.a), results.resolve(a.b)
-    rows = compare.compare(A, B, resamples=a.resamples, confidence=a.confidence)
+    rows, da, db = compare.compare(A, B, resamples=a.resamples, confidence=a.confidence,
+                                   benches=a.bench or (), variants=a.variant or ())
     if not rows:
-        raise HarnessError("the two results have no benchmark configuration in common")
-    print(compare.table(rows, a.threshold))
-    bad = compare.regressions(rows, a.threshold)
+        raise HarnessError("the two results have no benchmark configuration in common"
+                           + (" (after --bench/--variant)" if a.bench or a.variant else ""))
+    print(compare.table(rows, threshold, da, db))
+    bad = compare.regressions(rows, threshold)
     if bad:
-        print(f"harness: {len(bad)} regressions beyond {a.threshold:.0%}", file=sys.stderr)
+        print(f"harness: {len(bad)} regressions beyond {threshold * 100:g}%", file=sys.stderr)
         return 1
     return 0
 
@@ -217,7 +221,9 @@ def parser():
     p = sub.add_parser("compare", help=cmd_compare.__doc__)
     p.add_argument("a", metavar="A", help="baseline run or sweep")
     p.add_argument("b", metavar="B", help="candidate run or sweep")
-    p.add_argument("--threshold", type=float, default=0.05, help="tolerated slowdown, 0.05 = 5%%")
+    p.add_argument("--threshold", default="5%", help="tolerated slowdown: 5%% or 0.05 (default 5%%)")
+    p.add_argument("--bench", type=_csv_words, help="only these benchmarks, comma-separated")
+    p.add_argument("--variant", type=_csv_words, help="only these record or build variants, comma-separated")
     p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
     p.add_argument("--confidence", type=float, default=0.95, help="confidence level of the interval")
     p.set_defaults(fn=cmd_compare)
