@@ -119,7 +119,7 @@ def prepare(spec, build_log):
     if cat is not None:
         catalog.check(spec.benches, spec.sizes, cat, f"{spec.system}/{spec.name()}")
     files = [boot["kernel"]] + list(boot["modules"])
-    stored = meta.store_boot_files(files, results.results_root() / "binaries")
+    stored = meta.store_boot_files(files, results.results_root() / ".binaries")
     hashes = [h for _, h in stored]
     desc = {"kernel": str(stored[0][0]), "modules": [str(p) for p, _ in stored[1:]],
             "built_kernel": str(boot["kernel"]), "built_modules": [str(m) for m in boot["modules"]],
