@@ -107,7 +107,7 @@ def cmd_sweep(a):
             return 1
         for s in skipped:
             print(f"harness: skipped {s}", file=sys.stderr)
-        print(f"{len(made)} figures in {out}")
+        print(f"{len(made)} files in {out} (open {out / 'index.html'})")
     return 0 if not bad else 1
 
 
@@ -115,10 +115,10 @@ def cmd_plot(a):
     """Figures (matplotlib and gnuplot) from run or sweep folders; reads result files only."""
     from . import plot, results
     folders = [results.resolve(f) for f in a.folder]
-    out, made, skipped = plot.plot_all(folders, a.out, vector=a.vector, gnuplot=not a.no_gnuplot)
+    out, made, skipped = plot.plot_all(folders, a.out, vector=a.vector, gnuplot=a.gnuplot)
     for s in skipped:
-        print(f"harness: skipped {s}", file=sys.stderr)
-    print(f"{len(made)} figures in {out}")
+        print(f"harness: {'' if s.startswith(('warning', 'flag')) else 'skipped '}{s}", file=sys.stderr)
+    print(f"{len(made)} files in {out} (open {out / 'index.html'})")
     return 0 if made else 1
 
 
@@ -272,8 +272,10 @@ def parser():
     p.add_argument("folder", metavar="RUN_OR_SWEEP", nargs="+",
                    help="a results folder, its name, or latest; several are drawn together")
     p.add_argument("--out", help="output folder (default plots/<name>)")
-    p.add_argument("--vector", choices=("svg", "pdf"), default="svg", help="vector format next to PNG")
-    p.add_argument("--no-gnuplot", action="store_true", help="write gnuplot files but do not run gnuplot")
+    p.add_argument("--vector", choices=("svg", "pdf"), help="also this vector format next to each PNG")
+    p.add_argument("--gnuplot", action="store_true", help="also gnuplot scripts (<name>.gp), rendered when "
+                   "gnuplot is installed")
+    p.add_argument("--no-gnuplot", action="store_true", help=argparse.SUPPRESS)   # the default now
     p.set_defaults(fn=cmd_plot)
     p = sub.add_parser("compare", help=cmd_compare.__doc__)
     p.add_argument("a", metavar="A", help="baseline run or sweep")
