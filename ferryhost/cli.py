@@ -92,9 +92,14 @@ def cmd_sweep(a):
             raise HarnessError(f"{resume} is a run, not a sweep: nothing to resume")
     try:
         sdir, bad = sweep.run_sweep(cfg, a.config, resume=resume, retry_failed=a.retry_failed,
-                                    qemu=a.qemu, kernel=a.kernel)
+                                    qemu=a.qemu, kernel=a.kernel, allow_changed_build=a.allow_changed_build)
     except KeyboardInterrupt:
         return 130
+    from . import report
+    try:
+        print(report.show_text([sdir]))
+    except HarnessError as e:
+        print(f"harness: show: {e}", file=sys.stderr)
     print(f"{'ok' if not bad else f'{bad} runs not ok'}: {sdir}")
     if a.plot:
         # Plot this very sweep (not `latest`, which a concurrent run could
@@ -264,6 +269,8 @@ def parser():
     p.add_argument("config", nargs="?", help="sweep TOML file, e.g. bench/sweeps/default.toml")
     p.add_argument("--resume", metavar="SWEEP|latest", help="continue an interrupted sweep")
     p.add_argument("--retry-failed", action="store_true", help="on resume, redo runs that did not succeed")
+    p.add_argument("--allow-changed-build", action="store_true",
+                   help="resume although a variant's binary changed (the mix is recorded and flagged)")
     p.add_argument("--qemu", help="QEMU binary")
     p.add_argument("--kernel", help="boot this prebuilt kernel for every Ferry run instead of building")
     p.add_argument("--plot", action="store_true", help="plot the sweep when it ends (as `plot` does)")

@@ -10,6 +10,8 @@ from .errors import HarnessError
 from .records import REPO
 
 SYSTEMS = ("ferry", "linux")
+TCG_FALLBACK = ("no hardware KVM here: accelerator auto runs under TCG, so the numbers are emulator time "
+                "(only ratios between them mean something; tcg-icount gives path lengths)")
 
 
 @dataclass
@@ -198,6 +200,8 @@ def execute(spec, parent=None, rundir=None, progress=None):
     if spec.perf and accel != "kvm":
         raise HarnessError(f"perf is not applicable under {accel}: VM exits exist only under KVM "
                            f"(use --accel kvm on a machine with /dev/kvm, or `run` to measure without perf)")
+    if progress and spec.accel == "auto" and accel != "kvm":
+        progress(TCG_FALLBACK)
     build_log = []
     boot_args, boot_desc = prepare(spec, build_log)
     perf_bin = perfmod.perf_binary() if spec.perf else None

@@ -257,6 +257,8 @@ def run_sweep(cfg, config_path=None, resume=None, retry_failed=False, qemu=None,
         todo.append(u)
     prog = Progress(len(state["units"]), len(state["units"]) - len(todo), stream)
     prog.note(f"sweep {cfg['name']}: {len(todo)} of {len(state['units'])} runs to do, folder {sdir}")
+    if "auto" in cfg["accel"] and env.resolve_accel("auto", env.kvm_kind()) != "kvm":
+        prog.note("note: " + runner.TCG_FALLBACK)
     for u in todo:
         udir = sdir / u["id"]
         if udir.exists():

@@ -8,7 +8,7 @@ from ferryhost import plot
 def _run(fake_env, *extra):
     r = harness("run", "--kernel", fake_env["kernel"], "--accel", "tcg", "--samples", "300", *extra)
     assert r.returncode == 0, r.stderr
-    return r.stdout.split(": ", 1)[1].strip()
+    return r.stdout.strip().splitlines()[-1].split(": ", 1)[1].strip()
 
 
 def test_plot_all_figures(fake_env):

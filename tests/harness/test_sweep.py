@@ -24,6 +24,11 @@ names = ["floor_rdtsc"]
 """
 
 
+def _folder(stdout):
+    """The folder of the final "ok: FOLDER" line (the show table comes before it)."""
+    return next(l for l in stdout.splitlines() if l.startswith(("ok: ", "1 runs not ok: "))).split(": ", 1)[1]
+
+
 def _cfg(tmp_path, text):
     p = tmp_path / "s.toml"
     p.write_text(text)
@@ -162,7 +167,7 @@ def test_sweep_cli_resume_and_plot(fake_env, tmp_path):
     cfg = _cfg(tmp_path, GOOD.replace("repetitions = 2", "repetitions = 1"))
     r = harness("sweep", cfg, "--kernel", fake_env["kernel"])
     assert r.returncode == 0, r.stderr
-    sdir = r.stdout.split(": ", 1)[1].strip()
+    sdir = _folder(r.stdout)
     # Resuming a finished sweep has nothing left to do.
     r = harness("sweep", "--resume", sdir, "--kernel", fake_env["kernel"])
     assert r.returncode == 0 and "0 of 2 runs to do" in r.stderr
@@ -174,7 +179,7 @@ def test_sweep_cli_resume_and_plot(fake_env, tmp_path):
     # sweep --plot draws the sweep it just ran.
     r = harness("sweep", cfg, "--kernel", fake_env["kernel"], "--plot")
     assert r.returncode == 0, r.stderr
-    sdir2 = r.stdout.splitlines()[0].split(": ", 1)[1].strip()
+    sdir2 = _folder(r.stdout)
     assert (fake_env["plots"] / sdir2.rsplit("/", 1)[1] / "latency.png").stat().st_size > 0
     assert (out / "latency.png").stat().st_size > 0
     # Both build variants of the sweep appear in the figure data.
@@ -184,7 +189,7 @@ def test_sweep_cli_resume_and_plot(fake_env, tmp_path):
 
 def test_resume_of_a_run_is_refused(fake_env):
     r = harness("run", "--kernel", fake_env["kernel"], "--accel", "tcg")
-    run = r.stdout.split(": ", 1)[1].strip()
+    run = _folder(r.stdout)
     r = harness("sweep", "--resume", run)
     assert r.returncode != 0 and "is a run, not a sweep" in r.stderr
 
