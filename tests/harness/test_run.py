@@ -111,6 +111,12 @@ def test_ctrl_c_keeps_finished_reps(fake_env):
     m = json.loads(runs[0].read_text())
     assert [b["status"] for b in m["boots"]] == ["timeout", "interrupted"]
     assert not list(fake_env["results"].glob("*/.*.tmp"))
+    # The interrupted repetition printed a result (its console log keeps it),
+    # but only whole repetitions reach the data that get pooled.
+    d = runs[0].parent
+    assert "@result" in (d / "console-r1.log").read_text()
+    assert {r["rep"] for r in csv.DictReader((d / "summary.csv").open())} == {"0"}
+    assert {r["rep"] for r in csv.DictReader((d / "samples.csv").open())} <= {"0"}
 
 
 def test_kvm_kind_detection(tmp_path):
