@@ -212,3 +212,19 @@ def test_csv_columns_name_run_commit_unit(fake_env):
     assert rows[0]["run"] == d.name and rows[0]["unit"] == "instructions" and rows[0]["schema"]
     s = list(csv.DictReader((d / "samples.csv").open()))
     assert s[0]["accel"] == "tcg-icount" and s[0]["build"] == "default" and s[0]["system"] == "ferry"
+
+
+def test_linux_program_has_a_catalogue(tmp_path):
+    """The Linux baseline program carries the same catalogue section (BENCH_CATALOG)."""
+    from ferryhost import linux
+    prog = tmp_path / "ferry-linux-bench"
+    linux.build_program(prog)
+    names = catalog.names(catalog.read(prog))
+    assert {"pipe_rt", "pipe_rt/cpu2", "futex_rt/cpu1", "bulk_shm", "null_syscall"} <= names
+    assert "ipc_call" not in names
+
+
+def test_stats_refuses_zero_resamples():
+    from ferryhost import stats
+    with pytest.raises(ValueError):
+        stats.hierarchical_ratio([[1, 2]], [[1, 2]], resamples=0)
