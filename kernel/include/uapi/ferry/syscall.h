@@ -38,11 +38,18 @@
 #define FERRY_SYS_REPLY           7  /* IPC Reply */
 #define FERRY_SYS_YIELD           8  /* give up the rest of the time slice */
 #define FERRY_SYS_NULL            9  /* enter the kernel, dispatch, return: the null-syscall benchmark */
+
+/* Debug and benchmark calls: rdi names the debug capability
+ * (FERRY_OBJ_DEBUG, WRITE right; the root task's FERRY_CAP_DEBUG), without
+ * which each fails with a lookup or type error and changes nothing.  The
+ * floor calls exist only in a BENCHMARK=1 build (the default); in a
+ * BENCHMARK=0 build they fail with FERRY_E_ILLEGAL_OP.  A floor measurement
+ * changes only what its own thread's system calls do. */
 #define FERRY_SYS_DEBUG_WRITE    10  /* write mr[0] bytes of the IPC buffer's mr[] area to the console */
-#define FERRY_SYS_DEBUG_EXIT     11  /* end the run: mr[0] = 0 success, else failure (debug builds) */
-#define FERRY_SYS_FLOOR_BEGIN    12  /* the hardware-floor benchmark's bare syscall/sysret mode (rdi = FERRY_FLOOR_*)... */
-#define FERRY_SYS_FLOOR_END      13  /* ...and its end (see entry.S) */
-#define FERRY_SYS_KFLOOR         14  /* time one ring-0 floor operation (rdi = FERRY_KFLOOR_*): ticks in rdx */
+#define FERRY_SYS_DEBUG_EXIT     11  /* end the run: mr[0] = 0 success, else failure */
+#define FERRY_SYS_FLOOR_BEGIN    12  /* mr[0] = FERRY_FLOOR_*: the caller's syscalls become bare floor entries... */
+#define FERRY_SYS_FLOOR_END      13  /* ...until this one (see entry.S) */
+#define FERRY_SYS_KFLOOR         14  /* time one ring-0 floor operation (mr[0] = FERRY_KFLOOR_*): ticks in mr[0] */
 
 /* The ring-0 hardware floors FERRY_SYS_KFLOOR can time. */
 #define FERRY_KFLOOR_RDTSC     0     /* one rdtsc */

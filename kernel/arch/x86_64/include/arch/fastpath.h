@@ -7,9 +7,8 @@
 #include <arch/x86.h>
 #include <object/tcb.h>
 
-/* The user FS and GS (kernel GS) bases the MSRs hold now, and whether any
- * thread was ever given a non-zero one (thread.c). */
-extern word_t ks_fs_base, ks_gs_base;
+/* Whether any thread was ever given a non-zero FS or GS base (thread.c):
+ * until then every thread's bases are 0 and a switch need not write them. */
 extern bool ks_user_bases_in_use;
 
 _Noreturn void restore_user_sysret(struct user_context *ctx);   /* entry.S */
@@ -35,9 +34,8 @@ static inline __attribute__((always_inline)) bool arch_tcb_vspace_fp(const struc
     return c->type == FERRY_OBJ_VSPACE;
 }
 
-/* User code cannot change the bases itself (CR4.FSGSBASE is off), so
- * the MSRs hold what was last written: write only what differs (wrmsr is
- * slow, above all under virtualisation).  Out of line: rare. */
+/* Load next's FS and GS bases (both, always: see thread.c).  Out of
+ * line: only once some thread uses a base. */
 void arch_switch_bases(struct tcb *next);
 _Noreturn void arch_switch_bases_sysret(struct tcb *next);   /* then restore_user_sysret */
 
