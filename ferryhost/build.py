@@ -19,6 +19,7 @@ _FLAG = re.compile(r"^[A-Z][A-Z0-9_]*$")
 MAKE_VARIABLES = {
     "FASTPATH": (("1", "0"), "1", "IPC fast path (0: every IPC through the slow path)"),
     "LAZYFPU": (("1", "0"), "1", "FPU state switched on first use (0: eagerly on every switch)"),
+    "BENCHMARK": (("1", "0"), "1", "floor benchmark system calls built (0: compiled out; floor_* fail)"),
 }
 _BUILD_ERR = re.compile(r"error|undefined reference|no such file|fatal|cannot find", re.I)
 
