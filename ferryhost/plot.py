@@ -202,7 +202,9 @@ def latency_figure(series, lab, unit, sizes_of, suffix, whisk):
         return None
     f = Figure("latency" + suffix, f"Latency per benchmark (bar p50, whisker {whisk}; {unit})",
                "", unit, "panels")
-    builds = list(dict.fromkeys(s.build for s in _ordered(flat, [lambda s: s.build != "default", lambda s: s.build])))
+    builds = list(dict.fromkeys(s.build for s in _ordered(flat, [lambda s: s.system == "linux",
+                                                                  lambda s: s.build != "default",
+                                                                  lambda s: s.build])))
     for title, _ in FAMILIES:
         mine = [s for s in flat if family_of(s) == title]
         if not mine:
@@ -478,7 +480,7 @@ def _draw_panels(plt, f):
     ncol = 1 if n == 1 else 2
     nrow = math.ceil(n / ncol)
     most = max(len(groups) for _, groups in f.panels)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(min(16, 3 + 0.75 * most * ncol), 3.6 * nrow + 0.6),
+    fig, axes = plt.subplots(nrow, ncol, figsize=(max(7, min(16, 3 + 0.75 * most * ncol)), 3.6 * nrow + 0.6),
                              squeeze=False)
     flat_axes = [ax for row in axes for ax in row]
     for ax in flat_axes[n:]:
@@ -505,8 +507,9 @@ def _draw_panels(plt, f):
         ax.set_ylabel(f.ylabel, fontsize=8)
     if len(f.builds) > 1:
         from matplotlib.patches import Patch
-        fig.legend(handles=[Patch(color=PALETTE[i % len(PALETTE)], label=f"build {b}")
-                            for i, b in enumerate(f.builds)], loc="upper right", fontsize=8, ncol=len(f.builds))
+        # In the first panel, where matplotlib finds room, not over the title.
+        flat_axes[0].legend(handles=[Patch(color=PALETTE[i % len(PALETTE)], label=f"build {b}")
+                                     for i, b in enumerate(f.builds)], loc="best", fontsize=7.5)
     fig.suptitle(textwrap.fill(f.title, 90), fontsize=10, x=0.01, ha="left")
     return fig, flat_axes[0]
 

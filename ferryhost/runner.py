@@ -127,7 +127,10 @@ def prepare(spec, build_log):
             "built_kernel": str(boot["kernel"]), "built_modules": [str(m) for m in boot["modules"]],
             "sha256": {Path(f).name: h for f, h in zip(files, hashes)},
             "iso": str(boot["iso"]) if boot.get("iso") else None,
-            "iso_sha256": meta.sha256(boot["iso"]) if boot.get("iso") and Path(boot["iso"]).is_file() else None,
+            # The ISO is not booted and `make all` does not rebuild it: its hash
+            # is recorded only when it is at least as new as the kernel.
+            "iso_sha256": meta.sha256(boot["iso"]) if boot.get("iso") and Path(boot["iso"]).is_file()
+            and Path(boot["iso"]).stat().st_mtime >= Path(boot["kernel"]).stat().st_mtime else None,
             "build_id": meta.build_id(hashes), "benchmarks_checked": cat is not None, **extra}
     stored_boot = {"kernel": stored[0][0], "modules": [p for p, _ in stored[1:]]}
     if spec.system == "linux":

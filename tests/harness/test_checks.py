@@ -228,3 +228,18 @@ def test_stats_refuses_zero_resamples():
     from ferryhost import stats
     with pytest.raises(ValueError):
         stats.hierarchical_ratio([[1, 2]], [[1, 2]], resamples=0)
+
+
+def test_list_from_the_build():
+    r = harness("list", "--json", timeout=600)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["program"].endswith("root.elf")
+    names = {(e["name"], e["variant"]) for e in d["benchmarks"]}
+    assert ("ipc_call", "cross") in names and ("floor_ipc", "") in names
+    assert set(d["make_variables"]) == set(build.MAKE_VARIABLES)
+    assert d["engines"]["tcg-icount"] == "instructions" and d["engines"]["tcg"] == "ticks"
+    r = harness("list")
+    assert "ipc_call/cross" in r.stdout and "FASTPATH=1|0" in r.stdout
+    r = harness("list", "FOO=1")
+    assert r.returncode != 0 and "unknown make variable 'FOO'" in r.stderr
