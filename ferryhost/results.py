@@ -70,15 +70,22 @@ def write_run_files(rundir, meta_obj, summary_rows, sample_rows, records):
 
 
 def write_sweep_summary(sdir):
-    """sweep-folder/summary.csv: the summaries of all its runs with a `run` column, for
-    readers (the paper, spreadsheets) that want one table."""
-    rows = []
+    """sweep-folder/summary.csv and samples.csv: the summaries and raw samples of all its
+    runs, each row naming its run folder, for readers (the paper, spreadsheets) that want
+    one table."""
+    rows, samples = [], []
     for rd in run_dirs(sdir):
         sp = rd / "summary.csv"
         if sp.is_file():
             with sp.open() as f:
                 rows += [dict(r, run=rd.name) for r in csv.DictReader(f)]
+        sp = rd / "samples.csv"
+        if sp.is_file():
+            with sp.open() as f:
+                samples += [dict(r, run=rd.name) for r in csv.DictReader(f)]
     atomicio.write_text(Path(sdir) / "summary.csv", csv_text(SUMMARY_COLUMNS, rows))
+    if samples:
+        atomicio.write_text(Path(sdir) / "samples.csv", csv_text(SAMPLE_COLUMNS + ["run"], samples))
 
 
 def resolve(arg):

@@ -122,6 +122,12 @@ def prepare(spec, build_log):
         catalog.check(spec.benches, spec.sizes, cat, f"{spec.system}/{spec.name()}")
     files = [boot["kernel"]] + list(boot["modules"])
     stored = meta.store_boot_files(files, results.results_root() / ".binaries")
+    # The 64-bit kernel ELF with its symbols (the booted -mb1 file is its
+    # 32-bit copy): kept too, so addresses in a run's console log can be
+    # looked up later.
+    elf = Path(boot["kernel"]).with_name("ferry.elf")
+    symbols = meta.store_boot_files([elf], results.results_root() / ".binaries")[0] \
+        if spec.system == "ferry" and elf != Path(boot["kernel"]) and elf.is_file() else None
     hashes = [h for _, h in stored]
     desc = {"kernel": str(stored[0][0]), "modules": [str(p) for p, _ in stored[1:]],
             "built_kernel": str(boot["kernel"]), "built_modules": [str(m) for m in boot["modules"]],
@@ -131,6 +137,8 @@ def prepare(spec, build_log):
             # is recorded only when it is at least as new as the kernel.
             "iso_sha256": meta.sha256(boot["iso"]) if boot.get("iso") and Path(boot["iso"]).is_file()
             and Path(boot["iso"]).stat().st_mtime >= Path(boot["kernel"]).stat().st_mtime else None,
+            "kernel_elf": str(symbols[0]) if symbols else None,
+            "kernel_elf_sha256": symbols[1] if symbols else None,
             "build_id": meta.build_id(hashes), "benchmarks_checked": cat is not None, **extra}
     stored_boot = {"kernel": stored[0][0], "modules": [p for p, _ in stored[1:]]}
     if spec.system == "linux":

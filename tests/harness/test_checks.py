@@ -243,3 +243,33 @@ def test_list_from_the_build():
     assert "ipc_call/cross" in r.stdout and "FASTPATH=1|0" in r.stdout
     r = harness("list", "FOO=1")
     assert r.returncode != 0 and "unknown make variable 'FOO'" in r.stderr
+
+
+def test_failed_build_names_the_tool_and_keeps_its_log(tmp_path, monkeypatch):
+    import subprocess
+    monkeypatch.setattr(build, "builddir", lambda name: tmp_path / name)
+    monkeypatch.setattr(build, "_make", lambda args, log=None, quiet=False: (
+        log.append("$ make all\nmake: nocc: No such file or directory") if log is not None else None,
+        subprocess.CompletedProcess(args, 2, "  CC      kernel/core/ipc.c\n",
+                                    "make: nocc: No such file or directory\n"
+                                    "make: *** [Makefile:97: build/kobj/kernel/core/ipc.c.o] Error 127\n"))[1])
+    log = []
+    with pytest.raises(HarnessError) as e:
+        build.build_variant("broken", {"FASTPATH": "0"}, log)
+    assert "failed: make: nocc: No such file or directory" in str(e.value)
+    assert (tmp_path / "broken" / "build.log").read_text().startswith("$ make all")
+    assert str(tmp_path / "broken" / "build.log") in str(e.value)
+
+
+def test_sweep_says_when_auto_falls_back_to_tcg(fake_env, tmp_path):
+    from ferryhost import env
+    if env.resolve_accel("auto", env.kvm_kind()) == "kvm":
+        pytest.skip("this machine has hardware KVM: auto does not fall back")
+    cfg = tmp_path / "s.toml"
+    cfg.write_text('name = "t"\n[[benchmarks]]\nnames = ["floor_rdtsc"]\n')
+    err = io.StringIO()
+    sdir, bad = sweep.run_sweep(sweep.load_config(cfg), kernel=str(fake_env["kernel"]), stream=err)
+    assert bad == 0 and "runs under TCG, so the numbers are emulator time" in err.getvalue()
+    # The sweep folder also merges the raw samples, each row naming its run.
+    rows = list(csv.DictReader((sdir / "samples.csv").open()))
+    assert rows and all((sdir / r["run"]).is_dir() for r in rows)
