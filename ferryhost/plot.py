@@ -34,6 +34,7 @@ from pathlib import Path
 from . import atomicio, env, stats
 from .errors import HarnessError, need_module
 from .records import REPO
+from .report import UNSTABLE_SPREAD
 from .results import Dataset
 
 FLOOR_OF = {
@@ -56,8 +57,6 @@ MAX_CURVES = 12
 # A time that falls by more than this fraction as the size grows is flagged:
 # moving more data cannot take less time, so it is a measurement problem.
 NON_MONOTONIC_DROP = 0.2
-# Repetitions whose medians differ by more than this fraction: flagged unstable.
-UNSTABLE_SPREAD = 0.10
 KEY_FIGURES = ("latency", "msglen", "bulk", "ferry-vs-linux", "latency-xfloor", "msglen-xfloor", "bulk-time")
 
 # The same shapes on the two systems, for the Ferry-vs-Linux figure: a label,
@@ -234,7 +233,7 @@ def msglen_figure(series, lab, unit, sizes_of, suffix):
     if not sized:
         return None
     band = "p25-p75" if all(s.p25 is not None for s in sized) else None
-    f = Figure("msglen" + suffix, f"Latency against message length (p50" + (f", band {band})" if band else ")"),
+    f = Figure("msglen" + suffix, "Latency against message length (p50" + (f", band {band})" if band else ")"),
                "message length (words each way; log scale)", unit, "lines")
     f.symlogx = True
     for key in sorted({(s.bench, lab(s, flags=False)) for s in sized}):

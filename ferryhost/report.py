@@ -22,7 +22,10 @@ def _groups(ds):
 
 
 def _order(k):
-    return tuple((0, x, "") if isinstance(x, (int, float)) else (1, 0, str(x)) for x in k)
+    """system, bench, variant, size (as a number), build, engine: the builds of one
+    configuration end up on adjacent lines."""
+    system, bench, build, variant, size, accel = k
+    return (system, bench, variant, size if isinstance(size, (int, float)) else -1, build, accel)
 
 
 def summarize(ds, resamples=1000, confidence=0.95, seed=1):
@@ -64,7 +67,7 @@ def summarize(ds, resamples=1000, confidence=0.95, seed=1):
 def _num(v):
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
-    return f"{v:.4g}" if abs(v) < 1e5 else f"{v:.3e}"
+    return f"{v:.4g}" if abs(v) < 1000 else f"{v:,.0f}"
 
 
 def show_text(folders, resamples=1000, confidence=0.95):
@@ -75,15 +78,15 @@ def show_text(folders, resamples=1000, confidence=0.95):
     commits = sorted({(r.get("commit") or "?")[:10] for r in ds.rows})
     lines = [f"{len(ds.metas)} run folder(s), commit {', '.join(commits)}; median and p10-p90 of all "
              f"samples pooled, [{confidence:.0%} bootstrap interval of the median]"]
-    head = f"{'configuration':44} {'unit':>5} {'reps':>4} {'n':>6} {'median':>10} {'p10':>10} {'p90':>10}  interval"
+    head = f"{'configuration':44} {'unit':>5} {'reps':>4} {'n':>6} {'median':>12} {'p10':>12} {'p90':>12}  interval"
     lines += [head, "-" * (len(head) + 14)]
     for r in rows:
         name = "/".join(str(x) for x in (r["system"], r["build"], r["bench"], r["variant"],
                                           r["size"] if r["size"] not in (None, -1) else "", r["accel"]) if x != "")
         unit = {"instructions": "instr"}.get(r["unit"], r["unit"])
         mark = "  UNSTABLE" if r["unstable"] else ""
-        lines.append(f"{name[:44]:44} {unit:>5} {r['reps']:>4} {r['n']:>6} {_num(r['median']):>10} "
-                     f"{_num(r['p10']):>10} {_num(r['p90']):>10}  [{_num(r['ci_lo'])}, {_num(r['ci_hi'])}]{mark}")
+        lines.append(f"{name[:44]:44} {unit:>5} {r['reps']:>4} {r['n']:>6} {_num(r['median']):>12} "
+                     f"{_num(r['p10']):>12} {_num(r['p90']):>12}  [{_num(r['ci_lo'])}, {_num(r['ci_hi'])}]{mark}")
     bad = [r for r in rows if r["unstable"]]
     if bad:
         lines.append(f"warning: {len(bad)} configuration(s) UNSTABLE: their repetitions' medians differ by more "
