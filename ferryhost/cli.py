@@ -110,21 +110,25 @@ def cmd_sweep(a):
         except HarnessError as e:
             print(f"harness: plot: {e}", file=sys.stderr)
             return 1
-        for s in skipped:
-            print(f"harness: skipped {s}", file=sys.stderr)
+        _report_skipped(skipped)
         print(f"{len(made)} files in {out} (open {out / 'index.html'})")
     return 0 if not bad else 1
 
 
 def cmd_plot(a):
-    """Figures (matplotlib and gnuplot) from run or sweep folders; reads result files only."""
+    """PNG figures (SVG/PDF, gnuplot on request) and index.html from run or sweep folders."""
     from . import plot, results
     folders = [results.resolve(f) for f in a.folder]
     out, made, skipped = plot.plot_all(folders, a.out, vector=a.vector, gnuplot=a.gnuplot)
-    for s in skipped:
-        print(f"harness: {'' if s.startswith(('warning', 'flag')) else 'skipped '}{s}", file=sys.stderr)
+    _report_skipped(skipped)
     print(f"{len(made)} files in {out} (open {out / 'index.html'})")
     return 0 if made else 1
+
+
+def _report_skipped(lines):
+    """Figures left out say why; warnings and flags (non-monotonic, mixed builds) say so."""
+    for s in lines:
+        print(f"harness: {'' if s.startswith(('warning', 'flag')) else 'skipped '}{s}", file=sys.stderr)
 
 
 def cmd_compare(a):

@@ -232,6 +232,7 @@ def msglen_figure(series, lab, unit, sizes_of, suffix):
     sized = [s for s in series if len(sizes_of[s.bench]) > 1 and not s.bench.startswith("bulk")]
     if not sized:
         return None
+    lab = Labeler(sized)    # name only what differs among these curves
     band = "p25-p75" if all(s.p25 is not None for s in sized) else None
     f = Figure("msglen" + suffix, "Latency against message length (p50" + (f", band {band})" if band else ")"),
                "message length (words each way; log scale)", unit, "lines")
@@ -278,7 +279,9 @@ def cdf_figures(series, lab, unit, sizes_of, suffix):
     for bench in sorted({s.bench for s in withraw}):
         f = Figure(f"cdf-{bench}{suffix}", f"Latency CDF: {bench} (raw samples)", unit,
                    "fraction of samples", "cdf")
-        ss = sorted((s for s in withraw if s.bench == bench), key=lambda s: (lab(s), s.size))
+        mine = [s for s in withraw if s.bench == bench]
+        lab = Labeler(mine)     # name only what differs among these curves
+        ss = sorted(mine, key=lambda s: (lab(s), s.size))
         if len(sizes_of[bench]) > 2:
             # Over a size sweep, the smallest and the largest size per
             # variant show the spread; every size would be unreadable.
@@ -549,7 +552,8 @@ def render_mpl(f, out, vector=None):
     elif f.kind == "hbars":
         fig, ax = _draw_hbars(plt, f)
     else:
-        fig, ax = plt.subplots(figsize=(7.5, 4.4 + 0.18 * len(f.notes)))
+        fig, ax = plt.subplots(figsize=(9.5 if f.kind != "cdf" or len(f.curves) > 1 else 7.5,
+                                        4.4 + 0.18 * len(f.notes)))
         if f.kind == "lines":
             for i, (label, pts, _) in enumerate(f.curves):
                 x = [p[0] for p in pts]
@@ -557,13 +561,14 @@ def render_mpl(f, out, vector=None):
                 ax.plot(x, [p[1] for p in pts], ms=3, label=label, **st)
                 if any(p[2] != p[1] or p[3] != p[1] for p in pts):
                     ax.fill_between(x, [p[2] for p in pts], [p[3] for p in pts], alpha=0.12, color=st["color"])
-            ax.legend(fontsize=7)
+            # Beside the axes, not over the curves.
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
         else:
             for i, (label, pts, _) in enumerate(f.curves):
                 st = _curve_style(i)
                 del st["marker"]
                 ax.step([p[0] for p in pts], [p[1] for p in pts], where="post", label=label, **st)
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
             ax.set_ylim(0, 1.02)
         if f.symlogx:
             # Message lengths start at 0 words: linear up to 1, logarithmic above.
