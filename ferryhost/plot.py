@@ -57,6 +57,8 @@ MAX_CURVES = 12
 # A time that falls by more than this fraction as the size grows is flagged:
 # moving more data cannot take less time, so it is a measurement problem.
 NON_MONOTONIC_DROP = 0.2
+# A p90 above this multiple of the p50 marks a series' outliers: [tail].
+LONG_TAIL = 5
 KEY_FIGURES = ("latency", "msglen", "bulk", "ferry-vs-linux", "latency-xfloor", "msglen-xfloor", "bulk-time")
 
 # The same shapes on the two systems, for the Ferry-vs-Linux figure: a label,
@@ -164,6 +166,8 @@ def flags_of(s):
         out += " [disturbed]"   # perf counted more VM exits than the bound allows (see perf.py)
     if s.unstable:
         out += " [unstable]"    # repetitions disagree (see UNSTABLE_SPREAD)
+    if s.p50 > 0 and s.p90 > LONG_TAIL * s.p50:
+        out += " [tail]"        # a tenth of the samples take over LONG_TAIL times the median
     return out
 
 

@@ -161,6 +161,8 @@ def test_resume_refuses_a_changed_build(fake_env, tmp_path, monkeypatch):
     assert "different binaries" in report.show_text([sdir])
     r = harness("compare", sdir, sdir, "--resamples", "200")
     assert " !" in r.stdout and "more than one binary" in r.stdout
+    r = harness("plot", sdir)
+    assert r.returncode == 0 and "warning: 1 configuration(s) pool rows from different binaries" in r.stderr
 
 
 # -- show and export ------------------------------------------------------------

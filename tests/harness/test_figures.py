@@ -74,6 +74,9 @@ def test_unstable_repetitions_are_flagged():
     s = S("floor_ipc", p50=100, reps=(100, 150))
     assert s.unstable and "[unstable]" in plot.flags_of(s)
     assert not S("floor_ipc", reps=(100, 101)).unstable
+    tail = S("pipe_rt", "cpu2", system="linux", p50=100)
+    tail.p90 = 600
+    assert "[tail]" in plot.flags_of(tail) and "[tail]" not in plot.flags_of(s)
 
 
 def _png_size(path):
