@@ -61,7 +61,7 @@ USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager harness-tests setup-linux linux-guest linux-tests bench plots \
+.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench harness-tests setup-linux linux-guest linux-tests bench plots \
 	clean help print-boot setup-build setup-test setup-bench
 .DELETE_ON_ERROR:
 
@@ -184,6 +184,10 @@ guest-tests-nofp: | setup-test
 	scripts/guest-tests-variant.sh $(BUILD)/nofp FASTPATH=0
 guest-tests-eager: | setup-test
 	scripts/guest-tests-variant.sh $(BUILD)/eager LAZYFPU=0
+# BENCHMARK=0: the floor system calls are compiled out (refused, and the
+# rest of the suite unchanged).
+guest-tests-nobench: | setup-test
+	scripts/guest-tests-variant.sh $(BUILD)/nobench BENCHMARK=0
 
 harness-tests: all | setup-test setup-linux
 	$(PY) -m pytest -q tests/harness
@@ -201,6 +205,7 @@ test: setup-test setup-linux
 	$(MAKE) guest-tests
 	$(MAKE) guest-tests-nofp
 	$(MAKE) guest-tests-eager
+	$(MAKE) guest-tests-nobench
 	$(MAKE) boot-tests
 	$(MAKE) harness-tests
 

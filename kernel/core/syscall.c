@@ -319,6 +319,22 @@ static void syscall_handle(struct tcb *cur, word_t cptr, word_t msginfo, word_t 
         }
         ctx_set_result(&cur->ctx, FERRY_OK);
         return;
+#if FERRY_FASTPATH
+    case FERRY_SYS_FASTPATH_STATS: {
+        struct ferry_ipc_buffer *buf = (void *)tcb_ipc_buffer(cur);
+        if (!debug_cap(cur, cptr))
+            return;
+        if (!buf) {
+            set_error(cur, FERRY_E_TRUNCATED, FERRY_ERR_ARG_NONE, 0);
+            return;
+        }
+        for (unsigned i = 0; i < FERRY_FP_COUNT; i++)
+            buf->mr[i] = ks_fastpath_miss[i];
+        ctx_set_result(&cur->ctx, FERRY_OK);
+        ctx_set_mr(&cur->ctx, 0, FERRY_FP_COUNT);
+        return;
+    }
+#endif
 #endif
     default:
         set_error(cur, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE, 0);

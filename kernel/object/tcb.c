@@ -184,11 +184,11 @@ static void reg_set(struct tcb *t, word_t reg, word_t value)
 {
     if (reg == FERRY_REG_RFLAGS)
         value = (value & RFLAGS_USER_MASK) | RFLAGS_IF | RFLAGS_FIXED;
-    if ((reg == FERRY_REG_FS_BASE || reg == FERRY_REG_GS_BASE) && value)
-        arch_user_bases_in_use();
     /* sysret would clobber the RCX/R11 written here: leave by iretq. */
     ctx_make_full(&t->ctx);
     ctx_set(&t->ctx, (enum ctx_reg)reg, value);
+    if (reg == FERRY_REG_FS_BASE || reg == FERRY_REG_GS_BASE)
+        arch_user_bases_written(t);
 }
 
 word_t tcb_write_register(struct tcb *t, word_t reg, word_t value)

@@ -50,6 +50,27 @@
 #define FERRY_SYS_FLOOR_BEGIN    12  /* mr[0] = FERRY_FLOOR_*: the caller's syscalls become bare floor entries... */
 #define FERRY_SYS_FLOOR_END      13  /* ...until this one (see entry.S) */
 #define FERRY_SYS_KFLOOR         14  /* time one ring-0 floor operation (mr[0] = FERRY_KFLOOR_*): ticks in mr[0] */
+#define FERRY_SYS_FASTPATH_STATS 16  /* the fast path's fall-back counters (FERRY_FP_*) into the IPC buffer's mr[]; mr[0] = how many */
+
+#ifndef __ASSEMBLER__
+/* Why the IPC fast path handed a Call or ReplyRecv to the slow path
+ * (BENCHMARK=1 kernels with the fast path count each; a test that means to
+ * exercise the fast path checks that none was counted meanwhile). */
+enum ferry_fp_miss {
+    FERRY_FP_CALL_CAP,          /* Call: not a single-level lookup of an endpoint with WRITE */
+    FERRY_FP_CALL_NO_RECEIVER,  /* Call: nobody waits in Recv, or the receiver holds a reply right */
+    FERRY_FP_CALL_PARTNER,      /* Call: the receiver did not enter by syscall or has no VSpace */
+    FERRY_FP_CALL_PRIO,         /* Call: a ready thread is above the lower-priority receiver */
+    FERRY_FP_CALL_MESSAGE,      /* Call: capabilities, or long words without both IPC buffers */
+    FERRY_FP_RR_NO_CALLER,      /* ReplyRecv: no caller to reply to, or a faulted one */
+    FERRY_FP_RR_PRIO,           /* ReplyRecv: a ready thread is above the lower-priority caller */
+    FERRY_FP_RR_CAP,            /* ReplyRecv: not a single-level lookup of an endpoint with READ */
+    FERRY_FP_RR_QUEUED,         /* ReplyRecv: a sender is queued, or a bound notification is signalled */
+    FERRY_FP_RR_PARTNER,        /* ReplyRecv: the caller did not enter by syscall or has no VSpace */
+    FERRY_FP_RR_MESSAGE,        /* ReplyRecv: capabilities, or long words without both IPC buffers */
+    FERRY_FP_COUNT
+};
+#endif
 
 /* The ring-0 hardware floors FERRY_SYS_KFLOOR can time. */
 #define FERRY_KFLOOR_RDTSC     0     /* one rdtsc */
