@@ -54,6 +54,9 @@ FAMILIES = [
     ("Linux baseline", lambda s: s.system == "linux"),
 ]
 MAX_CURVES = 12
+# What a benchmark's size counts, for the x axis of its size figure.
+WORDS = "message length (words each way)"
+SIZE_AXIS = {"ipc_call": WORDS, "ipc_send": WORDS, "ipc_ring": "messages per batch"}
 # A time that falls by more than this fraction as the size grows is flagged:
 # moving more data cannot take less time, so it is a measurement problem.
 NON_MONOTONIC_DROP = 0.2
@@ -80,7 +83,9 @@ def floor_for(bench, variant=""):
     """The floor benchmark for a Ferry benchmark, or None (see the table above)."""
     if bench.startswith("floor_"):
         return None
-    return FLOOR_OF.get(f"{bench}/{variant}") or FLOOR_OF.get(bench)
+    # cross_tls, cross_lowprio...: variants of the cross-space shape.
+    return FLOOR_OF.get(f"{bench}/{variant}") or FLOOR_OF.get(f"{bench}/{variant.split('_')[0]}") or \
+        FLOOR_OF.get(bench)
 
 
 def family_of(s):
@@ -200,7 +205,7 @@ def latency_figure(series, lab, unit, sizes_of, suffix, whisk):
     """Bars of single-size benchmarks (and sized ones at their smallest size), one panel per
     family; builds of one benchmark/variant side by side, coloured by build."""
     flat = [s for s in series if not s.bench.startswith("bulk")
-            and (len(sizes_of[s.bench]) == 1 or s.size == min(sizes_of[s.bench]))]
+            and (len(sizes_of[s.bench, s.variant]) == 1 or s.size == min(sizes_of[s.bench, s.variant]))]
     if not flat:
         return None
     f = Figure("latency" + suffix, f"Latency per benchmark (bar p50, whisker {whisk}; {unit})",
@@ -215,7 +220,7 @@ def latency_figure(series, lab, unit, sizes_of, suffix, whisk):
         groups = {}
         for s in _ordered(mine, [lambda s: s.bench, lambda s: s.variant, lambda s: s.size]):
             name = s.bench + (f"/{s.variant}" if s.variant else "") + \
-                (f" ({s.size})" if len(sizes_of[s.bench]) > 1 else "")
+                (f" ({s.size})" if len(sizes_of[s.bench, s.variant]) > 1 else "")
             groups.setdefault(name, []).append(s)
         gl = []
         for name, ss in groups.items():
@@ -232,22 +237,41 @@ def latency_figure(series, lab, unit, sizes_of, suffix, whisk):
     return f
 
 
-def msglen_figure(series, lab, unit, sizes_of, suffix):
-    sized = [s for s in series if len(sizes_of[s.bench]) > 1 and not s.bench.startswith("bulk")]
-    if not sized:
-        return None
+def _sized_figure(name, title, xlabel, sized, unit):
     lab = Labeler(sized)    # name only what differs among these curves
     band = "p25-p75" if all(s.p25 is not None for s in sized) else None
-    f = Figure("msglen" + suffix, "Latency against message length (p50" + (f", band {band})" if band else ")"),
-               "message length (words each way; log scale)", unit, "lines")
+    f = Figure(name, title + " (p50" + (f", band {band})" if band else ")"), xlabel + "; log scale", unit, "lines")
     f.symlogx = True
     for key in sorted({(s.bench, lab(s, flags=False)) for s in sized}):
         pts = sorted((s for s in sized if (s.bench, lab(s, flags=False)) == key), key=lambda s: s.size)
         label = f"{key[0]} {key[1]}".strip() + curve_flags(pts)
         f.curves.append((label, [(s.size, s.p50, s.p25 if band else s.p50, s.p75 if band else s.p50)
                                  for s in pts], pts[0]))
-    f.curves = f.curves[:MAX_CURVES]
     return f
+
+
+def msglen_figures(series, unit, sizes_of, suffix):
+    """Benchmarks measured at several sizes, against size.  Sizes in message words
+    (SIZE_AXIS) share `msglen`, split per benchmark when that holds more than MAX_CURVES
+    curves; other sizes (messages per batch...) get a `size-<bench>` figure each."""
+    sized = [s for s in series if len(sizes_of[s.bench, s.variant]) > 1 and not s.bench.startswith("bulk")]
+    words = [s for s in sized if SIZE_AXIS.get(s.bench) == WORDS]
+    figs = []
+    if words:
+        f = _sized_figure("msglen" + suffix, "Latency against message length", WORDS, words, unit)
+        if len(f.curves) > MAX_CURVES:
+            figs += [_sized_figure(f"msglen-{b}{suffix}", f"{b}: latency against message length", WORDS,
+                                   [s for s in words if s.bench == b], unit) for b in sorted({s.bench for s in words})]
+        else:
+            figs.append(f)
+    for b in sorted({s.bench for s in sized if SIZE_AXIS.get(s.bench) != WORDS}):
+        figs.append(_sized_figure(f"size-{b}{suffix}", f"{b} against its size", SIZE_AXIS.get(b, "size"),
+                                  [s for s in sized if s.bench == b], unit))
+    for f in figs:
+        if len(f.curves) > MAX_CURVES:
+            f.notes.append(f"{len(f.curves) - MAX_CURVES} more curves left out (at most {MAX_CURVES})")
+            f.curves = f.curves[:MAX_CURVES]
+    return figs
 
 
 def bulk_figures(series, lab, unit, suffix):
@@ -286,11 +310,10 @@ def cdf_figures(series, lab, unit, sizes_of, suffix):
         mine = [s for s in withraw if s.bench == bench]
         lab = Labeler(mine)     # name only what differs among these curves
         ss = sorted(mine, key=lambda s: (lab(s), s.size))
-        if len(sizes_of[bench]) > 2:
-            # Over a size sweep, the smallest and the largest size per
-            # variant show the spread; every size would be unreadable.
-            ends = {min(sizes_of[bench]), max(sizes_of[bench])}
-            ss = [s for s in ss if s.size in ends]
+        # Over a size sweep, the smallest and the largest size per variant
+        # show the spread; every size would be unreadable.
+        ss = [s for s in ss if len(sizes_of[bench, s.variant]) <= 2 or
+              s.size in (min(sizes_of[bench, s.variant]), max(sizes_of[bench, s.variant]))]
         for s in ss[:MAX_CURVES]:
             v = sorted(s.raw)
             n = len(v)
@@ -300,7 +323,7 @@ def cdf_figures(series, lab, unit, sizes_of, suffix):
             pts = [(v[i], (i + 1) / n, 0, 0) for i in range(0, n, step)]
             if pts[-1][0] != v[-1]:
                 pts.append((v[-1], 1.0, 0, 0))
-            f.curves.append((lab(s, with_size=len(sizes_of[bench]) > 1) or bench, pts, s))
+            f.curves.append((lab(s, with_size=len(sizes_of[bench, s.variant]) > 1) or bench, pts, s))
         xs = [p[0] for _, pts, _ in f.curves for p in pts if p[0] > 0]
         # Sizes far apart put curves decades apart: a log axis keeps each readable.
         f.logx = bool(xs) and max(xs) / min(xs) > 50
@@ -398,17 +421,19 @@ def _engine_figures(series, accel, suffix):
     unit = unit_label(accel)
     sizes_of = {}
     for s in series:
-        sizes_of.setdefault(s.bench, set()).add(s.size)
+        sizes_of.setdefault((s.bench, s.variant), set()).add(s.size)
     lo_names = {s.lo_name for s in series}
     whisk = "p10-p90" if lo_names == {"p10"} else "min-p90" if lo_names == {"min"} else "p10/min-p90"
     figs, skipped = [], []
-    for name, f in (("latency", latency_figure(series, lab, unit, sizes_of, suffix, whisk)),
-                    ("msglen", msglen_figure(series, lab, unit, sizes_of, suffix))):
-        if f:
-            figs.append(f)
-        else:
-            skipped.append(f"{name}{suffix}: no " + ("benchmark in the results" if name == "latency"
-                                                     else "benchmark with several sizes"))
+    f = latency_figure(series, lab, unit, sizes_of, suffix, whisk)
+    if f:
+        figs.append(f)
+    else:
+        skipped.append(f"latency{suffix}: no benchmark in the results")
+    m = msglen_figures(series, unit, sizes_of, suffix)
+    figs += m
+    if not m:
+        skipped.append(f"msglen{suffix}: no benchmark with several sizes")
     b = bulk_figures(series, lab, unit, suffix)
     figs += b
     if not b:

@@ -37,7 +37,7 @@ def test_latency_panels_by_family_with_builds_adjacent():
     ipc = dict(f.panels[1][1])
     # One slot per benchmark/variant holding every build's bar, default first.
     assert [p[0] for p in ipc["ipc_call/cross (0)"]] == ["default", "nofastpath"]
-    assert list(ipc) == ["ipc_call/cross (0)", "ipc_call/same (0)"]
+    assert list(ipc) == ["ipc_call/cross (0)", "ipc_call/same"]     # one size: no "(0)"
     assert [g for g, _ in f.panels[2][1]] == ["null_syscall/int80", "null_syscall/syscall"]
     assert [g for g, _ in f.panels[3][1]] == ["pipe_rt/cpu1", "pipe_rt/cpu2"]
 
@@ -96,3 +96,15 @@ def test_rendered_figures_are_legible(tmp_path):
     w, h = _png_size(png)
     # ~75 bars: at most a two-column page wide, in panels, not a 3387 px strip.
     assert w <= 1800 and h <= 1400 and w / h < 3, (w, h)
+
+
+def test_sizes_are_per_variant_and_size_axes_named():
+    # ipc_call/oneway has no size while ipc_call/cross is swept: both get a bar.
+    ss = [S("ipc_call", "oneway", -1), S("ipc_call", "cross", 0), S("ipc_call", "cross", 8),
+          S("ipc_ring", "cross", 1), S("ipc_ring", "cross", 64)]
+    figs, _ = plot.build_figures(ss)
+    lat = next(f for f in figs if f.name == "latency")
+    assert [g for g, _ in lat.panels[0][1]] == ["ipc_call/cross (0)", "ipc_call/oneway", "ipc_ring/cross (1)"]
+    by = {f.name: f for f in figs}
+    assert [c[0] for c in by["msglen"].curves] == ["ipc_call cross"]
+    assert by["size-ipc_ring"].xlabel.startswith("messages per batch")
