@@ -20,6 +20,12 @@ MAKE_VARIABLES = {
     "FASTPATH": (("1", "0"), "1", "IPC fast path (0: every IPC through the slow path)"),
     "LAZYFPU": (("1", "0"), "1", "FPU state switched on first use (0: eagerly on every switch)"),
     "BENCHMARK": (("1", "0"), "1", "floor benchmark system calls built (0: compiled out; floor_* fail)"),
+    "DIRECTSWITCH": (("1", "0"), "1", "direct switch to the IPC partner (0: the scheduler picks; needs FASTPATH=0)"),
+}
+# Values that need others (the Makefile stops on these combinations): checked
+# with the table, before make runs.
+MAKE_REQUIRES = {
+    ("DIRECTSWITCH", "0"): {"FASTPATH": "0"},
 }
 _BUILD_ERR = re.compile(r"error|undefined reference|no such file|fatal|cannot find", re.I)
 
@@ -47,6 +53,11 @@ def parse_flags(words, where="the command line"):
         if v not in ok:
             raise HarnessError(f"bad value {k}={v} in {where} ({k} takes {' or '.join(ok)})")
         flags[k] = v
+    for (k, v), need in MAKE_REQUIRES.items():
+        if flags.get(k) == v:
+            for nk, nv in need.items():
+                if flags.get(nk, MAKE_VARIABLES[nk][1]) != nv:
+                    raise HarnessError(f"{k}={v} needs {nk}={nv} in {where}")
     return flags
 
 

@@ -93,6 +93,10 @@ def test_variable_table_matches_the_makefile():
     for k, (vals, default, _) in build.MAKE_VARIABLES.items():
         assert re.search(rf"^{k}\s*\?=\s*{default}\s*$", mk, re.M), k
         assert default in vals
+    # A combination the Makefile stops on is refused before make runs.
+    assert build.parse_flags(["DIRECTSWITCH=0", "FASTPATH=0"]) == {"DIRECTSWITCH": "0", "FASTPATH": "0"}
+    with pytest.raises(HarnessError, match="DIRECTSWITCH=0 needs FASTPATH=0"):
+        build.parse_flags(["DIRECTSWITCH=0"])
 
 
 def test_build_error_names_the_missing_tool(tmp_path):
