@@ -89,7 +89,7 @@ def test_variable_table_matches_the_makefile():
     (or the reverse) fails here."""
     mk = (REPO / "Makefile").read_text()
     line = re.search(r"^BUILD_FLAGS\s*:=(.*)$", mk, re.M).group(1)
-    assert set(re.findall(r"(\w+)=\$\(", line)) == set(build.MAKE_VARIABLES)
+    assert set(re.findall(r"\$\(([A-Z][A-Z0-9_]*)\)", line)) == set(build.MAKE_VARIABLES)
     for k, (vals, default, _) in build.MAKE_VARIABLES.items():
         assert re.search(rf"^{k}\s*\?=\s*{default}\s*$", mk, re.M), k
         assert default in vals
