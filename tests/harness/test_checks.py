@@ -279,3 +279,17 @@ def test_sweep_says_when_auto_falls_back_to_tcg(fake_env, tmp_path):
     # The sweep folder also merges the raw samples, each row naming its run.
     rows = list(csv.DictReader((sdir / "samples.csv").open()))
     assert rows and all((sdir / r["run"]).is_dir() for r in rows)
+
+
+def test_structure():
+    """Item 8 of issue #14: REPO defined once, no dead Linux-module scaffolding, run
+    metadata assembled in meta.py, build_figures in pieces."""
+    import inspect
+    from ferryhost import meta, plot
+    src = {p.name: p.read_text() for p in (REPO / "ferryhost").glob("*.py")}
+    assert [n for n, t in src.items() if re.search(r"^REPO\s*=", t, re.M)] == ["records.py"]
+    assert "linux_module" not in src["runner.py"] and "not in this tree yet" not in src["runner.py"]
+    assert "def run_meta" in src["meta.py"] and "meta.run_meta(" in src["runner.py"]
+    assert len(inspect.getsource(plot.build_figures).splitlines()) < 40
+    assert "ipc_len" not in (REPO / "docs" / "harness.md").read_text()
+    assert meta.tool_version("gcc")
