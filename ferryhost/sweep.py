@@ -180,8 +180,9 @@ def find_resumable(name):
 
 
 def run_sweep(cfg, config_path=None, resume=None, retry_failed=False, qemu=None, kernel=None,
-              stream=sys.stderr):
-    """Run (or resume) a sweep; returns (sweep folder, number of units not ok)."""
+              stream=sys.stderr, jobs=1):
+    """Run (or resume) a sweep; returns (sweep folder, number of units not ok).  With
+    jobs > 1 the instruction-count runs go first, that many at a time (parallel.py)."""
     if resume:
         sdir = Path(resume)
         state = json.loads((sdir / "sweep.json").read_text())
@@ -207,6 +208,10 @@ def run_sweep(cfg, config_path=None, resume=None, retry_failed=False, qemu=None,
         todo.append(u)
     prog = Progress(len(state["units"]), len(state["units"]) - len(todo), stream)
     prog.note(f"sweep {cfg['name']}: {len(todo)} of {len(state['units'])} runs to do, folder {sdir}")
+    if jobs > 1:
+        from . import parallel
+        todo = parallel.run_deterministic(cfg, sdir, state, todo, jobs, qemu, kernel, prog,
+                                          lambda: _save(sdir, state))
     for u in todo:
         udir = sdir / u["id"]
         if udir.exists():
