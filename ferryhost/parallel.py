@@ -21,6 +21,12 @@ from .records import REPO
 DETERMINISTIC = ("tcg-icount", "bochs")
 
 
+# What a Slurm task records about itself (meta.json "slurm"), from its environment.
+SLURM_IDS = {"job_id": "SLURM_JOB_ID", "array_job_id": "SLURM_ARRAY_JOB_ID",
+             "array_task_id": "SLURM_ARRAY_TASK_ID", "partition": "SLURM_JOB_PARTITION",
+             "cluster": "SLURM_CLUSTER_NAME"}
+
+
 def deterministic(u):
     return u["accel"] in DETERMINISTIC
 
@@ -114,9 +120,7 @@ def run_task(sdir, uid, qemu=None, kernel=None, pin=False):
     udir.mkdir(parents=True)
     task = {"unit": uid, "node": socket.gethostname(), "host_cpu": env.host_cpu_model(),
             "started": _now(), "status": "running", "problem": None, "pinned_cpus": None,
-            "slurm": {k.lower()[6:]: os.environ[k] for k in
-                      ("SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURM_JOB_PARTITION")
-                      if k in os.environ} or None}
+            "slurm": {k: os.environ[v] for k, v in SLURM_IDS.items() if v in os.environ} or None}
     spec = sweep.spec_for(cfg, u, qemu, kernel)
     if pin:
         cpus = pin_cpus(spec.smp)

@@ -67,11 +67,14 @@ class Cluster:
         (m / "etc").chmod(0o700)
         self.munge_socket = m / "run" / "munge.socket.2"
         # -F: in the foreground, so stop() can end it by its pid.
-        self._start("munged", ["runuser", "-u", "munge", "--", _bin("munged"), "-F",
+        # As the munge user, started directly (no runuser in between) so that
+        # stop() ends and reaps munged itself.
+        self._start("munged", [_bin("munged"), "-F",
                                "--key-file", str(key), "--socket", str(self.munge_socket),
                                "--pid-file", str(m / "run" / "munged.pid"),
                                "--log-file", str(m / "log" / "munged.log"),
-                               "--seed-file", str(m / "lib" / "munged.seed")])
+                               "--seed-file", str(m / "lib" / "munged.seed")],
+                    user="munge", group="munge", extra_groups=[])
         self._wait(lambda: self.munge_socket.exists(), 20, "munged did not create its socket")
         for d in ("ctld", "spool", "log"):
             (self.base / d).mkdir()
