@@ -102,6 +102,7 @@ def submit(sdir, state, uids, partition=None, extra=(), qemu=None, kernel=None, 
             udir = sdir / u["id"]
             if udir.exists():
                 shutil.rmtree(udir)     # an earlier attempt's remains
+            u.pop("node", None)
             u.update(status="submitted", problem=None, slurm={"job": job, "index": i})
         print(f"harness: submitted {len(group)} {kind} runs as job array {job}"
               f"{' (whole nodes, --exclusive)' if exclusive else ''}", file=stream)

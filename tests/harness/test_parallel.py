@@ -142,3 +142,34 @@ def test_real_icount_sweep_parallel_equals_serial(real_env):
         out[jobs] = figures(real_env / "results" / r.stdout.strip().split(": ", 1)[1].rsplit("/", 1)[1])
     assert len(out["1"]) == 2 and all(rows for rows, _ in out["1"].values())
     assert out["1"] == out["2"]
+
+
+def test_ctrl_c_stops_every_parallel_run(fake_env, tmp_path):
+    """Ctrl-C reaches the sweep, which passes it on once to each running unit: both
+    guests stop, both folders keep what their guest printed, and resume is offered."""
+    import signal
+    import subprocess
+    from conftest import PY, REPO
+    p = tmp_path / "c.toml"
+    p.write_text('name = "c"\naccel = ["tcg-icount"]\ntimeout = 60\nrepetitions = 2\n'
+                 '[variants.a]\ncmdline = ["fake=hangafter"]\n')
+    proc = subprocess.Popen([PY, str(REPO / "harness.py"), "sweep", str(p), "--jobs", "2",
+                             "--kernel", str(fake_env["kernel"])],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    logs = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        logs = [f for f in fake_env["results"].glob("sweep-*/*/console-r*.log") if "@result" in f.read_text()]
+        if len(logs) == 2:
+            break
+        time.sleep(0.2)
+    assert len(logs) == 2
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    sdir = logs[0].parent.parent
+    state = json.loads((sdir / "sweep.json").read_text())
+    assert {u["status"] for u in state["units"].values()} == {"interrupted"}
+    for uid in state["units"]:
+        assert json.loads((sdir / uid / "meta.json").read_text())["status"] == "interrupted"
+    assert "resume with: harness.py sweep --resume" in err
