@@ -48,7 +48,7 @@ void trap_dump(const struct trap_frame *tf, uint64_t cr2)
 
 static _Noreturn void trap_fatal(const struct trap_frame *tf, uint64_t cr2, const char *reason)
 {
-    kprintf("PANIC: %s\n", reason);
+    kprintf(FERRY_CONSOLE_PANIC "%s\n", reason);
     trap_dump(tf, cr2);
     machine_exit(FERRY_EXIT_FAILURE);
 }
@@ -96,6 +96,21 @@ static _Noreturn void user_trap(struct trap_frame *tf, uint64_t cr2)
         thread_fault(cur, FAULT_PAGE, cr2);
     else
         thread_fault(cur, FAULT_EXCEPTION, tf->vector);
+    kernel_exit();
+}
+
+/* A `syscall` from compatibility mode (entry.S, MSR_CSTAR): saved like
+ * a syscall; the thread gets an invalid-opcode fault, as on Intel CPUs,
+ * where that instruction does not exist in compatibility mode. */
+_Noreturn void syscall_compat_fault(void);
+void syscall_compat_fault(void)
+{
+    struct tcb *cur = arch_current();
+    cur->ctx.entry = CTX_ENTRY_SYSCALL;
+    ctx_make_full(&cur->ctx);
+    cur->ctx.vector = VEC_UD;
+    cur->ctx.error_code = 0;
+    thread_fault(cur, FAULT_EXCEPTION, VEC_UD);
     kernel_exit();
 }
 
