@@ -77,7 +77,7 @@ QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
 .PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots \
-	clean help print-boot setup-build setup-test setup-bench
+	clean help print-boot setup-build setup-test setup-bench setup-cluster
 .DELETE_ON_ERROR:
 
 all: $(KERNEL_ELF) $(KERNEL_MB1) $(ROOT_ELF)
@@ -104,6 +104,9 @@ setup-test:
 	@$(SETUP) test
 setup-bench:
 	@$(SETUP) bench linux
+# Slurm and munge: the harness tests start a one-node cluster (tests/harness/test_slurm.py).
+setup-cluster:
+	@$(SETUP) cluster
 
 $(KOBJ)/%.c.o: %.c | setup-build
 	@mkdir -p $(dir $@)
@@ -228,7 +231,7 @@ CPPCHECK_FLAGS := --enable=warning,portability,performance --std=c11 --error-exi
 lint: | setup-test
 	cppcheck $(CPPCHECK_FLAGS) kernel/
 
-harness-tests: all | setup-test setup-linux
+harness-tests: all | setup-test setup-linux setup-cluster
 	$(PY) -m pytest -q tests/harness
 
 # The Linux baseline guest: Debian's kernel and an initramfs whose /init is bench/linux.
@@ -239,7 +242,7 @@ linux-guest: | setup-linux
 linux-tests: | setup-test setup-linux
 	$(PY) -m pytest -q tests/harness/test_linux.py
 
-test: setup-test setup-linux
+test: setup-test setup-linux setup-cluster
 	$(MAKE) unit-tests
 	$(MAKE) lint
 	$(MAKE) guest-tests

@@ -212,10 +212,11 @@ def preflight(cfg, qemu=None, kernel=None):
 
 
 def run_sweep(cfg, config_path=None, resume=None, retry_failed=False, qemu=None, kernel=None,
-              stream=sys.stderr, allow_changed_build=False):
+              stream=sys.stderr, allow_changed_build=False, jobs=1):
     """Run (or resume) a sweep; returns (sweep folder, number of units not ok).
     Every unit goes through runner.execute in one loop below; parallel and
-    batch runners call run_unit for the same work on one unit."""
+    batch runners call run_unit for the same work on one unit.  With jobs > 1
+    the instruction-count runs go first, that many at a time (parallel.py)."""
     if resume:
         sdir = Path(resume)
         state = json.loads((sdir / "sweep.json").read_text())
@@ -259,6 +260,10 @@ def run_sweep(cfg, config_path=None, resume=None, retry_failed=False, qemu=None,
     prog.note(f"sweep {cfg['name']}: {len(todo)} of {len(state['units'])} runs to do, folder {sdir}")
     if "auto" in cfg["accel"] and env.resolve_accel("auto", env.kvm_kind()) != "kvm":
         prog.note("note: " + runner.TCG_FALLBACK)
+    if jobs > 1:
+        from . import parallel
+        todo = parallel.run_deterministic(cfg, sdir, state, todo, jobs, qemu, kernel, prog,
+                                          lambda: _save(sdir, state))
     for u in todo:
         udir = sdir / u["id"]
         if udir.exists():
