@@ -287,7 +287,7 @@ static word_t derive_check(const struct cap *src, word_t mask, bool mint, word_t
             return err;
     }
     if (cap_is_arch(out))
-        arch_cap_derive(out);
+        return arch_cap_derive(out);
     return FERRY_OK;
 }
 
@@ -386,7 +386,8 @@ static word_t decode_copy_move(struct cte *slot, struct invocation *inv, struct 
     struct cap c;
     err = derive_check(&src->cap, inv->mr[4], mint, mint ? inv->mr[5] : 0, &c);
     if (err)
-        return inv_fail(inv, err, err == FERRY_E_ILLEGAL_OP && src->cap.type == FERRY_OBJ_UNTYPED ? 2 : 5);
+        return inv_fail(inv, err, err == FERRY_E_ILLEGAL_OP && (src->cap.type == FERRY_OBJ_UNTYPED ||
+                                                            cap_is_arch(&src->cap)) ? 2 : 5);
     invoke_cnode_insert(dst, &c, src);
     return FERRY_OK;
 }

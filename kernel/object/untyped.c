@@ -155,7 +155,8 @@ word_t untyped_decode(struct tcb *caller, struct cte *slot, struct invocation *i
     if (err)
         return inv_fail(inv, err, bad);
     word_t nslots = BIT(node->size_bits);
-    if (first >= nslots)
+    /* Offset 0 is the slot the null cptr would name (core/cspace.c). */
+    if (first == 0 || first >= nslots)
         return inv_fail(inv, FERRY_E_RANGE, 4);
     if (count > nslots - first)
         return inv_fail(inv, FERRY_E_RANGE, 5);

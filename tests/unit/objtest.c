@@ -61,11 +61,12 @@ void arch_cap_delete(const struct cap *cap, bool final)
     }
 }
 
-void arch_cap_derive(struct cap *cap)
+word_t arch_cap_derive(struct cap *cap)
 {
     arch_log.derive_calls++;
     cap->u.map.vaddr = 0;
     cap->u.map.vspace = 0;
+    return FERRY_OK;
 }
 
 word_t arch_decode_invocation(struct tcb *caller, struct cte *slot, struct invocation *inv,

@@ -259,6 +259,11 @@ unsigned long object_alloc(unsigned long type, unsigned long size_bits)
     return 0;
 }
 
+unsigned long vspace_create(void)
+{
+    return object_alloc(FERRY_OBJ_VSPACE, 0);
+}
+
 unsigned long thread_start(void (*fn)(void), unsigned long stack_va, unsigned prio, bool resume)
 {
     unsigned long tcb = object_alloc(FERRY_OBJ_TCB, 0);

@@ -92,10 +92,11 @@ static bool syscall_fuzz(void)
     for (unsigned i = 0; i < sizeof give / sizeof give[0]; i++) {
         CHECK(give[i] != 0);
         /* slot i+1 of the sandbox, named by depth radix from the unguarded
-         * CNode; untyped memory cannot be copied, only moved */
+         * CNode; untyped memory and an unmapped page table cannot be
+         * copied, only moved */
         unsigned long args[] = { i + 1, SANDBOX_RADIX, give[i], 64, FERRY_RIGHTS_ALL };
-        bool untyped = i == 3;
-        CHECK_OK(ferry_invoke(cnode, untyped ? FERRY_CNODE_MOVE : FERRY_CNODE_COPY, untyped ? 4 : 5,
+        bool move = i == 3 || i == 7;
+        CHECK_OK(ferry_invoke(cnode, move ? FERRY_CNODE_MOVE : FERRY_CNODE_COPY, move ? 4 : 5,
                               args, 1, &root_cptr, NULL));
     }
     uint64_t calls = FUZZ_CALLS, seed;

@@ -14,6 +14,7 @@ static const struct {
     { utests_ipc, &utests_ipc_n },
     { utests_ioport, &utests_ioport_n },
     { utests_irq, &utests_irq_n },
+    { utests_attack_memory, &utests_attack_memory_n },
     { utests_fuzz, &utests_fuzz_n },
 };
 

@@ -11,6 +11,7 @@
 #include <ferry/errors.h>
 #include <kstring.h>
 #include <object/arch_hooks.h>
+#include <object/cnode.h>
 #include <object/tcb.h>
 #include <printk.h>
 
@@ -193,7 +194,11 @@ word_t vspace_map_frame(struct cte *frame, struct cte *vspace, vaddr_t va, word_
 
 /* Remove a frame's or table's mapping, if the record still matches the
  * page tables: a record whose VSpace is gone, or whose entry now points
- * elsewhere, is only forgotten. */
+ * elsewhere, is only forgotten.  A table's unlink flushes its whole ASID
+ * (every translation through it, and the paging-structure caches); a
+ * frame's flushes the one place it was mapped, which is the only place a
+ * translation of it through this capability can be cached, since a table
+ * is linked at one place at most (see vspace_unmap). */
 static void unmap_cap(struct cap *c)
 {
     word_t asid = c->u.map.vspace;
@@ -210,11 +215,26 @@ static void unmap_cap(struct cap *c)
     flush_mapping(asid, pml4, va, cap_is_table(c));
 }
 
+/* A table leaves its place empty: whatever it still linked (frames,
+ * lower tables) must not reappear where it is mapped next, so it is
+ * cleared.  Its entries' own records then no longer match any page
+ * table and are forgotten when unmapped.  Nothing can translate through
+ * the cleared table any more: it is linked nowhere (unmap_cap unlinked
+ * it, or its record was stale, so it was not linked), and the unlink or
+ * the VSpace's deletion flushed (or marked for flushing) its ASID. */
+static void table_clear(const struct cap *c)
+{
+    memset(phys_to_virt(c->paddr), 0, BIT(FERRY_PAGE_TABLE_BITS));
+}
+
 word_t vspace_unmap(struct cte *slot)
 {
-    if (!slot->cap.u.map.vspace)
+    struct cap *c = &slot->cap;
+    if (!c->u.map.vspace)
         return FERRY_E_NOT_MAPPED;
-    unmap_cap(&slot->cap);
+    unmap_cap(c);
+    if (cap_is_table(c))
+        table_clear(c);
     return FERRY_OK;
 }
 
@@ -234,7 +254,12 @@ void arch_cap_delete(const struct cap *cap, bool final)
     struct cap c = *cap;
     if (c.type == FERRY_OBJ_IRQ_HANDLER && final)
         irq_handler_deleted(&c);
-    if ((cap_is_frame(&c) || cap_is_table(&c)) && c.u.map.vspace)
+    /* Each frame capability maps its own place; a table's mapping belongs
+     * to all its capabilities together (they are copies of the one that
+     * mapped it) and goes with the last of them. */
+    if (cap_is_frame(&c) && c.u.map.vspace)
+        unmap_cap(&c);
+    if (cap_is_table(&c) && c.u.map.vspace && final)
         unmap_cap(&c);
     if (c.type == FERRY_OBJ_VSPACE && final) {
         word_t asid = asid_lookup(c.paddr, false);
@@ -247,12 +272,21 @@ void arch_cap_delete(const struct cap *cap, bool final)
     }
 }
 
-void arch_cap_derive(struct cap *cap)
+/* seL4's Arch_deriveCap: a frame copy starts unmapped and maps once on
+ * its own; a table copy keeps the mapping record, and only a mapped
+ * table may be copied.  So every capability to a table says where it is
+ * linked, none of them can link it a second time (an alias whose TLB
+ * entries a frame's unmap would not flush), and an unmapped table has
+ * exactly one capability, the one that may map it. */
+word_t arch_cap_derive(struct cap *cap)
 {
-    if (cap_is_frame(cap) || cap_is_table(cap)) {
-        cap->u.map.vspace = 0;           /* a copy starts unmapped */
+    if (cap_is_frame(cap)) {
+        cap->u.map.vspace = 0;
         cap->u.map.vaddr = 0;
+    } else if (cap_is_table(cap) && !cap->u.map.vspace) {
+        return FERRY_E_ILLEGAL_OP;
     }
+    return FERRY_OK;
 }
 
 static word_t decode_vspace_arg(struct invocation *inv, struct cte **extra, unsigned nextra)
@@ -295,6 +329,10 @@ word_t vspace_decode(struct cte *slot, struct invocation *inv, struct cte **extr
     case FERRY_TABLE_UNMAP:
         if (inv->label == FERRY_FRAME_UNMAP ? !cap_is_frame(c) : !cap_is_table(c))
             return inv_fail(inv, FERRY_E_INVALID_LABEL, FERRY_ERR_ARG_NONE);
+        /* A table's copies share its mapping: unmapping through one would
+         * leave the others saying it is mapped (seL4: RevokeFirst). */
+        if (inv->label == FERRY_TABLE_UNMAP && c->u.map.vspace && !cte_is_final(slot))
+            return inv_fail(inv, FERRY_E_REVOKE_FIRST, FERRY_ERR_ARG_NONE);
         if ((err = vspace_unmap(slot)))
             return inv_fail(inv, err, FERRY_ERR_ARG_NONE);
         inv->len = 0;

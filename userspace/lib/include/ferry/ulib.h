@@ -76,6 +76,8 @@ unsigned long slot_alloc(void);
 /* Retype one object from the first untyped with room; returns its slot or
  * 0 (and prints why) when none has room. */
 unsigned long object_alloc(unsigned long type, unsigned long size_bits);
+/* A new VSpace, ready to be mapped into; its slot or 0 (reason printed). */
+unsigned long vspace_create(void);
 
 /* Start a thread in the root task's address space running fn(), on a
  * fresh one-page stack mapped at stack_va (its page table must exist).
