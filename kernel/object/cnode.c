@@ -5,6 +5,7 @@
 #include <object/arch_hooks.h>
 #include <core/cspace.h>
 #include <core/invoke.h>
+#include <core/preempt.h>
 #include <ferry/errors.h>
 #include <kstring.h>
 #include <panic.h>
@@ -231,18 +232,43 @@ void cte_delete(struct cte *slot)
     reap_run();
 }
 
+/* Delete slot's descendants, leaves first: no node is removed while it
+ * has children, so there is no re-parenting work, and each object is
+ * destroyed once, when its last capability goes.  The leaf search goes
+ * on from the deleted leaf's parent rather than from slot, so each node
+ * is walked through once: linear in the number of descendants (it was
+ * quadratic in the length of a derivation chain).  Deleting a leaf can
+ * reap a container that held the cursor (only a final deletion reaps, and
+ * the parent of a final capability is an untyped): the search then
+ * starts again from slot.  A revoke that destroys the CNode holding slot
+ * itself ends when the reaper has zeroed slot.  preemptible: stop at a
+ * preemption point (INVOKE_PREEMPTED) with the rest still to do; what is
+ * done stays done, so the restarted revoke finds less. */
+static word_t revoke_run(struct cte *slot, bool preemptible)
+{
+    struct cte *cur = slot;
+    while (!cap_is_null(&slot->cap) && slot->first_child) {
+        if (cap_is_null(&cur->cap))
+            cur = slot;                    /* the cursor was reaped */
+        while (cur->first_child)
+            cur = cur->first_child;
+        struct cte *up = cur->parent;
+        cte_delete(cur);
+        cur = up ? up : slot;
+        if (preemptible && preemption_point())
+            return INVOKE_PREEMPTED;
+    }
+    return FERRY_OK;
+}
+
 void cte_revoke(struct cte *slot)
 {
-    /* Leaves first: no node is removed while it has children, so no
-     * re-parenting work, and each object is destroyed once, when its
-     * last capability goes.  A revoke that destroys the CNode holding
-     * slot itself ends when the reaper has zeroed slot. */
-    while (slot->first_child) {
-        struct cte *leaf = slot->first_child;
-        while (leaf->first_child)
-            leaf = leaf->first_child;
-        cte_delete(leaf);
-    }
+    revoke_run(slot, false);
+}
+
+word_t cte_revoke_preemptible(struct cte *slot)
+{
+    return revoke_run(slot, true);
 }
 
 /* ---- copy, mint, move -------------------------------------------------- */
@@ -302,7 +328,7 @@ static void invoke_cnode_move(struct cte *src, struct cte *dst)
 }
 
 static void invoke_cnode_delete(struct cte *slot) { cte_delete(slot); }
-static void invoke_cnode_revoke(struct cte *slot) { cte_revoke(slot); }
+static word_t invoke_cnode_revoke(struct cte *slot) { return cte_revoke_preemptible(slot); }
 
 word_t cte_copy(struct cte *src, struct cte *dst, word_t rights_mask)
 {
@@ -406,10 +432,8 @@ static word_t decode_delete_revoke(struct cte *slot, struct invocation *inv)
     if (cap_is_null(&target->cap))
         return inv_fail(inv, FERRY_E_SLOT_EMPTY, 0);
 
-    if (inv->label == FERRY_CNODE_REVOKE) {
-        invoke_cnode_revoke(target);
-        return FERRY_OK;
-    }
+    if (inv->label == FERRY_CNODE_REVOKE)
+        return invoke_cnode_revoke(target);
     /* An untyped with live objects would lose track of them. */
     if (target->cap.type == FERRY_OBJ_UNTYPED && target->first_child)
         return inv_fail(inv, FERRY_E_REVOKE_FIRST, 0);

@@ -231,6 +231,43 @@ static void test_revoke_untyped_destroys_everything(void **state)
     assert_int_equal(sched_highest_prio(), -1);
 }
 
+/* A long derivation chain with branches, revoked through preemption
+ * points that stop every 7th time: each restart goes on where the last
+ * one stopped (one preemption point per deleted capability in all), and
+ * in the end exactly the descendants are gone. */
+static void test_revoke_preemptible_chain(void **state)
+{
+    (void)state;
+    enum { RADIX = 13, N = 1 << RADIX };
+    struct cte big;
+    memset(&big, 0, sizeof big);
+    assert_int_equal(untyped_retype(&ut, FERRY_OBJ_CNODE, RADIX, &big, 1), FERRY_OK);
+    struct cte *b = cnode_slot(&big.cap, 0);
+    make(FERRY_OBJ_ENDPOINT, 0, 0, 1);
+    assert_int_equal(cte_copy(&s[0], &b[0], FERRY_RIGHTS_ALL), FERRY_OK);
+    /* b[i] is a copy of b[i - 1], and every 16th also gets a side branch */
+    int caps = 1;
+    for (int i = 1; i < N - N / 16; i++, caps++)
+        assert_int_equal(cte_copy(&b[i - 1], &b[i], FERRY_RIGHTS_ALL), FERRY_OK);
+    for (int i = 0, j = N - N / 16; j < N; i += 16, j++, caps++)
+        assert_int_equal(cte_copy(&b[i], &b[j], FERRY_RIGHTS_ALL), FERRY_OK);
+    objtest_preempt_every = 7;
+    int rounds = 0;
+    while (cte_revoke_preemptible(&s[0]) != FERRY_OK)
+        rounds++;
+    assert_int_equal(rounds, caps / 7);
+    assert_int_equal(objtest_preempt_calls, caps);
+    for (int i = 0; i < N; i++)
+        assert_true(cap_is_null(&b[i].cap));
+    assert_null(s[0].first_child);
+    assert_false(cap_is_null(&s[0].cap));
+    assert_int_equal(arch_log.delete_final, 0);
+    /* nothing left: a revoke with nothing to do stops nowhere */
+    objtest_preempt_calls = 0;
+    assert_int_equal(cte_revoke_preemptible(&s[0]), FERRY_OK);
+    assert_int_equal(objtest_preempt_calls, 0);
+}
+
 static void test_cnode_destroy_deletes_contents(void **state)
 {
     (void)state;
@@ -419,6 +456,7 @@ int main(void)
         cmocka_unit_test_setup(test_delete_non_final_keeps_object, setup),
         cmocka_unit_test_setup(test_delete_middle_keeps_subtree, setup),
         cmocka_unit_test_setup(test_revoke_untyped_destroys_everything, setup),
+        cmocka_unit_test_setup(test_revoke_preemptible_chain, setup),
         cmocka_unit_test_setup(test_cnode_destroy_deletes_contents, setup),
         cmocka_unit_test_setup(test_deep_chain_is_reaped, setup),
         cmocka_unit_test_setup(test_notification_destroy, setup),

@@ -161,13 +161,13 @@ static bool deleted_vspace_tables(void)
 static bool null_slot_unusable(void)
 {
     ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    ALLOC(ut, FERRY_OBJ_UNTYPED, 12);
     CHECK_ERR(cnode_move(FERRY_CAP_NULL, ep), FERRY_E_INVALID_CAP);
     CHECK_ERR(cnode_copy(FERRY_CAP_NULL, ep, FERRY_RIGHTS_ALL), FERRY_E_INVALID_CAP);
     CHECK_ERR(cnode_mint(FERRY_CAP_NULL, ep, FERRY_RIGHTS_ALL, 5), FERRY_E_INVALID_CAP);
     CHECK_ERR(cnode_delete(FERRY_CAP_NULL), FERRY_E_INVALID_CAP);
     CHECK_ERR(cnode_revoke(FERRY_CAP_NULL), FERRY_E_INVALID_CAP);
-    CHECK_ERR(untyped_retype(ulib_bootinfo->untyped.start, FERRY_OBJ_ENDPOINT, 0, FERRY_CAP_NULL, 1),
-              FERRY_E_RANGE);
+    CHECK_ERR(untyped_retype(ut, FERRY_OBJ_ENDPOINT, 0, FERRY_CAP_NULL, 1), FERRY_E_RANGE);
     CHECK_ERR(cnode_copy(slot_alloc(), FERRY_CAP_NULL, FERRY_RIGHTS_ALL), FERRY_E_INVALID_CAP);
     CHECK_ERR(ferry_invoke(FERRY_CAP_NULL, FERRY_CNODE_DELETE, 0, NULL, 0, NULL, NULL), FERRY_E_INVALID_CAP);
     /* The endpoint is where it was. */

@@ -40,8 +40,13 @@ void cte_move(struct cte *src, struct cte *dst);
  * too (iteratively, without recursion on the kernel stack). */
 void cte_delete(struct cte *slot);
 
-/* Delete every capability derived from slot (its CDT descendants). */
+/* Delete every capability derived from slot (its CDT descendants), in
+ * time linear in their number. */
 void cte_revoke(struct cte *slot);
+
+/* The same with preemption points (core/preempt.h): FERRY_OK when done,
+ * INVOKE_PREEMPTED when stopped early (a restart goes on from there). */
+word_t cte_revoke_preemptible(struct cte *slot);
 
 /* The reaper's entry for a TCB's private slots (tcb.c calls it on destroy). */
 void cte_reap_slots(struct cte *slots, word_t n);
