@@ -175,11 +175,107 @@ static bool null_slot_unusable(void)
     return true;
 }
 
+/* 6. ASIDs are charged to capabilities (#21 item 4): a VSpace without an
+ *    ASID cannot be mapped into; pools come only from ASID control and
+ *    untyped memory of the pool's size; a pool hands out its block and no
+ *    more (never PCID 4095); deleting a pool takes its VSpaces' ASIDs and
+ *    mappings away. */
+static bool asid_pools(void)
+{
+    ALLOC(bare, FERRY_OBJ_VSPACE, 0);
+    ALLOC(pdpt, FERRY_OBJ_PDPT, 0);
+    CHECK_ERR(table_map(pdpt, bare, 0), FERRY_E_NO_ASID);
+    unsigned long asid = 0;
+    CHECK_OK(asid_assign(FERRY_CAP_INIT_ASID_POOL, bare, &asid));
+    CHECK(asid > 0 && asid < FERRY_ASIDS_PER_POOL);
+    CHECK_ERR(asid_assign(FERRY_CAP_INIT_ASID_POOL, bare, NULL), FERRY_E_ILLEGAL_OP);
+    CHECK_OK(table_map(pdpt, bare, 0));
+
+    /* MakePool: only with ASID control, only from an exact, unused untyped. */
+    ALLOC(big, FERRY_OBJ_UNTYPED, 13);
+    unsigned long uts[FERRY_ASID_POOLS], pools[FERRY_ASID_POOLS], first[FERRY_ASID_POOLS];
+    unsigned long dest = slot_alloc();
+    CHECK_ERR(asid_make_pool(FERRY_CAP_ASID_CONTROL, big, dest, NULL), FERRY_E_INVALID_ARG);
+    CHECK_ERR(asid_make_pool(FERRY_CAP_INIT_ASID_POOL, big, dest, NULL), FERRY_E_INVALID_LABEL);
+    unsigned n = 0;
+    unsigned long err = FERRY_OK;
+    while (n < FERRY_ASID_POOLS) {
+        uts[n] = object_alloc(FERRY_OBJ_UNTYPED, FERRY_ASID_POOL_BITS);
+        pools[n] = slot_alloc();
+        CHECK(uts[n] && pools[n]);
+        err = asid_make_pool(FERRY_CAP_ASID_CONTROL, uts[n], pools[n], &first[n]);
+        if (err)
+            break;
+        CHECK(first[n] % FERRY_ASIDS_PER_POOL == 0 && first[n] != 0);
+        n++;
+    }
+    /* The boot pool has block 0; the others get the rest, then none is left. */
+    CHECK_ERR(err, FERRY_E_NO_ASID);
+    CHECK(n == FERRY_ASID_POOLS - 1);
+    CHECK_ERR(untyped_retype(uts[0], FERRY_OBJ_FRAME_4K, 0, slot_alloc(), 1), FERRY_E_NO_MEMORY);
+    CHECK_ERR(asid_make_pool(FERRY_CAP_ASID_CONTROL, uts[0], slot_alloc(), NULL), FERRY_E_REVOKE_FIRST);
+
+    /* Fill the last block's pool: 511 ASIDs, PCID 4095 stays out. */
+    unsigned last = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (first[i] > first[last])
+            last = i;
+    CHECK(first[last] == (FERRY_ASID_POOLS - 1) * FERRY_ASIDS_PER_POOL);
+    unsigned long vs_first = 0, vs_last = 0, count = 0;
+    for (;;) {
+        unsigned long vs = object_alloc(FERRY_OBJ_VSPACE, 0), a;
+        CHECK(vs != 0);
+        err = asid_assign(pools[last], vs, &a);
+        if (err) {
+            CHECK_OK(cnode_delete(vs));
+            break;
+        }
+        CHECK(a >= first[last] && a < 4095);
+        if (!vs_first)
+            vs_first = vs;
+        vs_last = vs;
+        count++;
+    }
+    CHECK_ERR(err, FERRY_E_NO_ASID);
+    CHECK(count == FERRY_ASIDS_PER_POOL - 1);
+
+    /* A VSpace of another pool, with something mapped, loses it all with
+     * its pool; assigned again, its address space is empty. */
+    unsigned long vs2 = object_alloc(FERRY_OBJ_VSPACE, 0);
+    ALLOC(pdpt2, FERRY_OBJ_PDPT, 0);
+    ALLOC(pd2, FERRY_OBJ_PD, 0);
+    CHECK(vs2 != 0);
+    CHECK_OK(asid_assign(pools[0], vs2, NULL));
+    CHECK_OK(table_map(pdpt2, vs2, 0));
+    CHECK_OK(table_map(pd2, vs2, 0));
+    for (unsigned i = 0; i < n; i++)
+        CHECK_OK(cnode_revoke(uts[i]));            /* deletes the pool */
+    CHECK_ERR(asid_assign(pools[0], vs2, NULL), FERRY_E_INVALID_CAP);
+    ALLOC(pd3, FERRY_OBJ_PD, 0);
+    CHECK_ERR(table_map(pd3, vs2, 0), FERRY_E_NO_ASID);
+    CHECK_OK(asid_assign(FERRY_CAP_INIT_ASID_POOL, vs2, NULL));
+    CHECK_ERR(table_map(pd3, vs2, 0), FERRY_E_NO_TABLE);          /* the PDPT is gone */
+    CHECK_ERR(table_map(pdpt2, vs2, 0), FERRY_E_ILLEGAL_OP);      /* stale: unmap first */
+    CHECK_OK(table_unmap(pd2));
+    CHECK_OK(table_unmap(pdpt2));
+    CHECK_OK(table_map(pdpt2, vs2, 0));
+    CHECK_OK(table_map(pd3, vs2, 0));
+    /* The blocks are free again: a pool can be made. */
+    CHECK_OK(asid_make_pool(FERRY_CAP_ASID_CONTROL, uts[0], slot_alloc(), NULL));
+    CHECK_OK(cnode_revoke(uts[0]));
+    for (unsigned long v = vs_first; v <= vs_last; v++)
+        CHECK_OK(cnode_delete(v));                 /* the filled pool's VSpaces */
+    CHECK_OK(cnode_delete(vs2));
+    CHECK_OK(cnode_delete(bare));
+    return true;
+}
+
 const struct utest utests_attack_memory[] = {
     { table_unmap_forgets_entries, "table_unmap_forgets_entries" },
     { table_copy_cannot_alias, "table_copy_cannot_alias" },
     { stale_tlb_after_retype, "stale_tlb_after_retype" },
     { deleted_vspace_tables, "deleted_vspace_tables" },
     { null_slot_unusable, "null_slot_unusable" },
+    { asid_pools, "asid_pools" },
 };
 const size_t utests_attack_memory_n = sizeof utests_attack_memory / sizeof utests_attack_memory[0];

@@ -1,5 +1,6 @@
-/* vspace.c: x86-64 address spaces: ASIDs that double as PCIDs, mapping and
+/* vspace.c: x86-64 address spaces: PCIDs (the ASIDs of asid.c), mapping and
  * unmapping frames and page tables, and the arch half of the object layer. */
+#include <arch/asid.h>
 #include <arch/cpu.h>
 #include <arch/irq.h>
 #include <arch/paging.h>
@@ -16,9 +17,7 @@
 #include <printk.h>
 
 bool ks_pcid_on;
-paddr_t ks_asid_table[ASID_COUNT];         /* ASID -> PML4, 0 when free */
 bool ks_asid_dirty[ASID_COUNT];            /* its PCID may hold stale entries */
-static word_t asid_cursor = 1;
 
 #define INVPCID_ADDRESS 0
 #define INVPCID_CONTEXT 1
@@ -42,26 +41,6 @@ void vspace_init(bool pcid_wanted)
 
 static uint64_t *pml4_of(paddr_t pml4) { return phys_to_virt(pml4); }
 
-static word_t asid_lookup(paddr_t pml4, bool assign)
-{
-    uint64_t *slot = &pml4_of(pml4)[PML4_ASID_INDEX];
-    word_t a = PML4_ASID(*slot);
-    if (a && ks_asid_table[a] == pml4)
-        return a;
-    if (!assign)
-        return 0;
-    for (word_t tries = 1; tries < ASID_COUNT; tries++) {
-        word_t cand = asid_cursor;
-        asid_cursor = asid_cursor % (ASID_COUNT - 1) + 1;
-        if (!ks_asid_table[cand]) {
-            ks_asid_table[cand] = pml4;
-            *slot = cand << 1;           /* not present: never a translation */
-            return cand;
-        }
-    }
-    return 0;
-}
-
 void vspace_pcid_used(word_t pcid)
 {
     if (pcid && pcid < ASID_COUNT)
@@ -72,7 +51,7 @@ uint64_t vspace_cr3(paddr_t pml4)
 {
     if (!ks_pcid_on || pml4 == ks_kernel_pml4)
         return pml4;                     /* PCID 0, the load flushes */
-    word_t asid = asid_lookup(pml4, true);
+    word_t asid = vspace_asid(pml4);
     uint64_t cr3 = pml4 | asid;
     if (asid && !ks_asid_dirty[asid])
         cr3 |= BIT(63);                  /* keep this PCID's translations */
@@ -87,6 +66,19 @@ void vspace_activate(paddr_t pml4)
         pml4 = ks_kernel_pml4;
     ks_percpu.cur_vspace = pml4;
     write_cr3(vspace_cr3(pml4));
+}
+
+void vspace_asid_released(word_t asid)
+{
+    ks_asid_dirty[asid] = true;
+}
+
+void vspace_orphan(paddr_t pml4, word_t old_asid)
+{
+    memset(pml4_of(pml4), 0, PML4_ASID_INDEX * sizeof(uint64_t));
+    ks_asid_dirty[old_asid] = true;
+    if (pml4 == ks_percpu.cur_vspace)
+        vspace_activate(pml4);           /* now without a PCID: the load flushes */
 }
 
 /* A translation of (asid, va) is gone: make sure no TLB still holds it. */
@@ -150,9 +142,9 @@ static word_t map_entry(struct cap *c, struct cte *vspace, vaddr_t va, uint64_t 
     if (c->u.map.vspace)
         return FERRY_E_ILLEGAL_OP;                    /* mapped already */
     paddr_t pml4 = vspace->cap.paddr;
-    word_t asid = asid_lookup(pml4, true);
+    word_t asid = vspace_asid(pml4);
     if (!asid)
-        return FERRY_E_NO_ASID;
+        return FERRY_E_NO_ASID;              /* assign one from an ASID pool first */
     uint64_t *e = walk(pml4, va, table_shift(c->type));
     if (!e)
         return FERRY_E_NO_TABLE;
@@ -205,7 +197,7 @@ static void unmap_cap(struct cap *c)
     vaddr_t va = c->u.map.vaddr;
     c->u.map.vspace = 0;
     c->u.map.vaddr = 0;
-    paddr_t pml4 = asid < ASID_COUNT ? ks_asid_table[asid] : 0;
+    paddr_t pml4 = asid_pml4(asid);
     if (!pml4)
         return;
     uint64_t *e = walk(pml4, va, table_shift(c->type));
@@ -262,14 +254,12 @@ void arch_cap_delete(const struct cap *cap, bool final)
     if (cap_is_table(&c) && c.u.map.vspace && final)
         unmap_cap(&c);
     if (c.type == FERRY_OBJ_VSPACE && final) {
-        word_t asid = asid_lookup(c.paddr, false);
-        if (asid) {
-            ks_asid_table[asid] = 0;
-            ks_asid_dirty[asid] = true;     /* its PCID may still cache translations */
-        }
+        asid_vspace_deleted(c.paddr);
         if (ks_percpu.cur_vspace == c.paddr)
             vspace_activate(0);
     }
+    if (c.type == FERRY_OBJ_ASID_POOL && final)
+        asid_pool_deleted(&c);
 }
 
 /* seL4's Arch_deriveCap: a frame copy starts unmapped and maps once on
