@@ -20,7 +20,7 @@ static size_t build_table(const struct ferry_bootinfo *bi)
         { bench_floor, &bench_floor_n }, { bench_syscall, &bench_syscall_n },
         { bench_sched, &bench_sched_n }, { bench_ipc, &bench_ipc_n },
         { bench_vm, &bench_vm_n }, { bench_fault, &bench_fault_n },
-        { bench_bulk, &bench_bulk_n },
+        { bench_bulk, &bench_bulk_n }, { bench_longop, &bench_longop_n },
     };
     size_t n = 0;
     for (size_t f = 0; f < sizeof fam / sizeof fam[0]; f++)
