@@ -127,21 +127,116 @@ bool cte_is_final(const struct cte *slot)
 /* ---- deletion ---------------------------------------------------------
  *
  * Deleting the last capability to a CNode or TCB deletes the capabilities
- * it holds, which may be last capabilities to more CNodes, and so on.  To
- * keep the kernel stack bounded whatever user space builds, dead
- * containers are emptied from an explicit stack linked through their own
- * slot 0:
- *   1. push: slot 0's capability is taken out of the CDT (its tree links
- *      are then free) and stays in the slot if it still has to be
- *      finalised (reap_pending); the slot becomes the stack link;
- *   2. the loop finalises the top's pending capability, else deletes the
- *      top's next slot, else pops the emptied container;
- *   3. finalising a container only pushes it, so nothing recurses. */
+ * it holds, which may be last capabilities to more CNodes, and so on.
+ * That work is unbounded (a radix-24 CNode, a chain of CNodes each
+ * holding the last capability to the next), so it must neither recurse
+ * on the kernel stack nor run without preemption points; and while it is
+ * half done, the container's memory must stay allocated, or its untyped
+ * could be reset and retyped over it while the reaper still points into
+ * it.  seL4's answer, followed here: a Zombie capability (CAP_TYPE_ZOMBIE)
+ * takes the last capability's place in the derivation tree until the
+ * container is empty:
+ *   1. the final capability becomes a Zombie (a TCB is first stopped and
+ *      detached: tcb_destroy), which is swapped with the container's own
+ *      slot 0, tree positions and all (seL4's cteSwap), and pushed on the
+ *      reap stack, linked through the Zombies themselves.  A Zombie inside
+ *      its own container cannot be caught in another container's memory,
+ *      so cycles of dead CNodes need nothing special.  The capability
+ *      that was in slot 0 is now in the deleted slot and is deleted next;
+ *   2. the reaper deletes the top Zombie's slots 1.. one by one, from its
+ *      cursor (kept in the Zombie), each a unit of work between
+ *      preemption points; a final container met there becomes a Zombie
+ *      on top, so nothing recurses;
+ *   3. an empty container's Zombie leaves the tree and is cleared: only
+ *      now can its untyped be reset.
+ * Every Zombie is on the stack and the stack lives in the Zombies, so a
+ * reap stopped at a preemption point is consistent: the next Delete or
+ * Revoke (the restarted system call, or anyone's) runs the stack on.
+ * User space cannot name a Zombie (it lies in a container no capability
+ * reaches any more); a Revoke meets it as a leaf of the untyped and
+ * deleting it runs the reaper. */
 
-static struct cte *reap_stack;
-static bool reap_running;
+#define ZOMBIE_TCB   0x1        /* cap.flags: the container is a TCB's slots */
+
+static struct cte *reap_stack;  /* the newest Zombie; each links to the one before */
+static struct cte *zombie_pending;   /* the slot tcb_destroy's cte_reap_slots turns into one */
 
 static void finalise(struct cap *c);
+
+static bool cap_is_zombie(const struct cap *c) { return c->type == CAP_TYPE_ZOMBIE; }
+static bool cap_is_container(const struct cap *c)
+{
+    return c->type == FERRY_OBJ_CNODE || c->type == FERRY_OBJ_TCB;
+}
+
+/* Zombie fields: paddr is the container's object; u.raw[0] = cursor |
+ * count << 32; u.raw[1] = the next Zombie down the stack. */
+static struct cte *zombie_slots(const struct cap *z)
+{
+    return (z->flags & ZOMBIE_TCB) ? ((struct tcb *)phys_to_virt(z->paddr))->slots
+                                   : (struct cte *)phys_to_virt(z->paddr);
+}
+
+static void ptr_swap_ref(struct cte **p, struct cte *a, struct cte *b)
+{
+    if (*p == a)
+        *p = b;
+    else if (*p == b)
+        *p = a;
+}
+
+static void node_swap_refs(struct cte *n, struct cte *a, struct cte *b)
+{
+    ptr_swap_ref(&n->parent, a, b);
+    ptr_swap_ref(&n->first_child, a, b);
+    ptr_swap_ref(&n->next_sibling, a, b);
+    ptr_swap_ref(&n->prev_sibling, a, b);
+}
+
+/* Exchange two slots' capabilities and places in the tree.  Every link
+ * that named one slot must name the other: those of the two slots
+ * themselves, of their parents and siblings and of their children, each
+ * visited once (a neighbour may be a child of the other slot). */
+static void cte_swap(struct cte *a, struct cte *b)
+{
+    if (a == b)
+        return;
+    struct cte *near[6] = { a->parent, a->prev_sibling, a->next_sibling,
+                            b->parent, b->prev_sibling, b->next_sibling };
+    for (struct cte *c = a->first_child; c; c = c->next_sibling)
+        if (c != b)
+            node_swap_refs(c, a, b);
+    for (struct cte *c = b->first_child; c; c = c->next_sibling)
+        if (c != a)
+            node_swap_refs(c, a, b);
+    for (int i = 0; i < 6; i++) {
+        struct cte *n = near[i];
+        bool seen = !n || n == a || n == b || n->parent == a || n->parent == b;
+        for (int j = 0; j < i && !seen; j++)
+            seen = near[j] == n;
+        if (!seen)
+            node_swap_refs(n, a, b);
+    }
+    struct cte t = *a;
+    *a = *b;
+    *b = t;
+    node_swap_refs(a, a, b);
+    node_swap_refs(b, a, b);
+}
+
+/* slot holds the last capability to a container whose slots are
+ * slots[0..count): make it the container's Zombie, in slots[0]. */
+static void zombie_make(struct cte *slot, struct cte *slots, word_t count, uint8_t flags)
+{
+    struct cap *z = &slot->cap;
+    z->type = CAP_TYPE_ZOMBIE;
+    z->rights = 0;
+    z->flags = flags;
+    z->u.raw[0] = 1 | count << 32;       /* slot 0 is the Zombie itself */
+    cte_swap(slot, &slots[0]);
+    slots[0].cap.u.raw[1] = (word_t)reap_stack;
+    reap_stack = &slots[0];
+}
 
 /* Take the capability out of slot; return true if it was the last one to
  * its object (the caller then finalises the copy in *out). */
@@ -156,80 +251,88 @@ static bool slot_clear(struct cte *slot, struct cap *out)
     return final;
 }
 
-static void reap_push(struct cte *slots, word_t n)
+/* Delete the capability in slot (not a Zombie): a final container
+ * becomes a Zombie on the reap stack and slot receives what was in the
+ * container's slot 0 (the caller deletes that next); anything else goes
+ * now. */
+static void slot_delete(struct cte *slot)
 {
-    struct cte *s0 = &slots[0];
-    struct cap c0;
-    bool pending = false;
-
-    if (!cap_is_null(&s0->cap))
-        pending = slot_clear(s0, &c0);
-    if (pending)
-        s0->cap = c0;       /* held here, detached from the CDT, until step 2 */
-    s0->reap_next = reap_stack;
-    s0->reap_cursor = 1;
-    s0->reap_count = n;
-    s0->reap_pending = pending;
-    reap_stack = s0;
-}
-
-static void reap_run(void)
-{
-    if (reap_running)
-        return;     /* an outer loop is already emptying the stack */
-    reap_running = true;
-    while (reap_stack) {
-        struct cte *top = reap_stack;
-        struct cap c;
-
-        if (top->reap_pending) {
-            top->reap_pending = 0;
-            c = top->cap;
-            memset(&top->cap, 0, sizeof top->cap);
-            finalise(&c);
-        } else if (top->reap_cursor < top->reap_count) {
-            struct cte *s = &top[top->reap_cursor++];
-            if (!cap_is_null(&s->cap) && slot_clear(s, &c))
-                finalise(&c);
+    if (cap_is_container(&slot->cap) && cte_is_final(slot)) {
+        if (slot->cap.type == FERRY_OBJ_CNODE) {
+            zombie_make(slot, cap_object(&slot->cap), BIT(slot->cap.size_bits), 0);
         } else {
-            reap_stack = top->reap_next;
-            memset(top, 0, sizeof *top);
+            zombie_pending = slot;
+            tcb_destroy(cap_tcb(&slot->cap));    /* ends in cte_reap_slots */
+            assert(!zombie_pending);
         }
+        return;
     }
-    reap_running = false;
+    struct cap c;
+    if (slot_clear(slot, &c))
+        finalise(&c);
 }
 
 void cte_reap_slots(struct cte *slots, word_t n)
 {
-    reap_push(slots, n);
-    reap_run();
+    struct cte *slot = zombie_pending;
+    assert(slot && slots == cap_tcb(&slot->cap)->slots);
+    zombie_pending = NULL;
+    zombie_make(slot, slots, n, ZOMBIE_TCB);
 }
 
-/* The last capability to the object in *c is gone: destroy the object. */
+/* Empty the containers on the reap stack (see above).  preemptible:
+ * stop at a preemption point (INVOKE_PREEMPTED), else run to the end. */
+static word_t reap_run(bool preemptible)
+{
+    while (reap_stack) {
+        struct cte *top = reap_stack;
+        struct cap *z = &top->cap;
+        word_t cursor = z->u.raw[0] & 0xffffffffUL, count = z->u.raw[0] >> 32;
+        if (cursor < count) {
+            struct cte *s = &zombie_slots(z)[cursor];
+            /* Zombies live in slot 0 of their own container: never here. */
+            assert(!cap_is_zombie(&s->cap));
+            if (!cap_is_null(&s->cap))
+                slot_delete(s);
+            if (cap_is_null(&s->cap))
+                z->u.raw[0]++;           /* else s received a slot 0's capability */
+        } else {
+            reap_stack = (struct cte *)z->u.raw[1];
+            cdt_remove(top);             /* now the untyped may be reset */
+            memset(&top->cap, 0, sizeof top->cap);
+        }
+        if (preemptible && preemption_point())
+            return INVOKE_PREEMPTED;
+    }
+    return FERRY_OK;
+}
+
+/* The last capability to the object in *c is gone: destroy the object
+ * (containers do not come here: they become Zombies). */
 static void finalise(struct cap *c)
 {
-    switch (c->type) {
-    case FERRY_OBJ_CNODE:
-        reap_push((struct cte *)cap_object(c), BIT(c->size_bits));
-        break;
-    case FERRY_OBJ_TCB:
-        tcb_destroy(cap_tcb(c));   /* pushes the TCB's own slots */
-        break;
-    default:
-        object_destroy(c);
-        break;
-    }
+    object_destroy(c);
+}
+
+static word_t delete_run(struct cte *slot, bool preemptible)
+{
+    /* A Zombie is on the stack already: running the stack finishes it.
+     * Otherwise delete what is in slot until it is empty: a container's
+     * deletion leaves its slot 0's old capability here (a chain of those
+     * is as long as the dead containers are many: one unit each). */
+    while (!cap_is_null(&slot->cap) && !cap_is_zombie(&slot->cap))
+        slot_delete(slot);
+    return reap_run(preemptible);
 }
 
 void cte_delete(struct cte *slot)
 {
-    struct cap c;
+    delete_run(slot, false);
+}
 
-    if (cap_is_null(&slot->cap))
-        return;
-    if (slot_clear(slot, &c))
-        finalise(&c);
-    reap_run();
+word_t cte_delete_preemptible(struct cte *slot)
+{
+    return delete_run(slot, true);
 }
 
 /* Delete slot's descendants, leaves first: no node is removed while it
@@ -253,7 +356,8 @@ static word_t revoke_run(struct cte *slot, bool preemptible)
         while (cur->first_child)
             cur = cur->first_child;
         struct cte *up = cur->parent;
-        cte_delete(cur);
+        if (delete_run(cur, preemptible) == INVOKE_PREEMPTED)
+            return INVOKE_PREEMPTED;     /* cur is a Zombie leaf: the restart finds it */
         cur = up ? up : slot;
         if (preemptible && preemption_point())
             return INVOKE_PREEMPTED;
@@ -303,6 +407,8 @@ static word_t derive_check(const struct cap *src, word_t mask, bool mint, word_t
 {
     if (src->type == FERRY_OBJ_UNTYPED)
         return FERRY_E_ILLEGAL_OP;  /* two caps would hand out the same memory */
+    if (cap_is_zombie(src))
+        return FERRY_E_DELETE_IN_PROGRESS;
     if (src->type == FERRY_OBJ_NULL || src->type >= FERRY_OBJ_COUNT)
         return FERRY_E_SLOT_EMPTY;
     *out = *src;
@@ -327,7 +433,7 @@ static void invoke_cnode_move(struct cte *src, struct cte *dst)
     cte_move(src, dst);
 }
 
-static void invoke_cnode_delete(struct cte *slot) { cte_delete(slot); }
+static word_t invoke_cnode_delete(struct cte *slot) { return cte_delete_preemptible(slot); }
 static word_t invoke_cnode_revoke(struct cte *slot) { return cte_revoke_preemptible(slot); }
 
 word_t cte_copy(struct cte *src, struct cte *dst, word_t rights_mask)
@@ -404,6 +510,8 @@ static word_t decode_copy_move(struct cte *slot, struct invocation *inv, struct 
         return err;
     if (cap_is_null(&src->cap))
         return inv_fail(inv, FERRY_E_SLOT_EMPTY, 2);
+    if (cap_is_zombie(&src->cap))
+        return inv_fail(inv, FERRY_E_DELETE_IN_PROGRESS, 2);
 
     if (move) {
         invoke_cnode_move(src, dst);
@@ -437,8 +545,7 @@ static word_t decode_delete_revoke(struct cte *slot, struct invocation *inv)
     /* An untyped with live objects would lose track of them. */
     if (target->cap.type == FERRY_OBJ_UNTYPED && target->first_child)
         return inv_fail(inv, FERRY_E_REVOKE_FIRST, 0);
-    invoke_cnode_delete(target);
-    return FERRY_OK;
+    return invoke_cnode_delete(target);
 }
 
 word_t cnode_decode(struct tcb *caller, struct cte *slot, struct invocation *inv,

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <string.h>
+#include <core/invoke.h>
 #include <object/endpoint.h>
 #include <object/notification.h>
 
@@ -268,6 +269,63 @@ static void test_revoke_preemptible_chain(void **state)
     assert_int_equal(objtest_preempt_calls, 0);
 }
 
+/* Two dead CNodes that hold the last capability to each other (a cycle
+ * nobody reaches) go when their untyped is revoked; with preemption
+ * points that stop often, the untyped keeps its memory until the last
+ * Zombie is gone, and restarts finish the job. */
+static void test_cnode_cycle_preemptible_revoke(void **state)
+{
+    (void)state;
+    assert_int_equal(untyped_retype(&ut, FERRY_OBJ_UNTYPED, 16, &s[100], 1), FERRY_OK);
+    struct cte *u = &s[100];
+    assert_int_equal(untyped_retype(u, FERRY_OBJ_CNODE, 4, &s[0], 2), FERRY_OK);
+    struct cte *k = cnode_slot(&s[0].cap, 0), *c = cnode_slot(&s[1].cap, 0);
+    assert_int_equal(untyped_retype(u, FERRY_OBJ_ENDPOINT, 0, &k[5], 3), FERRY_OK);
+    assert_int_equal(untyped_retype(u, FERRY_OBJ_NOTIFICATION, 0, &c[9], 1), FERRY_OK);
+    cte_move(&s[0], &c[0]);      /* K's cap in C's slot 0, C's in K's slot 3 */
+    cte_move(&s[1], &k[3]);
+    objtest_preempt_every = 2;
+    int rounds = 0;
+    while (cte_revoke_preemptible(u) != FERRY_OK) {
+        /* the memory is released only once both CNodes are empty */
+        if (u->cap.u.untyped.watermark == 0)
+            for (int i = 0; i < 16; i++)
+                assert_true(cap_is_null(&k[i].cap) && cap_is_null(&c[i].cap));
+        rounds++;
+    }
+    assert_true(rounds > 0);
+    assert_null(u->first_child);
+    assert_int_equal(u->cap.u.untyped.watermark, 0);
+    assert_false(cap_is_null(&u->cap));
+}
+
+/* A big CNode deleted through preemption points: a Zombie holds its
+ * place (and memory) until the restarted deletes have emptied it. */
+static void test_cnode_delete_preemptible(void **state)
+{
+    (void)state;
+    assert_int_equal(untyped_retype(&ut, FERRY_OBJ_UNTYPED, 20, &s[100], 1), FERRY_OK);
+    struct cte *u = &s[100];
+    assert_int_equal(untyped_retype(u, FERRY_OBJ_CNODE, 10, &s[0], 1), FERRY_OK);
+    struct cte *k = cnode_slot(&s[0].cap, 0);
+    make(FERRY_OBJ_ENDPOINT, 0, 1, 1);
+    for (int i = 1; i < 1024; i++)
+        assert_int_equal(cte_copy(&s[1], &k[i], FERRY_RIGHTS_ALL), FERRY_OK);
+    objtest_preempt_every = 100;
+    int rounds = 0;
+    word_t err;
+    while ((err = cte_delete_preemptible(&s[0])) == INVOKE_PREEMPTED) {
+        assert_true(cap_is_null(&s[0].cap));               /* k[0]'s old capability: none */
+        assert_ptr_equal(u->first_child, &k[0]);           /* the Zombie holds the memory */
+        rounds++;
+    }
+    assert_int_equal(err, FERRY_OK);
+    assert_int_equal(rounds, 1024 / 100);
+    assert_null(s[1].first_child);
+    assert_null(u->first_child);
+    assert_int_equal(u->cap.u.untyped.watermark, 0);
+}
+
 static void test_cnode_destroy_deletes_contents(void **state)
 {
     (void)state;
@@ -457,6 +515,8 @@ int main(void)
         cmocka_unit_test_setup(test_delete_middle_keeps_subtree, setup),
         cmocka_unit_test_setup(test_revoke_untyped_destroys_everything, setup),
         cmocka_unit_test_setup(test_revoke_preemptible_chain, setup),
+        cmocka_unit_test_setup(test_cnode_cycle_preemptible_revoke, setup),
+        cmocka_unit_test_setup(test_cnode_delete_preemptible, setup),
         cmocka_unit_test_setup(test_cnode_destroy_deletes_contents, setup),
         cmocka_unit_test_setup(test_deep_chain_is_reaped, setup),
         cmocka_unit_test_setup(test_notification_destroy, setup),
