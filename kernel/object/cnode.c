@@ -74,7 +74,7 @@ static void untyped_maybe_reset(struct cte *p)
 {
     /* With no children left, no object lives in the untyped any more. */
     if (p && p->cap.type == FERRY_OBJ_UNTYPED && !p->first_child)
-        p->cap.u.untyped.watermark = 0;
+        p->cap.u.untyped.watermark = p->cap.u.untyped.cleared = 0;
 }
 
 /* Take slot out of the tree, keeping its descendants in it. */

@@ -31,7 +31,10 @@ struct cap {
     union {
         struct { word_t badge; } ep;              /* endpoint, notification: 0 = none */
         struct { word_t guard; } cnode;
-        struct { word_t watermark; } untyped;     /* bytes used from paddr */
+        struct {                                  /* untyped (untyped.c) */
+            word_t watermark;                     /* bytes used from paddr */
+            word_t cleared;                       /* [watermark, cleared) is known zero */
+        } untyped;
         struct { vaddr_t vaddr; paddr_t vspace; } map; /* frame, page tables: arch owns */
         word_t raw[2];                            /* IRQ, I/O ports: arch owns */
     } u;
