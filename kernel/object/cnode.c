@@ -154,9 +154,15 @@ bool cte_is_final(const struct cte *slot)
  * Revoke (the restarted system call, or anyone's) runs the stack on.
  * User space cannot name a Zombie (it lies in a container no capability
  * reaches any more); a Revoke meets it as a leaf of the untyped and
- * deleting it runs the reaper. */
+ * deleting it runs the reaper.  A Delete invocation stopped that way
+ * leaves a marker Zombie (ZOMBIE_MARK: no object, outside the tree) in
+ * the slot it was asked to empty, so that its restart, which finds the
+ * marker, finishes the reaping and then empties the slot, instead of
+ * finding an empty slot and failing; the reaper just clears a marker it
+ * meets in a dead container. */
 
 #define ZOMBIE_TCB   0x1        /* cap.flags: the container is a TCB's slots */
+#define ZOMBIE_MARK  0x2        /* cap.flags: a preempted Delete's slot, no container */
 
 static struct cte *reap_stack;  /* the newest Zombie; each links to the one before */
 static struct cte *zombie_pending;   /* the slot tcb_destroy's cte_reap_slots turns into one */
@@ -290,9 +296,12 @@ static word_t reap_run(bool preemptible)
         word_t cursor = z->u.raw[0] & 0xffffffffUL, count = z->u.raw[0] >> 32;
         if (cursor < count) {
             struct cte *s = &zombie_slots(z)[cursor];
-            /* Zombies live in slot 0 of their own container: never here. */
-            assert(!cap_is_zombie(&s->cap));
-            if (!cap_is_null(&s->cap))
+            /* Zombies live in slot 0 of their own container: never here;
+             * a marker holds nothing. */
+            assert(!cap_is_zombie(&s->cap) || (s->cap.flags & ZOMBIE_MARK));
+            if (cap_is_zombie(&s->cap))
+                memset(&s->cap, 0, sizeof s->cap);
+            else if (!cap_is_null(&s->cap))
                 slot_delete(s);
             if (cap_is_null(&s->cap))
                 z->u.raw[0]++;           /* else s received a slot 0's capability */
@@ -327,12 +336,22 @@ static word_t delete_run(struct cte *slot, bool preemptible)
 
 void cte_delete(struct cte *slot)
 {
+    if (cap_is_zombie(&slot->cap) && (slot->cap.flags & ZOMBIE_MARK))
+        memset(&slot->cap, 0, sizeof slot->cap);
     delete_run(slot, false);
 }
 
 word_t cte_delete_preemptible(struct cte *slot)
 {
-    return delete_run(slot, true);
+    bool marked = cap_is_zombie(&slot->cap) && (slot->cap.flags & ZOMBIE_MARK);
+    if (delete_run(slot, true) == INVOKE_PREEMPTED) {
+        if (!marked && cap_is_null(&slot->cap))
+            slot->cap = (struct cap){ .type = CAP_TYPE_ZOMBIE, .flags = ZOMBIE_MARK };
+        return INVOKE_PREEMPTED;
+    }
+    if (marked)
+        memset(&slot->cap, 0, sizeof slot->cap);
+    return FERRY_OK;
 }
 
 /* Delete slot's descendants, leaves first: no node is removed while it

@@ -315,12 +315,14 @@ static void test_cnode_delete_preemptible(void **state)
     int rounds = 0;
     word_t err;
     while ((err = cte_delete_preemptible(&s[0])) == INVOKE_PREEMPTED) {
-        assert_true(cap_is_null(&s[0].cap));               /* k[0]'s old capability: none */
+        assert_int_equal(s[0].cap.type, CAP_TYPE_ZOMBIE);  /* the restart's marker */
+        assert_null(s[0].parent);
         assert_ptr_equal(u->first_child, &k[0]);           /* the Zombie holds the memory */
         rounds++;
     }
     assert_int_equal(err, FERRY_OK);
     assert_int_equal(rounds, 1024 / 100);
+    assert_true(cap_is_null(&s[0].cap));
     assert_null(s[1].first_child);
     assert_null(u->first_child);
     assert_int_equal(u->cap.u.untyped.watermark, 0);

@@ -1,6 +1,7 @@
 /* attack_memory.c: in-guest regression tests for the memory and capability-object attack classes
  * (page-table unmap and aliasing, stale TLB entries, tables of deleted VSpaces, the null slot). */
 #include "utest.h"
+#include <ferry/rtc.h>
 
 #define VS FERRY_CAP_INIT_VSPACE
 #define RW (FERRY_MAP_READ | FERRY_MAP_WRITE)
@@ -11,6 +12,7 @@
 #define AM_ALIAS_VA 0x28800000UL
 #define AM_TLB_VA   0x29000000UL
 #define AM_DEAD_VA  0x100000000000UL   /* a PML4 slot of its own: a PDPT is mapped there */
+#define AM_PROBE_STACK 0x29800000UL
 
 /* 1. A table unmapped while it still maps a frame, then mapped elsewhere,
  *    must show nothing of its old contents (#11 item 5). */
@@ -270,6 +272,85 @@ static bool asid_pools(void)
     return true;
 }
 
+/* 7. Long operations let interrupts and higher-priority threads in
+ *    (#21 item 2): while this thread (priority 200) revokes a 64K-copy
+ *    chain, deletes a CNode holding 64K capabilities and retypes 32 MiB
+ *    of frames, the RTC's 1024 Hz interrupt keeps waking a thread of
+ *    priority 255.  A kernel that ran each operation to its end with
+ *    interrupts off delivers one interrupt per operation, after it. */
+#define LO_RADIX 17
+static unsigned long lo_cnode, lo_ep;
+
+static unsigned long lo_copy(unsigned long dest, unsigned long src_root, unsigned long src,
+                             unsigned long src_depth)
+{
+    unsigned long w[5] = { dest, LO_RADIX, src, src_depth, FERRY_RIGHTS_ALL };
+    return ferry_invoke(lo_cnode, FERRY_CNODE_COPY, 5, w, 1, &src_root, NULL);
+}
+
+static bool lo_chain(unsigned long n)
+{
+    CHECK_OK(lo_copy(1, FERRY_CAP_INIT_CNODE, lo_ep, 64));
+    for (unsigned long i = 2; i <= n; i++)
+        CHECK_OK(lo_copy(i, lo_cnode, i - 1, LO_RADIX));
+    return true;
+}
+
+static bool long_ops_body(void)
+{
+    enum { N = 65536, BIG_FRAMES = 16 };
+    lo_cnode = object_alloc(FERRY_OBJ_CNODE, LO_RADIX);
+    lo_ep = object_alloc(FERRY_OBJ_ENDPOINT, 0);
+    CHECK(lo_cnode && lo_ep);
+    CHECK_OK(rtc_probe_start(AM_PROBE_STACK, 255));
+    for (unsigned long spin = 0; rtc_probe.ticks < 3 && spin < 2000000000UL; spin++)
+        ;
+    CHECK(rtc_probe.ticks >= 3);                 /* the probe works */
+    unsigned long n[3], gap[3];
+
+    CHECK(lo_chain(N));
+    rtc_probe_reset();
+    CHECK_OK(cnode_revoke(lo_ep));
+    n[0] = rtc_probe.ticks, gap[0] = rtc_probe.max_gap;
+    unsigned long last[2] = { N, LO_RADIX };
+    CHECK_ERR(ferry_invoke(lo_cnode, FERRY_CNODE_DELETE, 2, last, 0, NULL, NULL), FERRY_E_SLOT_EMPTY);
+
+    CHECK(lo_chain(N));
+    rtc_probe_reset();
+    CHECK_OK(cnode_delete(lo_cnode));
+    n[1] = rtc_probe.ticks, gap[1] = rtc_probe.max_gap;
+    CHECK_ERR(cnode_revoke(lo_ep), FERRY_OK);   /* nothing left below it */
+
+    ALLOC(ut, FERRY_OBJ_UNTYPED, 25);
+    unsigned long first = slot_alloc();
+    for (int i = 1; i < BIG_FRAMES; i++)
+        CHECK(slot_alloc() == first + (unsigned long)i);
+    rtc_probe_reset();
+    CHECK_OK(untyped_retype(ut, FERRY_OBJ_FRAME_2M, 0, first, BIG_FRAMES));
+    n[2] = rtc_probe.ticks, gap[2] = rtc_probe.max_gap;
+    unsigned long pa;
+    CHECK_OK(frame_address(first + BIG_FRAMES - 1, &pa));
+    CHECK_OK(cnode_revoke(ut));
+    CHECK_OK(cnode_delete(ut));
+    CHECK_OK(cnode_delete(lo_ep));
+
+    printf("    RTC interrupts delivered during revoke %lu, CNode delete %lu, retype %lu; "
+           "longest gaps %lu, %lu, %lu TSC ticks\n", n[0], n[1], n[2], gap[0], gap[1], gap[2]);
+    for (int i = 0; i < 3; i++)
+        CHECK(n[i] >= 2);
+    return true;
+}
+
+static bool long_ops_preemptible(void)
+{
+    CHECK(table_ensure(AM_PROBE_STACK));
+    CHECK_OK(tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 200));
+    bool ok = long_ops_body();
+    rtc_probe_stop();
+    CHECK_OK(tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 255));
+    return ok;
+}
+
 const struct utest utests_attack_memory[] = {
     { table_unmap_forgets_entries, "table_unmap_forgets_entries" },
     { table_copy_cannot_alias, "table_copy_cannot_alias" },
@@ -277,5 +358,6 @@ const struct utest utests_attack_memory[] = {
     { deleted_vspace_tables, "deleted_vspace_tables" },
     { null_slot_unusable, "null_slot_unusable" },
     { asid_pools, "asid_pools" },
+    { long_ops_preemptible, "long_ops_preemptible" },
 };
 const size_t utests_attack_memory_n = sizeof utests_attack_memory / sizeof utests_attack_memory[0];
