@@ -354,30 +354,38 @@ word_t cte_delete_preemptible(struct cte *slot)
     return FERRY_OK;
 }
 
-/* Delete slot's descendants, leaves first: no node is removed while it
- * has children, so there is no re-parenting work, and each object is
- * destroyed once, when its last capability goes.  The leaf search goes
- * on from the deleted leaf's parent rather than from slot, so each node
- * is walked through once: linear in the number of descendants (it was
- * quadratic in the length of a derivation chain).  Deleting a leaf can
- * reap a container that held the cursor (only a final deletion reaps, and
- * the parent of a final capability is an untyped): the search then
- * starts again from slot.  A revoke that destroys the CNode holding slot
- * itself ends when the reaper has zeroed slot.  preemptible: stop at a
- * preemption point (INVOKE_PREEMPTED) with the rest still to do; what is
- * done stays done, so the restarted revoke finds less. */
+/* Delete slot's descendants in units of constant work, so that the
+ * whole is linear in their number and a preemption point may come after
+ * any unit; no progress lives on the stack, so a restarted revoke simply
+ * starts again from slot (seL4 deletes the next node of its CDT list).
+ * A unit is one of:
+ *   - delete a leaf (nothing is removed while it has children, so there
+ *     is no re-parenting work, and an object is destroyed once, when its
+ *     last capability goes);
+ *   - move one child of a copy up to the copy's parent (the child names
+ *     the same object, so the tree stays one subtree per object); each
+ *     capability moves up at most once, to a node that is deleted only
+ *     as a leaf.
+ * The unit is found from slot by a walk through untyped capabilities and
+ * object roots only (their parent names another object), at most one
+ * step per level of nested untyped, so a restart costs little whatever
+ * the shape below.  (The leaf search used to walk the whole depth from
+ * slot after every deletion: quadratic in a chain's length.)  Deleting a
+ * leaf may reap a container holding slot itself: the revoke ends when
+ * slot is empty. */
 static word_t revoke_run(struct cte *slot, bool preemptible)
 {
-    struct cte *cur = slot;
     while (!cap_is_null(&slot->cap) && slot->first_child) {
-        if (cap_is_null(&cur->cap))
-            cur = slot;                    /* the cursor was reaped */
-        while (cur->first_child)
-            cur = cur->first_child;
-        struct cte *up = cur->parent;
-        if (delete_run(cur, preemptible) == INVOKE_PREEMPTED)
-            return INVOKE_PREEMPTED;     /* cur is a Zombie leaf: the restart finds it */
-        cur = up ? up : slot;
+        struct cte *x = slot->first_child;
+        while (x->first_child && !cap_same_object(&x->parent->cap, &x->cap))
+            x = x->first_child;
+        if (x->first_child) {
+            struct cte *c = x->first_child;
+            sib_unlink(c);
+            child_link(x->parent, c);
+        } else if (delete_run(x, preemptible) == INVOKE_PREEMPTED) {
+            return INVOKE_PREEMPTED;     /* x holds a Zombie leaf: the restart finds it */
+        }
         if (preemptible && preemption_point())
             return INVOKE_PREEMPTED;
     }

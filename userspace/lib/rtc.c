@@ -67,44 +67,46 @@ void rtc_probe_reset(void)
     rtc_probe.ticks = rtc_probe.max_gap = rtc_probe.last = 0;
 }
 
+/* The first start makes the notification, the handler and the thread
+ * (whose stack frame stays mapped); later starts reuse them. */
 unsigned long rtc_probe_start(unsigned long stack_va, unsigned prio)
 {
     const struct ferry_bootinfo *bi = ulib_bootinfo;
     const unsigned long root = FERRY_CAP_INIT_CNODE;
     unsigned long err;
-    io = 0;
-    for (unsigned long s = bi->ioports.start; s < bi->ioports.end && !io; s++) {
-        unsigned long w[] = { RTC_DATA, 1 };
-        struct inv_result r;
-        if (ferry_invoke(s, FERRY_IOPORT_IN, 2, w, 0, NULL, &r) == FERRY_OK)
-            io = s;
+    if (!thread) {
+        for (unsigned long s = bi->ioports.start; s < bi->ioports.end && !io; s++) {
+            unsigned long w[] = { RTC_DATA, 1 };
+            struct inv_result r;
+            if (ferry_invoke(s, FERRY_IOPORT_IN, 2, w, 0, NULL, &r) == FERRY_OK)
+                io = s;
+        }
+        ntfn = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
+        handler = slot_alloc();
+        if (!io || !ntfn || !handler)
+            return FERRY_E_NO_MEMORY;
+        unsigned long get[] = { RTC_LINE, handler, 64 };
+        if ((err = ferry_invoke(FERRY_CAP_IRQ_CONTROL, FERRY_IRQ_CONTROL_GET, 3, get, 1, &root, NULL)) ||
+            (err = ferry_invoke(handler, FERRY_IRQ_SET_NOTIFICATION, 0, NULL, 1, &ntfn, NULL)))
+            return err;
+        thread = thread_start(waiter, stack_va, prio, false);
+        if (!thread)
+            return FERRY_E_NO_MEMORY;
     }
-    ntfn = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
-    handler = slot_alloc();
-    if (!io || !ntfn || !handler)
-        return FERRY_E_NO_MEMORY;
-    unsigned long get[] = { RTC_LINE, handler, 64 };
-    if ((err = ferry_invoke(FERRY_CAP_IRQ_CONTROL, FERRY_IRQ_CONTROL_GET, 3, get, 1, &root, NULL)) ||
-        (err = ferry_invoke(handler, FERRY_IRQ_SET_NOTIFICATION, 0, NULL, 1, &ntfn, NULL)) ||
-        (err = ferry_invoke(handler, FERRY_IRQ_ACK, 0, NULL, 0, NULL, NULL)))
-        return err;
     rtc_probe_reset();
-    thread = thread_start(waiter, stack_va, prio, true);
-    if (!thread)
-        return FERRY_E_NO_MEMORY;
+    if ((err = ferry_invoke(handler, FERRY_IRQ_ACK, 0, NULL, 0, NULL, NULL)) || (err = tcb_resume(thread)))
+        return err;
     reg_write(RTC_REG_A, (reg_read(RTC_REG_A) & 0xf0) | RTC_A_RATE_1024HZ);
     reg_write(RTC_REG_B, reg_read(RTC_REG_B) | RTC_B_PIE);
     reg_read(RTC_REG_C);
     return FERRY_OK;
 }
 
+/* The thread first (it selects RTC registers too): it stops wherever it
+ * is, a wait restarts when it is resumed. */
 void rtc_probe_stop(void)
 {
-    /* The thread first: it selects RTC registers too. */
     tcb_suspend(thread);
-    cnode_delete(thread);
     reg_write(RTC_REG_B, reg_read(RTC_REG_B) & ~(unsigned long)RTC_B_PIE);
     reg_read(RTC_REG_C);
-    cnode_delete(handler);
-    cnode_delete(ntfn);
 }

@@ -21,7 +21,7 @@ extern struct rtc_probe rtc_probe;
  * that waits for it and records each delivery.  0 or an error code. */
 unsigned long rtc_probe_start(unsigned long stack_va, unsigned prio);
 void rtc_probe_reset(void);
-/* Stop the interrupt and the thread, free the line. */
+/* Stop the interrupt and the thread (both stay for the next start). */
 void rtc_probe_stop(void);
 
 #endif
