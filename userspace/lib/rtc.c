@@ -64,7 +64,7 @@ static void waiter(void)
 
 void rtc_probe_reset(void)
 {
-    rtc_probe.ticks = rtc_probe.max_gap = rtc_probe.last = 0;
+    rtc_probe.ticks = rtc_probe.max_gap = 0;
 }
 
 /* The first start makes the notification, the handler and the thread
@@ -94,6 +94,7 @@ unsigned long rtc_probe_start(unsigned long stack_va, unsigned prio)
             return FERRY_E_NO_MEMORY;
     }
     rtc_probe_reset();
+    rtc_probe.last = 0;
     if ((err = ferry_invoke(handler, FERRY_IRQ_ACK, 0, NULL, 0, NULL, NULL)) || (err = tcb_resume(thread)))
         return err;
     reg_write(RTC_REG_A, (reg_read(RTC_REG_A) & 0xf0) | RTC_A_RATE_1024HZ);

@@ -20,6 +20,7 @@ extern struct rtc_probe rtc_probe;
  * priority prio, on a stack at stack_va (its page table must exist),
  * that waits for it and records each delivery.  0 or an error code. */
 unsigned long rtc_probe_start(unsigned long stack_va, unsigned prio);
+/* Count from now: the first gap is measured from the last delivery. */
 void rtc_probe_reset(void);
 /* Stop the interrupt and the thread (both stay for the next start). */
 void rtc_probe_stop(void);
