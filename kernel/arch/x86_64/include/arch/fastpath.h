@@ -7,10 +7,6 @@
 #include <arch/x86.h>
 #include <object/tcb.h>
 
-/* The user FS and GS (kernel GS) bases the MSRs hold now, and whether any
- * thread was ever given a non-zero one (thread.c). */
-extern word_t ks_fs_base, ks_gs_base;
-extern bool ks_user_bases_in_use;
 
 _Noreturn void restore_user_sysret(struct user_context *ctx);   /* entry.S */
 
@@ -35,9 +31,12 @@ static inline __attribute__((always_inline)) bool arch_tcb_vspace_fp(const struc
     return c->type == FERRY_OBJ_VSPACE;
 }
 
-/* User code cannot change the bases itself (CR4.FSGSBASE is off), so
- * the MSRs hold what was last written: write only what differs (wrmsr is
- * slow, above all under virtualisation).  Out of line: rare. */
+/* Load next's FS and GS bases (thread.c).  Out of line: only switches to
+ * or from a thread with a non-zero base need it. */
+static inline __attribute__((always_inline)) bool arch_bases_needed(const struct tcb *next)
+{
+    return (ks_percpu.bases_live | next->ctx.bases) != 0;
+}
 void arch_switch_bases(struct tcb *next);
 _Noreturn void arch_switch_bases_sysret(struct tcb *next);   /* then restore_user_sysret */
 
@@ -56,11 +55,16 @@ static inline __attribute__((always_inline)) void arch_fpu_move(struct tcb *owne
  * Lazy (FERRY_LAZY_FPU): nothing moves here; a thread other than the
  * owner runs with CR0.TS set, so its first FPU or SSE instruction traps
  * (#NM) and arch_fpu_trap moves the state then.  Threads that never touch
- * the FPU between IPCs (the usual server) cost no FPU work at all, and TS
- * changes only when the owner comes and goes.  The rule kept: TS clear
- * implies the current thread is the owner (TS set for the owner only
- * costs it one trap).  Leaving with TS clear means leaving the owner, so
- * set it; with TS set, clear it only for the owner.
+ * the FPU between IPCs (the usual server) cost no FPU work at all.  The
+ * rule kept: TS clear implies the current thread is the owner (TS set for
+ * the owner only costs it one trap, with nothing to move).  Leaving with
+ * TS clear means leaving the owner, so set it.  Coming back to the owner,
+ * TS is cleared only while the owner is known to use the FPU
+ * (fpu_clear_left, renewed by arch_fpu_trap when the owner traps): an
+ * owner that stopped using it (the client of an IPC loop) keeps TS set, so
+ * a steady stream of IPC writes CR0 not at all (seL4 releases an idle
+ * owner's FPU likewise): CR0 writes are serialising, and dear under
+ * virtualisation and emulation alike.
  *
  * Eager: one fxsave/fxrstor pair whenever the owner changes. */
 static inline __attribute__((always_inline)) void arch_switch_fpu_cur(struct tcb *next)
@@ -69,7 +73,8 @@ static inline __attribute__((always_inline)) void arch_switch_fpu_cur(struct tcb
     if (!ks_percpu.fpu_ts) {
         ks_percpu.fpu_ts = true;
         write_cr0(ks_percpu.cr0_ts);
-    } else if (next == ks_percpu.fpu_owner) {
+    } else if (next == ks_percpu.fpu_owner && ks_percpu.fpu_clear_left) {
+        ks_percpu.fpu_clear_left--;
         ks_percpu.fpu_ts = false;
         clts();
     }
@@ -82,11 +87,11 @@ static inline __attribute__((always_inline)) void arch_switch_fpu_cur(struct tcb
 }
 
 /* The part of a switch after the address space: FPU, current thread, and
- * the FS/GS bases (only once some thread has non-zero ones). */
+ * the FS/GS bases (only where a thread has non-zero ones). */
 static inline __attribute__((always_inline)) void arch_switch_rest(struct tcb *next)
 {
     arch_switch_fpu_cur(next);
-    if (unlikely(ks_user_bases_in_use))
+    if (unlikely(arch_bases_needed(next)))
         arch_switch_bases(next);
 }
 
@@ -138,7 +143,7 @@ static inline __attribute__((always_inline)) _Noreturn void arch_fastpath_switch
         }
     }
     arch_switch_fpu_cur(next);
-    if (unlikely(ks_user_bases_in_use))
+    if (unlikely(arch_bases_needed(next)))
         FASTPATH_JUMP_1(arch_switch_bases_sysret, next);
     FASTPATH_JUMP_1(restore_user_sysret, &next->ctx);
 }
