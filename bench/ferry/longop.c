@@ -7,7 +7,7 @@
 
 #define CHAIN_RADIX 17                   /* 128K slots (8 MiB): room for a 64K chain */
 
-static unsigned long chain_cnode, chain_ep;
+static unsigned long chain_cnode, chain_ep, chain_ut, chain_slot;
 
 /* Slot i of the chain CNode (i >= 1: index 0 is the null cptr there). */
 static unsigned long chain_copy(unsigned long dest, unsigned long src_root, unsigned long src,
@@ -21,11 +21,19 @@ static unsigned long chain_copy(unsigned long dest, unsigned long src_root, unsi
  * first of the root CNode's, the last n deep below it. */
 static const char *chain_build(int64_t n)
 {
-    if (!chain_cnode) {
-        chain_cnode = object_alloc(FERRY_OBJ_CNODE, CHAIN_RADIX);
+    /* The CNode comes from an untyped of its own, so that after it is
+     * deleted (irq_latency/delete) the next one reuses the memory. */
+    if (!chain_ut) {
+        chain_ut = object_alloc(FERRY_OBJ_UNTYPED, CHAIN_RADIX + FERRY_CTE_BITS);
         chain_ep = object_alloc(FERRY_OBJ_ENDPOINT, 0);
-        if (!chain_cnode || !chain_ep)
+        chain_slot = slot_alloc();
+        if (!chain_ut || !chain_ep || !chain_slot)
             return "no memory for the chain";
+    }
+    if (!chain_cnode) {
+        if (untyped_retype(chain_ut, FERRY_OBJ_CNODE, CHAIN_RADIX, chain_slot, 1))
+            return "no CNode for the chain";
+        chain_cnode = chain_slot;
     }
     if (n < 1 || n >= (1L << CHAIN_RADIX))
         return "chain length out of range";
