@@ -539,6 +539,91 @@ static void test_reconfigure_replaces_old_caps(void **state)
     assert_true(cap_is_null(&t->slots[TCB_SLOT_IPCBUF].cap));
 }
 
+/* Random Retype, Copy, Move, Delete and Revoke, with preemption points
+ * stopping often and stopped operations left pending while others run:
+ * after every step the derivation tree is consistent, and at the end,
+ * with everything deleted, the untyped is whole again. */
+static unsigned long rnd_state = 0x9e3779b97f4a7c15UL;
+static unsigned rnd(unsigned n)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return (unsigned)(rnd_state % n);
+}
+
+static int tree_check(const struct cte *n)
+{
+    int count = 1;
+    const struct cte *prev = NULL;
+    for (const struct cte *c = n->first_child; c; c = c->next_sibling) {
+        assert_ptr_equal(c->parent, n);
+        assert_ptr_equal(c->prev_sibling, prev);
+        assert_false(cap_is_null(&c->cap));
+        prev = c;
+        count += tree_check(c);
+    }
+    return count;
+}
+
+/* A random slot: one of the test CNode's first 100, or one inside a CNode
+ * whose capability is there. */
+static struct cte *rnd_slot(void)
+{
+    struct cte *c = &s[rnd(100)];
+    if (c->cap.type == FERRY_OBJ_CNODE && rnd(2))
+        return cnode_slot(&c->cap, rnd((unsigned)BIT(c->cap.size_bits)));
+    return c;
+}
+
+static void test_random_cdt_operations(void **state)
+{
+    (void)state;
+    assert_int_equal(untyped_retype(&ut, FERRY_OBJ_UNTYPED, 20, &s[200], 1), FERRY_OK);
+    struct cte *u = &s[200];
+    static const word_t types[] = { FERRY_OBJ_ENDPOINT, FERRY_OBJ_NOTIFICATION, FERRY_OBJ_CNODE,
+                                    FERRY_OBJ_CNODE, FERRY_OBJ_TCB, FERRY_OBJ_UNTYPED };
+    for (int step = 0; step < 20000; step++) {
+        objtest_preempt_every = 1 + (int)rnd(5);
+        struct cte *a = rnd_slot(), *b = rnd_slot();
+        bool a_live = !cap_is_null(&a->cap) && a->cap.type != CAP_TYPE_ZOMBIE;
+        switch (rnd(6)) {
+        case 0: {
+            word_t t = types[rnd(6)];
+            struct cte *from = u;
+            if (rnd(3) == 0 && a_live && a->cap.type == FERRY_OBJ_UNTYPED)
+                from = a;
+            if (cap_is_null(&b->cap))
+                untyped_retype(from, t, t == FERRY_OBJ_CNODE ? 1 + rnd(3) : t == FERRY_OBJ_UNTYPED ? 12 : 0, b, 1);
+            break;
+        }
+        case 1:
+            if (a_live && a->cap.type != FERRY_OBJ_UNTYPED)
+                cte_copy(a, b, FERRY_RIGHTS_ALL);
+            break;
+        case 2:
+            if (a_live && a != b && cap_is_null(&b->cap))
+                cte_move(a, b);
+            break;
+        case 3:
+            if (!(a->cap.type == FERRY_OBJ_UNTYPED && a->first_child))
+                cte_delete_preemptible(a);
+            break;
+        case 4:
+            cte_revoke_preemptible(a);
+            break;
+        default:
+            break;
+        }
+        tree_check(&ut);
+    }
+    objtest_preempt_every = 0;
+    cte_revoke(u);
+    tree_check(&ut);
+    assert_null(u->first_child);
+    assert_int_equal(u->cap.u.untyped.watermark, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -551,6 +636,7 @@ int main(void)
         cmocka_unit_test_setup(test_revoke_untyped_destroys_everything, setup),
         cmocka_unit_test_setup(test_revoke_preemptible_chain, setup),
         cmocka_unit_test_setup(test_revoke_untyped_star, setup),
+        cmocka_unit_test_setup(test_random_cdt_operations, setup),
         cmocka_unit_test_setup(test_cnode_cycle_preemptible_revoke, setup),
         cmocka_unit_test_setup(test_cnode_delete_preemptible, setup),
         cmocka_unit_test_setup(test_cnode_destroy_deletes_contents, setup),
