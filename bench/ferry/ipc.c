@@ -365,6 +365,100 @@ static const char *notify_wakeup(struct bench_ctx *c)
     return bad;
 }
 
+/* ---- an asynchronous channel: a ring in shared memory ---------------------------
+ *
+ * The producer (us) puts one-word messages into a ring that both address
+ * spaces map (the process shares our image's data); the consumer, in
+ * another address space, drains it.  The kernel is entered only at the
+ * edges: the producer signals the consumer when it put messages into an
+ * empty ring the consumer sleeps on, the consumer signals the producer
+ * when it drained a ring the producer waits on.  A sample is one batch of
+ * SIZE messages, from the first put to the last take, divided by SIZE:
+ * the cost per message, to set beside a synchronous Call (one message
+ * each way) and a one-way Send. */
+#define RING_SLOTS 128
+static struct {
+    volatile unsigned long head, tail;                 /* put at head, take at tail */
+    volatile unsigned long consumer_sleeps, producer_waits;
+    volatile unsigned long sum;                        /* of what the consumer took */
+    volatile uint64_t drained_at;                      /* tsc_end() after the last take */
+    volatile unsigned long slot[RING_SLOTS];
+} ring;
+static volatile unsigned long ring_to_consumer, ring_to_producer;   /* notifications */
+
+static void ring_consumer(void)
+{
+    unsigned long bits;
+    for (;;) {
+        while (ring.tail == ring.head) {
+            ring.consumer_sleeps = 1;
+            if (ring.tail == ring.head)               /* a put after our look wakes us */
+                ntfn_wait(ring_to_consumer, &bits);
+            ring.consumer_sleeps = 0;
+        }
+        ring.sum += ring.slot[ring.tail % RING_SLOTS];
+        ring.tail++;
+        if (ring.tail == ring.head) {
+            ring.drained_at = tsc_end();
+            if (ring.producer_waits)
+                ntfn_signal(ring_to_producer);
+        }
+    }
+}
+
+static const char *ipc_ring(struct bench_ctx *c)
+{
+    static unsigned long consumer;
+    unsigned long batch = c->size < 1 ? 1 : (unsigned long)c->size, bits;
+    if (batch > RING_SLOTS)
+        return "batch larger than the ring";
+    if (!consumer) {
+        struct process p;
+        ring_to_consumer = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
+        ring_to_producer = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
+        unsigned long va = next_cross_va;
+        next_cross_va += 0x1000;
+        if (!ring_to_consumer || !ring_to_producer ||
+            process_create(&p, ring_consumer, va, 255, false) != FERRY_OK)
+            return "could not create the consumer";
+        consumer = p.tcb;
+    }
+    if (tcb_resume(consumer))
+        return "could not resume the consumer";
+    unsigned long expect = ring.sum, v = 0;
+    for (size_t i = 0; i < c->warmup + c->n; i++) {
+        uint64_t t0 = tsc_begin();
+        bench_compiler_fence();
+        for (unsigned long k = 0; k < batch; k++) {
+            bool was_empty = ring.head == ring.tail;
+            ring.slot[ring.head % RING_SLOTS] = ++v;
+            ring.head++;
+            expect += v;
+            if (was_empty && ring.consumer_sleeps)     /* only the empty -> non-empty edge */
+                ntfn_signal(ring_to_consumer);
+        }
+        /* Wait until it is all taken (the consumer runs when we block). */
+        while (ring.tail != ring.head) {
+            ring.producer_waits = 1;
+            if (ring.tail != ring.head)
+                ntfn_wait(ring_to_producer, &bits);
+            ring.producer_waits = 0;
+        }
+        bench_compiler_fence();
+        uint64_t t1 = ring.drained_at;
+        if (ring.sum != expect) {
+            tcb_suspend(consumer);
+            return "the consumer took other values than were put";
+        }
+        if (i >= c->warmup)
+            c->samples[i - c->warmup] = (t1 - t0) / batch;
+    }
+    tcb_suspend(consumer);
+    return NULL;
+}
+
+static const int64_t ring_sizes[] = { 1, 2, 4, 8, 16, 32, 64 };
+
 static const int64_t call_sizes[] = { 0, 1, 2, 4, 8, 10, 16, 32, 64, 120 };   /* 10: the 600-instruction target */
 static const int64_t send_sizes[] = { 0, 4 };
 #define NSIZES(a) (sizeof a / sizeof a[0])
@@ -396,6 +490,9 @@ const struct bench_entry bench_ipc[] = {
     { .name = "ipc_replyrecv", .variant = "oneway", .fn = ipc_oneway, .arg = (void *)1,
       .description = "one way of a reply: the server's clock read before ReplyRecv to the client's after its Call "
                      "returns, another address space, minus the stub with a nop for the syscall" },
+    { .name = "ipc_ring", .variant = "cross", .fn = ipc_ring, .sizes = ring_sizes, .nsizes = NSIZES(ring_sizes),
+      .description = "asynchronous ring in shared memory to another address space, notifications only at empty/full "
+                     "edges: cost per one-word message; size = messages per batch" },
     { .name = "ipc_send", .variant = "same", .fn = ipc_send_oneway, .arg = NULL,
       .sizes = send_sizes, .nsizes = NSIZES(send_sizes),
       .description = "one-way Send to a waiting receiver of higher priority, same address space" },
