@@ -136,19 +136,23 @@ bool cte_is_final(const struct cte *slot)
  * it.  seL4's answer, followed here: a Zombie capability (CAP_TYPE_ZOMBIE)
  * takes the last capability's place in the derivation tree until the
  * container is empty:
- *   1. the final capability becomes a Zombie (a TCB is first stopped and
- *      detached: tcb_destroy), which is swapped with the container's own
- *      slot 0, tree positions and all (seL4's cteSwap), and pushed on the
- *      reap stack, linked through the Zombies themselves.  A Zombie inside
- *      its own container cannot be caught in another container's memory,
- *      so cycles of dead CNodes need nothing special.  The capability
- *      that was in slot 0 is now in the deleted slot and is deleted next;
- *   2. the reaper deletes the top Zombie's slots 1.. one by one, from its
- *      cursor (kept in the Zombie), each a unit of work between
- *      preemption points; a final container met there becomes a Zombie
- *      on top, so nothing recurses;
- *   3. an empty container's Zombie leaves the tree and is cleared: only
+ *   1. the final capability becomes a Zombie in its own slot (a TCB is
+ *      first stopped and detached: tcb_destroy), pushed on the reap stack,
+ *      which is linked through the Zombies themselves;
+ *   2. the reaper deletes the top Zombie's slots one by one from its
+ *      cursor (kept in the Zombie), each a unit of work between preemption
+ *      points; a final container met there becomes a Zombie on top, so
+ *      nothing recurses;
+ *   3. once the container's slot 0 is empty, the Zombie moves there, tree
+ *      position and all (seL4 swaps Zombies into their own CNode), and a
+ *      Zombie below that waited on the slot it left follows to its own
+ *      slot 0: a Zombie must end inside its own container, never in one
+ *      that is freed before it; dead CNodes that hold each other's last
+ *      capability in slot 0 (a cycle) are rotated into place at once;
+ *   4. an empty container's Zombie leaves the tree and is cleared: only
  *      now can its untyped be reset.
+ * A Delete or Revoke first finishes what is on the stack, so the stack is
+ * always one chain of Zombies, each made while emptying the one below.
  * Every Zombie is on the stack and the stack lives in the Zombies, so a
  * reap stopped at a preemption point is consistent: the next Delete or
  * Revoke (the restarted system call, or anyone's) runs the stack on.
@@ -230,18 +234,68 @@ static void cte_swap(struct cte *a, struct cte *b)
     node_swap_refs(b, a, b);
 }
 
-/* slot holds the last capability to a container whose slots are
- * slots[0..count): make it the container's Zombie, in slots[0]. */
-static void zombie_make(struct cte *slot, struct cte *slots, word_t count, uint8_t flags)
+/* slot holds the last capability to a container of count slots: it
+ * becomes the container's Zombie, in place, on top of the stack. */
+static void zombie_make(struct cte *slot, word_t count, uint8_t flags)
 {
     struct cap *z = &slot->cap;
     z->type = CAP_TYPE_ZOMBIE;
     z->rights = 0;
     z->flags = flags;
-    z->u.raw[0] = 1 | count << 32;       /* slot 0 is the Zombie itself */
-    cte_swap(slot, &slots[0]);
-    slots[0].cap.u.raw[1] = (word_t)reap_stack;
-    reap_stack = &slots[0];
+    z->u.raw[0] = count << 32;           /* cursor 0 */
+    z->u.raw[1] = (word_t)reap_stack;
+    reap_stack = slot;
+}
+
+static word_t zombie_cursor(const struct cte *z) { return z->cap.u.raw[0] & 0xffffffffUL; }
+static struct cte *zombie_next(const struct cte *z) { return (struct cte *)z->cap.u.raw[1]; }
+static struct cte *zombie_home(const struct cte *z) { return &zombie_slots(&z->cap)[0]; }
+
+/* Step 3: the top Zombie has emptied its slot 0: it moves there (a
+ * Zombie has no children, and its home is empty, so the swap is O(1)),
+ * then each Zombie below whose own slot 0 is the slot just left. */
+static void zombie_settle(void)
+{
+    struct cte *z = reap_stack, *above = NULL;
+    for (;;) {
+        struct cte *home = zombie_home(z), *below = zombie_next(z);
+        if (z == home || !cap_is_null(&home->cap))
+            return;
+        cte_swap(z, home);
+        if (above)
+            above->cap.u.raw[1] = (word_t)home;
+        else
+            reap_stack = home;
+        if (!below || zombie_cursor(below) != 0 || zombie_home(below) != z)
+            return;
+        above = home;
+        z = below;
+    }
+}
+
+/* The top Zombie's slot 0 holds a Zombie w further down: the Zombies from
+ * the top down to w each live in slot 0 of the one below (each was made
+ * while that one emptied its slot 0) and w lives in the top's.  Rotate
+ * them all home: the top into w's place, then each next one into the
+ * place w was moved to, w last; each link then names where the Zombie
+ * below now is. */
+static void zombie_cycle(void)
+{
+    struct cte *top = reap_stack, *wend = zombie_home(top);
+    struct cte *next = zombie_next(top);
+    cte_swap(top, wend);                 /* the top is home; w is where the top was */
+    reap_stack = wend;
+    struct cte *holder = wend, *wloc = top;
+    while (next != wend) {
+        assert(next);
+        struct cte *at = next;
+        next = zombie_next(at);
+        cte_swap(wloc, at);              /* this one is home (wloc); w moves on to at */
+        holder->cap.u.raw[1] = (word_t)wloc;
+        holder = wloc;
+        wloc = at;
+    }
+    holder->cap.u.raw[1] = (word_t)wloc;
 }
 
 /* Take the capability out of slot; return true if it was the last one to
@@ -258,14 +312,12 @@ static bool slot_clear(struct cte *slot, struct cap *out)
 }
 
 /* Delete the capability in slot (not a Zombie): a final container
- * becomes a Zombie on the reap stack and slot receives what was in the
- * container's slot 0 (the caller deletes that next); anything else goes
- * now. */
+ * becomes a Zombie on the reap stack, anything else goes now. */
 static void slot_delete(struct cte *slot)
 {
     if (cap_is_container(&slot->cap) && cte_is_final(slot)) {
         if (slot->cap.type == FERRY_OBJ_CNODE) {
-            zombie_make(slot, cap_object(&slot->cap), BIT(slot->cap.size_bits), 0);
+            zombie_make(slot, BIT(slot->cap.size_bits), 0);
         } else {
             zombie_pending = slot;
             tcb_destroy(cap_tcb(&slot->cap));    /* ends in cte_reap_slots */
@@ -283,7 +335,7 @@ void cte_reap_slots(struct cte *slots, word_t n)
     struct cte *slot = zombie_pending;
     assert(slot && slots == cap_tcb(&slot->cap)->slots);
     zombie_pending = NULL;
-    zombie_make(slot, slots, n, ZOMBIE_TCB);
+    zombie_make(slot, n, ZOMBIE_TCB);
 }
 
 /* Empty the containers on the reap stack (see above).  preemptible:
@@ -296,15 +348,21 @@ static word_t reap_run(bool preemptible)
         word_t cursor = z->u.raw[0] & 0xffffffffUL, count = z->u.raw[0] >> 32;
         if (cursor < count) {
             struct cte *s = &zombie_slots(z)[cursor];
-            /* Zombies live in slot 0 of their own container: never here;
-             * a marker holds nothing. */
-            assert(!cap_is_zombie(&s->cap) || (s->cap.flags & ZOMBIE_MARK));
-            if (cap_is_zombie(&s->cap))
-                memset(&s->cap, 0, sizeof s->cap);
-            else if (!cap_is_null(&s->cap))
-                slot_delete(s);
-            if (cap_is_null(&s->cap))
-                z->u.raw[0]++;           /* else s received a slot 0's capability */
+            if (s == top) {
+                z->u.raw[0]++;           /* the Zombie itself, at home */
+            } else if (cap_is_zombie(&s->cap) && (s->cap.flags & ZOMBIE_MARK)) {
+                memset(&s->cap, 0, sizeof s->cap);     /* a marker holds nothing */
+            } else if (cap_is_zombie(&s->cap)) {
+                assert(cursor == 0);     /* a cycle of slot-0 Zombies (see above) */
+                zombie_cycle();
+            } else if (!cap_is_null(&s->cap)) {
+                slot_delete(s);          /* may push a Zombie (in s) on top */
+            }
+            if (reap_stack == top && cap_is_null(&s->cap)) {
+                z->u.raw[0]++;
+                if (cursor == 0)
+                    zombie_settle();
+            }
         } else {
             reap_stack = (struct cte *)z->u.raw[1];
             cdt_remove(top);             /* now the untyped may be reset */
@@ -325,11 +383,12 @@ static void finalise(struct cap *c)
 
 static word_t delete_run(struct cte *slot, bool preemptible)
 {
-    /* A Zombie is on the stack already: running the stack finishes it.
-     * Otherwise delete what is in slot until it is empty: a container's
-     * deletion leaves its slot 0's old capability here (a chain of those
-     * is as long as the dead containers are many: one unit each). */
-    while (!cap_is_null(&slot->cap) && !cap_is_zombie(&slot->cap))
+    /* What earlier deletions left is finished first, so that a new Zombie
+     * never lands on an unrelated stack (step 3 relies on one chain). */
+    if (reap_run(preemptible) == INVOKE_PREEMPTED)
+        return INVOKE_PREEMPTED;
+    /* A Zombie here was finished with the stack. */
+    if (!cap_is_null(&slot->cap) && !cap_is_zombie(&slot->cap))
         slot_delete(slot);
     return reap_run(preemptible);
 }

@@ -332,6 +332,40 @@ static void test_cnode_cycle_preemptible_revoke(void **state)
     assert_false(cap_is_null(&u->cap));
 }
 
+/* Dead CNodes holding each other's last capability in slot 0, in a ring
+ * of two and of three: their Zombies are rotated into their own slot 0
+ * and everything goes, with and without preemption. */
+static void slot0_ring(int n, int every)
+{
+    objtest_reset();
+    s = objtest_cnode(&ut, &root);
+    assert_int_equal(untyped_retype(&ut, FERRY_OBJ_UNTYPED, 16, &s[100], 1), FERRY_OK);
+    struct cte *u = &s[100];
+    assert_int_equal(untyped_retype(u, FERRY_OBJ_CNODE, 2, &s[0], n), FERRY_OK);
+    struct cte *k[3] = { NULL, NULL, NULL };
+    for (int i = 0; i < n; i++)
+        k[i] = cnode_slot(&s[i].cap, 0);
+    assert_int_equal(untyped_retype(u, FERRY_OBJ_ENDPOINT, 0, &k[0][2], 1), FERRY_OK);
+    for (int i = 0; i < n; i++)              /* node i's cap into slot 0 of node i+1 */
+        cte_move(&s[i], &k[(i + 1) % n][0]);
+    objtest_preempt_every = every;
+    while (cte_revoke_preemptible(u) != FERRY_OK)
+        ;
+    assert_null(u->first_child);
+    assert_int_equal(u->cap.u.untyped.watermark, 0);
+    assert_int_equal(arch_log.delete_final, 0);
+    objtest_preempt_every = 0;
+}
+
+static void test_slot0_cycles(void **state)
+{
+    (void)state;
+    for (int every = 0; every < 4; every++) {
+        slot0_ring(2, every);
+        slot0_ring(3, every);
+    }
+}
+
 /* A big CNode deleted through preemption points: a Zombie holds its
  * place (and memory) until the restarted deletes have emptied it. */
 static void test_cnode_delete_preemptible(void **state)
@@ -638,6 +672,7 @@ int main(void)
         cmocka_unit_test_setup(test_revoke_untyped_star, setup),
         cmocka_unit_test_setup(test_random_cdt_operations, setup),
         cmocka_unit_test_setup(test_cnode_cycle_preemptible_revoke, setup),
+        cmocka_unit_test_setup(test_slot0_cycles, setup),
         cmocka_unit_test_setup(test_cnode_delete_preemptible, setup),
         cmocka_unit_test_setup(test_cnode_destroy_deletes_contents, setup),
         cmocka_unit_test_setup(test_deep_chain_is_reaped, setup),
