@@ -16,7 +16,7 @@ run() {
     echo "== in-guest tests: $name (-cpu $cpu, command line '$cmdline')"
     timeout --foreground "$limit" "${qemu_common[@]}" -cpu "$cpu" -append "$cmdline" >"$log" 2>&1
     local rc=$?
-    tr -d '\r' <"$log" | grep -E '^(pcid:|test .*: (ok|FAILED)|    |thread |PANIC|[0-9]+ passed, [0-9]+ failed)'
+    tr -d '\r' <"$log" | grep -aE '^(pcid:|test .*: (ok|FAILED)|    |thread |invariant|PANIC|[0-9]+ passed, [0-9]+ failed)'
     case $rc in
     33) ;;
     124) echo "guest-tests: $name: the guest did not finish within ${limit}s (killed)"; status=1 ;;

@@ -247,6 +247,13 @@ static void zombie_make(struct cte *slot, word_t count, uint8_t flags)
     reap_stack = slot;
 }
 
+word_t cte_zombie_bytes(const struct cap *z)
+{
+    if (z->flags & ZOMBIE_MARK)
+        return 0;
+    return (z->flags & ZOMBIE_TCB) ? BIT(FERRY_TCB_BITS) : BIT(z->size_bits + FERRY_CTE_BITS);
+}
+
 static word_t zombie_cursor(const struct cte *z) { return z->cap.u.raw[0] & 0xffffffffUL; }
 static struct cte *zombie_next(const struct cte *z) { return (struct cte *)z->cap.u.raw[1]; }
 static struct cte *zombie_home(const struct cte *z) { return &zombie_slots(&z->cap)[0]; }

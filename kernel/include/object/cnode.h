@@ -57,6 +57,10 @@ word_t cte_revoke_preemptible(struct cte *slot);
  * and the TCB's slot becomes a Zombie that empties them. */
 void cte_reap_slots(struct cte *slots, word_t n);
 
+/* The memory a Zombie holds (its container's size; 0 for a preempted
+ * Delete's marker), for the invariant check. */
+word_t cte_zombie_bytes(const struct cap *z);
+
 /* Invocation on a CNode capability (FERRY_CNODE_*). */
 word_t cnode_decode(struct tcb *caller, struct cte *slot, struct invocation *inv,
                     struct cte **extra, unsigned nextra);
