@@ -9,7 +9,7 @@ set -euo pipefail
 
 declare -A GROUP
 GROUP[build]="gcc make binutils grub-pc-bin grub-common xorriso mtools qemu-system-x86"
-GROUP[test]="${GROUP[build]} libcmocka-dev pkg-config python3 python3-pytest python3-matplotlib gnuplot-nox gdb cppcheck"
+GROUP[test]="${GROUP[build]} libcmocka-dev pkg-config python3 python3-pytest python3-matplotlib python3-numpy python3-scipy python3-pandas gnuplot-nox gdb cppcheck"
 GROUP[bench]="${GROUP[test]} linux-perf"
 GROUP[linux]="linux-image-amd64 busybox-static cpio"
 GROUP[paper]="texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended latexmk"

@@ -353,8 +353,11 @@ static void syscall_handle(struct tcb *cur, word_t cptr, word_t msginfo, word_t 
         return;
     }
 #endif
+    case FERRY_SYS_DEBUG_CHECK:
+        if (debug_cap(cur, cptr))
+            invariants_syscall(cur, cptr);
+        return;
 #endif
-    case FERRY_SYS_DEBUG_CHECK: if (debug_cap(cur, cptr)) invariants_syscall(cur, cptr); return;
     default:
         set_error(cur, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE, 0);
         return;
