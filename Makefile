@@ -86,7 +86,7 @@ QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
 .PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots \
-	clean help print-boot print-initrd setup-build setup-test setup-bench
+	clean help print-boot print-initrd setup-build setup-test setup-bench setup-cluster
 .DELETE_ON_ERROR:
 
 all: $(KERNEL_ELF) $(KERNEL_MB1) $(ROOT_ELF) $(PROGRAMS)
@@ -113,6 +113,9 @@ setup-test:
 	@$(SETUP) test
 setup-bench:
 	@$(SETUP) bench linux
+# Slurm and munge: the harness tests start a one-node cluster (tests/harness/test_slurm.py).
+setup-cluster:
+	@$(SETUP) cluster
 
 $(KOBJ)/%.c.o: %.c | setup-build
 	@mkdir -p $(dir $@)
@@ -229,8 +232,8 @@ guest-tests-ubsan: | setup-test
 
 # The long fuzz: FUZZ_CALLS calls per seed, one boot per seed, the kernel
 # invariant check after each.  Attack classes are command-line words (see
-# userspace/tests/fuzz.c); table remapping is still off by default:
-# FUZZ_ARGS="fuzz_remap=1" or "fuzz_all=1".
+# userspace/tests/fuzz.c), all on by default:
+# FUZZ_ARGS="fuzz_remap=0" (one class off) or "fuzz_ops=MASK" (narrow a replay).
 FUZZ_SEEDS ?= 1 2 3 4
 FUZZ_CALLS ?= 2500000
 FUZZ_ARGS  ?=
@@ -245,7 +248,7 @@ CPPCHECK_FLAGS := --enable=warning,portability,performance --std=c11 --error-exi
 lint: | setup-test
 	cppcheck $(CPPCHECK_FLAGS) kernel/
 
-harness-tests: all | setup-test setup-linux
+harness-tests: all | setup-test setup-linux setup-cluster
 	$(PY) -m pytest -q tests/harness
 
 # The Linux baseline guest: Debian's kernel and an initramfs whose /init is bench/linux.
@@ -256,7 +259,7 @@ linux-guest: | setup-linux
 linux-tests: | setup-test setup-linux
 	$(PY) -m pytest -q tests/harness/test_linux.py
 
-test: setup-test setup-linux
+test: setup-test setup-linux setup-cluster
 	$(MAKE) unit-tests
 	$(MAKE) lint
 	$(MAKE) guest-tests

@@ -82,6 +82,9 @@ def cmd_sweep(a):
     from . import sweep, results
     if not a.config and not a.resume:
         raise HarnessError("sweep needs CONFIG.toml or --resume")
+    if a.results:
+        # Through the environment: unit processes and Slurm tasks inherit it.
+        os.environ["FERRY_RESULTS"] = os.path.abspath(a.results)
     cfg = sweep.load_config(a.config) if a.config else None
     resume = None
     if a.resume == "latest":
@@ -90,9 +93,13 @@ def cmd_sweep(a):
         resume = results.resolve(a.resume)
         if not (resume / "sweep.json").is_file():
             raise HarnessError(f"{resume} is a run, not a sweep: nothing to resume")
+    if a.slurm or (resume and "slurm" in json.loads((resume / "sweep.json").read_text())):
+        from . import slurm
+        return slurm.sweep_command(a, cfg, resume)
     try:
         sdir, bad = sweep.run_sweep(cfg, a.config, resume=resume, retry_failed=a.retry_failed,
-                                    qemu=a.qemu, kernel=a.kernel, allow_changed_build=a.allow_changed_build)
+                                    qemu=a.qemu, kernel=a.kernel, allow_changed_build=a.allow_changed_build,
+                                    jobs=_jobs(a.jobs))
     except KeyboardInterrupt:
         return 130
     from . import report
@@ -113,6 +120,42 @@ def cmd_sweep(a):
         _report_skipped(skipped)
         print(f"{len(made)} files in {out} (open {out / 'index.html'})")
     return 0 if not bad else 1
+
+
+def _jobs(n):
+    from . import parallel
+    if n is not None and n < 1:
+        raise HarnessError(f"--jobs {n}: at least 1")
+    return n or parallel.default_jobs()
+
+
+def cmd_task(a):
+    """One run of a sweep folder, as a process of its own (parallel sweeps, Slurm array tasks)."""
+    from . import parallel
+    uid = a.unit
+    if uid is None:
+        if a.units is None or a.index is None:
+            raise HarnessError("task needs UNIT or --units FILE --index N")
+        ids = [l.strip() for l in open(a.units) if l.strip()]
+        if not 0 <= a.index < len(ids):
+            raise HarnessError(f"--index {a.index} outside {a.units} ({len(ids)} runs)")
+        uid = ids[a.index]
+    st, problems = parallel.run_task(a.sweep, uid, qemu=a.qemu, kernel=a.kernel, pin=a.pin)
+    print(f"{st}: {uid}" + (f": {problems[0]}" if problems else ""))
+    return 0 if st == "ok" else 130 if st == "interrupted" else 1
+
+
+def cmd_merge(a):
+    """Collect a Slurm sweep's finished tasks into its folder; list failed, lost and waiting runs."""
+    from . import merge, results
+    sdir = results.resolve(a.sweep)
+    state = merge.wait(sdir, a.timeout) if a.wait else merge.collect(sdir)
+    bad, waiting = merge.report(sdir, state)
+    if a.plot and not waiting:
+        from . import plot
+        out, made, skipped = plot.plot_all(sdir)
+        print(f"{len(made)} figures in {out}")
+    return 3 if waiting else 1 if bad else 0
 
 
 def cmd_plot(a):
@@ -278,7 +321,30 @@ def parser():
     p.add_argument("--qemu", help="QEMU binary")
     p.add_argument("--kernel", help="boot this prebuilt kernel for every Ferry run instead of building")
     p.add_argument("--plot", action="store_true", help="plot the sweep when it ends (as `plot` does)")
+    p.add_argument("--jobs", "-j", type=int, metavar="N",
+                   help="instruction-count runs (tcg-icount) at once; timing runs stay serial (default: cores)")
+    p.add_argument("--results", metavar="DIR", help="parent folder of the sweep (default results/ or $FERRY_RESULTS)")
+    p.add_argument("--slurm", action="store_true",
+                   help="submit the runs as Slurm job arrays instead (see docs/cluster.md)")
+    p.add_argument("--partition", help="Slurm partition for --slurm")
+    p.add_argument("--sbatch-arg", action="append", default=[], metavar="OPT",
+                   help="extra sbatch option for --slurm, e.g. --sbatch-arg=--time=2:00:00 (repeatable)")
     p.set_defaults(fn=cmd_sweep)
+    p = sub.add_parser("merge", help=cmd_merge.__doc__)
+    p.add_argument("sweep", metavar="SWEEP", help="a sweep folder submitted with sweep --slurm")
+    p.add_argument("--wait", action="store_true", help="collect until no task is queued or running")
+    p.add_argument("--timeout", type=float, default=86400, help="seconds --wait waits at most")
+    p.add_argument("--plot", action="store_true", help="plot the sweep when no task is left waiting")
+    p.set_defaults(fn=cmd_merge)
+    p = sub.add_parser("task", help=cmd_task.__doc__)
+    p.add_argument("sweep", metavar="SWEEP", help="the sweep folder")
+    p.add_argument("unit", nargs="?", help="the run's id (its folder name)")
+    p.add_argument("--units", metavar="FILE", help="file of run ids, one a line (a Slurm array's list)")
+    p.add_argument("--index", type=int, help="line of --units to run (0-based: $SLURM_ARRAY_TASK_ID)")
+    p.add_argument("--pin", action="store_true", help="pin QEMU to CPUs of its own (timing runs on a whole node)")
+    p.add_argument("--qemu", help="QEMU binary")
+    p.add_argument("--kernel", help="boot this prebuilt kernel instead of building")
+    p.set_defaults(fn=cmd_task)
     p = sub.add_parser("plot", help=cmd_plot.__doc__)
     p.add_argument("folder", metavar="RUN_OR_SWEEP", nargs="+",
                    help="a results folder, its name, or latest; several are drawn together")

@@ -171,6 +171,8 @@ class Dataset:
                     for r in csv.DictReader(f):
                         key = (r["bench"], r["variant"], int(r["size"]), int(r["rep"]), str(rd))
                         self.samples.setdefault(key, []).append(int(r["value"]))
+        from .merge import split_by_cpu
+        split_by_cpu(self.rows, self.metas)
 
     def mixed_builds(self):
         """Configurations whose rows come from different binaries (build_id): a resumed

@@ -14,7 +14,7 @@ TOP_KEYS = {"name": str, "description": str, "timeout": (int, float), "samples":
             "variants": dict, "benchmarks": list}
 VARIANT_KEYS = {"make": dict, "cmdline": list}
 GROUP_KEYS = {"names": list, "sizes": list, "samples": int, "timeout": (int, float), "system": list,
-              "smp": int}
+              "smp": int, "accel": list}
 DONE = ("ok", "failed", "panic", "timeout", "malformed", "crashed", "incomplete")
 
 
@@ -93,12 +93,18 @@ def validate_config(raw, where="sweep"):
             if s not in cfg["system"]:
                 raise HarnessError(f"{where}: benchmarks[{i}] is for system '{s}', "
                                    f"which the sweep does not run ({', '.join(cfg['system'])})")
+        # ...and the accelerators it runs under (by default every one of the sweep's).
+        accels = g.get("accel", cfg["accel"])
+        for a in accels:
+            if a not in cfg["accel"]:
+                raise HarnessError(f"{where}: benchmarks[{i}] is for accelerator '{a}', "
+                                   f"which the sweep does not use ({', '.join(cfg['accel'])})")
         for x in g.get("sizes", []):
             if type(x) is not int or x < 0:
                 raise HarnessError(f"{where}: benchmarks[{i}]: size {x!r} is not a non-negative integer")
         cfg["benchmarks"].append({"names": g["names"], "sizes": g.get("sizes", []),
                                   "samples": g.get("samples"), "timeout": g.get("timeout"),
-                                  "system": systems, "smp": g.get("smp", 1)})
+                                  "system": systems, "smp": g.get("smp", 1), "accel": accels})
     # Let RunSpec validation check names, sizes and numbers once for every unit.
     for u in units(cfg):
         runner.validate(spec_for(cfg, u))
@@ -114,7 +120,8 @@ def units(cfg):
         for vname in variants:
             for accel in cfg["accel"]:
                 for gi, group in enumerate(cfg["benchmarks"]):
-                    if system not in group.get("system", cfg["system"]):
+                    if system not in group.get("system", cfg["system"]) or \
+                            accel not in group.get("accel", cfg["accel"]):
                         continue
                     for rep in range(cfg["repetitions"]):
                         out.append({"id": f"{system}-{vname}-{accel}-g{gi}-r{rep}", "system": system,
@@ -212,10 +219,11 @@ def preflight(cfg, qemu=None, kernel=None):
 
 
 def run_sweep(cfg, config_path=None, resume=None, retry_failed=False, qemu=None, kernel=None,
-              stream=sys.stderr, allow_changed_build=False):
+              stream=sys.stderr, allow_changed_build=False, jobs=1):
     """Run (or resume) a sweep; returns (sweep folder, number of units not ok).
     Every unit goes through runner.execute in one loop below; parallel and
-    batch runners call run_unit for the same work on one unit."""
+    batch runners call run_unit for the same work on one unit.  With jobs > 1
+    the instruction-count runs go first, that many at a time (parallel.py)."""
     if resume:
         sdir = Path(resume)
         state = json.loads((sdir / "sweep.json").read_text())
@@ -259,6 +267,10 @@ def run_sweep(cfg, config_path=None, resume=None, retry_failed=False, qemu=None,
     prog.note(f"sweep {cfg['name']}: {len(todo)} of {len(state['units'])} runs to do, folder {sdir}")
     if "auto" in cfg["accel"] and env.resolve_accel("auto", env.kvm_kind()) != "kvm":
         prog.note("note: " + runner.TCG_FALLBACK)
+    if jobs > 1:
+        from . import parallel
+        todo = parallel.run_deterministic(cfg, sdir, state, todo, jobs, qemu, kernel, prog,
+                                          lambda: _save(sdir, state))
     for u in todo:
         udir = sdir / u["id"]
         if udir.exists():

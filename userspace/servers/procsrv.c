@@ -188,11 +188,15 @@ static unsigned long palloc(struct proc *p, unsigned long type, unsigned long bi
     return s;
 }
 
-/* Every VSpace a process gets is made here (and given its address-space
- * identifier here, once the kernel asks for one). */
+/* Every VSpace a process gets is made here, from its block, and given an
+ * address-space identifier from the root task's pool before anything is
+ * mapped into it (the ASID returns to the pool when the VSpace goes). */
 static unsigned long proc_vspace_create(struct proc *p)
 {
-    return palloc(p, FERRY_OBJ_VSPACE, 0);
+    unsigned long vs = palloc(p, FERRY_OBJ_VSPACE, 0);
+    if (vs && asid_assign(FERRY_CAP_INIT_ASID_POOL, vs, NULL))
+        return 0;                       /* the revoke of the block takes it */
+    return vs;
 }
 
 static unsigned long proc_pt_ensure(struct proc *p, unsigned long va)

@@ -21,11 +21,11 @@
 #define CHECK_EVERY    100000      /* fuzz_check_every=: invariant check this often (calls) */
 
 /*
- * Classes of attack from issues #11 and #21, each a command-line word.
- * Those whose kernel fixes are in (debug capability, entry flags, no 32-bit
- * code segment, exit paths that loop) are on by default
- * (FUZZ_DEFAULT_CLASSES); fuzz_remap stays off until page tables are
- * fixed (then add it there).  What each one broke at 40be06e:
+ * Classes of attack from issues #11 and #21, each a command-line word,
+ * all on by default (FUZZ_DEFAULT_CLASSES) now that their kernel fixes
+ * are in (debug capability, entry flags, no 32-bit code segment, exit
+ * paths that loop, page tables the seL4 way); `fuzz_X=0` turns one off.
+ * What each one broke at 40be06e:
  *   fuzz_debug=1   system calls 10-16 (debug and benchmark calls): the
  *                  sandbox holds no debug capability, so each must be
  *                  refused; an accepted one fails the test.  At 40be06e
@@ -61,7 +61,7 @@
 #define FZ_REMAP  0x8UL
 #define FZ_THREADS 0x10UL
 #define FUZZ_BURST_THREADS 2048UL   /* fuzz_threads: 4 MiB of TCBs */
-#define FUZZ_DEFAULT_CLASSES (FZ_DEBUG | FZ_NT_DF | FZ_COMPAT | FZ_THREADS)
+#define FUZZ_DEFAULT_CLASSES (FZ_DEBUG | FZ_NT_DF | FZ_COMPAT | FZ_THREADS | FZ_REMAP)
 
 #define RFL_TF   0x100UL
 #define RFL_DF   0x400UL
@@ -637,7 +637,7 @@ static bool sandbox_create(struct sandbox *sb)
     unsigned long vstack = object_alloc(FERRY_OBJ_FRAME_4K, 0);
     CHECK(sb->victim && vstack);
     CHECK_OK(frame_map(vstack, sb->p.vspace, VICTIM_STACK, FERRY_MAP_READ | FERRY_MAP_WRITE));
-    unsigned long vspace2 = object_alloc(FERRY_OBJ_VSPACE, 0);
+    unsigned long vspace2 = vspace_create();
     CHECK(vspace2 != 0);
     if (!(fuzz_classes & FZ_REMAP)) {
         /* Tables of its own the sandbox cannot unmap: frames go at 0-2 MiB. */
@@ -668,10 +668,11 @@ static bool sandbox_create(struct sandbox *sb)
     for (unsigned i = SB_CNODE; i < SB_FIXED_END; i++) {
         CHECK(give[i] != 0);
         /* slot i of the sandbox, named by depth radix from the unguarded
-         * CNode; untyped memory cannot be copied, only moved */
+         * CNode; untyped memory and unmapped page tables cannot be
+         * copied, only moved */
         unsigned long args[] = { i, SANDBOX_RADIX, give[i], 64, FERRY_RIGHTS_ALL };
-        bool untyped = i == SB_UNTYPED;
-        CHECK_OK(ferry_invoke(sb->cnode, untyped ? FERRY_CNODE_MOVE : FERRY_CNODE_COPY, untyped ? 4 : 5,
+        bool move = i == SB_UNTYPED || i == SB_PT || i == SB_PD || i == SB_PDPT;
+        CHECK_OK(ferry_invoke(sb->cnode, move ? FERRY_CNODE_MOVE : FERRY_CNODE_COPY, move ? 4 : 5,
                               args, 1, &root_cptr, NULL));
     }
     CHECK(restart(sb, sb->victim, victim, VICTIM_STACK));
