@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh: make sure the Debian packages a Ferry target needs are installed.
 #
-# Usage: scripts/setup.sh GROUP...   (groups: build test bench linux paper all)
+# Usage: scripts/setup.sh GROUP...   (groups: build test bench linux bochs paper all)
 # As root, missing packages are installed with apt-get (after one
 # `apt-get update`); otherwise the exact apt-get line is printed and the
 # script fails, so nothing half-works.
@@ -12,13 +12,16 @@ GROUP[build]="gcc make binutils grub-pc-bin grub-common xorriso mtools qemu-syst
 GROUP[test]="${GROUP[build]} libcmocka-dev pkg-config python3 python3-pytest python3-matplotlib gnuplot-nox gdb"
 GROUP[bench]="${GROUP[test]} linux-perf"
 GROUP[linux]="linux-image-amd64 busybox-static cpio"
+# Bochs: the second emulator, whose CPU models offer PCID, INVPCID, x2APIC,
+# TSC-deadline and SMAP (QEMU's TCG here lacks some of them).
+GROUP[bochs]="bochs bochs-term bochsbios vgabios"
 GROUP[paper]="texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended latexmk"
 
 want=()
 [ $# -gt 0 ] || set -- test
 for g in "$@"; do
     if [ "$g" = all ]; then
-        set -- build test bench linux paper
+        set -- build test bench linux bochs paper
         break
     fi
 done
