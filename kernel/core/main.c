@@ -84,6 +84,7 @@ void kmain(uint32_t magic, uint32_t info_pa)
     kprintf("command line: \"%s\"\n", bi->cmdline);
 
     cpu_detect();
+    cpu_tsc_init(bi->cmdline);
     cpu_print();
 
     print_firmware_map(&bi->firmware_map);

@@ -3,6 +3,7 @@
 #include <arch/x86.h>
 #include <kstring.h>
 #include <printk.h>
+#include <tsc.h>
 
 struct cpu_features ks_cpu;
 
@@ -100,6 +101,17 @@ void cpu_detect(void)
     detect_tsc_hz(c);
 }
 
+/* The TSC read sequence of the kernel's own timed regions (floor.c): the
+ * same choice as the root task's runner makes (bench/lib/tsc.c), from CPUID
+ * and the command line's tsc= word, so that the kernel never executes
+ * RDTSCP on a CPU that does not offer it. */
+static const char *tsc_note;
+
+void cpu_tsc_init(const char *cmdline)
+{
+    tsc_note = tsc_init(cmdline);
+}
+
 void cpu_print(void)
 {
     const struct cpu_features *c = &ks_cpu;
@@ -122,4 +134,6 @@ void cpu_print(void)
         kprintf("tsc: %lu Hz (%s)\n", c->tsc_hz, c->tsc_hz_source);
     else
         kprintf("tsc: frequency unknown (%s)\n", c->tsc_hz_source);
+    kprintf("tsc: timed regions read by %s (%s)%s%s\n", tsc_method_name(tsc_method),
+            tsc_method_seq(tsc_method), tsc_note ? "; " : "", tsc_note ? tsc_note : "");
 }

@@ -18,6 +18,8 @@ struct cpu_features {
 extern struct cpu_features ks_cpu;
 
 void cpu_detect(void);
+/* Chooses the TSC read method (bench/lib/tsc.h) from CPUID and the tsc= word. */
+void cpu_tsc_init(const char *cmdline);
 void cpu_print(void);
 
 #endif
