@@ -24,7 +24,7 @@ def _csv_ints(s):
 def _spec(a):
     from . import build, runner
     return runner.RunSpec(system=a.system, variant=a.variant, flags=build.parse_flags(a.flags),
-                          cmdline=a.cmdline or [], accel=a.accel, smp=a.smp, benches=a.bench, sizes=a.sizes,
+                          cmdline=a.cmdline or [], accel=a.accel, cpu_model=a.cpu_model, smp=a.smp, benches=a.bench, sizes=a.sizes,
                           samples=a.samples, warmup=a.warmup, raw=not a.no_raw,
                           reps=list(range(a.reps)), timeout=a.timeout, qemu=a.qemu,
                           kernel=a.kernel, initrd=a.initrd or [],
@@ -172,7 +172,9 @@ def _run_options(p):
     p.add_argument("--system", default="ferry", help="ferry (default) or linux")
     p.add_argument("--variant", help="name of the build variant (default: derived from the flags)")
     p.add_argument("--cmdline", action="append", metavar="WORD", help="extra kernel command-line word")
-    p.add_argument("--accel", default="auto", help="auto, kvm, tcg or tcg-icount (default auto)")
+    p.add_argument("--accel", default="auto", help="auto, kvm, tcg, tcg-icount or bochs (default auto)")
+    p.add_argument("--cpu-model", help="Bochs CPU model with --accel bochs (default corei7_haswell_4770; "
+                   "corei7_skylake_x has SMAP)")
     p.add_argument("--smp", type=int, default=1,
                    help="vCPUs of the guest (Linux only: its cpu2 benchmarks need 2; default 1)")
     p.add_argument("--bench", type=_csv_words, default=["all"], help="benchmark names, comma-separated, or all")

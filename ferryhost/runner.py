@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
-from . import RESULTS_SCHEMA, atomicio, build, env, meta, qemu, records, results
+from . import RESULTS_SCHEMA, atomicio, bochs, build, env, meta, qemu, records, results
 from . import perf as perfmod
 from .errors import HarnessError
 from .records import REPO
@@ -21,6 +21,7 @@ class RunSpec:
     flags: dict = field(default_factory=dict)        # make variables, e.g. {"FASTPATH": "0"}
     cmdline: list = field(default_factory=list)      # extra kernel command-line words of the variant
     accel: str = "auto"
+    cpu_model: str = None                            # Bochs CPU model (accel bochs); None: bochs.DEFAULT_MODEL
     smp: int = 1                                     # vCPUs; above 1 only for the Linux guest
     benches: list = field(default_factory=lambda: ["all"])
     sizes: list = field(default_factory=list)
@@ -71,6 +72,12 @@ def validate(spec):
     for n, v in (("samples", spec.samples), ("warmup", spec.warmup)):
         if v is not None and (type(v) is not int or v < 0 or (n == "samples" and v == 0)):
             raise HarnessError(f"bad {n} {v!r}")
+    if spec.accel == "bochs" and spec.system != "ferry":
+        raise HarnessError("accelerator bochs boots Ferry's GRUB ISO only (the Linux guest runs under QEMU)")
+    if spec.accel == "bochs" and spec.perf:
+        raise HarnessError("perf counts KVM exits: it has nothing to count under Bochs")
+    if spec.cpu_model and spec.accel != "bochs":
+        raise HarnessError("--cpu-model names a Bochs CPU model: it needs --accel bochs")
     if not spec.timeout or spec.timeout <= 0:
         raise HarnessError(f"bad timeout {spec.timeout!r}")
 
@@ -101,7 +108,29 @@ def prepare(spec, build_log):
     build.check_boot_files(boot)
     desc = {"kernel": str(boot["kernel"]), "modules": [str(m) for m in boot["modules"]],
             "iso": str(boot["iso"]) if boot["iso"] else None}
+    if spec.accel == "bochs":
+        # Bochs boots the GRUB ISO: one is built per boot with its words.
+        return (lambda words: bochs_boot(boot, words)), desc
     return (lambda words: qemu.ferry_boot_args(boot, words)), desc
+
+
+def bochs_boot(boot, words):
+    """What a Bochs boot needs: the 64-bit kernel and the modules for the ISO, and the words."""
+    return {"kernel": bochs.elf64_of(boot["kernel"]), "modules": list(boot["modules"]), "cmdline": " ".join(words)}
+
+
+def bochs_rep(bochs_bin, spec, boot, rundir, rep, on_line):
+    """One boot under Bochs: a GRUB ISO with this boot's words, then bochs.run; returns
+    (qemu.Boot, the command line, with the configuration kept as bochsrc-rREP)."""
+    import tempfile
+    model = spec.cpu_model or bochs.DEFAULT_MODEL
+    with tempfile.TemporaryDirectory(prefix="ferry-bochs-") as tmp:
+        iso = bochs.make_iso(boot["kernel"], boot["modules"], boot["cmdline"], Path(tmp) / "ferry.iso")
+        work = Path(tmp) / "work"
+        bt = bochs.run(bochs_bin, iso, model, work, rundir / f"console-r{rep}.log", spec.timeout, on_line,
+                       log_path=rundir / f"bochs-r{rep}.log")
+        atomicio.write_text(rundir / f"bochsrc-r{rep}", (work / "bochsrc").read_text())
+    return bt, [bochs_bin, "-q", "-f", f"bochsrc-r{rep}", "-rc", "FILE(c)"]
 
 
 _features_cache = {}
@@ -177,6 +206,9 @@ def execute(spec, parent=None, rundir=None, progress=None):
         atomicio.write_text(rundir / "build.log", "\n".join(build_log))
     host = env.describe(qemu_bin)
     feats, feat_err = _guest_features(qemu_bin, accel, kind)
+    bochs_bin = bochs.binary() if accel == "bochs" else None
+    if bochs_bin:
+        bochs.check_model(bochs_bin, spec.cpu_model or bochs.DEFAULT_MODEL)
     m = {
         "schema": RESULTS_SCHEMA, "kind": "run", "status": "running",
         "date": meta.utc_now().isoformat(timespec="seconds"),
@@ -191,27 +223,33 @@ def execute(spec, parent=None, rundir=None, progress=None):
         "qemu_cpu_features": feats, "qemu_cpu_features_error": feat_err,
         "guest_meta": None, "guest_cpu": None, "guest_tsc_hz": None,
         "kernel_cmdline": None, "boots": [], "disturbed": False, "problems": [],
+        "bochs": bochs.describe(bochs_bin, spec.cpu_model or bochs.DEFAULT_MODEL) if bochs_bin else None,
     }
     summary, samples, recs = [], [], []
     status = "ok"
     for rep in spec.reps:
         words = spec.guest_words()
-        cmd = qemu.command(qemu_bin, accel, kind, boot_args(words), smp=spec.smp)
         m["kernel_cmdline"] = " ".join(words)
-        if perf_bin:
-            perf_out = rundir / f"perf-r{rep}.txt"
-            cmd = perfmod.wrap(perf_bin, cmd, perf_out)
         parser = records.Parser(fmt)
         if progress:
             progress(f"rep {rep}: booting {spec.system}/{spec.name()} under {accel}")
-        boot = qemu.run(cmd, spec.timeout, parser.feed, rundir / f"console-r{rep}.log",
-                        rundir / f"qemu-stderr-r{rep}.log")
+        if bochs_bin:
+            boot, cmd = bochs_rep(bochs_bin, spec, boot_args(words), rundir, rep, parser.feed)
+        else:
+            cmd = qemu.command(qemu_bin, accel, kind, boot_args(words), smp=spec.smp)
+            if perf_bin:
+                perf_out = rundir / f"perf-r{rep}.txt"
+                cmd = perfmod.wrap(perf_bin, cmd, perf_out)
+            boot = qemu.run(cmd, spec.timeout, parser.feed, rundir / f"console-r{rep}.log",
+                            rundir / f"qemu-stderr-r{rep}.log")
         p = parser.out
         st, problem = classify(p, boot, fmt)
         b = {"rep": rep, "status": st, "problem": problem, "exit_code": boot.exit_code,
              "seconds": round(boot.seconds, 3), "qemu_cmdline": cmd, "panic": p.panic,
              "malformed": p.malformed, "errors": p.errors, "done": p.done,
              "results": len(p.results), "log_lines": len(p.log)}
+        if bochs_bin:
+            b.update(emulator="bochs", cpu_model=spec.cpu_model or bochs.DEFAULT_MODEL, bochs_end=boot.stderr)
         if p.meta:
             m["guest_meta"] = p.meta
             # Older kernels print a "cpu" object, newer ones cpu_* flags.
@@ -247,3 +285,4 @@ def execute(spec, parent=None, rundir=None, progress=None):
         if boot.interrupted:
             raise KeyboardInterrupt
     return rundir, status, m["problems"]
+

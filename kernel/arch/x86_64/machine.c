@@ -1,5 +1,6 @@
 /* machine.c: leave the emulator: QEMU's isa-debug-exit, else Bochs's shutdown port, else a triple-fault reset. */
 #include <arch/machine.h>
+#include <arch/serial.h>
 #include <arch/x86.h>
 #include <ferry/bench_format.h>
 #include <printk.h>
@@ -12,6 +13,7 @@ void machine_exit(uint8_t code)
      * the console which status QEMU would have given, then write "Shutdown"
      * to Bochs's shutdown port (ignored where nothing decodes it). */
     kprintf("%s%d\n", FERRY_EXIT_LINE, (code << 1) | 1);
+    serial_drain();
     for (const char *s = "Shutdown"; *s; s++)
         outb(FERRY_BOCHS_SHUTDOWN_PORT, (uint8_t)*s);
     /* Still here: an empty IDT turns the next exception into a triple
