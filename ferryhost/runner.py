@@ -255,6 +255,10 @@ def execute(spec, parent=None, rundir=None, progress=None):
             # Older kernels print a "cpu" object, newer ones cpu_* flags.
             m["guest_cpu"] = p.meta.get("cpu") or {k: v for k, v in p.meta.items() if k.startswith("cpu_")} or None
             m["guest_tsc_hz"] = p.meta.get("tsc_hz")
+            if bochs_bin:
+                # With clock sync=none the TSC counts instructions, whatever
+                # frequency the CPU model states (Skylake-X: 3.5 GHz).
+                m["guest_tsc_hz"] = None
         system = (p.meta or {}).get("system") or spec.system
         for r in p.results:
             row = {k: r.get(k) for k in results.SUMMARY_COLUMNS}

@@ -1,29 +1,58 @@
 #!/usr/bin/env bash
-# guest-tests.sh: run the in-guest test suite under TCG, once per
-# configuration, each boot bounded in time.  Prints the suite's own
-# "N passed, N failed" line per run and fails when any run fails.
-# Usage: guest-tests.sh BUILD_DIR [TIMEOUT_SECONDS]
+# guest-tests.sh: run the in-guest test suite on several guest CPUs, each
+# boot bounded in time: QEMU TCG with CPU models that lack RDTSCP, PCID,
+# x2APIC and TSC-deadline (qemu64: AMD vendor, so the mfence TSC reads;
+# Nehalem: Intel, lfence) and with them partly (max: RDTSCP, SMAP), and
+# Bochs (ferryhost/bochs.py) with a Haswell (PCID + INVPCID, x2APIC,
+# TSC-deadline) and a Skylake-X (the same plus SMAP), so those kernel paths
+# run in every `make test`.  Prints the suite's own "N passed, N failed" line
+# per run, checks the log lines that say which paths ran, and fails when
+# any run fails.
+# Usage: guest-tests.sh BUILD_DIR [TIMEOUT_SECONDS] [full|variant]
+#   full (default): qemu64, Nehalem, max, Bochs Haswell, Bochs Skylake-X
+#   variant: qemu64, max, Bochs Haswell (for the FASTPATH=0 / LAZYFPU=0 builds)
 set -uo pipefail
 build=$1
 limit=${2:-300}
+set_=${3:-full}
+cd "$(dirname "$0")/.."
 qemu_common=(qemu-system-x86_64 -M pc -m 256M -display none -no-reboot -serial stdio
              -device isa-debug-exit,iobase=0xf4,iosize=0x04 -accel tcg
              -kernel "$build/ferry-mb1.elf" -initrd "$build/root.elf")
 status=0
+# run NAME EMULATOR MODEL CMDLINE [REGEX...]: each REGEX must match a log line.
 run() {
-    local name=$1 cpu=$2 cmdline=$3 log
+    local name=$1 emu=$2 model=$3 cmdline=$4 log rc
+    shift 4
     log=$(mktemp)
-    echo "== in-guest tests: $name (-cpu $cpu, command line '$cmdline')"
-    timeout --foreground "$limit" "${qemu_common[@]}" -cpu "$cpu" -append "$cmdline" >"$log" 2>&1
-    local rc=$?
-    tr -d '\r' <"$log" | grep -E '^(pcid:|test .*: (ok|FAILED)|    |thread |PANIC|[0-9]+ passed, [0-9]+ failed)'
+    echo "== in-guest tests: $name ($emu, cpu $model, command line '$cmdline')"
+    if [ "$emu" = bochs ]; then
+        /usr/bin/python3 -m ferryhost.bochs --cpu-model "$model" --kernel "$build/ferry.elf" \
+            --module "$build/root.elf" --cmdline "$cmdline" --timeout "$limit" >"$log" 2>&1
+    else
+        timeout --foreground "$limit" "${qemu_common[@]}" -cpu "$model" -append "$cmdline" >"$log" 2>&1
+    fi
+    rc=$?
+    tr -d '\r' <"$log" | grep -E '^(pcid:|paging:|apic:|timer:|tsc: timed|test .*: (ok|FAILED)|    |thread |PANIC|[0-9]+ passed, [0-9]+ failed|bochs: guest)'
     case $rc in
     33) ;;
     124) echo "guest-tests: $name: the guest did not finish within ${limit}s (killed)"; status=1 ;;
-    *) echo "guest-tests: $name: QEMU exit status $rc"; status=1 ;;
+    *) echo "guest-tests: $name: exit status $rc"; status=1 ;;
     esac
+    local re
+    for re in "$@"; do
+        if ! tr -d '\r' <"$log" | grep -Eq "$re"; then
+            echo "guest-tests: $name: no log line matches '$re'"
+            status=1
+        fi
+    done
     rm -f "$log"
 }
-run "PCID off" max "pcid=off"
-run "-cpu max, PCID if offered" max ""
+run "qemu64" qemu qemu64 "pcid=off" '^tsc: timed regions read by mfence' '^pcid: off' '^apic: xAPIC'
+[ "$set_" = full ] && run "Nehalem" qemu Nehalem "" '^tsc: timed regions read by lfence' '^timer: .*APIC periodic'
+run "max" qemu max "" '^tsc: timed regions read by rdtscp' 'SMAP on'
+run "Bochs Haswell: PCID, INVPCID, x2APIC, TSC-deadline" bochs corei7_haswell_4770 "" \
+    '^pcid: on \(ASID = PCID, INVPCID' '^apic: x2APIC' '^timer: .*TSC-deadline mode'
+[ "$set_" = full ] && run "Bochs Skylake-X: also SMAP" bochs corei7_skylake_x "" \
+    '^pcid: on' 'SMEP on, SMAP on' '^apic: x2APIC'
 exit $status
