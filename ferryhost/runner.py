@@ -221,7 +221,7 @@ def execute(spec, parent=None, rundir=None, progress=None):
         "host_cpu": host["host_cpu"], "host_tsc_hz": host["host_tsc_hz"],
         "host_tsc_source": host["host_tsc_source"],
         "qemu_cpu_features": feats, "qemu_cpu_features_error": feat_err,
-        "guest_meta": None, "guest_cpu": None, "guest_tsc_hz": None,
+        "guest_meta": None, "guest_cpu": None, "guest_tsc_hz": None, "guest_tsc_method": None,
         "kernel_cmdline": None, "boots": [], "disturbed": False, "problems": [],
         "bochs": bochs.describe(bochs_bin, spec.cpu_model or bochs.DEFAULT_MODEL) if bochs_bin else None,
     }
@@ -255,6 +255,7 @@ def execute(spec, parent=None, rundir=None, progress=None):
             # Older kernels print a "cpu" object, newer ones cpu_* flags.
             m["guest_cpu"] = p.meta.get("cpu") or {k: v for k, v in p.meta.items() if k.startswith("cpu_")} or None
             m["guest_tsc_hz"] = p.meta.get("tsc_hz")
+            m["guest_tsc_method"] = p.meta.get("tsc_method")   # rdtscp, lfence or mfence (bench/lib/tsc.h)
             if bochs_bin:
                 # With clock sync=none the TSC counts instructions, whatever
                 # frequency the CPU model states (Skylake-X: 3.5 GHz).
