@@ -1,13 +1,16 @@
 # Ferry: build, boot, test and measure.  `make help` lists the targets.
 #
 # Variables: BUILD (output folder, default build), FASTPATH (1/0), LAZYFPU
-# (1: FPU state switched on first use after a switch, 0: on every switch), ACCEL
-# (auto|kvm|tcg|tcg-icount|bochs), CPU_MODEL (Bochs CPU model for ACCEL=bochs),
-# CMDLINE (kernel command line for run/iso).
+# (1: FPU state switched on first use after a switch, 0: on every switch),
+# BENCHMARK (1: the floor benchmark system calls are built, behind the debug
+# capability; 0: compiled out), ACCEL (auto|kvm|tcg|tcg-icount|bochs),
+# CPU_MODEL (Bochs CPU model for ACCEL=bochs), CMDLINE (kernel command line
+# for run/iso).
 
 BUILD    ?= build
 FASTPATH ?= 1
 LAZYFPU  ?= 1
+BENCHMARK ?= 1
 ACCEL    ?= auto
 CPU_MODEL ?= corei7_haswell_4770
 CMDLINE  ?=
@@ -20,14 +23,14 @@ OBJCOPY  := objcopy
 SETUP := scripts/setup.sh
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU)
+BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK)
 
 INCLUDES := -Ikernel/include -Ikernel/include/uapi -Ikernel/arch/x86_64/include -Ibench/lib
 KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
 	-ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
 	-mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
 	-fno-asynchronous-unwind-tables -fcf-protection=none \
-	$(INCLUDES) -DFERRY_FASTPATH=$(FASTPATH) -DFERRY_LAZY_FPU=$(LAZYFPU) \
+	$(INCLUDES) -DFERRY_FASTPATH=$(FASTPATH) -DFERRY_LAZY_FPU=$(LAZYFPU) -DFERRY_BENCHMARK=$(BENCHMARK) \
 	-DFERRY_VERSION='"$(VERSION)"' -DFERRY_BUILD_FLAGS='"$(BUILD_FLAGS)"' -MMD -MP
 KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments \
 	-T kernel/arch/x86_64/boot/linker.ld
@@ -60,7 +63,7 @@ USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager harness-tests setup-linux linux-guest linux-tests bench plots \
+.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench harness-tests setup-linux linux-guest linux-tests bench plots \
 	clean help print-boot setup-build setup-test setup-bench setup-bochs
 .DELETE_ON_ERROR:
 
@@ -74,7 +77,7 @@ help:
 	@echo "make run-iso    boot the ISO through GRUB2"
 	@echo "make debug      boot halted under QEMU's gdb stub and attach gdb"
 	@echo "make test       host unit tests, boot tests, in-guest tests, harness tests"
-	@echo "variables       FASTPATH=0 (no IPC fast path), LAZYFPU=0 (eager FPU switch), BUILD=dir"
+	@echo "variables       FASTPATH=0 (no IPC fast path), LAZYFPU=0 (eager FPU switch), BENCHMARK=0 (no floor syscalls), BUILD=dir"
 	@echo "make bench      run the default benchmark sweep and plot it (results/, plots/)"
 	@echo "make plots      re-plot the latest results"
 	@echo "make clean      remove $(BUILD)"
@@ -198,6 +201,10 @@ guest-tests-nofp: | setup-test
 	scripts/guest-tests-variant.sh $(BUILD)/nofp FASTPATH=0
 guest-tests-eager: | setup-test
 	scripts/guest-tests-variant.sh $(BUILD)/eager LAZYFPU=0
+# BENCHMARK=0: the floor system calls are compiled out (refused, and the
+# rest of the suite unchanged).
+guest-tests-nobench: | setup-test
+	scripts/guest-tests-variant.sh $(BUILD)/nobench BENCHMARK=0
 
 harness-tests: all | setup-test setup-linux
 	$(PY) -m pytest -q tests/harness
@@ -215,6 +222,7 @@ test: setup-test setup-linux
 	$(MAKE) guest-tests
 	$(MAKE) guest-tests-nofp
 	$(MAKE) guest-tests-eager
+	$(MAKE) guest-tests-nobench
 	$(MAKE) boot-tests
 	$(MAKE) harness-tests
 

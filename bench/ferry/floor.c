@@ -7,8 +7,8 @@ static const char *kfloor(struct bench_ctx *c)
 {
     unsigned long kind = (unsigned long)c->entry->arg;
     for (size_t i = 0; i < c->warmup + c->n; i++) {
-        struct sys_msg m = { 0 };
-        if (sys_raw(FERRY_SYS_KFLOOR, kind, &m) != FERRY_OK)
+        struct sys_msg m = { .w = { kind } };
+        if (sys_raw(FERRY_SYS_KFLOOR, FERRY_CAP_DEBUG, &m) != FERRY_OK)
             return "the kernel cannot time this floor on this machine";
         if (i >= c->warmup)
             c->samples[i - c->warmup] = m.w[0];
@@ -19,14 +19,14 @@ static const char *kfloor(struct bench_ctx *c)
 static const char *floor_syscall(struct bench_ctx *c)
 {
     /* Between FLOOR_BEGIN and FLOOR_END, syscall goes straight to sysret. */
-    struct sys_msg m = { 0 };
-    if (sys_raw(FERRY_SYS_FLOOR_BEGIN, FERRY_FLOOR_SYSCALL, &m) != FERRY_OK)
-        return "kernel built without the floor entry";
+    struct sys_msg m = { .w = { FERRY_FLOOR_SYSCALL } };
+    if (sys_raw(FERRY_SYS_FLOOR_BEGIN, FERRY_CAP_DEBUG, &m) != FERRY_OK)
+        return "kernel built without the floor entry (BENCHMARK=0)";
     BENCH_LOOP(c, {
         unsigned long rax = FERRY_SYS_NULL;
         __asm__ __volatile__("syscall" : "+a"(rax) : : "rcx", "r11", "memory");
     });
-    sys_raw(FERRY_SYS_FLOOR_END, 0, &m);
+    sys_raw(FERRY_SYS_FLOOR_END, FERRY_CAP_DEBUG, &m);
     return NULL;
 }
 
@@ -36,9 +36,9 @@ static const char *floor_ipc(struct bench_ctx *c)
      * trip's two kernel entries and two address-space switches, without
      * any kernel logic.  The check: CR3 really moved (the kernel clears
      * RAX only on this entry) and the loop still runs in our space. */
-    struct sys_msg m = { 0 };
-    if (sys_raw(FERRY_SYS_FLOOR_BEGIN, FERRY_FLOOR_IPC, &m) != FERRY_OK)
-        return "the kernel cannot switch CR3 for the floor here";
+    struct sys_msg m = { .w = { FERRY_FLOOR_IPC } };
+    if (sys_raw(FERRY_SYS_FLOOR_BEGIN, FERRY_CAP_DEBUG, &m) != FERRY_OK)
+        return "the kernel cannot switch CR3 for the floor here (or BENCHMARK=0)";
     unsigned long bad = 0;
     BENCH_LOOP(c, {
         unsigned long a = FERRY_SYS_NULL;
@@ -47,7 +47,7 @@ static const char *floor_ipc(struct bench_ctx *c)
         __asm__ __volatile__("syscall" : "+a"(b) : : "rcx", "r11", "memory");
         bad |= a | b;
     });
-    sys_raw(FERRY_SYS_FLOOR_END, 0, &m);
+    sys_raw(FERRY_SYS_FLOOR_END, FERRY_CAP_DEBUG, &m);
     return bad ? "a floor syscall went through the kernel's dispatcher" : NULL;
 }
 

@@ -36,6 +36,10 @@ static struct ferry_ipc_buffer *partner_buf(enum space sp)
     return (struct ferry_ipc_buffer *)((sp_reg & ~0xfffUL) + 0x1000);
 }
 
+/* The endpoint a starting echo server of a cross-space flavour serves
+ * (0: the plain one's, p_obj[ECHO][space]). */
+static volatile unsigned long p_echo_ep;
+
 /* The echo server: the reply carries label + 1, word 0 + 1 and (for long
  * messages) the last word + 1, at the length received.  The received
  * message info holds only label and length (the kernel passes no other
@@ -43,7 +47,7 @@ static struct ferry_ipc_buffer *partner_buf(enum space sp)
 static void echo_main(void)
 {
     enum space sp = p_space;
-    unsigned long ep = p_obj[ECHO][sp];
+    unsigned long ep = p_echo_ep ? p_echo_ep : p_obj[ECHO][sp];
     struct ferry_ipc_buffer *buf = partner_buf(sp);
     struct sys_msg m = { 0 };
     ipc_recv(ep, &m);
@@ -106,6 +110,7 @@ static const char *partner_start(enum role r, enum space sp, unsigned prio)
         if (!p->obj)
             return "no memory for the endpoint";
         p_obj[r][sp] = p->obj;
+        p_echo_ep = 0;                   /* the plain echo serves p_obj[ECHO][sp] */
         if (sp == SAME) {
             p->tcb = same_space_thread(fns[r], prio);
         } else {
@@ -124,17 +129,67 @@ static const char *partner_start(enum role r, enum space sp, unsigned prio)
     return NULL;
 }
 
+/* Cross-space echo servers in the situations where a fast path could
+ * fall off (issue 15's cliffs): each must cost what the plain one does. */
+enum flavour { PLAIN, BOUNDNTFN, LOWPRIO, TLS, NFLAVOURS };
+static struct partner flavoured[NFLAVOURS];
+
+static const char *flavour_start(enum flavour f)
+{
+    struct partner *p = &flavoured[f];
+    if (!p->tcb) {
+        struct process proc;
+        unsigned long va = next_cross_va;
+        next_cross_va += 0x1000;
+        p->obj = object_alloc(FERRY_OBJ_ENDPOINT, 0);
+        if (!p->obj)
+            return "no memory for the endpoint";
+        p_space = CROSS;
+        if (process_create(&proc, echo_main, va, f == LOWPRIO ? 254 : 255, false) != FERRY_OK)
+            return "could not create the partner thread";
+        p->tcb = proc.tcb;
+        if (f == BOUNDNTFN) {
+            /* An idle bound notification: a Recv must still block on the endpoint. */
+            unsigned long n = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
+            if (!n || tcb_bind_notification(p->tcb, n))
+                return "could not bind a notification to the partner";
+        } else if (f == TLS) {
+            /* A thread-local-storage base (its stack page: any user address). */
+            unsigned long regs[FERRY_REG_COUNT];
+            if (tcb_read_registers(p->tcb, FERRY_REG_COUNT, regs))
+                return "could not read the partner's registers";
+            regs[FERRY_REG_FS_BASE] = va;
+            if (tcb_write_registers(p->tcb, false, FERRY_REG_COUNT, regs))
+                return "could not give the partner an FS base";
+        }
+    }
+    /* It reads p_echo_ep when it first runs (after our first Call, for the
+     * one below us): nothing else starts before that. */
+    p_echo_ep = p->obj;
+    if (tcb_resume(p->tcb))
+        return "could not resume the partner";
+    return NULL;
+}
+
+/* Which echo server a variant of ipc_call talks to. */
+struct call_variant {
+    enum space space;
+    enum flavour flavour;
+};
+
 /* Call + ReplyRecv round trip with size message words each way. */
 static const char *ipc_call_rt(struct bench_ctx *c)
 {
-    enum space sp = c->entry->arg ? CROSS : SAME;
+    const struct call_variant *v = c->entry->arg;
+    enum space sp = v->space;
     unsigned long len = c->size < 0 ? 0 : (unsigned long)c->size;
     if (len > FERRY_MSG_MAX_WORDS)
         return "size beyond the largest message";
-    const char *err = partner_start(ECHO, sp, 255);
+    const char *err = v->flavour == PLAIN ? partner_start(ECHO, sp, 255) : flavour_start(v->flavour);
     if (err)
         return err;
-    unsigned long ep = partners[ECHO][sp].obj;
+    struct partner *partner = v->flavour == PLAIN ? &partners[ECHO][sp] : &flavoured[v->flavour];
+    unsigned long ep = partner->obj;
     const char *bad = NULL;
     struct sys_msg m = { 0 };
     for (size_t i = 0; i < c->warmup + c->n; i++) {
@@ -157,7 +212,7 @@ static const char *ipc_call_rt(struct bench_ctx *c)
         if (i >= c->warmup)
             c->samples[i - c->warmup] = t1 - t0;
     }
-    tcb_suspend(partners[ECHO][sp].tcb);
+    tcb_suspend(partner->tcb);
     return bad;
 }
 
@@ -237,13 +292,27 @@ static const int64_t call_sizes[] = { 0, 1, 2, 4, 8, 10, 16, 32, 64, 120 };   /*
 static const int64_t send_sizes[] = { 0, 4 };
 #define NSIZES(a) (sizeof a / sizeof a[0])
 
+static const int64_t cliff_sizes[] = { 0 };
+static const struct call_variant same_plain = { SAME, PLAIN }, cross_plain = { CROSS, PLAIN },
+                                 cross_boundntfn = { CROSS, BOUNDNTFN }, cross_lowprio = { CROSS, LOWPRIO },
+                                 cross_tls = { CROSS, TLS };
+
 const struct bench_entry bench_ipc[] = {
-    { .name = "ipc_call", .variant = "same", .fn = ipc_call_rt, .arg = NULL,
+    { .name = "ipc_call", .variant = "same", .fn = ipc_call_rt, .arg = &same_plain,
       .sizes = call_sizes, .nsizes = NSIZES(call_sizes),
       .description = "Call + ReplyRecv round trip, server in the same address space; size = words each way" },
-    { .name = "ipc_call", .variant = "cross", .fn = ipc_call_rt, .arg = (void *)1,
+    { .name = "ipc_call", .variant = "cross", .fn = ipc_call_rt, .arg = &cross_plain,
       .sizes = call_sizes, .nsizes = NSIZES(call_sizes),
       .description = "Call + ReplyRecv round trip, server in another address space; size = words each way" },
+    { .name = "ipc_call", .variant = "cross_boundntfn", .fn = ipc_call_rt, .arg = &cross_boundntfn,
+      .sizes = cliff_sizes, .nsizes = NSIZES(cliff_sizes),
+      .description = "as cross, the server with an idle bound notification (must stay on the fast path)" },
+    { .name = "ipc_call", .variant = "cross_lowprio", .fn = ipc_call_rt, .arg = &cross_lowprio,
+      .sizes = cliff_sizes, .nsizes = NSIZES(cliff_sizes),
+      .description = "as cross, the server one priority below the client (must stay on the fast path)" },
+    { .name = "ipc_call", .variant = "cross_tls", .fn = ipc_call_rt, .arg = &cross_tls,
+      .sizes = cliff_sizes, .nsizes = NSIZES(cliff_sizes),
+      .description = "as cross, the server with an FS base (thread-local storage): every switch loads the bases" },
     { .name = "ipc_send", .variant = "same", .fn = ipc_send_oneway, .arg = NULL,
       .sizes = send_sizes, .nsizes = NSIZES(send_sizes),
       .description = "one-way Send to a waiting receiver of higher priority, same address space" },

@@ -5,6 +5,7 @@
 #include <arch/fastpath.h>
 #include <core/sched.h>
 #include <object/endpoint.h>
+#include <object/notification.h>
 #include <object/tcb.h>
 #include <ferry/errors.h>
 #include <ferry/syscall.h>
@@ -111,6 +112,23 @@ static inline __attribute__((always_inline)) bool cap_is_fp(const struct cap *c,
 _Static_assert(TCB_IPC_GRANT == FERRY_RIGHT_GRANT >> 1 && TCB_IPC_GRANT_REPLY == FERRY_RIGHT_GRANT_REPLY >> 1,
                "grant rights map to ipc_flags by a shift");
 
+/* A fall back to the slow path, counted by reason in benchmark builds
+ * (FERRY_SYS_FASTPATH_STATS reads the counts): one increment, on the
+ * way out only, so the fast path itself is not longer. */
+#ifndef FERRY_BENCHMARK
+#define FERRY_BENCHMARK 1
+#endif
+#if FERRY_BENCHMARK
+word_t ks_fastpath_miss[FERRY_FP_COUNT];
+#define FP_MISS(reason)                                                 \
+    do {                                                                \
+        ks_fastpath_miss[reason]++;                                     \
+        return;                                                         \
+    } while (0)
+#else
+#define FP_MISS(reason) return
+#endif
+
 /* No frame pointer and no calls (they leave by jumps, FASTPATH_JUMP_*):
  * leaf functions need no frame; no memcpy call for the buffer copy
  * either. */
@@ -124,23 +142,24 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
     struct cte *slot;
     if (unlikely(!lookup_fp(&cur->slots[TCB_SLOT_CSPACE].cap, cptr, &slot)) ||
         unlikely(!cap_is_fp(&slot->cap, FERRY_OBJ_ENDPOINT, FERRY_RIGHT_WRITE)))
-        return;
+        FP_MISS(FERRY_FP_CALL_CAP);
     /* ...with a receiver waiting, who holds no other caller's reply right... */
     struct endpoint *ep = cap_endpoint(&slot->cap);
     if (unlikely(ep->state != EP_RECV))
-        return;
+        FP_MISS(FERRY_FP_CALL_NO_RECEIVER);
     struct tcb *dest = ep->queue.head;
     if (unlikely(dest->reply_to != NULL))
-        return;
+        FP_MISS(FERRY_FP_CALL_NO_RECEIVER);
     /* ...that entered by syscall, has a VSpace, and that the scheduler
      * would run now (we are about to block). */
     paddr_t vs;
     if (unlikely(dest->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!arch_tcb_vspace_fp(dest, &vs)))
-        return;
-    /* A receiver below us: the slow path asks the ready queues (and then
-     * switches the same way, ipc_switch_direct). */
-    if (unlikely(dest->prio < cur->prio))
-        return;
+        FP_MISS(FERRY_FP_CALL_PARTNER);
+    /* A receiver below us runs next only if no ready thread is above it
+     * (nothing ready is above us while we run): ipc_switch_direct's rule,
+     * asked of the ready queues' bitmap. */
+    if (unlikely(dest->prio < cur->prio) && unlikely(sched_ready_above(dest->prio)))
+        FP_MISS(FERRY_FP_CALL_PRIO);
     /* A message without capabilities: words beyond the registers need
      * both IPC buffers (else the slow path reports the error or
      * truncates, as it does). */
@@ -148,7 +167,7 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
     if (unlikely(len > FERRY_MSG_REG_WORDS) &&
         (unlikely(!message_fp(msginfo)) || unlikely(len > FERRY_MSG_MAX_WORDS) ||
          unlikely(!ipc_buffer_fp(cur)) || unlikely(!ipc_buffer_fp(dest))))
-        return;
+        FP_MISS(FERRY_FP_CALL_MESSAGE);
 
     /* ---- point of no return ---- */
 
@@ -187,26 +206,28 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
 
     /* A caller that waits for our reply (not a faulted thread)... */
     if (unlikely(!caller) || unlikely(caller->ipc_flags & TCB_IPC_FAULT))
-        return;
+        FP_MISS(FERRY_FP_RR_NO_CALLER);
     /* ...and that the scheduler would run once we block: at our priority
      * or above (no ready thread is above us while we run: every kernel
      * exit goes through schedule(), which preempts for one), else only
      * if no ready thread is above it (as ipc_switch_direct decides). */
     if (unlikely(caller->prio < cur->prio) && sched_ready_above(caller->prio))
-        return;
+        FP_MISS(FERRY_FP_RR_PRIO);
     /* ...then a Recv on an endpoint with no sender queued, so we block,
-     * and no bound notification that might end the Recv at once... */
+     * and no signal pending on a bound notification (which would end the
+     * Recv at once; an idle one only waits with us, as in seL4)... */
     struct cte *slot;
     if (unlikely(!lookup_fp(&cur->slots[TCB_SLOT_CSPACE].cap, cptr, &slot)) ||
         unlikely(!cap_is_fp(&slot->cap, FERRY_OBJ_ENDPOINT, FERRY_RIGHT_READ)))
-        return;
+        FP_MISS(FERRY_FP_RR_CAP);
     struct endpoint *ep = cap_endpoint(&slot->cap);
-    if (unlikely(ep->state == EP_SEND) || unlikely(cur->bound_notification != NULL))
-        return;
+    const struct notification *bound = cur->bound_notification;
+    if (unlikely(ep->state == EP_SEND) || (unlikely(bound != NULL) && unlikely(bound->state == NTFN_ACTIVE)))
+        FP_MISS(FERRY_FP_RR_QUEUED);
     /* ...and a caller that entered by syscall and has a VSpace. */
     paddr_t vs;
     if (unlikely(caller->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!arch_tcb_vspace_fp(caller, &vs)))
-        return;
+        FP_MISS(FERRY_FP_RR_PARTNER);
     /* A message without capabilities: words beyond the registers need
      * both IPC buffers (else the slow path reports the error or
      * truncates, as it does). */
@@ -214,7 +235,7 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
     if (unlikely(len > FERRY_MSG_REG_WORDS) &&
         (unlikely(!message_fp(msginfo)) || unlikely(len > FERRY_MSG_MAX_WORDS) ||
          unlikely(!ipc_buffer_fp(cur)) || unlikely(!ipc_buffer_fp(caller))))
-        return;
+        FP_MISS(FERRY_FP_RR_MESSAGE);
 
     /* ---- point of no return ---- */
 

@@ -70,8 +70,9 @@ static word_t transfer_caps(struct tcb *src, const struct ferry_ipc_buffer *sbuf
     struct cte *cn;
     for (word_t i = 0; i < ncaps; i++)
         cptrs[i] = sbuf->caps_or_badges[i];     /* before dst's buffer, maybe the same page, changes */
+    /* The receiver offers a CNode it may write to, or receives nothing. */
     if (cspace_lookup_cap(&dst->slots[TCB_SLOT_CSPACE].cap, dbuf->recv_cnode, &cn, NULL) ||
-        cn->cap.type != FERRY_OBJ_CNODE)
+        cn->cap.type != FERRY_OBJ_CNODE || !cap_has_rights(&cn->cap, FERRY_RIGHT_WRITE))
         return 0;
     word_t done = 0;
     for (; done < ncaps; done++) {
@@ -109,6 +110,12 @@ static void deliver(struct tcb *src, struct tcb *dst, word_t msginfo, word_t bad
         return;
     }
     word_t len = FERRY_MSGINFO_LEN(msginfo), ncaps = FERRY_MSGINFO_CAPS(msginfo), got = 0;
+    /* Checked at the system call; bounded here again, since what a
+     * blocked sender offers is read from its saved registers now. */
+    if (len > FERRY_MSG_MAX_WORDS)
+        len = FERRY_MSG_MAX_WORDS;
+    if (ncaps > FERRY_MAX_EXTRA_CAPS)
+        ncaps = FERRY_MAX_EXTRA_CAPS;
     const struct ferry_ipc_buffer *sbuf = ipc_buf(src);
     struct ferry_ipc_buffer *dbuf = ipc_buf(dst);
     if (!sbuf || !dbuf) {

@@ -2,6 +2,7 @@
  * buffer, stack, boot-info page and untyped capabilities.  After this the
  * kernel allocates nothing on user space's behalf. */
 #include <arch/cpu.h>
+#include <arch/floor.h>
 #include <arch/ioport.h>
 #include <arch/vspace.h>
 #include <core/sched.h>
@@ -108,15 +109,20 @@ static void load_image(const struct boot_module *m, const struct elf_segment *se
     bi->image_frames.end = next_slot;
 }
 
-/* The IRQ control capability, and every I/O port but those the kernel keeps: the 8259 PICs (unmasking one
- * would raise interrupts on exception vectors) and the debug-exit port. */
+/* The IRQ control capability, the debug capability, and every I/O port
+ * but those the kernel keeps: the 8259 PICs (unmasking one would raise
+ * interrupts on exception vectors), QEMU's debug-exit device (0xf4-0xf7:
+ * it answers on all four) and COM1 (0x3f8-0x3ff), the kernel's console. */
 static void give_devices(struct ferry_bootinfo *bi)
 {
     static const word_t ranges[][2] = {
-        { 0x0000, 0x001f }, { 0x0022, 0x009f }, { 0x00a2, 0x00f3 }, { 0x00f5, 0xffff },
+        { 0x0000, 0x001f }, { 0x0022, 0x009f }, { 0x00a2, 0x00f3 }, { 0x00f8, 0x03f7 },
+        { 0x0400, 0xffff },
     };
     struct cap irqc = { .type = FERRY_OBJ_IRQ_CONTROL, .rights = FERRY_RIGHTS_ALL };
     cte_insert(slot(FERRY_CAP_IRQ_CONTROL), &irqc, NULL);
+    struct cap debug = { .type = FERRY_OBJ_DEBUG, .rights = FERRY_RIGHTS_ALL };
+    cte_insert(slot(FERRY_CAP_DEBUG), &debug, NULL);
     bi->ioports.start = next_slot;
     for (size_t i = 0; i < ARRAY_SIZE(ranges); i++) {
         struct cap c;
@@ -237,6 +243,7 @@ void root_task_create(const struct boot_info *boot, struct memmap *free)
     bi->cpu_pcid = ks_cpu.pcid;
     bi->fastpath = FERRY_FASTPATH;
     bi->lazy_fpu = FERRY_LAZY_FPU;
+    bi->benchmark = FERRY_BENCHMARK;
     bi->boot_untyped_bits = ut_bits;
     memcpy(bi->cmdline, boot->cmdline, sizeof bi->cmdline);
     memcpy(bi->kernel_version, FERRY_VERSION, sizeof FERRY_VERSION < sizeof bi->kernel_version

@@ -36,8 +36,13 @@ void schedule_yield(void)
 
 void kernel_exit(void)
 {
-    schedule();
-    arch_return_to_user();
+    /* arch_return_to_user comes back only when the chosen thread could not
+     * be entered (and was faulted): choose again, in this loop, so that no
+     * number of such threads can deepen the kernel stack. */
+    for (;;) {
+        schedule();
+        arch_return_to_user();
+    }
 }
 
 bool kernel_can_wake(void)

@@ -15,8 +15,8 @@
 #include <object/notification.h>
 #include <object/tcb.h>
 
-#ifndef FERRY_DEBUG_SYSCALLS
-#define FERRY_DEBUG_SYSCALLS 1
+#ifndef FERRY_BENCHMARK
+#define FERRY_BENCHMARK 1
 #endif
 
 /* Copy the message of cur into inv: label and length from msginfo, the
@@ -78,8 +78,10 @@ static void sys_invoke(struct tcb *cur, word_t cptr, word_t msginfo)
         err = invoke(cur, &inv);
     if (err == INVOKE_IPC)
         err = FERRY_E_ILLEGAL_OP;        /* cannot happen: sys_send routes IPC capabilities */
-    if (arch_current() != cur || cur->state != TCB_RUNNABLE)
-        return;                          /* the caller deleted or stopped itself */
+    if (arch_current() != cur)
+        return;                          /* the caller deleted itself: nothing to answer */
+    /* A caller that suspended itself still gets its answer: it reads it
+     * when resumed. */
     if (err) {
         set_error(cur, err, inv.err_arg, inv.err_bits_left);
         return;
@@ -218,6 +220,20 @@ static void sys_reply(struct tcb *cur, word_t msginfo)
     ctx_set_result(&cur->ctx, FERRY_OK);
 }
 
+/* The debug capability named by cptr, with its WRITE right: true, or
+ * false with the error set. */
+static bool debug_cap(struct tcb *cur, word_t cptr)
+{
+    struct cte *slot = lookup(cur, cptr);
+    if (!slot)
+        return false;
+    if (slot->cap.type != FERRY_OBJ_DEBUG) {
+        set_error(cur, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_NONE, 0);
+        return false;
+    }
+    return need_rights(cur, &slot->cap, FERRY_RIGHT_WRITE);
+}
+
 static void sys_debug_write(struct tcb *cur)
 {
     const struct ferry_ipc_buffer *buf = (const void *)tcb_ipc_buffer(cur);
@@ -261,15 +277,20 @@ static void syscall_handle(struct tcb *cur, word_t cptr, word_t msginfo, word_t 
         ctx_set_result(&cur->ctx, FERRY_OK);
         schedule_yield();
         return;
-#if FERRY_DEBUG_SYSCALLS
     case FERRY_SYS_DEBUG_WRITE:
-        sys_debug_write(cur);
+        if (debug_cap(cur, cptr))
+            sys_debug_write(cur);
         return;
     case FERRY_SYS_DEBUG_EXIT:
-        machine_exit(ctx_get_mr(&cur->ctx, 0) == 0 ? FERRY_EXIT_SUCCESS : FERRY_EXIT_FAILURE);
+        if (debug_cap(cur, cptr))
+            machine_exit(ctx_get_mr(&cur->ctx, 0) == 0 ? FERRY_EXIT_SUCCESS : FERRY_EXIT_FAILURE);
+        return;
+#if FERRY_BENCHMARK
     case FERRY_SYS_KFLOOR: {
         uint64_t ticks;
-        if (!floor_sample(cptr, &ticks)) {
+        if (!debug_cap(cur, cptr))
+            return;
+        if (!floor_sample(ctx_get_mr(&cur->ctx, 0), &ticks)) {
             set_error(cur, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE, 0);
             return;
         }
@@ -278,19 +299,42 @@ static void syscall_handle(struct tcb *cur, word_t cptr, word_t msginfo, word_t 
         return;
     }
     case FERRY_SYS_FLOOR_BEGIN:
-        /* Until FLOOR_END every syscall is a bare syscall/sysret pair (or
-         * one with a CR3 switch): the benchmark's thread must be the only
-         * one running meanwhile. */
-        if (!floor_begin(cptr)) {
+        /* Until FLOOR_END every syscall of cur (of cur only: floor.c
+         * switches the entry with the thread) is a bare syscall/sysret
+         * pair, or one with a CR3 switch. */
+        if (!debug_cap(cur, cptr))
+            return;
+        if (!floor_begin(cur, ctx_get_mr(&cur->ctx, 0))) {
             set_error(cur, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE, 0);
             return;
         }
         ctx_set_result(&cur->ctx, FERRY_OK);
         return;
     case FERRY_SYS_FLOOR_END:
-        floor_end();
+        if (!debug_cap(cur, cptr))
+            return;
+        if (!floor_end(cur)) {
+            set_error(cur, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE, 0);
+            return;
+        }
         ctx_set_result(&cur->ctx, FERRY_OK);
         return;
+#if FERRY_FASTPATH
+    case FERRY_SYS_FASTPATH_STATS: {
+        struct ferry_ipc_buffer *buf = (void *)tcb_ipc_buffer(cur);
+        if (!debug_cap(cur, cptr))
+            return;
+        if (!buf) {
+            set_error(cur, FERRY_E_TRUNCATED, FERRY_ERR_ARG_NONE, 0);
+            return;
+        }
+        for (unsigned i = 0; i < FERRY_FP_COUNT; i++)
+            buf->mr[i] = ks_fastpath_miss[i];
+        ctx_set_result(&cur->ctx, FERRY_OK);
+        ctx_set_mr(&cur->ctx, 0, FERRY_FP_COUNT);
+        return;
+    }
+#endif
 #endif
     default:
         set_error(cur, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE, 0);

@@ -6,6 +6,7 @@
 #include <object/arch_hooks.h>
 #include <core/sched.h>
 #include <core/invoke.h>
+#include <ferry/arch_x86_64.h>
 #include <ferry/errors.h>
 #include <kstring.h>
 #include <panic.h>
@@ -22,7 +23,7 @@ _Static_assert(TCB_SLOT_CSPACE == 0, "the reaper links through slot 0");
 #define RFLAGS_USER_MASK 0x8d5UL   /* CF PF AF ZF SF OF */
 #define RFLAGS_IF        0x200UL
 #define RFLAGS_FIXED     0x2UL     /* bit 1 always reads as 1 */
-#define USER_TOP         0x0000800000000000UL
+#define USER_TOP         FERRY_USER_TOP   /* user addresses: [0, USER_TOP) */
 
 void tcb_init(struct tcb *t)
 {
@@ -92,9 +93,13 @@ void tcb_cancel_ipc(struct tcb *t)
     default:
         return;
     }
-    /* rax still holds the system call number while a thread waits. */
-    if (!(t->ipc_flags & TCB_IPC_FAULT))
-        ctx_set(&t->ctx, CTX_RIP, ctx_get(&t->ctx, CTX_RIP) - SYSCALL_INSN_LEN);
+    /* rax still holds the system call number while a thread waits, and
+     * RIP the address after its syscall instruction (WriteRegisters on a
+     * blocked thread cancels the IPC before it writes: decode_write_regs),
+     * so this is always a move back onto that instruction. */
+    word_t rip = ctx_get(&t->ctx, CTX_RIP);
+    if (!(t->ipc_flags & TCB_IPC_FAULT) && rip >= SYSCALL_INSN_LEN)
+        ctx_set(&t->ctx, CTX_RIP, rip - SYSCALL_INSN_LEN);
     t->ipc_flags = 0;
 }
 
@@ -159,22 +164,17 @@ void tcb_destroy(struct tcb *t)
 
 /* ---- registers ------------------------------------------------------------- */
 
-static bool canonical(word_t v)
-{
-    return v < USER_TOP || v >= 0xffff800000000000UL;
-}
-
-/* Decode half: would this value be accepted for reg? */
+/* Decode half: would this value be accepted for reg?  Addresses must be
+ * user addresses, [0, FERRY_USER_TOP): sysret to a non-canonical RIP
+ * faults in ring 0, and a kernel-half RSP or base is never a thread's. */
 static word_t reg_check(word_t reg, word_t value)
 {
     switch (reg) {
     case FERRY_REG_RIP:
     case FERRY_REG_RSP:
-        /* sysret to a non-canonical RIP faults in ring 0. */
-        return value < USER_TOP ? FERRY_OK : FERRY_E_INVALID_ARG;
     case FERRY_REG_FS_BASE:
     case FERRY_REG_GS_BASE:
-        return canonical(value) ? FERRY_OK : FERRY_E_INVALID_ARG;
+        return value < USER_TOP ? FERRY_OK : FERRY_E_INVALID_ARG;
     default:
         return reg < FERRY_REG_COUNT ? FERRY_OK : FERRY_E_RANGE;
     }
@@ -184,11 +184,11 @@ static void reg_set(struct tcb *t, word_t reg, word_t value)
 {
     if (reg == FERRY_REG_RFLAGS)
         value = (value & RFLAGS_USER_MASK) | RFLAGS_IF | RFLAGS_FIXED;
-    if ((reg == FERRY_REG_FS_BASE || reg == FERRY_REG_GS_BASE) && value)
-        arch_user_bases_in_use();
     /* sysret would clobber the RCX/R11 written here: leave by iretq. */
     ctx_make_full(&t->ctx);
     ctx_set(&t->ctx, (enum ctx_reg)reg, value);
+    if (reg == FERRY_REG_FS_BASE || reg == FERRY_REG_GS_BASE)
+        arch_user_bases_written(t);
 }
 
 word_t tcb_write_register(struct tcb *t, word_t reg, word_t value)
@@ -296,12 +296,30 @@ static void invoke_tcb_read_regs(const struct tcb *t, struct invocation *inv, wo
     inv->len = n;
 }
 
+static bool tcb_blocked(const struct tcb *t)
+{
+    return t->state == TCB_BLOCKED_SEND || t->state == TCB_BLOCKED_RECV ||
+           t->state == TCB_BLOCKED_REPLY || t->state == TCB_BLOCKED_NOTIFICATION;
+}
+
+/* A thread blocked in IPC first leaves it, as after Suspend + Resume: it
+ * restarts the system call with the registers written (which the syscall
+ * layer then checks afresh), so an IPC in flight never uses registers
+ * changed after it was checked, and the restart moves back from the RIP
+ * the syscall left, never from a written one. */
 static void invoke_tcb_write_regs(struct tcb *t, const word_t *values, word_t n, bool resume)
 {
+    bool blocked = tcb_blocked(t);
+    if (blocked)
+        tcb_cancel_ipc(t);
     for (word_t i = 0; i < n; i++)
         reg_set(t, i, values[i]);
-    if (resume)
+    if (blocked) {
+        t->state = TCB_RUNNABLE;
+        sched_enqueue(t);
+    } else if (resume) {
         tcb_resume(t);
+    }
 }
 
 static word_t decode_set_prio(struct tcb *t, struct invocation *inv, struct cte **extra,
@@ -313,6 +331,9 @@ static word_t decode_set_prio(struct tcb *t, struct invocation *inv, struct cte 
         return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
     if (extra[0]->cap.type != FERRY_OBJ_TCB)
         return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
+    /* Lending another thread's priority authority is acting on it. */
+    if (!cap_has_rights(&extra[0]->cap, FERRY_RIGHT_WRITE))
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0));
     const struct tcb *auth = cap_tcb(&extra[0]->cap);
     word_t prio = inv->mr[0];
     /* A thread can hand out at most the priority it controls. */

@@ -82,8 +82,9 @@ void arch_tcb_init(struct tcb *tcb)
     tcb->ctx.entry = CTX_ENTRY_FULL;
 }
 
-void arch_user_bases_in_use(void)
+void arch_user_bases_written(struct tcb *tcb)
 {
+    (void)tcb;
     arch_log.bases_in_use_calls++;
 }
 

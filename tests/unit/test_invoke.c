@@ -4,6 +4,7 @@
 
 #include <string.h>
 #include <core/invoke.h>
+#include <ferry/arch_x86_64.h>
 #include <object/endpoint.h>
 
 /* The caller's CSpace: one 256-slot CNode with a 56-bit zero guard, so a
@@ -237,7 +238,7 @@ static void test_tcb_registers(void **state)
     v[2 + FERRY_REG_RIP] = 0x400000;
     v[2 + FERRY_REG_RSP] = 0x7ffffff000;
     v[2 + FERRY_REG_RFLAGS] = ~0UL;
-    v[2 + FERRY_REG_GS_BASE] = 0xffff800000001000UL;
+    v[2 + FERRY_REG_GS_BASE] = 0x7f0000001000UL;
     struct tcb *t = cap_tcb(&cs[S_FREE].cap);
     assert_int_equal(arch_log.tcb_init_calls, 2);     /* the caller's and this one */
     t->ctx.entry = CTX_ENTRY_SYSCALL;
@@ -249,16 +250,18 @@ static void test_tcb_registers(void **state)
     assert_int_equal(inv.mr[FERRY_REG_RAX], 0x1000);
     assert_int_equal(inv.mr[FERRY_REG_RIP], 0x400000);
     assert_int_equal(inv.mr[FERRY_REG_RFLAGS], 0x8d5 | 0x202);   /* arithmetic flags, IF, bit 1 */
-    assert_int_equal(inv.mr[FERRY_REG_GS_BASE], 0xffff800000001000UL);
-    assert_int_equal(arch_log.bases_in_use_calls, 2);   /* the non-zero FS and GS bases */
+    assert_int_equal(inv.mr[FERRY_REG_GS_BASE], 0x7f0000001000UL);
+    assert_int_equal(arch_log.bases_in_use_calls, 2);   /* the FS and GS bases were written */
 
     /* rejected values change nothing */
     word_t bad[][2] = {
         { FERRY_REG_RIP, 0x0000800000000000UL },
         { FERRY_REG_RSP, 0xffff800000000000UL },
         { FERRY_REG_FS_BASE, 0x0000900000000000UL },
+        { FERRY_REG_GS_BASE, 0xffff800000001000UL },      /* canonical, but the kernel's half */
+        { FERRY_REG_RIP, FERRY_USER_TOP },                 /* canonical, above the user top */
     };
-    for (unsigned k = 0; k < 3; k++) {
+    for (unsigned k = 0; k < 5; k++) {
         memcpy(v, (word_t[]){ 0, FERRY_REG_COUNT }, 2 * sizeof(word_t));
         for (int i = 0; i < FERRY_REG_COUNT; i++)
             v[2 + i] = 0;

@@ -9,8 +9,8 @@ const struct ferry_bootinfo *ulib_bootinfo;
 void sys_exit(unsigned long code)
 {
     for (;;) {
-        unsigned long rax = FERRY_SYS_DEBUG_EXIT, rdx = code;
-        __asm__ __volatile__("syscall" : "+a"(rax), "+d"(rdx) : : "rcx", "r11", "memory");
+        unsigned long rax = FERRY_SYS_DEBUG_EXIT, rdx = code, rdi = FERRY_CAP_DEBUG;
+        __asm__ __volatile__("syscall" : "+a"(rax), "+d"(rdx), "+D"(rdi) : : "rcx", "r11", "memory");
     }
 }
 

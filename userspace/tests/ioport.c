@@ -28,40 +28,54 @@ static unsigned long cap_for(unsigned long port)
     return 0;
 }
 
+/* The CMOS RAM behind the RTC (index 0x70, data 0x71): one of its
+ * general-purpose bytes serves as a scratch register. */
+#define CMOS_INDEX   0x70
+#define CMOS_DATA    0x71
+#define CMOS_SCRATCH 0x6f
+
 static bool ioport_scratch_register(void)
 {
-    /* COM1's scratch register (0x3ff) holds whatever was written to it. */
-    unsigned long cap = cap_for(0x3ff), v = 0;
+    unsigned long cap = cap_for(CMOS_DATA), v = 0, saved;
     CHECK(cap != 0);
-    CHECK_OK(port_out(cap, 0x3ff, 1, 0x5a));
-    CHECK_OK(port_in(cap, 0x3ff, 1, &v));
+    CHECK_OK(port_out(cap, CMOS_INDEX, 1, CMOS_SCRATCH));
+    CHECK_OK(port_in(cap, CMOS_DATA, 1, &saved));
+    CHECK_OK(port_out(cap, CMOS_DATA, 1, 0x5a));
+    CHECK_OK(port_out(cap, CMOS_INDEX, 1, CMOS_SCRATCH));
+    CHECK_OK(port_in(cap, CMOS_DATA, 1, &v));
     CHECK(v == 0x5a);
-    CHECK_OK(port_out(cap, 0x3ff, 1, 0xa5));
-    CHECK_OK(port_in(cap, 0x3ff, 1, &v));
+    CHECK_OK(port_out(cap, CMOS_DATA, 1, 0xa5));
+    CHECK_OK(port_out(cap, CMOS_INDEX, 1, CMOS_SCRATCH));
+    CHECK_OK(port_in(cap, CMOS_DATA, 1, &v));
     CHECK(v == 0xa5);
-    CHECK_ERR(port_in(cap, 0x3ff, 3, &v), FERRY_E_INVALID_ARG);
+    CHECK_OK(port_out(cap, CMOS_DATA, 1, saved));
+    CHECK_ERR(port_in(cap, CMOS_DATA, 3, &v), FERRY_E_INVALID_ARG);
     return true;
 }
 
 static bool ioport_ranges_enforced(void)
 {
-    /* The kernel keeps the PICs and the debug-exit port. */
+    /* The kernel keeps the PICs, every port of the debug-exit device
+     * (it answers on 0xf4-0xf7) and its console, COM1. */
     CHECK(cap_for(0x21) == 0);
-    CHECK(cap_for(0xf4) == 0);
-    unsigned long cap = cap_for(0x3f8), v;
-    /* a sub-range: only COM1's eight ports */
+    for (unsigned long p = 0xf4; p <= 0xf7; p++)
+        CHECK(cap_for(p) == 0);
+    for (unsigned long p = 0x3f8; p <= 0x3ff; p++)
+        CHECK(cap_for(p) == 0);
+    unsigned long cap = cap_for(CMOS_INDEX), v;
+    /* a sub-range: only the RTC's two ports */
     unsigned long sub = slot_alloc();
     const unsigned long root = FERRY_CAP_INIT_CNODE;
-    unsigned long w[] = { 0x3f8, 0x3ff, sub, 64 };
+    unsigned long w[] = { CMOS_INDEX, CMOS_DATA, sub, 64 };
     CHECK_OK(ferry_invoke(cap, FERRY_IOPORT_ISSUE, 4, w, 1, &root, NULL));
-    CHECK_OK(port_in(sub, 0x3ff, 1, &v));
-    CHECK_ERR(port_in(sub, 0x3f7, 1, &v), FERRY_E_RANGE);
-    CHECK_ERR(port_in(sub, 0x3fe, 4, &v), FERRY_E_RANGE);       /* runs past the end */
-    unsigned long w2[] = { 0x3f0, 0x400, slot_alloc(), 64 };
+    CHECK_OK(port_in(sub, CMOS_DATA, 1, &v));
+    CHECK_ERR(port_in(sub, CMOS_INDEX - 1, 1, &v), FERRY_E_RANGE);
+    CHECK_ERR(port_in(sub, CMOS_DATA, 2, &v), FERRY_E_RANGE);       /* runs past the end */
+    unsigned long w2[] = { CMOS_INDEX - 1, CMOS_DATA + 1, slot_alloc(), 64 };
     CHECK_ERR(ferry_invoke(sub, FERRY_IOPORT_ISSUE, 4, w2, 1, &root, NULL), FERRY_E_RANGE);
     /* revoking the parent removes the issued range */
     CHECK_OK(cnode_revoke(cap));
-    CHECK_ERR(port_in(sub, 0x3ff, 1, &v), FERRY_E_INVALID_CAP);
+    CHECK_ERR(port_in(sub, CMOS_DATA, 1, &v), FERRY_E_INVALID_CAP);
     return true;
 }
 

@@ -164,16 +164,25 @@ static bool message_too_long(void)
  * the normal entry and the caller's address space back. */
 static bool floor_modes(void)
 {
-    struct sys_msg m = { 0 };
-    CHECK_ERR(sys_raw(FERRY_SYS_FLOOR_BEGIN, 7, &m), FERRY_E_ILLEGAL_OP);
+    struct sys_msg m = { .w = { 7 } };
+    CHECK_ERR(sys_raw(FERRY_SYS_FLOOR_BEGIN, FERRY_CAP_DEBUG, &m), FERRY_E_ILLEGAL_OP);
+    if (!ulib_bootinfo->benchmark) {
+        /* BENCHMARK=0: no floor at all */
+        m.w[0] = FERRY_FLOOR_IPC;
+        CHECK_ERR(sys_raw(FERRY_SYS_FLOOR_BEGIN, FERRY_CAP_DEBUG, &m), FERRY_E_ILLEGAL_OP);
+        m.w[0] = FERRY_KFLOOR_RDTSC;
+        CHECK_ERR(sys_raw(FERRY_SYS_KFLOOR, FERRY_CAP_DEBUG, &m), FERRY_E_ILLEGAL_OP);
+        return true;
+    }
     CHECK_OK(sys_null());                          /* still the normal entry */
-    CHECK_OK(sys_raw(FERRY_SYS_FLOOR_BEGIN, FERRY_FLOOR_IPC, &m));
+    m.w[0] = FERRY_FLOOR_IPC;
+    CHECK_OK(sys_raw(FERRY_SYS_FLOOR_BEGIN, FERRY_CAP_DEBUG, &m));
     volatile unsigned long probe = 1;
     for (int i = 0; i < 3; i++) {
         CHECK(sys_raw(999, 0, &m) == 0);           /* not dispatched: no ILLEGAL_OP */
         probe++;                                   /* our memory, in either table */
     }
-    CHECK_OK(sys_raw(FERRY_SYS_FLOOR_END, 0, &m));
+    CHECK_OK(sys_raw(FERRY_SYS_FLOOR_END, FERRY_CAP_DEBUG, &m));
     CHECK(probe == 4);
     CHECK_ERR(sys_raw(999, 0, &m), FERRY_E_ILLEGAL_OP);   /* dispatched again */
     /* Mapping after the floor: the address space in use is really ours. */

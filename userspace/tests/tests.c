@@ -14,6 +14,8 @@ static const struct {
     { utests_ipc, &utests_ipc_n },
     { utests_ioport, &utests_ioport_n },
     { utests_irq, &utests_irq_n },
+    { utests_fastpath, &utests_fastpath_n },
+    { utests_attack_entry, &utests_attack_entry_n },
     { utests_fuzz, &utests_fuzz_n },
 };
 

@@ -11,9 +11,20 @@ struct utest {
 
 /* Each test file exports its table; tests.c runs them all. */
 extern const struct utest utests_objects[], utests_vspace[], utests_threads[], utests_ioport[],
-    utests_ipc[], utests_irq[], utests_fuzz[];
+    utests_ipc[], utests_irq[], utests_fuzz[], utests_attack_entry[], utests_fastpath[];
 extern const size_t utests_objects_n, utests_vspace_n, utests_threads_n, utests_ioport_n,
-    utests_ipc_n, utests_irq_n, utests_fuzz_n;
+    utests_ipc_n, utests_irq_n, utests_fuzz_n, utests_attack_entry_n, utests_fastpath_n;
+
+/* testlib.c: a thread of our address space running fn() with its own
+ * stack and IPC buffer pages (the buffer right above the stack), in CSpace
+ * cspace (a CNode capability of ours), 0 on failure; a free page address
+ * with its page table; the calling thread's own IPC buffer; the total of
+ * the fast path's fall-back counters (false: this kernel does not count). */
+unsigned long test_thread(void (*fn)(void), unsigned long cspace, unsigned prio, unsigned long fault_ep,
+                          bool resume);
+unsigned long test_page(void);
+struct ferry_ipc_buffer *test_own_buf(void);
+bool test_fastpath_misses(unsigned long *total);
 
 #define CHECK(cond)                                                          \
     do {                                                                     \

@@ -11,6 +11,14 @@
  * C leaves through one of the restore functions:
  *     void restore_user_sysret(struct user_context *ctx);  (RIP canonical!)
  *     void restore_user_iret(struct user_context *ctx);
+ *
+ * Every entry establishes the same kernel state before any C runs:
+ * IF, TF, DF, AC and NT clear (syscall: by MSR_FMASK, thread.c; int 0x80
+ * and the exception stubs: by loading RFLAGS with only its fixed bit), the
+ * kernel's GS base, the kernel stack.  A `syscall` from compatibility mode
+ * (possible on AMD CPUs only, and only with a 32-bit code segment, which
+ * the GDT does not offer) enters at syscall_compat_entry and faults the
+ * thread.
  */
 #include <arch/context.h>
 #include <arch/gdt.h>
@@ -22,6 +30,15 @@
 
 /* Saves R15..RBX below the RCX and R11 slots (arch/context.h's order);
  * RAX, at regs[0], is the caller's to push last. */
+/* Flags of the kernel's C code: everything clear but the fixed bit 1
+ * (DF = 0 as the C ABI requires, AC = 0 so SMAP stays in force, NT = 0 so
+ * iretq does not attempt a task return, IF = 0: the kernel is not
+ * interruptible).  Used where the CPU did not clear them on entry. */
+.macro KERNEL_FLAGS
+    pushq $2
+    popfq
+.endm
+
 .macro SAVE_GPRS_BUT_RAX_RCX_R11
     pushq %r15
     pushq %r14
@@ -37,9 +54,9 @@
     pushq %rbx
 .endm
 
-    .text
-    .global syscall_entry
-syscall_entry:
+/* After `syscall`: the user registers into the current TCB, then the
+ * kernel stack. */
+.macro SAVE_SYSCALL_FRAME
     swapgs
     movq %rsp, %gs:PERCPU_SCRATCH
     movq %gs:PERCPU_CUR_CTX_TOP, %rsp
@@ -50,6 +67,12 @@ syscall_entry:
     SAVE_GPRS_BUT_RAX_RCX_R11
     pushq %rax
     movq %gs:PERCPU_KERNEL_RSP, %rsp
+.endm
+
+    .text
+    .global syscall_entry
+syscall_entry:
+    SAVE_SYSCALL_FRAME
 #if FERRY_FASTPATH
     /* Call and ReplyRecv try the IPC fast path first (core/fastpath.c),
      * with rdi = cptr and rsi = msginfo as the user left them.  It leaves
@@ -76,10 +99,23 @@ syscall_slow:                       /* rax = number, rdi = cptr, rsi = msginfo *
     jmp syscall_slow
 #endif
 
+/* MSR_CSTAR: `syscall` from compatibility mode.  Ferry has no 32-bit
+ * user code, so the thread only gets here by a bug or an attack: save it
+ * like a syscall (RSP is still the user's) and fault it.
+ *     void syscall_compat_fault(void);  (traps.c, never returns) */
+    .global syscall_compat_entry
+syscall_compat_entry:
+    SAVE_SYSCALL_FRAME
+    xorl %ebp, %ebp
+    call syscall_compat_fault
+    ud2
+
 /* The second entry: int 0x80 from ring 3, same ABI.  The CPU pushed an
- * interrupt frame on the kernel stack (TSS.rsp0); copy it into the TCB. */
+ * interrupt frame on the kernel stack (TSS.rsp0); copy it into the TCB.
+ * The interrupt gate cleared IF, TF and NT but not DF or AC. */
     .global int80_entry
 int80_entry:
+    KERNEL_FLAGS
     swapgs
     movq %rax, %gs:PERCPU_SCRATCH
     movq %rsp, %rax                 /* the interrupt frame: RIP CS RFLAGS RSP SS */
@@ -97,7 +133,8 @@ int80_entry:
     call int80_dispatch
     ud2
 
-/* The hardware floor: while the floor benchmark runs, LSTAR points here,
+#if FERRY_BENCHMARK
+/* The hardware floor: while the floor benchmark's thread runs, LSTAR points here,
  * so a syscall costs syscall + sysret and nothing else (RCX and R11 still
  * hold the return RIP and RFLAGS).  FLOOR_END goes the normal way. */
     .global floor_syscall_entry
@@ -120,6 +157,7 @@ floor_ipc_entry:
     movq %rax, floor_cr3_next(%rip)
     xorl %eax, %eax
     sysretq
+#endif
 
     .global restore_user_sysret
 restore_user_sysret:

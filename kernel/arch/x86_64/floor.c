@@ -1,16 +1,21 @@
 /* floor.c: the hardware floors that need ring 0 (rdtsc, CR3 switch pairs),
  * timed with the same fences as every benchmark (bench/lib/tsc.h), and the
- * floor modes of the syscall entry (bare sysret, or a CR3 switch each). */
+ * floor modes of one thread's syscall entry (bare sysret, or a CR3 switch
+ * each).  Built only with BENCHMARK=1; reached only through the debug
+ * capability (syscall.c). */
 #include <arch/cpu.h>
 #include <arch/floor.h>
 #include <arch/paging.h>
 #include <arch/thread.h>
 #include <arch/vspace.h>
+#include <arch/fastpath.h>
 #include <arch/x86.h>
 #include <ferry/syscall.h>
 #include <kstring.h>
 #include <mm/physmap.h>
 #include <tsc.h>
+
+#if FERRY_BENCHMARK
 
 /* A second top-level table sharing the kernel half, so the kernel keeps
  * running whichever one CR3 holds. */
@@ -78,51 +83,100 @@ bool floor_sample(word_t kind, uint64_t *ticks)
     return true;
 }
 
-/* ---- the floor entries (entry.S) --------------------------------------------------- */
+/* ---- the floor entries (entry.S) ---------------------------------------------------
+ *
+ * LSTAR is a CPU-wide register, so a floor entry would serve every
+ * thread's system calls: it is installed only while the owner runs.
+ * Every switch away from the owner goes through arch_switch_to (the
+ * owner makes no system call but FLOOR_END meanwhile, so it never blocks
+ * in IPC and the fast path never switches to or from it), which calls
+ * floor_switch: other threads get the normal entry and their real CR3,
+ * never the away table, and the owner gets its floor back, with the away
+ * table copied afresh from its address space as it is now (page tables
+ * it had when the floor began may have been unmapped since).  One CPU:
+ * nobody changes the owner's address space while it runs. */
 
 /* floor_ipc_entry writes floor_cr3_next to CR3 and flips it to the other
  * value (next ^= flip): home and away alternate with no branch. */
 uint64_t floor_cr3_next, floor_cr3_flip;
-static uint64_t floor_cr3_home;
-static bool floor_ipc_on;
+struct tcb *ks_floor_owner;
+static word_t floor_mode;
+static paddr_t floor_vspace;                /* the owner's PML4 when it began */
 
-bool floor_begin(word_t mode)
+/* The owner's entry and CR3 values, for a floor in mode. */
+static void floor_install(void)
 {
     extern char floor_syscall_entry[], floor_ipc_entry[];
-    if (mode == FERRY_FLOOR_SYSCALL) {
+    if (floor_mode == FERRY_FLOOR_SYSCALL) {
         wrmsr(MSR_LSTAR, (uint64_t)floor_syscall_entry);
-        return true;
+        return;
     }
-    if (mode != FERRY_FLOOR_IPC || !floor_pml4 || floor_ipc_on)
-        return false;
-    /* Away: a copy of the caller's top-level table (its user half too, so
-     * that user code runs in either), with the last PCID when PCIDs are on. */
+    /* Away: a copy of the owner's top-level table (its user half too, so
+     * that user code runs in either), with the last PCID when PCIDs are
+     * on.  The owner is current and its home space loaded. */
     uint64_t home = read_cr3(), *away_table = phys_to_virt(floor_pml4);
-    memcpy(away_table, phys_to_virt(home & PTE_ADDR), PAGE_SIZE / 2);
+    memcpy(away_table, phys_to_virt(floor_vspace), PAGE_SIZE / 2);
     uint64_t away = floor_pml4;
     if (ks_pcid_on) {
         away |= 4095 | BIT(63);
         home |= BIT(63);
     }
-    floor_cr3_home = home;
     floor_cr3_next = away;
     floor_cr3_flip = home ^ away;
-    floor_ipc_on = true;
     wrmsr(MSR_LSTAR, (uint64_t)floor_ipc_entry);
-    return true;
 }
 
-void floor_end(void)
+/* The normal entry, and CR3 reloaded from what the kernel thinks is
+ * loaded (the IPC floor may have left the away table in CR3). */
+static void floor_uninstall(void)
 {
     extern char syscall_entry[];
     wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
-    if (!floor_ipc_on)
-        return;
-    /* Home again, flushing (an interrupt may have switched threads while
-     * away: the kernel's idea of the loaded space is what it loads). */
-    write_cr3(floor_cr3_home & ~BIT(63));
-    if (ks_pcid_on)
-        vspace_pcid_used(4095);
-    memset(phys_to_virt(floor_pml4), 0, PAGE_SIZE / 2);
-    floor_ipc_on = false;
+    if (floor_mode == FERRY_FLOOR_IPC) {
+        vspace_activate(ks_percpu.cur_vspace);
+        if (ks_pcid_on)
+            vspace_pcid_used(4095);
+    }
 }
+
+bool floor_begin(struct tcb *owner, word_t mode)
+{
+    if (ks_floor_owner || (mode != FERRY_FLOOR_SYSCALL && mode != FERRY_FLOOR_IPC))
+        return false;
+    if (mode == FERRY_FLOOR_IPC && !floor_pml4)
+        return false;
+    ks_floor_owner = owner;
+    floor_mode = mode;
+    floor_vspace = ks_percpu.cur_vspace;    /* the owner is running: its space is loaded */
+    floor_install();
+    return true;
+}
+
+bool floor_end(struct tcb *t)
+{
+    if (!ks_floor_owner || t != ks_floor_owner)
+        return false;
+    if (ks_percpu.cur == t)
+        floor_uninstall();                  /* else the switch away from t did it */
+    if (floor_mode == FERRY_FLOOR_IPC)
+        memset(phys_to_virt(floor_pml4), 0, PAGE_SIZE / 2);
+    ks_floor_owner = NULL;
+    return true;
+}
+
+void floor_switch(struct tcb *prev, struct tcb *next)
+{
+    if (next == ks_floor_owner) {
+        /* The owner may have been given another address space meanwhile
+         * (TCB Configure): then its floor ends. */
+        if (arch_tcb_vspace(next) != floor_vspace) {
+            floor_end(next);
+            return;
+        }
+        floor_install();
+    } else if (prev == ks_floor_owner) {
+        floor_uninstall();              /* CR3 may hold the away table even if next shares the space */
+    }
+}
+
+#endif /* FERRY_BENCHMARK */

@@ -21,7 +21,11 @@ void gdt_init(void)
     ks_gdt[0] = 0;
     ks_gdt[1] = 0x00af9a000000ffffULL;   /* kernel code, 64-bit, DPL 0 */
     ks_gdt[2] = 0x00cf92000000ffffULL;   /* kernel data */
-    ks_gdt[3] = 0x00cffa000000ffffULL;   /* user code, 32-bit (unused) */
+    /* Slot 3 only fixes SYSRET's layout (user SS = slot 4, user CS = slot 5);
+     * a 64-bit SYSRET never reads it.  It stays empty: with no 32-bit user
+     * code segment, ring 3 cannot enter compatibility mode (where AMD's
+     * SYSCALL would go through CSTAR); a far jump to 0x1b faults. */
+    ks_gdt[3] = 0;
     ks_gdt[4] = 0x00cff2000000ffffULL;   /* user data, DPL 3 */
     ks_gdt[5] = 0x00affa000000ffffULL;   /* user code, 64-bit, DPL 3 */
 

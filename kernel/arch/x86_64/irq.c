@@ -16,6 +16,9 @@
 #define IOAPIC_REDTBL 0x10
 #define RED_MASKED    BIT(16)
 
+/* COM1, the kernel's console: its ports and its line stay the kernel's. */
+#define IRQ_LINE_CONSOLE 4
+
 static volatile uint32_t *ioapic;
 static unsigned ioapic_pins;
 
@@ -104,6 +107,8 @@ static word_t decode_get(struct cte *slot, struct invocation *inv, struct cte **
     word_t line = inv->mr[0];
     if (line == 0 || line >= FERRY_IRQ_LINES)
         return inv_fail(inv, FERRY_E_RANGE, 0);
+    if (line == IRQ_LINE_CONSOLE)
+        return inv_fail(inv, FERRY_E_ILLEGAL_OP, 0);   /* the kernel console's UART, like its ports */
     if (lines[line].issued)
         return inv_fail(inv, FERRY_E_ILLEGAL_OP, 0);
     struct cte *dst;

@@ -1,6 +1,7 @@
 /* thread.c: x86-64 thread state: switching threads (CR3, FPU, FS/GS base),
  * leaving the kernel by sysret or iret, and the idle loop. */
 #include <arch/fastpath.h>
+#include <arch/floor.h>
 #include <arch/gdt.h>
 #include <arch/kstack.h>
 #include <arch/percpu.h>
@@ -9,13 +10,12 @@
 #include <arch/x86.h>
 #include <core/sched.h>
 #include <core/kernel.h>
+#include <ferry/arch_x86_64.h>
 #include <object/arch_hooks.h>
 #include <object/tcb.h>
 #include <printk.h>
 
 struct percpu ks_percpu;
-word_t ks_fs_base, ks_gs_base;   /* see arch/fastpath.h */
-bool ks_user_bases_in_use;
 static struct tcb ks_idle_tcb __attribute__((aligned(64)));
 
 void restore_user_iret(struct user_context *ctx) __attribute__((noreturn));
@@ -31,7 +31,7 @@ static void set_cur(struct tcb *t)
 
 void entry_init(void)
 {
-    extern char syscall_entry[];
+    extern char syscall_entry[], syscall_compat_entry[];
     ks_percpu.kernel_rsp = (word_t)kstack_top(&ks_boot_stack);
     tcb_init(&ks_idle_tcb);
     set_cur(&ks_idle_tcb);
@@ -44,8 +44,11 @@ void entry_init(void)
      * and CS = + 16, with RPL 3 (see gdt.h for the order). */
     wrmsr(MSR_STAR, ((uint64_t)(SEL_UCODE32 | 3) << 48) | ((uint64_t)SEL_KCODE << 32));
     wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
-    /* Clear IF (the kernel runs with interrupts off), DF, TF and AC on entry. */
-    wrmsr(MSR_FMASK, 0x200 | 0x400 | 0x100 | 0x40000);
+    wrmsr(MSR_CSTAR, (uint64_t)syscall_compat_entry);
+    /* Flags cleared on entry: IF (the kernel runs with interrupts off),
+     * TF, DF (the C ABI), AC (SMAP stays in force), NT (else iretq would
+     * attempt a task return and fault in ring 0), IOPL. */
+    wrmsr(MSR_FMASK, RFLAGS_IF | RFLAGS_TF | RFLAGS_DF | RFLAGS_AC | RFLAGS_NT | RFLAGS_IOPL);
     /* User space may use SSE: FXSAVE/FXRSTOR and SIMD exceptions on. */
     write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP);   /* EM off, MP on, TS clear */
     write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
@@ -94,33 +97,47 @@ void arch_tcb_init(struct tcb *t)
 
 void arch_tcb_destroy(struct tcb *t)
 {
+    floor_end(t);                        /* a floor dies with its thread */
     if (ks_percpu.fpu_owner == t)
         ks_percpu.fpu_owner = &ks_idle_tcb;  /* never NULL (arch_switch_rest) */
     if (ks_percpu.cur == t)
         set_cur(&ks_idle_tcb);           /* the caller reschedules */
 }
 
-void arch_user_bases_in_use(void)
+void arch_user_bases_written(struct tcb *t)
 {
-    ks_user_bases_in_use = true;
+    t->ctx.bases = (t->ctx.regs[CTX_FS_BASE] ? CTX_BASE_FS : 0) | (t->ctx.regs[CTX_GS_BASE] ? CTX_BASE_GS : 0);
+}
+
+/* The FS and GS bases: a switch loads them when the next thread has a
+ * non-zero one or the registers may hold one (bases_live), and then both,
+ * never "only what differs from what was written last": ring 3 changes
+ * the real base registers by loading a selector into FS or GS, so such a
+ * cache would go stale behind the kernel's back.  A selector load can only
+ * make a base the descriptor's, 0 (no user descriptor has another base,
+ * CR4.FSGSBASE is off), so a register whose bases_live bit is clear holds
+ * 0 and a thread whose base is 0 needs no write of it. */
+static inline __attribute__((always_inline)) void switch_bases(struct tcb *next)
+{
+    /* Both, without a test each: fewer instructions on this path than
+     * deciding which (a TLS thread's round trip stays within 10% of a
+     * plain one's under tcg-icount); on hardware a wrmsr costs more, and
+     * writing only the base that is live is the refinement to measure. */
+    wrmsr(MSR_FS_BASE, next->ctx.regs[CTX_FS_BASE]);
+    wrmsr(MSR_KERNEL_GS_BASE, next->ctx.regs[CTX_GS_BASE]);   /* GS after swapgs */
+    ks_percpu.bases_live = next->ctx.bases;
 }
 
 void arch_switch_bases(struct tcb *next)
 {
-    if (next->ctx.regs[CTX_FS_BASE] != ks_fs_base) {
-        ks_fs_base = next->ctx.regs[CTX_FS_BASE];
-        wrmsr(MSR_FS_BASE, ks_fs_base);
-    }
-    if (next->ctx.regs[CTX_GS_BASE] != ks_gs_base) {
-        ks_gs_base = next->ctx.regs[CTX_GS_BASE];
-        wrmsr(MSR_KERNEL_GS_BASE, ks_gs_base);   /* GS after swapgs */
-    }
+    switch_bases(next);
 }
 
-void arch_switch_bases_sysret(struct tcb *next)
+/* The fast path's exit for threads with bases: no frame, leaves by a jump. */
+__attribute__((optimize("omit-frame-pointer"))) void arch_switch_bases_sysret(struct tcb *next)
 {
-    arch_switch_bases(next);
-    restore_user_sysret(&next->ctx);
+    switch_bases(next);
+    FASTPATH_JUMP_1(restore_user_sysret, &next->ctx);
 }
 
 void arch_switch_to(struct tcb *next)
@@ -128,22 +145,18 @@ void arch_switch_to(struct tcb *next)
     struct tcb *prev = ks_percpu.cur;
     if (prev == next)
         return;
-    if (arch_is_idle(next)) {
+    if (arch_is_idle(next))
         set_cur(next);
-        return;
-    }
-    arch_switch_user(next, arch_tcb_vspace(next));
+    else
+        arch_switch_user(next, arch_tcb_vspace(next));
+    if (unlikely(ks_floor_owner != NULL))
+        floor_switch(prev, next);        /* a floor entry serves its owner only */
 }
 
 void arch_fastpath_switch_exit_pcid(struct tcb *next, paddr_t vs)
 {
     arch_switch_user(next, vs);
     restore_user_sysret(&next->ctx);
-}
-
-static bool canonical_user(word_t va)
-{
-    return va < 0x0000800000000000ULL;
 }
 
 /* The idle thread runs here, in ring 0, with interrupts on. */
@@ -155,11 +168,8 @@ static _Noreturn void idle_loop(void)
             kernel_halt_no_threads();
         }
         asm volatile("sti; hlt; cli" ::: "memory");
-        if (sched_highest_prio() >= 0) {
-            schedule();
-            if (!arch_is_idle(ks_percpu.cur))
-                arch_return_to_user();
-        }
+        if (sched_highest_prio() >= 0)
+            kernel_exit();
     }
 }
 
@@ -174,11 +184,17 @@ void arch_return_to_user(void)
     }
     /* sysret to a non-canonical RIP would fault in ring 0 with the user's
      * RSP, iretq would fault in ring 0 too: a thread whose RIP is not a user
-     * address is stopped (tcb_write_register never lets one through). */
-    if (unlikely(!canonical_user(t->ctx.regs[CTX_RIP]))) {
+     * address is stopped (tcb_write_register never lets one through) and
+     * the caller, kernel_exit, chooses again: a loop, never a nested exit,
+     * however many such threads there are. */
+    if (unlikely(t->ctx.regs[CTX_RIP] >= FERRY_USER_TOP)) {
         thread_fault(t, FAULT_BAD_STATE, t->ctx.regs[CTX_RIP]);
-        kernel_exit();
+        return;
     }
+    /* Only flags ring 3 could set itself leave the kernel (x86.h); a
+     * thread that entered by syscall has exactly what the CPU saved, and
+     * the fast path relies on that. */
+    t->ctx.regs[CTX_RFLAGS] = (t->ctx.regs[CTX_RFLAGS] & RFLAGS_USER) | RFLAGS_IF | RFLAGS_FIXED;
     if (t->ctx.entry == CTX_ENTRY_SYSCALL)
         restore_user_sysret(&t->ctx);
     restore_user_iret(&t->ctx);

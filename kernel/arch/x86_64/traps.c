@@ -99,6 +99,21 @@ static _Noreturn void user_trap(struct trap_frame *tf, uint64_t cr2)
     kernel_exit();
 }
 
+/* A `syscall` from compatibility mode (entry.S, MSR_CSTAR): saved like
+ * a syscall; the thread gets an invalid-opcode fault, as on Intel CPUs,
+ * where that instruction does not exist in compatibility mode. */
+_Noreturn void syscall_compat_fault(void);
+void syscall_compat_fault(void)
+{
+    struct tcb *cur = arch_current();
+    cur->ctx.entry = CTX_ENTRY_SYSCALL;
+    ctx_make_full(&cur->ctx);
+    cur->ctx.vector = VEC_UD;
+    cur->ctx.error_code = 0;
+    thread_fault(cur, FAULT_EXCEPTION, VEC_UD);
+    kernel_exit();
+}
+
 void trap_handler(struct trap_frame *tf)
 {
     uint64_t cr2 = read_cr2();

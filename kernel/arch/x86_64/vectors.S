@@ -59,6 +59,11 @@ VEC_NOERR \n
 .endr
 
 trap_common:
+    /* The interrupt gate cleared IF, TF and NT but not DF or AC: give C
+     * its flags (DF = 0, and AC = 0 so SMAP holds) before anything else.
+     * iretq restores the interrupted code's own flags. */
+    pushq $2
+    popfq
     /* From ring 3 (CS at 24(%rsp), above vector and error code), GS is
      * still the user's: switch to the kernel's per-CPU GS. */
     testb $3, 24(%rsp)
@@ -79,7 +84,6 @@ trap_common:
     pushq %r13
     pushq %r14
     pushq %r15
-    cld
     movq %rsp, %rdi
     call trap_handler
     popq %r15

@@ -53,4 +53,8 @@ void fastpath_call(word_t cptr, word_t msginfo);
 void fastpath_reply_recv(word_t cptr, word_t msginfo);
 #endif
 
+/* The fast path's fall-back counters by reason (enum ferry_fp_miss),
+ * in kernels built with both the fast path and BENCHMARK=1. */
+extern word_t ks_fastpath_miss[];
+
 #endif

@@ -33,10 +33,9 @@ word_t arch_decode_invocation(struct tcb *caller, struct cte *slot, struct invoc
  * kernel); tcb_init calls it after the generic part. */
 void arch_tcb_init(struct tcb *t);
 
-/* Some thread's FS or GS base was set to a non-zero value: from now on
- * every switch compares the bases (until then all are zero, and a switch
- * skips them). */
-void arch_user_bases_in_use(void);
+/* t's FS or GS base was written: arch code notes whether t now has a
+ * non-zero one (only switches to or from such threads load the bases). */
+void arch_user_bases_written(struct tcb *t);
 
 /* A TCB is about to be destroyed (already suspended and off every queue):
  * forget any per-CPU reference to it (current thread, FPU owner). */

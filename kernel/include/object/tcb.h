@@ -99,8 +99,8 @@ void tcb_wake_error(struct tcb *t, word_t err);
 void tcb_drop_reply(struct tcb *t);
 
 /* Sanitised register write: returns FERRY_E_INVALID_ARG for a rejected
- * value (RIP/RSP not user addresses, FS/GS base not canonical); RFLAGS is
- * masked to the arithmetic flags with IF on. */
+ * value (RIP, RSP, FS/GS base not user addresses); RFLAGS is masked to the
+ * arithmetic flags with IF on. */
 word_t tcb_write_register(struct tcb *t, word_t reg, word_t value);
 
 /* Destroy a TCB whose last capability was deleted: suspend it, then delete

@@ -58,12 +58,15 @@ enum ferry_label {
      *   buffer frame (needs READ|WRITE); mr[0] fault endpoint cptr (in the
      *   thread's own CSpace, looked up at fault time), mr[1] IPC buffer
      *   user address (FERRY_IPC_BUFFER_ALIGN aligned, inside the frame).
-     * SetPriority / SetMCPriority: caps[0] authority TCB; mr[0] priority
+     * SetPriority / SetMCPriority: caps[0] authority TCB (WRITE); mr[0] priority
      *   (0..255), at most the authority's maximum controlled priority.
      * ReadRegisters: mr[0] count (from FERRY_REG_RAX); returns count words.
      * WriteRegisters: mr[0] flags (FERRY_WRITEREGS_RESUME), mr[1] count,
-     *   mr[2..2+count) values.  RIP/RSP must be user addresses, FS/GS base
-     *   canonical; RFLAGS keeps only CF PF AF ZF SF OF, IF is forced on.
+     *   mr[2..2+count) values.  RIP, RSP and the FS/GS bases must be user
+     *   addresses (below FERRY_USER_TOP); RFLAGS keeps only CF PF AF ZF SF
+     *   OF, IF is forced on.  A thread blocked in IPC leaves it first and
+     *   restarts its system call with the new registers (as after Suspend +
+     *   Resume), so no IPC in flight sees them.
      * Resume: make an inactive, configured thread runnable.
      * Suspend: stop a thread (removed from every queue).  A thread
      *   suspended inside an IPC system call restarts that call when

@@ -38,11 +38,39 @@
 #define FERRY_SYS_REPLY           7  /* IPC Reply */
 #define FERRY_SYS_YIELD           8  /* give up the rest of the time slice */
 #define FERRY_SYS_NULL            9  /* enter the kernel, dispatch, return: the null-syscall benchmark */
+
+/* Debug and benchmark calls: rdi names the debug capability
+ * (FERRY_OBJ_DEBUG, WRITE right; the root task's FERRY_CAP_DEBUG), without
+ * which each fails with a lookup or type error and changes nothing.  The
+ * floor calls exist only in a BENCHMARK=1 build (the default); in a
+ * BENCHMARK=0 build they fail with FERRY_E_ILLEGAL_OP.  A floor measurement
+ * changes only what its own thread's system calls do. */
 #define FERRY_SYS_DEBUG_WRITE    10  /* write mr[0] bytes of the IPC buffer's mr[] area to the console */
-#define FERRY_SYS_DEBUG_EXIT     11  /* end the run: mr[0] = 0 success, else failure (debug builds) */
-#define FERRY_SYS_FLOOR_BEGIN    12  /* the hardware-floor benchmark's bare syscall/sysret mode (rdi = FERRY_FLOOR_*)... */
-#define FERRY_SYS_FLOOR_END      13  /* ...and its end (see entry.S) */
-#define FERRY_SYS_KFLOOR         14  /* time one ring-0 floor operation (rdi = FERRY_KFLOOR_*): ticks in rdx */
+#define FERRY_SYS_DEBUG_EXIT     11  /* end the run: mr[0] = 0 success, else failure */
+#define FERRY_SYS_FLOOR_BEGIN    12  /* mr[0] = FERRY_FLOOR_*: the caller's syscalls become bare floor entries... */
+#define FERRY_SYS_FLOOR_END      13  /* ...until this one (see entry.S) */
+#define FERRY_SYS_KFLOOR         14  /* time one ring-0 floor operation (mr[0] = FERRY_KFLOOR_*): ticks in mr[0] */
+#define FERRY_SYS_FASTPATH_STATS 16  /* the fast path's fall-back counters (FERRY_FP_*) into the IPC buffer's mr[]; mr[0] = how many */
+
+#ifndef __ASSEMBLER__
+/* Why the IPC fast path handed a Call or ReplyRecv to the slow path
+ * (BENCHMARK=1 kernels with the fast path count each; a test that means to
+ * exercise the fast path checks that none was counted meanwhile). */
+enum ferry_fp_miss {
+    FERRY_FP_CALL_CAP,          /* Call: not a single-level lookup of an endpoint with WRITE */
+    FERRY_FP_CALL_NO_RECEIVER,  /* Call: nobody waits in Recv, or the receiver holds a reply right */
+    FERRY_FP_CALL_PARTNER,      /* Call: the receiver did not enter by syscall or has no VSpace */
+    FERRY_FP_CALL_PRIO,         /* Call: a ready thread is above the lower-priority receiver */
+    FERRY_FP_CALL_MESSAGE,      /* Call: capabilities, or long words without both IPC buffers */
+    FERRY_FP_RR_NO_CALLER,      /* ReplyRecv: no caller to reply to, or a faulted one */
+    FERRY_FP_RR_PRIO,           /* ReplyRecv: a ready thread is above the lower-priority caller */
+    FERRY_FP_RR_CAP,            /* ReplyRecv: not a single-level lookup of an endpoint with READ */
+    FERRY_FP_RR_QUEUED,         /* ReplyRecv: a sender is queued, or a bound notification is signalled */
+    FERRY_FP_RR_PARTNER,        /* ReplyRecv: the caller did not enter by syscall or has no VSpace */
+    FERRY_FP_RR_MESSAGE,        /* ReplyRecv: capabilities, or long words without both IPC buffers */
+    FERRY_FP_COUNT
+};
+#endif
 
 /* The ring-0 hardware floors FERRY_SYS_KFLOOR can time. */
 #define FERRY_KFLOOR_RDTSC     0     /* one rdtsc */

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <ferry/bootinfo.h>
 #include <ferry/syscall.h>
 #include <ferry/errors.h>
 
@@ -74,11 +75,12 @@ static inline unsigned long sys_yield(void)
     return rax;
 }
 
-/* Writes n bytes that the caller put at the start of its IPC buffer's mr[]. */
+/* Writes n bytes that the caller put at the start of its IPC buffer's mr[]
+ * (needs the debug capability: the root task's FERRY_CAP_DEBUG). */
 static inline unsigned long sys_debug_write(unsigned long n)
 {
-    unsigned long rax = FERRY_SYS_DEBUG_WRITE;
-    __asm__ __volatile__("syscall" : "+a"(rax), "+d"(n) : : "rcx", "r11", "rdi", "rsi", "r8", "r9", "r10", "memory");
+    unsigned long rax = FERRY_SYS_DEBUG_WRITE, rdi = FERRY_CAP_DEBUG;
+    __asm__ __volatile__("syscall" : "+a"(rax), "+d"(n), "+D"(rdi) : : "rcx", "r11", "rsi", "r8", "r9", "r10", "memory");
     return rax;
 }
 

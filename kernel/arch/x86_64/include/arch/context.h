@@ -54,11 +54,16 @@ _Static_assert(CTX_RAX * 8 == CTX_RAX_OFF && CTX_RBX * 8 == CTX_RBX_OFF && CTX_R
  * `iretq`, which restores every register. */
 enum ctx_entry { CTX_ENTRY_SYSCALL = 0, CTX_ENTRY_FULL = 1 };
 
+/* Bits of user_context.bases and percpu.bases_live. */
+#define CTX_BASE_FS 0x1UL
+#define CTX_BASE_GS 0x2UL
+
 struct user_context {
     word_t regs[CTX_NREGS];
     word_t entry;                             /* enum ctx_entry */
     word_t error_code;                        /* of the last exception */
     word_t vector;                            /* last trap vector, for fault IPC */
+    word_t bases;                             /* CTX_BASE_*: which of FS, GS base is not 0 (thread.c) */
     uint8_t fpu[512] __attribute__((aligned(16)));  /* FXSAVE area */
 };
 

@@ -7,10 +7,6 @@
 #include <arch/x86.h>
 #include <object/tcb.h>
 
-/* The user FS and GS (kernel GS) bases the MSRs hold now, and whether any
- * thread was ever given a non-zero one (thread.c). */
-extern word_t ks_fs_base, ks_gs_base;
-extern bool ks_user_bases_in_use;
 
 _Noreturn void restore_user_sysret(struct user_context *ctx);   /* entry.S */
 
@@ -35,9 +31,12 @@ static inline __attribute__((always_inline)) bool arch_tcb_vspace_fp(const struc
     return c->type == FERRY_OBJ_VSPACE;
 }
 
-/* User code cannot change the bases itself (CR4.FSGSBASE is off), so
- * the MSRs hold what was last written: write only what differs (wrmsr is
- * slow, above all under virtualisation).  Out of line: rare. */
+/* Load next's FS and GS bases (thread.c).  Out of line: only switches to
+ * or from a thread with a non-zero base need it. */
+static inline __attribute__((always_inline)) bool arch_bases_needed(const struct tcb *next)
+{
+    return (ks_percpu.bases_live | next->ctx.bases) != 0;
+}
 void arch_switch_bases(struct tcb *next);
 _Noreturn void arch_switch_bases_sysret(struct tcb *next);   /* then restore_user_sysret */
 
@@ -82,11 +81,11 @@ static inline __attribute__((always_inline)) void arch_switch_fpu_cur(struct tcb
 }
 
 /* The part of a switch after the address space: FPU, current thread, and
- * the FS/GS bases (only once some thread has non-zero ones). */
+ * the FS/GS bases (only where a thread has non-zero ones). */
 static inline __attribute__((always_inline)) void arch_switch_rest(struct tcb *next)
 {
     arch_switch_fpu_cur(next);
-    if (unlikely(ks_user_bases_in_use))
+    if (unlikely(arch_bases_needed(next)))
         arch_switch_bases(next);
 }
 
@@ -138,7 +137,7 @@ static inline __attribute__((always_inline)) _Noreturn void arch_fastpath_switch
         }
     }
     arch_switch_fpu_cur(next);
-    if (unlikely(ks_user_bases_in_use))
+    if (unlikely(arch_bases_needed(next)))
         FASTPATH_JUMP_1(arch_switch_bases_sysret, next);
     FASTPATH_JUMP_1(restore_user_sysret, &next->ctx);
 }

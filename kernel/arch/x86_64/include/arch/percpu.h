@@ -22,6 +22,7 @@ struct percpu {
     word_t fpu_ts;           /* lazy FPU: CR0.TS is set (the current thread is not the owner) */
     word_t cr0_ts;           /* the CR0 value with TS set (CR0 does not change after boot) */
     paddr_t cur_vspace;      /* physical address of the loaded PML4 */
+    word_t bases_live;       /* CTX_BASE_*: which base MSRs may hold non-zero values (thread.c) */
 };
 
 _Static_assert(__builtin_offsetof(struct percpu, scratch) == PERCPU_SCRATCH, "percpu layout");

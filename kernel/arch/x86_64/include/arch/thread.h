@@ -15,8 +15,11 @@ bool arch_is_idle(const struct tcb *t);
 /* Make next the current thread: its address space, FPU state, FS/GS bases. */
 void arch_switch_to(struct tcb *next);
 
-/* Leave the kernel into the current thread (or the idle loop). */
-_Noreturn void arch_return_to_user(void);
+/* Leave the kernel into the current thread (or the idle loop).  Returns
+ * only when the thread cannot be entered (its saved state is unusable):
+ * it has been handed to its fault handler or stopped, and the caller
+ * (kernel_exit) chooses again. */
+void arch_return_to_user(void);
 
 /* Lazy FPU switching (FERRY_LAZY_FPU): a #NM from user mode; true when
  * it was the lazy switch's trap and the current thread's FPU state is now

@@ -7,11 +7,35 @@
 #define MSR_EFER          0xC0000080
 #define MSR_STAR          0xC0000081
 #define MSR_LSTAR         0xC0000082
+#define MSR_CSTAR         0xC0000083
 #define MSR_FMASK         0xC0000084
 #define MSR_FS_BASE       0xC0000100
 #define MSR_GS_BASE       0xC0000101
 #define MSR_KERNEL_GS_BASE 0xC0000102
 #define MSR_TSC_AUX       0xC0000103
+/* RFLAGS bits. */
+#define RFLAGS_CF   BIT(0)
+#define RFLAGS_FIXED BIT(1)        /* always reads as 1 */
+#define RFLAGS_PF   BIT(2)
+#define RFLAGS_AF   BIT(4)
+#define RFLAGS_ZF   BIT(6)
+#define RFLAGS_SF   BIT(7)
+#define RFLAGS_TF   BIT(8)
+#define RFLAGS_IF   BIT(9)
+#define RFLAGS_DF   BIT(10)
+#define RFLAGS_OF   BIT(11)
+#define RFLAGS_IOPL (3UL << 12)
+#define RFLAGS_NT   BIT(14)
+#define RFLAGS_RF   BIT(16)
+#define RFLAGS_VM   BIT(17)
+#define RFLAGS_AC   BIT(18)
+#define RFLAGS_ID   BIT(21)
+/* What a user thread may run with: the arithmetic flags, TF, DF, AC and
+ * ID, which ring 3 can set itself anyway (IF is always on).  Never IOPL
+ * (direct port access), NT (iretq would attempt a task return), RF or VM. */
+#define RFLAGS_USER (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_TF | \
+                     RFLAGS_DF | RFLAGS_OF | RFLAGS_AC | RFLAGS_ID)
+
 #define EFER_SCE  BIT(0)
 #define EFER_LME  BIT(8)
 #define EFER_NXE  BIT(11)

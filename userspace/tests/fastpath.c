@@ -1,0 +1,116 @@
+/* fastpath.c: in-guest tests that the IPC fast path is taken where it
+ * should be: Call + ReplyRecv between threads of one priority, to a server
+ * one priority below, with an idle bound notification, with an FS base,
+ * across address spaces; and that its fall-back counters do count (so a
+ * count of zero means something). */
+#include "utest.h"
+#include <ferry/ipc.h>
+#include <ferry/process.h>
+
+#define CALLS 200
+static volatile unsigned long fp_ep;
+
+static void fp_echo(void)
+{
+    struct sys_msg m = { 0 };
+    ipc_recv(fp_ep, &m);
+    for (;;) {
+        m.w[0]++;
+        ipc_reply_recv(fp_ep, &m);
+    }
+}
+
+/* CALLS round trips with the echo server on ep; false on a wrong reply. */
+static bool calls(unsigned long ep)
+{
+    for (unsigned long i = 0; i < CALLS; i++) {
+        struct sys_msg m = { .info = FERRY_MSGINFO(3, 1, 0), .w = { i } };
+        if (ipc_call(ep, &m) != FERRY_OK || m.w[0] != i + 1)
+            return false;
+    }
+    return true;
+}
+
+enum setting { PLAIN, LOWER_PRIO, BOUND_IDLE, FS_BASE, CROSS_SPACE, NSETTINGS };
+static const char *const setting_names[] = {
+    [PLAIN] = "same priority", [LOWER_PRIO] = "server one priority below",
+    [BOUND_IDLE] = "idle bound notification", [FS_BASE] = "server with an FS base",
+    [CROSS_SPACE] = "server in another address space",
+};
+
+static bool fastpath_taken(void)
+{
+    unsigned long before, after;
+    bool counting = test_fastpath_misses(&before);
+    if (!counting)
+        printf("    this kernel does not count fast-path fall-backs: calls checked only\n");
+    for (unsigned s = 0; s < NSETTINGS; s++) {
+        ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+        fp_ep = ep;
+        unsigned long srv;
+        if (s == CROSS_SPACE) {
+            struct process p;
+            unsigned long va = test_page();
+            CHECK(va != 0);
+            CHECK_OK(process_create(&p, fp_echo, va, 255, true));
+            srv = p.tcb;
+        } else {
+            srv = test_thread(fp_echo, FERRY_CAP_INIT_CNODE, s == LOWER_PRIO ? 254 : 255, 0, false);
+            CHECK(srv != 0);
+            if (s == BOUND_IDLE) {
+                ALLOC(n, FERRY_OBJ_NOTIFICATION, 0);
+                CHECK_OK(tcb_bind_notification(srv, n));
+            } else if (s == FS_BASE) {
+                unsigned long r[FERRY_REG_COUNT];
+                CHECK_OK(tcb_read_registers(srv, FERRY_REG_COUNT, r));
+                r[FERRY_REG_FS_BASE] = test_page();
+                CHECK_OK(tcb_write_registers(srv, false, FERRY_REG_COUNT, r));
+            }
+            CHECK_OK(tcb_resume(srv));
+        }
+        sys_yield();                          /* a server of our priority reaches its Recv */
+        /* The first call may find the server not yet waiting (one below us
+         * runs only when we block): count from the second. */
+        struct sys_msg m = { .info = FERRY_MSGINFO(3, 1, 0) };
+        CHECK_OK(ipc_call(ep, &m));
+        if (counting)
+            CHECK(test_fastpath_misses(&before));
+        CHECK(calls(ep));
+        if (counting) {
+            CHECK(test_fastpath_misses(&after));
+            if (after != before)
+                printf("    %s: %lu fall-backs to the slow path\n", setting_names[s], after - before);
+            CHECK(after == before);
+        }
+        CHECK_OK(tcb_suspend(srv));
+    }
+    return true;
+}
+
+/* The counters count: a Call carrying a capability is the slow path's. */
+static bool fastpath_counters_count(void)
+{
+    unsigned long before, after;
+    if (!test_fastpath_misses(&before))
+        return true;                          /* FASTPATH=0 or BENCHMARK=0 */
+    ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    fp_ep = ep;
+    unsigned long srv = test_thread(fp_echo, FERRY_CAP_INIT_CNODE, 255, 0, true);
+    CHECK(srv != 0);
+    sys_yield();
+    CHECK(test_fastpath_misses(&before));
+    ulib_ipc->caps_or_badges[0] = ep;
+    struct sys_msg m = { .info = FERRY_MSGINFO(3, 1, 1), .w = { 41 } };
+    CHECK_OK(ipc_call(ep, &m));
+    CHECK(m.w[0] == 42);
+    CHECK(test_fastpath_misses(&after));
+    CHECK(after >= before + 1);
+    CHECK_OK(tcb_suspend(srv));
+    return true;
+}
+
+const struct utest utests_fastpath[] = {
+    { fastpath_taken, "fastpath_taken" },
+    { fastpath_counters_count, "fastpath_counters_count" },
+};
+const size_t utests_fastpath_n = sizeof utests_fastpath / sizeof utests_fastpath[0];
