@@ -6,7 +6,8 @@
 # Bochs (ferryhost/bochs.py) with a Haswell (PCID + INVPCID, x2APIC,
 # TSC-deadline) and a Skylake-X (the same plus SMAP), so those kernel paths
 # run in every `make test`.  Prints the suite's own "N passed, N failed" line
-# per run, checks the log lines that say which paths ran, and fails when
+# per run, checks the log lines that say which paths ran, then (full set)
+# runs a short benchmark on qemu64, Nehalem and Bochs Haswell; fails when
 # any run fails.
 # Usage: guest-tests.sh BUILD_DIR [TIMEOUT_SECONDS] [full|variant]
 #   full (default): qemu64, Nehalem, max, Bochs Haswell, Bochs Skylake-X
@@ -21,6 +22,8 @@ qemu_common=(qemu-system-x86_64 -M pc -m 256M -display none -no-reboot -serial s
              -kernel "$build/ferry-mb1.elf" -initrd "$build/root.elf")
 status=0
 # run NAME EMULATOR MODEL CMDLINE [REGEX...]: each REGEX must match a log line.
+# The suite's "N passed, N failed" or a benchmark run's @done are checked by
+# the exit status (33: success).
 run() {
     local name=$1 emu=$2 model=$3 cmdline=$4 log rc
     shift 4
@@ -55,4 +58,14 @@ run "Bochs Haswell: PCID, INVPCID, x2APIC, TSC-deadline" bochs corei7_haswell_47
     '^pcid: on \(ASID = PCID, INVPCID' '^apic: x2APIC' '^timer: .*TSC-deadline mode'
 [ "$set_" = full ] && run "Bochs Skylake-X: also SMAP" bochs corei7_skylake_x "" \
     '^pcid: on' 'SMEP on, SMAP on' '^apic: x2APIC'
+# A short benchmark run on CPUs with each TSC read method (and PCID under
+# Bochs): every record arrives, none is an error.
+bench="bench=floor_rdtsc,floor_cr3,floor_ipc,null_syscall,ipc_call,yield samples=100 warmup=10 sizes=0,4"
+done_ok='^@done \{"records":[1-9][0-9]*,"errors":0\}'
+if [ "$set_" = full ]; then
+    run "benchmarks, qemu64" qemu qemu64 "$bench" "$done_ok" '"tsc_method":"mfence"'
+    run "benchmarks, Nehalem" qemu Nehalem "$bench" "$done_ok" '"tsc_method":"lfence"'
+    run "benchmarks, Bochs Haswell" bochs corei7_haswell_4770 "$bench" "$done_ok" '"tsc_method":"rdtscp"' \
+        '^@result \{"bench":"floor_cr3","variant":"pcid"'
+fi
 exit $status
