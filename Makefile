@@ -3,14 +3,17 @@
 # Variables: BUILD (output folder, default build), FASTPATH (1/0), LAZYFPU
 # (1: FPU state switched on first use after a switch, 0: on every switch),
 # BENCHMARK (1: the floor benchmark system calls are built, behind the debug
-# capability; 0: compiled out), ACCEL (auto|kvm|tcg|tcg-icount|bochs),
-# CPU_MODEL (Bochs CPU model for ACCEL=bochs), CMDLINE (kernel command line
-# for run/iso).
+# capability; 0: compiled out), DIRECTSWITCH (1: after a Call or a reply the
+# kernel switches straight to the partner; 0: the scheduler chooses, which
+# needs FASTPATH=0, the fast path being a direct switch), ACCEL
+# (auto|kvm|tcg|tcg-icount|bochs), CPU_MODEL (Bochs CPU model for
+# ACCEL=bochs), CMDLINE (kernel command line for run/iso).
 
 BUILD    ?= build
 FASTPATH ?= 1
 LAZYFPU  ?= 1
 BENCHMARK ?= 1
+DIRECTSWITCH ?= 1
 ACCEL    ?= auto
 CPU_MODEL ?= corei7_haswell_4770
 CMDLINE  ?=
@@ -23,7 +26,7 @@ OBJCOPY  := objcopy
 SETUP := scripts/setup.sh
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK)
+BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK) DIRECTSWITCH=$(DIRECTSWITCH)
 
 INCLUDES := -Ikernel/include -Ikernel/include/uapi -Ikernel/arch/x86_64/include -Ibench/lib
 KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
@@ -31,9 +34,14 @@ KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
 	-mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
 	-fno-asynchronous-unwind-tables -fcf-protection=none \
 	$(INCLUDES) -DFERRY_FASTPATH=$(FASTPATH) -DFERRY_LAZY_FPU=$(LAZYFPU) -DFERRY_BENCHMARK=$(BENCHMARK) \
+	-DFERRY_DIRECT_SWITCH=$(DIRECTSWITCH) \
 	-DFERRY_VERSION='"$(VERSION)"' -DFERRY_BUILD_FLAGS='"$(BUILD_FLAGS)"' -MMD -MP
 KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments \
 	-T kernel/arch/x86_64/boot/linker.ld
+
+ifeq ($(DIRECTSWITCH)$(FASTPATH),01)
+$(error DIRECTSWITCH=0 needs FASTPATH=0: the fast path is a direct switch)
+endif
 
 KERNEL_SRCS := kernel/arch/x86_64/boot/boot32.S \
 	$(wildcard kernel/arch/x86_64/*.S kernel/arch/x86_64/*.c) \
@@ -77,7 +85,8 @@ help:
 	@echo "make run-iso    boot the ISO through GRUB2"
 	@echo "make debug      boot halted under QEMU's gdb stub and attach gdb"
 	@echo "make test       host unit tests, boot tests, in-guest tests, harness tests"
-	@echo "variables       FASTPATH=0 (no IPC fast path), LAZYFPU=0 (eager FPU switch), BENCHMARK=0 (no floor syscalls), BUILD=dir"
+	@echo "variables       FASTPATH=0 (no IPC fast path), LAZYFPU=0 (eager FPU switch), BENCHMARK=0 (no floor syscalls),"
+	@echo "                DIRECTSWITCH=0 (with FASTPATH=0: the scheduler picks the IPC partner), BUILD=dir"
 	@echo "make bench      run the default benchmark sweep and plot it (results/, plots/)"
 	@echo "make plots      re-plot the latest results"
 	@echo "make clean      remove $(BUILD)"

@@ -129,9 +129,29 @@ static const char *partner_start(enum role r, enum space sp, unsigned prio)
     return NULL;
 }
 
+/* One way, as sel4bench measures: the server reads the clock when its
+ * Recv returns (the end of a Call's way) and before its ReplyRecv (the
+ * start of the reply's way); the client reads it before its Call and after
+ * the Call returns. */
+static volatile uint64_t ow_call_end, ow_reply_start;
+
+static void oneway_main(void)
+{
+    unsigned long ep = p_echo_ep;
+    struct sys_msg m = { 0 };
+    ipc_recv(ep, &m);
+    for (;;) {
+        ow_call_end = tsc_end();
+        m.info = FERRY_MSGINFO(0, 0, 0);
+        ow_reply_start = tsc_begin();
+        sys_raw(FERRY_SYS_REPLY_RECV, ep, &m);
+    }
+}
+
 /* Cross-space echo servers in the situations where a fast path could
- * fall off (issue 15's cliffs): each must cost what the plain one does. */
-enum flavour { PLAIN, BOUNDNTFN, LOWPRIO, TLS, NFLAVOURS };
+ * fall off (issue 15's cliffs): each must cost what the plain one does;
+ * and the one-way server. */
+enum flavour { PLAIN, BOUNDNTFN, LOWPRIO, TLS, ONEWAY, NFLAVOURS };
 static struct partner flavoured[NFLAVOURS];
 
 static const char *flavour_start(enum flavour f)
@@ -145,7 +165,7 @@ static const char *flavour_start(enum flavour f)
         if (!p->obj)
             return "no memory for the endpoint";
         p_space = CROSS;
-        if (process_create(&proc, echo_main, va, f == LOWPRIO ? 254 : 255, false) != FERRY_OK)
+        if (process_create(&proc, f == ONEWAY ? oneway_main : echo_main, va, f == LOWPRIO ? 254 : 255, false) != FERRY_OK)
             return "could not create the partner thread";
         p->tcb = proc.tcb;
         if (f == BOUNDNTFN) {
@@ -213,6 +233,63 @@ static const char *ipc_call_rt(struct bench_ctx *c)
             c->samples[i - c->warmup] = t1 - t0;
     }
     tcb_suspend(partner->tcb);
+    return bad;
+}
+
+/* The system-call stub with `syscall` replaced by a nop: what the one-way
+ * figures subtract (sel4bench subtracts its dummy call likewise). */
+static uint64_t oneway_stub_cost(size_t n)
+{
+    static uint64_t t[256];
+    if (n > 256)
+        n = 256;
+    for (size_t i = 0; i < n; i++) {
+        struct sys_msg m = { .info = FERRY_MSGINFO(7, 0, 0) };
+        register unsigned long r10 __asm__("r10") = m.w[3], r8 __asm__("r8") = m.w[1], r9 __asm__("r9") = m.w[2];
+        unsigned long rax = FERRY_SYS_CALL, rdi = 1, rsi = m.info, rdx = m.w[0];
+        uint64_t t0 = tsc_begin();
+        bench_compiler_fence();
+        __asm__ __volatile__("nop" : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(r8), "+r"(r9), "+r"(r10)
+                             : : "rcx", "r11", "memory");
+        bench_compiler_fence();
+        uint64_t t1 = tsc_end();
+        t[i] = t1 - t0;
+    }
+    /* the smallest: the stub without disturbance */
+    uint64_t best = t[0];
+    for (size_t i = 1; i < n; i++)
+        if (t[i] < best)
+            best = t[i];
+    return best;
+}
+
+/* ipc_call/oneway (arg 0) and ipc_replyrecv/oneway (arg 1). */
+static const char *ipc_oneway(struct bench_ctx *c)
+{
+    bool reply_way = c->entry->arg != NULL;
+    const char *err = flavour_start(ONEWAY);
+    if (err)
+        return err;
+    unsigned long ep = flavoured[ONEWAY].obj;
+    uint64_t stub = oneway_stub_cost(256);
+    const char *bad = NULL;
+    for (size_t i = 0; i < c->warmup + c->n; i++) {
+        struct sys_msg m = { .info = FERRY_MSGINFO(7, 0, 0) };
+        ow_call_end = ow_reply_start = 0;
+        uint64_t t0 = tsc_begin();
+        bench_compiler_fence();
+        unsigned long e = sys_raw(FERRY_SYS_CALL, ep, &m);
+        bench_compiler_fence();
+        uint64_t t1 = tsc_end();
+        if (e || ow_call_end < t0 || t1 < ow_reply_start || !ow_reply_start) {
+            bad = "the server's clock reads are not inside the round trip";
+            break;
+        }
+        uint64_t d = reply_way ? t1 - ow_reply_start : ow_call_end - t0;
+        if (i >= c->warmup)
+            c->samples[i - c->warmup] = d > stub ? d - stub : 0;
+    }
+    tcb_suspend(flavoured[ONEWAY].tcb);
     return bad;
 }
 
@@ -288,6 +365,100 @@ static const char *notify_wakeup(struct bench_ctx *c)
     return bad;
 }
 
+/* ---- an asynchronous channel: a ring in shared memory ---------------------------
+ *
+ * The producer (us) puts one-word messages into a ring that both address
+ * spaces map (the process shares our image's data); the consumer, in
+ * another address space, drains it.  The kernel is entered only at the
+ * edges: the producer signals the consumer when it put messages into an
+ * empty ring the consumer sleeps on, the consumer signals the producer
+ * when it drained a ring the producer waits on.  A sample is one batch of
+ * SIZE messages, from the first put to the last take, divided by SIZE:
+ * the cost per message, to set beside a synchronous Call (one message
+ * each way) and a one-way Send. */
+#define RING_SLOTS 128
+static struct {
+    volatile unsigned long head, tail;                 /* put at head, take at tail */
+    volatile unsigned long consumer_sleeps, producer_waits;
+    volatile unsigned long sum;                        /* of what the consumer took */
+    volatile uint64_t drained_at;                      /* tsc_end() after the last take */
+    volatile unsigned long slot[RING_SLOTS];
+} ring;
+static volatile unsigned long ring_to_consumer, ring_to_producer;   /* notifications */
+
+static void ring_consumer(void)
+{
+    unsigned long bits;
+    for (;;) {
+        while (ring.tail == ring.head) {
+            ring.consumer_sleeps = 1;
+            if (ring.tail == ring.head)               /* a put after our look wakes us */
+                ntfn_wait(ring_to_consumer, &bits);
+            ring.consumer_sleeps = 0;
+        }
+        ring.sum += ring.slot[ring.tail % RING_SLOTS];
+        ring.tail++;
+        if (ring.tail == ring.head) {
+            ring.drained_at = tsc_end();
+            if (ring.producer_waits)
+                ntfn_signal(ring_to_producer);
+        }
+    }
+}
+
+static const char *ipc_ring(struct bench_ctx *c)
+{
+    static unsigned long consumer;
+    unsigned long batch = c->size < 1 ? 1 : (unsigned long)c->size, bits;
+    if (batch > RING_SLOTS)
+        return "batch larger than the ring";
+    if (!consumer) {
+        struct process p;
+        ring_to_consumer = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
+        ring_to_producer = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
+        unsigned long va = next_cross_va;
+        next_cross_va += 0x1000;
+        if (!ring_to_consumer || !ring_to_producer ||
+            process_create(&p, ring_consumer, va, 255, false) != FERRY_OK)
+            return "could not create the consumer";
+        consumer = p.tcb;
+    }
+    if (tcb_resume(consumer))
+        return "could not resume the consumer";
+    unsigned long expect = ring.sum, v = 0;
+    for (size_t i = 0; i < c->warmup + c->n; i++) {
+        uint64_t t0 = tsc_begin();
+        bench_compiler_fence();
+        for (unsigned long k = 0; k < batch; k++) {
+            bool was_empty = ring.head == ring.tail;
+            ring.slot[ring.head % RING_SLOTS] = ++v;
+            ring.head++;
+            expect += v;
+            if (was_empty && ring.consumer_sleeps)     /* only the empty -> non-empty edge */
+                ntfn_signal(ring_to_consumer);
+        }
+        /* Wait until it is all taken (the consumer runs when we block). */
+        while (ring.tail != ring.head) {
+            ring.producer_waits = 1;
+            if (ring.tail != ring.head)
+                ntfn_wait(ring_to_producer, &bits);
+            ring.producer_waits = 0;
+        }
+        bench_compiler_fence();
+        uint64_t t1 = ring.drained_at;
+        if (ring.sum != expect) {
+            tcb_suspend(consumer);
+            return "the consumer took other values than were put";
+        }
+        if (i >= c->warmup)
+            c->samples[i - c->warmup] = (t1 - t0) / batch;
+    }
+    tcb_suspend(consumer);
+    return NULL;
+}
+
+static const int64_t ring_sizes[] = { 1, 2, 4, 8, 16, 32, 64 };
+
 static const int64_t call_sizes[] = { 0, 1, 2, 4, 8, 10, 16, 32, 64, 120 };   /* 10: the 600-instruction target */
 static const int64_t send_sizes[] = { 0, 4 };
 #define NSIZES(a) (sizeof a / sizeof a[0])
@@ -313,6 +484,15 @@ const struct bench_entry bench_ipc[] = {
     { .name = "ipc_call", .variant = "cross_tls", .fn = ipc_call_rt, .arg = &cross_tls,
       .sizes = cliff_sizes, .nsizes = NSIZES(cliff_sizes),
       .description = "as cross, the server with an FS base (thread-local storage): every switch loads the bases" },
+    { .name = "ipc_call", .variant = "oneway", .fn = ipc_oneway, .arg = NULL,
+      .description = "one way of a Call, sel4bench's way: the client's clock read before Call to the server's after its "
+                     "Recv returns, another address space, minus the stub with a nop for the syscall" },
+    { .name = "ipc_replyrecv", .variant = "oneway", .fn = ipc_oneway, .arg = (void *)1,
+      .description = "one way of a reply: the server's clock read before ReplyRecv to the client's after its Call "
+                     "returns, another address space, minus the stub with a nop for the syscall" },
+    { .name = "ipc_ring", .variant = "cross", .fn = ipc_ring, .sizes = ring_sizes, .nsizes = NSIZES(ring_sizes),
+      .description = "asynchronous ring in shared memory to another address space, notifications only at empty/full "
+                     "edges: cost per one-word message; size = messages per batch" },
     { .name = "ipc_send", .variant = "same", .fn = ipc_send_oneway, .arg = NULL,
       .sizes = send_sizes, .nsizes = NSIZES(send_sizes),
       .description = "one-way Send to a waiting receiver of higher priority, same address space" },

@@ -48,6 +48,10 @@ int bench_main(const struct ferry_bootinfo *bi)
     bj_bool(j, bi->fastpath);
     bj_key(j, "lazy_fpu");
     bj_bool(j, bi->lazy_fpu);
+    bj_key(j, "benchmark");
+    bj_bool(j, bi->benchmark);
+    bj_key(j, "direct_switch");
+    bj_bool(j, bi->direct_switch);
     bj_key(j, "pcid");
     bj_bool(j, bi->pcid_on);
     bj_key(j, "cpu_pcid");

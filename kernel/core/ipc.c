@@ -29,10 +29,18 @@ void ipc_begin(void)
     ks_ipc_woken = NULL;
 }
 
+#ifndef FERRY_DIRECT_SWITCH
+#define FERRY_DIRECT_SWITCH 1
+#endif
+
 void ipc_switch_direct(struct tcb *cur)
 {
     struct tcb *t = ks_ipc_woken;
     ks_ipc_woken = NULL;
+    /* DIRECTSWITCH=0 (a FASTPATH=0 build): the scheduler chooses, to
+     * measure what the direct switch is worth. */
+    if (!FERRY_DIRECT_SWITCH)
+        return;
     /* What the fast path does, so both paths schedule alike: the partner
      * runs at once when none ready is above it, even when threads of its
      * own priority are queued ahead of it. */

@@ -8,7 +8,7 @@ void panic(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    kprintf("PANIC: ");
+    kprintf(FERRY_CONSOLE_PANIC);
     kvprintf(fmt, ap);
     kprintf("\n");
     va_end(ap);

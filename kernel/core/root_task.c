@@ -18,6 +18,10 @@
 #include <printk.h>
 #include <root_task.h>
 
+#ifndef FERRY_DIRECT_SWITCH
+#define FERRY_DIRECT_SWITCH 1
+#endif
+
 #define ROOT_CNODE_RADIX 14            /* 16384 slots: second address spaces copy the image caps */
 #define ROOT_PRIO 255
 #define MAX_TABLES 32
@@ -244,6 +248,7 @@ void root_task_create(const struct boot_info *boot, struct memmap *free)
     bi->fastpath = FERRY_FASTPATH;
     bi->lazy_fpu = FERRY_LAZY_FPU;
     bi->benchmark = FERRY_BENCHMARK;
+    bi->direct_switch = FERRY_DIRECT_SWITCH;
     bi->boot_untyped_bits = ut_bits;
     memcpy(bi->cmdline, boot->cmdline, sizeof bi->cmdline);
     memcpy(bi->kernel_version, FERRY_VERSION, sizeof FERRY_VERSION < sizeof bi->kernel_version

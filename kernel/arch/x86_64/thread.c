@@ -58,6 +58,11 @@ void entry_init(void)
 
 /* Make the current thread the FPU owner and let it use the FPU (CR0.TS
  * clear): its state moves into the registers if another's is there. */
+/* How many times a return to the FPU owner clears CR0.TS after the owner
+ * was last seen using the FPU (its trap with TS set); then it traps once
+ * more, or, if it no longer uses the FPU, switches write CR0 no more. */
+#define FPU_CLEAR_RETURNS 64
+
 static void fpu_load_current(void)
 {
     if (ks_percpu.fpu_ts) {
@@ -66,6 +71,7 @@ static void fpu_load_current(void)
     }
     if (ks_percpu.fpu_owner != ks_percpu.cur)
         arch_fpu_move(ks_percpu.fpu_owner, ks_percpu.cur);
+    ks_percpu.fpu_clear_left = FPU_CLEAR_RETURNS;   /* the owner uses the FPU */
 }
 
 bool arch_fpu_trap(void)

@@ -48,7 +48,7 @@ void trap_dump(const struct trap_frame *tf, uint64_t cr2)
 
 static _Noreturn void trap_fatal(const struct trap_frame *tf, uint64_t cr2, const char *reason)
 {
-    kprintf("PANIC: %s\n", reason);
+    kprintf(FERRY_CONSOLE_PANIC "%s\n", reason);
     trap_dump(tf, cr2);
     machine_exit(FERRY_EXIT_FAILURE);
 }

@@ -7,6 +7,7 @@
  * identity (to survive the switch), at KERNEL_PHYSMAP_BASE (the direct map)
  * and at KERNEL_VIRT_BASE (the kernel image).  paging_init replaces them. */
 #include <arch/kstack.h>
+#include <ferry/bench_format.h>
 
 #define MB1_MAGIC      0x1BADB002
 #define MB1_FLAGS      0x00000003          /* page-align modules, want memory map */
@@ -119,7 +120,8 @@ start64_low:
 
     .section .boot.data, "aw"
 no_lm_msg:
-    .asciz "PANIC: this CPU has no long mode; Ferry needs x86-64\n"
+    .ascii FERRY_CONSOLE_PANIC
+    .asciz "this CPU has no long mode; Ferry needs x86-64\n"
     .balign 8
 boot_gdt:
     .quad 0

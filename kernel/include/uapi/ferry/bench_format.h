@@ -6,11 +6,11 @@
  * changing a value here changes both sides at once.
  *
  *   @meta {"schema":1,"system":"ferry","tsc_hz":...,"cpu":{...},"cmdline":"..."}
- *   @result {"bench":"ipc_call","variant":"fast,cross","size":0,"unit":"tsc",
+ *   @result {"bench":"ipc_call","variant":"cross","size":0,"unit":"tsc",
  *            "samples":10000,"overhead":18,"min":..,"p50":..,"p90":..,"p99":..,
  *            "max":..,"mean":..,"stdev":..}
- *   @samples {"bench":"ipc_call","variant":"fast,cross","size":0,"values":[..]}
- *   @error {"bench":"ipc_call","variant":"fast,cross","size":0,"msg":"..."}
+ *   @samples {"bench":"ipc_call","variant":"cross","size":0,"values":[..]}
+ *   @error {"bench":"ipc_call","variant":"cross","size":0,"msg":"..."}
  *   @done {"records":N,"errors":N}
  *
  * Numbers are integers in TSC ticks; "mean" and "stdev" are integers too
@@ -27,6 +27,10 @@
 #define FERRY_REC_SAMPLES "@samples "
 #define FERRY_REC_ERROR   "@error "
 #define FERRY_REC_DONE    "@done "
+
+/* The start of the console line that reports a kernel panic (the kernel
+ * prints it; the harness and the tests look for it). */
+#define FERRY_CONSOLE_PANIC "PANIC: "
 
 /* Exit codes through QEMU's isa-debug-exit (port FERRY_DEBUG_EXIT_PORT):
  * QEMU exits with (value << 1) | 1, so the host sees 33 for success and

@@ -55,11 +55,16 @@ static inline __attribute__((always_inline)) void arch_fpu_move(struct tcb *owne
  * Lazy (FERRY_LAZY_FPU): nothing moves here; a thread other than the
  * owner runs with CR0.TS set, so its first FPU or SSE instruction traps
  * (#NM) and arch_fpu_trap moves the state then.  Threads that never touch
- * the FPU between IPCs (the usual server) cost no FPU work at all, and TS
- * changes only when the owner comes and goes.  The rule kept: TS clear
- * implies the current thread is the owner (TS set for the owner only
- * costs it one trap).  Leaving with TS clear means leaving the owner, so
- * set it; with TS set, clear it only for the owner.
+ * the FPU between IPCs (the usual server) cost no FPU work at all.  The
+ * rule kept: TS clear implies the current thread is the owner (TS set for
+ * the owner only costs it one trap, with nothing to move).  Leaving with
+ * TS clear means leaving the owner, so set it.  Coming back to the owner,
+ * TS is cleared only while the owner is known to use the FPU
+ * (fpu_clear_left, renewed by arch_fpu_trap when the owner traps): an
+ * owner that stopped using it (the client of an IPC loop) keeps TS set, so
+ * a steady stream of IPC writes CR0 not at all (seL4 releases an idle
+ * owner's FPU likewise): CR0 writes are serialising, and dear under
+ * virtualisation and emulation alike.
  *
  * Eager: one fxsave/fxrstor pair whenever the owner changes. */
 static inline __attribute__((always_inline)) void arch_switch_fpu_cur(struct tcb *next)
@@ -68,7 +73,8 @@ static inline __attribute__((always_inline)) void arch_switch_fpu_cur(struct tcb
     if (!ks_percpu.fpu_ts) {
         ks_percpu.fpu_ts = true;
         write_cr0(ks_percpu.cr0_ts);
-    } else if (next == ks_percpu.fpu_owner) {
+    } else if (next == ks_percpu.fpu_owner && ks_percpu.fpu_clear_left) {
+        ks_percpu.fpu_clear_left--;
         ks_percpu.fpu_ts = false;
         clts();
     }

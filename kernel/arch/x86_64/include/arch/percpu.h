@@ -19,7 +19,8 @@ struct percpu {
                               * entry stubs push RFLAGS, RSP, RIP, R15..RAX down from here */
     struct tcb *cur;         /* the thread running on this CPU (or the idle thread) */
     struct tcb *fpu_owner;   /* whose FPU state the FPU registers hold (the idle thread: nobody's) */
-    word_t fpu_ts;           /* lazy FPU: CR0.TS is set (the current thread is not the owner) */
+    word_t fpu_ts;           /* lazy FPU: CR0.TS is set (the current thread may not use the FPU) */
+    word_t fpu_clear_left;   /* lazy FPU: returns to the owner that still clear TS (arch/fastpath.h) */
     word_t cr0_ts;           /* the CR0 value with TS set (CR0 does not change after boot) */
     paddr_t cur_vspace;      /* physical address of the loaded PML4 */
     word_t bases_live;       /* CTX_BASE_*: which base MSRs may hold non-zero values (thread.c) */
