@@ -2,6 +2,7 @@
 #
 # Variables: BUILD (output folder, default build), FASTPATH (1/0), LAZYFPU
 # (1: FPU state switched on first use after a switch, 0: on every switch),
+# UBSAN (1: kernel built with -fsanitize=undefined in trap mode),
 # BENCHMARK (1: the floor benchmark system calls are built, behind the debug
 # capability; 0: compiled out), DIRECTSWITCH (1: after a Call or a reply the
 # kernel switches straight to the partner; 0: the scheduler chooses, which
@@ -12,6 +13,7 @@
 BUILD    ?= build
 FASTPATH ?= 1
 LAZYFPU  ?= 1
+UBSAN    ?= 0
 BENCHMARK ?= 1
 DIRECTSWITCH ?= 1
 ACCEL    ?= auto
@@ -26,7 +28,7 @@ OBJCOPY  := objcopy
 SETUP := scripts/setup.sh
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK) DIRECTSWITCH=$(DIRECTSWITCH)
+BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK) DIRECTSWITCH=$(DIRECTSWITCH)$(if $(filter 1,$(UBSAN)), UBSAN=1)
 
 INCLUDES := -Ikernel/include -Ikernel/include/uapi -Ikernel/arch/x86_64/include -Ibench/lib
 KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
@@ -36,6 +38,11 @@ KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
 	$(INCLUDES) -DFERRY_FASTPATH=$(FASTPATH) -DFERRY_LAZY_FPU=$(LAZYFPU) -DFERRY_BENCHMARK=$(BENCHMARK) \
 	-DFERRY_DIRECT_SWITCH=$(DIRECTSWITCH) \
 	-DFERRY_VERSION='"$(VERSION)"' -DFERRY_BUILD_FLAGS='"$(BUILD_FLAGS)"' -MMD -MP
+# Undefined behaviour in trap mode: a violation is a ud2, i.e. a kernel-mode
+# #UD panic with the faulting address (no runtime library in the kernel).
+ifeq ($(UBSAN),1)
+KERNEL_CFLAGS += -fsanitize=undefined -fsanitize-undefined-trap-on-error
+endif
 KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments \
 	-T kernel/arch/x86_64/boot/linker.ld
 
@@ -71,7 +78,7 @@ USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench harness-tests setup-linux linux-guest linux-tests bench plots \
+.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots \
 	clean help print-boot setup-build setup-test setup-bench setup-bochs
 .DELETE_ON_ERROR:
 
@@ -84,9 +91,11 @@ help:
 	@echo "                ACCEL=bochs boots the ISO under Bochs (CPU_MODEL=corei7_haswell_4770)"
 	@echo "make run-iso    boot the ISO through GRUB2"
 	@echo "make debug      boot halted under QEMU's gdb stub and attach gdb"
-	@echo "make test       host unit tests, boot tests, in-guest tests, harness tests"
+	@echo "make test       host unit tests, lint, boot tests, in-guest tests, harness tests"
+	@echo "make fuzz       10M fuzzed system calls over 4 seeds (FUZZ_SEEDS, FUZZ_CALLS per seed, FUZZ_ARGS)"
+	@echo "make lint       cppcheck on kernel/ (suppressions with reasons: scripts/cppcheck.supp)"
 	@echo "variables       FASTPATH=0 (no IPC fast path), LAZYFPU=0 (eager FPU switch), BENCHMARK=0 (no floor syscalls),"
-	@echo "                DIRECTSWITCH=0 (with FASTPATH=0: the scheduler picks the IPC partner), BUILD=dir"
+	@echo "                DIRECTSWITCH=0 (with FASTPATH=0: the scheduler picks the IPC partner), UBSAN=1, BUILD=dir"
 	@echo "make bench      run the default benchmark sweep and plot it (results/, plots/)"
 	@echo "make plots      re-plot the latest results"
 	@echo "make clean      remove $(BUILD)"
@@ -214,6 +223,27 @@ guest-tests-eager: | setup-test
 # rest of the suite unchanged).
 guest-tests-nobench: | setup-test
 	scripts/guest-tests-variant.sh $(BUILD)/nobench BENCHMARK=0
+# And on a kernel built with the undefined-behaviour sanitizer (trap mode).
+guest-tests-ubsan: | setup-test
+	scripts/guest-tests-variant.sh $(BUILD)/ubsan UBSAN=1
+
+# The long fuzz: FUZZ_CALLS calls per seed, one boot per seed, the kernel
+# invariant check after each.  Attack classes are command-line words (see
+# userspace/tests/fuzz.c); table remapping is still off by default:
+# FUZZ_ARGS="fuzz_remap=1" or "fuzz_all=1".
+FUZZ_SEEDS ?= 1 2 3 4
+FUZZ_CALLS ?= 2500000
+FUZZ_ARGS  ?=
+fuzz: all | setup-test
+	scripts/fuzz.sh $(BUILD) "$(FUZZ_SEEDS)" $(FUZZ_CALLS) "$(FUZZ_ARGS)"
+
+# Static analysis of the kernel; every suppression carries its reason.
+CPPCHECK_FLAGS := --enable=warning,portability,performance --std=c11 --error-exitcode=1 \
+	--inline-suppr --suppressions-list=scripts/cppcheck.supp --quiet \
+	-D__GNUC__ -DFERRY_FASTPATH=1 -DFERRY_LAZY_FPU=1 -DFERRY_BENCHMARK=1 -DFERRY_DIRECT_SWITCH=1 -DFERRY_VERSION='"lint"' -DFERRY_BUILD_FLAGS='""' \
+	$(INCLUDES)
+lint: | setup-test
+	cppcheck $(CPPCHECK_FLAGS) kernel/
 
 harness-tests: all | setup-test setup-linux
 	$(PY) -m pytest -q tests/harness
@@ -228,10 +258,12 @@ linux-tests: | setup-test setup-linux
 
 test: setup-test setup-linux
 	$(MAKE) unit-tests
+	$(MAKE) lint
 	$(MAKE) guest-tests
 	$(MAKE) guest-tests-nofp
 	$(MAKE) guest-tests-eager
 	$(MAKE) guest-tests-nobench
+	$(MAKE) guest-tests-ubsan
 	$(MAKE) boot-tests
 	$(MAKE) harness-tests
 

@@ -36,7 +36,7 @@ run() {
         timeout --foreground "$limit" "${qemu_common[@]}" -cpu "$model" -append "$cmdline" >"$log" 2>&1
     fi
     rc=$?
-    tr -d '\r' <"$log" | grep -E '^(pcid:|paging:|apic:|timer:|tsc: timed|test .*: (ok|FAILED)|    |thread |PANIC|[0-9]+ passed, [0-9]+ failed|bochs: guest)'
+    tr -d '\r' <"$log" | grep -aE '^(pcid:|paging:|apic:|timer:|tsc: timed|test .*: (ok|FAILED)|    |thread |invariant|PANIC|[0-9]+ passed, [0-9]+ failed|bochs: guest)'
     case $rc in
     33) ;;
     124) echo "guest-tests: $name: the guest did not finish within ${limit}s (killed)"; status=1 ;;
@@ -44,7 +44,7 @@ run() {
     esac
     local re
     for re in "$@"; do
-        if ! tr -d '\r' <"$log" | grep -Eq "$re"; then
+        if ! tr -d '\r' <"$log" | grep -aEq "$re"; then
             echo "guest-tests: $name: no log line matches '$re'"
             status=1
         fi

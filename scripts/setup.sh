@@ -13,7 +13,7 @@ GROUP[build]="gcc make binutils grub-pc-bin grub-common xorriso mtools qemu-syst
 # TSC-deadline and SMAP (QEMU's TCG here lacks some of them); make test runs
 # the in-guest suite under it.
 GROUP[bochs]="bochs bochs-term bochsbios vgabios"
-GROUP[test]="${GROUP[build]} ${GROUP[bochs]} libcmocka-dev pkg-config python3 python3-pytest python3-matplotlib gnuplot-nox gdb"
+GROUP[test]="${GROUP[build]} ${GROUP[bochs]} libcmocka-dev pkg-config python3 python3-pytest python3-matplotlib gnuplot-nox gdb cppcheck"
 GROUP[bench]="${GROUP[test]} linux-perf"
 GROUP[linux]="linux-image-amd64 busybox-static cpio"
 GROUP[paper]="texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended latexmk"

@@ -124,6 +124,9 @@ bool sched_tick(struct tcb *cur)
     return true;
 }
 
+struct tcb *sched_queue_head(unsigned p) { return p < SCHED_NPRIO ? sched.q[p].head : NULL; }
+struct tcb *sched_queue_tail(unsigned p) { return p < SCHED_NPRIO ? sched.q[p].tail : NULL; }
+
 void sched_set_prio(struct tcb *t, uint8_t prio)
 {
     if (t->in_ready_queue) {

@@ -5,6 +5,7 @@
 #include <arch/serial.h>
 #include <arch/thread.h>
 #include <core/cspace.h>
+#include <core/invariants.h>
 #include <core/invoke.h>
 #include <core/ipc.h>
 #include <core/kernel.h>
@@ -335,6 +336,10 @@ static void syscall_handle(struct tcb *cur, word_t cptr, word_t msginfo, word_t 
         return;
     }
 #endif
+    case FERRY_SYS_DEBUG_CHECK:
+        if (debug_cap(cur, cptr))
+            invariants_syscall(cur, cptr);
+        return;
 #endif
     default:
         set_error(cur, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE, 0);

@@ -17,6 +17,7 @@ static const struct {
     { utests_fastpath, &utests_fastpath_n },
     { utests_attack_entry, &utests_attack_entry_n },
     { utests_fuzz, &utests_fuzz_n },
+    { utests_stress, &utests_stress_n },
 };
 
 /* Is name in the comma-separated list? */

@@ -3,6 +3,7 @@
 #define FERRY_UTEST_H
 
 #include <ferry/ulib.h>
+#include <ferry/invariants.h>
 
 struct utest {
     bool (*fn)(void);
@@ -11,9 +12,9 @@ struct utest {
 
 /* Each test file exports its table; tests.c runs them all. */
 extern const struct utest utests_objects[], utests_vspace[], utests_threads[], utests_ioport[],
-    utests_ipc[], utests_irq[], utests_fuzz[], utests_attack_entry[], utests_fastpath[];
+    utests_ipc[], utests_irq[], utests_fuzz[], utests_attack_entry[], utests_fastpath[], utests_stress[];
 extern const size_t utests_objects_n, utests_vspace_n, utests_threads_n, utests_ioport_n,
-    utests_ipc_n, utests_irq_n, utests_fuzz_n, utests_attack_entry_n, utests_fastpath_n;
+    utests_ipc_n, utests_irq_n, utests_fuzz_n, utests_attack_entry_n, utests_fastpath_n, utests_stress_n;
 
 /* testlib.c: a thread of our address space running fn() with its own
  * stack and IPC buffer pages (the buffer right above the stack), in CSpace
@@ -25,6 +26,14 @@ unsigned long test_thread(void (*fn)(void), unsigned long cspace, unsigned prio,
 unsigned long test_page(void);
 struct ferry_ipc_buffer *test_own_buf(void);
 bool test_fastpath_misses(unsigned long *total);
+
+/* The kernel's invariant check (FERRY_SYS_DEBUG_CHECK, uapi/ferry/invariants.h)
+ * from the root CNode: false (and the reason printed) when the call fails
+ * or an invariant is broken; *out gets the figures either way. */
+struct inv_state {
+    unsigned long code, free_bytes, caps, threads;
+};
+bool kernel_check(const char *when, struct inv_state *out);
 
 #define CHECK(cond)                                                          \
     do {                                                                     \

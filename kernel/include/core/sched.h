@@ -48,6 +48,10 @@ bool sched_should_preempt(const struct tcb *cur);
  * slice is refilled; the caller enqueues cur at the tail and chooses). */
 bool sched_tick(struct tcb *cur);
 
+/* Head and tail of priority p's ready queue, read only (the invariant check). */
+struct tcb *sched_queue_head(unsigned p);
+struct tcb *sched_queue_tail(unsigned p);
+
 /* Change a thread's priority, moving it between queues if it is queued. */
 void sched_set_prio(struct tcb *t, uint8_t prio);
 

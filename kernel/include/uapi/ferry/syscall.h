@@ -50,6 +50,7 @@
 #define FERRY_SYS_FLOOR_BEGIN    12  /* mr[0] = FERRY_FLOOR_*: the caller's syscalls become bare floor entries... */
 #define FERRY_SYS_FLOOR_END      13  /* ...until this one (see entry.S) */
 #define FERRY_SYS_KFLOOR         14  /* time one ring-0 floor operation (mr[0] = FERRY_KFLOOR_*): ticks in mr[0] */
+#define FERRY_SYS_DEBUG_CHECK    15  /* verify the kernel's invariants (see invariants.h) */
 #define FERRY_SYS_FASTPATH_STATS 16  /* the fast path's fall-back counters (FERRY_FP_*) into the IPC buffer's mr[]; mr[0] = how many */
 
 #ifndef __ASSEMBLER__
