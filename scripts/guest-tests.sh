@@ -36,7 +36,9 @@ run() {
         timeout --foreground "$limit" "${qemu_common[@]}" -cpu "$model" -append "$cmdline" >"$log" 2>&1
     fi
     rc=$?
-    tr -d '\r' <"$log" | grep -aE '^(pcid:|paging:|apic:|timer:|tsc: timed|test .*: (ok|FAILED)|    |thread |invariant|PANIC|[0-9]+ passed, [0-9]+ failed|bochs: guest)'
+    # The log without CRs, once (grep -q on a pipe would end tr early: SIGPIPE).
+    tr -d '\r' <"$log" >"$log.txt"
+    grep -aE '^(pcid:|paging:|apic:|timer:|tsc: timed|test .*: (ok|FAILED)|    |thread |invariant|PANIC|[0-9]+ passed, [0-9]+ failed|bochs: guest)' "$log.txt"
     case $rc in
     33) ;;
     124) echo "guest-tests: $name: the guest did not finish within ${limit}s (killed)"; status=1 ;;
@@ -44,19 +46,25 @@ run() {
     esac
     local re
     for re in "$@"; do
-        if ! tr -d '\r' <"$log" | grep -aEq "$re"; then
+        if ! grep -aEq "$re" "$log.txt"; then
             echo "guest-tests: $name: no log line matches '$re'"
             status=1
         fi
     done
-    rm -f "$log"
+    rm -f "$log" "$log.txt"
 }
 run "qemu64" qemu qemu64 "pcid=off" '^tsc: timed regions read by mfence' '^pcid: off' '^apic: xAPIC'
 [ "$set_" = full ] && run "Nehalem" qemu Nehalem "" '^tsc: timed regions read by lfence' '^timer: .*APIC periodic'
 [ "$set_" = full ] && run "max" qemu max "" '^tsc: timed regions read by rdtscp' 'SMAP on'
-run "Bochs Haswell: PCID, INVPCID, x2APIC, TSC-deadline" bochs corei7_haswell_4770 "" \
+# Under Bochs the system-call fuzzer makes no calls (fuzz_calls=0): it sets
+# TF at random before `syscall`, and Bochs 2.7 then delivers a single-step
+# #DB at the kernel's first entry instruction although SYSCALL clears TF
+# through FMASK (hardware decides on the resulting flags: Xen XSA-204), so
+# the kernel stops there.  It fuzzes in full under QEMU above.
+nofuzz="fuzz_calls=0"
+run "Bochs Haswell: PCID, INVPCID, x2APIC, TSC-deadline" bochs corei7_haswell_4770 "$nofuzz" \
     '^pcid: on \(ASID = PCID, INVPCID' '^apic: x2APIC' '^timer: .*TSC-deadline mode'
-[ "$set_" = full ] && run "Bochs Skylake-X: also SMAP" bochs corei7_skylake_x "" \
+[ "$set_" = full ] && run "Bochs Skylake-X: also SMAP" bochs corei7_skylake_x "$nofuzz" \
     '^pcid: on' 'SMEP on, SMAP on' '^apic: x2APIC'
 # A short benchmark run on CPUs with each TSC read method (and PCID under
 # Bochs): every record arrives, none is an error.
