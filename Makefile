@@ -79,7 +79,7 @@ QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
 .PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots \
-	clean help print-boot setup-build setup-test setup-bench setup-bochs
+	clean help print-boot setup-build setup-test setup-bench setup-bochs setup-cluster
 .DELETE_ON_ERROR:
 
 all: $(KERNEL_ELF) $(KERNEL_MB1) $(ROOT_ELF)
@@ -109,6 +109,9 @@ setup-bench:
 	@$(SETUP) bench linux
 setup-bochs:
 	@$(SETUP) bochs
+# Slurm and munge: the harness tests start a one-node cluster (tests/harness/test_slurm.py).
+setup-cluster:
+	@$(SETUP) cluster
 
 $(KOBJ)/%.c.o: %.c | setup-build
 	@mkdir -p $(dir $@)
@@ -245,7 +248,7 @@ CPPCHECK_FLAGS := --enable=warning,portability,performance --std=c11 --error-exi
 lint: | setup-test
 	cppcheck $(CPPCHECK_FLAGS) kernel/
 
-harness-tests: all | setup-test setup-linux
+harness-tests: all | setup-test setup-linux setup-cluster
 	$(PY) -m pytest -q tests/harness
 
 # The Linux baseline guest: Debian's kernel and an initramfs whose /init is bench/linux.
@@ -256,7 +259,7 @@ linux-guest: | setup-linux
 linux-tests: | setup-test setup-linux
 	$(PY) -m pytest -q tests/harness/test_linux.py
 
-test: setup-test setup-linux
+test: setup-test setup-linux setup-cluster
 	$(MAKE) unit-tests
 	$(MAKE) lint
 	$(MAKE) guest-tests

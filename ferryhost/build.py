@@ -10,6 +10,24 @@ from .errors import HarnessError
 from .records import REPO
 
 _FLAG = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+# The make variables a build variant may set: name -> (accepted values,
+# default, meaning).  The one list `run`, `sweep` and `list` check against
+# before anything is built; a new Makefile switch (say KPTI) is one line here,
+# and tests/harness/test_variants.py fails until the Makefile's BUILD_FLAGS and
+# this table name the same variables.
+MAKE_VARIABLES = {
+    "FASTPATH": (("1", "0"), "1", "IPC fast path (0: every IPC through the slow path)"),
+    "LAZYFPU": (("1", "0"), "1", "FPU state switched on first use (0: eagerly on every switch)"),
+    "BENCHMARK": (("1", "0"), "1", "floor benchmark system calls built (0: compiled out; floor_* fail)"),
+    "DIRECTSWITCH": (("1", "0"), "1", "direct switch to the IPC partner (0: the scheduler picks; needs FASTPATH=0)"),
+    "UBSAN": (("0", "1"), "0", "kernel built with -fsanitize=undefined in trap mode (1; not for timing)"),
+}
+# Values that need others (the Makefile stops on these combinations): checked
+# with the table, before make runs.
+MAKE_REQUIRES = {
+    ("DIRECTSWITCH", "0"): {"FASTPATH": "0"},
+}
 _BUILD_ERR = re.compile(r"error|undefined reference|no such file|fatal|cannot find", re.I)
 
 
@@ -20,14 +38,27 @@ def variant_name(flags):
     return "-".join(f"{k.lower()}{v}" for k, v in sorted(flags.items()))
 
 
-def parse_flags(words):
-    """['FASTPATH=0', ...] from the command line -> {'FASTPATH': '0'}."""
+def parse_flags(words, where="the command line"):
+    """['FASTPATH=0', ...] -> {'FASTPATH': '0'}, refusing variables and values
+    MAKE_VARIABLES does not declare (a typo would otherwise build the default
+    kernel under another variant's name)."""
     flags = {}
     for w in words or []:
         k, sep, v = w.partition("=")
         if not sep or not _FLAG.match(k):
-            raise HarnessError(f"bad build flag '{w}' (expected NAME=value, NAME in capitals)")
+            raise HarnessError(f"bad build flag '{w}' in {where} (expected NAME=value, NAME in capitals)")
+        if k not in MAKE_VARIABLES:
+            raise HarnessError(f"unknown make variable '{k}' in {where} (a variant may set "
+                               f"{', '.join(MAKE_VARIABLES)}; see `harness.py list`)")
+        ok = MAKE_VARIABLES[k][0]
+        if v not in ok:
+            raise HarnessError(f"bad value {k}={v} in {where} ({k} takes {' or '.join(ok)})")
         flags[k] = v
+    for (k, v), need in MAKE_REQUIRES.items():
+        if flags.get(k) == v:
+            for nk, nv in need.items():
+                if flags.get(nk, MAKE_VARIABLES[nk][1]) != nv:
+                    raise HarnessError(f"{k}={v} needs {nk}={nv} in {where}")
     return flags
 
 
@@ -66,17 +97,38 @@ def build_variant(name, flags, log):
         return _built[key]
     p = _make(var_args + ["all"], log)
     if p.returncode != 0:
-        out = [l for l in (p.stderr + p.stdout).splitlines() if l.strip() and not l.startswith("make")]
-        # The compiler's or linker's own message says more than make's summary.
-        first = next((l for l in out if _BUILD_ERR.search(l)), None)
-        tail = first or (out[-1] if out else "make failed without a message")
-        _built[key] = HarnessError(f"build of variant '{name}' failed: {tail.strip()}")
+        _built[key] = HarnessError(f"build of variant '{name}' failed: {build_error(p.stderr + p.stdout)} "
+                                   f"(whole log: {save_log(bdir, log)})")
         raise _built[key]
     _built[key] = print_boot(var_args, log)
     return _built[key]
 
 
 _built = {}
+
+
+def build_error(text):
+    """The line of a failed build that says why: a missing tool (make's own
+    "make: nocc: No such file or directory") first, then the compiler's or
+    linker's message, which says more than make's "Error 1" summary."""
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    missing = next((l for l in lines if "No such file or directory" in l and l.startswith("make")), None)
+    if missing:
+        return missing
+    out = [l for l in lines if not l.startswith("make")]
+    return next((l for l in out if _BUILD_ERR.search(l)), None) or (out[-1] if out else
+                                                                     "make failed without a message")
+
+
+def save_log(bdir, log):
+    """Keep a failed build's output where the user can read it (no run folder exists yet)."""
+    path = Path(bdir) / "build.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(log or []))
+    except OSError:
+        return "not saved"
+    return str(path)
 
 
 def print_boot(var_args, log=None):

@@ -13,6 +13,15 @@ ACCELS = ("auto", "kvm", "tcg", "tcg-icount", "bochs")
 # Accelerators that are QEMU (bochs is a second emulator: ferryhost/bochs.py).
 QEMU_ACCELS = ("kvm", "tcg", "tcg-icount")
 
+# What a benchmark's tick counts are under each engine: under an engine that
+# counts instructions (QEMU's -icount; Bochs, whose TSC follows its
+# instruction count) they are path lengths, elsewhere TSC ticks.
+INSTRUCTION_COUNT_ENGINES = {"tcg-icount", "bochs"}
+
+
+def unit_of(accel):
+    return "instructions" if accel in INSTRUCTION_COUNT_ENGINES else "ticks"
+
 
 def qemu_binary(override=None):
     """The QEMU to run: --qemu, else $FERRY_QEMU (tests point it at a fake), else the Debian one."""

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from .errors import HarnessError
+from .records import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 KERNEL_PACKAGE = "linux-image-amd64"
 
 # Kernel command line before the benchmark words: records on the first

@@ -34,6 +34,7 @@ def command(qemu, accel, kind, boot_args, smp=1):
 class Boot:
     exit_code: int = None      # QEMU's exit status; None when killed by the harness
     timed_out: bool = False
+    timeout: float = 0.0       # the limit it ran under, for the messages
     interrupted: bool = False
     seconds: float = 0.0
     stderr: str = ""
@@ -46,7 +47,7 @@ def run(cmd, timeout, on_line, console_path, stderr_path=None):
     is then re-raised to the caller, after the console log is on disk.
     """
     t0 = time.monotonic()
-    out = Boot()
+    out = Boot(timeout=timeout)
     stderr_path = stderr_path or Path(str(console_path) + ".stderr")
     with open(console_path, "wb") as log, open(stderr_path, "wb") as err:
         # A session of its own: the terminal's Ctrl-C reaches the harness only,

@@ -25,6 +25,7 @@ class Format:
     prefixes: dict          # record kind ("meta", "result", ...) -> prefix string
     exit_success: int
     exit_failure: int
+    panic: str = "PANIC: "  # FERRY_CONSOLE_PANIC: the start of a kernel panic line
 
 
 def load_format(header=None):
@@ -41,7 +42,8 @@ def load_format(header=None):
     try:
         return Format(schema=int(defs["FERRY_BENCH_SCHEMA"], 0), prefixes=prefixes,
                       exit_success=int(defs["FERRY_QEMU_EXIT_SUCCESS"], 0),
-                      exit_failure=int(defs["FERRY_QEMU_EXIT_FAILURE"], 0))
+                      exit_failure=int(defs["FERRY_QEMU_EXIT_FAILURE"], 0),
+                      panic=defs["FERRY_CONSOLE_PANIC"])
     except (KeyError, ValueError) as e:
         raise HarnessError(f"{header}: missing or bad #define {e}") from None
 
@@ -86,10 +88,11 @@ class Parser:
 
     def _feed(self, line):
         o = self.out
-        if line.startswith("PANIC:"):
+        panic = self.fmt.panic.rstrip()
+        if line.startswith(panic):
             # Keep the first panic line; the register dump follows as log lines.
             if o.panic is None:
-                o.panic = line[len("PANIC:"):].strip()
+                o.panic = line[len(panic):].strip()
             o.log.append(line)
             return
         kind, body = self._split(line)

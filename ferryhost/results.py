@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from . import atomicio, meta
+from .env import unit_of
 from .errors import HarnessError
 from .records import REPO
 
@@ -15,9 +16,15 @@ RESULTS = REPO / "results"
 # The contract's columns, in order; `build` (the build-variant name) is
 # appended because a sweep mixes build variants and the record's own
 # "variant" field cannot tell them apart.
+# After them, the columns that let rows of many runs be pooled and still
+# be told apart: unit (ticks or instructions), the run folder, its commit
+# and date, and the CSV layout version (CSV_SCHEMA, bumped when a column
+# changes meaning).
+CSV_SCHEMA = 2
 SUMMARY_COLUMNS = ["system", "bench", "variant", "size", "accel", "rep", "samples", "min", "p50",
-                   "p90", "p99", "max", "mean", "stdev", "overhead", "build"]
-SAMPLE_COLUMNS = ["rep", "bench", "variant", "size", "value"]
+                   "p90", "p99", "max", "mean", "stdev", "overhead", "build",
+                   "unit", "run", "commit", "date", "schema"]
+SAMPLE_COLUMNS = ["rep", "bench", "variant", "size", "value", "system", "accel", "build", "unit", "schema"]
 
 
 def results_root():
@@ -63,15 +70,22 @@ def write_run_files(rundir, meta_obj, summary_rows, sample_rows, records):
 
 
 def write_sweep_summary(sdir):
-    """sweep-folder/summary.csv: the summaries of all its runs with a `run` column, for
-    readers (the paper, spreadsheets) that want one table."""
-    rows = []
+    """sweep-folder/summary.csv and samples.csv: the summaries and raw samples of all its
+    runs, each row naming its run folder, for readers (the paper, spreadsheets) that want
+    one table."""
+    rows, samples = [], []
     for rd in run_dirs(sdir):
         sp = rd / "summary.csv"
         if sp.is_file():
             with sp.open() as f:
                 rows += [dict(r, run=rd.name) for r in csv.DictReader(f)]
-    atomicio.write_text(Path(sdir) / "summary.csv", csv_text(SUMMARY_COLUMNS + ["run"], rows))
+        sp = rd / "samples.csv"
+        if sp.is_file():
+            with sp.open() as f:
+                samples += [dict(r, run=rd.name) for r in csv.DictReader(f)]
+    atomicio.write_text(Path(sdir) / "summary.csv", csv_text(SUMMARY_COLUMNS, rows))
+    if samples:
+        atomicio.write_text(Path(sdir) / "samples.csv", csv_text(SAMPLE_COLUMNS + ["run"], samples))
 
 
 def resolve(arg):
@@ -146,6 +160,10 @@ class Dataset:
                     r["run"] = str(rd)
                     r["tsc_hz"] = tsc
                     r["disturbed"] = disturbed
+                    r["build_id"] = m.get("build_id")
+                    r["unit"] = r.get("unit") or unit_of(accel)
+                    r["commit"] = r.get("commit") or m.get("git_commit")
+                    r["date"] = r.get("date") or m.get("date")
                     self.rows.append(r)
             smp = rd / "samples.csv"
             if smp.is_file():
@@ -153,6 +171,16 @@ class Dataset:
                     for r in csv.DictReader(f):
                         key = (r["bench"], r["variant"], int(r["size"]), int(r["rep"]), str(rd))
                         self.samples.setdefault(key, []).append(int(r["value"]))
+        from .merge import split_by_cpu
+        split_by_cpu(self.rows, self.metas)
+
+    def mixed_builds(self):
+        """Configurations whose rows come from different binaries (build_id): a resumed
+        sweep across a rebuild, or folders of different commits read together."""
+        ids = {}
+        for r in self.rows:
+            ids.setdefault(Dataset.key(r), set()).add(r.get("build_id"))
+        return {k: v for k, v in ids.items() if len(v) > 1}
 
     def raw(self, row):
         return self.samples.get((row["bench"], row["variant"], row["size"], row["rep"], row["run"]))

@@ -1,16 +1,17 @@
 """runner.py: one run = one build variant under one accelerator, N fresh QEMU boots, one results folder."""
 
-import importlib
 import json
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import RESULTS_SCHEMA, atomicio, bochs, build, env, meta, qemu, records, results
+from . import atomicio, bochs, build, catalog, env, linux, meta, qemu, records, results
 from . import perf as perfmod
 from .errors import HarnessError
 from .records import REPO
 
 SYSTEMS = ("ferry", "linux")
+TCG_FALLBACK = ("no hardware KVM here: accelerator auto runs under TCG, so the numbers are emulator time "
+                "(only ratios between them mean something; tcg-icount gives path lengths)")
 
 
 @dataclass
@@ -35,6 +36,8 @@ class RunSpec:
     initrd: list = field(default_factory=list)
     perf: bool = False
     max_exits_per_sample: float = perfmod.DEFAULT_MAX_EXITS_PER_SAMPLE
+    note: str = ""                                   # free text for the reader (--note)
+    tags: list = field(default_factory=list)         # labels to select runs by later (--tag)
 
     def name(self):
         if self.variant:
@@ -66,12 +69,16 @@ def validate(spec):
         raise HarnessError(f"bad smp {spec.smp!r}: the number of vCPUs, 1 or more")
     if spec.smp > 1 and spec.system != "linux":
         raise HarnessError("smp above 1 is for the Linux guest: Ferry runs on one CPU")
+    if spec.system == "linux" and spec.flags:
+        raise HarnessError("make variables are for Ferry builds; the Linux guest has none")
     for s in spec.sizes:
         if type(s) is not int or s < 0:
             raise HarnessError(f"bad size {s!r}: sizes are non-negative integers")
     for n, v in (("samples", spec.samples), ("warmup", spec.warmup)):
         if v is not None and (type(v) is not int or v < 0 or (n == "samples" and v == 0)):
-            raise HarnessError(f"bad {n} {v!r}")
+            raise HarnessError(f"bad {n} {v!r}: a whole number" + (" above 0" if n == "samples" else ", 0 or more"))
+    if not spec.reps:
+        raise HarnessError("no repetitions: --reps must be 1 or more")
     if spec.accel == "bochs" and spec.system != "ferry":
         raise HarnessError("accelerator bochs boots Ferry's GRUB ISO only (the Linux guest runs under QEMU)")
     if spec.accel == "bochs" and spec.perf:
@@ -79,44 +86,82 @@ def validate(spec):
     if spec.cpu_model and spec.accel != "bochs":
         raise HarnessError("--cpu-model names a Bochs CPU model: it needs --accel bochs")
     if not spec.timeout or spec.timeout <= 0:
-        raise HarnessError(f"bad timeout {spec.timeout!r}")
+        raise HarnessError(f"bad timeout {spec.timeout!r}: seconds above 0")
 
 
-def linux_module():
+def catalog_of(spec, boot):
+    """The benchmark catalogue of what will boot, or None when it cannot be read
+    (a prebuilt --kernel whose program has no catalogue section)."""
+    prog = boot.get("program")
+    if prog is None:
+        return None
     try:
-        return importlib.import_module("ferryhost.linux")
-    except ModuleNotFoundError as e:
-        if e.name == "ferryhost.linux":
-            raise HarnessError("the Linux baseline (ferryhost/linux.py) is not in this tree yet") from None
+        return catalog.read(prog)
+    except HarnessError:
+        if spec.kernel:
+            return None
         raise
 
 
 def prepare(spec, build_log):
-    """Build or locate what to boot; returns (boot_args_fn, boot_description)."""
+    """Build or locate what to boot, check the benchmark words against its catalogue and
+    keep content-addressed copies of the files; returns (boot_args_fn, boot_description).
+    Nothing is booted here, so every refusal comes before QEMU starts."""
     if spec.system == "linux":
-        lx = linux_module()
         try:
-            guest = lx.build_guest(REPO / "build" / "linux")
-        except getattr(lx, "LinuxGuestError", HarnessError) as e:
+            guest = linux.build_guest(REPO / "build" / "linux")
+        except linux.LinuxGuestError as e:
             raise HarnessError(f"Linux guest: {e}") from None
-        return (lambda words: lx.qemu_boot_args(guest, words)), \
-            {"kernel": str(guest["kernel"]), "modules": [str(guest.get("initrd"))], "linux": guest.get("meta", {})}
-    if spec.kernel:
-        boot = {"kernel": Path(spec.kernel), "modules": [Path(m) for m in spec.initrd], "iso": None}
+        boot = {"kernel": Path(guest["kernel"]), "modules": [Path(guest["initrd"])], "iso": None,
+                "program": Path(guest["initrd"]).parent / "ferry-linux-bench"}
+        extra = {"linux": guest.get("meta", {})}
     else:
-        boot = build.build_variant(spec.name(), spec.flags, build_log)
-    build.check_boot_files(boot)
-    desc = {"kernel": str(boot["kernel"]), "modules": [str(m) for m in boot["modules"]],
-            "iso": str(boot["iso"]) if boot["iso"] else None}
+        if spec.kernel:
+            boot = {"kernel": Path(spec.kernel), "modules": [Path(m) for m in spec.initrd], "iso": None}
+            boot["program"] = boot["modules"][0] if boot["modules"] else None
+        else:
+            boot = build.build_variant(spec.name(), spec.flags, build_log)
+            boot["program"] = next((m for m in boot["modules"] if Path(m).name == "root.elf"), None)
+        build.check_boot_files(boot)
+        extra = {}
+    cat = catalog_of(spec, boot)
+    if cat is not None:
+        catalog.check(spec.benches, spec.sizes, cat, f"{spec.system}/{spec.name()}")
+    files = [boot["kernel"]] + list(boot["modules"])
+    stored = meta.store_boot_files(files, results.results_root() / ".binaries")
+    # The 64-bit kernel ELF with its symbols (the booted -mb1 file is its
+    # 32-bit copy): kept too, so addresses in a run's console log can be
+    # looked up later.
+    elf = Path(boot["kernel"]).with_name("ferry.elf")
+    symbols = meta.store_boot_files([elf], results.results_root() / ".binaries")[0] \
+        if spec.system == "ferry" and elf != Path(boot["kernel"]) and elf.is_file() else None
+    hashes = [h for _, h in stored]
+    desc = {"kernel": str(stored[0][0]), "modules": [str(p) for p, _ in stored[1:]],
+            "built_kernel": str(boot["kernel"]), "built_modules": [str(m) for m in boot["modules"]],
+            "sha256": {Path(f).name: h for f, h in zip(files, hashes)},
+            "iso": str(boot["iso"]) if boot.get("iso") else None,
+            # The ISO is not booted and `make all` does not rebuild it: its hash
+            # is recorded only when it is at least as new as the kernel.
+            "iso_sha256": meta.sha256(boot["iso"]) if boot.get("iso") and Path(boot["iso"]).is_file()
+            and Path(boot["iso"]).stat().st_mtime >= Path(boot["kernel"]).stat().st_mtime else None,
+            "kernel_elf": str(symbols[0]) if symbols else None,
+            "kernel_elf_sha256": symbols[1] if symbols else None,
+            "build_id": meta.build_id(hashes), "benchmarks_checked": cat is not None, **extra}
+    stored_boot = {"kernel": stored[0][0], "modules": [p for p, _ in stored[1:]]}
+    if spec.system == "linux":
+        guest = dict(guest, kernel=stored_boot["kernel"], initrd=stored_boot["modules"][0])
+        return (lambda words: linux.qemu_boot_args(guest, words)), desc
     if spec.accel == "bochs":
-        # Bochs boots the GRUB ISO: one is built per boot with its words.
-        return (lambda words: bochs_boot(boot, words)), desc
-    return (lambda words: qemu.ferry_boot_args(boot, words)), desc
+        # Bochs boots the GRUB ISO (Multiboot 2, the 64-bit ELF): one is
+        # built per boot with its words.
+        elf64 = symbols[0] if symbols else bochs.elf64_of(boot["kernel"])
+        return (lambda words: bochs_boot(elf64, stored_boot["modules"], words)), desc
+    return (lambda words: qemu.ferry_boot_args(stored_boot, words)), desc
 
 
-def bochs_boot(boot, words):
+def bochs_boot(kernel_elf, modules, words):
     """What a Bochs boot needs: the 64-bit kernel and the modules for the ISO, and the words."""
-    return {"kernel": bochs.elf64_of(boot["kernel"]), "modules": list(boot["modules"]), "cmdline": " ".join(words)}
+    return {"kernel": kernel_elf, "modules": list(modules), "cmdline": " ".join(words)}
 
 
 def bochs_rep(bochs_bin, spec, boot, rundir, rep, on_line):
@@ -159,8 +204,10 @@ def classify(parsed, boot, fmt):
         return "panic", f"kernel panic: {parsed.panic}" + \
             (" (the guest then hung and was killed at the timeout)" if boot.timed_out else "")
     if boot.timed_out:
-        return "timeout", "guest hung: killed at the timeout" + \
-            (f" after {len(parsed.results)} results" if parsed.results else "")
+        return "timeout", f"no @done within the timeout of {boot.timeout:g} s: killed " + \
+            (f"after {len(parsed.results)} results (the guest hung, or --timeout is too short "
+             f"for this many samples)" if parsed.results else
+             "before any result (the guest hung, or --timeout is too short for the boot)")
     if parsed.malformed:
         return "malformed", parsed.malformed[0]
     if parsed.errors:
@@ -192,6 +239,11 @@ def execute(spec, parent=None, rundir=None, progress=None):
     qemu_bin = env.qemu_binary(spec.qemu)
     kind = env.kvm_kind()
     accel = env.resolve_accel(spec.accel, kind)
+    if spec.perf and accel != "kvm":
+        raise HarnessError(f"perf is not applicable under {accel}: VM exits exist only under KVM "
+                           f"(use --accel kvm on a machine with /dev/kvm, or `run` to measure without perf)")
+    if progress and spec.accel == "auto" and accel != "kvm":
+        progress(TCG_FALLBACK)
     build_log = []
     boot_args, boot_desc = prepare(spec, build_log)
     perf_bin = perfmod.perf_binary() if spec.perf else None
@@ -204,27 +256,17 @@ def execute(spec, parent=None, rundir=None, progress=None):
     rundir = Path(rundir)
     if build_log:
         atomicio.write_text(rundir / "build.log", "\n".join(build_log))
+    if dirty:
+        atomicio.write_text(rundir / "git.diff", meta.git_diff())
     host = env.describe(qemu_bin)
     feats, feat_err = _guest_features(qemu_bin, accel, kind)
     bochs_bin = bochs.binary() if accel == "bochs" else None
     if bochs_bin:
         bochs.check_model(bochs_bin, spec.cpu_model or bochs.DEFAULT_MODEL)
-    m = {
-        "schema": RESULTS_SCHEMA, "kind": "run", "status": "running",
-        "date": meta.utc_now().isoformat(timespec="seconds"),
-        "git_commit": commit, "git_dirty": dirty,
-        "system": spec.system, "variant": spec.name(), "build_flags": spec.flags,
-        "spec": asdict(spec), "boot": boot_desc,
-        "accel": accel, "accel_requested": spec.accel, "smp": spec.smp,
-        "kvm_kind": kind if accel == "kvm" else None, "host_kvm_kind": kind,
-        "qemu": qemu_bin, "qemu_version": host["qemu_version"],
-        "host_cpu": host["host_cpu"], "host_tsc_hz": host["host_tsc_hz"],
-        "host_tsc_source": host["host_tsc_source"],
-        "qemu_cpu_features": feats, "qemu_cpu_features_error": feat_err,
-        "guest_meta": None, "guest_cpu": None, "guest_tsc_hz": None, "guest_tsc_method": None,
-        "kernel_cmdline": None, "boots": [], "disturbed": False, "problems": [],
-        "bochs": bochs.describe(bochs_bin, spec.cpu_model or bochs.DEFAULT_MODEL) if bochs_bin else None,
-    }
+    m = meta.run_meta(spec, accel, kind, qemu_bin, host, feats, feat_err, boot_desc, commit, dirty)
+    m["unit"] = env.unit_of(accel)
+    m["guest_tsc_method"] = None
+    m["bochs"] = bochs.describe(bochs_bin, spec.cpu_model or bochs.DEFAULT_MODEL) if bochs_bin else None
     summary, samples, recs = [], [], []
     status = "ok"
     for rep in spec.reps:
@@ -261,14 +303,19 @@ def execute(spec, parent=None, rundir=None, progress=None):
                 # frequency the CPU model states (Skylake-X: 3.5 GHz).
                 m["guest_tsc_hz"] = None
         system = (p.meta or {}).get("system") or spec.system
-        for r in p.results:
+        # An interrupted boot's records stay in its console log, not in the
+        # data: a partial repetition would be pooled with whole ones.
+        kept = [] if boot.interrupted else p.results
+        for r in kept:
             row = {k: r.get(k) for k in results.SUMMARY_COLUMNS}
-            row.update(system=system, accel=accel, rep=rep, build=spec.name())
+            row.update(system=system, accel=accel, rep=rep, build=spec.name(), unit=m["unit"],
+                       run=rundir.name, commit=commit, date=m["date"], schema=results.CSV_SCHEMA)
             summary.append(row)
-        for s in p.samples:
+        for s in ([] if boot.interrupted else p.samples):
             for v in s["values"]:
                 samples.append({"rep": rep, "bench": s["bench"], "variant": s.get("variant", ""),
-                                "size": s.get("size", -1), "value": v})
+                                "size": s.get("size", -1), "value": v, "system": system, "accel": accel,
+                                "build": spec.name(), "unit": m["unit"], "schema": results.CSV_SCHEMA})
         recs += [dict(r, _kind="result", _rep=rep) for r in p.results]
         recs += [dict(r, _kind="error", _rep=rep) for r in p.errors]
         if p.meta:
@@ -290,4 +337,3 @@ def execute(spec, parent=None, rundir=None, progress=None):
         if boot.interrupted:
             raise KeyboardInterrupt
     return rundir, status, m["problems"]
-

@@ -77,6 +77,9 @@ def hierarchical_ratio(reps_a, reps_b, resamples=1000, confidence=0.95, seed=1):
     """
     if not reps_a or not reps_b or not all(reps_a) or not all(reps_b):
         raise ValueError("bootstrap needs samples on both sides")
+    if resamples < 1 or not 0 < confidence < 1:
+        raise ValueError(f"bootstrap needs resamples >= 1 and 0 < confidence < 1 "
+                         f"(got {resamples}, {confidence})")
     sa = [sorted(r) for r in reps_a]
     sb = [sorted(r) for r in reps_b]
     ma = median([median(r) for r in sa])

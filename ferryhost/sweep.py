@@ -18,6 +18,10 @@ GROUP_KEYS = {"names": list, "sizes": list, "samples": int, "timeout": (int, flo
 DONE = ("ok", "failed", "panic", "timeout", "malformed", "crashed", "incomplete")
 
 
+_TOML_TYPE = {str: "a string", int: "an integer", float: "a number", bool: "a boolean",
+              list: "an array", dict: "a table"}
+
+
 def _check(table, keys, where):
     for k, v in table.items():
         if k not in keys:
@@ -25,7 +29,9 @@ def _check(table, keys, where):
         t = keys[k]
         # bool is an int in Python; TOML `samples = true` is still wrong.
         if not isinstance(v, t) or (isinstance(v, bool) and t is not bool):
-            raise HarnessError(f"{where}: key '{k}' has the wrong type {type(v).__name__}")
+            want = " or ".join(_TOML_TYPE.get(x, x.__name__) for x in (t if isinstance(t, tuple) else (t,)))
+            raise HarnessError(f"{where}: key '{k}' is {_TOML_TYPE.get(type(v), type(v).__name__)} "
+                               f"{v!r}, expected {want}")
 
 
 def load_config(path):
@@ -62,7 +68,8 @@ def validate_config(raw, where="sweep"):
         if not isinstance(v, dict):
             raise HarnessError(f"{where}: variants.{name} must be a table")
         _check(v, VARIANT_KEYS, f"{where}: variants.{name}")
-        flags = build.parse_flags([f"{k}={val}" for k, val in v.get("make", {}).items()])
+        flags = build.parse_flags([f"{k}={val}" for k, val in v.get("make", {}).items()],
+                                  f"{where}: variants.{name}")
         cmdline = v.get("cmdline", [])
         if not all(isinstance(w, str) and w and " " not in w for w in cmdline):
             raise HarnessError(f"{where}: variants.{name}.cmdline must be single words")
@@ -86,6 +93,9 @@ def validate_config(raw, where="sweep"):
             if s not in cfg["system"]:
                 raise HarnessError(f"{where}: benchmarks[{i}] is for system '{s}', "
                                    f"which the sweep does not run ({', '.join(cfg['system'])})")
+        for x in g.get("sizes", []):
+            if type(x) is not int or x < 0:
+                raise HarnessError(f"{where}: benchmarks[{i}]: size {x!r} is not a non-negative integer")
         cfg["benchmarks"].append({"names": g["names"], "sizes": g.get("sizes", []),
                                   "samples": g.get("samples"), "timeout": g.get("timeout"),
                                   "system": systems, "smp": g.get("smp", 1)})
@@ -165,6 +175,16 @@ class Progress:
         self.stream.flush()
 
 
+def run_unit(cfg, u, udir, qemu=None, kernel=None):
+    """One cell of the matrix into its folder udir: (status, problems); a HarnessError
+    becomes status "error".  KeyboardInterrupt passes through."""
+    try:
+        _, st, problems = runner.execute(spec_for(cfg, u, qemu, kernel), rundir=udir)
+    except HarnessError as e:
+        st, problems = "error", [str(e)]
+    return st, problems
+
+
 def _save(sdir, state):
     atomicio.write_json(Path(sdir) / "sweep.json", state)
 
@@ -180,9 +200,24 @@ def find_resumable(name):
     raise HarnessError(f"no earlier sweep{f' named {name!r}' if name else ''} under {root} to resume")
 
 
+def preflight(cfg, qemu=None, kernel=None):
+    """Build every variant and check every group's benchmark words against the built
+    catalogue, before any folder exists or any guest boots; returns
+    {"system/variant": build_id} of what the sweep will measure."""
+    builds = {}
+    for u in units(cfg):
+        spec = spec_for(cfg, u, qemu, kernel)
+        _, desc = runner.prepare(spec, [])
+        builds[f"{u['system']}/{u['variant']}"] = desc["build_id"]
+    return builds
+
+
 def run_sweep(cfg, config_path=None, resume=None, retry_failed=False, qemu=None, kernel=None,
-              stream=sys.stderr):
-    """Run (or resume) a sweep; returns (sweep folder, number of units not ok)."""
+              stream=sys.stderr, allow_changed_build=False, jobs=1):
+    """Run (or resume) a sweep; returns (sweep folder, number of units not ok).
+    Every unit goes through runner.execute in one loop below; parallel and
+    batch runners call run_unit for the same work on one unit.  With jobs > 1
+    the instruction-count runs go first, that many at a time (parallel.py)."""
     if resume:
         sdir = Path(resume)
         state = json.loads((sdir / "sweep.json").read_text())
@@ -191,14 +226,30 @@ def run_sweep(cfg, config_path=None, resume=None, retry_failed=False, qemu=None,
         elif cfg != state["config"]:
             raise HarnessError(f"{config_path} differs from the matrix of {sdir}; "
                                f"start a new sweep instead of resuming")
+        builds = preflight(cfg, qemu, kernel)
+        changed = sorted(k for k, v in builds.items() if state.get("builds", {}).get(k) not in (None, v))
+        if changed and not allow_changed_build:
+            raise HarnessError(f"the build of {', '.join(changed)} changed since {sdir.name} started "
+                               f"(sources edited or rebuilt): resuming would pool two binaries; start a new "
+                               f"sweep, or pass --allow-changed-build to resume anyway (the mix is recorded)")
+        if changed:
+            state.setdefault("build_history", []).append(
+                {"date": meta.utc_now().isoformat(timespec="seconds"), "builds": builds})
+        commit, dirty = meta.git_state()
+        if (commit, dirty) != (state.get("git_commit"), state.get("git_dirty")):
+            state.setdefault("resumed_at", []).append({"git_commit": commit, "git_dirty": dirty})
+        state["builds"] = dict(state.get("builds", {}), **builds)
     else:
+        builds = preflight(cfg, qemu, kernel)
         sdir = results.new_folder(results.results_root(), prefix="sweep-")
         commit, dirty = meta.git_state()
         state = {"schema": RESULTS_SCHEMA, "kind": "sweep", "config": cfg,
                  "config_path": str(config_path) if config_path else None,
                  "created": meta.utc_now().isoformat(timespec="seconds"),
-                 "git_commit": commit, "git_dirty": dirty,
+                 "git_commit": commit, "git_dirty": dirty, "builds": builds,
                  "units": {u["id"]: dict(u, status="pending") for u in units(cfg)}}
+        if dirty:
+            atomicio.write_text(sdir / "git.diff", meta.git_diff())
         _save(sdir, state)
     todo = []
     for uid, u in state["units"].items():
@@ -208,6 +259,12 @@ def run_sweep(cfg, config_path=None, resume=None, retry_failed=False, qemu=None,
         todo.append(u)
     prog = Progress(len(state["units"]), len(state["units"]) - len(todo), stream)
     prog.note(f"sweep {cfg['name']}: {len(todo)} of {len(state['units'])} runs to do, folder {sdir}")
+    if "auto" in cfg["accel"] and env.resolve_accel("auto", env.kvm_kind()) != "kvm":
+        prog.note("note: " + runner.TCG_FALLBACK)
+    if jobs > 1:
+        from . import parallel
+        todo = parallel.run_deterministic(cfg, sdir, state, todo, jobs, qemu, kernel, prog,
+                                          lambda: _save(sdir, state))
     for u in todo:
         udir = sdir / u["id"]
         if udir.exists():
@@ -216,15 +273,13 @@ def run_sweep(cfg, config_path=None, resume=None, retry_failed=False, qemu=None,
             shutil.rmtree(udir)
         prog.line(f"{u['id']} ...")
         try:
-            _, st, problems = runner.execute(spec_for(cfg, u, qemu, kernel), rundir=udir)
+            st, problems = run_unit(cfg, u, udir, qemu, kernel)
         except KeyboardInterrupt:
             u["status"] = "interrupted"
             _save(sdir, state)
             prog.note(f"interrupted: {prog.done}/{prog.total} runs finished; "
                       f"resume with: harness.py sweep --resume {sdir}")
             raise
-        except HarnessError as e:
-            st, problems = "error", [str(e)]
         u.update(status=st, problem=problems[0] if problems else None)
         results.write_sweep_summary(sdir)
         _save(sdir, state)

@@ -14,18 +14,20 @@ static void out_write(const char *s, size_t n)
 /* One table of every benchmark: the families, in order. */
 static struct bench_entry table[64];
 
+static const struct bench_family fam[] = {
+    { bench_floor, &bench_floor_n }, { bench_syscall, &bench_syscall_n },
+    { bench_sched, &bench_sched_n }, { bench_ipc, &bench_ipc_n },
+    { bench_vm, &bench_vm_n }, { bench_fault, &bench_fault_n },
+    { bench_bulk, &bench_bulk_n }, { bench_longop, &bench_longop_n },
+};
+BENCH_CATALOG(fam);
+
 static size_t build_table(const struct ferry_bootinfo *bi)
 {
-    static const struct { const struct bench_entry *e; const size_t *n; } fam[] = {
-        { bench_floor, &bench_floor_n }, { bench_syscall, &bench_syscall_n },
-        { bench_sched, &bench_sched_n }, { bench_ipc, &bench_ipc_n },
-        { bench_vm, &bench_vm_n }, { bench_fault, &bench_fault_n },
-        { bench_bulk, &bench_bulk_n },
-    };
     size_t n = 0;
     for (size_t f = 0; f < sizeof fam / sizeof fam[0]; f++)
         for (size_t i = 0; i < *fam[f].n && n < sizeof table / sizeof table[0]; i++) {
-            const struct bench_entry *e = &fam[f].e[i];
+            const struct bench_entry *e = &fam[f].entries[i];
             /* The PCID floor exists only where PCIDs are on. */
             if (!bi->pcid_on && strcmp(e->name, "floor_cr3") == 0 && strcmp(e->variant, "pcid") == 0)
                 continue;

@@ -79,6 +79,34 @@ struct bench_entry {
     uint32_t max_samples;         /* 0: no bound; else samples (and warm-up) are cut to it */
 };
 
+/* The catalogue: a program's benchmark families in an ELF section of their
+ * own, so that the host harness lists the benchmarks of a build (and rejects
+ * unknown names before booting it) from the built binary itself, not from a
+ * copy (ferryhost/catalog.py reads it).  The header states the layout of
+ * struct bench_entry, so the reader holds no copy of that either.  One
+ * BENCH_CATALOG(families) per program; the section is read, never run. */
+#define BENCH_CATALOG_MAGIC "FERRYBC1"
+struct bench_family {
+    const struct bench_entry *entries;
+    const size_t *n;
+};
+struct bench_catalog {
+    char magic[8];
+    uint32_t entry_size, nfamilies;
+    uint32_t off_name, off_variant, off_description, off_sizes, off_nsizes, off_default_samples,
+        off_max_samples;
+    const struct bench_family *families;
+};
+#define BENCH_CATALOG(fams)                                                              \
+    __attribute__((used, section(".ferry_bench_catalog"))) static const struct bench_catalog \
+        bench_catalog_ = {                                                               \
+            BENCH_CATALOG_MAGIC, sizeof(struct bench_entry), sizeof(fams) / sizeof((fams)[0]), \
+            offsetof(struct bench_entry, name), offsetof(struct bench_entry, variant),    \
+            offsetof(struct bench_entry, description), offsetof(struct bench_entry, sizes), \
+            offsetof(struct bench_entry, nsizes), offsetof(struct bench_entry, default_samples), \
+            offsetof(struct bench_entry, max_samples), (fams)                            \
+        }
+
 /* One run of a table.  Records counted in @done: `results` is the number of
  * @result records, `errors` the number of @error records. */
 struct bench_runner {

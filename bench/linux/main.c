@@ -203,17 +203,19 @@ static size_t nskipped;
 
 /* The run's table: every family's entries, minus those needing a second
  * CPU when there is none (listed in @meta as skipped, not as errors). */
+static const struct bench_family fam[] = {
+    { lb_syscall_table, &lb_syscall_count },
+    { lb_pingpong_table, &lb_pingpong_count },
+    { lb_threads_table, &lb_threads_count },
+    { lb_bulk_table, &lb_bulk_count },
+};
+BENCH_CATALOG(fam);
+
 static void build_table(int ncpus)
 {
-    const struct { const struct bench_entry *t; size_t n; } fam[] = {
-        { lb_syscall_table, lb_syscall_count },
-        { lb_pingpong_table, lb_pingpong_count },
-        { lb_threads_table, lb_threads_count },
-        { lb_bulk_table, lb_bulk_count },
-    };
     for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
-        for (size_t i = 0; i < fam[f].n; i++) {
-            const struct bench_entry *e = &fam[f].t[i];
+        for (size_t i = 0; i < *fam[f].n; i++) {
+            const struct bench_entry *e = &fam[f].entries[i];
             if (e->arg != NULL && lb_peer_cpu(&(struct bench_ctx){ .entry = e }) >= ncpus)
                 skipped[nskipped++] = (struct skipped){ e->name, e->variant };
             else

@@ -60,6 +60,16 @@ static word_t resolve(const struct cap *root, word_t cptr, unsigned depth, bool 
     return err;
 }
 
+/* The null capability pointer (0, at any depth) names no slot: nothing
+ * can be put there or found there, so a cptr left at 0 by mistake never
+ * acts on a real capability (#21: a Move into slot 0 used to succeed). */
+static word_t null_cptr(unsigned depth, unsigned *bits_left)
+{
+    if (bits_left)
+        *bits_left = depth;
+    return FERRY_E_INVALID_CAP;
+}
+
 word_t cspace_lookup_slot(const struct cap *root, word_t cptr, word_t depth,
                           struct cte **slot, unsigned *bits_left)
 {
@@ -68,12 +78,16 @@ word_t cspace_lookup_slot(const struct cap *root, word_t cptr, word_t depth,
             *bits_left = 0;
         return FERRY_E_RANGE;
     }
+    if (cptr == 0)
+        return null_cptr((unsigned)depth, bits_left);
     return resolve(root, cptr, (unsigned)depth, false, slot, bits_left);
 }
 
 word_t cspace_lookup_cap(const struct cap *root, word_t cptr, struct cte **slot, unsigned *bits_left)
 {
     struct cte *s;
+    if (cptr == 0)
+        return null_cptr(64, bits_left);
     word_t err = resolve(root, cptr, 64, true, &s, bits_left);
     if (err)
         return err;

@@ -11,6 +11,7 @@
 #include <object/endpoint.h>
 #include <object/notification.h>
 #include <object/objtype.h>
+#include <ferry/arch_x86_64.h>
 #include <object/tcb.h>
 #include <ferry/errors.h>
 #include <printk.h>
@@ -146,13 +147,20 @@ static bool object_unique(const struct cte *n)
     return fail(FERRY_INV_LIMIT, "too many objects to check", n);
 }
 
+/* Objects carved from untyped memory: the retypable types, ASID pools
+ * (MakePool) and Zombies (a container being emptied keeps its place). */
 static bool from_untyped(word_t type)
 {
-    return type >= FERRY_OBJ_UNTYPED && type < FERRY_OBJ_RETYPABLE;
+    return (type >= FERRY_OBJ_UNTYPED && type < FERRY_OBJ_RETYPABLE) || type == FERRY_OBJ_ASID_POOL ||
+           type == CAP_TYPE_ZOMBIE;
 }
 
 static word_t obj_bytes(const struct cap *c)
 {
+    if (c->type == FERRY_OBJ_ASID_POOL)
+        return BIT(FERRY_ASID_POOL_BITS);
+    if (c->type == CAP_TYPE_ZOMBIE)
+        return cte_zombie_bytes(c);
     return BIT(object_size_bits(c->type, c->size_bits));
 }
 
@@ -313,6 +321,8 @@ static bool visit(struct cte *s)
         return fail(FERRY_INV_LIMIT, "too many capabilities (cycle?)", s);
     rep->caps++;
     const struct cap *c = &s->cap;
+    if (c->type == CAP_TYPE_ZOMBIE)
+        return true;                     /* a container being emptied (cnode.c) */
     if (c->type == FERRY_OBJ_NULL || c->type >= FERRY_OBJ_COUNT)
         return fail(FERRY_INV_CAP_TYPE, "capability of no known type in the derivation tree", s);
     bool obj_root = !s->parent || !cap_same_object(&s->parent->cap, c);

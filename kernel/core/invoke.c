@@ -23,6 +23,8 @@ static decode_fn *const decoders[FERRY_OBJ_COUNT] = {
     [FERRY_OBJ_IRQ_CONTROL] = arch_decode_invocation,
     [FERRY_OBJ_IRQ_HANDLER] = arch_decode_invocation,
     [FERRY_OBJ_IO_PORT]     = arch_decode_invocation,
+    [FERRY_OBJ_ASID_CONTROL] = arch_decode_invocation,
+    [FERRY_OBJ_ASID_POOL]   = arch_decode_invocation,
 };
 
 word_t invoke(struct tcb *caller, struct invocation *inv)

@@ -1,6 +1,7 @@
 /* root_task.c: building the root task at boot: CNode, VSpace, TCB, IPC
  * buffer, stack, boot-info page and untyped capabilities.  After this the
  * kernel allocates nothing on user space's behalf. */
+#include <arch/asid.h>
 #include <arch/cpu.h>
 #include <arch/floor.h>
 #include <arch/ioport.h>
@@ -113,6 +114,25 @@ static void load_image(const struct boot_module *m, const struct elf_segment *se
     bi->image_frames.end = next_slot;
 }
 
+/* The ASID control capability, and the first ASID pool (made from the
+ * boot untyped as MakePool would make it) with the root task's VSpace
+ * assigned from it: before anything is mapped. */
+static void give_asids(void)
+{
+    struct cap ctl = { .type = FERRY_OBJ_ASID_CONTROL, .rights = FERRY_RIGHTS_ALL };
+    cte_insert(slot(FERRY_CAP_ASID_CONTROL), &ctl, NULL);
+    struct cte *ut = slot(FERRY_CAP_BOOT_UNTYPED);
+    word_t off, asid;
+    struct cap pool;
+    if (untyped_fit(&ut->cap, FERRY_ASID_POOL_BITS, 1, &off) ||
+        asid_pool_create(ut->cap.paddr + off, &pool))
+        panic("root task: no memory for its ASID pool");
+    ut->cap.u.untyped.watermark = off + BIT(FERRY_ASID_POOL_BITS);
+    cte_insert(slot(FERRY_CAP_INIT_ASID_POOL), &pool, ut);
+    if (asid_assign(&pool, slot(FERRY_CAP_INIT_VSPACE)->cap.paddr, &asid))
+        panic("root task: no ASID for its VSpace");
+}
+
 /* The IRQ control capability, the debug capability, and every I/O port
  * but those the kernel keeps: the 8259 PICs (unmasking one would raise
  * interrupts on exception vectors), QEMU's debug-exit device (0xf4-0xf7:
@@ -190,7 +210,7 @@ void root_task_create(const struct boot_info *boot, struct memmap *free)
     };
     cte_insert(slot(FERRY_CAP_INIT_CNODE), &cnode, NULL);
 
-    uint64_t pages = 8 + FERRY_ROOT_STACK_PAGES + MAX_TABLES;
+    uint64_t pages = 9 + FERRY_ROOT_STACK_PAGES + MAX_TABLES;   /* 9: VSpace, TCB, ASID pool, slack */
     for (size_t i = 0; i < nsegs; i++)
         pages += (ALIGN_UP(segs[i].vaddr + segs[i].memsz, PAGE_SIZE) - ALIGN_DOWN(segs[i].vaddr, PAGE_SIZE)) / PAGE_SIZE;
     unsigned ut_bits = log2_up(pages * PAGE_SIZE);
@@ -200,6 +220,7 @@ void root_task_create(const struct boot_info *boot, struct memmap *free)
 
     retype(FERRY_OBJ_VSPACE, 0, FERRY_CAP_INIT_VSPACE);
     retype(FERRY_OBJ_TCB, 0, FERRY_CAP_INIT_TCB);
+    give_asids();
 
     /* Every page table first, so their slots form one range. */
     word_t paging_start = next_slot;

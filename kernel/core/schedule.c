@@ -34,6 +34,11 @@ void schedule_yield(void)
     ks_yield = true;
 }
 
+bool schedule_yield_pending(void)
+{
+    return ks_yield;
+}
+
 void kernel_exit(void)
 {
     /* arch_return_to_user comes back only when the chosen thread could not

@@ -8,6 +8,7 @@
 #include <core/invariants.h>
 #include <core/invoke.h>
 #include <core/ipc.h>
+#include <core/preempt.h>
 #include <core/kernel.h>
 #include <ferry/bench_format.h>
 #include <ferry/errors.h>
@@ -70,17 +71,33 @@ static void set_error(struct tcb *cur, word_t err, word_t err_arg, word_t bits_l
     ctx_set_mr(&cur->ctx, 1, bits_left);
 }
 
+/* A long invocation stopped at a preemption point (core/preempt.h): the
+ * caller runs the same system call again when it is next chosen.  Its
+ * registers are as it made the call (rax still holds the system call
+ * number: nothing was written back), so only RIP goes back over the
+ * 2-byte syscall or int 0x80 instruction, as tcb_cancel_ipc does. */
+#define SYSCALL_INSN_LEN 2
+static void sys_restart(struct tcb *cur)
+{
+    ctx_set(&cur->ctx, CTX_RIP, ctx_get(&cur->ctx, CTX_RIP) - SYSCALL_INSN_LEN);
+}
+
 /* An invocation of a non-IPC capability: the message in, the results back. */
 static void sys_invoke(struct tcb *cur, word_t cptr, word_t msginfo)
 {
-    static struct invocation inv;        /* one CPU, kernel not preemptible */
+    static struct invocation inv;        /* one CPU; a preemption point takes only interrupts */
     word_t err = load_message(cur, cptr, msginfo, &inv);
+    preemption_reset();
     if (!err)
         err = invoke(cur, &inv);
     if (err == INVOKE_IPC)
         err = FERRY_E_ILLEGAL_OP;        /* cannot happen: sys_send routes IPC capabilities */
     if (arch_current() != cur)
         return;                          /* the caller deleted itself: nothing to answer */
+    if (err == INVOKE_PREEMPTED) {
+        sys_restart(cur);
+        return;
+    }
     /* A caller that suspended itself still gets its answer: it reads it
      * when resumed. */
     if (err) {

@@ -5,6 +5,7 @@
 #include <object/arch_hooks.h>
 #include <core/cspace.h>
 #include <core/invoke.h>
+#include <core/preempt.h>
 #include <ferry/errors.h>
 #include <kstring.h>
 #include <panic.h>
@@ -73,7 +74,7 @@ static void untyped_maybe_reset(struct cte *p)
 {
     /* With no children left, no object lives in the untyped any more. */
     if (p && p->cap.type == FERRY_OBJ_UNTYPED && !p->first_child)
-        p->cap.u.untyped.watermark = 0;
+        p->cap.u.untyped.watermark = p->cap.u.untyped.cleared = 0;
 }
 
 /* Take slot out of the tree, keeping its descendants in it. */
@@ -126,21 +127,183 @@ bool cte_is_final(const struct cte *slot)
 /* ---- deletion ---------------------------------------------------------
  *
  * Deleting the last capability to a CNode or TCB deletes the capabilities
- * it holds, which may be last capabilities to more CNodes, and so on.  To
- * keep the kernel stack bounded whatever user space builds, dead
- * containers are emptied from an explicit stack linked through their own
- * slot 0:
- *   1. push: slot 0's capability is taken out of the CDT (its tree links
- *      are then free) and stays in the slot if it still has to be
- *      finalised (reap_pending); the slot becomes the stack link;
- *   2. the loop finalises the top's pending capability, else deletes the
- *      top's next slot, else pops the emptied container;
- *   3. finalising a container only pushes it, so nothing recurses. */
+ * it holds, which may be last capabilities to more CNodes, and so on.
+ * That work is unbounded (a radix-24 CNode, a chain of CNodes each
+ * holding the last capability to the next), so it must neither recurse
+ * on the kernel stack nor run without preemption points; and while it is
+ * half done, the container's memory must stay allocated, or its untyped
+ * could be reset and retyped over it while the reaper still points into
+ * it.  seL4's answer, followed here: a Zombie capability (CAP_TYPE_ZOMBIE)
+ * takes the last capability's place in the derivation tree until the
+ * container is empty:
+ *   1. the final capability becomes a Zombie in its own slot (a TCB is
+ *      first stopped and detached: tcb_destroy), pushed on the reap stack,
+ *      which is linked through the Zombies themselves;
+ *   2. the reaper deletes the top Zombie's slots one by one from its
+ *      cursor (kept in the Zombie), each a unit of work between preemption
+ *      points; a final container met there becomes a Zombie on top, so
+ *      nothing recurses;
+ *   3. once the container's slot 0 is empty, the Zombie moves there, tree
+ *      position and all (seL4 swaps Zombies into their own CNode), and a
+ *      Zombie below that waited on the slot it left follows to its own
+ *      slot 0: a Zombie must end inside its own container, never in one
+ *      that is freed before it; dead CNodes that hold each other's last
+ *      capability in slot 0 (a cycle) are rotated into place at once;
+ *   4. an empty container's Zombie leaves the tree and is cleared: only
+ *      now can its untyped be reset.
+ * A Delete or Revoke first finishes what is on the stack, so the stack is
+ * always one chain of Zombies, each made while emptying the one below.
+ * Every Zombie is on the stack and the stack lives in the Zombies, so a
+ * reap stopped at a preemption point is consistent: the next Delete or
+ * Revoke (the restarted system call, or anyone's) runs the stack on.
+ * User space cannot name a Zombie (it lies in a container no capability
+ * reaches any more); a Revoke meets it as a leaf of the untyped and
+ * deleting it runs the reaper.  A Delete invocation stopped that way
+ * leaves a marker Zombie (ZOMBIE_MARK: no object, outside the tree) in
+ * the slot it was asked to empty, so that its restart, which finds the
+ * marker, finishes the reaping and then empties the slot, instead of
+ * finding an empty slot and failing; the reaper just clears a marker it
+ * meets in a dead container. */
 
-static struct cte *reap_stack;
-static bool reap_running;
+#define ZOMBIE_TCB   0x1        /* cap.flags: the container is a TCB's slots */
+#define ZOMBIE_MARK  0x2        /* cap.flags: a preempted Delete's slot, no container */
+
+static struct cte *reap_stack;  /* the newest Zombie; each links to the one before */
+static struct cte *zombie_pending;   /* the slot tcb_destroy's cte_reap_slots turns into one */
 
 static void finalise(struct cap *c);
+
+static bool cap_is_zombie(const struct cap *c) { return c->type == CAP_TYPE_ZOMBIE; }
+static bool cap_is_container(const struct cap *c)
+{
+    return c->type == FERRY_OBJ_CNODE || c->type == FERRY_OBJ_TCB;
+}
+
+/* Zombie fields: paddr is the container's object; u.raw[0] = cursor |
+ * count << 32; u.raw[1] = the next Zombie down the stack. */
+static struct cte *zombie_slots(const struct cap *z)
+{
+    return (z->flags & ZOMBIE_TCB) ? ((struct tcb *)phys_to_virt(z->paddr))->slots
+                                   : (struct cte *)phys_to_virt(z->paddr);
+}
+
+static void ptr_swap_ref(struct cte **p, struct cte *a, struct cte *b)
+{
+    if (*p == a)
+        *p = b;
+    else if (*p == b)
+        *p = a;
+}
+
+static void node_swap_refs(struct cte *n, struct cte *a, struct cte *b)
+{
+    ptr_swap_ref(&n->parent, a, b);
+    ptr_swap_ref(&n->first_child, a, b);
+    ptr_swap_ref(&n->next_sibling, a, b);
+    ptr_swap_ref(&n->prev_sibling, a, b);
+}
+
+/* Exchange two slots' capabilities and places in the tree.  Every link
+ * that named one slot must name the other: those of the two slots
+ * themselves, of their parents and siblings and of their children, each
+ * visited once (a neighbour may be a child of the other slot). */
+static void cte_swap(struct cte *a, struct cte *b)
+{
+    if (a == b)
+        return;
+    struct cte *near[6] = { a->parent, a->prev_sibling, a->next_sibling,
+                            b->parent, b->prev_sibling, b->next_sibling };
+    for (struct cte *c = a->first_child; c; c = c->next_sibling)
+        if (c != b)
+            node_swap_refs(c, a, b);
+    for (struct cte *c = b->first_child; c; c = c->next_sibling)
+        if (c != a)
+            node_swap_refs(c, a, b);
+    for (int i = 0; i < 6; i++) {
+        struct cte *n = near[i];
+        bool seen = !n || n == a || n == b || n->parent == a || n->parent == b;
+        for (int j = 0; j < i && !seen; j++)
+            seen = near[j] == n;
+        if (!seen)
+            node_swap_refs(n, a, b);
+    }
+    struct cte t = *a;
+    *a = *b;
+    *b = t;
+    node_swap_refs(a, a, b);
+    node_swap_refs(b, a, b);
+}
+
+/* slot holds the last capability to a container of count slots: it
+ * becomes the container's Zombie, in place, on top of the stack. */
+static void zombie_make(struct cte *slot, word_t count, uint8_t flags)
+{
+    struct cap *z = &slot->cap;
+    z->type = CAP_TYPE_ZOMBIE;
+    z->rights = 0;
+    z->flags = flags;
+    z->u.raw[0] = count << 32;           /* cursor 0 */
+    z->u.raw[1] = (word_t)reap_stack;
+    reap_stack = slot;
+}
+
+word_t cte_zombie_bytes(const struct cap *z)
+{
+    if (z->flags & ZOMBIE_MARK)
+        return 0;
+    return (z->flags & ZOMBIE_TCB) ? BIT(FERRY_TCB_BITS) : BIT(z->size_bits + FERRY_CTE_BITS);
+}
+
+static word_t zombie_cursor(const struct cte *z) { return z->cap.u.raw[0] & 0xffffffffUL; }
+static struct cte *zombie_next(const struct cte *z) { return (struct cte *)z->cap.u.raw[1]; }
+static struct cte *zombie_home(const struct cte *z) { return &zombie_slots(&z->cap)[0]; }
+
+/* Step 3: the top Zombie has emptied its slot 0: it moves there (a
+ * Zombie has no children, and its home is empty, so the swap is O(1)),
+ * then each Zombie below whose own slot 0 is the slot just left. */
+static void zombie_settle(void)
+{
+    struct cte *z = reap_stack, *above = NULL;
+    for (;;) {
+        struct cte *home = zombie_home(z), *below = zombie_next(z);
+        if (z == home || !cap_is_null(&home->cap))
+            return;
+        cte_swap(z, home);
+        if (above)
+            above->cap.u.raw[1] = (word_t)home;
+        else
+            reap_stack = home;
+        if (!below || zombie_cursor(below) != 0 || zombie_home(below) != z)
+            return;
+        above = home;
+        z = below;
+    }
+}
+
+/* The top Zombie's slot 0 holds a Zombie w further down: the Zombies from
+ * the top down to w each live in slot 0 of the one below (each was made
+ * while that one emptied its slot 0) and w lives in the top's.  Rotate
+ * them all home: the top into w's place, then each next one into the
+ * place w was moved to, w last; each link then names where the Zombie
+ * below now is. */
+static void zombie_cycle(void)
+{
+    struct cte *top = reap_stack, *wend = zombie_home(top);
+    struct cte *next = zombie_next(top);
+    cte_swap(top, wend);                 /* the top is home; w is where the top was */
+    reap_stack = wend;
+    struct cte *holder = wend, *wloc = top;
+    while (next != wend) {
+        assert(next);
+        struct cte *at = next;
+        next = zombie_next(at);
+        cte_swap(wloc, at);              /* this one is home (wloc); w moves on to at */
+        holder->cap.u.raw[1] = (word_t)wloc;
+        holder = wloc;
+        wloc = at;
+    }
+    holder->cap.u.raw[1] = (word_t)wloc;
+}
 
 /* Take the capability out of slot; return true if it was the last one to
  * its object (the caller then finalises the copy in *out). */
@@ -155,94 +318,154 @@ static bool slot_clear(struct cte *slot, struct cap *out)
     return final;
 }
 
-static void reap_push(struct cte *slots, word_t n)
+/* Delete the capability in slot (not a Zombie): a final container
+ * becomes a Zombie on the reap stack, anything else goes now. */
+static void slot_delete(struct cte *slot)
 {
-    struct cte *s0 = &slots[0];
-    struct cap c0;
-    bool pending = false;
-
-    if (!cap_is_null(&s0->cap))
-        pending = slot_clear(s0, &c0);
-    if (pending)
-        s0->cap = c0;       /* held here, detached from the CDT, until step 2 */
-    s0->reap_next = reap_stack;
-    s0->reap_cursor = 1;
-    s0->reap_count = n;
-    s0->reap_pending = pending;
-    reap_stack = s0;
-}
-
-static void reap_run(void)
-{
-    if (reap_running)
-        return;     /* an outer loop is already emptying the stack */
-    reap_running = true;
-    while (reap_stack) {
-        struct cte *top = reap_stack;
-        struct cap c;
-
-        if (top->reap_pending) {
-            top->reap_pending = 0;
-            c = top->cap;
-            memset(&top->cap, 0, sizeof top->cap);
-            finalise(&c);
-        } else if (top->reap_cursor < top->reap_count) {
-            struct cte *s = &top[top->reap_cursor++];
-            if (!cap_is_null(&s->cap) && slot_clear(s, &c))
-                finalise(&c);
+    if (cap_is_container(&slot->cap) && cte_is_final(slot)) {
+        if (slot->cap.type == FERRY_OBJ_CNODE) {
+            zombie_make(slot, BIT(slot->cap.size_bits), 0);
         } else {
-            reap_stack = top->reap_next;
-            memset(top, 0, sizeof *top);
+            zombie_pending = slot;
+            tcb_destroy(cap_tcb(&slot->cap));    /* ends in cte_reap_slots */
+            assert(!zombie_pending);
         }
+        return;
     }
-    reap_running = false;
+    struct cap c;
+    if (slot_clear(slot, &c))
+        finalise(&c);
 }
 
 void cte_reap_slots(struct cte *slots, word_t n)
 {
-    reap_push(slots, n);
-    reap_run();
+    struct cte *slot = zombie_pending;
+    assert(slot && slots == cap_tcb(&slot->cap)->slots);
+    zombie_pending = NULL;
+    zombie_make(slot, n, ZOMBIE_TCB);
 }
 
-/* The last capability to the object in *c is gone: destroy the object. */
+/* Empty the containers on the reap stack (see above).  preemptible:
+ * stop at a preemption point (INVOKE_PREEMPTED), else run to the end. */
+static word_t reap_run(bool preemptible)
+{
+    while (reap_stack) {
+        struct cte *top = reap_stack;
+        struct cap *z = &top->cap;
+        word_t cursor = z->u.raw[0] & 0xffffffffUL, count = z->u.raw[0] >> 32;
+        if (cursor < count) {
+            struct cte *s = &zombie_slots(z)[cursor];
+            if (s == top) {
+                z->u.raw[0]++;           /* the Zombie itself, at home */
+            } else if (cap_is_zombie(&s->cap) && (s->cap.flags & ZOMBIE_MARK)) {
+                memset(&s->cap, 0, sizeof s->cap);     /* a marker holds nothing */
+            } else if (cap_is_zombie(&s->cap)) {
+                assert(cursor == 0);     /* a cycle of slot-0 Zombies (see above) */
+                zombie_cycle();
+            } else if (!cap_is_null(&s->cap)) {
+                slot_delete(s);          /* may push a Zombie (in s) on top */
+            }
+            if (reap_stack == top && cap_is_null(&s->cap)) {
+                z->u.raw[0]++;
+                if (cursor == 0)
+                    zombie_settle();
+            }
+        } else {
+            reap_stack = (struct cte *)z->u.raw[1];
+            cdt_remove(top);             /* now the untyped may be reset */
+            memset(&top->cap, 0, sizeof top->cap);
+        }
+        if (preemptible && preemption_point())
+            return INVOKE_PREEMPTED;
+    }
+    return FERRY_OK;
+}
+
+/* The last capability to the object in *c is gone: destroy the object
+ * (containers do not come here: they become Zombies). */
 static void finalise(struct cap *c)
 {
-    switch (c->type) {
-    case FERRY_OBJ_CNODE:
-        reap_push((struct cte *)cap_object(c), BIT(c->size_bits));
-        break;
-    case FERRY_OBJ_TCB:
-        tcb_destroy(cap_tcb(c));   /* pushes the TCB's own slots */
-        break;
-    default:
-        object_destroy(c);
-        break;
-    }
+    object_destroy(c);
+}
+
+static word_t delete_run(struct cte *slot, bool preemptible)
+{
+    /* What earlier deletions left is finished first, so that a new Zombie
+     * never lands on an unrelated stack (step 3 relies on one chain). */
+    if (reap_run(preemptible) == INVOKE_PREEMPTED)
+        return INVOKE_PREEMPTED;
+    /* A Zombie here was finished with the stack. */
+    if (!cap_is_null(&slot->cap) && !cap_is_zombie(&slot->cap))
+        slot_delete(slot);
+    return reap_run(preemptible);
 }
 
 void cte_delete(struct cte *slot)
 {
-    struct cap c;
+    if (cap_is_zombie(&slot->cap) && (slot->cap.flags & ZOMBIE_MARK))
+        memset(&slot->cap, 0, sizeof slot->cap);
+    delete_run(slot, false);
+}
 
-    if (cap_is_null(&slot->cap))
-        return;
-    if (slot_clear(slot, &c))
-        finalise(&c);
-    reap_run();
+word_t cte_delete_preemptible(struct cte *slot)
+{
+    bool marked = cap_is_zombie(&slot->cap) && (slot->cap.flags & ZOMBIE_MARK);
+    if (delete_run(slot, true) == INVOKE_PREEMPTED) {
+        if (!marked && cap_is_null(&slot->cap))
+            slot->cap = (struct cap){ .type = CAP_TYPE_ZOMBIE, .flags = ZOMBIE_MARK };
+        return INVOKE_PREEMPTED;
+    }
+    if (marked)
+        memset(&slot->cap, 0, sizeof slot->cap);
+    return FERRY_OK;
+}
+
+/* Delete slot's descendants in units of constant work, so that the
+ * whole is linear in their number and a preemption point may come after
+ * any unit; no progress lives on the stack, so a restarted revoke simply
+ * starts again from slot (seL4 deletes the next node of its CDT list).
+ * A unit is one of:
+ *   - delete a leaf (nothing is removed while it has children, so there
+ *     is no re-parenting work, and an object is destroyed once, when its
+ *     last capability goes);
+ *   - move one child of a copy up to the copy's parent (the child names
+ *     the same object, so the tree stays one subtree per object); each
+ *     capability moves up at most once, to a node that is deleted only
+ *     as a leaf.
+ * The unit is found from slot by a walk through untyped capabilities and
+ * object roots only (their parent names another object), at most one
+ * step per level of nested untyped, so a restart costs little whatever
+ * the shape below.  (The leaf search used to walk the whole depth from
+ * slot after every deletion: quadratic in a chain's length.)  Deleting a
+ * leaf may reap a container holding slot itself: the revoke ends when
+ * slot is empty. */
+static word_t revoke_run(struct cte *slot, bool preemptible)
+{
+    while (!cap_is_null(&slot->cap) && slot->first_child) {
+        struct cte *x = slot->first_child;
+        while (x->first_child && !cap_same_object(&x->parent->cap, &x->cap))
+            x = x->first_child;
+        if (x->first_child) {
+            struct cte *c = x->first_child;
+            sib_unlink(c);
+            child_link(x->parent, c);
+        } else if (delete_run(x, preemptible) == INVOKE_PREEMPTED) {
+            return INVOKE_PREEMPTED;     /* x holds a Zombie leaf: the restart finds it */
+        }
+        if (preemptible && preemption_point())
+            return INVOKE_PREEMPTED;
+    }
+    return FERRY_OK;
 }
 
 void cte_revoke(struct cte *slot)
 {
-    /* Leaves first: no node is removed while it has children, so no
-     * re-parenting work, and each object is destroyed once, when its
-     * last capability goes.  A revoke that destroys the CNode holding
-     * slot itself ends when the reaper has zeroed slot. */
-    while (slot->first_child) {
-        struct cte *leaf = slot->first_child;
-        while (leaf->first_child)
-            leaf = leaf->first_child;
-        cte_delete(leaf);
-    }
+    revoke_run(slot, false);
+}
+
+word_t cte_revoke_preemptible(struct cte *slot)
+{
+    return revoke_run(slot, true);
 }
 
 /* ---- copy, mint, move -------------------------------------------------- */
@@ -277,6 +500,8 @@ static word_t derive_check(const struct cap *src, word_t mask, bool mint, word_t
 {
     if (src->type == FERRY_OBJ_UNTYPED)
         return FERRY_E_ILLEGAL_OP;  /* two caps would hand out the same memory */
+    if (cap_is_zombie(src))
+        return FERRY_E_DELETE_IN_PROGRESS;
     if (src->type == FERRY_OBJ_NULL || src->type >= FERRY_OBJ_COUNT)
         return FERRY_E_SLOT_EMPTY;
     *out = *src;
@@ -287,7 +512,7 @@ static word_t derive_check(const struct cap *src, word_t mask, bool mint, word_t
             return err;
     }
     if (cap_is_arch(out))
-        arch_cap_derive(out);
+        return arch_cap_derive(out);
     return FERRY_OK;
 }
 
@@ -301,8 +526,8 @@ static void invoke_cnode_move(struct cte *src, struct cte *dst)
     cte_move(src, dst);
 }
 
-static void invoke_cnode_delete(struct cte *slot) { cte_delete(slot); }
-static void invoke_cnode_revoke(struct cte *slot) { cte_revoke(slot); }
+static word_t invoke_cnode_delete(struct cte *slot) { return cte_delete_preemptible(slot); }
+static word_t invoke_cnode_revoke(struct cte *slot) { return cte_revoke_preemptible(slot); }
 
 word_t cte_copy(struct cte *src, struct cte *dst, word_t rights_mask)
 {
@@ -378,6 +603,8 @@ static word_t decode_copy_move(struct cte *slot, struct invocation *inv, struct 
         return err;
     if (cap_is_null(&src->cap))
         return inv_fail(inv, FERRY_E_SLOT_EMPTY, 2);
+    if (cap_is_zombie(&src->cap))
+        return inv_fail(inv, FERRY_E_DELETE_IN_PROGRESS, 2);
 
     if (move) {
         invoke_cnode_move(src, dst);
@@ -386,7 +613,8 @@ static word_t decode_copy_move(struct cte *slot, struct invocation *inv, struct 
     struct cap c;
     err = derive_check(&src->cap, inv->mr[4], mint, mint ? inv->mr[5] : 0, &c);
     if (err)
-        return inv_fail(inv, err, err == FERRY_E_ILLEGAL_OP && src->cap.type == FERRY_OBJ_UNTYPED ? 2 : 5);
+        return inv_fail(inv, err, err == FERRY_E_ILLEGAL_OP && (src->cap.type == FERRY_OBJ_UNTYPED ||
+                                                            cap_is_arch(&src->cap)) ? 2 : 5);
     invoke_cnode_insert(dst, &c, src);
     return FERRY_OK;
 }
@@ -405,15 +633,12 @@ static word_t decode_delete_revoke(struct cte *slot, struct invocation *inv)
     if (cap_is_null(&target->cap))
         return inv_fail(inv, FERRY_E_SLOT_EMPTY, 0);
 
-    if (inv->label == FERRY_CNODE_REVOKE) {
-        invoke_cnode_revoke(target);
-        return FERRY_OK;
-    }
+    if (inv->label == FERRY_CNODE_REVOKE)
+        return invoke_cnode_revoke(target);
     /* An untyped with live objects would lose track of them. */
     if (target->cap.type == FERRY_OBJ_UNTYPED && target->first_child)
         return inv_fail(inv, FERRY_E_REVOKE_FIRST, 0);
-    invoke_cnode_delete(target);
-    return FERRY_OK;
+    return invoke_cnode_delete(target);
 }
 
 word_t cnode_decode(struct tcb *caller, struct cte *slot, struct invocation *inv,

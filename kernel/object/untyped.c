@@ -4,6 +4,7 @@
 #include <object/cnode.h>
 #include <core/cspace.h>
 #include <core/invoke.h>
+#include <core/preempt.h>
 #include <ferry/errors.h>
 #include <kstring.h>
 
@@ -77,6 +78,40 @@ static word_t retype_check(const struct cap *ut, word_t type, word_t size_bits, 
     return err;
 }
 
+/* Clearing is the part of a Retype that grows with memory (256 MiB of
+ * frames in one call), so it runs in 4 KiB units with preemption points
+ * and keeps its progress in the untyped capability: [watermark, cleared)
+ * is known to be zero.  A Retype stopped here has created nothing and
+ * moved no watermark; restarted (the same call again, or another Retype
+ * from this untyped), it finds the cleared part and goes on.  Clearing
+ * starts at the watermark, not at the aligned offset, so the known-zero
+ * part stays contiguous (the gap is smaller than one object). */
+static word_t retype_clear(struct cap *ut, word_t end, bool preemptible)
+{
+    word_t z = ut->u.untyped.cleared;
+    if (z < ut->u.untyped.watermark)
+        z = ut->u.untyped.watermark;
+    while (z < end) {
+        word_t n = PAGE_SIZE - (z & (PAGE_SIZE - 1));
+        if (n > end - z)
+            n = end - z;
+        memset(phys_to_virt(ut->paddr + z), 0, n);
+        z += n;
+        ut->u.untyped.cleared = z;
+        if (preemptible && z < end && preemption_point())
+            return INVOKE_PREEMPTED;
+    }
+    return FERRY_OK;
+}
+
+/* The objects' memory [offset, offset + count << obj_bits) must be zero
+ * (retype_clear) unless it is device memory or becomes untyped (an
+ * untyped child is cleared when it is retyped in turn). */
+static bool retype_needs_clearing(const struct cap *ut, word_t type)
+{
+    return !(ut->flags & CAP_FLAG_DEVICE) && type != FERRY_OBJ_UNTYPED;
+}
+
 static void invoke_untyped_retype(struct cte *ut_slot, word_t type, word_t size_bits,
                                   unsigned obj_bits, word_t offset, struct cte *dest, word_t count)
 {
@@ -84,12 +119,10 @@ static void invoke_untyped_retype(struct cte *ut_slot, word_t type, word_t size_
     bool device = ut->flags & CAP_FLAG_DEVICE;
 
     ut->u.untyped.watermark = offset + (count << obj_bits);
+    if (ut->u.untyped.cleared < ut->u.untyped.watermark)
+        ut->u.untyped.cleared = ut->u.untyped.watermark;
     for (word_t i = 0; i < count; i++) {
         paddr_t pa = ut->paddr + offset + (i << obj_bits);
-        /* Device memory is not ours to clear; an untyped child is cleared
-         * piecewise when it is retyped in turn. */
-        if (!device && type != FERRY_OBJ_UNTYPED)
-            memset(phys_to_virt(pa), 0, BIT(obj_bits));
         struct cap c = object_create(type, pa, (unsigned)size_bits, device);
         cte_insert(&dest[i], &c, ut_slot);
     }
@@ -108,6 +141,8 @@ word_t untyped_retype(struct cte *ut_slot, word_t type, word_t size_bits, struct
     for (word_t i = 0; i < count; i++)
         if (!cap_is_null(&dest[i].cap))
             return FERRY_E_SLOT_OCCUPIED;
+    if (retype_needs_clearing(&ut_slot->cap, type))
+        retype_clear(&ut_slot->cap, offset + (count << obj_bits), false);
     invoke_untyped_retype(ut_slot, type, size_bits, obj_bits, offset, dest, count);
     return FERRY_OK;
 }
@@ -155,7 +190,8 @@ word_t untyped_decode(struct tcb *caller, struct cte *slot, struct invocation *i
     if (err)
         return inv_fail(inv, err, bad);
     word_t nslots = BIT(node->size_bits);
-    if (first >= nslots)
+    /* Offset 0 is the slot the null cptr would name (core/cspace.c). */
+    if (first == 0 || first >= nslots)
         return inv_fail(inv, FERRY_E_RANGE, 4);
     if (count > nslots - first)
         return inv_fail(inv, FERRY_E_RANGE, 5);
@@ -164,6 +200,9 @@ word_t untyped_decode(struct tcb *caller, struct cte *slot, struct invocation *i
         if (!cap_is_null(&dest[i].cap))
             return inv_fail(inv, FERRY_E_SLOT_OCCUPIED, 4);
 
+    if (retype_needs_clearing(&slot->cap, type) &&
+        retype_clear(&slot->cap, offset + (count << obj_bits), true) == INVOKE_PREEMPTED)
+        return INVOKE_PREEMPTED;
     invoke_untyped_retype(slot, type, size_bits, obj_bits, offset, dest, count);
     inv->len = 0;   /* no results */
     return FERRY_OK;

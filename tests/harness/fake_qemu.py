@@ -4,6 +4,7 @@
 Behaviour is chosen by kernel command-line words after -append:
   fake=ok (default) | hang | panic | panichang | lossy | malformed | crash | silent | hangafter
   fakescale=F   multiply every latency by F (to make one side slower)
+  fakesleep=S   take S seconds more before @done (to see runs overlap)
   bench=..., samples=N, sizes=..., raw=1 as the real kernel reads them.
 The exit status mimics isa-debug-exit: 33 success, 35 failure.
 """
@@ -82,6 +83,7 @@ def main(argv):
             time.sleep(3600)
     if mode == "hang":
         time.sleep(3600)
+    time.sleep(float(opt.get("fakesleep", "0")))
     out.write("@done " + json.dumps({"records": nrec, "errors": 0}) + "\n")
     return 33
 

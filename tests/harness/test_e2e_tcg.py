@@ -26,7 +26,7 @@ def test_tcg_floor_run_and_plot(real_env):
     r = harness("run", "--accel", "tcg", "--bench", "floor_rdtsc", "--samples", "500",
                 "--timeout", "120", timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
-    rundir = next((real_env / "results").iterdir())
+    rundir = next(p for p in (real_env / "results").iterdir() if not p.name.startswith("."))
     for f in ("console-r0.log", "summary.csv", "samples.csv", "meta.json"):
         assert (rundir / f).stat().st_size > 0, f
     m = json.loads((rundir / "meta.json").read_text())

@@ -8,27 +8,34 @@ from ferryhost import plot
 def _run(fake_env, *extra):
     r = harness("run", "--kernel", fake_env["kernel"], "--accel", "tcg", "--samples", "300", *extra)
     assert r.returncode == 0, r.stderr
-    return r.stdout.split(": ", 1)[1].strip()
+    return r.stdout.strip().splitlines()[-1].split(": ", 1)[1].strip()
 
 
 def test_plot_all_figures(fake_env):
     d = _run(fake_env, "--bench", "floor_rdtsc,floor_ipc,ipc_call,ipc_len,bulk_copy,bulk_grant",
              "--sizes", "64,4096")
-    r = harness("plot", d)
+    r = harness("plot", d, "--vector", "svg", "--gnuplot")
     assert r.returncode == 0, r.stderr
     out = fake_env["plots"] / d.rsplit("/", 1)[1]
-    for name in ("latency", "latency-xfloor", "msglen", "msglen-xfloor", "bulk", "cdf-ipc_call",
-                 "cdf-ipc_call-xfloor"):
+    # The fake's ipc_len is no benchmark of SIZE_AXIS: its own size figure.
+    for name in ("latency", "size-ipc_len", "bulk", "bulk-time", "cdf-ipc_call"):
         for ext in ("png", "svg", "dat", "gp"):
             assert (out / f"{name}.{ext}").stat().st_size > 0, f"{name}.{ext}"
     assert (out / "latency.gnuplot.png").stat().st_size > 0
-    dat = (out / "msglen.dat").read_text()
+    dat = (out / "size-ipc_len.dat").read_text()
     assert '"ipc_len fake" x y lo hi' in dat
+    # The index page shows the key figures and the summary table.
+    page = (out / "index.html").read_text()
+    assert '<img src="latency.png"' in page and "Summary (harness.py show)" in page and "ipc_len" in page
+    # PNG only by default.
+    r = harness("plot", d, "--out", fake_env["tmp"] / "pngonly")
+    assert r.returncode == 0 and not list((fake_env["tmp"] / "pngonly").glob("*.svg"))
+    assert not list((fake_env["tmp"] / "pngonly").glob("*.gp"))
 
 
 def test_plot_skips_absent_data(fake_env):
     _run(fake_env, "--bench", "floor_rdtsc,floor_cr3", "--no-raw")
-    r = harness("plot", "latest", "--vector", "pdf", "--no-gnuplot")
+    r = harness("plot", "latest", "--vector", "pdf")
     assert r.returncode == 0, r.stderr
     assert "skipped bulk: no bulk_* benchmark" in r.stderr
     assert "skipped cdf: no raw samples" in r.stderr
@@ -43,10 +50,12 @@ def test_plot_missing_folder(fake_env):
 
 
 def test_floor_table():
-    assert plot.floors_for("ipc_call")[0] == "floor_ipc"
-    assert plot.floors_for("null_syscall") == ["floor_syscall"]
-    assert plot.floors_for("floor_cr3") == ["floor_rdtsc"]
-    assert plot.floors_for("something_new")      # never without a fallback
+    assert plot.floor_for("ipc_call", "cross") == "floor_ipc"
+    assert plot.floor_for("ipc_call", "same") == "floor_syscall"
+    assert plot.floor_for("null_syscall", "syscall") == "floor_syscall"
+    assert plot.floor_for("floor_cr3", "flush") is None          # never a floor over itself
+    assert plot.floor_for("something_new") is None              # no guessed floor
+    assert all(v.startswith("floor_") for v in plot.FLOOR_OF.values())
 
 
 def test_compare_gate(fake_env):
@@ -82,7 +91,7 @@ def test_plot_several_folders_together(fake_env):
     assert r.returncode == 0, r.stderr
     out = fake_env["plots"] / (a.rsplit("/", 1)[1] + "+1")
     dat = (out / "latency.dat").read_text()
-    assert "floor_rdtsc one" in dat and "floor_rdtsc two" in dat
+    assert "floor_rdtsc/fake one" in dat and "floor_rdtsc/fake two" in dat
 
 
 def test_ferry_vs_linux_pairs_shapes_with_ratio():
@@ -101,14 +110,17 @@ def test_ferry_vs_linux_pairs_shapes_with_ratio():
           series("linux", "pipe_rt", "cpu1", -1, 9000),
           # a shape measured on one system only is left out
           series("linux", "futex_rt", "cpu1", -1, 7000)]
-    figs = plot.versus_figures(ss)
+    figs, skipped = plot.versus_figures(ss, "instructions")
     assert len(figs) == 1
     f = figs[0]
-    assert f.name == "ferry-vs-linux"
+    assert f.name == "ferry-vs-linux" and f.xlabel == "instructions"
     ys = [c[1][0][1] for c in f.curves]
     assert ys == [100, 250, 300, 9000]
-    assert f.xticks[1] == "Linux: 2.5x" and f.xticks[3] == "Linux: 30.0x"
-    assert plot.versus_figures([s for s in ss if s.system == "ferry"]) == []
+    assert f.pairs == [("null syscall", 2.5), ("2 processes", 30.0)]
+    assert "Ratio = Linux time / Ferry time" in f.title
+    # A shape measured on one side only is named, not silently dropped.
+    assert any("2 threads: ipc_call same | futex' not measured on Ferry" in x for x in skipped)
+    assert plot.versus_figures([s for s in ss if s.system == "ferry"])[0] == []
 
 
 def test_curve_styles_are_distinct():

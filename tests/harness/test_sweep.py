@@ -24,6 +24,11 @@ names = ["floor_rdtsc"]
 """
 
 
+def _folder(stdout):
+    """The folder of the final "ok: FOLDER" line (the show table comes before it)."""
+    return next(l for l in stdout.splitlines() if l.startswith(("ok: ", "1 runs not ok: "))).split(": ", 1)[1]
+
+
 def _cfg(tmp_path, text):
     p = tmp_path / "s.toml"
     p.write_text(text)
@@ -71,14 +76,17 @@ def test_linux_group_with_two_cpus(tmp_path):
 @pytest.mark.parametrize("text, msg", [
     ('name = "x"\nsamples = [', "bad TOML"),
     ('colour = "red"', "unknown key 'colour'"),
-    ('samples = "many"', "key 'samples' has the wrong type"),
-    ('samples = true', "key 'samples' has the wrong type"),
+    ('samples = "many"', "key 'samples' is a string 'many', expected an integer"),
+    ('samples = true', "key 'samples' is a boolean True, expected an integer"),
     ('accel = ["warp"]', "unknown accelerator 'warp'"),
     ('system = ["plan9"]', "unknown system 'plan9'"),
     ('repetitions = 0', "repetitions must be at least 1"),
     ('[[benchmarks]]\nnames = ["a b"]', "bad benchmark name"),
     ('[[benchmarks]]\nsizes = [1]', "needs a non-empty 'names'"),
-    ('[[benchmarks]]\nnames = ["x"]\nsizes = [-4]', "bad size"),
+    ('[[benchmarks]]\nnames = ["x"]\nsizes = [-4]', "size -4 is not a non-negative integer"),
+    ('[[benchmarks]]\nnames = ["x"]\nsizes = [1.5]', r"s\.toml: benchmarks\[0\]: size 1\.5 is not"),
+    ('[variants.v]\nmake = { FASTPAHT = "0" }', "unknown make variable 'FASTPAHT'.*variants.v"),
+    ('[variants.v]\nmake = { FASTPATH = "7" }', "bad value FASTPATH=7.*takes 1 or 0"),
     ('[variants.v]\nmake = { fastpath = 0 }', "bad build flag"),
     ('[[benchmarks]]\nnames = ["x"]\nsystem = ["linux"]', "is for system 'linux', which the sweep does not run"),
     ('[[benchmarks]]\nnames = ["x"]\nsmp = 0', "bad smp 0"),
@@ -159,7 +167,7 @@ def test_sweep_cli_resume_and_plot(fake_env, tmp_path):
     cfg = _cfg(tmp_path, GOOD.replace("repetitions = 2", "repetitions = 1"))
     r = harness("sweep", cfg, "--kernel", fake_env["kernel"])
     assert r.returncode == 0, r.stderr
-    sdir = r.stdout.split(": ", 1)[1].strip()
+    sdir = _folder(r.stdout)
     # Resuming a finished sweep has nothing left to do.
     r = harness("sweep", "--resume", sdir, "--kernel", fake_env["kernel"])
     assert r.returncode == 0 and "0 of 2 runs to do" in r.stderr
@@ -171,7 +179,7 @@ def test_sweep_cli_resume_and_plot(fake_env, tmp_path):
     # sweep --plot draws the sweep it just ran.
     r = harness("sweep", cfg, "--kernel", fake_env["kernel"], "--plot")
     assert r.returncode == 0, r.stderr
-    sdir2 = r.stdout.splitlines()[0].split(": ", 1)[1].strip()
+    sdir2 = _folder(r.stdout)
     assert (fake_env["plots"] / sdir2.rsplit("/", 1)[1] / "latency.png").stat().st_size > 0
     assert (out / "latency.png").stat().st_size > 0
     # Both build variants of the sweep appear in the figure data.
@@ -181,7 +189,7 @@ def test_sweep_cli_resume_and_plot(fake_env, tmp_path):
 
 def test_resume_of_a_run_is_refused(fake_env):
     r = harness("run", "--kernel", fake_env["kernel"], "--accel", "tcg")
-    run = r.stdout.split(": ", 1)[1].strip()
+    run = _folder(r.stdout)
     r = harness("sweep", "--resume", run)
     assert r.returncode != 0 and "is a run, not a sweep" in r.stderr
 

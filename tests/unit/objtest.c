@@ -16,6 +16,7 @@ void objtest_reset(void)
         assert_non_null(arena);
     }
     memset(arena, 0, 1UL << ARENA_BITS);
+    objtest_preempt_every = objtest_preempt_calls = 0;
     host_physmap_offset = (uintptr_t)arena - ARENA_PADDR;
     memset(&arch_log, 0, sizeof arch_log);
     memset(&objtest_idle, 0, sizeof objtest_idle);
@@ -61,11 +62,24 @@ void arch_cap_delete(const struct cap *cap, bool final)
     }
 }
 
-void arch_cap_derive(struct cap *cap)
+/* Preemption points: stop every objtest_preempt_every-th one (0: never). */
+int objtest_preempt_every;
+int objtest_preempt_calls;
+
+bool preemption_point(void)
+{
+    objtest_preempt_calls++;
+    return objtest_preempt_every && objtest_preempt_calls % objtest_preempt_every == 0;
+}
+
+void preemption_reset(void) {}
+
+word_t arch_cap_derive(struct cap *cap)
 {
     arch_log.derive_calls++;
     cap->u.map.vaddr = 0;
     cap->u.map.vspace = 0;
+    return FERRY_OK;
 }
 
 word_t arch_decode_invocation(struct tcb *caller, struct cte *slot, struct invocation *inv,

@@ -36,6 +36,9 @@ struct arch_log {
     int bases_in_use_calls;
 };
 extern struct arch_log arch_log;
+/* The fake preemption point stops every objtest_preempt_every-th call
+ * (0: never); objtest_preempt_calls counts the calls. */
+extern int objtest_preempt_every, objtest_preempt_calls;
 extern struct tcb objtest_idle;
 
 #define ARCH_DECODE_MARK 0x777UL  /* what the fake arch_decode_invocation returns */

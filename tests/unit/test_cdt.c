@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <string.h>
+#include <core/invoke.h>
 #include <object/endpoint.h>
 #include <object/notification.h>
 
@@ -231,6 +232,169 @@ static void test_revoke_untyped_destroys_everything(void **state)
     assert_int_equal(sched_highest_prio(), -1);
 }
 
+/* A long derivation chain with branches, revoked through preemption
+ * points that stop every 7th time: each restart goes on where the last
+ * one stopped, and in the end exactly the descendants are gone. */
+static void test_revoke_preemptible_chain(void **state)
+{
+    (void)state;
+    enum { RADIX = 13, N = 1 << RADIX };
+    struct cte big;
+    memset(&big, 0, sizeof big);
+    assert_int_equal(untyped_retype(&ut, FERRY_OBJ_CNODE, RADIX, &big, 1), FERRY_OK);
+    struct cte *b = cnode_slot(&big.cap, 0);
+    make(FERRY_OBJ_ENDPOINT, 0, 0, 1);
+    assert_int_equal(cte_copy(&s[0], &b[0], FERRY_RIGHTS_ALL), FERRY_OK);
+    /* b[i] is a copy of b[i - 1], and every 16th also gets a side branch */
+    int caps = 1;
+    for (int i = 1; i < N - N / 16; i++, caps++)
+        assert_int_equal(cte_copy(&b[i - 1], &b[i], FERRY_RIGHTS_ALL), FERRY_OK);
+    for (int i = 0, j = N - N / 16; j < N; i += 16, j++, caps++)
+        assert_int_equal(cte_copy(&b[i], &b[j], FERRY_RIGHTS_ALL), FERRY_OK);
+    objtest_preempt_every = 7;
+    int rounds = 0;
+    while (cte_revoke_preemptible(&s[0]) != FERRY_OK)
+        rounds++;
+    /* a unit per deleted capability and per capability moved up, each
+     * moved at most once: linear, and the restarts redo nothing */
+    assert_true(objtest_preempt_calls >= caps && objtest_preempt_calls <= 2 * caps);
+    assert_int_equal(rounds, objtest_preempt_calls / 7);
+    for (int i = 0; i < N; i++)
+        assert_true(cap_is_null(&b[i].cap));
+    assert_null(s[0].first_child);
+    assert_false(cap_is_null(&s[0].cap));
+    assert_int_equal(arch_log.delete_final, 0);
+    /* nothing left: a revoke with nothing to do stops nowhere */
+    objtest_preempt_calls = 0;
+    assert_int_equal(cte_revoke_preemptible(&s[0]), FERRY_OK);
+    assert_int_equal(objtest_preempt_calls, 0);
+}
+
+/* An object with many direct copies, revoked from its untyped: linear
+ * (each unit moves one copy up or deletes a leaf), and the object goes
+ * once, with its last capability. */
+static void test_revoke_untyped_star(void **state)
+{
+    (void)state;
+    enum { RADIX = 12, N = 1 << RADIX };
+    struct cte big;
+    memset(&big, 0, sizeof big);
+    assert_int_equal(untyped_retype(&ut, FERRY_OBJ_CNODE, RADIX, &big, 1), FERRY_OK);
+    struct cte *b = cnode_slot(&big.cap, 0);
+    assert_int_equal(untyped_retype(&ut, FERRY_OBJ_UNTYPED, 12, &s[100], 1), FERRY_OK);
+    assert_int_equal(untyped_retype(&s[100], FERRY_OBJ_NOTIFICATION, 0, &s[0], 1), FERRY_OK);
+    for (int i = 1; i < N; i++)
+        assert_int_equal(cte_copy(&s[0], &b[i], FERRY_RIGHTS_ALL), FERRY_OK);
+    objtest_preempt_every = 1000000;
+    cte_revoke(&s[100]);                     /* not preemptible: counts nothing */
+    assert_int_equal(objtest_preempt_calls, 0);
+    for (int i = 1; i < N; i++)
+        assert_true(cap_is_null(&b[i].cap));
+    assert_true(cap_is_null(&s[0].cap));
+    assert_null(s[100].first_child);
+    /* again, preemptible, counting the units */
+    assert_int_equal(untyped_retype(&s[100], FERRY_OBJ_NOTIFICATION, 0, &s[0], 1), FERRY_OK);
+    for (int i = 1; i < N; i++)
+        assert_int_equal(cte_copy(&s[0], &b[i], FERRY_RIGHTS_ALL), FERRY_OK);
+    assert_int_equal(cte_revoke_preemptible(&s[100]), FERRY_OK);
+    assert_true(objtest_preempt_calls <= 2 * N);
+    assert_null(s[100].first_child);
+    assert_int_equal(s[100].cap.u.untyped.watermark, 0);
+}
+
+/* Two dead CNodes that hold the last capability to each other (a cycle
+ * nobody reaches) go when their untyped is revoked; with preemption
+ * points that stop often, the untyped keeps its memory until the last
+ * Zombie is gone, and restarts finish the job. */
+static void test_cnode_cycle_preemptible_revoke(void **state)
+{
+    (void)state;
+    assert_int_equal(untyped_retype(&ut, FERRY_OBJ_UNTYPED, 16, &s[100], 1), FERRY_OK);
+    struct cte *u = &s[100];
+    assert_int_equal(untyped_retype(u, FERRY_OBJ_CNODE, 4, &s[0], 2), FERRY_OK);
+    struct cte *k = cnode_slot(&s[0].cap, 0), *c = cnode_slot(&s[1].cap, 0);
+    assert_int_equal(untyped_retype(u, FERRY_OBJ_ENDPOINT, 0, &k[5], 3), FERRY_OK);
+    assert_int_equal(untyped_retype(u, FERRY_OBJ_NOTIFICATION, 0, &c[9], 1), FERRY_OK);
+    cte_move(&s[0], &c[0]);      /* K's cap in C's slot 0, C's in K's slot 3 */
+    cte_move(&s[1], &k[3]);
+    objtest_preempt_every = 2;
+    int rounds = 0;
+    while (cte_revoke_preemptible(u) != FERRY_OK) {
+        /* the memory is released only once both CNodes are empty */
+        if (u->cap.u.untyped.watermark == 0)
+            for (int i = 0; i < 16; i++)
+                assert_true(cap_is_null(&k[i].cap) && cap_is_null(&c[i].cap));
+        rounds++;
+    }
+    assert_true(rounds > 0);
+    assert_null(u->first_child);
+    assert_int_equal(u->cap.u.untyped.watermark, 0);
+    assert_false(cap_is_null(&u->cap));
+}
+
+/* Dead CNodes holding each other's last capability in slot 0, in a ring
+ * of two and of three: their Zombies are rotated into their own slot 0
+ * and everything goes, with and without preemption. */
+static void slot0_ring(int n, int every)
+{
+    objtest_reset();
+    s = objtest_cnode(&ut, &root);
+    assert_int_equal(untyped_retype(&ut, FERRY_OBJ_UNTYPED, 16, &s[100], 1), FERRY_OK);
+    struct cte *u = &s[100];
+    assert_int_equal(untyped_retype(u, FERRY_OBJ_CNODE, 2, &s[0], n), FERRY_OK);
+    struct cte *k[3] = { NULL, NULL, NULL };
+    for (int i = 0; i < n; i++)
+        k[i] = cnode_slot(&s[i].cap, 0);
+    assert_int_equal(untyped_retype(u, FERRY_OBJ_ENDPOINT, 0, &k[0][2], 1), FERRY_OK);
+    for (int i = 0; i < n; i++)              /* node i's cap into slot 0 of node i+1 */
+        cte_move(&s[i], &k[(i + 1) % n][0]);
+    objtest_preempt_every = every;
+    while (cte_revoke_preemptible(u) != FERRY_OK)
+        ;
+    assert_null(u->first_child);
+    assert_int_equal(u->cap.u.untyped.watermark, 0);
+    assert_int_equal(arch_log.delete_final, 0);
+    objtest_preempt_every = 0;
+}
+
+static void test_slot0_cycles(void **state)
+{
+    (void)state;
+    for (int every = 0; every < 4; every++) {
+        slot0_ring(2, every);
+        slot0_ring(3, every);
+    }
+}
+
+/* A big CNode deleted through preemption points: a Zombie holds its
+ * place (and memory) until the restarted deletes have emptied it. */
+static void test_cnode_delete_preemptible(void **state)
+{
+    (void)state;
+    assert_int_equal(untyped_retype(&ut, FERRY_OBJ_UNTYPED, 20, &s[100], 1), FERRY_OK);
+    struct cte *u = &s[100];
+    assert_int_equal(untyped_retype(u, FERRY_OBJ_CNODE, 10, &s[0], 1), FERRY_OK);
+    struct cte *k = cnode_slot(&s[0].cap, 0);
+    make(FERRY_OBJ_ENDPOINT, 0, 1, 1);
+    for (int i = 1; i < 1024; i++)
+        assert_int_equal(cte_copy(&s[1], &k[i], FERRY_RIGHTS_ALL), FERRY_OK);
+    objtest_preempt_every = 100;
+    int rounds = 0;
+    word_t err;
+    while ((err = cte_delete_preemptible(&s[0])) == INVOKE_PREEMPTED) {
+        assert_int_equal(s[0].cap.type, CAP_TYPE_ZOMBIE);  /* the restart's marker */
+        assert_null(s[0].parent);
+        assert_ptr_equal(u->first_child, &k[0]);           /* the Zombie holds the memory */
+        rounds++;
+    }
+    assert_int_equal(err, FERRY_OK);
+    assert_int_equal(rounds, 1024 / 100);
+    assert_true(cap_is_null(&s[0].cap));
+    assert_null(s[1].first_child);
+    assert_null(u->first_child);
+    assert_int_equal(u->cap.u.untyped.watermark, 0);
+}
+
 static void test_cnode_destroy_deletes_contents(void **state)
 {
     (void)state;
@@ -409,6 +573,91 @@ static void test_reconfigure_replaces_old_caps(void **state)
     assert_true(cap_is_null(&t->slots[TCB_SLOT_IPCBUF].cap));
 }
 
+/* Random Retype, Copy, Move, Delete and Revoke, with preemption points
+ * stopping often and stopped operations left pending while others run:
+ * after every step the derivation tree is consistent, and at the end,
+ * with everything deleted, the untyped is whole again. */
+static unsigned long rnd_state = 0x9e3779b97f4a7c15UL;
+static unsigned rnd(unsigned n)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return (unsigned)(rnd_state % n);
+}
+
+static int tree_check(const struct cte *n)
+{
+    int count = 1;
+    const struct cte *prev = NULL;
+    for (const struct cte *c = n->first_child; c; c = c->next_sibling) {
+        assert_ptr_equal(c->parent, n);
+        assert_ptr_equal(c->prev_sibling, prev);
+        assert_false(cap_is_null(&c->cap));
+        prev = c;
+        count += tree_check(c);
+    }
+    return count;
+}
+
+/* A random slot: one of the test CNode's first 100, or one inside a CNode
+ * whose capability is there. */
+static struct cte *rnd_slot(void)
+{
+    struct cte *c = &s[rnd(100)];
+    if (c->cap.type == FERRY_OBJ_CNODE && rnd(2))
+        return cnode_slot(&c->cap, rnd((unsigned)BIT(c->cap.size_bits)));
+    return c;
+}
+
+static void test_random_cdt_operations(void **state)
+{
+    (void)state;
+    assert_int_equal(untyped_retype(&ut, FERRY_OBJ_UNTYPED, 20, &s[200], 1), FERRY_OK);
+    struct cte *u = &s[200];
+    static const word_t types[] = { FERRY_OBJ_ENDPOINT, FERRY_OBJ_NOTIFICATION, FERRY_OBJ_CNODE,
+                                    FERRY_OBJ_CNODE, FERRY_OBJ_TCB, FERRY_OBJ_UNTYPED };
+    for (int step = 0; step < 20000; step++) {
+        objtest_preempt_every = 1 + (int)rnd(5);
+        struct cte *a = rnd_slot(), *b = rnd_slot();
+        bool a_live = !cap_is_null(&a->cap) && a->cap.type != CAP_TYPE_ZOMBIE;
+        switch (rnd(6)) {
+        case 0: {
+            word_t t = types[rnd(6)];
+            struct cte *from = u;
+            if (rnd(3) == 0 && a_live && a->cap.type == FERRY_OBJ_UNTYPED)
+                from = a;
+            if (cap_is_null(&b->cap))
+                untyped_retype(from, t, t == FERRY_OBJ_CNODE ? 1 + rnd(3) : t == FERRY_OBJ_UNTYPED ? 12 : 0, b, 1);
+            break;
+        }
+        case 1:
+            if (a_live && a->cap.type != FERRY_OBJ_UNTYPED)
+                cte_copy(a, b, FERRY_RIGHTS_ALL);
+            break;
+        case 2:
+            if (a_live && a != b && cap_is_null(&b->cap))
+                cte_move(a, b);
+            break;
+        case 3:
+            if (!(a->cap.type == FERRY_OBJ_UNTYPED && a->first_child))
+                cte_delete_preemptible(a);
+            break;
+        case 4:
+            cte_revoke_preemptible(a);
+            break;
+        default:
+            break;
+        }
+        tree_check(&ut);
+    }
+    objtest_preempt_every = 0;
+    cte_revoke(u);
+    tree_check(&ut);
+    assert_null(u->first_child);
+    assert_int_equal(u->cap.u.untyped.watermark, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -419,6 +668,12 @@ int main(void)
         cmocka_unit_test_setup(test_delete_non_final_keeps_object, setup),
         cmocka_unit_test_setup(test_delete_middle_keeps_subtree, setup),
         cmocka_unit_test_setup(test_revoke_untyped_destroys_everything, setup),
+        cmocka_unit_test_setup(test_revoke_preemptible_chain, setup),
+        cmocka_unit_test_setup(test_revoke_untyped_star, setup),
+        cmocka_unit_test_setup(test_random_cdt_operations, setup),
+        cmocka_unit_test_setup(test_cnode_cycle_preemptible_revoke, setup),
+        cmocka_unit_test_setup(test_slot0_cycles, setup),
+        cmocka_unit_test_setup(test_cnode_delete_preemptible, setup),
         cmocka_unit_test_setup(test_cnode_destroy_deletes_contents, setup),
         cmocka_unit_test_setup(test_deep_chain_is_reaped, setup),
         cmocka_unit_test_setup(test_notification_destroy, setup),

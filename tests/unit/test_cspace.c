@@ -121,12 +121,35 @@ static void test_multi_level(void **state)
     assert_int_equal(cspace_lookup_cap(&r.cap, (((c2 << 2) | 3) << 4), &slot, &left), FERRY_E_INVALID_CAP);
 }
 
+/* The null cptr names nothing, whatever the depth and the CSpace: not
+ * even slot 0 of a CNode whose slot 0 holds a capability. */
+static void test_null_cptr(void **state)
+{
+    (void)state;
+    struct cte *slot = NULL;
+    unsigned left = 0;
+    ts[0].cap = top.cap;                   /* a CNode cap in slot 0: the path would go on */
+    assert_int_equal(cspace_lookup_slot(&top.cap, 0, 4, &slot, &left), FERRY_E_INVALID_CAP);
+    assert_int_equal(left, 4);
+    assert_int_equal(cspace_lookup_slot(&top.cap, 0, 8, &slot, &left), FERRY_E_INVALID_CAP);
+    assert_int_equal(cspace_lookup_cap(&top.cap, 0, &slot, &left), FERRY_E_INVALID_CAP);
+    assert_int_equal(left, 64);
+    assert_null(slot);
+    /* slot 0 of a second level, by a cptr that is not null, is a slot */
+    ts[1].cap = top.cap;
+    assert_int_equal(cspace_lookup_slot(&top.cap, 1 << 4, 8, &slot, &left), FERRY_OK);
+    assert_ptr_equal(slot, &ts[0]);
+    memset(&ts[0].cap, 0, sizeof ts[0].cap);
+    memset(&ts[1].cap, 0, sizeof ts[1].cap);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_single_level_radix, setup),
         cmocka_unit_test_setup(test_guard, setup),
         cmocka_unit_test_setup(test_multi_level, setup),
+        cmocka_unit_test_setup(test_null_cptr, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
-/* SOURCES: kernel/arch/x86_64/vspace.c tests/unit/host_stubs.c */
-/* test_vspace.c: host tests of mapping, ASIDs and the PCID flush logic, on page tables in a buffer. */
+/* SOURCES: kernel/arch/x86_64/vspace.c kernel/arch/x86_64/asid.c tests/unit/host_stubs.c */
+/* test_vspace.c: host tests of mapping, page-table rules, ASID pools and the PCID flush logic, on page tables in a buffer. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <arch/asid.h>
 #include <arch/cpu.h>
 #include <arch/irq.h>
 #include <arch/paging.h>
@@ -25,8 +26,22 @@ struct percpu ks_percpu;
  * (tested in the guest); here it only has to link. */
 void irq_handler_deleted(const struct cap *cap) { (void)cap; }
 
+/* Slots here stand alone, outside any derivation tree: each is final.
+ * The invocation halves (decode) are tested in the guest. */
+bool cte_is_final(const struct cte *slot) { (void)slot; return true; }
+void cte_insert(struct cte *dst, const struct cap *cap, struct cte *parent)
+{
+    (void)parent;
+    dst->cap = *cap;
+}
+word_t inv_dest_slot(struct invocation *inv, const struct cte *root, word_t argi, struct cte **dst)
+{
+    (void)inv; (void)root; (void)argi; (void)dst;
+    return FERRY_E_ILLEGAL_OP;
+}
+
 #define BASE 0x100000ULL
-#define PAGES 64
+#define PAGES 96
 static uint8_t mem[PAGES * 4096] __attribute__((aligned(4096)));
 static unsigned next_page;
 
@@ -37,6 +52,8 @@ static paddr_t page(void)
 }
 
 static uint64_t *table(paddr_t pa) { return phys_to_virt(pa); }
+
+static struct cap pool;             /* an ASID pool, made by setup, deleted by teardown */
 
 static struct cte make(word_t type)
 {
@@ -61,13 +78,31 @@ static int setup(void **state)
     ks_percpu.cur_vspace = ks_kernel_pml4;
     ks_cpu = (struct cpu_features){ .nx = true, .pcid = true };
     ks_pcid_on = false;
+    memset(ks_asid_dirty, 0, sizeof ks_asid_dirty);       /* a fresh machine's PCIDs */
+    assert_int_equal(asid_pool_create(page(), &pool), FERRY_OK);
     return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    asid_pool_deleted(&pool);
+    return 0;
+}
+
+/* A VSpace with an ASID from the pool. */
+static struct cte make_vspace(void)
+{
+    struct cte vs = make(FERRY_OBJ_VSPACE);
+    word_t asid;
+    assert_int_equal(asid_assign(&pool, vs.cap.paddr, &asid), FERRY_OK);
+    return vs;
 }
 
 /* A VSpace with tables for the first GiB and one PT at 4 MiB. */
 static void build(struct cte *vs, struct cte *pdpt, struct cte *pd, struct cte *pt)
 {
-    *vs = make(FERRY_OBJ_VSPACE);
+    *vs = make_vspace();
     *pdpt = make(FERRY_OBJ_PDPT);
     *pd = make(FERRY_OBJ_PD);
     *pt = make(FERRY_OBJ_PT);
@@ -188,7 +223,9 @@ static void test_clean_cr3_agrees(void **state)
     struct cte vs = make(FERRY_OBJ_VSPACE);
     uint64_t fast = 0;
     assert_false(vspace_cr3_clean(vs.cap.paddr, &fast));       /* no ASID yet */
-    vspace_cr3(vs.cap.paddr);              /* assigns one (a recycled one flushes, once) */
+    assert_int_equal(vspace_cr3(vs.cap.paddr), vs.cap.paddr);  /* PCID 0: flushes */
+    word_t asid;
+    assert_int_equal(asid_assign(&pool, vs.cap.paddr, &asid), FERRY_OK);
     assert_true(vspace_cr3_clean(vs.cap.paddr, &fast));
     assert_true(fast & BIT(63));
     assert_int_equal(fast, vspace_cr3(vs.cap.paddr));
@@ -197,10 +234,6 @@ static void test_clean_cr3_agrees(void **state)
     assert_false(vspace_cr3_clean(vs.cap.paddr, &fast));
     assert_false(vspace_cr3(vs.cap.paddr) & BIT(63));
     assert_true(vspace_cr3_clean(vs.cap.paddr, &fast));
-    /* a PML4 whose ASID entry names another VSpace's ASID: declined */
-    struct cte other = make(FERRY_OBJ_VSPACE);
-    table(other.cap.paddr)[255] = table(vs.cap.paddr)[255];
-    assert_false(vspace_cr3_clean(other.cap.paddr, &fast));
     /* the ASID freed with its VSpace: declined */
     paddr_t pml4 = vs.cap.paddr;
     arch_cap_delete(&vs.cap, true);
@@ -208,39 +241,80 @@ static void test_clean_cr3_agrees(void **state)
     ks_pcid_on = false;
 }
 
-static void test_recycled_asid_is_flushed(void **state)
+/* A freed ASID goes back to its pool, and its next owner starts with a
+ * flush; pools run out; the last block's pool never hands out PCID 4095. */
+static void test_pool_reuse_and_limits(void **state)
 {
     (void)state;
     ks_pcid_on = true;
-    struct cte a = make(FERRY_OBJ_VSPACE);
-    uint64_t cr3 = vspace_cr3(a.cap.paddr);
-    word_t asid = cr3 & 0xfff;
+    struct cte a = make_vspace();
+    word_t asid = vspace_asid(a.cap.paddr);
+    assert_int_equal(asid, 1);                            /* block 0: ASID 0 is none */
+    assert_int_equal(asid_pml4(asid), a.cap.paddr);
+    vspace_cr3(a.cap.paddr);
     arch_cap_delete(&a.cap, true);
-    /* Hand out every other ASID until the freed one comes round again. */
-    struct cte b;
-    for (word_t i = 0; i < ASID_COUNT; i++) {
-        b = make(FERRY_OBJ_VSPACE);
-        cr3 = vspace_cr3(b.cap.paddr);
-        if ((cr3 & 0xfff) == asid)
-            break;
-        arch_cap_delete(&b.cap, true);                    /* keep the pool small */
-        next_page -= 1;
+    assert_int_equal(asid_pml4(asid), 0);
+    assert_int_equal(vspace_asid(a.cap.paddr), 0);
+    struct cte b = make_vspace();
+    assert_int_equal(vspace_asid(b.cap.paddr), asid);
+    assert_false(vspace_cr3(b.cap.paddr) & BIT(63));      /* reuse starts with a flush */
+    assert_true(vspace_cr3(b.cap.paddr) & BIT(63));
+    word_t got;
+    assert_int_equal(asid_assign(&pool, b.cap.paddr, &got), FERRY_E_ILLEGAL_OP);
+    struct cap p[FERRY_ASID_POOLS];
+    int n = 0;
+    while (n < FERRY_ASID_POOLS && asid_pool_create(page(), &p[n]) == FERRY_OK)
+        n++;
+    assert_int_equal(n, FERRY_ASID_POOLS - 1);
+    struct cap *last = &p[n - 1];
+    assert_int_equal(last->u.raw[0], 7 * FERRY_ASIDS_PER_POOL);
+    /* fill it but for a few entries (pages are few here), then the rest */
+    uint64_t *entries = phys_to_virt(last->paddr);
+    for (int i = 0; i < FERRY_ASIDS_PER_POOL - 3; i++)
+        entries[i] = 0x1000;                              /* taken (by a fake PML4) */
+    int given = 0;
+    while (asid_assign(last, page(), &got) == FERRY_OK) {
+        assert_true(got < ASID_FLOOR_PCID);
+        given++;
     }
-    assert_int_equal(cr3 & 0xfff, asid);
-    assert_false(cr3 & BIT(63));                          /* reuse starts with a flush */
+    assert_int_equal(given, 2);                           /* 4093, 4094; never 4095 */
+    memset(entries, 0, (FERRY_ASIDS_PER_POOL - 3) * sizeof *entries);
+    for (int i = 0; i < n; i++)
+        asid_pool_deleted(&p[i]);
     ks_pcid_on = false;
+}
+
+/* Deleting a pool takes its VSpaces' ASIDs and empties their user half. */
+static void test_pool_delete_orphans(void **state)
+{
+    (void)state;
+    struct cte vs, pdpt, pd, pt;
+    build(&vs, &pdpt, &pd, &pt);
+    word_t asid = vspace_asid(vs.cap.paddr);
+    asid_pool_deleted(&pool);
+    assert_int_equal(vspace_asid(vs.cap.paddr), 0);
+    assert_int_equal(table(vs.cap.paddr)[0], 0);                 /* the PDPT is unlinked */
+    assert_int_equal(table(vs.cap.paddr)[511], 0xabc000 | PTE_P); /* the kernel half stays */
+    assert_true(ks_asid_dirty[asid]);
+    struct cte f = make(FERRY_OBJ_FRAME_4K);
+    assert_int_equal(vspace_map_frame(&f, &vs, 0x401000, FERRY_MAP_READ), FERRY_E_NO_ASID);
+    /* the tables' records are stale: unmapping forgets and clears them */
+    assert_int_equal(vspace_unmap(&pdpt), FERRY_OK);
+    assert_int_equal(table(pdpt.cap.paddr)[0], 0);
+    assert_int_equal(asid_pool_create(page(), &pool), FERRY_OK);  /* for teardown */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_vspace_shares_kernel_half, setup),
-        cmocka_unit_test_setup(test_map_frame_entry_bits, setup),
-        cmocka_unit_test_setup(test_unmap_checks_the_record, setup),
-        cmocka_unit_test_setup(test_deleted_vspace_releases_asid, setup),
-        cmocka_unit_test_setup(test_pcid_flush_logic, setup),
-        cmocka_unit_test_setup(test_recycled_asid_is_flushed, setup),
-        cmocka_unit_test_setup(test_clean_cr3_agrees, setup),
+        cmocka_unit_test_setup_teardown(test_vspace_shares_kernel_half, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_frame_entry_bits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unmap_checks_the_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_vspace_releases_asid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pcid_flush_logic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pool_reuse_and_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pool_delete_orphans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clean_cr3_agrees, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,7 @@ unsigned long process_create(struct process *p, void (*fn)(void), unsigned long 
     const struct ferry_bootinfo *bi = ulib_bootinfo;
     unsigned long err = FERRY_E_NO_MEMORY;
     const char *step = "objects";
-    p->vspace = object_alloc(FERRY_OBJ_VSPACE, 0);
+    p->vspace = vspace_create();
     unsigned long pdpt = object_alloc(FERRY_OBJ_PDPT, 0), pd = object_alloc(FERRY_OBJ_PD, 0);
     unsigned long stack = object_alloc(FERRY_OBJ_FRAME_4K, 0);
     p->ipc_frame = object_alloc(FERRY_OBJ_FRAME_4K, 0);

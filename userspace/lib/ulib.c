@@ -180,6 +180,26 @@ unsigned long table_unmap(unsigned long table)
     return ferry_invoke(table, FERRY_TABLE_UNMAP, 0, NULL, 0, NULL, NULL);
 }
 
+unsigned long asid_make_pool(unsigned long asid_control, unsigned long untyped, unsigned long dest,
+                             unsigned long *first_asid)
+{
+    const unsigned long caps[2] = { untyped, FERRY_CAP_INIT_CNODE }, w[2] = { dest, 64 };
+    struct inv_result r;
+    unsigned long err = ferry_invoke(asid_control, FERRY_ASID_CONTROL_MAKE_POOL, 2, w, 2, caps, &r);
+    if (!err && first_asid)
+        *first_asid = r.mr[0];
+    return err;
+}
+
+unsigned long asid_assign(unsigned long pool, unsigned long vspace, unsigned long *asid)
+{
+    struct inv_result r;
+    unsigned long err = ferry_invoke(pool, FERRY_ASID_POOL_ASSIGN, 0, NULL, 1, &vspace, &r);
+    if (!err && asid)
+        *asid = r.mr[0];
+    return err;
+}
+
 unsigned long tcb_configure(unsigned long tcb, unsigned long cspace, unsigned long vspace,
                             unsigned long ipcbuf_frame, unsigned long ipcbuf_vaddr, unsigned long fault_ep)
 {
@@ -257,6 +277,20 @@ unsigned long object_alloc(unsigned long type, unsigned long size_bits)
             return s;
     printf("ulib: no untyped has room for an object of type %lu\n", type);
     return 0;
+}
+
+unsigned long vspace_create(void)
+{
+    unsigned long vs = object_alloc(FERRY_OBJ_VSPACE, 0);
+    if (!vs)
+        return 0;
+    unsigned long err = asid_assign(FERRY_CAP_INIT_ASID_POOL, vs, NULL);
+    if (err) {
+        printf("vspace_create: no ASID: %s\n", ferry_error_name(err));
+        cnode_delete(vs);
+        return 0;
+    }
+    return vs;
 }
 
 unsigned long thread_start(void (*fn)(void), unsigned long stack_va, unsigned prio, bool resume)

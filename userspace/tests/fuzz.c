@@ -637,7 +637,7 @@ static bool sandbox_create(struct sandbox *sb)
     unsigned long vstack = object_alloc(FERRY_OBJ_FRAME_4K, 0);
     CHECK(sb->victim && vstack);
     CHECK_OK(frame_map(vstack, sb->p.vspace, VICTIM_STACK, FERRY_MAP_READ | FERRY_MAP_WRITE));
-    unsigned long vspace2 = object_alloc(FERRY_OBJ_VSPACE, 0);
+    unsigned long vspace2 = vspace_create();
     CHECK(vspace2 != 0);
     if (!(fuzz_classes & FZ_REMAP)) {
         /* Tables of its own the sandbox cannot unmap: frames go at 0-2 MiB. */
@@ -668,10 +668,11 @@ static bool sandbox_create(struct sandbox *sb)
     for (unsigned i = SB_CNODE; i < SB_FIXED_END; i++) {
         CHECK(give[i] != 0);
         /* slot i of the sandbox, named by depth radix from the unguarded
-         * CNode; untyped memory cannot be copied, only moved */
+         * CNode; untyped memory and unmapped page tables cannot be
+         * copied, only moved */
         unsigned long args[] = { i, SANDBOX_RADIX, give[i], 64, FERRY_RIGHTS_ALL };
-        bool untyped = i == SB_UNTYPED;
-        CHECK_OK(ferry_invoke(sb->cnode, untyped ? FERRY_CNODE_MOVE : FERRY_CNODE_COPY, untyped ? 4 : 5,
+        bool move = i == SB_UNTYPED || i == SB_PT || i == SB_PD || i == SB_PDPT;
+        CHECK_OK(ferry_invoke(sb->cnode, move ? FERRY_CNODE_MOVE : FERRY_CNODE_COPY, move ? 4 : 5,
                               args, 1, &root_cptr, NULL));
     }
     CHECK(restart(sb, sb->victim, victim, VICTIM_STACK));

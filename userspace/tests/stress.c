@@ -88,6 +88,7 @@ static bool stress_round(unsigned long ut, const unsigned long *s, unsigned long
     for (unsigned i = 0; i < S_N; i++)
         if (objs[i].type)
             CHECK_OK(untyped_retype(ut, objs[i].type, objs[i].bits, s[i], 1));
+    CHECK_OK(asid_assign(FERRY_CAP_INIT_ASID_POOL, s[S_VSPACE], NULL));   /* back to the pool with it */
     /* A VSpace with all three table levels and a frame mapped twice
      * (the frame and a copy), unmapped and remapped. */
     unsigned long va = 0x400000UL + (round % 64) * 0x1000;

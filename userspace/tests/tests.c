@@ -16,6 +16,7 @@ static const struct {
     { utests_irq, &utests_irq_n },
     { utests_fastpath, &utests_fastpath_n },
     { utests_attack_entry, &utests_attack_entry_n },
+    { utests_attack_memory, &utests_attack_memory_n },
     { utests_fuzz, &utests_fuzz_n },
     { utests_stress, &utests_stress_n },
 };

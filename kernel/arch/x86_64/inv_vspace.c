@@ -3,6 +3,7 @@
 #define FERRY_BENCHMARK 1
 #endif
 #if FERRY_BENCHMARK   /* the check is a debug/benchmark-build call */
+#include <arch/asid.h>
 #include <arch/paging.h>
 #include <arch/vspace.h>
 #include <core/invariants.h>
@@ -20,7 +21,7 @@
  *     by a capability of the object it points to, and no table is reached
  *     twice (a table mapped at two places has TLB entries its one record
  *     cannot flush);
- *   - the ASID table and each VSpace's own ASID entry agree.
+ *   - the ASID pools and each VSpace's own ASID entry agree.
  */
 
 #define MAX_RECORDS 16384
@@ -50,6 +51,11 @@ static unsigned level_shift(word_t type)
     case FERRY_OBJ_FRAME_2M: return 21;
     default: return 12;
     }
+}
+
+static bool is_table(word_t type)
+{
+    return type == FERRY_OBJ_PT || type == FERRY_OBJ_PD || type == FERRY_OBJ_PDPT;
 }
 
 static bool is_mappable(word_t type)
@@ -198,17 +204,19 @@ const char *arch_inv_end(void)
     /* Forward: which records are live, and never two at one place. */
     for (word_t i = 0; i < nrecs; i++) {
         struct record *r = &recs[i];
-        paddr_t pml4 = ks_asid_table[r->asid];
+        paddr_t pml4 = asid_pml4(r->asid);
         const uint64_t *e = pml4 ? entry_of(pml4, r->va, level_shift(r->type)) : NULL;
         r->live = e && (*e & PTE_P) && (*e & PTE_ADDR) == r->pa &&
                   !!(*e & PTE_PS) == (r->type == FERRY_OBJ_FRAME_2M);
+        /* Copies of a mapped table share its record (seL4's rule: only
+         * one of them ever mapped it); frame capabilities map one each. */
         if (r->live && i && recs[i - 1].live && recs[i - 1].asid == r->asid && recs[i - 1].va == r->va &&
-            recs[i - 1].type == r->type)
+            recs[i - 1].type == r->type && !(is_table(r->type) && recs[i - 1].pa == r->pa))
             return "two capabilities record the same live mapping";
     }
-    /* The ASID table and the VSpaces' own ASID entries. */
+    /* The ASID pools and the VSpaces' own ASID entries. */
     for (word_t a = 1; a < ASID_COUNT; a++) {
-        paddr_t pml4 = ks_asid_table[a];
+        paddr_t pml4 = asid_pml4(a);
         if (pml4 && PML4_ASID(((const uint64_t *)phys_to_virt(pml4))[PML4_ASID_INDEX]) != a)
             return "ASID table names a VSpace whose ASID entry differs";
     }
@@ -218,7 +226,7 @@ const char *arch_inv_end(void)
         if (pml4[PML4_ASID_INDEX] & PTE_P)
             return "a VSpace's ASID entry is present (a translation above user space)";
         word_t asid = PML4_ASID(pml4[PML4_ASID_INDEX]);
-        if (asid && ks_asid_table[asid] != vspaces[v])
+        if (asid && asid_pml4(asid) != vspaces[v])
             asid = 0;                    /* a stale ASID entry: no mapping may exist */
         for (word_t i = 0; i < PML4_ASID_INDEX; i++) {
             uint64_t e = pml4[i];

@@ -1,4 +1,5 @@
 /* invocation.c: the architecture's invocations, by capability type. */
+#include <arch/asid.h>
 #include <arch/ioport.h>
 #include <arch/irq.h>
 #include <arch/vspace.h>
@@ -16,6 +17,9 @@ word_t arch_decode_invocation(struct tcb *caller, struct cte *slot, struct invoc
     case FERRY_OBJ_IRQ_CONTROL:
     case FERRY_OBJ_IRQ_HANDLER:
         return irq_decode(slot, inv, extra, nextra);
+    case FERRY_OBJ_ASID_CONTROL:
+    case FERRY_OBJ_ASID_POOL:
+        return asid_decode(slot, inv, extra, nextra);
     default:
         return vspace_decode(slot, inv, extra, nextra);
     }

@@ -1,5 +1,6 @@
-/* vspace.c: x86-64 address spaces: ASIDs that double as PCIDs, mapping and
+/* vspace.c: x86-64 address spaces: PCIDs (the ASIDs of asid.c), mapping and
  * unmapping frames and page tables, and the arch half of the object layer. */
+#include <arch/asid.h>
 #include <arch/cpu.h>
 #include <arch/irq.h>
 #include <arch/paging.h>
@@ -11,13 +12,12 @@
 #include <ferry/errors.h>
 #include <kstring.h>
 #include <object/arch_hooks.h>
+#include <object/cnode.h>
 #include <object/tcb.h>
 #include <printk.h>
 
 bool ks_pcid_on;
-paddr_t ks_asid_table[ASID_COUNT];         /* ASID -> PML4, 0 when free */
 bool ks_asid_dirty[ASID_COUNT];            /* its PCID may hold stale entries */
-static word_t asid_cursor = 1;
 
 #define INVPCID_ADDRESS 0
 #define INVPCID_CONTEXT 1
@@ -41,26 +41,6 @@ void vspace_init(bool pcid_wanted)
 
 static uint64_t *pml4_of(paddr_t pml4) { return phys_to_virt(pml4); }
 
-static word_t asid_lookup(paddr_t pml4, bool assign)
-{
-    uint64_t *slot = &pml4_of(pml4)[PML4_ASID_INDEX];
-    word_t a = PML4_ASID(*slot);
-    if (a && ks_asid_table[a] == pml4)
-        return a;
-    if (!assign)
-        return 0;
-    for (word_t tries = 1; tries < ASID_COUNT; tries++) {
-        word_t cand = asid_cursor;
-        asid_cursor = asid_cursor % (ASID_COUNT - 1) + 1;
-        if (!ks_asid_table[cand]) {
-            ks_asid_table[cand] = pml4;
-            *slot = cand << 1;           /* not present: never a translation */
-            return cand;
-        }
-    }
-    return 0;
-}
-
 void vspace_pcid_used(word_t pcid)
 {
     if (pcid && pcid < ASID_COUNT)
@@ -71,7 +51,7 @@ uint64_t vspace_cr3(paddr_t pml4)
 {
     if (!ks_pcid_on || pml4 == ks_kernel_pml4)
         return pml4;                     /* PCID 0, the load flushes */
-    word_t asid = asid_lookup(pml4, true);
+    word_t asid = vspace_asid(pml4);
     uint64_t cr3 = pml4 | asid;
     if (asid && !ks_asid_dirty[asid])
         cr3 |= BIT(63);                  /* keep this PCID's translations */
@@ -86,6 +66,19 @@ void vspace_activate(paddr_t pml4)
         pml4 = ks_kernel_pml4;
     ks_percpu.cur_vspace = pml4;
     write_cr3(vspace_cr3(pml4));
+}
+
+void vspace_asid_released(word_t asid)
+{
+    ks_asid_dirty[asid] = true;
+}
+
+void vspace_orphan(paddr_t pml4, word_t old_asid)
+{
+    memset(pml4_of(pml4), 0, PML4_ASID_INDEX * sizeof(uint64_t));
+    ks_asid_dirty[old_asid] = true;
+    if (pml4 == ks_percpu.cur_vspace)
+        vspace_activate(pml4);           /* now without a PCID: the load flushes */
 }
 
 /* A translation of (asid, va) is gone: make sure no TLB still holds it. */
@@ -149,9 +142,9 @@ static word_t map_entry(struct cap *c, struct cte *vspace, vaddr_t va, uint64_t 
     if (c->u.map.vspace)
         return FERRY_E_ILLEGAL_OP;                    /* mapped already */
     paddr_t pml4 = vspace->cap.paddr;
-    word_t asid = asid_lookup(pml4, true);
+    word_t asid = vspace_asid(pml4);
     if (!asid)
-        return FERRY_E_NO_ASID;
+        return FERRY_E_NO_ASID;              /* assign one from an ASID pool first */
     uint64_t *e = walk(pml4, va, table_shift(c->type));
     if (!e)
         return FERRY_E_NO_TABLE;
@@ -193,14 +186,18 @@ word_t vspace_map_frame(struct cte *frame, struct cte *vspace, vaddr_t va, word_
 
 /* Remove a frame's or table's mapping, if the record still matches the
  * page tables: a record whose VSpace is gone, or whose entry now points
- * elsewhere, is only forgotten. */
+ * elsewhere, is only forgotten.  A table's unlink flushes its whole ASID
+ * (every translation through it, and the paging-structure caches); a
+ * frame's flushes the one place it was mapped, which is the only place a
+ * translation of it through this capability can be cached, since a table
+ * is linked at one place at most (see vspace_unmap). */
 static void unmap_cap(struct cap *c)
 {
     word_t asid = c->u.map.vspace;
     vaddr_t va = c->u.map.vaddr;
     c->u.map.vspace = 0;
     c->u.map.vaddr = 0;
-    paddr_t pml4 = asid < ASID_COUNT ? ks_asid_table[asid] : 0;
+    paddr_t pml4 = asid_pml4(asid);
     if (!pml4)
         return;
     uint64_t *e = walk(pml4, va, table_shift(c->type));
@@ -210,11 +207,26 @@ static void unmap_cap(struct cap *c)
     flush_mapping(asid, pml4, va, cap_is_table(c));
 }
 
+/* A table leaves its place empty: whatever it still linked (frames,
+ * lower tables) must not reappear where it is mapped next, so it is
+ * cleared.  Its entries' own records then no longer match any page
+ * table and are forgotten when unmapped.  Nothing can translate through
+ * the cleared table any more: it is linked nowhere (unmap_cap unlinked
+ * it, or its record was stale, so it was not linked), and the unlink or
+ * the VSpace's deletion flushed (or marked for flushing) its ASID. */
+static void table_clear(const struct cap *c)
+{
+    memset(phys_to_virt(c->paddr), 0, BIT(FERRY_PAGE_TABLE_BITS));
+}
+
 word_t vspace_unmap(struct cte *slot)
 {
-    if (!slot->cap.u.map.vspace)
+    struct cap *c = &slot->cap;
+    if (!c->u.map.vspace)
         return FERRY_E_NOT_MAPPED;
-    unmap_cap(&slot->cap);
+    unmap_cap(c);
+    if (cap_is_table(c))
+        table_clear(c);
     return FERRY_OK;
 }
 
@@ -234,25 +246,37 @@ void arch_cap_delete(const struct cap *cap, bool final)
     struct cap c = *cap;
     if (c.type == FERRY_OBJ_IRQ_HANDLER && final)
         irq_handler_deleted(&c);
-    if ((cap_is_frame(&c) || cap_is_table(&c)) && c.u.map.vspace)
+    /* Each frame capability maps its own place; a table's mapping belongs
+     * to all its capabilities together (they are copies of the one that
+     * mapped it) and goes with the last of them. */
+    if (cap_is_frame(&c) && c.u.map.vspace)
+        unmap_cap(&c);
+    if (cap_is_table(&c) && c.u.map.vspace && final)
         unmap_cap(&c);
     if (c.type == FERRY_OBJ_VSPACE && final) {
-        word_t asid = asid_lookup(c.paddr, false);
-        if (asid) {
-            ks_asid_table[asid] = 0;
-            ks_asid_dirty[asid] = true;     /* its PCID may still cache translations */
-        }
+        asid_vspace_deleted(c.paddr);
         if (ks_percpu.cur_vspace == c.paddr)
             vspace_activate(0);
     }
+    if (c.type == FERRY_OBJ_ASID_POOL && final)
+        asid_pool_deleted(&c);
 }
 
-void arch_cap_derive(struct cap *cap)
+/* seL4's Arch_deriveCap: a frame copy starts unmapped and maps once on
+ * its own; a table copy keeps the mapping record, and only a mapped
+ * table may be copied.  So every capability to a table says where it is
+ * linked, none of them can link it a second time (an alias whose TLB
+ * entries a frame's unmap would not flush), and an unmapped table has
+ * exactly one capability, the one that may map it. */
+word_t arch_cap_derive(struct cap *cap)
 {
-    if (cap_is_frame(cap) || cap_is_table(cap)) {
-        cap->u.map.vspace = 0;           /* a copy starts unmapped */
+    if (cap_is_frame(cap)) {
+        cap->u.map.vspace = 0;
         cap->u.map.vaddr = 0;
+    } else if (cap_is_table(cap) && !cap->u.map.vspace) {
+        return FERRY_E_ILLEGAL_OP;
     }
+    return FERRY_OK;
 }
 
 static word_t decode_vspace_arg(struct invocation *inv, struct cte **extra, unsigned nextra)
@@ -295,6 +319,10 @@ word_t vspace_decode(struct cte *slot, struct invocation *inv, struct cte **extr
     case FERRY_TABLE_UNMAP:
         if (inv->label == FERRY_FRAME_UNMAP ? !cap_is_frame(c) : !cap_is_table(c))
             return inv_fail(inv, FERRY_E_INVALID_LABEL, FERRY_ERR_ARG_NONE);
+        /* A table's copies share its mapping: unmapping through one would
+         * leave the others saying it is mapped (seL4: RevokeFirst). */
+        if (inv->label == FERRY_TABLE_UNMAP && c->u.map.vspace && !cte_is_final(slot))
+            return inv_fail(inv, FERRY_E_REVOKE_FIRST, FERRY_ERR_ARG_NONE);
         if ((err = vspace_unmap(slot)))
             return inv_fail(inv, err, FERRY_ERR_ARG_NONE);
         inv->len = 0;

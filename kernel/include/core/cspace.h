@@ -12,7 +12,9 @@
  * (root or an intermediate slot is not a CNode), FERRY_E_LOOKUP_GUARD,
  * FERRY_E_LOOKUP_DEPTH (a level needs more bits than remain, or bits
  * remain at a non-CNode).  *bits_left tells how many bits were unresolved
- * where it failed (may be NULL). */
+ * where it failed (may be NULL).  The null cptr 0 resolves to nothing
+ * (FERRY_E_INVALID_CAP) at any depth: slot 0 of a CNode is never named
+ * through that CNode. */
 word_t cspace_lookup_slot(const struct cap *root, word_t cptr, word_t depth,
                           struct cte **slot, unsigned *bits_left);
 

@@ -14,6 +14,12 @@ struct cte;
  * slot).  Never returned to user space. */
 #define INVOKE_IPC 0x1000UL
 
+/* Not an error either: a long operation stopped at a preemption point
+ * (core/preempt.h) with its progress kept in the objects; the syscall
+ * layer makes the caller restart the system call when it next runs.
+ * Never returned to user space. */
+#define INVOKE_PREEMPTED 0x1001UL
+
 struct invocation {
     word_t cptr;                          /* invoked capability, in the caller's CSpace */
     word_t label;                         /* enum ferry_label */

@@ -13,6 +13,10 @@ void schedule(void);
 /* The current thread gives up the rest of its time slice. */
 void schedule_yield(void);
 
+/* Has the current thread yielded or used up its slice since it entered
+ * the kernel?  (A long operation's preemption point stops then.) */
+bool schedule_yield_pending(void);
+
 /* schedule(), then return to user space; the single way out of the kernel. */
 _Noreturn void kernel_exit(void);
 

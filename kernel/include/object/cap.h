@@ -11,9 +11,12 @@
  * them: never zeroed, and only frames or smaller untypeds come from it. */
 #define CAP_FLAG_DEVICE 0x1
 
-/* Internal marker type for a slot used as a link while a dead container
- * is emptied (see cnode.c); never visible to user space. */
-#define CAP_TYPE_REAPING 0xfe
+/* Internal type of the capability left in a slot whose container (CNode
+ * or TCB) is being emptied after its last capability was deleted: it
+ * holds the slot's place in the derivation tree, and so the container's
+ * memory, until the reaper is done (see cnode.c).  It cannot be copied,
+ * moved or invoked. */
+#define CAP_TYPE_ZOMBIE 0xfe
 
 /* A capability: 32 bytes.  paddr is the object's physical address (the
  * kernel reaches it through the physmap). */
@@ -28,7 +31,10 @@ struct cap {
     union {
         struct { word_t badge; } ep;              /* endpoint, notification: 0 = none */
         struct { word_t guard; } cnode;
-        struct { word_t watermark; } untyped;     /* bytes used from paddr */
+        struct {                                  /* untyped (untyped.c) */
+            word_t watermark;                     /* bytes used from paddr */
+            word_t cleared;                       /* [watermark, cleared) is known zero */
+        } untyped;
         struct { vaddr_t vaddr; paddr_t vspace; } map; /* frame, page tables: arch owns */
         word_t raw[2];                            /* IRQ, I/O ports: arch owns */
     } u;
@@ -41,20 +47,10 @@ struct cap {
  * retyped from (or a root for boot objects). */
 struct cte {
     struct cap cap;
-    union {
-        struct {                  /* a live slot's place in the CDT */
-            struct cte *parent;
-            struct cte *first_child;
-            struct cte *next_sibling;
-            struct cte *prev_sibling;
-        };
-        struct {                  /* slot 0 of a dead container being emptied (cnode.c) */
-            struct cte *reap_next;
-            word_t reap_cursor;
-            word_t reap_count;
-            word_t reap_pending;  /* cap in this slot still to be finalised */
-        };
-    };
+    struct cte *parent;           /* its place in the CDT */
+    struct cte *first_child;
+    struct cte *next_sibling;
+    struct cte *prev_sibling;
 };
 
 _Static_assert(sizeof(struct cap) == 32, "cap layout");

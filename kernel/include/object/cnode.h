@@ -40,11 +40,26 @@ void cte_move(struct cte *src, struct cte *dst);
  * too (iteratively, without recursion on the kernel stack). */
 void cte_delete(struct cte *slot);
 
-/* Delete every capability derived from slot (its CDT descendants). */
+/* The same with preemption points: FERRY_OK when done, INVOKE_PREEMPTED
+ * when stopped with the slot holding a Zombie (cnode.c) that the next
+ * Delete or Revoke finishes. */
+word_t cte_delete_preemptible(struct cte *slot);
+
+/* Delete every capability derived from slot (its CDT descendants), in
+ * time linear in their number. */
 void cte_revoke(struct cte *slot);
 
-/* The reaper's entry for a TCB's private slots (tcb.c calls it on destroy). */
+/* The same with preemption points (core/preempt.h): FERRY_OK when done,
+ * INVOKE_PREEMPTED when stopped early (a restart goes on from there). */
+word_t cte_revoke_preemptible(struct cte *slot);
+
+/* The reaper's entry for a TCB's private slots: tcb_destroy calls it last,
+ * and the TCB's slot becomes a Zombie that empties them. */
 void cte_reap_slots(struct cte *slots, word_t n);
+
+/* The memory a Zombie holds (its container's size; 0 for a preempted
+ * Delete's marker), for the invariant check. */
+word_t cte_zombie_bytes(const struct cap *z);
 
 /* Invocation on a CNode capability (FERRY_CNODE_*). */
 word_t cnode_decode(struct tcb *caller, struct cte *slot, struct invocation *inv,

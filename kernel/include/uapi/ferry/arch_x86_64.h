@@ -22,7 +22,18 @@
  * Errors: FERRY_E_NO_TABLE (a level above is missing), FERRY_E_SLOT_OCCUPIED
  * (something is mapped there already), FERRY_E_ILLEGAL_OP (this capability
  * is mapped already), FERRY_E_NOT_MAPPED, FERRY_E_RANGE (address outside
- * user space), FERRY_E_ALIGNMENT, FERRY_E_NO_ASID.
+ * user space), FERRY_E_ALIGNMENT, FERRY_E_NO_ASID (the VSpace has no ASID:
+ * see ASIDPool Assign below).
+ *
+ * Page tables, as in seL4: a copy (Copy, Mint, transfer) of a table
+ * capability keeps its mapping, and only a mapped table can be copied
+ * (FERRY_E_ILLEGAL_OP), so exactly one capability can map an unmapped
+ * table.  Table Unmap needs the table's last capability
+ * (FERRY_E_REVOKE_FIRST while copies exist) and empties the table, which
+ * then maps elsewhere with nothing in it; deleting the last capability
+ * unmaps it too.  A table whose VSpace was deleted (or lost its ASID)
+ * still counts as mapped until it is unmapped.  A frame copy starts
+ * unmapped: each frame capability maps once.
  */
 /*
  * I/O ports: a capability covers the ports [first, last].
@@ -35,6 +46,37 @@
  * Errors: FERRY_E_RANGE (a port outside the capability), FERRY_E_INVALID_ARG
  * (width), the slot errors of the CNode operations.
  */
+/*
+ * Address-space identifiers (ASIDs), as seL4's: a VSpace must be given an
+ * ASID before anything can be mapped into it (FERRY_E_NO_ASID otherwise);
+ * with PCIDs on, the ASID is also its PCID.  The 4096 ASIDs form
+ * FERRY_ASID_POOLS blocks of FERRY_ASIDS_PER_POOL; a block becomes usable
+ * when an ASID pool is made for it from untyped memory, so the kernel's
+ * ASID state is charged to whoever holds the memory.  ASID 0 means none
+ * and PCID 4095 belongs to the benchmark floors: neither is ever handed
+ * out.
+ * ASIDControl MakePool: caps[0] = an untyped capability of exactly
+ *                 2^FERRY_ASID_POOL_BITS bytes of RAM with nothing
+ *                 retyped from it (WRITE); caps[1] = root CNode of the
+ *                 destination; mr[0] slot index, mr[1] depth: an ASID pool
+ *                 for the next free block, a child of the untyped (revoking
+ *                 the untyped deletes the pool).  Returns mr[0] = the
+ *                 pool's first ASID.  FERRY_E_NO_ASID: every block has a
+ *                 pool already.
+ * ASIDPool Assign: caps[0] = a VSpace (WRITE) without an ASID: gives it
+ *                 the lowest free ASID of this pool; returns mr[0] = the
+ *                 ASID.  FERRY_E_ILLEGAL_OP: it has one already;
+ *                 FERRY_E_NO_ASID: the pool is full.
+ * Deleting a VSpace returns its ASID to the pool.  Deleting the last
+ * capability to a pool takes the ASIDs from its VSpaces: their user half
+ * is emptied (nothing is mapped there any more, and their page tables'
+ * records no longer match, so those tables must be unmapped before they
+ * map again); they can be assigned again from another pool.
+ */
+#define FERRY_ASID_POOL_BITS   12
+#define FERRY_ASID_POOLS       8
+#define FERRY_ASIDS_PER_POOL   512
+
 enum ferry_arch_label {
     FERRY_FRAME_MAP = FERRY_ARCH_LABEL_BASE,
     FERRY_FRAME_UNMAP,
@@ -48,6 +90,8 @@ enum ferry_arch_label {
     FERRY_IRQ_SET_NOTIFICATION,
     FERRY_IRQ_ACK,
     FERRY_IRQ_CLEAR,
+    FERRY_ASID_CONTROL_MAKE_POOL = FERRY_ARCH_LABEL_BASE + 0x30,
+    FERRY_ASID_POOL_ASSIGN,
 };
 
 /*

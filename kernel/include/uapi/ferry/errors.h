@@ -28,7 +28,7 @@ enum ferry_error {
     FERRY_E_MISSING_CAP,       /* an extra capability the invocation needs was not supplied */
     FERRY_E_NO_TABLE,          /* mapping: a page-table level above the address is missing */
     FERRY_E_NOT_MAPPED,        /* unmapping: the capability is not mapped */
-    FERRY_E_NO_ASID,           /* every address-space identifier is in use */
+    FERRY_E_NO_ASID,           /* the VSpace has no ASID, or no ASID (pool block) is free */
     FERRY_E_COUNT
 };
 

@@ -59,6 +59,12 @@ unsigned long frame_address(unsigned long frame, unsigned long *paddr);
 unsigned long frame_vaddr(unsigned long frame, unsigned long *vaddr);   /* 0 when unmapped */
 unsigned long table_map(unsigned long table, unsigned long vspace, unsigned long vaddr);
 unsigned long table_unmap(unsigned long table);
+/* ASIDs (see ferry/arch_x86_64.h): a pool from a 4 KiB untyped into the
+ * root CNode's dest slot (*first_asid: its block's first ASID, may be
+ * NULL); an ASID from pool for vspace (*asid may be NULL). */
+unsigned long asid_make_pool(unsigned long asid_control, unsigned long untyped, unsigned long dest,
+                             unsigned long *first_asid);
+unsigned long asid_assign(unsigned long pool, unsigned long vspace, unsigned long *asid);
 unsigned long tcb_configure(unsigned long tcb, unsigned long cspace, unsigned long vspace,
                             unsigned long ipcbuf_frame, unsigned long ipcbuf_vaddr, unsigned long fault_ep);
 unsigned long tcb_set_priority(unsigned long tcb, unsigned long authority, unsigned long prio);
@@ -76,6 +82,9 @@ unsigned long slot_alloc(void);
 /* Retype one object from the first untyped with room; returns its slot or
  * 0 (and prints why) when none has room. */
 unsigned long object_alloc(unsigned long type, unsigned long size_bits);
+/* A new VSpace with an ASID from the root task's pool, ready to be mapped
+ * into; its slot or 0 (reason printed). */
+unsigned long vspace_create(void);
 
 /* Start a thread in the root task's address space running fn(), on a
  * fresh one-page stack mapped at stack_va (its page table must exist).

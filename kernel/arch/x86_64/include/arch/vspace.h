@@ -5,11 +5,13 @@
 #include <mm/physmap.h>
 #include <object/cap.h>
 
-/* Every VSpace gets an address-space identifier when first used; with
- * PCIDs on, the ASID is also its PCID.  Frame and table capabilities
- * record (asid, vaddr) of their mapping, so a stale record of a deleted
- * VSpace is detected instead of followed. */
+/* A VSpace can be mapped into once it has an address-space identifier
+ * (ASID), assigned from an ASID pool (asid.c); with PCIDs on, the ASID is
+ * also its PCID.  Frame and table capabilities record (asid, vaddr) of
+ * their mapping, so a stale record of a deleted VSpace is detected
+ * instead of followed. */
 #define ASID_COUNT 4096          /* 0 means none; PCIDs are 12 bits */
+#define ASID_FLOOR_PCID 4095     /* loaded by the floor benchmarks (floor.c): never an ASID */
 
 /* Kernel API (the root-task builder and the invocations use these). */
 word_t vspace_map_table(struct cte *table, struct cte *vspace, vaddr_t va);
@@ -31,11 +33,22 @@ uint64_t vspace_cr3(paddr_t pml4);
 
 /* A VSpace's ASID lives in a non-present PML4 entry of its own lower half
  * (entry 255, above FERRY_USER_TOP): the CPU ignores every other bit of a
- * non-present entry, so no side table is needed to find it. */
+ * non-present entry, so no side table is needed to find it.  Only asid.c
+ * writes it, and it is exact: set when the pool assigns the ASID, cleared
+ * when the VSpace or the pool is deleted (a retyped PML4 starts at 0). */
 #define PML4_ASID_INDEX 255
 #define PML4_ASID(entry) (((entry) >> 1) & (ASID_COUNT - 1))
-extern paddr_t ks_asid_table[ASID_COUNT];
 extern bool ks_asid_dirty[ASID_COUNT];
+
+static inline word_t vspace_asid(paddr_t pml4)
+{
+    return PML4_ASID(((const uint64_t *)phys_to_virt(pml4))[PML4_ASID_INDEX]);
+}
+
+static inline void vspace_set_asid(paddr_t pml4, word_t asid)
+{
+    ((uint64_t *)phys_to_virt(pml4))[PML4_ASID_INDEX] = asid << 1;   /* not present */
+}
 
 /* vspace_cr3's common case inline, for the IPC fast path with PCIDs on:
  * a VSpace that has its ASID and whose PCID holds no stale translations
@@ -44,11 +57,18 @@ extern bool ks_asid_dirty[ASID_COUNT];
 static inline __attribute__((always_inline)) bool vspace_cr3_clean(paddr_t pml4, uint64_t *cr3)
 {
     word_t a = PML4_ASID(((const uint64_t *)phys_to_virt(pml4))[PML4_ASID_INDEX]);
-    if (!a || ks_asid_table[a] != pml4 || ks_asid_dirty[a])
+    if (!a || ks_asid_dirty[a])
         return false;
     *cr3 = pml4 | a | BIT(63);
     return true;
 }
+
+/* asid.c's hooks: an ASID was given back (its PCID may still cache
+ * translations: its next owner starts with a flush); a VSpace lost its
+ * ASID with its pool (its user half is emptied, so nothing its tables
+ * link stays reachable, and its old PCID is flushed before reuse). */
+void vspace_asid_released(word_t asid);
+void vspace_orphan(paddr_t pml4, word_t old_asid);
 
 /* Someone else (the CR3 floor benchmark) loaded this PCID: whoever gets
  * it as an ASID must start with a flush. */
