@@ -232,8 +232,8 @@ guest-tests-ubsan: | setup-test
 
 # The long fuzz: FUZZ_CALLS calls per seed, one boot per seed, the kernel
 # invariant check after each.  Attack classes are command-line words (see
-# userspace/tests/fuzz.c); table remapping is still off by default:
-# FUZZ_ARGS="fuzz_remap=1" or "fuzz_all=1".
+# userspace/tests/fuzz.c), all on by default:
+# FUZZ_ARGS="fuzz_remap=0" (one class off) or "fuzz_ops=MASK" (narrow a replay).
 FUZZ_SEEDS ?= 1 2 3 4
 FUZZ_CALLS ?= 2500000
 FUZZ_ARGS  ?=

@@ -14,7 +14,7 @@ TOP_KEYS = {"name": str, "description": str, "timeout": (int, float), "samples":
             "variants": dict, "benchmarks": list, "cpu_model": str}
 VARIANT_KEYS = {"make": dict, "cmdline": list}
 GROUP_KEYS = {"names": list, "sizes": list, "samples": int, "timeout": (int, float), "system": list,
-              "smp": int}
+              "smp": int, "accel": list}
 DONE = ("ok", "failed", "panic", "timeout", "malformed", "crashed", "incomplete")
 
 
@@ -93,12 +93,18 @@ def validate_config(raw, where="sweep"):
             if s not in cfg["system"]:
                 raise HarnessError(f"{where}: benchmarks[{i}] is for system '{s}', "
                                    f"which the sweep does not run ({', '.join(cfg['system'])})")
+        # ...and the accelerators it runs under (by default every one of the sweep's).
+        accels = g.get("accel", cfg["accel"])
+        for a in accels:
+            if a not in cfg["accel"]:
+                raise HarnessError(f"{where}: benchmarks[{i}] is for accelerator '{a}', "
+                                   f"which the sweep does not use ({', '.join(cfg['accel'])})")
         for x in g.get("sizes", []):
             if type(x) is not int or x < 0:
                 raise HarnessError(f"{where}: benchmarks[{i}]: size {x!r} is not a non-negative integer")
         cfg["benchmarks"].append({"names": g["names"], "sizes": g.get("sizes", []),
                                   "samples": g.get("samples"), "timeout": g.get("timeout"),
-                                  "system": systems, "smp": g.get("smp", 1)})
+                                  "system": systems, "smp": g.get("smp", 1), "accel": accels})
     # Let RunSpec validation check names, sizes and numbers once for every unit.
     for u in units(cfg):
         runner.validate(spec_for(cfg, u))
@@ -114,7 +120,8 @@ def units(cfg):
         for vname in variants:
             for accel in cfg["accel"]:
                 for gi, group in enumerate(cfg["benchmarks"]):
-                    if system not in group.get("system", cfg["system"]):
+                    if system not in group.get("system", cfg["system"]) or \
+                            accel not in group.get("accel", cfg["accel"]):
                         continue
                     for rep in range(cfg["repetitions"]):
                         out.append({"id": f"{system}-{vname}-{accel}-g{gi}-r{rep}", "system": system,

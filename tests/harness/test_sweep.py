@@ -59,6 +59,20 @@ def test_groups_for_one_system(tmp_path):
     assert sweep.spec_for(cfg, [u for u in linux if u["group"] == 1][0]).benches == ["pipe_rt"]
 
 
+def test_groups_for_some_accelerators(tmp_path):
+    """A group may name the accelerators it runs under (e.g. Linux's two-vCPU
+    variants only where the engine runs vCPUs in parallel); others are refused."""
+    text = GOOD.replace('accel = ["tcg"]', 'accel = ["tcg", "tcg-icount"]') + \
+        '[[benchmarks]]\nnames = ["floor_ipc"]\naccel = ["tcg-icount"]\n'
+    cfg = sweep.load_config(_cfg(tmp_path, text))
+    us = sweep.units(cfg)
+    assert {u["accel"] for u in us if u["group"] == 0} == {"tcg", "tcg-icount"}
+    assert {u["accel"] for u in us if u["group"] == 1} == {"tcg-icount"}
+    bad = text.replace('accel = ["tcg-icount"]', 'accel = ["kvm"]')
+    with pytest.raises(HarnessError, match="accelerator 'kvm', which the sweep does not use"):
+        sweep.load_config(_cfg(tmp_path, bad))
+
+
 def test_linux_group_with_two_cpus(tmp_path):
     """A Linux group may ask for vCPUs (its cpu2 benchmarks need 2); Ferry
     groups may not: Ferry runs on one CPU."""

@@ -21,11 +21,11 @@
 #define CHECK_EVERY    100000      /* fuzz_check_every=: invariant check this often (calls) */
 
 /*
- * Classes of attack from issues #11 and #21, each a command-line word.
- * Those whose kernel fixes are in (debug capability, entry flags, no 32-bit
- * code segment, exit paths that loop) are on by default
- * (FUZZ_DEFAULT_CLASSES); fuzz_remap stays off until page tables are
- * fixed (then add it there).  What each one broke at 40be06e:
+ * Classes of attack from issues #11 and #21, each a command-line word,
+ * all on by default (FUZZ_DEFAULT_CLASSES) now that their kernel fixes
+ * are in (debug capability, entry flags, no 32-bit code segment, exit
+ * paths that loop, page tables the seL4 way); `fuzz_X=0` turns one off.
+ * What each one broke at 40be06e:
  *   fuzz_debug=1   system calls 10-16 (debug and benchmark calls): the
  *                  sandbox holds no debug capability, so each must be
  *                  refused; an accepted one fails the test.  At 40be06e
@@ -61,7 +61,7 @@
 #define FZ_REMAP  0x8UL
 #define FZ_THREADS 0x10UL
 #define FUZZ_BURST_THREADS 2048UL   /* fuzz_threads: 4 MiB of TCBs */
-#define FUZZ_DEFAULT_CLASSES (FZ_DEBUG | FZ_NT_DF | FZ_COMPAT | FZ_THREADS)
+#define FUZZ_DEFAULT_CLASSES (FZ_DEBUG | FZ_NT_DF | FZ_COMPAT | FZ_THREADS | FZ_REMAP)
 
 #define RFL_TF   0x100UL
 #define RFL_DF   0x400UL

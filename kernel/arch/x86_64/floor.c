@@ -50,7 +50,7 @@ bool floor_sample(word_t kind, uint64_t *ticks)
             return false;
         uint64_t home = read_cr3(), away = floor_pml4;
         if (pcid) {
-            /* ASIDs start at 1: PCID 4095 is the last to be handed out. */
+            /* PCID 4095 is the floors' own: no ASID pool hands it out. */
             away |= 4095 | BIT(63);
             home |= BIT(63);
         } else {
