@@ -7,7 +7,8 @@
 # capability; 0: compiled out), DIRECTSWITCH (1: after a Call or a reply the
 # kernel switches straight to the partner; 0: the scheduler chooses, which
 # needs FASTPATH=0, the fast path being a direct switch), ACCEL
-# (auto|kvm|tcg|tcg-icount), CMDLINE (kernel command line for run/iso).
+# (auto|kvm|tcg|tcg-icount|bochs), CPU_MODEL (Bochs CPU model for
+# ACCEL=bochs), CMDLINE (kernel command line for run/iso).
 
 BUILD    ?= build
 FASTPATH ?= 1
@@ -16,6 +17,7 @@ UBSAN    ?= 0
 BENCHMARK ?= 1
 DIRECTSWITCH ?= 1
 ACCEL    ?= auto
+CPU_MODEL ?= corei7_haswell_4770
 CMDLINE  ?=
 PY       := /usr/bin/python3
 QEMU     := qemu-system-x86_64
@@ -86,7 +88,7 @@ QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
 .PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots \
-	clean help print-boot print-initrd setup-build setup-test setup-bench setup-cluster
+	clean help print-boot print-initrd setup-build setup-test setup-bench setup-bochs setup-cluster
 .DELETE_ON_ERROR:
 
 all: $(KERNEL_ELF) $(KERNEL_MB1) $(ROOT_ELF) $(PROGRAMS)
@@ -94,7 +96,8 @@ all: $(KERNEL_ELF) $(KERNEL_MB1) $(ROOT_ELF) $(PROGRAMS)
 help:
 	@echo "make all        build the kernel ($(KERNEL_ELF), $(KERNEL_MB1))"
 	@echo "make iso        build a GRUB2 ISO ($(ISO))"
-	@echo "make run        boot with qemu -kernel (ACCEL=auto|kvm|tcg|tcg-icount, CMDLINE=...)"
+	@echo "make run        boot with qemu -kernel (ACCEL=auto|kvm|tcg|tcg-icount, CMDLINE=...);"
+	@echo "                ACCEL=bochs boots the ISO under Bochs (CPU_MODEL=corei7_haswell_4770)"
 	@echo "make run-iso    boot the ISO through GRUB2"
 	@echo "make debug      boot halted under QEMU's gdb stub and attach gdb"
 	@echo "make test       host unit tests, lint, boot tests, in-guest tests, harness tests"
@@ -113,6 +116,8 @@ setup-test:
 	@$(SETUP) test
 setup-bench:
 	@$(SETUP) bench linux
+setup-bochs:
+	@$(SETUP) bochs
 # Slurm and munge: the harness tests start a one-node cluster (tests/harness/test_slurm.py).
 setup-cluster:
 	@$(SETUP) cluster
@@ -166,7 +171,11 @@ $(KERNEL_MB1): $(KERNEL_ELF)
 	$(OBJCOPY) -I elf64-x86-64 -O elf32-i386 $< $@
 
 iso: $(ISO)
-$(ISO): $(KERNEL_ELF) $(MODULES) scripts/mkiso.sh
+# The ISO's GRUB menu holds CMDLINE: rebuilt when it changes.
+$(BUILD)/cmdline.txt: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CMDLINE)' | cmp -s - $@ || echo '$(CMDLINE)' > $@
+$(ISO): $(KERNEL_ELF) $(MODULES) scripts/mkiso.sh $(BUILD)/cmdline.txt
 	scripts/mkiso.sh $@ $(KERNEL_ELF) "$(CMDLINE)" $(MODULES)
 
 print-boot:
@@ -181,6 +190,13 @@ ACCEL_ARGS = $(shell scripts/accel.sh $(ACCEL))
 INITRD_ARG = $(if $(MODULES),-initrd "$(subst $(eval) ,$(comma),$(MODULES))")
 comma := ,
 
+ifeq ($(ACCEL),bochs)
+# Bochs boots the GRUB ISO (ferryhost/bochs.py: no isa-debug-exit there, the
+# guest's shutdown through port 0x8900 gives the same 33/35 status).
+run run-iso: iso | setup-bochs
+	$(PY) -m ferryhost.bochs --iso $(ISO) --cpu-model $(CPU_MODEL); \
+	s=$$?; [ $$s -eq 33 ] && echo "ferry: exited with success" || echo "ferry: exit status $$s"
+else
 run: all
 	$(QEMU) $(QEMU_COMMON) $(ACCEL_ARGS) -kernel $(KERNEL_MB1) $(INITRD_ARG) -append "$(CMDLINE)"; \
 	s=$$?; [ $$s -eq 33 ] && echo "ferry: exited with success" || echo "ferry: exit status $$s"
@@ -188,6 +204,7 @@ run: all
 run-iso: iso
 	$(QEMU) $(QEMU_COMMON) $(ACCEL_ARGS) -cdrom $(ISO); \
 	s=$$?; [ $$s -eq 33 ] && echo "ferry: exited with success" || echo "ferry: exit status $$s"
+endif
 
 debug: all
 	$(QEMU) $(QEMU_COMMON) -accel tcg -cpu max -s -S -kernel $(KERNEL_MB1) $(INITRD_ARG) \

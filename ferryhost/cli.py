@@ -25,9 +25,11 @@ def _csv_ints(s):
 def _spec(a):
     from . import build, runner
     return runner.RunSpec(system=a.system, variant=a.variant, flags=build.parse_flags(a.flags),
-                          cmdline=a.cmdline or [], accel=a.accel, smp=a.smp, benches=a.bench, sizes=a.sizes,
+                          cmdline=a.cmdline or [], accel=a.accel, cpu_model=a.cpu_model, smp=a.smp, benches=a.bench, sizes=a.sizes,
                           samples=a.samples, warmup=a.warmup, raw=not a.no_raw,
-                          reps=list(range(a.reps)), timeout=a.timeout, qemu=a.qemu,
+                          reps=list(range(a.reps)),
+                          # Bochs runs some 50-100 M instructions a second: a longer bound.
+                          timeout=a.timeout or (1200.0 if a.accel == "bochs" else 120.0), qemu=a.qemu,
                           kernel=a.kernel, initrd=a.initrd or [],
                           perf=getattr(a, "perf_mode", False),
                           max_exits_per_sample=getattr(a, "max_exits_per_sample", 1.0),
@@ -283,7 +285,9 @@ def _run_options(p):
     p.add_argument("--system", default="ferry", help="ferry (default) or linux")
     p.add_argument("--variant", help="name of the build variant (default: derived from the flags)")
     p.add_argument("--cmdline", action="append", metavar="WORD", help="extra kernel command-line word")
-    p.add_argument("--accel", default="auto", help="auto, kvm, tcg or tcg-icount (default auto)")
+    p.add_argument("--accel", default="auto", help="auto, kvm, tcg, tcg-icount or bochs (default auto)")
+    p.add_argument("--cpu-model", help="Bochs CPU model with --accel bochs (default corei7_haswell_4770; "
+                   "corei7_skylake_x has SMAP)")
     p.add_argument("--smp", type=int, default=1,
                    help="vCPUs of the guest (Linux only: its cpu2 benchmarks need 2; default 1)")
     p.add_argument("--bench", type=_csv_words, default=["all"], help="benchmark names, comma-separated, or all")
@@ -291,7 +295,8 @@ def _run_options(p):
     p.add_argument("--samples", type=int, help="timed samples per benchmark (guest default 10000)")
     p.add_argument("--warmup", type=int, help="warm-up iterations")
     p.add_argument("--reps", type=int, default=1, help="repetitions, each a fresh QEMU (default 1)")
-    p.add_argument("--timeout", type=float, default=120.0, help="seconds per boot before the guest is killed")
+    p.add_argument("--timeout", type=float,
+                   help="seconds per boot before the guest is killed (default 120; 1200 under bochs)")
     p.add_argument("--no-raw", action="store_true", help="do not ask for raw samples")
     p.add_argument("--qemu", help="QEMU binary (default $FERRY_QEMU or qemu-system-x86_64)")
     p.add_argument("--kernel", help="boot this prebuilt kernel instead of building")

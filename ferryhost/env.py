@@ -9,7 +9,9 @@ from pathlib import Path
 
 from .errors import HarnessError
 
-ACCELS = ("auto", "kvm", "tcg", "tcg-icount")
+ACCELS = ("auto", "kvm", "tcg", "tcg-icount", "bochs")
+# Accelerators that are QEMU (bochs is a second emulator: ferryhost/bochs.py).
+QEMU_ACCELS = ("kvm", "tcg", "tcg-icount")
 
 # What a benchmark's tick counts are under each engine: under an engine that
 # counts instructions (QEMU's -icount; Bochs, whose TSC follows its
@@ -113,6 +115,8 @@ def accel_args(accel, kind):
         return ["-accel", "tcg", "-cpu", "max"]
     if accel == "tcg-icount":
         return ["-accel", "tcg", "-icount", "shift=0,sleep=off", "-cpu", "max"]
+    if accel == "bochs":
+        raise HarnessError("accelerator bochs is not QEMU: its command line is ferryhost/bochs.py's")
     if accel == "kvm":
         # PVM cannot offer IA32_ARCH_CAPABILITIES; QEMU refuses to start with it.
         return ["-accel", "kvm", "-cpu", "host,-arch-capabilities" if kind == "pvm" else "host"]
@@ -141,6 +145,8 @@ def tsc_hz(root="/"):
 def guest_cpu_features(qemu, accel, kind, timeout=30):
     """Enabled CPU feature names QEMU would give a guest under `accel`, asked through QMP
     (query-cpu-model-expansion), without booting anything."""
+    if accel not in QEMU_ACCELS:
+        return None, f"not QEMU ({accel}: the CPU model is in the results' metadata)"
     args = accel_args(accel, kind)
     i = args.index("-cpu")
     model = args[i + 1].split(",")[0]

@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import atomicio, build, catalog, env, linux, meta, qemu, records, results
+from . import atomicio, bochs, build, catalog, env, linux, meta, qemu, records, results
 from . import perf as perfmod
 from .errors import HarnessError
 from .records import REPO
@@ -22,6 +22,7 @@ class RunSpec:
     flags: dict = field(default_factory=dict)        # make variables, e.g. {"FASTPATH": "0"}
     cmdline: list = field(default_factory=list)      # extra kernel command-line words of the variant
     accel: str = "auto"
+    cpu_model: str = None                            # Bochs CPU model (accel bochs); None: bochs.DEFAULT_MODEL
     smp: int = 1                                     # vCPUs; above 1 only for the Linux guest
     benches: list = field(default_factory=lambda: ["all"])
     sizes: list = field(default_factory=list)
@@ -78,6 +79,12 @@ def validate(spec):
             raise HarnessError(f"bad {n} {v!r}: a whole number" + (" above 0" if n == "samples" else ", 0 or more"))
     if not spec.reps:
         raise HarnessError("no repetitions: --reps must be 1 or more")
+    if spec.accel == "bochs" and spec.system != "ferry":
+        raise HarnessError("accelerator bochs boots Ferry's GRUB ISO only (the Linux guest runs under QEMU)")
+    if spec.accel == "bochs" and spec.perf:
+        raise HarnessError("perf counts KVM exits: it has nothing to count under Bochs")
+    if spec.cpu_model and spec.accel != "bochs":
+        raise HarnessError("--cpu-model names a Bochs CPU model: it needs --accel bochs")
     if not spec.timeout or spec.timeout <= 0:
         raise HarnessError(f"bad timeout {spec.timeout!r}: seconds above 0")
 
@@ -144,7 +151,31 @@ def prepare(spec, build_log):
     if spec.system == "linux":
         guest = dict(guest, kernel=stored_boot["kernel"], initrd=stored_boot["modules"][0])
         return (lambda words: linux.qemu_boot_args(guest, words)), desc
+    if spec.accel == "bochs":
+        # Bochs boots the GRUB ISO (Multiboot 2, the 64-bit ELF): one is
+        # built per boot with its words.
+        elf64 = symbols[0] if symbols else bochs.elf64_of(boot["kernel"])
+        return (lambda words: bochs_boot(elf64, stored_boot["modules"], words)), desc
     return (lambda words: qemu.ferry_boot_args(stored_boot, words)), desc
+
+
+def bochs_boot(kernel_elf, modules, words):
+    """What a Bochs boot needs: the 64-bit kernel and the modules for the ISO, and the words."""
+    return {"kernel": kernel_elf, "modules": list(modules), "cmdline": " ".join(words)}
+
+
+def bochs_rep(bochs_bin, spec, boot, rundir, rep, on_line):
+    """One boot under Bochs: a GRUB ISO with this boot's words, then bochs.run; returns
+    (qemu.Boot, the command line, with the configuration kept as bochsrc-rREP)."""
+    import tempfile
+    model = spec.cpu_model or bochs.DEFAULT_MODEL
+    with tempfile.TemporaryDirectory(prefix="ferry-bochs-") as tmp:
+        iso = bochs.make_iso(boot["kernel"], boot["modules"], boot["cmdline"], Path(tmp) / "ferry.iso")
+        work = Path(tmp) / "work"
+        bt = bochs.run(bochs_bin, iso, model, work, rundir / f"console-r{rep}.log", spec.timeout, on_line,
+                       log_path=rundir / f"bochs-r{rep}.log")
+        atomicio.write_text(rundir / f"bochsrc-r{rep}", (work / "bochsrc").read_text())
+    return bt, [bochs_bin, "-q", "-f", f"bochsrc-r{rep}", "-rc", "FILE(c)"]
 
 
 _features_cache = {}
@@ -229,33 +260,48 @@ def execute(spec, parent=None, rundir=None, progress=None):
         atomicio.write_text(rundir / "git.diff", meta.git_diff())
     host = env.describe(qemu_bin)
     feats, feat_err = _guest_features(qemu_bin, accel, kind)
+    bochs_bin = bochs.binary() if accel == "bochs" else None
+    if bochs_bin:
+        bochs.check_model(bochs_bin, spec.cpu_model or bochs.DEFAULT_MODEL)
     m = meta.run_meta(spec, accel, kind, qemu_bin, host, feats, feat_err, boot_desc, commit, dirty)
     m["unit"] = env.unit_of(accel)
+    m["guest_tsc_method"] = None
+    m["bochs"] = bochs.describe(bochs_bin, spec.cpu_model or bochs.DEFAULT_MODEL) if bochs_bin else None
     summary, samples, recs = [], [], []
     status = "ok"
     for rep in spec.reps:
         words = spec.guest_words()
-        cmd = qemu.command(qemu_bin, accel, kind, boot_args(words), smp=spec.smp)
         m["kernel_cmdline"] = " ".join(words)
-        if perf_bin:
-            perf_out = rundir / f"perf-r{rep}.txt"
-            cmd = perfmod.wrap(perf_bin, cmd, perf_out)
         parser = records.Parser(fmt)
         if progress:
             progress(f"rep {rep}: booting {spec.system}/{spec.name()} under {accel}")
-        boot = qemu.run(cmd, spec.timeout, parser.feed, rundir / f"console-r{rep}.log",
-                        rundir / f"qemu-stderr-r{rep}.log")
+        if bochs_bin:
+            boot, cmd = bochs_rep(bochs_bin, spec, boot_args(words), rundir, rep, parser.feed)
+        else:
+            cmd = qemu.command(qemu_bin, accel, kind, boot_args(words), smp=spec.smp)
+            if perf_bin:
+                perf_out = rundir / f"perf-r{rep}.txt"
+                cmd = perfmod.wrap(perf_bin, cmd, perf_out)
+            boot = qemu.run(cmd, spec.timeout, parser.feed, rundir / f"console-r{rep}.log",
+                            rundir / f"qemu-stderr-r{rep}.log")
         p = parser.out
         st, problem = classify(p, boot, fmt)
         b = {"rep": rep, "status": st, "problem": problem, "exit_code": boot.exit_code,
              "seconds": round(boot.seconds, 3), "qemu_cmdline": cmd, "panic": p.panic,
              "malformed": p.malformed, "errors": p.errors, "done": p.done,
              "results": len(p.results), "log_lines": len(p.log)}
+        if bochs_bin:
+            b.update(emulator="bochs", cpu_model=spec.cpu_model or bochs.DEFAULT_MODEL, bochs_end=boot.stderr)
         if p.meta:
             m["guest_meta"] = p.meta
             # Older kernels print a "cpu" object, newer ones cpu_* flags.
             m["guest_cpu"] = p.meta.get("cpu") or {k: v for k, v in p.meta.items() if k.startswith("cpu_")} or None
             m["guest_tsc_hz"] = p.meta.get("tsc_hz")
+            m["guest_tsc_method"] = p.meta.get("tsc_method")   # rdtscp, lfence or mfence (bench/lib/tsc.h)
+            if bochs_bin:
+                # With clock sync=none the TSC counts instructions, whatever
+                # frequency the CPU model states (Skylake-X: 3.5 GHz).
+                m["guest_tsc_hz"] = None
         system = (p.meta or {}).get("system") or spec.system
         # An interrupted boot's records stay in its console log, not in the
         # data: a partial repetition would be pooled with whole ones.

@@ -11,7 +11,7 @@ from .errors import HarnessError
 
 TOP_KEYS = {"name": str, "description": str, "timeout": (int, float), "samples": int, "warmup": int,
             "repetitions": int, "raw": bool, "system": list, "accel": list,
-            "variants": dict, "benchmarks": list}
+            "variants": dict, "benchmarks": list, "cpu_model": str}
 VARIANT_KEYS = {"make": dict, "cmdline": list}
 GROUP_KEYS = {"names": list, "sizes": list, "samples": int, "timeout": (int, float), "system": list,
               "smp": int, "accel": list}
@@ -53,7 +53,7 @@ def validate_config(raw, where="sweep"):
            "timeout": raw.get("timeout", 120), "samples": raw.get("samples"),
            "warmup": raw.get("warmup"), "repetitions": raw.get("repetitions", 1),
            "raw": raw.get("raw", True), "system": raw.get("system", ["ferry"]),
-           "accel": raw.get("accel", ["auto"])}
+           "accel": raw.get("accel", ["auto"]), "cpu_model": raw.get("cpu_model")}
     if cfg["repetitions"] < 1:
         raise HarnessError(f"{where}: repetitions must be at least 1")
     for s in cfg["system"]:
@@ -133,7 +133,8 @@ def spec_for(cfg, u, qemu=None, kernel=None):
     g = cfg["benchmarks"][u["group"]]
     v = cfg["variants"].get(u["variant"], {"make": {}, "cmdline": []})
     return runner.RunSpec(system=u["system"], variant=u["variant"], flags=v["make"],
-                          cmdline=v["cmdline"], accel=u["accel"], smp=g.get("smp", 1), benches=g["names"],
+                          cmdline=v["cmdline"], accel=u["accel"],
+                          cpu_model=cfg.get("cpu_model") if u["accel"] == "bochs" else None, smp=g.get("smp", 1), benches=g["names"],
                           sizes=g["sizes"], samples=g["samples"] or cfg["samples"],
                           warmup=cfg["warmup"], raw=cfg["raw"], reps=[u["rep"]],
                           timeout=g["timeout"] or cfg["timeout"], qemu=qemu, kernel=kernel)

@@ -55,6 +55,8 @@ void bench_runner_init(struct bench_runner *r, bench_write_fn write, uint64_t *b
     r->empty_region = bench_empty_region_tsc;
     r->results = 0;
     r->errors = 0;
+    /* Before anything is timed: the TSC read sequence this CPU supports. */
+    r->tsc_note = tsc_init(words);
     if (!bench_args_parse(&r->args, words, r->arg_error, sizeof(r->arg_error))) {
         if (r->arg_error[0] == '\0')
             r->arg_error[0] = '?';
@@ -157,6 +159,14 @@ void bench_meta_end(struct bench_runner *r, const struct bench_entry *table, siz
         bj_null(j);  /* per run: samples / BENCH_DEFAULT_WARMUP_DIV */
     bj_key(j, "raw");
     bj_bool(j, r->args.raw);
+    bj_key(j, "tsc_method");
+    bj_str(j, tsc_method_name(tsc_method));
+    bj_key(j, "tsc_read");
+    bj_str(j, tsc_method_seq(tsc_method));
+    if (r->tsc_note) {
+        bj_key(j, "tsc_note");
+        bj_str(j, r->tsc_note);
+    }
     bj_key(j, "tsc_overhead");
     bj_u64(j, r->overhead);
     bj_key(j, "tsc_overhead_stable");

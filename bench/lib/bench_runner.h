@@ -121,10 +121,12 @@ struct bench_runner {
     /* One empty timed region; replaceable so tests can feed known values. */
     uint64_t (*empty_region)(void);
     unsigned results, errors;
+    const char *tsc_note;           /* tsc_init's note on a refused tsc= word, or NULL */
 };
 
 /* buf/cap: the caller's sample buffer (no allocation here); words: the
- * benchmark words (see bench_args.h).  A parse error is kept and reported
+ * benchmark words (see bench_args.h).  Chooses the TSC read method
+ * (tsc_init: from CPUID, or the tsc= word).  A parse error is kept and reported
  * as @error by bench_runner_run, which then runs nothing. */
 void bench_runner_init(struct bench_runner *r, bench_write_fn write, uint64_t *buf, size_t cap,
                        const char *words);
@@ -138,7 +140,7 @@ bool bench_selected(const struct bench_args *a, const struct bench_entry *e);
 /* @meta: begin writes `@meta {"schema":N,"system":"<system>"`; the caller
  * adds its own keys through r->out (bj_key/bj_str/...); end adds the
  * runner's keys ("benchmarks": the selected names, "samples", "warmup",
- * "raw", "tsc_overhead", "tsc_overhead_stable", "tsc_overhead_tries") and
+ * "raw", "tsc_method", "tsc_read", "tsc_note" when set, "tsc_overhead", "tsc_overhead_stable", "tsc_overhead_tries") and
  * closes the line. */
 void bench_meta_begin(struct bench_runner *r, const char *system);
 void bench_meta_end(struct bench_runner *r, const struct bench_entry *table, size_t n);

@@ -1,32 +1,76 @@
-/* tsc.h: the TSC reads that bracket every timed region (lfence;rdtsc ... rdtscp;lfence). */
+/* tsc.h: the TSC reads that bracket every timed region, by the method this CPU supports (rdtscp, lfence or mfence). */
 #ifndef FERRY_BENCH_TSC_H
 #define FERRY_BENCH_TSC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Keeps the compiler from moving memory accesses across a timed region's
  * edges; the CPU side is handled by the fences inside tsc_begin/tsc_end. */
 #define bench_compiler_fence() __asm__ __volatile__("" ::: "memory")
 
-/* Start of a timed region.  The lfence waits until every earlier instruction
- * has completed locally, so rdtsc does not read the clock before the work
- * that precedes the region is done (Intel SDM vol. 2B, RDTSC). */
+/* How a timed region's edges read the TSC; chosen once per program (and
+ * by the kernel for its floors) from CPUID by tsc_init(), so that no code
+ * executes an instruction its CPU does not advertise.  Every x86-64 CPU has
+ * SSE2, so LFENCE and MFENCE are always there; RDTSCP is not (QEMU's qemu64
+ * and Nehalem models, some AMD cloud guests).
+ *
+ *   TSC_RDTSCP  begin: lfence; rdtsc     end: rdtscp; lfence
+ *       Intel SDM vol. 2B, RDTSCP: "waits until all previous instructions
+ *       have executed and all previous loads are globally visible"; the
+ *       trailing LFENCE keeps later instructions from starting before the
+ *       read (SDM, same page).  AMD APM vol. 3, RDTSCP: likewise.
+ *   TSC_LFENCE  begin: lfence; rdtsc     end: lfence; rdtsc; lfence
+ *       Intel SDM vol. 2B, RDTSC: "If software requires RDTSC to be executed
+ *       only after all previous instructions have executed ... it can
+ *       execute LFENCE immediately before RDTSC", and LFENCE immediately
+ *       after to keep later instructions from starting first.  On AMD only
+ *       where LFENCE is dispatch serialising: CPUID Fn8000_0021 EAX[2]
+ *       (LfenceAlwaysSerializing; AMD, "Software Techniques for Managing
+ *       Speculation on AMD Processors"; Linux: X86_FEATURE_LFENCE_RDTSC).
+ *   TSC_MFENCE  begin: mfence; rdtsc     end: mfence; rdtsc; mfence
+ *       AMD without that guarantee: the APM says RDTSC "is not serializing"
+ *       and LFENCE there orders loads only (the MSR C001_1029[1] that would
+ *       make it serialising is not readable from a guest or user space), so
+ *       MFENCE is the barrier, as in Linux's rdtsc_barrier() on such parts
+ *       (X86_FEATURE_MFENCE_RDTSC). */
+enum tsc_method { TSC_RDTSCP, TSC_LFENCE, TSC_MFENCE };
+
+/* The method in use (bench/lib/tsc.c); TSC_LFENCE until tsc_init runs,
+ * which is safe on every x86-64. */
+extern enum tsc_method tsc_method;
+
+/* Start of a timed region: the fence waits until every earlier instruction
+ * has completed, so rdtsc does not read the clock before the work that
+ * precedes the region is done. */
 static inline uint64_t tsc_begin(void)
 {
     uint32_t lo, hi;
-    __asm__ __volatile__("lfence\n\trdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+    if (tsc_method == TSC_MFENCE)
+        __asm__ __volatile__("mfence\n\trdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+    else
+        __asm__ __volatile__("lfence\n\trdtsc" : "=a"(lo), "=d"(hi) : : "memory");
     return ((uint64_t)hi << 32) | lo;
 }
 
-/* End of a timed region.  rdtscp waits for all earlier instructions to
- * execute before it reads the clock; the trailing lfence keeps later
- * instructions from starting before the read. */
+/* End of a timed region: the read waits for all earlier instructions, and
+ * the trailing fence keeps later instructions from starting before it. */
 static inline uint64_t tsc_end(void)
 {
     uint32_t lo, hi, aux;
-    __asm__ __volatile__("rdtscp\n\tlfence" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
-    (void)aux;
+    switch (tsc_method) {
+    case TSC_RDTSCP:
+        __asm__ __volatile__("rdtscp\n\tlfence" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
+        (void)aux;
+        break;
+    case TSC_MFENCE:
+        __asm__ __volatile__("mfence\n\trdtsc\n\tmfence" : "=a"(lo), "=d"(hi) : : "memory");
+        break;
+    default:
+        __asm__ __volatile__("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi) : : "memory");
+        break;
+    }
     return ((uint64_t)hi << 32) | lo;
 }
 
@@ -37,9 +81,7 @@ static inline void tsc_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
                          : "a"(leaf), "c"(sub));
 }
 
-/* tsc_end needs RDTSCP (CPUID 0x80000001 EDX bit 27); QEMU's default
- * qemu64 model lacks it, so a program checks this once and refuses to run
- * (with a clear @error) instead of dying on #UD. */
+/* RDTSCP: CPUID 0x80000001 EDX bit 27. */
 static inline bool tsc_has_rdtscp(void)
 {
     uint32_t r[4];
@@ -95,5 +137,27 @@ static inline uint64_t tsc_stated_hz(void)
     }
     return 0;
 }
+
+/* What the method choice depends on, read from CPUID by tsc_probe(). */
+struct tsc_cpu {
+    bool rdtscp;              /* CPUID 0x80000001 EDX[27] */
+    bool amd;                 /* AuthenticAMD or HygonGenuine */
+    bool lfence_serialising;  /* AMD CPUID 0x80000021 EAX[2]; always true for the others */
+};
+
+void tsc_probe(struct tsc_cpu *c);
+
+/* The method for CPU c; words may hold "tsc=rdtscp|lfence|mfence" to force
+ * one (a benchmark's forced fallback, to test both code paths on any CPU).
+ * A forced rdtscp on a CPU without it is refused: *note (when given) then
+ * says so and the best available method is used.  Pure: tested on the host. */
+enum tsc_method tsc_pick(const struct tsc_cpu *c, const char *words, const char **note);
+
+/* tsc_probe + tsc_pick, and sets tsc_method; returns the note (or NULL). */
+const char *tsc_init(const char *words);
+
+/* "rdtscp", "lfence" or "mfence"; tsc_method_seq: the end-of-region sequence. */
+const char *tsc_method_name(enum tsc_method m);
+const char *tsc_method_seq(enum tsc_method m);
 
 #endif

@@ -86,6 +86,7 @@ void kmain(uint32_t magic, uint32_t info_pa)
     kprintf("command line: \"%s\"\n", bi->cmdline);
 
     cpu_detect();
+    cpu_tsc_init(bi->cmdline);
     cpu_print();
 
     print_firmware_map(&bi->firmware_map);
@@ -121,6 +122,7 @@ void kmain(uint32_t magic, uint32_t info_pa)
     if (cmdline_get_u64(bi->cmdline, "tick_us", &tick_us) < 0 || tick_us < 100 || tick_us > 1000000)
         panic("command line: tick_us= takes 100 to 1000000 (microseconds)");
     apic_init((unsigned)tick_us);
+    cpu_print_platform();
     floor_init(&ks_free_mem);
     irq_init();
     root_task_create(bi, &ks_free_mem);

@@ -210,6 +210,43 @@ def test_program_runs_on_the_host(guest, tmp_path):
     assert [e["msg"] for e in p.errors] == ["receiver: data check failed"]
 
 
+def _host_expected_tsc_method():
+    """What bench/lib/tsc.c must pick on this host, from /proc/cpuinfo."""
+    info = Path("/proc/cpuinfo").read_text()
+    flags = set(next(l for l in info.splitlines() if l.startswith("flags")).split(":", 1)[1].split())
+    vendor = next(l for l in info.splitlines() if l.startswith("vendor_id")).split(":", 1)[1].strip()
+    if "rdtscp" in flags:
+        return "rdtscp"
+    if vendor not in ("AuthenticAMD", "HygonGenuine"):
+        return "lfence"
+    return None   # AMD: lfence or mfence, by CPUID 0x80000021 which cpuinfo may not show
+
+
+def test_tsc_method_follows_the_cpu_and_can_be_forced(guest):
+    """No host CPU is assumed: the program picks RDTSCP where the CPU has it
+    and the vendor's fence otherwise, says which in @meta, and tsc=lfence /
+    tsc=mfence force a fallback (so both code paths run on any host)."""
+    prog = Path(guest["initrd"]).with_name("ferry-linux-bench")
+    want = _host_expected_tsc_method()
+    for word, method in (("", want), ("tsc=lfence", "lfence"), ("tsc=mfence", "mfence")):
+        r = subprocess.run([str(prog), "bench=null_syscall", "samples=50"] + ([word] if word else []),
+                           capture_output=True, text=True, timeout=60)
+        p = parse(r.stdout)
+        assert r.returncode == 0 and not p.errors and not p.malformed, r.stdout[-2000:]
+        assert p.meta["tsc_method"] in ("rdtscp", "lfence", "mfence")
+        if method:
+            assert p.meta["tsc_method"] == method, (word, p.meta)
+        assert p.meta["tsc_read"].startswith(("lfence;rdtsc", "mfence;rdtsc"))
+        assert p.meta["tsc_overhead"] > 0
+        check_result(p.results[0])
+    if want != "rdtscp":
+        # Without RDTSCP a forced rdtscp is refused, not executed.
+        r = subprocess.run([str(prog), "bench=null_syscall", "samples=20", "tsc=rdtscp"],
+                           capture_output=True, text=True, timeout=60)
+        p = parse(r.stdout)
+        assert r.returncode == 0 and p.meta["tsc_method"] != "rdtscp" and "refused" in p.meta["tsc_note"]
+
+
 def test_bad_words_are_reported(guest):
     prog = Path(guest["initrd"]).with_name("ferry-linux-bench")
     r = subprocess.run([str(prog), "bench=pipe_rt", "samples=12x"], capture_output=True, text=True, timeout=60)

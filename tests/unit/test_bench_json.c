@@ -1,4 +1,4 @@
-/* SOURCES: bench/lib/bench_json.c bench/lib/bench_stats.c bench/lib/bench_args.c bench/lib/bench_runner.c */
+/* SOURCES: bench/lib/bench_json.c bench/lib/bench_stats.c bench/lib/bench_args.c bench/lib/bench_runner.c bench/lib/tsc.c */
 /* test_bench_json.c: host tests of the record output: escaping, piecewise writes and whole runs byte for byte. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -162,10 +162,12 @@ static void run(const char *words)
 static void test_run_byte_for_byte(void **state)
 {
     (void)state;
-    run("bench=fake samples=4 raw=1");
+    /* tsc=mfence: the method must not depend on the host's CPU here. */
+    run("bench=fake samples=4 raw=1 tsc=mfence");
     assert_string_equal(out,
-        "@meta {\"schema\":1,\"system\":\"test\",\"cmdline\":\"bench=fake samples=4 raw=1\","
+        "@meta {\"schema\":1,\"system\":\"test\",\"cmdline\":\"bench=fake samples=4 raw=1 tsc=mfence\","
         "\"benchmarks\":[\"fake\"],\"samples\":4,\"warmup\":null,\"raw\":true,"
+        "\"tsc_method\":\"mfence\",\"tsc_read\":\"mfence;rdtsc .. mfence;rdtsc;mfence\","
         "\"tsc_overhead\":5,\"tsc_overhead_stable\":true,\"tsc_overhead_tries\":1}\n"
         "@samples {\"bench\":\"fake\",\"variant\":\"v\",\"size\":-1,\"values\":[10,7,35,0]}\n"
         "@result {\"bench\":\"fake\",\"variant\":\"v\",\"size\":-1,\"unit\":\"tsc\",\"samples\":4,"
@@ -266,16 +268,54 @@ static void test_overhead_retry(void **state)
     assert_int_equal(r.overhead_tries, BENCH_OVERHEAD_TRIES);
 }
 
-/* The real TSC path on the host: just that it runs and is plausible. */
+/* The method choice, for CPUs this host is not: Intel-like with and without
+ * RDTSCP, AMD with and without a serialising LFENCE, and the tsc= word. */
+static void test_tsc_pick(void **state)
+{
+    (void)state;
+    const char *note;
+    struct tsc_cpu intel = { .rdtscp = true, .amd = false, .lfence_serialising = true };
+    struct tsc_cpu nehalem = { .rdtscp = false, .amd = false, .lfence_serialising = true };
+    struct tsc_cpu zen4_no_rdtscp = { .rdtscp = false, .amd = true, .lfence_serialising = true };
+    struct tsc_cpu old_amd = { .rdtscp = false, .amd = true, .lfence_serialising = false };
+    assert_int_equal(tsc_pick(&intel, "", &note), TSC_RDTSCP);
+    assert_null(note);
+    assert_int_equal(tsc_pick(&intel, NULL, NULL), TSC_RDTSCP);
+    assert_int_equal(tsc_pick(&nehalem, "bench=all", &note), TSC_LFENCE);
+    assert_int_equal(tsc_pick(&zen4_no_rdtscp, "", &note), TSC_LFENCE);
+    assert_int_equal(tsc_pick(&old_amd, "", &note), TSC_MFENCE);
+    /* Forced fallbacks (always available) and a refused forced RDTSCP. */
+    assert_int_equal(tsc_pick(&intel, "samples=4 tsc=lfence raw=1", &note), TSC_LFENCE);
+    assert_null(note);
+    assert_int_equal(tsc_pick(&intel, "tsc=mfence", &note), TSC_MFENCE);
+    assert_int_equal(tsc_pick(&old_amd, "tsc=rdtscp", &note), TSC_MFENCE);
+    assert_non_null(note);
+    assert_int_equal(tsc_pick(&nehalem, "tsc=bogus", &note), TSC_LFENCE);
+    assert_non_null(note);
+    /* Only the key "tsc" counts, not one that merely starts with it. */
+    assert_int_equal(tsc_pick(&intel, "tscx=lfence tsc_hz=5", &note), TSC_RDTSCP);
+    assert_null(note);
+    assert_string_equal(tsc_method_name(TSC_LFENCE), "lfence");
+}
+
+/* The real TSC path on the host, by every method this CPU supports (the
+ * fallbacks always; RDTSCP only where offered): it runs and is plausible. */
 static void test_overhead_real_tsc(void **state)
 {
     (void)state;
-    if (!tsc_has_rdtscp())
-        skip();
-    struct bench_runner r;
-    bench_runner_init(&r, capture, buf, 64, "");
-    bench_runner_measure_overhead(&r);
-    assert_true(r.overhead > 0 && r.overhead < 100000);
+    static const char *const words[] = { "tsc=lfence", "tsc=mfence", "" };
+    for (size_t i = 0; i < 3; i++) {
+        struct bench_runner r;
+        bench_runner_init(&r, capture, buf, 64, words[i]);
+        struct tsc_cpu c;
+        tsc_probe(&c);
+        if (i == 2)
+            assert_int_equal(tsc_method, tsc_pick(&c, "", NULL));
+        else
+            assert_int_equal(tsc_method, i == 0 ? TSC_LFENCE : TSC_MFENCE);
+        bench_runner_measure_overhead(&r);
+        assert_true(r.overhead > 0 && r.overhead < 100000);
+    }
 }
 
 int main(void)
@@ -291,6 +331,7 @@ int main(void)
         cmocka_unit_test_setup(test_run_bad_words_run_nothing, reset),
         cmocka_unit_test_setup(test_run_samples_exceed_buffer, reset),
         cmocka_unit_test_setup(test_overhead_retry, reset),
+        cmocka_unit_test_setup(test_tsc_pick, reset),
         cmocka_unit_test_setup(test_overhead_real_tsc, reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

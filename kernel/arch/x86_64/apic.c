@@ -1,5 +1,6 @@
-/* apic.c: the local APIC timer (TSC-deadline or calibrated periodic) that
- * drives preemption; the legacy 8259 PICs are masked. */
+/* apic.c: the local APIC (x2APIC mode when offered, else xAPIC MMIO) and its
+ * timer (TSC-deadline or calibrated periodic) that drives preemption; the
+ * legacy 8259 PICs are masked. */
 #include <arch/apic.h>
 #include <arch/cpu.h>
 #include <arch/paging.h>
@@ -10,7 +11,12 @@
 #define MSR_APIC_BASE     0x1b
 #define MSR_TSC_DEADLINE  0x6e0
 #define APIC_BASE_ENABLE  BIT(11)
+#define APIC_BASE_X2APIC  BIT(10)
+/* In x2APIC mode register R (xAPIC offset) is MSR 0x800 + R / 16 (Intel
+ * SDM vol. 3A, 10.12.1.2). */
+#define X2APIC_MSR(reg)   (0x800u + ((reg) >> 4))
 
+#define APIC_ID       0x020
 #define APIC_EOI      0x0b0
 #define APIC_SVR      0x0f0
 #define APIC_LVT_TIMER 0x320
@@ -23,11 +29,22 @@
 #define PIT_HZ 1193182u
 
 static volatile uint32_t *apic_regs;
+static bool x2apic_mode;
 static bool deadline_mode;
 static uint64_t tick_tsc;
 
-static uint32_t apic_read(uint32_t reg) { return apic_regs[reg / 4]; }
-static void apic_write(uint32_t reg, uint32_t v) { apic_regs[reg / 4] = v; }
+static uint32_t apic_read(uint32_t reg)
+{
+    return x2apic_mode ? (uint32_t)rdmsr(X2APIC_MSR(reg)) : apic_regs[reg / 4];
+}
+
+static void apic_write(uint32_t reg, uint32_t v)
+{
+    if (x2apic_mode)
+        wrmsr(X2APIC_MSR(reg), v);
+    else
+        apic_regs[reg / 4] = v;
+}
 
 void apic_eoi(void)
 {
@@ -77,8 +94,15 @@ void apic_init(unsigned tick_us)
     if (!ks_cpu.apic)
         panic("apic: this CPU has no local APIC");
     uint64_t base = rdmsr(MSR_APIC_BASE);
+    /* x2APIC where the CPU offers it: registers are MSRs (no MMIO page, no
+     * uncached accesses, EOI is one WRMSR).  xAPIC to x2APIC is the
+     * permitted direction: enable, then set EXTD (SDM 10.12.5). */
+    x2apic_mode = ks_cpu.x2apic;
     wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
-    apic_regs = paging_map_mmio(base & 0xfffff000);
+    if (x2apic_mode)
+        wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE | APIC_BASE_X2APIC);
+    else
+        apic_regs = paging_map_mmio(base & 0xfffff000);
     apic_write(APIC_SVR, 0x100 | 0xff);       /* enabled, spurious vector 0xff */
 
     uint64_t tsc10;
@@ -88,7 +112,9 @@ void apic_init(unsigned tick_us)
     if (deadline_mode) {
         tick_tsc = tsc10 * tick_us / 10000;
         apic_write(APIC_LVT_TIMER, LVT_TSC_DEADLINE | 0x20);
-        asm volatile("mfence" ::: "memory");  /* the LVT write before the deadline MSR */
+        /* The LVT write before the deadline MSR (SDM 10.5.4.1: MFENCE in
+         * xAPIC mode; x2APIC WRMSRs are not serialising, LFENCE orders them). */
+        asm volatile("mfence; lfence" ::: "memory");
         apic_timer_rearm();
     } else {
         uint32_t init = (uint32_t)((uint64_t)apic10 * tick_us / 10000);
@@ -98,6 +124,9 @@ void apic_init(unsigned tick_us)
         apic_write(APIC_LVT_TIMER, LVT_PERIODIC | 0x20);
         apic_write(APIC_TIMER_INIT, init);
     }
+    ks_cpu.tsc_hz_calibrated = tsc10 * 100;
+    kprintf("apic: %s mode, id %u\n", x2apic_mode ? "x2APIC (MSR)" : "xAPIC (MMIO)",
+            x2apic_mode ? apic_read(APIC_ID) : apic_read(APIC_ID) >> 24);
     kprintf("timer: %u us tick, %s; TSC %lu ticks per 10 ms by the PIT\n", tick_us,
             deadline_mode ? "TSC-deadline mode" : "APIC periodic mode", tsc10);
 }

@@ -3,6 +3,7 @@
 #include <arch/x86.h>
 #include <kstring.h>
 #include <printk.h>
+#include <tsc.h>
 
 struct cpu_features ks_cpu;
 
@@ -100,6 +101,17 @@ void cpu_detect(void)
     detect_tsc_hz(c);
 }
 
+/* The TSC read sequence of the kernel's own timed regions (floor.c): the
+ * same choice as the root task's runner makes (bench/lib/tsc.c), from CPUID
+ * and the command line's tsc= word, so that the kernel never executes
+ * RDTSCP on a CPU that does not offer it. */
+static const char *tsc_note;
+
+void cpu_tsc_init(const char *cmdline)
+{
+    tsc_note = tsc_init(cmdline);
+}
+
 void cpu_print(void)
 {
     const struct cpu_features *c = &ks_cpu;
@@ -122,4 +134,22 @@ void cpu_print(void)
         kprintf("tsc: %lu Hz (%s)\n", c->tsc_hz, c->tsc_hz_source);
     else
         kprintf("tsc: frequency unknown (%s)\n", c->tsc_hz_source);
+    kprintf("tsc: timed regions read by %s (%s)%s%s\n", tsc_method_name(tsc_method),
+            tsc_method_seq(tsc_method), tsc_note ? "; " : "", tsc_note ? tsc_note : "");
+}
+
+void cpu_print_platform(void)
+{
+    const struct cpu_features *c = &ks_cpu;
+    /* A stated frequency (CPUID 0x15/0x16, hypervisor leaf) is exact; the
+     * PIT calibration is 10 ms long and only as good as the emulated or
+     * real PIT.  Only an invariant TSC ticks at one rate in every P-/C-state. */
+    kprintf("platform: TSC %s, ", c->invariant_tsc ? "invariant" : "not invariant");
+    if (c->tsc_hz)
+        kprintf("%lu Hz stated by %s, ", c->tsc_hz, c->tsc_hz_source);
+    else
+        kprintf("frequency not stated by CPUID, ");
+    kprintf("calibrated %lu Hz by the PIT; x2APIC %s; TSC-deadline %s\n", c->tsc_hz_calibrated,
+            c->x2apic ? "offered, in use" : "not offered (xAPIC)",
+            c->tsc_deadline ? "in use" : "not offered (periodic APIC timer)");
 }

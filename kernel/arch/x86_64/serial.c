@@ -4,6 +4,7 @@
 
 #define COM1 0x3f8
 #define LSR_THRE 0x20      /* transmit holding register empty */
+#define LSR_TEMT 0x40      /* holding and shift registers empty: all sent */
 
 void serial_init(void)
 {
@@ -30,4 +31,10 @@ void serial_write(const char *s, unsigned long n)
 {
     for (unsigned long i = 0; i < n; i++)
         serial_putc(s[i]);
+}
+
+void serial_drain(void)
+{
+    for (int i = 0; i < 1000000 && !(inb(COM1 + 5) & LSR_TEMT); i++)
+        ;
 }

@@ -41,4 +41,11 @@
 #define FERRY_QEMU_EXIT_SUCCESS  33
 #define FERRY_QEMU_EXIT_FAILURE  35
 
+/* Without isa-debug-exit (Bochs) the kernel prints this prefix and the
+ * status QEMU would have exited with ("ferry-exit: 33"), then asks the
+ * emulator to stop: Bochs's shutdown port takes the string "Shutdown".
+ * The harness maps the line back to the same exit status. */
+#define FERRY_EXIT_LINE          "ferry-exit: "
+#define FERRY_BOCHS_SHUTDOWN_PORT 0x8900
+
 #endif

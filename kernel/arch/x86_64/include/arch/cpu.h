@@ -13,11 +13,17 @@ struct cpu_features {
     bool invariant_tsc, rdtscp, nx, page1gb, syscall, fxsr, apic, pge;
     uint64_t tsc_hz;            /* 0 when the CPU does not state it */
     const char *tsc_hz_source;  /* which CPUID leaf gave tsc_hz */
+    uint64_t tsc_hz_calibrated; /* measured against the PIT by apic_init (0 before) */
 };
 
 extern struct cpu_features ks_cpu;
 
 void cpu_detect(void);
+/* Chooses the TSC read method (bench/lib/tsc.h) from CPUID and the tsc= word. */
+void cpu_tsc_init(const char *cmdline);
 void cpu_print(void);
+/* After apic_init: what a real machine offers that the emulators here lack
+ * (invariant TSC and its frequency, x2APIC, TSC-deadline), one line. */
+void cpu_print_platform(void);
 
 #endif
