@@ -3,7 +3,6 @@
 #include <ferry/ipc.h>
 #include <ferry/process.h>
 
-#define RW (FERRY_MAP_READ | FERRY_MAP_WRITE)
 #define SAME_AREA   0x38000000UL    /* same-space partners: stack page + IPC buffer page */
 #define CROSS_STACK 0x39000000UL    /* cross-space partners: stack page in their own space */
 
@@ -84,20 +83,7 @@ static unsigned long same_space_thread(void (*fn)(void), unsigned prio)
 {
     unsigned long va = next_same_va;
     next_same_va += 0x2000;
-    unsigned long tcb = object_alloc(FERRY_OBJ_TCB, 0);
-    unsigned long stack = object_alloc(FERRY_OBJ_FRAME_4K, 0);
-    unsigned long buf = object_alloc(FERRY_OBJ_FRAME_4K, 0);
-    if (!tcb || !stack || !buf || !table_ensure(va) ||
-        frame_map(stack, FERRY_CAP_INIT_VSPACE, va, RW) ||
-        frame_map(buf, FERRY_CAP_INIT_VSPACE, va + 0x1000, RW) ||
-        tcb_configure(tcb, FERRY_CAP_INIT_CNODE, FERRY_CAP_INIT_VSPACE, buf, va + 0x1000, 0) ||
-        tcb_set_priority(tcb, FERRY_CAP_INIT_TCB, prio))
-        return 0;
-    unsigned long regs[FERRY_REG_COUNT] = { 0 };
-    regs[FERRY_REG_RIP] = (unsigned long)fn;
-    regs[FERRY_REG_RSP] = va + 0x1000 - 8;
-    regs[FERRY_REG_RFLAGS] = 0x202;
-    return tcb_write_registers(tcb, false, FERRY_REG_COUNT, regs) ? 0 : tcb;
+    return table_ensure(va) ? thread_create_at(fn, va, FERRY_CAP_INIT_CNODE, prio, 0, false) : 0;
 }
 
 /* The partner for (role, space), resumed; it runs when we block. */

@@ -142,7 +142,8 @@ def test_bochs_run_uses_pcid_and_ends_cleanly(bochs_env):
     r = harness("run", "--accel", "bochs", "--bench", "floor_cr3,ipc_call", "--sizes", "0",
                 "--samples", "100", "--reps", "2", "--timeout", "300", timeout=900)
     assert r.returncode == 0, r.stdout + r.stderr
-    rundir = next((bochs_env / "results").iterdir())
+    # the run folder (not the content-addressed store of booted binaries, .binaries)
+    rundir = next(d for d in (bochs_env / "results").iterdir() if not d.name.startswith("."))
     m = json.loads((rundir / "meta.json").read_text())
     assert m["accel"] == "bochs" and m["status"] == "ok"
     assert m["bochs"]["cpu_model"] == "corei7_haswell_4770" and m["bochs"]["clock"] == "sync=none"

@@ -318,6 +318,25 @@ unsigned long thread_start(void (*fn)(void), unsigned long stack_va, unsigned pr
     return tcb;
 }
 
+unsigned long thread_create_at(void (*fn)(void), unsigned long va, unsigned long cspace, unsigned prio,
+                               unsigned long fault_ep, bool resume)
+{
+    const unsigned long rw = FERRY_MAP_READ | FERRY_MAP_WRITE;
+    unsigned long tcb = object_alloc(FERRY_OBJ_TCB, 0);
+    unsigned long stack = object_alloc(FERRY_OBJ_FRAME_4K, 0);
+    unsigned long buf = object_alloc(FERRY_OBJ_FRAME_4K, 0);
+    if (!tcb || !stack || !buf || frame_map(stack, FERRY_CAP_INIT_VSPACE, va, rw) ||
+        frame_map(buf, FERRY_CAP_INIT_VSPACE, va + 0x1000, rw) ||
+        tcb_configure(tcb, cspace, FERRY_CAP_INIT_VSPACE, buf, va + 0x1000, fault_ep) ||
+        tcb_set_priority(tcb, FERRY_CAP_INIT_TCB, prio))
+        return 0;
+    unsigned long regs[FERRY_REG_COUNT] = { 0 };
+    regs[FERRY_REG_RIP] = (unsigned long)fn;
+    regs[FERRY_REG_RSP] = va + 0x1000 - 8;        /* as if called: ABI alignment */
+    regs[FERRY_REG_RFLAGS] = 0x202;
+    return tcb_write_registers(tcb, resume, FERRY_REG_COUNT, regs) ? 0 : tcb;
+}
+
 unsigned long pt_ensure(struct pt_set *set, unsigned long va)
 {
     unsigned long base = va & ~((1UL << 21) - 1);

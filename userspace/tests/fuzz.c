@@ -590,6 +590,7 @@ static void victim(void)
 
 struct sandbox {
     unsigned long cnode, root, ut_parent;
+    struct inv_state empty;             /* the kernel's state while the sandbox's memory was unused */
     struct process p;
     unsigned long victim;
     unsigned long give[SB_FIXED_END];   /* the originals of the sandbox's fixed slots */
@@ -654,12 +655,25 @@ static bool sandbox_create(struct sandbox *sb)
     unsigned long ut = slot_alloc();
     CHECK(sb->ut_parent && ut);
     CHECK_OK(untyped_retype(sb->ut_parent, FERRY_OBJ_UNTYPED, SANDBOX_UT_BITS, ut, 1));
+    /* The free memory now, with the sandbox's untyped unused: after the
+     * final revoke it must be this again, to the byte.  The page tables it
+     * is given come from its own untyped (they are moved in, the only
+     * capabilities to them, so it may destroy them: they must not be
+     * memory from elsewhere). */
+    unsigned long frame = object_alloc(FERRY_OBJ_FRAME_4K, 0), ep = object_alloc(FERRY_OBJ_ENDPOINT, 0),
+                  ntfn = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
+    CHECK(kernel_check("before the sandbox", &sb->empty));
+    unsigned long tables[3] = { slot_alloc(), slot_alloc(), slot_alloc() };
+    static const unsigned long table_types[3] = { FERRY_OBJ_PT, FERRY_OBJ_PD, FERRY_OBJ_PDPT };
+    for (unsigned i = 0; i < 3; i++) {
+        CHECK(tables[i] != 0);
+        CHECK_OK(untyped_retype(ut, table_types[i], 0, tables[i], 1));
+    }
     unsigned long *give = sb->give;
     const unsigned long given[SB_FIXED_END] = {
         [SB_CNODE] = sb->root, [SB_TCB] = sb->p.tcb, [SB_VSPACE] = sb->p.vspace, [SB_UNTYPED] = ut,
-        [SB_FRAME] = object_alloc(FERRY_OBJ_FRAME_4K, 0), [SB_EP] = object_alloc(FERRY_OBJ_ENDPOINT, 0),
-        [SB_NTFN] = object_alloc(FERRY_OBJ_NOTIFICATION, 0), [SB_PT] = object_alloc(FERRY_OBJ_PT, 0),
-        [SB_PD] = object_alloc(FERRY_OBJ_PD, 0), [SB_PDPT] = object_alloc(FERRY_OBJ_PDPT, 0),
+        [SB_FRAME] = frame, [SB_EP] = ep, [SB_NTFN] = ntfn, [SB_PT] = tables[0],
+        [SB_PD] = tables[1], [SB_PDPT] = tables[2],
         [SB_VICTIM] = sb->victim, [SB_VSPACE2] = vspace2,
     };
     for (unsigned i = 0; i < SB_FIXED_END; i++)
@@ -677,7 +691,10 @@ static bool sandbox_create(struct sandbox *sb)
     }
     CHECK(restart(sb, sb->victim, victim, VICTIM_STACK));
     CHECK(restart(sb, sb->p.tcb, fuzzer, FUZZ_STACK));
+    /* Neither runs before fuzz_run has counted the free memory (a timer
+     * tick could otherwise let the victim make objects first). */
     CHECK_OK(tcb_suspend(sb->p.tcb));
+    CHECK_OK(tcb_suspend(sb->victim));
     return true;
 }
 
@@ -728,6 +745,7 @@ static bool fuzz_run(struct sandbox *psb, unsigned long seed)
     fuzz_chains = fuzz_chain_max = fuzz_bursts = fuzz_compat_tries = 0;
     unsigned long restarts = 0, last = 0, still = 0, checks = 0, next_check = check_every;
     unsigned long progress = calls / 10 ? calls / 10 : 1, next_progress = progress;
+    CHECK_OK(tcb_resume(sb.victim));
     CHECK_OK(tcb_resume(sb.p.tcb));
     while (fuzz_done < calls && restarts < calls) {
         __asm__ __volatile__("movq %0, %%xmm7" : : "r"(restarts) : "xmm7");   /* our own SSE state */
@@ -767,8 +785,9 @@ static bool fuzz_run(struct sandbox *psb, unsigned long seed)
     CHECK_OK(cnode_revoke(sb.ut_parent));
     struct inv_state after;
     ok = kernel_check("after the revoke", &after) && ok;
-    printf("    untyped bytes free: %lu before, %lu after the revoke\n", before.free_bytes, after.free_bytes);
-    if (!ok || fuzz_done < calls || fuzz_fpu_bad || fuzz_debug_ok || after.free_bytes != before.free_bytes) {
+    printf("    untyped bytes free: %lu with the sandbox's memory unused, %lu after the revoke\n",
+           sb.empty.free_bytes, after.free_bytes);
+    if (!ok || fuzz_done < calls || fuzz_fpu_bad || fuzz_debug_ok || after.free_bytes != sb.empty.free_bytes) {
         printf("    fuzz: FAILED (%lu FPU mismatches, %lu debug calls accepted without capability): "
                "replay with fuzz_seed=%#lx\n", fuzz_fpu_bad, fuzz_debug_ok, seed);
         return false;

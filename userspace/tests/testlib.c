@@ -3,7 +3,6 @@
  * fast path's fall-back counters. */
 #include "utest.h"
 
-#define RW (FERRY_MAP_READ | FERRY_MAP_WRITE)
 #define TESTLIB_AREA 0x3c000000UL        /* stacks and IPC buffers of testlib threads */
 
 static unsigned long next_va = TESTLIB_AREA;
@@ -19,23 +18,7 @@ unsigned long test_thread(void (*fn)(void), unsigned long cspace, unsigned prio,
                           bool resume)
 {
     unsigned long va = test_page();
-    if (!va)
-        return 0;
-    unsigned long tcb = object_alloc(FERRY_OBJ_TCB, 0);
-    unsigned long stack = object_alloc(FERRY_OBJ_FRAME_4K, 0);
-    unsigned long buf = object_alloc(FERRY_OBJ_FRAME_4K, 0);
-    if (!tcb || !stack || !buf || frame_map(stack, FERRY_CAP_INIT_VSPACE, va, RW) ||
-        frame_map(buf, FERRY_CAP_INIT_VSPACE, va + 0x1000, RW) ||
-        tcb_configure(tcb, cspace, FERRY_CAP_INIT_VSPACE, buf, va + 0x1000, fault_ep) ||
-        tcb_set_priority(tcb, FERRY_CAP_INIT_TCB, prio))
-        return 0;
-    unsigned long regs[FERRY_REG_COUNT] = { 0 };
-    regs[FERRY_REG_RIP] = (unsigned long)fn;
-    regs[FERRY_REG_RSP] = va + 0x1000 - 8;
-    regs[FERRY_REG_RFLAGS] = 0x202;
-    if (tcb_write_registers(tcb, resume, FERRY_REG_COUNT, regs))
-        return 0;
-    return tcb;
+    return va ? thread_create_at(fn, va, cspace, prio, fault_ep, resume) : 0;
 }
 
 struct ferry_ipc_buffer *test_own_buf(void)

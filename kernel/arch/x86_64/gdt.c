@@ -32,6 +32,7 @@ void gdt_init(void)
     ks_tss.rsp[0] = (uint64_t)kstack_top(&ks_boot_stack);
     ks_tss.ist[IST_DF - 1] = (uint64_t)kstack_top(&ks_df_stack);
     ks_tss.ist[IST_NMI - 1] = (uint64_t)kstack_top(&ks_nmi_stack);
+    ks_tss.ist[IST_DB - 1] = (uint64_t)kstack_top(&ks_db_stack);
     ks_tss.iomap_base = sizeof(struct tss);   /* no I/O bitmap: ring 3 gets no ports */
 
     uint64_t base = (uint64_t)&ks_tss, limit = sizeof(ks_tss) - 1;

@@ -28,7 +28,7 @@ static void idt_set(int vec, uint64_t handler, int ist, int dpl)
 void idt_init(void)
 {
     for (int v = 0; v < 32; v++) {
-        int ist = v == VEC_DF ? IST_DF : (v == VEC_NMI || v == VEC_MC) ? IST_NMI : 0;
+        int ist = v == VEC_DF ? IST_DF : (v == VEC_NMI || v == VEC_MC) ? IST_NMI : v == VEC_DB ? IST_DB : 0;
         idt_set(v, trap_vectors[v], ist, 0);
     }
     for (int v = 0; v < 16; v++)

@@ -6,6 +6,7 @@
 __attribute__((section(".bss.kstack"))) struct kstack ks_boot_stack;
 __attribute__((section(".bss.kstack"))) struct kstack ks_df_stack;
 __attribute__((section(".bss.kstack"))) struct kstack ks_nmi_stack;
+__attribute__((section(".bss.kstack"))) struct kstack ks_db_stack;
 
 static const struct {
     struct kstack *stack;
@@ -14,6 +15,7 @@ static const struct {
     { &ks_boot_stack, "kernel stack" },
     { &ks_df_stack, "double-fault stack" },
     { &ks_nmi_stack, "NMI stack" },
+    { &ks_db_stack, "debug-exception stack" },
 };
 
 const char *kstack_guard_owner(vaddr_t va)

@@ -99,6 +99,17 @@ static _Noreturn void user_trap(struct trap_frame *tf, uint64_t cr2)
     kernel_exit();
 }
 
+/* Is rip where MSR_LSTAR or MSR_CSTAR sends `syscall` (in whatever mode
+ * the floor benchmark put LSTAR)? */
+static bool syscall_entry_point(uint64_t rip)
+{
+    extern char syscall_entry[], syscall_compat_entry[];
+    extern char floor_syscall_entry[] __attribute__((weak)), floor_ipc_entry[] __attribute__((weak));
+    return rip == (uint64_t)syscall_entry || rip == (uint64_t)syscall_compat_entry ||
+           (floor_syscall_entry && rip == (uint64_t)floor_syscall_entry) ||
+           (floor_ipc_entry && rip == (uint64_t)floor_ipc_entry);
+}
+
 /* A `syscall` from compatibility mode (entry.S, MSR_CSTAR): saved like
  * a syscall; the thread gets an invalid-opcode fault, as on Intel CPUs,
  * where that instruction does not exist in compatibility mode. */
@@ -125,6 +136,15 @@ void trap_handler(struct trap_frame *tf)
         irq_handle(tf->vector);
         return;
     }
+    /* A debug exception at the first instruction of a syscall entry: a
+     * single-step trap for a `syscall` made with TF set, delivered after
+     * the instruction although MSR_FMASK has cleared TF (Bochs 2.7 does;
+     * the CPUs we know do not), or a debug exception the CPU deferred
+     * across the entry.  Nothing of the kernel has run yet, the user's GS
+     * is still loaded and RSP is the user's (hence the IST stack): return
+     * and let the entry run, with TF clear in the flags restored. */
+    if (tf->vector == VEC_DB && syscall_entry_point(tf->rip))
+        return;
 
     /* A fault on a guard page means the stack below it ran out: during the
      * #PF the CPU could not push its frame, so it usually arrives as a

@@ -91,6 +91,15 @@ unsigned long vspace_create(void);
  * Returns the TCB's slot, or 0 with the reason printed. */
 unsigned long thread_start(void (*fn)(void), unsigned long stack_va, unsigned prio, bool resume);
 
+/* Start a thread in the root task's address space running fn() with a
+ * stack page at va and its own IPC buffer page at va + 4 KiB (so a thread
+ * finds its buffer from its stack pointer), in CSpace cspace (a CNode
+ * capability in the root CNode), with fault endpoint cptr fault_ep (0:
+ * none).  The page table for va must be there (table_ensure).  Returns
+ * the TCB's slot, or 0. */
+unsigned long thread_create_at(void (*fn)(void), unsigned long va, unsigned long cspace, unsigned prio,
+                               unsigned long fault_ep, bool resume);
+
 /* The 2 MiB regions of one VSpace known to have a page table. */
 struct pt_set {
     unsigned long vspace;

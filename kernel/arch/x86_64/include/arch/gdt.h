@@ -12,6 +12,7 @@
 
 #define IST_DF  1
 #define IST_NMI 2
+#define IST_DB  3
 
 #ifndef __ASSEMBLER__
 #include <types.h>

@@ -14,8 +14,10 @@ struct kstack {
 } __attribute__((aligned(4096)));
 
 /* The stacks the kernel runs on: boot/kernel stack, and separate IST stacks
- * for double fault and NMI so a kernel stack overflow is still reported. */
-extern struct kstack ks_boot_stack, ks_df_stack, ks_nmi_stack;
+ * for double fault and NMI so a kernel stack overflow is still reported,
+ * and for the debug exception, which can arrive at the first instruction
+ * of syscall_entry, before it has left the user's stack (traps.c). */
+extern struct kstack ks_boot_stack, ks_df_stack, ks_nmi_stack, ks_db_stack;
 
 static inline void *kstack_top(struct kstack *k) { return k->stack + KSTACK_SIZE; }
 
