@@ -25,6 +25,11 @@ def missing():
         pwd.getpwnam("munge")
     except KeyError:
         return "no munge user (the munge package creates it)"
+    # slurmd (22.05) initialises its cgroup plugin whatever the task and
+    # proctrack plugins are, and stops without a cgroup file system (a
+    # chroot with only sysfs mounted, for example).
+    if not any(Path("/sys/fs/cgroup").glob("*")):
+        return "no cgroup file system at /sys/fs/cgroup: slurmd cannot start here"
     return None
 
 
