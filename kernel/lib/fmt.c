@@ -239,3 +239,28 @@ int fmt_snprintf(char *buf, size_t n, const char *fmt, ...)
     va_end(ap);
     return len;
 }
+
+struct fmt_buf {
+    fmt_write_fn write;
+    size_t n;
+    char buf[256];
+};
+
+static void fmt_buf_put(char c, void *arg)
+{
+    struct fmt_buf *b = arg;
+    b->buf[b->n++] = c;
+    if (b->n == sizeof b->buf) {
+        b->write(b->buf, b->n);
+        b->n = 0;
+    }
+}
+
+int fmt_vprint(fmt_write_fn write, const char *fmt, va_list ap)
+{
+    struct fmt_buf b = { .write = write, .n = 0 };
+    int n = fmt_vformat(fmt_buf_put, &b, fmt, ap);
+    if (b.n)
+        write(b.buf, b.n);
+    return n;
+}

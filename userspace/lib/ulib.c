@@ -26,27 +26,9 @@ void puts_raw(const char *s, size_t n)
     }
 }
 
-struct pbuf {
-    char buf[256];
-    size_t n;
-};
-
-static void pbuf_put(char c, void *arg)
-{
-    struct pbuf *p = arg;
-    p->buf[p->n++] = c;
-    if (p->n == sizeof p->buf) {
-        puts_raw(p->buf, p->n);
-        p->n = 0;
-    }
-}
-
 int vprintf(const char *fmt, va_list ap)
 {
-    struct pbuf p = { .n = 0 };
-    int n = fmt_vformat(pbuf_put, &p, fmt, ap);
-    puts_raw(p.buf, p.n);
-    return n;
+    return fmt_vprint(puts_raw, fmt, ap);
 }
 
 int printf(const char *fmt, ...)

@@ -47,29 +47,12 @@ static void print_bytes(const char *s, size_t n)
     }
 }
 
-struct pbuf {
-    char buf[256];
-    size_t n;
-};
-
-static void pbuf_put(char c, void *arg)
-{
-    struct pbuf *p = arg;
-    p->buf[p->n++] = c;
-    if (p->n == sizeof p->buf) {
-        print_bytes(p->buf, p->n);
-        p->n = 0;
-    }
-}
-
 int printf(const char *fmt, ...)
 {
-    struct pbuf p = { .n = 0 };
     va_list ap;
     va_start(ap, fmt);
-    int n = fmt_vformat(pbuf_put, &p, fmt, ap);
+    int n = fmt_vprint(print_bytes, fmt, ap);
     va_end(ap);
-    print_bytes(p.buf, p.n);
     return n;
 }
 
