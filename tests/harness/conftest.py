@@ -1,4 +1,4 @@
-"""conftest.py: shared fixtures: the fake QEMU, temporary results/plots folders, a dummy kernel image."""
+"""conftest.py: shared fixtures: the fake QEMU, temporary results/plots folders, a dummy kernel image, the real build."""
 
 import subprocess
 import sys
@@ -24,6 +24,21 @@ def fake_env(tmp_path, monkeypatch):
     kernel.write_bytes(b"\x7fELF fake")
     return {"tmp": tmp_path, "kernel": kernel, "results": tmp_path / "results",
             "plots": tmp_path / "plots"}
+
+
+@pytest.fixture
+def real_env(tmp_path, monkeypatch):
+    """The real QEMU and the default build (skipped before it is built), temporary output folders."""
+    from ferryhost import build
+    from ferryhost.errors import HarnessError
+    monkeypatch.delenv("FERRY_QEMU", raising=False)
+    monkeypatch.setenv("FERRY_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("FERRY_PLOTS", str(tmp_path / "plots"))
+    try:
+        build.print_boot([f"BUILD={build.builddir('default')}"])
+    except HarnessError as e:
+        pytest.skip(f"no bootable kernel build yet: {e}")
+    return tmp_path
 
 
 def harness(*args, timeout=120, **kw):

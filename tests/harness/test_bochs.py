@@ -122,17 +122,10 @@ def test_kvm_module_in_proc_modules_only(tmp_path):
 # ---- real Bochs boots ---------------------------------------------------------
 
 @pytest.fixture
-def bochs_env(tmp_path, monkeypatch):
+def bochs_env(request):
     if shutil.which("bochs") is None:
         pytest.skip("Bochs not installed (scripts/setup.sh bochs)")
-    monkeypatch.delenv("FERRY_QEMU", raising=False)
-    monkeypatch.setenv("FERRY_RESULTS", str(tmp_path / "results"))
-    monkeypatch.setenv("FERRY_PLOTS", str(tmp_path / "plots"))
-    try:
-        build.print_boot([f"BUILD={build.builddir('default')}"])
-    except HarnessError as e:
-        pytest.skip(f"no bootable kernel build yet: {e}")
-    return tmp_path
+    return request.getfixturevalue("real_env")
 
 
 def test_bochs_run_uses_pcid_and_ends_cleanly(bochs_env):

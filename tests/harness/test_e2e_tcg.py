@@ -3,23 +3,7 @@
 import csv
 import json
 
-import pytest
-
 from conftest import harness
-from ferryhost import build
-from ferryhost.errors import HarnessError
-
-
-@pytest.fixture
-def real_env(tmp_path, monkeypatch):
-    monkeypatch.delenv("FERRY_QEMU", raising=False)
-    monkeypatch.setenv("FERRY_RESULTS", str(tmp_path / "results"))
-    monkeypatch.setenv("FERRY_PLOTS", str(tmp_path / "plots"))
-    try:
-        build.print_boot([f"BUILD={build.builddir('default')}"])
-    except HarnessError as e:
-        pytest.skip(f"no bootable kernel build yet: {e}")
-    return tmp_path
 
 
 def test_tcg_floor_run_and_plot(real_env):

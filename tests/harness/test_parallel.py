@@ -5,11 +5,8 @@ import io
 import json
 import time
 
-import pytest
-
 from conftest import harness
-from ferryhost import build, sweep
-from ferryhost.errors import HarnessError
+from ferryhost import sweep
 
 # What a run measured (not when or where): these must match record for record.
 FIGURES = ["system", "bench", "variant", "size", "accel", "rep", "samples", "min", "p50", "p90", "p99",
@@ -116,18 +113,6 @@ timeout = 300
 names = ["floor_rdtsc", "ipc_call"]
 sizes = [0]
 """
-
-
-@pytest.fixture
-def real_env(tmp_path, monkeypatch):
-    monkeypatch.delenv("FERRY_QEMU", raising=False)
-    monkeypatch.setenv("FERRY_RESULTS", str(tmp_path / "results"))
-    monkeypatch.setenv("FERRY_PLOTS", str(tmp_path / "plots"))
-    try:
-        build.print_boot([f"BUILD={build.builddir('default')}"])
-    except HarnessError as e:
-        pytest.skip(f"no bootable kernel build yet: {e}")
-    return tmp_path
 
 
 def test_real_icount_sweep_parallel_equals_serial(real_env):

@@ -9,7 +9,7 @@ import pytest
 
 import slurm_cluster
 from conftest import PY, REPO, harness
-from test_parallel import REAL, figures, real_env  # noqa: F401 (fixture)
+from test_parallel import REAL, figures
 
 FAKE = """
 name = "sl"
@@ -127,7 +127,7 @@ def _sq(c, *args):
     return subprocess.run(list(args), capture_output=True, text=True, env=c.env, timeout=60)
 
 
-def test_sweep_on_one_node_cluster(real_env, cluster, monkeypatch):  # noqa: F811
+def test_sweep_on_one_node_cluster(real_env, cluster, monkeypatch):
     """Submit a tiny sweep as job arrays (held), cancel one task, let the rest run,
     merge: the cancelled run is listed as lost, resubmitted alone, and the merged
     icount figures equal a local sweep's record for record."""
