@@ -6,6 +6,22 @@
 
 #define ELF_MAX_SEGMENTS 8
 
+/* The file and program headers as they are on disk (elf_parse reads them;
+ * the host tests build images with them). */
+struct elf64_ehdr {
+    uint8_t ident[16];
+    uint16_t type, machine;
+    uint32_t version;
+    uint64_t entry, phoff, shoff;
+    uint32_t flags;
+    uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct elf64_phdr {
+    uint32_t type, flags;
+    uint64_t offset, vaddr, paddr, filesz, memsz, align;
+};
+
 struct elf_segment {
     vaddr_t vaddr;
     uint64_t memsz, filesz, offset;

@@ -11,31 +11,19 @@
 #include <cmocka.h>
 
 #include <ferry/arch_x86_64.h>
+#include <elf.h>
 #include <ferry/elf_load.h>
 
 #define TOP 0x0fe00000UL
 
-struct ehdr {
-    uint8_t ident[16];
-    uint16_t type, machine;
-    uint32_t version;
-    uint64_t entry, phoff, shoff;
-    uint32_t flags;
-    uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct phdr {
-    uint32_t type, flags;
-    uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
 
 /* A valid image: text (R X, 0x1800 bytes at 0x400000) and data (RW, 0x100
  * bytes of file, 0x3000 in memory at 0x402000), file data after the headers. */
 static unsigned char img[0x3000];
 #define IMG_LEN (0x1000 + 0x1800 + 0x100)
 
-static struct ehdr *eh(void) { return (struct ehdr *)img; }
-static struct phdr *ph(int i) { return (struct phdr *)(img + sizeof(struct ehdr)) + i; }
+static struct elf64_ehdr *eh(void) { return (struct elf64_ehdr *)img; }
+static struct elf64_phdr *ph(int i) { return (struct elf64_phdr *)(img + sizeof(struct elf64_ehdr)) + i; }
 
 static void build(void)
 {
@@ -46,12 +34,12 @@ static void build(void)
     eh()->type = 2;
     eh()->machine = 62;
     eh()->entry = 0x400010;
-    eh()->phoff = sizeof(struct ehdr);
-    eh()->phentsize = sizeof(struct phdr);
+    eh()->phoff = sizeof(struct elf64_ehdr);
+    eh()->phentsize = sizeof(struct elf64_phdr);
     eh()->phnum = 2;
-    *ph(0) = (struct phdr){ .type = 1, .flags = 5, .offset = 0x1000, .vaddr = 0x400000,
+    *ph(0) = (struct elf64_phdr){ .type = 1, .flags = 5, .offset = 0x1000, .vaddr = 0x400000,
                             .filesz = 0x1800, .memsz = 0x1800 };
-    *ph(1) = (struct phdr){ .type = 1, .flags = 6, .offset = 0x2800, .vaddr = 0x402000,
+    *ph(1) = (struct elf64_phdr){ .type = 1, .flags = 6, .offset = 0x2800, .vaddr = 0x402000,
                             .filesz = 0x100, .memsz = 0x3000 };
     for (int i = 0x1000; i < IMG_LEN; i++)
         img[i] = (unsigned char)(i * 7);
@@ -143,7 +131,7 @@ static void test_too_many_segments(void **state)
     build();
     eh()->phnum = 9;
     for (int i = 0; i < 9; i++)
-        *ph(i) = (struct phdr){ .type = 1, .flags = 5, .offset = 0x1000, .vaddr = 0x400000 + i * 0x1000UL,
+        *ph(i) = (struct elf64_phdr){ .type = 1, .flags = 5, .offset = 0x1000, .vaddr = 0x400000 + i * 0x1000UL,
                                 .filesz = 0x10, .memsz = 0x10 };
     assert_string_equal(plan(IMG_LEN), "too many loadable segments");
 }
@@ -175,7 +163,7 @@ static void test_truncations_and_corruptions(void **state)
         build();
         /* flips in the headers, where they matter */
         for (int k = 0; k < 1 + rand() % 4; k++)
-            img[rand() % (sizeof(struct ehdr) + 2 * sizeof(struct phdr))] ^= (unsigned char)(1 << (rand() % 8));
+            img[rand() % (sizeof(struct elf64_ehdr) + 2 * sizeof(struct elf64_phdr))] ^= (unsigned char)(1 << (rand() % 8));
         if (!plan(IMG_LEN)) {
             accepted++;
             check_plan_bounds(IMG_LEN);
