@@ -49,10 +49,10 @@ static void server_main(void)
             /* The frame capability arrived in our receive slot: map it, then
              * move it aside so the slot is free for the next one. */
             unsigned long keep = m.w[1];
-            err = frame_map(bulk_recv_slot, bulk_server_vspace, SHARED_VA + m.w[0],
+            err = ferry_frame_map(bulk_recv_slot, bulk_server_vspace, SHARED_VA + m.w[0],
                             FERRY_MAP_READ | FERRY_MAP_WRITE);
             if (!err)
-                err = cnode_move(keep, bulk_recv_slot);
+                err = ferry_cnode_move(keep, bulk_recv_slot);
             m.w[0] = err;
         } else if (label == L_COPY_FIRST || label == L_COPY) {
             if (label == L_COPY_FIRST)
@@ -89,10 +89,10 @@ static const char *bulk_setup(void)
     bulk_ep = ep;
     const unsigned long rw = FERRY_MAP_READ | FERRY_MAP_WRITE;
     unsigned long e;
-    if ((e = frame_map(f0, FERRY_CAP_INIT_VSPACE, SHARED_VA, rw)) ||
-        (e = frame_map(f1, FERRY_CAP_INIT_VSPACE, SHARED_VA + (2UL << 20), rw)) ||
-        (e = frame_map(s0, FERRY_CAP_INIT_VSPACE, SOURCE_VA, rw)) ||
-        (e = frame_map(s1, FERRY_CAP_INIT_VSPACE, SOURCE_VA + (2UL << 20), rw))) {
+    if ((e = ferry_frame_map(f0, FERRY_CAP_INIT_VSPACE, SHARED_VA, rw)) ||
+        (e = ferry_frame_map(f1, FERRY_CAP_INIT_VSPACE, SHARED_VA + (2UL << 20), rw)) ||
+        (e = ferry_frame_map(s0, FERRY_CAP_INIT_VSPACE, SOURCE_VA, rw)) ||
+        (e = ferry_frame_map(s1, FERRY_CAP_INIT_VSPACE, SOURCE_VA + (2UL << 20), rw))) {
         printf("bulk: mapping the shared and source blocks: %s\n", ferry_error_name(e));
         return failed = "could not map the shared and source blocks";
     }
@@ -100,13 +100,13 @@ static const char *bulk_setup(void)
     if (process_create(&p, server_main, SERVER_STACK, 255, false))
         return failed = "could not start the server in its own address space";
     bulk_server_vspace = p.vspace;
-    if (tcb_resume(p.tcb))
+    if (ferry_tcb_resume(p.tcb))
         return failed = "could not start the server in its own address space";
     /* Grant a copy of each frame (GRANT right on the endpoint needed). */
     unsigned long frames[2] = { f0, f1 };
     for (int i = 0; i < 2; i++) {
         unsigned long copy = slot_alloc();
-        if (!copy || cnode_copy(copy, frames[i], FERRY_RIGHTS_ALL))
+        if (!copy || ferry_cnode_copy(copy, frames[i], FERRY_RIGHTS_ALL))
             return failed = "could not copy a frame capability to grant";
         ulib_ipc->caps_or_badges[0] = copy;
         struct sys_msg m = { .info = FERRY_MSGINFO(L_SETUP, 2, 1), .w = { (unsigned long)i << 21, slot_alloc() } };

@@ -20,12 +20,12 @@ static const char *fault_rt(struct bench_ctx *c)
         if (!ep || !table_ensure(FAULTER_STACK))
             return "no endpoint or page table for the faulting thread";
         tcb = thread_start(faulter, FAULTER_STACK, 255, false);
-        if (!tcb || tcb_configure(tcb, FERRY_CAP_INIT_CNODE, FERRY_CAP_INIT_VSPACE, FERRY_CAP_IPC_BUFFER,
+        if (!tcb || ferry_tcb_configure(tcb, FERRY_CAP_INIT_CNODE, FERRY_CAP_INIT_VSPACE, FERRY_CAP_IPC_BUFFER,
                                    FERRY_ROOT_IPC_BUFFER, ep))
             return "could not give the faulting thread its fault endpoint";
     }
     struct sys_msg m = { 0 };
-    if (tcb_resume(tcb) || ipc_recv(ep, &m))
+    if (ferry_tcb_resume(tcb) || ipc_recv(ep, &m))
         return "the first fault did not arrive";
     for (size_t i = 0; i < c->warmup + c->n; i++) {
         m.info = FERRY_MSGINFO(0, 0, 0);
@@ -38,7 +38,7 @@ static const char *fault_rt(struct bench_ctx *c)
         if (i >= c->warmup)
             c->samples[i - c->warmup] = t1 - t0;
     }
-    tcb_suspend(tcb);
+    ferry_tcb_suspend(tcb);
     return NULL;
 }
 

@@ -110,7 +110,7 @@ static const char *partner_start(enum role r, enum space sp, unsigned prio)
             return "could not create the partner thread";
     }
     p_space = sp;
-    if (tcb_resume(p->tcb))
+    if (ferry_tcb_resume(p->tcb))
         return "could not resume the partner";
     return NULL;
 }
@@ -162,17 +162,17 @@ static const char *flavour_start(enum flavour f)
         } else if (f == TLS) {
             /* A thread-local-storage base (its stack page: any user address). */
             unsigned long regs[FERRY_REG_COUNT];
-            if (tcb_read_registers(p->tcb, FERRY_REG_COUNT, regs))
+            if (ferry_tcb_read_registers(p->tcb, FERRY_REG_COUNT, regs))
                 return "could not read the partner's registers";
             regs[FERRY_REG_FS_BASE] = va;
-            if (tcb_write_registers(p->tcb, false, FERRY_REG_COUNT, regs))
+            if (ferry_tcb_write_registers(p->tcb, false, FERRY_REG_COUNT, regs))
                 return "could not give the partner an FS base";
         }
     }
     /* It reads p_echo_ep when it first runs (after our first Call, for the
      * one below us): nothing else starts before that. */
     p_echo_ep = p->obj;
-    if (tcb_resume(p->tcb))
+    if (ferry_tcb_resume(p->tcb))
         return "could not resume the partner";
     return NULL;
 }
@@ -218,7 +218,7 @@ static const char *ipc_call_rt(struct bench_ctx *c)
         if (i >= c->warmup)
             c->samples[i - c->warmup] = t1 - t0;
     }
-    tcb_suspend(partner->tcb);
+    ferry_tcb_suspend(partner->tcb);
     return bad;
 }
 
@@ -275,7 +275,7 @@ static const char *ipc_oneway(struct bench_ctx *c)
         if (i >= c->warmup)
             c->samples[i - c->warmup] = d > stub ? d - stub : 0;
     }
-    tcb_suspend(flavoured[ONEWAY].tcb);
+    ferry_tcb_suspend(flavoured[ONEWAY].tcb);
     return bad;
 }
 
@@ -283,7 +283,7 @@ static const char *ipc_oneway(struct bench_ctx *c)
  * Send or Signal switches to it at once; afterwards back to the top. */
 static bool root_prio(unsigned prio)
 {
-    return tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, prio) == FERRY_OK;
+    return ferry_tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, prio) == FERRY_OK;
 }
 
 /* One way: from before our Send to the receiver's return from Recv. */
@@ -317,7 +317,7 @@ static const char *ipc_send_oneway(struct bench_ctx *c)
             c->samples[i - c->warmup] = t1 - t0;
     }
     root_prio(255);
-    tcb_suspend(partners[SINK][sp].tcb);
+    ferry_tcb_suspend(partners[SINK][sp].tcb);
     return bad;
 }
 
@@ -347,7 +347,7 @@ static const char *notify_wakeup(struct bench_ctx *c)
             c->samples[i - c->warmup] = t1 - t0;
     }
     root_prio(255);
-    tcb_suspend(partners[WAITER][sp].tcb);
+    ferry_tcb_suspend(partners[WAITER][sp].tcb);
     return bad;
 }
 
@@ -409,7 +409,7 @@ static const char *ipc_ring(struct bench_ctx *c)
             return "could not create the consumer";
         consumer = p.tcb;
     }
-    if (tcb_resume(consumer))
+    if (ferry_tcb_resume(consumer))
         return "could not resume the consumer";
     unsigned long expect = ring.sum, v = 0;
     for (size_t i = 0; i < c->warmup + c->n; i++) {
@@ -433,13 +433,13 @@ static const char *ipc_ring(struct bench_ctx *c)
         bench_compiler_fence();
         uint64_t t1 = ring.drained_at;
         if (ring.sum != expect) {
-            tcb_suspend(consumer);
+            ferry_tcb_suspend(consumer);
             return "the consumer took other values than were put";
         }
         if (i >= c->warmup)
             c->samples[i - c->warmup] = (t1 - t0) / batch;
     }
-    tcb_suspend(consumer);
+    ferry_tcb_suspend(consumer);
     return NULL;
 }
 

@@ -31,7 +31,7 @@ static const char *chain_build(int64_t n)
             return "no memory for the chain";
     }
     if (!chain_cnode) {
-        if (untyped_retype(chain_ut, FERRY_OBJ_CNODE, CHAIN_RADIX, chain_slot, 1))
+        if (ferry_untyped_retype(chain_ut, FERRY_OBJ_CNODE, CHAIN_RADIX, chain_slot, 1))
             return "no CNode for the chain";
         chain_cnode = chain_slot;
     }
@@ -52,7 +52,7 @@ static const char *revoke_chain(struct bench_ctx *c)
         if (err)
             return err;
         uint64_t t0 = tsc_begin();
-        unsigned long e = cnode_revoke(chain_ep);
+        unsigned long e = ferry_cnode_revoke(chain_ep);
         uint64_t t1 = tsc_end();
         if (e)
             return "revoke failed";
@@ -84,14 +84,14 @@ static const char *lat_op(const char *variant)
         if (err)
             return err;
         rtc_probe_reset();
-        return cnode_revoke(chain_ep) ? "revoke failed" : NULL;
+        return ferry_cnode_revoke(chain_ep) ? "revoke failed" : NULL;
     }
     if (strcmp(variant, "delete") == 0) {
         const char *err = chain_build(65536);
         if (err)
             return err;
         rtc_probe_reset();
-        unsigned long e = cnode_delete(chain_cnode);
+        unsigned long e = ferry_cnode_delete(chain_cnode);
         chain_cnode = 0;                 /* made again next time */
         return e ? "delete failed" : NULL;
     }
@@ -106,15 +106,15 @@ static const char *lat_op(const char *variant)
             return "no untyped for the retype";
     }
     rtc_probe_reset();
-    unsigned long e = untyped_retype(ut, FERRY_OBJ_FRAME_2M, 0, first, 16);
-    if (e || cnode_revoke(ut))
+    unsigned long e = ferry_untyped_retype(ut, FERRY_OBJ_FRAME_2M, 0, first, 16);
+    if (e || ferry_cnode_revoke(ut))
         return "retype failed";
     return NULL;
 }
 
 static const char *irq_latency(struct bench_ctx *c)
 {
-    if (!table_ensure(LAT_PROBE_STACK) || tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 200))
+    if (!table_ensure(LAT_PROBE_STACK) || ferry_tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 200))
         return "set-up failed";
     const char *err = NULL;
     if (rtc_probe_start(LAT_PROBE_STACK, 255))
@@ -128,7 +128,7 @@ static const char *irq_latency(struct bench_ctx *c)
             c->samples[i - c->warmup] = rtc_probe.max_gap;
     }
     rtc_probe_stop();
-    tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 255);
+    ferry_tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 255);
     return err;
 }
 

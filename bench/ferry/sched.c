@@ -58,7 +58,7 @@ static const char *yield_rt(struct bench_ctx *c)
     unsigned long tcb = partner_tcb(k);
     if (!tcb)
         return "could not start the partner thread";
-    if (tcb_resume(tcb))
+    if (ferry_tcb_resume(tcb))
         return "could not resume the partner thread";
     unsigned long before = partner_rounds;
     if (k == SAME_FPU) {
@@ -66,7 +66,7 @@ static const char *yield_rt(struct bench_ctx *c)
     } else {
         BENCH_LOOP(c, sys_yield());
     }
-    tcb_suspend(tcb);
+    ferry_tcb_suspend(tcb);
     /* Each of our yields lets the partner run once, except where the timer
      * preempted it between its count and its own yield (then our next
      * yield only finishes its turn).  A yield that switched to nobody

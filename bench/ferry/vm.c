@@ -17,22 +17,22 @@ static const char *vm_map_unmap(struct bench_ctx *c)
         unsigned long e1, e2;
         uint64_t t0, t1;
         if (time_unmap) {
-            e1 = frame_map(frame, FERRY_CAP_INIT_VSPACE, VM_BENCH_VA, FERRY_MAP_READ | FERRY_MAP_WRITE);
+            e1 = ferry_frame_map(frame, FERRY_CAP_INIT_VSPACE, VM_BENCH_VA, FERRY_MAP_READ | FERRY_MAP_WRITE);
             /* Touch it, so the unmap has a TLB entry to shoot down. */
             if (!e1)
                 *(volatile unsigned long *)VM_BENCH_VA = last = i;
             t0 = tsc_begin();
-            e2 = frame_unmap(frame);
+            e2 = ferry_frame_unmap(frame);
             t1 = tsc_end();
         } else {
             t0 = tsc_begin();
-            e1 = frame_map(frame, FERRY_CAP_INIT_VSPACE, VM_BENCH_VA, FERRY_MAP_READ | FERRY_MAP_WRITE);
+            e1 = ferry_frame_map(frame, FERRY_CAP_INIT_VSPACE, VM_BENCH_VA, FERRY_MAP_READ | FERRY_MAP_WRITE);
             t1 = tsc_end();
             if (!e1 && *(volatile unsigned long *)VM_BENCH_VA != last)
                 return "the mapped frame does not hold what was written through the last mapping";
             if (!e1)
                 *(volatile unsigned long *)VM_BENCH_VA = last = i + 1;
-            e2 = frame_unmap(frame);
+            e2 = ferry_frame_unmap(frame);
         }
         if (e1 || e2)
             return "map or unmap failed";

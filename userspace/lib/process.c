@@ -17,35 +17,35 @@ unsigned long process_create(struct process *p, void (*fn)(void), unsigned long 
     /* PDPT and PD once (all our addresses are in the first GiB), then a
      * page table per 2 MiB region used. */
     step = "upper tables";
-    if ((err = table_map(pdpt, p->vspace, 0)) || (err = table_map(pd, p->vspace, 0)))
+    if ((err = ferry_table_map(pdpt, p->vspace, 0)) || (err = ferry_table_map(pd, p->vspace, 0)))
         goto fail;
     struct pt_set pts = { .vspace = p->vspace };
     step = "image";
     for (unsigned long s = bi->image_frames.start; s < bi->image_frames.end; s++) {
         unsigned long va;
-        if ((err = frame_vaddr(s, &va)))
+        if ((err = ferry_frame_vaddr(s, &va)))
             goto fail;
         unsigned long copy = slot_alloc();
-        if (!copy || (err = cnode_copy(copy, s, FERRY_RIGHTS_ALL)) ||
+        if (!copy || (err = ferry_cnode_copy(copy, s, FERRY_RIGHTS_ALL)) ||
             (err = pt_ensure(&pts, va)) ||
-            (err = frame_map(copy, p->vspace, va, FERRY_MAP_READ | FERRY_MAP_WRITE | FERRY_MAP_EXEC)))
+            (err = ferry_frame_map(copy, p->vspace, va, FERRY_MAP_READ | FERRY_MAP_WRITE | FERRY_MAP_EXEC)))
             goto fail;
     }
     step = "stack and IPC buffer";
     if ((err = pt_ensure(&pts, stack_va)) ||
-        (err = frame_map(stack, p->vspace, stack_va, FERRY_MAP_READ | FERRY_MAP_WRITE)) ||
+        (err = ferry_frame_map(stack, p->vspace, stack_va, FERRY_MAP_READ | FERRY_MAP_WRITE)) ||
         (err = pt_ensure(&pts, FERRY_ROOT_IPC_BUFFER)) ||
-        (err = frame_map(p->ipc_frame, p->vspace, FERRY_ROOT_IPC_BUFFER, FERRY_MAP_READ | FERRY_MAP_WRITE)))
+        (err = ferry_frame_map(p->ipc_frame, p->vspace, FERRY_ROOT_IPC_BUFFER, FERRY_MAP_READ | FERRY_MAP_WRITE)))
         goto fail;
     step = "thread";
-    if ((err = tcb_configure(p->tcb, FERRY_CAP_INIT_CNODE, p->vspace, p->ipc_frame, FERRY_ROOT_IPC_BUFFER, 0)) ||
-        (err = tcb_set_priority(p->tcb, FERRY_CAP_INIT_TCB, prio)))
+    if ((err = ferry_tcb_configure(p->tcb, FERRY_CAP_INIT_CNODE, p->vspace, p->ipc_frame, FERRY_ROOT_IPC_BUFFER, 0)) ||
+        (err = ferry_tcb_set_priority(p->tcb, FERRY_CAP_INIT_TCB, prio)))
         goto fail;
     unsigned long regs[FERRY_REG_COUNT] = { 0 };
     regs[FERRY_REG_RIP] = (unsigned long)fn;
     regs[FERRY_REG_RSP] = stack_va + 4096 - 8;
     regs[FERRY_REG_RFLAGS] = 0x202;
-    if ((err = tcb_write_registers(p->tcb, resume, FERRY_REG_COUNT, regs)))
+    if ((err = ferry_tcb_write_registers(p->tcb, resume, FERRY_REG_COUNT, regs)))
         goto fail;
     return FERRY_OK;
 fail:

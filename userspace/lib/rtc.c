@@ -95,7 +95,7 @@ unsigned long rtc_probe_start(unsigned long stack_va, unsigned prio)
     }
     rtc_probe_reset();
     rtc_probe.last = 0;
-    if ((err = ferry_invoke(handler, FERRY_IRQ_ACK, 0, NULL, 0, NULL, NULL)) || (err = tcb_resume(thread)))
+    if ((err = ferry_invoke(handler, FERRY_IRQ_ACK, 0, NULL, 0, NULL, NULL)) || (err = ferry_tcb_resume(thread)))
         return err;
     reg_write(RTC_REG_A, (reg_read(RTC_REG_A) & 0xf0) | RTC_A_RATE_1024HZ);
     reg_write(RTC_REG_B, reg_read(RTC_REG_B) | RTC_B_PIE);
@@ -107,7 +107,7 @@ unsigned long rtc_probe_start(unsigned long stack_va, unsigned prio)
  * is, a wait restarts when it is resumed. */
 void rtc_probe_stop(void)
 {
-    tcb_suspend(thread);
+    ferry_tcb_suspend(thread);
     reg_write(RTC_REG_B, reg_read(RTC_REG_B) & ~(unsigned long)RTC_B_PIE);
     reg_read(RTC_REG_C);
 }

@@ -89,52 +89,52 @@ unsigned long ferry_invoke(unsigned long cptr, unsigned long label, unsigned lon
         ferry_invoke((cptr), (label), sizeof w_ / sizeof w_[0], w_, (ncaps), (caps), NULL); \
     })
 
-unsigned long untyped_retype(unsigned long ut, unsigned long type, unsigned long size_bits,
+unsigned long ferry_untyped_retype(unsigned long ut, unsigned long type, unsigned long size_bits,
                              unsigned long dest_slot, unsigned long count)
 {
     const unsigned long root = FERRY_CAP_INIT_CNODE;
     return INVOKE(ut, FERRY_UNTYPED_RETYPE, 1, &root, type, size_bits, 0, 0, dest_slot, count);
 }
 
-unsigned long cnode_copy(unsigned long dest, unsigned long src, unsigned long rights)
+unsigned long ferry_cnode_copy(unsigned long dest, unsigned long src, unsigned long rights)
 {
     const unsigned long root = FERRY_CAP_INIT_CNODE;
     return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_COPY, 1, &root, dest, 64, src, 64, rights);
 }
 
-unsigned long cnode_mint(unsigned long dest, unsigned long src, unsigned long rights, unsigned long badge)
+unsigned long ferry_cnode_mint(unsigned long dest, unsigned long src, unsigned long rights, unsigned long badge)
 {
     const unsigned long root = FERRY_CAP_INIT_CNODE;
     return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_MINT, 1, &root, dest, 64, src, 64, rights, badge);
 }
 
-unsigned long cnode_move(unsigned long dest, unsigned long src)
+unsigned long ferry_cnode_move(unsigned long dest, unsigned long src)
 {
     const unsigned long root = FERRY_CAP_INIT_CNODE;
     return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_MOVE, 1, &root, dest, 64, src, 64);
 }
 
-unsigned long cnode_delete(unsigned long slot)
+unsigned long ferry_cnode_delete(unsigned long slot)
 {
     return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_DELETE, 0, NULL, slot, 64);
 }
 
-unsigned long cnode_revoke(unsigned long slot)
+unsigned long ferry_cnode_revoke(unsigned long slot)
 {
     return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_REVOKE, 0, NULL, slot, 64);
 }
 
-unsigned long frame_map(unsigned long frame, unsigned long vspace, unsigned long vaddr, unsigned long rights)
+unsigned long ferry_frame_map(unsigned long frame, unsigned long vspace, unsigned long vaddr, unsigned long rights)
 {
     return INVOKE(frame, FERRY_FRAME_MAP, 1, &vspace, vaddr, rights);
 }
 
-unsigned long frame_unmap(unsigned long frame)
+unsigned long ferry_frame_unmap(unsigned long frame)
 {
     return ferry_invoke(frame, FERRY_FRAME_UNMAP, 0, NULL, 0, NULL, NULL);
 }
 
-unsigned long frame_address(unsigned long frame, unsigned long *paddr)
+unsigned long ferry_frame_address(unsigned long frame, unsigned long *paddr)
 {
     struct inv_result r;
     unsigned long err = ferry_invoke(frame, FERRY_FRAME_ADDRESS, 0, NULL, 0, NULL, &r);
@@ -143,7 +143,7 @@ unsigned long frame_address(unsigned long frame, unsigned long *paddr)
     return err;
 }
 
-unsigned long frame_vaddr(unsigned long frame, unsigned long *vaddr)
+unsigned long ferry_frame_vaddr(unsigned long frame, unsigned long *vaddr)
 {
     struct inv_result r;
     unsigned long err = ferry_invoke(frame, FERRY_FRAME_ADDRESS, 0, NULL, 0, NULL, &r);
@@ -152,17 +152,17 @@ unsigned long frame_vaddr(unsigned long frame, unsigned long *vaddr)
     return err;
 }
 
-unsigned long table_map(unsigned long table, unsigned long vspace, unsigned long vaddr)
+unsigned long ferry_table_map(unsigned long table, unsigned long vspace, unsigned long vaddr)
 {
     return INVOKE(table, FERRY_TABLE_MAP, 1, &vspace, vaddr);
 }
 
-unsigned long table_unmap(unsigned long table)
+unsigned long ferry_table_unmap(unsigned long table)
 {
     return ferry_invoke(table, FERRY_TABLE_UNMAP, 0, NULL, 0, NULL, NULL);
 }
 
-unsigned long asid_make_pool(unsigned long asid_control, unsigned long untyped, unsigned long dest,
+unsigned long ferry_asid_make_pool(unsigned long asid_control, unsigned long untyped, unsigned long dest,
                              unsigned long *first_asid)
 {
     const unsigned long caps[2] = { untyped, FERRY_CAP_INIT_CNODE }, w[2] = { dest, 64 };
@@ -173,7 +173,7 @@ unsigned long asid_make_pool(unsigned long asid_control, unsigned long untyped, 
     return err;
 }
 
-unsigned long asid_assign(unsigned long pool, unsigned long vspace, unsigned long *asid)
+unsigned long ferry_asid_assign(unsigned long pool, unsigned long vspace, unsigned long *asid)
 {
     struct inv_result r;
     unsigned long err = ferry_invoke(pool, FERRY_ASID_POOL_ASSIGN, 0, NULL, 1, &vspace, &r);
@@ -182,24 +182,24 @@ unsigned long asid_assign(unsigned long pool, unsigned long vspace, unsigned lon
     return err;
 }
 
-unsigned long tcb_configure(unsigned long tcb, unsigned long cspace, unsigned long vspace,
+unsigned long ferry_tcb_configure(unsigned long tcb, unsigned long cspace, unsigned long vspace,
                             unsigned long ipcbuf_frame, unsigned long ipcbuf_vaddr, unsigned long fault_ep)
 {
     const unsigned long caps[3] = { cspace, vspace, ipcbuf_frame };
     return INVOKE(tcb, FERRY_TCB_CONFIGURE, 3, caps, fault_ep, ipcbuf_vaddr);
 }
 
-unsigned long tcb_set_priority(unsigned long tcb, unsigned long authority, unsigned long prio)
+unsigned long ferry_tcb_set_priority(unsigned long tcb, unsigned long authority, unsigned long prio)
 {
     return INVOKE(tcb, FERRY_TCB_SET_PRIORITY, 1, &authority, prio);
 }
 
-unsigned long tcb_set_mcpriority(unsigned long tcb, unsigned long authority, unsigned long mcp)
+unsigned long ferry_tcb_set_mcpriority(unsigned long tcb, unsigned long authority, unsigned long mcp)
 {
     return INVOKE(tcb, FERRY_TCB_SET_MCPRIORITY, 1, &authority, mcp);
 }
 
-unsigned long tcb_write_registers(unsigned long tcb, bool resume, unsigned long count,
+unsigned long ferry_tcb_write_registers(unsigned long tcb, bool resume, unsigned long count,
                                   const unsigned long *regs)
 {
     unsigned long w[2 + FERRY_REG_COUNT];
@@ -212,7 +212,7 @@ unsigned long tcb_write_registers(unsigned long tcb, bool resume, unsigned long 
     return ferry_invoke(tcb, FERRY_TCB_WRITE_REGISTERS, 2 + count, w, 0, NULL, NULL);
 }
 
-unsigned long tcb_read_registers(unsigned long tcb, unsigned long count, unsigned long *regs)
+unsigned long ferry_tcb_read_registers(unsigned long tcb, unsigned long count, unsigned long *regs)
 {
     struct inv_result r;
     unsigned long err = ferry_invoke(tcb, FERRY_TCB_READ_REGISTERS, 1, &count, 0, NULL, &r);
@@ -221,12 +221,12 @@ unsigned long tcb_read_registers(unsigned long tcb, unsigned long count, unsigne
     return err;
 }
 
-unsigned long tcb_resume(unsigned long tcb)
+unsigned long ferry_tcb_resume(unsigned long tcb)
 {
     return ferry_invoke(tcb, FERRY_TCB_RESUME, 0, NULL, 0, NULL, NULL);
 }
 
-unsigned long tcb_suspend(unsigned long tcb)
+unsigned long ferry_tcb_suspend(unsigned long tcb)
 {
     return ferry_invoke(tcb, FERRY_TCB_SUSPEND, 0, NULL, 0, NULL, NULL);
 }
@@ -255,7 +255,7 @@ unsigned long object_alloc(unsigned long type, unsigned long size_bits)
         return 0;
     const struct ferry_bootinfo *bi = ulib_bootinfo;
     for (unsigned long u = bi->untyped.start; u < bi->untyped.end; u++)
-        if (untyped_retype(u, type, size_bits, s, 1) == FERRY_OK)
+        if (ferry_untyped_retype(u, type, size_bits, s, 1) == FERRY_OK)
             return s;
     printf("ulib: no untyped has room for an object of type %lu\n", type);
     return 0;
@@ -266,10 +266,10 @@ unsigned long vspace_create(void)
     unsigned long vs = object_alloc(FERRY_OBJ_VSPACE, 0);
     if (!vs)
         return 0;
-    unsigned long err = asid_assign(FERRY_CAP_INIT_ASID_POOL, vs, NULL);
+    unsigned long err = ferry_asid_assign(FERRY_CAP_INIT_ASID_POOL, vs, NULL);
     if (err) {
         printf("vspace_create: no ASID: %s\n", ferry_error_name(err));
-        cnode_delete(vs);
+        ferry_cnode_delete(vs);
         return 0;
     }
     return vs;
@@ -282,10 +282,10 @@ unsigned long thread_start(void (*fn)(void), unsigned long stack_va, unsigned pr
     unsigned long err;
     if (!tcb || !stack)
         return 0;
-    if ((err = frame_map(stack, FERRY_CAP_INIT_VSPACE, stack_va, FERRY_MAP_READ | FERRY_MAP_WRITE)) ||
-        (err = tcb_configure(tcb, FERRY_CAP_INIT_CNODE, FERRY_CAP_INIT_VSPACE, FERRY_CAP_IPC_BUFFER,
+    if ((err = ferry_frame_map(stack, FERRY_CAP_INIT_VSPACE, stack_va, FERRY_MAP_READ | FERRY_MAP_WRITE)) ||
+        (err = ferry_tcb_configure(tcb, FERRY_CAP_INIT_CNODE, FERRY_CAP_INIT_VSPACE, FERRY_CAP_IPC_BUFFER,
                              FERRY_ROOT_IPC_BUFFER, 0)) ||
-        (err = tcb_set_priority(tcb, FERRY_CAP_INIT_TCB, prio))) {
+        (err = ferry_tcb_set_priority(tcb, FERRY_CAP_INIT_TCB, prio))) {
         printf("thread_start: %s\n", ferry_error_name(err));
         return 0;
     }
@@ -293,7 +293,7 @@ unsigned long thread_start(void (*fn)(void), unsigned long stack_va, unsigned pr
     regs[FERRY_REG_RIP] = (unsigned long)fn;
     regs[FERRY_REG_RSP] = stack_va + 4096 - 8;       /* as if called: ABI alignment */
     regs[FERRY_REG_RFLAGS] = 0x202;
-    if ((err = tcb_write_registers(tcb, resume, FERRY_REG_COUNT, regs))) {
+    if ((err = ferry_tcb_write_registers(tcb, resume, FERRY_REG_COUNT, regs))) {
         printf("thread_start: %s\n", ferry_error_name(err));
         return 0;
     }
@@ -307,16 +307,16 @@ unsigned long thread_create_at(void (*fn)(void), unsigned long va, unsigned long
     unsigned long tcb = object_alloc(FERRY_OBJ_TCB, 0);
     unsigned long stack = object_alloc(FERRY_OBJ_FRAME_4K, 0);
     unsigned long buf = object_alloc(FERRY_OBJ_FRAME_4K, 0);
-    if (!tcb || !stack || !buf || frame_map(stack, FERRY_CAP_INIT_VSPACE, va, rw) ||
-        frame_map(buf, FERRY_CAP_INIT_VSPACE, va + 0x1000, rw) ||
-        tcb_configure(tcb, cspace, FERRY_CAP_INIT_VSPACE, buf, va + 0x1000, fault_ep) ||
-        tcb_set_priority(tcb, FERRY_CAP_INIT_TCB, prio))
+    if (!tcb || !stack || !buf || ferry_frame_map(stack, FERRY_CAP_INIT_VSPACE, va, rw) ||
+        ferry_frame_map(buf, FERRY_CAP_INIT_VSPACE, va + 0x1000, rw) ||
+        ferry_tcb_configure(tcb, cspace, FERRY_CAP_INIT_VSPACE, buf, va + 0x1000, fault_ep) ||
+        ferry_tcb_set_priority(tcb, FERRY_CAP_INIT_TCB, prio))
         return 0;
     unsigned long regs[FERRY_REG_COUNT] = { 0 };
     regs[FERRY_REG_RIP] = (unsigned long)fn;
     regs[FERRY_REG_RSP] = va + 0x1000 - 8;        /* as if called: ABI alignment */
     regs[FERRY_REG_RFLAGS] = 0x202;
-    return tcb_write_registers(tcb, resume, FERRY_REG_COUNT, regs) ? 0 : tcb;
+    return ferry_tcb_write_registers(tcb, resume, FERRY_REG_COUNT, regs) ? 0 : tcb;
 }
 
 unsigned long pt_ensure(struct pt_set *set, unsigned long va)
@@ -326,7 +326,7 @@ unsigned long pt_ensure(struct pt_set *set, unsigned long va)
         if (set->base[i] == base)
             return FERRY_OK;
     unsigned long pt = object_alloc(FERRY_OBJ_PT, 0);
-    unsigned long err = pt ? table_map(pt, set->vspace, base) : FERRY_E_NO_MEMORY;
+    unsigned long err = pt ? ferry_table_map(pt, set->vspace, base) : FERRY_E_NO_MEMORY;
     /* Occupied: a table the kernel made at boot (stack, IPC buffer) is there. */
     if (err && err != FERRY_E_SLOT_OCCUPIED)
         return err;

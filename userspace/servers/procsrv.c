@@ -104,7 +104,7 @@ static bool map_modules(const struct ferry_bootinfo_modules *mi)
         for (unsigned long s = d->frames.start; s < d->frames.end; s++, va += 4096) {
             unsigned long err = pt_ensure(&root_pts, va);
             if (!err)
-                err = frame_map(s, FERRY_CAP_INIT_VSPACE, va, FERRY_MAP_READ);
+                err = ferry_frame_map(s, FERRY_CAP_INIT_VSPACE, va, FERRY_MAP_READ);
             if (err) {
                 printf("system: mapping module %s: %s\n", m->name, ferry_error_name(err));
                 return false;
@@ -178,7 +178,7 @@ static unsigned long palloc(struct proc *p, unsigned long type, unsigned long bi
     unsigned long s = p->nfree ? p->free_slots[p->nfree - 1] : p->next;
     if (!p->nfree && s >= p->slot0 + PROC_SLOTS)
         return 0;
-    if (untyped_retype(p->block, type, bits, s, 1))
+    if (ferry_untyped_retype(p->block, type, bits, s, 1))
         return 0;
     if (p->nfree)
         p->nfree--;
@@ -194,7 +194,7 @@ static unsigned long palloc(struct proc *p, unsigned long type, unsigned long bi
 static unsigned long proc_vspace_create(struct proc *p)
 {
     unsigned long vs = palloc(p, FERRY_OBJ_VSPACE, 0);
-    if (vs && asid_assign(FERRY_CAP_INIT_ASID_POOL, vs, NULL))
+    if (vs && ferry_asid_assign(FERRY_CAP_INIT_ASID_POOL, vs, NULL))
         return 0;                       /* the revoke of the block takes it */
     return vs;
 }
@@ -208,7 +208,7 @@ static unsigned long proc_pt_ensure(struct proc *p, unsigned long va)
     if (p->npts == PROC_PTS_MAX)
         return FERRY_E_NO_MEMORY;
     unsigned long pt = palloc(p, FERRY_OBJ_PT, 0);
-    unsigned long err = pt ? table_map(pt, p->vspace, base) : FERRY_E_NO_MEMORY;
+    unsigned long err = pt ? ferry_table_map(pt, p->vspace, base) : FERRY_E_NO_MEMORY;
     if (!err)
         p->pt_base[p->npts++] = base;
     return err;
@@ -223,13 +223,13 @@ static unsigned long proc_page(struct proc *p, unsigned long va, unsigned long r
     if (!f)
         return 0;
     if (n) {
-        if (frame_map(f, FERRY_CAP_INIT_VSPACE, SCRATCH_VA, FERRY_MAP_READ | FERRY_MAP_WRITE))
+        if (ferry_frame_map(f, FERRY_CAP_INIT_VSPACE, SCRATCH_VA, FERRY_MAP_READ | FERRY_MAP_WRITE))
             return 0;
         memcpy((char *)SCRATCH_VA + off, src, n);
-        if (frame_unmap(f))
+        if (ferry_frame_unmap(f))
             return 0;
     }
-    if (proc_pt_ensure(p, va) || frame_map(f, p->vspace, va, rights))
+    if (proc_pt_ensure(p, va) || ferry_frame_map(f, p->vspace, va, rights))
         return 0;
     return f;
 }
@@ -241,9 +241,9 @@ unsigned long mm_free_bytes(void)
         if (!procs[i].block || procs[i].pid)
             continue;
         /* The kernel's word: a block is free iff it can be retyped whole. */
-        if (untyped_retype(procs[i].block, FERRY_OBJ_UNTYPED, PROCSRV_BLOCK_BITS, temp_slot, 1) == FERRY_OK) {
+        if (ferry_untyped_retype(procs[i].block, FERRY_OBJ_UNTYPED, PROCSRV_BLOCK_BITS, temp_slot, 1) == FERRY_OK) {
             free += 1UL << PROCSRV_BLOCK_BITS;
-            cnode_delete(temp_slot);
+            ferry_cnode_delete(temp_slot);
         }
     }
     return free;
@@ -275,7 +275,7 @@ static void proc_teardown(struct proc *p)
     for (unsigned i = 0; i < REGISTRY_MAX; i++)
         if (registry[i].pid == p->pid)
             registry[i].pid = 0;
-    unsigned long err = cnode_revoke(p->block);
+    unsigned long err = ferry_cnode_revoke(p->block);
     if (err)
         printf("procsrv: freeing pid %lu: %s\n", p->pid, ferry_error_name(err));
     p->state = PROC_ZOMBIE;
@@ -324,7 +324,7 @@ static unsigned long spawn_into(struct proc *p, const struct module *m, const ch
     *step = "out of memory for its objects";
     unsigned long cnode = palloc(p, FERRY_OBJ_CNODE, PROC_CNODE_RADIX);
     p->cspace = p->next;
-    if (!cnode || p->cspace >= p->slot0 + PROC_SLOTS || cnode_mint(p->cspace, cnode, FERRY_RIGHTS_ALL, FERRY_CNODE_GUARD(0, 64 - PROC_CNODE_RADIX)))
+    if (!cnode || p->cspace >= p->slot0 + PROC_SLOTS || ferry_cnode_mint(p->cspace, cnode, FERRY_RIGHTS_ALL, FERRY_CNODE_GUARD(0, 64 - PROC_CNODE_RADIX)))
         return FERRY_E_NO_MEMORY;
     p->next++;
     p->vspace = proc_vspace_create(p);
@@ -332,7 +332,7 @@ static unsigned long spawn_into(struct proc *p, const struct module *m, const ch
     if (!p->vspace || !pdpt || !pd)
         return FERRY_E_NO_MEMORY;
     *step = "upper page tables";
-    if ((err = table_map(pdpt, p->vspace, 0)) || (err = table_map(pd, p->vspace, 0)))
+    if ((err = ferry_table_map(pdpt, p->vspace, 0)) || (err = ferry_table_map(pd, p->vspace, 0)))
         return err;
     *step = "image";
     for (size_t i = 0; i < npages; i++)
@@ -369,8 +369,8 @@ static unsigned long spawn_into(struct proc *p, const struct module *m, const ch
     p->tcb = palloc(p, FERRY_OBJ_TCB, 0);
     if (!p->tcb)
         return FERRY_E_NO_MEMORY;
-    if ((err = tcb_configure(p->tcb, p->cspace, p->vspace, ipc, PROC_IPC_BUFFER, PROC_CAP_FAULT)) ||
-        (err = tcb_set_priority(p->tcb, FERRY_CAP_INIT_TCB, PROC_PRIO)))
+    if ((err = ferry_tcb_configure(p->tcb, p->cspace, p->vspace, ipc, PROC_IPC_BUFFER, PROC_CAP_FAULT)) ||
+        (err = ferry_tcb_set_priority(p->tcb, FERRY_CAP_INIT_TCB, PROC_PRIO)))
         return err;
     unsigned long regs[FERRY_REG_COUNT] = { 0 };
     regs[FERRY_REG_RIP] = entry;
@@ -379,7 +379,7 @@ static unsigned long spawn_into(struct proc *p, const struct module *m, const ch
     regs[FERRY_REG_RSI] = argv_va;
     regs[FERRY_REG_RDX] = envp_va;
     regs[FERRY_REG_RFLAGS] = 0x202;
-    return tcb_write_registers(p->tcb, true, FERRY_REG_COUNT, regs);
+    return ferry_tcb_write_registers(p->tcb, true, FERRY_REG_COUNT, regs);
 }
 
 unsigned long proc_spawn(const char *name, const char *const *argv, const char *const *envp)
@@ -461,7 +461,7 @@ static bool end_process(unsigned long pid, bool restart)
     struct proc *p = proc_find(pid);
     if (!p || p->state != PROC_RUNNING)
         return false;
-    tcb_suspend(p->tcb);
+    ferry_tcb_suspend(p->tcb);
     proc_teardown(p);
     p->status = PROC_STATUS_KILLED;
     if (restart)
@@ -562,8 +562,8 @@ static bool demand_page(struct proc *p, unsigned long addr, unsigned long error,
     unsigned long f = palloc(p, FERRY_OBJ_FRAME_4K, 0);
     if (!f)
         return false;
-    if (proc_pt_ensure(p, va) || frame_map(f, p->vspace, va, FERRY_MAP_READ | FERRY_MAP_WRITE)) {
-        cnode_delete(f);
+    if (proc_pt_ensure(p, va) || ferry_frame_map(f, p->vspace, va, FERRY_MAP_READ | FERRY_MAP_WRITE)) {
+        ferry_cnode_delete(f);
         p->free_slots[p->nfree++] = f;
         return false;
     }
@@ -596,7 +596,7 @@ static unsigned long do_munmap(struct proc *p, unsigned long va, unsigned long l
         /* Its pages go: deleting a frame's only capability unmaps it. */
         for (unsigned k = 0; k < p->ndpages;) {
             if (p->dpages[k].va - va < pages * 4096) {
-                cnode_delete(p->dpages[k].slot);
+                ferry_cnode_delete(p->dpages[k].slot);
                 p->free_slots[p->nfree++] = p->dpages[k].slot;
                 p->dpages[k] = p->dpages[--p->ndpages];
             } else {
@@ -647,12 +647,12 @@ static enum procsrv_event do_lookup(struct proc *p, const char *name, long len)
         /* A send-only copy badged with the client's pid, handed over in
          * the reply; the copy stays a descendant of the service's endpoint,
          * so it goes when the service does. */
-        if (cnode_mint(temp_slot, registry[i].ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT_REPLY, p->pid))
+        if (ferry_cnode_mint(temp_slot, registry[i].ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT_REPLY, p->pid))
             return reply(PROC_E_BAD_REQUEST, 0);
         struct sys_msg r = { .info = FERRY_MSGINFO(0, 1, 1), .w = { PROC_OK } };
         ulib_ipc->caps_or_badges[0] = temp_slot;
         ipc_reply(&r);
-        cnode_delete(temp_slot);
+        ferry_cnode_delete(temp_slot);
         return PROCSRV_LOOKUP;
     }
     return reply(PROC_E_NOT_FOUND, 0);

@@ -20,7 +20,7 @@
 static unsigned long sandbox_cnode(unsigned long *raw)
 {
     unsigned long cn = object_alloc(FERRY_OBJ_CNODE, SANDBOX_RADIX), root = slot_alloc();
-    if (!cn || !root || cnode_mint(root, cn, FERRY_RIGHTS_ALL, FERRY_CNODE_GUARD(0, 64 - SANDBOX_RADIX)))
+    if (!cn || !root || ferry_cnode_mint(root, cn, FERRY_RIGHTS_ALL, FERRY_CNODE_GUARD(0, 64 - SANDBOX_RADIX)))
         return 0;
     *raw = cn;
     return root;
@@ -89,7 +89,7 @@ static bool debug_calls_need_the_capability(void)
     unsigned long t = test_thread(capless_caller, cs, 255, 0, true);
     CHECK(t != 0);
     CHECK(wait_flag(&dbg_done));
-    CHECK_OK(tcb_suspend(t));
+    CHECK_OK(ferry_tcb_suspend(t));
     CHECK(dbg_err[0] == FERRY_E_INVALID_CAP && dbg_err[1] == FERRY_E_INVALID_CAP);
     /* the floor calls: refused for the capability, or not built at all */
     unsigned long floor_err = ulib_bootinfo->benchmark ? FERRY_E_INVALID_CAP : FERRY_E_ILLEGAL_OP;
@@ -119,7 +119,7 @@ static void floor_owner(void)
     m.w[0] = 0;
     sys_raw(FERRY_SYS_FLOOR_END, FERRY_CAP_DEBUG, &m);
     fl_owner_done = 1;
-    tcb_suspend(fl_owner);
+    ferry_tcb_suspend(fl_owner);
     for (;;)
         sys_yield();
 }
@@ -127,12 +127,12 @@ static void floor_owner(void)
 static void floor_other(void)
 {
     unsigned long pa = 0;
-    fl_err_addr = frame_address(fl_frame, &pa);
+    fl_err_addr = ferry_frame_address(fl_frame, &pa);
     fl_paddr = pa;
     fl_err_null = sys_null();
     fl_stop = 1;
     fl_other_done = 1;
-    tcb_suspend(fl_other);
+    ferry_tcb_suspend(fl_other);
     for (;;)
         sys_yield();
 }
@@ -143,7 +143,7 @@ static bool floor_serves_its_owner_only(void)
         return true;                       /* BENCHMARK=0: no floor to misuse */
     ALLOC(f, FERRY_OBJ_FRAME_4K, 0);
     unsigned long want;
-    CHECK_OK(frame_address(f, &want));
+    CHECK_OK(ferry_frame_address(f, &want));
     fl_frame = f;
     static const unsigned long modes[] = { FERRY_FLOOR_SYSCALL, FERRY_FLOOR_IPC };
     for (unsigned i = 0; i < 2; i++) {
@@ -156,9 +156,9 @@ static bool floor_serves_its_owner_only(void)
         fl_owner = test_thread(floor_owner, FERRY_CAP_INIT_CNODE, 255, 0, false);
         fl_other = test_thread(floor_other, FERRY_CAP_INIT_CNODE, 255, 0, false);
         CHECK(fl_owner && fl_other);
-        CHECK_OK(tcb_resume(fl_owner));
+        CHECK_OK(ferry_tcb_resume(fl_owner));
         CHECK(wait_flag(&fl_began));
-        CHECK_OK(tcb_resume(fl_other));
+        CHECK_OK(ferry_tcb_resume(fl_other));
         CHECK(wait_flag(&fl_owner_done));
         CHECK(wait_flag(&fl_other_done));
         CHECK(fl_err_begin == FERRY_OK);
@@ -199,7 +199,7 @@ static bool compat_mode_entry_faults(void)
     CHECK_OK(ipc_recv(ep, &m));            /* the fault message */
     CHECK(FERRY_MSGINFO_LABEL(m.info) == FERRY_FAULT_EXCEPTION);
     CHECK(m.w[FERRY_FAULT_MR_VECTOR] == 13);   /* #GP: no such segment */
-    CHECK_OK(tcb_suspend(t));
+    CHECK_OK(ferry_tcb_suspend(t));
     return true;
 }
 
@@ -228,9 +228,9 @@ static bool nt_flag_on_entry(void)
     nt_done = 0;
     nt_tcb = test_thread(nt_setter, FERRY_CAP_INIT_CNODE, 255, 0, false);
     CHECK(nt_tcb != 0);
-    CHECK_OK(tcb_resume(nt_tcb));
+    CHECK_OK(ferry_tcb_resume(nt_tcb));
     CHECK(wait_flag(&nt_done));
-    CHECK_OK(tcb_suspend(nt_tcb));
+    CHECK_OK(ferry_tcb_suspend(nt_tcb));
     CHECK(nt_err == FERRY_OK);              /* and it came back, by iretq */
     CHECK(!(nt_flags_after & 0x4000));      /* no NT leaves the kernel */
     return true;
@@ -242,13 +242,13 @@ static bool df_flag_on_int80(void)
 {
     ALLOC(ut, FERRY_OBJ_UNTYPED, 12);
     unsigned long f = slot_alloc();
-    CHECK_OK(untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, f, 1));
+    CHECK_OK(ferry_untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, f, 1));
     unsigned long va = test_page();
     CHECK(va != 0);
-    CHECK_OK(frame_map(f, FERRY_CAP_INIT_VSPACE, va, RW));
+    CHECK_OK(ferry_frame_map(f, FERRY_CAP_INIT_VSPACE, va, RW));
     memset((void *)va, 0xa5, 4096);
-    CHECK_OK(frame_unmap(f));
-    CHECK_OK(cnode_delete(f));                /* the untyped is empty again */
+    CHECK_OK(ferry_frame_unmap(f));
+    CHECK_OK(ferry_cnode_delete(f));                /* the untyped is empty again */
 
     ulib_ipc->mr[4] = f;                      /* first slot, count: words 4 and 5 */
     ulib_ipc->mr[5] = 1;
@@ -260,12 +260,12 @@ static bool df_flag_on_int80(void)
                          : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(r8), "+r"(r9), "+r"(r10)
                          : : "memory", "cc");
     CHECK(rax == FERRY_OK);
-    CHECK_OK(frame_map(f, FERRY_CAP_INIT_VSPACE, va, RW));
+    CHECK_OK(ferry_frame_map(f, FERRY_CAP_INIT_VSPACE, va, RW));
     const unsigned long *p = (const unsigned long *)va;
     for (unsigned i = 0; i < 512; i++)
         CHECK(p[i] == 0);
-    CHECK_OK(frame_unmap(f));
-    CHECK_OK(cnode_delete(f));
+    CHECK_OK(ferry_frame_unmap(f));
+    CHECK_OK(ferry_cnode_delete(f));
     return true;
 }
 
@@ -289,7 +289,7 @@ static bool blocked_sender_rewrite(void)
 {
     ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
     unsigned long send_only = slot_alloc();
-    CHECK_OK(cnode_mint(send_only, ep, FERRY_RIGHT_WRITE, 0));
+    CHECK_OK(ferry_cnode_mint(send_only, ep, FERRY_RIGHT_WRITE, 0));
     bs_ep = send_only;
     bs_done = 0;
     bs_err = ~0UL;
@@ -297,10 +297,10 @@ static bool blocked_sender_rewrite(void)
     CHECK(t != 0);
     sys_yield();
     unsigned long regs[FERRY_REG_COUNT];
-    CHECK_OK(tcb_read_registers(t, FERRY_REG_COUNT, regs));
+    CHECK_OK(ferry_tcb_read_registers(t, FERRY_REG_COUNT, regs));
     CHECK(regs[FERRY_REG_RAX] == FERRY_SYS_SEND);
     regs[FERRY_REG_RSI] = FERRY_MSGINFO(5, 127, 0);
-    CHECK_OK(tcb_write_registers(t, false, FERRY_REG_RSI + 1, regs));
+    CHECK_OK(ferry_tcb_write_registers(t, false, FERRY_REG_RSI + 1, regs));
     /* Our receive fields are where an overlong message would spill. */
     ulib_ipc->recv_cnode = 0x1111;
     ulib_ipc->recv_index = 0x2222;
@@ -312,7 +312,7 @@ static bool blocked_sender_rewrite(void)
     CHECK(FERRY_MSGINFO_LEN(m.info) <= 4);
     CHECK(ulib_ipc->recv_cnode == 0x1111 && ulib_ipc->recv_index == 0x2222 && ulib_ipc->recv_depth == 0x3333);
     CHECK(bs_done && bs_err == FERRY_E_RANGE);
-    CHECK_OK(tcb_suspend(t));
+    CHECK_OK(ferry_tcb_suspend(t));
     return true;
 }
 
@@ -335,7 +335,7 @@ static bool many_threads_fault_on_exit(void)
     ALLOC(fault_ep, FERRY_OBJ_ENDPOINT, 0);
     many_ep = ep;
     unsigned long stack = object_alloc(FERRY_OBJ_FRAME_4K, 0), va = test_page();
-    CHECK(stack && va && !frame_map(stack, FERRY_CAP_INIT_VSPACE, va, RW));
+    CHECK(stack && va && !ferry_frame_map(stack, FERRY_CAP_INIT_VSPACE, va, RW));
     static unsigned long tcbs[MANY];
     unsigned long regs[FERRY_REG_COUNT] = { 0 };
     regs[FERRY_REG_RIP] = (unsigned long)many_receiver;
@@ -344,21 +344,21 @@ static bool many_threads_fault_on_exit(void)
     for (unsigned i = 0; i < MANY; i++) {
         tcbs[i] = object_alloc(FERRY_OBJ_TCB, 0);
         CHECK(tcbs[i] != 0);
-        CHECK_OK(tcb_configure(tcbs[i], FERRY_CAP_INIT_CNODE, FERRY_CAP_INIT_VSPACE, FERRY_CAP_IPC_BUFFER,
+        CHECK_OK(ferry_tcb_configure(tcbs[i], FERRY_CAP_INIT_CNODE, FERRY_CAP_INIT_VSPACE, FERRY_CAP_IPC_BUFFER,
                                FERRY_ROOT_IPC_BUFFER, fault_ep));
-        CHECK_OK(tcb_set_priority(tcbs[i], FERRY_CAP_INIT_TCB, 255));
-        CHECK_OK(tcb_write_registers(tcbs[i], true, FERRY_REG_COUNT, regs));
+        CHECK_OK(ferry_tcb_set_priority(tcbs[i], FERRY_CAP_INIT_TCB, 255));
+        CHECK_OK(ferry_tcb_write_registers(tcbs[i], true, FERRY_REG_COUNT, regs));
     }
     sys_yield();                              /* each runs and blocks in Recv */
     for (unsigned i = 0; i < MANY; i++) {
         unsigned long r[FERRY_REG_COUNT];
-        CHECK_OK(tcb_read_registers(tcbs[i], FERRY_REG_COUNT, r));
+        CHECK_OK(ferry_tcb_read_registers(tcbs[i], FERRY_REG_COUNT, r));
         r[FERRY_REG_RIP] = 1;
-        CHECK_OK(tcb_write_registers(tcbs[i], false, FERRY_REG_COUNT, r));
-        CHECK_OK(tcb_suspend(tcbs[i]));
+        CHECK_OK(ferry_tcb_write_registers(tcbs[i], false, FERRY_REG_COUNT, r));
+        CHECK_OK(ferry_tcb_suspend(tcbs[i]));
     }
     for (unsigned i = 0; i < MANY; i++)
-        CHECK_OK(tcb_resume(tcbs[i]));
+        CHECK_OK(ferry_tcb_resume(tcbs[i]));
     /* Each faults at RIP 1 and its fault message queues on fault_ep. */
     struct sys_msg m = { 0 };
     for (unsigned i = 0; i < MANY; i++) {
@@ -366,7 +366,7 @@ static bool many_threads_fault_on_exit(void)
         CHECK(FERRY_MSGINFO_LABEL(m.info) == FERRY_FAULT_PAGE && m.w[FERRY_FAULT_MR_IP] == 1);
     }
     for (unsigned i = 0; i < MANY; i++)
-        CHECK_OK(cnode_delete(tcbs[i]));
+        CHECK_OK(ferry_cnode_delete(tcbs[i]));
     return true;
 }
 
@@ -402,7 +402,7 @@ static bool fs_base_selector_load(void)
     ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
     unsigned long va = test_page();
     CHECK(va != 0);
-    CHECK_OK(frame_map(page, FERRY_CAP_INIT_VSPACE, va, RW));
+    CHECK_OK(ferry_frame_map(page, FERRY_CAP_INIT_VSPACE, va, RW));
     *(volatile unsigned long *)va = 0x1234abcd;
     fs_a_done = 0;
     fs_ep = ep;
@@ -412,20 +412,20 @@ static bool fs_base_selector_load(void)
     unsigned long b = test_thread(fs_reader, FERRY_CAP_INIT_CNODE, 255, ep, false);
     CHECK(a && b);
     unsigned long r[FERRY_REG_COUNT];
-    CHECK_OK(tcb_read_registers(a, FERRY_REG_COUNT, r));
+    CHECK_OK(ferry_tcb_read_registers(a, FERRY_REG_COUNT, r));
     r[FERRY_REG_FS_BASE] = va;
-    CHECK_OK(tcb_write_registers(a, true, FERRY_REG_COUNT, r));
-    CHECK_OK(tcb_read_registers(b, FERRY_REG_COUNT, r));
+    CHECK_OK(ferry_tcb_write_registers(a, true, FERRY_REG_COUNT, r));
+    CHECK_OK(ferry_tcb_read_registers(b, FERRY_REG_COUNT, r));
     r[FERRY_REG_FS_BASE] = va;
-    CHECK_OK(tcb_write_registers(b, true, FERRY_REG_COUNT, r));
+    CHECK_OK(ferry_tcb_write_registers(b, true, FERRY_REG_COUNT, r));
     /* We block: the two run alone, switching straight from one to the other. */
     struct sys_msg m = { 0 };
     CHECK_OK(ipc_recv(ep, &m));
-    CHECK_OK(tcb_suspend(a));
-    CHECK_OK(tcb_suspend(b));
+    CHECK_OK(ferry_tcb_suspend(a));
+    CHECK_OK(ferry_tcb_suspend(b));
     CHECK(FERRY_MSGINFO_LABEL(m.info) == 1);  /* not a fault */
     CHECK(m.w[0] == 0x1234abcd);
-    CHECK_OK(frame_unmap(page));
+    CHECK_OK(ferry_frame_unmap(page));
     return true;
 }
 
@@ -446,7 +446,7 @@ static bool register_writes_stay_user(void)
         regs[FERRY_REG_RIP] = 0x400000;
         regs[FERRY_REG_RSP] = 0x400000;
         regs[bad[i].reg] = bad[i].v;
-        CHECK_ERR(tcb_write_registers(tcb, false, FERRY_REG_COUNT, regs), FERRY_E_INVALID_ARG);
+        CHECK_ERR(ferry_tcb_write_registers(tcb, false, FERRY_REG_COUNT, regs), FERRY_E_INVALID_ARG);
     }
     return true;
 }
@@ -473,7 +473,7 @@ static volatile unsigned long ss_tcb, ss_err, ss_done;
 
 static void self_suspender(void)
 {
-    ss_err = tcb_suspend(ss_tcb);
+    ss_err = ferry_tcb_suspend(ss_tcb);
     ss_done = 1;
     for (;;)
         sys_yield();
@@ -485,7 +485,7 @@ static bool small_isolation_rules(void)
     ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
     ALLOC(gift, FERRY_OBJ_NOTIFICATION, 0);
     unsigned long ro = slot_alloc();
-    CHECK_OK(cnode_copy(ro, FERRY_CAP_INIT_CNODE, FERRY_RIGHT_READ));
+    CHECK_OK(ferry_cnode_copy(ro, FERRY_CAP_INIT_CNODE, FERRY_RIGHT_READ));
     rc_ep = ep;
     rc_cnode = ro;
     rc_slot = slot_alloc();
@@ -501,16 +501,16 @@ static bool small_isolation_rules(void)
         sys_yield();
     CHECK(rc_done && rc_caps == 0);
     unsigned long pa;
-    CHECK_ERR(frame_address(rc_slot, &pa), FERRY_E_INVALID_CAP);   /* the slot stayed empty */
-    CHECK_OK(tcb_suspend(t));
+    CHECK_ERR(ferry_frame_address(rc_slot, &pa), FERRY_E_INVALID_CAP);   /* the slot stayed empty */
+    CHECK_OK(ferry_tcb_suspend(t));
 
     /* Priority authority needs WRITE on the authority's TCB capability. */
     ALLOC(victim, FERRY_OBJ_TCB, 0);
     unsigned long ro_auth = slot_alloc();
-    CHECK_OK(cnode_copy(ro_auth, FERRY_CAP_INIT_TCB, FERRY_RIGHT_READ));
-    CHECK_ERR(tcb_set_priority(victim, ro_auth, 10), FERRY_E_RIGHTS);
-    CHECK_ERR(tcb_set_mcpriority(victim, ro_auth, 10), FERRY_E_RIGHTS);
-    CHECK_OK(tcb_set_priority(victim, FERRY_CAP_INIT_TCB, 10));
+    CHECK_OK(ferry_cnode_copy(ro_auth, FERRY_CAP_INIT_TCB, FERRY_RIGHT_READ));
+    CHECK_ERR(ferry_tcb_set_priority(victim, ro_auth, 10), FERRY_E_RIGHTS);
+    CHECK_ERR(ferry_tcb_set_mcpriority(victim, ro_auth, 10), FERRY_E_RIGHTS);
+    CHECK_OK(ferry_tcb_set_priority(victim, FERRY_CAP_INIT_TCB, 10));
 
     /* A thread that suspends itself reads success when resumed. */
     ss_done = 0;
@@ -520,10 +520,10 @@ static bool small_isolation_rules(void)
     for (int i = 0; i < 5; i++)
         sys_yield();
     CHECK(!ss_done);
-    CHECK_OK(tcb_resume(ss_tcb));
+    CHECK_OK(ferry_tcb_resume(ss_tcb));
     CHECK(wait_flag(&ss_done));
     CHECK(ss_err == FERRY_OK);
-    CHECK_OK(tcb_suspend(ss_tcb));
+    CHECK_OK(ferry_tcb_suspend(ss_tcb));
     return true;
 }
 

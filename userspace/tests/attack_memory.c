@@ -22,21 +22,21 @@ static bool table_unmap_forgets_entries(void)
     ALLOC(pt, FERRY_OBJ_PT, 0);
     ALLOC(frame, FERRY_OBJ_FRAME_4K, 0);
     ALLOC(fresh, FERRY_OBJ_FRAME_4K, 0);
-    CHECK_OK(table_map(pt, VS, va1));
-    CHECK_OK(frame_map(frame, VS, va1 + 0x3000, RW));
+    CHECK_OK(ferry_table_map(pt, VS, va1));
+    CHECK_OK(ferry_frame_map(frame, VS, va1 + 0x3000, RW));
     *(volatile unsigned long *)(va1 + 0x3000) = 0x5ec12e7;
-    CHECK_OK(table_unmap(pt));
-    CHECK_OK(table_map(pt, VS, va2));
+    CHECK_OK(ferry_table_unmap(pt));
+    CHECK_OK(ferry_table_map(pt, VS, va2));
     /* The old entry is gone: the place is free, and a new frame there is
      * the new frame (on a kernel that kept the entry, the old frame would
      * be readable at va2 + 0x3000 and this map would be refused). */
-    CHECK_OK(frame_map(fresh, VS, va2 + 0x3000, RW));
+    CHECK_OK(ferry_frame_map(fresh, VS, va2 + 0x3000, RW));
     CHECK(*(volatile unsigned long *)(va2 + 0x3000) == 0);
     /* The frame's record points nowhere now: its unmap only forgets it. */
-    CHECK_OK(frame_unmap(frame));
-    CHECK_ERR(frame_unmap(frame), FERRY_E_NOT_MAPPED);
-    CHECK_OK(frame_unmap(fresh));
-    CHECK_OK(table_unmap(pt));
+    CHECK_OK(ferry_frame_unmap(frame));
+    CHECK_ERR(ferry_frame_unmap(frame), FERRY_E_NOT_MAPPED);
+    CHECK_OK(ferry_frame_unmap(fresh));
+    CHECK_OK(ferry_table_unmap(pt));
     return true;
 }
 
@@ -51,30 +51,30 @@ static bool table_copy_cannot_alias(void)
     ALLOC(pt, FERRY_OBJ_PT, 0);
     unsigned long copy = slot_alloc(), copy2 = slot_alloc();
     CHECK(copy && copy2);
-    CHECK_ERR(cnode_copy(copy, pt, FERRY_RIGHTS_ALL), FERRY_E_ILLEGAL_OP);  /* unmapped */
-    CHECK_OK(table_map(pt, VS, va));
-    CHECK_OK(cnode_copy(copy, pt, FERRY_RIGHTS_ALL));
-    CHECK_ERR(table_map(copy, VS, other), FERRY_E_ILLEGAL_OP);              /* mapped already */
-    CHECK_ERR(table_unmap(copy), FERRY_E_REVOKE_FIRST);
-    CHECK_ERR(table_unmap(pt), FERRY_E_REVOKE_FIRST);
+    CHECK_ERR(ferry_cnode_copy(copy, pt, FERRY_RIGHTS_ALL), FERRY_E_ILLEGAL_OP);  /* unmapped */
+    CHECK_OK(ferry_table_map(pt, VS, va));
+    CHECK_OK(ferry_cnode_copy(copy, pt, FERRY_RIGHTS_ALL));
+    CHECK_ERR(ferry_table_map(copy, VS, other), FERRY_E_ILLEGAL_OP);              /* mapped already */
+    CHECK_ERR(ferry_table_unmap(copy), FERRY_E_REVOKE_FIRST);
+    CHECK_ERR(ferry_table_unmap(pt), FERRY_E_REVOKE_FIRST);
     /* A mint, and a copy of the copy, behave alike. */
-    CHECK_OK(cnode_mint(copy2, copy, FERRY_RIGHTS_ALL, 0));
-    CHECK_ERR(table_map(copy2, VS, other), FERRY_E_ILLEGAL_OP);
+    CHECK_OK(ferry_cnode_mint(copy2, copy, FERRY_RIGHTS_ALL, 0));
+    CHECK_ERR(ferry_table_map(copy2, VS, other), FERRY_E_ILLEGAL_OP);
     /* Deleting copies leaves the mapping; the table still works. */
-    CHECK_OK(cnode_delete(copy2));
-    CHECK_OK(cnode_delete(pt));
+    CHECK_OK(ferry_cnode_delete(copy2));
+    CHECK_OK(ferry_cnode_delete(pt));
     ALLOC(frame, FERRY_OBJ_FRAME_4K, 0);
-    CHECK_OK(frame_map(frame, VS, va, RW));
+    CHECK_OK(ferry_frame_map(frame, VS, va, RW));
     *(volatile unsigned long *)va = 77;
     CHECK(*(volatile unsigned long *)va == 77);
-    CHECK_OK(frame_unmap(frame));
+    CHECK_OK(ferry_frame_unmap(frame));
     /* The last capability unmaps; deleting it would have too. */
-    CHECK_OK(table_unmap(copy));
-    CHECK_OK(table_map(copy, VS, other));
-    CHECK_OK(cnode_delete(copy));
+    CHECK_OK(ferry_table_unmap(copy));
+    CHECK_OK(ferry_table_map(copy, VS, other));
+    CHECK_OK(ferry_cnode_delete(copy));
     ALLOC(pt2, FERRY_OBJ_PT, 0);
-    CHECK_OK(table_map(pt2, VS, other));         /* the place is free again */
-    CHECK_OK(table_unmap(pt2));
+    CHECK_OK(ferry_table_map(pt2, VS, other));         /* the place is free again */
+    CHECK_OK(ferry_table_unmap(pt2));
     return true;
 }
 
@@ -89,33 +89,33 @@ static bool stale_tlb_after_retype(void)
     ALLOC(pt, FERRY_OBJ_PT, 0);
     unsigned long frame = slot_alloc(), alias = slot_alloc(), obj = slot_alloc();
     CHECK(frame && alias && obj);
-    CHECK_OK(untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, frame, 1));
-    CHECK_OK(table_map(pt, VS, va1));
-    CHECK_OK(frame_map(frame, VS, va1, RW));
+    CHECK_OK(ferry_untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, frame, 1));
+    CHECK_OK(ferry_table_map(pt, VS, va1));
+    CHECK_OK(ferry_frame_map(frame, VS, va1, RW));
     volatile unsigned long *p1 = (void *)va1, *p2 = (void *)va2;
     p1[0] = 0xa11a5;
-    CHECK_OK(cnode_copy(alias, pt, FERRY_RIGHTS_ALL));
-    unsigned long e = table_map(alias, VS, va2);
+    CHECK_OK(ferry_cnode_copy(alias, pt, FERRY_RIGHTS_ALL));
+    unsigned long e = ferry_table_map(alias, VS, va2);
     if (e == FERRY_OK) {
         /* The hole: show what the alias reads after the retype, then fail. */
         unsigned long before = p2[0];
-        frame_unmap(frame);
-        cnode_delete(frame);
-        untyped_retype(ut, FERRY_OBJ_TCB, 0, obj, 1);
+        ferry_frame_unmap(frame);
+        ferry_cnode_delete(frame);
+        ferry_untyped_retype(ut, FERRY_OBJ_TCB, 0, obj, 1);
         printf("    alias read %#lx before, %#lx after the frame became a TCB\n", before, p2[8]);
     }
     CHECK_ERR(e, FERRY_E_ILLEGAL_OP);
     /* The frame's own unmap flushes its one place: after the retype the
      * old address shows the new object (a fresh, zeroed frame), never the
      * old contents. */
-    CHECK_OK(frame_unmap(frame));
-    CHECK_OK(cnode_delete(frame));
-    CHECK_OK(untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, obj, 1));
-    CHECK_OK(frame_map(obj, VS, va1, RW));
+    CHECK_OK(ferry_frame_unmap(frame));
+    CHECK_OK(ferry_cnode_delete(frame));
+    CHECK_OK(ferry_untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, obj, 1));
+    CHECK_OK(ferry_frame_map(obj, VS, va1, RW));
     CHECK(p1[0] == 0);
-    CHECK_OK(cnode_delete(obj));
-    CHECK_OK(cnode_delete(alias));
-    CHECK_OK(table_unmap(pt));
+    CHECK_OK(ferry_cnode_delete(obj));
+    CHECK_OK(ferry_cnode_delete(alias));
+    CHECK_OK(ferry_table_unmap(pt));
     return true;
 }
 
@@ -130,31 +130,31 @@ static bool deleted_vspace_tables(void)
     ALLOC(pd, FERRY_OBJ_PD, 0);
     ALLOC(pt, FERRY_OBJ_PT, 0);
     ALLOC(frame, FERRY_OBJ_FRAME_4K, 0);
-    CHECK_OK(table_map(pdpt, vs2, 0));
-    CHECK_OK(table_map(pd, vs2, 0));
-    CHECK_OK(table_map(pt, vs2, 0));
-    CHECK_OK(frame_map(frame, vs2, 0x1000, RW));
-    CHECK_OK(cnode_delete(vs2));
+    CHECK_OK(ferry_table_map(pdpt, vs2, 0));
+    CHECK_OK(ferry_table_map(pd, vs2, 0));
+    CHECK_OK(ferry_table_map(pt, vs2, 0));
+    CHECK_OK(ferry_frame_map(frame, vs2, 0x1000, RW));
+    CHECK_OK(ferry_cnode_delete(vs2));
     /* Still recorded as mapped (in a VSpace that is gone). */
-    CHECK_ERR(table_map(pdpt, VS, AM_DEAD_VA), FERRY_E_ILLEGAL_OP);
-    CHECK_OK(table_unmap(pdpt));
-    CHECK_OK(table_map(pdpt, VS, AM_DEAD_VA));
+    CHECK_ERR(ferry_table_map(pdpt, VS, AM_DEAD_VA), FERRY_E_ILLEGAL_OP);
+    CHECK_OK(ferry_table_unmap(pdpt));
+    CHECK_OK(ferry_table_map(pdpt, VS, AM_DEAD_VA));
     /* Nothing of the dead space's PD is linked below it. */
     ALLOC(pd2, FERRY_OBJ_PD, 0);
-    CHECK_OK(table_map(pd2, VS, AM_DEAD_VA));
+    CHECK_OK(ferry_table_map(pd2, VS, AM_DEAD_VA));
     ALLOC(pt2, FERRY_OBJ_PT, 0);
-    CHECK_OK(table_map(pt2, VS, AM_DEAD_VA));
+    CHECK_OK(ferry_table_map(pt2, VS, AM_DEAD_VA));
     ALLOC(f2, FERRY_OBJ_FRAME_4K, 0);
-    CHECK_OK(frame_map(f2, VS, AM_DEAD_VA + 0x1000, RW));
+    CHECK_OK(ferry_frame_map(f2, VS, AM_DEAD_VA + 0x1000, RW));
     CHECK(*(volatile unsigned long *)(AM_DEAD_VA + 0x1000) == 0);
     /* The dead space's lower tables and frame: unmapping only forgets. */
-    CHECK_OK(frame_unmap(frame));
-    CHECK_OK(table_unmap(pt));
-    CHECK_OK(table_unmap(pd));
-    CHECK_OK(frame_unmap(f2));
-    CHECK_OK(table_unmap(pt2));
-    CHECK_OK(table_unmap(pd2));
-    CHECK_OK(table_unmap(pdpt));
+    CHECK_OK(ferry_frame_unmap(frame));
+    CHECK_OK(ferry_table_unmap(pt));
+    CHECK_OK(ferry_table_unmap(pd));
+    CHECK_OK(ferry_frame_unmap(f2));
+    CHECK_OK(ferry_table_unmap(pt2));
+    CHECK_OK(ferry_table_unmap(pd2));
+    CHECK_OK(ferry_table_unmap(pdpt));
     return true;
 }
 
@@ -164,16 +164,16 @@ static bool null_slot_unusable(void)
 {
     ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
     ALLOC(ut, FERRY_OBJ_UNTYPED, 12);
-    CHECK_ERR(cnode_move(FERRY_CAP_NULL, ep), FERRY_E_INVALID_CAP);
-    CHECK_ERR(cnode_copy(FERRY_CAP_NULL, ep, FERRY_RIGHTS_ALL), FERRY_E_INVALID_CAP);
-    CHECK_ERR(cnode_mint(FERRY_CAP_NULL, ep, FERRY_RIGHTS_ALL, 5), FERRY_E_INVALID_CAP);
-    CHECK_ERR(cnode_delete(FERRY_CAP_NULL), FERRY_E_INVALID_CAP);
-    CHECK_ERR(cnode_revoke(FERRY_CAP_NULL), FERRY_E_INVALID_CAP);
-    CHECK_ERR(untyped_retype(ut, FERRY_OBJ_ENDPOINT, 0, FERRY_CAP_NULL, 1), FERRY_E_RANGE);
-    CHECK_ERR(cnode_copy(slot_alloc(), FERRY_CAP_NULL, FERRY_RIGHTS_ALL), FERRY_E_INVALID_CAP);
+    CHECK_ERR(ferry_cnode_move(FERRY_CAP_NULL, ep), FERRY_E_INVALID_CAP);
+    CHECK_ERR(ferry_cnode_copy(FERRY_CAP_NULL, ep, FERRY_RIGHTS_ALL), FERRY_E_INVALID_CAP);
+    CHECK_ERR(ferry_cnode_mint(FERRY_CAP_NULL, ep, FERRY_RIGHTS_ALL, 5), FERRY_E_INVALID_CAP);
+    CHECK_ERR(ferry_cnode_delete(FERRY_CAP_NULL), FERRY_E_INVALID_CAP);
+    CHECK_ERR(ferry_cnode_revoke(FERRY_CAP_NULL), FERRY_E_INVALID_CAP);
+    CHECK_ERR(ferry_untyped_retype(ut, FERRY_OBJ_ENDPOINT, 0, FERRY_CAP_NULL, 1), FERRY_E_RANGE);
+    CHECK_ERR(ferry_cnode_copy(slot_alloc(), FERRY_CAP_NULL, FERRY_RIGHTS_ALL), FERRY_E_INVALID_CAP);
     CHECK_ERR(ferry_invoke(FERRY_CAP_NULL, FERRY_CNODE_DELETE, 0, NULL, 0, NULL, NULL), FERRY_E_INVALID_CAP);
     /* The endpoint is where it was. */
-    CHECK_OK(cnode_delete(ep));
+    CHECK_OK(ferry_cnode_delete(ep));
     return true;
 }
 
@@ -186,26 +186,26 @@ static bool asid_pools(void)
 {
     ALLOC(bare, FERRY_OBJ_VSPACE, 0);
     ALLOC(pdpt, FERRY_OBJ_PDPT, 0);
-    CHECK_ERR(table_map(pdpt, bare, 0), FERRY_E_NO_ASID);
+    CHECK_ERR(ferry_table_map(pdpt, bare, 0), FERRY_E_NO_ASID);
     unsigned long asid = 0;
-    CHECK_OK(asid_assign(FERRY_CAP_INIT_ASID_POOL, bare, &asid));
+    CHECK_OK(ferry_asid_assign(FERRY_CAP_INIT_ASID_POOL, bare, &asid));
     CHECK(asid > 0 && asid < FERRY_ASIDS_PER_POOL);
-    CHECK_ERR(asid_assign(FERRY_CAP_INIT_ASID_POOL, bare, NULL), FERRY_E_ILLEGAL_OP);
-    CHECK_OK(table_map(pdpt, bare, 0));
+    CHECK_ERR(ferry_asid_assign(FERRY_CAP_INIT_ASID_POOL, bare, NULL), FERRY_E_ILLEGAL_OP);
+    CHECK_OK(ferry_table_map(pdpt, bare, 0));
 
     /* MakePool: only with ASID control, only from an exact, unused untyped. */
     ALLOC(big, FERRY_OBJ_UNTYPED, 13);
     unsigned long uts[FERRY_ASID_POOLS], pools[FERRY_ASID_POOLS], first[FERRY_ASID_POOLS];
     unsigned long dest = slot_alloc();
-    CHECK_ERR(asid_make_pool(FERRY_CAP_ASID_CONTROL, big, dest, NULL), FERRY_E_INVALID_ARG);
-    CHECK_ERR(asid_make_pool(FERRY_CAP_INIT_ASID_POOL, big, dest, NULL), FERRY_E_INVALID_LABEL);
+    CHECK_ERR(ferry_asid_make_pool(FERRY_CAP_ASID_CONTROL, big, dest, NULL), FERRY_E_INVALID_ARG);
+    CHECK_ERR(ferry_asid_make_pool(FERRY_CAP_INIT_ASID_POOL, big, dest, NULL), FERRY_E_INVALID_LABEL);
     unsigned n = 0;
     unsigned long err = FERRY_OK;
     while (n < FERRY_ASID_POOLS) {
         uts[n] = object_alloc(FERRY_OBJ_UNTYPED, FERRY_ASID_POOL_BITS);
         pools[n] = slot_alloc();
         CHECK(uts[n] && pools[n]);
-        err = asid_make_pool(FERRY_CAP_ASID_CONTROL, uts[n], pools[n], &first[n]);
+        err = ferry_asid_make_pool(FERRY_CAP_ASID_CONTROL, uts[n], pools[n], &first[n]);
         if (err)
             break;
         CHECK(first[n] % FERRY_ASIDS_PER_POOL == 0 && first[n] != 0);
@@ -214,8 +214,8 @@ static bool asid_pools(void)
     /* The boot pool has block 0; the others get the rest, then none is left. */
     CHECK_ERR(err, FERRY_E_NO_ASID);
     CHECK(n == FERRY_ASID_POOLS - 1);
-    CHECK_ERR(untyped_retype(uts[0], FERRY_OBJ_FRAME_4K, 0, slot_alloc(), 1), FERRY_E_NO_MEMORY);
-    CHECK_ERR(asid_make_pool(FERRY_CAP_ASID_CONTROL, uts[0], slot_alloc(), NULL), FERRY_E_REVOKE_FIRST);
+    CHECK_ERR(ferry_untyped_retype(uts[0], FERRY_OBJ_FRAME_4K, 0, slot_alloc(), 1), FERRY_E_NO_MEMORY);
+    CHECK_ERR(ferry_asid_make_pool(FERRY_CAP_ASID_CONTROL, uts[0], slot_alloc(), NULL), FERRY_E_REVOKE_FIRST);
 
     /* Fill the last block's pool: 511 ASIDs, PCID 4095 stays out. */
     unsigned last = 0;
@@ -227,9 +227,9 @@ static bool asid_pools(void)
     for (;;) {
         unsigned long vs = object_alloc(FERRY_OBJ_VSPACE, 0), a;
         CHECK(vs != 0);
-        err = asid_assign(pools[last], vs, &a);
+        err = ferry_asid_assign(pools[last], vs, &a);
         if (err) {
-            CHECK_OK(cnode_delete(vs));
+            CHECK_OK(ferry_cnode_delete(vs));
             break;
         }
         CHECK(a >= first[last] && a < 4095);
@@ -247,28 +247,28 @@ static bool asid_pools(void)
     ALLOC(pdpt2, FERRY_OBJ_PDPT, 0);
     ALLOC(pd2, FERRY_OBJ_PD, 0);
     CHECK(vs2 != 0);
-    CHECK_OK(asid_assign(pools[0], vs2, NULL));
-    CHECK_OK(table_map(pdpt2, vs2, 0));
-    CHECK_OK(table_map(pd2, vs2, 0));
+    CHECK_OK(ferry_asid_assign(pools[0], vs2, NULL));
+    CHECK_OK(ferry_table_map(pdpt2, vs2, 0));
+    CHECK_OK(ferry_table_map(pd2, vs2, 0));
     for (unsigned i = 0; i < n; i++)
-        CHECK_OK(cnode_revoke(uts[i]));            /* deletes the pool */
-    CHECK_ERR(asid_assign(pools[0], vs2, NULL), FERRY_E_INVALID_CAP);
+        CHECK_OK(ferry_cnode_revoke(uts[i]));            /* deletes the pool */
+    CHECK_ERR(ferry_asid_assign(pools[0], vs2, NULL), FERRY_E_INVALID_CAP);
     ALLOC(pd3, FERRY_OBJ_PD, 0);
-    CHECK_ERR(table_map(pd3, vs2, 0), FERRY_E_NO_ASID);
-    CHECK_OK(asid_assign(FERRY_CAP_INIT_ASID_POOL, vs2, NULL));
-    CHECK_ERR(table_map(pd3, vs2, 0), FERRY_E_NO_TABLE);          /* the PDPT is gone */
-    CHECK_ERR(table_map(pdpt2, vs2, 0), FERRY_E_ILLEGAL_OP);      /* stale: unmap first */
-    CHECK_OK(table_unmap(pd2));
-    CHECK_OK(table_unmap(pdpt2));
-    CHECK_OK(table_map(pdpt2, vs2, 0));
-    CHECK_OK(table_map(pd3, vs2, 0));
+    CHECK_ERR(ferry_table_map(pd3, vs2, 0), FERRY_E_NO_ASID);
+    CHECK_OK(ferry_asid_assign(FERRY_CAP_INIT_ASID_POOL, vs2, NULL));
+    CHECK_ERR(ferry_table_map(pd3, vs2, 0), FERRY_E_NO_TABLE);          /* the PDPT is gone */
+    CHECK_ERR(ferry_table_map(pdpt2, vs2, 0), FERRY_E_ILLEGAL_OP);      /* stale: unmap first */
+    CHECK_OK(ferry_table_unmap(pd2));
+    CHECK_OK(ferry_table_unmap(pdpt2));
+    CHECK_OK(ferry_table_map(pdpt2, vs2, 0));
+    CHECK_OK(ferry_table_map(pd3, vs2, 0));
     /* The blocks are free again: a pool can be made. */
-    CHECK_OK(asid_make_pool(FERRY_CAP_ASID_CONTROL, uts[0], slot_alloc(), NULL));
-    CHECK_OK(cnode_revoke(uts[0]));
+    CHECK_OK(ferry_asid_make_pool(FERRY_CAP_ASID_CONTROL, uts[0], slot_alloc(), NULL));
+    CHECK_OK(ferry_cnode_revoke(uts[0]));
     for (unsigned long v = vs_first; v <= vs_last; v++)
-        CHECK_OK(cnode_delete(v));                 /* the filled pool's VSpaces */
-    CHECK_OK(cnode_delete(vs2));
-    CHECK_OK(cnode_delete(bare));
+        CHECK_OK(ferry_cnode_delete(v));                 /* the filled pool's VSpaces */
+    CHECK_OK(ferry_cnode_delete(vs2));
+    CHECK_OK(ferry_cnode_delete(bare));
     return true;
 }
 
@@ -310,29 +310,29 @@ static bool long_ops_body(void)
 
     CHECK(lo_chain(N));
     rtc_probe_reset();
-    CHECK_OK(cnode_revoke(lo_ep));
+    CHECK_OK(ferry_cnode_revoke(lo_ep));
     n[0] = rtc_probe.ticks, gap[0] = rtc_probe.max_gap;
     unsigned long last[2] = { N, LO_RADIX };
     CHECK_ERR(ferry_invoke(lo_cnode, FERRY_CNODE_DELETE, 2, last, 0, NULL, NULL), FERRY_E_SLOT_EMPTY);
 
     CHECK(lo_chain(N));
     rtc_probe_reset();
-    CHECK_OK(cnode_delete(lo_cnode));
+    CHECK_OK(ferry_cnode_delete(lo_cnode));
     n[1] = rtc_probe.ticks, gap[1] = rtc_probe.max_gap;
-    CHECK_ERR(cnode_revoke(lo_ep), FERRY_OK);   /* nothing left below it */
+    CHECK_ERR(ferry_cnode_revoke(lo_ep), FERRY_OK);   /* nothing left below it */
 
     ALLOC(ut, FERRY_OBJ_UNTYPED, 25);
     unsigned long first = slot_alloc();
     for (int i = 1; i < BIG_FRAMES; i++)
         CHECK(slot_alloc() == first + (unsigned long)i);
     rtc_probe_reset();
-    CHECK_OK(untyped_retype(ut, FERRY_OBJ_FRAME_2M, 0, first, BIG_FRAMES));
+    CHECK_OK(ferry_untyped_retype(ut, FERRY_OBJ_FRAME_2M, 0, first, BIG_FRAMES));
     n[2] = rtc_probe.ticks, gap[2] = rtc_probe.max_gap;
     unsigned long pa;
-    CHECK_OK(frame_address(first + BIG_FRAMES - 1, &pa));
-    CHECK_OK(cnode_revoke(ut));
-    CHECK_OK(cnode_delete(ut));
-    CHECK_OK(cnode_delete(lo_ep));
+    CHECK_OK(ferry_frame_address(first + BIG_FRAMES - 1, &pa));
+    CHECK_OK(ferry_cnode_revoke(ut));
+    CHECK_OK(ferry_cnode_delete(ut));
+    CHECK_OK(ferry_cnode_delete(lo_ep));
 
     printf("    RTC interrupts delivered during revoke %lu, CNode delete %lu, retype %lu; "
            "longest gaps %lu, %lu, %lu TSC ticks\n", n[0], n[1], n[2], gap[0], gap[1], gap[2]);
@@ -344,10 +344,10 @@ static bool long_ops_body(void)
 static bool long_ops_preemptible(void)
 {
     CHECK(table_ensure(AM_PROBE_STACK));
-    CHECK_OK(tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 200));
+    CHECK_OK(ferry_tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 200));
     bool ok = long_ops_body();
     rtc_probe_stop();
-    CHECK_OK(tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 255));
+    CHECK_OK(ferry_tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 255));
     return ok;
 }
 

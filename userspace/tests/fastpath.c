@@ -62,11 +62,11 @@ static bool fastpath_taken(void)
                 CHECK_OK(tcb_bind_notification(srv, n));
             } else if (s == FS_BASE) {
                 unsigned long r[FERRY_REG_COUNT];
-                CHECK_OK(tcb_read_registers(srv, FERRY_REG_COUNT, r));
+                CHECK_OK(ferry_tcb_read_registers(srv, FERRY_REG_COUNT, r));
                 r[FERRY_REG_FS_BASE] = test_page();
-                CHECK_OK(tcb_write_registers(srv, false, FERRY_REG_COUNT, r));
+                CHECK_OK(ferry_tcb_write_registers(srv, false, FERRY_REG_COUNT, r));
             }
-            CHECK_OK(tcb_resume(srv));
+            CHECK_OK(ferry_tcb_resume(srv));
         }
         sys_yield();                          /* a server of our priority reaches its Recv */
         /* The first call may find the server not yet waiting (one below us
@@ -82,7 +82,7 @@ static bool fastpath_taken(void)
                 printf("    %s: %lu fall-backs to the slow path\n", setting_names[s], after - before);
             CHECK(after == before);
         }
-        CHECK_OK(tcb_suspend(srv));
+        CHECK_OK(ferry_tcb_suspend(srv));
     }
     return true;
 }
@@ -105,7 +105,7 @@ static bool fastpath_counters_count(void)
     CHECK(m.w[0] == 42);
     CHECK(test_fastpath_misses(&after));
     CHECK(after >= before + 1);
-    CHECK_OK(tcb_suspend(srv));
+    CHECK_OK(ferry_tcb_suspend(srv));
     return true;
 }
 

@@ -618,11 +618,11 @@ static bool restart(const struct sandbox *sb, unsigned long tcb, void (*fn)(void
     regs[FERRY_REG_RIP] = (unsigned long)fn;
     regs[FERRY_REG_RSP] = stack + 4096 - 8;
     regs[FERRY_REG_RFLAGS] = 0x202;
-    return tcb_suspend(tcb) == FERRY_OK &&
-           tcb_configure(tcb, sb->root, sb->p.vspace, sb->p.ipc_frame, FERRY_ROOT_IPC_BUFFER, SB_EP) == FERRY_OK &&
-           tcb_set_mcpriority(tcb, FERRY_CAP_INIT_TCB, 255) == FERRY_OK &&
-           tcb_set_priority(tcb, FERRY_CAP_INIT_TCB, 255) == FERRY_OK &&
-           tcb_write_registers(tcb, true, FERRY_REG_COUNT, regs) == FERRY_OK;
+    return ferry_tcb_suspend(tcb) == FERRY_OK &&
+           ferry_tcb_configure(tcb, sb->root, sb->p.vspace, sb->p.ipc_frame, FERRY_ROOT_IPC_BUFFER, SB_EP) == FERRY_OK &&
+           ferry_tcb_set_mcpriority(tcb, FERRY_CAP_INIT_TCB, 255) == FERRY_OK &&
+           ferry_tcb_set_priority(tcb, FERRY_CAP_INIT_TCB, 255) == FERRY_OK &&
+           ferry_tcb_write_registers(tcb, true, FERRY_REG_COUNT, regs) == FERRY_OK;
 }
 
 static bool sandbox_create(struct sandbox *sb)
@@ -631,13 +631,13 @@ static bool sandbox_create(struct sandbox *sb)
     sb->cnode = object_alloc(FERRY_OBJ_CNODE, SANDBOX_RADIX);
     sb->root = slot_alloc();
     CHECK(sb->cnode && sb->root);
-    CHECK_OK(cnode_mint(sb->root, sb->cnode, FERRY_RIGHTS_ALL, FERRY_CNODE_GUARD(0, 64 - SANDBOX_RADIX)));
+    CHECK_OK(ferry_cnode_mint(sb->root, sb->cnode, FERRY_RIGHTS_ALL, FERRY_CNODE_GUARD(0, 64 - SANDBOX_RADIX)));
     CHECK_OK(process_create(&sb->p, fuzzer, FUZZ_STACK, 255, false));
     /* The victim: a second thread in the sandbox's VSpace, own stack. */
     sb->victim = object_alloc(FERRY_OBJ_TCB, 0);
     unsigned long vstack = object_alloc(FERRY_OBJ_FRAME_4K, 0);
     CHECK(sb->victim && vstack);
-    CHECK_OK(frame_map(vstack, sb->p.vspace, VICTIM_STACK, FERRY_MAP_READ | FERRY_MAP_WRITE));
+    CHECK_OK(ferry_frame_map(vstack, sb->p.vspace, VICTIM_STACK, FERRY_MAP_READ | FERRY_MAP_WRITE));
     unsigned long vspace2 = vspace_create();
     CHECK(vspace2 != 0);
     if (!(fuzz_classes & FZ_REMAP)) {
@@ -645,16 +645,16 @@ static bool sandbox_create(struct sandbox *sb)
         ALLOC(pdpt2, FERRY_OBJ_PDPT, 0);
         ALLOC(pd2, FERRY_OBJ_PD, 0);
         ALLOC(pt2, FERRY_OBJ_PT, 0);
-        CHECK_OK(table_map(pdpt2, vspace2, 0));
-        CHECK_OK(table_map(pd2, vspace2, 0));
-        CHECK_OK(table_map(pt2, vspace2, 0));
+        CHECK_OK(ferry_table_map(pdpt2, vspace2, 0));
+        CHECK_OK(ferry_table_map(pd2, vspace2, 0));
+        CHECK_OK(ferry_table_map(pt2, vspace2, 0));
     }
     /* Its memory: a child untyped of one the watchdog keeps, so that one
      * revoke at the end returns every byte the sandbox made objects of. */
     sb->ut_parent = object_alloc(FERRY_OBJ_UNTYPED, SANDBOX_UT_BITS);
     unsigned long ut = slot_alloc();
     CHECK(sb->ut_parent && ut);
-    CHECK_OK(untyped_retype(sb->ut_parent, FERRY_OBJ_UNTYPED, SANDBOX_UT_BITS, ut, 1));
+    CHECK_OK(ferry_untyped_retype(sb->ut_parent, FERRY_OBJ_UNTYPED, SANDBOX_UT_BITS, ut, 1));
     /* The free memory now, with the sandbox's untyped unused: after the
      * final revoke it must be this again, to the byte.  The page tables it
      * is given come from its own untyped (they are moved in, the only
@@ -667,7 +667,7 @@ static bool sandbox_create(struct sandbox *sb)
     static const unsigned long table_types[3] = { FERRY_OBJ_PT, FERRY_OBJ_PD, FERRY_OBJ_PDPT };
     for (unsigned i = 0; i < 3; i++) {
         CHECK(tables[i] != 0);
-        CHECK_OK(untyped_retype(ut, table_types[i], 0, tables[i], 1));
+        CHECK_OK(ferry_untyped_retype(ut, table_types[i], 0, tables[i], 1));
     }
     unsigned long *give = sb->give;
     const unsigned long given[SB_FIXED_END] = {
@@ -693,8 +693,8 @@ static bool sandbox_create(struct sandbox *sb)
     CHECK(restart(sb, sb->p.tcb, fuzzer, FUZZ_STACK));
     /* Neither runs before fuzz_run has counted the free memory (a timer
      * tick could otherwise let the victim make objects first). */
-    CHECK_OK(tcb_suspend(sb->p.tcb));
-    CHECK_OK(tcb_suspend(sb->victim));
+    CHECK_OK(ferry_tcb_suspend(sb->p.tcb));
+    CHECK_OK(ferry_tcb_suspend(sb->victim));
     return true;
 }
 
@@ -724,8 +724,8 @@ static bool syscall_fuzz(void)
         return false;
     bool ok = fuzz_run(&sb, seed);
     /* Whatever happened, the sandbox's threads stop here. */
-    tcb_suspend(sb.p.tcb);
-    tcb_suspend(sb.victim);
+    ferry_tcb_suspend(sb.p.tcb);
+    ferry_tcb_suspend(sb.victim);
     return ok;
 }
 
@@ -745,8 +745,8 @@ static bool fuzz_run(struct sandbox *psb, unsigned long seed)
     fuzz_chains = fuzz_chain_max = fuzz_bursts = fuzz_compat_tries = 0;
     unsigned long restarts = 0, last = 0, still = 0, checks = 0, next_check = check_every;
     unsigned long progress = calls / 10 ? calls / 10 : 1, next_progress = progress;
-    CHECK_OK(tcb_resume(sb.victim));
-    CHECK_OK(tcb_resume(sb.p.tcb));
+    CHECK_OK(ferry_tcb_resume(sb.victim));
+    CHECK_OK(ferry_tcb_resume(sb.p.tcb));
     while (fuzz_done < calls && restarts < calls) {
         __asm__ __volatile__("movq %0, %%xmm7" : : "r"(restarts) : "xmm7");   /* our own SSE state */
         sys_yield();
@@ -775,14 +775,14 @@ static bool fuzz_run(struct sandbox *psb, unsigned long seed)
             printf("    fuzz: seed %#lx: %lu calls, %lu restarts\n", seed, fuzz_done, restarts);
         }
     }
-    tcb_suspend(sb.p.tcb);
-    tcb_suspend(sb.victim);
+    ferry_tcb_suspend(sb.p.tcb);
+    ferry_tcb_suspend(sb.victim);
     printf("    %lu random system calls, %lu restarts, %lu victim rounds, %lu chains (deepest %lu), "
            "%lu bursts, %lu compat-mode entries, %lu invariant checks\n",
            fuzz_done, restarts, victim_runs, fuzz_chains, fuzz_chain_max, fuzz_bursts, fuzz_compat_tries, checks);
     bool ok = kernel_check("after the fuzz", &now);
     /* Everything the sandbox made goes; its memory must come back whole. */
-    CHECK_OK(cnode_revoke(sb.ut_parent));
+    CHECK_OK(ferry_cnode_revoke(sb.ut_parent));
     struct inv_state after;
     ok = kernel_check("after the revoke", &after) && ok;
     printf("    untyped bytes free: %lu with the sandbox's memory unused, %lu after the revoke\n",
@@ -795,7 +795,7 @@ static bool fuzz_run(struct sandbox *psb, unsigned long seed)
     /* The kernel still works for everyone else. */
     unsigned long pa;
     ALLOC(f, FERRY_OBJ_FRAME_4K, 0);
-    CHECK_OK(frame_address(f, &pa));
+    CHECK_OK(ferry_frame_address(f, &pa));
     printf("    fuzz: done, seed %#lx, %lu calls\n", seed, fuzz_done);
     return true;
 }

@@ -74,7 +74,7 @@ static bool ioport_ranges_enforced(void)
     unsigned long w2[] = { CMOS_INDEX - 1, CMOS_DATA + 1, slot_alloc(), 64 };
     CHECK_ERR(ferry_invoke(sub, FERRY_IOPORT_ISSUE, 4, w2, 1, &root, NULL), FERRY_E_RANGE);
     /* revoking the parent removes the issued range */
-    CHECK_OK(cnode_revoke(cap));
+    CHECK_OK(ferry_cnode_revoke(cap));
     CHECK_ERR(port_in(sub, CMOS_DATA, 1, &v), FERRY_E_INVALID_CAP);
     return true;
 }

@@ -39,10 +39,10 @@ static unsigned long spawn_with(void (*fn)(void), unsigned prio, unsigned long f
     unsigned long buf = object_alloc(FERRY_OBJ_FRAME_4K, 0);
     if (!tcb || !stack || !buf)
         return 0;
-    if ((err = frame_map(stack, FERRY_CAP_INIT_VSPACE, va, RW)) ||
-        (err = frame_map(buf, FERRY_CAP_INIT_VSPACE, va + 0x1000, RW)) ||
-        (err = tcb_configure(tcb, FERRY_CAP_INIT_CNODE, FERRY_CAP_INIT_VSPACE, buf, va + 0x1000, fault_ep)) ||
-        (err = tcb_set_priority(tcb, FERRY_CAP_INIT_TCB, prio))) {
+    if ((err = ferry_frame_map(stack, FERRY_CAP_INIT_VSPACE, va, RW)) ||
+        (err = ferry_frame_map(buf, FERRY_CAP_INIT_VSPACE, va + 0x1000, RW)) ||
+        (err = ferry_tcb_configure(tcb, FERRY_CAP_INIT_CNODE, FERRY_CAP_INIT_VSPACE, buf, va + 0x1000, fault_ep)) ||
+        (err = ferry_tcb_set_priority(tcb, FERRY_CAP_INIT_TCB, prio))) {
         printf("    spawn: %s\n", ferry_error_name(err));
         return 0;
     }
@@ -53,7 +53,7 @@ static unsigned long spawn_with(void (*fn)(void), unsigned prio, unsigned long f
     regs[FERRY_REG_RFLAGS] = 0x202;
     regs[FERRY_REG_FS_BASE] = fs_base;
     regs[FERRY_REG_GS_BASE] = gs_base;
-    if ((err = tcb_write_registers(tcb, true, FERRY_REG_COUNT, regs))) {
+    if ((err = ferry_tcb_write_registers(tcb, true, FERRY_REG_COUNT, regs))) {
         printf("    spawn: %s\n", ferry_error_name(err));
         return 0;
     }
@@ -95,18 +95,18 @@ static bool settle(void)
         park_ntfn = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
         if (!idle_ntfn || !park_ntfn || !(idle_tcb = spawn(idle_helper, 1, 0)))
             return false;
-    } else if (tcb_resume(idle_tcb)) {
+    } else if (ferry_tcb_resume(idle_tcb)) {
         return false;
     }
     bool ok = ntfn_wait(idle_ntfn, &bits) == FERRY_OK;
     /* The helper is stopped again so it never competes with a test. */
-    return tcb_suspend(idle_tcb) == FERRY_OK && ok;
+    return ferry_tcb_suspend(idle_tcb) == FERRY_OK && ok;
 }
 
 static unsigned long mint(unsigned long src, unsigned long rights, unsigned long badge)
 {
     unsigned long s = slot_alloc();
-    return s && cnode_mint(s, src, rights, badge) == FERRY_OK ? s : 0;
+    return s && ferry_cnode_mint(s, src, rights, badge) == FERRY_OK ? s : 0;
 }
 
 /* ---- an echo server --------------------------------------------------------- */
@@ -183,7 +183,7 @@ static bool ipc_call_reply(void)
     unsigned long w = 5;
     CHECK_OK(ipc_call1(ep, 1, &w));
     CHECK(w == 15);
-    CHECK_OK(tcb_suspend(srv));
+    CHECK_OK(ferry_tcb_suspend(srv));
     return true;
 }
 
@@ -214,7 +214,7 @@ static bool ipc_long_message(void)
     m.info = FERRY_MSGINFO(1, 127, 0);
     CHECK_ERR(ipc_send(ep, &m), FERRY_E_RANGE);
     CHECK(srv_calls == before);
-    CHECK_OK(tcb_suspend(srv));
+    CHECK_OK(ferry_tcb_suspend(srv));
     return true;
 }
 
@@ -234,8 +234,8 @@ static bool ipc_badges(void)
     CHECK(srv_last_badge == 0);
     /* A badged capability cannot be re-badged. */
     unsigned long s = slot_alloc();
-    CHECK_ERR(cnode_mint(s, b1, FERRY_RIGHTS_ALL, 5), FERRY_E_ILLEGAL_OP);
-    CHECK_OK(tcb_suspend(srv));
+    CHECK_ERR(ferry_cnode_mint(s, b1, FERRY_RIGHTS_ALL, 5), FERRY_E_ILLEGAL_OP);
+    CHECK_OK(ferry_tcb_suspend(srv));
     return true;
 }
 
@@ -293,7 +293,7 @@ static bool ipc_send_recv_fifo(void)
     CHECK(settle());
     for (unsigned i = 0; i < 3; i++) {
         CHECK(snd_results[i] == FERRY_OK + 1);
-        CHECK_OK(tcb_suspend(t[i]));
+        CHECK_OK(ferry_tcb_suspend(t[i]));
     }
     /* Nothing left: NBRecv returns an empty message with badge 0. */
     m.info = 77;
@@ -318,7 +318,7 @@ static bool ipc_nbsend_drops(void)
     CHECK_OK(ipc_nbsend(ep, &m));
     CHECK(settle());
     CHECK(srv_calls == before + 1);
-    CHECK_OK(tcb_suspend(srv));
+    CHECK_OK(ferry_tcb_suspend(srv));
     return true;
 }
 
@@ -404,13 +404,13 @@ static bool ipc_cap_transfer(void)
     CHECK(xfer_badge0 == 0);
     /* ...and is the same frame: map both, write through one, read the other. */
     unsigned long pa1, pa2;
-    CHECK_OK(frame_address(frame, &pa1));
-    CHECK_OK(frame_address(xfer_slot, &pa2));
+    CHECK_OK(ferry_frame_address(frame, &pa1));
+    CHECK_OK(ferry_frame_address(xfer_slot, &pa2));
     CHECK(pa1 == pa2);
     const unsigned long va = 0x36000000UL;
     CHECK(table_ensure(va));
-    CHECK_OK(frame_map(frame, FERRY_CAP_INIT_VSPACE, va, RW));
-    CHECK_OK(frame_map(xfer_slot, FERRY_CAP_INIT_VSPACE, va + 0x1000, RW));
+    CHECK_OK(ferry_frame_map(frame, FERRY_CAP_INIT_VSPACE, va, RW));
+    CHECK_OK(ferry_frame_map(xfer_slot, FERRY_CAP_INIT_VSPACE, va + 0x1000, RW));
     *(volatile unsigned long *)va = 0x5ca1ab1e;
     CHECK(*(volatile unsigned long *)(va + 0x1000) == 0x5ca1ab1e);
     /* An endpoint capability arrives with its badge reported. */
@@ -429,7 +429,7 @@ static bool ipc_cap_transfer(void)
     m.info = FERRY_MSGINFO(8, 0, 1);
     CHECK_ERR(ipc_call(nogrant, &m), FERRY_E_RIGHTS);
     CHECK(FERRY_MSGINFO_LABEL(xfer_info) == 7);
-    CHECK_OK(tcb_suspend(t));
+    CHECK_OK(ferry_tcb_suspend(t));
     return true;
 }
 
@@ -472,7 +472,7 @@ static bool ipc_notification(void)
     CHECK_OK(ntfn_signal(n4));
     CHECK(settle());
     CHECK(nt_err == 1 && nt_bits == 0x4);
-    CHECK_OK(tcb_suspend(t));
+    CHECK_OK(ferry_tcb_suspend(t));
     return true;
 }
 
@@ -513,9 +513,9 @@ static bool ipc_bound_notification(void)
     CHECK(settle());
     CHECK(bd_count == 2 && bd_badge == 0x3 && bd_w0 == 1234 && FERRY_MSGINFO_LABEL(bd_info) == 4);
     /* Pending bits are taken by the next Recv before any sender. */
-    CHECK_OK(tcb_suspend(t));
+    CHECK_OK(ferry_tcb_suspend(t));
     CHECK_OK(ntfn_signal(sig));
-    CHECK_OK(tcb_resume(t));            /* restarts its Recv */
+    CHECK_OK(ferry_tcb_resume(t));            /* restarts its Recv */
     CHECK(settle());
     CHECK(bd_count == 3 && bd_badge == 0x8);
     /* Only the bound thread receives from a bound notification. */
@@ -528,7 +528,7 @@ static bool ipc_bound_notification(void)
     CHECK(bd_count == 3);
     CHECK_OK(ntfn_poll(ntfn, &bits));
     CHECK(bits == 0x8);
-    CHECK_OK(tcb_suspend(t));
+    CHECK_OK(ferry_tcb_suspend(t));
     return true;
 }
 
@@ -575,12 +575,12 @@ static bool ipc_fault_handler(void)
     /* Fix it: map a page there, then reply to resume the thread. */
     CHECK(table_ensure(FAULT_VA));
     ALLOC(frame, FERRY_OBJ_FRAME_4K, 0);
-    CHECK_OK(frame_map(frame, FERRY_CAP_INIT_VSPACE, FAULT_VA, RW));
+    CHECK_OK(ferry_frame_map(frame, FERRY_CAP_INIT_VSPACE, FAULT_VA, RW));
     m.info = 0;
     CHECK_OK(ipc_reply(&m));
     CHECK(settle());
     CHECK(ft_progress == 0xabcd);
-    CHECK_OK(tcb_suspend(t));
+    CHECK_OK(ferry_tcb_suspend(t));
 
     /* An undefined instruction: the handler moves RIP past it. */
     ft_progress = 0;
@@ -591,10 +591,10 @@ static bool ipc_fault_handler(void)
     unsigned long rip = m.w[FERRY_FAULT_MR_IP];
     CHECK(*(const unsigned short *)rip == 0x0b0f);      /* ud2 */
     unsigned long regs[FERRY_REG_COUNT];
-    CHECK_OK(tcb_read_registers(t, FERRY_REG_COUNT, regs));
+    CHECK_OK(ferry_tcb_read_registers(t, FERRY_REG_COUNT, regs));
     CHECK(regs[FERRY_REG_RIP] == rip);
     regs[FERRY_REG_RIP] = rip + 2;
-    CHECK_OK(tcb_write_registers(t, false, FERRY_REG_COUNT, regs));
+    CHECK_OK(ferry_tcb_write_registers(t, false, FERRY_REG_COUNT, regs));
     m.info = 0;
     CHECK_OK(ipc_reply_recv(ep, &m));   /* resume it, wait for its next fault */
     CHECK(ft_progress == 2);
@@ -602,14 +602,14 @@ static bool ipc_fault_handler(void)
     /* Not replying leaves it stopped. */
     CHECK(settle());
     CHECK(ft_progress == 2);
-    CHECK_OK(tcb_suspend(t));
+    CHECK_OK(ferry_tcb_suspend(t));
     /* A fault endpoint that is not there: suspended and reported as before. */
     ft_progress = 0;
     unsigned long bad = slot_alloc();
     t = spawn(ud_faulter, 254, bad);
     CHECK(t && settle());
     CHECK(ft_progress == 1);
-    CHECK_OK(tcb_read_registers(t, FERRY_REG_COUNT, regs));
+    CHECK_OK(ferry_tcb_read_registers(t, FERRY_REG_COUNT, regs));
     CHECK(*(const unsigned short *)regs[FERRY_REG_RIP] == 0x0b0f);
     return true;
 }
@@ -643,12 +643,12 @@ static bool ipc_endpoint_deleted(void)
     unsigned long s = spawn(rb_sender, 254, 0);
     CHECK(s && settle());
     CHECK(rb_err[0] == 0 && rb_err[1] == 0);   /* both blocked */
-    CHECK_OK(cnode_delete(ep));
-    CHECK_OK(cnode_delete(ep2));
+    CHECK_OK(ferry_cnode_delete(ep));
+    CHECK_OK(ferry_cnode_delete(ep2));
     CHECK(settle());
     CHECK(rb_err[0] == FERRY_E_INVALID_CAP + 1 && rb_err[1] == FERRY_E_INVALID_CAP + 1);
-    CHECK_OK(tcb_suspend(r));
-    CHECK_OK(tcb_suspend(s));
+    CHECK_OK(ferry_tcb_suspend(r));
+    CHECK_OK(ferry_tcb_suspend(s));
     return true;
 }
 
@@ -691,12 +691,12 @@ static bool ipc_caller_gone(void)
     CHECK(cl && settle());
     CHECK(hold_calls == 1 && cl_err == 0);
     /* Suspend the caller: the reply finds nobody and is dropped. */
-    CHECK_OK(tcb_suspend(cl));
+    CHECK_OK(ferry_tcb_suspend(cl));
     CHECK_OK(ntfn_signal(ntfn));
     CHECK(settle());
     CHECK(hold_reply_err == 1 && cl_err == 0);
     /* Resumed, the caller restarts its Call (seL4's restart) and gets an answer. */
-    CHECK_OK(tcb_resume(cl));
+    CHECK_OK(ferry_tcb_resume(cl));
     CHECK(settle());
     CHECK(hold_calls == 2 && cl_err == 0);
     CHECK_OK(ntfn_signal(ntfn));
@@ -707,7 +707,7 @@ static bool ipc_caller_gone(void)
     unsigned long cl2 = spawn(holding_client, 254, 0);
     CHECK(cl2 && settle());
     CHECK(hold_calls == 3);
-    CHECK_OK(cnode_delete(cl2));
+    CHECK_OK(ferry_cnode_delete(cl2));
     hold_reply_err = 0;
     CHECK_OK(ntfn_signal(ntfn));
     CHECK(settle());
@@ -716,11 +716,11 @@ static bool ipc_caller_gone(void)
     unsigned long cl3 = spawn(holding_client, 254, 0);
     CHECK(cl3 && settle());
     CHECK(hold_calls == 4 && cl_err == 0);
-    CHECK_OK(cnode_delete(srv));
+    CHECK_OK(ferry_cnode_delete(srv));
     CHECK(settle());
     CHECK(cl_err == FERRY_E_INVALID_CAP + 1);
-    CHECK_OK(tcb_suspend(cl));
-    CHECK_OK(tcb_suspend(cl3));
+    CHECK_OK(ferry_tcb_suspend(cl));
+    CHECK_OK(ferry_tcb_suspend(cl3));
     return true;
 }
 
@@ -730,17 +730,17 @@ static bool ipc_suspend_restarts(void)
     ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
     unsigned long srv = start_echo(ep, 254);
     CHECK(srv);
-    CHECK_OK(tcb_suspend(srv));
+    CHECK_OK(ferry_tcb_suspend(srv));
     struct sys_msg m = { .info = FERRY_MSGINFO(1, 1, 0), .w = { 3 } };
     CHECK_OK(ipc_nbsend(ep, &m));       /* nobody waits now */
-    CHECK_OK(tcb_resume(srv));
+    CHECK_OK(ferry_tcb_resume(srv));
     CHECK(settle());
     unsigned long before = srv_calls;
     m.info = FERRY_MSGINFO(1, 1, 0);
     m.w[0] = 3;
     CHECK_OK(ipc_call(ep, &m));
     CHECK(m.w[0] == 9 && srv_calls == before + 1 && srv_last_err == 0);
-    CHECK_OK(tcb_suspend(srv));
+    CHECK_OK(ferry_tcb_suspend(srv));
     return true;
 }
 
@@ -761,7 +761,7 @@ static bool ipc_blocked_registers(void)
     unsigned long t = spawn(blocked_receiver, 254, 0);
     CHECK(t && settle());
     unsigned long regs[FERRY_REG_COUNT];
-    CHECK_OK(tcb_read_registers(t, FERRY_REG_COUNT, regs));
+    CHECK_OK(ferry_tcb_read_registers(t, FERRY_REG_COUNT, regs));
     CHECK(regs[FERRY_REG_RAX] == FERRY_SYS_RECV);          /* kept for a restart */
     CHECK(regs[FERRY_REG_RCX] == regs[FERRY_REG_RIP]);
     CHECK(regs[FERRY_REG_R11] == regs[FERRY_REG_RFLAGS]);
@@ -769,14 +769,14 @@ static bool ipc_blocked_registers(void)
     /* Writing one register makes RCX/R11 real registers: the thread then
      * leaves by iretq with them as read (a Send wakes it, and it blocks
      * again in the same Recv). */
-    CHECK_OK(tcb_write_registers(t, false, 1, regs));
+    CHECK_OK(ferry_tcb_write_registers(t, false, 1, regs));
     struct sys_msg m = { .info = FERRY_MSGINFO(1, 0, 0) };
     CHECK_OK(ipc_send(ep, &m));
     CHECK(settle());
     unsigned long again[FERRY_REG_COUNT];
-    CHECK_OK(tcb_read_registers(t, FERRY_REG_COUNT, again));
+    CHECK_OK(ferry_tcb_read_registers(t, FERRY_REG_COUNT, again));
     CHECK(again[FERRY_REG_RIP] == regs[FERRY_REG_RIP] && again[FERRY_REG_RCX] == regs[FERRY_REG_RIP]);
-    CHECK_OK(tcb_suspend(t));
+    CHECK_OK(ferry_tcb_suspend(t));
     return true;
 }
 
@@ -840,10 +840,10 @@ static bool ipc_reply_to_lower_priority(void)
     unsigned long c2 = spawn(lp_client, 100, 0);
     CHECK(c2 && settle());
     CHECK(lp_n == 2 && lp_log[0] == 'W' && lp_log[1] == 'C');
-    CHECK_OK(tcb_suspend(srv));
-    CHECK_OK(tcb_suspend(c1));
-    CHECK_OK(tcb_suspend(c2));
-    CHECK_OK(tcb_suspend(w));
+    CHECK_OK(ferry_tcb_suspend(srv));
+    CHECK_OK(ferry_tcb_suspend(c1));
+    CHECK_OK(ferry_tcb_suspend(c2));
+    CHECK_OK(ferry_tcb_suspend(w));
     return true;
 }
 
@@ -911,7 +911,7 @@ static bool ipc_fs_gs_bases(void)
     ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
     ALLOC(page, FERRY_OBJ_FRAME_4K, 0);
     CHECK(table_ensure(BASES_VA));
-    CHECK_OK(frame_map(page, FERRY_CAP_INIT_VSPACE, BASES_VA, RW));
+    CHECK_OK(ferry_frame_map(page, FERRY_CAP_INIT_VSPACE, BASES_VA, RW));
     volatile unsigned long *w = (volatile unsigned long *)BASES_VA;
     w[0] = 0x1111;                      /* client FS:0 */
     w[16] = 0x2222;                     /* client GS:0 */
@@ -925,8 +925,8 @@ static bool ipc_fs_gs_bases(void)
     unsigned long cl = spawn_with(bases_client, 200, 0, BASES_VA, BASES_VA + 16 * 8);
     CHECK(cl && settle());
     CHECK(bases_client_ok == BASES_ROUNDS && state_server_bad == 0);
-    CHECK_OK(tcb_suspend(srv));
-    CHECK_OK(tcb_suspend(cl));
+    CHECK_OK(ferry_tcb_suspend(srv));
+    CHECK_OK(ferry_tcb_suspend(cl));
     return true;
 }
 
@@ -971,7 +971,7 @@ static bool ipc_fpu_private(void)
             ok++;
     }
     CHECK(ok == FPU_ROUNDS && state_server_bad == 0);
-    CHECK_OK(tcb_suspend(srv));
+    CHECK_OK(ferry_tcb_suspend(srv));
     return true;
 }
 
@@ -1006,7 +1006,7 @@ static bool ipc_cross_space(void)
             CHECK((i < 4 ? m.w[i] : ulib_ipc->mr[i]) == echo_word(i < 4 ? i + 1 : i, i));
     }
     CHECK(srv_calls == 5);
-    CHECK_OK(tcb_suspend(p.tcb));
+    CHECK_OK(ferry_tcb_suspend(p.tcb));
     return true;
 }
 
@@ -1141,9 +1141,9 @@ static bool ipc_stress(void)
     for (unsigned c = 0; c < NCLIENT; c++)
         CHECK(st_expect[c] == st_per_client);
     for (unsigned s = 0; s < NSERVER; s++)
-        CHECK_OK(tcb_suspend(ps[s].tcb));
+        CHECK_OK(ferry_tcb_suspend(ps[s].tcb));
     for (unsigned c = 0; c < NCLIENT; c++)
-        CHECK_OK(tcb_suspend(pc[c].tcb));
+        CHECK_OK(ferry_tcb_suspend(pc[c].tcb));
     return true;
 }
 

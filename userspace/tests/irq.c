@@ -60,7 +60,7 @@ static bool irq_rtc_interrupt_signals(void)
     CHECK(io != 0);
     ALLOC(ntfn, FERRY_OBJ_NOTIFICATION, 0);
     unsigned long badged = slot_alloc();
-    CHECK_OK(cnode_mint(badged, ntfn, FERRY_RIGHTS_ALL, 1UL << LINE));
+    CHECK_OK(ferry_cnode_mint(badged, ntfn, FERRY_RIGHTS_ALL, 1UL << LINE));
     CHECK_OK(irq_get(LINE, h));
     CHECK_ERR(irq_get(LINE, slot_alloc()), FERRY_E_ILLEGAL_OP);     /* one handler per line */
     CHECK_ERR(irq_get(0, slot_alloc()), FERRY_E_RANGE);             /* the kernel's */
@@ -85,9 +85,9 @@ static bool irq_rtc_interrupt_signals(void)
     CHECK_OK(cmos_read(io, RTC_REG_C, &junk));
     CHECK(bits == 1UL << LINE);
     /* the line stays masked until Ack; deleting the handler frees the line */
-    CHECK_OK(cnode_delete(h));
+    CHECK_OK(ferry_cnode_delete(h));
     CHECK_OK(irq_get(LINE, h));
-    CHECK_OK(cnode_delete(h));
+    CHECK_OK(ferry_cnode_delete(h));
     return true;
 }
 

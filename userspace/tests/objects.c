@@ -12,12 +12,12 @@ static bool retype_basic(void)
 {
     ALLOC(ut, FERRY_OBJ_UNTYPED, 16);
     unsigned long s = slot_alloc();
-    CHECK_OK(untyped_retype(ut, FERRY_OBJ_ENDPOINT, 0, s, 1));
+    CHECK_OK(ferry_untyped_retype(ut, FERRY_OBJ_ENDPOINT, 0, s, 1));
     /* the slot is taken now */
-    CHECK_ERR(untyped_retype(ut, FERRY_OBJ_ENDPOINT, 0, s, 1), FERRY_E_SLOT_OCCUPIED);
+    CHECK_ERR(ferry_untyped_retype(ut, FERRY_OBJ_ENDPOINT, 0, s, 1), FERRY_E_SLOT_OCCUPIED);
     /* bad type and bad CNode radix */
-    CHECK_ERR(untyped_retype(ut, 999, 0, slot_alloc(), 1), FERRY_E_INVALID_ARG);
-    CHECK_ERR(untyped_retype(ut, FERRY_OBJ_CNODE, 99, slot_alloc(), 1), FERRY_E_RANGE);
+    CHECK_ERR(ferry_untyped_retype(ut, 999, 0, slot_alloc(), 1), FERRY_E_INVALID_ARG);
+    CHECK_ERR(ferry_untyped_retype(ut, FERRY_OBJ_CNODE, 99, slot_alloc(), 1), FERRY_E_RANGE);
     return true;
 }
 
@@ -28,13 +28,13 @@ static bool retype_overflow(void)
     unsigned long s = slot_alloc();
     slot_alloc(), slot_alloc(), slot_alloc(), slot_alloc();
     /* five 4 KiB frames do not fit in 16 KiB */
-    CHECK_ERR(untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, s, 5), FERRY_E_NO_MEMORY);
-    CHECK_OK(untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, s, 4));
-    CHECK_ERR(untyped_retype(ut, FERRY_OBJ_ENDPOINT, 0, slot_alloc(), 1), FERRY_E_NO_MEMORY);
+    CHECK_ERR(ferry_untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, s, 5), FERRY_E_NO_MEMORY);
+    CHECK_OK(ferry_untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, s, 4));
+    CHECK_ERR(ferry_untyped_retype(ut, FERRY_OBJ_ENDPOINT, 0, slot_alloc(), 1), FERRY_E_NO_MEMORY);
     /* an object bigger than the whole untyped */
     unsigned long small = private_untyped(12);
     CHECK(small != 0);
-    CHECK_ERR(untyped_retype(small, FERRY_OBJ_FRAME_2M, 0, slot_alloc(), 1), FERRY_E_NO_MEMORY);
+    CHECK_ERR(ferry_untyped_retype(small, FERRY_OBJ_FRAME_2M, 0, slot_alloc(), 1), FERRY_E_NO_MEMORY);
     return true;
 }
 
@@ -43,24 +43,24 @@ static bool delete_then_reuse(void)
     unsigned long ut = private_untyped(13);          /* room for two frames */
     CHECK(ut != 0);
     unsigned long a = slot_alloc(), b = slot_alloc();
-    CHECK_OK(untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, a, 1));
-    CHECK_OK(untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, b, 1));
-    CHECK_ERR(untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, slot_alloc(), 1), FERRY_E_NO_MEMORY);
+    CHECK_OK(ferry_untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, a, 1));
+    CHECK_OK(ferry_untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, b, 1));
+    CHECK_ERR(ferry_untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, slot_alloc(), 1), FERRY_E_NO_MEMORY);
     unsigned long pa, pb;
-    CHECK_OK(frame_address(a, &pa));
-    CHECK_OK(frame_address(b, &pb));
+    CHECK_OK(ferry_frame_address(a, &pa));
+    CHECK_OK(ferry_frame_address(b, &pb));
     /* while one child lives, the untyped stays used */
-    CHECK_OK(cnode_delete(a));
-    CHECK_ERR(untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, a, 1), FERRY_E_NO_MEMORY);
+    CHECK_OK(ferry_cnode_delete(a));
+    CHECK_ERR(ferry_untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, a, 1), FERRY_E_NO_MEMORY);
     /* when the last child goes, the memory can be retyped from the start */
-    CHECK_OK(cnode_delete(b));
-    CHECK_OK(untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, a, 1));
+    CHECK_OK(ferry_cnode_delete(b));
+    CHECK_OK(ferry_untyped_retype(ut, FERRY_OBJ_FRAME_4K, 0, a, 1));
     unsigned long pa2;
-    CHECK_OK(frame_address(a, &pa2));
+    CHECK_OK(ferry_frame_address(a, &pa2));
     CHECK(pa2 == pa);
     /* revoking the untyped removes its children too */
-    CHECK_OK(cnode_revoke(ut));
-    CHECK_ERR(frame_address(a, &pa2), FERRY_E_INVALID_CAP);
+    CHECK_OK(ferry_cnode_revoke(ut));
+    CHECK_ERR(ferry_frame_address(a, &pa2), FERRY_E_INVALID_CAP);
     return true;
 }
 
@@ -68,11 +68,11 @@ static bool invalid_capability(void)
 {
     unsigned long empty = slot_alloc();
     unsigned long pa;
-    CHECK_ERR(frame_address(empty, &pa), FERRY_E_INVALID_CAP);
-    CHECK_ERR(cnode_delete(empty), FERRY_E_SLOT_EMPTY);
-    CHECK_ERR(cnode_copy(slot_alloc(), empty, FERRY_RIGHTS_ALL), FERRY_E_SLOT_EMPTY);
+    CHECK_ERR(ferry_frame_address(empty, &pa), FERRY_E_INVALID_CAP);
+    CHECK_ERR(ferry_cnode_delete(empty), FERRY_E_SLOT_EMPTY);
+    CHECK_ERR(ferry_cnode_copy(slot_alloc(), empty, FERRY_RIGHTS_ALL), FERRY_E_SLOT_EMPTY);
     /* a cptr beyond the root CNode's slots names nothing */
-    CHECK_ERR(frame_address(1UL << 20, &pa), FERRY_E_LOOKUP_GUARD);
+    CHECK_ERR(ferry_frame_address(1UL << 20, &pa), FERRY_E_LOOKUP_GUARD);
     return true;
 }
 
@@ -82,11 +82,11 @@ static bool wrong_type(void)
     ALLOC(frame, FERRY_OBJ_FRAME_4K, 0);
     unsigned long pa;
     /* a frame invocation on an endpoint is IPC; on a TCB it is a wrong label */
-    CHECK_ERR(frame_address(FERRY_CAP_INIT_TCB, &pa), FERRY_E_INVALID_LABEL);
+    CHECK_ERR(ferry_frame_address(FERRY_CAP_INIT_TCB, &pa), FERRY_E_INVALID_LABEL);
     /* a frame mapped "into" an endpoint */
-    CHECK_ERR(frame_map(frame, ep, 0x20000000, FERRY_MAP_READ), FERRY_E_WRONG_TYPE);
+    CHECK_ERR(ferry_frame_map(frame, ep, 0x20000000, FERRY_MAP_READ), FERRY_E_WRONG_TYPE);
     /* retype from something that is not untyped */
-    CHECK_ERR(untyped_retype(frame, FERRY_OBJ_ENDPOINT, 0, slot_alloc(), 1), FERRY_E_INVALID_LABEL);
+    CHECK_ERR(ferry_untyped_retype(frame, FERRY_OBJ_ENDPOINT, 0, slot_alloc(), 1), FERRY_E_INVALID_LABEL);
     return true;
 }
 
@@ -94,22 +94,22 @@ static bool rights_reduced(void)
 {
     ALLOC(frame, FERRY_OBJ_FRAME_4K, 0);
     unsigned long ro = slot_alloc(), rw = slot_alloc();
-    CHECK_OK(cnode_mint(ro, frame, FERRY_RIGHT_READ, 0));
+    CHECK_OK(ferry_cnode_mint(ro, frame, FERRY_RIGHT_READ, 0));
     /* rights only shrink: a copy of the read-only cap asking for all rights stays read-only */
-    CHECK_OK(cnode_copy(rw, ro, FERRY_RIGHTS_ALL));
+    CHECK_OK(ferry_cnode_copy(rw, ro, FERRY_RIGHTS_ALL));
     ALLOC(pt, FERRY_OBJ_PT, 0);
     (void)pt;
-    CHECK_ERR(frame_map(rw, FERRY_CAP_INIT_VSPACE, 0x30000000, FERRY_MAP_READ | FERRY_MAP_WRITE),
+    CHECK_ERR(ferry_frame_map(rw, FERRY_CAP_INIT_VSPACE, 0x30000000, FERRY_MAP_READ | FERRY_MAP_WRITE),
               FERRY_E_RIGHTS);
     /* a CNode without write right cannot be changed through */
     unsigned long cn = slot_alloc();
-    CHECK_OK(cnode_mint(cn, FERRY_CAP_INIT_CNODE, FERRY_RIGHT_READ, FERRY_CNODE_GUARD(0, 64 - ulib_bootinfo->cnode_radix)));
+    CHECK_OK(ferry_cnode_mint(cn, FERRY_CAP_INIT_CNODE, FERRY_RIGHT_READ, FERRY_CNODE_GUARD(0, 64 - ulib_bootinfo->cnode_radix)));
     const unsigned long root = FERRY_CAP_INIT_CNODE;
     unsigned long w[] = { slot_alloc(), 64, frame, 64, FERRY_RIGHTS_ALL };
     CHECK_ERR(ferry_invoke(cn, FERRY_CNODE_COPY, 5, w, 1, &root, NULL), FERRY_E_RIGHTS);
     /* untyped memory cannot be copied (two caps would hand out the same memory) */
     ALLOC(ut, FERRY_OBJ_UNTYPED, 12);
-    CHECK_ERR(cnode_copy(slot_alloc(), ut, FERRY_RIGHTS_ALL), FERRY_E_ILLEGAL_OP);
+    CHECK_ERR(ferry_cnode_copy(slot_alloc(), ut, FERRY_RIGHTS_ALL), FERRY_E_ILLEGAL_OP);
     return true;
 }
 
@@ -117,16 +117,16 @@ static bool revoke_removes_descendants(void)
 {
     ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
     unsigned long c1 = slot_alloc(), c2 = slot_alloc(), g1 = slot_alloc();
-    CHECK_OK(cnode_copy(c1, ep, FERRY_RIGHTS_ALL));
-    CHECK_OK(cnode_mint(c2, ep, FERRY_RIGHT_WRITE, 42));
-    CHECK_OK(cnode_copy(g1, c1, FERRY_RIGHTS_ALL));
-    CHECK_OK(cnode_revoke(ep));
+    CHECK_OK(ferry_cnode_copy(c1, ep, FERRY_RIGHTS_ALL));
+    CHECK_OK(ferry_cnode_mint(c2, ep, FERRY_RIGHT_WRITE, 42));
+    CHECK_OK(ferry_cnode_copy(g1, c1, FERRY_RIGHTS_ALL));
+    CHECK_OK(ferry_cnode_revoke(ep));
     /* the children and grandchild are gone, the original stays */
     unsigned long probe = slot_alloc();
-    CHECK_ERR(cnode_copy(probe, c1, FERRY_RIGHTS_ALL), FERRY_E_SLOT_EMPTY);
-    CHECK_ERR(cnode_copy(probe, c2, FERRY_RIGHTS_ALL), FERRY_E_SLOT_EMPTY);
-    CHECK_ERR(cnode_copy(probe, g1, FERRY_RIGHTS_ALL), FERRY_E_SLOT_EMPTY);
-    CHECK_OK(cnode_copy(probe, ep, FERRY_RIGHTS_ALL));
+    CHECK_ERR(ferry_cnode_copy(probe, c1, FERRY_RIGHTS_ALL), FERRY_E_SLOT_EMPTY);
+    CHECK_ERR(ferry_cnode_copy(probe, c2, FERRY_RIGHTS_ALL), FERRY_E_SLOT_EMPTY);
+    CHECK_ERR(ferry_cnode_copy(probe, g1, FERRY_RIGHTS_ALL), FERRY_E_SLOT_EMPTY);
+    CHECK_OK(ferry_cnode_copy(probe, ep, FERRY_RIGHTS_ALL));
     return true;
 }
 
@@ -134,12 +134,12 @@ static bool move_keeps_object(void)
 {
     ALLOC(frame, FERRY_OBJ_FRAME_4K, 0);
     unsigned long pa, pb, dst = slot_alloc();
-    CHECK_OK(frame_address(frame, &pa));
-    CHECK_OK(cnode_move(dst, frame));
-    CHECK_ERR(frame_address(frame, &pb), FERRY_E_INVALID_CAP);
-    CHECK_OK(frame_address(dst, &pb));
+    CHECK_OK(ferry_frame_address(frame, &pa));
+    CHECK_OK(ferry_cnode_move(dst, frame));
+    CHECK_ERR(ferry_frame_address(frame, &pb), FERRY_E_INVALID_CAP);
+    CHECK_OK(ferry_frame_address(dst, &pb));
     CHECK(pa == pb);
-    CHECK_ERR(cnode_move(dst, dst), FERRY_E_SLOT_OCCUPIED);
+    CHECK_ERR(ferry_cnode_move(dst, dst), FERRY_E_SLOT_OCCUPIED);
     return true;
 }
 
@@ -188,10 +188,10 @@ static bool floor_modes(void)
     /* Mapping after the floor: the address space in use is really ours. */
     ALLOC(f, FERRY_OBJ_FRAME_4K, 0);
     CHECK(table_ensure(0x3b000000UL));
-    CHECK_OK(frame_map(f, FERRY_CAP_INIT_VSPACE, 0x3b000000UL, FERRY_MAP_READ | FERRY_MAP_WRITE));
+    CHECK_OK(ferry_frame_map(f, FERRY_CAP_INIT_VSPACE, 0x3b000000UL, FERRY_MAP_READ | FERRY_MAP_WRITE));
     *(volatile unsigned long *)0x3b000000UL = 42;
     CHECK(*(volatile unsigned long *)0x3b000000UL == 42);
-    CHECK_OK(frame_unmap(f));
+    CHECK_OK(ferry_frame_unmap(f));
     return true;
 }
 

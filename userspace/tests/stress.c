@@ -87,60 +87,60 @@ static bool stress_round(unsigned long ut, const unsigned long *s, unsigned long
     };
     for (unsigned i = 0; i < S_N; i++)
         if (objs[i].type)
-            CHECK_OK(untyped_retype(ut, objs[i].type, objs[i].bits, s[i], 1));
-    CHECK_OK(asid_assign(FERRY_CAP_INIT_ASID_POOL, s[S_VSPACE], NULL));   /* back to the pool with it */
+            CHECK_OK(ferry_untyped_retype(ut, objs[i].type, objs[i].bits, s[i], 1));
+    CHECK_OK(ferry_asid_assign(FERRY_CAP_INIT_ASID_POOL, s[S_VSPACE], NULL));   /* back to the pool with it */
     /* A VSpace with all three table levels and a frame mapped twice
      * (the frame and a copy), unmapped and remapped. */
     unsigned long va = 0x400000UL + (round % 64) * 0x1000;
-    CHECK_OK(table_map(s[S_PDPT], s[S_VSPACE], 0));
-    CHECK_OK(table_map(s[S_PD], s[S_VSPACE], 0));
-    CHECK_OK(table_map(s[S_PT], s[S_VSPACE], va));
-    CHECK_OK(frame_map(s[S_FRAME], s[S_VSPACE], va, FERRY_MAP_READ | FERRY_MAP_WRITE));
-    CHECK_OK(cnode_copy(s[S_FRAME_COPY], s[S_FRAME], FERRY_RIGHTS_ALL));
-    CHECK_OK(frame_map(s[S_FRAME_COPY], s[S_VSPACE], va ^ 0x100000UL, FERRY_MAP_READ));
-    CHECK_OK(frame_unmap(s[S_FRAME]));
-    CHECK_OK(frame_map(s[S_FRAME], s[S_VSPACE], va, FERRY_MAP_READ));
+    CHECK_OK(ferry_table_map(s[S_PDPT], s[S_VSPACE], 0));
+    CHECK_OK(ferry_table_map(s[S_PD], s[S_VSPACE], 0));
+    CHECK_OK(ferry_table_map(s[S_PT], s[S_VSPACE], va));
+    CHECK_OK(ferry_frame_map(s[S_FRAME], s[S_VSPACE], va, FERRY_MAP_READ | FERRY_MAP_WRITE));
+    CHECK_OK(ferry_cnode_copy(s[S_FRAME_COPY], s[S_FRAME], FERRY_RIGHTS_ALL));
+    CHECK_OK(ferry_frame_map(s[S_FRAME_COPY], s[S_VSPACE], va ^ 0x100000UL, FERRY_MAP_READ));
+    CHECK_OK(ferry_frame_unmap(s[S_FRAME]));
+    CHECK_OK(ferry_frame_map(s[S_FRAME], s[S_VSPACE], va, FERRY_MAP_READ));
     /* A thread in our VSpace on a fresh stack: it runs, then blocks. */
     round_ntfn = s[S_NTFN];
     round_ep = s[S_EP];
-    CHECK_OK(frame_map(s[S_STACK], FERRY_CAP_INIT_VSPACE, STRESS_AREA + 0x2000, FERRY_MAP_READ | FERRY_MAP_WRITE));
-    CHECK_OK(tcb_configure(s[S_TCB], FERRY_CAP_INIT_CNODE, FERRY_CAP_INIT_VSPACE, FERRY_CAP_IPC_BUFFER,
+    CHECK_OK(ferry_frame_map(s[S_STACK], FERRY_CAP_INIT_VSPACE, STRESS_AREA + 0x2000, FERRY_MAP_READ | FERRY_MAP_WRITE));
+    CHECK_OK(ferry_tcb_configure(s[S_TCB], FERRY_CAP_INIT_CNODE, FERRY_CAP_INIT_VSPACE, FERRY_CAP_IPC_BUFFER,
                            FERRY_ROOT_IPC_BUFFER, 0));
-    CHECK_OK(tcb_set_priority(s[S_TCB], FERRY_CAP_INIT_TCB, 255));
+    CHECK_OK(ferry_tcb_set_priority(s[S_TCB], FERRY_CAP_INIT_TCB, 255));
     unsigned long regs[FERRY_REG_COUNT] = { 0 };
     regs[FERRY_REG_RIP] = (unsigned long)round_thread;
     regs[FERRY_REG_RSP] = STRESS_AREA + 0x3000 - 8;
     regs[FERRY_REG_RFLAGS] = 0x202;
-    CHECK_OK(tcb_write_registers(s[S_TCB], true, FERRY_REG_COUNT, regs));
+    CHECK_OK(ferry_tcb_write_registers(s[S_TCB], true, FERRY_REG_COUNT, regs));
     unsigned long bits;
     CHECK_OK(ntfn_wait(s[S_NTFN], &bits));
     sys_yield();                        /* the round thread blocks in Recv; traffic runs */
     /* Tear down in an order that depends on the round. */
     switch (round % 4) {
     case 0:                             /* everything at once */
-        CHECK_OK(cnode_revoke(ut));
+        CHECK_OK(ferry_cnode_revoke(ut));
         break;
     case 1:                             /* thread first, tables before their frames */
         for (unsigned i = 0; i < S_N; i++)
-            CHECK_OK(cnode_delete(s[i]));
+            CHECK_OK(ferry_cnode_delete(s[i]));
         break;
     case 2:                             /* endpoint first (the thread wakes with an error and is
                                          * deleted while ready), VSpace before its tables */
-        CHECK_OK(cnode_delete(s[S_EP]));
-        CHECK_OK(cnode_delete(s[S_TCB]));
-        CHECK_OK(cnode_delete(s[S_VSPACE]));
+        CHECK_OK(ferry_cnode_delete(s[S_EP]));
+        CHECK_OK(ferry_cnode_delete(s[S_TCB]));
+        CHECK_OK(ferry_cnode_delete(s[S_VSPACE]));
         for (unsigned i = S_N; i-- > 0;)
             if (i != S_EP && i != S_TCB && i != S_VSPACE)
-                CHECK_OK(cnode_delete(s[i]));
+                CHECK_OK(ferry_cnode_delete(s[i]));
         break;
     default:                            /* suspend, unmap everything, then revoke */
-        CHECK_OK(tcb_suspend(s[S_TCB]));
-        CHECK_OK(frame_unmap(s[S_FRAME_COPY]));
-        CHECK_OK(frame_unmap(s[S_FRAME]));
-        CHECK_OK(table_unmap(s[S_PT]));
-        CHECK_OK(table_unmap(s[S_PD]));
-        CHECK_OK(table_unmap(s[S_PDPT]));
-        CHECK_OK(cnode_revoke(ut));
+        CHECK_OK(ferry_tcb_suspend(s[S_TCB]));
+        CHECK_OK(ferry_frame_unmap(s[S_FRAME_COPY]));
+        CHECK_OK(ferry_frame_unmap(s[S_FRAME]));
+        CHECK_OK(ferry_table_unmap(s[S_PT]));
+        CHECK_OK(ferry_table_unmap(s[S_PD]));
+        CHECK_OK(ferry_table_unmap(s[S_PDPT]));
+        CHECK_OK(ferry_cnode_revoke(ut));
         break;
     }
     return true;
@@ -177,8 +177,8 @@ static bool stress_objects_ipc(void)
                    traffic_calls);
         }
     }
-    CHECK_OK(tcb_suspend(client));
-    CHECK_OK(tcb_suspend(server));
+    CHECK_OK(ferry_tcb_suspend(client));
+    CHECK_OK(ferry_tcb_suspend(server));
     CHECK(kernel_check("after", &now));
     printf("    after: %lu untyped bytes free, %lu capabilities, %lu threads; %lu rounds ran a thread, "
            "%lu calls of traffic, %lu bad\n",

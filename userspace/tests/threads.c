@@ -31,14 +31,14 @@ static bool thread_runs_and_yields(void)
         sys_yield();
     unsigned long seen = counter;
     CHECK(seen >= 5 && seen <= 11);
-    CHECK_OK(tcb_suspend(t));
+    CHECK_OK(ferry_tcb_suspend(t));
     for (int i = 0; i < 5; i++)
         sys_yield();
     CHECK(counter == seen);                  /* a suspended thread does not run */
-    CHECK_OK(tcb_resume(t));
+    CHECK_OK(ferry_tcb_resume(t));
     sys_yield();
     CHECK(counter > seen);
-    CHECK_OK(tcb_suspend(t));
+    CHECK_OK(ferry_tcb_suspend(t));
     return true;
 }
 
@@ -53,10 +53,10 @@ static bool priority_and_mcp(void)
         sys_yield();
     CHECK(counter == 0);
     /* priorities are bounded by the authority's MCP */
-    CHECK_OK(tcb_set_mcpriority(t, FERRY_CAP_INIT_TCB, 100));
-    CHECK_ERR(tcb_set_priority(FERRY_CAP_INIT_TCB, t, 200), FERRY_E_RANGE);
-    CHECK_ERR(tcb_set_priority(t, FERRY_CAP_INIT_TCB, 256), FERRY_E_RANGE);
-    CHECK_OK(tcb_suspend(t));
+    CHECK_OK(ferry_tcb_set_mcpriority(t, FERRY_CAP_INIT_TCB, 100));
+    CHECK_ERR(ferry_tcb_set_priority(FERRY_CAP_INIT_TCB, t, 200), FERRY_E_RANGE);
+    CHECK_ERR(ferry_tcb_set_priority(t, FERRY_CAP_INIT_TCB, 256), FERRY_E_RANGE);
+    CHECK_OK(ferry_tcb_suspend(t));
     return true;
 }
 
@@ -79,7 +79,7 @@ static bool fault_stops_thread(void)
         sys_yield();
     CHECK(counter == 1);                     /* it ran up to the fault and stopped */
     unsigned long regs[FERRY_REG_COUNT];
-    CHECK_OK(tcb_read_registers(t, FERRY_REG_COUNT, regs));
+    CHECK_OK(ferry_tcb_read_registers(t, FERRY_REG_COUNT, regs));
     CHECK(regs[FERRY_REG_RIP] > (unsigned long)child_fault &&
           regs[FERRY_REG_RIP] < (unsigned long)child_fault + 64);
     return true;
@@ -90,18 +90,18 @@ static bool bad_registers_rejected(void)
     ALLOC(tcb, FERRY_OBJ_TCB, 0);
     unsigned long regs[FERRY_REG_COUNT] = { 0 };
     regs[FERRY_REG_RIP] = 0xffffffff80001000UL;      /* the kernel's code */
-    CHECK_ERR(tcb_write_registers(tcb, false, FERRY_REG_COUNT, regs), FERRY_E_INVALID_ARG);
+    CHECK_ERR(ferry_tcb_write_registers(tcb, false, FERRY_REG_COUNT, regs), FERRY_E_INVALID_ARG);
     regs[FERRY_REG_RIP] = 0x400000;
     regs[FERRY_REG_RSP] = 0x8000000000000000UL;      /* not canonical */
-    CHECK_ERR(tcb_write_registers(tcb, false, FERRY_REG_COUNT, regs), FERRY_E_INVALID_ARG);
+    CHECK_ERR(ferry_tcb_write_registers(tcb, false, FERRY_REG_COUNT, regs), FERRY_E_INVALID_ARG);
     /* an IPC buffer address that is not aligned */
-    CHECK_ERR(tcb_configure(tcb, FERRY_CAP_INIT_CNODE, FERRY_CAP_INIT_VSPACE, FERRY_CAP_IPC_BUFFER,
+    CHECK_ERR(ferry_tcb_configure(tcb, FERRY_CAP_INIT_CNODE, FERRY_CAP_INIT_VSPACE, FERRY_CAP_IPC_BUFFER,
                             FERRY_ROOT_IPC_BUFFER + 8, 0), FERRY_E_ALIGNMENT);
     /* wrong types for the roots */
-    CHECK_ERR(tcb_configure(tcb, FERRY_CAP_INIT_VSPACE, FERRY_CAP_INIT_VSPACE, FERRY_CAP_IPC_BUFFER,
+    CHECK_ERR(ferry_tcb_configure(tcb, FERRY_CAP_INIT_VSPACE, FERRY_CAP_INIT_VSPACE, FERRY_CAP_IPC_BUFFER,
                             FERRY_ROOT_IPC_BUFFER, 0), FERRY_E_WRONG_TYPE);
     /* resuming a thread that has no CSpace/VSpace is refused */
-    CHECK_ERR(tcb_resume(tcb), FERRY_E_ILLEGAL_OP);
+    CHECK_ERR(ferry_tcb_resume(tcb), FERRY_E_ILLEGAL_OP);
     return true;
 }
 
@@ -141,7 +141,7 @@ static bool fpu_state_is_private(void)
     }
     fpu_result = acc;
     CHECK(fpu_result == 5.5);
-    CHECK_OK(tcb_suspend(t));
+    CHECK_OK(ferry_tcb_suspend(t));
     return true;
 }
 
@@ -170,7 +170,7 @@ static bool timer_preempts(void)
     while (counter == 0 && rdtsc_now() - start < (1UL << 36))
         ;
     CHECK(counter > 0);
-    CHECK_OK(tcb_suspend(t));
+    CHECK_OK(ferry_tcb_suspend(t));
     return true;
 }
 
@@ -179,7 +179,7 @@ static volatile unsigned long ran_first, child_self;
 static void child_mark(void)
 {
     ran_first = 1;
-    tcb_suspend(child_self);             /* strict priorities: we must step aside */
+    ferry_tcb_suspend(child_self);             /* strict priorities: we must step aside */
     for (;;)
         sys_yield();
 }
@@ -188,14 +188,14 @@ static bool higher_priority_runs_at_once(void)
 {
     CHECK(stacks_mapped(STACKS));
     ran_first = 0;
-    CHECK_OK(tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 200));
+    CHECK_OK(ferry_tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 200));
     unsigned long t = start_thread(child_mark, STACKS + 0x5000, 250, false);
     CHECK(t != 0);
     child_self = t;
-    CHECK_OK(tcb_resume(t));
+    CHECK_OK(ferry_tcb_resume(t));
     /* No yield in between: the resume itself must have switched to it. */
     unsigned long seen = ran_first;
-    CHECK_OK(tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 255));
+    CHECK_OK(ferry_tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 255));
     CHECK(seen == 1);
     return true;
 }

@@ -8,7 +8,7 @@
 static bool table_for(unsigned long va)
 {
     unsigned long pt = object_alloc(FERRY_OBJ_PT, 0);
-    return pt && table_map(pt, VS, va) == FERRY_OK;
+    return pt && ferry_table_map(pt, VS, va) == FERRY_OK;
 }
 
 static bool map_and_share(void)
@@ -17,9 +17,9 @@ static bool map_and_share(void)
     CHECK(table_for(va));
     ALLOC(frame, FERRY_OBJ_FRAME_4K, 0);
     unsigned long copy = slot_alloc();
-    CHECK_OK(cnode_copy(copy, frame, FERRY_RIGHTS_ALL));
-    CHECK_OK(frame_map(frame, VS, va, RW));
-    CHECK_OK(frame_map(copy, VS, va + 0x1000, FERRY_MAP_READ));
+    CHECK_OK(ferry_cnode_copy(copy, frame, FERRY_RIGHTS_ALL));
+    CHECK_OK(ferry_frame_map(frame, VS, va, RW));
+    CHECK_OK(ferry_frame_map(copy, VS, va + 0x1000, FERRY_MAP_READ));
     volatile unsigned long *a = (void *)va, *b = (void *)(va + 0x1000);
     CHECK(a[0] == 0);                        /* retyped memory is zeroed */
     a[0] = 0xfe77ee;
@@ -34,24 +34,24 @@ static bool map_twice(void)
     CHECK(table_for(va));
     ALLOC(f1, FERRY_OBJ_FRAME_4K, 0);
     ALLOC(f2, FERRY_OBJ_FRAME_4K, 0);
-    CHECK_OK(frame_map(f1, VS, va, RW));
-    CHECK_ERR(frame_map(f2, VS, va, RW), FERRY_E_SLOT_OCCUPIED);        /* place taken */
-    CHECK_ERR(frame_map(f1, VS, va + 0x1000, RW), FERRY_E_ILLEGAL_OP);  /* cap already mapped */
+    CHECK_OK(ferry_frame_map(f1, VS, va, RW));
+    CHECK_ERR(ferry_frame_map(f2, VS, va, RW), FERRY_E_SLOT_OCCUPIED);        /* place taken */
+    CHECK_ERR(ferry_frame_map(f1, VS, va + 0x1000, RW), FERRY_E_ILLEGAL_OP);  /* cap already mapped */
     /* the page table itself cannot be mapped twice either */
     ALLOC(pt, FERRY_OBJ_PT, 0);
-    CHECK_ERR(table_map(pt, VS, va), FERRY_E_SLOT_OCCUPIED);
+    CHECK_ERR(ferry_table_map(pt, VS, va), FERRY_E_SLOT_OCCUPIED);
     return true;
 }
 
 static bool unmap_errors(void)
 {
     ALLOC(frame, FERRY_OBJ_FRAME_4K, 0);
-    CHECK_ERR(frame_unmap(frame), FERRY_E_NOT_MAPPED);
+    CHECK_ERR(ferry_frame_unmap(frame), FERRY_E_NOT_MAPPED);
     ALLOC(pt, FERRY_OBJ_PT, 0);
-    CHECK_ERR(table_unmap(pt), FERRY_E_NOT_MAPPED);
+    CHECK_ERR(ferry_table_unmap(pt), FERRY_E_NOT_MAPPED);
     /* a page-table label on a frame and the reverse */
-    CHECK_ERR(table_unmap(frame), FERRY_E_INVALID_LABEL);
-    CHECK_ERR(frame_unmap(pt), FERRY_E_INVALID_LABEL);
+    CHECK_ERR(ferry_table_unmap(frame), FERRY_E_INVALID_LABEL);
+    CHECK_ERR(ferry_frame_unmap(pt), FERRY_E_INVALID_LABEL);
     return true;
 }
 
@@ -59,14 +59,14 @@ static bool map_bad_addresses(void)
 {
     ALLOC(frame, FERRY_OBJ_FRAME_4K, 0);
     /* no page table there */
-    CHECK_ERR(frame_map(frame, VS, 0x100000000000UL, RW), FERRY_E_NO_TABLE);
+    CHECK_ERR(ferry_frame_map(frame, VS, 0x100000000000UL, RW), FERRY_E_NO_TABLE);
     /* not page aligned */
-    CHECK_ERR(frame_map(frame, VS, 0x20000010, RW), FERRY_E_ALIGNMENT);
+    CHECK_ERR(ferry_frame_map(frame, VS, 0x20000010, RW), FERRY_E_ALIGNMENT);
     /* outside user space: the kernel's half and the reserved top */
-    CHECK_ERR(frame_map(frame, VS, 0xffffffff80000000UL, RW), FERRY_E_RANGE);
-    CHECK_ERR(frame_map(frame, VS, FERRY_USER_TOP, RW), FERRY_E_RANGE);
+    CHECK_ERR(ferry_frame_map(frame, VS, 0xffffffff80000000UL, RW), FERRY_E_RANGE);
+    CHECK_ERR(ferry_frame_map(frame, VS, FERRY_USER_TOP, RW), FERRY_E_RANGE);
     /* unknown rights bits */
-    CHECK_ERR(frame_map(frame, VS, 0x20000000, 0x80), FERRY_E_INVALID_ARG);
+    CHECK_ERR(ferry_frame_map(frame, VS, 0x20000000, 0x80), FERRY_E_INVALID_ARG);
     return true;
 }
 
@@ -78,15 +78,15 @@ static bool remap_sees_new_frame(void)
     ALLOC(f1, FERRY_OBJ_FRAME_4K, 0);
     ALLOC(f2, FERRY_OBJ_FRAME_4K, 0);
     volatile unsigned long *p = (void *)va;
-    CHECK_OK(frame_map(f1, VS, va, RW));
+    CHECK_OK(ferry_frame_map(f1, VS, va, RW));
     p[0] = 1111;
-    CHECK_OK(frame_unmap(f1));
-    CHECK_OK(frame_map(f2, VS, va, RW));
+    CHECK_OK(ferry_frame_unmap(f1));
+    CHECK_OK(ferry_frame_map(f2, VS, va, RW));
     CHECK(p[0] == 0);
     p[0] = 2222;
     /* deleting a mapped frame capability unmaps it */
-    CHECK_OK(cnode_delete(f2));
-    CHECK_OK(frame_map(f1, VS, va, RW));
+    CHECK_OK(ferry_cnode_delete(f2));
+    CHECK_OK(ferry_frame_map(f1, VS, va, RW));
     CHECK(p[0] == 1111);
     return true;
 }
@@ -95,18 +95,18 @@ static bool large_frame(void)
 {
     const unsigned long va = 0x40000000;      /* second GiB: needs its own PD */
     ALLOC(pd, FERRY_OBJ_PD, 0);
-    CHECK_OK(table_map(pd, VS, va));
+    CHECK_OK(ferry_table_map(pd, VS, va));
     ALLOC(big, FERRY_OBJ_FRAME_2M, 0);
-    CHECK_ERR(frame_map(big, VS, va + 0x1000, RW), FERRY_E_ALIGNMENT);
-    CHECK_OK(frame_map(big, VS, va, RW));
+    CHECK_ERR(ferry_frame_map(big, VS, va + 0x1000, RW), FERRY_E_ALIGNMENT);
+    CHECK_OK(ferry_frame_map(big, VS, va, RW));
     volatile unsigned long *p = (void *)va;
     p[0] = 7;
     p[(2UL << 20) / 8 - 1] = 9;
     CHECK(p[0] == 7 && p[(2UL << 20) / 8 - 1] == 9);
-    CHECK_OK(frame_unmap(big));
+    CHECK_OK(ferry_frame_unmap(big));
     /* unmapping the PD takes the region away; mapping under it then fails */
-    CHECK_OK(table_unmap(pd));
-    CHECK_ERR(frame_map(big, VS, va, RW), FERRY_E_NO_TABLE);
+    CHECK_OK(ferry_table_unmap(pd));
+    CHECK_ERR(ferry_frame_map(big, VS, va, RW), FERRY_E_NO_TABLE);
     return true;
 }
 

@@ -46,34 +46,34 @@ unsigned long ferry_invoke(unsigned long cptr, unsigned long label, unsigned lon
 
 /* Convenience wrappers; all return the error code (0 = success).  Slots
  * are named in the root CNode (cptr = slot, depth 64). */
-unsigned long untyped_retype(unsigned long ut, unsigned long type, unsigned long size_bits,
+unsigned long ferry_untyped_retype(unsigned long ut, unsigned long type, unsigned long size_bits,
                              unsigned long dest_slot, unsigned long count);
-unsigned long cnode_copy(unsigned long dest, unsigned long src, unsigned long rights);
-unsigned long cnode_mint(unsigned long dest, unsigned long src, unsigned long rights, unsigned long badge);
-unsigned long cnode_move(unsigned long dest, unsigned long src);
-unsigned long cnode_delete(unsigned long slot);
-unsigned long cnode_revoke(unsigned long slot);
-unsigned long frame_map(unsigned long frame, unsigned long vspace, unsigned long vaddr, unsigned long rights);
-unsigned long frame_unmap(unsigned long frame);
-unsigned long frame_address(unsigned long frame, unsigned long *paddr);
-unsigned long frame_vaddr(unsigned long frame, unsigned long *vaddr);   /* 0 when unmapped */
-unsigned long table_map(unsigned long table, unsigned long vspace, unsigned long vaddr);
-unsigned long table_unmap(unsigned long table);
+unsigned long ferry_cnode_copy(unsigned long dest, unsigned long src, unsigned long rights);
+unsigned long ferry_cnode_mint(unsigned long dest, unsigned long src, unsigned long rights, unsigned long badge);
+unsigned long ferry_cnode_move(unsigned long dest, unsigned long src);
+unsigned long ferry_cnode_delete(unsigned long slot);
+unsigned long ferry_cnode_revoke(unsigned long slot);
+unsigned long ferry_frame_map(unsigned long frame, unsigned long vspace, unsigned long vaddr, unsigned long rights);
+unsigned long ferry_frame_unmap(unsigned long frame);
+unsigned long ferry_frame_address(unsigned long frame, unsigned long *paddr);
+unsigned long ferry_frame_vaddr(unsigned long frame, unsigned long *vaddr);   /* 0 when unmapped */
+unsigned long ferry_table_map(unsigned long table, unsigned long vspace, unsigned long vaddr);
+unsigned long ferry_table_unmap(unsigned long table);
 /* ASIDs (see ferry/arch_x86_64.h): a pool from a 4 KiB untyped into the
  * root CNode's dest slot (*first_asid: its block's first ASID, may be
  * NULL); an ASID from pool for vspace (*asid may be NULL). */
-unsigned long asid_make_pool(unsigned long asid_control, unsigned long untyped, unsigned long dest,
+unsigned long ferry_asid_make_pool(unsigned long asid_control, unsigned long untyped, unsigned long dest,
                              unsigned long *first_asid);
-unsigned long asid_assign(unsigned long pool, unsigned long vspace, unsigned long *asid);
-unsigned long tcb_configure(unsigned long tcb, unsigned long cspace, unsigned long vspace,
+unsigned long ferry_asid_assign(unsigned long pool, unsigned long vspace, unsigned long *asid);
+unsigned long ferry_tcb_configure(unsigned long tcb, unsigned long cspace, unsigned long vspace,
                             unsigned long ipcbuf_frame, unsigned long ipcbuf_vaddr, unsigned long fault_ep);
-unsigned long tcb_set_priority(unsigned long tcb, unsigned long authority, unsigned long prio);
-unsigned long tcb_set_mcpriority(unsigned long tcb, unsigned long authority, unsigned long mcp);
-unsigned long tcb_write_registers(unsigned long tcb, bool resume, unsigned long count,
+unsigned long ferry_tcb_set_priority(unsigned long tcb, unsigned long authority, unsigned long prio);
+unsigned long ferry_tcb_set_mcpriority(unsigned long tcb, unsigned long authority, unsigned long mcp);
+unsigned long ferry_tcb_write_registers(unsigned long tcb, bool resume, unsigned long count,
                                   const unsigned long *regs);
-unsigned long tcb_read_registers(unsigned long tcb, unsigned long count, unsigned long *regs);
-unsigned long tcb_resume(unsigned long tcb);
-unsigned long tcb_suspend(unsigned long tcb);
+unsigned long ferry_tcb_read_registers(unsigned long tcb, unsigned long count, unsigned long *regs);
+unsigned long ferry_tcb_resume(unsigned long tcb);
+unsigned long ferry_tcb_suspend(unsigned long tcb);
 
 /* The boot information and a simple slot and untyped allocator over it. */
 extern const struct ferry_bootinfo *ulib_bootinfo;
