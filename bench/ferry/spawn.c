@@ -3,7 +3,9 @@
  * CSpace, VSpace, thread, exit IPC and the revoke that frees it all), and
  * a demand-zero first touch (fault IPC to the pager, a frame made and
  * mapped, the thread resumed, its next page touched), and a name lookup
- * answered with an endpoint capability. */
+ * answered with an endpoint capability; copy-on-write fork and its
+ * write fault. */
+#include <fmt.h>
 #include "ferry_bench.h"
 #include "../../userspace/servers/procsrv.h"
 
@@ -101,6 +103,85 @@ static const char *name_lookup(struct bench_ctx *c)
     return fail;
 }
 
+/* Copy-on-write fork, timed in the process server as the interval between
+ * two consecutive forks of cowbench: the fork (a child sharing every page
+ * read-only), the child's one write to each of size pages (each a
+ * copy-on-write fault: fault IPC, a copy, map, resume), its exit and the
+ * parent's wait. */
+static const char *cow_fork(struct bench_ctx *c)
+{
+    if (!system_ready())
+        return "no system: boot.conf and the program modules are not loaded";
+    char pages[24], iters[24];
+    fmt_snprintf(pages, sizeof pages, "%ld", (long)c->size);
+    fmt_snprintf(iters, sizeof iters, "%lu", (unsigned long)(c->warmup + c->n + 1));
+    const char *argv[] = { pages, iters, NULL };
+    unsigned long pid = proc_spawn("cowbench", argv, NULL);
+    if (!pid)
+        return "spawn of cowbench failed";
+    size_t need = c->warmup + c->n, got = 0;
+    uint64_t prev = 0;
+    bool have = false;
+    struct proc_info pi;
+    while (proc_info(pid, &pi) && pi.state == PROC_RUNNING) {
+        enum procsrv_event ev = procsrv_serve_one();
+        uint64_t t = tsc_begin();
+        if (ev != PROCSRV_FORK || procsrv_event_pid() != pid)
+            continue;
+        if (have && got < need) {
+            if (got >= c->warmup)
+                c->samples[got - c->warmup] = t - prev;
+            got++;
+        }
+        have = true;
+        prev = t;
+    }
+    long status = -1;
+    if (!proc_wait(pid, &status) || status != 0 || got < need)
+        return "cowbench failed";
+    return NULL;
+}
+
+/* One copy-on-write fault, timed as first_touch: between two consecutive
+ * such faults of the same cowbench child lie the reply that resumes it,
+ * its write to the next page, the fault IPC, the copy into a fresh frame
+ * and its mapping. */
+static const char *cow_fault(struct bench_ctx *c)
+{
+    if (!system_ready())
+        return "no system: boot.conf and the program modules are not loaded";
+    size_t need = c->warmup + c->n, got = 0;
+    while (got < need) {
+        const char *argv[] = { "256", "4", NULL };
+        unsigned long pid = proc_spawn("cowbench", argv, NULL);
+        if (!pid)
+            return "spawn of cowbench failed";
+        struct proc_info pi;
+        uint64_t prev = 0;
+        unsigned long prev_pid = 0;
+        bool have = false;
+        while (proc_info(pid, &pi) && pi.state == PROC_RUNNING) {
+            enum procsrv_event ev = procsrv_serve_one();
+            uint64_t t = tsc_begin();
+            unsigned long who = procsrv_event_pid();
+            if (ev == PROCSRV_COW && have && who == prev_pid && who != pid && got < need) {
+                if (got >= c->warmup)
+                    c->samples[got - c->warmup] = t - prev;
+                got++;
+            }
+            have = ev == PROCSRV_COW;
+            prev = t;
+            prev_pid = who;
+        }
+        long status = -1;
+        if (!proc_wait(pid, &status) || status != 0)
+            return "cowbench failed";
+    }
+    return NULL;
+}
+
+static const int64_t cow_sizes[] = { 1, 16, 256 };
+
 const struct bench_entry bench_spawn[] = {
     { .name = "spawn", .fn = spawn_exit_wait, .max_samples = 2000,
       .description = "spawn + exit + wait of a small static program (true) via the process server" },
@@ -108,5 +189,10 @@ const struct bench_entry bench_spawn[] = {
       .description = "demand-zero first touch of an anonymous page: fault IPC to the pager, map, resume" },
     { .name = "name_lookup", .fn = name_lookup, .max_samples = 5000,
       .description = "a name lookup answered with an endpoint capability (manifest check, registry, mint)" },
+    { .name = "cow_fork", .fn = cow_fork, .max_samples = 500, .default_samples = 100,
+      .sizes = cow_sizes, .nsizes = 3,
+      .description = "fork of a process with SIZE written pages, the child writes one word per page (copy on write), exits, parent waits" },
+    { .name = "cow_fault", .fn = cow_fault, .max_samples = 5000,
+      .description = "a copy-on-write write fault: fault IPC to the pager, copy into a fresh frame, map, resume" },
 };
 const size_t bench_spawn_n = sizeof bench_spawn / sizeof bench_spawn[0];

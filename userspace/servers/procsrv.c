@@ -87,7 +87,7 @@ static struct name_entry registry[REGISTRY_MAX];
 static unsigned long server_ep, temp_slot, next_pid = 1, refused;
 static unsigned long restarts[BOOTCONF_PROGRAMS_MAX];    /* per program of conf */
 static struct share shares[SHARES_MAX];
-static unsigned long cow_copies, cow_reuses;
+static unsigned long cow_copies, cow_reuses, event_pid;
 static struct pt_set root_pts = { .vspace = FERRY_CAP_INIT_VSPACE };
 
 bool system_ready(void) { return ready; }
@@ -95,6 +95,7 @@ const struct bootconf *system_conf(void) { return &conf; }
 unsigned long procsrv_refused(void) { return refused; }
 unsigned long procsrv_cow_copies(void) { return cow_copies; }
 unsigned long procsrv_cow_reuses(void) { return cow_reuses; }
+unsigned long procsrv_event_pid(void) { return event_pid; }
 
 /* ---- boot modules and configuration ------------------------------------ */
 
@@ -1143,14 +1144,17 @@ enum procsrv_event procsrv_serve_one(void)
     if (!p || p->state != PROC_RUNNING)
         return PROCSRV_OTHER;           /* nobody to answer */
     p->messages++;
+    event_pid = p->pid;
     if (m.badge & FAULT_BADGE) {
         const char *why = "not a page fault";
+        unsigned long cow0 = p->cow_faults;
         if (FERRY_MSGINFO_LABEL(m.info) == FERRY_FAULT_PAGE &&
             demand_page(p, m.w[FERRY_FAULT_MR_ADDR], m.w[FERRY_FAULT_MR_ERROR], &why)) {
-            p->faults++;
+            bool cow = p->cow_faults != cow0;
+            p->faults += !cow;
             struct sys_msg r = { .info = FERRY_MSGINFO(0, 0, 0) };
             ipc_reply(&r);                  /* resumes it at the faulting instruction */
-            return PROCSRV_PAGE;
+            return cow ? PROCSRV_COW : PROCSRV_PAGE;
         }
         printf("procsrv: %s (pid %lu) faulted (%s): kind %lu at ip %#lx, address %#lx: ended\n",
                p->prog->name, p->pid, why, FERRY_MSGINFO_LABEL(m.info), m.w[FERRY_FAULT_MR_IP],
@@ -1204,7 +1208,8 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
     case PROC_FORK: {
         unsigned long child = 0, err = FERRY_MSGINFO_LEN(m.info) < 3 ? PROC_E_BAD_REQUEST
                                                                : do_fork(p, m.w[0], m.w[1], m.w[2], &child);
-        return reply(err, child);
+        reply(err, child);
+        return PROCSRV_FORK;
     }
     case PROC_THREAD: {
         if (FERRY_MSGINFO_LEN(m.info) < 5)

@@ -55,8 +55,12 @@ enum procsrv_event {
     PROCSRV_PAGE,        /* a page fault served: a page made, the thread resumed */
     PROCSRV_LOOKUP,      /* a name lookup answered with the endpoint */
     PROCSRV_ENDED,       /* a process ended (exit or fault) */
+    PROCSRV_COW,         /* a write to a page shared copy-on-write served */
+    PROCSRV_FORK,        /* a fork answered */
 };
 enum procsrv_event procsrv_serve_one(void);
+/* The pid whose message the last procsrv_serve_one handled. */
+unsigned long procsrv_event_pid(void);
 /* Information about pid; false when unknown. */
 bool proc_info(unsigned long pid, struct proc_info *out);
 /* Prints the process table. */
