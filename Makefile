@@ -52,6 +52,7 @@ endif
 
 KERNEL_SRCS := kernel/arch/x86_64/boot/boot32.S \
 	$(wildcard kernel/arch/x86_64/*.S kernel/arch/x86_64/*.c) \
+	$(wildcard kernel/arch/x86_64/boot/*.c kernel/arch/x86_64/object/*.c) \
 	$(wildcard kernel/core/*.c kernel/object/*.c kernel/lib/*.c) \
 	$(wildcard bench/lib/*.c)
 
