@@ -95,6 +95,14 @@ static const char *name_lookup(struct bench_ctx *c)
     return lookup_samples(c, argv);
 }
 
+/* The same lookup of a name nobody registered: the reply carries no
+ * capability (the difference is the capability transfer's cost). */
+static const char *name_lookup_missing(struct bench_ctx *c)
+{
+    const char *argv[] = { "8", "absent:", "missing", NULL };
+    return lookup_samples(c, argv);
+}
+
 static const char *name_lookup_first(struct bench_ctx *c)
 {
     const char *argv[] = { "1", "echo:", "first", NULL };
@@ -187,6 +195,8 @@ const struct bench_entry bench_spawn[] = {
       .description = "demand-zero first touch of an anonymous page: fault IPC to the pager, map, resume" },
     { .name = "name_lookup", .fn = name_lookup, .max_samples = 2000,
       .description = "a name lookup answered with an endpoint capability by the name service (a repeated lookup: the badged copy minted at the first)" },
+    { .name = "name_lookup_missing", .fn = name_lookup_missing, .max_samples = 2000,
+      .description = "a lookup of a name nobody registered (name_lookup without the capability in the reply)" },
     { .name = "name_lookup_first", .fn = name_lookup_first, .max_samples = 2000,
       .description = "a client's first lookup of a name: the manifest fetched from the process server, a badged copy minted" },
     { .name = "cow_fork", .fn = cow_fork, .max_samples = 500, .default_samples = 100,

@@ -19,6 +19,7 @@
 #define PROC_PTS_MAX    32
 #define FAULT_BADGE     (1UL << 62)    /* on the fault endpoint's badge, beside the pid */
 #define NAMES_PROGRAM   "names"        /* boot.conf's name of the name service */
+#define SUP_PROGRAM     "supervisor"   /* and of the supervisor */
 #define NAMES_SIGNAL_BADGE (1UL << 62) /* its notification's badge (userspace/programs/names.c) */
 #define PROC_ORPHAN     (~0UL)         /* parent: it ended first (nobody reaps: freed at the end) */
 #define MODULES_MAX     FERRY_BOOTINFO_MODULES_MAX
@@ -42,7 +43,9 @@ struct proc {
     unsigned long slot0, next;          /* its root slots [slot0, slot0 + PROC_SLOTS) */
     unsigned long bytes, messages;
     unsigned long cspace, vspace, tcb, service_ep, notify, parent;
-    bool system;                        /* a server of the system (the name service): not counted */
+    bool system;                        /* a server of the system (name service, supervisor): not counted */
+    bool supervised;                    /* its faults go to the supervisor process */
+    unsigned awaiting;                  /* ended, for the supervisor to restart: 1 faulted, 2 killed */
     unsigned long registered;           /* names the name service says it registered */
     unsigned long pt_base[PROC_PTS_MAX];
     unsigned npts;
@@ -86,6 +89,8 @@ static unsigned long server_ep, temp_slot, next_pid = 1, refused;
 /* The name service: its pid, its endpoint (made here: clients get copies
  * badged with their pid) and a badged copy of its bound notification. */
 static unsigned long names_pid, names_ep, names_signal;
+/* The supervisor, likewise: the fault endpoint of supervised services. */
+static unsigned long sup_pid, sup_ep, sup_signal;
 static unsigned long restarts[BOOTCONF_PROGRAMS_MAX];    /* per program of conf */
 static struct share shares[SHARES_MAX];
 static unsigned long cow_copies, cow_reuses, event_pid;
@@ -142,7 +147,9 @@ static bool map_modules(const struct ferry_bootinfo_modules *mi)
     return true;
 }
 
-static unsigned long spawn_system(const char *name);
+static bool spawning_system;
+static unsigned long spawning_system_ep, spawning_system_signal;
+static unsigned long spawn_system(const char *name, unsigned long ep, unsigned long signal);
 
 /* The name service, a process of its own, started first when boot.conf
  * lists it (program NAMES_PROGRAM): every process made after it gets its
@@ -156,10 +163,30 @@ static bool names_start(void)
     names_signal = slot_alloc();
     if (!names_ep || !names_signal)
         return false;
-    names_pid = spawn_system(NAMES_PROGRAM);
+    names_pid = spawn_system(NAMES_PROGRAM, names_ep, names_signal);
     if (!names_pid)
         return false;
     printf("system: name service %s started (pid %lu)\n", NAMES_PROGRAM, names_pid);
+    return true;
+}
+
+/* The supervisor, a process of its own, when boot.conf lists it (program
+ * SUP_PROGRAM): the services marked restart that start after it fault to
+ * it.  Without it the process server restarts them itself. */
+static bool supervisor_start(void)
+{
+    if (!bootconf_find(&conf, SUP_PROGRAM))
+        return true;
+    sup_ep = object_alloc(FERRY_OBJ_ENDPOINT, 0);
+    sup_signal = slot_alloc();
+    if (!sup_ep || !sup_signal)
+        return false;
+    sup_pid = spawn_system(SUP_PROGRAM, sup_ep, sup_signal);
+    if (!sup_pid) {
+        sup_ep = 0;
+        return false;
+    }
+    printf("system: supervisor %s started (pid %lu)\n", SUP_PROGRAM, sup_pid);
     return true;
 }
 
@@ -205,7 +232,7 @@ bool system_init(const struct ferry_bootinfo *bi)
         return false;
     printf("system: %u modules, %u programs in boot.conf\n", nmodules, conf.n);
     ready = true;
-    return names_start();
+    return names_start() && supervisor_start();
 }
 
 /* ---- memory: one untyped block per process ----------------------------- */
@@ -451,7 +478,8 @@ static unsigned long proc_give_common(struct proc *p)
 {
     unsigned long err;
     if ((err = proc_give(p, PROC_CAP_SERVER, server_ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT_REPLY, p->pid)) ||
-        (err = proc_give(p, PROC_CAP_FAULT, server_ep, FERRY_RIGHT_WRITE, p->pid | FAULT_BADGE)) ||
+        (err = p->supervised ? proc_give(p, PROC_CAP_FAULT, sup_ep, FERRY_RIGHT_WRITE, p->pid)
+                             : proc_give(p, PROC_CAP_FAULT, server_ep, FERRY_RIGHT_WRITE, p->pid | FAULT_BADGE)) ||
         (err = proc_give(p, PROC_CAP_CNODE, p->cspace, FERRY_RIGHTS_ALL, 0)))
         return err;
     p->notify = palloc(p, FERRY_OBJ_NOTIFICATION, 0);
@@ -521,8 +549,9 @@ static unsigned long spawn_into(struct proc *p, const struct module *m, const ch
         return err;
     if (p->system) {
         /* The name service receives on the endpoint the clients' copies
-         * come from. */
-        if ((err = proc_give(p, PROC_CAP_SERVICE, names_ep, FERRY_RIGHT_READ, 0)))
+         * come from; the supervisor on its supervised services' fault
+         * endpoint. */
+        if ((err = proc_give(p, PROC_CAP_SERVICE, spawning_system_ep, FERRY_RIGHT_READ, 0)))
             return err;
     } else if (p->prog->nreg) {
         p->service_ep = palloc(p, FERRY_OBJ_ENDPOINT, 0);
@@ -540,7 +569,7 @@ static unsigned long spawn_into(struct proc *p, const struct module *m, const ch
          * process that may serve names ended) ends its Recv. */
         const unsigned long ntfn = p->notify;
         if ((err = ferry_invoke(p->tcb, FERRY_TCB_BIND_NOTIFICATION, 0, NULL, 1, &ntfn, NULL)) ||
-            (err = ferry_cnode_mint(names_signal, p->notify, FERRY_RIGHT_WRITE, NAMES_SIGNAL_BADGE)))
+            (err = ferry_cnode_mint(spawning_system_signal, p->notify, FERRY_RIGHT_WRITE, NAMES_SIGNAL_BADGE)))
             return err;
     }
     return proc_thread_start(p, p->tcb, ipc, PROC_IPC_BUFFER, entry, PROC_STACK_TOP,
@@ -573,7 +602,8 @@ static struct proc *proc_new(const struct bootconf_program *prog, unsigned long 
     p->bytes = p->faults = p->cow_faults = 0;
     p->anon_next = PROC_ANON_BASE;
     p->service_ep = p->notify = 0;
-    p->system = false;
+    p->system = p->supervised = false;
+    p->awaiting = 0;
     p->registered = 0;
     return p;
 }
@@ -597,13 +627,15 @@ unsigned long proc_spawn(const char *name, const char *const *argv, const char *
     return spawn_child(name, argv, envp, 0);
 }
 
-static bool spawning_system;
-
 /* A server of the system: spawned as any program, but not counted among
- * the processes (proc_count) and not waited for. */
-static unsigned long spawn_system(const char *name)
+ * the processes (proc_count) and not waited for; it receives on ep (made
+ * here) and its bound notification, signalled through a copy in slot
+ * signal. */
+static unsigned long spawn_system(const char *name, unsigned long ep, unsigned long signal)
 {
     spawning_system = true;
+    spawning_system_ep = ep;
+    spawning_system_signal = signal;
     unsigned long pid = spawn_child(name, NULL, NULL, 0);
     spawning_system = false;
     return pid;
@@ -639,6 +671,7 @@ static unsigned long spawn_child(const char *name, const char *const *argv, cons
     if (!p)
         return 0;
     p->system = spawning_system;
+    p->supervised = prog->restart && !parent && !p->system && sup_ep;
     const char *step = "";
     unsigned long err = spawn_into(p, m, av, envp, &step);
     if (err) {
@@ -656,6 +689,14 @@ static void supervise(struct proc *p, const char *why)
 {
     if (!p->prog->restart || p->parent)
         return;
+    if (p->supervised) {
+        /* The supervisor process restarts it: it learns by the answer to
+         * its PROC_FAULT, or (killed) by its notification. */
+        p->awaiting = strcmp(why, "faulted") == 0 ? 1 : 2;
+        if (p->awaiting == 2)
+            ntfn_signal(sup_signal);
+        return;
+    }
     const struct bootconf_program *prog = p->prog;
     unsigned long old = p->pid;
     p->pid = 0;
@@ -1045,6 +1086,67 @@ static enum procsrv_event do_name_event(struct proc *p, const struct sys_msg *m)
     return reply(PROC_OK, 0);
 }
 
+/* ---- requests of the supervisor ------------------------------------------- */
+
+static enum procsrv_event do_fault(struct proc *p, const struct sys_msg *m)
+{
+    struct proc *c = proc_find(m->w[0]);
+    if (p->pid != sup_pid || !c || !c->supervised || c->state != PROC_RUNNING ||
+        FERRY_MSGINFO_LEN(m->info) < 5)
+        return reply(PROC_E_BAD_REQUEST, 0);
+    unsigned long kind = m->w[1], addr = m->w[2], error = m->w[3], ip = ulib_ipc->mr[4];
+    const char *why = "not a page fault";
+    c->messages++;
+    if (kind == FERRY_FAULT_PAGE && demand_page(c, addr, error, &why)) {
+        c->faults++;
+        return reply(PROC_OK, 0);
+    }
+    printf("procsrv: %s (pid %lu) faulted (%s): kind %lu at ip %#lx, address %#lx: ended\n",
+           c->prog->name, c->pid, why, kind, ip, addr);
+    proc_suspend_all(c);
+    proc_teardown(c);
+    c->status = PROC_STATUS_FAULTED;
+    supervise(c, "faulted");
+    return reply(PROC_E_NOT_FOUND, 0);
+}
+
+static enum procsrv_event do_supervise_next(struct proc *p)
+{
+    if (p->pid != sup_pid)
+        return reply(PROC_E_BAD_REQUEST, 0);
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++) {
+        struct proc *c = &procs[i];
+        if (!c->pid || !c->awaiting)
+            continue;
+        unsigned long words = 4 + PROC_NAME_MAX / 8;
+        struct sys_msg r = { .info = FERRY_MSGINFO(0, words, 0),
+                             .w = { PROC_OK, c->pid, c->awaiting, (unsigned long)(c->prog - conf.prog) } };
+        char name[PROC_NAME_MAX] = { 0 };
+        for (unsigned k = 0; k < PROC_NAME_MAX - 1 && c->prog->name[k]; k++)
+            name[k] = c->prog->name[k];
+        memcpy(&ulib_ipc->mr[4], name, sizeof name);
+        ipc_reply(&r);
+        return PROCSRV_OTHER;
+    }
+    return reply(PROC_E_NOT_FOUND, 0);
+}
+
+static enum procsrv_event do_restart(struct proc *p, unsigned long pid)
+{
+    struct proc *c = proc_find(pid);
+    if (p->pid != sup_pid || !c || !c->awaiting)
+        return reply(PROC_E_BAD_REQUEST, 0);
+    const struct bootconf_program *prog = c->prog;
+    c->pid = 0;                         /* reaped by the supervisor */
+    c->state = PROC_FREE;
+    c->awaiting = 0;
+    unsigned long npid = proc_spawn(prog->name, NULL, NULL);
+    unsigned long n = ++restarts[prog - conf.prog];
+    struct sys_msg r = { .info = FERRY_MSGINFO(0, 3, 0), .w = { npid ? PROC_OK : PROC_E_NO_MEMORY, npid, n } };
+    ipc_reply(&r);
+    return PROCSRV_OTHER;
+}
+
 /* ---- processes that make processes and threads ---------------------------- */
 
 /* PROC_FORK: a child with a copy of p's address space, every page shared
@@ -1255,6 +1357,12 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
         return do_manifest(p, m.w[0]);
     case PROC_NAME_EVENT:
         return do_name_event(p, &m);
+    case PROC_FAULT:
+        return do_fault(p, &m);
+    case PROC_SUPERVISE_NEXT:
+        return do_supervise_next(p);
+    case PROC_RESTART:
+        return do_restart(p, m.w[0]);
     case PROC_GETPID: {
         unsigned long parent = p->parent == PROC_ORPHAN ? 0 : p->parent;
         struct sys_msg r = { .info = FERRY_MSGINFO(0, 3, 0), .w = { PROC_OK, p->pid, parent } };

@@ -62,6 +62,13 @@ enum proc_label {
                            * "lookup\0...\0\0register\0...\0\0" (the names of its manifest) */
     PROC_NAME_EVENT,      /* w0 = pid, w1 = 1: registered / 0: a lookup refused, w2 = length,
                            * the name from w3: the process server counts and logs it */
+    /* From the supervisor only: */
+    PROC_FAULT,           /* w0 = pid, w1 = fault kind, w2 = address, w3 = error code, w4 = ip:
+                           * PROC_OK: the pager served it (resume the thread); else the process ended */
+    PROC_SUPERVISE_NEXT,  /* reply w1 = pid of a supervised process that ended, w2 = 1 faulted /
+                           * 2 killed, w3 = its boot.conf index, its name from w4; PROC_E_NOT_FOUND: none */
+    PROC_RESTART,         /* w0 = that pid: reaped, its program started again: reply w1 = new pid,
+                           * w2 = how often the program was restarted */
 };
 
 /* Calls on PROC_CAP_NAMES (the name service, a process of its own): the
