@@ -11,18 +11,8 @@
 #include <kstring.h>
 #include <panic.h>
 
-/* The ABI's register numbering is the saved context's order. */
-_Static_assert((int)FERRY_REG_RAX == (int)CTX_RAX && (int)FERRY_REG_R15 == (int)CTX_R15, "reg order");
-_Static_assert((int)FERRY_REG_RCX == (int)CTX_RCX && (int)FERRY_REG_R11 == (int)CTX_R11, "reg order");
-_Static_assert((int)FERRY_REG_RDX == (int)CTX_RDX && (int)FERRY_REG_R10 == (int)CTX_R10, "reg order");
-_Static_assert((int)FERRY_REG_RIP == (int)CTX_RIP && (int)FERRY_REG_RSP == (int)CTX_RSP, "reg order");
-_Static_assert((int)FERRY_REG_RFLAGS == (int)CTX_RFLAGS && (int)FERRY_REG_FS_BASE == (int)CTX_FS_BASE, "reg order");
-_Static_assert((int)FERRY_REG_GS_BASE == (int)CTX_GS_BASE && (int)FERRY_REG_COUNT == (int)CTX_NREGS, "reg order");
 _Static_assert(TCB_SLOT_CSPACE == 0, "the reaper links through slot 0");
 
-#define RFLAGS_USER_MASK 0x8d5UL   /* CF PF AF ZF SF OF */
-#define RFLAGS_IF        0x200UL
-#define RFLAGS_FIXED     0x2UL     /* bit 1 always reads as 1 */
 #define USER_TOP         FERRY_USER_TOP   /* user addresses: [0, USER_TOP) */
 
 void tcb_init(struct tcb *t)
@@ -31,7 +21,7 @@ void tcb_init(struct tcb *t)
     t->prio = 0;
     t->mcp = 0;
     t->time_slice = SCHED_SLICE_TICKS;
-    ctx_set(&t->ctx, CTX_RFLAGS, RFLAGS_IF | RFLAGS_FIXED);
+    ctx_init_user(&t->ctx);
     arch_tcb_init(t);
 }
 
@@ -71,9 +61,6 @@ word_t *tcb_ipc_buffer(const struct tcb *t)
     return (word_t *)((char *)cap_object(f) + (t->ipc_buffer & (BIT(f->size_bits) - 1)));
 }
 
-/* Both `syscall` (0f 05) and `int $0x80` (cd 80) are two bytes long. */
-#define SYSCALL_INSN_LEN 2
-
 void tcb_cancel_ipc(struct tcb *t)
 {
     switch (t->state) {
@@ -97,9 +84,8 @@ void tcb_cancel_ipc(struct tcb *t)
      * RIP the address after its syscall instruction (WriteRegisters on a
      * blocked thread cancels the IPC before it writes: decode_write_regs),
      * so this is always a move back onto that instruction. */
-    word_t rip = ctx_get(&t->ctx, CTX_RIP);
-    if (!(t->ipc_flags & TCB_IPC_FAULT) && rip >= SYSCALL_INSN_LEN)
-        ctx_set(&t->ctx, CTX_RIP, rip - SYSCALL_INSN_LEN);
+    if (!(t->ipc_flags & TCB_IPC_FAULT))
+        ctx_restart_syscall(&t->ctx);
     t->ipc_flags = 0;
 }
 
@@ -164,30 +150,16 @@ void tcb_destroy(struct tcb *t)
 
 /* ---- registers ------------------------------------------------------------- */
 
-/* Decode half: would this value be accepted for reg?  Addresses must be
- * user addresses, [0, FERRY_USER_TOP): sysret to a non-canonical RIP
- * faults in ring 0, and a kernel-half RSP or base is never a thread's. */
+/* Decode half: would this value be accepted for reg?  (The arch's rule:
+ * addresses must be user addresses, flags are sanitised on the write.) */
 static word_t reg_check(word_t reg, word_t value)
 {
-    switch (reg) {
-    case FERRY_REG_RIP:
-    case FERRY_REG_RSP:
-    case FERRY_REG_FS_BASE:
-    case FERRY_REG_GS_BASE:
-        return value < USER_TOP ? FERRY_OK : FERRY_E_INVALID_ARG;
-    default:
-        return reg < FERRY_REG_COUNT ? FERRY_OK : FERRY_E_RANGE;
-    }
+    return ctx_check_user_reg(reg, value);
 }
 
 static void reg_set(struct tcb *t, word_t reg, word_t value)
 {
-    if (reg == FERRY_REG_RFLAGS)
-        value = (value & RFLAGS_USER_MASK) | RFLAGS_IF | RFLAGS_FIXED;
-    /* sysret would clobber the RCX/R11 written here: leave by iretq. */
-    ctx_make_full(&t->ctx);
-    ctx_set(&t->ctx, (enum ctx_reg)reg, value);
-    if (reg == FERRY_REG_FS_BASE || reg == FERRY_REG_GS_BASE)
+    if (ctx_set_user_reg(&t->ctx, reg, value))
         arch_user_bases_written(t);
 }
 
@@ -292,7 +264,7 @@ static void invoke_tcb_set_prio(struct tcb *t, bool mcp, word_t prio)
 static void invoke_tcb_read_regs(const struct tcb *t, struct invocation *inv, word_t n)
 {
     for (word_t i = 0; i < n; i++)
-        inv->mr[i] = ctx_get(&t->ctx, (enum ctx_reg)i);
+        inv->mr[i] = ctx_get_user_reg(&t->ctx, i);
     inv->len = n;
 }
 
