@@ -12,6 +12,7 @@
 #include <panic.h>
 
 _Static_assert(TCB_SLOT_CSPACE == 0, "the reaper links through slot 0");
+_Static_assert((int)FERRY_TCB_CONFIGURE_NCAPS == (int)TCB_NSLOTS, "Configure fills every slot");
 
 #define USER_TOP         FERRY_USER_TOP   /* user addresses: [0, USER_TOP) */
 
@@ -178,19 +179,19 @@ static word_t configure_check(struct cte *cspace, struct cte *vspace, struct cte
                               vaddr_t ipc_buffer, word_t *bad)
 {
     if (cspace && cspace->cap.type != FERRY_OBJ_CNODE)
-        return *bad = FERRY_ERR_ARG_CAP(0), FERRY_E_WRONG_TYPE;
+        return *bad = FERRY_ERR_ARG_CAP(FERRY_TCB_CONFIGURE_CAP_CSPACE), FERRY_E_WRONG_TYPE;
     if (vspace && vspace->cap.type != FERRY_OBJ_VSPACE)
-        return *bad = FERRY_ERR_ARG_CAP(1), FERRY_E_WRONG_TYPE;
+        return *bad = FERRY_ERR_ARG_CAP(FERRY_TCB_CONFIGURE_CAP_VSPACE), FERRY_E_WRONG_TYPE;
     if (ipcbuf) {
         const struct cap *f = &ipcbuf->cap;
         if (f->type != FERRY_OBJ_FRAME_4K && f->type != FERRY_OBJ_FRAME_2M)
-            return *bad = FERRY_ERR_ARG_CAP(2), FERRY_E_WRONG_TYPE;
+            return *bad = FERRY_ERR_ARG_CAP(FERRY_TCB_CONFIGURE_CAP_IPC_BUFFER), FERRY_E_WRONG_TYPE;
         if (!cap_has_rights(f, FERRY_RIGHT_READ | FERRY_RIGHT_WRITE))
-            return *bad = FERRY_ERR_ARG_CAP(2), FERRY_E_RIGHTS;
+            return *bad = FERRY_ERR_ARG_CAP(FERRY_TCB_CONFIGURE_CAP_IPC_BUFFER), FERRY_E_RIGHTS;
         if (!IS_ALIGNED(ipc_buffer, FERRY_IPC_BUFFER_ALIGN))
-            return *bad = 1, FERRY_E_ALIGNMENT;
+            return *bad = FERRY_TCB_CONFIGURE_ARG_IPC_BUFFER, FERRY_E_ALIGNMENT;
         if (ipc_buffer >= USER_TOP)
-            return *bad = 1, FERRY_E_INVALID_ARG;
+            return *bad = FERRY_TCB_CONFIGURE_ARG_IPC_BUFFER, FERRY_E_INVALID_ARG;
     }
     return FERRY_OK;
 }
@@ -240,16 +241,19 @@ word_t tcb_configure(struct tcb *t, struct cte *cspace, struct cte *vspace, stru
 static word_t decode_configure(struct tcb *t, struct invocation *inv, struct cte **extra,
                                unsigned nextra)
 {
-    if (inv->len < 2)
+    if (inv->len < FERRY_TCB_CONFIGURE_NARGS)
         return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
-    if (nextra < TCB_NSLOTS)
+    if (nextra < FERRY_TCB_CONFIGURE_NCAPS)
         return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(nextra));
+    struct cte *cspace = extra[FERRY_TCB_CONFIGURE_CAP_CSPACE], *vspace = extra[FERRY_TCB_CONFIGURE_CAP_VSPACE];
+    struct cte *ipcbuf = extra[FERRY_TCB_CONFIGURE_CAP_IPC_BUFFER];
+    word_t ipcbuf_va = inv->mr[FERRY_TCB_CONFIGURE_ARG_IPC_BUFFER];
     word_t bad = FERRY_ERR_ARG_NONE;
-    word_t err = configure_check(extra[0], extra[1], extra[2], inv->mr[1], &bad);
+    word_t err = configure_check(cspace, vspace, ipcbuf, ipcbuf_va, &bad);
     if (err)
         return inv_fail(inv, err, bad);
-    struct cte *src[TCB_NSLOTS] = { extra[0], extra[1], extra[2] };
-    invoke_tcb_configure(t, src, inv->mr[1], inv->mr[0]);
+    struct cte *src[TCB_NSLOTS] = { cspace, vspace, ipcbuf };
+    invoke_tcb_configure(t, src, ipcbuf_va, inv->mr[FERRY_TCB_CONFIGURE_ARG_FAULT_EP]);
     return FERRY_OK;
 }
 
@@ -297,54 +301,56 @@ static void invoke_tcb_write_regs(struct tcb *t, const word_t *values, word_t n,
 static word_t decode_set_prio(struct tcb *t, struct invocation *inv, struct cte **extra,
                               unsigned nextra)
 {
-    if (inv->len < 1)
+    if (inv->len < FERRY_TCB_PRIO_NARGS)
         return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
-    if (nextra < 1)
-        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
-    if (extra[0]->cap.type != FERRY_OBJ_TCB)
-        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
+    if (nextra < FERRY_TCB_PRIO_CAP_AUTHORITY + 1)
+        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(FERRY_TCB_PRIO_CAP_AUTHORITY));
+    const struct cap *authority = &extra[FERRY_TCB_PRIO_CAP_AUTHORITY]->cap;
+    if (authority->type != FERRY_OBJ_TCB)
+        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(FERRY_TCB_PRIO_CAP_AUTHORITY));
     /* Lending another thread's priority authority is acting on it. */
-    if (!cap_has_rights(&extra[0]->cap, FERRY_RIGHT_WRITE))
-        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0));
-    const struct tcb *auth = cap_tcb(&extra[0]->cap);
-    word_t prio = inv->mr[0];
+    if (!cap_has_rights(authority, FERRY_RIGHT_WRITE))
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(FERRY_TCB_PRIO_CAP_AUTHORITY));
+    const struct tcb *auth = cap_tcb(authority);
+    word_t prio = inv->mr[FERRY_TCB_PRIO_ARG_PRIO];
     /* A thread can hand out at most the priority it controls. */
     if (prio > FERRY_MAX_PRIO || prio > auth->mcp)
-        return inv_fail(inv, FERRY_E_RANGE, 0);
+        return inv_fail(inv, FERRY_E_RANGE, FERRY_TCB_PRIO_ARG_PRIO);
     invoke_tcb_set_prio(t, inv->label == FERRY_TCB_SET_MCPRIORITY, prio);
     return FERRY_OK;
 }
 
 static word_t decode_read_regs(struct tcb *t, struct invocation *inv)
 {
-    if (inv->len < 1)
+    if (inv->len < FERRY_TCB_READREGS_NARGS)
         return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
-    word_t n = inv->mr[0];
+    word_t n = inv->mr[FERRY_TCB_READREGS_ARG_COUNT];
     if (n > FERRY_REG_COUNT)
-        return inv_fail(inv, FERRY_E_RANGE, 0);
+        return inv_fail(inv, FERRY_E_RANGE, FERRY_TCB_READREGS_ARG_COUNT);
     invoke_tcb_read_regs(t, inv, n);
     return FERRY_OK;
 }
 
 static word_t decode_write_regs(struct tcb *t, struct invocation *inv)
 {
-    if (inv->len < 2)
+    if (inv->len < FERRY_TCB_WRITEREGS_NARGS)
         return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
-    word_t flags = inv->mr[0], n = inv->mr[1];
+    word_t flags = inv->mr[FERRY_TCB_WRITEREGS_ARG_FLAGS], n = inv->mr[FERRY_TCB_WRITEREGS_ARG_COUNT];
+    const word_t *values = &inv->mr[FERRY_TCB_WRITEREGS_ARG_VALUES];
     if (flags & ~FERRY_WRITEREGS_RESUME)
-        return inv_fail(inv, FERRY_E_INVALID_ARG, 0);
+        return inv_fail(inv, FERRY_E_INVALID_ARG, FERRY_TCB_WRITEREGS_ARG_FLAGS);
     if (n > FERRY_REG_COUNT)
-        return inv_fail(inv, FERRY_E_RANGE, 1);
-    if (inv->len < 2 + n)
+        return inv_fail(inv, FERRY_E_RANGE, FERRY_TCB_WRITEREGS_ARG_COUNT);
+    if (inv->len < FERRY_TCB_WRITEREGS_ARG_VALUES + n)
         return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
     for (word_t i = 0; i < n; i++) {
-        word_t err = reg_check(i, inv->mr[2 + i]);
+        word_t err = reg_check(i, values[i]);
         if (err)
-            return inv_fail(inv, err, 2 + i);
+            return inv_fail(inv, err, FERRY_TCB_WRITEREGS_ARG_VALUES + i);
     }
     if ((flags & FERRY_WRITEREGS_RESUME) && !tcb_configured(t))
-        return inv_fail(inv, FERRY_E_ILLEGAL_OP, 0);
-    invoke_tcb_write_regs(t, &inv->mr[2], n, flags & FERRY_WRITEREGS_RESUME);
+        return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_TCB_WRITEREGS_ARG_FLAGS);
+    invoke_tcb_write_regs(t, values, n, flags & FERRY_WRITEREGS_RESUME);
     return FERRY_OK;
 }
 
@@ -363,16 +369,16 @@ static void invoke_tcb_unbind(struct tcb *t)
 static word_t decode_bind(struct tcb *t, struct invocation *inv, struct cte **extra, unsigned nextra)
 {
     if (nextra < 1)
-        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
-    const struct cap *c = &extra[0]->cap;
+        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(FERRY_TCB_BIND_CAP_NOTIFICATION));
+    const struct cap *c = &extra[FERRY_TCB_BIND_CAP_NOTIFICATION]->cap;
     if (c->type != FERRY_OBJ_NOTIFICATION)
-        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
+        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(FERRY_TCB_BIND_CAP_NOTIFICATION));
     if (!cap_has_rights(c, FERRY_RIGHT_READ))
-        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0));
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(FERRY_TCB_BIND_CAP_NOTIFICATION));
     struct notification *n = cap_notification(c);
     /* One notification per thread and one thread per notification. */
     if (t->bound_notification || n->bound)
-        return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_CAP(0));
+        return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_CAP(FERRY_TCB_BIND_CAP_NOTIFICATION));
     invoke_tcb_bind(t, n);
     return FERRY_OK;
 }
