@@ -94,8 +94,8 @@ static bool raw_port_access_faults(void)
 }
 
 const struct utest utests_ioport[] = {
-    { ioport_scratch_register, "ioport_scratch_register" },
-    { ioport_ranges_enforced, "ioport_ranges_enforced" },
-    { raw_port_access_faults, "raw_port_access_faults" },
+    UTEST(ioport_scratch_register),
+    UTEST(ioport_ranges_enforced),
+    UTEST(raw_port_access_faults),
 };
 const size_t utests_ioport_n = sizeof utests_ioport / sizeof utests_ioport[0];

@@ -83,6 +83,6 @@ static bool irq_rtc_interrupt_signals(void)
 }
 
 const struct utest utests_irq[] = {
-    { irq_rtc_interrupt_signals, "irq_rtc_interrupt_signals" },
+    UTEST(irq_rtc_interrupt_signals),
 };
 const size_t utests_irq_n = sizeof utests_irq / sizeof utests_irq[0];
