@@ -33,9 +33,11 @@ struct manifest {
     unsigned nlookup, nreg;
     char lookup[BOOTCONF_NAMES_MAX][PROC_NAME_MAX], reg[BOOTCONF_NAMES_MAX][PROC_NAME_MAX];
 };
+#define NAME_WORDS  (PROC_NAME_MAX / 8)
 struct cached {
     unsigned long pid, slot;            /* pid 0: free */
     unsigned reg;                       /* the registry entry it was minted from */
+    unsigned long words[1 + NAME_WORDS];  /* the request as it came: length, then the name */
 };
 
 static struct reg regs[REG_MAX];
@@ -201,23 +203,41 @@ static long request_name(const struct sys_msg *m, char *buf)
 }
 
 /* Answers a lookup: the reply (in *r) carries the badged endpoint. */
+/* The copy kept for pid's earlier lookup of the same name, found by the
+ * request's words as they came (checked when it was made): its entry is
+ * there and its service alive, since a gone service's entries are purged
+ * before any later request.  NULL when there is none. */
+static const struct cached *cached_for(unsigned long pid, const struct sys_msg *m)
+{
+    unsigned long len = m->w[0], n = 1 + (len + 7) / 8;
+    if (len >= PROC_NAME_MAX || FERRY_MSGINFO_LEN(m->info) < n)
+        return NULL;
+    for (unsigned k = 0; k < CACHE_MAX; k++) {
+        const struct cached *c = &cache[k];
+        if (c->pid != pid || c->words[0] != len)
+            continue;
+        unsigned long i = 1;
+        while (i < n && c->words[i] == word(m, i))
+            i++;
+        if (i == n)
+            return c;
+    }
+    return NULL;
+}
+
 static void lookup(unsigned long pid, const struct sys_msg *m, struct sys_msg *r)
 {
+    const struct cached *hit = cached_for(pid, m);
+    if (hit) {
+        *r = (struct sys_msg){ .info = FERRY_MSGINFO(0, 1, 1), .w = { PROC_OK } };
+        ipc->caps_or_badges[0] = hit->slot;
+        return;
+    }
     char name[PROC_NAME_MAX];
     long len = request_name(m, name);
     *r = (struct sys_msg){ .info = FERRY_MSGINFO(0, 1, 0), .w = { PROC_E_BAD_NAME } };
     if (len < 0)
         return;
-    /* The cached copy first: its entry is there and its service alive
-     * (a gone service's entries are purged before any later request). */
-    for (unsigned k = 0; k < CACHE_MAX; k++) {
-        if (cache[k].pid == pid && strcmp(regs[cache[k].reg].name, name) == 0) {
-            r->info = FERRY_MSGINFO(0, 1, 1);
-            r->w[0] = PROC_OK;
-            ipc->caps_or_badges[0] = cache[k].slot;
-            return;
-        }
-    }
     struct manifest *man = manifest_of(pid);
     r->w[0] = PROC_E_DENIED;
     if (!man || !bootconf_listed((const char (*)[PROC_NAME_MAX])man->lookup, man->nlookup, name, (size_t)len)) {
@@ -245,7 +265,9 @@ static void lookup(unsigned long pid, const struct sys_msg *m, struct sys_msg *r
                 slot_free(slot);
             return;
         }
-        *c = (struct cached){ .pid = pid, .slot = slot, .reg = i };
+        *c = (struct cached){ .pid = pid, .slot = slot, .reg = i, .words = { (unsigned long)len } };
+        for (unsigned long k = 1; k < 1 + ((unsigned long)len + 7) / 8; k++)
+            c->words[k] = word(m, k);
         r->info = FERRY_MSGINFO(0, 1, 1);
         r->w[0] = PROC_OK;
         ipc->caps_or_badges[0] = slot;
