@@ -157,6 +157,11 @@ void bench_emit_error(struct bench_runner *r, const char *bench, const char *var
 /* @done {"records":results,"errors":errors}. */
 void bench_done(struct bench_runner *r);
 
+/* Called at the start of every benchmark configuration the runner runs
+ * (one per @result or @error it emits for a configuration): an empty
+ * function whose address outside observers watch (tools/tlbmodel). */
+void bench_region_mark(void);
+
 /* The empty region the runner measures by default: tsc_end() - tsc_begin(). */
 uint64_t bench_empty_region_tsc(void);
 
