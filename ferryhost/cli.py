@@ -33,7 +33,8 @@ def _spec(a):
                           kernel=a.kernel, initrd=a.initrd or [],
                           perf=getattr(a, "perf_mode", False),
                           max_exits_per_sample=getattr(a, "max_exits_per_sample", 1.0),
-                          note=a.note or "", tags=a.tag or [])
+                          note=a.note or "", tags=a.tag or [],
+                          tlb_model=getattr(a, "tlb_model", False))
 
 
 def _report_run(rundir, status, problems):
@@ -304,6 +305,9 @@ def _run_options(p):
     p.add_argument("--results", help="parent folder for the run (default results/)")
     p.add_argument("--note", help="free text stored in meta.json and exports")
     p.add_argument("--tag", action="append", metavar="TAG", help="a label stored with the run (repeatable)")
+    p.add_argument("--tlb-model", action="store_true",
+                   help="boot with the TLB-model QEMU plugin (tcg or tcg-icount): TLB misses per timed region "
+                        "under flush-on-CR3-write and tagged (PCID) policies, in tlb.csv and the show table")
 
 
 def parser():

@@ -95,6 +95,10 @@ def show_text(folders, resamples=1000, confidence=0.95):
     mixed = ds.mixed_builds()
     if mixed:
         lines.append(f"warning: {len(mixed)} configuration(s) pool rows from different binaries (build_id)")
+    from . import tlbmodel
+    tlb = tlbmodel.table_text(tlbmodel.read_rows(folders))
+    if tlb:
+        lines += ["", tlb]
     return "\n".join(lines)
 
 
