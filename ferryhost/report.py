@@ -95,6 +95,9 @@ def show_text(folders, resamples=1000, confidence=0.95):
     mixed = ds.mixed_builds()
     if mixed:
         lines.append(f"warning: {len(mixed)} configuration(s) pool rows from different binaries (build_id)")
+    fp = fastpath_text(folders)
+    if fp:
+        lines += ["", fp]
     from . import tlbmodel
     tlb = tlbmodel.table_text(tlbmodel.read_rows(folders))
     if tlb:
@@ -154,3 +157,38 @@ def export(folders, out, fmt=None, with_samples=False):
 
 def folders_of(args):
     return [results.resolve(a) for a in args]
+
+
+def fastpath_rows(folders):
+    """fastpath.csv rows of run folders and of the runs inside sweep folders."""
+    import csv
+    from pathlib import Path
+    rows = []
+    for f in folders:
+        f = Path(f)
+        for p in sorted([f / "fastpath.csv"] + list(f.glob("*/fastpath.csv"))):
+            if p.is_file():
+                with p.open() as fh:
+                    rows += list(csv.DictReader(fh))
+    return rows
+
+
+def fastpath_text(folders):
+    """Fast-path fall-backs per configuration (IPC benchmarks and those with any),
+    per timed sample and by reason; empty when no run counted them."""
+    rows = [r for r in fastpath_rows(folders)
+            if r["bench"].startswith("ipc_") or int(r.get("total") or 0) > 0]
+    if not rows:
+        return ""
+    head = f"{'fast-path fall-backs (whole configuration)':52} {'total':>9} {'samples':>8}  reasons"
+    lines = [head, "-" * (len(head) + 20)]
+    for r in rows:
+        size = r.get("size")
+        name = "/".join(str(x) for x in (r["build"], r["bench"], r["variant"],
+                                          size if size not in (None, "", "-1") else "", r["accel"]) if x != "")
+        total = int(r["total"])
+        why = ", ".join(f"{k[3:]} {v}" for k, v in r.items() if k.startswith("fp_") and v not in ("", "0"))
+        lines.append(f"{name[:52]:52} {total:>9} {r.get('samples') or '-':>8}  {why or '-'}")
+    lines.append("(Call/ReplyRecv handed to the slow path while the configuration ran: set-up (object "
+                 "invocations are Calls on non-endpoint capabilities: call_cap), warm-up and timed rounds)")
+    return "\n".join(lines)

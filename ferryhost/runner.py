@@ -303,7 +303,7 @@ def execute(spec, parent=None, rundir=None, progress=None):
         tlb = {"plugin": str(plugin), "plugin_sha256": meta.sha256(plugin),
                "mark": tlbmodel.mark_address(boot_desc["modules"][0])}
         m["tlb_model"] = dict(tlb, mark=f"{tlb['mark']:#x}")
-    summary, samples, recs, tlb_rows = [], [], [], []
+    summary, samples, recs, tlb_rows, fp_rows = [], [], [], [], []
     status = "ok"
     for rep in spec.reps:
         words = spec.guest_words()
@@ -356,6 +356,16 @@ def execute(spec, parent=None, rundir=None, progress=None):
                                 "build": spec.name(), "unit": m["unit"], "schema": results.CSV_SCHEMA})
         recs += [dict(r, _kind="result", _rep=rep) for r in p.results]
         recs += [dict(r, _kind="error", _rep=rep) for r in p.errors]
+        recs += [dict(r, _kind="fastpath", _rep=rep) for r in p.fastpath]
+        for r in ([] if boot.interrupted else p.fastpath):
+            fp_rows.append(dict({f"fp_{k}": v for k, v in r["misses"].items()}, system=system,
+                                build=spec.name(), accel=accel, rep=rep, bench=r["bench"],
+                                variant=r.get("variant", ""), size=r.get("size", -1), samples=r.get("samples"),
+                                total=r["total"], run=rundir.name))
+        if fp_rows:
+            atomicio.write_text(rundir / "fastpath.csv", results.csv_text(
+                results.FASTPATH_COLUMNS + sorted({k for r in fp_rows for k in r if k.startswith("fp_")}),
+                fp_rows))
         if p.meta:
             recs.append(dict(p.meta, _kind="meta", _rep=rep))
         if tlb and not boot.interrupted:

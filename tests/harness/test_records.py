@@ -82,3 +82,36 @@ def test_panic_text_kept(fmt):
 def test_non_record_at_lines_are_log(fmt):
     out = records.parse_lines(["@resultant thing", "@foo {}"], fmt)
     assert out.log == ["@resultant thing", "@foo {}"] and not out.malformed
+
+
+FASTPATH = ('@fastpath {"bench":"ipc_call","variant":"cross","size":0,"samples":10,"total":3,'
+            '"misses":{"call_cap":2,"rr_queued":1}}')
+
+
+def test_fastpath_record(fmt):
+    out = records.parse_lines([GOOD, FASTPATH], fmt)
+    assert out.fastpath == [{"bench": "ipc_call", "variant": "cross", "size": 0, "samples": 10, "total": 3,
+                             "misses": {"call_cap": 2, "rr_queued": 1}}]
+    assert out.log == [] and out.malformed == []
+
+
+@pytest.mark.parametrize("bad", ['{"bench":"x","total":1}', '{"bench":"x","total":1,"misses":{"a":"1"}}',
+                                 '{"bench":"x","misses":{}}'])
+def test_fastpath_record_malformed(fmt, bad):
+    out = records.parse_lines(["@fastpath " + bad], fmt)
+    assert out.fastpath == [] and "@fastpath needs" in out.malformed[0]
+
+
+def test_fastpath_table_in_show(tmp_path):
+    from ferryhost import report, results
+    rows = [{"system": "ferry", "build": "default", "accel": "tcg-icount", "rep": 0, "bench": "ipc_call",
+             "variant": "cross", "size": 0, "samples": 100, "total": 2, "run": "r", "fp_call_cap": 2,
+             "fp_rr_queued": 0},
+            {"system": "ferry", "build": "default", "accel": "tcg-icount", "rep": 0, "bench": "null_syscall",
+             "variant": "syscall", "size": -1, "samples": 100, "total": 0, "run": "r", "fp_call_cap": 0,
+             "fp_rr_queued": 0}]
+    (tmp_path / "fastpath.csv").write_text(results.csv_text(results.FASTPATH_COLUMNS + ["fp_call_cap", "fp_rr_queued"],
+                                                            rows))
+    t = report.fastpath_text([tmp_path])
+    assert "default/ipc_call/cross/0/tcg-icount" in t and "call_cap 2" in t
+    assert "null_syscall" not in t      # no IPC and nothing counted: left out

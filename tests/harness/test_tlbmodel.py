@@ -129,3 +129,12 @@ def test_plugin_loads_and_tagging_removes_the_flush_misses(real_env):
     meta = json.loads((runs[0] / "meta.json").read_text())
     assert meta["tlb_model"]["mark"].startswith("0x")
     assert meta["boots"][0]["tlb_model"]["totals"]["marks"] == 2
+    # The same boot's @fastpath records: the plain cross-space round trip never
+    # falls off the fast path for a reason of its own (set-up's object
+    # invocations count as call_cap, the first Call before the server waits
+    # as call_no_receiver).
+    with (runs[0] / "fastpath.csv").open() as f:
+        fp = {r["variant"]: r for r in csv.DictReader(f)}
+    assert int(fp["cross"]["samples"]) == 50
+    assert all(int(v) == 0 for k, v in fp["cross"].items()
+               if k.startswith("fp_") and k not in ("fp_call_cap", "fp_call_no_receiver"))
