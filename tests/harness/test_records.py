@@ -115,3 +115,19 @@ def test_fastpath_table_in_show(tmp_path):
     t = report.fastpath_text([tmp_path])
     assert "default/ipc_call/cross/0/tcg-icount" in t and "call_cap 2" in t
     assert "null_syscall" not in t      # no IPC and nothing counted: left out
+
+
+def test_bulk_transport_is_total_minus_the_touch_floor():
+    from ferryhost import report
+
+    def row(system, bench, variant, size, med, accel="tcg-icount"):
+        return {"system": system, "build": "default" if system == "ferry" else "linux", "bench": bench,
+                "variant": variant, "size": size, "accel": accel, "unit": "instructions", "median": med}
+    summary = [row("ferry", "bulk_touch", "", 4096, 6000), row("ferry", "bulk_grant", "", 4096, 6300),
+               row("ferry", "bulk_copy", "", 4096, 10000), row("ferry", "bulk_grant", "", 8192, 9999),
+               row("linux", "bulk_touch", "cpu1", 4096, 6100), row("linux", "bulk_shm", "cpu2", 4096, 9100),
+               row("ferry", "bulk_grant", "", 4096, 100, accel="tcg")]
+    t = {(r["system"], r["bench"], r["size"], r["accel"]): r["transport"] for r in report.transport_rows(summary)}
+    assert t == {("ferry", "bulk_grant", 4096, "tcg-icount"): 300, ("ferry", "bulk_copy", 4096, "tcg-icount"): 4000,
+                 ("linux", "bulk_shm", 4096, "tcg-icount"): 3000}
+    assert "not bytes" in report.transport_text(summary)
