@@ -34,7 +34,7 @@ def _spec(a):
                           perf=getattr(a, "perf_mode", False),
                           max_exits_per_sample=getattr(a, "max_exits_per_sample", 1.0),
                           note=a.note or "", tags=a.tag or [],
-                          tlb_model=getattr(a, "tlb_model", False))
+                          tlb_model=getattr(a, "tlb_model", False), tlb_args=getattr(a, "tlb_arg", None) or [])
 
 
 def _report_run(rundir, status, problems):
@@ -308,6 +308,9 @@ def _run_options(p):
     p.add_argument("--tlb-model", action="store_true",
                    help="boot with the TLB-model QEMU plugin (tcg or tcg-icount): TLB misses per timed region "
                         "under flush-on-CR3-write and tagged (PCID) policies, in tlb.csv and the show table")
+    p.add_argument("--tlb-arg", action="append", metavar="OPT",
+                   help="a TLB-model option (repeatable): global=off (kernel half not global), "
+                        "l1i=, l1d=, l2=ENTRIES:WAYS (default 128:8, 64:4, 1536:12)")
 
 
 def parser():

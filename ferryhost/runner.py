@@ -39,6 +39,7 @@ class RunSpec:
     note: str = ""                                   # free text for the reader (--note)
     tags: list = field(default_factory=list)         # labels to select runs by later (--tag)
     tlb_model: bool = False                          # boot with the TLB-model plugin (tools/tlbmodel)
+    tlb_args: list = field(default_factory=list)     # its options: global=on|off, l1i=, l1d=, l2= ENTRIES:WAYS
 
     def name(self):
         if self.variant:
@@ -94,6 +95,10 @@ def validate(spec):
                                f"{' or '.join(tlbmodel.ACCELS)} (got {spec.accel})")
         if spec.perf:
             raise HarnessError("--tlb-model runs under TCG, perf counts KVM exits: not both")
+    for a in spec.tlb_args:
+        tlbmodel.check_arg(a)
+    if spec.tlb_args and not spec.tlb_model:
+        raise HarnessError("--tlb-arg sets an option of the TLB model: it needs --tlb-model")
     if not spec.timeout or spec.timeout <= 0:
         raise HarnessError(f"bad timeout {spec.timeout!r}: seconds above 0")
 
@@ -302,7 +307,7 @@ def execute(spec, parent=None, rundir=None, progress=None):
         plugin = tlbmodel.build_plugin(build_log)
         tlb = {"plugin": str(plugin), "plugin_sha256": meta.sha256(plugin),
                "mark": tlbmodel.mark_address(boot_desc["modules"][0])}
-        m["tlb_model"] = dict(tlb, mark=f"{tlb['mark']:#x}")
+        m["tlb_model"] = dict(tlb, mark=f"{tlb['mark']:#x}", args=list(spec.tlb_args))
     summary, samples, recs, tlb_rows, fp_rows = [], [], [], [], []
     status = "ok"
     for rep in spec.reps:
@@ -316,7 +321,7 @@ def execute(spec, parent=None, rundir=None, progress=None):
         else:
             cmd = qemu.command(qemu_bin, accel, kind, boot_args(words), smp=spec.smp)
             if tlb:
-                cmd += tlbmodel.qemu_args(tlb["plugin"], rundir / f"tlb-r{rep}.txt", tlb["mark"])
+                cmd += tlbmodel.qemu_args(tlb["plugin"], rundir / f"tlb-r{rep}.txt", tlb["mark"], spec.tlb_args)
             if perf_bin:
                 perf_out = rundir / f"perf-r{rep}.txt"
                 cmd = perfmod.wrap(perf_bin, cmd, perf_out)

@@ -45,11 +45,26 @@ def mark_address(elf):
     raise HarnessError(f"{elf} has no {MARK_SYMBOL} (built before the TLB model existed?)")
 
 
-def qemu_args(plugin, out, mark):
+_ARG = re.compile(r"^(global=(on|off)|(l1i|l1d|l2)=[1-9][0-9]*:[1-9][0-9]*)$")
+
+
+def check_arg(a):
+    """A plugin option the harness may pass: global=on|off, l1i=/l1d=/l2=ENTRIES:WAYS."""
+    if not isinstance(a, str) or not _ARG.match(a):
+        raise HarnessError(f"bad TLB-model option {a!r} (global=on|off, l1i=, l1d=, l2=ENTRIES:WAYS)")
+    if "=" in a and ":" in a:
+        e, w = (int(x) for x in a.split("=", 1)[1].split(":"))
+        if e % w:
+            raise HarnessError(f"bad TLB-model option {a!r}: ENTRIES must be a multiple of WAYS")
+
+
+def qemu_args(plugin, out, mark, extra=()):
     """-plugin with its arguments (QEMU 7.2 takes them as name=value after the file)."""
     if "," in str(plugin) or "," in str(out):
         raise HarnessError(f"the TLB model's paths may not hold commas: {plugin}, {out}")
-    return ["-plugin", f"{plugin},out={out},mark={mark:#x}"]
+    for a in extra:
+        check_arg(a)
+    return ["-plugin", ",".join([str(plugin), f"out={out}", f"mark={mark:#x}"] + list(extra))]
 
 
 def parse(text):

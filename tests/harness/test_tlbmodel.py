@@ -138,3 +138,21 @@ def test_plugin_loads_and_tagging_removes_the_flush_misses(real_env):
     assert int(fp["cross"]["samples"]) == 50
     assert all(int(v) == 0 for k, v in fp["cross"].items()
                if k.startswith("fp_") and k not in ("fp_call_cap", "fp_call_no_receiver"))
+
+
+@pytest.mark.parametrize("opt", ["global=off", "global=on", "l1d=32:4", "l2=2048:16"])
+def test_plugin_options_pass(opt):
+    args = tlbmodel.qemu_args("/p/tlbmodel.so", "/r/tlb-r0.txt", 0x420b80, [opt])
+    assert args == ["-plugin", f"/p/tlbmodel.so,out=/r/tlb-r0.txt,mark=0x420b80,{opt}"]
+
+
+@pytest.mark.parametrize("opt", ["global=maybe", "l1d=64", "l1d=65:4", "out=/tmp/x", "mark=0x1", "l3=8:2"])
+def test_plugin_options_refused(opt):
+    with pytest.raises(HarnessError, match="TLB-model option"):
+        tlbmodel.check_arg(opt)
+
+
+def test_tlb_arg_needs_tlb_model(fake_env):
+    p = harness("run", "--tlb-arg", "global=off", "--accel", "tcg", "--bench", "ipc_call", "--kernel",
+                fake_env["kernel"])
+    assert p.returncode != 0 and "needs --tlb-model" in p.stderr
