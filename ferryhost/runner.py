@@ -161,6 +161,10 @@ def prepare(spec, build_log):
             "kernel_elf": str(symbols[0]) if symbols else None,
             "kernel_elf_sha256": symbols[1] if symbols else None,
             "build_id": meta.build_id(hashes), "benchmarks_checked": cat is not None, **extra}
+    if spec.tlb_model:
+        # Built here, so a sweep's preflight builds it once before parallel
+        # runs start (each run's make then finds it up to date).
+        desc["tlb_plugin"] = str(tlbmodel.build_plugin(build_log))
     stored_boot = {"kernel": stored[0][0], "modules": [p for p, _ in stored[1:]]}
     if spec.system == "linux":
         guest = dict(guest, kernel=stored_boot["kernel"], initrd=stored_boot["modules"][0])
@@ -304,7 +308,7 @@ def execute(spec, parent=None, rundir=None, progress=None):
     if spec.tlb_model:
         if not boot_desc["modules"]:
             raise HarnessError("--tlb-model needs the root task (--initrd) to find its benchmark runner")
-        plugin = tlbmodel.build_plugin(build_log)
+        plugin = boot_desc["tlb_plugin"]
         tlb = {"plugin": str(plugin), "plugin_sha256": meta.sha256(plugin),
                "mark": tlbmodel.mark_address(boot_desc["modules"][0])}
         m["tlb_model"] = dict(tlb, mark=f"{tlb['mark']:#x}", args=list(spec.tlb_args))
