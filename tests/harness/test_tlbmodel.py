@@ -156,3 +156,16 @@ def test_tlb_arg_needs_tlb_model(fake_env):
     p = harness("run", "--tlb-arg", "global=off", "--accel", "tcg", "--bench", "ipc_call", "--kernel",
                 fake_env["kernel"])
     assert p.returncode != 0 and "needs --tlb-model" in p.stderr
+
+
+def test_tlb_figure_from_tlb_csv(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    from ferryhost import plot, results
+    row = {"system": "ferry", "build": "default", "accel": "tcg-icount", "rep": 0, "bench": "ipc_call",
+           "variant": "cross", "size": 0, "p50": 290, "regions": 10, "unit": "instructions", "run": "r",
+           **{f"tlb_{c}": 1 for c in tlbmodel.COUNTERS}}
+    (tmp_path / "tlb.csv").write_text(results.csv_text(tlbmodel.COLUMNS, [row, dict(row, rep=1)]))
+    fig, made = plot.tlb_figure([tmp_path], tmp_path)
+    assert fig.name == "tlb" and made == [tmp_path / "tlb.png"] and made[0].stat().st_size > 0
+    assert plot.tlb_figure([tmp_path / "nothing"], tmp_path) == (None, [])
