@@ -189,6 +189,9 @@ def cmd_compare(a):
         raise HarnessError("the two results have no benchmark configuration in common"
                            + (" (after --bench/--variant)" if a.bench or a.variant else ""))
     print(compare.table(rows, threshold, da, db))
+    tr = compare.transport_table(rows)
+    if tr:
+        print("\n" + tr)
     bad = compare.regressions(rows, threshold)
     if bad:
         print(f"harness: {len(bad)} regressions beyond {threshold * 100:g}%", file=sys.stderr)

@@ -131,3 +131,15 @@ def test_bulk_transport_is_total_minus_the_touch_floor():
     assert t == {("ferry", "bulk_grant", 4096, "tcg-icount"): 300, ("ferry", "bulk_copy", 4096, "tcg-icount"): 4000,
                  ("linux", "bulk_shm", 4096, "tcg-icount"): 3000}
     assert "not bytes" in report.transport_text(summary)
+
+
+def test_compare_lists_bulk_transport_on_both_sides():
+    from ferryhost import compare
+
+    def r(bench, size, a, b, variant=""):
+        return {"key": ("ferry", bench, variant, size, "tcg-icount"), "median_a": a, "median_b": b}
+    t = compare.transport_table([r("bulk_touch", 4096, 6000, 6000), r("bulk_grant", 4096, 6300, 6150),
+                                 r("bulk_copy", 8192, 1, 2)])
+    lines = t.splitlines()
+    assert len(lines) == 3 and "ferry/bulk_grant/4096/tcg-icount" in lines[2]
+    assert lines[2].split()[-3:] == ["300", "150", "0.500"]
