@@ -96,7 +96,7 @@ PROG_LINK := $(BUILD)/libc/userspace/libc/src/crt0.S.o $(LIBC)
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots \
+.PHONY: all tlbmodel iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots \
 	clean help print-boot print-initrd setup-build setup-test setup-bench setup-bochs setup-cluster
 .DELETE_ON_ERROR:
 
@@ -116,6 +116,7 @@ help:
 	@echo "                DIRECTSWITCH=0 (with FASTPATH=0: the scheduler picks the IPC partner), UBSAN=1, BUILD=dir"
 	@echo "make bench      run the default benchmark sweep and plot it (results/, plots/)"
 	@echo "make plots      re-plot the latest results"
+	@echo "make tlbmodel   build the TLB-model QEMU plugin ($(BUILD)/tlbmodel.so; harness.py run --tlb-model)"
 	@echo "make clean      remove $(BUILD)"
 
 # Set-up: install (as root) or name the Debian packages each step needs.
@@ -330,6 +331,14 @@ plots:
 
 clean:
 	rm -rf $(BUILD)
+
+# The TLB model: a QEMU TCG plugin (host code, not guest code) that
+# `harness.py run --tlb-model` loads; see tools/tlbmodel/tlbmodel.c.
+TLBMODEL := $(BUILD)/tlbmodel.so
+tlbmodel: $(TLBMODEL)
+$(TLBMODEL): tools/tlbmodel/tlbmodel.c tools/tlbmodel/qemu_plugin_api.h | setup-build
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu17 -O2 -g -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden -o $@ tools/tlbmodel/tlbmodel.c
 
 PROG_OBJS := $(patsubst %,$(BUILD)/libc/%.o,$(wildcard userspace/programs/*.c))
 -include $(KERNEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(LIBC_OBJS:.o=.d) $(PROG_OBJS:.o=.d)
