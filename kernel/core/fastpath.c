@@ -34,10 +34,13 @@ _Static_assert(FERRY_CNODE_MIN_RADIX >= 1 && FERRY_CNODE_MAX_RADIX < 64, "lookup
 static inline __attribute__((always_inline)) bool lookup_fp(const struct cap *node, word_t cptr, struct cte **slot)
 {
     unsigned radix = node->size_bits;
+    word_t guard = cptr >> radix;
     if (unlikely(node->type != FERRY_OBJ_CNODE) || unlikely(node->guard_bits + radix != 64) ||
-        unlikely((cptr >> radix) != node->u.cnode.guard))
+        unlikely(guard != node->u.cnode.guard))
         return false;
-    *slot = (struct cte *)cap_object(node) + (cptr & (BIT(radix) - 1));
+    /* The index is cptr without its guard bits: clearing them with the
+     * guard already in a register is shorter than building a mask. */
+    *slot = (struct cte *)cap_object(node) + (cptr ^ (guard << radix));
     return true;
 }
 

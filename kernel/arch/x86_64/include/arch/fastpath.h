@@ -70,13 +70,18 @@ static inline __attribute__((always_inline)) void arch_fpu_move(struct tcb *owne
 static inline __attribute__((always_inline)) void arch_switch_fpu_cur(struct tcb *next)
 {
 #if FERRY_LAZY_FPU
-    if (!ks_percpu.fpu_ts) {
-        ks_percpu.fpu_ts = true;
-        write_cr0(ks_percpu.cr0_ts);
-    } else if (next == ks_percpu.fpu_owner && ks_percpu.fpu_clear_left) {
-        ks_percpu.fpu_clear_left--;
-        ks_percpu.fpu_ts = false;
-        clts();
+    /* fpu_clear_left == 0 means TS set and nothing to do (the quiet state
+     * of an IPC loop whose threads do not use the FPU): one test.  TS
+     * clear implies fpu_clear_left >= 1 (fpu_load_current sets it, and it
+     * is decremented to 0 only on a return that leaves TS set). */
+    if (unlikely(ks_percpu.fpu_clear_left)) {
+        if (!ks_percpu.fpu_ts) {
+            ks_percpu.fpu_ts = true;
+            write_cr0(ks_percpu.cr0_ts);
+        } else if (next == ks_percpu.fpu_owner && --ks_percpu.fpu_clear_left) {
+            ks_percpu.fpu_ts = false;
+            clts();
+        }
     }
 #else
     if (ks_percpu.fpu_owner != next)
