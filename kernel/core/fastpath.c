@@ -44,33 +44,6 @@ static inline __attribute__((always_inline)) bool lookup_fp(const struct cap *no
     return true;
 }
 
-/* Copy len (<= 4) message words, only those, as the slow path does. */
-static inline void copy_words_fp(struct tcb *src, struct tcb *dst, word_t len)
-{
-    word_t *d = dst->ctx.regs;
-    const word_t *s = src->ctx.regs;
-    if (len > 0) {
-        d[CTX_RDX] = s[CTX_RDX];
-        if (len > 1) {
-            d[CTX_R8] = s[CTX_R8];
-            if (len > 2) {
-                d[CTX_R9] = s[CTX_R9];
-                if (len > 3)
-                    d[CTX_R10] = s[CTX_R10];
-            }
-        }
-    }
-}
-
-/* The receiver's result registers: success, badge, message info with
- * the bits the slow path would not pass (caps, unused) cleared. */
-static inline void set_received_fp(struct tcb *dst, word_t msginfo, word_t badge)
-{
-    ctx_set_result(&dst->ctx, FERRY_OK);
-    ctx_set_badge(&dst->ctx, badge);
-    ctx_set_msginfo(&dst->ctx, msginfo);
-}
-
 /* A message the fast path carries: no capabilities, no stray bits (bits
  * 7..11 clear).  The low 12 bits are then the length: they are read as
  * one value, and only a value above 4 needs a closer look. */
@@ -184,10 +157,11 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
         ep->queue.tail = NULL;
         ep->state = EP_IDLE;
     }
-    copy_words_fp(cur, dest, len);
-    if (unlikely(len > FERRY_MSG_REG_WORDS))
+    if (unlikely(len > FERRY_MSG_REG_WORDS)) {
         copy_buffer_fp(ipc_buffer_fp(cur), ipc_buffer_fp(dest), len);
-    set_received_fp(dest, msginfo, slot->cap.u.ep.badge);
+        len = FERRY_MSG_REG_WORDS;
+    }
+    word_t badge = slot->cap.u.ep.badge;
     dest->state = TCB_RUNNABLE;
     dest->blocked_on = NULL;
     dest->ipc_flags = 0;
@@ -199,7 +173,7 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
     cur->blocked_on = dest;
     dest->reply_to = cur;
 
-    arch_fastpath_switch_exit(dest, vs);
+    arch_fastpath_switch_exit(dest, vs, msginfo, badge, len);
 }
 
 FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
@@ -244,10 +218,10 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
 
     /* The reply (no badge on replies). */
     cur->reply_to = NULL;
-    copy_words_fp(cur, caller, len);
-    if (unlikely(len > FERRY_MSG_REG_WORDS))
+    if (unlikely(len > FERRY_MSG_REG_WORDS)) {
         copy_buffer_fp(ipc_buffer_fp(cur), ipc_buffer_fp(caller), len);
-    set_received_fp(caller, msginfo, 0);
+        len = FERRY_MSG_REG_WORDS;
+    }
     caller->state = TCB_RUNNABLE;
     caller->blocked_on = NULL;
     caller->ipc_flags = 0;
@@ -268,6 +242,6 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
     ep->queue.tail = cur;
     ep->state = EP_RECV;
 
-    arch_fastpath_switch_exit(caller, vs);
+    arch_fastpath_switch_exit(caller, vs, msginfo, 0, len);
 }
 #endif
