@@ -30,7 +30,9 @@ SETUP := scripts/setup.sh
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK) DIRECTSWITCH=$(DIRECTSWITCH)$(if $(filter 1,$(UBSAN)), UBSAN=1)
 
-INCLUDES := -Ikernel/include -Ikernel/include/uapi -Ikernel/arch/x86_64/include -Ibench/lib
+# lib/include: the code kernel and user space share (lib/*.c); bench/lib is
+# user space's only (the benchmark runner), never the kernel's.
+INCLUDES := -Ikernel/include -Ikernel/include/uapi -Ikernel/arch/x86_64/include -Ilib/include
 KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
 	-ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
 	-mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
@@ -52,8 +54,9 @@ endif
 
 KERNEL_SRCS := kernel/arch/x86_64/boot/boot32.S \
 	$(wildcard kernel/arch/x86_64/*.S kernel/arch/x86_64/*.c) \
-	$(wildcard kernel/core/*.c kernel/object/*.c kernel/lib/*.c) \
-	$(wildcard bench/lib/*.c)
+	$(wildcard kernel/arch/x86_64/boot/*.c kernel/arch/x86_64/object/*.c) \
+	$(wildcard kernel/core/*.c kernel/object/*.c) \
+	lib/fmt.c lib/string.c lib/cmdline.c lib/elf.c lib/tsc.c
 
 KOBJ := $(BUILD)/kobj
 KERNEL_OBJS := $(patsubst %,$(KOBJ)/%.o,$(KERNEL_SRCS))
@@ -69,19 +72,19 @@ BOOT_CONF  := userspace/boot.conf
 MODULES    := $(ROOT_ELF) $(BOOT_CONF) $(PROGRAMS)
 
 # User space: the root task (in-guest tests and benchmarks) and its library.
-# It shares the kernel's freestanding formatter, string routines and
-# command-line parser rather than copies of them.
+# It shares the kernel's freestanding formatter, string routines,
+# command-line parser, ELF reader and TSC reads (lib/) rather than copies.
 USER_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
-	$(INCLUDES) -Iuserspace/lib/include -MMD -MP
+	$(INCLUDES) -Ibench/lib -Iuserspace/lib/include -MMD -MP
 USER_SRCS := userspace/lib/crt0.S $(wildcard userspace/lib/*.c userspace/init/*.c userspace/tests/*.c) \
-	$(wildcard userspace/servers/*.c bench/ferry/*.c bench/lib/*.c) kernel/lib/fmt.c kernel/lib/string.c \
-	kernel/core/cmdline.c kernel/core/elf.c
+	$(wildcard userspace/servers/*.c bench/ferry/*.c bench/lib/*.c) \
+	lib/fmt.c lib/string.c lib/cmdline.c lib/elf.c lib/tsc.c
 UOBJ := $(BUILD)/uobj
 USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
 # A spawned program links its own runtime (exit, printf, names: IPC to the
 # process server), not the root task's library.
-PROG_RT_SRCS := userspace/programs/rt/crt0.S userspace/programs/rt/rt.c kernel/lib/fmt.c kernel/lib/string.c
+PROG_RT_SRCS := userspace/programs/rt/crt0.S userspace/programs/rt/rt.c lib/fmt.c lib/string.c
 PROG_RT_OBJS := $(patsubst %,$(UOBJ)/%.o,$(PROG_RT_SRCS))
 
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
@@ -102,7 +105,7 @@ help:
 	@echo "make debug      boot halted under QEMU's gdb stub and attach gdb"
 	@echo "make test       host unit tests, lint, boot tests, in-guest tests, harness tests"
 	@echo "make fuzz       10M fuzzed system calls over 4 seeds (FUZZ_SEEDS, FUZZ_CALLS per seed, FUZZ_ARGS)"
-	@echo "make lint       cppcheck on kernel/ (suppressions with reasons: scripts/cppcheck.supp)"
+	@echo "make lint       cppcheck on kernel/ and lib/ (suppressions with reasons: scripts/cppcheck.supp)"
 	@echo "variables       FASTPATH=0 (no IPC fast path), LAZYFPU=0 (eager FPU switch), BENCHMARK=0 (no floor syscalls),"
 	@echo "                DIRECTSWITCH=0 (with FASTPATH=0: the scheduler picks the IPC partner), UBSAN=1, BUILD=dir"
 	@echo "make bench      run the default benchmark sweep and plot it (results/, plots/)"
@@ -215,7 +218,7 @@ debug: all
 # ---- tests ---------------------------------------------------------------
 # Host unit tests: tests/unit/test_*.c, each naming its sources in a
 # "/* SOURCES: ... */" line; built with the host compiler against cmocka.
-UNIT_CFLAGS := -std=gnu17 -O1 -g -Wall -Wextra -Werror -DFERRY_HOST_TEST $(INCLUDES) -Iuserspace/lib/include
+UNIT_CFLAGS := -std=gnu17 -O1 -g -Wall -Wextra -Werror -DFERRY_HOST_TEST $(INCLUDES) -Ibench/lib -Iuserspace/lib/include
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 unit_sources = $(shell sed -n 's|^/\* SOURCES: \(.*\) \*/|\1|p' $(1))
 define unit_rule
@@ -264,7 +267,7 @@ CPPCHECK_FLAGS := --enable=warning,portability,performance --std=c11 --error-exi
 	-D__GNUC__ -DFERRY_FASTPATH=1 -DFERRY_LAZY_FPU=1 -DFERRY_BENCHMARK=1 -DFERRY_DIRECT_SWITCH=1 -DFERRY_VERSION='"lint"' -DFERRY_BUILD_FLAGS='""' \
 	$(INCLUDES)
 lint: | setup-test
-	cppcheck $(CPPCHECK_FLAGS) kernel/
+	cppcheck $(CPPCHECK_FLAGS) kernel/ lib/
 
 harness-tests: all | setup-test setup-linux setup-cluster
 	$(PY) -m pytest -q tests/harness

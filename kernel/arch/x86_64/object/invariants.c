@@ -1,4 +1,4 @@
-/* inv_vspace.c: the invariant check's x86-64 part: every mapping record of a frame or table capability against the page tables, and every user entry of the VSpaces walked against the records. */
+/* invariants.c: the invariant check's x86-64 part: every mapping record of a frame or table capability against the page tables, and every user entry of the VSpaces walked against the records. */
 #ifndef FERRY_BENCHMARK
 #define FERRY_BENCHMARK 1
 #endif

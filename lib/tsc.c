@@ -1,5 +1,5 @@
 /* tsc.c: which TSC read sequence this CPU supports (see tsc.h), chosen once from CPUID and the tsc= word. */
-#include "tsc.h"
+#include <tsc.h>
 
 enum tsc_method tsc_method = TSC_LFENCE;
 

@@ -1,6 +1,7 @@
-/* init.h: the root task's two programs. */
-#ifndef FERRY_INIT_H
-#define FERRY_INIT_H
+/* rootprogs.h: the root task's two programs, the entry points init/main.c
+ * calls: the test suite (userspace/tests) and the benchmarks (bench/ferry). */
+#ifndef FERRY_ROOTPROGS_H
+#define FERRY_ROOTPROGS_H
 
 #include <ferry/bootinfo.h>
 

@@ -1,7 +1,8 @@
-/* irq.c: ISA interrupts through the I/O APIC, delivered to user-space
- * drivers as notification signals; a line stays masked until its Ack. */
+/* irq.c: IRQ control and IRQ handler capabilities: ISA interrupts
+ * delivered to user-space drivers as notification signals; a line stays
+ * masked (ioapic.c) until its Ack. */
+#include <arch/ioapic.h>
 #include <arch/irq.h>
-#include <arch/paging.h>
 #include <core/invoke.h>
 #include <core/ipc.h>
 #include <ferry/arch_x86_64.h>
@@ -10,17 +11,8 @@
 #include <object/notification.h>
 #include <printk.h>
 
-/* QEMU's and most PCs' I/O APIC; checked through its version register. */
-#define IOAPIC_PHYS   0xfec00000UL
-#define IOAPIC_VER    0x01
-#define IOAPIC_REDTBL 0x10
-#define RED_MASKED    BIT(16)
-
 /* COM1, the kernel's console: its ports and its line stay the kernel's. */
 #define IRQ_LINE_CONSOLE 4
-
-static volatile uint32_t *ioapic;
-static unsigned ioapic_pins;
 
 /* Per line: issued to user space, and the notification it signals (a
  * kernel-held copy, so deleting or revoking the user's capability is seen). */
@@ -28,42 +20,6 @@ static struct {
     bool issued;
     struct cte ntfn;
 } lines[FERRY_IRQ_LINES];
-
-static uint32_t ioapic_read(uint32_t reg)
-{
-    ioapic[0] = reg;
-    return ioapic[4];
-}
-
-static void ioapic_write(uint32_t reg, uint32_t v)
-{
-    ioapic[0] = reg;
-    ioapic[4] = v;
-}
-
-/* ISA lines are edge triggered, active high, sent to the boot CPU (APIC 0). */
-static void line_mask(unsigned line, bool masked)
-{
-    ioapic_write(IOAPIC_REDTBL + 2 * line + 1, 0);
-    ioapic_write(IOAPIC_REDTBL + 2 * line, (VEC_IRQ_BASE + line) | (masked ? RED_MASKED : 0));
-}
-
-bool irq_init(void)
-{
-    ioapic = paging_map_mmio(IOAPIC_PHYS);
-    uint32_t ver = ioapic_read(IOAPIC_VER);
-    ioapic_pins = ((ver >> 16) & 0xff) + 1;
-    if ((ver & 0xff) < 0x10 || ioapic_pins < FERRY_IRQ_LINES || ioapic_pins > 240) {
-        kprintf("irq: no I/O APIC at %#lx (version %#x): device interrupts off\n", IOAPIC_PHYS, ver);
-        ioapic = NULL;
-        return false;
-    }
-    for (unsigned pin = 0; pin < ioapic_pins; pin++)
-        ioapic_write(IOAPIC_REDTBL + 2 * pin, RED_MASKED);
-    kprintf("irq: I/O APIC version %#x with %u pins; ISA lines 1-15 on vectors %#x-%#x\n",
-            ver & 0xff, ioapic_pins, VEC_IRQ_BASE + 1, VEC_IRQ_BASE + 15);
-    return true;
-}
 
 bool irq_any_bound(void)
 {
@@ -76,9 +32,9 @@ bool irq_any_bound(void)
 void irq_deliver(unsigned vec)
 {
     unsigned line = vec - VEC_IRQ_BASE;
-    if (!ioapic || line == 0 || line >= FERRY_IRQ_LINES)
+    if (!ioapic_present() || line == 0 || line >= FERRY_IRQ_LINES)
         return;
-    line_mask(line, true);               /* until the driver's Ack */
+    ioapic_mask(line, true);               /* until the driver's Ack */
     struct cap *n = &lines[line].ntfn.cap;
     if (!cap_is_null(n))
         ipc_signal(cap_notification(n), n->u.ep.badge);
@@ -89,8 +45,8 @@ void irq_handler_deleted(const struct cap *cap)
     unsigned line = (unsigned)cap->paddr;
     if (line >= FERRY_IRQ_LINES || !lines[line].issued)
         return;
-    if (ioapic)
-        line_mask(line, true);
+    if (ioapic_present())
+        ioapic_mask(line, true);
     if (!cap_is_null(&lines[line].ntfn.cap))
         cte_delete(&lines[line].ntfn);
     lines[line].issued = false;
@@ -102,7 +58,7 @@ static word_t decode_get(struct cte *slot, struct invocation *inv, struct cte **
         return inv_fail(inv, FERRY_E_TRUNCATED, FERRY_ERR_ARG_NONE);
     if (nextra < 1)
         return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
-    if (!ioapic)
+    if (!ioapic_present())
         return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE);
     word_t line = inv->mr[0];
     if (line == 0 || line >= FERRY_IRQ_LINES)
@@ -145,10 +101,10 @@ static word_t decode_handler(struct cte *slot, struct invocation *inv, struct ct
         break;
     }
     case FERRY_IRQ_ACK:
-        line_mask(line, false);
+        ioapic_mask(line, false);
         break;
     case FERRY_IRQ_CLEAR:
-        line_mask(line, true);
+        ioapic_mask(line, true);
         if (!cap_is_null(&lines[line].ntfn.cap))
             cte_delete(&lines[line].ntfn);
         break;

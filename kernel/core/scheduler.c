@@ -1,14 +1,11 @@
-/* schedule.c: choosing the next thread and leaving the kernel. */
+/* scheduler.c: choosing the next thread (from the ready queues of
+ * readyqueue.c) and leaving the kernel. */
 #include <arch/irq.h>
 #include <arch/machine.h>
 #include <arch/thread.h>
-#include <core/ipc.h>
 #include <core/kernel.h>
 #include <core/sched.h>
 #include <ferry/bench_format.h>
-#include <ferry/fault.h>
-#include <object/tcb.h>
-#include <printk.h>
 
 static bool ks_yield;
 
@@ -60,22 +57,4 @@ bool kernel_can_wake(void)
 void kernel_halt_no_threads(void)
 {
     machine_exit(FERRY_EXIT_FAILURE);
-}
-
-void thread_fault(struct tcb *t, enum fault_kind kind, word_t addr)
-{
-    static const char *const kinds[] = {
-        [FAULT_PAGE] = "page fault at", [FAULT_EXCEPTION] = "exception, vector",
-        [FAULT_BAD_STATE] = "unusable register state, rip",
-    };
-    static const word_t labels[] = {
-        [FAULT_PAGE] = FERRY_FAULT_PAGE, [FAULT_EXCEPTION] = FERRY_FAULT_EXCEPTION,
-        [FAULT_BAD_STATE] = FERRY_FAULT_BAD_STATE,
-    };
-    /* The handler gets a Call from t; t runs again when it replies. */
-    if (ipc_fault(t, labels[kind], addr))
-        return;
-    kprintf("thread %p: %s %#lx (rip %#lx): no fault handler, thread suspended\n",
-            (void *)t, kinds[kind], addr, ctx_get(&t->ctx, CTX_RIP));
-    tcb_suspend(t);
 }

@@ -1,6 +1,6 @@
 /* tsc.h: the TSC reads that bracket every timed region, by the method this CPU supports (rdtscp, lfence or mfence). */
-#ifndef FERRY_BENCH_TSC_H
-#define FERRY_BENCH_TSC_H
+#ifndef FERRY_TSC_H
+#define FERRY_TSC_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,7 +37,7 @@
  *       (X86_FEATURE_MFENCE_RDTSC). */
 enum tsc_method { TSC_RDTSCP, TSC_LFENCE, TSC_MFENCE };
 
-/* The method in use (bench/lib/tsc.c); TSC_LFENCE until tsc_init runs,
+/* The method in use (lib/tsc.c); TSC_LFENCE until tsc_init runs,
  * which is safe on every x86-64. */
 extern enum tsc_method tsc_method;
 

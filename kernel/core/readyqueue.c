@@ -1,4 +1,4 @@
-/* sched.c: ready queues for 256 fixed priorities with round robin; a two-level bitmap finds the highest in O(1). */
+/* readyqueue.c: ready queues for 256 fixed priorities with round robin; a two-level bitmap finds the highest in O(1). */
 #include <core/sched.h>
 #include <panic.h>
 

@@ -1,4 +1,4 @@
-/* kstring.h: the few string and memory routines the freestanding kernel needs. */
+/* kstring.h: the few string and memory routines the freestanding kernel and user space need (lib/string.c). */
 #ifndef FERRY_KSTRING_H
 #define FERRY_KSTRING_H
 

@@ -1,4 +1,4 @@
-/* string.c: memory and string routines for the freestanding kernel. */
+/* string.c: memory and string routines for the freestanding kernel and user space. */
 #include <kstring.h>
 
 /* Whole quadwords first, then the tail: eight times fewer iterations

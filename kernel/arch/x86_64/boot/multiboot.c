@@ -1,4 +1,4 @@
-/* bootinfo.c: parsing the Multiboot 1 and Multiboot 2 information structures. */
+/* multiboot.c: parsing the Multiboot 1 and Multiboot 2 information structures. */
 #include <bootinfo.h>
 #include <kstring.h>
 #include <mm/physmap.h>
