@@ -150,7 +150,7 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
     /* Dequeue the receiver (the head). */
     struct tcb *next = dest->ipc_next;
     ep->queue.head = next;
-    if (next) {
+    if (unlikely(next)) {                /* the usual server waits alone */
         next->ipc_prev = NULL;
         dest->ipc_next = NULL;
     } else {
@@ -235,7 +235,7 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
     struct tcb *tail = ep->queue.tail;
     cur->ipc_next = NULL;
     cur->ipc_prev = tail;
-    if (tail)
+    if (unlikely(tail))                  /* the usual server waits alone */
         tail->ipc_next = cur;
     else
         ep->queue.head = cur;
