@@ -45,7 +45,7 @@ void ipc_switch_direct(struct tcb *cur)
      * runs at once when none ready is above it, even when threads of its
      * own priority are queued ahead of it. */
     if (!t || cur->state == TCB_RUNNABLE || t->state != TCB_RUNNABLE || !t->in_ready_queue ||
-        (int)t->prio < sched_highest_prio())
+        sched_ready_above(t->prio))      /* inline: one look at the bitmap, no call */
         return;
     sched_dequeue(t);
     arch_switch_to(t);
