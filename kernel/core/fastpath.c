@@ -27,20 +27,20 @@
  * radix take all 64 bits of the cptr; anything else (deeper CSpaces, a
  * guard mismatch) returns false and the slow path does the full lookup
  * and reports its errors.  A loop over levels here would cost the fast
- * path more registers than it saves lookups.  A CNode's radix is 1..24
- * (objtypes.h), so with guard + radix = 64 the guard is 40..63 bits wide:
- * neither a zero radix nor a shift by 64 needs a test. */
+ * path more registers than it saves lookups.  The CNode capability
+ * carries the precomputed u.cnode.fp_base (object/cap.h): non-zero only
+ * for a single-level CNode, and then slot 0's address less the guard's
+ * share, so after the guard check the slot is one multiply-add away.  A
+ * CNode's radix is 1..24 (objtypes.h), so no shift is by 64. */
 _Static_assert(FERRY_CNODE_MIN_RADIX >= 1 && FERRY_CNODE_MAX_RADIX < 64, "lookup_fp's shifts");
+_Static_assert(sizeof(struct cte) == BIT(FERRY_CTE_BITS), "cte size");
 static inline __attribute__((always_inline)) bool lookup_fp(const struct cap *node, word_t cptr, struct cte **slot)
 {
-    unsigned radix = node->size_bits;
-    word_t guard = cptr >> radix;
-    if (unlikely(node->type != FERRY_OBJ_CNODE) || unlikely(node->guard_bits + radix != 64) ||
-        unlikely(guard != node->u.cnode.guard))
+    word_t base = node->u.cnode.fp_base;
+    if (unlikely(node->type != FERRY_OBJ_CNODE) || unlikely(!base) ||
+        unlikely((cptr >> node->size_bits) != node->u.cnode.guard))
         return false;
-    /* The index is cptr without its guard bits: clearing them with the
-     * guard already in a register is shorter than building a mask. */
-    *slot = (struct cte *)cap_object(node) + (cptr ^ (guard << radix));
+    *slot = (struct cte *)(base + (cptr << FERRY_CTE_BITS));
     return true;
 }
 
