@@ -165,8 +165,8 @@ static bool fastpath_message_registers(void)
 }
 
 const struct utest utests_fastpath[] = {
-    { fastpath_taken, "fastpath_taken" },
-    { fastpath_message_registers, "fastpath_message_registers" },
-    { fastpath_counters_count, "fastpath_counters_count" },
+    UTEST(fastpath_taken),
+    UTEST(fastpath_message_registers),
+    UTEST(fastpath_counters_count),
 };
 const size_t utests_fastpath_n = sizeof utests_fastpath / sizeof utests_fastpath[0];
