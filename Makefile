@@ -139,9 +139,10 @@ $(KOBJ)/%.c.o: %.c | setup-build
 
 # The fast-path functions never return (they leave by sysret or hand over to
 # the slow path), so saving the caller's callee-saved registers is wasted:
-# let GCC treat them as scratch in this one file.
+# let GCC treat them as scratch in this one file.  rdx, r8, r9, r10 carry
+# the message words from syscall to sysret untouched (arch/fastpath.h).
 $(KOBJ)/kernel/core/fastpath.c.o: KERNEL_CFLAGS += -fcall-used-rbx -fcall-used-r12 \
-	-fcall-used-r13 -fcall-used-r14 -fcall-used-r15
+	-fcall-used-r13 -fcall-used-r14 -fcall-used-r15 -ffixed-rdx -ffixed-r8 -ffixed-r9 -ffixed-r10
 
 $(KOBJ)/%.S.o: %.S | setup-build
 	@mkdir -p $(dir $@)
