@@ -178,7 +178,12 @@ $(LIBC): $(filter-out %/crt0.S.o,$(LIBC_OBJS))
 
 $(BUILD)/programs/%.elf: $(BUILD)/libc/userspace/programs/%.c.o $(PROG_LINK) userspace/lib/linker.ld
 	@mkdir -p $(dir $@)
-	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $< $(PROG_LINK)
+	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $< $(PROG_EXTRA) $(PROG_LINK)
+
+# The name service checks names and manifests with the boot configuration's
+# own functions.
+$(BUILD)/programs/names.elf: PROG_EXTRA = $(BUILD)/libc/userspace/lib/bootconf.c.o
+$(BUILD)/programs/names.elf: $(BUILD)/libc/userspace/lib/bootconf.c.o
 
 # Rebuild when the version string or build flags change.
 $(BUILD)/flags.txt: FORCE
