@@ -717,11 +717,11 @@ def fig_xfloor(data, plt, out):
         ax.barh(ys, xs, h, xerr=[lo, hi], capsize=1.2, error_kw={"lw": 0.5},
                 label=f"{data.roles[r]} ({'instructions' if r == 'I' else 'ticks'})", color=f"C{k}")
     ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels([f"{c.bench}/{c.variant}" + (f" {c.size}" if c.size not in (-1, None) else "")
-                        + f" / {fl.removeprefix('floor_')}" for c, fl, _ in reversed(rows)], fontsize=5.5)
+    ax.set_yticklabels([c.bench + (f"/{c.variant}" if c.variant else "") + (f" {c.size}" if c.size not in (-1, None)
+                        else "") + f" \u00f7 {fl.removeprefix('floor_')}" for c, fl, _ in reversed(rows)], fontsize=6)
     ax.axvline(1, color="black", lw=0.6)
     ax.set_xscale("log")
-    ax.set_xlabel("times the hardware floor (ratio of medians)")
+    ax.set_xlabel("\u00d7 the hardware floor (ratio of medians)", loc="right")
     ax.grid(True, axis="x", alpha=0.3)
     ax.legend(loc="lower right")
     return fig
@@ -776,10 +776,11 @@ def fig_linux(data, plt, out):
         ax.barh(ys, xs, h, xerr=[lo, hi], capsize=1.2, error_kw={"lw": 0.5}, color=f"C{k}",
                 label=f"{data.roles[r]} ({'instructions' if r == 'I' else 'ticks'})")
     ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels([f"{a}: {b}" if a != b else a for a, b, _ in reversed(rows)], fontsize=5.5)
+    ax.set_yticklabels([(f"{a}: {b}" if a != b else a).replace(" | ", " vs ") for a, b, _ in reversed(rows)],
+                       fontsize=6)
     ax.axvline(1, color="black", lw=0.6)
     ax.set_xscale("log")
-    ax.set_xlabel("Linux / Ferry (ratio of medians)")
+    ax.set_xlabel("Linux / Ferry (ratio of medians)", loc="right")
     ax.grid(True, axis="x", alpha=0.3)
     ax.legend(loc="lower right")
     return fig
