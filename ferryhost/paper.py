@@ -342,9 +342,16 @@ def _facts(data):
         uniq = list(dict.fromkeys(str(v) for v in vals))
         return ", ".join(uniq) if uniq else default
     sweeps = [json.loads((f / "sweep.json").read_text()) for f in data.folders if (f / "sweep.json").is_file()]
-    commits = sorted({str(v)[:10] for v in data.meta_values("git_commit")})
+    # A sweep's commit is the one it started from (its builds); a run inside it records
+    # HEAD when it ran, which moves if someone commits while a long sweep runs.
+    commits = sorted({str(s.get("git_commit"))[:10] for s in sweeps if s.get("git_commit")}
+                     | {str(json.loads((f / "meta.json").read_text()).get("git_commit"))[:10]
+                        for f in data.folders if (f / "meta.json").is_file()}) \
+        or sorted({str(v)[:10] for v in data.meta_values("git_commit")})
     dates = sorted(str(v)[:10] for v in data.meta_values("date"))
-    samples = sorted({r["samples"] for r in data.ds.rows if r.get("samples") and not r["bench"].startswith("bulk")})
+    # The usual sample count (bulk transfers and the long interrupt-latency runs take fewer).
+    counts = [r["samples"] for r in data.ds.rows if r.get("samples") and not r["bench"].startswith("bulk")]
+    samples = [max(set(counts), key=counts.count)] if counts else []
     reps = sorted({len(s.rows) for s in data.series})
     bochs = [m.get("bochs") for m in data.ds.metas.values() if m.get("bochs")]
     bochs_ver = ", ".join(dict.fromkeys(str(b.get("version") or b.get("bochs_version") or NA) for b in bochs
@@ -373,7 +380,7 @@ def _facts(data):
         ("engineI", data.roles["I"] or NA, "the instruction-count engine (role I)"),
         ("engineB", data.roles["B"] or NA, "Bochs (role B)"),
         ("builds", ", ".join(sorted({s.build for s in data.series if s.system == "ferry"})) or NA, "Ferry builds"),
-        ("samplesPerConfig", ", ".join(f"{n:,}" for n in samples) or NA, "samples per configuration and boot"),
+        ("samplesPerConfig", ", ".join(f"{n:,}" for n in samples) or NA, "usual samples per configuration and boot"),
         ("repetitions", ", ".join(map(str, reps)) or NA, "boots per configuration"),
         ("configurations", f"{len(data.series):,}", "measured configurations"),
         ("hardwareKvm", "yes" if data.roles["T"] == "kvm" else "no", "any figure timed under hardware KVM"),
