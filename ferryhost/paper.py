@@ -686,7 +686,9 @@ def fig_msglen(data, plt, out):
         ax.plot([s.size for s in pts], [s.p50 for s in pts], style, marker="os^D"[i % 4], ms=2.5, lw=1,
                 label=label, color=f"C{i}")
     ax.axvline(4, color="grey", lw=0.6, ls=":")
-    ax.text(4.3, ax.get_ylim()[1] * 0.97, "registers | buffer", fontsize=5.5, va="top", color="grey")
+    # Above the axes, centred on the line: words 0-3 travel in registers, the rest in the buffer.
+    ax.text(4, 1.01, "registers | buffer", transform=ax.get_xaxis_transform(), fontsize=5.5, ha="center",
+            va="bottom", color="grey")
     ax.set_xscale("symlog", linthresh=1, base=2)
     xs = sorted({s.size for _, _, p in curves for s in p})
     ax.set_xticks(xs)
@@ -694,11 +696,11 @@ def fig_msglen(data, plt, out):
     ax.set_xticklabels(["" if x == 10 and {8, 16} <= set(xs) else str(x) for x in xs])
     ax.set_xlim(-0.3, max(xs) * 1.15)
     ax.set_xlabel("message length (words each way)")
-    ax.set_ylabel(f"round trip, p50 ({_unit(data, role)})")
+    ax.set_ylabel(f"round trip, p50\n({_unit(data, role)})")
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
     # Below the axes: inside, it would cover the slow-path curves.
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, title=data.roles[role], title_fontsize=6.5)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, title=data.roles[role], title_fontsize=6.5)
     return fig
 
 
@@ -757,10 +759,10 @@ def fig_bulk(data, plt, out):
     ax.set_yscale("log")
     xs = sorted({s.size for _, p in curves for s in p})
     ax.set_xticks(xs)
-    ax.set_xticklabels([_size(x).replace(" ", "\u2009") for x in xs])
+    ax.set_xticklabels([_size(x).replace(" ", "\u2009") for x in xs], rotation=35, ha="right")
     ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.set_xlabel("transfer size")
-    ax.set_ylabel(f"time per transfer, p50 ({_unit(data, role)})")
+    ax.set_ylabel(f"per transfer, p50\n({_unit(data, role)})")
     ax.grid(True, alpha=0.3, which="both", lw=0.3)
     ax.legend(loc="upper left", title=data.roles[role], title_fontsize=6.5)
     return fig
