@@ -735,7 +735,7 @@ def fig_xfloor(data, plt, out):
     ax.set_xscale("log")
     ax.set_xlabel("\u00d7 the hardware floor (ratio of medians)", loc="right")
     ax.grid(True, axis="x", alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)   # above: inside it covers bars
     return fig
 
 
@@ -798,7 +798,7 @@ def fig_linux(data, plt, out):
     ax.set_xscale("log")
     ax.set_xlabel("Linux / Ferry (ratio of medians)", loc="right")
     ax.grid(True, axis="x", alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)   # above: inside it covers bars
     return fig
 
 
