@@ -383,6 +383,11 @@ def _facts(data):
         ("samplesPerConfig", ", ".join(f"{n:,}" for n in samples) or NA, "usual samples per configuration and boot"),
         ("repetitions", ", ".join(map(str, reps)) or NA, "boots per configuration"),
         ("configurations", f"{len(data.series):,}", "measured configurations"),
+        ("runsTotal", f"{len(data.ds.metas):,}", "run folders read"),
+        # A run that ended early (failed, timeout...) still holds the records it printed;
+        # the paper uses them and says how many runs did not end well.
+        ("runsFailed", f"{sum(1 for m in data.ds.metas.values() if m.get('status') != 'ok'):,}",
+         "run folders whose boot did not end well (their earlier records are used)"),
         ("hardwareKvm", "yes" if data.roles["T"] == "kvm" else "no", "any figure timed under hardware KVM"),
     ]
 

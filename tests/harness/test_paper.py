@@ -39,6 +39,7 @@ def test_macros_from_the_fixture(tmp_path):
     # Machine facts from the metadata.
     assert m["hostCPU"] == "Fixture CPU" and m["engineI"] == "tcg-icount" and m["engineT"] == "tcg"
     assert m["qemuVersion"] == "7.2.0" and m["hardwareKvm"] == "no" and m["resultsCommit"] == "0123456789"
+    assert m["runsTotal"] == "4" and m["runsFailed"] == "0"
     # What the fixture does not hold prints n/a, never a missing macro.
     for k in ("kptiOverDefaultI", "ipcXcpuT", "fileReadFourKI", "pcidOffOverOnB", "engineB", "bochsVersion",
               "slowOverFastT"):
@@ -114,3 +115,14 @@ def test_make_paper_on_the_fixture(tmp_path):
     # Generated numbers reach the PDF: the path length, the slow/fast ratio, the host named in the metadata.
     assert "292 instructions" in text and "4.57" in text and "Fixture CPU" in text
     assert paper.NOT_MEASURED in text
+
+
+def test_runs_that_ended_early_are_counted(tmp_path):
+    """A run that stopped (a hung guest, a failed boot) keeps its earlier records; the paper says so."""
+    sweep = tmp_path / "sweep"
+    shutil.copytree(FIXTURE, sweep)
+    meta = sweep / "ferry-nofastpath-tcg-icount" / "meta.json"
+    m = json.loads(meta.read_text())
+    meta.write_text(json.dumps(dict(m, status="failed")))
+    _, macros, _ = _generate(tmp_path, [sweep])
+    assert macros["runsFailed"] == "1" and macros["ipcCrossSlowI"] == "1,333"
