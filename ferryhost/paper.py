@@ -120,8 +120,13 @@ class Data:
         accel = self.roles.get(role)
         if accel is None:
             return None
-        cand = [s for s in self.series if s.system == system and s.bench == bench and s.variant == variant
-                and s.accel == accel]
+        # variant None: any variant (benchmarks still being built may name theirs differently);
+        # the alphabetically first is taken, so the choice is stable.
+        cand = [s for s in self.series if s.system == system and s.bench == bench and s.accel == accel
+                and (variant is None or s.variant == variant)]
+        if variant is None and cand:
+            first = min(s.variant for s in cand)
+            cand = [s for s in cand if s.variant == first]
         if build is None:
             builds = {s.build for s in cand}
             for b in ("default", "pcid_on", system):
@@ -278,7 +283,7 @@ MACROS = [
     Val("ipcCrossKpti", Cfg("ipc_call", "cross", 0, "kpti")),
     Val("ipcXcpu", Cfg("ipc_call", "xcpu", None)),
     Val("floorIpi", Cfg("floor_ipi")),
-    Val("fileReadFourK", Cfg("file_read", "", 4096)),
+    Val("fileReadFourK", Cfg("file_read", None, 4096)),
     Val("ipcCrossPcidOn", Cfg("ipc_call", "cross", 0, "pcid_on"), "B"),
     Val("ipcCrossPcidOff", Cfg("ipc_call", "cross", 0, "pcid_off"), "B"),
     Val("linuxGetppid", Cfg("null_syscall", "getppid", system="linux")),
@@ -601,8 +606,8 @@ PENDING = [
     ("cross-core Call round trip \\texttt{ipc\\_call/xcpu}", Cfg("ipc_call", "xcpu", None), SAME0),
     ("cross-core wake-up \\texttt{notify/xcpu}", Cfg("notify", "xcpu"), Cfg("notify", "same")),
     ("IPI round trip \\texttt{floor\\_ipi}", Cfg("floor_ipi"), None),
-    ("end-to-end file read, 4 KiB (\\texttt{file\\_read})", Cfg("file_read", "", 4096), None),
-    ("end-to-end file read, 1 MiB (\\texttt{file\\_read})", Cfg("file_read", "", 1048576), None),
+    ("end-to-end file read, 4 KiB (\\texttt{file\\_read})", Cfg("file_read", None, 4096), None),
+    ("end-to-end file read, 1 MiB (\\texttt{file\\_read})", Cfg("file_read", None, 1048576), None),
 ]
 
 

@@ -126,3 +126,20 @@ def test_runs_that_ended_early_are_counted(tmp_path):
     meta.write_text(json.dumps(dict(m, status="failed")))
     _, macros, _ = _generate(tmp_path, [sweep])
     assert macros["runsFailed"] == "1" and macros["ipcCrossSlowI"] == "1,333"
+
+
+def test_pending_rows_fill_in_when_results_have_them(tmp_path):
+    """A feature built later (here a file_read row, of any variant, without raw samples) fills its row."""
+    sweep = tmp_path / "sweep"
+    shutil.copytree(FIXTURE, sweep)
+    summary = sweep / "ferry-default-tcg-icount" / "summary.csv"
+    lines = summary.read_text().splitlines()
+    cols = lines[0].split(",")
+    row = dict(zip(cols, lines[1].split(",")))
+    row.update(bench="file_read", variant="ramdisk", size="4096", p50="5000", min="5000", p90="5000",
+               p99="5000", max="5000", mean="5000", stdev="0")
+    summary.write_text("\n".join(lines + [",".join(row[c] for c in cols)]) + "\n")
+    out, m, _ = _generate(tmp_path, [sweep])
+    assert m["fileReadFourKI"] == "5,000"
+    pending = (out / "tables" / "pending.tex").read_text()
+    assert "5,000" in pending and pending.count(paper.NOT_MEASURED) == len(paper.PENDING) - 1
