@@ -4,7 +4,12 @@
  * with "last" or "first" it is the TSC ticks that lookup took, timed here
  * around the Call (the name_lookup benchmarks' client); with "missing" the
  * ticks of the last of N lookups of a name nobody registered (the same
- * path without a capability in the reply); -1..-3 on errors. */
+ * path without a capability in the reply); -1..-3 on errors.  With
+ * "status" the status is the first lookup's error code (PROC_OK or
+ * PROC_E_*); with "retry" the first lookup's code too, but only once a
+ * lookup has succeeded (retried, yielding between tries: a restarted name
+ * service), -4 if none did. */
+#include <sched.h>
 #include <ferry/prog.h>
 
 static inline unsigned long ticks(void)
@@ -27,6 +32,17 @@ int main(int argc, char **argv, char **envp)
     bool missing = argc > 3 && strcmp(argv[3], "missing") == 0;
     bool last = missing || (argc > 3 && strcmp(argv[3], "last") == 0);
     bool first = argc > 3 && strcmp(argv[3], "first") == 0;
+    if (argc > 3 && (strcmp(argv[3], "status") == 0 || strcmp(argv[3], "retry") == 0)) {
+        unsigned long err = proc_lookup(argv[2], PROC_CAP_FIRST_FREE);
+        if (strcmp(argv[3], "status") == 0 || err == PROC_OK)
+            return (int)err;
+        for (unsigned long i = 0; i < 100000; i++) {
+            if (proc_lookup(argv[2], PROC_CAP_FIRST_FREE) == PROC_OK)
+                return (int)err;
+            sched_yield();
+        }
+        return -4;
+    }
     unsigned long t = 0;
     for (unsigned long i = 0; i < n; i++) {
         unsigned long t0 = ticks();

@@ -306,6 +306,43 @@ static unsigned long do_register(unsigned long pid, const struct sys_msg *m, uns
     return PROC_OK;
 }
 
+/* A restarted name service: the registry as the process server recorded
+ * it (every name a running service registered, with its endpoint), so
+ * services need not register again.  At a first start there is none. */
+static void restore(void)
+{
+    for (unsigned long i = 0;; i++) {
+        unsigned long slot = slot_new();
+        if (!slot)
+            return;
+        ipc->recv_cnode = PROC_CAP_CNODE;
+        ipc->recv_index = slot;
+        ipc->recv_depth = 64;
+        struct sys_msg m = { 0 };
+        const unsigned long w[1] = { i };
+        unsigned long err = server_call(PROC_NAMES_RESTORE, 1, w, &m);
+        unsigned long len = m.w[2];
+        struct reg *free = NULL;
+        for (unsigned k = 0; k < REG_MAX && !free; k++)
+            if (!regs[k].pid)
+                free = &regs[k];
+        if (err != PROC_OK || FERRY_MSGINFO_CAPS(m.info) != 1 || len >= PROC_NAME_MAX ||
+            FERRY_MSGINFO_LEN(m.info) < 3 + (len + 7) / 8 || !free) {
+            slot_free(slot);
+            if (err != PROC_OK)
+                return;
+            continue;
+        }
+        for (unsigned long k = 0; k < (len + 7) / 8; k++) {
+            unsigned long v = word(&m, 3 + k);
+            memcpy(free->name + k * 8, &v, len - k * 8 < 8 ? len - k * 8 : 8);
+        }
+        free->name[len] = '\0';
+        free->pid = m.w[1];
+        free->slot = slot;
+    }
+}
+
 int main(int argc, char **argv, char **envp)
 {
     (void)argc;
@@ -313,6 +350,7 @@ int main(int argc, char **argv, char **envp)
     (void)envp;
     struct sys_msg m = { 0 }, r = { 0 };
     bool pending = false;
+    restore();
     unsigned long recv_slot = slot_new();
     for (;;) {
         ipc->recv_cnode = PROC_CAP_CNODE;

@@ -48,6 +48,8 @@ struct proc {
     bool supervised;                    /* its faults go to the supervisor process */
     unsigned awaiting;                  /* ended, for the supervisor to restart: 1 faulted, 2 killed */
     unsigned long registered;           /* names the name service says it registered */
+    char regnames[BOOTCONF_NAMES_MAX][PROC_NAME_MAX];  /* the first of them (a restarted name
+                                         * service gets them back: PROC_NAMES_RESTORE) */
     unsigned long pt_base[PROC_PTS_MAX];
     unsigned npts;
     /* Threads after the first: TCB and IPC-buffer frame slots (0: none). */
@@ -87,9 +89,13 @@ static unsigned nmodules;
 static bool ready;
 static struct proc procs[PROCSRV_MAX_PROCS];
 static unsigned long server_ep, temp_slot, next_pid = 1, refused;
-/* The name service: its pid, its endpoint (made here: clients get copies
- * badged with their pid) and a badged copy of its bound notification. */
-static unsigned long names_pid, names_ep, names_signal;
+/* The name service: its pid, its endpoint (made from its own block, so
+ * that it goes with it: clients' copies badged with their pid go too, and
+ * their Calls fail instead of waiting) and a badged copy of its bound
+ * notification.  names_down: it ended and is not restarted yet;
+ * names_hold: it was stopped on purpose (system_names_restart starts it). */
+static unsigned long names_pid, names_ep, names_signal, names_restarts;
+static bool names_down, names_hold;
 /* The supervisor, likewise: the fault endpoint of supervised services. */
 static unsigned long sup_pid, sup_ep, sup_signal;
 static unsigned long restarts[BOOTCONF_PROGRAMS_MAX];    /* per program of conf */
@@ -160,11 +166,10 @@ static bool names_start(void)
     const struct bootconf_program *prog = bootconf_find(&conf, NAMES_PROGRAM);
     if (!prog)
         return true;
-    names_ep = object_alloc(FERRY_OBJ_ENDPOINT, 0);
     names_signal = slot_alloc();
-    if (!names_ep || !names_signal)
+    if (!names_signal)
         return false;
-    names_pid = spawn_system(NAMES_PROGRAM, names_ep, names_signal);
+    names_pid = spawn_system(NAMES_PROGRAM, 0, names_signal);   /* its endpoint: made in spawn_into */
     if (!names_pid)
         return false;
     printf("system: name service %s started (pid %lu)\n", NAMES_PROGRAM, names_pid);
@@ -393,6 +398,10 @@ static void proc_teardown(struct proc *p)
     p->npts = p->nregions = p->npages = p->nfree = 0;
     memset(p->threads, 0, sizeof p->threads);
     p->bytes = 0;
+    if (p->system && p->pid == names_pid) {
+        names_ep = 0;                   /* revoked with its block, every copy too */
+        names_down = true;
+    }
     /* The name service drops the names it served (its endpoint is gone). */
     if (p->registered && names_signal)
         ntfn_signal(names_signal);
@@ -546,6 +555,13 @@ static unsigned long spawn_into(struct proc *p, const struct module *m, const ch
     if (!proc_page_rec(p, PROC_ARGS, FERRY_MAP_READ, args_page, 0, sizeof args_page))
         return FERRY_E_NO_MEMORY;
     *step = "capabilities";
+    if (p->system && strcmp(p->prog->name, NAMES_PROGRAM) == 0) {
+        /* The name service's endpoint is its own object: when it ends, the
+         * endpoint goes and every copy with it (a queued Call fails). */
+        if (!(p->service_ep = palloc(p, FERRY_OBJ_ENDPOINT, 0)))
+            return FERRY_E_NO_MEMORY;
+        names_ep = spawning_system_ep = p->service_ep;
+    }
     if ((err = proc_give_common(p)))
         return err;
     if (p->system) {
@@ -717,6 +733,65 @@ static void proc_suspend_all(struct proc *p)
             ferry_tcb_suspend(p->threads[i].tcb);
 }
 
+/* The name service ended (it faulted, exited or was killed): its entry
+ * is reaped, it is started again and every running process gets the new
+ * endpoint in PROC_CAP_NAMES (the old copies went with the old one).  The
+ * new instance rebuilds its registry from this server's records
+ * (PROC_NAMES_RESTORE), so services need not register again.  Called
+ * where a request or a kill has been handled, never inside a teardown. */
+static void names_revive(void)
+{
+    if (!names_down || names_hold)
+        return;
+    struct proc *old = proc_find(names_pid);
+    if (old && old->state == PROC_ZOMBIE) {
+        old->pid = 0;
+        old->state = PROC_FREE;
+    }
+    unsigned long was = names_pid;
+    names_down = false;
+    names_pid = spawn_system(NAMES_PROGRAM, 0, names_signal);
+    if (!names_pid) {
+        printf("system: name service %s (pid %lu) ended and could not be started again\n",
+               NAMES_PROGRAM, was);
+        return;
+    }
+    names_restarts++;
+    unsigned given = 0;
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++) {
+        struct proc *c = &procs[i];
+        if (!c->pid || c->state != PROC_RUNNING || c->pid == names_pid)
+            continue;
+        unsigned long err = proc_give(c, PROC_CAP_NAMES, names_ep,
+                                      FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT | FERRY_RIGHT_GRANT_REPLY, c->pid);
+        if (err)
+            printf("system: giving %s (pid %lu) the name service: %s\n", c->prog->name, c->pid,
+                   ferry_error_name(err));
+        else
+            given++;
+    }
+    printf("system: name service %s (pid %lu) ended: restarted as pid %lu (restart %lu, %u processes told)\n",
+           NAMES_PROGRAM, was, names_pid, names_restarts, given);
+}
+
+bool system_names_restart(void)
+{
+    names_hold = false;
+    names_revive();
+    return names_pid && !names_down;
+}
+
+unsigned long procsrv_names_restarts(void) { return names_restarts; }
+
+bool proc_freeze(unsigned long pid)
+{
+    struct proc *p = proc_find(pid);
+    if (!p || p->state != PROC_RUNNING)
+        return false;
+    proc_suspend_all(p);
+    return true;
+}
+
 static bool end_process(unsigned long pid, bool restart)
 {
     struct proc *p = proc_find(pid);
@@ -725,6 +800,11 @@ static bool end_process(unsigned long pid, bool restart)
     proc_suspend_all(p);
     proc_teardown(p);
     p->status = PROC_STATUS_KILLED;
+    if (p->pid == names_pid && names_down) {
+        names_hold = !restart;          /* proc_stop: it stays down until system_names_restart */
+        names_revive();
+        return true;
+    }
     if (restart)
         supervise(p, "was killed");
     return true;
@@ -1079,12 +1159,49 @@ static enum procsrv_event do_name_event(struct proc *p, const struct sys_msg *m)
     memcpy(name, &w[3], len);
     name[len] = '\0';
     if (m->w[1]) {
+        if (c->registered < BOOTCONF_NAMES_MAX)
+            memcpy(c->regnames[c->registered], name, len + 1);
         c->registered++;
     } else {
         refused++;
         printf("names: %s (pid %lu) may not look up %s: refused\n", c->prog->name, c->pid, name);
     }
     return reply(PROC_OK, 0);
+}
+
+/* PROC_NAMES_RESTORE: the index-th name a running process registered,
+ * with a copy of its service endpoint (the one the process server made
+ * for it, which its registration passed on), for a restarted name
+ * service. */
+static enum procsrv_event do_names_restore(struct proc *p, unsigned long index)
+{
+    if (p->pid != names_pid)
+        return reply(PROC_E_BAD_REQUEST, 0);
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++) {
+        const struct proc *c = &procs[i];
+        if (!c->pid || c->state != PROC_RUNNING || !c->service_ep || c->system)
+            continue;
+        unsigned long n = c->registered < BOOTCONF_NAMES_MAX ? c->registered : BOOTCONF_NAMES_MAX;
+        if (index >= n) {
+            index -= n;
+            continue;
+        }
+        const char *name = c->regnames[index];
+        unsigned long len = strlen(name), words = 3 + (len + 7) / 8;
+        unsigned long w[3 + PROC_NAME_MAX / 8] = { PROC_OK, c->pid, len };
+        memcpy(&w[3], name, len);
+        struct sys_msg r = { .info = FERRY_MSGINFO(0, words, 1) };
+        for (unsigned long k = 0; k < words; k++) {
+            if (k < FERRY_MSG_REG_WORDS)
+                r.w[k] = w[k];
+            else
+                ulib_ipc->mr[k] = w[k];
+        }
+        ulib_ipc->caps_or_badges[0] = c->service_ep;
+        ipc_reply(&r);
+        return PROCSRV_OTHER;
+    }
+    return reply(PROC_E_NOT_FOUND, 0);
 }
 
 /* ---- requests of the supervisor ------------------------------------------- */
@@ -1317,9 +1434,12 @@ enum procsrv_event procsrv_serve_one(void)
         proc_teardown(p);
         p->status = PROC_STATUS_FAULTED;
         supervise(p, "faulted");
+        names_revive();
         return PROCSRV_ENDED;
     }
-    return handle_request(p, &m);
+    enum procsrv_event e = handle_request(p, &m);
+    names_revive();                     /* if this request ended the name service */
+    return e;
 }
 
 static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *mp)
@@ -1341,6 +1461,8 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
         return do_manifest(p, m.w[0]);
     case PROC_NAME_EVENT:
         return do_name_event(p, &m);
+    case PROC_NAMES_RESTORE:
+        return do_names_restore(p, m.w[0]);
     case PROC_FAULT:
         return do_fault(p, &m);
     case PROC_SUPERVISE_NEXT:

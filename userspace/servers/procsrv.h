@@ -50,6 +50,13 @@ bool proc_stop(unsigned long pid);
 unsigned long proc_running(const char *name);
 /* How often the supervisor restarted program name. */
 unsigned long procsrv_restarts(const char *name);
+/* The name service: started again after proc_stop (a proc_kill, exit or
+ * fault restarts it at once); how often it was restarted. */
+bool system_names_restart(void);
+unsigned long procsrv_names_restarts(void);
+/* Suspends every thread of pid without ending it (tests: a server that
+ * stopped answering, with Calls queued on it). */
+bool proc_freeze(unsigned long pid);
 /* Handles one request (blocks until one comes) and says what it was. */
 enum procsrv_event {
     PROCSRV_OTHER,       /* a request answered, or a message from nobody */

@@ -171,6 +171,61 @@ static bool test_names_least_privilege(void)
     return true;
 }
 
+/* A dead name service gives a defined error, never a hang, and comes back
+ * with its registry: stopped, a lookup fails at once (PROC_E_NO_SERVICE:
+ * every copy of its endpoint went with it); started again, the same
+ * lookup is served (echo: restored from the process server's records,
+ * echo did not register again); a client queued on it while it hangs
+ * (suspended) gets the error when it is killed, and is served by its
+ * automatic restart when it retries.  No memory is lost. */
+static bool test_names_restart(void)
+{
+    NEED_SYSTEM();
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    unsigned long names = proc_running("names"), restarts0 = procsrv_names_restarts();
+    CHECK(names != 0);
+    unsigned long echo = proc_spawn("echo", NULL, NULL);
+    CHECK(echo && serve_until_registered(echo));
+    long status;
+    const char *once[] = { "1", "echo:", "status", NULL };
+    unsigned long client = proc_spawn("lookups", once, NULL);
+    CHECK(client && proc_wait(client, &status) && status == PROC_OK);
+    /* Stopped: the lookup fails, it does not wait. */
+    CHECK(proc_stop(names));
+    CHECK(!proc_running("names"));
+    client = proc_spawn("lookups", once, NULL);
+    CHECK(client && proc_wait(client, &status));
+    CHECK(status == PROC_E_NO_SERVICE);
+    /* Started again: served, echo: came back without echo registering. */
+    CHECK(system_names_restart());
+    unsigned long names2 = proc_running("names");
+    CHECK(names2 && names2 != names && procsrv_names_restarts() == restarts0 + 1);
+    struct proc_info pi;
+    CHECK(proc_info(echo, &pi) && pi.registered == 1);
+    client = proc_spawn("lookups", once, NULL);
+    CHECK(client && proc_wait(client, &status) && status == PROC_OK);
+    /* Hung with a Call queued, then killed: the queued Call fails, the
+     * client's retry is served by the restarted service.  The client runs
+     * first (spawned first, same priority): its lookup queues on the
+     * suspended service before `true` ends and wakes this task. */
+    CHECK(proc_freeze(names2));
+    const char *retry[] = { "1", "echo:", "retry", NULL };
+    client = proc_spawn("lookups", retry, NULL);
+    unsigned long t = proc_spawn("true", NULL, NULL);
+    CHECK(client && t && proc_wait(t, &status) && status == 0);
+    CHECK(proc_info(client, &pi) && pi.state == PROC_RUNNING && pi.messages == 0);  /* still waiting */
+    CHECK(proc_kill(names2));
+    unsigned long names3 = proc_running("names");
+    CHECK(names3 && names3 != names2 && procsrv_names_restarts() == restarts0 + 2);
+    CHECK(proc_wait(client, &status));
+    CHECK(status == PROC_E_NO_SERVICE);
+    CHECK(proc_stop(echo) && proc_wait(echo, &status));
+    CHECK(proc_count() == 0);
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
 /* Runs pid to its end; its status, and the pages the pager made for it. */
 static bool run_to_end(unsigned long pid, long *status, unsigned long *faults)
 {
@@ -354,6 +409,7 @@ const struct utest utests_system[] = {
     { test_bad_spawns, "sys_bad_spawn" },
     { test_list, "sys_list" },
     { test_names_least_privilege, "sys_names" },
+    { test_names_restart, "sys_names_restart" },
     { test_demand_paging, "sys_demand" },
     { test_stack_growth, "sys_stack" },
     { test_supervisor_restarts, "sys_supervisor" },

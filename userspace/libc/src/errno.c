@@ -22,6 +22,7 @@ int __set_errno_proc(unsigned long err)
     case PROC_E_NO_MEMORY: errno = ENOMEM; break;
     case PROC_E_NO_CHILD:  errno = ECHILD; break;
     case PROC_E_AGAIN:     errno = EAGAIN; break;
+    case PROC_E_NO_SERVICE: errno = EIO; break;
     default:               errno = EINVAL; break;
     }
     return -1;

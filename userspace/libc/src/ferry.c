@@ -38,8 +38,11 @@ static unsigned long names_call(unsigned long label, const char *name, unsigned 
         else
             ipc->mr[i] = w[i];
     }
+    /* A kernel error means the name service is gone (its endpoint deleted
+     * with it, or it died holding this Call): a code of its own, since
+     * the kernel's numbers overlap PROC_E_*. */
     unsigned long err = sys_raw(FERRY_SYS_CALL, PROC_CAP_NAMES, m);
-    return err ? err : m->w[0];
+    return err ? PROC_E_NO_SERVICE : m->w[0];
 }
 
 unsigned long proc_lookup(const char *name, unsigned long dest)

@@ -62,6 +62,10 @@ enum proc_label {
                            * "lookup\0...\0\0register\0...\0\0" (the names of its manifest) */
     PROC_NAME_EVENT,      /* w0 = pid, w1 = 1: registered / 0: a lookup refused, w2 = length,
                            * the name from w3: the process server counts and logs it */
+    PROC_NAMES_RESTORE,   /* w0 = index i: the i-th name a running process registered (the
+                           * process server's record): reply w1 = pid, w2 = length, the name from
+                           * w3, the service's endpoint as the one capability; PROC_E_NOT_FOUND
+                           * past the last (a restarted name service rebuilds its registry) */
     /* From the supervisor only: */
     PROC_FAULT,           /* w0 = pid, w1 = fault kind, w2 = address, w3 = error code, w4 = ip:
                            * PROC_OK: the pager served it (resume the thread); else the process ended */
@@ -89,6 +93,8 @@ enum proc_error {
     PROC_E_NO_MEMORY,     /* the process's memory or address-space limits are reached */
     PROC_E_NO_CHILD,      /* PROC_WAIT: no such child */
     PROC_E_AGAIN,         /* PROC_WAIT, PROC_THREAD_JOIN: not yet */
+    PROC_E_NO_SERVICE,    /* the server is gone (the kernel failed the Call: its endpoint was
+                           * deleted, or it died holding the request): retry after a restart */
 };
 
 #define PROC_NAME_MAX 32       /* with the NUL */
