@@ -96,8 +96,12 @@ static unsigned long server_ep, temp_slot, next_pid = 1, refused;
  * names_hold: it was stopped on purpose (system_names_restart starts it). */
 static unsigned long names_pid, names_ep, names_signal, names_restarts;
 static bool names_down, names_hold;
-/* The supervisor, likewise: the fault endpoint of supervised services. */
-static unsigned long sup_pid, sup_ep, sup_signal;
+/* The supervisor, likewise: the fault endpoint of supervised services
+ * (made here, from the root task's memory: it outlives a supervisor, so
+ * faults queued on it wait for the next one, and a fault the dead one
+ * held is raised again when its thread resumes). */
+static unsigned long sup_pid, sup_ep, sup_signal, sup_restarts;
+static bool sup_down, sup_hold;
 static unsigned long restarts[BOOTCONF_PROGRAMS_MAX];    /* per program of conf */
 static struct share shares[SHARES_MAX];
 static unsigned long cow_copies, cow_reuses, event_pid;
@@ -402,6 +406,8 @@ static void proc_teardown(struct proc *p)
         names_ep = 0;                   /* revoked with its block, every copy too */
         names_down = true;
     }
+    if (p->system && p->pid == sup_pid)
+        sup_down = true;
     /* The name service drops the names it served (its endpoint is gone). */
     if (p->registered && names_signal)
         ntfn_signal(names_signal);
@@ -739,8 +745,11 @@ static void proc_suspend_all(struct proc *p)
  * new instance rebuilds its registry from this server's records
  * (PROC_NAMES_RESTORE), so services need not register again.  Called
  * where a request or a kill has been handled, never inside a teardown. */
+static void sup_revive(void);
+
 static void names_revive(void)
 {
+    sup_revive();
     if (!names_down || names_hold)
         return;
     struct proc *old = proc_find(names_pid);
@@ -774,6 +783,39 @@ static void names_revive(void)
            NAMES_PROGRAM, was, names_pid, names_restarts, given);
 }
 
+/* The supervisor ended: started again on the same endpoint, and signalled
+ * so that it restarts what ended meanwhile (PROC_SUPERVISE_NEXT). */
+static void sup_revive(void)
+{
+    if (!sup_down || sup_hold)
+        return;
+    struct proc *old = proc_find(sup_pid);
+    if (old && old->state == PROC_ZOMBIE) {
+        old->pid = 0;
+        old->state = PROC_FREE;
+    }
+    unsigned long was = sup_pid;
+    sup_down = false;
+    sup_pid = spawn_system(SUP_PROGRAM, sup_ep, sup_signal);
+    if (!sup_pid) {
+        printf("system: supervisor %s (pid %lu) ended and could not be started again\n", SUP_PROGRAM, was);
+        return;
+    }
+    sup_restarts++;
+    ntfn_signal(sup_signal);
+    printf("system: supervisor %s (pid %lu) ended: restarted as pid %lu (restart %lu)\n", SUP_PROGRAM, was,
+           sup_pid, sup_restarts);
+}
+
+bool system_supervisor_restart(void)
+{
+    sup_hold = false;
+    sup_revive();
+    return sup_pid && !sup_down;
+}
+
+unsigned long procsrv_supervisor_restarts(void) { return sup_restarts; }
+
 bool system_names_restart(void)
 {
     names_hold = false;
@@ -803,6 +845,11 @@ static bool end_process(unsigned long pid, bool restart)
     if (p->pid == names_pid && names_down) {
         names_hold = !restart;          /* proc_stop: it stays down until system_names_restart */
         names_revive();
+        return true;
+    }
+    if (p->pid == sup_pid && sup_down) {
+        sup_hold = !restart;            /* likewise, system_supervisor_restart */
+        sup_revive();
         return true;
     }
     if (restart)

@@ -57,6 +57,10 @@ unsigned long procsrv_names_restarts(void);
 /* Suspends every thread of pid without ending it (tests: a server that
  * stopped answering, with Calls queued on it). */
 bool proc_freeze(unsigned long pid);
+/* The supervisor, likewise (its endpoint stays: faults queued on it are
+ * served by the next instance). */
+bool system_supervisor_restart(void);
+unsigned long procsrv_supervisor_restarts(void);
 /* Handles one request (blocks until one comes) and says what it was. */
 enum procsrv_event {
     PROCSRV_OTHER,       /* a request answered, or a message from nobody */

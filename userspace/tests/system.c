@@ -325,6 +325,45 @@ static bool test_supervisor_restarts(void)
     return true;
 }
 
+/* The supervisor itself is restarted: hung (suspended) while a service it
+ * supervises is killed, then killed itself, its successor restarts the
+ * service (told by the process server's signal); a service crashed after
+ * that is restarted by the successor, whose clients are served.  No
+ * memory is lost. */
+static bool test_supervisor_restart_itself(void)
+{
+    NEED_SYSTEM();
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    unsigned long sup = proc_running("supervisor"), sup0 = procsrv_supervisor_restarts();
+    unsigned long restarts0 = procsrv_restarts("echo");
+    CHECK(sup != 0);
+    unsigned long echo = proc_spawn("echo", NULL, NULL);
+    CHECK(echo && serve_until_registered(echo));
+    CHECK(proc_freeze(sup));
+    CHECK(proc_kill(echo));                       /* nobody restarts it yet */
+    CHECK(procsrv_restarts("echo") == restarts0 && !proc_running("echo"));
+    CHECK(proc_kill(sup));
+    unsigned long sup2 = proc_running("supervisor");
+    CHECK(sup2 && sup2 != sup && procsrv_supervisor_restarts() == sup0 + 1);
+    while (procsrv_restarts("echo") < restarts0 + 1)
+        procsrv_serve_one();                      /* the new supervisor restarts echo */
+    echo = proc_running("echo");
+    CHECK(echo != 0);
+    const char *argv[] = { "3", NULL };
+    unsigned long client = proc_spawn("crasher", argv, NULL);
+    long status;
+    CHECK(client && proc_wait(client, &status));
+    CHECK(status == 0);
+    while (procsrv_restarts("echo") < restarts0 + 4)
+        procsrv_serve_one();
+    echo = proc_running("echo");
+    CHECK(echo && proc_stop(echo) && proc_wait(echo, &status));
+    CHECK(proc_count() == 0);
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
 /* Memory comes back: many spawn/exit cycles leave the pool's free memory
  * (confirmed by the kernel) and its size as they were. */
 static bool test_memory_returned(void)
@@ -413,6 +452,7 @@ const struct utest utests_system[] = {
     { test_demand_paging, "sys_demand" },
     { test_stack_growth, "sys_stack" },
     { test_supervisor_restarts, "sys_supervisor" },
+    { test_supervisor_restart_itself, "sys_supervisor_restart" },
     { test_memory_returned, "sys_memory" },
     { test_libc, "sys_libc" },
     { test_cow_fork, "sys_cow_fork" },
