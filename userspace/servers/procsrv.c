@@ -21,6 +21,7 @@
 #define FAULT_BADGE     (1UL << 62)    /* on the fault endpoint's badge, beside the pid */
 #define NAMES_PROGRAM   "names"        /* boot.conf's name of the name service */
 #define SUP_PROGRAM     "supervisor"   /* and of the supervisor */
+#define PAGER_PROGRAM   "pager"        /* and of the pager */
 #define NAMES_SIGNAL_BADGE (1UL << 62) /* its notification's badge (userspace/programs/names.c) */
 #define PROC_ORPHAN     (~0UL)         /* parent: it ended first (nobody reaps: freed at the end) */
 #define MODULES_MAX     FERRY_BOOTINFO_MODULES_MAX
@@ -102,6 +103,9 @@ static bool names_down, names_hold;
  * held is raised again when its thread resumes). */
 static unsigned long sup_pid, sup_ep, sup_signal, sup_restarts;
 static bool sup_down, sup_hold;
+/* The pager, likewise: the fault endpoint of every other process. */
+static unsigned long pager_pid, pager_ep, pager_signal, pager_restarts;
+static bool pager_down;
 static unsigned long restarts[BOOTCONF_PROGRAMS_MAX];    /* per program of conf */
 static struct share shares[SHARES_MAX];
 static unsigned long cow_copies, cow_reuses, event_pid;
@@ -180,6 +184,27 @@ static bool names_start(void)
     return true;
 }
 
+/* The pager, a process of its own, when boot.conf lists it (program
+ * PAGER_PROGRAM): the processes made after it fault to it, and it asks
+ * this server to serve their faults (PROC_PAGE).  Without it they fault
+ * to this server directly. */
+static bool pager_start(void)
+{
+    if (!bootconf_find(&conf, PAGER_PROGRAM))
+        return true;
+    pager_ep = object_alloc(FERRY_OBJ_ENDPOINT, 0);
+    pager_signal = slot_alloc();
+    if (!pager_ep || !pager_signal)
+        return false;
+    pager_pid = spawn_system(PAGER_PROGRAM, pager_ep, pager_signal);
+    if (!pager_pid) {
+        pager_ep = 0;
+        return false;
+    }
+    printf("system: pager %s started (pid %lu)\n", PAGER_PROGRAM, pager_pid);
+    return true;
+}
+
 /* The supervisor, a process of its own, when boot.conf lists it (program
  * SUP_PROGRAM): the services marked restart that start after it fault to
  * it.  Without it the process server restarts them itself. */
@@ -242,7 +267,7 @@ bool system_init(const struct ferry_bootinfo *bi)
         return false;
     printf("system: %u modules, %u programs in boot.conf\n", nmodules, conf.n);
     ready = true;
-    return names_start() && supervisor_start();
+    return names_start() && pager_start() && supervisor_start();
 }
 
 /* ---- memory: one untyped block per process ----------------------------- */
@@ -408,6 +433,8 @@ static void proc_teardown(struct proc *p)
     }
     if (p->system && p->pid == sup_pid)
         sup_down = true;
+    if (p->system && p->pid == pager_pid)
+        pager_down = true;
     /* The name service drops the names it served (its endpoint is gone). */
     if (p->registered && names_signal)
         ntfn_signal(names_signal);
@@ -495,7 +522,8 @@ static unsigned long proc_give_common(struct proc *p)
     unsigned long err;
     if ((err = proc_give(p, PROC_CAP_SERVER, server_ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT_REPLY, p->pid)) ||
         (err = p->supervised ? proc_give(p, PROC_CAP_FAULT, sup_ep, FERRY_RIGHT_WRITE, p->pid)
-                             : proc_give(p, PROC_CAP_FAULT, server_ep, FERRY_RIGHT_WRITE, p->pid | FAULT_BADGE)) ||
+               : p->system || !pager_ep ? proc_give(p, PROC_CAP_FAULT, server_ep, FERRY_RIGHT_WRITE, p->pid | FAULT_BADGE)
+                                        : proc_give(p, PROC_CAP_FAULT, pager_ep, FERRY_RIGHT_WRITE, p->pid)) ||
         (err = proc_give(p, PROC_CAP_CNODE, p->cspace, FERRY_RIGHTS_ALL, 0)))
         return err;
     p->notify = palloc(p, FERRY_OBJ_NOTIFICATION, 0);
@@ -746,10 +774,12 @@ static void proc_suspend_all(struct proc *p)
  * (PROC_NAMES_RESTORE), so services need not register again.  Called
  * where a request or a kill has been handled, never inside a teardown. */
 static void sup_revive(void);
+static void pager_revive(void);
 
 static void names_revive(void)
 {
     sup_revive();
+    pager_revive();
     if (!names_down || names_hold)
         return;
     struct proc *old = proc_find(names_pid);
@@ -807,6 +837,32 @@ static void sup_revive(void)
            sup_pid, sup_restarts);
 }
 
+/* The pager ended: started again on the same endpoint (faults queued on
+ * it wait for the new one; a fault the dead one held is raised again when
+ * its thread resumes). */
+static void pager_revive(void)
+{
+    if (!pager_down)
+        return;
+    struct proc *old = proc_find(pager_pid);
+    if (old && old->state == PROC_ZOMBIE) {
+        old->pid = 0;
+        old->state = PROC_FREE;
+    }
+    unsigned long was = pager_pid;
+    pager_down = false;
+    pager_pid = spawn_system(PAGER_PROGRAM, pager_ep, pager_signal);
+    if (!pager_pid) {
+        printf("system: pager %s (pid %lu) ended and could not be started again\n", PAGER_PROGRAM, was);
+        return;
+    }
+    pager_restarts++;
+    printf("system: pager %s (pid %lu) ended: restarted as pid %lu (restart %lu)\n", PAGER_PROGRAM, was,
+           pager_pid, pager_restarts);
+}
+
+unsigned long procsrv_pager_restarts(void) { return pager_restarts; }
+
 bool system_supervisor_restart(void)
 {
     sup_hold = false;
@@ -850,6 +906,10 @@ static bool end_process(unsigned long pid, bool restart)
     if (p->pid == sup_pid && sup_down) {
         sup_hold = !restart;            /* likewise, system_supervisor_restart */
         sup_revive();
+        return true;
+    }
+    if (p->pid == pager_pid && pager_down) {
+        pager_revive();                 /* the system cannot page without it: always */
         return true;
     }
     if (restart)
@@ -1253,18 +1313,27 @@ static enum procsrv_event do_names_restore(struct proc *p, unsigned long index)
 
 /* ---- requests of the supervisor ------------------------------------------- */
 
+/* PROC_FAULT from the supervisor (a supervised service's fault) and
+ * PROC_PAGE from the pager (any other process's): served here, where the
+ * memory and the page records are.  The event is the faulting process's
+ * (the benchmarks time page faults by it). */
 static enum procsrv_event do_fault(struct proc *p, const struct sys_msg *m)
 {
     struct proc *c = proc_find(m->w[0]);
-    if (p->pid != sup_pid || !c || !c->supervised || c->state != PROC_RUNNING ||
-        FERRY_MSGINFO_LEN(m->info) < 5)
+    bool pager = FERRY_MSGINFO_LABEL(m->info) == PROC_PAGE;
+    if (p->pid != (pager ? pager_pid : sup_pid) || !c || c->supervised == pager || c->system ||
+        c->state != PROC_RUNNING || FERRY_MSGINFO_LEN(m->info) < 5)
         return reply(PROC_E_BAD_REQUEST, 0);
     unsigned long kind = m->w[1], addr = m->w[2], error = m->w[3], ip = ulib_ipc->mr[4];
     const char *why = "not a page fault";
     c->messages++;
+    event_pid = c->pid;
+    unsigned long cow0 = c->cow_faults;
     if (kind == FERRY_FAULT_PAGE && demand_page(c, addr, error, &why)) {
-        c->faults++;
-        return reply(PROC_OK, 0);
+        bool cow = c->cow_faults != cow0;
+        c->faults += !cow;
+        reply(PROC_OK, 0);
+        return cow ? PROCSRV_COW : PROCSRV_PAGE;
     }
     printf("procsrv: %s (pid %lu) faulted (%s): kind %lu at ip %#lx, address %#lx: ended\n",
            c->prog->name, c->pid, why, kind, ip, addr);
@@ -1272,7 +1341,8 @@ static enum procsrv_event do_fault(struct proc *p, const struct sys_msg *m)
     proc_teardown(c);
     c->status = PROC_STATUS_FAULTED;
     supervise(c, "faulted");
-    return reply(PROC_E_NOT_FOUND, 0);
+    reply(PROC_E_NOT_FOUND, 0);
+    return PROCSRV_ENDED;
 }
 
 static enum procsrv_event do_supervise_next(struct proc *p)
@@ -1511,6 +1581,7 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
     case PROC_NAMES_RESTORE:
         return do_names_restore(p, m.w[0]);
     case PROC_FAULT:
+    case PROC_PAGE:
         return do_fault(p, &m);
     case PROC_SUPERVISE_NEXT:
         return do_supervise_next(p);

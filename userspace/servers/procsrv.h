@@ -61,6 +61,8 @@ bool proc_freeze(unsigned long pid);
  * served by the next instance). */
 bool system_supervisor_restart(void);
 unsigned long procsrv_supervisor_restarts(void);
+/* The pager: restarted whenever it ends (on the same endpoint). */
+unsigned long procsrv_pager_restarts(void);
 /* Handles one request (blocks until one comes) and says what it was. */
 enum procsrv_event {
     PROCSRV_OTHER,       /* a request answered, or a message from nobody */

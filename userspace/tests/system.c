@@ -364,6 +364,39 @@ static bool test_supervisor_restart_itself(void)
     return true;
 }
 
+/* The pager is a process: a program's page faults reach it, not this
+ * task.  Hung (suspended) while a program's first fault waits on it, then
+ * killed, it is restarted on the same endpoint and the program's faults
+ * are all served (the queued one by the new pager).  No memory lost. */
+static bool test_pager_restart(void)
+{
+    NEED_SYSTEM();
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    unsigned long pager = proc_running("pager"), restarts0 = procsrv_pager_restarts();
+    CHECK(pager != 0);
+    CHECK(proc_freeze(pager));
+    const char *five[] = { "5", NULL };
+    unsigned long pid = proc_spawn("touch", five, NULL);
+    long status;
+    CHECK(pid && serve_until(pid, 1));            /* its mmap: it touches the memory next */
+    /* It runs before `true` (ready first, same priority): its first touch
+     * faults to the hung pager and waits there; `true` ends and wakes us. */
+    unsigned long t = proc_spawn("true", NULL, NULL);
+    CHECK(t && proc_wait(t, &status) && status == 0);
+    struct proc_info pi;
+    CHECK(proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.faults == 0 && pi.messages == 1);
+    CHECK(proc_kill(pager));
+    unsigned long pager2 = proc_running("pager");
+    CHECK(pager2 && pager2 != pager && procsrv_pager_restarts() == restarts0 + 1);
+    unsigned long faults;
+    CHECK(run_to_end(pid, &status, &faults));
+    CHECK(status == 0 && faults == 5);
+    CHECK(proc_count() == 0);
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
 /* Memory comes back: many spawn/exit cycles leave the pool's free memory
  * (confirmed by the kernel) and its size as they were. */
 static bool test_memory_returned(void)
@@ -453,6 +486,7 @@ const struct utest utests_system[] = {
     { test_stack_growth, "sys_stack" },
     { test_supervisor_restarts, "sys_supervisor" },
     { test_supervisor_restart_itself, "sys_supervisor_restart" },
+    { test_pager_restart, "sys_pager_restart" },
     { test_memory_returned, "sys_memory" },
     { test_libc, "sys_libc" },
     { test_cow_fork, "sys_cow_fork" },

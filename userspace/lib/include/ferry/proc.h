@@ -11,7 +11,8 @@ enum proc_slot {
     PROC_CAP_SERVER,      /* the process server's endpoint, badged with the pid (Call only) */
     PROC_CAP_CNODE,       /* this CNode (where received capabilities go) */
     PROC_CAP_SERVICE,     /* its own service endpoint, when its manifest may register names */
-    PROC_CAP_FAULT,       /* the process server's endpoint badged as this pid's fault endpoint */
+    PROC_CAP_FAULT,       /* its fault endpoint: the pager's (a supervised service: the supervisor's;
+                           * a server of the system: the process server's), badged with the pid */
     PROC_CAP_NOTIFY,      /* a notification the server signals when a child of it ends (waitpid) */
     PROC_CAP_NAMES,       /* the name service's endpoint, badged with the pid (Call, may pass a capability) */
     PROC_CAP_FIRST_FREE,  /* from here on: free, e.g. for looked-up names */
@@ -73,6 +74,10 @@ enum proc_label {
                            * 2 killed, w3 = its boot.conf index, its name from w4; PROC_E_NOT_FOUND: none */
     PROC_RESTART,         /* w0 = that pid: reaped, its program started again: reply w1 = new pid,
                            * w2 = how often the program was restarted */
+    /* From the pager only: */
+    PROC_PAGE,            /* w0 = pid, w1 = fault kind, w2 = address, w3 = error code, w4 = ip of a
+                           * fault of a process the pager handles: PROC_OK: served (resume the
+                           * thread); else the process ended */
 };
 
 /* Calls on PROC_CAP_NAMES (the name service, a process of its own): the
