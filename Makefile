@@ -82,10 +82,16 @@ USER_SRCS := userspace/lib/crt0.S $(wildcard userspace/lib/*.c userspace/init/*.
 	lib/fmt.c lib/string.c lib/cmdline.c lib/elf.c lib/tsc.c
 UOBJ := $(BUILD)/uobj
 USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
-# A spawned program links its own runtime (exit, printf, names: IPC to the
-# process server), not the root task's library.
-PROG_RT_SRCS := userspace/programs/rt/crt0.S userspace/programs/rt/rt.c lib/fmt.c lib/string.c
-PROG_RT_OBJS := $(patsubst %,$(UOBJ)/%.o,$(PROG_RT_SRCS))
+# A spawned program links Ferry's libc (userspace/libc: crt0, stdio,
+# malloc, fork, threads... each a Call to the process server), not the root
+# task's library.  Programs and the libc see only the libc's headers and
+# the compiler's own (stdarg.h, stdint.h...), never the host's /usr/include.
+GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
+PROG_CFLAGS := -nostdinc -Iuserspace/libc/include -isystem $(GCC_INCLUDE) $(USER_CFLAGS)
+LIBC_SRCS := $(wildcard userspace/libc/src/*.c userspace/libc/src/*.S) lib/fmt.c
+LIBC_OBJS := $(patsubst %,$(BUILD)/libc/%.o,$(LIBC_SRCS))
+LIBC := $(BUILD)/libc.a
+PROG_LINK := $(BUILD)/libc/userspace/libc/src/crt0.S.o $(LIBC)
 
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
@@ -154,15 +160,29 @@ $(UOBJ)/%.S.o: %.S | setup-build
 $(ROOT_ELF): $(USER_OBJS) userspace/lib/linker.ld
 	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $(USER_OBJS)
 
-$(BUILD)/programs/%.elf: $(UOBJ)/userspace/programs/%.c.o $(PROG_RT_OBJS) userspace/lib/linker.ld
+$(BUILD)/libc/%.c.o: %.c | setup-build
 	@mkdir -p $(dir $@)
-	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $< $(PROG_RT_OBJS)
+	@echo "  CC [C]  $<"
+	@$(CC) $(PROG_CFLAGS) -c $< -o $@
+
+$(BUILD)/libc/%.S.o: %.S | setup-build
+	@mkdir -p $(dir $@)
+	@echo "  AS [C]  $<"
+	@$(CC) $(PROG_CFLAGS) -D__ASSEMBLER__ -c $< -o $@
+
+$(LIBC): $(filter-out %/crt0.S.o,$(LIBC_OBJS))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/programs/%.elf: $(BUILD)/libc/userspace/programs/%.c.o $(PROG_LINK) userspace/lib/linker.ld
+	@mkdir -p $(dir $@)
+	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $< $(PROG_LINK)
 
 # Rebuild when the version string or build flags change.
 $(BUILD)/flags.txt: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(VERSION) $(BUILD_FLAGS) $(KERNEL_CFLAGS)' | cmp -s - $@ || echo '$(VERSION) $(BUILD_FLAGS) $(KERNEL_CFLAGS)' > $@
-$(KERNEL_OBJS) $(USER_OBJS) $(PROG_RT_OBJS): $(BUILD)/flags.txt
+$(KERNEL_OBJS) $(USER_OBJS) $(LIBC_OBJS): $(BUILD)/flags.txt
 FORCE:
 
 $(KERNEL_ELF): $(KERNEL_OBJS) kernel/arch/x86_64/boot/linker.ld
@@ -227,8 +247,15 @@ $(BUILD)/unit/$(1): tests/unit/$(1).c $(call unit_sources,tests/unit/$(1).c) | s
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(notdir $(t)))))
 
-unit-tests: $(UNIT_TESTS)
-	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+# libctest is an ordinary C program: the same source built for Linux with
+# the host's compiler and C library must pass there too.
+LIBCTEST_LINUX := $(BUILD)/unit/libctest-linux
+$(LIBCTEST_LINUX): userspace/programs/libctest.c | setup-test
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu17 -O2 -Wall -Wextra -Werror -pthread -o $@ $<
+
+unit-tests: $(UNIT_TESTS) $(LIBCTEST_LINUX)
+	@fail=0; for t in $(UNIT_TESTS) $(LIBCTEST_LINUX); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
 boot-tests: all iso | setup-test
 	FERRY_BUILD=$(BUILD) $(PY) -m pytest -q tests/boot
@@ -304,5 +331,5 @@ plots:
 clean:
 	rm -rf $(BUILD)
 
-PROG_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard userspace/programs/*.c))
--include $(KERNEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(PROG_RT_OBJS:.o=.d) $(PROG_OBJS:.o=.d)
+PROG_OBJS := $(patsubst %,$(BUILD)/libc/%.o,$(wildcard userspace/programs/*.c))
+-include $(KERNEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(LIBC_OBJS:.o=.d) $(PROG_OBJS:.o=.d)
