@@ -5,6 +5,7 @@
 #include <ferry/elf_load.h>
 #include <ferry/ipc.h>
 #include <ferry/proc.h>
+#include <ferry/spawnmsg.h>
 #include <ferry/ulib.h>
 #include "procsrv.h"
 
@@ -1221,29 +1222,12 @@ static unsigned long do_fork(struct proc *p, unsigned long rip, unsigned long rs
     return PROC_OK;
 }
 
-/* PROC_SPAWN: "name\0arg\0...\0\0env\0...\0" in the request's bytes. */
+/* PROC_SPAWN: the request's bytes (ferry/spawnmsg.h). */
 static unsigned long do_spawn_request(struct proc *p, const char *buf, long len, unsigned long *pid)
 {
-    const char *argv[PROC_ARGS_MAX + 1], *envp[PROC_ARGS_MAX + 1];
-    if (len < 3 || buf[len - 1] || buf[len - 2])
+    const char *name, *argv[PROC_ARGS_MAX + 1], *envp[PROC_ARGS_MAX + 1];
+    if (!spawnmsg_parse(buf, (size_t)len, &name, argv, envp, PROC_ARGS_MAX))
         return PROC_E_BAD_REQUEST;
-    const char *s = buf, *end = buf + len;
-    const char *name = s;
-    s += strlen(s) + 1;
-    for (int pass = 0; pass < 2; pass++) {
-        const char **v = pass == 0 ? argv : envp;
-        unsigned n = 0;
-        while (s < end && *s) {
-            if (n == PROC_ARGS_MAX)
-                return PROC_E_BAD_REQUEST;
-            v[n++] = s;
-            s += strlen(s) + 1;
-        }
-        v[n] = NULL;
-        s++;
-        if (s > end)
-            return PROC_E_BAD_REQUEST;
-    }
     if (!bootconf_find(&conf, name))
         return PROC_E_NOT_FOUND;
     *pid = spawn_child(name, argv, envp, p->pid);
