@@ -96,7 +96,7 @@ PROG_LINK := $(BUILD)/libc/userspace/libc/src/crt0.S.o $(LIBC)
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all tlbmodel iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots \
+.PHONY: all tlbmodel iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots paper \
 	clean help print-boot print-initrd setup-build setup-test setup-bench setup-bochs setup-cluster
 .DELETE_ON_ERROR:
 
@@ -117,6 +117,8 @@ help:
 	@echo "make bench      run the default benchmark sweep and plot it (results/, plots/)"
 	@echo "make plots      re-plot the latest results"
 	@echo "make tlbmodel   build the TLB-model QEMU plugin ($(BUILD)/tlbmodel.so; harness.py run --tlb-model)"
+	@echo "make paper      regenerate the paper's numbers, tables and figures from results (PAPER_RESULTS=dir,"
+	@echo "                default: the latest full sweep, else the latest sweep) and build paper/paper.pdf"
 	@echo "make clean      remove $(BUILD)"
 
 # Set-up: install (as root) or name the Debian packages each step needs.
@@ -178,7 +180,12 @@ $(LIBC): $(filter-out %/crt0.S.o,$(LIBC_OBJS))
 
 $(BUILD)/programs/%.elf: $(BUILD)/libc/userspace/programs/%.c.o $(PROG_LINK) userspace/lib/linker.ld
 	@mkdir -p $(dir $@)
-	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $< $(PROG_LINK)
+	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $< $(PROG_EXTRA) $(PROG_LINK)
+
+# The name service checks names and manifests with the boot configuration's
+# own functions.
+$(BUILD)/programs/names.elf: PROG_EXTRA = $(BUILD)/libc/userspace/lib/bootconf.c.o
+$(BUILD)/programs/names.elf: $(BUILD)/libc/userspace/lib/bootconf.c.o
 
 # Rebuild when the version string or build flags change.
 $(BUILD)/flags.txt: FORCE
@@ -329,6 +336,24 @@ bench: setup-bench
 
 plots:
 	$(PY) harness.py plot latest
+
+# The paper: `harness.py paper` writes its macros, tables and figures from a
+# results folder into $(PAPER_BUILD)/generated, beside copies of the LaTeX
+# sources, so a build never leaves generated files in paper/; latexmk builds
+# it there and the PDF is copied to $(PAPER_PDF).  LaTeX is large and only
+# this target needs it, so a missing LaTeX stops with the set-up line.
+PAPER_RESULTS ?=
+PAPER_BUILD   ?= $(BUILD)/paper
+PAPER_PDF     ?= paper/paper.pdf
+paper:
+	@command -v latexmk >/dev/null 2>&1 && command -v pdflatex >/dev/null 2>&1 || { \
+		echo "make paper: LaTeX is not installed; as root run:  scripts/setup.sh paper" >&2; exit 1; }
+	@rm -rf $(PAPER_BUILD)/generated && mkdir -p $(PAPER_BUILD)
+	@cp paper/paper.tex paper/references.bib $(PAPER_BUILD)/
+	$(PY) harness.py paper $(PAPER_RESULTS) --out $(PAPER_BUILD)/generated
+	cd $(PAPER_BUILD) && latexmk -pdf -interaction=nonstopmode -halt-on-error -quiet paper.tex
+	@mkdir -p $(dir $(PAPER_PDF)) && cp $(PAPER_BUILD)/paper.pdf $(PAPER_PDF)
+	@echo "paper: $(PAPER_PDF) ($$(pdfinfo $(PAPER_PDF) 2>/dev/null | sed -n 's/^Pages: *//p') pages)"
 
 clean:
 	rm -rf $(BUILD)

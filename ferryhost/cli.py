@@ -199,6 +199,17 @@ def cmd_compare(a):
     return 0
 
 
+def cmd_paper(a):
+    """The paper's numbers (LaTeX macros), tables and figures from results folders (paper/generated)."""
+    from . import paper, results
+    folders = [results.resolve(f) for f in a.folder] if a.folder else paper.default_folders()
+    out, used, files, notes = paper.generate(folders, a.out)
+    for n in notes:
+        print(f"harness: {n}", file=sys.stderr)
+    print(f"{len(files)} files in {out} from {', '.join(str(f) for f in used)}")
+    return 0
+
+
 def cmd_list(a):
     """Benchmarks, their variants and sizes, from the built program's catalogue; the make
     variables a variant may set; the engines."""
@@ -378,6 +389,12 @@ def parser():
     p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
     p.add_argument("--confidence", type=float, default=0.95, help="confidence level of the interval")
     p.set_defaults(fn=cmd_compare)
+    p = sub.add_parser("paper", help=cmd_paper.__doc__)
+    p.add_argument("folder", metavar="RESULTS", nargs="*",
+                   help="run or sweep folders, names or latest (default: the latest full sweep, else the "
+                        "latest sweep, plus the latest pcid sweep)")
+    p.add_argument("--out", help="output folder (default paper/generated)")
+    p.set_defaults(fn=cmd_paper)
     p = sub.add_parser("list", help=cmd_list.__doc__)
     p.add_argument("flags", nargs="*", metavar="VAR=VAL", help="the build variant to list (default: default)")
     p.add_argument("--system", default="ferry", choices=("ferry", "linux"))

@@ -81,6 +81,10 @@ SHAPES = [
     ("1 MiB: bulk_touch (user work alone)", ("bulk_touch", "", 1048576), ("bulk_touch", "cpu1", 1048576)),
     ("spawn: process server | posix_spawn", ("spawn", "", -1), ("spawn", "", -1)),
     ("first touch: pager | page fault", ("first_touch", "", -1), ("first_touch", "", -1)),
+    ("COW write fault: pager | page fault", ("cow_fault", "", -1), ("cow_fault", "", -1)),
+    ("fork + 1 COW write + exit + wait", ("cow_fork", "", 1), ("cow_fork", "", 1)),
+    ("fork + 16 COW writes + exit + wait", ("cow_fork", "", 16), ("cow_fork", "", 16)),
+    ("fork + 256 COW writes + exit + wait", ("cow_fork", "", 256), ("cow_fork", "", 256)),
 ]
 
 
