@@ -261,7 +261,11 @@ def _tlb_boot(rundir, rep, b, tlb_rows, system, accel, spec, unit):
         return str(e)
     b["tlb_model"] = {"geometry": model["header"], "totals": model["exit"]}
     console = (rundir / f"console-r{rep}.log").read_text(errors="replace").splitlines()
-    rows, problem = tlbmodel.attach(tlbmodel.runner_records(console), model)
+    skipped = []
+    rows, problem = tlbmodel.attach(tlbmodel.runner_records(console), model, skipped)
+    if skipped:
+        # Timed in the kernel (floor_*): the model has no region to give them.
+        b["tlb_model"]["not_modelled"] = skipped
     for r in rows:
         r.update(system=system, build=spec.name(), accel=accel, rep=rep, unit=unit, run=rundir.name)
     tlb_rows += rows

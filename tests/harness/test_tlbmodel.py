@@ -79,11 +79,14 @@ def test_attach_refuses_to_guess_when_counts_differ():
     assert rows == [] and "cannot pair" in problem
 
 
-def test_attach_says_when_a_benchmark_has_too_few_regions():
-    model = tlbmodel.parse(_model([["5 1 1 1 1 1 1 0"]]))
-    console = _console(("result", {"bench": "floor_cr3", "variant": "flush", "size": -1, "samples": 50}))
-    _, problem = tlbmodel.attach(tlbmodel.runner_records(console), model)
-    assert "1 timed regions seen for 50 samples" in problem
+def test_attach_leaves_out_benchmarks_timed_in_the_kernel():
+    model = tlbmodel.parse(_model([["5 1 1 1 1 1 1 0"], ["7 2 2 2 0 0 0 1"]]))
+    console = _console(("result", {"bench": "floor_cr3", "variant": "flush", "size": -1, "samples": 50}),
+                       ("result", {"bench": "ipc_call", "variant": "cross", "size": 0, "samples": 1}))
+    skipped = []
+    rows, problem = tlbmodel.attach(tlbmodel.runner_records(console), model, skipped)
+    assert problem is None and [r["bench"] for r in rows] == ["ipc_call"]
+    assert skipped == ["floor_cr3/flush size -1: 1 user-mode timed regions for 50 samples"]
 
 
 def test_runner_errors_before_any_configuration_are_not_paired():
