@@ -36,7 +36,7 @@ def test_multiboot2_grub_iso(iso):
     assert 'from "GRUB' in b.output, b
     # The programs arrive as module2 lines: the system starts from boot.conf.
     assert re.search(r"^system: \d+ modules, \d+ programs in boot.conf$", b.output, re.M), b
-    assert "hello from pid 3: hello started-by boot.conf" in b.output, b
+    assert "hello from pid 4: hello started-by boot.conf" in b.output, b
 
 
 def initrd_modules():
@@ -51,8 +51,9 @@ def test_programs_as_qemu_modules(kernel_mb1):
     assert b.status == EXIT_SUCCESS, b
     assert re.search(r"^root task: \d+ boot modules, \d+ read-only frames$", b.output, re.M), b
     assert re.search(r"^system: name service names started \(pid 1\)$", b.output, re.M), b
-    assert re.search(r"^system: supervisor supervisor started \(pid 2\)$", b.output, re.M), b
-    assert "hello from pid 3: hello started-by boot.conf" in b.output, b
+    assert re.search(r"^system: pager pager started \(pid 2\)$", b.output, re.M), b
+    assert re.search(r"^system: supervisor supervisor started \(pid 3\)$", b.output, re.M), b
+    assert "hello from pid 4: hello started-by boot.conf" in b.output, b
     assert "2 passed, 0 failed" in b.output, b
 
 
