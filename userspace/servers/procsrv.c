@@ -411,7 +411,9 @@ static struct proc *proc_find(unsigned long pid)
 static void share_leave(struct proc *p, struct page *pg);
 static void share_orphans(struct proc *p);
 
-static void proc_teardown(struct proc *p)
+/* p's threads, memory and capabilities go (as at exit or before an exec
+ * in place); its pid, parent and children stay. */
+static void proc_release(struct proc *p)
 {
     /* Frames shared after a fork: p's copies of others' go, and others'
      * copies of p's are replaced by frames of their own. */
@@ -422,7 +424,6 @@ static void proc_teardown(struct proc *p)
     unsigned long err = ferry_cnode_revoke(p->block);
     if (err)
         printf("procsrv: freeing pid %lu: %s\n", p->pid, ferry_error_name(err));
-    p->state = PROC_ZOMBIE;
     p->next = p->slot0;
     p->npts = p->nregions = p->npages = p->nfree = 0;
     memset(p->threads, 0, sizeof p->threads);
@@ -438,6 +439,12 @@ static void proc_teardown(struct proc *p)
     /* The name service drops the names it served (its endpoint is gone). */
     if (p->registered && names_signal)
         ntfn_signal(names_signal);
+}
+
+static void proc_teardown(struct proc *p)
+{
+    proc_release(p);
+    p->state = PROC_ZOMBIE;
     /* Its children are orphans now: one ended already is freed, a live
      * one will be when it ends. */
     for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++) {
@@ -1469,6 +1476,53 @@ static unsigned long do_spawn_request(struct proc *p, const char *buf, long len,
 }
 
 /* PROC_WAIT: reaps an ended child of p (pid, or any for -1). */
+/* PROC_EXEC: p's image replaced in place by a program of boot.conf (the
+ * request as PROC_SPAWN's): the same pid, parent and children; its
+ * threads, memory, capabilities and registered names go as at exit and
+ * are made anew as at spawn (no longer supervised: its faults go to the
+ * pager).  Refused with p untouched for an unknown program or an image
+ * that does not load; never answered when it succeeds (the calling
+ * thread is gone).  If the new image cannot be built after the old one
+ * went, the process ends with status 127. */
+static enum procsrv_event do_exec(struct proc *p, const char *buf, long len)
+{
+    const char *name, *args[PROC_ARGS_MAX + 1], *envp[PROC_ARGS_MAX + 1];
+    if (p->system || len < 0 || !spawnmsg_parse(buf, (size_t)len, &name, args, envp, PROC_ARGS_MAX))
+        return reply(PROC_E_BAD_REQUEST, 0);
+    const struct bootconf_program *prog = bootconf_find(&conf, name);
+    const struct module *m = prog ? module_find(prog->module) : NULL;
+    if (!m)
+        return reply(PROC_E_NOT_FOUND, 0);
+    static struct elf_page plan[PROC_IMAGE_PAGES_MAX];
+    size_t npages;
+    unsigned long entry;
+    if (elf_load_plan(m->data, m->size, PROC_IMAGE_TOP, &entry, plan, PROC_IMAGE_PAGES_MAX, &npages))
+        return reply(PROC_E_BAD_NAME, 0);       /* not an image: ENOEXEC */
+    const char *av[PROC_ARGS_MAX + 2] = { prog->name };
+    unsigned ac = 1;
+    for (; args[ac - 1]; ac++)
+        av[ac] = args[ac - 1];
+    av[ac] = NULL;
+    proc_suspend_all(p);
+    proc_release(p);
+    p->prog = prog;
+    p->faults = p->cow_faults = 0;
+    p->anon_next = PROC_ANON_BASE;
+    p->service_ep = p->notify = 0;
+    p->supervised = false;
+    p->awaiting = 0;
+    p->registered = 0;
+    const char *step = "";
+    unsigned long err = spawn_into(p, m, av, envp, &step);
+    if (err) {
+        printf("exec %s (pid %lu): %s (%s): ended\n", name, p->pid, step, ferry_error_name(err));
+        proc_teardown(p);
+        p->status = 127;
+        return PROCSRV_ENDED;
+    }
+    return PROCSRV_OTHER;
+}
+
 static enum procsrv_event do_wait(struct proc *p, long pid)
 {
     bool any = false;
@@ -1604,6 +1658,8 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
         unsigned long err = len < 0 ? PROC_E_BAD_REQUEST : do_spawn_request(p, buf, len, &pid);
         return reply(err, pid);
     }
+    case PROC_EXEC:
+        return do_exec(p, buf, request_string(&m, buf, sizeof buf));
     case PROC_WAIT:
         return do_wait(p, (long)m.w[0]);
     case PROC_FORK: {

@@ -226,6 +226,35 @@ static bool test_names_restart(void)
     return true;
 }
 
+/* execve in place: hello replaces itself by args (same pid: args' status
+ * comes back to the waiter, and no pid was used, so the next spawn gets
+ * the next number); a refused exec (no such program, not an image) leaves
+ * hello running, which reports the errno.  Memory back. */
+static bool test_exec_in_place(void)
+{
+    NEED_SYSTEM();
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    long status;
+    const char *argv[] = { "exec=args", "one", "two", NULL };
+    unsigned long pid = proc_spawn("hello", argv, NULL);
+    CHECK(pid != 0);
+    CHECK(proc_wait(pid, &status));
+    const char *seen[] = { "one", "two", NULL };
+    CHECK(status == args_status(seen, NULL));
+    unsigned long next = proc_spawn("true", NULL, NULL);
+    CHECK(next == pid + 1 && proc_wait(next, &status) && status == 0);
+    const char *missing[] = { "exec=nosuch", NULL };
+    pid = proc_spawn("hello", missing, NULL);
+    CHECK(pid && proc_wait(pid, &status) && status == 100 + 2);     /* ENOENT */
+    const char *notelf[] = { "exec=notelf", NULL };
+    pid = proc_spawn("hello", notelf, NULL);
+    CHECK(pid && proc_wait(pid, &status) && status == 100 + 8);     /* ENOEXEC */
+    CHECK(proc_count() == 0);
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
 /* Runs pid to its end; its status, and the pages the pager made for it. */
 static bool run_to_end(unsigned long pid, long *status, unsigned long *faults)
 {
@@ -487,6 +516,7 @@ const struct utest utests_system[] = {
     { test_supervisor_restarts, "sys_supervisor" },
     { test_supervisor_restart_itself, "sys_supervisor_restart" },
     { test_pager_restart, "sys_pager_restart" },
+    { test_exec_in_place, "sys_exec" },
     { test_memory_returned, "sys_memory" },
     { test_libc, "sys_libc" },
     { test_cow_fork, "sys_cow_fork" },

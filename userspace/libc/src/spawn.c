@@ -1,8 +1,8 @@
 /* spawn.c: posix_spawn and execve.  posix_spawn asks the process server
  * to start a program of the boot configuration (PROC_SPAWN; the program is
- * path's last component) with argv and envp; execve is that followed by
- * exit with the new program's status, a stand-in until the server can
- * replace an address space in place. */
+ * path's last component) with argv and envp; execve asks it to replace
+ * the caller's image in place (PROC_EXEC: same pid), and returns only
+ * when that was refused. */
 #include <errno.h>
 #include <spawn.h>
 #include <string.h>
@@ -42,16 +42,18 @@ int posix_spawnp(pid_t *restrict pid, const char *restrict file,
 
 int execve(const char *path, char *const argv[], char *const envp[])
 {
-    pid_t pid;
-    int err = posix_spawn(&pid, path, NULL, NULL, argv, envp);
-    if (err) {
-        errno = err;
+    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    char buf[PROC_MAX_PRINT];
+    long n = spawnmsg_pack(buf, sizeof buf, name, argv, envp);
+    if (n < 0) {
+        errno = E2BIG;
         return -1;
     }
-    int status = 0;
-    if (waitpid(pid, &status, 0) < 0)
-        _exit(127);
-    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    struct sys_msg m = { 0 };
+    unsigned long err = __proc_call_bytes(PROC_EXEC, buf, (size_t)n, &m);
+    /* Only a refusal comes back. */
+    errno = err == PROC_E_NOT_FOUND ? ENOENT : err == PROC_E_BAD_NAME ? ENOEXEC : EINVAL;
+    return -1;
 }
 
 int execv(const char *path, char *const argv[])

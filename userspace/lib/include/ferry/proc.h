@@ -58,6 +58,9 @@ enum proc_label {
     PROC_THREAD,          /* w0 = rip, w1 = rsp, w2..w4 = rdi, rsi, rdx: reply w1 = thread number */
     PROC_THREAD_EXIT,     /* w0 = the calling thread's number: never answered */
     PROC_THREAD_JOIN,     /* w0 = thread number: PROC_OK once it is gone, else PROC_E_AGAIN */
+    PROC_EXEC,            /* as PROC_SPAWN: the caller's image replaced in place (same pid, parent,
+                           * children); never answered when it succeeds; PROC_E_NOT_FOUND,
+                           * PROC_E_BAD_NAME (not an image): refused, the caller goes on */
     /* From the name service only: */
     PROC_MANIFEST,        /* w0 = pid: reply w0 = PROC_OK, w1 = length, bytes from w2:
                            * "lookup\0...\0\0register\0...\0\0" (the names of its manifest) */
