@@ -1,7 +1,9 @@
-/* procsrv.c: the root task as memory manager, process server and name
- * service: spawns programs from boot modules into their own CSpace,
- * VSpace and thread, serves their requests (ferry/proc.h), and gives all
- * their memory back when they end. */
+/* procsrv.c: the root task as memory manager and process server: spawns
+ * programs from boot modules into their own CSpace, VSpace and thread,
+ * serves their requests and (asked by the pager and the supervisor, which
+ * are processes, as is the name service) their page faults (ferry/proc.h),
+ * restarts those servers when they end, and gives all of a process's
+ * memory back when it ends. */
 #include <ferry/elf_load.h>
 #include <ferry/ipc.h>
 #include <ferry/proc.h>

@@ -1,5 +1,5 @@
-/* procsrv.h: the root task as memory manager, process server and name
- * service (one event loop, run while the root task waits for a process). */
+/* procsrv.h: the root task as memory manager and process server (one
+ * event loop, run while the root task waits for a process). */
 #ifndef FERRY_PROCSRV_H
 #define FERRY_PROCSRV_H
 
