@@ -83,6 +83,14 @@ USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
 # process server), not the root task's library.
 PROG_RT_SRCS := userspace/programs/rt/crt0.S userspace/programs/rt/rt.c kernel/lib/fmt.c kernel/lib/string.c
 PROG_RT_OBJS := $(patsubst %,$(UOBJ)/%.o,$(PROG_RT_SRCS))
+# Libraries programs may use (the FAT file system, the file: client): an
+# archive, so a program links only the members it calls.
+PROG_LIB_SRCS := $(wildcard userspace/fs/*.c userspace/io/*.c)
+PROG_LIB := $(BUILD)/libprog.a
+# The disk the block driver serves: a FAT image of a deterministic file set
+# made on the host (ferryhost/disk.py), attached as the primary IDE master.
+DISK_IMG := $(BUILD)/disk.img
+DISK_ARGS = -drive file=$(DISK_IMG),format=raw,if=ide,index=0,snapshot=on
 
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
@@ -91,7 +99,7 @@ QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	clean help print-boot print-initrd setup-build setup-test setup-bench setup-bochs setup-cluster
 .DELETE_ON_ERROR:
 
-all: $(KERNEL_ELF) $(KERNEL_MB1) $(ROOT_ELF) $(PROGRAMS)
+all: $(KERNEL_ELF) $(KERNEL_MB1) $(ROOT_ELF) $(PROGRAMS) $(DISK_IMG)
 
 help:
 	@echo "make all        build the kernel ($(KERNEL_ELF), $(KERNEL_MB1))"
@@ -151,9 +159,17 @@ $(UOBJ)/%.S.o: %.S | setup-build
 $(ROOT_ELF): $(USER_OBJS) userspace/lib/linker.ld
 	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $(USER_OBJS)
 
-$(BUILD)/programs/%.elf: $(UOBJ)/userspace/programs/%.c.o $(PROG_RT_OBJS) userspace/lib/linker.ld
+$(PROG_LIB): $(patsubst %,$(UOBJ)/%.o,$(PROG_LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/programs/%.elf: $(UOBJ)/userspace/programs/%.c.o $(PROG_RT_OBJS) $(PROG_LIB) userspace/lib/linker.ld
 	@mkdir -p $(dir $@)
-	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $< $(PROG_RT_OBJS)
+	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $< $(PROG_RT_OBJS) $(PROG_LIB)
+
+$(DISK_IMG): ferryhost/disk.py | setup-build
+	@mkdir -p $(dir $@)
+	$(PY) -m ferryhost.disk $@
 
 # Rebuild when the version string or build flags change.
 $(BUILD)/flags.txt: FORCE
@@ -198,7 +214,7 @@ run run-iso: iso | setup-bochs
 	s=$$?; [ $$s -eq 33 ] && echo "ferry: exited with success" || echo "ferry: exit status $$s"
 else
 run: all
-	$(QEMU) $(QEMU_COMMON) $(ACCEL_ARGS) -kernel $(KERNEL_MB1) $(INITRD_ARG) -append "$(CMDLINE)"; \
+	$(QEMU) $(QEMU_COMMON) $(ACCEL_ARGS) $(DISK_ARGS) -kernel $(KERNEL_MB1) $(INITRD_ARG) -append "$(CMDLINE)"; \
 	s=$$?; [ $$s -eq 33 ] && echo "ferry: exited with success" || echo "ferry: exit status $$s"
 
 run-iso: iso
@@ -302,4 +318,5 @@ clean:
 	rm -rf $(BUILD)
 
 PROG_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard userspace/programs/*.c))
--include $(KERNEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(PROG_RT_OBJS:.o=.d) $(PROG_OBJS:.o=.d)
+-include $(KERNEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(PROG_RT_OBJS:.o=.d) $(PROG_OBJS:.o=.d) \
+	$(patsubst %,$(UOBJ)/%.d,$(PROG_LIB_SRCS))

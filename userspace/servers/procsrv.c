@@ -2,6 +2,7 @@
  * service: spawns programs from boot modules into their own CSpace,
  * VSpace and thread, serves their requests (ferry/proc.h), and gives all
  * their memory back when they end. */
+#include <ferry/devcaps.h>
 #include <ferry/elf_load.h>
 #include <ferry/ipc.h>
 #include <ferry/proc.h>
@@ -309,6 +310,43 @@ static unsigned split_args(char *buf, const char **argv, unsigned max)
     return n;
 }
 
+/* The devices the manifest grants (ioport=, irq=) into p's CNode's device
+ * slots.  Everything lands in p's CNode or comes from its block, so it
+ * all goes when the process does (the interrupt line is free again). */
+static unsigned long grant_devices(struct proc *p)
+{
+    const struct ferry_slot_range *io = &ulib_bootinfo->ioports;
+    const unsigned long root = FERRY_CAP_INIT_CNODE;
+    unsigned long err = FERRY_OK;
+    for (unsigned i = 0; i < p->prog->nioport; i++) {
+        unsigned long w[] = { p->prog->ioport[i].first, p->prog->ioport[i].last, PROC_DEV_IOPORT(i), 64 };
+        err = FERRY_E_RANGE;            /* no capability of the root task covers it */
+        for (unsigned long s = io->start; s < io->end && err; s++)
+            err = ferry_invoke(s, FERRY_IOPORT_ISSUE, 4, w, 1, &p->cspace, NULL);
+        if (err)
+            return err;
+    }
+    for (unsigned i = 0; i < p->prog->nirq; i++) {
+        unsigned long line = p->prog->irq[i], ntfn = palloc(p, FERRY_OBJ_NOTIFICATION, 0);
+        unsigned long badged = p->next, handler = p->next + 1;
+        if (!ntfn || handler >= p->slot0 + PROC_SLOTS)
+            return FERRY_E_NO_MEMORY;
+        p->next += 2;
+        unsigned long get[] = { line, handler, 64 };
+        unsigned long move[] = { PROC_DEV_IRQ(i), 64, handler, 64 };
+        if ((err = ferry_cnode_mint(badged, ntfn, FERRY_RIGHTS_ALL, 1UL << line)) ||
+            (err = proc_give(p, PROC_DEV_IRQ_NTFN(i), badged, FERRY_RIGHTS_ALL, 0)) ||
+            (err = ferry_invoke(FERRY_CAP_IRQ_CONTROL, FERRY_IRQ_CONTROL_GET, 3, get, 1, &root, NULL)))
+            return err;
+        if ((err = ferry_invoke(handler, FERRY_IRQ_SET_NOTIFICATION, 0, NULL, 1, &badged, NULL)) ||
+            (err = ferry_invoke(p->cspace, FERRY_CNODE_MOVE, 4, move, 1, &root, NULL))) {
+            ferry_cnode_delete(handler);
+            return err;
+        }
+    }
+    return err;
+}
+
 static unsigned long spawn_into(struct proc *p, const struct module *m, const char *const *argv,
                                 const char *const *envp, const char **step)
 {
@@ -365,6 +403,9 @@ static unsigned long spawn_into(struct proc *p, const struct module *m, const ch
         if ((err = proc_give(p, PROC_CAP_SERVICE, p->service_ep, FERRY_RIGHTS_ALL, 0)))
             return err;
     }
+    *step = "devices (ioport=, irq=)";
+    if ((err = grant_devices(p)))
+        return err;
     *step = "thread";
     p->tcb = palloc(p, FERRY_OBJ_TCB, 0);
     if (!p->tcb)

@@ -1,0 +1,144 @@
+/* io.c: in-guest tests of drivers and files: the ATA driver (blk:) and the
+ * FAT file server (file:) as separate programs reading the disk image the
+ * host made (ferryhost/disk.py), writing to it, and surviving crashes. */
+#include "utest.h"
+#include "../servers/procsrv.h"
+
+#define NEED_SYSTEM() CHECK(system_ready())
+
+static unsigned long io_free0;
+static unsigned io_blocks0;
+
+/* Serve requests until pid has sent n of them. */
+static bool serve_until(unsigned long pid, unsigned long n)
+{
+    struct proc_info pi;
+    while (proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.messages < n)
+        procsrv_serve_one();
+    return proc_info(pid, &pi) && pi.state == PROC_RUNNING;
+}
+
+/* The block driver, then the file server on it (registered both). */
+static bool io_start(bool cache)
+{
+    io_free0 = mm_free_bytes();
+    io_blocks0 = mm_blocks();
+    unsigned long ata = proc_spawn("ata", NULL, NULL);
+    if (!ata || !serve_until(ata, 1))
+        return false;
+    const char *nocache[] = { "nocache", NULL };
+    unsigned long fs = proc_spawn("fatfs", cache ? NULL : nocache, NULL);
+    return fs && serve_until(fs, 2);
+}
+
+static bool io_stop(void)
+{
+    long status;
+    const char *names[] = { "fatfs", "ata" };
+    for (int i = 0; i < 2; i++) {
+        unsigned long pid = proc_running(names[i]);
+        CHECK(pid && proc_stop(pid) && proc_wait(pid, &status));
+    }
+    CHECK(proc_count() == 0);
+    /* every byte back (a new block may have been made meanwhile) */
+    CHECK(mm_free_bytes() == io_free0 + (mm_blocks() - io_blocks0) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
+/* Runs fcat with these arguments; its status. */
+static long fcat(const char *const *argv)
+{
+    long status = -1;
+    unsigned long pid = proc_spawn("fcat", argv, NULL);
+    if (!pid || !proc_wait(pid, &status))
+        return -1;
+    return status;
+}
+
+#define FCAT(...) ({ const char *a_[] = { __VA_ARGS__, NULL }; fcat(a_); })
+
+/* The demo: a file of the disk image printed through both servers. */
+static bool io_demo(void)
+{
+    NEED_SYSTEM();
+    CHECK(io_start(true));
+    long status = -1;
+    unsigned long pid = proc_spawn("fcat", NULL, NULL);   /* boot.conf: /HELLO.TXT */
+    CHECK(pid && proc_wait(pid, &status));
+    CHECK(status == 0);
+    return io_stop();
+}
+
+/* Host-made files read back byte-exact, in several chunk sizes; the
+ * listing; the errors a client sees. */
+static bool io_read_files(void)
+{
+    NEED_SYSTEM();
+    CHECK(io_start(true));
+    CHECK(FCAT("-v", "/F4K.BIN", "1", "4096") == 0);
+    CHECK(FCAT("-v", "/f64k.bin", "2", "65536", "1000") == 0);
+    CHECK(FCAT("-v", "/ODD.BIN", "5", "300007", "65536") == 0);
+    CHECK(FCAT("-v", "/ODD.BIN", "5", "300007", "7") == 0);
+    CHECK(FCAT("-v", "/ODD.BIN", "4", "300007") == 2);           /* wrong bytes are noticed */
+    CHECK(FCAT("-v", "/F4K.BIN", "1", "4097") == 1);             /* and a wrong size */
+    CHECK(FCAT("-l", "/", "HELLO.TXT", "F16M.BIN", "ODD.BIN", "DOCS") == 0);
+    CHECK(FCAT("-l", "/DOCS", "README.TXT") == 0);
+    CHECK(FCAT("-l", "/DOCS", "HELLO.TXT") == 2);
+    CHECK(FCAT("-e") == 0);
+    return io_stop();
+}
+
+/* A file the guest writes, read back through a fresh file server with no
+ * cache (from the disk, not from memory). */
+static bool io_write_file(void)
+{
+    NEED_SYSTEM();
+    CHECK(io_start(true));
+    CHECK(FCAT("-w", "/GUEST.BIN", "9", "100000") == 0);
+    CHECK(FCAT("-w", "/GUEST2.BIN", "8", "5") == 0);
+    CHECK(io_stop());
+    CHECK(io_start(false));
+    CHECK(FCAT("-v", "/GUEST.BIN", "9", "100000") == 0);
+    CHECK(FCAT("-v", "/GUEST2.BIN", "8", "5") == 0);
+    CHECK(FCAT("-v", "/F64K.BIN", "2", "65536") == 0);           /* the rest is intact */
+    return io_stop();
+}
+
+#define CRASHES 100
+
+/* The block driver dies 100 times in the middle of reads; the supervisor
+ * restarts it, the file server reconnects and retries, and the client
+ * reads every byte right without noticing. */
+static bool io_blk_crash(void)
+{
+    NEED_SYSTEM();
+    CHECK(io_start(false));
+    unsigned long restarts0 = procsrv_restarts("ata"), fs = proc_running("fatfs");
+    CHECK(FCAT("-crash", "blk", "100", "/F4K.BIN", "1", "4096") == 0);
+    _Static_assert(CRASHES == 100, "the argument above");
+    CHECK(procsrv_restarts("ata") == restarts0 + CRASHES);
+    CHECK(proc_running("fatfs") == fs);                          /* nothing else restarted */
+    return io_stop();
+}
+
+/* The file server dies in the middle of reads 20 times; the client looks
+ * it up again, reopens, seeks and reads on, every byte right. */
+static bool io_file_crash(void)
+{
+    NEED_SYSTEM();
+    CHECK(io_start(true));
+    unsigned long restarts0 = procsrv_restarts("fatfs"), ata = proc_running("ata");
+    CHECK(FCAT("-crash", "file", "20", "/F64K.BIN", "2", "65536") == 0);
+    CHECK(procsrv_restarts("fatfs") == restarts0 + 20);
+    CHECK(proc_running("ata") == ata);
+    return io_stop();
+}
+
+const struct utest utests_io[] = {
+    { io_demo, "io_demo" },
+    { io_read_files, "io_read_files" },
+    { io_write_file, "io_write_file" },
+    { io_blk_crash, "io_blk_crash" },
+    { io_file_crash, "io_file_crash" },
+};
+const size_t utests_io_n = sizeof utests_io / sizeof utests_io[0];
