@@ -209,8 +209,8 @@ comma := ,
 ifeq ($(ACCEL),bochs)
 # Bochs boots the GRUB ISO (ferryhost/bochs.py: no isa-debug-exit there, the
 # guest's shutdown through port 0x8900 gives the same 33/35 status).
-run run-iso: iso | setup-bochs
-	$(PY) -m ferryhost.bochs --iso $(ISO) --cpu-model $(CPU_MODEL); \
+run run-iso: iso $(DISK_IMG) | setup-bochs
+	$(PY) -m ferryhost.bochs --iso $(ISO) --cpu-model $(CPU_MODEL) --disk $(DISK_IMG); \
 	s=$$?; [ $$s -eq 33 ] && echo "ferry: exited with success" || echo "ferry: exit status $$s"
 else
 run: all

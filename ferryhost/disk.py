@@ -15,7 +15,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-IMAGE_MB = 48
+# 97 cylinders of 16 heads and 63 sectors (Bochs takes the geometry of a
+# flat image from its size): 48,888 KiB
+IMAGE_KB = 97 * 16 * 63 // 2
 PATTERN_PERIOD = 4093
 HELLO = b"Hello from the Ferry file server: read through fatfs and the ATA driver.\n"
 # name in the image -> (seed, size); the benchmarks' sizes (bench/ferry/io.c)
@@ -58,7 +60,7 @@ def make_disk(out):
         tmp_img.unlink()
     # FAT16 with 2 KiB clusters; a fixed volume id so the image is the same every time
     subprocess.run(["mkfs.fat", "-C", "-F", "16", "-s", "4", "-i", "46455252", "-n", "FERRY",
-                    str(tmp_img), str(IMAGE_MB * 1024)], check=True, env=env, stdout=subprocess.DEVNULL)
+                    str(tmp_img), str(IMAGE_KB)], check=True, env=env, stdout=subprocess.DEVNULL)
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         (d / "HELLO.TXT").write_bytes(HELLO)

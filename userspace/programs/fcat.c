@@ -10,7 +10,11 @@
  *   fcat -e                           errors: missing file, bad name, directory
  *   fcat -crash blk|file N PATH SEED SIZE
  *                                     read PATH N times over, the service
- *                                     dying in the middle of each pass */
+ *                                     dying in the middle of each pass
+ *   fcat -bench PATH SEED SIZE N      N reads of SIZE bytes from the start,
+ *                                     each followed by a marker Call to the
+ *                                     process server (its clock: bench/ferry/io.c),
+ *                                     then the whole file checked */
 #include <ferry/fat.h>
 #include <ferry/fileclient.h>
 #include <ferry/io.h>
@@ -208,6 +212,28 @@ static int crash_reads(bool file, unsigned long passes, const char *path, unsign
     return file && recoveries < passes ? 15 : 0;
 }
 
+static int bench_reads(const char *path, unsigned seed, unsigned long size, unsigned long n)
+{
+    unsigned long fsize;
+    long h = fc_open(FILE_SLOT, path, FAT_O_READ, &fsize);
+    if (h < 0 || size > fsize)
+        return 1;
+    proc_getpid();                          /* the clock starts */
+    for (unsigned long i = 0; i < n; i++) {
+        if (size && fc_seek(FILE_SLOT, h, 0, 0) != 0)
+            return 2;
+        for (unsigned long at = 0; at < size;) {
+            unsigned long k = size - at < CHUNK_MAX ? size - at : CHUNK_MAX;
+            if (fc_read(FILE_SLOT, h, buf, k) != (long)k)
+                return 3;
+            at += k;
+        }
+        proc_getpid();                      /* one read done */
+    }
+    fc_close(FILE_SLOT, h);
+    return size ? verify(path, seed, fsize, CHUNK_MAX) : 0;
+}
+
 int main(int argc, char **argv, char **envp)
 {
     (void)envp;
@@ -229,6 +255,8 @@ int main(int argc, char **argv, char **envp)
     if (argc == 7 && strcmp(argv[1], "-crash") == 0)
         return crash_reads(strcmp(argv[2], "file") == 0, number(argv[3]), argv[4],
                            (unsigned)number(argv[5]), number(argv[6]));
+    if (argc == 6 && strcmp(argv[1], "-bench") == 0)
+        return bench_reads(argv[2], (unsigned)number(argv[3]), number(argv[4]), number(argv[5]));
     printf("fcat: bad arguments\n");
     return 21;
 }

@@ -1,0 +1,111 @@
+/* io.c: end-to-end file reads: a program (fcat -bench) reads a file of the
+ * disk image through the file server (fatfs, file:) and the ATA driver
+ * (ata, blk:), three processes and the process server apart, data copied
+ * through the IPC buffers (896 bytes a message; 512 a sector from the
+ * driver). */
+#include "ferry_bench.h"
+#include <fmt.h>
+#include "../../userspace/servers/procsrv.h"
+
+struct file_read_arg {
+    bool cache;          /* the file server's 128 KiB sector cache */
+};
+
+/* The disk image's file holding at least `size` bytes (ferryhost/disk.py). */
+static const char *file_for(int64_t size, const char **seed)
+{
+    *seed = size <= 4096 ? "1" : size <= 65536 ? "2" : size <= 1048576 ? "3" : "4";
+    return size <= 4096 ? "/F4K.BIN" : size <= 65536 ? "/F64K.BIN" : size <= 1048576 ? "/F1M.BIN" : "/F16M.BIN";
+}
+
+static bool serve_until(unsigned long pid, unsigned long n)
+{
+    struct proc_info pi;
+    while (proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.messages < n)
+        procsrv_serve_one();
+    return proc_info(pid, &pi) && pi.state == PROC_RUNNING;
+}
+
+static void stop(const char *name)
+{
+    long status;
+    unsigned long pid = proc_running(name);
+    if (pid && proc_stop(pid))
+        proc_wait(pid, &status);
+}
+
+/* The clock is the process server's, as first_touch's: the reader Calls it
+ * after each read, so a sample is one read of `size` bytes plus one marker
+ * round trip to the process server (size 0: the marker alone). */
+static const char *file_read(struct bench_ctx *c)
+{
+    const struct file_read_arg *a = c->entry->arg;
+    if (!system_ready())
+        return "no system: boot.conf and the program modules are not loaded";
+    if (c->size < 0 || c->size > (16 << 20))
+        return "sizes from 0 to 16 MiB";
+    const char *fail = NULL, *seed;
+    const char *path = file_for(c->size, &seed);
+    unsigned long ata = proc_spawn("ata", NULL, NULL);
+    const char *nocache[] = { "nocache", NULL };
+    unsigned long fs = ata && serve_until(ata, 1) ? proc_spawn("fatfs", a->cache ? NULL : nocache, NULL) : 0;
+    if (!fs || !serve_until(fs, 2))
+        fail = "the block driver or the file server did not start (is the disk image attached?)";
+    char size_s[24], n_s[24];
+    fmt_snprintf(size_s, sizeof size_s, "%ld", (long)c->size);
+    fmt_snprintf(n_s, sizeof n_s, "%lu", (unsigned long)(c->warmup + c->n));
+    const char *argv[] = { "-bench", path, seed, size_s, n_s, NULL };
+    unsigned long pid = fail ? 0 : proc_spawn("fcat", argv, NULL);
+    if (!fail && !pid)
+        fail = "spawn of fcat failed";
+    if (pid) {
+        /* Its messages before the first marker: the lookup and the open's
+         * page faults; then one per read. */
+        struct proc_info pi;
+        size_t need = c->warmup + c->n, got = 0;
+        unsigned long seen = 0;
+        uint64_t prev = 0;
+        bool started = false;
+        while (proc_info(pid, &pi) && pi.state == PROC_RUNNING) {
+            enum procsrv_event ev = procsrv_serve_one();
+            uint64_t t = tsc_begin();
+            if (!proc_info(pid, &pi) || pi.messages == seen)
+                continue;                       /* another process's event */
+            seen = pi.messages;
+            if (ev != PROCSRV_OTHER)
+                continue;                       /* its page faults */
+            if (started && got < need) {
+                if (got >= c->warmup)
+                    c->samples[got - c->warmup] = t - prev;
+                got++;
+            }
+            started = true;
+            prev = t;
+        }
+        long status = -1;
+        if (!proc_wait(pid, &status) || status != 0)
+            fail = "fcat did not read the file's bytes back right";
+        else if (got != need)
+            fail = "fewer reads than samples";
+    }
+    stop("fatfs");
+    stop("ata");
+    return fail;
+}
+
+static const int64_t file_sizes[] = { 0, 4096, 65536, 1048576 };
+static const struct file_read_arg blk_arg = { .cache = false }, cached_arg = { .cache = true };
+
+const struct bench_entry bench_io[] = {
+    { .name = "file_read", .variant = "blk_copy", .fn = file_read, .arg = &blk_arg,
+      .sizes = file_sizes, .nsizes = sizeof file_sizes / sizeof file_sizes[0],
+      .default_samples = BENCH_BULK_MAX_SAMPLES, .max_samples = BENCH_BULK_MAX_SAMPLES,
+      .description = "read(size) of a file through the file server and the ATA driver (no cache), "
+                     "data copied through IPC buffers; plus one marker Call (size 0)" },
+    { .name = "file_read", .variant = "cached_copy", .fn = file_read, .arg = &cached_arg,
+      .sizes = file_sizes, .nsizes = 3,
+      .default_samples = BENCH_BULK_MAX_SAMPLES, .max_samples = 200,
+      .description = "read(size) of a file in the file server's sector cache (warm), data copied "
+                     "through IPC buffers; plus one marker Call (size 0)" },
+};
+const size_t bench_io_n = sizeof bench_io / sizeof bench_io[0];
