@@ -9,6 +9,7 @@
 
 struct file_read_arg {
     bool cache;          /* the file server's 128 KiB sector cache */
+    bool grant;          /* data through a window granted at open (FILE_O_GRANT) */
 };
 
 /* The disk image's file holding at least `size` bytes (ferryhost/disk.py). */
@@ -54,7 +55,7 @@ static const char *file_read(struct bench_ctx *c)
     char size_s[24], n_s[24];
     fmt_snprintf(size_s, sizeof size_s, "%ld", (long)c->size);
     fmt_snprintf(n_s, sizeof n_s, "%lu", (unsigned long)(c->warmup + c->n));
-    const char *argv[] = { "-bench", path, seed, size_s, n_s, NULL };
+    const char *argv[] = { a->grant ? "-gbench" : "-bench", path, seed, size_s, n_s, NULL };
     unsigned long pid = fail ? 0 : proc_spawn("fcat", argv, NULL);
     if (!fail && !pid)
         fail = "spawn of fcat failed";
@@ -94,7 +95,8 @@ static const char *file_read(struct bench_ctx *c)
 }
 
 static const int64_t file_sizes[] = { 0, 4096, 65536, 1048576 };
-static const struct file_read_arg blk_arg = { .cache = false }, cached_arg = { .cache = true };
+static const struct file_read_arg blk_arg = { .cache = false }, cached_arg = { .cache = true },
+    blk_grant_arg = { .cache = false, .grant = true }, cached_grant_arg = { .cache = true, .grant = true };
 
 const struct bench_entry bench_io[] = {
     { .name = "file_read", .variant = "blk_copy", .fn = file_read, .arg = &blk_arg,
@@ -107,5 +109,15 @@ const struct bench_entry bench_io[] = {
       .default_samples = BENCH_BULK_MAX_SAMPLES, .max_samples = 200,
       .description = "read(size) of a file in the file server's sector cache (warm), data copied "
                      "through IPC buffers; plus one marker Call (size 0)" },
+    { .name = "file_read", .variant = "blk_grant", .fn = file_read, .arg = &blk_grant_arg,
+      .sizes = file_sizes, .nsizes = sizeof file_sizes / sizeof file_sizes[0],
+      .default_samples = BENCH_BULK_MAX_SAMPLES, .max_samples = BENCH_BULK_MAX_SAMPLES,
+      .description = "read(size) through the file server and the ATA driver (no cache), data through "
+                     "a 64 KiB window granted at open, copied out by the reader; plus one marker Call" },
+    { .name = "file_read", .variant = "cached_grant", .fn = file_read, .arg = &cached_grant_arg,
+      .sizes = file_sizes, .nsizes = 3,
+      .default_samples = BENCH_BULK_MAX_SAMPLES, .max_samples = 200,
+      .description = "read(size) of a file in the file server's sector cache (warm), data through a "
+                     "64 KiB window granted at open, copied out by the reader; plus one marker Call" },
 };
 const size_t bench_io_n = sizeof bench_io / sizeof bench_io[0];

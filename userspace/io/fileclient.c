@@ -60,6 +60,45 @@ long fc_read(unsigned long ep, long h, void *buf, size_t n)
     return (long)done;
 }
 
+long fc_open_grant(unsigned long ep, const char *path, int flags, unsigned long *size,
+                   const unsigned char **window)
+{
+    struct sys_msg m;
+    long r = path_call(ep, FILE_OPEN, (unsigned long)flags | FILE_O_GRANT, path, &m);
+    if (r < 0)
+        return r;
+    if (size)
+        *size = m.w[2];
+    *window = (const unsigned char *)m.w[3];
+    return (long)m.w[1];
+}
+
+long fc_read_window(unsigned long ep, long h, size_t n)
+{
+    struct sys_msg m;
+    if (n > IO_GRANT_BYTES)
+        return FILE_E_BADREQ;
+    long r = call(ep, FILE_READ, 2, (unsigned long)h, n, 0, NULL, 0, &m);
+    return r < 0 ? r : m.w[1] > n ? FILE_E_BADREQ : (long)m.w[1];
+}
+
+long fc_read_grant(unsigned long ep, long h, const unsigned char *window, void *buf, size_t n)
+{
+    unsigned char *out = buf;
+    size_t done = 0;
+    while (done < n) {
+        size_t k = n - done < IO_GRANT_BYTES ? n - done : IO_GRANT_BYTES;
+        long got = fc_read_window(ep, h, k);
+        if (got < 0)
+            return got;
+        memcpy(out + done, window, (size_t)got);
+        done += (size_t)got;
+        if ((size_t)got < k)
+            break;
+    }
+    return (long)done;
+}
+
 long fc_write(unsigned long ep, long h, const void *buf, size_t n)
 {
     const unsigned char *in = buf;

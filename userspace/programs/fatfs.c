@@ -23,6 +23,7 @@ static struct {
     struct fat_file f;
     unsigned long owner;      /* the client's badge (its pid) */
     bool used;
+    unsigned char *window;    /* FILE_O_GRANT: memory shared with the owner */
 } files[FILES_MAX];
 
 /* (Re)connects to blk:, waiting while the supervisor restarts it. */
@@ -175,19 +176,43 @@ int main(int argc, char **argv, char **envp)
                 break;
             }
             f = &files[h].f;
-            r = FERRY_MSGINFO_LABEL(m.info) == FILE_OPEN ? fat_open(&fs, f, path, (int)m.w[0])
+            files[h].window = NULL;
+            r = FERRY_MSGINFO_LABEL(m.info) == FILE_OPEN ? fat_open(&fs, f, path, (int)(m.w[0] & ~FILE_O_GRANT))
                                                          : fat_opendir(&fs, f, path);
+            if (!r && FERRY_MSGINFO_LABEL(m.info) == FILE_OPEN && (m.w[0] & FILE_O_GRANT)) {
+                /* the window: made once, mapped into the client once */
+                files[h].window = proc_mmap(IO_GRANT_BYTES);
+                if (!files[h].window || proc_share(files[h].window, IO_GRANT_BYTES, m.badge, &w3)) {
+                    if (files[h].window)
+                        proc_munmap(files[h].window, IO_GRANT_BYTES);
+                    fat_close(f);
+                    r = FILE_E_NFILE;
+                }
+            }
             if (r) {
                 files[h].used = false;
                 break;
             }
             w1 = (unsigned long)h;
             w2 = f->size;
-            len = 3;
+            len = 4;
             break;
         }
         case FILE_READ:
-            if (!(f = handle(&m)) || m.w[1] > IO_DATA_BYTES)
+            if (!(f = handle(&m)))
+                break;
+            if (files[m.w[0]].window) {
+                if (m.w[1] > IO_GRANT_BYTES)
+                    break;
+                r = fat_read(f, files[m.w[0]].window, m.w[1]);
+                if (r >= 0) {
+                    w1 = (unsigned long)r;
+                    len = 2;
+                    r = 0;
+                }
+                break;
+            }
+            if (m.w[1] > IO_DATA_BYTES)
                 break;
             r = fat_read(f, buf, m.w[1]);
             if (r >= 0) {
@@ -223,6 +248,8 @@ int main(int argc, char **argv, char **envp)
             if (!(f = handle(&m)))
                 break;
             r = f->attr & FAT_ATTR_DIR ? 0 : fat_close(f);
+            if (files[m.w[0]].window)
+                proc_munmap(files[m.w[0]].window, IO_GRANT_BYTES);   /* and out of the client */
             files[m.w[0]].used = false;
             break;
         case FILE_STAT:

@@ -8,10 +8,12 @@
  *   fcat -w PATH SEED SIZE            create it with the pattern, read it back
  *   fcat -l DIR NAME...               list DIR; each NAME must be there
  *   fcat -e                           errors: missing file, bad name, directory
+ *   fcat -gclose PATH                 a granted window, touched after close (must fault)
  *   fcat -crash blk|file N PATH SEED SIZE
  *                                     read PATH N times over, the service
  *                                     dying in the middle of each pass
- *   fcat -bench PATH SEED SIZE N      N reads of SIZE bytes from the start,
+ *   fcat -bench|-gbench PATH SEED SIZE N
+ *                                     N reads of SIZE bytes from the start (-gbench: through a granted window),
  *                                     each followed by a marker Call to the
  *                                     process server (its clock: bench/ferry/io.c),
  *                                     then the whole file checked */
@@ -212,10 +214,12 @@ static int crash_reads(bool file, unsigned long passes, const char *path, unsign
     return file && recoveries < passes ? 15 : 0;
 }
 
-static int bench_reads(const char *path, unsigned seed, unsigned long size, unsigned long n)
+static int bench_reads(const char *path, unsigned seed, unsigned long size, unsigned long n, bool grant)
 {
     unsigned long fsize;
-    long h = fc_open(FILE_SLOT, path, FAT_O_READ, &fsize);
+    const unsigned char *window = NULL;
+    long h = grant ? fc_open_grant(FILE_SLOT, path, FAT_O_READ, &fsize, &window)
+                   : fc_open(FILE_SLOT, path, FAT_O_READ, &fsize);
     if (h < 0 || size > fsize)
         return 1;
     proc_getpid();                          /* the clock starts */
@@ -224,14 +228,30 @@ static int bench_reads(const char *path, unsigned seed, unsigned long size, unsi
             return 2;
         for (unsigned long at = 0; at < size;) {
             unsigned long k = size - at < CHUNK_MAX ? size - at : CHUNK_MAX;
-            if (fc_read(FILE_SLOT, h, buf, k) != (long)k)
+            if ((grant ? fc_read_grant(FILE_SLOT, h, window, buf, k) : fc_read(FILE_SLOT, h, buf, k)) != (long)k)
                 return 3;
             at += k;
         }
         proc_getpid();                      /* one read done */
     }
+    /* the last read's bytes, then the whole file through the other path */
+    if (size && !check(buf, seed, (size - 1) / CHUNK_MAX * CHUNK_MAX, (long)((size - 1) % CHUNK_MAX + 1)))
+        return 4;
     fc_close(FILE_SLOT, h);
     return size ? verify(path, seed, fsize, CHUNK_MAX) : 0;
+}
+
+/* A granted window is gone after close: touching it ends this process. */
+static int window_after_close(const char *path)
+{
+    const unsigned char *window;
+    unsigned long size;
+    long h = fc_open_grant(FILE_SLOT, path, FAT_O_READ, &size, &window);
+    if (h < 0 || fc_read_window(FILE_SLOT, h, 16) != 16 || window[0] != io_pattern(1, 0))
+        return 1;
+    if (fc_close(FILE_SLOT, h))
+        return 2;
+    return window[0] == 0xee ? 3 : 4;       /* not reached: the read faults */
 }
 
 int main(int argc, char **argv, char **envp)
@@ -252,11 +272,14 @@ int main(int argc, char **argv, char **envp)
         return list(argv[2], argc - 3, argv + 3);
     if (argc == 2 && strcmp(argv[1], "-e") == 0)
         return errors();
+    if (argc == 3 && strcmp(argv[1], "-gclose") == 0)
+        return window_after_close(argv[2]);
     if (argc == 7 && strcmp(argv[1], "-crash") == 0)
         return crash_reads(strcmp(argv[2], "file") == 0, number(argv[3]), argv[4],
                            (unsigned)number(argv[5]), number(argv[6]));
-    if (argc == 6 && strcmp(argv[1], "-bench") == 0)
-        return bench_reads(argv[2], (unsigned)number(argv[3]), number(argv[4]), number(argv[5]));
+    if (argc == 6 && (strcmp(argv[1], "-bench") == 0 || strcmp(argv[1], "-gbench") == 0))
+        return bench_reads(argv[2], (unsigned)number(argv[3]), number(argv[4]), number(argv[5]),
+                           argv[1][1] == 'g');
     printf("fcat: bad arguments\n");
     return 21;
 }

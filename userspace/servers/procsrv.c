@@ -50,6 +50,10 @@ struct proc {
     unsigned ndpages;
     unsigned long free_slots[PROC_DPAGES_MAX];
     unsigned nfree;
+    /* PROC_SHARE: read-only copies of its frames, mapped into other
+     * processes (the copies in its own slots, so they go with it). */
+    struct { unsigned long va, slot; } shares[PROC_DPAGES_MAX];
+    unsigned nshares;
 };
 
 struct name_entry {
@@ -281,7 +285,7 @@ static void proc_teardown(struct proc *p)
         printf("procsrv: freeing pid %lu: %s\n", p->pid, ferry_error_name(err));
     p->state = PROC_ZOMBIE;
     p->next = p->slot0;
-    p->npts = p->nregions = p->ndpages = p->nfree = 0;
+    p->npts = p->nregions = p->ndpages = p->nfree = p->nshares = 0;
     p->bytes = 0;
 }
 
@@ -464,7 +468,7 @@ unsigned long proc_spawn(const char *name, const char *const *argv, const char *
     p->status = 0;
     p->messages = 0;
     p->next = p->slot0;
-    p->npts = p->nregions = p->ndpages = p->nfree = 0;
+    p->npts = p->nregions = p->ndpages = p->nfree = p->nshares = 0;
     p->bytes = p->faults = 0;
     p->anon_next = PROC_ANON_BASE;
     p->service_ep = 0;
@@ -634,6 +638,16 @@ static unsigned long do_munmap(struct proc *p, unsigned long va, unsigned long l
         if (p->regions[i].va != va || p->regions[i].pages != pages)
             continue;
         p->regions[i] = p->regions[--p->nregions];
+        /* Copies shared out go first: unmapped from the other process. */
+        for (unsigned k = 0; k < p->nshares;) {
+            if (p->shares[k].va - va < pages * 4096) {
+                ferry_cnode_delete(p->shares[k].slot);
+                p->free_slots[p->nfree++] = p->shares[k].slot;
+                p->shares[k] = p->shares[--p->nshares];
+            } else {
+                k++;
+            }
+        }
         /* Its pages go: deleting a frame's only capability unmaps it. */
         for (unsigned k = 0; k < p->ndpages;) {
             if (p->dpages[k].va - va < pages * 4096) {
@@ -647,6 +661,53 @@ static unsigned long do_munmap(struct proc *p, unsigned long va, unsigned long l
         return PROC_OK;
     }
     return PROC_E_BAD_REQUEST;
+}
+
+/* PROC_SHARE: region [va, va + len) of p (one PROC_MMAP gave), its pages
+ * made now where not yet touched, mapped read-only into q at a fresh
+ * address of q's anonymous range (not a region of q's: q cannot unmap it,
+ * and a touch after p unmaps it ends q). */
+static unsigned long do_share(struct proc *p, unsigned long va, unsigned long len, unsigned long pid,
+                              unsigned long *out)
+{
+    struct proc *q = proc_find(pid);
+    unsigned long pages = (len + 4095) / 4096;
+    bool found = false;
+    for (unsigned i = 0; i < p->nregions && !found; i++)
+        found = p->regions[i].va == va && p->regions[i].pages == pages;
+    if (!found || !q || q == p || q->state != PROC_RUNNING)
+        return PROC_E_BAD_REQUEST;
+    if (p->nshares + pages > PROC_DPAGES_MAX || PROC_ANON_TOP - q->anon_next < (pages + 1) * 4096)
+        return PROC_E_NO_MEMORY;
+    unsigned long qva = q->anon_next;
+    for (unsigned long i = 0; i < pages; i++) {
+        unsigned long page = va + i * 4096, frame = 0;
+        const char *why;
+        for (unsigned k = 0; k < p->ndpages && !frame; k++)
+            if (p->dpages[k].va == page)
+                frame = p->dpages[k].slot;
+        if (!frame) {
+            if (!demand_page(p, page, 0, &why))
+                return PROC_E_NO_MEMORY;
+            frame = p->dpages[p->ndpages - 1].slot;
+        }
+        unsigned long s = p->nfree ? p->free_slots[p->nfree - 1] : p->next;
+        if (!p->nfree && s >= p->slot0 + PROC_SLOTS)
+            return PROC_E_NO_MEMORY;
+        if (ferry_cnode_copy(s, frame, FERRY_RIGHT_READ))
+            return PROC_E_NO_MEMORY;
+        if (p->nfree)
+            p->nfree--;
+        else
+            p->next++;
+        p->shares[p->nshares].va = page;
+        p->shares[p->nshares++].slot = s;
+        if (proc_pt_ensure(q, qva + i * 4096) || ferry_frame_map(s, q->vspace, qva + i * 4096, FERRY_MAP_READ))
+            return PROC_E_NO_MEMORY;
+    }
+    q->anon_next += (pages + 1) * 4096;
+    *out = qva;
+    return PROC_OK;
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -782,6 +843,10 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
     }
     case PROC_MUNMAP:
         return reply(do_munmap(p, m.w[0], m.w[1]), 0);
+    case PROC_SHARE: {
+        unsigned long va = 0, err = do_share(p, m.w[0], m.w[1], m.w[2], &va);
+        return reply(err, va);
+    }
     default:
         return reply(PROC_E_BAD_REQUEST, 0);
     }

@@ -85,6 +85,10 @@ static bool io_read_files(void)
     CHECK(FCAT("-l", "/DOCS", "README.TXT") == 0);
     CHECK(FCAT("-l", "/DOCS", "HELLO.TXT") == 2);
     CHECK(FCAT("-e") == 0);
+    /* zero-copy: through a window granted once */
+    CHECK(FCAT("-gbench", "/ODD.BIN", "5", "300007", "2") == 0);
+    CHECK(FCAT("-gbench", "/F4K.BIN", "1", "4096", "3") == 0);
+    CHECK(FCAT("-gclose", "/F4K.BIN") == PROC_STATUS_FAULTED);   /* the window left with the close */
     return io_stop();
 }
 

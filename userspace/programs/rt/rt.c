@@ -108,3 +108,13 @@ const char *proc_getenv(char **envp, const char *name)
             return *envp + n + 1;
     return NULL;
 }
+
+unsigned long proc_share(void *addr, size_t len, unsigned long pid, unsigned long *there)
+{
+    struct sys_msg m = { 0 };
+    const unsigned long w[3] = { (unsigned long)addr, len, pid };
+    unsigned long err = server_call(PROC_SHARE, 3, w, &m);
+    if (!err)
+        *there = m.w[1];
+    return err;
+}

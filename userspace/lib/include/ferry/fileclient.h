@@ -10,6 +10,14 @@
  * (look the name up again, reopen, seek, retry). */
 long fc_open(unsigned long ep, const char *path, int flags, unsigned long *size);
 long fc_read(unsigned long ep, long h, void *buf, size_t n);
+/* Zero-copy reads (FILE_O_GRANT): open gives the window (read-only, in
+ * this process), each read fills it; fc_read_grant copies from it into buf
+ * (as read(2) would), fc_read_window leaves the data there (at most
+ * IO_GRANT_BYTES, at *window). */
+long fc_open_grant(unsigned long ep, const char *path, int flags, unsigned long *size,
+                   const unsigned char **window);
+long fc_read_grant(unsigned long ep, long h, const unsigned char *window, void *buf, size_t n);
+long fc_read_window(unsigned long ep, long h, size_t n);
 long fc_write(unsigned long ep, long h, const void *buf, size_t n);
 long fc_seek(unsigned long ep, long h, long off, int whence);
 long fc_close(unsigned long ep, long h);

@@ -22,10 +22,18 @@ enum blk_label {
 #define BLK_E_NODEV  (-3L)   /* no disk */
 #define BLK_E_BAD    (-4L)   /* malformed request */
 
-/* file: paths ride as data (w1 = length). */
+/* file: paths ride as data (w1 = length).  An open with FILE_O_GRANT gets
+ * a window: IO_GRANT_BYTES of the server's memory mapped read-only into the
+ * client once (PROC_SHARE), into which each FILE_READ of that handle puts
+ * its data (up to IO_GRANT_BYTES) instead of the message. */
+#define FILE_O_GRANT   0x100
+#define IO_GRANT_BYTES (64 * 1024)
+
 enum file_label {
-    FILE_OPEN = 1,     /* w0 = FAT_O_* flags, w1 = path length: reply w1 = handle, w2 = size */
-    FILE_READ,         /* w0 = handle, w1 = bytes (<= IO_DATA_BYTES): reply w1 = bytes, data */
+    FILE_OPEN = 1,     /* w0 = FAT_O_* flags (| FILE_O_GRANT), w1 = path length: reply w1 = handle,
+                        * w2 = size, w3 = the window's address in the client (FILE_O_GRANT) */
+    FILE_READ,         /* w0 = handle, w1 = bytes (<= IO_DATA_BYTES; a granted handle:
+                        * <= IO_GRANT_BYTES): reply w1 = bytes, data (or in the window) */
     FILE_WRITE,        /* w0 = handle, w1 = bytes, data: reply w1 = bytes */
     FILE_SEEK,         /* w0 = handle, w1 = offset, w2 = whence: reply w1 = position */
     FILE_CLOSE,        /* w0 = handle */

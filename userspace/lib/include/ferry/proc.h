@@ -42,6 +42,10 @@ enum proc_label {
     PROC_GETPID,          /* reply w1 = pid */
     PROC_MMAP,            /* w0 = bytes: reply w1 = address of fresh anonymous memory (zero on first touch) */
     PROC_MUNMAP,          /* w0 = address, w1 = bytes: exactly one region PROC_MMAP gave */
+    PROC_SHARE,           /* w0 = address, w1 = bytes: one region PROC_MMAP gave, w2 = pid:
+                           * its pages mapped read-only into process pid too; reply
+                           * w1 = their address there.  They leave it when the region
+                           * is unmapped or this process ends (zero-copy reads: docs/io.md) */
 };
 
 enum proc_error {
