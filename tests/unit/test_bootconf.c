@@ -168,6 +168,16 @@ static void test_shipped_boot_conf(void **state)
     assert_non_null(bootconf_find(&conf, "true"));
     assert_true(bootconf_find(&conf, "hello")->start);
     assert_true(echo->restart);
+    /* the block driver's devices: the primary IDE channel's ports and line */
+    const struct bootconf_program *ata = bootconf_find(&conf, "ata");
+    assert_non_null(ata);
+    assert_int_equal(ata->nioport, 2);
+    assert_int_equal(ata->ioport[0].first, 0x1f0);
+    assert_int_equal(ata->ioport[0].last, 0x1f7);
+    assert_int_equal(ata->ioport[1].first, 0x3f6);
+    assert_int_equal(ata->nirq, 1);
+    assert_int_equal(ata->irq[0], 14);
+    assert_true(ata->restart && bootconf_find(&conf, "fatfs")->restart);
 }
 
 int main(void)

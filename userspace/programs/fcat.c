@@ -29,6 +29,13 @@
 static unsigned char buf[CHUNK_MAX];
 static unsigned long recoveries;
 
+static inline unsigned long rdtsc(void)
+{
+    unsigned lo, hi;
+    __asm__ __volatile__("lfence; rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+    return (unsigned long)hi << 32 | lo;
+}
+
 static unsigned long number(const char *s)
 {
     unsigned long v = 0;
@@ -171,6 +178,8 @@ static int crash_reads(bool file, unsigned long passes, const char *path, unsign
 {
     if (!file && !connect("blk:", BLK_SLOT))
         return 10;
+    /* each read's TSC ticks: the slowest holds a crash, a restart and the retry */
+    unsigned long slowest = 0, fastest = ~0UL;
     for (unsigned long pass = 0; pass < passes; pass++) {
         unsigned long at = 0, got;
         long h = -1;
@@ -193,7 +202,13 @@ static int crash_reads(bool file, unsigned long passes, const char *path, unsign
                 }
                 armed = r == 0;
             }
+            unsigned long t0 = rdtsc();
             long n = h >= 0 ? fc_read(FILE_SLOT, h, buf, 4096) : FILE_E_GONE;
+            unsigned long t = rdtsc() - t0;
+            if (n > 0 && t > slowest)
+                slowest = t;
+            if (n > 0 && t < fastest)
+                fastest = t;
             if (n == FILE_E_GONE) {
                 recoveries++;
                 if (!connect("file:", FILE_SLOT))
@@ -210,7 +225,8 @@ static int crash_reads(bool file, unsigned long passes, const char *path, unsign
         if (h >= 0)
             fc_close(FILE_SLOT, h);
     }
-    printf("fcat: %lu passes over %s read right, %lu reconnections\n", passes, path, recoveries);
+    printf("fcat: %lu passes over %s read right, %lu reconnections; 4 KiB reads took %lu to %lu TSC ticks\n",
+           passes, path, recoveries, fastest, slowest);
     return file && recoveries < passes ? 15 : 0;
 }
 
