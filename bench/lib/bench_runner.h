@@ -30,7 +30,7 @@
 #include "bench_args.h"
 #include "bench_json.h"
 #include "bench_stats.h"
-#include "tsc.h"
+#include <tsc.h>
 
 #define BENCH_DEFAULT_SAMPLES 10000
 /* The bulk-transfer families (Ferry's and Linux's) move up to 4 MiB per

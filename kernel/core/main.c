@@ -11,7 +11,7 @@
 #include <ferry/bench_format.h>
 #include <arch/apic.h>
 #include <arch/floor.h>
-#include <arch/irq.h>
+#include <arch/ioapic.h>
 #include <arch/thread.h>
 #include <arch/vspace.h>
 #include <core/kernel.h>
@@ -124,7 +124,7 @@ void kmain(uint32_t magic, uint32_t info_pa)
     apic_init((unsigned)tick_us);
     cpu_print_platform();
     floor_init(&ks_free_mem);
-    irq_init();
+    ioapic_init();
     root_task_create(bi, &ks_free_mem);
     kprintf("boot self-check passed, starting the root task\n");
     kernel_exit();

@@ -1,7 +1,7 @@
 /* tests.c: runs the in-guest test table (all, or those named by test=),
  * prints "N passed, N failed" and returns non-zero when any failed. */
 #include <ferry/ulib.h>
-#include "../init/init.h"
+#include <ferry/rootprogs.h>
 #include "utest.h"
 
 static const struct {

@@ -1,5 +1,5 @@
 /* floor.c: the hardware floors that need ring 0 (rdtsc, CR3 switch pairs),
- * timed with the same fences as every benchmark (bench/lib/tsc.h), and the
+ * timed with the same fences as every benchmark (lib/include/tsc.h), and the
  * floor modes of one thread's syscall entry (bare sysret, or a CR3 switch
  * each).  Built only with BENCHMARK=1; reached only through the debug
  * capability (syscall.c). */

@@ -23,7 +23,7 @@
  * and irq= ISA interrupt lines, each delivered to a notification of its
  * own (the device slots: ferry/devcaps.h).
  */
-#define BOOTCONF_PROGRAMS_MAX 16
+#define BOOTCONF_PROGRAMS_MAX 32
 #define BOOTCONF_NAMES_MAX    8
 #define BOOTCONF_WORD_MAX     64
 #define BOOTCONF_ARGS_MAX     256

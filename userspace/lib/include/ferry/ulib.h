@@ -26,7 +26,7 @@ int vprintf(const char *fmt, va_list ap);
 void puts_raw(const char *s, size_t n);
 
 /* The kernel's freestanding string routines and command-line parser are
- * shared with user space (kernel/lib/string.c, kernel/core/cmdline.c). */
+ * shared with user space (lib/string.c, lib/cmdline.c). */
 #include <cmdline.h>
 #include <kstring.h>
 
