@@ -1,6 +1,6 @@
-/* io.c: the block driver, the file server and their client in one ELF,
- * run as whichever boot.conf names it (argv[0]: ata, fatfs or fcat): one
- * boot module for three programs, the kernel keeping at most 16. */
+/* io.c: the block driver, the file server and their clients in one ELF,
+ * run as whichever boot.conf names it (argv[0]: ata, fatfs, fcat or
+ * filetest): one boot module for four programs, the kernel keeping at most 16. */
 #include <ferry/prog.h>
 #include "../io/io_progs.h"
 
@@ -13,6 +13,8 @@ int main(int argc, char **argv, char **envp)
         return fatfs_main(argc, argv, envp);
     if (strcmp(name, "fcat") == 0)
         return fcat_main(argc, argv, envp);
+    if (strcmp(name, "filetest") == 0)
+        return filetest_main(argc, argv);
     printf("io: no program named %s here\n", name);
     return 127;
 }

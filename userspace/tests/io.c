@@ -138,10 +138,25 @@ static bool io_file_crash(void)
     return io_stop();
 }
 
+/* The libc's file functions: filetest.c, the program that also runs on
+ * Linux (make unit-tests), here on the disk image through file:. */
+static bool io_libc_files(void)
+{
+    NEED_SYSTEM();
+    CHECK(io_start(true));
+    long status = -1;
+    unsigned long pid = proc_spawn("filetest", NULL, NULL);     /* boot.conf: in / */
+    CHECK(pid && proc_wait(pid, &status));
+    CHECK(status == 0);
+    CHECK(FCAT("-v", "/F64K.BIN", "2", "65536") == 0);          /* nothing else touched */
+    return io_stop();
+}
+
 const struct utest utests_io[] = {
     { io_demo, "io_demo" },
     { io_read_files, "io_read_files" },
     { io_write_file, "io_write_file" },
+    { io_libc_files, "io_libc_files" },
     { io_blk_crash, "io_blk_crash" },
     { io_file_crash, "io_file_crash" },
 };

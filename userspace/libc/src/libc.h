@@ -35,6 +35,19 @@ unsigned long __proc_call_bytes(unsigned long label, const void *s, size_t len, 
 /* errno for a PROC_E_* (or a kernel error); sets errno and returns -1. */
 int __set_errno_proc(unsigned long err);
 
+/* A stdio stream: writes buffered (stdout by line), then write(fd);
+ * reads straight through read(fd) (src/fstdio.c). */
+struct __file {
+    int fd;
+    int line_buffered;
+    int eof, err;
+    size_t n;
+    char buf[512];
+};
+
+/* write(2) on a file descriptor from 3 on (src/file.c). */
+long __file_write(int fd, const void *buf, size_t n);
+
 /* Console output (write(1) and write(2)). */
 void __console_write(const char *s, size_t n);
 

@@ -1,7 +1,10 @@
-/* fileclient.c: Calls on the file: service (ferry/io.h) from a program. */
+/* fileclient.c: Calls on the file: service (ferry/io.h), through the
+ * calling thread's IPC buffer: the libc's open/read/... and programs that
+ * use the protocol directly (zero-copy reads) share it. */
+#include <string.h>
 #include <ferry/fileclient.h>
 #include <ferry/io.h>
-#include <ferry/prog.h>
+#include "libc.h"
 
 /* One Call: label, words w0..w3 (n of them), `data` bytes in the data
  * words; the reply's word 0 (negative: an error) and m. */
@@ -14,7 +17,7 @@ static long call(unsigned long ep, unsigned long label, unsigned long n, unsigne
     m->w[2] = w2;
     m->w[3] = 0;
     if (bytes)
-        memcpy(&PROC_IPC->mr[IO_DATA_WORD], data, bytes);
+        memcpy(&__ipc()->mr[IO_DATA_WORD], data, bytes);
     if (sys_raw(FERRY_SYS_CALL, ep, m))
         return FILE_E_GONE;
     return (long)m->w[0];
@@ -52,7 +55,7 @@ long fc_read(unsigned long ep, long h, void *buf, size_t n)
             return r;
         if (m.w[1] > k)
             return FILE_E_BADREQ;
-        memcpy(out + done, &PROC_IPC->mr[IO_DATA_WORD], m.w[1]);
+        memcpy(out + done, &__ipc()->mr[IO_DATA_WORD], m.w[1]);
         done += m.w[1];
         if (m.w[1] < k)
             break;                  /* the end of the file */
@@ -155,7 +158,7 @@ long fc_readdir(unsigned long ep, long h, char *name, size_t max, unsigned long 
     long r = call(ep, FILE_READDIR, 1, (unsigned long)h, 0, 0, NULL, 0, &m);
     if (r < 0)
         return r;
-    const char *s = (const char *)&PROC_IPC->mr[IO_DATA_WORD];
+    const char *s = (const char *)&__ipc()->mr[IO_DATA_WORD];
     size_t n = 0;
     while (n + 1 < max && n < IO_DATA_BYTES - 1 && s[n]) {
         name[n] = s[n];
