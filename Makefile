@@ -186,6 +186,7 @@ $(LIBC): $(filter-out %/crt0.S.o,$(LIBC_OBJS))
 # filetest.c is an ordinary C program (main); in io.elf it runs as
 # "filetest", so its main is renamed there (the source is the same as for Linux).
 $(BUILD)/libc/userspace/io/filetest.c.o: PROG_CFLAGS += -Dmain=filetest_main
+$(BUILD)/libc/userspace/io/pipetest.c.o: PROG_CFLAGS += -Dmain=pipetest_main
 
 $(PROG_LIB): $(PROG_LIB_OBJS)
 	@rm -f $@
@@ -280,9 +281,14 @@ FILETEST_LINUX := $(BUILD)/unit/filetest-linux
 $(FILETEST_LINUX): userspace/io/filetest.c | setup-test
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu17 -O2 -Wall -Wextra -Werror -o $@ $<
+# And pipetest (pipes, dup2).
+PIPETEST_LINUX := $(BUILD)/unit/pipetest-linux
+$(PIPETEST_LINUX): userspace/io/pipetest.c | setup-test
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu17 -O2 -Wall -Wextra -Werror -o $@ $<
 
-unit-tests: $(UNIT_TESTS) $(LIBCTEST_LINUX) $(FILETEST_LINUX)
-	@fail=0; for t in $(UNIT_TESTS) $(LIBCTEST_LINUX); do echo "== $$t"; $$t || fail=1; done; \
+unit-tests: $(UNIT_TESTS) $(LIBCTEST_LINUX) $(FILETEST_LINUX) $(PIPETEST_LINUX)
+	@fail=0; for t in $(UNIT_TESTS) $(LIBCTEST_LINUX) $(PIPETEST_LINUX); do echo "== $$t"; $$t || fail=1; done; \
 	d=$$(mktemp -d); echo "== $(FILETEST_LINUX) $$d"; $(FILETEST_LINUX) $$d || fail=1; rm -rf $$d; exit $$fail
 
 boot-tests: all iso | setup-test

@@ -96,11 +96,34 @@ static const char *file_read(struct bench_ctx *c)
 
 /* 1 MiB and 16 MiB by sizes= (the ATA driver's PIO makes a 1 MiB read
  * about 3e8 instructions) */
+/* A one-byte pipe round trip between two processes (pipetest rt: the
+ * parent writes a byte, the forked child writes it back; libc pipes, a ring
+ * in memory the fork shares).  The reader times itself: each sample is the
+ * median of 64 round trips of one run, its exit status. */
+static const char *pipe_rt(struct bench_ctx *c)
+{
+    if (!system_ready())
+        return "no system: boot.conf and the program modules are not loaded";
+    for (size_t i = 0; i < c->warmup + c->n; i++) {
+        const char *argv[] = { "rt", "64", NULL };
+        long status = -1;
+        unsigned long pid = proc_spawn("pipetest", argv, NULL);
+        if (!pid || !proc_wait(pid, &status) || status <= 4)
+            return "pipetest rt failed (a byte came back wrong, or a process did not end)";
+        if (i >= c->warmup)
+            c->samples[i - c->warmup] = (uint64_t)status;
+    }
+    return NULL;
+}
+
 static const int64_t file_sizes[] = { 0, 4096, 65536 };
 static const struct file_read_arg blk_arg = { .cache = false }, cached_arg = { .cache = true },
     blk_grant_arg = { .cache = false, .grant = true }, cached_grant_arg = { .cache = true, .grant = true };
 
 const struct bench_entry bench_io[] = {
+    { .name = "pipe_rt", .variant = "cpu1", .fn = pipe_rt, .default_samples = 20, .max_samples = 200,
+      .description = "one-byte pipe round trip between two processes (libc pipes over memory a fork "
+                     "shares, blocking by yield); each sample the median of 64" },
     { .name = "file_read", .variant = "blk_copy", .fn = file_read, .arg = &blk_arg,
       .sizes = file_sizes, .nsizes = sizeof file_sizes / sizeof file_sizes[0],
       .default_samples = BENCH_BULK_MAX_SAMPLES, .max_samples = BENCH_BULK_MAX_SAMPLES,

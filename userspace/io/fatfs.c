@@ -16,7 +16,7 @@
 static struct fat_fs fs;
 static bool have_blk;
 static unsigned long cache_tag[CACHE_SECTORS];      /* lba + 1; 0: empty */
-static unsigned char cache_data[CACHE_SECTORS][FAT_SECTOR];
+static unsigned char (*cache_data)[FAT_SECTOR];     /* anonymous memory: io.elf's image stays small */
 static bool cache_on = true;
 static unsigned long blk_calls, blk_retries;
 
@@ -143,6 +143,10 @@ int fatfs_main(int argc, char **argv, char **envp)
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "nocache") == 0)
             cache_on = false;
+    if (cache_on && !(cache_data = proc_mmap(CACHE_SECTORS * FAT_SECTOR))) {
+        printf("fatfs: no memory for the cache\n");
+        return 1;
+    }
     struct fat_blockdev dev = { .read = dev_read, .write = dev_write };
     int err = fat_mount(&fs, &dev);
     if (err) {

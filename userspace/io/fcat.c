@@ -27,7 +27,7 @@
 #define BLK_SLOT  (PROC_CAP_FIRST_FREE + 1)
 #define CHUNK_MAX 65536
 
-static unsigned char buf[CHUNK_MAX];
+static unsigned char *buf;          /* CHUNK_MAX bytes of anonymous memory */
 static unsigned long recoveries;
 
 static inline unsigned long rdtsc(void)
@@ -274,6 +274,8 @@ static int window_after_close(const char *path)
 int fcat_main(int argc, char **argv, char **envp)
 {
     (void)envp;
+    if (!(buf = proc_mmap(CHUNK_MAX)))
+        return 22;
     if (!connect("file:", FILE_SLOT)) {
         printf("fcat: no file: service\n");
         return 20;

@@ -152,11 +152,28 @@ static bool io_libc_files(void)
     return io_stop();
 }
 
+/* Pipes: pipetest.c (also run on Linux by make unit-tests): the end of the
+ * data, a writer that blocks, three writers, dup2 onto stdout, EPIPE. */
+static bool io_pipes(void)
+{
+    NEED_SYSTEM();
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    long status = -1;
+    unsigned long pid = proc_spawn("pipetest", NULL, NULL);
+    CHECK(pid && proc_wait(pid, &status));
+    CHECK(status == 0);
+    CHECK(proc_count() == 0);                                    /* its children too */
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
 const struct utest utests_io[] = {
     { io_demo, "io_demo" },
     { io_read_files, "io_read_files" },
     { io_write_file, "io_write_file" },
     { io_libc_files, "io_libc_files" },
+    { io_pipes, "io_pipes" },
     { io_blk_crash, "io_blk_crash" },
     { io_file_crash, "io_file_crash" },
 };

@@ -23,6 +23,10 @@ ssize_t read(int fd, void *buf, size_t n);
 int close(int fd);
 off_t lseek(int fd, off_t off, int whence);
 int unlink(const char *path);
+/* Pipes (src/pipe.c): a ring in memory fork shares; blocking by yield. */
+int pipe(int fd[2]);
+int dup(int fd);
+int dup2(int old, int new);
 void _exit(int status) __attribute__((noreturn));
 pid_t fork(void);
 pid_t getpid(void);

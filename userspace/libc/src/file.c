@@ -15,10 +15,10 @@
 #include "libc.h"
 
 #define LIBC_FILE_SLOT 47      /* below the device slots (ferry/devcaps.h) */
-#define FDS_MAX 32
 
-static struct { long handle; bool used; } fds[FDS_MAX];
+struct __fd __fds[FDS_MAX];
 static bool have_file;
+#define fds __fds
 
 /* The file: endpoint in LIBC_FILE_SLOT; false (errno set) when it cannot be had. */
 static bool file_ep(void)
@@ -59,7 +59,7 @@ static long fail(long r)
 
 static long handle_of(int fd)
 {
-    if (fd < 3 || fd >= FDS_MAX || !fds[fd].used) {
+    if (fd < 0 || fd >= FDS_MAX || !fds[fd].used || fds[fd].pipe) {
         errno = EBADF;
         return -1;
     }
@@ -74,13 +74,9 @@ int open(const char *path, int flags, ...)
     int f = (acc == O_RDONLY ? FAT_O_READ : acc == O_WRONLY ? FAT_O_WRITE : FAT_O_READ | FAT_O_WRITE) |
             (flags & O_CREAT ? FAT_O_CREATE : 0) | (flags & O_TRUNC ? FAT_O_TRUNC : 0) |
             (flags & O_APPEND ? FAT_O_APPEND : 0) | (flags & O_EXCL ? FAT_O_EXCL : 0);
-    int fd = 3;
-    while (fd < FDS_MAX && fds[fd].used)
-        fd++;
-    if (fd == FDS_MAX) {
-        errno = EMFILE;
+    int fd = __fd_free();
+    if (fd < 0)
         return -1;
-    }
     long h = fc_open(LIBC_FILE_SLOT, path, f, NULL);
     if (h < 0)
         return (int)fail(h);
@@ -91,6 +87,8 @@ int open(const char *path, int flags, ...)
 
 ssize_t read(int fd, void *buf, size_t n)
 {
+    if (fd >= 0 && fd < FDS_MAX && fds[fd].used && fds[fd].pipe)
+        return __pipe_read(fd, buf, n);
     long h = handle_of(fd);
     if (h < 0)
         return -1;
@@ -100,6 +98,8 @@ ssize_t read(int fd, void *buf, size_t n)
 
 long __file_write(int fd, const void *buf, size_t n)
 {
+    if (fd >= 0 && fd < FDS_MAX && fds[fd].used && fds[fd].pipe)
+        return __pipe_write(fd, buf, n);
     long h = handle_of(fd);
     if (h < 0)
         return -1;
@@ -118,12 +118,23 @@ off_t lseek(int fd, off_t off, int whence)
 
 int close(int fd)
 {
+    if (fd >= 0 && fd < FDS_MAX && fds[fd].used && fds[fd].pipe)
+        return __pipe_close(fd);
     long h = handle_of(fd);
     if (h < 0)
         return -1;
     fds[fd].used = false;
     long r = fc_close(LIBC_FILE_SLOT, h);
     return r < 0 ? (int)fail(r) : 0;
+}
+
+int __fd_free(void)
+{
+    for (int fd = 3; fd < FDS_MAX; fd++)
+        if (!fds[fd].used)
+            return fd;
+    errno = EMFILE;
+    return -1;
 }
 
 static void stat_fill(struct stat *st, unsigned long size, unsigned long attr)

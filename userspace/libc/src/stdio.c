@@ -17,7 +17,7 @@ FILE *const stderr = &err_file;
 
 static void flush(FILE *f)
 {
-    if (f->n && f->fd <= 2)
+    if (f->n && f->fd <= 2 && !__fds[f->fd].used)
         __console_write(f->buf, f->n);
     else if (f->n && __file_write(f->fd, f->buf, f->n) != (long)f->n)
         f->err = 1;

@@ -18,7 +18,7 @@ void __console_write(const char *s, size_t n)
 
 ssize_t write(int fd, const void *buf, size_t n)
 {
-    if (fd > STDERR_FILENO)
+    if (fd > STDERR_FILENO || (fd >= 0 && __fds[fd].used))     /* a file, a pipe, or a dup2 onto 0-2 */
         return __file_write(fd, buf, n);
     if (fd != STDOUT_FILENO && fd != STDERR_FILENO) {
         errno = EBADF;
