@@ -21,6 +21,6 @@ void thread_fault(struct tcb *t, enum fault_kind kind, word_t addr)
     if (ipc_fault(t, labels[kind], addr))
         return;
     kprintf("thread %p: %s %#lx (rip %#lx): no fault handler, thread suspended\n",
-            (void *)t, kinds[kind], addr, ctx_get(&t->ctx, CTX_RIP));
+            (void *)t, kinds[kind], addr, ctx_get_pc(&t->ctx));
     tcb_suspend(t);
 }

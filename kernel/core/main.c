@@ -1,7 +1,6 @@
 /* main.c: the kernel's boot sequence, from the 32-bit entry's call to the
  * end of the boot self-check. */
 #include <arch/cpu.h>
-#include <arch/gdt.h>
 #include <arch/machine.h>
 #include <arch/paging.h>
 #include <arch/serial.h>
@@ -72,8 +71,7 @@ static void print_free_memory(const char *when)
 void kmain(uint32_t magic, uint32_t info_pa)
 {
     serial_init();
-    gdt_init();
-    idt_init();
+    arch_init();
     kprintf("\nFerry microkernel %s (x86-64)%s%s\n", FERRY_VERSION,
             FERRY_BUILD_FLAGS[0] ? " build: " : "", FERRY_BUILD_FLAGS);
 

@@ -29,13 +29,16 @@
 
 static unsigned long io_in(unsigned long port, unsigned long width)
 {
-    struct sys_msg m = { .info = FERRY_MSGINFO(FERRY_IOPORT_IN, 2, 0), .w = { port, width } };
-    return sys_raw(FERRY_SYS_CALL, CMD_PORTS, &m) ? ~0UL : m.w[0];
+    struct sys_msg m = { .info = FERRY_MSGINFO(FERRY_IOPORT_IN, FERRY_IOPORT_IN_NARGS, 0),
+                         .w = { [FERRY_IOPORT_ARG_PORT] = port, [FERRY_IOPORT_ARG_WIDTH] = width } };
+    return sys_raw(FERRY_SYS_CALL, CMD_PORTS, &m) ? ~0UL : m.w[FERRY_IOPORT_IN_RES_VALUE];
 }
 
 static void io_out(unsigned long cap, unsigned long port, unsigned long width, unsigned long v)
 {
-    struct sys_msg m = { .info = FERRY_MSGINFO(FERRY_IOPORT_OUT, 3, 0), .w = { port, width, v } };
+    struct sys_msg m = { .info = FERRY_MSGINFO(FERRY_IOPORT_OUT, FERRY_IOPORT_OUT_NARGS, 0),
+                         .w = { [FERRY_IOPORT_ARG_PORT] = port, [FERRY_IOPORT_ARG_WIDTH] = width,
+                                [FERRY_IOPORT_ARG_VALUE] = v } };
     sys_raw(FERRY_SYS_CALL, cap, &m);
 }
 

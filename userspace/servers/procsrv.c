@@ -382,6 +382,14 @@ static unsigned long proc_give(struct proc *p, unsigned long dest, unsigned long
     return ferry_invoke(p->cspace, FERRY_CNODE_MINT, 6, w, 1, &root, NULL);
 }
 
+/* Moves root slot src into slot dest of p's CNode. */
+static unsigned long proc_move_in(struct proc *p, unsigned long dest, unsigned long src)
+{
+    const unsigned long root = FERRY_CAP_INIT_CNODE;
+    const unsigned long w[] = { dest, 64, src, 64 };
+    return ferry_invoke(p->cspace, FERRY_CNODE_MOVE, 4, w, 1, &root, NULL);
+}
+
 /* Splits the space-separated args of the configuration into argv[1..]. */
 static unsigned split_args(char *buf, const char **argv, unsigned max)
 {
@@ -404,13 +412,15 @@ static unsigned split_args(char *buf, const char **argv, unsigned max)
 static unsigned long grant_devices(struct proc *p)
 {
     const struct ferry_slot_range *io = &ulib_bootinfo->ioports;
-    const unsigned long root = FERRY_CAP_INIT_CNODE;
     unsigned long err = FERRY_OK;
     for (unsigned i = 0; i < p->prog->nioport; i++) {
-        unsigned long w[] = { p->prog->ioport[i].first, p->prog->ioport[i].last, PROC_DEV_IOPORT(i), 64 };
+        unsigned long w[FERRY_IOPORT_ISSUE_NARGS] = {
+            [FERRY_IOPORT_ISSUE_ARG_FIRST] = p->prog->ioport[i].first,
+            [FERRY_IOPORT_ISSUE_ARG_LAST] = p->prog->ioport[i].last,
+            [FERRY_IOPORT_ISSUE_ARG_DEST_INDEX] = PROC_DEV_IOPORT(i), [FERRY_IOPORT_ISSUE_ARG_DEST_DEPTH] = 64 };
         err = FERRY_E_RANGE;            /* no capability of the root task covers it */
         for (unsigned long s = io->start; s < io->end && err; s++)
-            err = ferry_invoke(s, FERRY_IOPORT_ISSUE, 4, w, 1, &p->cspace, NULL);
+            err = ferry_invoke(s, FERRY_IOPORT_ISSUE, FERRY_IOPORT_ISSUE_NARGS, w, 1, &p->cspace, NULL);
         if (err)
             return err;
     }
@@ -420,14 +430,13 @@ static unsigned long grant_devices(struct proc *p)
         if (!ntfn || handler >= p->slot0 + PROC_SLOTS)
             return FERRY_E_NO_MEMORY;
         p->next += 2;
-        unsigned long get[] = { line, handler, 64 };
-        unsigned long move[] = { PROC_DEV_IRQ(i), 64, handler, 64 };
         if ((err = ferry_cnode_mint(badged, ntfn, FERRY_RIGHTS_ALL, 1UL << line)) ||
             (err = proc_give(p, PROC_DEV_IRQ_NTFN(i), badged, FERRY_RIGHTS_ALL, 0)) ||
-            (err = ferry_invoke(FERRY_CAP_IRQ_CONTROL, FERRY_IRQ_CONTROL_GET, 3, get, 1, &root, NULL)))
+            (err = ferry_irq_get(FERRY_CAP_IRQ_CONTROL, line, handler)))
             return err;
-        if ((err = ferry_invoke(handler, FERRY_IRQ_SET_NOTIFICATION, 0, NULL, 1, &badged, NULL)) ||
-            (err = ferry_invoke(p->cspace, FERRY_CNODE_MOVE, 4, move, 1, &root, NULL))) {
+        /* the handler into p's CNode, where the program finds it */
+        if ((err = ferry_irq_set_notification(handler, badged)) ||
+            (err = proc_move_in(p, PROC_DEV_IRQ(i), handler))) {
             ferry_cnode_delete(handler);
             return err;
         }

@@ -104,25 +104,26 @@ void asid_pool_deleted(const struct cap *pool)
 static word_t decode_make_pool(struct cte *slot, struct invocation *inv, struct cte **extra, unsigned nextra)
 {
     (void)slot;
-    if (inv->len < 2)
+    if (inv->len < FERRY_MAKE_POOL_NARGS)
         return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
-    if (nextra < 2)
+    if (nextra < FERRY_MAKE_POOL_NCAPS)
         return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(nextra));
-    struct cte *ut = extra[0];
+    struct cte *ut = extra[FERRY_MAKE_POOL_CAP_UNTYPED];
     const struct cap *u = &ut->cap;
     if (u->type != FERRY_OBJ_UNTYPED)
-        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
+        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(FERRY_MAKE_POOL_CAP_UNTYPED));
     if (!cap_has_rights(u, FERRY_RIGHT_WRITE))
-        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0));
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(FERRY_MAKE_POOL_CAP_UNTYPED));
     if (u->size_bits != FERRY_ASID_POOL_BITS || (u->flags & CAP_FLAG_DEVICE))
-        return inv_fail(inv, FERRY_E_INVALID_ARG, FERRY_ERR_ARG_CAP(0));
+        return inv_fail(inv, FERRY_E_INVALID_ARG, FERRY_ERR_ARG_CAP(FERRY_MAKE_POOL_CAP_UNTYPED));
     if (ut->first_child || u->u.untyped.watermark)
-        return inv_fail(inv, FERRY_E_REVOKE_FIRST, FERRY_ERR_ARG_CAP(0));
+        return inv_fail(inv, FERRY_E_REVOKE_FIRST, FERRY_ERR_ARG_CAP(FERRY_MAKE_POOL_CAP_UNTYPED));
     struct cte *dst;
-    word_t err = inv_dest_slot(inv, extra[1], 0, &dst);
+    word_t err = inv_dest_slot(inv, extra[FERRY_MAKE_POOL_CAP_ROOT], FERRY_MAKE_POOL_ARG_DEST_INDEX, &dst);
     if (err) {
+        /* inv_dest_slot names its root capability as the first. */
         if (inv->err_arg == FERRY_ERR_ARG_CAP(0))
-            inv->err_arg = FERRY_ERR_ARG_CAP(1);
+            inv->err_arg = FERRY_ERR_ARG_CAP(FERRY_MAKE_POOL_CAP_ROOT);
         return err;
     }
     struct cap pool;
@@ -132,24 +133,24 @@ static word_t decode_make_pool(struct cte *slot, struct invocation *inv, struct 
      * pool lives (it is the pool's CDT parent). */
     ut->cap.u.untyped.watermark = BIT(u->size_bits);
     cte_insert(dst, &pool, ut);
-    inv->mr[0] = pool_base(&pool);
+    inv->mr[FERRY_MAKE_POOL_RES_FIRST_ASID] = pool_base(&pool);
     inv->len = 1;
     return FERRY_OK;
 }
 
 static word_t decode_assign(struct cte *slot, struct invocation *inv, struct cte **extra, unsigned nextra)
 {
-    if (nextra < 1)
-        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
-    const struct cap *vs = &extra[0]->cap;
+    if (nextra < FERRY_ASSIGN_CAP_VSPACE + 1)
+        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(FERRY_ASSIGN_CAP_VSPACE));
+    const struct cap *vs = &extra[FERRY_ASSIGN_CAP_VSPACE]->cap;
     if (vs->type != FERRY_OBJ_VSPACE)
-        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
+        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(FERRY_ASSIGN_CAP_VSPACE));
     if (!cap_has_rights(vs, FERRY_RIGHT_WRITE))
-        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0));
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(FERRY_ASSIGN_CAP_VSPACE));
     word_t asid, err = asid_assign(&slot->cap, vs->paddr, &asid);
     if (err)
-        return inv_fail(inv, err, err == FERRY_E_ILLEGAL_OP ? FERRY_ERR_ARG_CAP(0) : FERRY_ERR_ARG_NONE);
-    inv->mr[0] = asid;
+        return inv_fail(inv, err, err == FERRY_E_ILLEGAL_OP ? FERRY_ERR_ARG_CAP(FERRY_ASSIGN_CAP_VSPACE) : FERRY_ERR_ARG_NONE);
+    inv->mr[FERRY_ASSIGN_RES_ASID] = asid;
     inv->len = 1;
     return FERRY_OK;
 }

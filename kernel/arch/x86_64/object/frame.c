@@ -33,17 +33,18 @@ word_t frame_decode(struct cte *slot, struct invocation *inv, struct cte **extra
     word_t err;
     switch (inv->label) {
     case FERRY_FRAME_MAP:
-        if (inv->len < 2u)
+        if (inv->len < FERRY_FRAME_MAP_NARGS)
             return inv_fail(inv, FERRY_E_TRUNCATED, FERRY_ERR_ARG_NONE);
         if (!cap_has_rights(c, FERRY_RIGHT_READ))
             return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_NONE);
         if ((err = vspace_decode_arg(inv, extra, nextra)))
             return err;
-        if (inv->mr[1] & ~(FERRY_MAP_READ | FERRY_MAP_WRITE | FERRY_MAP_EXEC))
-            return inv_fail(inv, FERRY_E_INVALID_ARG, 1);
-        err = vspace_map_frame(slot, extra[0], inv->mr[0], inv->mr[1]);
+        if (inv->mr[FERRY_FRAME_MAP_ARG_RIGHTS] & ~(FERRY_MAP_READ | FERRY_MAP_WRITE | FERRY_MAP_EXEC))
+            return inv_fail(inv, FERRY_E_INVALID_ARG, FERRY_FRAME_MAP_ARG_RIGHTS);
+        err = vspace_map_frame(slot, extra[FERRY_MAP_CAP_VSPACE], inv->mr[FERRY_FRAME_MAP_ARG_VADDR],
+                               inv->mr[FERRY_FRAME_MAP_ARG_RIGHTS]);
         if (err)
-            return inv_fail(inv, err, err == FERRY_E_RIGHTS ? FERRY_ERR_ARG_NONE : 0);
+            return inv_fail(inv, err, err == FERRY_E_RIGHTS ? FERRY_ERR_ARG_NONE : FERRY_FRAME_MAP_ARG_VADDR);
         inv->len = 0;
         return FERRY_OK;
     case FERRY_FRAME_UNMAP:
@@ -52,9 +53,9 @@ word_t frame_decode(struct cte *slot, struct invocation *inv, struct cte **extra
         inv->len = 0;
         return FERRY_OK;
     case FERRY_FRAME_ADDRESS:
-        inv->mr[0] = c->paddr;
-        inv->mr[1] = c->u.map.vspace ? c->u.map.vaddr : 0;
-        inv->len = 2;
+        inv->mr[FERRY_FRAME_ADDRESS_RES_PADDR] = c->paddr;
+        inv->mr[FERRY_FRAME_ADDRESS_RES_VADDR] = c->u.map.vspace ? c->u.map.vaddr : 0;
+        inv->len = FERRY_FRAME_ADDRESS_NRES;
         return FERRY_OK;
     default:
         return inv_fail(inv, FERRY_E_INVALID_LABEL, FERRY_ERR_ARG_NONE);

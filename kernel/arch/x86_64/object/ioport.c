@@ -45,37 +45,38 @@ word_t ioport_decode(struct cte *slot, struct invocation *inv, struct cte **extr
     case FERRY_IOPORT_IN:
     case FERRY_IOPORT_OUT: {
         bool out = inv->label == FERRY_IOPORT_OUT;
-        if (inv->len < (out ? 3u : 2u))
+        if (inv->len < (out ? FERRY_IOPORT_OUT_NARGS : FERRY_IOPORT_IN_NARGS))
             return inv_fail(inv, FERRY_E_TRUNCATED, FERRY_ERR_ARG_NONE);
-        word_t port = inv->mr[0], width = inv->mr[1];
+        word_t port = inv->mr[FERRY_IOPORT_ARG_PORT], width = inv->mr[FERRY_IOPORT_ARG_WIDTH];
         if (width != 1 && width != 2 && width != 4)
-            return inv_fail(inv, FERRY_E_INVALID_ARG, 1);
+            return inv_fail(inv, FERRY_E_INVALID_ARG, FERRY_IOPORT_ARG_WIDTH);
         if (!cap_has_rights(c, out ? FERRY_RIGHT_WRITE : FERRY_RIGHT_READ))
             return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_NONE);
         if (port > 0xffff || !covers(c, port, port + width - 1))
-            return inv_fail(inv, FERRY_E_RANGE, 0);
+            return inv_fail(inv, FERRY_E_RANGE, FERRY_IOPORT_ARG_PORT);
         if (out) {
-            port_out(port, width, inv->mr[2]);
+            port_out(port, width, inv->mr[FERRY_IOPORT_ARG_VALUE]);
             inv->len = 0;
         } else {
-            inv->mr[0] = port_in(port, width);
+            inv->mr[FERRY_IOPORT_IN_RES_VALUE] = port_in(port, width);
             inv->len = 1;
         }
         return FERRY_OK;
     }
     case FERRY_IOPORT_ISSUE: {
-        if (inv->len < 4)
+        if (inv->len < FERRY_IOPORT_ISSUE_NARGS)
             return inv_fail(inv, FERRY_E_TRUNCATED, FERRY_ERR_ARG_NONE);
-        if (nextra < 1)
-            return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
-        if (!covers(c, inv->mr[0], inv->mr[1]))
-            return inv_fail(inv, FERRY_E_RANGE, 0);
+        if (nextra < FERRY_IOPORT_ISSUE_CAP_ROOT + 1)
+            return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(FERRY_IOPORT_ISSUE_CAP_ROOT));
+        word_t first = inv->mr[FERRY_IOPORT_ISSUE_ARG_FIRST], last = inv->mr[FERRY_IOPORT_ISSUE_ARG_LAST];
+        if (!covers(c, first, last))
+            return inv_fail(inv, FERRY_E_RANGE, FERRY_IOPORT_ISSUE_ARG_FIRST);
         struct cte *dst;
-        word_t err = inv_dest_slot(inv, extra[0], 2, &dst);
+        word_t err = inv_dest_slot(inv, extra[FERRY_IOPORT_ISSUE_CAP_ROOT], FERRY_IOPORT_ISSUE_ARG_DEST_INDEX, &dst);
         if (err)
             return err;
         struct cap sub;
-        ioport_cap(&sub, inv->mr[0], inv->mr[1]);
+        ioport_cap(&sub, first, last);
         sub.rights = c->rights;
         cte_insert(dst, &sub, slot);
         inv->len = 0;

@@ -54,21 +54,21 @@ void irq_handler_deleted(const struct cap *cap)
 
 static word_t decode_get(struct cte *slot, struct invocation *inv, struct cte **extra, unsigned nextra)
 {
-    if (inv->len < 3)
+    if (inv->len < FERRY_IRQ_GET_NARGS)
         return inv_fail(inv, FERRY_E_TRUNCATED, FERRY_ERR_ARG_NONE);
-    if (nextra < 1)
-        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
+    if (nextra < FERRY_IRQ_GET_CAP_ROOT + 1)
+        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(FERRY_IRQ_GET_CAP_ROOT));
     if (!ioapic_present())
         return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE);
-    word_t line = inv->mr[0];
+    word_t line = inv->mr[FERRY_IRQ_GET_ARG_LINE];
     if (line == 0 || line >= FERRY_IRQ_LINES)
-        return inv_fail(inv, FERRY_E_RANGE, 0);
+        return inv_fail(inv, FERRY_E_RANGE, FERRY_IRQ_GET_ARG_LINE);
     if (line == IRQ_LINE_CONSOLE)
-        return inv_fail(inv, FERRY_E_ILLEGAL_OP, 0);   /* the kernel console's UART, like its ports */
+        return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_IRQ_GET_ARG_LINE);   /* the kernel console's UART, like its ports */
     if (lines[line].issued)
-        return inv_fail(inv, FERRY_E_ILLEGAL_OP, 0);
+        return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_IRQ_GET_ARG_LINE);
     struct cte *dst;
-    word_t err = inv_dest_slot(inv, extra[0], 1, &dst);
+    word_t err = inv_dest_slot(inv, extra[FERRY_IRQ_GET_CAP_ROOT], FERRY_IRQ_GET_ARG_DEST_INDEX, &dst);
     if (err)
         return err;
     struct cap h = { .type = FERRY_OBJ_IRQ_HANDLER, .rights = FERRY_RIGHTS_ALL, .paddr = line };
@@ -87,17 +87,17 @@ static word_t decode_handler(struct cte *slot, struct invocation *inv, struct ct
         return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_NONE);
     switch (inv->label) {
     case FERRY_IRQ_SET_NOTIFICATION: {
-        if (nextra < 1)
-            return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
-        if (extra[0]->cap.type != FERRY_OBJ_NOTIFICATION)
-            return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
-        if (!cap_has_rights(&extra[0]->cap, FERRY_RIGHT_WRITE))
-            return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0));
+        if (nextra < FERRY_IRQ_SET_NOTIFICATION_CAP_NTFN + 1)
+            return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(FERRY_IRQ_SET_NOTIFICATION_CAP_NTFN));
+        if (extra[FERRY_IRQ_SET_NOTIFICATION_CAP_NTFN]->cap.type != FERRY_OBJ_NOTIFICATION)
+            return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(FERRY_IRQ_SET_NOTIFICATION_CAP_NTFN));
+        if (!cap_has_rights(&extra[FERRY_IRQ_SET_NOTIFICATION_CAP_NTFN]->cap, FERRY_RIGHT_WRITE))
+            return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(FERRY_IRQ_SET_NOTIFICATION_CAP_NTFN));
         if (!cap_is_null(&lines[line].ntfn.cap))
             cte_delete(&lines[line].ntfn);
-        word_t err = cte_copy(extra[0], &lines[line].ntfn, FERRY_RIGHTS_ALL);
+        word_t err = cte_copy(extra[FERRY_IRQ_SET_NOTIFICATION_CAP_NTFN], &lines[line].ntfn, FERRY_RIGHTS_ALL);
         if (err)
-            return inv_fail(inv, err, FERRY_ERR_ARG_CAP(0));
+            return inv_fail(inv, err, FERRY_ERR_ARG_CAP(FERRY_IRQ_SET_NOTIFICATION_CAP_NTFN));
         break;
     }
     case FERRY_IRQ_ACK:

@@ -10,6 +10,11 @@
 #include <ferry/errors.h>
 #include <object/arch_hooks.h>
 
+/* inv_dest_slot reads a slot argument as an index word, then its depth. */
+_Static_assert(FERRY_IOPORT_ISSUE_ARG_DEST_DEPTH == FERRY_IOPORT_ISSUE_ARG_DEST_INDEX + 1 &&
+               FERRY_IRQ_GET_ARG_DEST_DEPTH == FERRY_IRQ_GET_ARG_DEST_INDEX + 1 &&
+               FERRY_MAKE_POOL_ARG_DEST_DEPTH == FERRY_MAKE_POOL_ARG_DEST_INDEX + 1, "index, then depth");
+
 word_t arch_decode_invocation(struct tcb *caller, struct cte *slot, struct invocation *inv,
                               struct cte **extra, unsigned nextra)
 {

@@ -35,15 +35,15 @@ word_t pagetable_decode(struct cte *slot, struct invocation *inv, struct cte **e
     word_t err;
     switch (inv->label) {
     case FERRY_TABLE_MAP:
-        if (inv->len < 1u)
+        if (inv->len < FERRY_TABLE_MAP_NARGS)
             return inv_fail(inv, FERRY_E_TRUNCATED, FERRY_ERR_ARG_NONE);
         if (!cap_has_rights(c, FERRY_RIGHT_WRITE))
             return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_NONE);
         if ((err = vspace_decode_arg(inv, extra, nextra)))
             return err;
-        err = vspace_map_table(slot, extra[0], inv->mr[0]);
+        err = vspace_map_table(slot, extra[FERRY_MAP_CAP_VSPACE], inv->mr[FERRY_TABLE_MAP_ARG_VADDR]);
         if (err)
-            return inv_fail(inv, err, err == FERRY_E_RIGHTS ? FERRY_ERR_ARG_NONE : 0);
+            return inv_fail(inv, err, err == FERRY_E_RIGHTS ? FERRY_ERR_ARG_NONE : FERRY_TABLE_MAP_ARG_VADDR);
         inv->len = 0;
         return FERRY_OK;
     case FERRY_TABLE_UNMAP:

@@ -118,11 +118,11 @@ void vspace_deleted(paddr_t pml4)
 
 word_t vspace_decode_arg(struct invocation *inv, struct cte **extra, unsigned nextra)
 {
-    if (nextra < 1)
-        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
-    if (extra[0]->cap.type != FERRY_OBJ_VSPACE)
-        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
-    if (!cap_has_rights(&extra[0]->cap, FERRY_RIGHT_WRITE))
-        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0));
+    if (nextra < FERRY_MAP_CAP_VSPACE + 1)
+        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(FERRY_MAP_CAP_VSPACE));
+    if (extra[FERRY_MAP_CAP_VSPACE]->cap.type != FERRY_OBJ_VSPACE)
+        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(FERRY_MAP_CAP_VSPACE));
+    if (!cap_has_rights(&extra[FERRY_MAP_CAP_VSPACE]->cap, FERRY_RIGHT_WRITE))
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(FERRY_MAP_CAP_VSPACE));
     return FERRY_OK;
 }
