@@ -2,7 +2,8 @@
  * builds unchanged for Ferry (in io.elf, its main renamed) and for Linux
  * (make unit-tests): the end of the data, blocking both ways, several
  * writers, dup2 onto stdout; "rt N" times N one-byte round trips between
- * two processes and exits with the median in TSC ticks (bench/ferry/io.c).
+ * two processes and "bw SIZE N" N transfers of SIZE bytes (and an ack),
+ * and exits with the median in TSC ticks (bench/ferry/io.c).
  * Exit status 0, or the line of the first check that failed. */
 #if __has_include(<signal.h>)
 #include <signal.h>                 /* Linux: a write with no reader is EPIPE, not a signal */
@@ -67,6 +68,61 @@ static int round_trips(int n)
     return med > 0x7fffffff ? 0x7fffffff : (int)med;
 }
 
+/* Read exactly n bytes (a pipe hands them over in pieces). */
+static int read_all(int fd, unsigned char *p, long n)
+{
+    for (long got = 0, k; got < n; got += k)
+        if ((k = read(fd, p + got, (size_t)(n - got))) <= 0)
+            return -1;
+    return 0;
+}
+
+/* Linux's bulk_pipe (bench/linux/bulk.c) between two processes: size
+ * bytes through a pipe, each 4 KiB page and the last 8 bytes stamped with
+ * the transfer's number and checked by the receiver, then an 8-byte ack on
+ * a second pipe; the median of n transfers, in TSC ticks. */
+static long bulk(long size, int n)
+{
+    static unsigned long t[100];
+    unsigned char *buf = malloc((size_t)size);
+    int a[2], b[2];
+    if (size < 8 || n < 1 || n > 100 || !buf || pipe(a) || pipe(b))
+        return 1;
+    pid_t c = fork();
+    if (c == 0) {
+        close(a[1]);
+        close(b[0]);
+        for (unsigned long i = 0; i < (unsigned long)n; i++) {
+            if (read_all(a[0], buf, size))
+                _exit(2);
+            for (long off = 0; off + 8 <= size; off += 4096)
+                if (memcmp(buf + off, &i, 8) != 0)
+                    _exit(3);
+            if (memcmp(buf + size - 8, &i, 8) != 0 || write(b[1], &i, 8) != 8)
+                _exit(4);
+        }
+        _exit(0);
+    }
+    close(a[0]);
+    close(b[1]);
+    for (unsigned long i = 0; i < (unsigned long)n; i++) {
+        for (long off = 0; off + 8 <= size; off += 4096)
+            memcpy(buf + off, &i, 8);
+        memcpy(buf + size - 8, &i, 8);
+        unsigned long ack = ~0UL, t0 = ticks();
+        if (write(a[1], buf, (size_t)size) != size || read_all(b[0], (unsigned char *)&ack, 8) || ack != i)
+            return 5;
+        t[i] = ticks() - t0;
+    }
+    close(a[1]);
+    int status;
+    if (waitpid(c, &status, 0) != c || status != 0)
+        return 6;
+    qsort(t, (size_t)n, sizeof t[0], cmp);
+    printf("pipetest: %d transfers of %ld bytes, median %lu TSC ticks\n", n, size, t[n / 2]);
+    return (long)t[n / 2];
+}
+
 int main(int argc, char **argv)
 {
 #ifdef SIGPIPE
@@ -74,6 +130,10 @@ int main(int argc, char **argv)
 #endif
     if (argc == 3 && strcmp(argv[1], "rt") == 0)
         return round_trips(atoi(argv[2]));
+    if (argc == 4 && strcmp(argv[1], "bw") == 0) {
+        long med = bulk(atol(argv[2]), atoi(argv[3]));
+        return med > 0x7fffffff ? 0x7fffffff : (int)med;
+    }
     enum { BYTES = 100000 };
     unsigned char *buf = malloc(BYTES);
     int p[2], status;
@@ -168,6 +228,7 @@ int main(int argc, char **argv)
     CHECK(write(p[1], "x", 1) == -1);
     close(p[1]);
     CHECK(round_trips(50) > 0);
+    CHECK(bulk(100000, 5) > 6);
     printf("pipetest: all checks passed\n");
     return 0;
 }
