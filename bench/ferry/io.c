@@ -19,10 +19,12 @@ static const char *file_for(int64_t size, const char **seed)
     return size <= 4096 ? "/F4K.BIN" : size <= 65536 ? "/F64K.BIN" : size <= 1048576 ? "/F1M.BIN" : "/F16M.BIN";
 }
 
-static bool serve_until(unsigned long pid, unsigned long n)
+/* Serve requests until pid has registered its name with the name service
+ * (which tells the process server). */
+static bool serve_until_registered(unsigned long pid)
 {
     struct proc_info pi;
-    while (proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.messages < n)
+    while (proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.registered < 1)
         procsrv_serve_one();
     return proc_info(pid, &pi) && pi.state == PROC_RUNNING;
 }
@@ -49,8 +51,8 @@ static const char *file_read(struct bench_ctx *c)
     const char *path = file_for(c->size, &seed);
     unsigned long ata = proc_spawn("ata", NULL, NULL);
     const char *nocache[] = { "nocache", NULL };
-    unsigned long fs = ata && serve_until(ata, 1) ? proc_spawn("fatfs", a->cache ? NULL : nocache, NULL) : 0;
-    if (!fs || !serve_until(fs, 2))
+    unsigned long fs = ata && serve_until_registered(ata) ? proc_spawn("fatfs", a->cache ? NULL : nocache, NULL) : 0;
+    if (!fs || !serve_until_registered(fs))
         fail = "the block driver or the file server did not start (is the disk image attached?)";
     char size_s[24], n_s[24];
     fmt_snprintf(size_s, sizeof size_s, "%ld", (long)c->size);

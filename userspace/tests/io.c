@@ -9,11 +9,12 @@
 static unsigned long io_free0;
 static unsigned io_blocks0;
 
-/* Serve requests until pid has sent n of them. */
-static bool serve_until(unsigned long pid, unsigned long n)
+/* Serve requests until pid has registered its name with the name service
+ * (which tells the process server). */
+static bool serve_until_registered(unsigned long pid)
 {
     struct proc_info pi;
-    while (proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.messages < n)
+    while (proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.registered < 1)
         procsrv_serve_one();
     return proc_info(pid, &pi) && pi.state == PROC_RUNNING;
 }
@@ -24,11 +25,11 @@ static bool io_start(bool cache)
     io_free0 = mm_free_bytes();
     io_blocks0 = mm_blocks();
     unsigned long ata = proc_spawn("ata", NULL, NULL);
-    if (!ata || !serve_until(ata, 1))
+    if (!ata || !serve_until_registered(ata))
         return false;
     const char *nocache[] = { "nocache", NULL };
     unsigned long fs = proc_spawn("fatfs", cache ? NULL : nocache, NULL);
-    return fs && serve_until(fs, 2);
+    return fs && serve_until_registered(fs);
 }
 
 static bool io_stop(void)

@@ -12,6 +12,7 @@
 #include <ferry/fat.h>
 #include <ferry/fileclient.h>
 #include <ferry/io.h>
+#include <ferry/prog.h>
 #include "libc.h"
 
 #define LIBC_FILE_SLOT 47      /* below the device slots (ferry/devcaps.h) */
@@ -25,13 +26,8 @@ static bool file_ep(void)
 {
     if (have_file)
         return true;
-    struct sys_msg m = { 0 };
-    struct ferry_ipc_buffer *b = __ipc();
-    b->recv_cnode = PROC_CAP_CNODE;
-    b->recv_index = LIBC_FILE_SLOT;
-    b->recv_depth = 64;
-    unsigned long err = __proc_call_bytes(PROC_LOOKUP, "file:", 5, &m);
-    if (err == PROC_OK && FERRY_MSGINFO_CAPS(m.info) == 1)
+    unsigned long err = proc_lookup("file:", LIBC_FILE_SLOT);
+    if (err == PROC_OK)
         return have_file = true;
     errno = err == PROC_E_DENIED ? EACCES : ENOENT;
     return false;
