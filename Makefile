@@ -255,8 +255,8 @@ run: all
 	$(QEMU) $(QEMU_COMMON) $(ACCEL_ARGS) $(DISK_ARGS) -kernel $(KERNEL_MB1) $(INITRD_ARG) -append "$(CMDLINE)"; \
 	s=$$?; [ $$s -eq 33 ] && echo "ferry: exited with success" || echo "ferry: exit status $$s"
 
-run-iso: iso
-	$(QEMU) $(QEMU_COMMON) $(ACCEL_ARGS) -cdrom $(ISO); \
+run-iso: iso $(DISK_IMG)
+	$(QEMU) $(QEMU_COMMON) $(ACCEL_ARGS) $(DISK_ARGS) -boot order=d -cdrom $(ISO); \
 	s=$$?; [ $$s -eq 33 ] && echo "ferry: exited with success" || echo "ferry: exit status $$s"
 endif
 
