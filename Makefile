@@ -152,7 +152,7 @@ $(KOBJ)/%.c.o: %.c | setup-build
 # the slow path), so saving the caller's callee-saved registers is wasted:
 # let GCC treat them as scratch in this one file.  rdx, r8, r9, r10 carry
 # the message words from syscall to sysret untouched (arch/fastpath.h).
-$(KOBJ)/kernel/core/fastpath.c.o: KERNEL_CFLAGS += -fcall-used-rbx -fcall-used-r12 \
+$(KOBJ)/kernel/arch/x86_64/fastpath.c.o: KERNEL_CFLAGS += -fcall-used-rbx -fcall-used-r12 \
 	-fcall-used-r13 -fcall-used-r14 -fcall-used-r15 -ffixed-rdx -ffixed-r8 -ffixed-r9 -ffixed-r10
 
 $(KOBJ)/%.S.o: %.S | setup-build
