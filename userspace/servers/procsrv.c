@@ -480,16 +480,23 @@ static unsigned long proc_give(struct proc *p, unsigned long dest, unsigned long
                                unsigned long rights, unsigned long badge)
 {
     const unsigned long root = FERRY_CAP_INIT_CNODE;
-    const unsigned long w[] = { dest, 64, src, 64, rights, badge };
-    return ferry_invoke(p->cspace, FERRY_CNODE_MINT, 6, w, 1, &root, NULL);
+    const unsigned long w[FERRY_CNODE_MINT_NARGS] = {
+        [FERRY_CNODE_ARG_DEST_INDEX] = dest, [FERRY_CNODE_ARG_DEST_DEPTH] = 64,
+        [FERRY_CNODE_ARG_SRC_INDEX] = src, [FERRY_CNODE_ARG_SRC_DEPTH] = 64,
+        [FERRY_CNODE_ARG_RIGHTS] = rights, [FERRY_CNODE_ARG_BADGE] = badge,
+    };
+    return ferry_invoke(p->cspace, FERRY_CNODE_MINT, FERRY_CNODE_MINT_NARGS, w, 1, &root, NULL);
 }
 
 /* Moves root slot src into slot dest of p's CNode. */
 static unsigned long proc_move_in(struct proc *p, unsigned long dest, unsigned long src)
 {
     const unsigned long root = FERRY_CAP_INIT_CNODE;
-    const unsigned long w[] = { dest, 64, src, 64 };
-    return ferry_invoke(p->cspace, FERRY_CNODE_MOVE, 4, w, 1, &root, NULL);
+    const unsigned long w[FERRY_CNODE_MOVE_NARGS] = {
+        [FERRY_CNODE_ARG_DEST_INDEX] = dest, [FERRY_CNODE_ARG_DEST_DEPTH] = 64,
+        [FERRY_CNODE_ARG_SRC_INDEX] = src, [FERRY_CNODE_ARG_SRC_DEPTH] = 64,
+    };
+    return ferry_invoke(p->cspace, FERRY_CNODE_MOVE, FERRY_CNODE_MOVE_NARGS, w, 1, &root, NULL);
 }
 
 /* Splits the space-separated args of the configuration into argv[1..]. */
