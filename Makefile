@@ -84,7 +84,10 @@ USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
 PROG_RT_SRCS := userspace/programs/rt/crt0.S userspace/programs/rt/rt.c kernel/lib/fmt.c kernel/lib/string.c
 PROG_RT_OBJS := $(patsubst %,$(UOBJ)/%.o,$(PROG_RT_SRCS))
 
-QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
+# SMP: QEMU's vCPU count for run/run-iso/debug (the kernel starts them all,
+# at most 8; cpus=N on the command line limits it).
+SMP ?= 1
+QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio -smp $(SMP) \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
 .PHONY: all iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots \

@@ -231,6 +231,11 @@ unsigned long ferry_tcb_suspend(unsigned long tcb)
     return ferry_invoke(tcb, FERRY_TCB_SUSPEND, 0, NULL, 0, NULL, NULL);
 }
 
+unsigned long ferry_tcb_set_affinity(unsigned long tcb, unsigned long cpu)
+{
+    return INVOKE(tcb, FERRY_TCB_SET_AFFINITY, 0, NULL, cpu);
+}
+
 static unsigned long next_free;
 
 void ulib_init(const struct ferry_bootinfo *bi)

@@ -73,7 +73,11 @@ enum ferry_label {
      *   resumed (as in seL4; a Call already delivered is sent again).
      * BindNotification: caps[0] notification (needs READ): a Recv of the
      *   thread on any endpoint also returns when it is signalled.
-     * UnbindNotification: undo it (FERRY_E_ILLEGAL_OP when none bound). */
+     * UnbindNotification: undo it (FERRY_E_ILLEGAL_OP when none bound).
+     * SetAffinity: w[0] = the CPU the thread runs on from now, 0 ..
+     *   bootinfo.ncpus - 1 (FERRY_E_INVALID_ARG beyond); a thread running
+     *   on another CPU moves at that CPU's next kernel exit, at once by an
+     *   IPI. */
     FERRY_TCB_CONFIGURE = 0x20,
     FERRY_TCB_SET_PRIORITY,
     FERRY_TCB_SET_MCPRIORITY,
@@ -83,6 +87,7 @@ enum ferry_label {
     FERRY_TCB_SUSPEND,
     FERRY_TCB_BIND_NOTIFICATION,
     FERRY_TCB_UNBIND_NOTIFICATION,
+    FERRY_TCB_SET_AFFINITY,
 
     /* Labels from here on are decoded by architecture code (frames, page
      * tables, VSpace, IRQ, I/O ports): see the arch ABI header. */
