@@ -19,6 +19,7 @@ static const struct {
     { utests_attack_memory, &utests_attack_memory_n },
     { utests_fuzz, &utests_fuzz_n },
     { utests_system, &utests_system_n },
+    { utests_smp, &utests_smp_n },
     { utests_stress, &utests_stress_n },
 };
 
