@@ -10,14 +10,15 @@ static unsigned long ncpus(void)
     return ulib_bootinfo->ncpus ? ulib_bootinfo->ncpus : 1;
 }
 
-/* A thread of ours at prio on CPU cpu, started.  0 on failure. */
-static unsigned long spawn_on(void (*fn)(void), unsigned prio, unsigned long cpu)
+/* A thread of ours at prio on CPU cpu with fault endpoint fault_ep (0:
+ * none), started.  0 on failure. */
+static unsigned long spawn_fault_on(void (*fn)(void), unsigned prio, unsigned long cpu, unsigned long fault_ep)
 {
     unsigned long va = next_va;
     next_va += 0x2000;
     if (!table_ensure(va))
         return 0;
-    unsigned long t = thread_create_at(fn, va, FERRY_CAP_INIT_CNODE, prio, 0, false);
+    unsigned long t = thread_create_at(fn, va, FERRY_CAP_INIT_CNODE, prio, fault_ep, false);
     if (!t)
         return 0;
     unsigned long err = ferry_tcb_set_affinity(t, cpu);
@@ -28,6 +29,11 @@ static unsigned long spawn_on(void (*fn)(void), unsigned prio, unsigned long cpu
         return 0;
     }
     return t;
+}
+
+static unsigned long spawn_on(void (*fn)(void), unsigned prio, unsigned long cpu)
+{
+    return spawn_fault_on(fn, prio, cpu, 0);
 }
 
 static inline unsigned long rdtsc(void)
@@ -284,11 +290,69 @@ static bool smp_delete_running_thread(void)
     return true;
 }
 
+/* ---- TLB shootdown -------------------------------------------------------- */
+
+#define TLB_VA (SMP_AREA + 0x100000)     /* in the 2 MiB region of the threads' stacks */
+static volatile unsigned long tlb_reads;
+
+static void tlb_reader(void)
+{
+    for (;;) {
+        (void)*(volatile unsigned long *)TLB_VA;   /* keeps the translation in CPU 1's TLB */
+        tlb_reads++;
+    }
+}
+
+/* A thread on another CPU reads a page in a loop (its TLB holds the
+ * translation); we unmap the page (then, mapped again, delete its frame
+ * capability): when that returns, the other CPU's TLB must have lost the
+ * entry (shootdown by IPI, waited for), so its next read faults, with the
+ * page's address, to our fault endpoint. */
+static bool smp_tlb_shootdown(void)
+{
+    if (ncpus() < 2) {
+        printf("    1 CPU: needs -smp 2 or more\n");
+        return true;
+    }
+    CHECK(table_ensure(TLB_VA));
+    ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    unsigned long fep = slot_alloc();
+    CHECK(fep != 0);
+    CHECK_OK(ferry_cnode_mint(fep, ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT_REPLY, 0x7b));
+    for (int round = 0; round < 2; round++) {
+        ALLOC(frame, FERRY_OBJ_FRAME_4K, 0);
+        CHECK_OK(ferry_frame_map(frame, FERRY_CAP_INIT_VSPACE, TLB_VA, FERRY_MAP_READ | FERRY_MAP_WRITE));
+        *(volatile unsigned long *)TLB_VA = 42;
+        tlb_reads = 0;
+        unsigned long t = spawn_fault_on(tlb_reader, 100, 1, fep);
+        CHECK(t != 0);
+        CHECK(spin_until(&tlb_reads, 100000));
+        if (round == 0)
+            CHECK_OK(ferry_frame_unmap(frame));
+        else
+            CHECK_OK(ferry_cnode_delete(frame));   /* the frame's last capability */
+        unsigned long seen = tlb_reads;
+        spin_for(3000000);
+        if (tlb_reads > seen + 1) {
+            printf("    round %d: CPU 1 read the page %lu more times after it was %s\n", round,
+                   tlb_reads - seen, round ? "deleted" : "unmapped");
+            return false;
+        }
+        struct sys_msg m = { 0 };
+        CHECK_OK(ipc_recv(ep, &m));
+        CHECK(m.badge == 0x7b && FERRY_MSGINFO_LABEL(m.info) == FERRY_FAULT_PAGE);
+        CHECK(m.w[FERRY_FAULT_MR_ADDR] == TLB_VA);
+        CHECK_OK(ferry_tcb_suspend(t));
+    }
+    return true;
+}
+
 const struct utest utests_smp[] = {
     { smp_affinity, "smp_affinity" },
     { smp_per_core_preemption, "smp_per_core_preemption" },
     { smp_notify_xcpu, "smp_notify_xcpu" },
     { smp_xcpu_call_stress, "smp_xcpu_call_stress" },
     { smp_delete_running_thread, "smp_delete_running_thread" },
+    { smp_tlb_shootdown, "smp_tlb_shootdown" },
 };
 const size_t utests_smp_n = sizeof utests_smp / sizeof utests_smp[0];

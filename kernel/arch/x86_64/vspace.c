@@ -5,6 +5,7 @@
 #include <arch/irq.h>
 #include <arch/paging.h>
 #include <arch/percpu.h>
+#include <arch/smp.h>
 #include <arch/vspace.h>
 #include <arch/x86.h>
 #include <core/invoke.h>
@@ -17,7 +18,6 @@
 #include <printk.h>
 
 bool ks_pcid_on;
-bool ks_asid_dirty[ASID_COUNT];            /* its PCID may hold stale entries */
 
 #define INVPCID_ADDRESS 0
 #define INVPCID_CONTEXT 1
@@ -41,10 +41,30 @@ void vspace_init(bool pcid_wanted)
 
 static uint64_t *pml4_of(paddr_t pml4) { return phys_to_virt(pml4); }
 
+/* Every CPU's TLB may cache this PCID's translations: each flushes it on
+ * its next load of it. */
+static void dirty_everywhere(word_t asid)
+{
+    for (unsigned c = 0; c < FERRY_MAX_CPUS; c++)
+        ks_percpu_of[c].asid_dirty[asid] = true;
+}
+
+/* The other CPUs that may cache translations of pml4: with PCIDs, all
+ * (a PCID's entries outlive a switch away); without, those that have it
+ * loaded now (any CR3 load flushes). */
+static uint64_t cpus_caching(paddr_t pml4)
+{
+    uint64_t mask = 0;
+    for (unsigned c = 0; c < ks_ncpus; c++)
+        if (c != arch_cpu_index() && (ks_pcid_on || ks_percpu_of[c].cur_vspace == pml4))
+            mask |= BIT(c);
+    return mask;
+}
+
 void vspace_pcid_used(word_t pcid)
 {
     if (pcid && pcid < ASID_COUNT)
-        ks_asid_dirty[pcid] = true;
+        dirty_everywhere(pcid);
 }
 
 uint64_t vspace_cr3(paddr_t pml4)
@@ -70,19 +90,66 @@ void vspace_activate(paddr_t pml4)
 
 void vspace_asid_released(word_t asid)
 {
-    ks_asid_dirty[asid] = true;
+    dirty_everywhere(asid);
+}
+
+/* On each CPU that has pml4 loaded: load it again (now without a PCID, or
+ * with a dirty one: the load flushes). */
+static void reload_fn(word_t pml4)
+{
+    if (ks_percpu.cur_vspace == pml4)
+        vspace_activate(pml4);
 }
 
 void vspace_orphan(paddr_t pml4, word_t old_asid)
 {
     memset(pml4_of(pml4), 0, PML4_ASID_INDEX * sizeof(uint64_t));
-    ks_asid_dirty[old_asid] = true;
-    if (pml4 == ks_percpu.cur_vspace)
-        vspace_activate(pml4);           /* now without a PCID: the load flushes */
+    dirty_everywhere(old_asid);
+    reload_fn(pml4);
+    if (ks_ncpus > 1)
+        smp_call_others(cpus_caching(pml4), reload_fn, pml4);
 }
 
-/* A translation of (asid, va) is gone: make sure no TLB still holds it. */
+/* A deleted VSpace stays loaded on no CPU (its PML4's memory may be
+ * reused): they switch to the kernel's tables. */
+static void drop_fn(word_t pml4)
+{
+    if (ks_percpu.cur_vspace == pml4)
+        vspace_activate(0);
+}
+
+static void flush_local(word_t asid, paddr_t pml4, vaddr_t va, bool whole_space);
+
+/* TLB shootdown: what flush_local does here, run by every other CPU that
+ * may cache the translation, waited for (smp_call_others) before the
+ * caller goes on to free or reuse the memory. */
+struct shootdown {
+    word_t asid;
+    paddr_t pml4;
+    vaddr_t va;
+    bool whole_space;
+};
+
+static void shootdown_fn(word_t arg)
+{
+    const struct shootdown *s = (const struct shootdown *)arg;
+    flush_local(s->asid, s->pml4, s->va, s->whole_space);
+}
+
 static void flush_mapping(word_t asid, paddr_t pml4, vaddr_t va, bool whole_space)
+{
+    flush_local(asid, pml4, va, whole_space);
+    if (ks_ncpus > 1) {
+        struct shootdown s = { asid, pml4, va, whole_space };
+        uint64_t mask = cpus_caching(pml4);
+        if (mask)
+            smp_call_others(mask, shootdown_fn, (word_t)&s);
+    }
+}
+
+/* A translation of (asid, va) is gone: make sure this CPU's TLB no
+ * longer holds it. */
+static void flush_local(word_t asid, paddr_t pml4, vaddr_t va, bool whole_space)
 {
     if (pml4 == ks_percpu.cur_vspace) {
         if (!whole_space) {
@@ -255,8 +322,9 @@ void arch_cap_delete(const struct cap *cap, bool final)
         unmap_cap(&c);
     if (c.type == FERRY_OBJ_VSPACE && final) {
         asid_vspace_deleted(c.paddr);
-        if (ks_percpu.cur_vspace == c.paddr)
-            vspace_activate(0);
+        drop_fn(c.paddr);
+        if (ks_ncpus > 1)
+            smp_call_others(cpus_caching(c.paddr), drop_fn, c.paddr);
     }
     if (c.type == FERRY_OBJ_ASID_POOL && final)
         asid_pool_deleted(&c);

@@ -11,6 +11,7 @@
 
 /* The most CPUs the kernel brings up (cpus=N limits it further). */
 #define FERRY_MAX_CPUS     8
+#define PERCPU_ASIDS       4096   /* = ASID_COUNT (vspace.h) */
 
 #ifndef __ASSEMBLER__
 #include <types.h>
@@ -34,6 +35,9 @@ struct percpu {
     word_t wait_kind;        /* how the entry that waits for the lock came in (smp.c) */
     bool idle_halted;        /* in the idle loop without the lock (traps.c takes it) */
     bool yield;              /* the current thread yields at this kernel exit (schedule.c) */
+    /* Which PCIDs may hold stale translations in this CPU's TLB (each CPU
+     * flushes its own on the next load: vspace.c). */
+    bool asid_dirty[PERCPU_ASIDS];
     struct tcb *cur;         /* the thread running on this CPU (or the idle thread) */
     struct tcb *fpu_owner;   /* whose FPU state the FPU registers hold (the idle thread: nobody's) */
     word_t fpu_ts;           /* lazy FPU: CR0.TS is set (the current thread may not use the FPU) */

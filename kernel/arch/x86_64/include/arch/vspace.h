@@ -2,6 +2,7 @@
 #ifndef FERRY_ARCH_VSPACE_H
 #define FERRY_ARCH_VSPACE_H
 
+#include <arch/percpu.h>
 #include <mm/physmap.h>
 #include <object/cap.h>
 
@@ -38,7 +39,10 @@ uint64_t vspace_cr3(paddr_t pml4);
  * when the VSpace or the pool is deleted (a retyped PML4 starts at 0). */
 #define PML4_ASID_INDEX 255
 #define PML4_ASID(entry) (((entry) >> 1) & (ASID_COUNT - 1))
-extern bool ks_asid_dirty[ASID_COUNT];
+/* This CPU's PCIDs that may hold stale translations (per CPU: each TLB
+ * is flushed by its own CPU). */
+#define ks_asid_dirty (ks_percpu.asid_dirty)
+_Static_assert(PERCPU_ASIDS == ASID_COUNT, "percpu.h's copy of ASID_COUNT");
 
 static inline word_t vspace_asid(paddr_t pml4)
 {
