@@ -30,7 +30,9 @@ SETUP := scripts/setup.sh
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK) DIRECTSWITCH=$(DIRECTSWITCH)$(if $(filter 1,$(UBSAN)), UBSAN=1)
 
-INCLUDES := -Ikernel/include -Ikernel/include/uapi -Ikernel/arch/x86_64/include -Ibench/lib
+# lib/include: the code kernel and user space share (lib/*.c); bench/lib is
+# user space's only (the benchmark runner), never the kernel's.
+INCLUDES := -Ikernel/include -Ikernel/include/uapi -Ikernel/arch/x86_64/include -Ilib/include
 KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
 	-ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
 	-mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
@@ -52,8 +54,9 @@ endif
 
 KERNEL_SRCS := kernel/arch/x86_64/boot/boot32.S \
 	$(wildcard kernel/arch/x86_64/*.S kernel/arch/x86_64/*.c) \
-	$(wildcard kernel/core/*.c kernel/object/*.c kernel/lib/*.c) \
-	$(wildcard bench/lib/*.c)
+	$(wildcard kernel/arch/x86_64/boot/*.c kernel/arch/x86_64/object/*.c) \
+	$(wildcard kernel/core/*.c kernel/object/*.c) \
+	lib/fmt.c lib/string.c lib/cmdline.c lib/elf.c lib/tsc.c
 
 KOBJ := $(BUILD)/kobj
 KERNEL_OBJS := $(patsubst %,$(KOBJ)/%.o,$(KERNEL_SRCS))
@@ -69,20 +72,26 @@ BOOT_CONF  := userspace/boot.conf
 MODULES    := $(ROOT_ELF) $(BOOT_CONF) $(PROGRAMS)
 
 # User space: the root task (in-guest tests and benchmarks) and its library.
-# It shares the kernel's freestanding formatter, string routines and
-# command-line parser rather than copies of them.
+# It shares the kernel's freestanding formatter, string routines,
+# command-line parser, ELF reader and TSC reads (lib/) rather than copies.
 USER_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
-	$(INCLUDES) -Iuserspace/lib/include -MMD -MP
+	$(INCLUDES) -Ibench/lib -Iuserspace/lib/include -MMD -MP
 USER_SRCS := userspace/lib/crt0.S $(wildcard userspace/lib/*.c userspace/init/*.c userspace/tests/*.c) \
-	$(wildcard userspace/servers/*.c bench/ferry/*.c bench/lib/*.c) kernel/lib/fmt.c kernel/lib/string.c \
-	kernel/core/cmdline.c kernel/core/elf.c
+	$(wildcard userspace/servers/*.c bench/ferry/*.c bench/lib/*.c) \
+	lib/fmt.c lib/string.c lib/cmdline.c lib/elf.c lib/tsc.c
 UOBJ := $(BUILD)/uobj
 USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
-# A spawned program links its own runtime (exit, printf, names: IPC to the
-# process server), not the root task's library.
-PROG_RT_SRCS := userspace/programs/rt/crt0.S userspace/programs/rt/rt.c kernel/lib/fmt.c kernel/lib/string.c
-PROG_RT_OBJS := $(patsubst %,$(UOBJ)/%.o,$(PROG_RT_SRCS))
+# A spawned program links Ferry's libc (userspace/libc: crt0, stdio,
+# malloc, fork, threads... each a Call to the process server), not the root
+# task's library.  Programs and the libc see only the libc's headers and
+# the compiler's own (stdarg.h, stdint.h...), never the host's /usr/include.
+GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
+PROG_CFLAGS := -nostdinc -Iuserspace/libc/include -isystem $(GCC_INCLUDE) $(USER_CFLAGS)
+LIBC_SRCS := $(wildcard userspace/libc/src/*.c userspace/libc/src/*.S) lib/fmt.c
+LIBC_OBJS := $(patsubst %,$(BUILD)/libc/%.o,$(LIBC_SRCS))
+LIBC := $(BUILD)/libc.a
+PROG_LINK := $(BUILD)/libc/userspace/libc/src/crt0.S.o $(LIBC)
 
 # SMP: QEMU's vCPU count for run/run-iso/debug (the kernel starts them all,
 # at most 8; cpus=N on the command line limits it).
@@ -105,7 +114,7 @@ help:
 	@echo "make debug      boot halted under QEMU's gdb stub and attach gdb"
 	@echo "make test       host unit tests, lint, boot tests, in-guest tests, harness tests"
 	@echo "make fuzz       10M fuzzed system calls over 4 seeds (FUZZ_SEEDS, FUZZ_CALLS per seed, FUZZ_ARGS)"
-	@echo "make lint       cppcheck on kernel/ (suppressions with reasons: scripts/cppcheck.supp)"
+	@echo "make lint       cppcheck on kernel/ and lib/ (suppressions with reasons: scripts/cppcheck.supp)"
 	@echo "variables       FASTPATH=0 (no IPC fast path), LAZYFPU=0 (eager FPU switch), BENCHMARK=0 (no floor syscalls),"
 	@echo "                DIRECTSWITCH=0 (with FASTPATH=0: the scheduler picks the IPC partner), UBSAN=1, BUILD=dir"
 	@echo "make bench      run the default benchmark sweep and plot it (results/, plots/)"
@@ -154,15 +163,29 @@ $(UOBJ)/%.S.o: %.S | setup-build
 $(ROOT_ELF): $(USER_OBJS) userspace/lib/linker.ld
 	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $(USER_OBJS)
 
-$(BUILD)/programs/%.elf: $(UOBJ)/userspace/programs/%.c.o $(PROG_RT_OBJS) userspace/lib/linker.ld
+$(BUILD)/libc/%.c.o: %.c | setup-build
 	@mkdir -p $(dir $@)
-	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $< $(PROG_RT_OBJS)
+	@echo "  CC [C]  $<"
+	@$(CC) $(PROG_CFLAGS) -c $< -o $@
+
+$(BUILD)/libc/%.S.o: %.S | setup-build
+	@mkdir -p $(dir $@)
+	@echo "  AS [C]  $<"
+	@$(CC) $(PROG_CFLAGS) -D__ASSEMBLER__ -c $< -o $@
+
+$(LIBC): $(filter-out %/crt0.S.o,$(LIBC_OBJS))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/programs/%.elf: $(BUILD)/libc/userspace/programs/%.c.o $(PROG_LINK) userspace/lib/linker.ld
+	@mkdir -p $(dir $@)
+	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $< $(PROG_LINK)
 
 # Rebuild when the version string or build flags change.
 $(BUILD)/flags.txt: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(VERSION) $(BUILD_FLAGS) $(KERNEL_CFLAGS)' | cmp -s - $@ || echo '$(VERSION) $(BUILD_FLAGS) $(KERNEL_CFLAGS)' > $@
-$(KERNEL_OBJS) $(USER_OBJS) $(PROG_RT_OBJS): $(BUILD)/flags.txt
+$(KERNEL_OBJS) $(USER_OBJS) $(LIBC_OBJS): $(BUILD)/flags.txt
 FORCE:
 
 $(KERNEL_ELF): $(KERNEL_OBJS) kernel/arch/x86_64/boot/linker.ld
@@ -217,7 +240,7 @@ debug: all
 # ---- tests ---------------------------------------------------------------
 # Host unit tests: tests/unit/test_*.c, each naming its sources in a
 # "/* SOURCES: ... */" line; built with the host compiler against cmocka.
-UNIT_CFLAGS := -std=gnu17 -O1 -g -Wall -Wextra -Werror -DFERRY_HOST_TEST $(INCLUDES) -Iuserspace/lib/include
+UNIT_CFLAGS := -std=gnu17 -O1 -g -Wall -Wextra -Werror -DFERRY_HOST_TEST $(INCLUDES) -Ibench/lib -Iuserspace/lib/include
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 unit_sources = $(shell sed -n 's|^/\* SOURCES: \(.*\) \*/|\1|p' $(1))
 define unit_rule
@@ -227,8 +250,15 @@ $(BUILD)/unit/$(1): tests/unit/$(1).c $(call unit_sources,tests/unit/$(1).c) | s
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(notdir $(t)))))
 
-unit-tests: $(UNIT_TESTS)
-	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+# libctest is an ordinary C program: the same source built for Linux with
+# the host's compiler and C library must pass there too.
+LIBCTEST_LINUX := $(BUILD)/unit/libctest-linux
+$(LIBCTEST_LINUX): userspace/programs/libctest.c | setup-test
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu17 -O2 -Wall -Wextra -Werror -pthread -o $@ $<
+
+unit-tests: $(UNIT_TESTS) $(LIBCTEST_LINUX)
+	@fail=0; for t in $(UNIT_TESTS) $(LIBCTEST_LINUX); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
 boot-tests: all iso | setup-test
 	FERRY_BUILD=$(BUILD) $(PY) -m pytest -q tests/boot
@@ -266,7 +296,7 @@ CPPCHECK_FLAGS := --enable=warning,portability,performance --std=c11 --error-exi
 	-D__GNUC__ -DFERRY_FASTPATH=1 -DFERRY_LAZY_FPU=1 -DFERRY_BENCHMARK=1 -DFERRY_DIRECT_SWITCH=1 -DFERRY_VERSION='"lint"' -DFERRY_BUILD_FLAGS='""' \
 	$(INCLUDES)
 lint: | setup-test
-	cppcheck $(CPPCHECK_FLAGS) kernel/
+	cppcheck $(CPPCHECK_FLAGS) kernel/ lib/
 
 harness-tests: all | setup-test setup-linux setup-cluster
 	$(PY) -m pytest -q tests/harness
@@ -304,5 +334,5 @@ plots:
 clean:
 	rm -rf $(BUILD)
 
-PROG_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard userspace/programs/*.c))
--include $(KERNEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(PROG_RT_OBJS:.o=.d) $(PROG_OBJS:.o=.d)
+PROG_OBJS := $(patsubst %,$(BUILD)/libc/%.o,$(wildcard userspace/programs/*.c))
+-include $(KERNEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(LIBC_OBJS:.o=.d) $(PROG_OBJS:.o=.d)

@@ -123,11 +123,12 @@ def extract_vmlinux(bzimage, release, outdir):
 
 
 def sources():
-    return sorted((REPO / "bench" / "linux").glob("*.c")) + sorted((REPO / "bench" / "lib").glob("*.c"))
+    return (sorted((REPO / "bench" / "linux").glob("*.c")) + sorted((REPO / "bench" / "lib").glob("*.c"))
+            + [REPO / "lib" / "tsc.c"])
 
 
 def compile_command(out):
-    return ["gcc"] + CFLAGS + ["-I", str(REPO / "kernel" / "include" / "uapi"), "-I", str(REPO / "bench" / "lib"),
+    return ["gcc"] + CFLAGS + ["-I", str(REPO / "kernel" / "include" / "uapi"), "-I", str(REPO / "bench" / "lib"), "-I", str(REPO / "lib" / "include"),
                                "-I", str(REPO / "bench" / "linux")] + [str(s) for s in sources()] + ["-o", str(out)]
 
 

@@ -297,7 +297,7 @@ def execute(spec, parent=None, rundir=None, progress=None):
             # Older kernels print a "cpu" object, newer ones cpu_* flags.
             m["guest_cpu"] = p.meta.get("cpu") or {k: v for k, v in p.meta.items() if k.startswith("cpu_")} or None
             m["guest_tsc_hz"] = p.meta.get("tsc_hz")
-            m["guest_tsc_method"] = p.meta.get("tsc_method")   # rdtscp, lfence or mfence (bench/lib/tsc.h)
+            m["guest_tsc_method"] = p.meta.get("tsc_method")   # rdtscp, lfence or mfence (lib/include/tsc.h)
             if bochs_bin:
                 # With clock sync=none the TSC counts instructions, whatever
                 # frequency the CPU model states (Skylake-X: 3.5 GHz).

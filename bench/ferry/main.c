@@ -1,7 +1,7 @@
 /* main.c: the benchmark program of the root task: parses the bench= words,
  * prints @meta, runs the selected benchmarks and @done. */
 #include "ferry_bench.h"
-#include "../../userspace/init/init.h"
+#include <ferry/rootprogs.h>
 
 #define SAMPLE_CAP 100000
 static uint64_t samples[SAMPLE_CAP];

@@ -229,6 +229,14 @@ static void emit_result(struct bench_runner *r, const struct bench_entry *e, int
  * any slot holding it did not fill the buffer. */
 #define UNFILLED UINT64_MAX
 
+static bool starts_with(const char *s, const char *prefix)
+{
+    while (*prefix)
+        if (*s++ != *prefix++)
+            return false;
+    return true;
+}
+
 static void run_one(struct bench_runner *r, const struct bench_entry *e, int64_t size)
 {
     uint64_t n = r->args.samples_set ? r->args.samples
@@ -262,6 +270,19 @@ static void run_one(struct bench_runner *r, const struct bench_entry *e, int64_t
     for (size_t i = 0; i < c.n; i++)
         c.samples[i] = UNFILLED;
     const char *msg = e->fn(&c);
+    if (msg != NULL && starts_with(msg, BENCH_NOT_HERE)) {
+        struct bench_json *j = &r->out;
+        bj_record_begin(j, "note: ");
+        bj_raw(j, e->name);
+        if (e->variant && e->variant[0]) {
+            bj_raw(j, "/");
+            bj_raw(j, e->variant);
+        }
+        bj_raw(j, ": ");
+        bj_raw(j, msg);
+        bj_record_end(j);
+        return;
+    }
     if (msg != NULL) {
         bench_emit_error(r, e->name, e->variant, size, msg);
         return;

@@ -100,7 +100,7 @@ static word_t transfer_caps(struct tcb *src, const struct ferry_ipc_buffer *sbuf
 static void deliver_fault(struct tcb *src, struct tcb *dst, word_t badge)
 {
     word_t label = src->ipc_flags >> FAULT_LABEL_SHIFT;
-    ctx_set_mr(&dst->ctx, FERRY_FAULT_MR_IP, ctx_get(&src->ctx, CTX_RIP));
+    ctx_set_mr(&dst->ctx, FERRY_FAULT_MR_IP, ctx_get_pc(&src->ctx));
     ctx_set_mr(&dst->ctx, FERRY_FAULT_MR_ADDR, src->fault_addr);
     ctx_set_mr(&dst->ctx, FERRY_FAULT_MR_ERROR, label == FERRY_FAULT_EXCEPTION || label == FERRY_FAULT_PAGE
                                                     ? src->ctx.error_code : 0);

@@ -1,7 +1,6 @@
 /* main.c: the kernel's boot sequence, from the 32-bit entry's call to the
  * end of the boot self-check. */
 #include <arch/cpu.h>
-#include <arch/gdt.h>
 #include <arch/machine.h>
 #include <arch/paging.h>
 #include <arch/serial.h>
@@ -12,7 +11,7 @@
 #include <ferry/bench_format.h>
 #include <arch/apic.h>
 #include <arch/floor.h>
-#include <arch/irq.h>
+#include <arch/ioapic.h>
 #include <arch/thread.h>
 #include <arch/vspace.h>
 #include <core/kernel.h>
@@ -74,8 +73,7 @@ void kmain(uint32_t magic, uint32_t info_pa)
 {
     percpu_early_init();                 /* GS: CPU 0's per-CPU block */
     serial_init();
-    gdt_init(0);
-    idt_init();
+    arch_init();
     kprintf("\nFerry microkernel %s (x86-64)%s%s\n", FERRY_VERSION,
             FERRY_BUILD_FLAGS[0] ? " build: " : "", FERRY_BUILD_FLAGS);
 
@@ -130,7 +128,7 @@ void kmain(uint32_t magic, uint32_t info_pa)
     bkl_lock();
     smp_init(bi->cmdline, ks_physmap_top, bi);
     floor_init(&ks_free_mem);
-    irq_init();
+    ioapic_init();
     root_task_create(bi, &ks_free_mem);
     kprintf("boot self-check passed, starting the root task\n");
     kernel_exit();

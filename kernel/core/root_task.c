@@ -315,9 +315,8 @@ void root_task_create(const struct boot_info *boot, struct memmap *free)
                              slot(FERRY_CAP_IPC_BUFFER), FERRY_ROOT_IPC_BUFFER, 0);
     if (e)
         panic("root task: configuring its TCB failed with error %lu", e);
-    ctx_set(&t->ctx, CTX_RIP, entry);
-    ctx_set(&t->ctx, CTX_RSP, FERRY_ROOT_STACK_TOP - 8);   /* as after a call: ABI alignment */
-    ctx_set(&t->ctx, CTX_RDI, FERRY_ROOT_BOOTINFO);
+    /* The stack as after a call (ABI alignment); the boot info is the argument. */
+    ctx_set_start(&t->ctx, entry, FERRY_ROOT_STACK_TOP - 8, FERRY_ROOT_BOOTINFO);
     t->prio = t->mcp = ROOT_PRIO;
 
     bi->magic = FERRY_BOOTINFO_MAGIC;

@@ -76,10 +76,9 @@ static void set_error(struct tcb *cur, word_t err, word_t err_arg, word_t bits_l
  * registers are as it made the call (rax still holds the system call
  * number: nothing was written back), so only RIP goes back over the
  * 2-byte syscall or int 0x80 instruction, as tcb_cancel_ipc does. */
-#define SYSCALL_INSN_LEN 2
 static void sys_restart(struct tcb *cur)
 {
-    ctx_set(&cur->ctx, CTX_RIP, ctx_get(&cur->ctx, CTX_RIP) - SYSCALL_INSN_LEN);
+    ctx_restart_syscall(&cur->ctx);
 }
 
 /* An invocation of a non-IPC capability: the message in, the results back. */
@@ -370,7 +369,7 @@ _Noreturn void int80_dispatch(word_t cptr, word_t msginfo, word_t sysno);
 void syscall_dispatch(word_t cptr, word_t msginfo, word_t sysno)
 {
     struct tcb *cur = arch_current();
-    cur->ctx.entry = CTX_ENTRY_SYSCALL;
+    ctx_entered_by_syscall(&cur->ctx);
     syscall_handle(cur, cptr, msginfo, sysno);
     kernel_exit();
 }
@@ -378,7 +377,7 @@ void syscall_dispatch(word_t cptr, word_t msginfo, word_t sysno)
 void int80_dispatch(word_t cptr, word_t msginfo, word_t sysno)
 {
     struct tcb *cur = arch_current();
-    cur->ctx.entry = CTX_ENTRY_FULL;     /* leaves by iretq, every register intact */
+    ctx_entered_by_trap(&cur->ctx);      /* leaves by iretq, every register intact */
     syscall_handle(cur, cptr, msginfo, sysno);
     kernel_exit();
 }

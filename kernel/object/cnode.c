@@ -562,6 +562,11 @@ void cte_move(struct cte *src, struct cte *dst)
 
 /* ---- CNode invocations -------------------------------------------------- */
 
+/* A slot argument is an index word followed by its depth word. */
+_Static_assert(FERRY_CNODE_ARG_DEST_DEPTH == FERRY_CNODE_ARG_DEST_INDEX + 1 &&
+               FERRY_CNODE_ARG_SRC_DEPTH == FERRY_CNODE_ARG_SRC_INDEX + 1 &&
+               FERRY_CNODE_ARG_DEPTH == FERRY_CNODE_ARG_INDEX + 1, "index, then depth");
+
 static word_t lookup_arg(struct invocation *inv, const struct cap *root, word_t idx_arg,
                          struct cte **out)
 {
@@ -578,43 +583,44 @@ static word_t decode_copy_move(struct cte *slot, struct invocation *inv, struct 
                                unsigned nextra)
 {
     bool move = inv->label == FERRY_CNODE_MOVE, mint = inv->label == FERRY_CNODE_MINT;
-    word_t need_len = move ? 4 : mint ? 6 : 5;
+    word_t need_len = move ? FERRY_CNODE_MOVE_NARGS : mint ? FERRY_CNODE_MINT_NARGS : FERRY_CNODE_COPY_NARGS;
     struct cte *dst, *src;
     word_t err;
 
     if (inv->len < need_len)
         return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
-    if (nextra < 1)
-        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
+    if (nextra < FERRY_CNODE_CAP_SRC_ROOT + 1)
+        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(FERRY_CNODE_CAP_SRC_ROOT));
     if (!cap_has_rights(&slot->cap, FERRY_RIGHT_WRITE))
         return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_NONE);
-    const struct cap *src_root = &extra[0]->cap;
+    const struct cap *src_root = &extra[FERRY_CNODE_CAP_SRC_ROOT]->cap;
     if (src_root->type != FERRY_OBJ_CNODE)
-        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
+        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(FERRY_CNODE_CAP_SRC_ROOT));
     word_t src_rights = move ? FERRY_RIGHT_READ | FERRY_RIGHT_WRITE : FERRY_RIGHT_READ;
     if (!cap_has_rights(src_root, src_rights))
-        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0));
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(FERRY_CNODE_CAP_SRC_ROOT));
 
-    if ((err = lookup_arg(inv, &slot->cap, 0, &dst)))
+    if ((err = lookup_arg(inv, &slot->cap, FERRY_CNODE_ARG_DEST_INDEX, &dst)))
         return err;
     if (!cap_is_null(&dst->cap))
-        return inv_fail(inv, FERRY_E_SLOT_OCCUPIED, 0);
-    if ((err = lookup_arg(inv, src_root, 2, &src)))
+        return inv_fail(inv, FERRY_E_SLOT_OCCUPIED, FERRY_CNODE_ARG_DEST_INDEX);
+    if ((err = lookup_arg(inv, src_root, FERRY_CNODE_ARG_SRC_INDEX, &src)))
         return err;
     if (cap_is_null(&src->cap))
-        return inv_fail(inv, FERRY_E_SLOT_EMPTY, 2);
+        return inv_fail(inv, FERRY_E_SLOT_EMPTY, FERRY_CNODE_ARG_SRC_INDEX);
     if (cap_is_zombie(&src->cap))
-        return inv_fail(inv, FERRY_E_DELETE_IN_PROGRESS, 2);
+        return inv_fail(inv, FERRY_E_DELETE_IN_PROGRESS, FERRY_CNODE_ARG_SRC_INDEX);
 
     if (move) {
         invoke_cnode_move(src, dst);
         return FERRY_OK;
     }
     struct cap c;
-    err = derive_check(&src->cap, inv->mr[4], mint, mint ? inv->mr[5] : 0, &c);
+    err = derive_check(&src->cap, inv->mr[FERRY_CNODE_ARG_RIGHTS], mint, mint ? inv->mr[FERRY_CNODE_ARG_BADGE] : 0, &c);
     if (err)
         return inv_fail(inv, err, err == FERRY_E_ILLEGAL_OP && (src->cap.type == FERRY_OBJ_UNTYPED ||
-                                                            cap_is_arch(&src->cap)) ? 2 : 5);
+                                                            cap_is_arch(&src->cap))
+                                      ? FERRY_CNODE_ARG_SRC_INDEX : FERRY_CNODE_ARG_BADGE);
     invoke_cnode_insert(dst, &c, src);
     return FERRY_OK;
 }
@@ -624,20 +630,20 @@ static word_t decode_delete_revoke(struct cte *slot, struct invocation *inv)
     struct cte *target;
     word_t err;
 
-    if (inv->len < 2)
+    if (inv->len < FERRY_CNODE_DELETE_NARGS)
         return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
     if (!cap_has_rights(&slot->cap, FERRY_RIGHT_WRITE))
         return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_NONE);
-    if ((err = lookup_arg(inv, &slot->cap, 0, &target)))
+    if ((err = lookup_arg(inv, &slot->cap, FERRY_CNODE_ARG_INDEX, &target)))
         return err;
     if (cap_is_null(&target->cap))
-        return inv_fail(inv, FERRY_E_SLOT_EMPTY, 0);
+        return inv_fail(inv, FERRY_E_SLOT_EMPTY, FERRY_CNODE_ARG_INDEX);
 
     if (inv->label == FERRY_CNODE_REVOKE)
         return invoke_cnode_revoke(target);
     /* An untyped with live objects would lose track of them. */
     if (target->cap.type == FERRY_OBJ_UNTYPED && target->first_child)
-        return inv_fail(inv, FERRY_E_REVOKE_FIRST, 0);
+        return inv_fail(inv, FERRY_E_REVOKE_FIRST, FERRY_CNODE_ARG_INDEX);
     return invoke_cnode_delete(target);
 }
 

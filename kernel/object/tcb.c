@@ -13,18 +13,9 @@
 #include <kstring.h>
 #include <panic.h>
 
-/* The ABI's register numbering is the saved context's order. */
-_Static_assert((int)FERRY_REG_RAX == (int)CTX_RAX && (int)FERRY_REG_R15 == (int)CTX_R15, "reg order");
-_Static_assert((int)FERRY_REG_RCX == (int)CTX_RCX && (int)FERRY_REG_R11 == (int)CTX_R11, "reg order");
-_Static_assert((int)FERRY_REG_RDX == (int)CTX_RDX && (int)FERRY_REG_R10 == (int)CTX_R10, "reg order");
-_Static_assert((int)FERRY_REG_RIP == (int)CTX_RIP && (int)FERRY_REG_RSP == (int)CTX_RSP, "reg order");
-_Static_assert((int)FERRY_REG_RFLAGS == (int)CTX_RFLAGS && (int)FERRY_REG_FS_BASE == (int)CTX_FS_BASE, "reg order");
-_Static_assert((int)FERRY_REG_GS_BASE == (int)CTX_GS_BASE && (int)FERRY_REG_COUNT == (int)CTX_NREGS, "reg order");
 _Static_assert(TCB_SLOT_CSPACE == 0, "the reaper links through slot 0");
+_Static_assert((int)FERRY_TCB_CONFIGURE_NCAPS == (int)TCB_NSLOTS, "Configure fills every slot");
 
-#define RFLAGS_USER_MASK 0x8d5UL   /* CF PF AF ZF SF OF */
-#define RFLAGS_IF        0x200UL
-#define RFLAGS_FIXED     0x2UL     /* bit 1 always reads as 1 */
 #define USER_TOP         FERRY_USER_TOP   /* user addresses: [0, USER_TOP) */
 
 void tcb_init(struct tcb *t)
@@ -33,7 +24,7 @@ void tcb_init(struct tcb *t)
     t->prio = 0;
     t->mcp = 0;
     t->time_slice = SCHED_SLICE_TICKS;
-    ctx_set(&t->ctx, CTX_RFLAGS, RFLAGS_IF | RFLAGS_FIXED);
+    ctx_init_user(&t->ctx);
     arch_tcb_init(t);
 }
 
@@ -73,9 +64,6 @@ word_t *tcb_ipc_buffer(const struct tcb *t)
     return (word_t *)((char *)cap_object(f) + (t->ipc_buffer & (BIT(f->size_bits) - 1)));
 }
 
-/* Both `syscall` (0f 05) and `int $0x80` (cd 80) are two bytes long. */
-#define SYSCALL_INSN_LEN 2
-
 void tcb_cancel_ipc(struct tcb *t)
 {
     switch (t->state) {
@@ -99,9 +87,8 @@ void tcb_cancel_ipc(struct tcb *t)
      * RIP the address after its syscall instruction (WriteRegisters on a
      * blocked thread cancels the IPC before it writes: decode_write_regs),
      * so this is always a move back onto that instruction. */
-    word_t rip = ctx_get(&t->ctx, CTX_RIP);
-    if (!(t->ipc_flags & TCB_IPC_FAULT) && rip >= SYSCALL_INSN_LEN)
-        ctx_set(&t->ctx, CTX_RIP, rip - SYSCALL_INSN_LEN);
+    if (!(t->ipc_flags & TCB_IPC_FAULT))
+        ctx_restart_syscall(&t->ctx);
     t->ipc_flags = 0;
 }
 
@@ -197,30 +184,16 @@ void tcb_destroy(struct tcb *t)
 
 /* ---- registers ------------------------------------------------------------- */
 
-/* Decode half: would this value be accepted for reg?  Addresses must be
- * user addresses, [0, FERRY_USER_TOP): sysret to a non-canonical RIP
- * faults in ring 0, and a kernel-half RSP or base is never a thread's. */
+/* Decode half: would this value be accepted for reg?  (The arch's rule:
+ * addresses must be user addresses, flags are sanitised on the write.) */
 static word_t reg_check(word_t reg, word_t value)
 {
-    switch (reg) {
-    case FERRY_REG_RIP:
-    case FERRY_REG_RSP:
-    case FERRY_REG_FS_BASE:
-    case FERRY_REG_GS_BASE:
-        return value < USER_TOP ? FERRY_OK : FERRY_E_INVALID_ARG;
-    default:
-        return reg < FERRY_REG_COUNT ? FERRY_OK : FERRY_E_RANGE;
-    }
+    return ctx_check_user_reg(reg, value);
 }
 
 static void reg_set(struct tcb *t, word_t reg, word_t value)
 {
-    if (reg == FERRY_REG_RFLAGS)
-        value = (value & RFLAGS_USER_MASK) | RFLAGS_IF | RFLAGS_FIXED;
-    /* sysret would clobber the RCX/R11 written here: leave by iretq. */
-    ctx_make_full(&t->ctx);
-    ctx_set(&t->ctx, (enum ctx_reg)reg, value);
-    if (reg == FERRY_REG_FS_BASE || reg == FERRY_REG_GS_BASE)
+    if (ctx_set_user_reg(&t->ctx, reg, value))
         arch_user_bases_written(t);
 }
 
@@ -239,19 +212,19 @@ static word_t configure_check(struct cte *cspace, struct cte *vspace, struct cte
                               vaddr_t ipc_buffer, word_t *bad)
 {
     if (cspace && cspace->cap.type != FERRY_OBJ_CNODE)
-        return *bad = FERRY_ERR_ARG_CAP(0), FERRY_E_WRONG_TYPE;
+        return *bad = FERRY_ERR_ARG_CAP(FERRY_TCB_CONFIGURE_CAP_CSPACE), FERRY_E_WRONG_TYPE;
     if (vspace && vspace->cap.type != FERRY_OBJ_VSPACE)
-        return *bad = FERRY_ERR_ARG_CAP(1), FERRY_E_WRONG_TYPE;
+        return *bad = FERRY_ERR_ARG_CAP(FERRY_TCB_CONFIGURE_CAP_VSPACE), FERRY_E_WRONG_TYPE;
     if (ipcbuf) {
         const struct cap *f = &ipcbuf->cap;
         if (f->type != FERRY_OBJ_FRAME_4K && f->type != FERRY_OBJ_FRAME_2M)
-            return *bad = FERRY_ERR_ARG_CAP(2), FERRY_E_WRONG_TYPE;
+            return *bad = FERRY_ERR_ARG_CAP(FERRY_TCB_CONFIGURE_CAP_IPC_BUFFER), FERRY_E_WRONG_TYPE;
         if (!cap_has_rights(f, FERRY_RIGHT_READ | FERRY_RIGHT_WRITE))
-            return *bad = FERRY_ERR_ARG_CAP(2), FERRY_E_RIGHTS;
+            return *bad = FERRY_ERR_ARG_CAP(FERRY_TCB_CONFIGURE_CAP_IPC_BUFFER), FERRY_E_RIGHTS;
         if (!IS_ALIGNED(ipc_buffer, FERRY_IPC_BUFFER_ALIGN))
-            return *bad = 1, FERRY_E_ALIGNMENT;
+            return *bad = FERRY_TCB_CONFIGURE_ARG_IPC_BUFFER, FERRY_E_ALIGNMENT;
         if (ipc_buffer >= USER_TOP)
-            return *bad = 1, FERRY_E_INVALID_ARG;
+            return *bad = FERRY_TCB_CONFIGURE_ARG_IPC_BUFFER, FERRY_E_INVALID_ARG;
     }
     return FERRY_OK;
 }
@@ -301,16 +274,19 @@ word_t tcb_configure(struct tcb *t, struct cte *cspace, struct cte *vspace, stru
 static word_t decode_configure(struct tcb *t, struct invocation *inv, struct cte **extra,
                                unsigned nextra)
 {
-    if (inv->len < 2)
+    if (inv->len < FERRY_TCB_CONFIGURE_NARGS)
         return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
-    if (nextra < TCB_NSLOTS)
+    if (nextra < FERRY_TCB_CONFIGURE_NCAPS)
         return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(nextra));
+    struct cte *cspace = extra[FERRY_TCB_CONFIGURE_CAP_CSPACE], *vspace = extra[FERRY_TCB_CONFIGURE_CAP_VSPACE];
+    struct cte *ipcbuf = extra[FERRY_TCB_CONFIGURE_CAP_IPC_BUFFER];
+    word_t ipcbuf_va = inv->mr[FERRY_TCB_CONFIGURE_ARG_IPC_BUFFER];
     word_t bad = FERRY_ERR_ARG_NONE;
-    word_t err = configure_check(extra[0], extra[1], extra[2], inv->mr[1], &bad);
+    word_t err = configure_check(cspace, vspace, ipcbuf, ipcbuf_va, &bad);
     if (err)
         return inv_fail(inv, err, bad);
-    struct cte *src[TCB_NSLOTS] = { extra[0], extra[1], extra[2] };
-    invoke_tcb_configure(t, src, inv->mr[1], inv->mr[0]);
+    struct cte *src[TCB_NSLOTS] = { cspace, vspace, ipcbuf };
+    invoke_tcb_configure(t, src, ipcbuf_va, inv->mr[FERRY_TCB_CONFIGURE_ARG_FAULT_EP]);
     return FERRY_OK;
 }
 
@@ -325,7 +301,7 @@ static void invoke_tcb_set_prio(struct tcb *t, bool mcp, word_t prio)
 static void invoke_tcb_read_regs(const struct tcb *t, struct invocation *inv, word_t n)
 {
     for (word_t i = 0; i < n; i++)
-        inv->mr[i] = ctx_get(&t->ctx, (enum ctx_reg)i);
+        inv->mr[i] = ctx_get_user_reg(&t->ctx, i);
     inv->len = n;
 }
 
@@ -358,54 +334,56 @@ static void invoke_tcb_write_regs(struct tcb *t, const word_t *values, word_t n,
 static word_t decode_set_prio(struct tcb *t, struct invocation *inv, struct cte **extra,
                               unsigned nextra)
 {
-    if (inv->len < 1)
+    if (inv->len < FERRY_TCB_PRIO_NARGS)
         return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
-    if (nextra < 1)
-        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
-    if (extra[0]->cap.type != FERRY_OBJ_TCB)
-        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
+    if (nextra < FERRY_TCB_PRIO_CAP_AUTHORITY + 1)
+        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(FERRY_TCB_PRIO_CAP_AUTHORITY));
+    const struct cap *authority = &extra[FERRY_TCB_PRIO_CAP_AUTHORITY]->cap;
+    if (authority->type != FERRY_OBJ_TCB)
+        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(FERRY_TCB_PRIO_CAP_AUTHORITY));
     /* Lending another thread's priority authority is acting on it. */
-    if (!cap_has_rights(&extra[0]->cap, FERRY_RIGHT_WRITE))
-        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0));
-    const struct tcb *auth = cap_tcb(&extra[0]->cap);
-    word_t prio = inv->mr[0];
+    if (!cap_has_rights(authority, FERRY_RIGHT_WRITE))
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(FERRY_TCB_PRIO_CAP_AUTHORITY));
+    const struct tcb *auth = cap_tcb(authority);
+    word_t prio = inv->mr[FERRY_TCB_PRIO_ARG_PRIO];
     /* A thread can hand out at most the priority it controls. */
     if (prio > FERRY_MAX_PRIO || prio > auth->mcp)
-        return inv_fail(inv, FERRY_E_RANGE, 0);
+        return inv_fail(inv, FERRY_E_RANGE, FERRY_TCB_PRIO_ARG_PRIO);
     invoke_tcb_set_prio(t, inv->label == FERRY_TCB_SET_MCPRIORITY, prio);
     return FERRY_OK;
 }
 
 static word_t decode_read_regs(struct tcb *t, struct invocation *inv)
 {
-    if (inv->len < 1)
+    if (inv->len < FERRY_TCB_READREGS_NARGS)
         return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
-    word_t n = inv->mr[0];
+    word_t n = inv->mr[FERRY_TCB_READREGS_ARG_COUNT];
     if (n > FERRY_REG_COUNT)
-        return inv_fail(inv, FERRY_E_RANGE, 0);
+        return inv_fail(inv, FERRY_E_RANGE, FERRY_TCB_READREGS_ARG_COUNT);
     invoke_tcb_read_regs(t, inv, n);
     return FERRY_OK;
 }
 
 static word_t decode_write_regs(struct tcb *t, struct invocation *inv)
 {
-    if (inv->len < 2)
+    if (inv->len < FERRY_TCB_WRITEREGS_NARGS)
         return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
-    word_t flags = inv->mr[0], n = inv->mr[1];
+    word_t flags = inv->mr[FERRY_TCB_WRITEREGS_ARG_FLAGS], n = inv->mr[FERRY_TCB_WRITEREGS_ARG_COUNT];
+    const word_t *values = &inv->mr[FERRY_TCB_WRITEREGS_ARG_VALUES];
     if (flags & ~FERRY_WRITEREGS_RESUME)
-        return inv_fail(inv, FERRY_E_INVALID_ARG, 0);
+        return inv_fail(inv, FERRY_E_INVALID_ARG, FERRY_TCB_WRITEREGS_ARG_FLAGS);
     if (n > FERRY_REG_COUNT)
-        return inv_fail(inv, FERRY_E_RANGE, 1);
-    if (inv->len < 2 + n)
+        return inv_fail(inv, FERRY_E_RANGE, FERRY_TCB_WRITEREGS_ARG_COUNT);
+    if (inv->len < FERRY_TCB_WRITEREGS_ARG_VALUES + n)
         return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
     for (word_t i = 0; i < n; i++) {
-        word_t err = reg_check(i, inv->mr[2 + i]);
+        word_t err = reg_check(i, values[i]);
         if (err)
-            return inv_fail(inv, err, 2 + i);
+            return inv_fail(inv, err, FERRY_TCB_WRITEREGS_ARG_VALUES + i);
     }
     if ((flags & FERRY_WRITEREGS_RESUME) && !tcb_configured(t))
-        return inv_fail(inv, FERRY_E_ILLEGAL_OP, 0);
-    invoke_tcb_write_regs(t, &inv->mr[2], n, flags & FERRY_WRITEREGS_RESUME);
+        return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_TCB_WRITEREGS_ARG_FLAGS);
+    invoke_tcb_write_regs(t, values, n, flags & FERRY_WRITEREGS_RESUME);
     return FERRY_OK;
 }
 
@@ -424,16 +402,16 @@ static void invoke_tcb_unbind(struct tcb *t)
 static word_t decode_bind(struct tcb *t, struct invocation *inv, struct cte **extra, unsigned nextra)
 {
     if (nextra < 1)
-        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
-    const struct cap *c = &extra[0]->cap;
+        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(FERRY_TCB_BIND_CAP_NOTIFICATION));
+    const struct cap *c = &extra[FERRY_TCB_BIND_CAP_NOTIFICATION]->cap;
     if (c->type != FERRY_OBJ_NOTIFICATION)
-        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
+        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(FERRY_TCB_BIND_CAP_NOTIFICATION));
     if (!cap_has_rights(c, FERRY_RIGHT_READ))
-        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(0));
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_CAP(FERRY_TCB_BIND_CAP_NOTIFICATION));
     struct notification *n = cap_notification(c);
     /* One notification per thread and one thread per notification. */
     if (t->bound_notification || n->bound)
-        return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_CAP(0));
+        return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_CAP(FERRY_TCB_BIND_CAP_NOTIFICATION));
     invoke_tcb_bind(t, n);
     return FERRY_OK;
 }
@@ -481,11 +459,11 @@ word_t tcb_decode(struct tcb *caller, struct cte *slot, struct invocation *inv,
         invoke_tcb_unbind(t);
         break;
     case FERRY_TCB_SET_AFFINITY:
-        if (inv->len < 1)
+        if (inv->len < FERRY_TCB_AFFINITY_NARGS)
             return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
-        if (inv->mr[0] >= ks_ncpus)
-            return inv_fail(inv, FERRY_E_INVALID_ARG, 0);
-        tcb_set_affinity(t, (unsigned)inv->mr[0]);
+        if (inv->mr[FERRY_TCB_AFFINITY_ARG_CPU] >= ks_ncpus)
+            return inv_fail(inv, FERRY_E_INVALID_ARG, FERRY_TCB_AFFINITY_ARG_CPU);
+        tcb_set_affinity(t, (unsigned)inv->mr[FERRY_TCB_AFFINITY_ARG_CPU]);
         break;
     default: /* FERRY_TCB_SUSPEND */
         tcb_suspend(t);

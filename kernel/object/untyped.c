@@ -63,18 +63,18 @@ static word_t retype_check(const struct cap *ut, word_t type, word_t size_bits, 
                            unsigned *obj_bits, word_t *offset, word_t *bad)
 {
     if (type == FERRY_OBJ_NULL || type >= FERRY_OBJ_RETYPABLE)
-        return *bad = 0, FERRY_E_INVALID_ARG;
+        return *bad = FERRY_RETYPE_ARG_TYPE, FERRY_E_INVALID_ARG;
     if ((ut->flags & CAP_FLAG_DEVICE) && type != FERRY_OBJ_UNTYPED &&
         type != FERRY_OBJ_FRAME_4K && type != FERRY_OBJ_FRAME_2M)
-        return *bad = 0, FERRY_E_ILLEGAL_OP;  /* kernel objects need RAM */
+        return *bad = FERRY_RETYPE_ARG_TYPE, FERRY_E_ILLEGAL_OP;  /* kernel objects need RAM */
     *obj_bits = object_size_bits(type, size_bits);
     if (*obj_bits == 0)
-        return *bad = 1, FERRY_E_RANGE;
+        return *bad = FERRY_RETYPE_ARG_SIZE_BITS, FERRY_E_RANGE;
     if (count == 0 || count > FERRY_RETYPE_MAX_OBJECTS)
-        return *bad = 5, FERRY_E_RANGE;
+        return *bad = FERRY_RETYPE_ARG_COUNT, FERRY_E_RANGE;
     word_t err = untyped_fit(ut, *obj_bits, count, offset);
     if (err)
-        *bad = 5;
+        *bad = FERRY_RETYPE_ARG_COUNT;
     return err;
 }
 
@@ -156,20 +156,21 @@ word_t untyped_decode(struct tcb *caller, struct cte *slot, struct invocation *i
 
     if (inv->label != FERRY_UNTYPED_RETYPE)
         return inv_fail(inv, FERRY_E_INVALID_LABEL, FERRY_ERR_ARG_NONE);
-    if (inv->len < 6)
+    if (inv->len < FERRY_RETYPE_NARGS)
         return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
-    if (nextra < 1)
-        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(0));
+    if (nextra < FERRY_RETYPE_CAP_ROOT + 1)
+        return inv_fail(inv, FERRY_E_MISSING_CAP, FERRY_ERR_ARG_CAP(FERRY_RETYPE_CAP_ROOT));
     if (!cap_has_rights(&slot->cap, FERRY_RIGHT_WRITE))
         return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_NONE);
 
-    word_t type = inv->mr[0], size_bits = inv->mr[1], index = inv->mr[2], depth = inv->mr[3];
-    word_t first = inv->mr[4], count = inv->mr[5];
+    word_t type = inv->mr[FERRY_RETYPE_ARG_TYPE], size_bits = inv->mr[FERRY_RETYPE_ARG_SIZE_BITS];
+    word_t index = inv->mr[FERRY_RETYPE_ARG_NODE_INDEX], depth = inv->mr[FERRY_RETYPE_ARG_NODE_DEPTH];
+    word_t first = inv->mr[FERRY_RETYPE_ARG_OFFSET], count = inv->mr[FERRY_RETYPE_ARG_COUNT];
 
-    /* Destination CNode: caps[0] itself (depth 0) or a CNode below it. */
-    const struct cap *root = &extra[0]->cap;
+    /* Destination CNode: the root itself (depth 0) or a CNode below it. */
+    const struct cap *root = &extra[FERRY_RETYPE_CAP_ROOT]->cap;
     if (root->type != FERRY_OBJ_CNODE)
-        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(0));
+        return inv_fail(inv, FERRY_E_WRONG_TYPE, FERRY_ERR_ARG_CAP(FERRY_RETYPE_CAP_ROOT));
     const struct cap *node = root;
     if (depth != 0) {
         struct cte *s;
@@ -177,14 +178,14 @@ word_t untyped_decode(struct tcb *caller, struct cte *slot, struct invocation *i
         err = cspace_lookup_slot(root, index, depth, &s, &left);
         if (err) {
             inv->err_bits_left = left;
-            return inv_fail(inv, err, 2);
+            return inv_fail(inv, err, FERRY_RETYPE_ARG_NODE_INDEX);
         }
         node = &s->cap;
         if (node->type != FERRY_OBJ_CNODE)
-            return inv_fail(inv, cap_is_null(node) ? FERRY_E_SLOT_EMPTY : FERRY_E_WRONG_TYPE, 2);
+            return inv_fail(inv, cap_is_null(node) ? FERRY_E_SLOT_EMPTY : FERRY_E_WRONG_TYPE, FERRY_RETYPE_ARG_NODE_INDEX);
     }
     if (!cap_has_rights(node, FERRY_RIGHT_WRITE))
-        return inv_fail(inv, FERRY_E_RIGHTS, 2);
+        return inv_fail(inv, FERRY_E_RIGHTS, FERRY_RETYPE_ARG_NODE_INDEX);
 
     err = retype_check(&slot->cap, type, size_bits, count, &obj_bits, &offset, &bad);
     if (err)
@@ -192,13 +193,13 @@ word_t untyped_decode(struct tcb *caller, struct cte *slot, struct invocation *i
     word_t nslots = BIT(node->size_bits);
     /* Offset 0 is the slot the null cptr would name (core/cspace.c). */
     if (first == 0 || first >= nslots)
-        return inv_fail(inv, FERRY_E_RANGE, 4);
+        return inv_fail(inv, FERRY_E_RANGE, FERRY_RETYPE_ARG_OFFSET);
     if (count > nslots - first)
-        return inv_fail(inv, FERRY_E_RANGE, 5);
+        return inv_fail(inv, FERRY_E_RANGE, FERRY_RETYPE_ARG_COUNT);
     struct cte *dest = cnode_slot(node, first);
     for (word_t i = 0; i < count; i++)
         if (!cap_is_null(&dest[i].cap))
-            return inv_fail(inv, FERRY_E_SLOT_OCCUPIED, 4);
+            return inv_fail(inv, FERRY_E_SLOT_OCCUPIED, FERRY_RETYPE_ARG_OFFSET);
 
     if (retype_needs_clearing(&slot->cap, type) &&
         retype_clear(&slot->cap, offset + (count << obj_bits), true) == INVOKE_PREEMPTED)

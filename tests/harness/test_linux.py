@@ -211,7 +211,7 @@ def test_program_runs_on_the_host(guest, tmp_path):
 
 
 def _host_expected_tsc_method():
-    """What bench/lib/tsc.c must pick on this host, from /proc/cpuinfo."""
+    """What lib/tsc.c must pick on this host, from /proc/cpuinfo."""
     info = Path("/proc/cpuinfo").read_text()
     flags = set(next(l for l in info.splitlines() if l.startswith("flags")).split(":", 1)[1].split())
     vendor = next(l for l in info.splitlines() if l.startswith("vendor_id")).split(":", 1)[1].strip()

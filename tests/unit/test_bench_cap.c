@@ -1,4 +1,4 @@
-/* SOURCES: bench/lib/bench_json.c bench/lib/bench_stats.c bench/lib/bench_args.c bench/lib/bench_runner.c bench/lib/tsc.c */
+/* SOURCES: bench/lib/bench_json.c bench/lib/bench_stats.c bench/lib/bench_args.c bench/lib/bench_runner.c lib/tsc.c */
 /* test_bench_cap.c: host tests of an entry's max_samples bound: the benchmark gets at most that many, the record says so. */
 #include <stdarg.h>
 #include <stddef.h>

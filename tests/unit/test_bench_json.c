@@ -1,4 +1,4 @@
-/* SOURCES: bench/lib/bench_json.c bench/lib/bench_stats.c bench/lib/bench_args.c bench/lib/bench_runner.c bench/lib/tsc.c */
+/* SOURCES: bench/lib/bench_json.c bench/lib/bench_stats.c bench/lib/bench_args.c bench/lib/bench_runner.c lib/tsc.c */
 /* test_bench_json.c: host tests of the record output: escaping, piecewise writes and whole runs byte for byte. */
 #include <stdarg.h>
 #include <stddef.h>

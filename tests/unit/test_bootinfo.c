@@ -1,4 +1,4 @@
-/* SOURCES: kernel/core/bootinfo.c kernel/core/memmap.c tests/unit/host_stubs.c */
+/* SOURCES: kernel/arch/x86_64/boot/multiboot.c kernel/core/memmap.c tests/unit/host_stubs.c */
 /* test_bootinfo.c: host tests of Multiboot 1 and 2 parsing, with well-formed and malformed structures. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* SOURCES: kernel/core/cmdline.c tests/unit/host_stubs.c */
+/* SOURCES: lib/cmdline.c tests/unit/host_stubs.c */
 /* test_cmdline.c: host tests of the kernel command-line parser. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* SOURCES: kernel/core/cspace.c kernel/object/cnode.c kernel/object/untyped.c kernel/object/objtype.c kernel/object/tcb.c kernel/object/endpoint.c kernel/object/notification.c kernel/core/sched.c tests/unit/objtest.c tests/unit/host_stubs.c */
+/* SOURCES: kernel/core/cspace.c kernel/object/cnode.c kernel/object/untyped.c kernel/object/objtype.c kernel/object/tcb.c kernel/object/endpoint.c kernel/object/notification.c kernel/core/readyqueue.c tests/unit/objtest.c tests/unit/host_stubs.c */
 /* test_cspace.c: cptr resolution: radix, guards, depth, multiple levels and the error for each failure. */
 #include "objtest.h"
 

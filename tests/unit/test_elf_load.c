@@ -1,4 +1,4 @@
-/* SOURCES: userspace/lib/elf_load.c kernel/core/elf.c */
+/* SOURCES: userspace/lib/elf_load.c lib/elf.c */
 /* test_elf_load.c: host tests of the user-space program loader's planning:
  * ELF checks and bounds (a malformed image is an error, never a crash),
  * the page list, and the argument page. */

@@ -1,4 +1,4 @@
-/* SOURCES: kernel/lib/fmt.c */
+/* SOURCES: lib/fmt.c */
 /* test_fmt.c: host tests of the kernel's printf-style formatter against expected strings. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* SOURCES: kernel/core/invariants.c kernel/object/cnode.c kernel/object/untyped.c kernel/object/objtype.c kernel/object/tcb.c kernel/object/endpoint.c kernel/object/notification.c kernel/core/cspace.c kernel/core/sched.c tests/unit/objtest.c tests/unit/host_stubs.c */
+/* SOURCES: kernel/core/invariants.c kernel/object/cnode.c kernel/object/untyped.c kernel/object/objtype.c kernel/object/tcb.c kernel/object/endpoint.c kernel/object/notification.c kernel/core/cspace.c kernel/core/readyqueue.c tests/unit/objtest.c tests/unit/host_stubs.c */
 /* test_invariants.c: the kernel invariant check passes on consistent state and names each kind of corruption (never loops on a cycle). */
 #include "objtest.h"
 

@@ -1,4 +1,4 @@
-/* SOURCES: kernel/core/invoke.c kernel/core/cspace.c kernel/object/cnode.c kernel/object/untyped.c kernel/object/objtype.c kernel/object/tcb.c kernel/object/endpoint.c kernel/object/notification.c kernel/core/sched.c tests/unit/objtest.c tests/unit/host_stubs.c */
+/* SOURCES: kernel/core/invoke.c kernel/core/cspace.c kernel/object/cnode.c kernel/object/untyped.c kernel/object/objtype.c kernel/object/tcb.c kernel/object/endpoint.c kernel/object/notification.c kernel/core/readyqueue.c tests/unit/objtest.c tests/unit/host_stubs.c */
 /* test_invoke.c: invocations through invoke(): decoding, rights, error codes, TCB and CNode operations as user space sees them. */
 #include "objtest.h"
 

@@ -1,4 +1,4 @@
-/* SOURCES: kernel/core/invoke.c kernel/object/cnode.c kernel/object/untyped.c kernel/object/objtype.c kernel/object/tcb.c kernel/object/endpoint.c kernel/object/notification.c kernel/core/cspace.c kernel/core/sched.c tests/unit/objtest.c tests/unit/host_stubs.c */
+/* SOURCES: kernel/core/invoke.c kernel/object/cnode.c kernel/object/untyped.c kernel/object/objtype.c kernel/object/tcb.c kernel/object/endpoint.c kernel/object/notification.c kernel/core/cspace.c kernel/core/readyqueue.c tests/unit/objtest.c tests/unit/host_stubs.c */
 /* test_ipc_hooks.c: the object layer's side of IPC: restart of a cancelled call, reply rights dropped, waiters woken with an error when their object goes, notification binding. */
 #include "objtest.h"
 

@@ -1,4 +1,4 @@
-/* SOURCES: kernel/core/sched.c tests/unit/host_stubs.c */
+/* SOURCES: kernel/core/readyqueue.c tests/unit/host_stubs.c */
 /* test_sched.c: ready queues: priority order, round robin, front insertion, bitmap consistency, time slices. */
 #include <stdarg.h>
 #include <stddef.h>

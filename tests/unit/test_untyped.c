@@ -1,4 +1,4 @@
-/* SOURCES: kernel/object/untyped.c kernel/object/cnode.c kernel/object/objtype.c kernel/object/tcb.c kernel/object/endpoint.c kernel/object/notification.c kernel/core/cspace.c kernel/core/sched.c tests/unit/objtest.c tests/unit/host_stubs.c */
+/* SOURCES: kernel/object/untyped.c kernel/object/cnode.c kernel/object/objtype.c kernel/object/tcb.c kernel/object/endpoint.c kernel/object/notification.c kernel/core/cspace.c kernel/core/readyqueue.c tests/unit/objtest.c tests/unit/host_stubs.c */
 /* test_untyped.c: untyped memory: region splitting, boot creation, Retype arithmetic (alignment, end, reuse, nesting). */
 #include "objtest.h"
 

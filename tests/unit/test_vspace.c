@@ -1,4 +1,4 @@
-/* SOURCES: kernel/arch/x86_64/vspace.c kernel/arch/x86_64/asid.c tests/unit/host_stubs.c */
+/* SOURCES: kernel/arch/x86_64/object/vspace.c kernel/arch/x86_64/object/frame.c kernel/arch/x86_64/object/pagetable.c kernel/arch/x86_64/object/objtype.c kernel/arch/x86_64/pcid.c kernel/arch/x86_64/object/asid.c tests/unit/host_stubs.c */
 /* test_vspace.c: host tests of mapping, page-table rules, ASID pools and the PCID flush logic, on page tables in a buffer. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,14 +17,25 @@
 #include <ferry/errors.h>
 #include <object/arch_hooks.h>
 
-/* What vspace.c takes from the rest of the kernel. */
+/* What the mapping objects and pcid.c take from the rest of the kernel. */
 struct cpu_features ks_cpu;
 paddr_t ks_kernel_pml4;
 struct percpu ks_percpu;
 
-/* IRQ handlers are not mapped objects: their deletion is irq.c's business
- * (tested in the guest); here it only has to link. */
+/* IRQ handlers and I/O ports are not mapped objects: their deletion and
+ * invocations are object/irq.c's and object/ioport.c's business (tested
+ * in the guest); objtype.c's dispatch only has to link here. */
 void irq_handler_deleted(const struct cap *cap) { (void)cap; }
+word_t irq_decode(struct cte *slot, struct invocation *inv, struct cte **extra, unsigned nextra)
+{
+    (void)slot; (void)inv; (void)extra; (void)nextra;
+    return FERRY_E_ILLEGAL_OP;
+}
+word_t ioport_decode(struct cte *slot, struct invocation *inv, struct cte **extra, unsigned nextra)
+{
+    (void)slot; (void)inv; (void)extra; (void)nextra;
+    return FERRY_E_ILLEGAL_OP;
+}
 
 /* Slots here stand alone, outside any derivation tree: each is final.
  * The invocation halves (decode) are tested in the guest. */

@@ -1,7 +1,7 @@
 /* main.c: the root task: runs the in-guest test suite, or the benchmarks
  * when the command line has a bench= word, and ends the run with the result. */
 #include <ferry/ulib.h>
-#include "init.h"
+#include <ferry/rootprogs.h>
 #include "../servers/procsrv.h"
 
 int main(const struct ferry_bootinfo *bi)

@@ -1,5 +1,5 @@
 /* elf_load.c: a program's pages from its ELF image and its argument page
- * (the parser itself is the kernel's, kernel/core/elf.c, shared as the
+ * (the parser itself is the kernel's, lib/elf.c, shared as the
  * command-line parser is). */
 #include <elf.h>
 #include <ferry/arch_x86_64.h>

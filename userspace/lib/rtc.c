@@ -17,18 +17,16 @@ static unsigned long io, ntfn, handler, thread;
 
 static unsigned long port_out(unsigned long port, unsigned long v)
 {
-    unsigned long w[] = { port, 1, v };
-    return ferry_invoke(io, FERRY_IOPORT_OUT, 3, w, 0, NULL, NULL);
+    return ferry_ioport_out(io, port, 1, v);
 }
 
 static unsigned long reg_read(unsigned long reg)
 {
-    unsigned long w[] = { RTC_DATA, 1 };
-    struct inv_result r;
+    unsigned long v;
     port_out(RTC_INDEX, reg);
-    if (ferry_invoke(io, FERRY_IOPORT_IN, 2, w, 0, NULL, &r))
+    if (ferry_ioport_in(io, RTC_DATA, 1, &v))
         return 0;
-    return r.mr[0];
+    return v;
 }
 
 static void reg_write(unsigned long reg, unsigned long v)
@@ -58,7 +56,7 @@ static void waiter(void)
         rtc_probe.last = now;
         rtc_probe.ticks++;
         reg_read(RTC_REG_C);             /* the RTC interrupts again only after this */
-        ferry_invoke(handler, FERRY_IRQ_ACK, 0, NULL, 0, NULL, NULL);
+        ferry_irq_ack(handler);
     }
 }
 
@@ -72,22 +70,18 @@ void rtc_probe_reset(void)
 unsigned long rtc_probe_start(unsigned long stack_va, unsigned prio)
 {
     const struct ferry_bootinfo *bi = ulib_bootinfo;
-    const unsigned long root = FERRY_CAP_INIT_CNODE;
     unsigned long err;
     if (!thread) {
         for (unsigned long s = bi->ioports.start; s < bi->ioports.end && !io; s++) {
-            unsigned long w[] = { RTC_DATA, 1 };
-            struct inv_result r;
-            if (ferry_invoke(s, FERRY_IOPORT_IN, 2, w, 0, NULL, &r) == FERRY_OK)
+            if (ferry_ioport_in(s, RTC_DATA, 1, NULL) == FERRY_OK)
                 io = s;
         }
         ntfn = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
         handler = slot_alloc();
         if (!io || !ntfn || !handler)
             return FERRY_E_NO_MEMORY;
-        unsigned long get[] = { RTC_LINE, handler, 64 };
-        if ((err = ferry_invoke(FERRY_CAP_IRQ_CONTROL, FERRY_IRQ_CONTROL_GET, 3, get, 1, &root, NULL)) ||
-            (err = ferry_invoke(handler, FERRY_IRQ_SET_NOTIFICATION, 0, NULL, 1, &ntfn, NULL)))
+        if ((err = ferry_irq_get(FERRY_CAP_IRQ_CONTROL, RTC_LINE, handler)) ||
+            (err = ferry_irq_set_notification(handler, ntfn)))
             return err;
         thread = thread_start(waiter, stack_va, prio, false);
         if (!thread)
@@ -95,7 +89,7 @@ unsigned long rtc_probe_start(unsigned long stack_va, unsigned prio)
     }
     rtc_probe_reset();
     rtc_probe.last = 0;
-    if ((err = ferry_invoke(handler, FERRY_IRQ_ACK, 0, NULL, 0, NULL, NULL)) || (err = ferry_tcb_resume(thread)))
+    if ((err = ferry_irq_ack(handler)) || (err = ferry_tcb_resume(thread)))
         return err;
     reg_write(RTC_REG_A, (reg_read(RTC_REG_A) & 0xf0) | RTC_A_RATE_1024HZ);
     reg_write(RTC_REG_B, reg_read(RTC_REG_B) | RTC_B_PIE);

@@ -83,6 +83,8 @@ unsigned long ferry_invoke(unsigned long cptr, unsigned long label, unsigned lon
     return err;
 }
 
+/* The words are given by their named positions (ferry/invocation.h,
+ * ferry/arch_x86_64.h): INVOKE(cptr, label, ncaps, caps, [FERRY_X_ARG_A] = a, ...). */
 #define INVOKE(cptr, label, ncaps, caps, ...)                                          \
     ({                                                                                  \
         const unsigned long w_[] = { __VA_ARGS__ };                                    \
@@ -93,40 +95,53 @@ unsigned long ferry_untyped_retype(unsigned long ut, unsigned long type, unsigne
                              unsigned long dest_slot, unsigned long count)
 {
     const unsigned long root = FERRY_CAP_INIT_CNODE;
-    return INVOKE(ut, FERRY_UNTYPED_RETYPE, 1, &root, type, size_bits, 0, 0, dest_slot, count);
+    return INVOKE(ut, FERRY_UNTYPED_RETYPE, 1, &root, [FERRY_RETYPE_ARG_TYPE] = type,
+                  [FERRY_RETYPE_ARG_SIZE_BITS] = size_bits, [FERRY_RETYPE_ARG_NODE_INDEX] = 0,
+                  [FERRY_RETYPE_ARG_NODE_DEPTH] = 0, [FERRY_RETYPE_ARG_OFFSET] = dest_slot,
+                  [FERRY_RETYPE_ARG_COUNT] = count);
 }
 
 unsigned long ferry_cnode_copy(unsigned long dest, unsigned long src, unsigned long rights)
 {
     const unsigned long root = FERRY_CAP_INIT_CNODE;
-    return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_COPY, 1, &root, dest, 64, src, 64, rights);
+    return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_COPY, 1, &root, [FERRY_CNODE_ARG_DEST_INDEX] = dest,
+                  [FERRY_CNODE_ARG_DEST_DEPTH] = 64, [FERRY_CNODE_ARG_SRC_INDEX] = src,
+                  [FERRY_CNODE_ARG_SRC_DEPTH] = 64, [FERRY_CNODE_ARG_RIGHTS] = rights);
 }
 
 unsigned long ferry_cnode_mint(unsigned long dest, unsigned long src, unsigned long rights, unsigned long badge)
 {
     const unsigned long root = FERRY_CAP_INIT_CNODE;
-    return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_MINT, 1, &root, dest, 64, src, 64, rights, badge);
+    return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_MINT, 1, &root, [FERRY_CNODE_ARG_DEST_INDEX] = dest,
+                  [FERRY_CNODE_ARG_DEST_DEPTH] = 64, [FERRY_CNODE_ARG_SRC_INDEX] = src,
+                  [FERRY_CNODE_ARG_SRC_DEPTH] = 64, [FERRY_CNODE_ARG_RIGHTS] = rights,
+                  [FERRY_CNODE_ARG_BADGE] = badge);
 }
 
 unsigned long ferry_cnode_move(unsigned long dest, unsigned long src)
 {
     const unsigned long root = FERRY_CAP_INIT_CNODE;
-    return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_MOVE, 1, &root, dest, 64, src, 64);
+    return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_MOVE, 1, &root, [FERRY_CNODE_ARG_DEST_INDEX] = dest,
+                  [FERRY_CNODE_ARG_DEST_DEPTH] = 64, [FERRY_CNODE_ARG_SRC_INDEX] = src,
+                  [FERRY_CNODE_ARG_SRC_DEPTH] = 64);
 }
 
 unsigned long ferry_cnode_delete(unsigned long slot)
 {
-    return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_DELETE, 0, NULL, slot, 64);
+    return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_DELETE, 0, NULL, [FERRY_CNODE_ARG_INDEX] = slot,
+                  [FERRY_CNODE_ARG_DEPTH] = 64);
 }
 
 unsigned long ferry_cnode_revoke(unsigned long slot)
 {
-    return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_REVOKE, 0, NULL, slot, 64);
+    return INVOKE(FERRY_CAP_INIT_CNODE, FERRY_CNODE_REVOKE, 0, NULL, [FERRY_CNODE_ARG_INDEX] = slot,
+                  [FERRY_CNODE_ARG_DEPTH] = 64);
 }
 
 unsigned long ferry_frame_map(unsigned long frame, unsigned long vspace, unsigned long vaddr, unsigned long rights)
 {
-    return INVOKE(frame, FERRY_FRAME_MAP, 1, &vspace, vaddr, rights);
+    return INVOKE(frame, FERRY_FRAME_MAP, 1, &vspace, [FERRY_FRAME_MAP_ARG_VADDR] = vaddr,
+                  [FERRY_FRAME_MAP_ARG_RIGHTS] = rights);
 }
 
 unsigned long ferry_frame_unmap(unsigned long frame)
@@ -139,7 +154,7 @@ unsigned long ferry_frame_address(unsigned long frame, unsigned long *paddr)
     struct inv_result r;
     unsigned long err = ferry_invoke(frame, FERRY_FRAME_ADDRESS, 0, NULL, 0, NULL, &r);
     if (!err)
-        *paddr = r.mr[0];
+        *paddr = r.mr[FERRY_FRAME_ADDRESS_RES_PADDR];
     return err;
 }
 
@@ -148,13 +163,13 @@ unsigned long ferry_frame_vaddr(unsigned long frame, unsigned long *vaddr)
     struct inv_result r;
     unsigned long err = ferry_invoke(frame, FERRY_FRAME_ADDRESS, 0, NULL, 0, NULL, &r);
     if (!err)
-        *vaddr = r.mr[1];
+        *vaddr = r.mr[FERRY_FRAME_ADDRESS_RES_VADDR];
     return err;
 }
 
 unsigned long ferry_table_map(unsigned long table, unsigned long vspace, unsigned long vaddr)
 {
-    return INVOKE(table, FERRY_TABLE_MAP, 1, &vspace, vaddr);
+    return INVOKE(table, FERRY_TABLE_MAP, 1, &vspace, [FERRY_TABLE_MAP_ARG_VADDR] = vaddr);
 }
 
 unsigned long ferry_table_unmap(unsigned long table)
@@ -165,11 +180,15 @@ unsigned long ferry_table_unmap(unsigned long table)
 unsigned long ferry_asid_make_pool(unsigned long asid_control, unsigned long untyped, unsigned long dest,
                              unsigned long *first_asid)
 {
-    const unsigned long caps[2] = { untyped, FERRY_CAP_INIT_CNODE }, w[2] = { dest, 64 };
+    const unsigned long caps[FERRY_MAKE_POOL_NCAPS] = { [FERRY_MAKE_POOL_CAP_UNTYPED] = untyped,
+                                                        [FERRY_MAKE_POOL_CAP_ROOT] = FERRY_CAP_INIT_CNODE };
+    const unsigned long w[FERRY_MAKE_POOL_NARGS] = { [FERRY_MAKE_POOL_ARG_DEST_INDEX] = dest,
+                                                     [FERRY_MAKE_POOL_ARG_DEST_DEPTH] = 64 };
     struct inv_result r;
-    unsigned long err = ferry_invoke(asid_control, FERRY_ASID_CONTROL_MAKE_POOL, 2, w, 2, caps, &r);
+    unsigned long err = ferry_invoke(asid_control, FERRY_ASID_CONTROL_MAKE_POOL, FERRY_MAKE_POOL_NARGS, w,
+                                     FERRY_MAKE_POOL_NCAPS, caps, &r);
     if (!err && first_asid)
-        *first_asid = r.mr[0];
+        *first_asid = r.mr[FERRY_MAKE_POOL_RES_FIRST_ASID];
     return err;
 }
 
@@ -178,44 +197,94 @@ unsigned long ferry_asid_assign(unsigned long pool, unsigned long vspace, unsign
     struct inv_result r;
     unsigned long err = ferry_invoke(pool, FERRY_ASID_POOL_ASSIGN, 0, NULL, 1, &vspace, &r);
     if (!err && asid)
-        *asid = r.mr[0];
+        *asid = r.mr[FERRY_ASSIGN_RES_ASID];
     return err;
+}
+
+unsigned long ferry_ioport_in(unsigned long cap, unsigned long port, unsigned long width, unsigned long *value)
+{
+    const unsigned long w[FERRY_IOPORT_IN_NARGS] = { [FERRY_IOPORT_ARG_PORT] = port, [FERRY_IOPORT_ARG_WIDTH] = width };
+    struct inv_result r;
+    unsigned long err = ferry_invoke(cap, FERRY_IOPORT_IN, FERRY_IOPORT_IN_NARGS, w, 0, NULL, &r);
+    if (!err && value)
+        *value = r.mr[FERRY_IOPORT_IN_RES_VALUE];
+    return err;
+}
+
+unsigned long ferry_ioport_out(unsigned long cap, unsigned long port, unsigned long width, unsigned long value)
+{
+    return INVOKE(cap, FERRY_IOPORT_OUT, 0, NULL, [FERRY_IOPORT_ARG_PORT] = port, [FERRY_IOPORT_ARG_WIDTH] = width,
+                  [FERRY_IOPORT_ARG_VALUE] = value);
+}
+
+unsigned long ferry_ioport_issue(unsigned long cap, unsigned long first, unsigned long last, unsigned long dest)
+{
+    const unsigned long root = FERRY_CAP_INIT_CNODE;
+    return INVOKE(cap, FERRY_IOPORT_ISSUE, 1, &root, [FERRY_IOPORT_ISSUE_ARG_FIRST] = first,
+                  [FERRY_IOPORT_ISSUE_ARG_LAST] = last, [FERRY_IOPORT_ISSUE_ARG_DEST_INDEX] = dest,
+                  [FERRY_IOPORT_ISSUE_ARG_DEST_DEPTH] = 64);
+}
+
+unsigned long ferry_irq_get(unsigned long irq_control, unsigned long line, unsigned long dest)
+{
+    const unsigned long root = FERRY_CAP_INIT_CNODE;
+    return INVOKE(irq_control, FERRY_IRQ_CONTROL_GET, 1, &root, [FERRY_IRQ_GET_ARG_LINE] = line,
+                  [FERRY_IRQ_GET_ARG_DEST_INDEX] = dest, [FERRY_IRQ_GET_ARG_DEST_DEPTH] = 64);
+}
+
+unsigned long ferry_irq_set_notification(unsigned long handler, unsigned long ntfn)
+{
+    return ferry_invoke(handler, FERRY_IRQ_SET_NOTIFICATION, 0, NULL, 1, &ntfn, NULL);
+}
+
+unsigned long ferry_irq_ack(unsigned long handler)
+{
+    return ferry_invoke(handler, FERRY_IRQ_ACK, 0, NULL, 0, NULL, NULL);
+}
+
+unsigned long ferry_irq_clear(unsigned long handler)
+{
+    return ferry_invoke(handler, FERRY_IRQ_CLEAR, 0, NULL, 0, NULL, NULL);
 }
 
 unsigned long ferry_tcb_configure(unsigned long tcb, unsigned long cspace, unsigned long vspace,
                             unsigned long ipcbuf_frame, unsigned long ipcbuf_vaddr, unsigned long fault_ep)
 {
-    const unsigned long caps[3] = { cspace, vspace, ipcbuf_frame };
-    return INVOKE(tcb, FERRY_TCB_CONFIGURE, 3, caps, fault_ep, ipcbuf_vaddr);
+    const unsigned long caps[FERRY_TCB_CONFIGURE_NCAPS] = { [FERRY_TCB_CONFIGURE_CAP_CSPACE] = cspace,
+                                                            [FERRY_TCB_CONFIGURE_CAP_VSPACE] = vspace,
+                                                            [FERRY_TCB_CONFIGURE_CAP_IPC_BUFFER] = ipcbuf_frame };
+    return INVOKE(tcb, FERRY_TCB_CONFIGURE, FERRY_TCB_CONFIGURE_NCAPS, caps,
+                  [FERRY_TCB_CONFIGURE_ARG_FAULT_EP] = fault_ep, [FERRY_TCB_CONFIGURE_ARG_IPC_BUFFER] = ipcbuf_vaddr);
 }
 
 unsigned long ferry_tcb_set_priority(unsigned long tcb, unsigned long authority, unsigned long prio)
 {
-    return INVOKE(tcb, FERRY_TCB_SET_PRIORITY, 1, &authority, prio);
+    return INVOKE(tcb, FERRY_TCB_SET_PRIORITY, 1, &authority, [FERRY_TCB_PRIO_ARG_PRIO] = prio);
 }
 
 unsigned long ferry_tcb_set_mcpriority(unsigned long tcb, unsigned long authority, unsigned long mcp)
 {
-    return INVOKE(tcb, FERRY_TCB_SET_MCPRIORITY, 1, &authority, mcp);
+    return INVOKE(tcb, FERRY_TCB_SET_MCPRIORITY, 1, &authority, [FERRY_TCB_PRIO_ARG_PRIO] = mcp);
 }
 
 unsigned long ferry_tcb_write_registers(unsigned long tcb, bool resume, unsigned long count,
                                   const unsigned long *regs)
 {
-    unsigned long w[2 + FERRY_REG_COUNT];
+    unsigned long w[FERRY_TCB_WRITEREGS_ARG_VALUES + FERRY_REG_COUNT];
     if (count > FERRY_REG_COUNT)
         count = FERRY_REG_COUNT;
-    w[0] = resume ? FERRY_WRITEREGS_RESUME : 0;
-    w[1] = count;
+    w[FERRY_TCB_WRITEREGS_ARG_FLAGS] = resume ? FERRY_WRITEREGS_RESUME : 0;
+    w[FERRY_TCB_WRITEREGS_ARG_COUNT] = count;
     for (unsigned long i = 0; i < count; i++)
-        w[2 + i] = regs[i];
-    return ferry_invoke(tcb, FERRY_TCB_WRITE_REGISTERS, 2 + count, w, 0, NULL, NULL);
+        w[FERRY_TCB_WRITEREGS_ARG_VALUES + i] = regs[i];
+    return ferry_invoke(tcb, FERRY_TCB_WRITE_REGISTERS, FERRY_TCB_WRITEREGS_ARG_VALUES + count, w, 0, NULL, NULL);
 }
 
 unsigned long ferry_tcb_read_registers(unsigned long tcb, unsigned long count, unsigned long *regs)
 {
     struct inv_result r;
-    unsigned long err = ferry_invoke(tcb, FERRY_TCB_READ_REGISTERS, 1, &count, 0, NULL, &r);
+    const unsigned long w[FERRY_TCB_READREGS_NARGS] = { [FERRY_TCB_READREGS_ARG_COUNT] = count };
+    unsigned long err = ferry_invoke(tcb, FERRY_TCB_READ_REGISTERS, FERRY_TCB_READREGS_NARGS, w, 0, NULL, &r);
     for (unsigned long i = 0; !err && i < count && i < r.len; i++)
         regs[i] = i < 8 ? r.mr[i] : ulib_ipc->mr[i];
     return err;
@@ -233,7 +302,7 @@ unsigned long ferry_tcb_suspend(unsigned long tcb)
 
 unsigned long ferry_tcb_set_affinity(unsigned long tcb, unsigned long cpu)
 {
-    return INVOKE(tcb, FERRY_TCB_SET_AFFINITY, 0, NULL, cpu);
+    return INVOKE(tcb, FERRY_TCB_SET_AFFINITY, 0, NULL, [FERRY_TCB_AFFINITY_ARG_CPU] = cpu);
 }
 
 static unsigned long next_free;

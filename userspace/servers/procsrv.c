@@ -11,17 +11,20 @@
 /* Where the root task sees things it works on. */
 #define MODULE_WINDOW   0x0c000000UL   /* the boot modules, read-only, one after another */
 #define SCRATCH_VA      0x0d000000UL   /* a frame being filled for a process */
+#define SCRATCH2_VA     0x0d001000UL   /* the frame a copy-on-write copy reads */
 
-#define PROC_SLOTS      128            /* root CNode slots per process for its objects */
+#define PROC_SLOTS      600            /* root CNode slots per process for its objects */
 #define PROC_IMAGE_PAGES_MAX 64
 #define PROC_PRIO       100            /* below the root task: it runs until it waits */
-#define PROC_PTS_MAX    8
+#define PROC_PTS_MAX    32
 #define FAULT_BADGE     (1UL << 62)    /* on the fault endpoint's badge, beside the pid */
+#define PROC_ORPHAN     (~0UL)         /* parent: it ended first (nobody reaps: freed at the end) */
 #define MODULES_MAX     FERRY_BOOTINFO_MODULES_MAX
 #define REGISTRY_MAX    16
 #define PROC_ARGS_MAX   32             /* arguments after argv[0] */
-#define PROC_REGIONS_MAX 8             /* anonymous regions per process */
-#define PROC_DPAGES_MAX 64             /* pages mapped on demand per process */
+#define PROC_REGIONS_MAX 32            /* anonymous regions per process */
+#define PROC_PAGES_MAX  520            /* pages mapped per process (image, stack, on demand) */
+#define SHARES_MAX      4096           /* frames shared copy-on-write, system-wide */
 
 struct module {
     char name[BOOTCONF_WORD_MAX];       /* file name of the loader's first word */
@@ -37,18 +40,37 @@ struct proc {
     unsigned long block;                /* its untyped (root slot); made on first use */
     unsigned long slot0, next;          /* its root slots [slot0, slot0 + PROC_SLOTS) */
     unsigned long bytes, messages;
-    unsigned long cspace, vspace, tcb, service_ep;
+    unsigned long cspace, vspace, tcb, service_ep, notify, parent;
     unsigned long pt_base[PROC_PTS_MAX];
     unsigned npts;
-    /* The pager's view: anonymous regions, the pages that materialised
-     * (in them or as stack growth) and the slots munmap freed. */
-    unsigned long anon_next, faults;
-    struct { unsigned long va, pages; } regions[PROC_REGIONS_MAX];
+    /* Threads after the first: TCB and IPC-buffer frame slots (0: none). */
+    struct { unsigned long tcb, ipc; bool live; } threads[PROC_THREADS_MAX];
+    /* The pager's view: anonymous regions, every page mapped (image,
+     * stack, arguments, those that materialised on demand) and the slots
+     * munmap freed. */
+    unsigned long anon_next, faults, cow_faults;
+    struct { unsigned long va, pages; bool shared; } regions[PROC_REGIONS_MAX];
     unsigned nregions;
-    struct { unsigned long va, slot; } dpages[PROC_DPAGES_MAX];
-    unsigned ndpages;
-    unsigned long free_slots[PROC_DPAGES_MAX];
+    struct page {
+        unsigned long va, slot;        /* slot: the frame capability this mapping uses */
+        unsigned rights;               /* FERRY_MAP_*: what the program may do */
+        int share;                     /* index in shares[], or -1: a frame of its own */
+    } pages[PROC_PAGES_MAX];
+    unsigned npages;
+    unsigned long free_slots[PROC_SLOTS];
     unsigned nfree;
+};
+
+/* A frame that several processes map after a fork: made from the block of
+ * owner (whose page holds the original capability; the others map copies
+ * of it), used by users processes.  Written pages are copied on the first
+ * write (copy on write); a frame whose owner ends is copied for each
+ * remaining user first, since the owner's block goes whole. */
+struct share {
+    unsigned long owner;               /* pid; 0: free record */
+    unsigned long owner_slot;          /* the original, once the owner no longer maps it */
+    unsigned users;
+    bool cow;                          /* the users may write: copy on write (else read-only sharing) */
 };
 
 struct name_entry {
@@ -64,11 +86,15 @@ static struct proc procs[PROCSRV_MAX_PROCS];
 static struct name_entry registry[REGISTRY_MAX];
 static unsigned long server_ep, temp_slot, next_pid = 1, refused;
 static unsigned long restarts[BOOTCONF_PROGRAMS_MAX];    /* per program of conf */
+static struct share shares[SHARES_MAX];
+static unsigned long cow_copies, cow_reuses;
 static struct pt_set root_pts = { .vspace = FERRY_CAP_INIT_VSPACE };
 
 bool system_ready(void) { return ready; }
 const struct bootconf *system_conf(void) { return &conf; }
 unsigned long procsrv_refused(void) { return refused; }
+unsigned long procsrv_cow_copies(void) { return cow_copies; }
+unsigned long procsrv_cow_reuses(void) { return cow_reuses; }
 
 /* ---- boot modules and configuration ------------------------------------ */
 
@@ -234,6 +260,33 @@ static unsigned long proc_page(struct proc *p, unsigned long va, unsigned long r
     return f;
 }
 
+/* Records a page p maps (for fork, munmap and teardown); false when full. */
+static bool page_add(struct proc *p, unsigned long va, unsigned long slot, unsigned rights, int share)
+{
+    if (p->npages == PROC_PAGES_MAX)
+        return false;
+    p->pages[p->npages++] = (struct page){ .va = va, .slot = slot, .rights = rights, .share = share };
+    return true;
+}
+
+static struct page *page_find(struct proc *p, unsigned long va)
+{
+    for (unsigned i = 0; i < p->npages; i++)
+        if (p->pages[i].va == va)
+            return &p->pages[i];
+    return NULL;
+}
+
+/* A page of the image, stack or arguments: made, filled, mapped, recorded. */
+static unsigned long proc_page_rec(struct proc *p, unsigned long va, unsigned long rights,
+                                   const void *src, size_t off, size_t n)
+{
+    unsigned long f = proc_page(p, va, rights, src, off, n);
+    if (f && !page_add(p, va, f, (unsigned)rights, -1))
+        return 0;
+    return f;
+}
+
 unsigned long mm_free_bytes(void)
 {
     unsigned long free = 0;
@@ -270,18 +323,48 @@ static struct proc *proc_find(unsigned long pid)
 /* Everything p had goes: every object made from its block (and every
  * capability derived from them, in any CSpace) is deleted, the block's
  * watermark returns to 0, its names leave the registry. */
+static void share_leave(struct proc *p, struct page *pg);
+static void share_orphans(struct proc *p);
+
 static void proc_teardown(struct proc *p)
 {
     for (unsigned i = 0; i < REGISTRY_MAX; i++)
         if (registry[i].pid == p->pid)
             registry[i].pid = 0;
+    /* Frames shared after a fork: p's copies of others' go, and others'
+     * copies of p's are replaced by frames of their own. */
+    for (unsigned k = 0; k < p->npages; k++)
+        if (p->pages[k].share >= 0)
+            share_leave(p, &p->pages[k]);
+    share_orphans(p);
     unsigned long err = ferry_cnode_revoke(p->block);
     if (err)
         printf("procsrv: freeing pid %lu: %s\n", p->pid, ferry_error_name(err));
     p->state = PROC_ZOMBIE;
     p->next = p->slot0;
-    p->npts = p->nregions = p->ndpages = p->nfree = 0;
+    p->npts = p->nregions = p->npages = p->nfree = 0;
+    memset(p->threads, 0, sizeof p->threads);
     p->bytes = 0;
+    /* Its children are orphans now: one ended already is freed, a live
+     * one will be when it ends. */
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++) {
+        struct proc *c = &procs[i];
+        if (!c->pid || c->parent != p->pid)
+            continue;
+        c->parent = PROC_ORPHAN;
+        if (c->state == PROC_ZOMBIE) {
+            c->pid = 0;
+            c->state = PROC_FREE;
+        }
+    }
+    /* Its parent, if waiting, learns of it; an orphan is freed now. */
+    struct proc *parent = proc_find(p->parent);
+    if (parent && parent->state == PROC_RUNNING)
+        ntfn_signal(parent->notify);
+    if (p->parent == PROC_ORPHAN) {
+        p->pid = 0;
+        p->state = PROC_FREE;
+    }
 }
 
 /* Copies (mints) root slot src into slot dest of p's CNode. */
@@ -309,18 +392,55 @@ static unsigned split_args(char *buf, const char **argv, unsigned max)
     return n;
 }
 
-static unsigned long spawn_into(struct proc *p, const struct module *m, const char *const *argv,
-                                const char *const *envp, const char **step)
+/* A thread's IPC buffer at va: a fresh frame whose user_data word holds
+ * va (the thread's FS base is va, so the libc finds its buffer). */
+static unsigned long ipc_buffer_page(struct proc *p, unsigned long va)
 {
-    static struct elf_page pages[PROC_IMAGE_PAGES_MAX];
-    size_t npages;
-    unsigned long entry, err;
-    const char *why = elf_load_plan(m->data, m->size, PROC_IMAGE_TOP, &entry, pages,
-                                    PROC_IMAGE_PAGES_MAX, &npages);
-    if (why) {
-        *step = why;
-        return FERRY_E_INVALID_ARG;
-    }
+    return proc_page(p, va, FERRY_MAP_READ | FERRY_MAP_WRITE, &va,
+                     offsetof(struct ferry_ipc_buffer, user_data), sizeof va);
+}
+
+/* Configures tcb as a thread of p and starts it at rip with rsp and
+ * rdi, rsi, rdx = args[0..3), FS base = its IPC buffer. */
+static unsigned long proc_thread_start(struct proc *p, unsigned long tcb, unsigned long ipc,
+                                  unsigned long ipc_va, unsigned long rip, unsigned long rsp,
+                                  const unsigned long args[3])
+{
+    unsigned long err;
+    if ((err = ferry_tcb_configure(tcb, p->cspace, p->vspace, ipc, ipc_va, PROC_CAP_FAULT)) ||
+        (err = ferry_tcb_set_priority(tcb, FERRY_CAP_INIT_TCB, PROC_PRIO)))
+        return err;
+    unsigned long regs[FERRY_REG_COUNT] = { 0 };
+    regs[FERRY_REG_RIP] = rip;
+    regs[FERRY_REG_RSP] = rsp;
+    regs[FERRY_REG_RDI] = args[0];
+    regs[FERRY_REG_RSI] = args[1];
+    regs[FERRY_REG_RDX] = args[2];
+    regs[FERRY_REG_RFLAGS] = 0x202;
+    regs[FERRY_REG_FS_BASE] = ipc_va;
+    return ferry_tcb_write_registers(tcb, true, FERRY_REG_COUNT, regs);
+}
+
+/* The capabilities every process has: the server's endpoint (requests
+ * and faults, badged with its pid), its CNode, and the notification that
+ * says a child ended. */
+static unsigned long proc_give_common(struct proc *p)
+{
+    unsigned long err;
+    if ((err = proc_give(p, PROC_CAP_SERVER, server_ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT_REPLY, p->pid)) ||
+        (err = proc_give(p, PROC_CAP_FAULT, server_ep, FERRY_RIGHT_WRITE, p->pid | FAULT_BADGE)) ||
+        (err = proc_give(p, PROC_CAP_CNODE, p->cspace, FERRY_RIGHTS_ALL, 0)))
+        return err;
+    p->notify = palloc(p, FERRY_OBJ_NOTIFICATION, 0);
+    if (!p->notify)
+        return FERRY_E_NO_MEMORY;
+    return proc_give(p, PROC_CAP_NOTIFY, p->notify, FERRY_RIGHT_READ, 0);
+}
+
+/* p's CSpace and VSpace with its upper page tables. */
+static unsigned long proc_spaces(struct proc *p, const char **step)
+{
+    unsigned long err;
     *step = "out of memory for its objects";
     unsigned long cnode = palloc(p, FERRY_OBJ_CNODE, PROC_CNODE_RADIX);
     p->cspace = p->next;
@@ -334,15 +454,32 @@ static unsigned long spawn_into(struct proc *p, const struct module *m, const ch
     *step = "upper page tables";
     if ((err = ferry_table_map(pdpt, p->vspace, 0)) || (err = ferry_table_map(pd, p->vspace, 0)))
         return err;
+    return FERRY_OK;
+}
+
+static unsigned long spawn_into(struct proc *p, const struct module *m, const char *const *argv,
+                                const char *const *envp, const char **step)
+{
+    static struct elf_page pages[PROC_IMAGE_PAGES_MAX];
+    size_t npages;
+    unsigned long entry, err;
+    const char *why = elf_load_plan(m->data, m->size, PROC_IMAGE_TOP, &entry, pages,
+                                    PROC_IMAGE_PAGES_MAX, &npages);
+    if (why) {
+        *step = why;
+        return FERRY_E_INVALID_ARG;
+    }
+    if ((err = proc_spaces(p, step)))
+        return err;
     *step = "image";
     for (size_t i = 0; i < npages; i++)
-        if (!proc_page(p, pages[i].va, pages[i].rights, m->data + pages[i].src_off, pages[i].dst_off, pages[i].n))
+        if (!proc_page_rec(p, pages[i].va, pages[i].rights, m->data + pages[i].src_off, pages[i].dst_off, pages[i].n))
             return FERRY_E_NO_MEMORY;
     *step = "stack and IPC buffer";
     for (unsigned i = 1; i <= PROC_STACK_PAGES; i++)
-        if (!proc_page(p, PROC_STACK_TOP - i * 4096, FERRY_MAP_READ | FERRY_MAP_WRITE, NULL, 0, 0))
+        if (!proc_page_rec(p, PROC_STACK_TOP - i * 4096, FERRY_MAP_READ | FERRY_MAP_WRITE, NULL, 0, 0))
             return FERRY_E_NO_MEMORY;
-    unsigned long ipc = proc_page(p, PROC_IPC_BUFFER, FERRY_MAP_READ | FERRY_MAP_WRITE, NULL, 0, 0);
+    unsigned long ipc = ipc_buffer_page(p, PROC_IPC_BUFFER);
     if (!ipc)
         return FERRY_E_NO_MEMORY;
     *step = "arguments";
@@ -351,12 +488,10 @@ static unsigned long spawn_into(struct proc *p, const struct module *m, const ch
     memset(args_page, 0, sizeof args_page);   /* nothing of an earlier spawn's arguments */
     if (!args_pack(args_page, sizeof args_page, PROC_ARGS, argv, envp, &argc, &argv_va, &envp_va))
         return FERRY_E_RANGE;
-    if (!proc_page(p, PROC_ARGS, FERRY_MAP_READ, args_page, 0, sizeof args_page))
+    if (!proc_page_rec(p, PROC_ARGS, FERRY_MAP_READ, args_page, 0, sizeof args_page))
         return FERRY_E_NO_MEMORY;
     *step = "capabilities";
-    if ((err = proc_give(p, PROC_CAP_SERVER, server_ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT_REPLY, p->pid)) ||
-        (err = proc_give(p, PROC_CAP_FAULT, server_ep, FERRY_RIGHT_WRITE, p->pid | FAULT_BADGE)) ||
-        (err = proc_give(p, PROC_CAP_CNODE, p->cspace, FERRY_RIGHTS_ALL, 0)))
+    if ((err = proc_give_common(p)))
         return err;
     if (p->prog->nreg) {
         p->service_ep = palloc(p, FERRY_OBJ_ENDPOINT, 0);
@@ -369,20 +504,60 @@ static unsigned long spawn_into(struct proc *p, const struct module *m, const ch
     p->tcb = palloc(p, FERRY_OBJ_TCB, 0);
     if (!p->tcb)
         return FERRY_E_NO_MEMORY;
-    if ((err = ferry_tcb_configure(p->tcb, p->cspace, p->vspace, ipc, PROC_IPC_BUFFER, PROC_CAP_FAULT)) ||
-        (err = ferry_tcb_set_priority(p->tcb, FERRY_CAP_INIT_TCB, PROC_PRIO)))
-        return err;
-    unsigned long regs[FERRY_REG_COUNT] = { 0 };
-    regs[FERRY_REG_RIP] = entry;
-    regs[FERRY_REG_RSP] = PROC_STACK_TOP;
-    regs[FERRY_REG_RDI] = argc;
-    regs[FERRY_REG_RSI] = argv_va;
-    regs[FERRY_REG_RDX] = envp_va;
-    regs[FERRY_REG_RFLAGS] = 0x202;
-    return ferry_tcb_write_registers(p->tcb, true, FERRY_REG_COUNT, regs);
+    return proc_thread_start(p, p->tcb, ipc, PROC_IPC_BUFFER, entry, PROC_STACK_TOP,
+                        (const unsigned long[3]){ argc, argv_va, envp_va });
 }
 
+/* A free process entry with its block, reset for pid next_pid; NULL
+ * (with the reason printed) when none is left. */
+static struct proc *proc_new(const struct bootconf_program *prog, unsigned long parent)
+{
+    struct proc *p = NULL;
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS && !p; i++)
+        if (!procs[i].pid)
+            p = &procs[i];
+    if (!p) {
+        printf("spawn %s: process table full\n", prog->name);
+        return NULL;
+    }
+    if (!p->block && !(p->block = object_alloc(FERRY_OBJ_UNTYPED, PROCSRV_BLOCK_BITS)))
+        return NULL;
+    p->pid = next_pid++;
+    p->state = PROC_RUNNING;
+    p->prog = prog;
+    p->parent = parent;
+    p->status = 0;
+    p->messages = 0;
+    p->next = p->slot0;
+    p->npts = p->nregions = p->npages = p->nfree = 0;
+    memset(p->threads, 0, sizeof p->threads);
+    p->bytes = p->faults = p->cow_faults = 0;
+    p->anon_next = PROC_ANON_BASE;
+    p->service_ep = p->notify = 0;
+    return p;
+}
+
+/* A process that could not be made goes back to free. */
+static void proc_abandon(struct proc *p)
+{
+    unsigned long parent = p->parent;
+    p->parent = 0;                  /* nobody to tell */
+    proc_teardown(p);
+    p->parent = parent;
+    p->pid = 0;
+    p->state = PROC_FREE;
+}
+
+static unsigned long spawn_child(const char *name, const char *const *argv, const char *const *envp,
+                                 unsigned long parent);
+
 unsigned long proc_spawn(const char *name, const char *const *argv, const char *const *envp)
+{
+    return spawn_child(name, argv, envp, 0);
+}
+
+static unsigned long spawn_child(const char *name, const char *const *argv, const char *const *envp,
+                                 unsigned long parent)
 {
     const struct bootconf_program *prog = ready ? bootconf_find(&conf, name) : NULL;
     const struct module *m = prog ? module_find(prog->module) : NULL;
@@ -390,16 +565,6 @@ unsigned long proc_spawn(const char *name, const char *const *argv, const char *
         printf("spawn %s: %s\n", name, !ready ? "no system" : !prog ? "no such program" : "no module");
         return 0;
     }
-    struct proc *p = NULL;
-    for (unsigned i = 0; i < PROCSRV_MAX_PROCS && !p; i++)
-        if (!procs[i].pid)
-            p = &procs[i];
-    if (!p) {
-        printf("spawn %s: process table full\n", name);
-        return 0;
-    }
-    if (!p->block && !(p->block = object_alloc(FERRY_OBJ_UNTYPED, PROCSRV_BLOCK_BITS)))
-        return 0;
     /* argv[0] is the program's name; then the caller's or the default words. */
     static char defaults[BOOTCONF_ARGS_MAX];
     const char *av[PROC_ARGS_MAX + 2] = { prog->name };
@@ -417,23 +582,14 @@ unsigned long proc_spawn(const char *name, const char *const *argv, const char *
         ac += split_args(defaults, av + 1, PROC_ARGS_MAX);
     }
     av[ac] = NULL;
-    p->pid = next_pid++;
-    p->state = PROC_RUNNING;
-    p->prog = prog;
-    p->status = 0;
-    p->messages = 0;
-    p->next = p->slot0;
-    p->npts = p->nregions = p->ndpages = p->nfree = 0;
-    p->bytes = p->faults = 0;
-    p->anon_next = PROC_ANON_BASE;
-    p->service_ep = 0;
+    struct proc *p = proc_new(prog, parent);
+    if (!p)
+        return 0;
     const char *step = "";
     unsigned long err = spawn_into(p, m, av, envp, &step);
     if (err) {
         printf("spawn %s: %s (%s)\n", name, step, ferry_error_name(err));
-        proc_teardown(p);
-        p->pid = 0;
-        p->state = PROC_FREE;
+        proc_abandon(p);
         return 0;
     }
     return p->pid;
@@ -444,7 +600,7 @@ unsigned long proc_spawn(const char *name, const char *const *argv, const char *
  * arguments.  It registers its names itself, as at its first start. */
 static void supervise(struct proc *p, const char *why)
 {
-    if (!p->prog->restart)
+    if (!p->prog->restart || p->parent)
         return;
     const struct bootconf_program *prog = p->prog;
     unsigned long old = p->pid;
@@ -456,12 +612,21 @@ static void supervise(struct proc *p, const char *why)
            pid, n);
 }
 
+/* Stops every thread of p (before its memory goes). */
+static void proc_suspend_all(struct proc *p)
+{
+    ferry_tcb_suspend(p->tcb);
+    for (unsigned i = 1; i < PROC_THREADS_MAX; i++)
+        if (p->threads[i].live)
+            ferry_tcb_suspend(p->threads[i].tcb);
+}
+
 static bool end_process(unsigned long pid, bool restart)
 {
     struct proc *p = proc_find(pid);
     if (!p || p->state != PROC_RUNNING)
         return false;
-    ferry_tcb_suspend(p->tcb);
+    proc_suspend_all(p);
     proc_teardown(p);
     p->status = PROC_STATUS_KILLED;
     if (restart)
@@ -531,17 +696,138 @@ void proc_list(void)
 
 /* ---- the pager ----------------------------------------------------------- */
 
-static bool in_region(const struct proc *p, unsigned long va)
+static int region_of(const struct proc *p, unsigned long va)
 {
     for (unsigned i = 0; i < p->nregions; i++)
         if (va >= p->regions[i].va && va - p->regions[i].va < p->regions[i].pages * 4096)
-            return true;
-    return false;
+            return (int)i;
+    return -1;
+}
+
+/* A free slot of p's range (one munmap or a copy-on-write freed, or the
+ * next), with nothing made in it yet; 0 when none is left. */
+static unsigned long slot_take(struct proc *p)
+{
+    if (p->nfree)
+        return p->free_slots[--p->nfree];
+    return p->next < p->slot0 + PROC_SLOTS ? p->next++ : 0;
+}
+
+static void slot_give(struct proc *p, unsigned long slot)
+{
+    ferry_cnode_delete(slot);
+    p->free_slots[p->nfree++] = slot;
+}
+
+/* A fresh frame of p's holding a copy of frame src (through the root
+ * task's two scratch windows); its slot or 0. */
+static unsigned long frame_copy(struct proc *p, unsigned long src)
+{
+    unsigned long f = palloc(p, FERRY_OBJ_FRAME_4K, 0);
+    if (!f)
+        return 0;
+    bool ok = ferry_cnode_copy(temp_slot, src, FERRY_RIGHT_READ) == FERRY_OK;
+    ok = ok && ferry_frame_map(temp_slot, FERRY_CAP_INIT_VSPACE, SCRATCH2_VA, FERRY_MAP_READ) == FERRY_OK;
+    ok = ok && ferry_frame_map(f, FERRY_CAP_INIT_VSPACE, SCRATCH_VA, FERRY_MAP_READ | FERRY_MAP_WRITE) == FERRY_OK;
+    if (ok)
+        memcpy((void *)SCRATCH_VA, (const void *)SCRATCH2_VA, 4096);
+    ferry_frame_unmap(f);
+    ferry_cnode_delete(temp_slot);            /* unmaps the source's window */
+    if (!ok) {
+        slot_give(p, f);
+        return 0;
+    }
+    return f;
+}
+
+static void share_free(int i)
+{
+    shares[i].owner = 0;
+}
+
+/* p stops using a shared frame (munmap, exit, or a copy of its own): its
+ * copy of the capability goes, or, if p made the frame, the original stays
+ * (unmapped) while anybody uses it. */
+static void share_leave(struct proc *p, struct page *pg)
+{
+    struct share *sh = &shares[pg->share];
+    if (sh->owner == p->pid) {
+        sh->owner_slot = pg->slot;
+        ferry_frame_unmap(pg->slot);
+    } else {
+        slot_give(p, pg->slot);
+    }
+    if (--sh->users == 0) {
+        struct proc *o = proc_find(sh->owner);
+        if (o && o != p)
+            slot_give(o, sh->owner_slot);
+        else if (o == p && o->state == PROC_RUNNING)
+            slot_give(p, sh->owner_slot);
+        share_free(pg->share);
+    }
+    pg->share = -1;
+}
+
+/* The frames p made that others still use are copied for each of them
+ * (p's block, and the frames in it, go whole when p ends). */
+static void share_orphans(struct proc *p)
+{
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++) {
+        struct proc *q = &procs[i];
+        if (!q->pid || q == p || q->state != PROC_RUNNING)
+            continue;
+        for (unsigned k = 0; k < q->npages; k++) {
+            struct page *pg = &q->pages[k];
+            if (pg->share < 0 || shares[pg->share].owner != p->pid)
+                continue;
+            unsigned long nf = frame_copy(q, pg->slot);
+            int idx = pg->share;
+            slot_give(q, pg->slot);
+            if (--shares[idx].users == 0)
+                share_free(idx);
+            pg->share = -1;
+            pg->slot = nf;
+            if (!nf || ferry_frame_map(nf, q->vspace, pg->va, pg->rights))
+                printf("pager: %s (pid %lu): no memory to keep page %#lx when pid %lu ended\n",
+                       q->prog->name, q->pid, pg->va, p->pid);
+        }
+    }
+}
+
+/* Rights a page is mapped with while it is shared copy-on-write. */
+static unsigned long cow_rights(unsigned rights)
+{
+    return rights & ~(unsigned long)FERRY_MAP_WRITE;
+}
+
+/* A write to a page shared copy-on-write: p gets a copy (or, when it is
+ * the only user left of a frame it made, the frame itself back writable). */
+static bool cow_fault(struct proc *p, struct page *pg)
+{
+    struct share *sh = &shares[pg->share];
+    if (!sh->cow)
+        return false;
+    p->cow_faults++;
+    if (sh->users == 1 && sh->owner == p->pid) {
+        share_free(pg->share);
+        pg->share = -1;
+        cow_reuses++;
+        return ferry_frame_unmap(pg->slot) == FERRY_OK &&
+               ferry_frame_map(pg->slot, p->vspace, pg->va, pg->rights) == FERRY_OK;
+    }
+    unsigned long nf = frame_copy(p, pg->slot);
+    if (!nf)
+        return false;
+    share_leave(p, pg);
+    pg->slot = nf;
+    cow_copies++;
+    return ferry_frame_map(nf, p->vspace, pg->va, pg->rights) == FERRY_OK;
 }
 
 /* A page fault at addr: a zeroed page where p may have one and has none
- * yet (an anonymous region, or stack growth above the guard page); false
- * (and why) for anything else. */
+ * yet (an anonymous region, or stack growth above the guard page), or a
+ * copy of a page shared copy-on-write that p wrote; false (and why) for
+ * anything else. */
 static bool demand_page(struct proc *p, unsigned long addr, unsigned long error, const char **why)
 {
     unsigned long va = addr & ~4095UL;
@@ -549,41 +835,52 @@ static bool demand_page(struct proc *p, unsigned long addr, unsigned long error,
                  va < PROC_STACK_TOP - PROC_STACK_PAGES * 4096UL;
     *why = "outside its memory";
     if (error & 1) {
+        struct page *pg = (error & 2) ? page_find(p, va) : NULL;
         *why = "a protection fault";     /* present: written read-only, or executed NX */
-        return false;
+        return pg && pg->share >= 0 && (pg->rights & FERRY_MAP_WRITE) && cow_fault(p, pg);
     }
     if (va == PROC_STACK_TOP - (PROC_STACK_MAX_PAGES + 1) * 4096UL)
         *why = "the stack's guard page";
-    if (!stack && !in_region(p, va))
+    if (!stack && region_of(p, va) < 0)
         return false;
     *why = "out of memory";
-    if (p->ndpages == PROC_DPAGES_MAX)
+    if (p->npages == PROC_PAGES_MAX)
         return false;
     unsigned long f = palloc(p, FERRY_OBJ_FRAME_4K, 0);
     if (!f)
         return false;
     if (proc_pt_ensure(p, va) || ferry_frame_map(f, p->vspace, va, FERRY_MAP_READ | FERRY_MAP_WRITE)) {
-        ferry_cnode_delete(f);
-        p->free_slots[p->nfree++] = f;
+        slot_give(p, f);
         return false;
     }
-    p->dpages[p->ndpages].va = va;
-    p->dpages[p->ndpages++].slot = f;
+    page_add(p, va, f, FERRY_MAP_READ | FERRY_MAP_WRITE, -1);
     return true;
 }
 
-static unsigned long do_mmap(struct proc *p, unsigned long len, unsigned long *va)
+static unsigned long do_mmap(struct proc *p, unsigned long len, bool shared, unsigned long *va)
 {
     unsigned long pages = (len + 4095) / 4096;
-    if (pages == 0 || pages > PROC_DPAGES_MAX)
+    if (pages == 0 || pages > PROC_MMAP_MAX_PAGES)
         return PROC_E_BAD_REQUEST;
     if (p->nregions == PROC_REGIONS_MAX || PROC_ANON_TOP - p->anon_next < (pages + 1) * 4096)
         return PROC_E_NO_MEMORY;
     *va = p->anon_next;
     p->regions[p->nregions].va = *va;
+    p->regions[p->nregions].shared = shared;
     p->regions[p->nregions++].pages = pages;
     p->anon_next += (pages + 1) * 4096;   /* an unmapped page after each region */
     return PROC_OK;
+}
+
+/* p's page k goes (unmapped; its slot reused; a shared frame left). */
+static void page_drop(struct proc *p, unsigned k)
+{
+    struct page *pg = &p->pages[k];
+    if (pg->share >= 0)
+        share_leave(p, pg);
+    else
+        slot_give(p, pg->slot);    /* deleting a frame's only capability unmaps it */
+    *pg = p->pages[--p->npages];
 }
 
 static unsigned long do_munmap(struct proc *p, unsigned long va, unsigned long len)
@@ -593,15 +890,11 @@ static unsigned long do_munmap(struct proc *p, unsigned long va, unsigned long l
         if (p->regions[i].va != va || p->regions[i].pages != pages)
             continue;
         p->regions[i] = p->regions[--p->nregions];
-        /* Its pages go: deleting a frame's only capability unmaps it. */
-        for (unsigned k = 0; k < p->ndpages;) {
-            if (p->dpages[k].va - va < pages * 4096) {
-                ferry_cnode_delete(p->dpages[k].slot);
-                p->free_slots[p->nfree++] = p->dpages[k].slot;
-                p->dpages[k] = p->dpages[--p->ndpages];
-            } else {
+        for (unsigned k = 0; k < p->npages;) {
+            if (p->pages[k].va - va < pages * 4096)
+                page_drop(p, k);
+            else
                 k++;
-            }
         }
         return PROC_OK;
     }
@@ -682,6 +975,162 @@ static enum procsrv_event do_register(struct proc *p, const char *name, long len
     return reply(PROC_OK, 0);
 }
 
+/* ---- processes that make processes and threads ---------------------------- */
+
+/* PROC_FORK: a child with a copy of p's address space, every page shared
+ * (a writable one copy-on-write: read-only in both until one writes it;
+ * MAP_SHARED regions stay shared and writable), its own IPC buffer, the
+ * capabilities every process has, and one thread started at rip with rsp
+ * and rdi (the libc's fork resumes the caller's saved state there). */
+static unsigned long do_fork(struct proc *p, unsigned long rip, unsigned long rsp, unsigned long rdi,
+                             unsigned long *child)
+{
+    struct proc *c = proc_new(p->prog, p->pid);
+    if (!c)
+        return PROC_E_NO_MEMORY;
+    const char *step = "";
+    unsigned long err = proc_spaces(c, &step);
+    unsigned long ipc = 0;
+    if (!err)
+        err = proc_give_common(c);
+    if (!err && !(ipc = ipc_buffer_page(c, PROC_IPC_BUFFER)))
+        err = FERRY_E_NO_MEMORY;
+    for (unsigned k = 0; !err && k < p->npages; k++) {
+        struct page *pg = &p->pages[k];
+        int r = region_of(p, pg->va);
+        bool shared = r >= 0 && p->regions[r].shared;
+        if (pg->share < 0) {
+            int i = 0;
+            while (i < SHARES_MAX && shares[i].owner)
+                i++;
+            if (i == SHARES_MAX) {
+                err = FERRY_E_NO_MEMORY;
+                break;
+            }
+            shares[i] = (struct share){ .owner = p->pid, .users = 1,
+                                        .cow = (pg->rights & FERRY_MAP_WRITE) && !shared };
+            pg->share = i;
+            if (shares[i].cow && (ferry_frame_unmap(pg->slot) ||
+                                  ferry_frame_map(pg->slot, p->vspace, pg->va, cow_rights(pg->rights)))) {
+                err = FERRY_E_INVALID_ARG;
+                break;
+            }
+        }
+        struct share *sh = &shares[pg->share];
+        unsigned long slot = slot_take(c);
+        if (!slot || c->npages == PROC_PAGES_MAX) {
+            err = FERRY_E_NO_MEMORY;
+            break;
+        }
+        if ((err = ferry_cnode_copy(slot, pg->slot, FERRY_RIGHTS_ALL)) ||
+            (err = proc_pt_ensure(c, pg->va)) ||
+            (err = ferry_frame_map(slot, c->vspace, pg->va, sh->cow ? cow_rights(pg->rights) : pg->rights))) {
+            slot_give(c, slot);
+            break;
+        }
+        sh->users++;
+        page_add(c, pg->va, slot, pg->rights, pg->share);
+    }
+    if (!err) {
+        memcpy(c->regions, p->regions, sizeof p->regions);
+        c->nregions = p->nregions;
+        c->anon_next = p->anon_next;
+        c->tcb = palloc(c, FERRY_OBJ_TCB, 0);
+        err = c->tcb ? proc_thread_start(c, c->tcb, ipc, PROC_IPC_BUFFER, rip, rsp,
+                                    (const unsigned long[3]){ rdi, 0, 0 })
+                     : FERRY_E_NO_MEMORY;
+    }
+    if (err) {
+        printf("fork of %s (pid %lu): %s\n", p->prog->name, p->pid, ferry_error_name(err));
+        proc_abandon(c);
+        return PROC_E_NO_MEMORY;
+    }
+    *child = c->pid;
+    return PROC_OK;
+}
+
+/* PROC_SPAWN: "name\0arg\0...\0\0env\0...\0" in the request's bytes. */
+static unsigned long do_spawn_request(struct proc *p, const char *buf, long len, unsigned long *pid)
+{
+    const char *argv[PROC_ARGS_MAX + 1], *envp[PROC_ARGS_MAX + 1];
+    if (len < 3 || buf[len - 1] || buf[len - 2])
+        return PROC_E_BAD_REQUEST;
+    const char *s = buf, *end = buf + len;
+    const char *name = s;
+    s += strlen(s) + 1;
+    for (int pass = 0; pass < 2; pass++) {
+        const char **v = pass == 0 ? argv : envp;
+        unsigned n = 0;
+        while (s < end && *s) {
+            if (n == PROC_ARGS_MAX)
+                return PROC_E_BAD_REQUEST;
+            v[n++] = s;
+            s += strlen(s) + 1;
+        }
+        v[n] = NULL;
+        s++;
+        if (s > end)
+            return PROC_E_BAD_REQUEST;
+    }
+    if (!bootconf_find(&conf, name))
+        return PROC_E_NOT_FOUND;
+    *pid = spawn_child(name, argv, envp, p->pid);
+    return *pid ? PROC_OK : PROC_E_NO_MEMORY;
+}
+
+/* PROC_WAIT: reaps an ended child of p (pid, or any for -1). */
+static enum procsrv_event do_wait(struct proc *p, long pid)
+{
+    bool any = false;
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++) {
+        struct proc *c = &procs[i];
+        if (!c->pid || c->parent != p->pid || (pid != -1 && c->pid != (unsigned long)pid))
+            continue;
+        any = true;
+        if (c->state != PROC_ZOMBIE)
+            continue;
+        struct sys_msg r = { .info = FERRY_MSGINFO(0, 3, 0), .w = { PROC_OK, c->pid, (unsigned long)c->status } };
+        c->pid = 0;
+        c->state = PROC_FREE;
+        ipc_reply(&r);
+        return PROCSRV_OTHER;
+    }
+    return reply(any ? PROC_E_AGAIN : PROC_E_NO_CHILD, 0);
+}
+
+/* PROC_THREAD: another thread of p in its spaces, with its own IPC buffer
+ * (PROC_IPC_BUFFER + k pages) and FS base; its number k. */
+static unsigned long do_thread(struct proc *p, const unsigned long w[5], unsigned long *k_out)
+{
+    unsigned k = 1;
+    while (k < PROC_THREADS_MAX && p->threads[k].live)
+        k++;
+    if (k == PROC_THREADS_MAX)
+        return PROC_E_NO_MEMORY;
+    unsigned long va = PROC_IPC_BUFFER + k * 4096UL;
+    if (!p->threads[k].tcb) {       /* made once, reused by later threads */
+        p->threads[k].tcb = palloc(p, FERRY_OBJ_TCB, 0);
+        p->threads[k].ipc = p->threads[k].tcb ? ipc_buffer_page(p, va) : 0;
+        if (!p->threads[k].ipc)
+            return PROC_E_NO_MEMORY;
+    }
+    /* A reused TCB keeps its IPC buffer: configure it again all the same. */
+    if (proc_thread_start(p, p->threads[k].tcb, p->threads[k].ipc, va, w[0], w[1], w + 2))
+        return PROC_E_BAD_REQUEST;
+    p->threads[k].live = true;
+    *k_out = k;
+    return PROC_OK;
+}
+
+static enum procsrv_event do_thread_exit(struct proc *p, unsigned long k)
+{
+    if (k == 0 || k >= PROC_THREADS_MAX || !p->threads[k].live)
+        return reply(PROC_E_BAD_REQUEST, 0);
+    ferry_tcb_suspend(p->threads[k].tcb);    /* drops its reply link: no answer goes */
+    p->threads[k].live = false;
+    return PROCSRV_OTHER;
+}
+
 /* Answers one request; PROCSRV_ENDED when the process is gone. */
 static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *mp);
 
@@ -733,12 +1182,41 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
         return do_lookup(p, buf, request_string(&m, buf, PROC_NAME_MAX));
     case PROC_REGISTER:
         return do_register(p, buf, request_string(&m, buf, PROC_NAME_MAX));
-    case PROC_GETPID:
-        return reply(PROC_OK, p->pid);
+    case PROC_GETPID: {
+        unsigned long parent = p->parent == PROC_ORPHAN ? 0 : p->parent;
+        struct sys_msg r = { .info = FERRY_MSGINFO(0, 3, 0), .w = { PROC_OK, p->pid, parent } };
+        ipc_reply(&r);
+        return PROCSRV_OTHER;
+    }
     case PROC_MMAP: {
-        unsigned long va = 0, err = do_mmap(p, m.w[0], &va);
+        bool shared = FERRY_MSGINFO_LEN(m.info) >= 2 && m.w[1] == 1;
+        unsigned long va = 0, err = do_mmap(p, m.w[0], shared, &va);
         return reply(err, va);
     }
+    case PROC_SPAWN: {
+        unsigned long pid = 0;
+        len = request_string(&m, buf, sizeof buf);
+        unsigned long err = len < 0 ? PROC_E_BAD_REQUEST : do_spawn_request(p, buf, len, &pid);
+        return reply(err, pid);
+    }
+    case PROC_WAIT:
+        return do_wait(p, (long)m.w[0]);
+    case PROC_FORK: {
+        unsigned long child = 0, err = FERRY_MSGINFO_LEN(m.info) < 3 ? PROC_E_BAD_REQUEST
+                                                               : do_fork(p, m.w[0], m.w[1], m.w[2], &child);
+        return reply(err, child);
+    }
+    case PROC_THREAD: {
+        if (FERRY_MSGINFO_LEN(m.info) < 5)
+            return reply(PROC_E_BAD_REQUEST, 0);
+        const unsigned long w[5] = { m.w[0], m.w[1], m.w[2], m.w[3], ulib_ipc->mr[4] };
+        unsigned long k = 0, err = do_thread(p, w, &k);
+        return reply(err, k);
+    }
+    case PROC_THREAD_EXIT:
+        return do_thread_exit(p, m.w[0]);
+    case PROC_THREAD_JOIN:
+        return reply(m.w[0] && m.w[0] < PROC_THREADS_MAX && p->threads[m.w[0]].live ? PROC_E_AGAIN : PROC_OK, 0);
     case PROC_MUNMAP:
         return reply(do_munmap(p, m.w[0], m.w[1]), 0);
     default:

@@ -8,7 +8,7 @@
 #include <ferry/bootinfo.h>
 
 #define PROCSRV_MAX_PROCS   16
-#define PROCSRV_BLOCK_BITS  19     /* each process's memory: one 512 KiB untyped */
+#define PROCSRV_BLOCK_BITS  22     /* each process's memory: one 4 MiB untyped */
 
 enum proc_state { PROC_FREE, PROC_RUNNING, PROC_ZOMBIE };
 
@@ -63,6 +63,11 @@ bool proc_info(unsigned long pid, struct proc_info *out);
 void proc_list(void);
 /* How many processes are live (running or zombie). */
 unsigned proc_count(void);
+/* Pages the pager copied on a write to a page shared copy-on-write. */
+unsigned long procsrv_cow_copies(void);
+/* Write faults on such a page that its maker, the last user left, got
+ * back writable without a copy. */
+unsigned long procsrv_cow_reuses(void);
 /* Lookups refused because the manifest did not list the name. */
 unsigned long procsrv_refused(void);
 

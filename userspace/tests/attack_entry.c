@@ -528,15 +528,15 @@ static bool small_isolation_rules(void)
 }
 
 const struct utest utests_attack_entry[] = {
-    { debug_calls_need_the_capability, "debug_calls_need_the_capability" },
-    { floor_serves_its_owner_only, "floor_serves_its_owner_only" },
-    { compat_mode_entry_faults, "compat_mode_entry_faults" },
-    { nt_flag_on_entry, "nt_flag_on_entry" },
-    { df_flag_on_int80, "df_flag_on_int80" },
-    { blocked_sender_rewrite, "blocked_sender_rewrite" },
-    { many_threads_fault_on_exit, "many_threads_fault_on_exit" },
-    { fs_base_selector_load, "fs_base_selector_load" },
-    { register_writes_stay_user, "register_writes_stay_user" },
-    { small_isolation_rules, "small_isolation_rules" },
+    UTEST(debug_calls_need_the_capability),
+    UTEST(floor_serves_its_owner_only),
+    UTEST(compat_mode_entry_faults),
+    UTEST(nt_flag_on_entry),
+    UTEST(df_flag_on_int80),
+    UTEST(blocked_sender_rewrite),
+    UTEST(many_threads_fault_on_exit),
+    UTEST(fs_base_selector_load),
+    UTEST(register_writes_stay_user),
+    UTEST(small_isolation_rules),
 };
 const size_t utests_attack_entry_n = sizeof utests_attack_entry / sizeof utests_attack_entry[0];

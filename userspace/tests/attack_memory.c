@@ -352,12 +352,12 @@ static bool long_ops_preemptible(void)
 }
 
 const struct utest utests_attack_memory[] = {
-    { table_unmap_forgets_entries, "table_unmap_forgets_entries" },
-    { table_copy_cannot_alias, "table_copy_cannot_alias" },
-    { stale_tlb_after_retype, "stale_tlb_after_retype" },
-    { deleted_vspace_tables, "deleted_vspace_tables" },
-    { null_slot_unusable, "null_slot_unusable" },
-    { asid_pools, "asid_pools" },
-    { long_ops_preemptible, "long_ops_preemptible" },
+    UTEST(table_unmap_forgets_entries),
+    UTEST(table_copy_cannot_alias),
+    UTEST(stale_tlb_after_retype),
+    UTEST(deleted_vspace_tables),
+    UTEST(null_slot_unusable),
+    UTEST(asid_pools),
+    UTEST(long_ops_preemptible),
 };
 const size_t utests_attack_memory_n = sizeof utests_attack_memory / sizeof utests_attack_memory[0];

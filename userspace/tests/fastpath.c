@@ -110,7 +110,7 @@ static bool fastpath_counters_count(void)
 }
 
 const struct utest utests_fastpath[] = {
-    { fastpath_taken, "fastpath_taken" },
-    { fastpath_counters_count, "fastpath_counters_count" },
+    UTEST(fastpath_taken),
+    UTEST(fastpath_counters_count),
 };
 const size_t utests_fastpath_n = sizeof utests_fastpath / sizeof utests_fastpath[0];

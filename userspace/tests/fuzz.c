@@ -801,6 +801,6 @@ static bool fuzz_run(struct sandbox *psb, unsigned long seed)
 }
 
 const struct utest utests_fuzz[] = {
-    { syscall_fuzz, "syscall_fuzz" },
+    UTEST(syscall_fuzz),
 };
 const size_t utests_fuzz_n = sizeof utests_fuzz / sizeof utests_fuzz[0];

@@ -3,18 +3,12 @@
 
 static unsigned long port_in(unsigned long cap, unsigned long port, unsigned long width, unsigned long *v)
 {
-    struct inv_result r;
-    unsigned long w[] = { port, width };
-    unsigned long err = ferry_invoke(cap, FERRY_IOPORT_IN, 2, w, 0, NULL, &r);
-    if (!err)
-        *v = r.mr[0];
-    return err;
+    return ferry_ioport_in(cap, port, width, v);
 }
 
 static unsigned long port_out(unsigned long cap, unsigned long port, unsigned long width, unsigned long v)
 {
-    unsigned long w[] = { port, width, v };
-    return ferry_invoke(cap, FERRY_IOPORT_OUT, 3, w, 0, NULL, NULL);
+    return ferry_ioport_out(cap, port, width, v);
 }
 
 static unsigned long cap_for(unsigned long port)
@@ -65,14 +59,11 @@ static bool ioport_ranges_enforced(void)
     unsigned long cap = cap_for(CMOS_INDEX), v;
     /* a sub-range: only the RTC's two ports */
     unsigned long sub = slot_alloc();
-    const unsigned long root = FERRY_CAP_INIT_CNODE;
-    unsigned long w[] = { CMOS_INDEX, CMOS_DATA, sub, 64 };
-    CHECK_OK(ferry_invoke(cap, FERRY_IOPORT_ISSUE, 4, w, 1, &root, NULL));
+    CHECK_OK(ferry_ioport_issue(cap, CMOS_INDEX, CMOS_DATA, sub));
     CHECK_OK(port_in(sub, CMOS_DATA, 1, &v));
     CHECK_ERR(port_in(sub, CMOS_INDEX - 1, 1, &v), FERRY_E_RANGE);
     CHECK_ERR(port_in(sub, CMOS_DATA, 2, &v), FERRY_E_RANGE);       /* runs past the end */
-    unsigned long w2[] = { CMOS_INDEX - 1, CMOS_DATA + 1, slot_alloc(), 64 };
-    CHECK_ERR(ferry_invoke(sub, FERRY_IOPORT_ISSUE, 4, w2, 1, &root, NULL), FERRY_E_RANGE);
+    CHECK_ERR(ferry_ioport_issue(sub, CMOS_INDEX - 1, CMOS_DATA + 1, slot_alloc()), FERRY_E_RANGE);
     /* revoking the parent removes the issued range */
     CHECK_OK(ferry_cnode_revoke(cap));
     CHECK_ERR(port_in(sub, CMOS_DATA, 1, &v), FERRY_E_INVALID_CAP);
@@ -103,8 +94,8 @@ static bool raw_port_access_faults(void)
 }
 
 const struct utest utests_ioport[] = {
-    { ioport_scratch_register, "ioport_scratch_register" },
-    { ioport_ranges_enforced, "ioport_ranges_enforced" },
-    { raw_port_access_faults, "raw_port_access_faults" },
+    UTEST(ioport_scratch_register),
+    UTEST(ioport_ranges_enforced),
+    UTEST(raw_port_access_faults),
 };
 const size_t utests_ioport_n = sizeof utests_ioport / sizeof utests_ioport[0];

@@ -15,9 +15,7 @@ static unsigned long rtc_cap(void)
 {
     const struct ferry_bootinfo *bi = ulib_bootinfo;
     for (unsigned long s = bi->ioports.start; s < bi->ioports.end; s++) {
-        unsigned long w[] = { CMOS_DATA, 1 };
-        struct inv_result r;
-        if (ferry_invoke(s, FERRY_IOPORT_IN, 2, w, 0, NULL, &r) == FERRY_OK)
+        if (ferry_ioport_in(s, CMOS_DATA, 1, NULL) == FERRY_OK)
             return s;
     }
     return 0;
@@ -25,19 +23,14 @@ static unsigned long rtc_cap(void)
 
 static unsigned long out8(unsigned long cap, unsigned long port, unsigned long v)
 {
-    unsigned long w[] = { port, 1, v };
-    return ferry_invoke(cap, FERRY_IOPORT_OUT, 3, w, 0, NULL, NULL);
+    return ferry_ioport_out(cap, port, 1, v);
 }
 
 static unsigned long cmos_read(unsigned long cap, unsigned long reg, unsigned long *v)
 {
-    struct inv_result r;
-    unsigned long w[] = { CMOS_DATA, 1 };
     unsigned long err = out8(cap, CMOS_INDEX, reg);
     if (!err)
-        err = ferry_invoke(cap, FERRY_IOPORT_IN, 2, w, 0, NULL, &r);
-    if (!err)
-        *v = r.mr[0];
+        err = ferry_ioport_in(cap, CMOS_DATA, 1, v);
     return err;
 }
 
@@ -49,9 +42,7 @@ static unsigned long cmos_write(unsigned long cap, unsigned long reg, unsigned l
 
 static unsigned long irq_get(unsigned long line, unsigned long slot)
 {
-    const unsigned long root = FERRY_CAP_INIT_CNODE;
-    unsigned long w[] = { line, slot, 64 };
-    return ferry_invoke(FERRY_CAP_IRQ_CONTROL, FERRY_IRQ_CONTROL_GET, 3, w, 1, &root, NULL);
+    return ferry_irq_get(FERRY_CAP_IRQ_CONTROL, line, slot);
 }
 
 static bool irq_rtc_interrupt_signals(void)
@@ -66,9 +57,9 @@ static bool irq_rtc_interrupt_signals(void)
     CHECK_ERR(irq_get(0, slot_alloc()), FERRY_E_RANGE);             /* the kernel's */
     CHECK_ERR(irq_get(4, slot_alloc()), FERRY_E_ILLEGAL_OP);        /* COM1, the kernel console */
     CHECK_ERR(irq_get(16, slot_alloc()), FERRY_E_RANGE);
-    CHECK_ERR(ferry_invoke(h, FERRY_IRQ_SET_NOTIFICATION, 0, NULL, 1, &io, NULL), FERRY_E_WRONG_TYPE);
-    CHECK_OK(ferry_invoke(h, FERRY_IRQ_SET_NOTIFICATION, 0, NULL, 1, &badged, NULL));
-    CHECK_OK(ferry_invoke(h, FERRY_IRQ_ACK, 0, NULL, 0, NULL, NULL));
+    CHECK_ERR(ferry_irq_set_notification(h, io), FERRY_E_WRONG_TYPE);
+    CHECK_OK(ferry_irq_set_notification(h, badged));
+    CHECK_OK(ferry_irq_ack(h));
     CHECK_OK(ntfn_poll(ntfn, &bits));
     CHECK(bits == 0);                                               /* nothing yet */
     /* The RTC's periodic interrupt (1024 Hz by default): enable it, and
@@ -92,6 +83,6 @@ static bool irq_rtc_interrupt_signals(void)
 }
 
 const struct utest utests_irq[] = {
-    { irq_rtc_interrupt_signals, "irq_rtc_interrupt_signals" },
+    UTEST(irq_rtc_interrupt_signals),
 };
 const size_t utests_irq_n = sizeof utests_irq / sizeof utests_irq[0];

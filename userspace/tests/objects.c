@@ -196,15 +196,15 @@ static bool floor_modes(void)
 }
 
 const struct utest utests_objects[] = {
-    { retype_basic, "retype_basic" },
-    { retype_overflow, "retype_overflow" },
-    { delete_then_reuse, "delete_then_reuse" },
-    { invalid_capability, "invalid_capability" },
-    { wrong_type, "wrong_type" },
-    { rights_reduced, "rights_reduced" },
-    { revoke_removes_descendants, "revoke_removes_descendants" },
-    { move_keeps_object, "move_keeps_object" },
-    { message_too_long, "message_too_long" },
-    { floor_modes, "floor_modes" },
+    UTEST(retype_basic),
+    UTEST(retype_overflow),
+    UTEST(delete_then_reuse),
+    UTEST(invalid_capability),
+    UTEST(wrong_type),
+    UTEST(rights_reduced),
+    UTEST(revoke_removes_descendants),
+    UTEST(move_keeps_object),
+    UTEST(message_too_long),
+    UTEST(floor_modes),
 };
 const size_t utests_objects_n = sizeof utests_objects / sizeof utests_objects[0];

@@ -205,7 +205,7 @@ static bool kernel_invariants(void)
 }
 
 const struct utest utests_stress[] = {
-    { stress_objects_ipc, "stress_objects_ipc" },
-    { kernel_invariants, "kernel_invariants" },
+    UTEST(stress_objects_ipc),
+    UTEST(kernel_invariants),
 };
 const size_t utests_stress_n = sizeof utests_stress / sizeof utests_stress[0];

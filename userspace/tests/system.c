@@ -191,7 +191,7 @@ static bool test_demand_paging(void)
     CHECK(pid && run_to_end(pid, &status, &faults));
     CHECK(status == PROC_STATUS_FAULTED);
     CHECK(faults == 3);
-    const char *too_big[] = { "65", NULL };      /* over the per-process limit: mmap refused */
+    const char *too_big[] = { "4097", NULL };    /* over the region limit: mmap refused */
     pid = proc_spawn("touch", too_big, NULL);
     CHECK(pid && proc_wait(pid, &status) && status == 1);
     CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
@@ -277,6 +277,59 @@ static bool test_memory_returned(void)
     return true;
 }
 
+/* The libc: libctest (strings, formatting, malloc, mmap, fork, waitpid,
+ * posix_spawn, threads) passes, and its memory, its children's included,
+ * comes back. */
+static bool test_libc(void)
+{
+    NEED_SYSTEM();
+    long status;
+    unsigned long pid = proc_spawn("true", NULL, NULL);
+    CHECK(pid && proc_wait(pid, &status) && status == 0);
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    pid = proc_spawn("libctest", NULL, NULL);
+    CHECK(pid && proc_wait(pid, &status));
+    CHECK(status == 0);
+    CHECK(proc_count() == 0);
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
+/* Copy-on-write fork: forktest's checks (each side sees its own writes,
+ * the other's data until then, MAP_SHARED shared, a grandchild outliving
+ * its parent) with 1 and 64 pages; the copies were made by the pager on
+ * write faults; all memory comes back. */
+static bool test_cow_fork(void)
+{
+    NEED_SYSTEM();
+    long status;
+    unsigned long pid = proc_spawn("true", NULL, NULL);
+    CHECK(pid && proc_wait(pid, &status) && status == 0);
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    unsigned long copies0 = procsrv_cow_copies(), reuses0 = procsrv_cow_reuses();
+    const char *one[] = { "1", NULL }, *many[] = { "64", NULL };
+    pid = proc_spawn("forktest", one, NULL);
+    CHECK(pid && proc_wait(pid, &status));
+    CHECK(status == 0);
+    pid = proc_spawn("forktest", many, NULL);
+    CHECK(pid && proc_wait(pid, &status));
+    CHECK(status == 0);
+    /* The first child's 64 writes were copies (its pages are its
+     * parent's frames); each of the parent's 64 writes after the second
+     * fork was a copy or, once that child had ended, its own frame made
+     * writable again. */
+    unsigned long copies = procsrv_cow_copies() - copies0, reuses = procsrv_cow_reuses() - reuses0;
+    printf("    copy-on-write faults: %lu copies, %lu frames made writable again\n", copies, reuses);
+    CHECK(copies >= 64 && copies + reuses >= 128);
+    while (proc_count())
+        procsrv_serve_one();                  /* the orphaned grandchild ends */
+    CHECK(proc_count() == 0);
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
 const struct utest utests_system[] = {
     { test_spawn_exit_status, "sys_spawn_exit" },
     { test_spawn_arguments, "sys_args" },
@@ -289,5 +342,7 @@ const struct utest utests_system[] = {
     { test_stack_growth, "sys_stack" },
     { test_supervisor_restarts, "sys_supervisor" },
     { test_memory_returned, "sys_memory" },
+    { test_libc, "sys_libc" },
+    { test_cow_fork, "sys_cow_fork" },
 };
 const size_t utests_system_n = sizeof utests_system / sizeof utests_system[0];

@@ -1,7 +1,7 @@
 /* tests.c: runs the in-guest test table (all, or those named by test=),
  * prints "N passed, N failed" and returns non-zero when any failed. */
 #include <ferry/ulib.h>
-#include "../init/init.h"
+#include <ferry/rootprogs.h>
 #include "utest.h"
 
 static const struct {
@@ -11,7 +11,11 @@ static const struct {
     { utests_objects, &utests_objects_n },
     { utests_vspace, &utests_vspace_n },
     { utests_threads, &utests_threads_n },
-    { utests_ipc, &utests_ipc_n },
+    { utests_ipc_message, &utests_ipc_message_n },
+    { utests_ipc_notify, &utests_ipc_notify_n },
+    { utests_ipc_fault, &utests_ipc_fault_n },
+    { utests_ipc_state, &utests_ipc_state_n },
+    { utests_ipc_cross, &utests_ipc_cross_n },
     { utests_ioport, &utests_ioport_n },
     { utests_irq, &utests_irq_n },
     { utests_fastpath, &utests_fastpath_n },

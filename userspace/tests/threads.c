@@ -201,13 +201,13 @@ static bool higher_priority_runs_at_once(void)
 }
 
 const struct utest utests_threads[] = {
-    { timer_preempts, "timer_preempts" },
-    { higher_priority_runs_at_once, "higher_priority_runs_at_once" },
-    { thread_runs_and_yields, "thread_runs_and_yields" },
-    { priority_and_mcp, "priority_and_mcp" },
-    { fault_stops_thread, "fault_stops_thread" },
-    { bad_registers_rejected, "bad_registers_rejected" },
-    { int80_keeps_registers, "int80_keeps_registers" },
-    { fpu_state_is_private, "fpu_state_is_private" },
+    UTEST(timer_preempts),
+    UTEST(higher_priority_runs_at_once),
+    UTEST(thread_runs_and_yields),
+    UTEST(priority_and_mcp),
+    UTEST(fault_stops_thread),
+    UTEST(bad_registers_rejected),
+    UTEST(int80_keeps_registers),
+    UTEST(fpu_state_is_private),
 };
 const size_t utests_threads_n = sizeof utests_threads / sizeof utests_threads[0];

@@ -111,11 +111,11 @@ static bool large_frame(void)
 }
 
 const struct utest utests_vspace[] = {
-    { map_and_share, "map_and_share" },
-    { map_twice, "map_twice" },
-    { unmap_errors, "unmap_errors" },
-    { map_bad_addresses, "map_bad_addresses" },
-    { remap_sees_new_frame, "remap_sees_new_frame" },
-    { large_frame, "large_frame" },
+    UTEST(map_and_share),
+    UTEST(map_twice),
+    UTEST(unmap_errors),
+    UTEST(map_bad_addresses),
+    UTEST(remap_sees_new_frame),
+    UTEST(large_frame),
 };
 const size_t utests_vspace_n = sizeof utests_vspace / sizeof utests_vspace[0];

@@ -102,7 +102,7 @@ void cpu_detect(void)
 }
 
 /* The TSC read sequence of the kernel's own timed regions (floor.c): the
- * same choice as the root task's runner makes (bench/lib/tsc.c), from CPUID
+ * same choice as the root task's runner makes (lib/tsc.c), from CPUID
  * and the command line's tsc= word, so that the kernel never executes
  * RDTSCP on a CPU that does not offer it. */
 static const char *tsc_note;

@@ -1,4 +1,4 @@
-/* invariants.h: the kernel invariant check behind FERRY_SYS_DEBUG_CHECK (core/invariants.c, arch part in arch/x86_64/inv_vspace.c). */
+/* invariants.h: the kernel invariant check behind FERRY_SYS_DEBUG_CHECK (core/invariants.c, arch part in arch/x86_64/object/invariants.c). */
 #ifndef FERRY_CORE_INVARIANTS_H
 #define FERRY_CORE_INVARIANTS_H
 

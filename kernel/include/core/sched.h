@@ -1,4 +1,4 @@
-/* sched.h: ready queues: 256 fixed priorities, round robin within one, O(1) choice by a two-level bitmap. */
+/* sched.h: ready queues (core/readyqueue.c): 256 fixed priorities, round robin within one, O(1) choice by a two-level bitmap. */
 #ifndef FERRY_CORE_SCHED_H
 #define FERRY_CORE_SCHED_H
 
@@ -25,7 +25,7 @@ int sched_highest_prio(void);             /* -1 when no thread is ready (on this
 bool sched_any_ready(void);               /* a thread is ready on some CPU */
 
 /* Which priorities have ready threads: bit p of l2 is set iff queue p is
- * non-empty, bit w of l1 iff l2[w] != 0.  Written only by sched.c. */
+ * non-empty, bit w of l1 iff l2[w] != 0.  Written only by readyqueue.c. */
 #define L2_WORDS (SCHED_NPRIO / 64)
 struct sched_bitmap {
     uint64_t l1;

@@ -22,7 +22,7 @@ void arch_cap_delete(const struct cap *cap, bool final);
 /* A capability of an arch type is copied or minted: clear per-capability
  * state in *cap that must not be duplicated (a frame copy is unmapped),
  * or refuse the derivation with an error code (an unmapped page table,
- * as in seL4: see vspace.c); 0 when *cap may be inserted. */
+ * as in seL4: see arch/x86_64/object/objtype.c); 0 when *cap may be inserted. */
 word_t arch_cap_derive(struct cap *cap);
 
 /* Decode and perform an invocation on an arch-type capability.  slot is the

@@ -16,6 +16,14 @@
  * Rights needed: every state-changing invocation needs WRITE on the invoked
  * capability; reading (TCB ReadRegisters) needs READ; source CNodes of
  * Copy/Mint need READ, of Move READ|WRITE; destination CNodes need WRITE.
+ *
+ * Every layout is defined once, below the labels: FERRY_<INV>_ARG_<NAME>
+ * is the index of a message word in mr[], FERRY_<INV>_NARGS how many the
+ * invocation needs, FERRY_<INV>_CAP_<NAME> the index of an extra
+ * capability in caps[], FERRY_<INV>_RES_<NAME> a result word.  The kernel's
+ * decoders read the arguments by these names and name a bad argument by
+ * them (FERRY_ERR_ARG_CAP() for capabilities); the user stubs
+ * (userspace/lib/ulib.c) write them by these names.
  */
 
 #define FERRY_MAX_EXTRA_CAPS 3
@@ -93,6 +101,48 @@ enum ferry_label {
      * tables, VSpace, IRQ, I/O ports): see the arch ABI header. */
     FERRY_ARCH_LABEL_BASE = 0x100,
 };
+
+/* ---- argument layouts (see the labels above for what each means) ------- */
+
+/* Untyped Retype. */
+enum {
+    FERRY_RETYPE_ARG_TYPE, FERRY_RETYPE_ARG_SIZE_BITS, FERRY_RETYPE_ARG_NODE_INDEX,
+    FERRY_RETYPE_ARG_NODE_DEPTH, FERRY_RETYPE_ARG_OFFSET, FERRY_RETYPE_ARG_COUNT,
+    FERRY_RETYPE_NARGS,
+    FERRY_RETYPE_CAP_ROOT = 0,
+};
+
+/* CNode Copy, Mint, Move: the destination, then the source (relative to
+ * caps[FERRY_CNODE_CAP_SRC_ROOT]), then Copy's and Mint's rights and
+ * Mint's badge.  Delete, Revoke: the slot. */
+enum {
+    FERRY_CNODE_ARG_DEST_INDEX, FERRY_CNODE_ARG_DEST_DEPTH,
+    FERRY_CNODE_ARG_SRC_INDEX, FERRY_CNODE_ARG_SRC_DEPTH,
+    FERRY_CNODE_ARG_RIGHTS, FERRY_CNODE_ARG_BADGE,
+    FERRY_CNODE_MOVE_NARGS = FERRY_CNODE_ARG_SRC_DEPTH + 1,
+    FERRY_CNODE_COPY_NARGS = FERRY_CNODE_ARG_RIGHTS + 1,
+    FERRY_CNODE_MINT_NARGS = FERRY_CNODE_ARG_BADGE + 1,
+    FERRY_CNODE_CAP_SRC_ROOT = 0,
+};
+enum { FERRY_CNODE_ARG_INDEX, FERRY_CNODE_ARG_DEPTH, FERRY_CNODE_DELETE_NARGS };
+
+/* TCB Configure. */
+enum {
+    FERRY_TCB_CONFIGURE_ARG_FAULT_EP, FERRY_TCB_CONFIGURE_ARG_IPC_BUFFER, FERRY_TCB_CONFIGURE_NARGS,
+    FERRY_TCB_CONFIGURE_CAP_CSPACE = 0, FERRY_TCB_CONFIGURE_CAP_VSPACE, FERRY_TCB_CONFIGURE_CAP_IPC_BUFFER,
+    FERRY_TCB_CONFIGURE_NCAPS,
+};
+/* TCB SetPriority and SetMCPriority. */
+enum { FERRY_TCB_PRIO_ARG_PRIO, FERRY_TCB_PRIO_NARGS, FERRY_TCB_PRIO_CAP_AUTHORITY = 0 };
+/* TCB ReadRegisters: the count in, that many registers out (from FERRY_REG_RAX). */
+enum { FERRY_TCB_READREGS_ARG_COUNT, FERRY_TCB_READREGS_NARGS };
+/* TCB WriteRegisters: FERRY_TCB_WRITEREGS_NARGS words, then count values. */
+enum { FERRY_TCB_WRITEREGS_ARG_FLAGS, FERRY_TCB_WRITEREGS_ARG_COUNT, FERRY_TCB_WRITEREGS_ARG_VALUES,
+       FERRY_TCB_WRITEREGS_NARGS = FERRY_TCB_WRITEREGS_ARG_VALUES };
+/* TCB BindNotification. */
+enum { FERRY_TCB_BIND_CAP_NOTIFICATION };
+/* TCB SetAffinity. */
+enum { FERRY_TCB_AFFINITY_ARG_CPU, FERRY_TCB_AFFINITY_NARGS };
 
 /* CNode guard for Mint: guard value and its width in bits. */
 #define FERRY_CNODE_GUARD(guard, bits) (((unsigned long)(guard) << 6) | ((bits) & 0x3f))

@@ -17,7 +17,7 @@ struct elf_page {
 
 /* Checks the image (len bytes) and lists its pages in pages[0..*npages),
  * at most max.  Returns NULL or what is wrong: anything elf_parse refuses
- * (kernel/core/elf.c: not ELF64/x86-64/executable, headers or data outside
+ * (lib/elf.c: not ELF64/x86-64/executable, headers or data outside
  * the file, overlapping or wrapping segments, segments at or above
  * user_top), a segment in page 0, an entry point outside the executable
  * segments, more than max pages. */

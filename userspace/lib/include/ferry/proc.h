@@ -12,6 +12,7 @@ enum proc_slot {
     PROC_CAP_CNODE,       /* this CNode (where received capabilities go) */
     PROC_CAP_SERVICE,     /* its own service endpoint, when its manifest may register names */
     PROC_CAP_FAULT,       /* the process server's endpoint badged as this pid's fault endpoint */
+    PROC_CAP_NOTIFY,      /* a notification the server signals when a child of it ends (waitpid) */
     PROC_CAP_FIRST_FREE,  /* from here on: free, e.g. for looked-up names */
 };
 
@@ -30,6 +31,14 @@ enum proc_slot {
 #define PROC_IPC_BUFFER   0x10010000UL
 #define PROC_ARGS         0x10020000UL   /* argv[], envp[] and their strings (one page) */
 
+/* Threads: thread k (0 = the first) has its IPC buffer at
+ * PROC_IPC_BUFFER + k pages; its FS base is that buffer, whose user_data
+ * word holds the buffer's address (so a thread finds its own buffer). */
+#define PROC_THREADS_MAX  16
+
+/* The largest PROC_MMAP region (its pages are only made when touched). */
+#define PROC_MMAP_MAX_PAGES 4096
+
 /* Entry: rdi = argc, rsi = argv, rdx = envp (crt0 calls main with them). */
 
 /* Calls on PROC_CAP_SERVER: the label names the request; the reply's
@@ -39,9 +48,16 @@ enum proc_label {
     PROC_PRINT,           /* w0 = byte count, bytes from word 1: console output */
     PROC_LOOKUP,          /* w0 = length, name from word 1; the reply carries the endpoint */
     PROC_REGISTER,        /* w0 = length, name from word 1: PROC_CAP_SERVICE serves it */
-    PROC_GETPID,          /* reply w1 = pid */
-    PROC_MMAP,            /* w0 = bytes: reply w1 = address of fresh anonymous memory (zero on first touch) */
+    PROC_GETPID,          /* reply w1 = pid, w2 = parent's pid (0: started by the system) */
+    PROC_MMAP,            /* w0 = bytes, w1 (optional) = 1 for memory a fork shares rather than copies:
+                           * reply w1 = address of fresh anonymous memory (zero on first touch) */
     PROC_MUNMAP,          /* w0 = address, w1 = bytes: exactly one region PROC_MMAP gave */
+    PROC_SPAWN,           /* w0 = length, then "name\0arg\0...\0\0env\0...\0": reply w1 = pid */
+    PROC_WAIT,            /* w0 = pid (-1: any child): reply w1 = pid, w2 = status; PROC_E_AGAIN while it runs */
+    PROC_FORK,            /* w0 = rip, w1 = rsp, w2 = rdi of the child's thread: reply w1 = child pid */
+    PROC_THREAD,          /* w0 = rip, w1 = rsp, w2..w4 = rdi, rsi, rdx: reply w1 = thread number */
+    PROC_THREAD_EXIT,     /* w0 = the calling thread's number: never answered */
+    PROC_THREAD_JOIN,     /* w0 = thread number: PROC_OK once it is gone, else PROC_E_AGAIN */
 };
 
 enum proc_error {
@@ -52,6 +68,8 @@ enum proc_error {
     PROC_E_TAKEN,         /* registered already */
     PROC_E_BAD_REQUEST,   /* unknown label or malformed message */
     PROC_E_NO_MEMORY,     /* the process's memory or address-space limits are reached */
+    PROC_E_NO_CHILD,      /* PROC_WAIT: no such child */
+    PROC_E_AGAIN,         /* PROC_WAIT, PROC_THREAD_JOIN: not yet */
 };
 
 #define PROC_NAME_MAX 32       /* with the NUL */

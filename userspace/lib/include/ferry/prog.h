@@ -1,5 +1,5 @@
-/* prog.h: the runtime of a program the process server spawned
- * (userspace/programs/rt): exit, printing, names and its own pid. */
+/* prog.h: the Ferry-specific calls of a program the process server
+ * spawned (userspace/libc/src/ferry.c): exit, names, anonymous memory. */
 #ifndef FERRY_USER_PROG_H
 #define FERRY_USER_PROG_H
 

@@ -26,7 +26,7 @@ int vprintf(const char *fmt, va_list ap);
 void puts_raw(const char *s, size_t n);
 
 /* The kernel's freestanding string routines and command-line parser are
- * shared with user space (kernel/lib/string.c, kernel/core/cmdline.c). */
+ * shared with user space (lib/string.c, lib/cmdline.c). */
 #include <cmdline.h>
 #include <kstring.h>
 
@@ -65,6 +65,14 @@ unsigned long ferry_table_unmap(unsigned long table);
 unsigned long ferry_asid_make_pool(unsigned long asid_control, unsigned long untyped, unsigned long dest,
                              unsigned long *first_asid);
 unsigned long ferry_asid_assign(unsigned long pool, unsigned long vspace, unsigned long *asid);
+/* I/O ports and interrupt lines (ferry/arch_x86_64.h); dest slots are in the root CNode. */
+unsigned long ferry_ioport_in(unsigned long cap, unsigned long port, unsigned long width, unsigned long *value);
+unsigned long ferry_ioport_out(unsigned long cap, unsigned long port, unsigned long width, unsigned long value);
+unsigned long ferry_ioport_issue(unsigned long cap, unsigned long first, unsigned long last, unsigned long dest);
+unsigned long ferry_irq_get(unsigned long irq_control, unsigned long line, unsigned long dest);
+unsigned long ferry_irq_set_notification(unsigned long handler, unsigned long ntfn);
+unsigned long ferry_irq_ack(unsigned long handler);
+unsigned long ferry_irq_clear(unsigned long handler);
 unsigned long ferry_tcb_configure(unsigned long tcb, unsigned long cspace, unsigned long vspace,
                             unsigned long ipcbuf_frame, unsigned long ipcbuf_vaddr, unsigned long fault_ep);
 unsigned long ferry_tcb_set_priority(unsigned long tcb, unsigned long authority, unsigned long prio);

@@ -31,6 +31,9 @@
 #define CTX_RFLAGS_OFF (17 * 8)
 
 #ifndef __ASSEMBLER__
+#include <arch/x86.h>
+#include <ferry/arch_x86_64.h>
+#include <ferry/errors.h>
 #include <types.h>
 
 enum ctx_reg {
@@ -47,6 +50,14 @@ _Static_assert(CTX_RAX * 8 == CTX_RAX_OFF && CTX_RBX * 8 == CTX_RBX_OFF && CTX_R
                CTX_R15 * 8 == CTX_R15_OFF && CTX_RCX * 8 == CTX_RCX_OFF && CTX_R11 * 8 == CTX_R11_OFF &&
                CTX_RIP * 8 == CTX_RIP_OFF && CTX_RSP * 8 == CTX_RSP_OFF && CTX_RFLAGS * 8 == CTX_RFLAGS_OFF,
                "entry.S offsets");
+/* ReadRegisters/WriteRegisters number the registers as the context
+ * stores them (uapi/ferry/arch_x86_64.h), so an index is a slot. */
+_Static_assert((int)FERRY_REG_RAX == (int)CTX_RAX && (int)FERRY_REG_R15 == (int)CTX_R15, "reg order");
+_Static_assert((int)FERRY_REG_RCX == (int)CTX_RCX && (int)FERRY_REG_R11 == (int)CTX_R11, "reg order");
+_Static_assert((int)FERRY_REG_RDX == (int)CTX_RDX && (int)FERRY_REG_R10 == (int)CTX_R10, "reg order");
+_Static_assert((int)FERRY_REG_RIP == (int)CTX_RIP && (int)FERRY_REG_RSP == (int)CTX_RSP, "reg order");
+_Static_assert((int)FERRY_REG_RFLAGS == (int)CTX_RFLAGS && (int)FERRY_REG_FS_BASE == (int)CTX_FS_BASE, "reg order");
+_Static_assert((int)FERRY_REG_GS_BASE == (int)CTX_GS_BASE && (int)FERRY_REG_COUNT == (int)CTX_NREGS, "reg order");
 
 /* How the thread last entered the kernel, and so how it may leave:
  * after `syscall`, by `sysret` (which clobbers RCX and R11, as the ABI
@@ -101,6 +112,76 @@ static inline word_t ctx_get_msginfo(const struct user_context *c) { return c->r
 static inline void ctx_set_msginfo(struct user_context *c, word_t v) { c->regs[CTX_RSI] = v; }
 static inline void ctx_set_badge(struct user_context *c, word_t v) { c->regs[CTX_RDI] = v; }
 static inline word_t ctx_get_cptr(const struct user_context *c) { return c->regs[CTX_RDI]; }
+
+/* ---- what core and object code need beyond the message registers ------ */
+
+/* The flags WriteRegisters may set: CF PF AF ZF SF OF. */
+#define CTX_RFLAGS_WRITABLE 0x8d5UL
+
+/* Both `syscall` (0f 05) and `int $0x80` (cd 80) are two bytes long. */
+#define CTX_SYSCALL_INSN_LEN 2
+
+/* The user program counter: where the thread resumes (or faulted). */
+static inline word_t ctx_get_pc(const struct user_context *c) { return c->regs[CTX_RIP]; }
+
+/* Back onto the system call instruction, so that the thread makes the
+ * same call again when it next runs; false (and nothing moved) when the
+ * PC is too low to have come from one. */
+static inline bool ctx_restart_syscall(struct user_context *c)
+{
+    if (c->regs[CTX_RIP] < CTX_SYSCALL_INSN_LEN)
+        return false;
+    c->regs[CTX_RIP] -= CTX_SYSCALL_INSN_LEN;
+    return true;
+}
+
+/* A new thread's registers: interrupts on, everything else 0. */
+static inline void ctx_init_user(struct user_context *c) { c->regs[CTX_RFLAGS] = RFLAGS_IF | RFLAGS_FIXED; }
+
+/* The first thread's start: PC, stack and the C ABI's first argument. */
+static inline void ctx_set_start(struct user_context *c, word_t pc, word_t sp, word_t arg0)
+{
+    c->regs[CTX_RIP] = pc;
+    c->regs[CTX_RSP] = sp;
+    c->regs[CTX_RDI] = arg0;
+}
+
+/* How the thread entered the kernel this time (see enum ctx_entry). */
+static inline void ctx_entered_by_syscall(struct user_context *c) { c->entry = CTX_ENTRY_SYSCALL; }
+static inline void ctx_entered_by_trap(struct user_context *c) { c->entry = CTX_ENTRY_FULL; }
+
+/* ReadRegisters/WriteRegisters, register reg (FERRY_REG_*, < FERRY_REG_COUNT):
+ * a user-supplied value is checked (addresses within user space: sysret to
+ * a non-canonical RIP would fault in ring 0) and RFLAGS sanitised. */
+static inline word_t ctx_get_user_reg(const struct user_context *c, word_t reg)
+{
+    return ctx_get(c, (enum ctx_reg)reg);
+}
+
+static inline word_t ctx_check_user_reg(word_t reg, word_t value)
+{
+    switch (reg) {
+    case FERRY_REG_RIP:
+    case FERRY_REG_RSP:
+    case FERRY_REG_FS_BASE:
+    case FERRY_REG_GS_BASE:
+        return value < FERRY_USER_TOP ? FERRY_OK : FERRY_E_INVALID_ARG;
+    default:
+        return reg < FERRY_REG_COUNT ? FERRY_OK : FERRY_E_RANGE;
+    }
+}
+
+/* Writes a checked value; true when it was an FS or GS base (thread.c's
+ * arch_user_bases_written must then be told). */
+static inline bool ctx_set_user_reg(struct user_context *c, word_t reg, word_t value)
+{
+    if (reg == FERRY_REG_RFLAGS)
+        value = (value & CTX_RFLAGS_WRITABLE) | RFLAGS_IF | RFLAGS_FIXED;
+    /* sysret would clobber the RCX/R11 written here: leave by iretq. */
+    ctx_make_full(c);
+    ctx_set(c, (enum ctx_reg)reg, value);
+    return reg == FERRY_REG_FS_BASE || reg == FERRY_REG_GS_BASE;
+}
 
 #endif /* __ASSEMBLER__ */
 #endif

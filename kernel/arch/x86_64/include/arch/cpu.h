@@ -19,7 +19,7 @@ struct cpu_features {
 extern struct cpu_features ks_cpu;
 
 void cpu_detect(void);
-/* Chooses the TSC read method (bench/lib/tsc.h) from CPUID and the tsc= word. */
+/* Chooses the TSC read method (lib/include/tsc.h) from CPUID and the tsc= word. */
 void cpu_tsc_init(const char *cmdline);
 void cpu_print(void);
 /* After apic_init: what a real machine offers that the emulators here lack

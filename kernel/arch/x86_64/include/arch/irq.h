@@ -8,8 +8,6 @@
 
 struct invocation;
 
-/* Finds the I/O APIC and masks every line; false when there is none. */
-bool irq_init(void);
 /* An interrupt on vector vec: signal the line's notification, mask the line. */
 void irq_deliver(unsigned vec);
 /* Is any line bound to a notification (so a blocked thread may yet wake)? */

@@ -1,0 +1,44 @@
+/* libc.h: what the parts of Ferry's libc share: the Call to the process
+ * server, the calling thread's IPC buffer, and error translation. */
+#ifndef FERRY_LIBC_INTERNAL_H
+#define FERRY_LIBC_INTERNAL_H
+
+#include <stddef.h>
+#include <ferry/proc.h>
+#include <ferry/sys.h>
+
+/* Every thread's FS base is its IPC buffer, whose user_data word holds
+ * the buffer's own address (the process server sets both up), so one
+ * load finds the calling thread's buffer. */
+static inline struct ferry_ipc_buffer *__ipc(void)
+{
+    struct ferry_ipc_buffer *b;
+    __asm__("mov %%fs:%c1, %0" : "=r"(b) : "i"(offsetof(struct ferry_ipc_buffer, user_data)));
+    return b;
+}
+
+/* The calling thread's index: 0 for the main thread, 1.. for the others
+ * (their IPC buffers follow the main thread's, a page each). */
+static inline unsigned __thread_index(void)
+{
+    return (unsigned)(((unsigned long)__ipc() - PROC_IPC_BUFFER) / 4096);
+}
+
+/* A Call to the process server with label and words w[0..n) (the first
+ * four in registers, the rest through the IPC buffer); returns the
+ * kernel's error or, when the Call went through, the reply's word 0. */
+unsigned long __proc_call(unsigned long label, unsigned long n, const unsigned long *w,
+                          struct sys_msg *m);
+/* The same with a byte string: w0 = length, the bytes from word 1. */
+unsigned long __proc_call_bytes(unsigned long label, const void *s, size_t len, struct sys_msg *m);
+
+/* errno for a PROC_E_* (or a kernel error); sets errno and returns -1. */
+int __set_errno_proc(unsigned long err);
+
+/* Console output (write(1) and write(2)). */
+void __console_write(const char *s, size_t n);
+
+/* Runs the atexit handlers and flushes; exit's first half. */
+void __run_atexit(void);
+
+#endif
