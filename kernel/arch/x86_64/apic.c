@@ -162,6 +162,25 @@ static void timer_start(void)
     }
 }
 
+/* An idle CPU halts without a tick (it has nothing to preempt; an IPI or
+ * a device interrupt wakes it): no wake-ups, and no contention for the
+ * big kernel lock, 1000 times a second per idle CPU. */
+void apic_timer_stop(void)
+{
+    if (deadline_mode)
+        wrmsr(MSR_TSC_DEADLINE, 0);
+    else
+        apic_write(APIC_TIMER_INIT, 0);
+}
+
+void apic_timer_resume(void)
+{
+    if (deadline_mode)
+        apic_timer_rearm();
+    else
+        apic_write(APIC_TIMER_INIT, tick_init);
+}
+
 void apic_init_ap(void)
 {
     apic_enable();

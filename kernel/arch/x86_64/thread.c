@@ -1,5 +1,6 @@
 /* thread.c: x86-64 thread state: switching threads (CR3, FPU, FS/GS base),
  * leaving the kernel by sysret or iret, and the idle loop. */
+#include <arch/apic.h>
 #include <arch/fastpath.h>
 #include <arch/floor.h>
 #include <arch/gdt.h>
@@ -204,9 +205,11 @@ static _Noreturn void idle_loop(void)
             kernel_halt_no_threads();
         }
         ks_percpu.idle_halted = true;
+        apic_timer_stop();
         bkl_unlock();
         asm volatile("sti; hlt; cli" ::: "memory");
         bkl_lock();
+        apic_timer_resume();
         ks_percpu.idle_halted = false;
     }
 }

@@ -15,6 +15,9 @@ void apic_init(unsigned tick_us);
 void apic_eoi(void);
 /* Re-arm the timer after a tick (TSC-deadline mode is one-shot). */
 void apic_timer_rearm(void);
+/* The tick off while this CPU idles, and on again (a full tick). */
+void apic_timer_stop(void);
+void apic_timer_resume(void);
 /* Another CPU's APIC, in the boot CPU's mode, with the same tick. */
 void apic_init_ap(void);
 uint32_t apic_id(void);
