@@ -23,7 +23,7 @@ class RunSpec:
     cmdline: list = field(default_factory=list)      # extra kernel command-line words of the variant
     accel: str = "auto"
     cpu_model: str = None                            # Bochs CPU model (accel bochs); None: bochs.DEFAULT_MODEL
-    smp: int = 1                                     # vCPUs; above 1 only for the Linux guest
+    smp: int = 1                                     # vCPUs (Ferry: at most 8, QEMU only)
     benches: list = field(default_factory=lambda: ["all"])
     sizes: list = field(default_factory=list)
     samples: int = None
@@ -59,6 +59,10 @@ class RunSpec:
         return w + list(self.cmdline)
 
 
+# The kernel's limit (kernel/arch/x86_64/include/arch/percpu.h, FERRY_MAX_CPUS).
+FERRY_MAX_CPUS = 8
+
+
 def validate(spec):
     if spec.system not in SYSTEMS:
         raise HarnessError(f"unknown system '{spec.system}' (choose from {', '.join(SYSTEMS)})")
@@ -67,8 +71,10 @@ def validate(spec):
             raise HarnessError(f"bad benchmark name '{b}' (letters, digits, _, - and / (name/variant) only)")
     if type(spec.smp) is not int or spec.smp < 1:
         raise HarnessError(f"bad smp {spec.smp!r}: the number of vCPUs, 1 or more")
-    if spec.smp > 1 and spec.system != "linux":
-        raise HarnessError("smp above 1 is for the Linux guest: Ferry runs on one CPU")
+    if spec.smp > FERRY_MAX_CPUS and spec.system == "ferry":
+        raise HarnessError(f"smp {spec.smp}: Ferry brings up at most {FERRY_MAX_CPUS} CPUs")
+    if spec.smp > 1 and spec.accel == "bochs":
+        raise HarnessError("smp above 1 runs under QEMU only (the harness boots Bochs with one CPU)")
     if spec.system == "linux" and spec.flags:
         raise HarnessError("make variables are for Ferry builds; the Linux guest has none")
     for s in spec.sizes:
