@@ -93,15 +93,16 @@ def check_model(bochs, model):
         raise HarnessError(f"Bochs has no CPU model '{model}' (it has: {', '.join(known)})")
 
 
-def config(iso, com1, log, model=DEFAULT_MODEL, ips=IPS, megs=MEGS):
-    """The bochsrc for one boot of `iso` on CPU `model`, COM1 into `com1`, Bochs's log into `log`."""
+def config(iso, com1, log, model=DEFAULT_MODEL, ips=IPS, megs=MEGS, smp=1):
+    """The bochsrc for one boot of `iso` on `smp` CPUs of model `model`, COM1 into `com1`, Bochs's log into `log`
+    (Debian's Bochs 2.7 is built with SMP support: its log says "SMP support: yes")."""
     return "\n".join([
         f"megs: {megs}",
         f"romimage: file={BIOS}",
         f"vgaromimage: file={VGABIOS}",
         f"ata0-master: type=cdrom, path={iso}, status=inserted",
         "boot: cdrom",
-        f"cpu: model={model}, count=1, ips={ips}, reset_on_triple_fault=0",
+        f"cpu: model={model}, count={smp}, ips={ips}, reset_on_triple_fault=0",
         # Emulated time follows instructions, not the host clock: the TSC
         # counts instructions and runs repeat exactly.
         "clock: sync=none, time0=1",
@@ -165,7 +166,7 @@ def bochs_problem(log_text):
     return None
 
 
-def run(bochs, iso, model, workdir, console_path, timeout, on_line, ips=IPS, log_path=None):
+def run(bochs, iso, model, workdir, console_path, timeout, on_line, ips=IPS, log_path=None, smp=1):
     """Boot `iso` under Bochs; pass each COM1 line to on_line as it arrives.
 
     Returns a qemu.Boot whose exit_code follows QEMU's convention (33/35)
@@ -180,7 +181,7 @@ def run(bochs, iso, model, workdir, console_path, timeout, on_line, ips=IPS, log
     rc_path = workdir / "bochs-rc"
     cfg_path = workdir / "bochsrc"
     console_path.write_bytes(b"")
-    cfg_path.write_text(config(Path(iso).resolve(), console_path.resolve(), log_path.resolve(), model, ips))
+    cfg_path.write_text(config(Path(iso).resolve(), console_path.resolve(), log_path.resolve(), model, ips, smp=smp))
     rc_path.write_text("c\n")
     cmd = [bochs, "-q", "-f", str(cfg_path), "-rc", str(rc_path)]
 
@@ -271,6 +272,7 @@ def main(argv=None):
     ap.add_argument("--cmdline", default="", help="kernel command line for --kernel")
     ap.add_argument("--cpu-model", default=DEFAULT_MODEL, help=f"Bochs CPU model (default {DEFAULT_MODEL})")
     ap.add_argument("--timeout", type=float, default=600, help="seconds before Bochs is killed")
+    ap.add_argument("--smp", type=int, default=1, help="CPUs (default 1)")
     ap.add_argument("--bochs", help="Bochs binary (default $FERRY_BOCHS or bochs)")
     ap.add_argument("--keep", help="keep the configuration, console and Bochs log in this folder")
     a = ap.parse_args(argv)
@@ -290,7 +292,7 @@ def main(argv=None):
             def show(line):
                 sys.stdout.write(line + "\n")
                 sys.stdout.flush()
-            boot = run(b, iso, a.cpu_model, work, work / "console.log", a.timeout, show)
+            boot = run(b, iso, a.cpu_model, work, work / "console.log", a.timeout, show, smp=a.smp)
         finally:
             if not a.keep:
                 shutil.rmtree(work, ignore_errors=True)

@@ -23,7 +23,7 @@ class RunSpec:
     cmdline: list = field(default_factory=list)      # extra kernel command-line words of the variant
     accel: str = "auto"
     cpu_model: str = None                            # Bochs CPU model (accel bochs); None: bochs.DEFAULT_MODEL
-    smp: int = 1                                     # vCPUs (Ferry: at most 8, QEMU only)
+    smp: int = 1                                     # vCPUs (Ferry: at most 8)
     benches: list = field(default_factory=lambda: ["all"])
     sizes: list = field(default_factory=list)
     samples: int = None
@@ -73,8 +73,6 @@ def validate(spec):
         raise HarnessError(f"bad smp {spec.smp!r}: the number of vCPUs, 1 or more")
     if spec.smp > FERRY_MAX_CPUS and spec.system == "ferry":
         raise HarnessError(f"smp {spec.smp}: Ferry brings up at most {FERRY_MAX_CPUS} CPUs")
-    if spec.smp > 1 and spec.accel == "bochs":
-        raise HarnessError("smp above 1 runs under QEMU only (the harness boots Bochs with one CPU)")
     if spec.system == "linux" and spec.flags:
         raise HarnessError("make variables are for Ferry builds; the Linux guest has none")
     for s in spec.sizes:
@@ -179,7 +177,7 @@ def bochs_rep(bochs_bin, spec, boot, rundir, rep, on_line):
         iso = bochs.make_iso(boot["kernel"], boot["modules"], boot["cmdline"], Path(tmp) / "ferry.iso")
         work = Path(tmp) / "work"
         bt = bochs.run(bochs_bin, iso, model, work, rundir / f"console-r{rep}.log", spec.timeout, on_line,
-                       log_path=rundir / f"bochs-r{rep}.log")
+                       log_path=rundir / f"bochs-r{rep}.log", smp=spec.smp)
         atomicio.write_text(rundir / f"bochsrc-r{rep}", (work / "bochsrc").read_text())
     return bt, [bochs_bin, "-q", "-f", f"bochsrc-r{rep}", "-rc", "FILE(c)"]
 
