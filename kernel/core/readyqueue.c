@@ -76,13 +76,14 @@ bool sched_any_ready(void)
 static void kick(unsigned cpu, const struct tcb *t)
 {
     const struct tcb *cur = ks_percpu_of[cpu].cur;
-    if (arch_is_idle(cur) || t->prio > cur->prio)
+    if (cur == ks_sched_of[cpu].idle || t->prio > cur->prio)
         smp_resched(cpu);
 }
 
 static void enqueue(struct tcb *t, bool front)
 {
-    assert(!arch_is_idle(t));
+    for (unsigned c = 0; c < FERRY_MAX_CPUS; c++)
+        assert(t != ks_sched_of[c].idle);
     if (t->in_ready_queue)
         return;
     unsigned cpu = t->affinity < ks_ncpus ? t->affinity : 0;
@@ -147,12 +148,12 @@ bool sched_should_preempt(const struct tcb *cur)
     int p = sched_highest_prio();
     if (p < 0)
         return false;
-    return cur == NULL || arch_is_idle(cur) || p > (int)cur->prio;
+    return cur == NULL || cur == THIS->idle || p > (int)cur->prio;
 }
 
 bool sched_tick(struct tcb *cur)
 {
-    if (cur == NULL || arch_is_idle(cur))
+    if (cur == NULL || cur == THIS->idle)
         return false;
     if (cur->time_slice > 1) {
         cur->time_slice--;
