@@ -187,11 +187,40 @@ struct call_variant {
     enum flavour flavour;
 };
 
+/* The other core kept busy in the kernel: a thread on CPU 1 that yields
+ * in a loop (alone there, each Yield is one kernel entry and exit, each
+ * taking the big kernel lock), for ipc_call/busy. */
+static void busy_main(void)
+{
+    for (;;)
+        sys_yield();
+}
+
+static unsigned long busy_tcb;
+
+static const char *busy_start(void)
+{
+    if (!busy_tcb) {
+        busy_tcb = same_space_thread(busy_main, 100);
+        if (!busy_tcb || ferry_tcb_set_affinity(busy_tcb, 1))
+            return "could not start the busy thread on CPU 1";
+    }
+    return ferry_tcb_resume(busy_tcb) ? "could not resume the busy thread" : NULL;
+}
+
 /* Call + ReplyRecv round trip with size message words each way. */
 static const char *ipc_call_rt(struct bench_ctx *c)
 {
     const struct call_variant *v = c->entry->arg;
     enum space sp = v->space;
+    bool busy = c->entry->variant[0] == 'b';    /* "busy": CROSS, PLAIN, CPU 1 in a Yield loop */
+    if (busy && ulib_bootinfo->ncpus < 2)
+        return BENCH_NOT_HERE "the busy other core needs two CPUs (-smp 2)";
+    if (busy) {
+        const char *e = busy_start();
+        if (e)
+            return e;
+    }
     if (v->flavour == XCPU && ulib_bootinfo->ncpus < 2)
         return BENCH_NOT_HERE "the server on another CPU needs two CPUs (-smp 2)";
     unsigned long len = c->size < 0 ? 0 : (unsigned long)c->size;
@@ -225,6 +254,8 @@ static const char *ipc_call_rt(struct bench_ctx *c)
             c->samples[i - c->warmup] = t1 - t0;
     }
     ferry_tcb_suspend(partner->tcb);
+    if (busy)
+        ferry_tcb_suspend(busy_tcb);
     return bad;
 }
 
@@ -544,6 +575,10 @@ const struct bench_entry bench_ipc[] = {
       .sizes = send_sizes, .nsizes = NSIZES(send_sizes),
       .description = "Call + ReplyRecv round trip, server in another address space on CPU 1, client on CPU 0 "
                      "(slow path, reschedule IPIs both ways); needs -smp 2" },
+    { .name = "ipc_call", .variant = "busy", .fn = ipc_call_rt, .arg = &cross_plain,
+      .sizes = cliff_sizes, .nsizes = NSIZES(cliff_sizes),
+      .description = "as cross (same core, fast path) while CPU 1 runs a Yield loop (a kernel entry after "
+                     "another, each taking the big kernel lock): the lock's contention; needs -smp 2" },
     { .name = "ipc_call", .variant = "oneway", .fn = ipc_oneway, .arg = NULL,
       .description = "one way of a Call, sel4bench's way: the client's clock read before Call to the server's after its "
                      "Recv returns, another address space, minus the stub with a nop for the syscall" },
