@@ -33,7 +33,8 @@ def _spec(a):
                           kernel=a.kernel, initrd=a.initrd or [],
                           perf=getattr(a, "perf_mode", False),
                           max_exits_per_sample=getattr(a, "max_exits_per_sample", 1.0),
-                          note=a.note or "", tags=a.tag or [])
+                          note=a.note or "", tags=a.tag or [],
+                          tlb_model=getattr(a, "tlb_model", False), tlb_args=getattr(a, "tlb_arg", None) or [])
 
 
 def _report_run(rundir, status, problems):
@@ -188,10 +189,24 @@ def cmd_compare(a):
         raise HarnessError("the two results have no benchmark configuration in common"
                            + (" (after --bench/--variant)" if a.bench or a.variant else ""))
     print(compare.table(rows, threshold, da, db))
+    tr = compare.transport_table(rows)
+    if tr:
+        print("\n" + tr)
     bad = compare.regressions(rows, threshold)
     if bad:
         print(f"harness: {len(bad)} regressions beyond {threshold * 100:g}%", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_paper(a):
+    """The paper's numbers (LaTeX macros), tables and figures from results folders (paper/generated)."""
+    from . import paper, results
+    folders = [results.resolve(f) for f in a.folder] if a.folder else paper.default_folders()
+    out, used, files, notes = paper.generate(folders, a.out)
+    for n in notes:
+        print(f"harness: {n}", file=sys.stderr)
+    print(f"{len(files)} files in {out} from {', '.join(str(f) for f in used)}")
     return 0
 
 
@@ -304,6 +319,12 @@ def _run_options(p):
     p.add_argument("--results", help="parent folder for the run (default results/)")
     p.add_argument("--note", help="free text stored in meta.json and exports")
     p.add_argument("--tag", action="append", metavar="TAG", help="a label stored with the run (repeatable)")
+    p.add_argument("--tlb-model", action="store_true",
+                   help="boot with the TLB-model QEMU plugin (tcg or tcg-icount): TLB misses per timed region "
+                        "under flush-on-CR3-write and tagged (PCID) policies, in tlb.csv and the show table")
+    p.add_argument("--tlb-arg", action="append", metavar="OPT",
+                   help="a TLB-model option (repeatable): global=off (kernel half not global), "
+                        "l1i=, l1d=, l2=ENTRIES:WAYS (default 128:8, 64:4, 1536:12)")
 
 
 def parser():
@@ -368,6 +389,12 @@ def parser():
     p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
     p.add_argument("--confidence", type=float, default=0.95, help="confidence level of the interval")
     p.set_defaults(fn=cmd_compare)
+    p = sub.add_parser("paper", help=cmd_paper.__doc__)
+    p.add_argument("folder", metavar="RESULTS", nargs="*",
+                   help="run or sweep folders, names or latest (default: the latest full sweep, else the "
+                        "latest sweep, plus the latest pcid sweep)")
+    p.add_argument("--out", help="output folder (default paper/generated)")
+    p.set_defaults(fn=cmd_paper)
     p = sub.add_parser("list", help=cmd_list.__doc__)
     p.add_argument("flags", nargs="*", metavar="VAR=VAL", help="the build variant to list (default: default)")
     p.add_argument("--system", default="ferry", choices=("ferry", "linux"))

@@ -148,3 +148,31 @@ def table(rows, threshold, A=None, B=None):
         lines.append(f"{name[:48]:48} {reps:>5} {r['median_a']:>10.1f} {r['median_b']:>10.1f} "
                      f"{r['ratio']:>7.3f} [{r['lo']:.3f}, {r['hi']:.3f}]  {verdict(r, threshold)}{mark}")
     return "\n".join(lines + sorted(notes))
+
+
+def transport_table(rows):
+    """Bulk transport cost on both sides (median - the bulk_touch median of the same
+    configuration but the benchmark, report.transport_rows' rule) and its ratio B/A:
+    what changed in the transport alone, informational (the gate is on totals)."""
+    floors = {}
+    for r in rows:
+        k = r["key"]
+        if k[1] == "bulk_touch":
+            floors.setdefault(tuple(x for i, x in enumerate(k) if i not in (1, len(k) - 3)), {})[k[-3]] = r
+    lines = []
+    for r in rows:
+        k = r["key"]
+        if not k[1].startswith("bulk_") or k[1] == "bulk_touch":
+            continue
+        f = floors.get(tuple(x for i, x in enumerate(k) if i not in (1, len(k) - 3)))
+        if not f:
+            continue
+        fl = f.get(k[-3], f.get("cpu1", next(iter(f.values()))))
+        ta, tb = r["median_a"] - fl["median_a"], r["median_b"] - fl["median_b"]
+        name = "/".join(str(x) for x in k if x not in ("", None, -1))
+        ratio = f"{tb / ta:7.3f}" if ta > 0 else "    n/a"
+        lines.append(f"{name[:48]:48} {ta:>12.0f} {tb:>12.0f} {ratio}")
+    if not lines:
+        return ""
+    head = f"{'bulk transport (median - bulk_touch floor)':48} {'A':>12} {'B':>12} {'B/A':>7}"
+    return "\n".join([head, "-" * len(head)] + lines)

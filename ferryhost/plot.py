@@ -62,7 +62,8 @@ SIZE_AXIS = {"ipc_call": WORDS, "ipc_send": WORDS, "ipc_ring": "messages per bat
 NON_MONOTONIC_DROP = 0.2
 # A p90 above this multiple of the p50 marks a series' outliers: [tail].
 LONG_TAIL = 5
-KEY_FIGURES = ("latency", "msglen", "bulk", "ferry-vs-linux", "latency-xfloor", "msglen-xfloor", "bulk-time")
+KEY_FIGURES = ("latency", "msglen", "bulk", "ferry-vs-linux", "latency-xfloor", "msglen-xfloor", "bulk-time",
+               "tlb")
 
 # The same shapes on the two systems, for the Ferry-vs-Linux figure: a label,
 # then (bench, variant, size) on Ferry and on Linux; size None = the smallest.
@@ -76,8 +77,14 @@ SHAPES = [
     ("64 KiB: bulk_copy | pipe", ("bulk_copy", "", 65536), ("bulk_pipe", "cpu1", 65536)),
     ("1 MiB: bulk_copy | pipe", ("bulk_copy", "", 1048576), ("bulk_pipe", "cpu1", 1048576)),
     ("1 MiB: bulk_grant | memfd", ("bulk_grant", "", 1048576), ("bulk_shm", "cpu1", 1048576)),
+    # The user work both bulk rows above include (the same code on both): their floor.
+    ("1 MiB: bulk_touch (user work alone)", ("bulk_touch", "", 1048576), ("bulk_touch", "cpu1", 1048576)),
     ("spawn: process server | posix_spawn", ("spawn", "", -1), ("spawn", "", -1)),
     ("first touch: pager | page fault", ("first_touch", "", -1), ("first_touch", "", -1)),
+    ("COW write fault: pager | page fault", ("cow_fault", "", -1), ("cow_fault", "", -1)),
+    ("fork + 1 COW write + exit + wait", ("cow_fork", "", 1), ("cow_fork", "", 1)),
+    ("fork + 16 COW writes + exit + wait", ("cow_fork", "", 16), ("cow_fork", "", 16)),
+    ("fork + 256 COW writes + exit + wait", ("cow_fork", "", 256), ("cow_fork", "", 256)),
 ]
 
 
@@ -716,8 +723,58 @@ def plot_all(folder, out=None, vector=None, gnuplot=False):
                 skipped.append(err)
             elif (out / f"{f.name}.gnuplot.png").is_file():
                 made.append(out / f"{f.name}.gnuplot.png")
+    tf, tmade = tlb_figure(folders, out, vector)
+    if tf:
+        figs.append(tf)
+        made += tmade
     made.append(write_index(out, folders, figs, skipped))
     return out, made, skipped
+
+
+def tlb_figure(folders, out, vector=None):
+    """`tlb`: the TLB model's misses per timed region (tlb.csv of runs with
+    --tlb-model), one group of bars per configuration: L1 (i + d) and L2
+    misses under the flush and the tagged policy, means over repetitions.
+    Returns (Figure for the index, files written), or (None, [])."""
+    from . import tlbmodel
+    rows = tlbmodel.read_rows(folders)
+    if not rows:
+        return None, []
+    groups = {}
+    for r in rows:
+        size = r.get("size")
+        key = "/".join(str(x) for x in (r.get("build", ""), r["bench"], r.get("variant", ""),
+                                         size if size not in (None, "", "-1") else "", r.get("accel", "")) if x != "")
+        groups.setdefault(key, []).append(r)
+
+    def mean(rs, cols):
+        return sum(sum(float(r[c]) for c in cols) for r in rs) / len(rs)
+    bars = [("flush L1 (i+d)", ["tlb_flush_l1i", "tlb_flush_l1d"]), ("flush L2 (walks)", ["tlb_flush_l2"]),
+            ("tagged L1 (i+d)", ["tlb_tagged_l1i", "tlb_tagged_l1d"]), ("tagged L2 (walks)", ["tlb_tagged_l2"])]
+    import matplotlib.pyplot as plt
+    names = list(groups)
+    n = len(names)
+    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.55 * n))
+    h = 0.8 / len(bars)
+    for j, (label, cols) in enumerate(bars):
+        ys = [n - 1 - i + 0.4 - (j + 0.5) * h for i in range(n)]
+        ax.barh(ys, [mean(groups[k], cols) for k in names], h, label=label, color=PALETTE[j])
+    ax.set_yticks([n - 1 - i for i in range(n)])
+    ax.set_yticklabels(names, fontsize=8)
+    ax.set_xlabel("TLB misses per timed region (round trip)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(True, axis="x", alpha=0.3)
+    title = ("TLB model (tools/tlbmodel): misses per timed region, a TLB flushed by every CR3 write vs one "
+             "whose entries survive it (PCID); L2 misses are page walks")
+    ax.set_title(textwrap.fill(title, 100), fontsize=9)
+    fig.tight_layout()
+    made = [out / "tlb.png"]
+    fig.savefig(made[0], dpi=120)
+    if vector:
+        made.append(out / f"tlb.{vector}")
+        fig.savefig(made[-1])
+    plt.close(fig)
+    return Figure("tlb", title, "TLB misses per timed region", "", "custom"), made
 
 
 def write_index(out, folders, figs, notes):

@@ -59,6 +59,7 @@ class Parsed:
     results: list = field(default_factory=list)
     samples: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    fastpath: list = field(default_factory=list)  # @fastpath: fast-path fall-backs per configuration
     done: dict = None
     panic: str = None
     log: list = field(default_factory=list)       # kernel log lines (not records)
@@ -119,6 +120,12 @@ class Parser:
             o.samples.append(obj)
         elif kind == "error":
             o.errors.append(obj)
+        elif kind == "fastpath":
+            if not isinstance(obj.get("bench"), str) or not isinstance(obj.get("misses"), dict) \
+                    or not all(type(v) is int for v in obj["misses"].values()) or type(obj.get("total")) is not int:
+                raise RecordError(f"console line {self.lineno}: @fastpath needs 'bench', integer 'total' "
+                                  f"and 'misses' of integers")
+            o.fastpath.append(obj)
         # Unknown kinds added to the header later are kept out of the log but
         # otherwise ignored, so an old harness still reads a newer guest.
 

@@ -95,6 +95,16 @@ def show_text(folders, resamples=1000, confidence=0.95):
     mixed = ds.mixed_builds()
     if mixed:
         lines.append(f"warning: {len(mixed)} configuration(s) pool rows from different binaries (build_id)")
+    tr = transport_text(rows)
+    if tr:
+        lines += ["", tr]
+    fp = fastpath_text(folders)
+    if fp:
+        lines += ["", fp]
+    from . import tlbmodel
+    tlb = tlbmodel.table_text(tlbmodel.read_rows(folders))
+    if tlb:
+        lines += ["", tlb]
     return "\n".join(lines)
 
 
@@ -150,3 +160,83 @@ def export(folders, out, fmt=None, with_samples=False):
 
 def folders_of(args):
     return [results.resolve(a) for a in args]
+
+
+def fastpath_rows(folders):
+    """fastpath.csv rows of run folders and of the runs inside sweep folders."""
+    import csv
+    from pathlib import Path
+    rows = []
+    for f in folders:
+        f = Path(f)
+        for p in sorted([f / "fastpath.csv"] + list(f.glob("*/fastpath.csv"))):
+            if p.is_file():
+                with p.open() as fh:
+                    rows += list(csv.DictReader(fh))
+    return rows
+
+
+def fastpath_text(folders):
+    """Fast-path fall-backs per configuration (IPC benchmarks and those with any),
+    per timed sample and by reason; empty when no run counted them."""
+    rows = [r for r in fastpath_rows(folders)
+            if r["bench"].startswith("ipc_") or int(r.get("total") or 0) > 0]
+    if not rows:
+        return ""
+    head = f"{'fast-path fall-backs (whole configuration)':52} {'total':>9} {'samples':>8}  reasons"
+    lines = [head, "-" * (len(head) + 20)]
+    for r in rows:
+        size = r.get("size")
+        name = "/".join(str(x) for x in (r["build"], r["bench"], r["variant"],
+                                          size if size not in (None, "", "-1") else "", r["accel"]) if x != "")
+        total = int(r["total"])
+        why = ", ".join(f"{k[3:]} {v}" for k, v in r.items() if k.startswith("fp_") and v not in ("", "0"))
+        lines.append(f"{name[:52]:52} {total:>9} {r.get('samples') or '-':>8}  {why or '-'}")
+    lines.append("(Call/ReplyRecv handed to the slow path while the configuration ran: set-up (object "
+                 "invocations are Calls on non-endpoint capabilities: call_cap), warm-up and timed rounds)")
+    return "\n".join(lines)
+
+
+FLOOR_BENCH = "bulk_touch"
+
+
+def transport_rows(summary):
+    """Bulk transport cost: each bulk_* configuration's median minus the median of
+    bulk_touch (the same user work alone: write the block, checksum it) of the
+    same system, build, engine and size; the floor of the same record variant
+    where there is one (Linux cpu1), else the only one (Ferry's, or cpu1 for
+    Linux's cpu2 rows, whose work is the same code on one CPU at a time)."""
+    floors = {}
+    for r in summary:
+        if r["bench"] == FLOOR_BENCH:
+            floors.setdefault((r["system"], r["build"], r["accel"], r["size"]), {})[r["variant"]] = r["median"]
+    out = []
+    for r in summary:
+        if not r["bench"].startswith("bulk_") or r["bench"] == FLOOR_BENCH:
+            continue
+        f = floors.get((r["system"], r["build"], r["accel"], r["size"]))
+        if not f:
+            continue
+        floor = f.get(r["variant"], f.get("cpu1", next(iter(f.values()))))
+        out.append({"system": r["system"], "build": r["build"], "bench": r["bench"], "variant": r["variant"],
+                    "size": r["size"], "accel": r["accel"], "unit": r["unit"], "total": r["median"],
+                    "floor": floor, "transport": r["median"] - floor})
+    return out
+
+
+def transport_text(summary):
+    rows = transport_rows(summary)
+    if not rows:
+        return ""
+    head = (f"{'bulk transport = total - bulk_touch floor (medians)':52} {'unit':>5} {'total':>12} "
+            f"{'floor':>12} {'transport':>12}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        name = "/".join(str(x) for x in (r["system"], r["build"], r["bench"], r["variant"], r["size"], r["accel"])
+                        if x != "")
+        unit = {"instructions": "instr"}.get(r["unit"], r["unit"])
+        lines.append(f"{name[:52]:52} {unit:>5} {_num(r['total']):>12} {_num(r['floor']):>12} "
+                     f"{_num(r['transport']):>12}")
+    lines.append("(instruction counts are not bytes: a wider move counts once; bandwidth comes from a timing "
+                 "engine, not from tcg-icount)")
+    return "\n".join(lines)

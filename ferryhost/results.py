@@ -24,6 +24,9 @@ CSV_SCHEMA = 2
 SUMMARY_COLUMNS = ["system", "bench", "variant", "size", "accel", "rep", "samples", "min", "p50",
                    "p90", "p99", "max", "mean", "stdev", "overhead", "build",
                    "unit", "run", "commit", "date", "schema"]
+# fastpath.csv (Ferry kernels that count, from @fastpath records): these,
+# then one fp_<reason> column per fall-back reason the kernel names.
+FASTPATH_COLUMNS = ["system", "build", "accel", "rep", "bench", "variant", "size", "samples", "total", "run"]
 SAMPLE_COLUMNS = ["rep", "bench", "variant", "size", "value", "system", "accel", "build", "unit", "schema"]
 
 

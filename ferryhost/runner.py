@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import atomicio, bochs, build, catalog, env, linux, meta, qemu, records, results
+from . import atomicio, bochs, build, catalog, env, linux, meta, qemu, records, results, tlbmodel
 from . import perf as perfmod
 from .errors import HarnessError
 from .records import REPO
@@ -38,6 +38,8 @@ class RunSpec:
     max_exits_per_sample: float = perfmod.DEFAULT_MAX_EXITS_PER_SAMPLE
     note: str = ""                                   # free text for the reader (--note)
     tags: list = field(default_factory=list)         # labels to select runs by later (--tag)
+    tlb_model: bool = False                          # boot with the TLB-model plugin (tools/tlbmodel)
+    tlb_args: list = field(default_factory=list)     # its options: global=on|off, l1i=, l1d=, l2= ENTRIES:WAYS
 
     def name(self):
         if self.variant:
@@ -89,6 +91,18 @@ def validate(spec):
         raise HarnessError("perf counts KVM exits: it has nothing to count under Bochs")
     if spec.cpu_model and spec.accel != "bochs":
         raise HarnessError("--cpu-model names a Bochs CPU model: it needs --accel bochs")
+    if spec.tlb_model:
+        if spec.system != "ferry":
+            raise HarnessError("--tlb-model runs Ferry (it watches the root task's benchmark runner)")
+        if spec.accel not in tlbmodel.ACCELS:
+            raise HarnessError(f"--tlb-model is a QEMU TCG plugin: it needs --accel "
+                               f"{' or '.join(tlbmodel.ACCELS)} (got {spec.accel})")
+        if spec.perf:
+            raise HarnessError("--tlb-model runs under TCG, perf counts KVM exits: not both")
+    for a in spec.tlb_args:
+        tlbmodel.check_arg(a)
+    if spec.tlb_args and not spec.tlb_model:
+        raise HarnessError("--tlb-arg sets an option of the TLB model: it needs --tlb-model")
     if not spec.timeout or spec.timeout <= 0:
         raise HarnessError(f"bad timeout {spec.timeout!r}: seconds above 0")
 
@@ -151,6 +165,10 @@ def prepare(spec, build_log):
             "kernel_elf": str(symbols[0]) if symbols else None,
             "kernel_elf_sha256": symbols[1] if symbols else None,
             "build_id": meta.build_id(hashes), "benchmarks_checked": cat is not None, **extra}
+    if spec.tlb_model:
+        # Built here, so a sweep's preflight builds it once before parallel
+        # runs start (each run's make then finds it up to date).
+        desc["tlb_plugin"] = str(tlbmodel.build_plugin(build_log))
     stored_boot = {"kernel": stored[0][0], "modules": [p for p, _ in stored[1:]]}
     if spec.system == "linux":
         guest = dict(guest, kernel=stored_boot["kernel"], initrd=stored_boot["modules"][0])
@@ -235,6 +253,25 @@ def classify(parsed, boot, fmt):
     return "ok", None
 
 
+def _tlb_boot(rundir, rep, b, tlb_rows, system, accel, spec, unit):
+    """Read one boot's TLB-model output, pair it with the boot's records, add
+    the rows; returns a problem line or None."""
+    path = rundir / f"tlb-r{rep}.txt"
+    try:
+        model = tlbmodel.parse(path.read_text())
+    except OSError:
+        return f"the plugin wrote no {path.name}"
+    except HarnessError as e:
+        return str(e)
+    b["tlb_model"] = {"geometry": model["header"], "totals": model["exit"]}
+    console = (rundir / f"console-r{rep}.log").read_text(errors="replace").splitlines()
+    rows, problem = tlbmodel.attach(tlbmodel.runner_records(console), model)
+    for r in rows:
+        r.update(system=system, build=spec.name(), accel=accel, rep=rep, unit=unit, run=rundir.name)
+    tlb_rows += rows
+    return problem
+
+
 def execute(spec, parent=None, rundir=None, progress=None):
     """Do the run; returns (rundir, status, problems).  Raises KeyboardInterrupt after
     saving the folder when the user presses Ctrl-C."""
@@ -271,7 +308,15 @@ def execute(spec, parent=None, rundir=None, progress=None):
     m["unit"] = env.unit_of(accel)
     m["guest_tsc_method"] = None
     m["bochs"] = bochs.describe(bochs_bin, spec.cpu_model or bochs.DEFAULT_MODEL) if bochs_bin else None
-    summary, samples, recs = [], [], []
+    tlb = None
+    if spec.tlb_model:
+        if not boot_desc["modules"]:
+            raise HarnessError("--tlb-model needs the root task (--initrd) to find its benchmark runner")
+        plugin = boot_desc["tlb_plugin"]
+        tlb = {"plugin": str(plugin), "plugin_sha256": meta.sha256(plugin),
+               "mark": tlbmodel.mark_address(boot_desc["modules"][0])}
+        m["tlb_model"] = dict(tlb, mark=f"{tlb['mark']:#x}", args=list(spec.tlb_args))
+    summary, samples, recs, tlb_rows, fp_rows = [], [], [], [], []
     status = "ok"
     for rep in spec.reps:
         words = spec.guest_words()
@@ -283,6 +328,8 @@ def execute(spec, parent=None, rundir=None, progress=None):
             boot, cmd = bochs_rep(bochs_bin, spec, boot_args(words), rundir, rep, parser.feed)
         else:
             cmd = qemu.command(qemu_bin, accel, kind, boot_args(words), smp=spec.smp)
+            if tlb:
+                cmd += tlbmodel.qemu_args(tlb["plugin"], rundir / f"tlb-r{rep}.txt", tlb["mark"], spec.tlb_args)
             if perf_bin:
                 perf_out = rundir / f"perf-r{rep}.txt"
                 cmd = perfmod.wrap(perf_bin, cmd, perf_out)
@@ -322,8 +369,26 @@ def execute(spec, parent=None, rundir=None, progress=None):
                                 "build": spec.name(), "unit": m["unit"], "schema": results.CSV_SCHEMA})
         recs += [dict(r, _kind="result", _rep=rep) for r in p.results]
         recs += [dict(r, _kind="error", _rep=rep) for r in p.errors]
+        recs += [dict(r, _kind="fastpath", _rep=rep) for r in p.fastpath]
+        for r in ([] if boot.interrupted else p.fastpath):
+            fp_rows.append(dict({f"fp_{k}": v for k, v in r["misses"].items()}, system=system,
+                                build=spec.name(), accel=accel, rep=rep, bench=r["bench"],
+                                variant=r.get("variant", ""), size=r.get("size", -1), samples=r.get("samples"),
+                                total=r["total"], run=rundir.name))
+        if fp_rows:
+            atomicio.write_text(rundir / "fastpath.csv", results.csv_text(
+                results.FASTPATH_COLUMNS + sorted({k for r in fp_rows for k in r if k.startswith("fp_")}),
+                fp_rows))
         if p.meta:
             recs.append(dict(p.meta, _kind="meta", _rep=rep))
+        if tlb and not boot.interrupted:
+            tproblem = _tlb_boot(rundir, rep, b, tlb_rows, system, accel, spec, m["unit"])
+            if tproblem and not problem:
+                problem = f"TLB model: {tproblem}"
+                st = "failed" if st == "ok" else st
+                b.update(status=st, problem=problem)
+            recs += [dict(r, _kind="tlb", _rep=rep) for r in tlb_rows if r["rep"] == rep]
+            atomicio.write_text(rundir / "tlb.csv", results.csv_text(tlbmodel.COLUMNS, tlb_rows))
         if perf_bin:
             b["perf"] = perfmod.read(perf_out, sum(r["samples"] for r in p.results),
                                   spec.max_exits_per_sample, accel)

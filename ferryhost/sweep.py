@@ -14,7 +14,7 @@ TOP_KEYS = {"name": str, "description": str, "timeout": (int, float), "samples":
             "variants": dict, "benchmarks": list, "cpu_model": str}
 VARIANT_KEYS = {"make": dict, "cmdline": list}
 GROUP_KEYS = {"names": list, "sizes": list, "samples": int, "timeout": (int, float), "system": list,
-              "smp": int, "accel": list}
+              "smp": int, "accel": list, "tlb_model": bool}
 DONE = ("ok", "failed", "panic", "timeout", "malformed", "crashed", "incomplete")
 
 
@@ -104,7 +104,8 @@ def validate_config(raw, where="sweep"):
                 raise HarnessError(f"{where}: benchmarks[{i}]: size {x!r} is not a non-negative integer")
         cfg["benchmarks"].append({"names": g["names"], "sizes": g.get("sizes", []),
                                   "samples": g.get("samples"), "timeout": g.get("timeout"),
-                                  "system": systems, "smp": g.get("smp", 1), "accel": accels})
+                                  "system": systems, "smp": g.get("smp", 1), "accel": accels,
+                                  "tlb_model": g.get("tlb_model", False)})
     # Let RunSpec validation check names, sizes and numbers once for every unit.
     for u in units(cfg):
         runner.validate(spec_for(cfg, u))
@@ -137,7 +138,8 @@ def spec_for(cfg, u, qemu=None, kernel=None):
                           cpu_model=cfg.get("cpu_model") if u["accel"] == "bochs" else None, smp=g.get("smp", 1), benches=g["names"],
                           sizes=g["sizes"], samples=g["samples"] or cfg["samples"],
                           warmup=cfg["warmup"], raw=cfg["raw"], reps=[u["rep"]],
-                          timeout=g["timeout"] or cfg["timeout"], qemu=qemu, kernel=kernel)
+                          timeout=g["timeout"] or cfg["timeout"], qemu=qemu, kernel=kernel,
+                          tlb_model=g.get("tlb_model", False))
 
 
 class Progress:

@@ -19,7 +19,10 @@ GROUP[linux]="linux-image-amd64 busybox-static cpio"
 # Slurm and its authentication: sweeps as job arrays (`sweep --slurm`); the
 # harness tests start a one-node cluster with them.
 GROUP[cluster]="slurm-wlm munge"
-GROUP[paper]="texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended latexmk"
+# The paper (make paper): LaTeX with booktabs, latexmk to build it, and
+# poppler-utils (pdftotext, pdftoppm) for the test that reads a number back
+# out of the PDF and for rendering pages to look at.
+GROUP[paper]="texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended latexmk poppler-utils"
 
 want=()
 [ $# -gt 0 ] || set -- test

@@ -37,11 +37,79 @@ static size_t build_table(const struct ferry_bootinfo *bi)
     return n;
 }
 
+/* The kernel's fast-path fall-back counters (FERRY_SYS_FASTPATH_STATS),
+ * named as in the @fastpath record: FERRY_FP_* in lower case. */
+static const char *const fp_names[FERRY_FP_COUNT] = {
+    [FERRY_FP_CALL_CAP] = "call_cap", [FERRY_FP_CALL_NO_RECEIVER] = "call_no_receiver",
+    [FERRY_FP_CALL_PARTNER] = "call_partner", [FERRY_FP_CALL_PRIO] = "call_prio",
+    [FERRY_FP_CALL_MESSAGE] = "call_message", [FERRY_FP_RR_NO_CALLER] = "rr_no_caller",
+    [FERRY_FP_RR_PRIO] = "rr_prio", [FERRY_FP_RR_CAP] = "rr_cap", [FERRY_FP_RR_QUEUED] = "rr_queued",
+    [FERRY_FP_RR_PARTNER] = "rr_partner", [FERRY_FP_RR_MESSAGE] = "rr_message",
+};
+
+static bool fp_read(unsigned long out[FERRY_FP_COUNT])
+{
+    struct sys_msg m = { 0 };
+    if (sys_raw(FERRY_SYS_FASTPATH_STATS, FERRY_CAP_DEBUG, &m) != FERRY_OK || m.w[0] < FERRY_FP_COUNT)
+        return false;
+    for (unsigned i = 0; i < FERRY_FP_COUNT; i++)
+        out[i] = ulib_ipc->mr[i];
+    return true;
+}
+
+/* Around each configuration: the counters before, and after it the
+ * difference as an @fastpath record (kernels that count: fast path and
+ * BENCHMARK=1). */
+static void fp_around(struct bench_runner *r, const struct bench_entry *e, int64_t size, uint64_t n,
+                      bool after)
+{
+    static unsigned long before[FERRY_FP_COUNT];
+    static bool have_before;
+    if (!after) {
+        have_before = fp_read(before);
+        return;
+    }
+    unsigned long now[FERRY_FP_COUNT];
+    if (!have_before || !fp_read(now))
+        return;
+    unsigned long total = 0;
+    for (unsigned i = 0; i < FERRY_FP_COUNT; i++)
+        total += now[i] - before[i];
+    struct bench_json *j = &r->out;
+    bj_record_begin(j, FERRY_REC_FASTPATH);
+    bj_obj_begin(j);
+    bj_key(j, "bench");
+    bj_str(j, e->name);
+    bj_key(j, "variant");
+    bj_str(j, e->variant ? e->variant : "");
+    bj_key(j, "size");
+    bj_i64(j, size);
+    bj_key(j, "samples");
+    bj_u64(j, n);
+    bj_key(j, "total");
+    bj_u64(j, total);
+    bj_key(j, "misses");
+    bj_obj_begin(j);
+    for (unsigned i = 0; i < FERRY_FP_COUNT; i++) {
+        /* A reason added to the enum before it is named here still shows. */
+        char unnamed[] = "reason_00";
+        unnamed[7] = (char)('0' + i / 10 % 10);
+        unnamed[8] = (char)('0' + i % 10);
+        bj_key(j, fp_names[i] ? fp_names[i] : unnamed);
+        bj_u64(j, now[i] - before[i]);
+    }
+    bj_obj_end(j);
+    bj_obj_end(j);
+    bj_record_end(j);
+}
+
 int bench_main(const struct ferry_bootinfo *bi)
 {
     static struct bench_runner r;
     size_t n = build_table(bi);
     bench_runner_init(&r, out_write, samples, SAMPLE_CAP, bi->cmdline);
+    if (bi->fastpath && bi->benchmark)
+        r.around = fp_around;
     bench_runner_measure_overhead(&r);
     struct bench_json *j = &r.out;
     bench_meta_begin(&r, "ferry");

@@ -3,7 +3,9 @@
  * CSpace, VSpace, thread, exit IPC and the revoke that frees it all), and
  * a demand-zero first touch (fault IPC to the pager, a frame made and
  * mapped, the thread resumed, its next page touched), and a name lookup
- * answered with an endpoint capability. */
+ * answered with an endpoint capability; copy-on-write fork and its
+ * write fault. */
+#include <fmt.h>
 #include "ferry_bench.h"
 #include "../../userspace/servers/procsrv.h"
 
@@ -55,45 +57,31 @@ static const char *first_touch(struct bench_ctx *c)
     return NULL;
 }
 
-/* The name service's clock, as first_touch's: between two consecutive
- * lookups of the client lie the reply carrying the endpoint capability,
- * the client's next Call with the name, and the server's manifest check,
- * registry search and mint: one lookup, end to end. */
-static const char *name_lookup(struct bench_ctx *c)
+/* The name service is a process of its own: lookups are timed in the
+ * client (lookups, around its Call: the Call with the name, the manifest
+ * check, the registry, the reply carrying the badged endpoint), one
+ * sample a run of it.  name_lookup is the 8th lookup of the same name
+ * (the name service answers from the copy it minted for this client at
+ * the first); name_lookup_first is the first (manifest fetched from the
+ * process server, a mint). */
+static const char *lookup_samples(struct bench_ctx *c, const char *const *argv)
 {
     if (!system_ready())
         return "no system: boot.conf and the program modules are not loaded";
     unsigned long echo = proc_spawn("echo", NULL, NULL);
     struct proc_info pi;
-    while (echo && proc_info(echo, &pi) && pi.state == PROC_RUNNING && pi.messages < 1)
-        procsrv_serve_one();                /* its registration */
+    while (echo && proc_info(echo, &pi) && pi.state == PROC_RUNNING && pi.registered < 1)
+        procsrv_serve_one();                /* until it has registered */
     if (!echo || !proc_info(echo, &pi) || pi.state != PROC_RUNNING)
         return "the echo: service did not start";
     const char *fail = NULL;
-    size_t need = c->warmup + c->n, got = 0;
-    while (got < need && !fail) {
-        const char *argv[] = { "59", "echo:", NULL };
-        unsigned long pid = proc_spawn("lookups", argv, NULL);
-        if (!pid) {
-            fail = "spawn of lookups failed";
-            break;
-        }
-        uint64_t prev = 0;
-        bool have = false;
-        while (proc_info(pid, &pi) && pi.state == PROC_RUNNING) {
-            enum procsrv_event ev = procsrv_serve_one();
-            uint64_t t = tsc_begin();
-            if (ev == PROCSRV_LOOKUP && have && got < need) {
-                if (got >= c->warmup)
-                    c->samples[got - c->warmup] = t - prev;
-                got++;
-            }
-            have = ev == PROCSRV_LOOKUP;
-            prev = t;
-        }
+    for (size_t i = 0; i < c->warmup + c->n && !fail; i++) {
         long status = -1;
-        if (!proc_wait(pid, &status) || status != 0)
+        unsigned long pid = proc_spawn("lookups", argv, NULL);
+        if (!pid || !proc_wait(pid, &status) || status <= 0)
             fail = "a lookup of echo: failed";
+        else if (i >= c->warmup)
+            c->samples[i - c->warmup] = (uint64_t)status;
     }
     long status;
     if (!proc_stop(echo) || !proc_wait(echo, &status))
@@ -101,12 +89,120 @@ static const char *name_lookup(struct bench_ctx *c)
     return fail;
 }
 
+static const char *name_lookup(struct bench_ctx *c)
+{
+    const char *argv[] = { "8", "echo:", "last", NULL };
+    return lookup_samples(c, argv);
+}
+
+/* The same lookup of a name nobody registered: the reply carries no
+ * capability (the difference is the capability transfer's cost). */
+static const char *name_lookup_missing(struct bench_ctx *c)
+{
+    const char *argv[] = { "8", "absent:", "missing", NULL };
+    return lookup_samples(c, argv);
+}
+
+static const char *name_lookup_first(struct bench_ctx *c)
+{
+    const char *argv[] = { "1", "echo:", "first", NULL };
+    return lookup_samples(c, argv);
+}
+
+/* Copy-on-write fork, timed in the process server as the interval between
+ * two consecutive forks of cowbench: the fork (a child sharing every page
+ * read-only), the child's one write to each of size pages (each a
+ * copy-on-write fault: fault IPC, a copy, map, resume), its exit and the
+ * parent's wait. */
+static const char *cow_fork(struct bench_ctx *c)
+{
+    if (!system_ready())
+        return "no system: boot.conf and the program modules are not loaded";
+    char pages[24], iters[24];
+    fmt_snprintf(pages, sizeof pages, "%ld", (long)c->size);
+    fmt_snprintf(iters, sizeof iters, "%lu", (unsigned long)(c->warmup + c->n + 1));
+    const char *argv[] = { pages, iters, NULL };
+    unsigned long pid = proc_spawn("cowbench", argv, NULL);
+    if (!pid)
+        return "spawn of cowbench failed";
+    size_t need = c->warmup + c->n, got = 0;
+    uint64_t prev = 0;
+    bool have = false;
+    struct proc_info pi;
+    while (proc_info(pid, &pi) && pi.state == PROC_RUNNING) {
+        enum procsrv_event ev = procsrv_serve_one();
+        uint64_t t = tsc_begin();
+        if (ev != PROCSRV_FORK || procsrv_event_pid() != pid)
+            continue;
+        if (have && got < need) {
+            if (got >= c->warmup)
+                c->samples[got - c->warmup] = t - prev;
+            got++;
+        }
+        have = true;
+        prev = t;
+    }
+    long status = -1;
+    if (!proc_wait(pid, &status) || status != 0 || got < need)
+        return "cowbench failed";
+    return NULL;
+}
+
+/* One copy-on-write fault, timed as first_touch: between two consecutive
+ * such faults of the same cowbench child lie the reply that resumes it,
+ * its write to the next page, the fault IPC, the copy into a fresh frame
+ * and its mapping. */
+static const char *cow_fault(struct bench_ctx *c)
+{
+    if (!system_ready())
+        return "no system: boot.conf and the program modules are not loaded";
+    size_t need = c->warmup + c->n, got = 0;
+    while (got < need) {
+        const char *argv[] = { "256", "4", NULL };
+        unsigned long pid = proc_spawn("cowbench", argv, NULL);
+        if (!pid)
+            return "spawn of cowbench failed";
+        struct proc_info pi;
+        uint64_t prev = 0;
+        unsigned long prev_pid = 0;
+        bool have = false;
+        while (proc_info(pid, &pi) && pi.state == PROC_RUNNING) {
+            enum procsrv_event ev = procsrv_serve_one();
+            uint64_t t = tsc_begin();
+            unsigned long who = procsrv_event_pid();
+            if (ev == PROCSRV_COW && have && who == prev_pid && who != pid && got < need) {
+                if (got >= c->warmup)
+                    c->samples[got - c->warmup] = t - prev;
+                got++;
+            }
+            have = ev == PROCSRV_COW;
+            prev = t;
+            prev_pid = who;
+        }
+        long status = -1;
+        if (!proc_wait(pid, &status) || status != 0)
+            return "cowbench failed";
+    }
+    return NULL;
+}
+
+static const int64_t cow_sizes[] = { 1, 16, 256 };
+
 const struct bench_entry bench_spawn[] = {
     { .name = "spawn", .fn = spawn_exit_wait, .max_samples = 2000,
       .description = "spawn + exit + wait of a small static program (true) via the process server" },
     { .name = "first_touch", .fn = first_touch, .max_samples = 5000,
       .description = "demand-zero first touch of an anonymous page: fault IPC to the pager, map, resume" },
-    { .name = "name_lookup", .fn = name_lookup, .max_samples = 5000,
-      .description = "a name lookup answered with an endpoint capability (manifest check, registry, mint)" },
+    { .name = "name_lookup", .fn = name_lookup, .max_samples = 2000,
+      .description = "a name lookup answered with an endpoint capability by the name service (a repeated lookup: the badged copy minted at the first)" },
+    { .name = "name_lookup_missing", .fn = name_lookup_missing, .max_samples = 2000,
+      .description = "a lookup of a name nobody registered (name_lookup without the capability in the reply)" },
+    { .name = "name_lookup_first", .fn = name_lookup_first, .max_samples = 2000,
+      .description = "a client's first lookup of a name: the manifest fetched from the process server, a badged copy minted" },
+    { .name = "cow_fork", .fn = cow_fork, .max_samples = 500, .default_samples = 100,
+      .sizes = cow_sizes, .nsizes = 3,
+      .description = "fork of a process with SIZE written pages, the child writes one word per page (copy on write), exits, parent waits" },
+    { .name = "cow_fault", .fn = cow_fault, .max_samples = 5000,
+      .description = "a copy-on-write write fault: fault IPC to the pager, copy into a fresh frame, map, resume" },
 };
 const size_t bench_spawn_n = sizeof bench_spawn / sizeof bench_spawn[0];

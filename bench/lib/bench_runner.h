@@ -126,6 +126,11 @@ struct bench_runner {
     uint64_t (*empty_region)(void);
     unsigned results, errors;
     const char *tsc_note;           /* tsc_init's note on a refused tsc= word, or NULL */
+    /* Called before (after = false) and after (after = true, once its
+     * @result or @error is out) each benchmark configuration, or NULL: a
+     * program's own per-configuration records (Ferry's @fastpath). */
+    void (*around)(struct bench_runner *r, const struct bench_entry *e, int64_t size, uint64_t samples,
+                   bool after);
 };
 
 /* buf/cap: the caller's sample buffer (no allocation here); words: the
@@ -160,6 +165,11 @@ void bench_emit_error(struct bench_runner *r, const char *bench, const char *var
 
 /* @done {"records":results,"errors":errors}. */
 void bench_done(struct bench_runner *r);
+
+/* Called at the start of every benchmark configuration the runner runs
+ * (one per @result or @error it emits for a configuration): an empty
+ * function whose address outside observers watch (tools/tlbmodel). */
+void bench_region_mark(void);
 
 /* The empty region the runner measures by default: tsc_end() - tsc_begin(). */
 uint64_t bench_empty_region_tsc(void);

@@ -210,6 +210,7 @@ static const struct bench_family fam[] = {
     { lb_bulk_table, &lb_bulk_count },
     { lb_spawn_table, &lb_spawn_count },
     { lb_touch_table, &lb_touch_count },
+    { lb_cow_table, &lb_cow_count },
 };
 BENCH_CATALOG(fam);
 

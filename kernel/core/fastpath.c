@@ -28,45 +28,21 @@
  * radix take all 64 bits of the cptr; anything else (deeper CSpaces, a
  * guard mismatch) returns false and the slow path does the full lookup
  * and reports its errors.  A loop over levels here would cost the fast
- * path more registers than it saves lookups.  A CNode's radix is 1..24
- * (objtypes.h), so with guard + radix = 64 the guard is 40..63 bits wide:
- * neither a zero radix nor a shift by 64 needs a test. */
+ * path more registers than it saves lookups.  The CNode capability
+ * carries the precomputed u.cnode.fp_base (object/cap.h): non-zero only
+ * for a single-level CNode, and then slot 0's address less the guard's
+ * share, so after the guard check the slot is one multiply-add away.  A
+ * CNode's radix is 1..24 (objtypes.h), so no shift is by 64. */
 _Static_assert(FERRY_CNODE_MIN_RADIX >= 1 && FERRY_CNODE_MAX_RADIX < 64, "lookup_fp's shifts");
+_Static_assert(sizeof(struct cte) == BIT(FERRY_CTE_BITS), "cte size");
 static inline __attribute__((always_inline)) bool lookup_fp(const struct cap *node, word_t cptr, struct cte **slot)
 {
-    unsigned radix = node->size_bits;
-    if (unlikely(node->type != FERRY_OBJ_CNODE) || unlikely(node->guard_bits + radix != 64) ||
-        unlikely((cptr >> radix) != node->u.cnode.guard))
+    word_t base = node->u.cnode.fp_base;
+    if (unlikely(node->type != FERRY_OBJ_CNODE) || unlikely(!base) ||
+        unlikely((cptr >> node->size_bits) != node->u.cnode.guard))
         return false;
-    *slot = (struct cte *)cap_object(node) + (cptr & (BIT(radix) - 1));
+    *slot = (struct cte *)(base + (cptr << FERRY_CTE_BITS));
     return true;
-}
-
-/* Copy len (<= 4) message words, only those, as the slow path does. */
-static inline void copy_words_fp(struct tcb *src, struct tcb *dst, word_t len)
-{
-    word_t *d = dst->ctx.regs;
-    const word_t *s = src->ctx.regs;
-    if (len > 0) {
-        d[CTX_RDX] = s[CTX_RDX];
-        if (len > 1) {
-            d[CTX_R8] = s[CTX_R8];
-            if (len > 2) {
-                d[CTX_R9] = s[CTX_R9];
-                if (len > 3)
-                    d[CTX_R10] = s[CTX_R10];
-            }
-        }
-    }
-}
-
-/* The receiver's result registers: success, badge, message info with
- * the bits the slow path would not pass (caps, unused) cleared. */
-static inline void set_received_fp(struct tcb *dst, word_t msginfo, word_t badge)
-{
-    ctx_set_result(&dst->ctx, FERRY_OK);
-    ctx_set_badge(&dst->ctx, badge);
-    ctx_set_msginfo(&dst->ctx, msginfo);
 }
 
 /* A message the fast path carries: no capabilities, no stray bits (bits
@@ -78,24 +54,34 @@ static inline bool message_fp(word_t msginfo)
     return !(msginfo & 0xf80);
 }
 
-/* tcb_ipc_buffer without the call: the kernel address of t's IPC buffer. */
+/* Does t have an IPC buffer (tcb_ipc_buffer would not return NULL)? */
+static inline bool has_ipc_buffer_fp(const struct tcb *t)
+{
+    return !cap_is_null(&t->slots[TCB_SLOT_IPCBUF].cap);
+}
+
+/* tcb_ipc_buffer without the call: the kernel address of t's IPC buffer
+ * (it has one: has_ipc_buffer_fp). */
 static inline struct ferry_ipc_buffer *ipc_buffer_fp(const struct tcb *t)
 {
     const struct cap *f = &t->slots[TCB_SLOT_IPCBUF].cap;
-    if (cap_is_null(f))
-        return NULL;
     return (struct ferry_ipc_buffer *)((char *)cap_object(f) + (t->ipc_buffer & (BIT(f->size_bits) - 1)));
 }
 
 /* Words beyond the registers: from src's IPC buffer into dst's (len is at
- * most FERRY_MSG_MAX_WORDS; a loop, not a memcpy call: see FASTPATH_FN). */
-static inline void copy_buffer_fp(const struct ferry_ipc_buffer *sbuf, struct ferry_ipc_buffer *dbuf,
-                                  word_t len)
+ * most FERRY_MSG_MAX_WORDS): one `rep movsq`, no memcpy call (see
+ * FASTPATH_FN). */
+static inline __attribute__((always_inline)) void copy_buffer_fp(const struct tcb *src, const struct tcb *dst,
+                                                                 word_t len)
 {
+    const struct ferry_ipc_buffer *sbuf = ipc_buffer_fp(src);
+    struct ferry_ipc_buffer *dbuf = ipc_buffer_fp(dst);
     if (sbuf == dbuf)
         return;                          /* one buffer shared: nothing moves (as deliver) */
-    for (word_t i = FERRY_MSG_REG_WORDS; i < len; i++)
-        dbuf->mr[i] = sbuf->mr[i];
+    const word_t *s = &sbuf->mr[FERRY_MSG_REG_WORDS];
+    word_t *d = &dbuf->mr[FERRY_MSG_REG_WORDS];
+    word_t n = len - FERRY_MSG_REG_WORDS;
+    asm volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
 }
 
 /* Cap type and one right checked by one comparison of the first two bytes
@@ -169,7 +155,7 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
     word_t len = msginfo & MSGINFO_LOW_BITS;
     if (unlikely(len > FERRY_MSG_REG_WORDS) &&
         (unlikely(!message_fp(msginfo)) || unlikely(len > FERRY_MSG_MAX_WORDS) ||
-         unlikely(!ipc_buffer_fp(cur)) || unlikely(!ipc_buffer_fp(dest))))
+         unlikely(!has_ipc_buffer_fp(cur)) || unlikely(!has_ipc_buffer_fp(dest))))
         FP_MISS(FERRY_FP_CALL_MESSAGE);
 
     /* ---- point of no return ---- */
@@ -177,17 +163,21 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
     /* Dequeue the receiver (the head). */
     struct tcb *next = dest->ipc_next;
     ep->queue.head = next;
-    if (next) {
+    if (unlikely(next)) {                /* the usual server waits alone */
         next->ipc_prev = NULL;
         dest->ipc_next = NULL;
     } else {
         ep->queue.tail = NULL;
         ep->state = EP_IDLE;
     }
-    copy_words_fp(cur, dest, len);
-    if (unlikely(len > FERRY_MSG_REG_WORDS))
-        copy_buffer_fp(ipc_buffer_fp(cur), ipc_buffer_fp(dest), len);
-    set_received_fp(dest, msginfo, slot->cap.u.ep.badge);
+    if (unlikely(len > FERRY_MSG_REG_WORDS)) {
+        copy_buffer_fp(cur, dest, len);
+        len = FERRY_MSG_REG_WORDS;
+        /* Re-read, so that msginfo need not live across the copy's
+         * rdi/rsi (it stays in rsi on the register-only path). */
+        msginfo = ctx_get_msginfo(&cur->ctx);
+    }
+    word_t badge = slot->cap.u.ep.badge;
     dest->state = TCB_RUNNABLE;
     dest->blocked_on = NULL;
     dest->ipc_flags = 0;
@@ -199,7 +189,7 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
     cur->blocked_on = dest;
     dest->reply_to = cur;
 
-    arch_fastpath_switch_exit(dest, vs);
+    arch_fastpath_switch_exit(dest, vs, msginfo, badge, len);
 }
 
 FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
@@ -238,17 +228,20 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
     word_t len = msginfo & MSGINFO_LOW_BITS;
     if (unlikely(len > FERRY_MSG_REG_WORDS) &&
         (unlikely(!message_fp(msginfo)) || unlikely(len > FERRY_MSG_MAX_WORDS) ||
-         unlikely(!ipc_buffer_fp(cur)) || unlikely(!ipc_buffer_fp(caller))))
+         unlikely(!has_ipc_buffer_fp(cur)) || unlikely(!has_ipc_buffer_fp(caller))))
         FP_MISS(FERRY_FP_RR_MESSAGE);
 
     /* ---- point of no return ---- */
 
     /* The reply (no badge on replies). */
     cur->reply_to = NULL;
-    copy_words_fp(cur, caller, len);
-    if (unlikely(len > FERRY_MSG_REG_WORDS))
-        copy_buffer_fp(ipc_buffer_fp(cur), ipc_buffer_fp(caller), len);
-    set_received_fp(caller, msginfo, 0);
+    if (unlikely(len > FERRY_MSG_REG_WORDS)) {
+        copy_buffer_fp(cur, caller, len);
+        len = FERRY_MSG_REG_WORDS;
+        /* Re-read, so that msginfo need not live across the copy's
+         * rdi/rsi (it stays in rsi on the register-only path). */
+        msginfo = ctx_get_msginfo(&cur->ctx);
+    }
     caller->state = TCB_RUNNABLE;
     caller->blocked_on = NULL;
     caller->ipc_flags = 0;
@@ -262,13 +255,13 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
     struct tcb *tail = ep->queue.tail;
     cur->ipc_next = NULL;
     cur->ipc_prev = tail;
-    if (tail)
+    if (unlikely(tail))                  /* the usual server waits alone */
         tail->ipc_next = cur;
     else
         ep->queue.head = cur;
     ep->queue.tail = cur;
     ep->state = EP_RECV;
 
-    arch_fastpath_switch_exit(caller, vs);
+    arch_fastpath_switch_exit(caller, vs, msginfo, 0, len);
 }
 #endif

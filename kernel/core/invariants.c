@@ -333,6 +333,8 @@ static bool visit(struct cte *s)
         if (s->parent && s->parent->cap.type != FERRY_OBJ_UNTYPED)
             return fail(FERRY_INV_CDT_OBJECT, "an object's first capability is not a child of an untyped", s);
     }
+    if (c->type == FERRY_OBJ_CNODE && c->u.cnode.fp_base != cap_cnode_fp_base(c))
+        return fail(FERRY_INV_CAP_TYPE, "CNode capability's fast-path lookup word is stale", s);
     if (cap_is_arch(c)) {
         const char *why = arch_inv_cap(s, obj_root);
         if (why)

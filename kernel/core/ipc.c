@@ -46,7 +46,8 @@ void ipc_switch_direct(struct tcb *cur)
      * runs at once when none ready is above it, even when threads of its
      * own priority are queued ahead of it. */
     if (!t || cur->state == TCB_RUNNABLE || t->state != TCB_RUNNABLE || !t->in_ready_queue ||
-        t->sched_cpu != arch_cpu_index() || (int)t->prio < sched_highest_prio())
+        t->sched_cpu != arch_cpu_index() ||  /* queued on another CPU: it runs there */
+        sched_ready_above(t->prio))      /* inline: one look at the bitmap, no call */
         return;
     sched_dequeue(t);
     arch_switch_to(t);
@@ -133,8 +134,10 @@ static void deliver(struct tcb *src, struct tcb *dst, word_t msginfo, word_t bad
             len = FERRY_MSG_REG_WORDS;
         ncaps = 0;
     }
-    for (word_t i = 0; i < len && i < FERRY_MSG_REG_WORDS; i++)
-        ctx_set_mr(&dst->ctx, (unsigned)i, ctx_get_mr(&src->ctx, (unsigned)i));
+    /* Message registers beyond the length read as zero (the fast path's
+     * exit zeroes them too: design.md, "Message registers"). */
+    for (word_t i = 0; i < FERRY_MSG_REG_WORDS; i++)
+        ctx_set_mr(&dst->ctx, (unsigned)i, i < len ? ctx_get_mr(&src->ctx, (unsigned)i) : 0);
     if (sbuf != dbuf)
         for (word_t i = FERRY_MSG_REG_WORDS; i < len; i++)
             dbuf->mr[i] = sbuf->mr[i];

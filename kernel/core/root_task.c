@@ -266,6 +266,7 @@ void root_task_create(const struct boot_info *boot, struct memmap *free)
         .type = FERRY_OBJ_CNODE, .rights = FERRY_RIGHTS_ALL, .size_bits = ROOT_CNODE_RADIX,
         .guard_bits = 64 - ROOT_CNODE_RADIX, .paddr = cnode_pa,
     };
+    cap_cnode_set_fp(&cnode);
     cte_insert(slot(FERRY_CAP_INIT_CNODE), &cnode, NULL);
 
     uint64_t pages = 9 + FERRY_ROOT_STACK_PAGES + MAX_TABLES;   /* 9: VSpace, TCB, ASID pool, slack */

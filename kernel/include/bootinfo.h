@@ -9,9 +9,9 @@
 #define MB2_BOOT_MAGIC 0x36d76289u
 
 #define BOOT_CMDLINE_MAX 1024
-#define BOOT_MODULES_MAX 16
+#define BOOT_MODULES_MAX 22
 #define BOOT_NAME_MAX    64
-#define BOOT_MODULE_NAME_MAX 240   /* = FERRY_BOOTINFO_MODULE_NAME_MAX */
+#define BOOT_MODULE_NAME_MAX 160   /* = FERRY_BOOTINFO_MODULE_NAME_MAX */
 
 struct boot_module {
     paddr_t start, end;

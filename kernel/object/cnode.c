@@ -488,6 +488,7 @@ static word_t derive_data(const struct cap *src, word_t data, struct cap *out)
             return FERRY_E_RANGE;
         out->guard_bits = (uint8_t)gbits;
         out->u.cnode.guard = guard;
+        cap_cnode_set_fp(out);
         return FERRY_OK;
     }
     default:

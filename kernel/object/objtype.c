@@ -43,6 +43,7 @@ struct cap object_create(word_t type, paddr_t paddr, unsigned user_bits, bool de
         break;
     case FERRY_OBJ_CNODE:
         c.size_bits = (uint8_t)user_bits;   /* radix; no guard until minted */
+        cap_cnode_set_fp(&c);
         break;
     case FERRY_OBJ_TCB:
         tcb_init(cap_tcb(&c));

@@ -36,7 +36,7 @@ def test_multiboot2_grub_iso(iso):
     assert 'from "GRUB' in b.output, b
     # The programs arrive as module2 lines: the system starts from boot.conf.
     assert re.search(r"^system: \d+ modules, \d+ programs in boot.conf$", b.output, re.M), b
-    assert "hello from pid 1: hello started-by boot.conf" in b.output, b
+    assert "hello from pid 3: hello started-by boot.conf" in b.output, b
 
 
 def initrd_modules():
@@ -50,16 +50,18 @@ def test_programs_as_qemu_modules(kernel_mb1):
               "-append", "test=sys_spawn_exit,sys_names"])
     assert b.status == EXIT_SUCCESS, b
     assert re.search(r"^root task: \d+ boot modules, \d+ read-only frames$", b.output, re.M), b
-    assert "hello from pid 1: hello started-by boot.conf" in b.output, b
+    assert re.search(r"^system: name service names started \(pid 1\)$", b.output, re.M), b
+    assert re.search(r"^system: supervisor supervisor started \(pid 2\)$", b.output, re.M), b
+    assert "hello from pid 3: hello started-by boot.conf" in b.output, b
     assert "2 passed, 0 failed" in b.output, b
 
 
 def test_too_many_modules_are_left_out(kernel_mb1):
     mods = initrd_modules()
-    extra = [m for m in mods if m.endswith("hello.elf")] * (18 - len(mods))
+    extra = [m for m in mods if m.endswith("hello.elf")] * (24 - len(mods))
     b = boot(["-kernel", kernel_mb1, "-initrd", ",".join(mods + extra), "-append", "test=sys_spawn_exit"])
     assert b.status == EXIT_SUCCESS, b
-    assert "boot modules: 2 left out (at most 16 are kept)" in b.output, b
+    assert "boot modules: 2 left out (at most 22 are kept)" in b.output, b
     assert "PANIC" not in b.output, b
 
 

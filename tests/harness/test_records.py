@@ -82,3 +82,64 @@ def test_panic_text_kept(fmt):
 def test_non_record_at_lines_are_log(fmt):
     out = records.parse_lines(["@resultant thing", "@foo {}"], fmt)
     assert out.log == ["@resultant thing", "@foo {}"] and not out.malformed
+
+
+FASTPATH = ('@fastpath {"bench":"ipc_call","variant":"cross","size":0,"samples":10,"total":3,'
+            '"misses":{"call_cap":2,"rr_queued":1}}')
+
+
+def test_fastpath_record(fmt):
+    out = records.parse_lines([GOOD, FASTPATH], fmt)
+    assert out.fastpath == [{"bench": "ipc_call", "variant": "cross", "size": 0, "samples": 10, "total": 3,
+                             "misses": {"call_cap": 2, "rr_queued": 1}}]
+    assert out.log == [] and out.malformed == []
+
+
+@pytest.mark.parametrize("bad", ['{"bench":"x","total":1}', '{"bench":"x","total":1,"misses":{"a":"1"}}',
+                                 '{"bench":"x","misses":{}}'])
+def test_fastpath_record_malformed(fmt, bad):
+    out = records.parse_lines(["@fastpath " + bad], fmt)
+    assert out.fastpath == [] and "@fastpath needs" in out.malformed[0]
+
+
+def test_fastpath_table_in_show(tmp_path):
+    from ferryhost import report, results
+    rows = [{"system": "ferry", "build": "default", "accel": "tcg-icount", "rep": 0, "bench": "ipc_call",
+             "variant": "cross", "size": 0, "samples": 100, "total": 2, "run": "r", "fp_call_cap": 2,
+             "fp_rr_queued": 0},
+            {"system": "ferry", "build": "default", "accel": "tcg-icount", "rep": 0, "bench": "null_syscall",
+             "variant": "syscall", "size": -1, "samples": 100, "total": 0, "run": "r", "fp_call_cap": 0,
+             "fp_rr_queued": 0}]
+    (tmp_path / "fastpath.csv").write_text(results.csv_text(results.FASTPATH_COLUMNS + ["fp_call_cap", "fp_rr_queued"],
+                                                            rows))
+    t = report.fastpath_text([tmp_path])
+    assert "default/ipc_call/cross/0/tcg-icount" in t and "call_cap 2" in t
+    assert "null_syscall" not in t      # no IPC and nothing counted: left out
+
+
+def test_bulk_transport_is_total_minus_the_touch_floor():
+    from ferryhost import report
+
+    def row(system, bench, variant, size, med, accel="tcg-icount"):
+        return {"system": system, "build": "default" if system == "ferry" else "linux", "bench": bench,
+                "variant": variant, "size": size, "accel": accel, "unit": "instructions", "median": med}
+    summary = [row("ferry", "bulk_touch", "", 4096, 6000), row("ferry", "bulk_grant", "", 4096, 6300),
+               row("ferry", "bulk_copy", "", 4096, 10000), row("ferry", "bulk_grant", "", 8192, 9999),
+               row("linux", "bulk_touch", "cpu1", 4096, 6100), row("linux", "bulk_shm", "cpu2", 4096, 9100),
+               row("ferry", "bulk_grant", "", 4096, 100, accel="tcg")]
+    t = {(r["system"], r["bench"], r["size"], r["accel"]): r["transport"] for r in report.transport_rows(summary)}
+    assert t == {("ferry", "bulk_grant", 4096, "tcg-icount"): 300, ("ferry", "bulk_copy", 4096, "tcg-icount"): 4000,
+                 ("linux", "bulk_shm", 4096, "tcg-icount"): 3000}
+    assert "not bytes" in report.transport_text(summary)
+
+
+def test_compare_lists_bulk_transport_on_both_sides():
+    from ferryhost import compare
+
+    def r(bench, size, a, b, variant=""):
+        return {"key": ("ferry", bench, variant, size, "tcg-icount"), "median_a": a, "median_b": b}
+    t = compare.transport_table([r("bulk_touch", 4096, 6000, 6000), r("bulk_grant", 4096, 6300, 6150),
+                                 r("bulk_copy", 8192, 1, 2)])
+    lines = t.splitlines()
+    assert len(lines) == 3 and "ferry/bulk_grant/4096/tcg-icount" in lines[2]
+    assert lines[2].split()[-3:] == ["300", "150", "0.500"]

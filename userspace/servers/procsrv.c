@@ -5,6 +5,7 @@
 #include <ferry/elf_load.h>
 #include <ferry/ipc.h>
 #include <ferry/proc.h>
+#include <ferry/spawnmsg.h>
 #include <ferry/ulib.h>
 #include "procsrv.h"
 
@@ -18,9 +19,11 @@
 #define PROC_PRIO       100            /* below the root task: it runs until it waits */
 #define PROC_PTS_MAX    32
 #define FAULT_BADGE     (1UL << 62)    /* on the fault endpoint's badge, beside the pid */
+#define NAMES_PROGRAM   "names"        /* boot.conf's name of the name service */
+#define SUP_PROGRAM     "supervisor"   /* and of the supervisor */
+#define NAMES_SIGNAL_BADGE (1UL << 62) /* its notification's badge (userspace/programs/names.c) */
 #define PROC_ORPHAN     (~0UL)         /* parent: it ended first (nobody reaps: freed at the end) */
 #define MODULES_MAX     FERRY_BOOTINFO_MODULES_MAX
-#define REGISTRY_MAX    16
 #define PROC_ARGS_MAX   32             /* arguments after argv[0] */
 #define PROC_REGIONS_MAX 32            /* anonymous regions per process */
 #define PROC_PAGES_MAX  520            /* pages mapped per process (image, stack, on demand) */
@@ -41,6 +44,10 @@ struct proc {
     unsigned long slot0, next;          /* its root slots [slot0, slot0 + PROC_SLOTS) */
     unsigned long bytes, messages;
     unsigned long cspace, vspace, tcb, service_ep, notify, parent;
+    bool system;                        /* a server of the system (name service, supervisor): not counted */
+    bool supervised;                    /* its faults go to the supervisor process */
+    unsigned awaiting;                  /* ended, for the supervisor to restart: 1 faulted, 2 killed */
+    unsigned long registered;           /* names the name service says it registered */
     unsigned long pt_base[PROC_PTS_MAX];
     unsigned npts;
     /* Threads after the first: TCB and IPC-buffer frame slots (0: none). */
@@ -73,21 +80,21 @@ struct share {
     bool cow;                          /* the users may write: copy on write (else read-only sharing) */
 };
 
-struct name_entry {
-    char name[PROC_NAME_MAX];
-    unsigned long pid, ep;              /* ep: root slot of the service's endpoint */
-};
 
 static struct bootconf conf;
 static struct module modules[MODULES_MAX];
 static unsigned nmodules;
 static bool ready;
 static struct proc procs[PROCSRV_MAX_PROCS];
-static struct name_entry registry[REGISTRY_MAX];
 static unsigned long server_ep, temp_slot, next_pid = 1, refused;
+/* The name service: its pid, its endpoint (made here: clients get copies
+ * badged with their pid) and a badged copy of its bound notification. */
+static unsigned long names_pid, names_ep, names_signal;
+/* The supervisor, likewise: the fault endpoint of supervised services. */
+static unsigned long sup_pid, sup_ep, sup_signal;
 static unsigned long restarts[BOOTCONF_PROGRAMS_MAX];    /* per program of conf */
 static struct share shares[SHARES_MAX];
-static unsigned long cow_copies, cow_reuses;
+static unsigned long cow_copies, cow_reuses, event_pid;
 static struct pt_set root_pts = { .vspace = FERRY_CAP_INIT_VSPACE };
 
 bool system_ready(void) { return ready; }
@@ -95,6 +102,7 @@ const struct bootconf *system_conf(void) { return &conf; }
 unsigned long procsrv_refused(void) { return refused; }
 unsigned long procsrv_cow_copies(void) { return cow_copies; }
 unsigned long procsrv_cow_reuses(void) { return cow_reuses; }
+unsigned long procsrv_event_pid(void) { return event_pid; }
 
 /* ---- boot modules and configuration ------------------------------------ */
 
@@ -140,6 +148,49 @@ static bool map_modules(const struct ferry_bootinfo_modules *mi)
     return true;
 }
 
+static bool spawning_system;
+static unsigned long spawning_system_ep, spawning_system_signal;
+static unsigned long spawn_system(const char *name, unsigned long ep, unsigned long signal);
+
+/* The name service, a process of its own, started first when boot.conf
+ * lists it (program NAMES_PROGRAM): every process made after it gets its
+ * endpoint.  False when it is listed and does not start. */
+static bool names_start(void)
+{
+    const struct bootconf_program *prog = bootconf_find(&conf, NAMES_PROGRAM);
+    if (!prog)
+        return true;
+    names_ep = object_alloc(FERRY_OBJ_ENDPOINT, 0);
+    names_signal = slot_alloc();
+    if (!names_ep || !names_signal)
+        return false;
+    names_pid = spawn_system(NAMES_PROGRAM, names_ep, names_signal);
+    if (!names_pid)
+        return false;
+    printf("system: name service %s started (pid %lu)\n", NAMES_PROGRAM, names_pid);
+    return true;
+}
+
+/* The supervisor, a process of its own, when boot.conf lists it (program
+ * SUP_PROGRAM): the services marked restart that start after it fault to
+ * it.  Without it the process server restarts them itself. */
+static bool supervisor_start(void)
+{
+    if (!bootconf_find(&conf, SUP_PROGRAM))
+        return true;
+    sup_ep = object_alloc(FERRY_OBJ_ENDPOINT, 0);
+    sup_signal = slot_alloc();
+    if (!sup_ep || !sup_signal)
+        return false;
+    sup_pid = spawn_system(SUP_PROGRAM, sup_ep, sup_signal);
+    if (!sup_pid) {
+        sup_ep = 0;
+        return false;
+    }
+    printf("system: supervisor %s started (pid %lu)\n", SUP_PROGRAM, sup_pid);
+    return true;
+}
+
 bool system_init(const struct ferry_bootinfo *bi)
 {
     const struct ferry_bootinfo_modules *mi = (const void *)bi->modules;
@@ -182,7 +233,7 @@ bool system_init(const struct ferry_bootinfo *bi)
         return false;
     printf("system: %u modules, %u programs in boot.conf\n", nmodules, conf.n);
     ready = true;
-    return true;
+    return names_start() && supervisor_start();
 }
 
 /* ---- memory: one untyped block per process ----------------------------- */
@@ -328,9 +379,6 @@ static void share_orphans(struct proc *p);
 
 static void proc_teardown(struct proc *p)
 {
-    for (unsigned i = 0; i < REGISTRY_MAX; i++)
-        if (registry[i].pid == p->pid)
-            registry[i].pid = 0;
     /* Frames shared after a fork: p's copies of others' go, and others'
      * copies of p's are replaced by frames of their own. */
     for (unsigned k = 0; k < p->npages; k++)
@@ -345,6 +393,9 @@ static void proc_teardown(struct proc *p)
     p->npts = p->nregions = p->npages = p->nfree = 0;
     memset(p->threads, 0, sizeof p->threads);
     p->bytes = 0;
+    /* The name service drops the names it served (its endpoint is gone). */
+    if (p->registered && names_signal)
+        ntfn_signal(names_signal);
     /* Its children are orphans now: one ended already is freed, a live
      * one will be when it ends. */
     for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++) {
@@ -428,12 +479,16 @@ static unsigned long proc_give_common(struct proc *p)
 {
     unsigned long err;
     if ((err = proc_give(p, PROC_CAP_SERVER, server_ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT_REPLY, p->pid)) ||
-        (err = proc_give(p, PROC_CAP_FAULT, server_ep, FERRY_RIGHT_WRITE, p->pid | FAULT_BADGE)) ||
+        (err = p->supervised ? proc_give(p, PROC_CAP_FAULT, sup_ep, FERRY_RIGHT_WRITE, p->pid)
+                             : proc_give(p, PROC_CAP_FAULT, server_ep, FERRY_RIGHT_WRITE, p->pid | FAULT_BADGE)) ||
         (err = proc_give(p, PROC_CAP_CNODE, p->cspace, FERRY_RIGHTS_ALL, 0)))
         return err;
     p->notify = palloc(p, FERRY_OBJ_NOTIFICATION, 0);
     if (!p->notify)
         return FERRY_E_NO_MEMORY;
+    if (names_ep && (err = proc_give(p, PROC_CAP_NAMES, names_ep,
+                                     FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT | FERRY_RIGHT_GRANT_REPLY, p->pid)))
+        return err;
     return proc_give(p, PROC_CAP_NOTIFY, p->notify, FERRY_RIGHT_READ, 0);
 }
 
@@ -493,7 +548,13 @@ static unsigned long spawn_into(struct proc *p, const struct module *m, const ch
     *step = "capabilities";
     if ((err = proc_give_common(p)))
         return err;
-    if (p->prog->nreg) {
+    if (p->system) {
+        /* The name service receives on the endpoint the clients' copies
+         * come from; the supervisor on its supervised services' fault
+         * endpoint. */
+        if ((err = proc_give(p, PROC_CAP_SERVICE, spawning_system_ep, FERRY_RIGHT_READ, 0)))
+            return err;
+    } else if (p->prog->nreg) {
         p->service_ep = palloc(p, FERRY_OBJ_ENDPOINT, 0);
         if (!p->service_ep)
             return FERRY_E_NO_MEMORY;
@@ -504,6 +565,14 @@ static unsigned long spawn_into(struct proc *p, const struct module *m, const ch
     p->tcb = palloc(p, FERRY_OBJ_TCB, 0);
     if (!p->tcb)
         return FERRY_E_NO_MEMORY;
+    if (p->system) {
+        /* Its notification is bound: the process server's signal (a
+         * process that may serve names ended) ends its Recv. */
+        const unsigned long ntfn = p->notify;
+        if ((err = ferry_invoke(p->tcb, FERRY_TCB_BIND_NOTIFICATION, 0, NULL, 1, &ntfn, NULL)) ||
+            (err = ferry_cnode_mint(spawning_system_signal, p->notify, FERRY_RIGHT_WRITE, NAMES_SIGNAL_BADGE)))
+            return err;
+    }
     return proc_thread_start(p, p->tcb, ipc, PROC_IPC_BUFFER, entry, PROC_STACK_TOP,
                         (const unsigned long[3]){ argc, argv_va, envp_va });
 }
@@ -534,6 +603,9 @@ static struct proc *proc_new(const struct bootconf_program *prog, unsigned long 
     p->bytes = p->faults = p->cow_faults = 0;
     p->anon_next = PROC_ANON_BASE;
     p->service_ep = p->notify = 0;
+    p->system = p->supervised = false;
+    p->awaiting = 0;
+    p->registered = 0;
     return p;
 }
 
@@ -554,6 +626,20 @@ static unsigned long spawn_child(const char *name, const char *const *argv, cons
 unsigned long proc_spawn(const char *name, const char *const *argv, const char *const *envp)
 {
     return spawn_child(name, argv, envp, 0);
+}
+
+/* A server of the system: spawned as any program, but not counted among
+ * the processes (proc_count) and not waited for; it receives on ep (made
+ * here) and its bound notification, signalled through a copy in slot
+ * signal. */
+static unsigned long spawn_system(const char *name, unsigned long ep, unsigned long signal)
+{
+    spawning_system = true;
+    spawning_system_ep = ep;
+    spawning_system_signal = signal;
+    unsigned long pid = spawn_child(name, NULL, NULL, 0);
+    spawning_system = false;
+    return pid;
 }
 
 static unsigned long spawn_child(const char *name, const char *const *argv, const char *const *envp,
@@ -585,6 +671,8 @@ static unsigned long spawn_child(const char *name, const char *const *argv, cons
     struct proc *p = proc_new(prog, parent);
     if (!p)
         return 0;
+    p->system = spawning_system;
+    p->supervised = prog->restart && !parent && !p->system && sup_ep;
     const char *step = "";
     unsigned long err = spawn_into(p, m, av, envp, &step);
     if (err) {
@@ -602,6 +690,14 @@ static void supervise(struct proc *p, const char *why)
 {
     if (!p->prog->restart || p->parent)
         return;
+    if (p->supervised) {
+        /* The supervisor process restarts it: it learns by the answer to
+         * its PROC_FAULT, or (killed) by its notification. */
+        p->awaiting = strcmp(why, "faulted") == 0 ? 1 : 2;
+        if (p->awaiting == 2)
+            ntfn_signal(sup_signal);
+        return;
+    }
     const struct bootconf_program *prog = p->prog;
     unsigned long old = p->pid;
     p->pid = 0;
@@ -671,7 +767,7 @@ bool proc_info(unsigned long pid, struct proc_info *out)
         return false;
     *out = (struct proc_info){ .pid = p->pid, .state = p->state, .name = p->prog->name,
                                .status = p->status, .bytes = p->bytes, .messages = p->messages,
-                               .faults = p->faults };
+                               .faults = p->faults, .registered = p->registered };
     return true;
 }
 
@@ -679,7 +775,15 @@ unsigned proc_count(void)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++)
-        n += procs[i].pid != 0;
+        n += procs[i].pid != 0 && !procs[i].system;
+    return n;
+}
+
+unsigned proc_system_count(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++)
+        n += procs[i].pid != 0 && procs[i].system;
     return n;
 }
 
@@ -925,54 +1029,123 @@ static enum procsrv_event reply(unsigned long err, unsigned long w1)
     return PROCSRV_OTHER;
 }
 
-static enum procsrv_event do_lookup(struct proc *p, const char *name, long len)
+/* ---- requests of the name service ----------------------------------------- */
+
+/* PROC_MANIFEST: the names pid may look up and register (its boot.conf
+ * manifest), for the name service only. */
+static enum procsrv_event do_manifest(struct proc *p, unsigned long pid)
 {
-    if (len < 0 || !proc_name_valid(name, (size_t)len))
-        return reply(PROC_E_BAD_NAME, 0);
-    if (!bootconf_listed((const char (*)[PROC_NAME_MAX])p->prog->lookup, p->prog->nlookup, name, (size_t)len)) {
-        refused++;
-        printf("names: %s (pid %lu) may not look up %s: refused\n", p->prog->name, p->pid, name);
-        return reply(PROC_E_DENIED, 0);
+    const struct proc *c = proc_find(pid);
+    if (p->pid != names_pid || !c)
+        return reply(PROC_E_BAD_REQUEST, 0);
+    char buf[2 * BOOTCONF_NAMES_MAX * PROC_NAME_MAX + 8];
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        unsigned count = pass == 0 ? c->prog->nlookup : c->prog->nreg;
+        for (unsigned i = 0; i < count; i++) {
+            const char *name = pass == 0 ? c->prog->lookup[i] : c->prog->reg[i];
+            size_t k = strlen(name) + 1;
+            memcpy(buf + n, name, k);
+            n += k;
+        }
+        buf[n++] = '\0';
     }
-    for (unsigned i = 0; i < REGISTRY_MAX; i++) {
-        if (!registry[i].pid || strcmp(registry[i].name, name) != 0)
+    unsigned long words = 2 + (n + 7) / 8;
+    struct sys_msg r = { .info = FERRY_MSGINFO(0, words, 0), .w = { PROC_OK, n } };
+    unsigned long w[2 + sizeof buf / 8 + 1];
+    memcpy(&w[2], buf, n);
+    for (unsigned long i = 2; i < words; i++) {
+        if (i < FERRY_MSG_REG_WORDS)
+            r.w[i] = w[i];
+        else
+            ulib_ipc->mr[i] = w[i];
+    }
+    ipc_reply(&r);
+    return PROCSRV_OTHER;
+}
+
+/* PROC_NAME_EVENT: the name service registered a name of pid's, or
+ * refused pid a lookup (counted and logged here, where the console is). */
+static enum procsrv_event do_name_event(struct proc *p, const struct sys_msg *m)
+{
+    struct proc *c = proc_find(m->w[0]);
+    unsigned long len = m->w[2], words = FERRY_MSGINFO_LEN(m->info);
+    char name[PROC_NAME_MAX];
+    if (p->pid != names_pid || !c || len >= PROC_NAME_MAX || words < 3 + (len + 7) / 8)
+        return reply(PROC_E_BAD_REQUEST, 0);
+    unsigned long w[3 + PROC_NAME_MAX / 8];
+    for (unsigned long i = 3; i < 3 + (len + 7) / 8; i++)
+        w[i] = i < FERRY_MSG_REG_WORDS ? m->w[i] : ulib_ipc->mr[i];
+    memcpy(name, &w[3], len);
+    name[len] = '\0';
+    if (m->w[1]) {
+        c->registered++;
+    } else {
+        refused++;
+        printf("names: %s (pid %lu) may not look up %s: refused\n", c->prog->name, c->pid, name);
+    }
+    return reply(PROC_OK, 0);
+}
+
+/* ---- requests of the supervisor ------------------------------------------- */
+
+static enum procsrv_event do_fault(struct proc *p, const struct sys_msg *m)
+{
+    struct proc *c = proc_find(m->w[0]);
+    if (p->pid != sup_pid || !c || !c->supervised || c->state != PROC_RUNNING ||
+        FERRY_MSGINFO_LEN(m->info) < 5)
+        return reply(PROC_E_BAD_REQUEST, 0);
+    unsigned long kind = m->w[1], addr = m->w[2], error = m->w[3], ip = ulib_ipc->mr[4];
+    const char *why = "not a page fault";
+    c->messages++;
+    if (kind == FERRY_FAULT_PAGE && demand_page(c, addr, error, &why)) {
+        c->faults++;
+        return reply(PROC_OK, 0);
+    }
+    printf("procsrv: %s (pid %lu) faulted (%s): kind %lu at ip %#lx, address %#lx: ended\n",
+           c->prog->name, c->pid, why, kind, ip, addr);
+    proc_suspend_all(c);
+    proc_teardown(c);
+    c->status = PROC_STATUS_FAULTED;
+    supervise(c, "faulted");
+    return reply(PROC_E_NOT_FOUND, 0);
+}
+
+static enum procsrv_event do_supervise_next(struct proc *p)
+{
+    if (p->pid != sup_pid)
+        return reply(PROC_E_BAD_REQUEST, 0);
+    for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++) {
+        struct proc *c = &procs[i];
+        if (!c->pid || !c->awaiting)
             continue;
-        /* A send-only copy badged with the client's pid, handed over in
-         * the reply; the copy stays a descendant of the service's endpoint,
-         * so it goes when the service does. */
-        if (ferry_cnode_mint(temp_slot, registry[i].ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT_REPLY, p->pid))
-            return reply(PROC_E_BAD_REQUEST, 0);
-        struct sys_msg r = { .info = FERRY_MSGINFO(0, 1, 1), .w = { PROC_OK } };
-        ulib_ipc->caps_or_badges[0] = temp_slot;
+        unsigned long words = 4 + PROC_NAME_MAX / 8;
+        struct sys_msg r = { .info = FERRY_MSGINFO(0, words, 0),
+                             .w = { PROC_OK, c->pid, c->awaiting, (unsigned long)(c->prog - conf.prog) } };
+        char name[PROC_NAME_MAX] = { 0 };
+        for (unsigned k = 0; k < PROC_NAME_MAX - 1 && c->prog->name[k]; k++)
+            name[k] = c->prog->name[k];
+        memcpy(&ulib_ipc->mr[4], name, sizeof name);
         ipc_reply(&r);
-        ferry_cnode_delete(temp_slot);
-        return PROCSRV_LOOKUP;
+        return PROCSRV_OTHER;
     }
     return reply(PROC_E_NOT_FOUND, 0);
 }
 
-static enum procsrv_event do_register(struct proc *p, const char *name, long len)
+static enum procsrv_event do_restart(struct proc *p, unsigned long pid)
 {
-    if (len < 0 || !proc_name_valid(name, (size_t)len))
-        return reply(PROC_E_BAD_NAME, 0);
-    if (!bootconf_listed((const char (*)[PROC_NAME_MAX])p->prog->reg, p->prog->nreg, name, (size_t)len)) {
-        refused++;
-        printf("names: %s (pid %lu) may not register %s: refused\n", p->prog->name, p->pid, name);
-        return reply(PROC_E_DENIED, 0);
-    }
-    struct name_entry *free = NULL;
-    for (unsigned i = 0; i < REGISTRY_MAX; i++) {
-        if (registry[i].pid && strcmp(registry[i].name, name) == 0)
-            return reply(PROC_E_TAKEN, 0);
-        if (!registry[i].pid && !free)
-            free = &registry[i];
-    }
-    if (!free)
+    struct proc *c = proc_find(pid);
+    if (p->pid != sup_pid || !c || !c->awaiting)
         return reply(PROC_E_BAD_REQUEST, 0);
-    memcpy(free->name, name, (size_t)len + 1);
-    free->pid = p->pid;
-    free->ep = p->service_ep;
-    return reply(PROC_OK, 0);
+    const struct bootconf_program *prog = c->prog;
+    c->pid = 0;                         /* reaped by the supervisor */
+    c->state = PROC_FREE;
+    c->awaiting = 0;
+    unsigned long npid = proc_spawn(prog->name, NULL, NULL);
+    unsigned long n = ++restarts[prog - conf.prog];
+    struct sys_msg r = { .info = FERRY_MSGINFO(0, 3, 0), .w = { npid ? PROC_OK : PROC_E_NO_MEMORY, npid, n } };
+    ipc_reply(&r);
+    return PROCSRV_OTHER;
 }
 
 /* ---- processes that make processes and threads ---------------------------- */
@@ -1049,29 +1222,12 @@ static unsigned long do_fork(struct proc *p, unsigned long rip, unsigned long rs
     return PROC_OK;
 }
 
-/* PROC_SPAWN: "name\0arg\0...\0\0env\0...\0" in the request's bytes. */
+/* PROC_SPAWN: the request's bytes (ferry/spawnmsg.h). */
 static unsigned long do_spawn_request(struct proc *p, const char *buf, long len, unsigned long *pid)
 {
-    const char *argv[PROC_ARGS_MAX + 1], *envp[PROC_ARGS_MAX + 1];
-    if (len < 3 || buf[len - 1] || buf[len - 2])
+    const char *name, *argv[PROC_ARGS_MAX + 1], *envp[PROC_ARGS_MAX + 1];
+    if (!spawnmsg_parse(buf, (size_t)len, &name, argv, envp, PROC_ARGS_MAX))
         return PROC_E_BAD_REQUEST;
-    const char *s = buf, *end = buf + len;
-    const char *name = s;
-    s += strlen(s) + 1;
-    for (int pass = 0; pass < 2; pass++) {
-        const char **v = pass == 0 ? argv : envp;
-        unsigned n = 0;
-        while (s < end && *s) {
-            if (n == PROC_ARGS_MAX)
-                return PROC_E_BAD_REQUEST;
-            v[n++] = s;
-            s += strlen(s) + 1;
-        }
-        v[n] = NULL;
-        s++;
-        if (s > end)
-            return PROC_E_BAD_REQUEST;
-    }
     if (!bootconf_find(&conf, name))
         return PROC_E_NOT_FOUND;
     *pid = spawn_child(name, argv, envp, p->pid);
@@ -1143,14 +1299,17 @@ enum procsrv_event procsrv_serve_one(void)
     if (!p || p->state != PROC_RUNNING)
         return PROCSRV_OTHER;           /* nobody to answer */
     p->messages++;
+    event_pid = p->pid;
     if (m.badge & FAULT_BADGE) {
         const char *why = "not a page fault";
+        unsigned long cow0 = p->cow_faults;
         if (FERRY_MSGINFO_LABEL(m.info) == FERRY_FAULT_PAGE &&
             demand_page(p, m.w[FERRY_FAULT_MR_ADDR], m.w[FERRY_FAULT_MR_ERROR], &why)) {
-            p->faults++;
+            bool cow = p->cow_faults != cow0;
+            p->faults += !cow;
             struct sys_msg r = { .info = FERRY_MSGINFO(0, 0, 0) };
             ipc_reply(&r);                  /* resumes it at the faulting instruction */
-            return PROCSRV_PAGE;
+            return cow ? PROCSRV_COW : PROCSRV_PAGE;
         }
         printf("procsrv: %s (pid %lu) faulted (%s): kind %lu at ip %#lx, address %#lx: ended\n",
                p->prog->name, p->pid, why, FERRY_MSGINFO_LABEL(m.info), m.w[FERRY_FAULT_MR_IP],
@@ -1178,10 +1337,16 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
             return reply(PROC_E_BAD_REQUEST, 0);
         puts_raw(buf, (size_t)len);
         return reply(PROC_OK, 0);
-    case PROC_LOOKUP:
-        return do_lookup(p, buf, request_string(&m, buf, PROC_NAME_MAX));
-    case PROC_REGISTER:
-        return do_register(p, buf, request_string(&m, buf, PROC_NAME_MAX));
+    case PROC_MANIFEST:
+        return do_manifest(p, m.w[0]);
+    case PROC_NAME_EVENT:
+        return do_name_event(p, &m);
+    case PROC_FAULT:
+        return do_fault(p, &m);
+    case PROC_SUPERVISE_NEXT:
+        return do_supervise_next(p);
+    case PROC_RESTART:
+        return do_restart(p, m.w[0]);
     case PROC_GETPID: {
         unsigned long parent = p->parent == PROC_ORPHAN ? 0 : p->parent;
         struct sys_msg r = { .info = FERRY_MSGINFO(0, 3, 0), .w = { PROC_OK, p->pid, parent } };
@@ -1204,7 +1369,8 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
     case PROC_FORK: {
         unsigned long child = 0, err = FERRY_MSGINFO_LEN(m.info) < 3 ? PROC_E_BAD_REQUEST
                                                                : do_fork(p, m.w[0], m.w[1], m.w[2], &child);
-        return reply(err, child);
+        reply(err, child);
+        return PROCSRV_FORK;
     }
     case PROC_THREAD: {
         if (FERRY_MSGINFO_LEN(m.info) < 5)

@@ -20,6 +20,7 @@ struct proc_info {
     unsigned long bytes;           /* memory its objects take */
     unsigned long messages;        /* requests it sent (page faults included) */
     unsigned long faults;          /* pages the pager made on first touch */
+    unsigned long registered;      /* names it registered with the name service */
 };
 
 /* Maps the boot modules, reads the boot configuration.  False (with the
@@ -53,16 +54,22 @@ unsigned long procsrv_restarts(const char *name);
 enum procsrv_event {
     PROCSRV_OTHER,       /* a request answered, or a message from nobody */
     PROCSRV_PAGE,        /* a page fault served: a page made, the thread resumed */
-    PROCSRV_LOOKUP,      /* a name lookup answered with the endpoint */
     PROCSRV_ENDED,       /* a process ended (exit or fault) */
+    PROCSRV_COW,         /* a write to a page shared copy-on-write served */
+    PROCSRV_FORK,        /* a fork answered */
 };
 enum procsrv_event procsrv_serve_one(void);
+/* The pid whose message the last procsrv_serve_one handled. */
+unsigned long procsrv_event_pid(void);
 /* Information about pid; false when unknown. */
 bool proc_info(unsigned long pid, struct proc_info *out);
 /* Prints the process table. */
 void proc_list(void);
-/* How many processes are live (running or zombie). */
+/* How many processes are live (running or zombie), the system's servers
+ * (the name service) left out. */
 unsigned proc_count(void);
+/* How many servers of the system (the name service) run. */
+unsigned proc_system_count(void);
 /* Pages the pager copied on a write to a page shared copy-on-write. */
 unsigned long procsrv_cow_copies(void);
 /* Write faults on such a page that its maker, the last user left, got

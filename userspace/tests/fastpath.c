@@ -1,8 +1,9 @@
 /* fastpath.c: in-guest tests that the IPC fast path is taken where it
  * should be: Call + ReplyRecv between threads of one priority, to a server
  * one priority below, with an idle bound notification, with an FS base,
- * across address spaces; and that its fall-back counters do count (so a
- * count of zero means something). */
+ * across address spaces; that message registers beyond the length read
+ * as zero; and that its fall-back counters do count (so a count of zero
+ * means something). */
 #include "utest.h"
 #include <ferry/ipc.h>
 #include <ferry/process.h>
@@ -109,8 +110,63 @@ static bool fastpath_counters_count(void)
     return true;
 }
 
+/* Message registers on the fast path (the words stay in registers from
+ * syscall to sysret): words up to the length arrive, the registers beyond
+ * it read as zero both ways, never as the sender's values. */
+static volatile unsigned long fpr_bad;
+
+static void fp_regs_server(void)
+{
+    struct sys_msg m = { 0 };
+    ipc_recv(fp_ep, &m);
+    for (;;) {
+        unsigned long len = FERRY_MSGINFO_LEN(m.info);
+        for (unsigned long i = len; i < FERRY_MSG_REG_WORDS; i++)
+            if (m.w[i] != 0)
+                fpr_bad++;
+        /* Reply with the length received, each word + 1, and junk beyond. */
+        for (unsigned long i = 0; i < FERRY_MSG_REG_WORDS; i++)
+            m.w[i] = i < len ? m.w[i] + 1 : 0x5ec0 + i;
+        ipc_reply_recv(fp_ep, &m);
+    }
+}
+
+static bool fastpath_message_registers(void)
+{
+    unsigned long before = 0, after = 0;
+    bool counting = test_fastpath_misses(&before);
+    ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    fp_ep = ep;
+    fpr_bad = 0;
+    unsigned long srv = test_thread(fp_regs_server, FERRY_CAP_INIT_CNODE, 255, 0, true);
+    CHECK(srv != 0);
+    sys_yield();
+    struct sys_msg m = { .info = FERRY_MSGINFO(3, 0, 0) };
+    CHECK_OK(ipc_call(ep, &m));                /* the server may not have waited yet */
+    if (counting)
+        CHECK(test_fastpath_misses(&before));
+    for (unsigned long round = 0; round < 3; round++)
+        for (unsigned long len = 0; len <= FERRY_MSG_REG_WORDS; len++) {
+            struct sys_msg c = { .info = FERRY_MSGINFO(3, len, 0) };
+            for (unsigned long i = 0; i < FERRY_MSG_REG_WORDS; i++)
+                c.w[i] = i < len ? 100 * round + i : 0xbad0 + i;
+            CHECK_OK(ipc_call(ep, &c));
+            CHECK(FERRY_MSGINFO_LEN(c.info) == len && c.badge == 0);
+            for (unsigned long i = 0; i < FERRY_MSG_REG_WORDS; i++)
+                CHECK(c.w[i] == (i < len ? 100 * round + i + 1 : 0));
+        }
+    CHECK(fpr_bad == 0);
+    if (counting) {
+        CHECK(test_fastpath_misses(&after));
+        CHECK(after == before);
+    }
+    CHECK_OK(ferry_tcb_suspend(srv));
+    return true;
+}
+
 const struct utest utests_fastpath[] = {
     UTEST(fastpath_taken),
+    UTEST(fastpath_message_registers),
     UTEST(fastpath_counters_count),
 };
 const size_t utests_fastpath_n = sizeof utests_fastpath / sizeof utests_fastpath[0];

@@ -230,6 +230,47 @@ restore_user_sysret:
     swapgs
     sysretq
 
+#if FERRY_FASTPATH
+/* The IPC fast path's exit (arch/fastpath.h): rdi = &next->ctx, rsi = the
+ * message info, rax = the badge, rcx = the length (0..4); rdx r8 r9 r10
+ * hold the sender's message words.  Only what next's saved registers must
+ * give is loaded (callee-saved, RIP, RFLAGS, RSP); the words beyond the
+ * length are zeroed, so that no register leaves with anything that is not
+ * next's own, the message, or zero.  RAX = FERRY_OK (0). */
+    .global fastpath_sysret
+fastpath_sysret:
+    movq %rdi, %rsp
+    movq %rax, %rdi                 /* badge */
+    movq CTX_RBX_OFF(%rsp), %rbx
+    movq CTX_RBP_OFF(%rsp), %rbp
+    movq CTX_R12_OFF(%rsp), %r12
+    movq CTX_R13_OFF(%rsp), %r13
+    movq CTX_R14_OFF(%rsp), %r14
+    movq CTX_R15_OFF(%rsp), %r15
+    jmp *fastpath_zero_from(, %rcx, 8)
+fastpath_zero_0:
+    xorl %edx, %edx
+fastpath_zero_1:
+    xorl %r8d, %r8d
+fastpath_zero_2:
+    xorl %r9d, %r9d
+fastpath_zero_3:
+    xorl %r10d, %r10d
+fastpath_zero_4:
+    xorl %eax, %eax                 /* FERRY_OK */
+    movq CTX_RIP_OFF(%rsp), %rcx
+    movq CTX_RFLAGS_OFF(%rsp), %r11
+    movq CTX_RSP_OFF(%rsp), %rsp    /* user RSP: no kernel stack from here on */
+    swapgs
+    sysretq
+
+    .section .rodata
+    .balign 8
+fastpath_zero_from:                 /* by length: where the zeroing starts */
+    .quad fastpath_zero_0, fastpath_zero_1, fastpath_zero_2, fastpath_zero_3, fastpath_zero_4
+    .text
+#endif
+
     .global restore_user_iret
 restore_user_iret:
     /* Build the interrupt frame on the kernel stack, then load registers. */

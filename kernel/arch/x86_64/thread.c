@@ -58,6 +58,7 @@ void entry_init(void)
     write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
     ks_percpu.cr0_ts = read_cr0() | CR0_TS;
     ks_percpu.fpu_ts = false;
+    ks_percpu.fpu_clear_left = 1;        /* TS clear implies >= 1 (arch_switch_fpu_cur) */
 }
 
 /* Make the current thread the FPU owner and let it use the FPU (CR0.TS

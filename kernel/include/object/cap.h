@@ -30,7 +30,16 @@ struct cap {
     paddr_t paddr;
     union {
         struct { word_t badge; } ep;              /* endpoint, notification: 0 = none */
-        struct { word_t guard; } cnode;
+        struct {
+            word_t guard;
+            /* For a single-level CNode (guard_bits + radix = 64): the
+             * kernel address of slot 0 less guard << radix slots, so that
+             * after the guard check the slot of cptr is fp_base + cptr
+             * slots (core/fastpath.c); 0 for any other CNode.  A function
+             * of the other fields: cap_cnode_set_fp after every write of
+             * guard or radix (checked by the invariant walk). */
+            word_t fp_base;
+        } cnode;
         struct {                                  /* untyped (untyped.c) */
             word_t watermark;                     /* bytes used from paddr */
             word_t cleared;                       /* [watermark, cleared) is known zero */
@@ -77,5 +86,18 @@ static inline bool cap_is_arch(const struct cap *c)
 
 
 static inline void *cap_object(const struct cap *c) { return phys_to_virt(c->paddr); }
+
+/* u.cnode.fp_base as it must be for CNode capability c. */
+static inline word_t cap_cnode_fp_base(const struct cap *c)
+{
+    if (c->guard_bits + c->size_bits != 64)
+        return 0;
+    return (word_t)cap_object(c) - ((c->u.cnode.guard << c->size_bits) << FERRY_CTE_BITS);
+}
+
+static inline void cap_cnode_set_fp(struct cap *c)
+{
+    c->u.cnode.fp_base = cap_cnode_fp_base(c);
+}
 
 #endif

@@ -1,7 +1,9 @@
 /* ferry.c: the Ferry-specific calls of a program (ferry/prog.h): names,
- * anonymous memory and exit, each a Call to the process server on
- * PROC_CAP_SERVER (protocol: ferry/proc.h). */
+ * anonymous memory and exit: Calls to the process server on
+ * PROC_CAP_SERVER, names to the name service on PROC_CAP_NAMES (protocol:
+ * ferry/proc.h). */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <ferry/prog.h>
 #include "libc.h"
@@ -17,28 +19,47 @@ unsigned long proc_getpid(void)
     return __proc_call(PROC_GETPID, 0, NULL, &m) ? 0 : m.w[1];
 }
 
-unsigned long proc_lookup(const char *name, unsigned long dest)
+/* A Call to the name service with label and a name (w0 = length, the
+ * bytes from word 1), n_caps capabilities from caps_or_badges[]. */
+static unsigned long names_call(unsigned long label, const char *name, unsigned n_caps,
+                                struct sys_msg *m)
 {
     size_t len = strlen(name);
     if (len >= PROC_NAME_MAX)
         return PROC_E_BAD_NAME;
-    __ipc()->recv_cnode = PROC_CAP_CNODE;
-    __ipc()->recv_index = dest;
-    __ipc()->recv_depth = 64;
+    unsigned long w[1 + PROC_NAME_MAX / 8] = { len };
+    memcpy(&w[1], name, len);
+    unsigned long n = 1 + (len + 7) / 8;
+    struct ferry_ipc_buffer *ipc = __ipc();
+    m->info = FERRY_MSGINFO(label, n, n_caps);
+    for (unsigned long i = 0; i < n; i++) {
+        if (i < FERRY_MSG_REG_WORDS)
+            m->w[i] = w[i];
+        else
+            ipc->mr[i] = w[i];
+    }
+    unsigned long err = sys_raw(FERRY_SYS_CALL, PROC_CAP_NAMES, m);
+    return err ? err : m->w[0];
+}
+
+unsigned long proc_lookup(const char *name, unsigned long dest)
+{
+    struct ferry_ipc_buffer *ipc = __ipc();
+    ipc->recv_cnode = PROC_CAP_CNODE;
+    ipc->recv_index = dest;
+    ipc->recv_depth = 64;
     struct sys_msg m = { 0 };
-    unsigned long err = __proc_call_bytes(PROC_LOOKUP, name, len, &m);
+    unsigned long err = names_call(NAMES_LOOKUP, name, 0, &m);
     if (err == PROC_OK && FERRY_MSGINFO_CAPS(m.info) != 1)
-        return PROC_E_BAD_REQUEST;     /* the slot was not free */
+        return PROC_E_NOT_FOUND;       /* the service went as it was handed over, or dest was taken */
     return err;
 }
 
 unsigned long proc_register(const char *name)
 {
-    size_t len = strlen(name);
-    if (len >= PROC_NAME_MAX)
-        return PROC_E_BAD_NAME;
     struct sys_msg m = { 0 };
-    return __proc_call_bytes(PROC_REGISTER, name, len, &m);
+    __ipc()->caps_or_badges[0] = PROC_CAP_SERVICE;
+    return names_call(NAMES_REGISTER, name, 1, &m);
 }
 
 void *proc_mmap(size_t len)

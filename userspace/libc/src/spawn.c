@@ -8,33 +8,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <ferry/spawnmsg.h>
 #include "libc.h"
-
-/* Packs "name\0arg1\0...\0\0env1\0...\0" (argv[0] is not sent: the
- * program's name takes its place, as at boot). */
-static long pack(char *buf, size_t max, const char *name, char *const argv[], char *const envp[])
-{
-    size_t n = 0;
-    size_t k = strlen(name) + 1;
-    if (k > max)
-        return -1;
-    memcpy(buf, name, k);
-    n = k;
-    for (int pass = 0; pass < 2; pass++) {
-        char *const *v = pass == 0 ? (argv && argv[0] ? argv + 1 : NULL) : envp;
-        for (; v && *v; v++) {
-            k = strlen(*v) + 1;
-            if (k == 1 || n + k + 1 > max)
-                return -1;        /* an empty string would end the list */
-            memcpy(buf + n, *v, k);
-            n += k;
-        }
-        if (n + 1 > max)
-            return -1;
-        buf[n++] = '\0';
-    }
-    return (long)n;
-}
 
 int posix_spawn(pid_t *restrict pid, const char *restrict path,
                 const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *restrict attr,
@@ -44,7 +19,7 @@ int posix_spawn(pid_t *restrict pid, const char *restrict path,
         return ENOSYS;
     const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     char buf[PROC_MAX_PRINT];
-    long n = pack(buf, sizeof buf, name, argv, envp);
+    long n = spawnmsg_pack(buf, sizeof buf, name, argv, envp);
     if (n < 0)
         return E2BIG;
     struct sys_msg m = { 0 };

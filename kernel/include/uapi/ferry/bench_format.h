@@ -11,7 +11,15 @@
  *            "max":..,"mean":..,"stdev":..}
  *   @samples {"bench":"ipc_call","variant":"cross","size":0,"values":[..]}
  *   @error {"bench":"ipc_call","variant":"cross","size":0,"msg":"..."}
+ *   @fastpath {"bench":"ipc_call","variant":"cross","size":0,"samples":10000,
+ *              "total":N,"misses":{"call_cap":N,...}}
  *   @done {"records":N,"errors":N}
+ *
+ * @fastpath (Ferry, kernels with the fast path and BENCHMARK=1) follows each
+ * benchmark configuration's @result or @error: how many Call/ReplyRecv the
+ * fast path handed to the slow path during it (set-up, warm-up and timed
+ * rounds), by reason (FERRY_FP_* in syscall.h, named in lower case without
+ * the prefix).
  *
  * Numbers are integers in TSC ticks; "mean" and "stdev" are integers too
  * (rounded), so the guest needs no floating point.  "size" is the benchmark's
@@ -27,6 +35,7 @@
 #define FERRY_REC_SAMPLES "@samples "
 #define FERRY_REC_ERROR   "@error "
 #define FERRY_REC_DONE    "@done "
+#define FERRY_REC_FASTPATH "@fastpath "
 
 /* The start of the console line that reports a kernel panic (the kernel
  * prints it; the harness and the tests look for it). */

@@ -69,8 +69,8 @@ struct ferry_bootinfo {
  * -initrd: the path and its arguments; GRUB's module2: the words after the
  * file name).  A module the kernel could not describe (outside RAM, over
  * the limits below) is left out with a boot message. */
-#define FERRY_BOOTINFO_MODULES_MAX      15
-#define FERRY_BOOTINFO_MODULE_NAME_MAX  240
+#define FERRY_BOOTINFO_MODULES_MAX      21      /* room for the system's servers, drivers and test programs */
+#define FERRY_BOOTINFO_MODULE_NAME_MAX  160     /* a stored path: results/.binaries/<sha256>/<name> */
 #define FERRY_BOOTINFO_MODULE_FRAMES_MAX 4096   /* frame capabilities for all modules together */
 
 struct ferry_module_desc {

@@ -22,8 +22,12 @@
  *         rdx, r8, r9, r10 = message words 0..3
  *
  * Message words 4 and up live in the thread's IPC buffer (mr[4..]).
+ * On an IPC receive (Recv, the reply of a Call, ReplyRecv...) the message
+ * registers beyond the message's length read as zero, never as the
+ * sender's or the receiver's earlier values.
  * `syscall` itself clobbers rcx and r11; every other register is preserved
- * unless listed above.  These registers were chosen because `syscall`
+ * unless listed above (the user stubs name rax rdi rsi rdx r8 r9 r10 as
+ * in/out and rcx r11 as clobbered; rbx rbp r12-r15 and rsp survive).  These registers were chosen because `syscall`
  * leaves them alone and a C caller can load them without a stack frame.
  */
 #define FERRY_MSG_REG_WORDS 4

@@ -19,7 +19,7 @@
  * under the supervisor (restarted, with its default arguments, whenever it
  * faults or is killed); the words after -- are its default arguments.
  */
-#define BOOTCONF_PROGRAMS_MAX 16
+#define BOOTCONF_PROGRAMS_MAX 32
 #define BOOTCONF_NAMES_MAX    8
 #define BOOTCONF_WORD_MAX     64
 #define BOOTCONF_ARGS_MAX     256

@@ -13,6 +13,7 @@ enum proc_slot {
     PROC_CAP_SERVICE,     /* its own service endpoint, when its manifest may register names */
     PROC_CAP_FAULT,       /* the process server's endpoint badged as this pid's fault endpoint */
     PROC_CAP_NOTIFY,      /* a notification the server signals when a child of it ends (waitpid) */
+    PROC_CAP_NAMES,       /* the name service's endpoint, badged with the pid (Call, may pass a capability) */
     PROC_CAP_FIRST_FREE,  /* from here on: free, e.g. for looked-up names */
 };
 
@@ -46,8 +47,6 @@ enum proc_slot {
 enum proc_label {
     PROC_EXIT = 1,        /* w0 = status; never answered: the process is gone */
     PROC_PRINT,           /* w0 = byte count, bytes from word 1: console output */
-    PROC_LOOKUP,          /* w0 = length, name from word 1; the reply carries the endpoint */
-    PROC_REGISTER,        /* w0 = length, name from word 1: PROC_CAP_SERVICE serves it */
     PROC_GETPID,          /* reply w1 = pid, w2 = parent's pid (0: started by the system) */
     PROC_MMAP,            /* w0 = bytes, w1 (optional) = 1 for memory a fork shares rather than copies:
                            * reply w1 = address of fresh anonymous memory (zero on first touch) */
@@ -58,6 +57,26 @@ enum proc_label {
     PROC_THREAD,          /* w0 = rip, w1 = rsp, w2..w4 = rdi, rsi, rdx: reply w1 = thread number */
     PROC_THREAD_EXIT,     /* w0 = the calling thread's number: never answered */
     PROC_THREAD_JOIN,     /* w0 = thread number: PROC_OK once it is gone, else PROC_E_AGAIN */
+    /* From the name service only: */
+    PROC_MANIFEST,        /* w0 = pid: reply w0 = PROC_OK, w1 = length, bytes from w2:
+                           * "lookup\0...\0\0register\0...\0\0" (the names of its manifest) */
+    PROC_NAME_EVENT,      /* w0 = pid, w1 = 1: registered / 0: a lookup refused, w2 = length,
+                           * the name from w3: the process server counts and logs it */
+    /* From the supervisor only: */
+    PROC_FAULT,           /* w0 = pid, w1 = fault kind, w2 = address, w3 = error code, w4 = ip:
+                           * PROC_OK: the pager served it (resume the thread); else the process ended */
+    PROC_SUPERVISE_NEXT,  /* reply w1 = pid of a supervised process that ended, w2 = 1 faulted /
+                           * 2 killed, w3 = its boot.conf index, its name from w4; PROC_E_NOT_FOUND: none */
+    PROC_RESTART,         /* w0 = that pid: reaped, its program started again: reply w1 = new pid,
+                           * w2 = how often the program was restarted */
+};
+
+/* Calls on PROC_CAP_NAMES (the name service, a process of its own): the
+ * reply's word 0 is the error, as above. */
+enum names_label {
+    NAMES_LOOKUP = 1,     /* w0 = length, name from word 1; the reply carries the endpoint */
+    NAMES_REGISTER,       /* w0 = length, name from word 1, the service's endpoint as the one
+                           * capability: it serves the name from now on */
 };
 
 enum proc_error {

@@ -6,6 +6,8 @@
 #include <arch/vspace.h>
 #include <arch/x86.h>
 #include <object/tcb.h>
+#include <ferry/errors.h>
+#include <ferry/syscall.h>
 
 
 _Noreturn void restore_user_sysret(struct user_context *ctx);   /* entry.S */
@@ -70,13 +72,18 @@ static inline __attribute__((always_inline)) void arch_fpu_move(struct tcb *owne
 static inline __attribute__((always_inline)) void arch_switch_fpu_cur(struct tcb *next)
 {
 #if FERRY_LAZY_FPU
-    if (!ks_percpu.fpu_ts) {
-        ks_percpu.fpu_ts = true;
-        write_cr0(ks_percpu.cr0_ts);
-    } else if (next == ks_percpu.fpu_owner && ks_percpu.fpu_clear_left) {
-        ks_percpu.fpu_clear_left--;
-        ks_percpu.fpu_ts = false;
-        clts();
+    /* fpu_clear_left == 0 means TS set and nothing to do (the quiet state
+     * of an IPC loop whose threads do not use the FPU): one test.  TS
+     * clear implies fpu_clear_left >= 1 (fpu_load_current sets it, and it
+     * is decremented to 0 only on a return that leaves TS set). */
+    if (unlikely(ks_percpu.fpu_clear_left)) {
+        if (!ks_percpu.fpu_ts) {
+            ks_percpu.fpu_ts = true;
+            write_cr0(ks_percpu.cr0_ts);
+        } else if (next == ks_percpu.fpu_owner && --ks_percpu.fpu_clear_left) {
+            ks_percpu.fpu_ts = false;
+            clts();
+        }
     }
 #else
     if (ks_percpu.fpu_owner != next)
@@ -109,6 +116,13 @@ static inline __attribute__((always_inline)) void arch_switch_user(struct tcb *n
  * case, a clean PCID, is inline (vspace_cr3_clean). */
 _Noreturn void arch_fastpath_switch_exit_pcid(struct tcb *next, paddr_t vs);
 
+/* entry.S: into next by sysret with the message words still live.
+ * rdi = &next->ctx, rsi = the message info next receives, rax = the badge
+ * (next's rdi), rcx = the length (0..4): rdx r8 r9 r10 keep the sender's
+ * words up to the length and are zeroed beyond it; rax = FERRY_OK; the
+ * callee-saved registers, RIP, RSP and RFLAGS come from next->ctx. */
+_Noreturn void fastpath_sysret(struct user_context *ctx);
+
 /* Leave by a jump, not a call: the fast path functions stay leaves, with
  * no frame to set up (they were called on the kernel stack, which nothing
  * needs once the thread leaves). */
@@ -122,11 +136,68 @@ _Noreturn void arch_fastpath_switch_exit_pcid(struct tcb *next, paddr_t vs);
         asm volatile("jmp " #fn : : "D"(a), "S"(b) : "memory");         \
         __builtin_unreachable();                                        \
     } while (0)
+#define FASTPATH_JUMP_4(fn, a, b, c, d)                                 \
+    do {                                                                \
+        asm volatile("jmp " #fn : : "D"(a), "S"(b), "a"(c), "c"(d) : "memory"); \
+        __builtin_unreachable();                                        \
+    } while (0)
 
-/* Switch to next and enter it by sysret.  next entered the kernel by
+/*
+ * The message words on the fast path.  core/fastpath.c is compiled with
+ * rdx, r8, r9 and r10 fixed (Makefile): from `syscall` to `sysretq` they
+ * hold the sender's words 0..3, which the receiver gets where they are,
+ * with no store to and load from its saved registers (they were also
+ * saved in the sender's, for a restart).  Code that runs on the way and
+ * needs one of them (wrmsr, a call into C) keeps them itself, or, on the
+ * rare exits, spills the message into next's saved registers and leaves
+ * the slow path's way (fastpath_spill_fp).
+ */
+
+/* Write the message into next's saved registers as the slow path would
+ * (words beyond the length are zeroed, as fastpath_sysret does), so that
+ * restore_user_sysret delivers it. */
+static inline __attribute__((always_inline)) void fastpath_spill_fp(struct tcb *next, word_t msginfo,
+                                                                      word_t badge, word_t len)
+{
+    word_t *r = next->ctx.regs;
+    asm volatile("movq %%rdx, %0\n\tmovq %%r8, %1\n\tmovq %%r9, %2\n\tmovq %%r10, %3"
+                 : "=m"(r[CTX_RDX]), "=m"(r[CTX_R8]), "=m"(r[CTX_R9]), "=m"(r[CTX_R10]));
+    for (word_t i = len; i < FERRY_MSG_REG_WORDS; i++)
+        ctx_set_mr(&next->ctx, (unsigned)i, 0);
+    ctx_set_result(&next->ctx, FERRY_OK);
+    ctx_set_badge(&next->ctx, badge);
+    ctx_set_msginfo(&next->ctx, msginfo);
+}
+
+/* wrmsr with rdx, a live message word, kept around it (wrmsr takes the
+ * value's high half in edx). */
+static inline __attribute__((always_inline)) void wrmsr_live(uint32_t msr, uint64_t v)
+{
+    asm volatile("movq %%rdx, %%r11\n\tmovq %%rax, %%rdx\n\tshrq $32, %%rdx\n\twrmsr\n\tmovq %%r11, %%rdx"
+                 : : "c"(msr), "a"(v) : "r11", "memory");
+}
+
+/* The FS and GS bases of next, as thread.c's switch_bases does, but only
+ * the base that next has or the registers may hold (a TLS server's round
+ * trip writes FS_BASE alone, twice): need = bases_live | next's bits. */
+static inline __attribute__((always_inline)) void arch_switch_bases_live(struct tcb *next, word_t need)
+{
+    if (need & CTX_BASE_FS)
+        wrmsr_live(MSR_FS_BASE, next->ctx.regs[CTX_FS_BASE]);
+    if (need & CTX_BASE_GS)
+        wrmsr_live(MSR_KERNEL_GS_BASE, next->ctx.regs[CTX_GS_BASE]);   /* GS after swapgs */
+    ks_percpu.bases_live = next->ctx.bases;
+}
+
+/* Switch to next and enter it by sysret with the message (msginfo, badge,
+ * len words in rdx r8 r9 r10; len <= FERRY_MSG_REG_WORDS: longer messages
+ * were copied between the IPC buffers).  next entered the kernel by
  * `syscall` (ctx.entry == CTX_ENTRY_SYSCALL), so its saved RIP came from
- * RCX and is canonical (a restart only moves it back 2 bytes). */
-static inline __attribute__((always_inline)) _Noreturn void arch_fastpath_switch_exit(struct tcb *next, paddr_t vs)
+ * RCX and is canonical (a restart only moves it back 2 bytes), and its
+ * saved RFLAGS are what the CPU saved (only flags ring 3 may set). */
+static inline __attribute__((always_inline)) _Noreturn void arch_fastpath_switch_exit(struct tcb *next, paddr_t vs,
+                                                                                    word_t msginfo, word_t badge,
+                                                                                    word_t len)
 {
     if (vs != ks_percpu.cur_vspace) {
         /* Either layout costs one jump on the other path; the one without
@@ -136,16 +207,26 @@ static inline __attribute__((always_inline)) _Noreturn void arch_fastpath_switch
             write_cr3(vs);               /* without PCIDs: CR3 = the PML4 (vspace_cr3) */
         } else {
             uint64_t cr3;
-            if (unlikely(!vspace_cr3_clean(vs, &cr3)))
+            if (unlikely(!vspace_cr3_clean(vs, &cr3))) {
+                fastpath_spill_fp(next, msginfo, badge, len);
                 FASTPATH_JUMP_2(arch_fastpath_switch_exit_pcid, next, vs);
+            }
             ks_percpu.cur_vspace = vs;
             write_cr3(cr3);
         }
     }
     arch_switch_fpu_cur(next);
-    if (unlikely(arch_bases_needed(next)))
-        FASTPATH_JUMP_1(arch_switch_bases_sysret, next);
-    FASTPATH_JUMP_1(restore_user_sysret, &next->ctx);
+    word_t need = ks_percpu.bases_live | next->ctx.bases;
+    if (unlikely(need)) {
+        /* The usual case, thread-local storage: FS alone, one test. */
+        if (likely(need == CTX_BASE_FS)) {
+            wrmsr_live(MSR_FS_BASE, next->ctx.regs[CTX_FS_BASE]);
+            ks_percpu.bases_live = next->ctx.bases;
+        } else {
+            arch_switch_bases_live(next, need);
+        }
+    }
+    FASTPATH_JUMP_4(fastpath_sysret, &next->ctx, msginfo, badge, len);
 }
 
 #endif
