@@ -261,6 +261,7 @@ fastpath_zero_4:
     movq CTX_RIP_OFF(%rsp), %rcx
     movq CTX_RFLAGS_OFF(%rsp), %r11
     movq CTX_RSP_OFF(%rsp), %rsp    /* user RSP: no kernel stack from here on */
+    BKL_RELEASE                     /* after the last read of the TCB */
     swapgs
     sysretq
 
