@@ -233,9 +233,16 @@ static paddr_t trampoline_page(const struct boot_info *bi)
     return 0;
 }
 
+/* Where a trampoline label lies in the copy (labels of one assembly
+ * section; as integers, since they are distinct C objects). */
+static paddr_t tr_off(const char *label)
+{
+    return (uintptr_t)label - (uintptr_t)ap_trampoline_start;
+}
+
 static void patch32(paddr_t tp, const char *field, uint64_t v, size_t bytes)
 {
-    memcpy((char *)phys_to_virt(tp) + (field - ap_trampoline_start), &v, bytes);
+    memcpy((char *)phys_to_virt(tp) + tr_off(field), &v, bytes);
 }
 
 /* An AP's first C code, on its kernel stack, with the boot page tables. */
@@ -276,11 +283,11 @@ void smp_init(const char *cmdline, paddr_t physmap_top, const struct boot_info *
         kprintf("smp: 1 CPU up (no free page below 1 MiB for the start-up code)\n");
         return;
     }
-    size_t len = (size_t)(ap_trampoline_end - ap_trampoline_start);
+    size_t len = (size_t)tr_off(ap_trampoline_end);
     memcpy(phys_to_virt(tp), ap_trampoline_start, len);
-    patch32(tp, ap_tr_gdtr + 2, tp + (paddr_t)(ap_tr_gdt - ap_trampoline_start), 4);
-    patch32(tp, ap_tr_pm_ptr, tp + (paddr_t)(ap_tr_pm32 - ap_trampoline_start), 4);
-    patch32(tp, ap_tr_lm_ptr, tp + (paddr_t)(ap_tr_lm64 - ap_trampoline_start), 4);
+    patch32(tp, ap_tr_gdtr + 2, tp + tr_off(ap_tr_gdt), 4);
+    patch32(tp, ap_tr_pm_ptr, tp + tr_off(ap_tr_pm32), 4);
+    patch32(tp, ap_tr_lm_ptr, tp + tr_off(ap_tr_lm64), 4);
     patch32(tp, ap_tr_cr3, (paddr_t)boot_pml4, 8);
     patch32(tp, ap_tr_efer, EFER_LME | (ks_cpu.nx ? EFER_NXE : 0), 8);
     patch32(tp, ap_tr_entry, (uint64_t)ap_entry, 8);

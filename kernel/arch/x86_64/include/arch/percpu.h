@@ -62,8 +62,10 @@ extern unsigned ks_ncpus;         /* CPUs running the kernel (1 until smp_init) 
  * field is one %gs:offset access, as cheap as the one global it was on a
  * single CPU (the IPC fast path reads several).  percpu_self() is its
  * ordinary address, for code that passes a pointer around. */
-#ifdef FERRY_HOST_TEST
-#define ks_percpu (ks_percpu_of[0])   /* host unit tests: one CPU, an ordinary variable */
+#if defined(FERRY_HOST_TEST) || defined(FERRY_LINT)
+/* Host unit tests (and cppcheck, which reads a GS-relative access as a
+ * dereference of 0): one CPU, an ordinary variable. */
+#define ks_percpu (ks_percpu_of[0])
 #else
 #define ks_percpu (*(__seg_gs struct percpu *)0)
 #endif
