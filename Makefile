@@ -252,10 +252,14 @@ debug: all
 UNIT_CFLAGS := -std=gnu17 -O1 -g -Wall -Wextra -Werror -DFERRY_HOST_TEST $(INCLUDES) -Ibench/lib -Iuserspace/lib/include
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 unit_sources = $(shell sed -n 's|^/\* SOURCES: \(.*\) \*/|\1|p' $(1))
+# Each test is one compile-and-link of several sources, so it depends on
+# every header it could include: a stale test binary built against an old
+# struct layout once failed on a correct tree.
+UNIT_HEADERS := $(shell find kernel/include kernel/arch/x86_64/include lib/include bench/lib userspace/lib/include -name '*.h')
 define unit_rule
-$(BUILD)/unit/$(1): tests/unit/$(1).c $(call unit_sources,tests/unit/$(1).c) | setup-test
+$(BUILD)/unit/$(1): tests/unit/$(1).c $(call unit_sources,tests/unit/$(1).c) $(UNIT_HEADERS) | setup-test
 	@mkdir -p $$(dir $$@)
-	$(CC) $(UNIT_CFLAGS) -o $$@ $$^ -lcmocka
+	$(CC) $(UNIT_CFLAGS) -o $$@ $$(filter %.c,$$^) -lcmocka
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(notdir $(t)))))
 

@@ -415,6 +415,24 @@ def macro_values(data):
                 out.append((m.name + role, fmt_ratio(r[0]), f"ratio {m.what}, {ROLE_DOC[role]} ({eng})"))
                 out.append((m.name + role + "Lo", fmt_ratio(r[1]), "  95% interval, low"))
                 out.append((m.name + role + "Hi", fmt_ratio(r[2]), "  95% interval, high"))
+    out += tlb_macros(data)
+    return out
+
+
+TLB_MACROS = [("tlbCross", ("ipc_call", "cross", 0)), ("tlbSame", ("ipc_call", "same", 0)),
+              ("tlbYieldCross", ("yield", "cross", -1))]
+
+
+def tlb_macros(data):
+    """TLB-model macros: <name><Flush|Tagged>[Walks]: L1 i+d misses (Walks: L2 misses) per round trip."""
+    out = []
+    for name, (bench, variant, size) in TLB_MACROS:
+        for policy in ("flush", "tagged"):
+            for suffix, levels in (("", ("l1i", "l1d")), ("Walks", ("l2",))):
+                v = tlb_value(data, bench, variant, size, policy, levels)
+                out.append((f"{name}{policy.capitalize()}{suffix}", fmt_misses(v),
+                            f"TLB model: {bench}/{variant} {policy} TLB, {'L2' if suffix else 'L1 i+d'} misses "
+                            f"per timed region"))
     return out
 
 
@@ -540,24 +558,53 @@ def table_pcid(data):
         rows.append((_name(c), _cell_val(data, off, "B"), _cell_val(data, on, "B"), _cell_ratio(data, off, on, "B")))
     rows.append("mid")
     tlb = tlb_rows(data)
-    rows += tlb or [("TLB misses per \\texttt{ipc\\_call/cross} (TLB model)", None, None, None)]
+    rows += tlb or [("TLB misses per \\texttt{ipc\\_call/cross} (TLB model, tcg-icount)", None, None, None)]
     return table_tex("PCID vs flush under Bochs",
                      ["Bochs, instructions", "flush", "PCID", "flush/PCID"], rows, "lrrr")
 
 
+TLB_ROWS = [("ipc_call", "cross", 0), ("ipc_call", "same", 0), ("yield", "cross", -1)]
+# (what, the tlb.csv columns summed): L1 instruction + data misses, and L2 misses (page walks).
+TLB_LEVELS = [("L1 i+d", ("l1i", "l1d")), ("L2 (walks)", ("l2",))]
+
+
+def tlb_value(data, bench, variant, size, policy, levels):
+    """TLB misses per timed region from the TLB model (tlb.csv, ferryhost/tlbmodel.py): the
+    median over boots of the levels' sum, for the default build (else any one build), or None."""
+    from . import tlbmodel
+    if not hasattr(data, "_tlb"):
+        data._tlb = tlbmodel.read_rows(data.folders)
+    rows = [r for r in data._tlb if r.get("system", "ferry") == "ferry" and r.get("bench") == bench
+            and r.get("variant", "") == variant and str(r.get("size")) == str(size)]
+    builds = {r.get("build") for r in rows}
+    build = "default" if "default" in builds else min(builds) if builds else None
+    vals = []
+    for r in rows:
+        if r.get("build") != build:
+            continue
+        try:
+            vals.append(sum(float(r[f"tlb_{policy}_{lv}"]) for lv in levels))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return stats.median(vals) if vals else None
+
+
+def fmt_misses(v):
+    return NA if v is None else f"{v:.3g}" if v < 1000 else f"{v:,.0f}"
+
+
 def tlb_rows(data):
-    """TLB-model figures, where the results carry them: any summary column naming tlb misses
-    (the TLB-model plugin's records) for the flush and the tagged policy."""
-    found = {}
-    for r in data.ds.rows:
-        for k, v in r.items():
-            if "tlb" in k.lower() and isinstance(v, str) and re.fullmatch(r"[0-9.]+", v or ""):
-                found.setdefault((r["bench"], r["variant"], r["size"], k), []).append(float(v))
+    """The TLB model's misses per round trip, a TLB flushed by every CR3 write against a tagged
+    one, where the results carry them (runs made with --tlb-model)."""
     out = []
-    for (b, v, z, k), vals in sorted(found.items()):
-        if b == "ipc_call" and v in ("cross", "same") and z in (0, -1):
-            out.append((f"\\texttt{{{tex_escape(b + '/' + v)}}} \\texttt{{{tex_escape(k)}}}",
-                        fmt_count(stats.median(vals)), None, None))
+    for bench, variant, size in TLB_ROWS:
+        for what, levels in TLB_LEVELS:
+            f = tlb_value(data, bench, variant, size, "flush", levels)
+            t = tlb_value(data, bench, variant, size, "tagged", levels)
+            if f is None and t is None:
+                continue
+            name = f"TLB misses, {what}: \\texttt{{{tex_escape(bench + '/' + variant)}}}"
+            out.append((name, fmt_misses(f), fmt_misses(t), fmt_ratio(f / t) if f is not None and t else None))
     return out
 
 

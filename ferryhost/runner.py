@@ -265,7 +265,15 @@ def _tlb_boot(rundir, rep, b, tlb_rows, system, accel, spec, unit):
         return str(e)
     b["tlb_model"] = {"geometry": model["header"], "totals": model["exit"]}
     console = (rundir / f"console-r{rep}.log").read_text(errors="replace").splitlines()
-    rows, problem = tlbmodel.attach(tlbmodel.runner_records(console), model)
+    skipped = []
+    rows, problem = tlbmodel.attach(tlbmodel.runner_records(console), model, skipped)
+    if skipped:
+        # Timed in the kernel (floor_*): the model has no region to give them.
+        b["tlb_model"]["not_modelled"] = skipped
+    if not problem and skipped and not rows and (model["exit"] or {}).get("regions", 0) == 0:
+        # Not one region closed: the guest did not end its regions by RDTSCP.
+        problem = ("the plugin saw no user-mode rdtsc..rdtscp region (the model needs a guest CPU with "
+                   "RDTSCP: -cpu max)")
     for r in rows:
         r.update(system=system, build=spec.name(), accel=accel, rep=rep, unit=unit, run=rundir.name)
     tlb_rows += rows

@@ -124,10 +124,13 @@ def runner_records(console_lines):
     return out
 
 
-def attach(records, model):
+def attach(records, model, skipped=None):
     """Per @result: the mean of each counter over its last `samples` regions (the
     timed samples; the warm-up rounds and set-up before them are left out).
-    Returns (rows, problem or None)."""
+    A configuration with fewer user-mode regions than samples (timed in the
+    kernel: floor_*) gets no row; its name goes to `skipped` (a list) when
+    given.  Returns (rows, problem or None): a problem when the
+    configurations cannot be paired with the records at all."""
     segs = model["segments"]
     if len(segs) != len(records):
         return [], (f"TLB model saw {len(segs)} benchmark configurations but the console has "
@@ -138,8 +141,10 @@ def attach(records, model):
             continue
         n = rec.get("samples") or 0
         if n <= 0 or len(regions) < n:
-            return rows, (f"{rec.get('bench')}/{rec.get('variant')} size {rec.get('size')}: {len(regions)} "
-                          f"timed regions seen for {n} samples (not a user-mode rdtsc..rdtscp benchmark?)")
+            if skipped is not None:
+                skipped.append(f"{rec.get('bench')}/{rec.get('variant')} size {rec.get('size')}: "
+                               f"{len(regions)} user-mode timed regions for {n} samples")
+            continue
         last = regions[-n:]
         row = {"bench": rec["bench"], "variant": rec.get("variant", ""), "size": rec.get("size", -1),
                "p50": rec.get("p50"), "regions": n}
@@ -158,6 +163,12 @@ def geometry(header):
             f"kernel half global: {header.get('global', '?')}")
 
 
+def _short(v):
+    """A count per region: 3 significant digits below 1000, whole numbers above."""
+    v = float(v)
+    return f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
+
+
 def table_text(rows):
     """The `show` table of TLB misses per timed region (one round trip for ipc_call)."""
     if not rows:
@@ -172,9 +183,9 @@ def table_text(rows):
                         if x != "")
 
         def trio(p):
-            return "/".join(f"{float(r[f'tlb_{p}_{l}']):.3g}" for l in LEVELS)
+            return "/".join(_short(r[f"tlb_{p}_{l}"]) for l in LEVELS)
         lines.append(f"{name[:44]:44} {float(r['tlb_insns']):>7.0f} {trio('flush'):>18} {trio('tagged'):>18} "
-                     f"{float(r['tlb_cr3_writes']):>4.2g}")
+                     f"{_short(r['tlb_cr3_writes']):>4}")
     lines.append("(L2 misses are page walks; tagged = entries survive CR3 writes, as with PCID; "
                  "assumptions in docs/harness.md, 'TLB model')")
     return "\n".join(lines)

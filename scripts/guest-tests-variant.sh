@@ -7,4 +7,4 @@ set -euo pipefail
 build=${1:?usage: guest-tests-variant.sh BUILD_DIR VAR=VAL...}
 shift
 make -s "$@" BUILD="$build" all
-exec "$(dirname "$0")/guest-tests.sh" "$build" 300 variant
+exec "$(dirname "$0")/guest-tests.sh" "$build" 600 variant

@@ -14,7 +14,7 @@
 #   variant: qemu64, Bochs Haswell (for the FASTPATH=0 / LAZYFPU=0 / BENCHMARK=0 builds)
 set -uo pipefail
 build=$1
-limit=${2:-300}
+limit=${2:-600}
 set_=${3:-full}
 cd "$(dirname "$0")/.."
 # The root task, the boot configuration and the programs (Makefile MODULES):

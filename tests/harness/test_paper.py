@@ -40,6 +40,9 @@ def test_macros_from_the_fixture(tmp_path):
     assert m["hostCPU"] == "Fixture CPU" and m["engineI"] == "tcg-icount" and m["engineT"] == "tcg"
     assert m["qemuVersion"] == "7.2.0" and m["hardwareKvm"] == "no" and m["resultsCommit"] == "0123456789"
     assert m["runsTotal"] == "4" and m["runsFailed"] == "0"
+    # The TLB model's misses per round trip (tlb.csv): L1 i+d and L2, flushed against tagged.
+    assert m["tlbCrossFlush"] == "16" and m["tlbCrossTagged"] == "2" and m["tlbCrossFlushWalks"] == "4"
+    assert m["tlbCrossTaggedWalks"] == "0" and m["tlbSameFlush"] == "n/a"
     # What the fixture does not hold prints n/a, never a missing macro.
     for k in ("kptiOverDefaultI", "ipcXcpuT", "fileReadFourKI", "pcidOffOverOnB", "engineB", "bochsVersion",
               "slowOverFastT"):
@@ -60,7 +63,9 @@ def test_tables_and_figures_degrade(tmp_path):
     assert "\\toprule" in floor and "\\bottomrule" in floor and " 292 " in floor
     pending = (out / "tables" / "pending.tex").read_text()
     assert pending.count(paper.NOT_MEASURED) == len(paper.PENDING)
-    assert paper.NOT_MEASURED in (out / "tables" / "pcid.tex").read_text()
+    pcid = (out / "tables" / "pcid.tex").read_text()
+    assert paper.NOT_MEASURED in pcid                       # the Bochs rows: no Bochs run in the fixture
+    assert "TLB misses, L1 i+d" in pcid and "& 16 & 2 & 8.00" in pcid
     assert (out / "fig-msglen.pdf").stat().st_size > 0 and (out / "fig-xfloor.pdf").stat().st_size > 0
     assert "fig-msglen.pdf" in (out / "fig-msglen.tex").read_text()
     pub = (out / "tables" / "published.tex").read_text()

@@ -79,11 +79,14 @@ def test_attach_refuses_to_guess_when_counts_differ():
     assert rows == [] and "cannot pair" in problem
 
 
-def test_attach_says_when_a_benchmark_has_too_few_regions():
-    model = tlbmodel.parse(_model([["5 1 1 1 1 1 1 0"]]))
-    console = _console(("result", {"bench": "floor_cr3", "variant": "flush", "size": -1, "samples": 50}))
-    _, problem = tlbmodel.attach(tlbmodel.runner_records(console), model)
-    assert "1 timed regions seen for 50 samples" in problem
+def test_attach_leaves_out_benchmarks_timed_in_the_kernel():
+    model = tlbmodel.parse(_model([["5 1 1 1 1 1 1 0"], ["7 2 2 2 0 0 0 1"]]))
+    console = _console(("result", {"bench": "floor_cr3", "variant": "flush", "size": -1, "samples": 50}),
+                       ("result", {"bench": "ipc_call", "variant": "cross", "size": 0, "samples": 1}))
+    skipped = []
+    rows, problem = tlbmodel.attach(tlbmodel.runner_records(console), model, skipped)
+    assert problem is None and [r["bench"] for r in rows] == ["ipc_call"]
+    assert skipped == ["floor_cr3/flush size -1: 1 user-mode timed regions for 50 samples"]
 
 
 def test_runner_errors_before_any_configuration_are_not_paired():
@@ -169,3 +172,18 @@ def test_tlb_figure_from_tlb_csv(tmp_path):
     fig, made = plot.tlb_figure([tmp_path], tmp_path)
     assert fig.name == "tlb" and made == [tmp_path / "tlb.png"] and made[0].stat().st_size > 0
     assert plot.tlb_figure([tmp_path / "nothing"], tmp_path) == (None, [])
+
+
+def test_no_region_at_all_is_a_problem(tmp_path):
+    """A guest whose regions never end by RDTSCP (another TSC method) leaves the
+    model nothing: said, not silently an empty table."""
+    from ferryhost import runner
+    (tmp_path / "tlb-r0.txt").write_text(HEADER + "M 1\nE insns=5 regions=0 marks=1 cr3_writes=0 "
+                                         "flush=0,0,0 tagged=0,0,0\n")
+    (tmp_path / "console-r0.log").write_text(
+        '@result {"bench":"ipc_call","variant":"cross","size":0,"samples":5,"p50":1}\n')
+    b, rows = {}, []
+    spec = runner.RunSpec(tlb_model=True, accel="tcg-icount")
+    problem = runner._tlb_boot(tmp_path, 0, b, rows, "ferry", "tcg-icount", spec, "instructions")
+    assert rows == [] and "RDTSCP" in problem
+    assert b["tlb_model"]["not_modelled"] == ["ipc_call/cross size 0: 0 user-mode timed regions for 5 samples"]

@@ -65,27 +65,38 @@ void rtc_probe_reset(void)
     rtc_probe.ticks = rtc_probe.max_gap = 0;
 }
 
-/* The first start makes the notification, the handler and the thread
- * (whose stack frame stays mapped); later starts reuse them. */
-unsigned long rtc_probe_start(unsigned long stack_va, unsigned prio)
+/* The notification, the IRQ handler and the waiting thread (whose stack
+ * frame stays mapped). */
+static unsigned long rtc_setup(unsigned long stack_va, unsigned prio)
 {
     const struct ferry_bootinfo *bi = ulib_bootinfo;
     unsigned long err;
+    for (unsigned long s = bi->ioports.start; s < bi->ioports.end && !io; s++) {
+        if (ferry_ioport_in(s, RTC_DATA, 1, NULL) == FERRY_OK)
+            io = s;
+    }
+    ntfn = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
+    handler = slot_alloc();
+    if (!io || !ntfn || !handler)
+        return FERRY_E_NO_MEMORY;
+    if ((err = ferry_irq_get(FERRY_CAP_IRQ_CONTROL, RTC_LINE, handler)) ||
+        (err = ferry_irq_set_notification(handler, ntfn)))
+        return err;
+    thread = thread_start(waiter, stack_va, prio, false);
+    return thread ? FERRY_OK : FERRY_E_NO_MEMORY;
+}
+
+/* The first start sets up (rtc_setup); later starts reuse it. */
+unsigned long rtc_probe_start(unsigned long stack_va, unsigned prio)
+{
+    unsigned long err;
     if (!thread) {
-        for (unsigned long s = bi->ioports.start; s < bi->ioports.end && !io; s++) {
-            if (ferry_ioport_in(s, RTC_DATA, 1, NULL) == FERRY_OK)
-                io = s;
-        }
-        ntfn = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
-        handler = slot_alloc();
-        if (!io || !ntfn || !handler)
-            return FERRY_E_NO_MEMORY;
-        if ((err = ferry_irq_get(FERRY_CAP_IRQ_CONTROL, RTC_LINE, handler)) ||
-            (err = ferry_irq_set_notification(handler, ntfn)))
+        /* Kept by every later probe: outside a test sandbox. */
+        ulib_persistent_begin();
+        err = rtc_setup(stack_va, prio);
+        ulib_persistent_end();
+        if (err)
             return err;
-        thread = thread_start(waiter, stack_va, prio, false);
-        if (!thread)
-            return FERRY_E_NO_MEMORY;
     }
     rtc_probe_reset();
     rtc_probe.last = 0;

@@ -1,6 +1,7 @@
 /* ulib.c: printing through the debug syscall, invocations, and the
  * root task's slot and untyped allocators. */
 #include <ferry/ulib.h>
+#include <ferry/invariants.h>
 #include <fmt.h>
 
 struct ferry_ipc_buffer *ulib_ipc = (struct ferry_ipc_buffer *)FERRY_ROOT_IPC_BUFFER;
@@ -305,21 +306,49 @@ unsigned long ferry_tcb_set_affinity(unsigned long tcb, unsigned long cpu)
     return INVOKE(tcb, FERRY_TCB_SET_AFFINITY, 0, NULL, [FERRY_TCB_AFFINITY_ARG_CPU] = cpu);
 }
 
-static unsigned long next_free;
+/* Slots [empty.start, next_free) are handed out upwards; persistent ones
+ * made inside a sandbox come from [persist_top, empty.end) downwards. */
+static unsigned long next_free, persist_top;
+
+/* The sandbox (see ulib.h): its untyped, whether one is open, the first
+ * slot it handed out, and how deep in persistent sections we are. */
+static unsigned long sandbox_ut, sandbox_mark;
+static bool sandbox_open;
+static unsigned persistent_depth;
+unsigned long ulib_persistent_bytes;
 
 void ulib_init(const struct ferry_bootinfo *bi)
 {
     ulib_bootinfo = bi;
     next_free = bi->empty.start;
+    persist_top = bi->empty.end;
+}
+
+static bool in_sandbox(void)
+{
+    return sandbox_open && persistent_depth == 0;
 }
 
 unsigned long slot_alloc(void)
 {
-    if (next_free >= ulib_bootinfo->empty.end) {
+    if (next_free >= persist_top) {
         printf("ulib: out of CNode slots\n");
         return 0;
     }
+    if (sandbox_open && persistent_depth)
+        return --persist_top;
     return next_free++;
+}
+
+bool ulib_free_bytes(unsigned long *bytes)
+{
+    if (!ulib_bootinfo->benchmark)
+        return false;
+    struct sys_msg m = { .w = { 0 } };
+    if (sys_raw(FERRY_SYS_DEBUG_CHECK, FERRY_CAP_DEBUG, &m) != FERRY_OK || m.w[0] != FERRY_INV_OK)
+        return false;
+    *bytes = m.w[1];
+    return true;
 }
 
 unsigned long object_alloc(unsigned long type, unsigned long size_bits)
@@ -327,12 +356,75 @@ unsigned long object_alloc(unsigned long type, unsigned long size_bits)
     unsigned long s = slot_alloc();
     if (!s)
         return 0;
+    if (in_sandbox()) {
+        if (ferry_untyped_retype(sandbox_ut, type, size_bits, s, 1) == FERRY_OK)
+            return s;
+        printf("ulib: the test sandbox has no room for an object of type %lu\n", type);
+        return 0;
+    }
+    unsigned long before = 0, after = 0;
+    bool counted = sandbox_open && ulib_free_bytes(&before);
     const struct ferry_bootinfo *bi = ulib_bootinfo;
     for (unsigned long u = bi->untyped.start; u < bi->untyped.end; u++)
-        if (ferry_untyped_retype(u, type, size_bits, s, 1) == FERRY_OK)
+        if (ferry_untyped_retype(u, type, size_bits, s, 1) == FERRY_OK) {
+            if (counted && ulib_free_bytes(&after))
+                ulib_persistent_bytes += before - after;
             return s;
+        }
     printf("ulib: no untyped has room for an object of type %lu\n", type);
     return 0;
+}
+
+unsigned ulib_sandbox_create(unsigned min_bits, unsigned max_bits)
+{
+    for (unsigned bits = max_bits; bits >= min_bits; bits--)
+        if ((sandbox_ut = object_alloc(FERRY_OBJ_UNTYPED, bits)))
+            return bits;
+    return 0;
+}
+
+bool ulib_sandbox_ready(void)
+{
+    return sandbox_ut && !sandbox_open;
+}
+
+void ulib_sandbox_begin(void)
+{
+    sandbox_mark = next_free;
+    sandbox_open = sandbox_ut != 0;
+}
+
+bool ulib_sandbox_end(void)
+{
+    if (!sandbox_open)
+        return true;
+    sandbox_open = false;
+    unsigned long err = ferry_cnode_revoke(sandbox_ut);
+    if (err)
+        printf("ulib: revoking the test sandbox: %s\n", ferry_error_name(err));
+    /* Left: capabilities not derived from the sandbox's objects (copies
+     * and mints of the root task's own, IRQ handlers, issued port ranges). */
+    bool clean = err == FERRY_OK;
+    for (unsigned long s = sandbox_mark; s < next_free; s++) {
+        unsigned long e = ferry_cnode_delete(s);
+        if (e != FERRY_OK && e != FERRY_E_SLOT_EMPTY) {
+            printf("ulib: slot %lu left by the test: %s\n", s, ferry_error_name(e));
+            clean = false;
+        }
+    }
+    if (clean)
+        next_free = sandbox_mark;       /* every slot is empty again: hand them out anew */
+    return clean;
+}
+
+void ulib_persistent_begin(void)
+{
+    persistent_depth++;
+}
+
+void ulib_persistent_end(void)
+{
+    persistent_depth--;
 }
 
 unsigned long vspace_create(void)
@@ -412,7 +504,10 @@ unsigned long pt_ensure(struct pt_set *set, unsigned long va)
 bool table_ensure(unsigned long va)
 {
     static struct pt_set root = { .vspace = FERRY_CAP_INIT_VSPACE };
+    /* The root VSpace's tables outlive any test sandbox. */
+    ulib_persistent_begin();
     unsigned long err = pt_ensure(&root, va);
+    ulib_persistent_end();
     if (err)
         printf("table_ensure(%#lx): %s\n", va, ferry_error_name(err));
     return err == FERRY_OK;

@@ -86,9 +86,13 @@ bool settle(void)
 {
     unsigned long bits;
     if (!idle_ntfn) {
+        /* Made once and kept by every later test: outside the sandbox. */
+        ulib_persistent_begin();
         idle_ntfn = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
         park_ntfn = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
-        if (!idle_ntfn || !park_ntfn || !(idle_tcb = spawn(idle_helper, 1, 0)))
+        idle_tcb = idle_ntfn && park_ntfn ? spawn(idle_helper, 1, 0) : 0;
+        ulib_persistent_end();
+        if (!idle_tcb)
             return false;
     } else if (ferry_tcb_resume(idle_tcb)) {
         return false;

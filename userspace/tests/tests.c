@@ -1,30 +1,37 @@
 /* tests.c: runs the in-guest test table (all, or those named by test=),
- * prints "N passed, N failed" and returns non-zero when any failed. */
+ * each test in its own sandbox (ulib.h: its objects and slots go when it
+ * ends, so do its threads) and checks that the free untyped memory is
+ * back afterwards; prints "N passed, N failed" and returns non-zero when
+ * any failed. */
 #include <ferry/ulib.h>
 #include <ferry/rootprogs.h>
 #include "utest.h"
 
+/* shared: true for the process-server tests, whose objects belong to
+ * the process server (made on its behalf while a test drives it) and
+ * outlive the test by design. */
 static const struct {
     const struct utest *tests;
     const size_t *n;
+    bool shared;
 } groups[] = {
-    { utests_objects, &utests_objects_n },
-    { utests_vspace, &utests_vspace_n },
-    { utests_threads, &utests_threads_n },
-    { utests_ipc_message, &utests_ipc_message_n },
-    { utests_ipc_notify, &utests_ipc_notify_n },
-    { utests_ipc_fault, &utests_ipc_fault_n },
-    { utests_ipc_state, &utests_ipc_state_n },
-    { utests_ipc_cross, &utests_ipc_cross_n },
-    { utests_ioport, &utests_ioport_n },
-    { utests_irq, &utests_irq_n },
-    { utests_fastpath, &utests_fastpath_n },
-    { utests_attack_entry, &utests_attack_entry_n },
-    { utests_attack_memory, &utests_attack_memory_n },
-    { utests_fuzz, &utests_fuzz_n },
-    { utests_system, &utests_system_n },
-    { utests_smp, &utests_smp_n },
-    { utests_stress, &utests_stress_n },
+    { utests_objects, &utests_objects_n, false },
+    { utests_vspace, &utests_vspace_n, false },
+    { utests_threads, &utests_threads_n, false },
+    { utests_ipc_message, &utests_ipc_message_n, false },
+    { utests_ipc_notify, &utests_ipc_notify_n, false },
+    { utests_ipc_fault, &utests_ipc_fault_n, false },
+    { utests_ipc_state, &utests_ipc_state_n, false },
+    { utests_ipc_cross, &utests_ipc_cross_n, false },
+    { utests_ioport, &utests_ioport_n, false },
+    { utests_irq, &utests_irq_n, false },
+    { utests_fastpath, &utests_fastpath_n, false },
+    { utests_attack_entry, &utests_attack_entry_n, false },
+    { utests_attack_memory, &utests_attack_memory_n, false },
+    { utests_fuzz, &utests_fuzz_n, false },
+    { utests_system, &utests_system_n, true },
+    { utests_smp, &utests_smp_n, false },
+    { utests_stress, &utests_stress_n, false },
 };
 
 /* Is name in the comma-separated list? */
@@ -42,8 +49,53 @@ static bool listed(const char *list, const char *name)
     return false;
 }
 
+/* Sandbox size: the largest power of two up to 64 MiB that a root untyped has room for. */
+#define SANDBOX_MIN_BITS 22
+#define SANDBOX_MAX_BITS 26
+
+/* One test, in a sandbox unless shared; then the free untyped bytes (the
+ * kernel's count, BENCHMARK builds) must be what they were before, less
+ * what the test's helpers kept on purpose (ulib_persistent_bytes).  The
+ * count after one sandboxed test is the count before the next (nothing
+ * runs in between): one invariant check per test, not two. */
+static bool run_one(const struct utest *t, bool shared)
+{
+    static unsigned long known_free;
+    static bool known;
+    unsigned long before = known_free, after = 0, kept0 = ulib_persistent_bytes;
+    bool sandboxed = !shared && ulib_sandbox_ready();
+    bool count = sandboxed && (known || ulib_free_bytes(&before));
+    known = false;
+    if (sandboxed)
+        ulib_sandbox_begin();
+    bool ok = t->fn();
+    if (sandboxed && !ulib_sandbox_end())
+        ok = false;
+    if (count) {
+        unsigned long kept = ulib_persistent_bytes - kept0;
+        if (!ulib_free_bytes(&after)) {
+            printf("    after the test: the kernel invariant check failed\n");
+            ok = false;
+        } else if (after + kept != before) {
+            printf("    after the test: %ld untyped bytes not returned (free before %lu, after %lu, kept by helpers %lu)\n",
+                   (long)(before - after - kept), before, after, kept);
+            ok = false;
+        } else {
+            known_free = after;
+            known = true;
+        }
+    }
+    return ok;
+}
+
 int tests_main(const struct ferry_bootinfo *bi)
 {
+    unsigned bits = ulib_sandbox_create(SANDBOX_MIN_BITS, SANDBOX_MAX_BITS);
+    if (bits)
+        printf("tests: each test in a sandbox of %lu MiB (the process-server tests share the server's memory)%s\n",
+               (1UL << bits) >> 20, bi->benchmark ? "; free untyped bytes checked after each" : "");
+    else
+        printf("tests: no untyped for a test sandbox: tests run unisolated\n");
     char only[256];
     bool select = cmdline_get(bi->cmdline, "test", only, sizeof only);
     unsigned passed = 0, failed = 0, matched = 0;
@@ -54,7 +106,7 @@ int tests_main(const struct ferry_bootinfo *bi)
                 continue;
             matched++;
             printf("test %s: ...\n", t->name);
-            bool ok = t->fn();
+            bool ok = run_one(t, groups[g].shared);
             printf("test %s: %s\n", t->name, ok ? "ok" : "FAILED");
             if (ok)
                 passed++;

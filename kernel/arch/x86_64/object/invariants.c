@@ -42,18 +42,8 @@ static paddr_t vspaces[MAX_VSPACES];
 static word_t nvspaces;
 static paddr_t tables_seen[TABLE_HASH];
 
-static unsigned level_shift(word_t type)
-{
-    switch (type) {
-    case FERRY_OBJ_PDPT: return 39;
-    case FERRY_OBJ_PD: return 30;
-    case FERRY_OBJ_PT:
-    case FERRY_OBJ_FRAME_2M: return 21;
-    default: return 12;
-    }
-}
-
-static bool is_table(word_t type)
+/* The walk and the level sizes are the mapping code's own (object/vspace.c). */
+static bool type_is_table(word_t type)
 {
     return type == FERRY_OBJ_PT || type == FERRY_OBJ_PD || type == FERRY_OBJ_PDPT;
 }
@@ -61,20 +51,6 @@ static bool is_table(word_t type)
 static bool is_mappable(word_t type)
 {
     return type >= FERRY_OBJ_FRAME_4K && type <= FERRY_OBJ_PDPT;
-}
-
-/* The entry mapping va at the level of type, NULL when a level above is
- * missing; a large page above stops the walk too. */
-static const uint64_t *entry_of(paddr_t pml4, vaddr_t va, unsigned shift)
-{
-    const uint64_t *t = phys_to_virt(pml4);
-    for (unsigned s = 39; s > shift; s -= 9) {
-        uint64_t e = t[(va >> s) & 511];
-        if (!(e & PTE_P) || (e & PTE_PS))
-            return NULL;
-        t = phys_to_virt(e & PTE_ADDR);
-    }
-    return &t[(va >> shift) & 511];
 }
 
 void arch_inv_begin(void)
@@ -98,7 +74,7 @@ const char *arch_inv_cap(const struct cte *slot, bool object_root)
     vaddr_t va = c->u.map.vaddr;
     if (asid >= ASID_COUNT)
         return "mapping record names an ASID out of range";
-    if (!IS_ALIGNED(va, BIT(level_shift(c->type))) || va >= FERRY_USER_TOP)
+    if (!IS_ALIGNED(va, BIT(vspace_level_shift(c->type))) || va >= FERRY_USER_TOP)
         return "mapping record's address is unaligned or outside user space";
     if (nrecs == MAX_RECORDS)
         return INV_LIMIT_MSG "too many mapping records to check";
@@ -170,7 +146,7 @@ static const char *walk_table(word_t asid, paddr_t table, word_t type, vaddr_t b
         [FERRY_OBJ_PT] = { FERRY_OBJ_FRAME_4K, 0 },
     };
     const uint64_t *t = phys_to_virt(table);
-    unsigned shift = level_shift(type) - 9;
+    unsigned shift = vspace_level_shift(type) - 9;
     for (word_t i = 0; i < 512; i++) {
         uint64_t e = t[i];
         if (!(e & PTE_P))
@@ -205,13 +181,13 @@ const char *arch_inv_end(void)
     for (word_t i = 0; i < nrecs; i++) {
         struct record *r = &recs[i];
         paddr_t pml4 = asid_pml4(r->asid);
-        const uint64_t *e = pml4 ? entry_of(pml4, r->va, level_shift(r->type)) : NULL;
+        const uint64_t *e = pml4 ? vspace_walk(pml4, r->va, vspace_level_shift(r->type)) : NULL;
         r->live = e && (*e & PTE_P) && (*e & PTE_ADDR) == r->pa &&
                   !!(*e & PTE_PS) == (r->type == FERRY_OBJ_FRAME_2M);
         /* Copies of a mapped table share its record (seL4's rule: only
          * one of them ever mapped it); frame capabilities map one each. */
         if (r->live && i && recs[i - 1].live && recs[i - 1].asid == r->asid && recs[i - 1].va == r->va &&
-            recs[i - 1].type == r->type && !(is_table(r->type) && recs[i - 1].pa == r->pa))
+            recs[i - 1].type == r->type && !(type_is_table(r->type) && recs[i - 1].pa == r->pa))
             return "two capabilities record the same live mapping";
     }
     /* The ASID pools and the VSpaces' own ASID entries. */

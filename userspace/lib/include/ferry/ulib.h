@@ -92,6 +92,29 @@ unsigned long slot_alloc(void);
 /* Retype one object from the first untyped with room; returns its slot or
  * 0 (and prints why) when none has room. */
 unsigned long object_alloc(unsigned long type, unsigned long size_bits);
+
+/* Test sandboxes.  Between ulib_sandbox_begin and ulib_sandbox_end,
+ * object_alloc retypes from one untyped (made once, 2^bits bytes, by
+ * ulib_sandbox_create) and slot_alloc hands out slots above a mark; the
+ * end revokes that untyped (every object made in between goes, with every
+ * capability derived from it: threads stop), deletes whatever is left in
+ * the slots handed out, and hands them out again.  What must outlive a
+ * sandbox (shared helpers made on first use, the root VSpace's page
+ * tables) is made between ulib_persistent_begin and _end: from the other
+ * untypeds, into slots counted down from the top of the free range; the
+ * free untyped bytes that took (the kernel's count, BENCHMARK builds) are
+ * added to ulib_persistent_bytes, so a caller can tell them from a leak. */
+unsigned ulib_sandbox_create(unsigned min_bits, unsigned max_bits);   /* its bits, 0: none */
+bool ulib_sandbox_ready(void);        /* made, and none open */
+void ulib_sandbox_begin(void);
+bool ulib_sandbox_end(void);
+void ulib_persistent_begin(void);
+void ulib_persistent_end(void);
+extern unsigned long ulib_persistent_bytes;
+/* The kernel's count of free untyped bytes (FERRY_SYS_DEBUG_CHECK); false
+ * where the check is not built (BENCHMARK=0) or fails. */
+bool ulib_free_bytes(unsigned long *bytes);
+
 /* A new VSpace with an ASID from the root task's pool, ready to be mapped
  * into; its slot or 0 (reason printed). */
 unsigned long vspace_create(void);
