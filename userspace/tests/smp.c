@@ -188,7 +188,7 @@ static bool smp_xcpu_call_stress(void)
 {
     unsigned long n = ncpus() > 4 ? 4 : ncpus();
     unsigned long nclients = 2 * n;
-    xc_calls = n > 1 ? 3000 : 500;
+    xc_calls = n > 2 ? 1000 : n > 1 ? 3000 : 500;   /* 4 vCPUs on a small loaded host crawl (docs/smp.md) */
     ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
     xc_ep = ep;
     for (unsigned long i = 0; i < nclients; i++) {
