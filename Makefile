@@ -102,7 +102,10 @@ PROG_LIB := $(BUILD)/libprog.a
 DISK_IMG := $(BUILD)/disk.img
 DISK_ARGS = -drive file=$(DISK_IMG),format=raw,if=ide,index=0,snapshot=on
 
-QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
+# SMP: QEMU's vCPU count for run/run-iso/debug (the kernel starts them all,
+# at most 8; cpus=N on the command line limits it).
+SMP ?= 1
+QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio -smp $(SMP) \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
 .PHONY: all tlbmodel iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots paper \
@@ -337,7 +340,7 @@ fuzz: all | setup-test
 # Static analysis of the kernel; every suppression carries its reason.
 CPPCHECK_FLAGS := --enable=warning,portability,performance --std=c11 --error-exitcode=1 \
 	--inline-suppr --suppressions-list=scripts/cppcheck.supp --quiet \
-	-D__GNUC__ -DFERRY_FASTPATH=1 -DFERRY_LAZY_FPU=1 -DFERRY_BENCHMARK=1 -DFERRY_DIRECT_SWITCH=1 -DFERRY_VERSION='"lint"' -DFERRY_BUILD_FLAGS='""' \
+	-D__GNUC__ -DFERRY_LINT -DFERRY_FASTPATH=1 -DFERRY_LAZY_FPU=1 -DFERRY_BENCHMARK=1 -DFERRY_DIRECT_SWITCH=1 -DFERRY_VERSION='"lint"' -DFERRY_BUILD_FLAGS='""' \
 	$(INCLUDES)
 lint: | setup-test
 	cppcheck $(CPPCHECK_FLAGS) kernel/ lib/

@@ -93,8 +93,9 @@ def check_model(bochs, model):
         raise HarnessError(f"Bochs has no CPU model '{model}' (it has: {', '.join(known)})")
 
 
-def config(iso, com1, log, model=DEFAULT_MODEL, ips=IPS, megs=MEGS, disk=None):
-    """The bochsrc for one boot of `iso` on CPU `model`, COM1 into `com1`, Bochs's log into `log`.
+def config(iso, com1, log, model=DEFAULT_MODEL, ips=IPS, megs=MEGS, disk=None, smp=1):
+    """The bochsrc for one boot of `iso` on `smp` CPUs of model `model`, COM1 into `com1`, Bochs's log into `log`
+    (Debian's Bochs 2.7 is built with SMP support: its log says "SMP support: yes").
 
     With `disk` (a raw image, a whole number of 16-head 63-sector
     cylinders): it is the primary master, where the guest's ATA driver
@@ -109,7 +110,7 @@ def config(iso, com1, log, model=DEFAULT_MODEL, ips=IPS, megs=MEGS, disk=None):
         f"vgaromimage: file={VGABIOS}",
         *drives,
         "boot: cdrom",
-        f"cpu: model={model}, count=1, ips={ips}, reset_on_triple_fault=0",
+        f"cpu: model={model}, count={smp}, ips={ips}, reset_on_triple_fault=0",
         # Emulated time follows instructions, not the host clock: the TSC
         # counts instructions and runs repeat exactly.
         "clock: sync=none, time0=1",
@@ -173,7 +174,7 @@ def bochs_problem(log_text):
     return None
 
 
-def run(bochs, iso, model, workdir, console_path, timeout, on_line, ips=IPS, log_path=None, disk=None):
+def run(bochs, iso, model, workdir, console_path, timeout, on_line, ips=IPS, log_path=None, disk=None, smp=1):
     """Boot `iso` under Bochs; pass each COM1 line to on_line as it arrives.
 
     Returns a qemu.Boot whose exit_code follows QEMU's convention (33/35)
@@ -192,7 +193,7 @@ def run(bochs, iso, model, workdir, console_path, timeout, on_line, ips=IPS, log
         shutil.copyfile(disk, workdir / "disk.img")
         disk = (workdir / "disk.img").resolve()
     cfg_path.write_text(config(Path(iso).resolve(), console_path.resolve(), log_path.resolve(), model, ips,
-                               disk=disk))
+                               disk=disk, smp=smp))
     rc_path.write_text("c\n")
     cmd = [bochs, "-q", "-f", str(cfg_path), "-rc", str(rc_path)]
 
@@ -283,6 +284,7 @@ def main(argv=None):
     ap.add_argument("--cmdline", default="", help="kernel command line for --kernel")
     ap.add_argument("--cpu-model", default=DEFAULT_MODEL, help=f"Bochs CPU model (default {DEFAULT_MODEL})")
     ap.add_argument("--timeout", type=float, default=600, help="seconds before Bochs is killed")
+    ap.add_argument("--smp", type=int, default=1, help="CPUs (default 1)")
     ap.add_argument("--bochs", help="Bochs binary (default $FERRY_BOCHS or bochs)")
     ap.add_argument("--keep", help="keep the configuration, console and Bochs log in this folder")
     ap.add_argument("--disk", help="raw disk image for the primary ATA master (a copy is used)")
@@ -303,7 +305,7 @@ def main(argv=None):
             def show(line):
                 sys.stdout.write(line + "\n")
                 sys.stdout.flush()
-            boot = run(b, iso, a.cpu_model, work, work / "console.log", a.timeout, show, disk=a.disk)
+            boot = run(b, iso, a.cpu_model, work, work / "console.log", a.timeout, show, disk=a.disk, smp=a.smp)
         finally:
             if not a.keep:
                 shutil.rmtree(work, ignore_errors=True)

@@ -304,7 +304,7 @@ def _run_options(p):
     p.add_argument("--cpu-model", help="Bochs CPU model with --accel bochs (default corei7_haswell_4770; "
                    "corei7_skylake_x has SMAP)")
     p.add_argument("--smp", type=int, default=1,
-                   help="vCPUs of the guest (Linux only: its cpu2 benchmarks need 2; default 1)")
+                   help="vCPUs of the guest (Linux cpu2 and Ferry xcpu/floor_ipi benchmarks need 2; Ferry: at most 8; default 1)")
     p.add_argument("--bench", type=_csv_words, default=["all"], help="benchmark names, comma-separated, or all")
     p.add_argument("--sizes", type=_csv_ints, default=[], help="sizes, comma-separated")
     p.add_argument("--samples", type=int, help="timed samples per benchmark (guest default 10000)")

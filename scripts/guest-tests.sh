@@ -33,6 +33,7 @@ qemu_common=(qemu-system-x86_64 -M pc -m 256M -display none -no-reboot -serial s
              -kernel "$build/ferry-mb1.elf" -initrd "$initrd")
 status=0
 # run NAME EMULATOR MODEL CMDLINE [REGEX...]: each REGEX must match a log line.
+# QEMU gets $smp vCPUs (1 unless the call sets smp=N).
 # The suite's "N passed, N failed" or a benchmark run's @done are checked by
 # the exit status (33: success).
 run() {
@@ -41,15 +42,15 @@ run() {
     log=$(mktemp)
     echo "== in-guest tests: $name ($emu, cpu $model, command line '$cmdline')"
     if [ "$emu" = bochs ]; then
-        /usr/bin/python3 -m ferryhost.bochs --cpu-model "$model" --kernel "$build/ferry.elf" \
+        /usr/bin/python3 -m ferryhost.bochs --cpu-model "$model" --smp "${smp:-1}" --kernel "$build/ferry.elf" \
             "${bochs_modules[@]}" --cmdline "$cmdline" --timeout "$limit" --disk "$disk" >"$log" 2>&1
     else
-        timeout --foreground "$limit" "${qemu_common[@]}" -cpu "$model" -append "$cmdline" >"$log" 2>&1
+        timeout --foreground "$limit" "${qemu_common[@]}" -smp "${smp:-1}" -cpu "$model" -append "$cmdline" >"$log" 2>&1
     fi
     rc=$?
     # The log without CRs, once (grep -q on a pipe would end tr early: SIGPIPE).
     tr -d '\r' <"$log" >"$log.txt"
-    grep -aE '^(pcid:|paging:|apic:|timer:|tsc: timed|system:|test .*: (ok|FAILED)|    |thread |invariant|PANIC|[0-9]+ passed, [0-9]+ failed|bochs: guest)' "$log.txt"
+    grep -aE '^(pcid:|paging:|apic:|timer:|smp:|tsc: timed|system:|test .*: (ok|FAILED)|    |thread |invariant|PANIC|[0-9]+ passed, [0-9]+ failed|bochs: guest)' "$log.txt"
     case $rc in
     33) ;;
     124) echo "guest-tests: $name: the guest did not finish within ${limit}s (killed)"; status=1 ;;
@@ -67,6 +68,15 @@ run() {
 run "qemu64" qemu qemu64 "pcid=off" '^tsc: timed regions read by mfence' '^pcid: off' '^apic: xAPIC'
 [ "$set_" = full ] && run "Nehalem" qemu Nehalem "" '^tsc: timed regions read by lfence' '^timer: .*APIC periodic'
 [ "$set_" = full ] && run "max" qemu max "" '^tsc: timed regions read by rdtscp' 'SMAP on'
+# Multiprocessor (docs/smp.md): the whole suite on two vCPUs (the smp_*
+# tests then run threads on both), and the smp_* tests on four vCPUs of
+# a CPU without x2APIC; every CPU must come up.
+smp_tests="test=smp_affinity,smp_per_core_preemption,smp_notify_xcpu,smp_xcpu_call_stress,smp_delete_running_thread,smp_tlb_shootdown"
+[ "$set_" = full ] && smp=2 run "max, 2 CPUs" qemu max "" '^smp: 2 CPUs up'
+[ "$set_" = full ] && smp=4 run "qemu64, 4 CPUs: the smp tests" qemu qemu64 "$smp_tests" '^smp: 4 CPUs up'
+# Bochs on two CPUs: x2APIC IPIs, and the shootdown with PCIDs and INVPCID.
+[ "$set_" = full ] && smp=2 run "Bochs Haswell, 2 CPUs: the smp tests" bochs corei7_haswell_4770 "$smp_tests" \
+    '^smp: 2 CPUs up .*x2APIC' '^pcid: on \(ASID = PCID, INVPCID'
 # Under Bochs the fuzzer runs too: Bochs 2.7 delivers a single-step #DB at
 # the kernel's first entry instruction after a `syscall` made with TF set
 # (hardware does not: SYSCALL clears TF through FMASK, Xen XSA-204); the

@@ -6,6 +6,8 @@
 static const char *kfloor(struct bench_ctx *c)
 {
     unsigned long kind = (unsigned long)c->entry->arg;
+    if (kind == FERRY_KFLOOR_IPI && ulib_bootinfo->ncpus < 2)
+        return BENCH_NOT_HERE "an IPI round trip needs two CPUs (-smp 2)";
     for (size_t i = 0; i < c->warmup + c->n; i++) {
         struct sys_msg m = { .w = { kind } };
         if (sys_raw(FERRY_SYS_KFLOOR, FERRY_CAP_DEBUG, &m) != FERRY_OK)
@@ -58,6 +60,9 @@ const struct bench_entry bench_floor[] = {
       .description = "two CR3 writes (away and back) that flush the TLB, in ring 0" },
     { .name = "floor_cr3", .variant = "pcid", .fn = kfloor, .arg = (void *)FERRY_KFLOOR_CR3_PCID,
       .description = "two CR3 writes with PCIDs and the no-flush bit, in ring 0" },
+    { .name = "floor_ipi", .fn = kfloor, .arg = (void *)FERRY_KFLOOR_IPI,
+      .description = "ring 0: an IPI from CPU 0 to idle CPU 1 and its answer (CPU 1 wakes, enters the kernel, "
+                     "answers while it waits for the lock): the floor of cross-core IPC; needs -smp 2" },
     { .name = "floor_fpu", .fn = kfloor, .arg = (void *)FERRY_KFLOOR_FPU,
       .description = "fxsave + fxrstor in ring 0: what moving FPU state costs (eager: per owner change; lazy: after a #NM trap)" },
     { .name = "floor_syscall", .fn = floor_syscall,

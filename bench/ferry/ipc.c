@@ -137,7 +137,7 @@ static void oneway_main(void)
 /* Cross-space echo servers in the situations where a fast path could
  * fall off (issue 15's cliffs): each must cost what the plain one does;
  * and the one-way server. */
-enum flavour { PLAIN, BOUNDNTFN, LOWPRIO, TLS, ONEWAY, NFLAVOURS };
+enum flavour { PLAIN, BOUNDNTFN, LOWPRIO, TLS, ONEWAY, XCPU, NFLAVOURS };
 static struct partner flavoured[NFLAVOURS];
 
 static const char *flavour_start(enum flavour f)
@@ -154,7 +154,11 @@ static const char *flavour_start(enum flavour f)
         if (process_create(&proc, f == ONEWAY ? oneway_main : echo_main, va, f == LOWPRIO ? 254 : 255, false) != FERRY_OK)
             return "could not create the partner thread";
         p->tcb = proc.tcb;
-        if (f == BOUNDNTFN) {
+        if (f == XCPU) {
+            /* On CPU 1: every Call and reply crosses cores (slow path, IPI). */
+            if (ferry_tcb_set_affinity(p->tcb, 1))
+                return "could not move the partner to CPU 1";
+        } else if (f == BOUNDNTFN) {
             /* An idle bound notification: a Recv must still block on the endpoint. */
             unsigned long n = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
             if (!n || tcb_bind_notification(p->tcb, n))
@@ -183,11 +187,42 @@ struct call_variant {
     enum flavour flavour;
 };
 
+/* The other core kept busy in the kernel: a thread on CPU 1 that yields
+ * in a loop (alone there, each Yield is one kernel entry and exit, each
+ * taking the big kernel lock), for ipc_call/busy. */
+static void busy_main(void)
+{
+    for (;;)
+        sys_yield();
+}
+
+static unsigned long busy_tcb;
+
+static const char *busy_start(void)
+{
+    if (!busy_tcb) {
+        busy_tcb = same_space_thread(busy_main, 100);
+        if (!busy_tcb || ferry_tcb_set_affinity(busy_tcb, 1))
+            return "could not start the busy thread on CPU 1";
+    }
+    return ferry_tcb_resume(busy_tcb) ? "could not resume the busy thread" : NULL;
+}
+
 /* Call + ReplyRecv round trip with size message words each way. */
 static const char *ipc_call_rt(struct bench_ctx *c)
 {
     const struct call_variant *v = c->entry->arg;
     enum space sp = v->space;
+    bool busy = c->entry->variant[0] == 'b';    /* "busy": CROSS, PLAIN, CPU 1 in a Yield loop */
+    if (busy && ulib_bootinfo->ncpus < 2)
+        return BENCH_NOT_HERE "the busy other core needs two CPUs (-smp 2)";
+    if (busy) {
+        const char *e = busy_start();
+        if (e)
+            return e;
+    }
+    if (v->flavour == XCPU && ulib_bootinfo->ncpus < 2)
+        return BENCH_NOT_HERE "the server on another CPU needs two CPUs (-smp 2)";
     unsigned long len = c->size < 0 ? 0 : (unsigned long)c->size;
     if (len > FERRY_MSG_MAX_WORDS)
         return "size beyond the largest message";
@@ -219,6 +254,8 @@ static const char *ipc_call_rt(struct bench_ctx *c)
             c->samples[i - c->warmup] = t1 - t0;
     }
     ferry_tcb_suspend(partner->tcb);
+    if (busy)
+        ferry_tcb_suspend(busy_tcb);
     return bad;
 }
 
@@ -318,6 +355,70 @@ static const char *ipc_send_oneway(struct bench_ctx *c)
     }
     root_prio(255);
     ferry_tcb_suspend(partners[SINK][sp].tcb);
+    return bad;
+}
+
+/* Signal -> the waiter's return from Wait, the waiter on CPU 1 (another
+ * address space): our Signal returns at once and the waiter wakes over
+ * there (a reschedule IPI), stamps the TSC (QEMU keeps one TSC for all
+ * vCPUs) and signals back, which we wait for (blocking, not spinning:
+ * under icount's round robin a spinning vCPU keeps the other from
+ * running, docs/smp.md). */
+static volatile unsigned long x_ntfn, x_pong;
+
+static void xcpu_waiter_main(void)
+{
+    unsigned long bits;
+    for (;;) {
+        ntfn_wait(x_ntfn, &bits);
+        p_stamp = tsc_end();
+        ntfn_signal(x_pong);
+    }
+}
+
+static const char *notify_xcpu(struct bench_ctx *c)
+{
+    static unsigned long waiter;
+    if (ulib_bootinfo->ncpus < 2)
+        return BENCH_NOT_HERE "the waiter on another CPU needs two CPUs (-smp 2)";
+    if (!waiter) {
+        struct process proc;
+        unsigned long va = next_cross_va;
+        next_cross_va += 0x1000;
+        x_ntfn = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
+        x_pong = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
+        if (!x_ntfn || !x_pong)
+            return "no memory for the notifications";
+        if (process_create(&proc, xcpu_waiter_main, va, 255, false) != FERRY_OK)
+            return "could not create the waiter";
+        waiter = proc.tcb;
+        if (ferry_tcb_set_affinity(waiter, 1))
+            return "could not move the waiter to CPU 1";
+    }
+    if (ferry_tcb_resume(waiter))
+        return "could not resume the waiter";
+    const char *bad = NULL;
+    unsigned long bits;
+    for (size_t i = 0; i < c->warmup + c->n; i++) {
+        p_stamp = 0;
+        /* Let it get back into its Wait after its signal to us. */
+        for (volatile int k = 0; k < 2000; k++)
+            ;
+        uint64_t t0 = tsc_begin();
+        bench_compiler_fence();
+        unsigned long e = ntfn_signal(x_ntfn);
+        if (!e)
+            e = ntfn_wait(x_pong, &bits);
+        bench_compiler_fence();
+        uint64_t t1 = p_stamp;
+        if (e || t1 == 0) {
+            bad = "the waiter on CPU 1 did not wake";
+            break;
+        }
+        if (i >= c->warmup)
+            c->samples[i - c->warmup] = t1 - t0;
+    }
+    ferry_tcb_suspend(waiter);
     return bad;
 }
 
@@ -452,7 +553,7 @@ static const int64_t send_sizes[] = { 0, 4 };
 static const int64_t cliff_sizes[] = { 0 };
 static const struct call_variant same_plain = { SAME, PLAIN }, cross_plain = { CROSS, PLAIN },
                                  cross_boundntfn = { CROSS, BOUNDNTFN }, cross_lowprio = { CROSS, LOWPRIO },
-                                 cross_tls = { CROSS, TLS };
+                                 cross_tls = { CROSS, TLS }, cross_xcpu = { CROSS, XCPU };
 
 const struct bench_entry bench_ipc[] = {
     { .name = "ipc_call", .variant = "same", .fn = ipc_call_rt, .arg = &same_plain,
@@ -470,6 +571,14 @@ const struct bench_entry bench_ipc[] = {
     { .name = "ipc_call", .variant = "cross_tls", .fn = ipc_call_rt, .arg = &cross_tls,
       .sizes = cliff_sizes, .nsizes = NSIZES(cliff_sizes),
       .description = "as cross, the server with an FS base (thread-local storage): every switch loads the bases" },
+    { .name = "ipc_call", .variant = "xcpu", .fn = ipc_call_rt, .arg = &cross_xcpu,
+      .sizes = send_sizes, .nsizes = NSIZES(send_sizes),
+      .description = "Call + ReplyRecv round trip, server in another address space on CPU 1, client on CPU 0 "
+                     "(slow path, reschedule IPIs both ways); needs -smp 2" },
+    { .name = "ipc_call", .variant = "busy", .fn = ipc_call_rt, .arg = &cross_plain,
+      .sizes = cliff_sizes, .nsizes = NSIZES(cliff_sizes),
+      .description = "as cross (same core, fast path) while CPU 1 runs a Yield loop (a kernel entry after "
+                     "another, each taking the big kernel lock): the lock's contention; needs -smp 2" },
     { .name = "ipc_call", .variant = "oneway", .fn = ipc_oneway, .arg = NULL,
       .description = "one way of a Call, sel4bench's way: the client's clock read before Call to the server's after its "
                      "Recv returns, another address space, minus the stub with a nop for the syscall" },
@@ -489,5 +598,8 @@ const struct bench_entry bench_ipc[] = {
       .description = "Signal to a waiting thread of higher priority, same address space: wake-up latency" },
     { .name = "notify", .variant = "cross", .fn = notify_wakeup, .arg = (void *)1,
       .description = "Signal to a waiting thread of higher priority, another address space: wake-up latency" },
+    { .name = "notify", .variant = "xcpu", .fn = notify_xcpu,
+      .description = "Signal to a thread waiting on CPU 1 (another address space), from CPU 0: cross-core wake-up "
+                     "latency (reschedule IPI); needs -smp 2" },
 };
 const size_t bench_ipc_n = sizeof bench_ipc / sizeof bench_ipc[0];

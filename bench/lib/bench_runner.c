@@ -230,6 +230,14 @@ static void emit_result(struct bench_runner *r, const struct bench_entry *e, int
  * any slot holding it did not fill the buffer. */
 #define UNFILLED UINT64_MAX
 
+static bool starts_with(const char *s, const char *prefix)
+{
+    while (*prefix)
+        if (*s++ != *prefix++)
+            return false;
+    return true;
+}
+
 /* Marks the start of one benchmark configuration for tools that watch the
  * guest from outside (the TLB model, tools/tlbmodel, counts executions of
  * this address to give its timed regions to the right @result): an empty
@@ -292,6 +300,19 @@ static void run_one_inner(struct bench_runner *r, const struct bench_entry *e, i
     for (size_t i = 0; i < c.n; i++)
         c.samples[i] = UNFILLED;
     const char *msg = e->fn(&c);
+    if (msg != NULL && starts_with(msg, BENCH_NOT_HERE)) {
+        struct bench_json *j = &r->out;
+        bj_record_begin(j, "note: ");
+        bj_raw(j, e->name);
+        if (e->variant && e->variant[0]) {
+            bj_raw(j, "/");
+            bj_raw(j, e->variant);
+        }
+        bj_raw(j, ": ");
+        bj_raw(j, msg);
+        bj_record_end(j);
+        return;
+    }
     if (msg != NULL) {
         bench_emit_error(r, e->name, e->variant, size, msg);
         return;

@@ -3,6 +3,7 @@
 #define FERRY_BENCHMARK 1
 #endif
 #if FERRY_BENCHMARK   /* the check is a debug/benchmark-build call */
+#include <arch/smp.h>
 #include <core/invariants.h>
 #include <core/cspace.h>
 #include <core/sched.h>
@@ -213,7 +214,7 @@ static bool in_ipc_queue(const struct tcb_queue *q, const struct tcb *t)
 static bool in_ready_queue(const struct tcb *t)
 {
     word_t n = 0;
-    for (const struct tcb *x = sched_queue_head(t->prio); x; x = x->sched_next) {
+    for (const struct tcb *x = sched_queue_head(t->sched_cpu, t->prio); x; x = x->sched_next) {
         if (x == t)
             return true;
         if (++n > MAX_QUEUE)
@@ -225,7 +226,7 @@ static bool in_ready_queue(const struct tcb *t)
 /* No thread lost: it is exactly where its state says. */
 static bool check_thread(const struct tcb *t)
 {
-    struct tcb *cur = arch_current();
+    bool running = smp_running_on(t) >= 0;   /* current on some CPU */
     rep->threads++;
     if (t->in_ready_queue && (t->state != TCB_RUNNABLE || !in_ready_queue(t)))
         return fail_thread("marked ready but not runnable, or not in its priority's ready queue", t);
@@ -235,7 +236,7 @@ static bool check_thread(const struct tcb *t)
             return fail_thread("inactive thread still names an object it waits on", t);
         break;
     case TCB_RUNNABLE:
-        if (t == cur ? t->in_ready_queue : !t->in_ready_queue)
+        if (running ? t->in_ready_queue : !t->in_ready_queue)
             return fail_thread("runnable thread neither current nor queued (or both)", t);
         break;
     case TCB_BLOCKED_SEND:
@@ -389,31 +390,40 @@ static bool walk_tree(struct cte *root)
 }
 
 /* The ready queues: links, priorities, states and the two-level bitmap. */
-static bool check_sched(void)
+static bool check_sched_cpu(unsigned cpu)
 {
-    struct tcb *cur = arch_current();
+    const struct sched_bitmap *bm = sched_bitmap_of(cpu);
     for (unsigned p = 0; p < SCHED_NPRIO; p++) {
-        const struct tcb *h = sched_queue_head(p), *prev = NULL;
-        bool bit = (ks_ready_bitmap.l2[p / 64] >> (p % 64)) & 1;
+        const struct tcb *h = sched_queue_head(cpu, p), *prev = NULL;
+        bool bit = (bm->l2[p / 64] >> (p % 64)) & 1;
         if (bit != (h != NULL))
             return fail(FERRY_INV_SCHED, "ready bitmap disagrees with a ready queue", NULL);
         word_t n = 0;
         for (const struct tcb *t = h; t; prev = t, t = t->sched_next) {
             if (++n > MAX_QUEUE)
                 return fail(FERRY_INV_LIMIT, "ready queue does not end (cycle?)", NULL);
-            if (t->sched_prev != prev || !t->in_ready_queue || t->prio != p ||
-                t->state != TCB_RUNNABLE || t == cur || arch_is_idle(t))
+            if (t->sched_prev != prev || !t->in_ready_queue || t->prio != p || t->sched_cpu != cpu ||
+                t->state != TCB_RUNNABLE || smp_running_on(t) >= 0 || arch_is_idle(t))
                 return fail_thread("a thread in a ready queue is not a runnable, queued thread of that priority",
                                    t);
         }
-        if (sched_queue_tail(p) != prev)
+        if (sched_queue_tail(cpu, p) != prev)
             return fail(FERRY_INV_SCHED, "ready queue tail is not its last thread", NULL);
     }
     for (unsigned w = 0; w < L2_WORDS; w++)
-        if (((ks_ready_bitmap.l1 >> w) & 1) != (ks_ready_bitmap.l2[w] != 0))
+        if (((bm->l1 >> w) & 1) != (bm->l2[w] != 0))
             return fail(FERRY_INV_SCHED, "ready bitmap's first level disagrees with its second", NULL);
-    if (ks_ready_bitmap.l1 >> L2_WORDS)
+    if (bm->l1 >> L2_WORDS)
         return fail(FERRY_INV_SCHED, "ready bitmap has bits beyond the priorities", NULL);
+    return true;
+}
+
+/* Every CPU's queues (all under the big kernel lock, held here). */
+static bool check_sched(void)
+{
+    for (unsigned cpu = 0; cpu < ks_ncpus; cpu++)
+        if (!check_sched_cpu(cpu))
+            return false;
     return true;
 }
 

@@ -1,4 +1,5 @@
 /* ipc.c: the IPC slow path: Send, Recv, Call, Reply and their non-blocking forms on endpoints, Signal/Wait/Poll on notifications, message and capability transfer, fault messages. */
+#include <arch/smp.h>
 #include <core/ipc.h>
 #include <core/cspace.h>
 #include <core/sched.h>
@@ -45,6 +46,7 @@ void ipc_switch_direct(struct tcb *cur)
      * runs at once when none ready is above it, even when threads of its
      * own priority are queued ahead of it. */
     if (!t || cur->state == TCB_RUNNABLE || t->state != TCB_RUNNABLE || !t->in_ready_queue ||
+        t->sched_cpu != arch_cpu_index() ||  /* queued on another CPU: it runs there */
         sched_ready_above(t->prio))      /* inline: one look at the bitmap, no call */
         return;
     sched_dequeue(t);
@@ -154,6 +156,8 @@ static void link_reply(struct tcb *caller, struct tcb *server)
     caller->state = TCB_BLOCKED_REPLY;
     caller->blocked_on = server;
     server->reply_to = caller;
+    if (caller->affinity != server->affinity)
+        caller->ipc_flags |= TCB_IPC_XCPU;   /* the reply crosses CPUs: slow path */
 }
 
 void ipc_send(struct tcb *cur, struct endpoint *ep, word_t badge, word_t msginfo, word_t flags,

@@ -1,4 +1,6 @@
-/* readyqueue.c: ready queues for 256 fixed priorities with round robin; a two-level bitmap finds the highest in O(1). */
+/* readyqueue.c: per-CPU ready queues for 256 fixed priorities with round robin; a two-level bitmap finds the highest in O(1).  A thread is queued on the CPU of its affinity; a wake-up for another CPU sends it a reschedule IPI. */
+#include <arch/smp.h>
+#include <arch/thread.h>
 #include <core/sched.h>
 #include <panic.h>
 
@@ -7,57 +9,91 @@ struct ready_queue {
     struct tcb *head, *tail;
 };
 
-static struct {
+/* One per CPU, reached through percpu.sched; the bitmap first, the fast
+ * path reads it (sched_ready_above in sched.h).  All of it is guarded by
+ * the big kernel lock: any CPU may queue a thread on another's. */
+struct sched_cpu {
+    struct sched_bitmap bm;
     struct ready_queue q[SCHED_NPRIO];
     struct tcb *idle;
-} sched;
+};
+_Static_assert(__builtin_offsetof(struct sched_cpu, bm) == 0, "sched.h reads the bitmap at percpu.sched");
 
-/* The bitmap is the fast path's too (sched_ready_above in sched.h). */
-struct sched_bitmap ks_ready_bitmap;
+static struct sched_cpu ks_sched_of[FERRY_MAX_CPUS];
+
+#define THIS ((struct sched_cpu *)ks_percpu.sched)
 
 _Static_assert(L2_WORDS <= 64, "two bitmap levels cover at most 4096 priorities");
 
 void sched_init(struct tcb *idle)
 {
+    struct sched_cpu *s = &ks_sched_of[ks_percpu.cpu];
     for (unsigned p = 0; p < SCHED_NPRIO; p++)
-        sched.q[p].head = sched.q[p].tail = NULL;
-    ks_ready_bitmap.l1 = 0;
+        s->q[p].head = s->q[p].tail = NULL;
+    s->bm.l1 = 0;
     for (unsigned w = 0; w < L2_WORDS; w++)
-        ks_ready_bitmap.l2[w] = 0;
-    sched.idle = idle;
+        s->bm.l2[w] = 0;
+    s->idle = idle;
+    ks_percpu.sched = s;
 }
 
-static void bitmap_set(unsigned p)
+static void bitmap_set(struct sched_bitmap *b, unsigned p)
 {
-    ks_ready_bitmap.l2[p / 64] |= BIT(p % 64);
-    ks_ready_bitmap.l1 |= BIT(p / 64);
+    b->l2[p / 64] |= BIT(p % 64);
+    b->l1 |= BIT(p / 64);
 }
 
-static void bitmap_clear(unsigned p)
+static void bitmap_clear(struct sched_bitmap *b, unsigned p)
 {
-    ks_ready_bitmap.l2[p / 64] &= ~BIT(p % 64);
-    if (ks_ready_bitmap.l2[p / 64] == 0)
-        ks_ready_bitmap.l1 &= ~BIT(p / 64);
+    b->l2[p / 64] &= ~BIT(p % 64);
+    if (b->l2[p / 64] == 0)
+        b->l1 &= ~BIT(p / 64);
+}
+
+static int highest(const struct sched_bitmap *b)
+{
+    if (b->l1 == 0)
+        return -1;
+    unsigned w = 63 - (unsigned)__builtin_clzll(b->l1);
+    return (int)(w * 64 + 63 - (unsigned)__builtin_clzll(b->l2[w]));
 }
 
 int sched_highest_prio(void)
 {
-    if (ks_ready_bitmap.l1 == 0)
-        return -1;
-    unsigned w = 63 - (unsigned)__builtin_clzll(ks_ready_bitmap.l1);
-    return (int)(w * 64 + 63 - (unsigned)__builtin_clzll(ks_ready_bitmap.l2[w]));
+    return highest(&THIS->bm);
+}
+
+bool sched_any_ready(void)
+{
+    for (unsigned c = 0; c < ks_ncpus; c++)
+        if (ks_sched_of[c].bm.l1)
+            return true;
+    return false;
+}
+
+/* A thread queued on another CPU: that CPU chooses again if the thread
+ * would preempt what it runs (its idle thread included). */
+static void kick(unsigned cpu, const struct tcb *t)
+{
+    const struct tcb *cur = ks_percpu_of[cpu].cur;
+    if (cur == ks_sched_of[cpu].idle || t->prio > cur->prio)
+        smp_resched(cpu);
 }
 
 static void enqueue(struct tcb *t, bool front)
 {
-    assert(t != sched.idle);
+    for (unsigned c = 0; c < FERRY_MAX_CPUS; c++)
+        assert(t != ks_sched_of[c].idle);
     if (t->in_ready_queue)
         return;
-    struct ready_queue *q = &sched.q[t->prio];
+    unsigned cpu = t->affinity < ks_ncpus ? t->affinity : 0;
+    struct sched_cpu *s = &ks_sched_of[cpu];
+    t->sched_cpu = (uint8_t)cpu;
+    struct ready_queue *q = &s->q[t->prio];
     if (!q->head) {
         t->sched_next = t->sched_prev = NULL;
         q->head = q->tail = t;
-        bitmap_set(t->prio);
+        bitmap_set(&s->bm, t->prio);
     } else if (front) {
         t->sched_prev = NULL;
         t->sched_next = q->head;
@@ -70,6 +106,8 @@ static void enqueue(struct tcb *t, bool front)
         q->tail = t;
     }
     t->in_ready_queue = true;
+    if (cpu != arch_cpu_index())
+        kick(cpu, t);
 }
 
 void sched_enqueue(struct tcb *t) { enqueue(t, false); }
@@ -79,7 +117,8 @@ void sched_dequeue(struct tcb *t)
 {
     if (!t->in_ready_queue)
         return;
-    struct ready_queue *q = &sched.q[t->prio];
+    struct sched_cpu *s = &ks_sched_of[t->sched_cpu];
+    struct ready_queue *q = &s->q[t->prio];
     if (t->sched_prev)
         t->sched_prev->sched_next = t->sched_next;
     else
@@ -91,15 +130,15 @@ void sched_dequeue(struct tcb *t)
     t->sched_next = t->sched_prev = NULL;
     t->in_ready_queue = false;
     if (!q->head)
-        bitmap_clear(t->prio);
+        bitmap_clear(&s->bm, t->prio);
 }
 
 struct tcb *sched_choose(void)
 {
     int p = sched_highest_prio();
     if (p < 0)
-        return sched.idle;
-    struct tcb *t = sched.q[p].head;
+        return THIS->idle;
+    struct tcb *t = THIS->q[p].head;
     sched_dequeue(t);
     return t;
 }
@@ -109,12 +148,12 @@ bool sched_should_preempt(const struct tcb *cur)
     int p = sched_highest_prio();
     if (p < 0)
         return false;
-    return cur == NULL || cur == sched.idle || p > (int)cur->prio;
+    return cur == NULL || cur == THIS->idle || p > (int)cur->prio;
 }
 
 bool sched_tick(struct tcb *cur)
 {
-    if (cur == NULL || cur == sched.idle)
+    if (cur == NULL || cur == THIS->idle)
         return false;
     if (cur->time_slice > 1) {
         cur->time_slice--;
@@ -124,8 +163,31 @@ bool sched_tick(struct tcb *cur)
     return true;
 }
 
-struct tcb *sched_queue_head(unsigned p) { return p < SCHED_NPRIO ? sched.q[p].head : NULL; }
-struct tcb *sched_queue_tail(unsigned p) { return p < SCHED_NPRIO ? sched.q[p].tail : NULL; }
+struct tcb *sched_queue_head(unsigned cpu, unsigned p)
+{
+    return p < SCHED_NPRIO && cpu < ks_ncpus ? ks_sched_of[cpu].q[p].head : NULL;
+}
+struct tcb *sched_queue_tail(unsigned cpu, unsigned p)
+{
+    return p < SCHED_NPRIO && cpu < ks_ncpus ? ks_sched_of[cpu].q[p].tail : NULL;
+}
+const struct sched_bitmap *sched_bitmap_of(unsigned cpu)
+{
+    return &ks_sched_of[cpu].bm;
+}
+
+void sched_set_affinity(struct tcb *t, unsigned cpu)
+{
+    if (t->in_ready_queue) {
+        sched_dequeue(t);
+        t->affinity = (uint8_t)cpu;
+        sched_enqueue(t);
+        return;
+    }
+    /* Blocked, or the current thread here (schedule moves it on this
+     * kernel exit). */
+    t->affinity = (uint8_t)cpu;
+}
 
 void sched_set_prio(struct tcb *t, uint8_t prio)
 {
@@ -135,5 +197,10 @@ void sched_set_prio(struct tcb *t, uint8_t prio)
         sched_enqueue(t);
     } else {
         t->prio = prio;
+        /* Running elsewhere at a lower priority now: its CPU may have a
+         * thread ready above it. */
+        int on = smp_running_on(t);
+        if (on >= 0)
+            smp_resched((unsigned)on);
     }
 }

@@ -1,6 +1,7 @@
 /* root_task.c: building the root task at boot: CNode, VSpace, TCB, IPC
  * buffer, stack, boot-info page and untyped capabilities.  After this the
  * kernel allocates nothing on user space's behalf. */
+#include <arch/percpu.h>
 #include <arch/asid.h>
 #include <arch/cpu.h>
 #include <arch/floor.h>
@@ -327,6 +328,7 @@ void root_task_create(const struct boot_info *boot, struct memmap *free)
     bi->stack_top = FERRY_ROOT_STACK_TOP;
     bi->tsc_hz = ks_cpu.tsc_hz;
     bi->pcid_on = ks_pcid_on;
+    bi->ncpus = ks_ncpus;
     bi->cpu_pcid = ks_cpu.pcid;
     bi->fastpath = FERRY_FASTPATH;
     bi->lazy_fpu = FERRY_LAZY_FPU;

@@ -2,22 +2,29 @@
  * readyqueue.c) and leaving the kernel. */
 #include <arch/irq.h>
 #include <arch/machine.h>
+#include <arch/smp.h>
 #include <arch/thread.h>
 #include <core/kernel.h>
 #include <core/sched.h>
 #include <ferry/bench_format.h>
 
-static bool ks_yield;
+/* Per CPU: the current thread yields at this kernel exit. */
+#define ks_yield (ks_percpu.yield)
 
 void schedule(void)
 {
     struct tcb *cur = arch_current();
     bool cur_runs = !arch_is_idle(cur) && cur->state == TCB_RUNNABLE;
-    if (cur_runs && !ks_yield && !sched_should_preempt(cur))
+    /* A thread whose affinity moved away (it set its own) goes to its
+     * CPU's queue, its FPU state saved here, and this CPU chooses again. */
+    bool moves = cur_runs && cur->affinity != arch_cpu_index();
+    if (cur_runs && !moves && !ks_yield && !sched_should_preempt(cur))
         return;
     if (cur_runs) {
         /* A preempted thread keeps its place; one that yields goes last. */
-        if (ks_yield)
+        if (moves)
+            smp_fpu_release(cur);
+        if (ks_yield || moves)
             sched_enqueue(cur);
         else
             sched_enqueue_front(cur);
@@ -51,7 +58,7 @@ bool kernel_can_wake(void)
 {
     /* A ready thread, or an interrupt line that may signal a waiting one
      * (no thread waits on time: there are no timeouts). */
-    return sched_highest_prio() >= 0 || irq_any_bound();
+    return sched_any_ready() || smp_other_cpu_busy() || irq_any_bound();
 }
 
 void kernel_halt_no_threads(void)

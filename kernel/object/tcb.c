@@ -4,6 +4,8 @@
 #include <object/endpoint.h>
 #include <object/notification.h>
 #include <object/arch_hooks.h>
+#include <arch/smp.h>
+#include <arch/thread.h>
 #include <core/sched.h>
 #include <core/invoke.h>
 #include <ferry/arch_x86_64.h>
@@ -110,8 +112,39 @@ void tcb_drop_reply(struct tcb *t)
     tcb_wake_error(c, FERRY_E_INVALID_CAP);
 }
 
+/* Once this returns t runs on no other CPU: one that runs it stops it
+ * (smp_stall_thread: its entry is abandoned, a system call restarts
+ * later); still runnable, it goes back to a ready queue.  What changes
+ * its registers, roots or state needs it: the other CPU would otherwise
+ * keep running it, or write its registers back over the change. */
+void tcb_stop_remote(struct tcb *t)
+{
+    int on = smp_running_on(t);
+    if (on < 0 || (word_t)on == arch_cpu_index())
+        return;
+    smp_stall_thread((unsigned)on, t);
+    if (t->state == TCB_RUNNABLE)
+        sched_enqueue(t);
+}
+
+/* A thread runs only on the CPU of its affinity, and its FPU state is in
+ * that CPU's registers or in its TCB (docs/smp.md): so a thread running
+ * elsewhere is stopped there first, its FPU state saved, and a reply
+ * link across the change is marked for the slow path (TCB_IPC_XCPU). */
+void tcb_set_affinity(struct tcb *t, unsigned cpu)
+{
+    tcb_stop_remote(t);
+    smp_fpu_release(t);
+    if (t->reply_to)
+        t->reply_to->ipc_flags |= TCB_IPC_XCPU;
+    if (t->state == TCB_BLOCKED_REPLY)
+        t->ipc_flags |= TCB_IPC_XCPU;
+    sched_set_affinity(t, cpu);
+}
+
 void tcb_suspend(struct tcb *t)
 {
+    tcb_stop_remote(t);
     tcb_cancel_ipc(t);
     sched_dequeue(t);
     t->state = TCB_INACTIVE;
@@ -390,11 +423,14 @@ word_t tcb_decode(struct tcb *caller, struct cte *slot, struct invocation *inv,
     struct tcb *t = cap_tcb(&slot->cap);
     word_t need = inv->label == FERRY_TCB_READ_REGISTERS ? FERRY_RIGHT_READ : FERRY_RIGHT_WRITE;
 
-    if (inv->label < FERRY_TCB_CONFIGURE || inv->label > FERRY_TCB_UNBIND_NOTIFICATION)
+    if (inv->label < FERRY_TCB_CONFIGURE || inv->label > FERRY_TCB_SET_AFFINITY)
         return inv_fail(inv, FERRY_E_INVALID_LABEL, FERRY_ERR_ARG_NONE);
     if (!cap_has_rights(&slot->cap, need))
         return inv_fail(inv, FERRY_E_RIGHTS, FERRY_ERR_ARG_NONE);
 
+    if (inv->label == FERRY_TCB_CONFIGURE || inv->label == FERRY_TCB_READ_REGISTERS ||
+        inv->label == FERRY_TCB_WRITE_REGISTERS)
+        tcb_stop_remote(t);
     word_t err = FERRY_OK;
     switch (inv->label) {
     case FERRY_TCB_CONFIGURE:
@@ -421,6 +457,13 @@ word_t tcb_decode(struct tcb *caller, struct cte *slot, struct invocation *inv,
         if (!t->bound_notification)
             return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_ERR_ARG_NONE);
         invoke_tcb_unbind(t);
+        break;
+    case FERRY_TCB_SET_AFFINITY:
+        if (inv->len < FERRY_TCB_AFFINITY_NARGS)
+            return inv_fail(inv, FERRY_E_TRUNCATED, inv->len);
+        if (inv->mr[FERRY_TCB_AFFINITY_ARG_CPU] >= ks_ncpus)
+            return inv_fail(inv, FERRY_E_INVALID_ARG, FERRY_TCB_AFFINITY_ARG_CPU);
+        tcb_set_affinity(t, (unsigned)inv->mr[FERRY_TCB_AFFINITY_ARG_CPU]);
         break;
     default: /* FERRY_TCB_SUSPEND */
         tcb_suspend(t);

@@ -9,8 +9,24 @@
 #include <panic.h>
 #include <printk.h>
 #include <mm/physmap.h>
+#include <arch/smp.h>
 
 uintptr_t host_physmap_offset;
+
+/* One CPU (arch/percpu.h: ks_percpu is ks_percpu_of[0] here) and the
+ * multiprocessor calls that have nothing to do on it. */
+struct percpu ks_percpu_of[FERRY_MAX_CPUS];
+unsigned ks_ncpus = 1;
+struct tcb *arch_current(void) __attribute__((weak));
+
+int smp_running_on(const struct tcb *t)
+{
+    return arch_current && t == arch_current() ? 0 : -1;
+}
+void smp_resched(unsigned cpu) { (void)cpu; }
+void smp_stall_thread(unsigned cpu, struct tcb *t) { (void)cpu; (void)t; }
+void smp_fpu_release(struct tcb *t) { (void)t; }
+void smp_call_others(uint64_t mask, void (*fn)(word_t), word_t arg) { (void)mask; (void)fn; (void)arg; }
 
 int kvprintf(const char *fmt, va_list ap)
 {

@@ -20,7 +20,6 @@
 /* What the mapping objects and pcid.c take from the rest of the kernel. */
 struct cpu_features ks_cpu;
 paddr_t ks_kernel_pml4;
-struct percpu ks_percpu;
 
 /* IRQ handlers and I/O ports are not mapped objects: their deletion and
  * invocations are object/irq.c's and object/ioport.c's business (tested

@@ -301,6 +301,11 @@ unsigned long ferry_tcb_suspend(unsigned long tcb)
     return ferry_invoke(tcb, FERRY_TCB_SUSPEND, 0, NULL, 0, NULL, NULL);
 }
 
+unsigned long ferry_tcb_set_affinity(unsigned long tcb, unsigned long cpu)
+{
+    return INVOKE(tcb, FERRY_TCB_SET_AFFINITY, 0, NULL, [FERRY_TCB_AFFINITY_ARG_CPU] = cpu);
+}
+
 /* Slots [empty.start, next_free) are handed out upwards; persistent ones
  * made inside a sandbox come from [persist_top, empty.end) downwards. */
 static unsigned long next_free, persist_top;

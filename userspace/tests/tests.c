@@ -31,6 +31,7 @@ static const struct {
     { utests_fuzz, &utests_fuzz_n, false },
     { utests_system, &utests_system_n, true },
     { utests_io, &utests_io_n, true },
+    { utests_smp, &utests_smp_n, false },
     { utests_stress, &utests_stress_n, false },
 };
 

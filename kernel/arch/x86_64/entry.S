@@ -23,6 +23,7 @@
 #include <arch/context.h>
 #include <arch/gdt.h>
 #include <arch/percpu.h>
+#include <arch/smp.h>
 #include <ferry/syscall.h>
 
 /* From the top of the saved registers (PERCPU_CUR_CTX_TOP) down to a slot. */
@@ -54,6 +55,40 @@
     pushq %rbx
 .endm
 
+/* The big kernel lock (smp.c, docs/smp.md), a ticket lock: take a
+ * ticket, and the lock is ours when the owner field shows it.  Only ECX
+ * changes on the uncontended path; the contended one calls bkl_wait
+ * (which runs other CPUs' requests while it spins) with every register
+ * the entry still needs kept, and leaves the entry for kernel_exit when
+ * the current thread was taken from this CPU meanwhile.  kind: how the
+ * entry came in (smp.c's WAIT_*). */
+.macro BKL_ACQUIRE kind
+    movl $1, %ecx
+    lock xaddl %ecx, ks_bkl+BKL_NEXT(%rip)
+    cmpl %ecx, ks_bkl+BKL_OWNER(%rip)
+    je 8f
+    pushq %rax
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    movl %ecx, %edi
+    movl $\kind, %esi
+    call bkl_wait
+    testb %al, %al
+    jnz bkl_stalled
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rax
+8:
+.endm
+
+/* The lock's release on the way out: only the holder writes the owner
+ * field, so a plain increment (x86 stores are released in order). */
+.macro BKL_RELEASE
+    incl ks_bkl+BKL_OWNER(%rip)
+.endm
+
 /* After `syscall`: the user registers into the current TCB, then the
  * kernel stack. */
 .macro SAVE_SYSCALL_FRAME
@@ -73,6 +108,7 @@
     .global syscall_entry
 syscall_entry:
     SAVE_SYSCALL_FRAME
+    BKL_ACQUIRE 1
 #if FERRY_FASTPATH
     /* Call and ReplyRecv try the IPC fast path first (core/fastpath.c),
      * with rdi = cptr and rsi = msginfo as the user left them.  It leaves
@@ -106,6 +142,7 @@ syscall_slow:                       /* rax = number, rdi = cptr, rsi = msginfo *
     .global syscall_compat_entry
 syscall_compat_entry:
     SAVE_SYSCALL_FRAME
+    BKL_ACQUIRE 0
     xorl %ebp, %ebp
     call syscall_compat_fault
     ud2
@@ -128,6 +165,7 @@ int80_entry:
     SAVE_GPRS_BUT_RAX_RCX_R11
     pushq %gs:PERCPU_SCRATCH        /* RAX */
     movq %gs:PERCPU_KERNEL_RSP, %rsp
+    BKL_ACQUIRE 2
     movq %gs:PERCPU_SCRATCH, %rdx
     xorl %ebp, %ebp
     call int80_dispatch
@@ -159,6 +197,15 @@ floor_ipc_entry:
     sysretq
 #endif
 
+/* The current thread was taken from this CPU while it waited for the
+ * lock (smp.c's stall_fn fixed up its registers to restart): the lock is
+ * held now; leave through the scheduler on a fresh stack. */
+bkl_stalled:
+    movq %gs:PERCPU_KERNEL_RSP, %rsp
+    xorl %ebp, %ebp
+    call kernel_exit
+    ud2
+
     .global restore_user_sysret
 restore_user_sysret:
     movq %rdi, %rsp
@@ -179,6 +226,7 @@ restore_user_sysret:
     popq %rcx                       /* RIP */
     movq 8(%rsp), %r11              /* RFLAGS */
     movq (%rsp), %rsp               /* user RSP: no kernel stack from here on */
+    BKL_RELEASE                     /* after the last read of the TCB */
     swapgs
     sysretq
 
@@ -213,6 +261,7 @@ fastpath_zero_4:
     movq CTX_RIP_OFF(%rsp), %rcx
     movq CTX_RFLAGS_OFF(%rsp), %r11
     movq CTX_RSP_OFF(%rsp), %rsp    /* user RSP: no kernel stack from here on */
+    BKL_RELEASE                     /* after the last read of the TCB */
     swapgs
     sysretq
 
@@ -247,5 +296,6 @@ restore_user_iret:
     movq CTX_R14_OFF(%rdi), %r14
     movq CTX_R15_OFF(%rdi), %r15
     movq CTX_RDI_OFF(%rdi), %rdi
+    BKL_RELEASE                     /* after the last read of the TCB */
     swapgs
     iretq

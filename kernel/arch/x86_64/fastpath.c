@@ -3,6 +3,7 @@
 
 #if FERRY_FASTPATH
 #include <arch/fastpath.h>
+#include <arch/smp.h>
 #include <core/sched.h>
 #include <object/endpoint.h>
 #include <object/notification.h>
@@ -136,10 +137,12 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
     struct tcb *dest = ep->queue.head;
     if (unlikely(dest->reply_to != NULL))
         FP_MISS(FERRY_FP_CALL_NO_RECEIVER);
-    /* ...that entered by syscall, has a VSpace, and that the scheduler
-     * would run now (we are about to block). */
+    /* ...that entered by syscall, has a VSpace, runs on this CPU (a
+     * partner on another goes the slow path: queued there, woken by IPI)
+     * and that the scheduler would run now (we are about to block). */
     paddr_t vs;
-    if (unlikely(dest->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!arch_tcb_vspace_fp(dest, &vs)))
+    if (unlikely(dest->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!arch_tcb_vspace_fp(dest, &vs)) ||
+        unlikely(dest->affinity != arch_cpu_index()))
         FP_MISS(FERRY_FP_CALL_PARTNER);
     /* A receiver below us runs next only if no ready thread is above it
      * (nothing ready is above us while we run): ipc_switch_direct's rule,
@@ -194,8 +197,9 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
     struct tcb *cur = arch_current_fp();
     struct tcb *caller = cur->reply_to;
 
-    /* A caller that waits for our reply (not a faulted thread)... */
-    if (unlikely(!caller) || unlikely(caller->ipc_flags & TCB_IPC_FAULT))
+    /* A caller that waits for our reply (not a faulted thread, nor one
+     * on another CPU: TCB_IPC_XCPU)... */
+    if (unlikely(!caller) || unlikely(caller->ipc_flags & (TCB_IPC_FAULT | TCB_IPC_XCPU)))
         FP_MISS(FERRY_FP_RR_NO_CALLER);
     /* ...and that the scheduler would run once we block: at our priority
      * or above (no ready thread is above us while we run: every kernel

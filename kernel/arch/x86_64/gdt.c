@@ -1,7 +1,8 @@
-/* gdt.c: the GDT and the TSS, whose IST stacks keep double faults and NMIs
- * on known-good stacks. */
+/* gdt.c: each CPU's GDT and TSS, whose IST stacks keep double faults and
+ * NMIs on known-good stacks. */
 #include <arch/gdt.h>
 #include <arch/kstack.h>
+#include <arch/percpu.h>
 
 struct tss {
     uint32_t reserved0;
@@ -13,11 +14,15 @@ struct tss {
     uint16_t iomap_base;
 } __attribute__((packed));
 
-static struct tss ks_tss;
-static uint64_t ks_gdt[8] __attribute__((aligned(16)));
+/* One of each per CPU: a TSS is busy while loaded (ltr), so no two CPUs
+ * can share one, and each holds its own CPU's stacks. */
+static struct tss ks_tss_of[FERRY_MAX_CPUS];
+static uint64_t ks_gdt_of[FERRY_MAX_CPUS][8] __attribute__((aligned(16)));
 
-void gdt_init(void)
+void gdt_init(unsigned cpu)
 {
+    uint64_t *ks_gdt = ks_gdt_of[cpu];
+    struct tss *tss = &ks_tss_of[cpu];
     ks_gdt[0] = 0;
     ks_gdt[1] = 0x00af9a000000ffffULL;   /* kernel code, 64-bit, DPL 0 */
     ks_gdt[2] = 0x00cf92000000ffffULL;   /* kernel data */
@@ -29,19 +34,19 @@ void gdt_init(void)
     ks_gdt[4] = 0x00cff2000000ffffULL;   /* user data, DPL 3 */
     ks_gdt[5] = 0x00affa000000ffffULL;   /* user code, 64-bit, DPL 3 */
 
-    ks_tss.rsp[0] = (uint64_t)kstack_top(&ks_boot_stack);
-    ks_tss.ist[IST_DF - 1] = (uint64_t)kstack_top(&ks_df_stack);
-    ks_tss.ist[IST_NMI - 1] = (uint64_t)kstack_top(&ks_nmi_stack);
-    ks_tss.ist[IST_DB - 1] = (uint64_t)kstack_top(&ks_db_stack);
-    ks_tss.iomap_base = sizeof(struct tss);   /* no I/O bitmap: ring 3 gets no ports */
+    tss->rsp[0] = (uint64_t)kstack_top(kstack_of(cpu, KSTACK_KERNEL));
+    tss->ist[IST_DF - 1] = (uint64_t)kstack_top(kstack_of(cpu, KSTACK_DF));
+    tss->ist[IST_NMI - 1] = (uint64_t)kstack_top(kstack_of(cpu, KSTACK_NMI));
+    tss->ist[IST_DB - 1] = (uint64_t)kstack_top(kstack_of(cpu, KSTACK_DB));
+    tss->iomap_base = sizeof(struct tss);   /* no I/O bitmap: ring 3 gets no ports */
 
-    uint64_t base = (uint64_t)&ks_tss, limit = sizeof(ks_tss) - 1;
+    uint64_t base = (uint64_t)tss, limit = sizeof(*tss) - 1;
     ks_gdt[6] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
                 (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
     ks_gdt[7] = base >> 32;
 
     struct __attribute__((packed)) { uint16_t limit; uint64_t base; } gdtr = {
-        sizeof(ks_gdt) - 1, (uint64_t)ks_gdt
+        sizeof(ks_gdt_of[0]) - 1, (uint64_t)ks_gdt
     };
     asm volatile(
         "lgdt %0\n\t"
@@ -56,9 +61,4 @@ void gdt_init(void)
         "movw %%ax, %%ss\n\t"
         "ltr %w3\n\t"
         : : "m"(gdtr), "i"(SEL_KCODE), "i"(SEL_KDATA), "r"((uint16_t)SEL_TSS) : "rax", "memory");
-}
-
-void tss_set_rsp0(uint64_t rsp0)
-{
-    ks_tss.rsp[0] = rsp0;
 }

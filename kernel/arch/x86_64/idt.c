@@ -1,4 +1,5 @@
-/* idt.c: the interrupt descriptor table. */
+/* idt.c: the interrupt descriptor table, one shared by every CPU. */
+#include <arch/apic.h>
 #include <arch/gdt.h>
 #include <arch/trap.h>
 
@@ -10,7 +11,7 @@ struct idt_gate {
 } __attribute__((packed));
 
 static struct idt_gate ks_idt[256] __attribute__((aligned(16)));
-extern const uint64_t trap_vectors[32], irq_vectors[16], spurious_vector;
+extern const uint64_t trap_vectors[32], irq_vectors[16], spurious_vector, ipi_vector;
 extern char int80_entry[];
 
 static void idt_set(int vec, uint64_t handler, int ist, int dpl)
@@ -33,9 +34,15 @@ void idt_init(void)
     }
     for (int v = 0; v < 16; v++)
         idt_set(32 + v, irq_vectors[v], 0, 0);
+    idt_set(VEC_IPI, ipi_vector, 0, 0);
     idt_set(255, spurious_vector, 0, 0);
     /* The only gate ring 3 may use: the int 0x80 system call entry. */
     idt_set(0x80, (uint64_t)int80_entry, 0, 3);
+    idt_load();
+}
+
+void idt_load(void)
+{
     struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = {
         sizeof(ks_idt) - 1, (uint64_t)ks_idt
     };

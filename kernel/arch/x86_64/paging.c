@@ -16,6 +16,7 @@ extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern char __data_start[], __kernel_end[];
 
 paddr_t ks_kernel_pml4;
+paddr_t ks_physmap_top;     /* the direct map covers [0, ks_physmap_top) */
 
 static struct memmap *pt_source;
 
@@ -55,8 +56,10 @@ void paging_init(struct memmap *free, paddr_t phys_top)
     /* Direct map: 1 GiB pages where the CPU has them, else 2 MiB. */
     unsigned shift = ks_cpu.page1gb ? 30 : 21;
     uint64_t step = 1ULL << shift;
-    for (paddr_t pa = 0; pa < phys_top; pa += step)
+    paddr_t pa;
+    for (pa = 0; pa < phys_top; pa += step)
         *walk_create(KERNEL_PHYSMAP_BASE + pa, shift) = pa | PTE_P | PTE_W | PTE_PS | g | nx;
+    ks_physmap_top = pa;
 
     /* The kernel image, page by page, each section with only the rights it
      * needs; the guard page under every kernel stack stays unmapped. */

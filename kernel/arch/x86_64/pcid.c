@@ -3,12 +3,12 @@
 #include <arch/cpu.h>
 #include <arch/paging.h>
 #include <arch/percpu.h>
+#include <arch/smp.h>
 #include <arch/vspace.h>
 #include <arch/x86.h>
 #include <printk.h>
 
 bool ks_pcid_on;
-bool ks_asid_dirty[ASID_COUNT];            /* its PCID may hold stale entries */
 
 #define INVPCID_ADDRESS 0
 #define INVPCID_CONTEXT 1
@@ -30,10 +30,30 @@ void vspace_init(bool pcid_wanted)
                                                    : "off (CPU has no PCID): every switch flushes");
 }
 
+/* Every CPU's TLB may cache this PCID's translations: each flushes it on
+ * its next load of it. */
+static void dirty_everywhere(word_t asid)
+{
+    for (unsigned c = 0; c < FERRY_MAX_CPUS; c++)
+        ks_percpu_of[c].asid_dirty[asid] = true;
+}
+
+/* The other CPUs that may cache translations of pml4: with PCIDs, all
+ * (a PCID's entries outlive a switch away); without, those that have it
+ * loaded now (any CR3 load flushes). */
+static uint64_t cpus_caching(paddr_t pml4)
+{
+    uint64_t mask = 0;
+    for (unsigned c = 0; c < ks_ncpus; c++)
+        if (c != arch_cpu_index() && (ks_pcid_on || ks_percpu_of[c].cur_vspace == pml4))
+            mask |= BIT(c);
+    return mask;
+}
+
 void vspace_pcid_used(word_t pcid)
 {
     if (pcid && pcid < ASID_COUNT)
-        ks_asid_dirty[pcid] = true;
+        dirty_everywhere(pcid);
 }
 
 uint64_t vspace_cr3(paddr_t pml4)
@@ -59,11 +79,72 @@ void vspace_activate(paddr_t pml4)
 
 void vspace_asid_released(word_t asid)
 {
-    ks_asid_dirty[asid] = true;
+    dirty_everywhere(asid);
+}
+
+/* On each CPU that has pml4 loaded: load it again (a dirty PCID, or none:
+ * the load flushes). */
+static void reload_fn(word_t pml4)
+{
+    if (ks_percpu.cur_vspace == pml4)
+        vspace_activate(pml4);
+}
+
+void vspace_reload_everywhere(paddr_t pml4, word_t asid)
+{
+    dirty_everywhere(asid);
+    reload_fn(pml4);
+    if (ks_ncpus > 1)
+        smp_call_others(cpus_caching(pml4), reload_fn, pml4);
+}
+
+/* A deleted VSpace stays loaded on no CPU (its PML4's memory may be
+ * reused): they switch to the kernel's tables. */
+static void drop_fn(word_t pml4)
+{
+    if (ks_percpu.cur_vspace == pml4)
+        vspace_activate(0);
+}
+
+void vspace_drop_everywhere(paddr_t pml4)
+{
+    drop_fn(pml4);
+    if (ks_ncpus > 1)
+        smp_call_others(cpus_caching(pml4), drop_fn, pml4);
+}
+
+static void flush_local(word_t asid, paddr_t pml4, vaddr_t va, bool whole_space);
+
+/* TLB shootdown: what flush_local does here, run by every other CPU that
+ * may cache the translation, waited for (smp_call_others) before the
+ * caller goes on to free or reuse the memory. */
+struct shootdown {
+    word_t asid;
+    paddr_t pml4;
+    vaddr_t va;
+    bool whole_space;
+};
+
+static void shootdown_fn(word_t arg)
+{
+    const struct shootdown *s = (const struct shootdown *)arg;
+    flush_local(s->asid, s->pml4, s->va, s->whole_space);
 }
 
 /* A translation of (asid, va) is gone: make sure no TLB still holds it. */
 void vspace_flush(word_t asid, paddr_t pml4, vaddr_t va, bool whole_space)
+{
+    flush_local(asid, pml4, va, whole_space);
+    if (ks_ncpus > 1) {
+        struct shootdown s = { asid, pml4, va, whole_space };
+        uint64_t mask = cpus_caching(pml4);
+        if (mask)
+            smp_call_others(mask, shootdown_fn, (word_t)&s);
+    }
+}
+
+/* The flush on this CPU's TLB. */
+static void flush_local(word_t asid, paddr_t pml4, vaddr_t va, bool whole_space)
 {
     if (pml4 == ks_percpu.cur_vspace) {
         if (!whole_space) {

@@ -1,10 +1,12 @@
 /* thread.c: x86-64 thread state: switching threads (CR3, FPU, FS/GS base),
  * leaving the kernel by sysret or iret, and the idle loop. */
+#include <arch/apic.h>
 #include <arch/fastpath.h>
 #include <arch/floor.h>
 #include <arch/gdt.h>
 #include <arch/kstack.h>
 #include <arch/percpu.h>
+#include <arch/smp.h>
 #include <arch/thread.h>
 #include <arch/vspace.h>
 #include <arch/x86.h>
@@ -15,8 +17,8 @@
 #include <object/tcb.h>
 #include <printk.h>
 
-struct percpu ks_percpu;
-static struct tcb ks_idle_tcb __attribute__((aligned(64)));
+/* One idle thread per CPU (its percpu.idle). */
+static struct tcb ks_idle_tcb[FERRY_MAX_CPUS] __attribute__((aligned(64)));
 
 void restore_user_iret(struct user_context *ctx) __attribute__((noreturn));
 
@@ -32,12 +34,14 @@ static void set_cur(struct tcb *t)
 void entry_init(void)
 {
     extern char syscall_entry[], syscall_compat_entry[];
-    ks_percpu.kernel_rsp = (word_t)kstack_top(&ks_boot_stack);
-    tcb_init(&ks_idle_tcb);
-    set_cur(&ks_idle_tcb);
-    ks_percpu.fpu_owner = &ks_idle_tcb;  /* its FXSAVE area takes the boot state */
-    sched_init(&ks_idle_tcb);
-    wrmsr(MSR_GS_BASE, (uint64_t)&ks_percpu);
+    /* GS's base is this CPU's block already (percpu_early_init, ap_entry). */
+    struct tcb *idle = &ks_idle_tcb[ks_percpu.cpu];
+    ks_percpu.kernel_rsp = (word_t)kstack_top(kstack_of((unsigned)ks_percpu.cpu, KSTACK_KERNEL));
+    tcb_init(idle);
+    ks_percpu.idle = idle;
+    set_cur(idle);
+    ks_percpu.fpu_owner = idle;          /* its FXSAVE area takes the boot state */
+    sched_init(idle);
     wrmsr(MSR_KERNEL_GS_BASE, 0);
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
     /* SYSCALL loads CS = STAR[47:32], SS = +8; SYSRET loads SS = STAR[63:48] + 8
@@ -92,7 +96,29 @@ void arch_fpu_own(void)
 }
 
 struct tcb *arch_current(void) { return ks_percpu.cur; }
-bool arch_is_idle(const struct tcb *t) { return t == &ks_idle_tcb; }
+bool arch_is_idle(const struct tcb *t)
+{
+    return t >= &ks_idle_tcb[0] && t < &ks_idle_tcb[FERRY_MAX_CPUS];
+}
+
+void arch_set_idle(void)
+{
+    set_cur(ks_percpu.idle);
+}
+
+void arch_fpu_release_local(struct tcb *t)
+{
+    if (ks_percpu.fpu_owner != t)
+        return;
+    /* Save t's registers (TS clear for fxsave), then nobody owns them:
+     * TS set, so the next user of the FPU here traps and loads its own. */
+    if (ks_percpu.fpu_ts)
+        clts();
+    asm volatile("fxsave64 %0" : "=m"(t->ctx.fpu));
+    ks_percpu.fpu_owner = ks_percpu.idle;
+    ks_percpu.fpu_ts = true;
+    write_cr0(ks_percpu.cr0_ts);
+}
 
 void arch_tcb_init(struct tcb *t)
 {
@@ -105,10 +131,11 @@ void arch_tcb_init(struct tcb *t)
 void arch_tcb_destroy(struct tcb *t)
 {
     floor_end(t);                        /* a floor dies with its thread */
-    if (ks_percpu.fpu_owner == t)
-        ks_percpu.fpu_owner = &ks_idle_tcb;  /* never NULL (arch_switch_rest) */
+    /* No CPU's FPU registers may stay owned by a TCB that goes away (a
+     * later switch would save into its memory): save them, owner none. */
+    smp_fpu_release(t);
     if (ks_percpu.cur == t)
-        set_cur(&ks_idle_tcb);           /* the caller reschedules */
+        set_cur(ks_percpu.idle);         /* the caller reschedules */
 }
 
 void arch_user_bases_written(struct tcb *t)
@@ -166,29 +193,40 @@ void arch_fastpath_switch_exit_pcid(struct tcb *next, paddr_t vs)
     restore_user_sysret(&next->ctx);
 }
 
-/* The idle thread runs here, in ring 0, with interrupts on. */
+/* The idle thread runs here, in ring 0, entered with the big kernel lock
+ * held; it halts without it (interrupts then take it: traps.c), and
+ * leaves through kernel_exit once this CPU has a ready thread. */
 static _Noreturn void idle_loop(void)
 {
     for (;;) {
+        if (sched_highest_prio() >= 0)
+            kernel_exit();
         if (!kernel_can_wake()) {
             kprintf("kernel: every thread is blocked or inactive and nothing can wake one\n");
             kernel_halt_no_threads();
         }
+        ks_percpu.idle_halted = true;
+        apic_timer_stop();
+        bkl_unlock();
         asm volatile("sti; hlt; cli" ::: "memory");
-        if (sched_highest_prio() >= 0)
-            kernel_exit();
+        bkl_lock();
+        apic_timer_resume();
+        ks_percpu.idle_halted = false;
     }
+}
+
+void arch_idle_enter(void)
+{
+    asm volatile("movq %0, %%rsp; jmp *%1"
+                 : : "r"(ks_percpu.kernel_rsp), "r"(idle_loop) : "memory");
+    __builtin_unreachable();
 }
 
 void arch_return_to_user(void)
 {
     struct tcb *t = ks_percpu.cur;
-    if (arch_is_idle(t)) {
-        /* Fresh stack: nothing below this frame is needed any more. */
-        asm volatile("movq %0, %%rsp; jmp *%1"
-                     : : "r"(ks_percpu.kernel_rsp), "r"(idle_loop) : "memory");
-        __builtin_unreachable();
-    }
+    if (arch_is_idle(t))
+        arch_idle_enter();               /* fresh stack: nothing below this frame is needed */
     /* sysret to a non-canonical RIP would fault in ring 0 with the user's
      * RSP, iretq would fault in ring 0 too: a thread whose RIP is not a user
      * address is stopped (tcb_write_register never lets one through) and

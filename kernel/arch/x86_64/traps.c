@@ -8,6 +8,7 @@
 #include <core/sched.h>
 #include <object/tcb.h>
 #include <arch/machine.h>
+#include <arch/smp.h>
 #include <arch/trap.h>
 #include <arch/x86.h>
 #include <ferry/bench_format.h>
@@ -58,6 +59,8 @@ static void irq_handle(uint64_t vector)
     if (vector == VEC_SPURIOUS)
         return;                          /* no EOI for the spurious vector */
     apic_eoi();
+    if (vector == VEC_IPI)
+        return;                          /* a reschedule: the kernel exit chooses */
     if (vector == VEC_TIMER) {
         apic_timer_rearm();
         struct tcb *cur = arch_current();
@@ -88,6 +91,15 @@ static _Noreturn void user_trap(struct trap_frame *tf, uint64_t cr2)
     c->vector = tf->vector;
     c->error_code = tf->error;
 
+    /* The registers are saved first: if the lock's holder takes this
+     * thread from the CPU meanwhile, they are where it will look.  The
+     * fault is then simply not handled (the instruction faults again when
+     * the thread next runs); an interrupt still is (EOI, delivery). */
+    if (bkl_lock()) {
+        if (tf->vector >= 32)
+            irq_handle(tf->vector);
+        kernel_exit();
+    }
     if (tf->vector >= 32)
         irq_handle(tf->vector);
     else if (tf->vector == VEC_NM && arch_fpu_trap())
@@ -132,8 +144,15 @@ void trap_handler(struct trap_frame *tf)
 
     if ((tf->cs & 3) == 3)
         user_trap(tf, cr2);
-    if (tf->vector >= 32) {              /* the idle loop was interrupted */
+    if (tf->vector >= 32) {
+        /* The idle loop's halt (without the big kernel lock: take it), or
+         * a preemption point (with it). */
+        bool take = ks_percpu.idle_halted;
+        if (take)
+            bkl_lock();
         irq_handle(tf->vector);
+        if (take)
+            bkl_unlock();
         return;
     }
     /* A debug exception at the first instruction of a syscall entry: a

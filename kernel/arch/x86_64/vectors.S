@@ -53,8 +53,9 @@ VEC_ERR   29
 VEC_ERR   30
 VEC_NOERR 31
 
-/* Device and timer interrupts, vectors 32..47, and the spurious vector. */
-.irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,255
+/* Device and timer interrupts, vectors 32..47, the inter-processor
+ * interrupt (smp.c) and the spurious vector. */
+.irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,240,255
 VEC_NOERR \n
 .endr
 
@@ -121,3 +122,6 @@ irq_vectors:
     .global spurious_vector
 spurious_vector:
     .quad trap_vec255
+    .global ipi_vector
+ipi_vector:
+    .quad trap_vec240

@@ -2,6 +2,7 @@
 #ifndef FERRY_CORE_SCHED_H
 #define FERRY_CORE_SCHED_H
 
+#include <arch/percpu.h>
 #include <object/tcb.h>
 
 #define SCHED_NPRIO         256
@@ -20,7 +21,8 @@ void sched_dequeue(struct tcb *t);        /* no-op if not queued */
  * or the idle thread if none.  The caller switches to it. */
 struct tcb *sched_choose(void);
 
-int sched_highest_prio(void);             /* -1 when no thread is ready */
+int sched_highest_prio(void);             /* -1 when no thread is ready (on this CPU) */
+bool sched_any_ready(void);               /* a thread is ready on some CPU */
 
 /* Which priorities have ready threads: bit p of l2 is set iff queue p is
  * non-empty, bit w of l1 iff l2[w] != 0.  Written only by readyqueue.c. */
@@ -29,7 +31,9 @@ struct sched_bitmap {
     uint64_t l1;
     uint64_t l2[L2_WORDS];
 };
-extern struct sched_bitmap ks_ready_bitmap;
+/* This CPU's bitmap: the first member of its queues (sched.c). */
+#define ks_ready_bitmap (*(struct sched_bitmap *)ks_percpu.sched)
+const struct sched_bitmap *sched_bitmap_of(unsigned cpu);
 
 /* Is a thread of priority above p ready?  Inline, for the IPC fast path
  * (sched_highest_prio() > p, without the call). */
@@ -48,9 +52,14 @@ bool sched_should_preempt(const struct tcb *cur);
  * slice is refilled; the caller enqueues cur at the tail and chooses). */
 bool sched_tick(struct tcb *cur);
 
-/* Head and tail of priority p's ready queue, read only (the invariant check). */
-struct tcb *sched_queue_head(unsigned p);
-struct tcb *sched_queue_tail(unsigned p);
+/* Head and tail of priority p's ready queue on CPU cpu, read only (the invariant check). */
+struct tcb *sched_queue_head(unsigned cpu, unsigned p);
+struct tcb *sched_queue_tail(unsigned cpu, unsigned p);
+
+/* Run t on CPU cpu (< ks_ncpus) from now: requeued if queued; the
+ * current thread moves at this kernel exit.  t runs on no other CPU and
+ * no other CPU holds its FPU state (tcb_set_affinity sees to both). */
+void sched_set_affinity(struct tcb *t, unsigned cpu);
 
 /* Change a thread's priority, moving it between queues if it is queued. */
 void sched_set_prio(struct tcb *t, uint8_t prio);

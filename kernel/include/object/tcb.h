@@ -34,6 +34,12 @@ enum tcb_slot {
 #define TCB_IPC_GRANT       0x2UL
 #define TCB_IPC_GRANT_REPLY 0x4UL
 #define TCB_IPC_FAULT       0x8UL
+/* A caller waiting for a reply from a thread that may run on another CPU
+ * (their affinities differed when the Call was received, or one has
+ * moved since): the reply goes the slow path, which queues the caller on
+ * its own CPU; the fast path, which would run it here, tests this bit
+ * with TCB_IPC_FAULT (one test for both). */
+#define TCB_IPC_XCPU        0x10UL
 
 /* A FIFO of threads (endpoint and notification wait queues). */
 struct tcb_queue {
@@ -49,6 +55,8 @@ struct tcb {
     uint8_t prio;               /* 0..255, higher runs first */
     uint8_t mcp;                /* maximum controlled priority */
     bool in_ready_queue;
+    uint8_t affinity;           /* the CPU it runs on (0 unless SetAffinity moved it) */
+    uint8_t sched_cpu;          /* whose ready queue holds it while in_ready_queue */
     word_t time_slice;          /* timer ticks left */
     struct tcb *sched_next, *sched_prev;
 
@@ -82,6 +90,10 @@ void tcb_init(struct tcb *t);
 word_t tcb_configure(struct tcb *t, struct cte *cspace, struct cte *vspace, struct cte *ipcbuf,
                      vaddr_t ipc_buffer, word_t fault_ep);
 void tcb_resume(struct tcb *t);
+/* t stops running on any other CPU (multiprocessor: tcb.c). */
+void tcb_stop_remote(struct tcb *t);
+/* t runs on CPU cpu (< ks_ncpus) from now (TCB SetAffinity). */
+void tcb_set_affinity(struct tcb *t, unsigned cpu);
 void tcb_suspend(struct tcb *t);
 void tcb_set_priority(struct tcb *t, word_t prio);
 /* Take the thread off any endpoint/notification queue it waits in, or

@@ -136,6 +136,7 @@ boot_stack32:
     .fill 256, 1, 0
 boot_stack32_top:
     .balign 4096
+    .global boot_pml4
 boot_pml4:      .fill 4096, 1, 0
 boot_pdpt_low:  .fill 4096, 1, 0
 boot_pdpt_high: .fill 4096, 1, 0

@@ -4,6 +4,7 @@
 #include <arch/machine.h>
 #include <arch/paging.h>
 #include <arch/serial.h>
+#include <arch/smp.h>
 #include <arch/trap.h>
 #include <bootinfo.h>
 #include <cmdline.h>
@@ -70,6 +71,7 @@ static void print_free_memory(const char *when)
 
 void kmain(uint32_t magic, uint32_t info_pa)
 {
+    percpu_early_init();                 /* GS: CPU 0's per-CPU block */
     serial_init();
     arch_init();
     kprintf("\nFerry microkernel %s (x86-64)%s%s\n", FERRY_VERSION,
@@ -121,6 +123,10 @@ void kmain(uint32_t magic, uint32_t info_pa)
         panic("command line: tick_us= takes 100 to 1000000 (microseconds)");
     apic_init((unsigned)tick_us);
     cpu_print_platform();
+    /* The boot CPU holds the big kernel lock from here to its first exit
+     * to user space; the other CPUs wait for it in their idle loops. */
+    bkl_lock();
+    smp_init(bi->cmdline, ks_physmap_top, bi);
     floor_init(&ks_free_mem);
     ioapic_init();
     root_task_create(bi, &ks_free_mem);

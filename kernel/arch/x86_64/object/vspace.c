@@ -16,9 +16,7 @@ static uint64_t *pml4_of(paddr_t pml4) { return phys_to_virt(pml4); }
 void vspace_orphan(paddr_t pml4, word_t old_asid)
 {
     memset(pml4_of(pml4), 0, PML4_ASID_INDEX * sizeof(uint64_t));
-    ks_asid_dirty[old_asid] = true;
-    if (pml4 == ks_percpu.cur_vspace)
-        vspace_activate(pml4);           /* now without a PCID: the load flushes */
+    vspace_reload_everywhere(pml4, old_asid);   /* now without a PCID: the load flushes */
 }
 
 unsigned vspace_level_shift(word_t type)
@@ -112,8 +110,7 @@ void vspace_created(paddr_t pml4)
 void vspace_deleted(paddr_t pml4)
 {
     asid_vspace_deleted(pml4);
-    if (ks_percpu.cur_vspace == pml4)
-        vspace_activate(0);
+    vspace_drop_everywhere(pml4);
 }
 
 word_t vspace_decode_arg(struct invocation *inv, struct cte **extra, unsigned nextra)

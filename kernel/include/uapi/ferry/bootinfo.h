@@ -58,6 +58,7 @@ struct ferry_bootinfo {
     char kernel_version[64];
     unsigned long modules;                  /* user address of the struct ferry_bootinfo_modules page */
     unsigned long modules_frame;            /* slot of that page's frame */
+    unsigned long ncpus;                    /* CPUs running the kernel (TCB SetAffinity: 0 .. ncpus - 1) */
 };
 
 /* The boot modules after the first (the root task itself), in the

@@ -81,7 +81,11 @@ enum ferry_label {
      *   resumed (as in seL4; a Call already delivered is sent again).
      * BindNotification: caps[0] notification (needs READ): a Recv of the
      *   thread on any endpoint also returns when it is signalled.
-     * UnbindNotification: undo it (FERRY_E_ILLEGAL_OP when none bound). */
+     * UnbindNotification: undo it (FERRY_E_ILLEGAL_OP when none bound).
+     * SetAffinity: w[0] = the CPU the thread runs on from now, 0 ..
+     *   bootinfo.ncpus - 1 (FERRY_E_INVALID_ARG beyond); a thread running
+     *   on another CPU moves at that CPU's next kernel exit, at once by an
+     *   IPI. */
     FERRY_TCB_CONFIGURE = 0x20,
     FERRY_TCB_SET_PRIORITY,
     FERRY_TCB_SET_MCPRIORITY,
@@ -91,6 +95,7 @@ enum ferry_label {
     FERRY_TCB_SUSPEND,
     FERRY_TCB_BIND_NOTIFICATION,
     FERRY_TCB_UNBIND_NOTIFICATION,
+    FERRY_TCB_SET_AFFINITY,
 
     /* Labels from here on are decoded by architecture code (frames, page
      * tables, VSpace, IRQ, I/O ports): see the arch ABI header. */
@@ -136,6 +141,8 @@ enum { FERRY_TCB_WRITEREGS_ARG_FLAGS, FERRY_TCB_WRITEREGS_ARG_COUNT, FERRY_TCB_W
        FERRY_TCB_WRITEREGS_NARGS = FERRY_TCB_WRITEREGS_ARG_VALUES };
 /* TCB BindNotification. */
 enum { FERRY_TCB_BIND_CAP_NOTIFICATION };
+/* TCB SetAffinity. */
+enum { FERRY_TCB_AFFINITY_ARG_CPU, FERRY_TCB_AFFINITY_NARGS };
 
 /* CNode guard for Mint: guard value and its width in bits. */
 #define FERRY_CNODE_GUARD(guard, bits) (((unsigned long)(guard) << 6) | ((bits) & 0x3f))

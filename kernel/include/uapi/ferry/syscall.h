@@ -82,6 +82,7 @@ enum ferry_fp_miss {
 #define FERRY_KFLOOR_CR3_FLUSH 1     /* two CR3 writes that flush the TLB */
 #define FERRY_KFLOOR_CR3_PCID  2     /* two CR3 writes with PCIDs and the no-flush bit */
 #define FERRY_KFLOOR_FPU       3     /* fxsave + fxrstor: what a thread switch adds for the FPU */
+#define FERRY_KFLOOR_IPI       4     /* an IPI to CPU 1 (idle) and its answer: the cross-core floor */
 
 /* The modes of FERRY_SYS_FLOOR_BEGIN: until FLOOR_END, every syscall is */
 #define FERRY_FLOOR_SYSCALL    0     /* syscall + sysret, nothing else */

@@ -82,6 +82,8 @@ unsigned long ferry_tcb_write_registers(unsigned long tcb, bool resume, unsigned
 unsigned long ferry_tcb_read_registers(unsigned long tcb, unsigned long count, unsigned long *regs);
 unsigned long ferry_tcb_resume(unsigned long tcb);
 unsigned long ferry_tcb_suspend(unsigned long tcb);
+/* TCB SetAffinity: the thread runs on CPU cpu (0 .. bootinfo ncpus - 1). */
+unsigned long ferry_tcb_set_affinity(unsigned long tcb, unsigned long cpu);
 
 /* The boot information and a simple slot and untyped allocator over it. */
 extern const struct ferry_bootinfo *ulib_bootinfo;

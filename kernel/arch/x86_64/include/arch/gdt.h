@@ -17,9 +17,8 @@
 #ifndef __ASSEMBLER__
 #include <types.h>
 
-void gdt_init(void);
-/* The stack the CPU switches to on an interrupt or exception from ring 3. */
-void tss_set_rsp0(uint64_t rsp0);
+/* Load CPU cpu's GDT and TSS (its kernel and IST stacks: kstack_of). */
+void gdt_init(unsigned cpu);
 #endif
 
 #endif

@@ -19,6 +19,10 @@ struct kstack {
  * of syscall_entry, before it has left the user's stack (traps.c). */
 extern struct kstack ks_boot_stack, ks_df_stack, ks_nmi_stack, ks_db_stack;
 
+/* Every CPU has one stack of each kind (CPU 0's are the four above). */
+enum kstack_kind { KSTACK_KERNEL, KSTACK_DF, KSTACK_NMI, KSTACK_DB, KSTACK_KINDS };
+struct kstack *kstack_of(unsigned cpu, enum kstack_kind kind);
+
 static inline void *kstack_top(struct kstack *k) { return k->stack + KSTACK_SIZE; }
 
 /* Is va inside the guard page of any kernel stack?  Returns the stack's

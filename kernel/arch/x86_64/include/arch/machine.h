@@ -10,7 +10,7 @@
  * its TSS, and the IDT. */
 static inline void arch_init(void)
 {
-    gdt_init();
+    gdt_init(0);                         /* the boot CPU's (smp.c loads the others') */
     idt_init();
 }
 

@@ -25,6 +25,7 @@
 /* Physical address of the kernel's PML4; its upper half (entries 256-511)
  * is shared by every address space. */
 extern paddr_t ks_kernel_pml4;
+extern paddr_t ks_physmap_top;   /* the direct map covers [0, ks_physmap_top) */
 
 /* Builds the kernel's page tables (direct map of [0, phys_top), the kernel
  * image with per-section rights, guard pages left unmapped), switches to

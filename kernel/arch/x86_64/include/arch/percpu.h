@@ -6,6 +6,12 @@
 #define PERCPU_SCRATCH     0
 #define PERCPU_KERNEL_RSP  8
 #define PERCPU_CUR_CTX_TOP 16
+#define PERCPU_SELF        24
+#define PERCPU_CPU         32
+
+/* The most CPUs the kernel brings up (cpus=N limits it further). */
+#define FERRY_MAX_CPUS     8
+#define PERCPU_ASIDS       4096   /* = ASID_COUNT (vspace.h) */
 
 #ifndef __ASSEMBLER__
 #include <types.h>
@@ -17,6 +23,21 @@ struct percpu {
     word_t kernel_rsp;       /* top of this CPU's kernel stack */
     word_t cur_ctx_top;      /* end of the current thread's saved registers: the
                               * entry stubs push RFLAGS, RSP, RIP, R15..RAX down from here */
+    struct percpu *self;     /* this block's own address: C reaches it by one GS load */
+    word_t cpu;              /* this CPU's index, 0 (the boot CPU) .. ks_ncpus - 1 */
+    struct tcb *idle;        /* this CPU's idle thread */
+    void *sched;             /* this CPU's ready queues (core/sched.c) */
+    word_t apic_id;          /* its local APIC's ID (IPIs are addressed by it) */
+    /* A request from the lock holder, run by this CPU while it waits for
+     * the lock (smp.c): req_fn(req_arg), then req_fn = NULL. */
+    void (*volatile req_fn)(word_t);
+    word_t req_arg;
+    word_t wait_kind;        /* how the entry that waits for the lock came in (smp.c) */
+    bool idle_halted;        /* in the idle loop without the lock (traps.c takes it) */
+    bool yield;              /* the current thread yields at this kernel exit (schedule.c) */
+    /* Which PCIDs may hold stale translations in this CPU's TLB (each CPU
+     * flushes its own on the next load: vspace.c). */
+    bool asid_dirty[PERCPU_ASIDS];
     struct tcb *cur;         /* the thread running on this CPU (or the idle thread) */
     struct tcb *fpu_owner;   /* whose FPU state the FPU registers hold (the idle thread: nobody's) */
     word_t fpu_ts;           /* lazy FPU: CR0.TS is set (the current thread may not use the FPU) */
@@ -29,8 +50,30 @@ struct percpu {
 _Static_assert(__builtin_offsetof(struct percpu, scratch) == PERCPU_SCRATCH, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, kernel_rsp) == PERCPU_KERNEL_RSP, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, cur_ctx_top) == PERCPU_CUR_CTX_TOP, "percpu layout");
+_Static_assert(__builtin_offsetof(struct percpu, self) == PERCPU_SELF, "percpu layout");
+_Static_assert(__builtin_offsetof(struct percpu, cpu) == PERCPU_CPU, "percpu layout");
 
-extern struct percpu ks_percpu;   /* one CPU for now */
+/* One block per CPU; in kernel mode GS's base is the running CPU's block
+ * (set at boot, swapgs on every entry from and exit to ring 3). */
+extern struct percpu ks_percpu_of[FERRY_MAX_CPUS];
+extern unsigned ks_ncpus;         /* CPUs running the kernel (1 until smp_init) */
+
+/* The running CPU's block, a variable in GCC's GS address space: each
+ * field is one %gs:offset access, as cheap as the one global it was on a
+ * single CPU (the IPC fast path reads several).  percpu_self() is its
+ * ordinary address, for code that passes a pointer around. */
+#if defined(FERRY_HOST_TEST) || defined(FERRY_LINT)
+/* Host unit tests (and cppcheck, which reads a GS-relative access as a
+ * dereference of 0): one CPU, an ordinary variable. */
+#define ks_percpu (ks_percpu_of[0])
+#else
+#define ks_percpu (*(__seg_gs struct percpu *)0)
+#endif
+
+static inline __attribute__((always_inline)) struct percpu *percpu_self(void)
+{
+    return ks_percpu.self;
+}
 
 #endif
 #endif

@@ -12,6 +12,13 @@ void entry_init(void);
 struct tcb *arch_current(void);
 bool arch_is_idle(const struct tcb *t);
 
+/* This CPU runs its idle thread from now (smp.c: its thread was taken). */
+void arch_set_idle(void);
+/* If this CPU's FPU registers hold t's state: save it into t, owner none. */
+void arch_fpu_release_local(struct tcb *t);
+/* Into the idle loop on a fresh kernel stack, the big kernel lock held. */
+_Noreturn void arch_idle_enter(void);
+
 /* Make next the current thread: its address space, FPU state, FS/GS bases. */
 void arch_switch_to(struct tcb *next);
 

@@ -22,6 +22,8 @@ enum {
 };
 
 void idt_init(void);
+/* Load the IDT built by idt_init on this CPU (the other CPUs at start-up). */
+void idt_load(void);
 void trap_handler(struct trap_frame *tf);
 const char *trap_name(uint64_t vector);
 void trap_dump(const struct trap_frame *tf, uint64_t cr2);

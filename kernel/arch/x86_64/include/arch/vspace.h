@@ -2,6 +2,7 @@
 #ifndef FERRY_ARCH_VSPACE_H
 #define FERRY_ARCH_VSPACE_H
 
+#include <arch/percpu.h>
 #include <mm/physmap.h>
 #include <object/cap.h>
 
@@ -71,7 +72,10 @@ uint64_t vspace_cr3(paddr_t pml4);
  * when the VSpace or the pool is deleted (a retyped PML4 starts at 0). */
 #define PML4_ASID_INDEX 255
 #define PML4_ASID(entry) (((entry) >> 1) & (ASID_COUNT - 1))
-extern bool ks_asid_dirty[ASID_COUNT];
+/* This CPU's PCIDs that may hold stale translations (per CPU: each TLB
+ * is flushed by its own CPU). */
+#define ks_asid_dirty (ks_percpu.asid_dirty)
+_Static_assert(PERCPU_ASIDS == ASID_COUNT, "percpu.h's copy of ASID_COUNT");
 
 static inline word_t vspace_asid(paddr_t pml4)
 {
@@ -102,6 +106,12 @@ static inline __attribute__((always_inline)) bool vspace_cr3_clean(paddr_t pml4,
  * link stays reachable, and its old PCID is flushed before reuse). */
 void vspace_asid_released(word_t asid);
 void vspace_orphan(paddr_t pml4, word_t old_asid);
+/* Every CPU (TLB shootdown, pcid.c): asid's translations are stale and a
+ * CPU that has pml4 loaded loads it again; a CPU that has pml4 loaded
+ * switches to the kernel's tables (pml4 is going away).  Both wait for
+ * the other CPUs. */
+void vspace_reload_everywhere(paddr_t pml4, word_t asid);
+void vspace_drop_everywhere(paddr_t pml4);
 
 /* Someone else (the CR3 floor benchmark) loaded this PCID: whoever gets
  * it as an ASID must start with a flush. */

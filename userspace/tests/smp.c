@@ -1,0 +1,358 @@
+/* smp.c: in-guest tests of the multiprocessor kernel: affinity, threads running in parallel, per-core preemption, stopping a thread on another CPU, cross-core Call and notifications under stress with checksums. */
+#include "utest.h"
+#include <ferry/ipc.h>
+
+#define SMP_AREA 0x38000000UL     /* stacks and IPC buffers of these tests' threads */
+static unsigned long next_va = SMP_AREA;
+
+static unsigned long ncpus(void)
+{
+    return ulib_bootinfo->ncpus ? ulib_bootinfo->ncpus : 1;
+}
+
+/* A thread of ours at prio on CPU cpu with fault endpoint fault_ep (0:
+ * none), started.  0 on failure. */
+static unsigned long spawn_fault_on(void (*fn)(void), unsigned prio, unsigned long cpu, unsigned long fault_ep)
+{
+    unsigned long va = next_va;
+    next_va += 0x2000;
+    if (!table_ensure(va))
+        return 0;
+    unsigned long t = thread_create_at(fn, va, FERRY_CAP_INIT_CNODE, prio, fault_ep, false);
+    if (!t)
+        return 0;
+    unsigned long err = ferry_tcb_set_affinity(t, cpu);
+    if (!err)
+        err = ferry_tcb_resume(t);
+    if (err) {
+        printf("    spawn_on: %s\n", ferry_error_name(err));
+        return 0;
+    }
+    return t;
+}
+
+static unsigned long spawn_on(void (*fn)(void), unsigned prio, unsigned long cpu)
+{
+    return spawn_fault_on(fn, prio, cpu, 0);
+}
+
+static inline unsigned long rdtsc(void)
+{
+    unsigned lo, hi;
+    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((unsigned long)hi << 32) | lo;
+}
+
+/* Spin (no system call: this CPU never leaves this thread) until *v
+ * reaches want or a generous budget of TSC ticks runs out. */
+static bool spin_until(volatile unsigned long *v, unsigned long want)
+{
+    unsigned long hz = ulib_bootinfo->tsc_hz ? ulib_bootinfo->tsc_hz : 3000000000UL;
+    unsigned long end = rdtsc() + 20 * hz;   /* emulated CPUs on a loaded host are slow */
+    while (*v < want)
+        if (rdtsc() > end)
+            return false;
+    return true;
+}
+
+static void spin_for(unsigned long ticks)
+{
+    unsigned long end = rdtsc() + ticks;
+    while (rdtsc() < end)
+        ;
+}
+
+static volatile unsigned long count_a, count_b;
+
+static void count_a_loop(void)
+{
+    for (;;)
+        count_a++;
+}
+
+static void count_b_loop(void)
+{
+    for (;;)
+        count_b++;
+}
+
+/* SetAffinity: arguments checked; with two CPUs a thread below our
+ * priority on CPU 1 runs while we spin on CPU 0 without a system call
+ * (on one CPU it never could), stops running when moved back to ours
+ * (it is stopped on CPU 1 while it runs there), and runs again when
+ * moved out once more. */
+static bool smp_affinity(void)
+{
+    count_a = 0;
+    unsigned long t = spawn_on(count_a_loop, 100, 0);
+    CHECK(t != 0);
+    CHECK_ERR(ferry_tcb_set_affinity(t, ncpus()), FERRY_E_INVALID_ARG);
+    CHECK_ERR(ferry_tcb_set_affinity(t, 1000), FERRY_E_INVALID_ARG);
+    spin_for(1000000);
+    CHECK(count_a == 0);                 /* below us on our CPU: never runs */
+    if (ncpus() < 2) {
+        printf("    1 CPU: the parallel part needs -smp 2 or more\n");
+        CHECK_OK(ferry_tcb_suspend(t));
+        return true;
+    }
+    CHECK_OK(ferry_tcb_set_affinity(t, 1));
+    CHECK(spin_until(&count_a, 1000000));     /* runs beside us */
+    CHECK_OK(ferry_tcb_set_affinity(t, 0));   /* taken from CPU 1 while it runs */
+    unsigned long seen = count_a;
+    spin_for(2000000);
+    CHECK(count_a == seen);
+    CHECK_OK(ferry_tcb_set_affinity(t, ncpus() - 1));
+    CHECK(spin_until(&count_a, seen + 1000000));
+    CHECK_OK(ferry_tcb_suspend(t));           /* suspended on the other CPU */
+    seen = count_a;
+    spin_for(2000000);
+    CHECK(count_a == seen);
+    return true;
+}
+
+/* Two threads of one priority on CPU 1 both make progress while we spin
+ * on CPU 0: CPU 1's own timer preempts and round-robins them. */
+static bool smp_per_core_preemption(void)
+{
+    if (ncpus() < 2) {
+        printf("    1 CPU: needs -smp 2 or more\n");
+        return true;
+    }
+    count_a = count_b = 0;
+    unsigned long a = spawn_on(count_a_loop, 50, 1);
+    unsigned long b = spawn_on(count_b_loop, 50, 1);
+    CHECK(a != 0 && b != 0);
+    CHECK(spin_until(&count_a, 1000000));
+    CHECK(spin_until(&count_b, 1000000));
+    unsigned long a0 = count_a, b0 = count_b;
+    CHECK(spin_until(&count_a, a0 + 1000000));
+    CHECK(spin_until(&count_b, b0 + 1000000));
+    CHECK_OK(ferry_tcb_suspend(a));
+    CHECK_OK(ferry_tcb_suspend(b));
+    return true;
+}
+
+/* ---- cross-core IPC ------------------------------------------------------ */
+
+static unsigned long xc_ep, xc_done, xc_park;
+#define XC_ANSWER(a, b, badge) ((a) * 0x9e3779b97f4a7c15UL ^ ((b) + (badge)))
+
+/* Server: answers every Call with a function of its words and the badge. */
+static void xc_server(void)
+{
+    struct sys_msg m = { 0 };
+    unsigned long err = ipc_recv(xc_ep, &m);
+    for (;;) {
+        unsigned long a = m.w[0], b = m.w[1], badge = m.badge;
+        m.info = FERRY_MSGINFO(err ? 1 : 0, 2, 0);
+        m.w[0] = XC_ANSWER(a, b, badge);
+        m.w[1] = a + b;
+        err = ipc_reply_recv(xc_ep, &m);
+    }
+}
+
+#define XC_CLIENTS_MAX 8
+static volatile unsigned long xc_calls, xc_bad[XC_CLIENTS_MAX], xc_sum[XC_CLIENTS_MAX];
+static volatile unsigned long xc_next_id, xc_finished;
+static unsigned long xc_eps[XC_CLIENTS_MAX];     /* each client's badged endpoint copy */
+
+/* Client: xc_calls Calls on its badged copy of the endpoint, each answer
+ * checked; its count of wrong answers and a checksum, then a signal. */
+static void xc_client(void)
+{
+    unsigned long id = __atomic_fetch_add(&xc_next_id, 1, __ATOMIC_RELAXED);
+    unsigned long ep = xc_eps[id];           /* minted with badge id + 1 */
+    unsigned long bad = 0, sum = 0;
+    for (unsigned long i = 0; i < xc_calls; i++) {
+        struct sys_msg m = { .info = FERRY_MSGINFO(7, 2, 0), .w = { i, id * 1000003 } };
+        unsigned long err = ipc_call(ep, &m);
+        if (err || m.w[0] != XC_ANSWER(i, id * 1000003, id + 1) || m.w[1] != i + id * 1000003)
+            bad++;
+        sum += m.w[0];
+    }
+    xc_bad[id] = bad;
+    xc_sum[id] = sum;
+    __atomic_fetch_add(&xc_finished, 1, __ATOMIC_RELEASE);
+    ntfn_signal(xc_done);
+    for (;;) {
+        unsigned long bits;
+        ntfn_wait(xc_park, &bits);           /* parked on a notification nobody signals */
+    }
+}
+
+/* Call/ReplyRecv across CPUs under load: servers on every CPU, two
+ * clients per CPU, every client's Calls answered correctly (by whichever
+ * server takes them) with a checksum we recompute; then the invariant
+ * check. */
+static bool smp_xcpu_call_stress(void)
+{
+    unsigned long n = ncpus() > 4 ? 4 : ncpus();
+    unsigned long nclients = 2 * n;
+    xc_calls = n > 2 ? 1000 : n > 1 ? 3000 : 500;   /* 4 vCPUs on a small loaded host crawl (docs/smp.md) */
+    ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    xc_ep = ep;
+    for (unsigned long i = 0; i < nclients; i++) {
+        xc_eps[i] = slot_alloc();
+        CHECK(xc_eps[i] != 0);
+        CHECK_OK(ferry_cnode_mint(xc_eps[i], ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT_REPLY, i + 1));
+        xc_bad[i] = xc_sum[i] = 0;
+    }
+    ALLOC(done, FERRY_OBJ_NOTIFICATION, 0);
+    ALLOC(park, FERRY_OBJ_NOTIFICATION, 0);
+    xc_done = done;
+    xc_park = park;
+    xc_next_id = 0;
+    xc_finished = 0;
+    unsigned long tcbs[2 * XC_CLIENTS_MAX];
+    unsigned nt = 0;
+    for (unsigned long c = 0; c < n; c++)
+        CHECK((tcbs[nt++] = spawn_on(xc_server, 120, c)) != 0);
+    for (unsigned long i = 0; i < nclients; i++)
+        CHECK((tcbs[nt++] = spawn_on(xc_client, 110, i % n)) != 0);
+    while (__atomic_load_n(&xc_finished, __ATOMIC_ACQUIRE) < nclients) {
+        unsigned long bits;
+        CHECK_OK(ntfn_wait(done, &bits));
+    }
+    unsigned long total = 0;
+    for (unsigned long k = 0; k < nclients; k++) {
+        unsigned long sum = 0;
+        for (unsigned long i = 0; i < xc_calls; i++)
+            sum += XC_ANSWER(i, k * 1000003, k + 1);
+        CHECK(xc_bad[k] == 0);
+        CHECK(xc_sum[k] == sum);
+        total += xc_calls;
+    }
+    printf("    %lu Calls by %lu clients to %lu servers on %lu CPUs, all answered right\n", total,
+           nclients, n, n);
+    for (unsigned i = 0; i < nt; i++)
+        CHECK_OK(ferry_tcb_suspend(tcbs[i]));
+    struct inv_state st;
+    CHECK(kernel_check("after the cross-core stress", &st));
+    return true;
+}
+
+/* ---- notifications across CPUs -------------------------------------------- */
+
+static unsigned long nt_ping, nt_pong;
+static volatile unsigned long nt_rounds;
+
+static void nt_echo(void)
+{
+    for (;;) {
+        unsigned long bits;
+        ntfn_wait(nt_ping, &bits);
+        nt_rounds++;
+        ntfn_signal(nt_pong);
+    }
+}
+
+/* A thread on the other CPU, woken by our signal (a remote wake-up: an
+ * IPI), signals back; many rounds. */
+static bool smp_notify_xcpu(void)
+{
+    ALLOC(ping, FERRY_OBJ_NOTIFICATION, 0);
+    ALLOC(pong, FERRY_OBJ_NOTIFICATION, 0);
+    nt_ping = ping;
+    nt_pong = pong;
+    nt_rounds = 0;
+    unsigned long t = spawn_on(nt_echo, 200, ncpus() - 1);
+    CHECK(t != 0);
+    for (int i = 0; i < 2000; i++) {
+        unsigned long bits;
+        CHECK_OK(ntfn_signal(ping));
+        CHECK_OK(ntfn_wait(pong, &bits));
+    }
+    CHECK(nt_rounds == 2000);
+    CHECK_OK(ferry_tcb_suspend(t));
+    return true;
+}
+
+/* ---- deleting a thread that runs on another CPU ----------------------------- */
+
+static bool smp_delete_running_thread(void)
+{
+    if (ncpus() < 2) {
+        printf("    1 CPU: needs -smp 2 or more\n");
+        return true;
+    }
+    for (int round = 0; round < 20; round++) {
+        count_a = 0;
+        unsigned long t = spawn_on(count_a_loop, 100, 1 + round % (ncpus() - 1));
+        CHECK(t != 0);
+        CHECK(spin_until(&count_a, 1000));
+        CHECK_OK(ferry_cnode_delete(t));    /* the last capability: the TCB goes */
+        unsigned long seen = count_a;
+        spin_for(1000000);
+        CHECK(count_a == seen);
+    }
+    struct inv_state st;
+    CHECK(kernel_check("after deleting running threads", &st));
+    return true;
+}
+
+/* ---- TLB shootdown -------------------------------------------------------- */
+
+#define TLB_VA (SMP_AREA + 0x100000)     /* in the 2 MiB region of the threads' stacks */
+static volatile unsigned long tlb_reads;
+
+static void tlb_reader(void)
+{
+    for (;;) {
+        (void)*(volatile unsigned long *)TLB_VA;   /* keeps the translation in CPU 1's TLB */
+        tlb_reads++;
+    }
+}
+
+/* A thread on another CPU reads a page in a loop (its TLB holds the
+ * translation); we unmap the page (then, mapped again, delete its frame
+ * capability): when that returns, the other CPU's TLB must have lost the
+ * entry (shootdown by IPI, waited for), so its next read faults, with the
+ * page's address, to our fault endpoint. */
+static bool smp_tlb_shootdown(void)
+{
+    if (ncpus() < 2) {
+        printf("    1 CPU: needs -smp 2 or more\n");
+        return true;
+    }
+    CHECK(table_ensure(TLB_VA));
+    ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    unsigned long fep = slot_alloc();
+    CHECK(fep != 0);
+    CHECK_OK(ferry_cnode_mint(fep, ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT_REPLY, 0x7b));
+    for (int round = 0; round < 2; round++) {
+        ALLOC(frame, FERRY_OBJ_FRAME_4K, 0);
+        CHECK_OK(ferry_frame_map(frame, FERRY_CAP_INIT_VSPACE, TLB_VA, FERRY_MAP_READ | FERRY_MAP_WRITE));
+        *(volatile unsigned long *)TLB_VA = 42;
+        tlb_reads = 0;
+        unsigned long t = spawn_fault_on(tlb_reader, 100, 1, fep);
+        CHECK(t != 0);
+        CHECK(spin_until(&tlb_reads, 100000));
+        if (round == 0)
+            CHECK_OK(ferry_frame_unmap(frame));
+        else
+            CHECK_OK(ferry_cnode_delete(frame));   /* the frame's last capability */
+        unsigned long seen = tlb_reads;
+        spin_for(3000000);
+        if (tlb_reads > seen + 1) {
+            printf("    round %d: CPU 1 read the page %lu more times after it was %s\n", round,
+                   tlb_reads - seen, round ? "deleted" : "unmapped");
+            return false;
+        }
+        struct sys_msg m = { 0 };
+        CHECK_OK(ipc_recv(ep, &m));
+        CHECK(m.badge == 0x7b && FERRY_MSGINFO_LABEL(m.info) == FERRY_FAULT_PAGE);
+        CHECK(m.w[FERRY_FAULT_MR_ADDR] == TLB_VA);
+        CHECK_OK(ferry_tcb_suspend(t));
+    }
+    return true;
+}
+
+const struct utest utests_smp[] = {
+    { smp_affinity, "smp_affinity" },
+    { smp_per_core_preemption, "smp_per_core_preemption" },
+    { smp_notify_xcpu, "smp_notify_xcpu" },
+    { smp_xcpu_call_stress, "smp_xcpu_call_stress" },
+    { smp_delete_running_thread, "smp_delete_running_thread" },
+    { smp_tlb_shootdown, "smp_tlb_shootdown" },
+};
+const size_t utests_smp_n = sizeof utests_smp / sizeof utests_smp[0];
