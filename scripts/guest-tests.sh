@@ -32,11 +32,24 @@ qemu_common=(qemu-system-x86_64 -M pc -m 256M -display none -no-reboot -serial s
              -drive "file=$disk,format=raw,if=ide,index=0,snapshot=on"
              -kernel "$build/ferry-mb1.elf" -initrd "$initrd")
 status=0
+# The boots are independent and each emulator is (nearly) single-threaded,
+# so they run GUEST_TEST_JOBS at a time (default: one per host CPU); each
+# run's report is printed whole, in the order below, once all have ended.
+jobs_max=${GUEST_TEST_JOBS:-$(nproc)}
+reports=()
+report_dir=$(mktemp -d)
+trap 'rm -rf "$report_dir"' EXIT
 # run NAME EMULATOR MODEL CMDLINE [REGEX...]: each REGEX must match a log line.
 # QEMU gets $smp vCPUs (1 unless the call sets smp=N).
 # The suite's "N passed, N failed" or a benchmark run's @done are checked by
 # the exit status (33: success).
 run() {
+    local report="$report_dir/${#reports[@]}"
+    reports+=("$report")
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+    ( status=0; run_one "$@"; echo "$status" >"$report.status" ) >"$report" 2>&1 &
+}
+run_one() {
     local name=$1 emu=$2 model=$3 cmdline=$4 log rc
     shift 4
     log=$(mktemp)
@@ -96,4 +109,9 @@ if [ "$set_" = full ]; then
     run "benchmarks, Bochs Haswell" bochs corei7_haswell_4770 "$bench" "$done_ok" '"tsc_method":"rdtscp"' \
         '^@result \{"bench":"floor_cr3","variant":"pcid"'
 fi
+wait
+for r in "${reports[@]}"; do
+    cat "$r"
+    [ "$(cat "$r.status" 2>/dev/null)" = 0 ] || status=1
+done
 exit $status
