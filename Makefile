@@ -92,6 +92,15 @@ LIBC_SRCS := $(wildcard userspace/libc/src/*.c userspace/libc/src/*.S) lib/fmt.c
 LIBC_OBJS := $(patsubst %,$(BUILD)/libc/%.o,$(LIBC_SRCS))
 LIBC := $(BUILD)/libc.a
 PROG_LINK := $(BUILD)/libc/userspace/libc/src/crt0.S.o $(LIBC)
+# Libraries programs may use beside the libc (the FAT file system, the file:
+# client): an archive, so a program links only the members it calls.
+PROG_LIB_SRCS := $(wildcard userspace/fs/*.c userspace/io/*.c)
+PROG_LIB_OBJS := $(patsubst %,$(BUILD)/libc/%.o,$(PROG_LIB_SRCS))
+PROG_LIB := $(BUILD)/libprog.a
+# The disk the block driver serves: a FAT image of a deterministic file set
+# made on the host (ferryhost/disk.py), attached as the primary IDE master.
+DISK_IMG := $(BUILD)/disk.img
+DISK_ARGS = -drive file=$(DISK_IMG),format=raw,if=ide,index=0,snapshot=on
 
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
@@ -100,7 +109,7 @@ QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio \
 	clean help print-boot print-initrd setup-build setup-test setup-bench setup-bochs setup-cluster
 .DELETE_ON_ERROR:
 
-all: $(KERNEL_ELF) $(KERNEL_MB1) $(ROOT_ELF) $(PROGRAMS)
+all: $(KERNEL_ELF) $(KERNEL_MB1) $(ROOT_ELF) $(PROGRAMS) $(DISK_IMG)
 
 help:
 	@echo "make all        build the kernel ($(KERNEL_ELF), $(KERNEL_MB1))"
@@ -143,7 +152,7 @@ $(KOBJ)/%.c.o: %.c | setup-build
 # the slow path), so saving the caller's callee-saved registers is wasted:
 # let GCC treat them as scratch in this one file.  rdx, r8, r9, r10 carry
 # the message words from syscall to sysret untouched (arch/fastpath.h).
-$(KOBJ)/kernel/core/fastpath.c.o: KERNEL_CFLAGS += -fcall-used-rbx -fcall-used-r12 \
+$(KOBJ)/kernel/arch/x86_64/fastpath.c.o: KERNEL_CFLAGS += -fcall-used-rbx -fcall-used-r12 \
 	-fcall-used-r13 -fcall-used-r14 -fcall-used-r15 -ffixed-rdx -ffixed-r8 -ffixed-r9 -ffixed-r10
 
 $(KOBJ)/%.S.o: %.S | setup-build
@@ -178,20 +187,33 @@ $(LIBC): $(filter-out %/crt0.S.o,$(LIBC_OBJS))
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/programs/%.elf: $(BUILD)/libc/userspace/programs/%.c.o $(PROG_LINK) userspace/lib/linker.ld
+# filetest.c is an ordinary C program (main); in io.elf it runs as
+# "filetest", so its main is renamed there (the source is the same as for Linux).
+$(BUILD)/libc/userspace/io/filetest.c.o: PROG_CFLAGS += -Dmain=filetest_main
+$(BUILD)/libc/userspace/io/pipetest.c.o: PROG_CFLAGS += -Dmain=pipetest_main
+
+$(PROG_LIB): $(PROG_LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/programs/%.elf: $(BUILD)/libc/userspace/programs/%.c.o $(PROG_LIB) $(PROG_LINK) userspace/lib/linker.ld
 	@mkdir -p $(dir $@)
-	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $< $(PROG_EXTRA) $(PROG_LINK)
+	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $< $(PROG_EXTRA) $(PROG_LIB) $(PROG_LINK)
 
 # The name service checks names and manifests with the boot configuration's
 # own functions.
 $(BUILD)/programs/names.elf: PROG_EXTRA = $(BUILD)/libc/userspace/lib/bootconf.c.o
 $(BUILD)/programs/names.elf: $(BUILD)/libc/userspace/lib/bootconf.c.o
 
+$(DISK_IMG): ferryhost/disk.py | setup-build
+	@mkdir -p $(dir $@)
+	$(PY) -m ferryhost.disk $@
+
 # Rebuild when the version string or build flags change.
 $(BUILD)/flags.txt: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(VERSION) $(BUILD_FLAGS) $(KERNEL_CFLAGS)' | cmp -s - $@ || echo '$(VERSION) $(BUILD_FLAGS) $(KERNEL_CFLAGS)' > $@
-$(KERNEL_OBJS) $(USER_OBJS) $(LIBC_OBJS): $(BUILD)/flags.txt
+$(KERNEL_OBJS) $(USER_OBJS) $(LIBC_OBJS) $(PROG_LIB_OBJS): $(BUILD)/flags.txt
 FORCE:
 
 $(KERNEL_ELF): $(KERNEL_OBJS) kernel/arch/x86_64/boot/linker.ld
@@ -225,16 +247,16 @@ comma := ,
 ifeq ($(ACCEL),bochs)
 # Bochs boots the GRUB ISO (ferryhost/bochs.py: no isa-debug-exit there, the
 # guest's shutdown through port 0x8900 gives the same 33/35 status).
-run run-iso: iso | setup-bochs
-	$(PY) -m ferryhost.bochs --iso $(ISO) --cpu-model $(CPU_MODEL); \
+run run-iso: iso $(DISK_IMG) | setup-bochs
+	$(PY) -m ferryhost.bochs --iso $(ISO) --cpu-model $(CPU_MODEL) --disk $(DISK_IMG); \
 	s=$$?; [ $$s -eq 33 ] && echo "ferry: exited with success" || echo "ferry: exit status $$s"
 else
 run: all
-	$(QEMU) $(QEMU_COMMON) $(ACCEL_ARGS) -kernel $(KERNEL_MB1) $(INITRD_ARG) -append "$(CMDLINE)"; \
+	$(QEMU) $(QEMU_COMMON) $(ACCEL_ARGS) $(DISK_ARGS) -kernel $(KERNEL_MB1) $(INITRD_ARG) -append "$(CMDLINE)"; \
 	s=$$?; [ $$s -eq 33 ] && echo "ferry: exited with success" || echo "ferry: exit status $$s"
 
-run-iso: iso
-	$(QEMU) $(QEMU_COMMON) $(ACCEL_ARGS) -cdrom $(ISO); \
+run-iso: iso $(DISK_IMG)
+	$(QEMU) $(QEMU_COMMON) $(ACCEL_ARGS) $(DISK_ARGS) -boot order=d -cdrom $(ISO); \
 	s=$$?; [ $$s -eq 33 ] && echo "ferry: exited with success" || echo "ferry: exit status $$s"
 endif
 
@@ -267,8 +289,20 @@ $(LIBCTEST_LINUX): userspace/programs/libctest.c | setup-test
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu17 -O2 -Wall -Wextra -Werror -pthread -o $@ $<
 
-unit-tests: $(UNIT_TESTS) $(LIBCTEST_LINUX)
-	@fail=0; for t in $(UNIT_TESTS) $(LIBCTEST_LINUX); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+# So is filetest (the libc's file functions), run in a fresh directory.
+FILETEST_LINUX := $(BUILD)/unit/filetest-linux
+$(FILETEST_LINUX): userspace/io/filetest.c | setup-test
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu17 -O2 -Wall -Wextra -Werror -o $@ $<
+# And pipetest (pipes, dup2).
+PIPETEST_LINUX := $(BUILD)/unit/pipetest-linux
+$(PIPETEST_LINUX): userspace/io/pipetest.c | setup-test
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu17 -O2 -Wall -Wextra -Werror -o $@ $<
+
+unit-tests: $(UNIT_TESTS) $(LIBCTEST_LINUX) $(FILETEST_LINUX) $(PIPETEST_LINUX)
+	@fail=0; for t in $(UNIT_TESTS) $(LIBCTEST_LINUX) $(PIPETEST_LINUX); do echo "== $$t"; $$t || fail=1; done; \
+	d=$$(mktemp -d); echo "== $(FILETEST_LINUX) $$d"; $(FILETEST_LINUX) $$d || fail=1; rm -rf $$d; exit $$fail
 
 boot-tests: all iso | setup-test
 	FERRY_BUILD=$(BUILD) $(PY) -m pytest -q tests/boot
@@ -371,4 +405,5 @@ $(TLBMODEL): tools/tlbmodel/tlbmodel.c tools/tlbmodel/qemu_plugin_api.h | setup-
 	$(CC) -std=gnu17 -O2 -g -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden -o $@ tools/tlbmodel/tlbmodel.c
 
 PROG_OBJS := $(patsubst %,$(BUILD)/libc/%.o,$(wildcard userspace/programs/*.c))
--include $(KERNEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(LIBC_OBJS:.o=.d) $(PROG_OBJS:.o=.d)
+-include $(KERNEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(LIBC_OBJS:.o=.d) $(PROG_OBJS:.o=.d) \
+	$(PROG_LIB_OBJS:.o=.d)

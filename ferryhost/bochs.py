@@ -93,13 +93,21 @@ def check_model(bochs, model):
         raise HarnessError(f"Bochs has no CPU model '{model}' (it has: {', '.join(known)})")
 
 
-def config(iso, com1, log, model=DEFAULT_MODEL, ips=IPS, megs=MEGS):
-    """The bochsrc for one boot of `iso` on CPU `model`, COM1 into `com1`, Bochs's log into `log`."""
+def config(iso, com1, log, model=DEFAULT_MODEL, ips=IPS, megs=MEGS, disk=None):
+    """The bochsrc for one boot of `iso` on CPU `model`, COM1 into `com1`, Bochs's log into `log`.
+
+    With `disk` (a raw image, a whole number of 16-head 63-sector
+    cylinders): it is the primary master, where the guest's ATA driver
+    looks (as QEMU's if=ide index 0), and the CD-ROM moves to the secondary."""
+    drives = [f"ata0-master: type=cdrom, path={iso}, status=inserted"]
+    if disk:
+        drives = [f"ata0-master: type=disk, path={disk}, mode=flat",
+                  f"ata1-master: type=cdrom, path={iso}, status=inserted"]
     return "\n".join([
         f"megs: {megs}",
         f"romimage: file={BIOS}",
         f"vgaromimage: file={VGABIOS}",
-        f"ata0-master: type=cdrom, path={iso}, status=inserted",
+        *drives,
         "boot: cdrom",
         f"cpu: model={model}, count=1, ips={ips}, reset_on_triple_fault=0",
         # Emulated time follows instructions, not the host clock: the TSC
@@ -165,7 +173,7 @@ def bochs_problem(log_text):
     return None
 
 
-def run(bochs, iso, model, workdir, console_path, timeout, on_line, ips=IPS, log_path=None):
+def run(bochs, iso, model, workdir, console_path, timeout, on_line, ips=IPS, log_path=None, disk=None):
     """Boot `iso` under Bochs; pass each COM1 line to on_line as it arrives.
 
     Returns a qemu.Boot whose exit_code follows QEMU's convention (33/35)
@@ -180,7 +188,11 @@ def run(bochs, iso, model, workdir, console_path, timeout, on_line, ips=IPS, log
     rc_path = workdir / "bochs-rc"
     cfg_path = workdir / "bochsrc"
     console_path.write_bytes(b"")
-    cfg_path.write_text(config(Path(iso).resolve(), console_path.resolve(), log_path.resolve(), model, ips))
+    if disk:    # Bochs writes to it: a copy per boot, as QEMU's snapshot=on
+        shutil.copyfile(disk, workdir / "disk.img")
+        disk = (workdir / "disk.img").resolve()
+    cfg_path.write_text(config(Path(iso).resolve(), console_path.resolve(), log_path.resolve(), model, ips,
+                               disk=disk))
     rc_path.write_text("c\n")
     cmd = [bochs, "-q", "-f", str(cfg_path), "-rc", str(rc_path)]
 
@@ -273,6 +285,7 @@ def main(argv=None):
     ap.add_argument("--timeout", type=float, default=600, help="seconds before Bochs is killed")
     ap.add_argument("--bochs", help="Bochs binary (default $FERRY_BOCHS or bochs)")
     ap.add_argument("--keep", help="keep the configuration, console and Bochs log in this folder")
+    ap.add_argument("--disk", help="raw disk image for the primary ATA master (a copy is used)")
     a = ap.parse_args(argv)
     if bool(a.iso) == bool(a.kernel):
         ap.error("give --iso or --kernel")
@@ -290,7 +303,7 @@ def main(argv=None):
             def show(line):
                 sys.stdout.write(line + "\n")
                 sys.stdout.flush()
-            boot = run(b, iso, a.cpu_model, work, work / "console.log", a.timeout, show)
+            boot = run(b, iso, a.cpu_model, work, work / "console.log", a.timeout, show, disk=a.disk)
         finally:
             if not a.keep:
                 shutil.rmtree(work, ignore_errors=True)

@@ -18,6 +18,10 @@ BASE_ARGS = ["-M", "pc", "-m", "256M", "-display", "none", "-no-reboot", "-seria
 
 def ferry_boot_args(boot, cmdline_words):
     args = ["-kernel", str(boot["kernel"])]
+    if boot.get("disk"):
+        # The FAT image the guest's ATA driver serves (ferryhost/disk.py);
+        # its writes go to a snapshot, so every boot sees the same disk.
+        args += ["-drive", f"file={boot['disk']},format=raw,if=ide,index=0,snapshot=on"]
     if boot["modules"]:
         args += ["-initrd", ",".join(str(m) for m in boot["modules"])]
     return args + ["-append", " ".join(cmdline_words)]

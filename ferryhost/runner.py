@@ -166,6 +166,13 @@ def prepare(spec, build_log):
         # runs start (each run's make then finds it up to date).
         desc["tlb_plugin"] = str(tlbmodel.build_plugin(build_log))
     stored_boot = {"kernel": stored[0][0], "modules": [p for p, _ in stored[1:]]}
+    # The disk image `make all` builds beside the kernel (ferryhost/disk.py),
+    # for the file-system rows: attached when there is one, its hash kept.
+    disk = Path(boot["kernel"]).with_name("disk.img")
+    if spec.system == "ferry" and disk.is_file():
+        stored_boot["disk"] = disk
+        desc["disk"] = str(disk)
+        desc["disk_sha256"] = meta.sha256(disk)
     if spec.system == "linux":
         guest = dict(guest, kernel=stored_boot["kernel"], initrd=stored_boot["modules"][0])
         return (lambda words: linux.qemu_boot_args(guest, words)), desc
@@ -173,13 +180,13 @@ def prepare(spec, build_log):
         # Bochs boots the GRUB ISO (Multiboot 2, the 64-bit ELF): one is
         # built per boot with its words.
         elf64 = symbols[0] if symbols else bochs.elf64_of(boot["kernel"])
-        return (lambda words: bochs_boot(elf64, stored_boot["modules"], words)), desc
+        return (lambda words: bochs_boot(elf64, stored_boot["modules"], words, stored_boot.get("disk"))), desc
     return (lambda words: qemu.ferry_boot_args(stored_boot, words)), desc
 
 
-def bochs_boot(kernel_elf, modules, words):
-    """What a Bochs boot needs: the 64-bit kernel and the modules for the ISO, and the words."""
-    return {"kernel": kernel_elf, "modules": list(modules), "cmdline": " ".join(words)}
+def bochs_boot(kernel_elf, modules, words, disk=None):
+    """What a Bochs boot needs: the 64-bit kernel and the modules for the ISO, the words, the disk."""
+    return {"kernel": kernel_elf, "modules": list(modules), "cmdline": " ".join(words), "disk": disk}
 
 
 def bochs_rep(bochs_bin, spec, boot, rundir, rep, on_line):
@@ -191,7 +198,7 @@ def bochs_rep(bochs_bin, spec, boot, rundir, rep, on_line):
         iso = bochs.make_iso(boot["kernel"], boot["modules"], boot["cmdline"], Path(tmp) / "ferry.iso")
         work = Path(tmp) / "work"
         bt = bochs.run(bochs_bin, iso, model, work, rundir / f"console-r{rep}.log", spec.timeout, on_line,
-                       log_path=rundir / f"bochs-r{rep}.log")
+                       log_path=rundir / f"bochs-r{rep}.log", disk=boot.get("disk"))
         atomicio.write_text(rundir / f"bochsrc-r{rep}", (work / "bochsrc").read_text())
     return bt, [bochs_bin, "-q", "-f", f"bochsrc-r{rep}", "-rc", "FILE(c)"]
 

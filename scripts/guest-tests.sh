@@ -14,7 +14,7 @@
 #   variant: qemu64, Bochs Haswell (for the FASTPATH=0 / LAZYFPU=0 / BENCHMARK=0 builds)
 set -uo pipefail
 build=$1
-limit=${2:-600}
+limit=${2:-600}   # Bochs runs the whole suite, the io tests with 100 driver restarts, in 4-5 min on a busy machine
 set_=${3:-full}
 cd "$(dirname "$0")/.."
 # The root task, the boot configuration and the programs (Makefile MODULES):
@@ -23,8 +23,13 @@ initrd=$(make -s --no-print-directory BUILD="$build" print-initrd)
 bochs_modules=()
 IFS=, read -ra mods <<<"$initrd"
 for m in "${mods[@]}"; do bochs_modules+=(--module "$m"); done
+# The FAT disk image (ferryhost/disk.py) on the primary IDE master, as in
+# make run; the guest's writes go to a snapshot (Bochs: to a copy).
+disk="$build/disk.img"
+make -s --no-print-directory BUILD="$build" "$disk" || exit 1
 qemu_common=(qemu-system-x86_64 -M pc -m 256M -display none -no-reboot -serial stdio
              -device isa-debug-exit,iobase=0xf4,iosize=0x04 -accel tcg
+             -drive "file=$disk,format=raw,if=ide,index=0,snapshot=on"
              -kernel "$build/ferry-mb1.elf" -initrd "$initrd")
 status=0
 # run NAME EMULATOR MODEL CMDLINE [REGEX...]: each REGEX must match a log line.
@@ -37,7 +42,7 @@ run() {
     echo "== in-guest tests: $name ($emu, cpu $model, command line '$cmdline')"
     if [ "$emu" = bochs ]; then
         /usr/bin/python3 -m ferryhost.bochs --cpu-model "$model" --kernel "$build/ferry.elf" \
-            "${bochs_modules[@]}" --cmdline "$cmdline" --timeout "$limit" >"$log" 2>&1
+            "${bochs_modules[@]}" --cmdline "$cmdline" --timeout "$limit" --disk "$disk" >"$log" 2>&1
     else
         timeout --foreground "$limit" "${qemu_common[@]}" -cpu "$model" -append "$cmdline" >"$log" 2>&1
     fi

@@ -8,7 +8,9 @@
 set -euo pipefail
 
 declare -A GROUP
-GROUP[build]="gcc make binutils grub-pc-bin grub-common xorriso mtools qemu-system-x86"
+# dosfstools and mtools: the FAT disk images (mkfs.fat, mcopy, fsck.fat) the file
+# server reads, made by the host unit tests and the harness.
+GROUP[build]="gcc make binutils grub-pc-bin grub-common xorriso mtools dosfstools qemu-system-x86"
 # Bochs: the second emulator, whose CPU models offer PCID, INVPCID, x2APIC,
 # TSC-deadline and SMAP (QEMU's TCG here lacks some of them); make test runs
 # the in-guest suite under it.

@@ -13,8 +13,12 @@ static unsigned long chain_cnode, chain_ep, chain_ut, chain_slot;
 static unsigned long chain_copy(unsigned long dest, unsigned long src_root, unsigned long src,
                                 unsigned long src_depth)
 {
-    unsigned long w[5] = { dest, CHAIN_RADIX, src, src_depth, FERRY_RIGHTS_ALL };
-    return ferry_invoke(chain_cnode, FERRY_CNODE_COPY, 5, w, 1, &src_root, NULL);
+    unsigned long w[FERRY_CNODE_COPY_NARGS] = {
+        [FERRY_CNODE_ARG_DEST_INDEX] = dest, [FERRY_CNODE_ARG_DEST_DEPTH] = CHAIN_RADIX,
+        [FERRY_CNODE_ARG_SRC_INDEX] = src, [FERRY_CNODE_ARG_SRC_DEPTH] = src_depth,
+        [FERRY_CNODE_ARG_RIGHTS] = FERRY_RIGHTS_ALL,
+    };
+    return ferry_invoke(chain_cnode, FERRY_CNODE_COPY, FERRY_CNODE_COPY_NARGS, w, 1, &src_root, NULL);
 }
 
 /* n capabilities to one endpoint, each a copy of the one before: the
@@ -56,8 +60,10 @@ static const char *revoke_chain(struct bench_ctx *c)
         uint64_t t1 = tsc_end();
         if (e)
             return "revoke failed";
-        unsigned long w[2] = { (unsigned long)c->size, CHAIN_RADIX };
-        if (ferry_invoke(chain_cnode, FERRY_CNODE_DELETE, 2, w, 0, NULL, NULL) != FERRY_E_SLOT_EMPTY)
+        unsigned long w[FERRY_CNODE_DELETE_NARGS] = {
+            [FERRY_CNODE_ARG_INDEX] = (unsigned long)c->size, [FERRY_CNODE_ARG_DEPTH] = CHAIN_RADIX,
+        };
+        if (ferry_invoke(chain_cnode, FERRY_CNODE_DELETE, FERRY_CNODE_DELETE_NARGS, w, 0, NULL, NULL) != FERRY_E_SLOT_EMPTY)
             return "the chain's last copy survived the revoke";
         if (i >= c->warmup)
             c->samples[i - c->warmup] = t1 - t0;

@@ -67,6 +67,8 @@ extern const struct bench_entry lb_touch_table[];
 extern const size_t lb_touch_count;
 extern const struct bench_entry lb_cow_table[];
 extern const size_t lb_cow_count;
+extern const struct bench_entry lb_file_table[];
+extern const size_t lb_file_count;
 
 /* argv[1] that makes the program exit with 0 at once (the spawn row's child). */
 #define LB_EXIT0 "--lb-exit0"

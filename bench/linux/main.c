@@ -211,6 +211,7 @@ static const struct bench_family fam[] = {
     { lb_spawn_table, &lb_spawn_count },
     { lb_touch_table, &lb_touch_count },
     { lb_cow_table, &lb_cow_count },
+    { lb_file_table, &lb_file_count },
 };
 BENCH_CATALOG(fam);
 

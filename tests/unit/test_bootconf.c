@@ -61,7 +61,7 @@ static void test_errors_name_the_line(void **state)
     (void)state;
     struct { const char *text; unsigned line; const char *err; } cases[] = {
         { "a a.elf\nlonely\n", 2, "a program needs a name and a module" },
-        { "a a.elf bogus\n", 1, "unknown word (expected lookup=, register=, start, restart or --)" },
+        { "a a.elf bogus\n", 1, "unknown word (expected lookup=, register=, ioport=, irq=, start, restart or --)" },
         { "a a.elf lookup=file\n", 1, "a name must look like \"name:\" (a-z, 0-9, _ or -, then a colon)" },
         { "a a.elf lookup=File:\n", 1, "a name must look like \"name:\" (a-z, 0-9, _ or -, then a colon)" },
         { "a a.elf lookup=:\n", 1, "a name must look like \"name:\" (a-z, 0-9, _ or -, then a colon)" },
@@ -70,6 +70,16 @@ static void test_errors_name_the_line(void **state)
         { "a a.elf lookup=a:,a:\n", 1, "a name is listed twice" },
         { "a a.elf lookup=a:,b:,c:,d:,e:,f:,g:,h:,i:\n", 1, "too many names in one list" },
         { "a a.elf\n\na b.elf\n", 3, "program named twice" },
+        { "a a.elf ioport=0x1f0-\n", 1, "an I/O port range must look like 0x1f0-0x1f7 or 0x3f6 (ports up to 0xffff)" },
+        { "a a.elf ioport=0x10000\n", 1, "an I/O port range must look like 0x1f0-0x1f7 or 0x3f6 (ports up to 0xffff)" },
+        { "a a.elf ioport=0xg0\n", 1, "an I/O port range must look like 0x1f0-0x1f7 or 0x3f6 (ports up to 0xffff)" },
+        { "a a.elf ioport=0x1f7-0x1f0\n", 1, "an I/O port range ends before it starts" },
+        { "a a.elf ioport=1,2,3,4,5\n", 1, "too many I/O port ranges" },
+        { "a a.elf ioport=1,\n", 1, "a list ends with a comma" },
+        { "a a.elf irq=16\n", 1, "an interrupt line must be a number from 0 to 15" },
+        { "a a.elf irq=x\n", 1, "an interrupt line must be a number from 0 to 15" },
+        { "a a.elf irq=3,3\n", 1, "an interrupt line is listed twice" },
+        { "a a.elf irq=1,2,3\n", 1, "too many interrupt lines" },
         { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa x\n", 1, "program name too long" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -86,6 +96,28 @@ static void test_errors_name_the_line(void **state)
     char longargs[400] = "a a.elf -- ";
     memset(longargs + strlen(longargs), 'x', 300);
     assert_string_equal(parse(longargs), "arguments too long");
+}
+
+/* Device grants: I/O port ranges and interrupt lines. */
+static void test_device_grants(void **state)
+{
+    (void)state;
+    assert_null(parse("ata ata.elf register=blk: ioport=0x1f0-0x1f7,0x3f6,1016-0x3FF irq=14,0x3 restart\n"));
+    const struct bootconf_program *p = &conf.prog[0];
+    assert_int_equal(p->nioport, 3);
+    assert_int_equal(p->ioport[0].first, 0x1f0);
+    assert_int_equal(p->ioport[0].last, 0x1f7);
+    assert_int_equal(p->ioport[1].first, 0x3f6);
+    assert_int_equal(p->ioport[1].last, 0x3f6);
+    assert_int_equal(p->ioport[2].first, 0x3f8);
+    assert_int_equal(p->ioport[2].last, 0x3ff);
+    assert_int_equal(p->nirq, 2);
+    assert_int_equal(p->irq[0], 14);
+    assert_int_equal(p->irq[1], 3);
+    assert_true(p->restart);
+    assert_null(parse("a a.elf\n"));
+    assert_int_equal(conf.prog[0].nioport, 0);
+    assert_int_equal(conf.prog[0].nirq, 0);
 }
 
 static void test_length_and_nul_bound_the_text(void **state)
@@ -136,6 +168,16 @@ static void test_shipped_boot_conf(void **state)
     assert_non_null(bootconf_find(&conf, "true"));
     assert_true(bootconf_find(&conf, "hello")->start);
     assert_true(echo->restart);
+    /* the block driver's devices: the primary IDE channel's ports and line */
+    const struct bootconf_program *ata = bootconf_find(&conf, "ata");
+    assert_non_null(ata);
+    assert_int_equal(ata->nioport, 2);
+    assert_int_equal(ata->ioport[0].first, 0x1f0);
+    assert_int_equal(ata->ioport[0].last, 0x1f7);
+    assert_int_equal(ata->ioport[1].first, 0x3f6);
+    assert_int_equal(ata->nirq, 1);
+    assert_int_equal(ata->irq[0], 14);
+    assert_true(ata->restart && bootconf_find(&conf, "fatfs")->restart);
 }
 
 int main(void)
@@ -143,6 +185,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_programs_and_manifests),
         cmocka_unit_test(test_errors_name_the_line),
+        cmocka_unit_test(test_device_grants),
         cmocka_unit_test(test_length_and_nul_bound_the_text),
         cmocka_unit_test(test_scheme_names),
         cmocka_unit_test(test_shipped_boot_conf),

@@ -64,6 +64,84 @@ static const char *parse_names(const char *s, size_t n, char (*list)[PROC_NAME_M
     return NULL;
 }
 
+/* A number: 0x-prefixed hex or decimal, the whole of [s, s+n), at most max. */
+static bool parse_number(const char *s, size_t n, unsigned long max, unsigned long *out)
+{
+    unsigned long v = 0, base = 10;
+    size_t i = 0;
+    if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        i = 2;
+    }
+    if (i == n)
+        return false;
+    for (; i < n; i++) {
+        char c = s[i];
+        unsigned long d = c >= '0' && c <= '9' ? (unsigned long)(c - '0')
+                        : c >= 'a' && c <= 'f' ? (unsigned long)(c - 'a' + 10)
+                        : c >= 'A' && c <= 'F' ? (unsigned long)(c - 'A' + 10) : 99;
+        if (d >= base)
+            return false;
+        v = v * base + d;
+        if (v > max)
+            return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* ioport=P[-Q],... into p's ranges. */
+static const char *parse_ioports(const char *s, size_t n, struct bootconf_program *p)
+{
+    for (size_t i = 0; i < n;) {
+        size_t j = i, dash = 0;
+        while (j < n && s[j] != ',') {
+            if (s[j] == '-')
+                dash = j;
+            j++;
+        }
+        unsigned long a, b;
+        if (dash ? !parse_number(s + i, dash - i, 0xffff, &a) || !parse_number(s + dash + 1, j - dash - 1, 0xffff, &b)
+                 : !parse_number(s + i, j - i, 0xffff, &a))
+            return "an I/O port range must look like 0x1f0-0x1f7 or 0x3f6 (ports up to 0xffff)";
+        if (!dash)
+            b = a;
+        if (b < a)
+            return "an I/O port range ends before it starts";
+        if (p->nioport == BOOTCONF_IOPORTS_MAX)
+            return "too many I/O port ranges";
+        p->ioport[p->nioport].first = (unsigned short)a;
+        p->ioport[p->nioport++].last = (unsigned short)b;
+        if (j + 1 == n)
+            return "a list ends with a comma";
+        i = j + 1;
+    }
+    return NULL;
+}
+
+/* irq=L,... (ISA lines 0-15). */
+static const char *parse_irqs(const char *s, size_t n, struct bootconf_program *p)
+{
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && s[j] != ',')
+            j++;
+        unsigned long line;
+        if (!parse_number(s + i, j - i, 15, &line))
+            return "an interrupt line must be a number from 0 to 15";
+        for (unsigned k = 0; k < p->nirq; k++)
+            if (p->irq[k] == line)
+                return "an interrupt line is listed twice";
+        if (p->nirq == BOOTCONF_IRQS_MAX)
+            return "too many interrupt lines";
+        p->irq[p->nirq++] = (unsigned char)line;
+        if (j + 1 == n)
+            return "a list ends with a comma";
+        i = j + 1;
+    }
+    return NULL;
+}
+
 static const char *parse_line(const char *s, size_t n, struct bootconf *out)
 {
     struct bootconf_program p;
@@ -102,12 +180,16 @@ static const char *parse_line(const char *s, size_t n, struct bootconf *out)
                 err = parse_names(word + 7, len - 7, p.lookup, &p.nlookup);
             else if (len > 9 && memcmp(word, "register=", 9) == 0)
                 err = parse_names(word + 9, len - 9, p.reg, &p.nreg);
+            else if (len > 7 && memcmp(word, "ioport=", 7) == 0)
+                err = parse_ioports(word + 7, len - 7, &p);
+            else if (len > 4 && memcmp(word, "irq=", 4) == 0)
+                err = parse_irqs(word + 4, len - 4, &p);
             else if (len == 5 && memcmp(word, "start", 5) == 0)
                 p.start = true;
             else if (len == 7 && memcmp(word, "restart", 7) == 0)
                 p.restart = true;
             else
-                err = "unknown word (expected lookup=, register=, start, restart or --)";
+                err = "unknown word (expected lookup=, register=, ioport=, irq=, start, restart or --)";
             if (err)
                 return err;
         }

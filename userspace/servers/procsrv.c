@@ -4,6 +4,7 @@
  * are processes, as is the name service) their page faults (ferry/proc.h),
  * restarts those servers when they end, and gives all of a process's
  * memory back when it ends. */
+#include <ferry/devcaps.h>
 #include <ferry/elf_load.h>
 #include <ferry/ipc.h>
 #include <ferry/proc.h>
@@ -30,6 +31,7 @@
 #define PROC_ARGS_MAX   32             /* arguments after argv[0] */
 #define PROC_REGIONS_MAX 32            /* anonymous regions per process */
 #define PROC_PAGES_MAX  520            /* pages mapped per process (image, stack, on demand) */
+#define PROC_GRANTED_MAX 64            /* pages a process shares out (PROC_SHARE) at a time */
 #define SHARES_MAX      4096           /* frames shared copy-on-write, system-wide */
 
 struct module {
@@ -71,6 +73,10 @@ struct proc {
     unsigned npages;
     unsigned long free_slots[PROC_SLOTS];
     unsigned nfree;
+    /* PROC_SHARE: read-only copies of its frames, mapped into other
+     * processes (the copies in its own slots, so they go with it). */
+    struct { unsigned long va, slot; } granted[PROC_GRANTED_MAX];
+    unsigned ngranted;
 };
 
 /* A frame that several processes map after a fork: made from the block of
@@ -427,7 +433,7 @@ static void proc_release(struct proc *p)
     if (err)
         printf("procsrv: freeing pid %lu: %s\n", p->pid, ferry_error_name(err));
     p->next = p->slot0;
-    p->npts = p->nregions = p->npages = p->nfree = 0;
+    p->npts = p->nregions = p->npages = p->nfree = p->ngranted = 0;
     memset(p->threads, 0, sizeof p->threads);
     p->bytes = 0;
     if (p->system && p->pid == names_pid) {
@@ -474,8 +480,23 @@ static unsigned long proc_give(struct proc *p, unsigned long dest, unsigned long
                                unsigned long rights, unsigned long badge)
 {
     const unsigned long root = FERRY_CAP_INIT_CNODE;
-    const unsigned long w[] = { dest, 64, src, 64, rights, badge };
-    return ferry_invoke(p->cspace, FERRY_CNODE_MINT, 6, w, 1, &root, NULL);
+    const unsigned long w[FERRY_CNODE_MINT_NARGS] = {
+        [FERRY_CNODE_ARG_DEST_INDEX] = dest, [FERRY_CNODE_ARG_DEST_DEPTH] = 64,
+        [FERRY_CNODE_ARG_SRC_INDEX] = src, [FERRY_CNODE_ARG_SRC_DEPTH] = 64,
+        [FERRY_CNODE_ARG_RIGHTS] = rights, [FERRY_CNODE_ARG_BADGE] = badge,
+    };
+    return ferry_invoke(p->cspace, FERRY_CNODE_MINT, FERRY_CNODE_MINT_NARGS, w, 1, &root, NULL);
+}
+
+/* Moves root slot src into slot dest of p's CNode. */
+static unsigned long proc_move_in(struct proc *p, unsigned long dest, unsigned long src)
+{
+    const unsigned long root = FERRY_CAP_INIT_CNODE;
+    const unsigned long w[FERRY_CNODE_MOVE_NARGS] = {
+        [FERRY_CNODE_ARG_DEST_INDEX] = dest, [FERRY_CNODE_ARG_DEST_DEPTH] = 64,
+        [FERRY_CNODE_ARG_SRC_INDEX] = src, [FERRY_CNODE_ARG_SRC_DEPTH] = 64,
+    };
+    return ferry_invoke(p->cspace, FERRY_CNODE_MOVE, FERRY_CNODE_MOVE_NARGS, w, 1, &root, NULL);
 }
 
 /* Splits the space-separated args of the configuration into argv[1..]. */
@@ -493,6 +514,45 @@ static unsigned split_args(char *buf, const char **argv, unsigned max)
     }
     return n;
 }
+
+/* The devices the manifest grants (ioport=, irq=) into p's CNode's device
+ * slots.  Everything lands in p's CNode or comes from its block, so it
+ * all goes when the process does (the interrupt line is free again). */
+static unsigned long grant_devices(struct proc *p)
+{
+    const struct ferry_slot_range *io = &ulib_bootinfo->ioports;
+    unsigned long err = FERRY_OK;
+    for (unsigned i = 0; i < p->prog->nioport; i++) {
+        unsigned long w[FERRY_IOPORT_ISSUE_NARGS] = {
+            [FERRY_IOPORT_ISSUE_ARG_FIRST] = p->prog->ioport[i].first,
+            [FERRY_IOPORT_ISSUE_ARG_LAST] = p->prog->ioport[i].last,
+            [FERRY_IOPORT_ISSUE_ARG_DEST_INDEX] = PROC_DEV_IOPORT(i), [FERRY_IOPORT_ISSUE_ARG_DEST_DEPTH] = 64 };
+        err = FERRY_E_RANGE;            /* no capability of the root task covers it */
+        for (unsigned long s = io->start; s < io->end && err; s++)
+            err = ferry_invoke(s, FERRY_IOPORT_ISSUE, FERRY_IOPORT_ISSUE_NARGS, w, 1, &p->cspace, NULL);
+        if (err)
+            return err;
+    }
+    for (unsigned i = 0; i < p->prog->nirq; i++) {
+        unsigned long line = p->prog->irq[i], ntfn = palloc(p, FERRY_OBJ_NOTIFICATION, 0);
+        unsigned long badged = p->next, handler = p->next + 1;
+        if (!ntfn || handler >= p->slot0 + PROC_SLOTS)
+            return FERRY_E_NO_MEMORY;
+        p->next += 2;
+        if ((err = ferry_cnode_mint(badged, ntfn, FERRY_RIGHTS_ALL, 1UL << line)) ||
+            (err = proc_give(p, PROC_DEV_IRQ_NTFN(i), badged, FERRY_RIGHTS_ALL, 0)) ||
+            (err = ferry_irq_get(FERRY_CAP_IRQ_CONTROL, line, handler)))
+            return err;
+        /* the handler into p's CNode, where the program finds it */
+        if ((err = ferry_irq_set_notification(handler, badged)) ||
+            (err = proc_move_in(p, PROC_DEV_IRQ(i), handler))) {
+            ferry_cnode_delete(handler);
+            return err;
+        }
+    }
+    return err;
+}
+
 
 /* A thread's IPC buffer at va: a fresh frame whose user_data word holds
  * va (the thread's FS base is va, so the libc finds its buffer). */
@@ -620,6 +680,9 @@ static unsigned long spawn_into(struct proc *p, const struct module *m, const ch
         if ((err = proc_give(p, PROC_CAP_SERVICE, p->service_ep, FERRY_RIGHTS_ALL, 0)))
             return err;
     }
+    *step = "devices (ioport=, irq=)";
+    if ((err = grant_devices(p)))
+        return err;
     *step = "thread";
     p->tcb = palloc(p, FERRY_OBJ_TCB, 0);
     if (!p->tcb)
@@ -657,7 +720,7 @@ static struct proc *proc_new(const struct bootconf_program *prog, unsigned long 
     p->status = 0;
     p->messages = 0;
     p->next = p->slot0;
-    p->npts = p->nregions = p->npages = p->nfree = 0;
+    p->npts = p->nregions = p->npages = p->nfree = p->ngranted = 0;
     memset(p->threads, 0, sizeof p->threads);
     p->bytes = p->faults = p->cow_faults = 0;
     p->anon_next = PROC_ANON_BASE;
@@ -1190,6 +1253,15 @@ static unsigned long do_munmap(struct proc *p, unsigned long va, unsigned long l
         if (p->regions[i].va != va || p->regions[i].pages != pages)
             continue;
         p->regions[i] = p->regions[--p->nregions];
+        /* Copies granted out go first: unmapped from the other process. */
+        for (unsigned k = 0; k < p->ngranted;) {
+            if (p->granted[k].va - va < pages * 4096) {
+                slot_give(p, p->granted[k].slot);
+                p->granted[k] = p->granted[--p->ngranted];
+            } else {
+                k++;
+            }
+        }
         for (unsigned k = 0; k < p->npages;) {
             if (p->pages[k].va - va < pages * 4096)
                 page_drop(p, k);
@@ -1199,6 +1271,46 @@ static unsigned long do_munmap(struct proc *p, unsigned long va, unsigned long l
         return PROC_OK;
     }
     return PROC_E_BAD_REQUEST;
+}
+
+/* PROC_SHARE: region [va, va + len) of p (one PROC_MMAP gave), its pages
+ * made now where not yet touched, mapped read-only into q at a fresh
+ * address of q's anonymous range (not a region of q's: q cannot unmap it,
+ * and a touch after p unmaps it ends q). */
+static unsigned long do_share(struct proc *p, unsigned long va, unsigned long len, unsigned long pid,
+                              unsigned long *out)
+{
+    struct proc *q = proc_find(pid);
+    unsigned long pages = (len + 4095) / 4096;
+    int r = region_of(p, va);
+    if (r < 0 || p->regions[r].va != va || p->regions[r].pages != pages || p->regions[r].shared ||
+        !q || q == p || q->state != PROC_RUNNING)
+        return PROC_E_BAD_REQUEST;
+    if (p->ngranted + pages > PROC_GRANTED_MAX || PROC_ANON_TOP - q->anon_next < (pages + 1) * 4096)
+        return PROC_E_NO_MEMORY;
+    unsigned long qva = q->anon_next;
+    for (unsigned long i = 0; i < pages; i++) {
+        unsigned long page = va + i * 4096;
+        const char *why;
+        struct page *pg = page_find(p, page);
+        if (!pg && (!demand_page(p, page, 0, &why) || !(pg = page_find(p, page))))
+            return PROC_E_NO_MEMORY;
+        if (pg->share >= 0)
+            return PROC_E_BAD_REQUEST;      /* a copy-on-write frame of a fork: not ours alone */
+        unsigned long s = slot_take(p);
+        if (!s || ferry_cnode_copy(s, pg->slot, FERRY_RIGHT_READ)) {
+            if (s)
+                p->free_slots[p->nfree++] = s;
+            return PROC_E_NO_MEMORY;
+        }
+        p->granted[p->ngranted].va = page;
+        p->granted[p->ngranted++].slot = s;
+        if (proc_pt_ensure(q, qva + i * 4096) || ferry_frame_map(s, q->vspace, qva + i * 4096, FERRY_MAP_READ))
+            return PROC_E_NO_MEMORY;
+    }
+    q->anon_next += (pages + 1) * 4096;
+    *out = qva;
+    return PROC_OK;
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -1683,6 +1795,10 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
         return reply(m.w[0] && m.w[0] < PROC_THREADS_MAX && p->threads[m.w[0]].live ? PROC_E_AGAIN : PROC_OK, 0);
     case PROC_MUNMAP:
         return reply(do_munmap(p, m.w[0], m.w[1]), 0);
+    case PROC_SHARE: {
+        unsigned long va = 0, err = do_share(p, m.w[0], m.w[1], m.w[2], &va);
+        return reply(err, va);
+    }
     default:
         return reply(PROC_E_BAD_REQUEST, 0);
     }

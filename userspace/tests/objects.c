@@ -105,8 +105,12 @@ static bool rights_reduced(void)
     unsigned long cn = slot_alloc();
     CHECK_OK(ferry_cnode_mint(cn, FERRY_CAP_INIT_CNODE, FERRY_RIGHT_READ, FERRY_CNODE_GUARD(0, 64 - ulib_bootinfo->cnode_radix)));
     const unsigned long root = FERRY_CAP_INIT_CNODE;
-    unsigned long w[] = { slot_alloc(), 64, frame, 64, FERRY_RIGHTS_ALL };
-    CHECK_ERR(ferry_invoke(cn, FERRY_CNODE_COPY, 5, w, 1, &root, NULL), FERRY_E_RIGHTS);
+    unsigned long w[FERRY_CNODE_COPY_NARGS] = {
+        [FERRY_CNODE_ARG_DEST_INDEX] = slot_alloc(), [FERRY_CNODE_ARG_DEST_DEPTH] = 64,
+        [FERRY_CNODE_ARG_SRC_INDEX] = frame, [FERRY_CNODE_ARG_SRC_DEPTH] = 64,
+        [FERRY_CNODE_ARG_RIGHTS] = FERRY_RIGHTS_ALL,
+    };
+    CHECK_ERR(ferry_invoke(cn, FERRY_CNODE_COPY, FERRY_CNODE_COPY_NARGS, w, 1, &root, NULL), FERRY_E_RIGHTS);
     /* untyped memory cannot be copied (two caps would hand out the same memory) */
     ALLOC(ut, FERRY_OBJ_UNTYPED, 12);
     CHECK_ERR(ferry_cnode_copy(slot_alloc(), ut, FERRY_RIGHTS_ALL), FERRY_E_ILLEGAL_OP);
@@ -150,7 +154,8 @@ static bool message_too_long(void)
     CHECK_ERR(sys_raw(FERRY_SYS_CALL, FERRY_CAP_INIT_CNODE, &m), FERRY_E_RANGE);
     /* too few words for the invocation */
     unsigned long w = 5;
-    CHECK_ERR(ferry_invoke(FERRY_CAP_INIT_CNODE, FERRY_CNODE_DELETE, 1, &w, 0, NULL, NULL), FERRY_E_TRUNCATED);
+    CHECK_ERR(ferry_invoke(FERRY_CAP_INIT_CNODE, FERRY_CNODE_DELETE, FERRY_CNODE_DELETE_NARGS - 1, &w, 0, NULL, NULL),
+              FERRY_E_TRUNCATED);
     /* an unknown system call number */
     CHECK_ERR(sys_raw(999, 0, &m), FERRY_E_ILLEGAL_OP);
     /* debug write longer than the buffer */

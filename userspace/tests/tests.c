@@ -30,6 +30,7 @@ static const struct {
     { utests_attack_memory, &utests_attack_memory_n, false },
     { utests_fuzz, &utests_fuzz_n, false },
     { utests_system, &utests_system_n, true },
+    { utests_io, &utests_io_n, true },
     { utests_stress, &utests_stress_n, false },
 };
 

@@ -16,10 +16,10 @@ struct utest {
 /* Each test file exports its table; tests.c runs them all. */
 extern const struct utest utests_objects[], utests_vspace[], utests_threads[], utests_ioport[],
     utests_ipc_message[], utests_ipc_notify[], utests_ipc_fault[], utests_ipc_state[], utests_ipc_cross[], utests_irq[], utests_fuzz[], utests_attack_entry[], utests_fastpath[], utests_stress[],
-    utests_attack_memory[], utests_system[];
+    utests_attack_memory[], utests_system[], utests_io[];
 extern const size_t utests_objects_n, utests_vspace_n, utests_threads_n, utests_ioport_n,
     utests_ipc_message_n, utests_ipc_notify_n, utests_ipc_fault_n, utests_ipc_state_n, utests_ipc_cross_n, utests_irq_n, utests_fuzz_n, utests_attack_entry_n, utests_fastpath_n, utests_stress_n,
-    utests_attack_memory_n, utests_system_n;
+    utests_attack_memory_n, utests_system_n, utests_io_n;
 
 /* testlib.c: a thread of our address space running fn() with its own
  * stack and IPC buffer pages (the buffer right above the stack), in CSpace

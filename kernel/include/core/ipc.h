@@ -1,4 +1,4 @@
-/* ipc.h: the IPC operations the syscall layer and the fault path call (slow path, core/ipc.c; fast path, core/fastpath.c). */
+/* ipc.h: the IPC operations the syscall layer and the fault path call (slow path, core/ipc.c; fast path, arch/x86_64/fastpath.c). */
 #ifndef FERRY_CORE_IPC_H
 #define FERRY_CORE_IPC_H
 
@@ -45,7 +45,7 @@ bool ipc_fault(struct tcb *t, word_t label, word_t addr);
 _Noreturn void syscall_dispatch(word_t cptr, word_t msginfo, word_t sysno);
 
 #if FERRY_FASTPATH
-/* The fast paths (core/fastpath.c), called by syscall_entry with the
+/* The fast paths (arch/x86_64/fastpath.c), called by syscall_entry with the
  * caller's registers saved: they leave the kernel into the partner, or
  * return having changed nothing, and syscall_entry calls
  * syscall_dispatch. */

@@ -35,7 +35,7 @@ struct cap {
             /* For a single-level CNode (guard_bits + radix = 64): the
              * kernel address of slot 0 less guard << radix slots, so that
              * after the guard check the slot of cptr is fp_base + cptr
-             * slots (core/fastpath.c); 0 for any other CNode.  A function
+             * slots (arch/x86_64/fastpath.c); 0 for any other CNode.  A function
              * of the other fields: cap_cnode_set_fp after every write of
              * guard or radix (checked by the invariant walk). */
             word_t fp_base;

@@ -32,5 +32,6 @@ int *__errno_location(void);
 #define ERANGE  34
 #define ENAMETOOLONG 36
 #define ENOSYS  38
+#define ENOTEMPTY 39
 
 #endif

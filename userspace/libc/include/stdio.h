@@ -32,4 +32,16 @@ int putc(int c, FILE *f);
 int fflush(FILE *f);
 void perror(const char *s);
 
+/* Streams on files (src/fstdio.c). */
+FILE *fopen(const char *restrict path, const char *restrict mode);
+int fclose(FILE *f);
+size_t fread(void *restrict buf, size_t size, size_t n, FILE *restrict f);
+size_t fwrite(const void *restrict buf, size_t size, size_t n, FILE *restrict f);
+int fgetc(FILE *f);
+char *fgets(char *restrict s, int n, FILE *restrict f);
+int feof(FILE *f);
+int ferror(FILE *f);
+int fileno(FILE *f);
+#define getc fgetc
+
 #endif

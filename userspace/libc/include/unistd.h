@@ -12,7 +12,21 @@
 
 extern char **environ;
 
+#define SEEK_SET 0
+#define SEEK_CUR 1
+#define SEEK_END 2
+
 ssize_t write(int fd, const void *buf, size_t n);
+/* Files (src/file.c): descriptors from 3 on are open files of the file:
+ * service, which the program's manifest must let it look up. */
+ssize_t read(int fd, void *buf, size_t n);
+int close(int fd);
+off_t lseek(int fd, off_t off, int whence);
+int unlink(const char *path);
+/* Pipes (src/pipe.c): a ring in memory fork shares; blocking by yield. */
+int pipe(int fd[2]);
+int dup(int fd);
+int dup2(int old, int new);
 void _exit(int status) __attribute__((noreturn));
 pid_t fork(void);
 pid_t getpid(void);

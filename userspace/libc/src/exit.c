@@ -27,6 +27,7 @@ void __run_atexit(void)
 
 void _exit(int status)
 {
+    __pipes_exit();         /* as the kernel closes a Linux process's descriptors */
     for (;;) {
         struct sys_msg m = { 0 };
         unsigned long w = (unsigned long)(long)status;

@@ -79,6 +79,16 @@ unsigned long proc_munmap(void *addr, size_t len)
     return __proc_call(PROC_MUNMAP, 2, w, &m);
 }
 
+unsigned long proc_share(void *addr, size_t len, unsigned long pid, unsigned long *there)
+{
+    struct sys_msg m = { 0 };
+    const unsigned long w[3] = { (unsigned long)addr, len, pid };
+    unsigned long err = __proc_call(PROC_SHARE, 3, w, &m);
+    if (!err)
+        *there = m.w[1];
+    return err;
+}
+
 const char *proc_getenv(char **envp, const char *name)
 {
     size_t n = strlen(name);

@@ -23,6 +23,7 @@ pid_t fork(void)
 {
     struct __ctx c;
     fflush(NULL);                   /* buffered output is printed once, not twice */
+    __pipes_fork(+1);               /* the child holds our pipe ends too */
     if (__ctx_save(&c))
         return 0;                   /* the child */
     struct sys_msg m = { 0 };
@@ -31,7 +32,9 @@ pid_t fork(void)
     unsigned long sp = (((unsigned long)&c - 512) & ~15UL) - 8;
     const unsigned long w[3] = { (unsigned long)__fork_child, sp, (unsigned long)&c };
     unsigned long err = __proc_call(PROC_FORK, 3, w, &m);
-    if (err)
+    if (err) {
+        __pipes_fork(-1);
         return __set_errno_proc(err);
+    }
     return (pid_t)m.w[1];
 }

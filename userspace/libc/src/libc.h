@@ -35,6 +35,41 @@ unsigned long __proc_call_bytes(unsigned long label, const void *s, size_t len, 
 /* errno for a PROC_E_* (or a kernel error); sets errno and returns -1. */
 int __set_errno_proc(unsigned long err);
 
+/* A stdio stream: writes buffered (stdout by line), then write(fd);
+ * reads straight through read(fd) (src/fstdio.c). */
+struct __file {
+    int fd;
+    int line_buffered;
+    int eof, err;
+    size_t n;
+    char buf[512];
+};
+
+/* The descriptor table (src/file.c): an open file of the file: service
+ * (handle), or a pipe end (src/pipe.c).  0-2 are the console unless dup2
+ * put something there. */
+#define FDS_MAX 32
+struct __pipe;
+struct __fd {
+    bool used;
+    long handle;
+    struct __pipe *pipe;
+    bool write_end;
+};
+extern struct __fd __fds[FDS_MAX];
+int __fd_free(void);                 /* the lowest free descriptor from 3 on, or -1 (EMFILE) */
+
+/* write(2) on a descriptor of the table (src/file.c); pipes (src/pipe.c). */
+long __file_write(int fd, const void *buf, size_t n);
+long __pipe_read(int fd, void *buf, size_t n);
+long __pipe_write(int fd, const void *buf, size_t n);
+int __pipe_close(int fd);
+/* Before a fork (+1): every pipe end this process holds gains a holder,
+ * the child; -1 undoes it when the fork failed. */
+void __pipes_fork(int delta);
+/* At exit: every pipe end is closed, so readers see the end of the data. */
+void __pipes_exit(void);
+
 /* Console output (write(1) and write(2)). */
 void __console_write(const char *s, size_t n);
 

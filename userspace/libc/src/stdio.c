@@ -8,13 +8,6 @@
 #include <fmt.h>
 #include "libc.h"
 
-struct __file {
-    int fd;
-    int line_buffered;
-    size_t n;
-    char buf[512];
-};
-
 static struct __file out_file = { .fd = 1, .line_buffered = 1 };
 static struct __file err_file = { .fd = 2 };
 #undef stdout
@@ -24,8 +17,10 @@ FILE *const stderr = &err_file;
 
 static void flush(FILE *f)
 {
-    if (f->n)
+    if (f->n && f->fd <= 2 && !__fds[f->fd].used)
         __console_write(f->buf, f->n);
+    else if (f->n && __file_write(f->fd, f->buf, f->n) != (long)f->n)
+        f->err = 1;
     f->n = 0;
 }
 

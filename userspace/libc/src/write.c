@@ -1,6 +1,6 @@
 /* write.c: write(2) for the console descriptors 1 and 2 (the process
- * server prints for the process); other descriptors belong to the file
- * server and fail here with EBADF. */
+ * server prints for the process); descriptors from 3 on are files of the
+ * file server (src/file.c). */
 #include <errno.h>
 #include <unistd.h>
 #include "libc.h"
@@ -18,6 +18,8 @@ void __console_write(const char *s, size_t n)
 
 ssize_t write(int fd, const void *buf, size_t n)
 {
+    if (fd > STDERR_FILENO || (fd >= 0 && __fds[fd].used))     /* a file, a pipe, or a dup2 onto 0-2 */
+        return __file_write(fd, buf, n);
     if (fd != STDOUT_FILENO && fd != STDERR_FILENO) {
         errno = EBADF;
         return -1;

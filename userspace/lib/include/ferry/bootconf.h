@@ -10,7 +10,8 @@
 /*
  * One program a line, '#' starts a comment:
  *
- *   NAME  MODULE  [lookup=N:,N:...]  [register=N:,...]  [start]  [restart]  [-- ARGUMENTS...]
+ *   NAME  MODULE  [lookup=N:,N:...]  [register=N:,...]  [ioport=P[-Q],...]  [irq=L,...]
+ *                 [start]  [restart]  [-- ARGUMENTS...]
  *
  * NAME is what spawn takes; MODULE the boot module holding its ELF image
  * (matched by file name); lookup= lists the names it may ask the name
@@ -18,11 +19,16 @@
  * is granted); start spawns it when the system starts; restart puts it
  * under the supervisor (restarted, with its default arguments, whenever it
  * faults or is killed); the words after -- are its default arguments.
+ * ioport= grants I/O port ranges (hex with 0x, or decimal; P-Q inclusive)
+ * and irq= ISA interrupt lines, each delivered to a notification of its
+ * own (the device slots: ferry/devcaps.h).
  */
 #define BOOTCONF_PROGRAMS_MAX 32
 #define BOOTCONF_NAMES_MAX    8
 #define BOOTCONF_WORD_MAX     64
 #define BOOTCONF_ARGS_MAX     256
+#define BOOTCONF_IOPORTS_MAX  4
+#define BOOTCONF_IRQS_MAX     2
 
 struct bootconf_program {
     char name[BOOTCONF_WORD_MAX];
@@ -31,6 +37,10 @@ struct bootconf_program {
     unsigned nlookup;
     char reg[BOOTCONF_NAMES_MAX][PROC_NAME_MAX];
     unsigned nreg;
+    struct { unsigned short first, last; } ioport[BOOTCONF_IOPORTS_MAX];
+    unsigned nioport;
+    unsigned char irq[BOOTCONF_IRQS_MAX];
+    unsigned nirq;
     bool start;
     bool restart;                   /* the supervisor restarts it when it dies */
     char args[BOOTCONF_ARGS_MAX];   /* space-separated */

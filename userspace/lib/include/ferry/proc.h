@@ -81,6 +81,11 @@ enum proc_label {
     PROC_PAGE,            /* w0 = pid, w1 = fault kind, w2 = address, w3 = error code, w4 = ip of a
                            * fault of a process the pager handles: PROC_OK: served (resume the
                            * thread); else the process ended */
+    /* From any process: */
+    PROC_SHARE,           /* w0 = address, w1 = bytes: one region PROC_MMAP gave, w2 = pid:
+                           * its pages mapped read-only into process pid too; reply
+                           * w1 = their address there.  They leave it when the region
+                           * is unmapped or this process ends (zero-copy reads: docs/io.md) */
 };
 
 /* Calls on PROC_CAP_NAMES (the name service, a process of its own): the

@@ -29,6 +29,11 @@ unsigned long proc_register(const char *name);
 void *proc_mmap(size_t len);
 unsigned long proc_munmap(void *addr, size_t len);
 
+/* Maps the pages of one proc_mmap region read-only into process pid as
+ * well (*there: their address in it), until the region is unmapped or this
+ * process ends. */
+unsigned long proc_share(void *addr, size_t len, unsigned long pid, unsigned long *there);
+
 /* The value of NAME in envp, or NULL. */
 const char *proc_getenv(char **envp, const char *name);
 

@@ -1,4 +1,4 @@
-/* fastpath.h: the thread switch shared by arch_switch_to and the IPC fast path (core/fastpath.c), inline so that the fast path needs no calls. */
+/* fastpath.h: the thread switch shared by arch_switch_to and the IPC fast path (arch/x86_64/fastpath.c), inline so that the fast path needs no calls. */
 #ifndef FERRY_ARCH_FASTPATH_H
 #define FERRY_ARCH_FASTPATH_H
 
@@ -143,7 +143,7 @@ _Noreturn void fastpath_sysret(struct user_context *ctx);
     } while (0)
 
 /*
- * The message words on the fast path.  core/fastpath.c is compiled with
+ * The message words on the fast path.  arch/x86_64/fastpath.c is compiled with
  * rdx, r8, r9 and r10 fixed (Makefile): from `syscall` to `sysretq` they
  * hold the sender's words 0..3, which the receiver gets where they are,
  * with no store to and load from its saved registers (they were also

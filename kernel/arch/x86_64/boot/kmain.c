@@ -1,4 +1,4 @@
-/* main.c: the kernel's boot sequence, from the 32-bit entry's call to the
+/* kmain.c: the kernel's boot sequence on x86-64, from the 32-bit entry's call to the
  * end of the boot self-check. */
 #include <arch/cpu.h>
 #include <arch/machine.h>

@@ -1,0 +1,180 @@
+/* io.c: end-to-end file reads: a program (fcat -bench) reads a file of the
+ * disk image through the file server (fatfs, file:) and the ATA driver
+ * (ata, blk:), three processes and the process server apart, data copied
+ * through the IPC buffers (896 bytes a message; 512 a sector from the
+ * driver). */
+#include "ferry_bench.h"
+#include <fmt.h>
+#include "../../userspace/servers/procsrv.h"
+
+struct file_read_arg {
+    bool cache;          /* the file server's 128 KiB sector cache */
+    bool grant;          /* data through a window granted at open (FILE_O_GRANT) */
+};
+
+/* The disk image's file holding at least `size` bytes (ferryhost/disk.py). */
+static const char *file_for(int64_t size, const char **seed)
+{
+    *seed = size <= 4096 ? "1" : size <= 65536 ? "2" : size <= 1048576 ? "3" : "4";
+    return size <= 4096 ? "/F4K.BIN" : size <= 65536 ? "/F64K.BIN" : size <= 1048576 ? "/F1M.BIN" : "/F16M.BIN";
+}
+
+/* Serve requests until pid has registered its name with the name service
+ * (which tells the process server). */
+static bool serve_until_registered(unsigned long pid)
+{
+    struct proc_info pi;
+    while (proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.registered < 1)
+        procsrv_serve_one();
+    return proc_info(pid, &pi) && pi.state == PROC_RUNNING;
+}
+
+static void stop(const char *name)
+{
+    long status;
+    unsigned long pid = proc_running(name);
+    if (pid && proc_stop(pid))
+        proc_wait(pid, &status);
+}
+
+/* The clock is the process server's, as first_touch's: the reader Calls it
+ * after each read, so a sample is one read of `size` bytes plus one marker
+ * round trip to the process server (size 0: the marker alone). */
+static const char *file_read(struct bench_ctx *c)
+{
+    const struct file_read_arg *a = c->entry->arg;
+    if (!system_ready())
+        return "no system: boot.conf and the program modules are not loaded";
+    if (c->size < 0 || c->size > (16 << 20))
+        return "sizes from 0 to 16 MiB";
+    const char *fail = NULL, *seed;
+    const char *path = file_for(c->size, &seed);
+    unsigned long ata = proc_spawn("ata", NULL, NULL);
+    const char *nocache[] = { "nocache", NULL };
+    unsigned long fs = ata && serve_until_registered(ata) ? proc_spawn("fatfs", a->cache ? NULL : nocache, NULL) : 0;
+    if (!fs || !serve_until_registered(fs))
+        fail = "the block driver or the file server did not start (is the disk image attached?)";
+    char size_s[24], n_s[24];
+    fmt_snprintf(size_s, sizeof size_s, "%ld", (long)c->size);
+    fmt_snprintf(n_s, sizeof n_s, "%lu", (unsigned long)(c->warmup + c->n));
+    const char *argv[] = { a->grant ? "-gbench" : "-bench", path, seed, size_s, n_s, NULL };
+    unsigned long pid = fail ? 0 : proc_spawn("fcat", argv, NULL);
+    if (!fail && !pid)
+        fail = "spawn of fcat failed";
+    if (pid) {
+        /* Its messages before the first marker: the lookup and the open's
+         * page faults; then one per read. */
+        struct proc_info pi;
+        size_t need = c->warmup + c->n, got = 0;
+        unsigned long seen = 0;
+        uint64_t prev = 0;
+        bool started = false;
+        while (proc_info(pid, &pi) && pi.state == PROC_RUNNING) {
+            enum procsrv_event ev = procsrv_serve_one();
+            uint64_t t = tsc_begin();
+            if (!proc_info(pid, &pi) || pi.messages == seen)
+                continue;                       /* another process's event */
+            seen = pi.messages;
+            if (ev != PROCSRV_OTHER)
+                continue;                       /* its page faults */
+            if (started && got < need) {
+                if (got >= c->warmup)
+                    c->samples[got - c->warmup] = t - prev;
+                got++;
+            }
+            started = true;
+            prev = t;
+        }
+        long status = -1;
+        if (!proc_wait(pid, &status) || status != 0)
+            fail = "fcat did not read the file's bytes back right";
+        else if (got != need)
+            fail = "fewer reads than samples";
+    }
+    stop("fatfs");
+    stop("ata");
+    return fail;
+}
+
+/* 1 MiB and 16 MiB by sizes= (the ATA driver's PIO makes a 1 MiB read
+ * about 3e8 instructions) */
+/* A one-byte pipe round trip between two processes (pipetest rt: the
+ * parent writes a byte, the forked child writes it back; libc pipes, a ring
+ * in memory the fork shares).  The reader times itself: each sample is the
+ * median of 64 round trips of one run, its exit status. */
+static const char *pipe_rt(struct bench_ctx *c)
+{
+    if (!system_ready())
+        return "no system: boot.conf and the program modules are not loaded";
+    for (size_t i = 0; i < c->warmup + c->n; i++) {
+        const char *argv[] = { "rt", "64", NULL };
+        long status = -1;
+        unsigned long pid = proc_spawn("pipetest", argv, NULL);
+        if (!pid || !proc_wait(pid, &status) || status <= 4)
+            return "pipetest rt failed (a byte came back wrong, or a process did not end)";
+        if (i >= c->warmup)
+            c->samples[i - c->warmup] = (uint64_t)status;
+    }
+    return NULL;
+}
+
+/* Linux's bulk_pipe on Ferry's libc pipes: size bytes from one process to
+ * another and an 8-byte ack (pipetest bw); each sample the median of 16
+ * transfers of one run. */
+static const char *bulk_pipe(struct bench_ctx *c)
+{
+    if (!system_ready())
+        return "no system: boot.conf and the program modules are not loaded";
+    if (c->size < 64 || c->size > (1 << 20))
+        return "sizes from 64 bytes to 1 MiB";
+    char size_s[24];
+    fmt_snprintf(size_s, sizeof size_s, "%ld", (long)c->size);
+    for (size_t i = 0; i < c->warmup + c->n; i++) {
+        const char *argv[] = { "bw", size_s, "16", NULL };
+        long status = -1;
+        unsigned long pid = proc_spawn("pipetest", argv, NULL);
+        if (!pid || !proc_wait(pid, &status) || status <= 6)
+            return "pipetest bw failed (a stamp came back wrong, or a process did not end)";
+        if (i >= c->warmup)
+            c->samples[i - c->warmup] = (uint64_t)status;
+    }
+    return NULL;
+}
+
+static const int64_t pipe_sizes[] = { 64, 1024, 16384, 65536, 262144, 1048576 };
+
+static const int64_t file_sizes[] = { 0, 4096, 65536 };
+static const struct file_read_arg blk_arg = { .cache = false }, cached_arg = { .cache = true },
+    blk_grant_arg = { .cache = false, .grant = true }, cached_grant_arg = { .cache = true, .grant = true };
+
+const struct bench_entry bench_io[] = {
+    { .name = "pipe_rt", .variant = "cpu1", .fn = pipe_rt, .default_samples = 20, .max_samples = 200,
+      .description = "one-byte pipe round trip between two processes (libc pipes over memory a fork "
+                     "shares, blocking by yield); each sample the median of 64" },
+    { .name = "bulk_pipe", .variant = "cpu1", .fn = bulk_pipe, .sizes = pipe_sizes,
+      .nsizes = sizeof pipe_sizes / sizeof pipe_sizes[0], .default_samples = BENCH_BULK_MAX_SAMPLES,
+      .max_samples = BENCH_BULK_MAX_SAMPLES,
+      .description = "bytes through a libc pipe plus an 8-byte ack, two processes, one CPU; each sample "
+                     "the median of 16" },
+    { .name = "file_read", .variant = "blk_copy", .fn = file_read, .arg = &blk_arg,
+      .sizes = file_sizes, .nsizes = sizeof file_sizes / sizeof file_sizes[0],
+      .default_samples = BENCH_BULK_MAX_SAMPLES, .max_samples = BENCH_BULK_MAX_SAMPLES,
+      .description = "read(size) of a file through the file server and the ATA driver (no cache), "
+                     "data copied through IPC buffers; plus one marker Call (size 0)" },
+    { .name = "file_read", .variant = "cached_copy", .fn = file_read, .arg = &cached_arg,
+      .sizes = file_sizes, .nsizes = sizeof file_sizes / sizeof file_sizes[0],
+      .default_samples = BENCH_BULK_MAX_SAMPLES, .max_samples = 200,
+      .description = "read(size) of a file in the file server's sector cache (warm), data copied "
+                     "through IPC buffers; plus one marker Call (size 0)" },
+    { .name = "file_read", .variant = "blk_grant", .fn = file_read, .arg = &blk_grant_arg,
+      .sizes = file_sizes, .nsizes = sizeof file_sizes / sizeof file_sizes[0],
+      .default_samples = BENCH_BULK_MAX_SAMPLES, .max_samples = BENCH_BULK_MAX_SAMPLES,
+      .description = "read(size) through the file server and the ATA driver (no cache), data through "
+                     "a 64 KiB window granted at open, copied out by the reader; plus one marker Call" },
+    { .name = "file_read", .variant = "cached_grant", .fn = file_read, .arg = &cached_grant_arg,
+      .sizes = file_sizes, .nsizes = sizeof file_sizes / sizeof file_sizes[0],
+      .default_samples = BENCH_BULK_MAX_SAMPLES, .max_samples = 200,
+      .description = "read(size) of a file in the file server's sector cache (warm), data through a "
+                     "64 KiB window granted at open, copied out by the reader; plus one marker Call" },
+};
+const size_t bench_io_n = sizeof bench_io / sizeof bench_io[0];

@@ -1,0 +1,308 @@
+/* fatfs.c: the file: service: a FAT16/FAT32 file system (userspace/fs/fat.c)
+ * on the blk: block driver, with a write-through sector cache; requests and
+ * replies carry data through the IPC buffer (ferry/io.h).  A block driver
+ * that dies is looked up again and the request retried, so a restart by
+ * the supervisor is invisible to clients. */
+#include <ferry/fat.h>
+#include <ferry/io.h>
+#include <ferry/prog.h>
+#include "io_progs.h"
+
+#define BLK_SLOT    PROC_CAP_FIRST_FREE
+#define CACHE_SECTORS 256            /* 128 KiB, direct-mapped */
+#define FILES_MAX   16
+#define PATH_MAX    256
+
+static struct fat_fs fs;
+static bool have_blk;
+static unsigned long cache_tag[CACHE_SECTORS];      /* lba + 1; 0: empty */
+static unsigned char (*cache_data)[FAT_SECTOR];     /* anonymous memory: io.elf's image stays small */
+static bool cache_on = true;
+static unsigned long blk_calls, blk_retries;
+
+static struct {
+    struct fat_file f;
+    unsigned long owner;      /* the client's badge (its pid) */
+    bool used;
+    unsigned char *window;    /* FILE_O_GRANT: memory shared with the owner */
+} files[FILES_MAX];
+
+/* (Re)connects to blk:, waiting while the supervisor restarts it. */
+static bool blk_connect(void)
+{
+    for (int i = 0; i < 100000; i++) {
+        unsigned long err = proc_lookup("blk:", BLK_SLOT);
+        if (err == PROC_OK)
+            return have_blk = true;
+        if (err != PROC_E_NOT_FOUND)
+            return false;
+        sys_yield();
+    }
+    return false;
+}
+
+/* One sector through blk:, retried on a new driver when the old one died. */
+static int blk_sector(unsigned long label, uint64_t lba, void *buf)
+{
+    for (int attempt = 0; attempt < 100; attempt++) {
+        if (!have_blk && !blk_connect())
+            return -1;
+        struct sys_msg m = { .info = FERRY_MSGINFO(label, label == BLK_WRITE ? IO_DATA_WORD + 64 : 1, 0),
+                             .w = { lba } };
+        if (label == BLK_WRITE)
+            memcpy(&PROC_IPC->mr[IO_DATA_WORD], buf, FAT_SECTOR);
+        blk_calls++;
+        unsigned long err = sys_raw(FERRY_SYS_CALL, BLK_SLOT, &m);
+        if (err) {
+            /* the driver died with our request in flight (or before):
+             * its endpoint is gone from our slot; find the new one */
+            have_blk = false;
+            blk_retries++;
+            continue;
+        }
+        if (m.w[0])
+            return -1;
+        if (label == BLK_READ)
+            memcpy(buf, &PROC_IPC->mr[IO_DATA_WORD], FAT_SECTOR);
+        return 0;
+    }
+    return -1;
+}
+
+static int dev_read(void *ctx, uint64_t lba, uint32_t count, void *buf)
+{
+    (void)ctx;
+    unsigned char *out = buf;
+    for (uint32_t i = 0; i < count; i++, lba++, out += FAT_SECTOR) {
+        unsigned k = (unsigned)(lba % CACHE_SECTORS);
+        if (cache_on && cache_tag[k] == lba + 1) {
+            memcpy(out, cache_data[k], FAT_SECTOR);
+            continue;
+        }
+        if (blk_sector(BLK_READ, lba, out))
+            return -1;
+        if (cache_on) {
+            memcpy(cache_data[k], out, FAT_SECTOR);
+            cache_tag[k] = lba + 1;
+        }
+    }
+    return 0;
+}
+
+static int dev_write(void *ctx, uint64_t lba, uint32_t count, const void *buf)
+{
+    (void)ctx;
+    const unsigned char *in = buf;
+    for (uint32_t i = 0; i < count; i++, lba++, in += FAT_SECTOR) {
+        unsigned k = (unsigned)(lba % CACHE_SECTORS);
+        cache_tag[k] = 0;
+        if (blk_sector(BLK_WRITE, lba, (void *)in))
+            return -1;
+        if (cache_on) {
+            memcpy(cache_data[k], in, FAT_SECTOR);
+            cache_tag[k] = lba + 1;
+        }
+    }
+    return 0;
+}
+
+/* The request's path (data words, w1 = length) into buf. */
+static bool req_path(const struct sys_msg *m, char *buf)
+{
+    unsigned long len = m->w[1];
+    if (len == 0 || len >= PATH_MAX || len > IO_DATA_BYTES ||
+        FERRY_MSGINFO_LEN(m->info) < IO_DATA_WORD + (len + 7) / 8)
+        return false;
+    memcpy(buf, &PROC_IPC->mr[IO_DATA_WORD], len);
+    buf[len] = 0;
+    return true;
+}
+
+static struct fat_file *handle(const struct sys_msg *m)
+{
+    unsigned long h = m->w[0];
+    if (h >= FILES_MAX || !files[h].used || files[h].owner != m->badge)
+        return NULL;
+    return &files[h].f;
+}
+
+static long new_handle(unsigned long owner)
+{
+    for (long h = 0; h < FILES_MAX; h++)
+        if (!files[h].used) {
+            files[h].used = true;
+            files[h].owner = owner;
+            return h;
+        }
+    return FILE_E_NFILE;
+}
+
+int fatfs_main(int argc, char **argv, char **envp)
+{
+    (void)envp;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "nocache") == 0)
+            cache_on = false;
+    if (cache_on && !(cache_data = proc_mmap(CACHE_SECTORS * FAT_SECTOR))) {
+        printf("fatfs: no memory for the cache\n");
+        return 1;
+    }
+    struct fat_blockdev dev = { .read = dev_read, .write = dev_write };
+    int err = fat_mount(&fs, &dev);
+    if (err) {
+        printf("fatfs: no FAT16/FAT32 volume on blk: (%d)\n", err);
+        return 1;
+    }
+    if (proc_register("file:")) {
+        printf("fatfs: register failed\n");
+        return 1;
+    }
+    static unsigned char buf[IO_DATA_BYTES];
+    static char path[PATH_MAX];
+    long crash_in = -1;
+    struct sys_msg m = { 0 };
+    sys_raw(FERRY_SYS_RECV, PROC_CAP_SERVICE, &m);
+    for (;;) {
+        if (crash_in >= 0 && crash_in-- == 0)
+            io_crash();   /* dies with this request in flight */
+        long r = FILE_E_BADREQ;
+        unsigned long len = 1, w1 = 0, w2 = 0, w3 = 0;
+        struct fat_file *f;
+        struct fat_stat st;
+        struct fat_dirent de;
+        switch (FERRY_MSGINFO_LABEL(m.info)) {
+        case FILE_OPEN:
+        case FILE_OPENDIR: {
+            if (!req_path(&m, path))
+                break;
+            long h = new_handle(m.badge);
+            if (h < 0) {
+                r = h;
+                break;
+            }
+            f = &files[h].f;
+            files[h].window = NULL;
+            r = FERRY_MSGINFO_LABEL(m.info) == FILE_OPEN ? fat_open(&fs, f, path, (int)(m.w[0] & ~FILE_O_GRANT))
+                                                         : fat_opendir(&fs, f, path);
+            if (!r && FERRY_MSGINFO_LABEL(m.info) == FILE_OPEN && (m.w[0] & FILE_O_GRANT)) {
+                /* the window: made once, mapped into the client once */
+                files[h].window = proc_mmap(IO_GRANT_BYTES);
+                if (!files[h].window || proc_share(files[h].window, IO_GRANT_BYTES, m.badge, &w3)) {
+                    if (files[h].window)
+                        proc_munmap(files[h].window, IO_GRANT_BYTES);
+                    fat_close(f);
+                    r = FILE_E_NFILE;
+                }
+            }
+            if (r) {
+                files[h].used = false;
+                break;
+            }
+            w1 = (unsigned long)h;
+            w2 = f->size;
+            len = 4;
+            break;
+        }
+        case FILE_READ:
+            if (!(f = handle(&m)))
+                break;
+            if (files[m.w[0]].window) {
+                if (m.w[1] > IO_GRANT_BYTES)
+                    break;
+                r = fat_read(f, files[m.w[0]].window, m.w[1]);
+                if (r >= 0) {
+                    w1 = (unsigned long)r;
+                    len = 2;
+                    r = 0;
+                }
+                break;
+            }
+            if (m.w[1] > IO_DATA_BYTES)
+                break;
+            r = fat_read(f, buf, m.w[1]);
+            if (r >= 0) {
+                memcpy(&PROC_IPC->mr[IO_DATA_WORD], buf, (size_t)r);
+                w1 = (unsigned long)r;
+                len = IO_DATA_WORD + ((unsigned long)r + 7) / 8;
+                r = 0;
+            }
+            break;
+        case FILE_WRITE:
+            if (!(f = handle(&m)) || m.w[1] > IO_DATA_BYTES ||
+                FERRY_MSGINFO_LEN(m.info) < IO_DATA_WORD + (m.w[1] + 7) / 8)
+                break;
+            memcpy(buf, &PROC_IPC->mr[IO_DATA_WORD], m.w[1]);   /* before blk: reuses the buffer */
+            r = fat_write(f, buf, m.w[1]);
+            if (r >= 0) {
+                w1 = (unsigned long)r;
+                len = 2;
+                r = 0;
+            }
+            break;
+        case FILE_SEEK:
+            if (!(f = handle(&m)))
+                break;
+            r = fat_seek(f, (long)m.w[1], (int)m.w[2]);
+            if (r >= 0) {
+                w1 = (unsigned long)r;
+                len = 2;
+                r = 0;
+            }
+            break;
+        case FILE_CLOSE:
+            if (!(f = handle(&m)))
+                break;
+            r = f->attr & FAT_ATTR_DIR ? 0 : fat_close(f);
+            if (files[m.w[0]].window)
+                proc_munmap(files[m.w[0]].window, IO_GRANT_BYTES);   /* and out of the client */
+            files[m.w[0]].used = false;
+            break;
+        case FILE_STAT:
+            if (!req_path(&m, path))
+                break;
+            r = fat_stat(&fs, path, &st);
+            w1 = st.size;
+            w2 = st.attr;
+            len = 3;
+            break;
+        case FILE_READDIR:
+            if (!(f = handle(&m)))
+                break;
+            r = fat_readdir(f, &de);
+            if (r >= 0) {
+                w1 = (unsigned long)r;
+                w2 = de.size;
+                w3 = de.attr;
+                size_t n = r ? strlen(de.name) + 1 : 1;
+                if (!r)
+                    de.name[0] = 0;
+                memcpy(&PROC_IPC->mr[IO_DATA_WORD], de.name, n);
+                len = IO_DATA_WORD + (n + 7) / 8;
+                r = 0;
+            }
+            break;
+        case FILE_MKDIR:
+            if (req_path(&m, path))
+                r = fat_mkdir(&fs, path);
+            break;
+        case FILE_UNLINK:
+            if (req_path(&m, path))
+                r = fat_unlink(&fs, path);
+            break;
+        case FILE_CRASH:
+            if (m.w[0] == 0)
+                io_crash();
+            crash_in = (long)m.w[0] - 1;
+            r = 0;
+            break;
+        }
+        if (r < 0 && len < 2)
+            len = 1;
+        m.info = FERRY_MSGINFO(0, len, 0);
+        m.w[0] = (unsigned long)r;
+        m.w[1] = w1;
+        m.w[2] = w2;
+        m.w[3] = w3;
+        sys_raw(FERRY_SYS_REPLY_RECV, PROC_CAP_SERVICE, &m);
+    }
+}

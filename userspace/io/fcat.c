@@ -1,0 +1,304 @@
+/* fcat.c: a client of the file: service: prints a file (the demo), or
+ * checks files against the disk image's patterns (ferry/io.h), writes and
+ * lists, and reads through injected crashes of the file server or the
+ * block driver.  Status 0 when everything checked out.
+ *
+ *   fcat PATH                         print it
+ *   fcat -v PATH SEED SIZE [CHUNK]    read it back, byte-exact
+ *   fcat -w PATH SEED SIZE            create it with the pattern, read it back
+ *   fcat -l DIR NAME...               list DIR; each NAME must be there
+ *   fcat -e                           errors: missing file, bad name, directory
+ *   fcat -gclose PATH                 a granted window, touched after close (must fault)
+ *   fcat -crash blk|file N PATH SEED SIZE
+ *                                     read PATH N times over, the service
+ *                                     dying in the middle of each pass
+ *   fcat -bench|-gbench PATH SEED SIZE N
+ *                                     N reads of SIZE bytes from the start (-gbench: through a granted window),
+ *                                     each followed by a marker Call to the
+ *                                     process server (its clock: bench/ferry/io.c),
+ *                                     then the whole file checked */
+#include <ferry/fat.h>
+#include <ferry/fileclient.h>
+#include <ferry/io.h>
+#include <ferry/prog.h>
+#include "io_progs.h"
+
+#define FILE_SLOT PROC_CAP_FIRST_FREE
+#define BLK_SLOT  (PROC_CAP_FIRST_FREE + 1)
+#define CHUNK_MAX 65536
+
+static unsigned char *buf;          /* CHUNK_MAX bytes of anonymous memory */
+static unsigned long recoveries;
+
+static inline unsigned long rdtsc(void)
+{
+    unsigned lo, hi;
+    __asm__ __volatile__("lfence; rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+    return (unsigned long)hi << 32 | lo;
+}
+
+static unsigned long number(const char *s)
+{
+    unsigned long v = 0;
+    while (*s >= '0' && *s <= '9')
+        v = v * 10 + (unsigned long)(*s++ - '0');
+    return v;
+}
+
+/* Looks name up into slot, waiting while the supervisor restarts it. */
+static bool connect(const char *name, unsigned long slot)
+{
+    for (int i = 0; i < 100000; i++) {
+        unsigned long err = proc_lookup(name, slot);
+        if (err == PROC_OK)
+            return true;
+        if (err != PROC_E_NOT_FOUND && err != PROC_E_BAD_REQUEST)
+            return false;
+        sys_yield();
+    }
+    return false;
+}
+
+static int print_file(const char *path)
+{
+    unsigned long size;
+    long h = fc_open(FILE_SLOT, path, FAT_O_READ, &size);
+    if (h < 0) {
+        printf("fcat: %s: error %ld\n", path, h);
+        return 1;
+    }
+    long n;
+    while ((n = fc_read(FILE_SLOT, h, buf, 512)) > 0) {
+        buf[n] = 0;
+        printf("%s", (char *)buf);
+    }
+    fc_close(FILE_SLOT, h);
+    return n < 0;
+}
+
+static bool check(const unsigned char *b, unsigned seed, unsigned long at, long n)
+{
+    for (long i = 0; i < n; i++)
+        if (b[i] != io_pattern(seed, at + (unsigned long)i)) {
+            printf("fcat: byte %lu is %u, expected %u\n", at + (unsigned long)i, b[i],
+                   io_pattern(seed, at + (unsigned long)i));
+            return false;
+        }
+    return true;
+}
+
+static int verify(const char *path, unsigned seed, unsigned long size, unsigned long chunk)
+{
+    unsigned long got_size;
+    long h = fc_open(FILE_SLOT, path, FAT_O_READ, &got_size);
+    if (h < 0 || got_size != size) {
+        printf("fcat: %s: open %ld, size %lu (expected %lu)\n", path, h, got_size, size);
+        return 1;
+    }
+    unsigned long at = 0;
+    long n;
+    while ((n = fc_read(FILE_SLOT, h, buf, chunk)) > 0) {
+        if (!check(buf, seed, at, n))
+            return 2;
+        at += (unsigned long)n;
+    }
+    fc_close(FILE_SLOT, h);
+    if (n < 0 || at != size) {
+        printf("fcat: %s: read %ld, %lu bytes of %lu\n", path, n, at, size);
+        return 3;
+    }
+    return 0;
+}
+
+static int write_file(const char *path, unsigned seed, unsigned long size)
+{
+    long h = fc_open(FILE_SLOT, path, FAT_O_WRITE | FAT_O_CREATE | FAT_O_TRUNC, NULL);
+    if (h < 0) {
+        printf("fcat: create %s: %ld\n", path, h);
+        return 1;
+    }
+    for (unsigned long at = 0; at < size;) {
+        unsigned long k = size - at < 3000 ? size - at : 3000;    /* not sector-aligned on purpose */
+        for (unsigned long i = 0; i < k; i++)
+            buf[i] = io_pattern(seed, at + i);
+        if (fc_write(FILE_SLOT, h, buf, k) != (long)k)
+            return 2;
+        at += k;
+    }
+    if (fc_close(FILE_SLOT, h))
+        return 3;
+    unsigned long st_size = 0;
+    if (fc_stat(FILE_SLOT, path, &st_size, NULL) || st_size != size)
+        return 4;
+    return verify(path, seed, size, 1000);
+}
+
+static int list(const char *dir, int n, char **names)
+{
+    long h = fc_opendir(FILE_SLOT, dir);
+    if (h < 0)
+        return 1;
+    unsigned long found = 0, size, attr;
+    char name[FAT_NAME_MAX];
+    long r;
+    while ((r = fc_readdir(FILE_SLOT, h, name, sizeof name, &size, &attr)) == 1) {
+        printf("  %-14s %8lu%s\n", name, size, attr & FAT_ATTR_DIR ? " <dir>" : "");
+        for (int i = 0; i < n; i++)
+            if (strcmp(name, names[i]) == 0)
+                found |= 1UL << i;
+    }
+    fc_close(FILE_SLOT, h);
+    return r == 0 && found == (1UL << n) - 1 ? 0 : 2;
+}
+
+static int errors(void)
+{
+    unsigned long size;
+    if (fc_open(FILE_SLOT, "/NOSUCH.TXT", FAT_O_READ, &size) != FAT_E_NOENT)
+        return 1;
+    if (fc_open(FILE_SLOT, "/DOCS", FAT_O_READ, &size) != FAT_E_ISDIR)
+        return 2;
+    if (fc_open(FILE_SLOT, "/a very long name.txt", FAT_O_WRITE | FAT_O_CREATE, &size) != FAT_E_NAME)
+        return 3;
+    if (fc_read(FILE_SLOT, 12, buf, 10) != FILE_E_BADREQ)     /* not an open handle */
+        return 4;
+    long h = fc_open(FILE_SLOT, "/HELLO.TXT", FAT_O_READ, &size);
+    if (h < 0 || fc_write(FILE_SLOT, h, "x", 1) != FAT_E_BADF)
+        return 5;
+    if (fc_seek(FILE_SLOT, h, 6, 0) != 6 || fc_read(FILE_SLOT, h, buf, 4) != 4 || memcmp(buf, "from", 4) != 0)
+        return 6;
+    fc_close(FILE_SLOT, h);
+    return 0;
+}
+
+/* Reads the file `passes` times; in each pass the chosen service is told
+ * to die a few requests in.  A dead file server shows as FILE_E_GONE:
+ * look it up again, reopen, seek back, go on.  A dead block driver is the
+ * file server's business: nothing shows here. */
+static int crash_reads(bool file, unsigned long passes, const char *path, unsigned seed, unsigned long size)
+{
+    if (!file && !connect("blk:", BLK_SLOT))
+        return 10;
+    /* each read's TSC ticks: the slowest holds a crash, a restart and the retry */
+    unsigned long slowest = 0, fastest = ~0UL;
+    for (unsigned long pass = 0; pass < passes; pass++) {
+        unsigned long at = 0, got;
+        long h = -1;
+        bool armed = false;
+        while (at < size) {
+            if (h < 0 && (h = fc_open(FILE_SLOT, path, FAT_O_READ, &got)) >= 0 &&
+                fc_seek(FILE_SLOT, h, (long)at, 0) != (long)at)
+                return 11;
+            if (h >= 0 && !armed) {
+                /* a handful of requests into this pass (a different point each time) */
+                unsigned long n = 2 + pass % 7;
+                long r = file ? fc_crash(FILE_SLOT, n) : 0;
+                if (!file) {
+                    struct sys_msg m = { .info = FERRY_MSGINFO(BLK_CRASH, 1, 0), .w = { 1 + pass % 8 } };   /* a pass makes at least 10 requests */
+                    if (sys_raw(FERRY_SYS_CALL, BLK_SLOT, &m)) {
+                        if (!connect("blk:", BLK_SLOT))   /* the driver restarted since we looked */
+                            return 12;
+                        continue;
+                    }
+                }
+                armed = r == 0;
+            }
+            unsigned long t0 = rdtsc();
+            long n = h >= 0 ? fc_read(FILE_SLOT, h, buf, 4096) : FILE_E_GONE;
+            unsigned long t = rdtsc() - t0;
+            if (n > 0 && t > slowest)
+                slowest = t;
+            if (n > 0 && t < fastest)
+                fastest = t;
+            if (n == FILE_E_GONE) {
+                recoveries++;
+                if (!connect("file:", FILE_SLOT))
+                    return 13;
+                h = -1;
+                continue;
+            }
+            if (n <= 0 || !check(buf, seed, at, n)) {
+                printf("fcat: pass %lu at %lu: read %ld\n", pass, at, n);
+                return 14;
+            }
+            at += (unsigned long)n;
+        }
+        if (h >= 0)
+            fc_close(FILE_SLOT, h);
+    }
+    printf("fcat: %lu passes over %s read right, %lu reconnections; 4 KiB reads took %lu to %lu TSC ticks\n",
+           passes, path, recoveries, fastest, slowest);
+    return file && recoveries < passes ? 15 : 0;
+}
+
+static int bench_reads(const char *path, unsigned seed, unsigned long size, unsigned long n, bool grant)
+{
+    unsigned long fsize;
+    const unsigned char *window = NULL;
+    long h = grant ? fc_open_grant(FILE_SLOT, path, FAT_O_READ, &fsize, &window)
+                   : fc_open(FILE_SLOT, path, FAT_O_READ, &fsize);
+    if (h < 0 || size > fsize)
+        return 1;
+    proc_getpid();                          /* the clock starts */
+    for (unsigned long i = 0; i < n; i++) {
+        if (size && fc_seek(FILE_SLOT, h, 0, 0) != 0)
+            return 2;
+        for (unsigned long at = 0; at < size;) {
+            unsigned long k = size - at < CHUNK_MAX ? size - at : CHUNK_MAX;
+            if ((grant ? fc_read_grant(FILE_SLOT, h, window, buf, k) : fc_read(FILE_SLOT, h, buf, k)) != (long)k)
+                return 3;
+            at += k;
+        }
+        proc_getpid();                      /* one read done */
+    }
+    /* the last read's bytes, then the whole file through the other path */
+    if (size && !check(buf, seed, (size - 1) / CHUNK_MAX * CHUNK_MAX, (long)((size - 1) % CHUNK_MAX + 1)))
+        return 4;
+    fc_close(FILE_SLOT, h);
+    return size ? verify(path, seed, fsize, CHUNK_MAX) : 0;
+}
+
+/* A granted window is gone after close: touching it ends this process. */
+static int window_after_close(const char *path)
+{
+    const unsigned char *window;
+    unsigned long size;
+    long h = fc_open_grant(FILE_SLOT, path, FAT_O_READ, &size, &window);
+    if (h < 0 || fc_read_window(FILE_SLOT, h, 16) != 16 || window[0] != io_pattern(1, 0))
+        return 1;
+    if (fc_close(FILE_SLOT, h))
+        return 2;
+    return window[0] == 0xee ? 3 : 4;       /* not reached: the read faults */
+}
+
+int fcat_main(int argc, char **argv, char **envp)
+{
+    (void)envp;
+    if (!(buf = proc_mmap(CHUNK_MAX)))
+        return 22;
+    if (!connect("file:", FILE_SLOT)) {
+        printf("fcat: no file: service\n");
+        return 20;
+    }
+    if (argc == 2 && argv[1][0] != '-')
+        return print_file(argv[1]);
+    if (argc >= 5 && strcmp(argv[1], "-v") == 0)
+        return verify(argv[2], (unsigned)number(argv[3]), number(argv[4]),
+                      argc > 5 && number(argv[5]) <= CHUNK_MAX ? number(argv[5]) : 4096);
+    if (argc == 5 && strcmp(argv[1], "-w") == 0)
+        return write_file(argv[2], (unsigned)number(argv[3]), number(argv[4]));
+    if (argc >= 3 && strcmp(argv[1], "-l") == 0)
+        return list(argv[2], argc - 3, argv + 3);
+    if (argc == 2 && strcmp(argv[1], "-e") == 0)
+        return errors();
+    if (argc == 3 && strcmp(argv[1], "-gclose") == 0)
+        return window_after_close(argv[2]);
+    if (argc == 7 && strcmp(argv[1], "-crash") == 0)
+        return crash_reads(strcmp(argv[2], "file") == 0, number(argv[3]), argv[4],
+                           (unsigned)number(argv[5]), number(argv[6]));
+    if (argc == 6 && (strcmp(argv[1], "-bench") == 0 || strcmp(argv[1], "-gbench") == 0))
+        return bench_reads(argv[2], (unsigned)number(argv[3]), number(argv[4]), number(argv[5]),
+                           argv[1][1] == 'g');
+    printf("fcat: bad arguments\n");
+    return 21;
+}

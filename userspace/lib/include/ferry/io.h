@@ -1,0 +1,67 @@
+/* io.h: the protocols of the block driver (blk:) and the file server
+ * (file:): Calls whose label names the request; the reply's word 0 is 0 or
+ * a negative error (FAT_E_*, BLK_E_*); bulk data rides in the IPC buffer
+ * from word IO_DATA_WORD on. */
+#ifndef FERRY_USER_IO_H
+#define FERRY_USER_IO_H
+
+#define IO_DATA_WORD   8                      /* mr[8..120): bulk data */
+#define IO_DATA_BYTES  ((120 - IO_DATA_WORD) * 8)   /* 896 bytes a message */
+
+/* blk: one 512-byte sector a message. */
+enum blk_label {
+    BLK_INFO = 1,      /* reply w1 = sectors on the disk */
+    BLK_READ,          /* w0 = lba: reply data = the sector */
+    BLK_WRITE,         /* w0 = lba, data = the sector */
+    BLK_CRASH,         /* tests: w0 = n: the driver dies on a bad pointer while
+                        * serving its n-th next request (0: at once) */
+};
+
+#define BLK_E_IO     (-1L)   /* the device reported an error */
+#define BLK_E_RANGE  (-2L)   /* past the end of the disk */
+#define BLK_E_NODEV  (-3L)   /* no disk */
+#define BLK_E_BAD    (-4L)   /* malformed request */
+
+/* file: paths ride as data (w1 = length).  An open with FILE_O_GRANT gets
+ * a window: IO_GRANT_BYTES of the server's memory mapped read-only into the
+ * client once (PROC_SHARE), into which each FILE_READ of that handle puts
+ * its data (up to IO_GRANT_BYTES) instead of the message. */
+#define FILE_O_GRANT   0x100
+#define IO_GRANT_BYTES (64 * 1024)
+
+enum file_label {
+    FILE_OPEN = 1,     /* w0 = FAT_O_* flags (| FILE_O_GRANT), w1 = path length: reply w1 = handle,
+                        * w2 = size, w3 = the window's address in the client (FILE_O_GRANT) */
+    FILE_READ,         /* w0 = handle, w1 = bytes (<= IO_DATA_BYTES; a granted handle:
+                        * <= IO_GRANT_BYTES): reply w1 = bytes, data (or in the window) */
+    FILE_WRITE,        /* w0 = handle, w1 = bytes, data: reply w1 = bytes */
+    FILE_SEEK,         /* w0 = handle, w1 = offset, w2 = whence: reply w1 = position */
+    FILE_CLOSE,        /* w0 = handle */
+    FILE_STAT,         /* w1 = path length: reply w1 = size, w2 = attributes */
+    FILE_OPENDIR,      /* w1 = path length: reply w1 = handle */
+    FILE_READDIR,      /* w0 = handle: reply w1 = 1 (entry) or 0 (end), w2 = size, w3 = attributes, data = name (NUL-ended) */
+    FILE_MKDIR,        /* w1 = path length */
+    FILE_UNLINK,       /* w1 = path length */
+    FILE_CRASH,        /* tests: w0 = n: as BLK_CRASH, for the file server */
+};
+
+/* Byte i of the disk image's test file `seed` (ferryhost/disk.py makes the
+ * same bytes): a 4093-byte block, repeated. */
+static inline unsigned char io_pattern(unsigned seed, unsigned long i)
+{
+    unsigned x = (unsigned)(i % 4093 + 1) * 2654435761u ^ seed * 40503u;
+    return (unsigned char)(x >> 13 ^ x >> 24);
+}
+
+/* The injected crash of BLK_CRASH and FILE_CRASH: a write to address 0
+ * (in assembly: the compiler may drop a C store it can prove undefined). */
+static inline void io_crash(void)
+{
+    __asm__ __volatile__("movq $1, 0" ::: "memory");
+}
+
+#define FILE_E_BADREQ  (-20L)   /* malformed request */
+#define FILE_E_NFILE   (-21L)   /* too many open files */
+#define FILE_E_GONE    (-22L)   /* (client side) the server died: look it up again */
+
+#endif

@@ -1,0 +1,16 @@
+/* fcntl.h: open(2) of Ferry's libc (files of the file: service). */
+#ifndef _FCNTL_H
+#define _FCNTL_H
+
+#define O_RDONLY 00
+#define O_WRONLY 01
+#define O_RDWR   02
+#define O_ACCMODE 03
+#define O_CREAT  0100
+#define O_EXCL   0200
+#define O_TRUNC  01000
+#define O_APPEND 02000
+
+int open(const char *path, int flags, ...);
+
+#endif

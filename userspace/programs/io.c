@@ -1,0 +1,22 @@
+/* io.c: the block driver, the file server and their clients in one ELF,
+ * run as whichever boot.conf names it (argv[0]: ata, fatfs, fcat,
+ * filetest or pipetest): one boot module for five programs, the kernel keeping at most 16. */
+#include <ferry/prog.h>
+#include "../io/io_progs.h"
+
+int main(int argc, char **argv, char **envp)
+{
+    const char *name = argc > 0 ? argv[0] : "";
+    if (strcmp(name, "ata") == 0)
+        return ata_main(argc, argv, envp);
+    if (strcmp(name, "fatfs") == 0)
+        return fatfs_main(argc, argv, envp);
+    if (strcmp(name, "fcat") == 0)
+        return fcat_main(argc, argv, envp);
+    if (strcmp(name, "filetest") == 0)
+        return filetest_main(argc, argv);
+    if (strcmp(name, "pipetest") == 0)
+        return pipetest_main(argc, argv);
+    printf("io: no program named %s here\n", name);
+    return 127;
+}

@@ -1,0 +1,181 @@
+/* io.c: in-guest tests of drivers and files: the ATA driver (blk:) and the
+ * FAT file server (file:) as separate programs reading the disk image the
+ * host made (ferryhost/disk.py), writing to it, and surviving crashes. */
+#include "utest.h"
+#include "../servers/procsrv.h"
+
+#define NEED_SYSTEM() CHECK(system_ready())
+
+static unsigned long io_free0;
+static unsigned io_blocks0;
+
+/* Serve requests until pid has registered its name with the name service
+ * (which tells the process server). */
+static bool serve_until_registered(unsigned long pid)
+{
+    struct proc_info pi;
+    while (proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.registered < 1)
+        procsrv_serve_one();
+    return proc_info(pid, &pi) && pi.state == PROC_RUNNING;
+}
+
+/* The block driver, then the file server on it (registered both). */
+static bool io_start(bool cache)
+{
+    io_free0 = mm_free_bytes();
+    io_blocks0 = mm_blocks();
+    unsigned long ata = proc_spawn("ata", NULL, NULL);
+    if (!ata || !serve_until_registered(ata))
+        return false;
+    const char *nocache[] = { "nocache", NULL };
+    unsigned long fs = proc_spawn("fatfs", cache ? NULL : nocache, NULL);
+    return fs && serve_until_registered(fs);
+}
+
+static bool io_stop(void)
+{
+    long status;
+    const char *names[] = { "fatfs", "ata" };
+    for (int i = 0; i < 2; i++) {
+        unsigned long pid = proc_running(names[i]);
+        CHECK(pid && proc_stop(pid) && proc_wait(pid, &status));
+    }
+    CHECK(proc_count() == 0);
+    /* every byte back (a new block may have been made meanwhile) */
+    CHECK(mm_free_bytes() == io_free0 + (mm_blocks() - io_blocks0) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
+/* Runs fcat with these arguments; its status. */
+static long fcat(const char *const *argv)
+{
+    long status = -1;
+    unsigned long pid = proc_spawn("fcat", argv, NULL);
+    if (!pid || !proc_wait(pid, &status))
+        return -1;
+    return status;
+}
+
+#define FCAT(...) ({ const char *a_[] = { __VA_ARGS__, NULL }; fcat(a_); })
+
+/* The demo: a file of the disk image printed through both servers. */
+static bool io_demo(void)
+{
+    NEED_SYSTEM();
+    CHECK(io_start(true));
+    long status = -1;
+    unsigned long pid = proc_spawn("fcat", NULL, NULL);   /* boot.conf: /HELLO.TXT */
+    CHECK(pid && proc_wait(pid, &status));
+    CHECK(status == 0);
+    return io_stop();
+}
+
+/* Host-made files read back byte-exact, in several chunk sizes; the
+ * listing; the errors a client sees. */
+static bool io_read_files(void)
+{
+    NEED_SYSTEM();
+    CHECK(io_start(true));
+    CHECK(FCAT("-v", "/F4K.BIN", "1", "4096") == 0);
+    CHECK(FCAT("-v", "/f64k.bin", "2", "65536", "1000") == 0);
+    CHECK(FCAT("-v", "/ODD.BIN", "5", "300007", "65536") == 0);
+    CHECK(FCAT("-v", "/ODD.BIN", "5", "300007", "7") == 0);
+    CHECK(FCAT("-v", "/ODD.BIN", "4", "300007") == 2);           /* wrong bytes are noticed */
+    CHECK(FCAT("-v", "/F4K.BIN", "1", "4097") == 1);             /* and a wrong size */
+    CHECK(FCAT("-l", "/", "HELLO.TXT", "F16M.BIN", "ODD.BIN", "DOCS") == 0);
+    CHECK(FCAT("-l", "/DOCS", "README.TXT") == 0);
+    CHECK(FCAT("-l", "/DOCS", "HELLO.TXT") == 2);
+    CHECK(FCAT("-e") == 0);
+    /* zero-copy: through a window granted once */
+    CHECK(FCAT("-gbench", "/ODD.BIN", "5", "300007", "2") == 0);
+    CHECK(FCAT("-gbench", "/F4K.BIN", "1", "4096", "3") == 0);
+    CHECK(FCAT("-gclose", "/F4K.BIN") == PROC_STATUS_FAULTED);   /* the window left with the close */
+    return io_stop();
+}
+
+/* A file the guest writes, read back through a fresh file server with no
+ * cache (from the disk, not from memory). */
+static bool io_write_file(void)
+{
+    NEED_SYSTEM();
+    CHECK(io_start(true));
+    CHECK(FCAT("-w", "/GUEST.BIN", "9", "100000") == 0);
+    CHECK(FCAT("-w", "/GUEST2.BIN", "8", "5") == 0);
+    CHECK(io_stop());
+    CHECK(io_start(false));
+    CHECK(FCAT("-v", "/GUEST.BIN", "9", "100000") == 0);
+    CHECK(FCAT("-v", "/GUEST2.BIN", "8", "5") == 0);
+    CHECK(FCAT("-v", "/F64K.BIN", "2", "65536") == 0);           /* the rest is intact */
+    return io_stop();
+}
+
+#define CRASHES 100
+
+/* The block driver dies 100 times in the middle of reads; the supervisor
+ * restarts it, the file server reconnects and retries, and the client
+ * reads every byte right without noticing. */
+static bool io_blk_crash(void)
+{
+    NEED_SYSTEM();
+    CHECK(io_start(false));
+    unsigned long restarts0 = procsrv_restarts("ata"), fs = proc_running("fatfs");
+    CHECK(FCAT("-crash", "blk", "100", "/F4K.BIN", "1", "4096") == 0);
+    _Static_assert(CRASHES == 100, "the argument above");
+    CHECK(procsrv_restarts("ata") == restarts0 + CRASHES);
+    CHECK(proc_running("fatfs") == fs);                          /* nothing else restarted */
+    return io_stop();
+}
+
+/* The file server dies in the middle of reads 20 times; the client looks
+ * it up again, reopens, seeks and reads on, every byte right. */
+static bool io_file_crash(void)
+{
+    NEED_SYSTEM();
+    CHECK(io_start(true));
+    unsigned long restarts0 = procsrv_restarts("fatfs"), ata = proc_running("ata");
+    CHECK(FCAT("-crash", "file", "20", "/F64K.BIN", "2", "65536") == 0);
+    CHECK(procsrv_restarts("fatfs") == restarts0 + 20);
+    CHECK(proc_running("ata") == ata);
+    return io_stop();
+}
+
+/* The libc's file functions: filetest.c, the program that also runs on
+ * Linux (make unit-tests), here on the disk image through file:. */
+static bool io_libc_files(void)
+{
+    NEED_SYSTEM();
+    CHECK(io_start(true));
+    long status = -1;
+    unsigned long pid = proc_spawn("filetest", NULL, NULL);     /* boot.conf: in / */
+    CHECK(pid && proc_wait(pid, &status));
+    CHECK(status == 0);
+    CHECK(FCAT("-v", "/F64K.BIN", "2", "65536") == 0);          /* nothing else touched */
+    return io_stop();
+}
+
+/* Pipes: pipetest.c (also run on Linux by make unit-tests): the end of the
+ * data, a writer that blocks, three writers, dup2 onto stdout, EPIPE. */
+static bool io_pipes(void)
+{
+    NEED_SYSTEM();
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    long status = -1;
+    unsigned long pid = proc_spawn("pipetest", NULL, NULL);
+    CHECK(pid && proc_wait(pid, &status));
+    CHECK(status == 0);
+    CHECK(proc_count() == 0);                                    /* its children too */
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
+const struct utest utests_io[] = {
+    { io_demo, "io_demo" },
+    { io_read_files, "io_read_files" },
+    { io_write_file, "io_write_file" },
+    { io_libc_files, "io_libc_files" },
+    { io_pipes, "io_pipes" },
+    { io_blk_crash, "io_blk_crash" },
+    { io_file_crash, "io_file_crash" },
+};
+const size_t utests_io_n = sizeof utests_io / sizeof utests_io[0];
