@@ -464,11 +464,21 @@ static const char *notify_wakeup(struct bench_ctx *c)
  * the cost per message, to set beside a synchronous Call (one message
  * each way) and a one-way Send. */
 #define RING_SLOTS 128
+/* The sleep/wake hand-over is Dekker's pattern: each side stores its own
+ * word (the consumer "I sleep", the producer the new head) and then loads
+ * the other's.  On one CPU program order is enough; the full fence keeps it
+ * right when the two threads run on different CPUs (x86 lets a load pass an
+ * earlier store). */
+#define ring_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 static struct {
     volatile unsigned long head, tail;                 /* put at head, take at tail */
-    volatile unsigned long consumer_sleeps, producer_waits;
+    /* Set by the consumer before it looks a last time and waits; cleared by
+     * the producer when it signals (so one put per sleep signals). */
+    volatile unsigned long consumer_sleeps;
+    volatile unsigned long producer_waits;             /* likewise the other way */
+    volatile unsigned long drained;                    /* the head the consumer last drained to */
     volatile unsigned long sum;                        /* of what the consumer took */
-    volatile uint64_t drained_at;                      /* tsc_end() after the last take */
+    volatile uint64_t drained_at;                      /* tsc_end() after the take that drained to `drained` */
     volatile unsigned long slot[RING_SLOTS];
 } ring;
 static volatile unsigned long ring_to_consumer, ring_to_producer;   /* notifications */
@@ -479,20 +489,36 @@ static void ring_consumer(void)
     for (;;) {
         while (ring.tail == ring.head) {
             ring.consumer_sleeps = 1;
-            if (ring.tail == ring.head)               /* a put after our look wakes us */
+            ring_fence();
+            if (ring.tail == ring.head)               /* a put after this look sees our flag and signals */
                 ntfn_wait(ring_to_consumer, &bits);
             ring.consumer_sleeps = 0;
         }
         ring.sum += ring.slot[ring.tail % RING_SLOTS];
         ring.tail++;
         if (ring.tail == ring.head) {
+            /* The time first, then the position it belongs to: the producer
+             * reads drained_at only once `drained` reached its head. */
             ring.drained_at = tsc_end();
-            if (ring.producer_waits)
+            ring.drained = ring.tail;
+            ring_fence();
+            if (ring.producer_waits) {
+                ring.producer_waits = 0;
                 ntfn_signal(ring_to_producer);
+            }
         }
     }
 }
 
+/* A lost wake-up this replaces: the producer used to decide "the ring was
+ * empty, the consumer may sleep" before its put and signal only then.  When
+ * the consumer was preempted with one message left, took it and went to
+ * sleep between that look and the put, the producer saw a non-empty ring,
+ * did not signal, and then waited for a drain that never came: both threads
+ * blocked (tcg-icount hit it at a fixed point of every run).  Now the
+ * producer looks at the consumer's flag after the put.  A second hole: the
+ * producer stopped waiting when tail == head, which can be before the
+ * consumer wrote drained_at, so a sample could use the last batch's time. */
 static const char *ipc_ring(struct bench_ctx *c)
 {
     static unsigned long consumer;
@@ -517,17 +543,20 @@ static const char *ipc_ring(struct bench_ctx *c)
         uint64_t t0 = tsc_begin();
         bench_compiler_fence();
         for (unsigned long k = 0; k < batch; k++) {
-            bool was_empty = ring.head == ring.tail;
             ring.slot[ring.head % RING_SLOTS] = ++v;
             ring.head++;
             expect += v;
-            if (was_empty && ring.consumer_sleeps)     /* only the empty -> non-empty edge */
+            ring_fence();
+            if (ring.consumer_sleeps) {                /* it found the ring empty: the empty -> non-empty edge */
+                ring.consumer_sleeps = 0;
                 ntfn_signal(ring_to_consumer);
+            }
         }
         /* Wait until it is all taken (the consumer runs when we block). */
-        while (ring.tail != ring.head) {
+        while (ring.drained != ring.head) {
             ring.producer_waits = 1;
-            if (ring.tail != ring.head)
+            ring_fence();
+            if (ring.drained != ring.head)
                 ntfn_wait(ring_to_producer, &bits);
             ring.producer_waits = 0;
         }

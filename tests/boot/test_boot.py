@@ -134,6 +134,20 @@ def test_benchmarks_print_records(kernel_mb1, root_task):
     assert b.output.splitlines()[-1].startswith('@done {"records":4,"errors":0}'), b
 
 
+def test_ipc_ring_survives_preemption_inside_a_put(kernel_mb1, root_task):
+    # Under tcg-icount the timer lands at the same instruction every run;
+    # with 10000 samples it once preempted the producer between its look at
+    # the ring and its put, and the lost wake-up left every thread blocked
+    # after batch size 16 (exit 35).  Every batch size must finish.
+    b = boot(["-kernel", kernel_mb1, "-initrd", root_task,
+              "-append", "bench=ipc_ring samples=10000 warmup=1000"],
+             accel=accel_sh("tcg-icount").split(), timeout=120)
+    assert b.status == EXIT_SUCCESS, b
+    sizes = [int(m) for m in re.findall(r'^@result \{"bench":"ipc_ring".*?"size":(\d+)', b.output, re.M)]
+    assert sizes == [1, 2, 4, 8, 16, 32, 64], b
+    assert b.output.splitlines()[-1].startswith('@done {"records":7,"errors":0}'), b
+
+
 def test_unknown_benchmark_is_an_error(kernel_mb1, root_task):
     b = boot(["-kernel", kernel_mb1, "-initrd", root_task, "-append", "bench=nosuch samples=10"])
     assert b.status == EXIT_FAILURE, b
