@@ -64,10 +64,11 @@ def test_unknown_benchmark_refused_before_booting(fake_env):
 
 
 def test_sweep_with_unknown_benchmark_leaves_no_folder(fake_env, tmp_path, monkeypatch):
+    # futex_rt: a Linux benchmark with no Ferry counterpart (pipe_rt now has one: the libc's pipes).
     monkeypatch.setattr(runner, "catalog_of", lambda spec, boot: catalog.read(ROOT_ELF))
     cfg = tmp_path / "s.toml"
-    cfg.write_text('name = "t"\naccel = ["tcg"]\n[[benchmarks]]\nnames = ["floor_rdtsc", "pipe_rt"]\n')
-    with pytest.raises(HarnessError, match="unknown benchmark 'pipe_rt' in ferry/default"):
+    cfg.write_text('name = "t"\naccel = ["tcg"]\n[[benchmarks]]\nnames = ["floor_rdtsc", "futex_rt"]\n')
+    with pytest.raises(HarnessError, match="unknown benchmark 'futex_rt' in ferry/default"):
         sweep.run_sweep(sweep.load_config(cfg), kernel=str(fake_env["kernel"]), stream=io.StringIO())
     assert _no_runs(fake_env["results"])
 
