@@ -67,7 +67,12 @@ extern unsigned ks_ncpus;         /* CPUs running the kernel (1 until smp_init) 
  * dereference of 0): one CPU, an ordinary variable. */
 #define ks_percpu (ks_percpu_of[0])
 #else
-#define ks_percpu (*(__seg_gs struct percpu *)0)
+/* An object at GS offset 0, named by a symbol the linker script sets to 0
+ * rather than written as *(struct percpu *)0: the same %gs:disp32
+ * accesses, but not a null-pointer dereference, which UBSan (UBSAN=1)
+ * rightly traps on. */
+extern __seg_gs struct percpu ks_percpu_gs;
+#define ks_percpu ks_percpu_gs
 #endif
 
 static inline __attribute__((always_inline)) struct percpu *percpu_self(void)
