@@ -88,7 +88,7 @@ USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
 # the compiler's own (stdarg.h, stdint.h...), never the host's /usr/include.
 GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
 PROG_CFLAGS := -nostdinc -Iuserspace/libc/include -isystem $(GCC_INCLUDE) $(USER_CFLAGS)
-LIBC_SRCS := $(wildcard userspace/libc/src/*.c userspace/libc/src/*.S) lib/fmt.c userspace/lib/spawnmsg.c
+LIBC_SRCS := $(wildcard userspace/libc/src/*.c userspace/libc/src/*.S) lib/fmt.c lib/string.c userspace/lib/spawnmsg.c
 LIBC_OBJS := $(patsubst %,$(BUILD)/libc/%.o,$(LIBC_SRCS))
 LIBC := $(BUILD)/libc.a
 PROG_LINK := $(BUILD)/libc/userspace/libc/src/crt0.S.o $(LIBC)

@@ -1,48 +1,9 @@
-/* string.c: the string and memory functions of Ferry's libc (the block
- * moves by quadword string instructions: under QEMU's TCG each iteration
- * is emulated, so eight bytes at a time is eight times fewer). */
+/* string.c: the string functions of Ferry's libc beyond lib/string.c,
+ * which it links for memset, memcpy, memmove, memcmp, strlen, strcmp and
+ * strncmp (the kernel's own, quadword block moves included). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-void *memset(void *d, int c, size_t n)
-{
-    void *ret = d;
-    size_t q = n / 8, b = n % 8;
-    uint64_t v = (uint8_t)c * 0x0101010101010101ULL;
-    __asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(v) : "memory");
-    __asm__ volatile("rep stosb" : "+D"(d), "+c"(b) : "a"(c) : "memory");
-    return ret;
-}
-
-void *memcpy(void *restrict d, const void *restrict s, size_t n)
-{
-    void *ret = d;
-    size_t q = n / 8, b = n % 8;
-    __asm__ volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(q) : : "memory");
-    __asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(b) : : "memory");
-    return ret;
-}
-
-void *memmove(void *d, const void *s, size_t n)
-{
-    unsigned char *dp = d;
-    const unsigned char *sp = s;
-    if (dp <= sp || dp >= sp + n)
-        return memcpy(d, s, n);
-    while (n--)
-        dp[n] = sp[n];
-    return d;
-}
-
-int memcmp(const void *a, const void *b, size_t n)
-{
-    const unsigned char *p = a, *q = b;
-    for (; n; n--, p++, q++)
-        if (*p != *q)
-            return *p - *q;
-    return 0;
-}
 
 void *memchr(const void *s, int c, size_t n)
 {
@@ -53,35 +14,12 @@ void *memchr(const void *s, int c, size_t n)
     return NULL;
 }
 
-size_t strlen(const char *s)
-{
-    const char *p = s;
-    while (*p)
-        p++;
-    return (size_t)(p - s);
-}
-
 size_t strnlen(const char *s, size_t max)
 {
     size_t n = 0;
     while (n < max && s[n])
         n++;
     return n;
-}
-
-int strcmp(const char *a, const char *b)
-{
-    while (*a && *a == *b)
-        a++, b++;
-    return (unsigned char)*a - (unsigned char)*b;
-}
-
-int strncmp(const char *a, const char *b, size_t n)
-{
-    for (; n; n--, a++, b++)
-        if (*a != *b || !*a)
-            return (unsigned char)*a - (unsigned char)*b;
-    return 0;
 }
 
 char *strcpy(char *restrict d, const char *restrict s)
