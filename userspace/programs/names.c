@@ -225,7 +225,7 @@ static const struct cached *cached_for(unsigned long pid, const struct sys_msg *
     return NULL;
 }
 
-static void lookup(unsigned long pid, const struct sys_msg *m, struct sys_msg *r)
+static void lookup(unsigned long pid, const struct sys_msg *m, struct sys_msg *r, bool quiet)
 {
     const struct cached *hit = cached_for(pid, m);
     if (hit) {
@@ -241,7 +241,8 @@ static void lookup(unsigned long pid, const struct sys_msg *m, struct sys_msg *r
     struct manifest *man = manifest_of(pid);
     r->w[0] = PROC_E_DENIED;
     if (!man || !bootconf_listed((const char (*)[PROC_NAME_MAX])man->lookup, man->nlookup, name, (size_t)len)) {
-        name_event(pid, false, name, (size_t)len);
+        if (!quiet)
+            name_event(pid, false, name, (size_t)len);
         return;
     }
     r->w[0] = PROC_E_NOT_FOUND;
@@ -369,7 +370,8 @@ int main(int argc, char **argv, char **envp)
         pending = true;
         switch (FERRY_MSGINFO_LABEL(m.info)) {
         case NAMES_LOOKUP:
-            lookup(pid, &m, &r);
+        case NAMES_PROBE:
+            lookup(pid, &m, &r, FERRY_MSGINFO_LABEL(m.info) == NAMES_PROBE);
             break;
         case NAMES_REGISTER: {
             unsigned long got = FERRY_MSGINFO_CAPS(m.info) == 1 ? recv_slot : 0;

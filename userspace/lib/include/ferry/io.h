@@ -45,6 +45,20 @@ enum file_label {
     FILE_CRASH,        /* tests: w0 = n: as BLK_CRASH, for the file server */
 };
 
+/* serial: COM1 through the user-space driver (userspace/io/serial.c,
+ * docs/io.md "The serial driver"). */
+enum serial_label {
+    SERIAL_WRITE = 1,  /* w0 = bytes (<= IO_DATA_BYTES), data: written before the reply
+                        * ("\n" goes out as "\r\n", as the kernel console does); reply w1 = bytes */
+    SERIAL_READ,       /* w0 = at most this many bytes (<= IO_DATA_BYTES): reply w1 = bytes
+                        * received so far, data; 0 when none arrived (it never waits) */
+    SERIAL_INFO,       /* reply w1 = bytes written, w2 = bytes received, w3 = receive
+                        * interrupts, w4 (IPC buffer) = bytes lost to a full buffer */
+    SERIAL_CRASH,      /* tests: w0 = n: as BLK_CRASH, for the serial driver */
+};
+
+#define SERIAL_E_BAD   (-1L)    /* malformed request */
+
 /* Byte i of the disk image's test file `seed` (ferryhost/disk.py makes the
  * same bytes): a 4093-byte block, repeated. */
 static inline unsigned char io_pattern(unsigned seed, unsigned long i)

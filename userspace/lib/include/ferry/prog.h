@@ -20,6 +20,9 @@ unsigned long proc_getpid(void);
 /* Asks for the endpoint registered under name; on PROC_OK it is in slot
  * dest of this program's CNode. */
 unsigned long proc_lookup(const char *name, unsigned long dest);
+/* The same, but a name outside the manifest is refused quietly (PROC_E_DENIED,
+ * not logged): for asking whether the manifest lists it. */
+unsigned long proc_probe(const char *name, unsigned long dest);
 /* Registers name as served by PROC_CAP_SERVICE (the manifest must allow it). */
 unsigned long proc_register(const char *name);
 
