@@ -47,7 +47,7 @@ static void io_out(unsigned long port, unsigned long v)
 
 /* The receive ring: the IRQ thread only advances head, the server thread
  * only tail (single producer, single consumer: no lock). */
-static unsigned char ring[RING];
+static unsigned char *ring;             /* RING bytes from proc_mmap: not in io.elf's bss */
 static unsigned long head, tail;
 static unsigned long written, received, interrupts, lost;
 
@@ -123,6 +123,9 @@ static unsigned long uart_read(char *dst, unsigned long max)
 int serial_main(int argc, char **argv, char **envp)
 {
     (void)argc, (void)argv, (void)envp;
+    ring = proc_mmap(RING);
+    if (!ring)
+        return 1;
     if (io_in(UART_LSR) == ~0UL) {
         printf("serial: no capability for COM1's ports\n");
         return 1;

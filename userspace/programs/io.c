@@ -1,7 +1,7 @@
 /* io.c: the block driver, the file server and their clients in one ELF,
  * and the serial driver, run as whichever boot.conf names it (argv[0]: ata,
- * fatfs, fcat, filetest, pipetest, serial or sertest): one boot module for
- * seven programs, the kernel keeping at most 16. */
+ * fatfs, fcat, filetest, pipetest, serial, sertest, pipesrv or npipetest):
+ * one boot module for nine programs, the kernel keeping at most 16. */
 #include <ferry/prog.h>
 #include "../io/io_progs.h"
 
@@ -18,6 +18,10 @@ int main(int argc, char **argv, char **envp)
         return filetest_main(argc, argv);
     if (strcmp(name, "serial") == 0)
         return serial_main(argc, argv, envp);
+    if (strcmp(name, "pipesrv") == 0)
+        return pipesrv_main(argc, argv, envp);
+    if (strcmp(name, "npipetest") == 0)
+        return npipetest_main(argc, argv);
     if (strcmp(name, "sertest") == 0)
         return sertest_main(argc, argv);
     if (strcmp(name, "pipetest") == 0)

@@ -211,6 +211,35 @@ static bool io_serial(void)
     return true;
 }
 
+/* Named pipes (pipe:) between two programs the root task spawns apart (no
+ * fork, no shared memory): 100,000 bytes, more than the service holds, the
+ * reader started first and waiting for a writer, every byte and the end
+ * checked; a write after the last reader closed is EPIPE; the pipes went
+ * (a name is used again); memory back. */
+static bool io_named_pipe(void)
+{
+    NEED_SYSTEM();
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    unsigned long srv = proc_spawn("pipesrv", NULL, NULL);
+    CHECK(srv && serve_until_registered(srv));
+    for (int round = 0; round < 2; round++) {
+        const char *rd[] = { "read", "p1", "100000", NULL }, *wr[] = { "write", "p1", "100000", NULL };
+        unsigned long r = proc_spawn("npipetest", rd, NULL), w = proc_spawn("npipetest", wr, NULL);
+        long rs = -1, ws = -1;
+        CHECK(r && w && proc_wait(w, &ws) && proc_wait(r, &rs));
+        CHECK(rs == 0 && ws == 0);
+    }
+    const char *ep[] = { "epipe", "p2", NULL };
+    long status = -1;
+    unsigned long e = proc_spawn("npipetest", ep, NULL);
+    CHECK(e && proc_wait(e, &status) && status == 0);
+    CHECK(proc_stop(srv) && proc_wait(srv, &status));
+    CHECK(proc_count() == 0);
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
 const struct utest utests_io[] = {
     { io_demo, "io_demo" },
     { io_read_files, "io_read_files" },
@@ -218,6 +247,7 @@ const struct utest utests_io[] = {
     { io_libc_files, "io_libc_files" },
     { io_pipes, "io_pipes" },
     { io_serial, "io_serial" },
+    { io_named_pipe, "io_named_pipe" },
     { io_blk_crash, "io_blk_crash" },
     { io_file_crash, "io_file_crash" },
 };
