@@ -27,16 +27,25 @@ static struct {
     unsigned char *window;    /* FILE_O_GRANT: memory shared with the owner */
 } files[FILES_MAX];
 
-/* (Re)connects to blk:, waiting while the supervisor restarts it. */
+/* (Re)connects to blk:, waiting while the supervisor restarts it.  A
+ * lookup is a round trip to the name service; between misses the wait
+ * yields 1, 2, 4 ... 32 times, so a supervisor backing off (it yields up to
+ * 256 times) does not make us spin through a lookup per yield, while a
+ * restart without back-off is seen within a few yields. */
+#define CONNECT_YIELDS_MAX 32
 static bool blk_connect(void)
 {
+    unsigned long yields = 1;
     for (int i = 0; i < 100000; i++) {
         unsigned long err = proc_lookup("blk:", BLK_SLOT);
         if (err == PROC_OK)
             return have_blk = true;
         if (err != PROC_E_NOT_FOUND)
             return false;
-        sys_yield();
+        for (unsigned long y = 0; y < yields; y++)
+            sys_yield();
+        if (yields < CONNECT_YIELDS_MAX)
+            yields *= 2;
     }
     return false;
 }
