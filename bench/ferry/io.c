@@ -62,6 +62,7 @@ static const char *file_read(struct bench_ctx *c)
     const char *rargv[] = { "-rbench", path, seed, n_s, NULL };
     if (a->restart && c->size != 512)
         fail = "driver_restart reads one sector: size 512";
+    unsigned long restarts0 = procsrv_restarts("ata");
     unsigned long pid = fail ? 0 : proc_spawn("fcat", a->restart ? rargv : argv, NULL);
     if (!fail && !pid)
         fail = "spawn of fcat failed";
@@ -94,6 +95,8 @@ static const char *file_read(struct bench_ctx *c)
             fail = "fcat did not read the file's bytes back right";
         else if (got != need)
             fail = "fewer reads than samples";
+        else if (a->restart && procsrv_restarts("ata") != restarts0 + need)
+            fail = "the driver was not restarted once per read";
     }
     stop("fatfs");
     stop("ata");

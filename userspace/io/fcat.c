@@ -270,24 +270,27 @@ static int crash_reads(bool file, unsigned long passes, const char *path, unsign
 
 /* -rbench: the block driver dies on the request of each timed read, which
  * the file server retries on the restarted driver (the cache off: the
- * sector comes from the disk).  A sample: the BLK_CRASH Call, a lookup of
+ * sector comes from the disk; the bench checks one restart per read).  A sample: the BLK_CRASH Call, a lookup of
  * the new blk:, the seek, the 512-byte read through the crash, the restart
  * and the retry, the marker (bench/ferry/io.c: driver_restart/ata). */
 static int restart_reads(const char *path, unsigned seed, unsigned long n)
 {
     unsigned long fsize;
     long h = fc_open(FILE_SLOT, path, FAT_O_READ, &fsize);
-    if (h < 0 || fsize < FAT_SECTOR || !connect("blk:", BLK_SLOT))
+    if (h < 0 || fsize < 2 * FAT_SECTOR || !connect("blk:", BLK_SLOT))
         return 1;
     proc_getpid();                          /* the clock starts */
     for (unsigned long i = 0; i < n; i++) {
         struct sys_msg m = { .info = FERRY_MSGINFO(BLK_CRASH, 1, 0), .w = { 1 } };
         if (sys_raw(FERRY_SYS_CALL, BLK_SLOT, &m) || m.w[0])
             return 2;
-        if (fc_seek(FILE_SLOT, h, 0, 0) != 0 || fc_read(FILE_SLOT, h, buf, FAT_SECTOR) != FAT_SECTOR)
+        /* the file's first two sectors in turn: the file server keeps the
+         * last one it read (nocache), so each read needs the driver */
+        long at = (long)(i % 2) * FAT_SECTOR;
+        if (fc_seek(FILE_SLOT, h, at, 0) != at || fc_read(FILE_SLOT, h, buf, FAT_SECTOR) != FAT_SECTOR)
             return 3;
         proc_getpid();                      /* one read done */
-        if (!check(buf, seed, 0, FAT_SECTOR))
+        if (!check(buf, seed, (unsigned long)at, FAT_SECTOR))
             return 4;
         if (!connect("blk:", BLK_SLOT))     /* the new driver, for the next crash */
             return 5;
