@@ -189,6 +189,7 @@ const struct bench_entry bench_io[] = {
       .sizes = sector_size, .nsizes = 1, .default_samples = 20, .max_samples = 100,
       .description = "a 512-byte read (no cache) during which the ATA driver dies: the supervisor's "
                      "restart, the file server's retry on the new driver; plus the crash request, a "
-                     "lookup of the new blk: and the marker (compare file_read/blk_copy at size 512)" },
+                     "lookup of the new blk: and the marker; from the fourth sample on, the supervisor "
+                     "backs off (crashes in a row)" },
 };
 const size_t bench_io_n = sizeof bench_io / sizeof bench_io[0];
