@@ -1692,11 +1692,37 @@ static enum procsrv_event do_thread_exit(struct proc *p, unsigned long k)
 /* Answers one request; PROCSRV_ENDED when the process is gone. */
 static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *mp);
 
+static enum procsrv_event serve(const struct sys_msg *mp);
+
 enum procsrv_event procsrv_serve_one(void)
 {
     struct sys_msg m = { 0 };
     if (ipc_recv(server_ep, &m))
         return PROCSRV_OTHER;
+    return serve(&m);
+}
+
+bool procsrv_hold_one(unsigned long pid)
+{
+    struct sys_msg m = { 0 };
+    if (ipc_recv(server_ep, &m))
+        return false;
+    struct proc *p = proc_find(m.badge);
+    if (!p || p->pid != pid || p->state != PROC_RUNNING) {
+        serve(&m);                      /* a fault (FAULT_BADGE) or another process: as usual */
+        return false;
+    }
+    /* Left unanswered: the next Recv drops the reply right and the caller
+     * wakes with an error, unless it ends first. */
+    p->messages++;
+    event_pid = p->pid;
+    return true;
+}
+
+/* Handles one message received on server_ep. */
+static enum procsrv_event serve(const struct sys_msg *mp)
+{
+    struct sys_msg m = *mp;
     struct proc *p = proc_find(m.badge & ~FAULT_BADGE);
     if (!p || p->state != PROC_RUNNING)
         return PROCSRV_OTHER;           /* nobody to answer */

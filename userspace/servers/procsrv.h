@@ -72,6 +72,10 @@ enum procsrv_event {
     PROCSRV_FORK,        /* a fork answered */
 };
 enum procsrv_event procsrv_serve_one(void);
+/* Tests: receives the next request; one from pid is left unanswered
+ * (true: pid waits in its Call as a server that died before answering
+ * would leave it), anything else is handled as procsrv_serve_one does. */
+bool procsrv_hold_one(unsigned long pid);
 /* The pid whose message the last procsrv_serve_one handled. */
 unsigned long procsrv_event_pid(void);
 /* Information about pid; false when unknown. */

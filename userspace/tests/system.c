@@ -426,6 +426,43 @@ static bool test_pager_restart(void)
     return true;
 }
 
+/* The pager dies holding a fault: it received a program's first page
+ * fault and asked this server (PROC_PAGE), which leaves that request
+ * unanswered; the pager is killed.  The kernel drops the pager's reply
+ * right to the faulted thread, which resumes at the faulting instruction
+ * and faults again, now to the restarted pager on the same endpoint: all
+ * its faults are served, none lost or served twice.  No memory lost. */
+static bool test_pager_dies_holding_fault(void)
+{
+    NEED_SYSTEM();
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    unsigned long pager = proc_running("pager"), restarts0 = procsrv_pager_restarts();
+    CHECK(pager != 0);
+    const char *five[] = { "5", NULL };
+    unsigned long pid = proc_spawn("touch", five, NULL);
+    CHECK(pid && serve_until(pid, 1));            /* its mmap: it touches the memory next */
+    struct proc_info pi;
+    CHECK(proc_info(pager, &pi));
+    unsigned long pager_msgs = pi.messages;
+    bool held = false;
+    for (int i = 0; i < 16 && !held; i++)
+        held = procsrv_hold_one(pager);           /* the pager's PROC_PAGE for touch's fault */
+    CHECK(held);
+    CHECK(proc_info(pager, &pi) && pi.messages == pager_msgs + 1);
+    CHECK(proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.faults == 0 && pi.messages == 1);
+    CHECK(proc_kill(pager));
+    unsigned long pager2 = proc_running("pager");
+    CHECK(pager2 && pager2 != pager && procsrv_pager_restarts() == restarts0 + 1);
+    long status;
+    unsigned long faults;
+    CHECK(run_to_end(pid, &status, &faults));
+    CHECK(status == 0 && faults == 5);
+    CHECK(proc_count() == 0);
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
 /* Memory comes back: many spawn/exit cycles leave the pool's free memory
  * (confirmed by the kernel) and its size as they were. */
 static bool test_memory_returned(void)
@@ -516,6 +553,7 @@ const struct utest utests_system[] = {
     { test_supervisor_restarts, "sys_supervisor" },
     { test_supervisor_restart_itself, "sys_supervisor_restart" },
     { test_pager_restart, "sys_pager_restart" },
+    { test_pager_dies_holding_fault, "sys_pager_held_fault" },
     { test_exec_in_place, "sys_exec" },
     { test_memory_returned, "sys_memory" },
     { test_libc, "sys_libc" },
