@@ -113,7 +113,19 @@ static unsigned long sup_pid, sup_ep, sup_signal, sup_restarts;
 static bool sup_down, sup_hold;
 /* The pager, likewise: the fault endpoint of every other process. */
 static unsigned long pager_pid, pager_ep, pager_signal, pager_restarts;
-static bool pager_down;
+static bool pager_down, pager_hold;
+/* A server of the system that keeps ending on its own (a fault or an
+ * exit) soon after each start is a crash loop: after
+ * PROCSRV_SYSTEM_RESTARTS_IN_A_ROW such ends in a row it is not started
+ * again until system_*_restart.  "Soon": before SYSTEM_QUICK_REQUESTS
+ * requests were served system-wide since it started (the server has no
+ * clock of its own to wait on, so it counts work instead of time).  A
+ * kill is deliberate: it restarts the count. */
+#define SYSTEM_QUICK_REQUESTS 64
+struct restart_count { unsigned long started_at; unsigned in_a_row; };
+static struct restart_count names_rc, sup_rc, pager_rc;
+static unsigned long served;            /* requests and faults handled, all processes */
+static bool ending_by_kill;             /* end_process is restarting it */
 static unsigned long restarts[BOOTCONF_PROGRAMS_MAX];    /* per program of conf */
 static struct share shares[SHARES_MAX];
 static unsigned long cow_copies, cow_reuses, event_pid;
@@ -848,12 +860,32 @@ static void proc_suspend_all(struct proc *p)
 static void sup_revive(void);
 static void pager_revive(void);
 
+/* Whether the server of the system what (pid) that just ended is started
+ * again now (else it is held down, said on the console). */
+static bool restart_allowed(struct restart_count *rc, const char *what, unsigned long pid)
+{
+    if (ending_by_kill || served - rc->started_at >= SYSTEM_QUICK_REQUESTS)
+        rc->in_a_row = 0;
+    if (!ending_by_kill && ++rc->in_a_row >= PROCSRV_SYSTEM_RESTARTS_IN_A_ROW) {
+        printf("system: %s (pid %lu) ended %u times in a row within %u requests of starting: "
+               "not started again (a crash loop)\n", what, pid, rc->in_a_row, SYSTEM_QUICK_REQUESTS);
+        rc->in_a_row = 0;
+        return false;
+    }
+    rc->started_at = served;
+    return true;
+}
+
 static void names_revive(void)
 {
     sup_revive();
     pager_revive();
     if (!names_down || names_hold)
         return;
+    if (!restart_allowed(&names_rc, "name service " NAMES_PROGRAM, names_pid)) {
+        names_hold = true;
+        return;
+    }
     struct proc *old = proc_find(names_pid);
     if (old && old->state == PROC_ZOMBIE) {
         old->pid = 0;
@@ -891,6 +923,10 @@ static void sup_revive(void)
 {
     if (!sup_down || sup_hold)
         return;
+    if (!restart_allowed(&sup_rc, "supervisor " SUP_PROGRAM, sup_pid)) {
+        sup_hold = true;
+        return;
+    }
     struct proc *old = proc_find(sup_pid);
     if (old && old->state == PROC_ZOMBIE) {
         old->pid = 0;
@@ -914,8 +950,12 @@ static void sup_revive(void)
  * its thread resumes). */
 static void pager_revive(void)
 {
-    if (!pager_down)
+    if (!pager_down || pager_hold)
         return;
+    if (!restart_allowed(&pager_rc, "pager " PAGER_PROGRAM, pager_pid)) {
+        pager_hold = true;              /* faults wait on its endpoint until system_pager_restart */
+        return;
+    }
     struct proc *old = proc_find(pager_pid);
     if (old && old->state == PROC_ZOMBIE) {
         old->pid = 0;
@@ -935,9 +975,18 @@ static void pager_revive(void)
 
 unsigned long procsrv_pager_restarts(void) { return pager_restarts; }
 
+bool system_pager_restart(void)
+{
+    pager_hold = false;
+    pager_rc.in_a_row = 0;
+    pager_revive();
+    return pager_pid && !pager_down;
+}
+
 bool system_supervisor_restart(void)
 {
     sup_hold = false;
+    sup_rc.in_a_row = 0;
     sup_revive();
     return sup_pid && !sup_down;
 }
@@ -947,11 +996,22 @@ unsigned long procsrv_supervisor_restarts(void) { return sup_restarts; }
 bool system_names_restart(void)
 {
     names_hold = false;
+    names_rc.in_a_row = 0;
     names_revive();
     return names_pid && !names_down;
 }
 
 unsigned long procsrv_names_restarts(void) { return names_restarts; }
+
+bool proc_inject_fault(unsigned long pid)
+{
+    struct proc *p = proc_find(pid);
+    unsigned long regs[FERRY_REG_COUNT];
+    if (!p || p->state != PROC_RUNNING || ferry_tcb_read_registers(p->tcb, FERRY_REG_COUNT, regs))
+        return false;
+    regs[FERRY_REG_RIP] = 0;            /* nothing is mapped there: an instruction fetch fault */
+    return ferry_tcb_write_registers(p->tcb, true, FERRY_REG_COUNT, regs) == FERRY_OK;
+}
 
 bool proc_freeze(unsigned long pid)
 {
@@ -972,16 +1032,22 @@ static bool end_process(unsigned long pid, bool restart)
     p->status = PROC_STATUS_KILLED;
     if (p->pid == names_pid && names_down) {
         names_hold = !restart;          /* proc_stop: it stays down until system_names_restart */
+        ending_by_kill = true;
         names_revive();
+        ending_by_kill = false;
         return true;
     }
     if (p->pid == sup_pid && sup_down) {
         sup_hold = !restart;            /* likewise, system_supervisor_restart */
+        ending_by_kill = true;
         sup_revive();
+        ending_by_kill = false;
         return true;
     }
     if (p->pid == pager_pid && pager_down) {
+        ending_by_kill = true;
         pager_revive();                 /* the system cannot page without it: always */
+        ending_by_kill = false;
         return true;
     }
     if (restart)
@@ -1723,6 +1789,7 @@ bool procsrv_hold_one(unsigned long pid)
 static enum procsrv_event serve(const struct sys_msg *mp)
 {
     struct sys_msg m = *mp;
+    served++;
     struct proc *p = proc_find(m.badge & ~FAULT_BADGE);
     if (!p || p->state != PROC_RUNNING)
         return PROCSRV_OTHER;           /* nobody to answer */

@@ -463,6 +463,44 @@ static bool test_pager_dies_holding_fault(void)
     return true;
 }
 
+/* A crash loop of a server of the system: the supervisor, made to fault
+ * (an injected crash) as soon as each instance runs, is restarted
+ * PROCSRV_SYSTEM_RESTARTS_IN_A_ROW - 1 times and then held down, not
+ * restarted again; system_supervisor_restart brings it back, and it does
+ * its work (a killed service is restarted).  No memory lost. */
+static bool test_system_restart_limit(void)
+{
+    NEED_SYSTEM();
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    unsigned long r0 = procsrv_supervisor_restarts();
+    for (unsigned i = 1; i <= PROCSRV_SYSTEM_RESTARTS_IN_A_ROW; i++) {
+        unsigned long sup = proc_running("supervisor");
+        CHECK(sup && proc_inject_fault(sup));
+        while (proc_running("supervisor") == sup)
+            procsrv_serve_one();                  /* its fault: it ended */
+        if (i < PROCSRV_SYSTEM_RESTARTS_IN_A_ROW)
+            CHECK(proc_running("supervisor") != 0 && procsrv_supervisor_restarts() == r0 + i);
+        else
+            CHECK(proc_running("supervisor") == 0 && procsrv_supervisor_restarts() == r0 + i - 1);
+    }
+    CHECK(system_supervisor_restart());
+    CHECK(proc_running("supervisor") != 0 && procsrv_supervisor_restarts() == r0 + PROCSRV_SYSTEM_RESTARTS_IN_A_ROW);
+    /* The new instance supervises: a killed echo comes back. */
+    unsigned long restarts0 = procsrv_restarts("echo");
+    unsigned long echo = proc_spawn("echo", NULL, NULL);
+    CHECK(echo && serve_until_registered(echo));
+    CHECK(proc_kill(echo));
+    while (procsrv_restarts("echo") < restarts0 + 1)
+        procsrv_serve_one();
+    long status;
+    echo = proc_running("echo");
+    CHECK(echo && proc_stop(echo) && proc_wait(echo, &status));
+    CHECK(proc_count() == 0);
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
 /* Memory comes back: many spawn/exit cycles leave the pool's free memory
  * (confirmed by the kernel) and its size as they were. */
 static bool test_memory_returned(void)
@@ -554,6 +592,7 @@ const struct utest utests_system[] = {
     { test_supervisor_restart_itself, "sys_supervisor_restart" },
     { test_pager_restart, "sys_pager_restart" },
     { test_pager_dies_holding_fault, "sys_pager_held_fault" },
+    { test_system_restart_limit, "sys_restart_limit" },
     { test_exec_in_place, "sys_exec" },
     { test_memory_returned, "sys_memory" },
     { test_libc, "sys_libc" },
