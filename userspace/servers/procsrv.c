@@ -73,6 +73,11 @@ struct proc {
     unsigned npages;
     unsigned long free_slots[PROC_SLOTS];
     unsigned nfree;
+    /* Frames munmap unmapped, kept for its next faults and copies: no
+     * longer charged to it (bytes), though their memory is still inside
+     * its block (an untyped block is only reclaimed whole, at its end). */
+    unsigned long free_frames[PROC_PAGES_MAX];
+    unsigned nfree_frames;
     /* PROC_SHARE: read-only copies of its frames, mapped into other
      * processes (the copies in its own slots, so they go with it). */
     struct { unsigned long va, slot; } granted[PROC_GRANTED_MAX];
@@ -445,7 +450,7 @@ static void proc_release(struct proc *p)
     if (err)
         printf("procsrv: freeing pid %lu: %s\n", p->pid, ferry_error_name(err));
     p->next = p->slot0;
-    p->npts = p->nregions = p->npages = p->nfree = p->ngranted = 0;
+    p->npts = p->nregions = p->npages = p->nfree = p->ngranted = p->nfree_frames = 0;
     memset(p->threads, 0, sizeof p->threads);
     p->bytes = 0;
     if (p->system && p->pid == names_pid) {
@@ -732,7 +737,7 @@ static struct proc *proc_new(const struct bootconf_program *prog, unsigned long 
     p->status = 0;
     p->messages = 0;
     p->next = p->slot0;
-    p->npts = p->nregions = p->npages = p->nfree = p->ngranted = 0;
+    p->npts = p->nregions = p->npages = p->nfree = p->ngranted = p->nfree_frames = 0;
     memset(p->threads, 0, sizeof p->threads);
     p->bytes = p->faults = p->cow_faults = 0;
     p->anon_next = PROC_ANON_BASE;
@@ -1148,11 +1153,31 @@ static void slot_give(struct proc *p, unsigned long slot)
     p->free_slots[p->nfree++] = slot;
 }
 
+/* A frame for p: one munmap freed (zeroed first when zero; a frame the
+ * caller fills whole need not be), else a new one from its block; its
+ * slot or 0. */
+static unsigned long frame_get(struct proc *p, bool zero)
+{
+    if (!p->nfree_frames)
+        return palloc(p, FERRY_OBJ_FRAME_4K, 0);
+    unsigned long f = p->free_frames[p->nfree_frames - 1];
+    if (zero) {
+        if (ferry_frame_map(f, FERRY_CAP_INIT_VSPACE, SCRATCH_VA, FERRY_MAP_READ | FERRY_MAP_WRITE))
+            return 0;
+        memset((void *)SCRATCH_VA, 0, 4096);
+        if (ferry_frame_unmap(f))
+            return 0;
+    }
+    p->nfree_frames--;
+    p->bytes += 4096;
+    return f;
+}
+
 /* A fresh frame of p's holding a copy of frame src (through the root
  * task's two scratch windows); its slot or 0. */
 static unsigned long frame_copy(struct proc *p, unsigned long src)
 {
-    unsigned long f = palloc(p, FERRY_OBJ_FRAME_4K, 0);
+    unsigned long f = frame_get(p, false);
     if (!f)
         return 0;
     bool ok = ferry_cnode_copy(temp_slot, src, FERRY_RIGHT_READ) == FERRY_OK;
@@ -1275,7 +1300,7 @@ static bool demand_page(struct proc *p, unsigned long addr, unsigned long error,
     *why = "out of memory";
     if (p->npages == PROC_PAGES_MAX)
         return false;
-    unsigned long f = palloc(p, FERRY_OBJ_FRAME_4K, 0);
+    unsigned long f = frame_get(p, true);
     if (!f)
         return false;
     if (proc_pt_ensure(p, va) || ferry_frame_map(f, p->vspace, va, FERRY_MAP_READ | FERRY_MAP_WRITE)) {
@@ -1305,10 +1330,14 @@ static unsigned long do_mmap(struct proc *p, unsigned long len, bool shared, uns
 static void page_drop(struct proc *p, unsigned k)
 {
     struct page *pg = &p->pages[k];
-    if (pg->share >= 0)
+    if (pg->share >= 0) {
         share_leave(p, pg);
-    else
+    } else if (p->nfree_frames < PROC_PAGES_MAX && ferry_frame_unmap(pg->slot) == FERRY_OK) {
+        p->free_frames[p->nfree_frames++] = pg->slot;   /* its next fault takes it */
+        p->bytes -= 4096;
+    } else {
         slot_give(p, pg->slot);    /* deleting a frame's only capability unmaps it */
+    }
     *pg = p->pages[--p->npages];
 }
 

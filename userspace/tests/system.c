@@ -267,7 +267,8 @@ static bool run_to_end(unsigned long pid, long *status, unsigned long *faults)
 
 /* Demand paging: anonymous memory reads zero and materialises page by page
  * at the first touch (one fault served per page); after munmap the memory
- * is gone (a touch ends the process); memory all comes back. */
+ * is gone (a touch ends the process) and its frames serve the next faults;
+ * memory all comes back. */
 static bool test_demand_paging(void)
 {
     NEED_SYSTEM();
@@ -285,6 +286,21 @@ static bool test_demand_paging(void)
     CHECK(pid && run_to_end(pid, &status, &faults));
     CHECK(status == PROC_STATUS_FAULTED);
     CHECK(faults == 3);
+    /* 40 rounds of 64 pages: more than its 4 MiB block holds, so only if
+     * munmap'd frames are reused (and uncharged: its memory stays level). */
+    const char *rounds[] = { "64", "40", NULL };
+    pid = proc_spawn("touch", rounds, NULL);
+    struct proc_info pi;
+    unsigned long bytes1 = 0;
+    while (pid && proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.faults < 64 * 30) {
+        if (pi.faults >= 64 && !bytes1)
+            bytes1 = pi.bytes;                    /* one round's 64 pages mapped */
+        procsrv_serve_one();
+    }
+    CHECK(pid && bytes1 && proc_info(pid, &pi) && pi.state == PROC_RUNNING);
+    CHECK(pi.bytes <= bytes1 + 8 * 4096);         /* a few page tables more, no more frames */
+    CHECK(run_to_end(pid, &status, &faults));
+    CHECK(status == 0 && faults == 64 * 40);
     const char *too_big[] = { "4097", NULL };    /* over the region limit: mmap refused */
     pid = proc_spawn("touch", too_big, NULL);
     CHECK(pid && proc_wait(pid, &status) && status == 1);
