@@ -1156,10 +1156,15 @@ static void slot_give(struct proc *p, unsigned long slot)
 /* A frame for p: one munmap freed (zeroed first when zero; a frame the
  * caller fills whole need not be), else a new one from its block; its
  * slot or 0. */
-static unsigned long frame_get(struct proc *p, bool zero)
+static unsigned long frame_reuse(struct proc *p, bool zero);
+
+static inline unsigned long frame_get(struct proc *p, bool zero)
 {
-    if (!p->nfree_frames)
-        return palloc(p, FERRY_OBJ_FRAME_4K, 0);
+    return p->nfree_frames ? frame_reuse(p, zero) : palloc(p, FERRY_OBJ_FRAME_4K, 0);
+}
+
+static unsigned long frame_reuse(struct proc *p, bool zero)
+{
     unsigned long f = p->free_frames[p->nfree_frames - 1];
     if (zero) {
         if (ferry_frame_map(f, FERRY_CAP_INIT_VSPACE, SCRATCH_VA, FERRY_MAP_READ | FERRY_MAP_WRITE))
@@ -1787,7 +1792,7 @@ static enum procsrv_event do_thread_exit(struct proc *p, unsigned long k)
 /* Answers one request; PROCSRV_ENDED when the process is gone. */
 static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *mp);
 
-static enum procsrv_event serve(const struct sys_msg *mp);
+static inline enum procsrv_event serve(const struct sys_msg *mp) __attribute__((always_inline));
 
 enum procsrv_event procsrv_serve_one(void)
 {
@@ -1814,10 +1819,11 @@ bool procsrv_hold_one(unsigned long pid)
     return true;
 }
 
-/* Handles one message received on server_ep. */
-static enum procsrv_event serve(const struct sys_msg *mp)
+/* Handles one message received on server_ep (inlined: the copy of the
+ * message folds away, as when this was procsrv_serve_one's own body). */
+static inline enum procsrv_event serve(const struct sys_msg *mp)
 {
-    struct sys_msg m = *mp;
+    const struct sys_msg m = *mp;
     served++;
     struct proc *p = proc_find(m.badge & ~FAULT_BADGE);
     if (!p || p->state != PROC_RUNNING)
