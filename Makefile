@@ -6,7 +6,9 @@
 # BENCHMARK (1: the floor benchmark system calls are built, behind the debug
 # capability; 0: compiled out), DIRECTSWITCH (1: after a Call or a reply the
 # kernel switches straight to the partner; 0: the scheduler chooses, which
-# needs FASTPATH=0, the fast path being a direct switch), ACCEL
+# needs FASTPATH=0, the fast path being a direct switch), KPTI (1: the
+# Meltdown-mitigated kernel: user page tables with only the entry window
+# of the kernel, docs/design.md), ACCEL
 # (auto|kvm|tcg|tcg-icount|bochs), CPU_MODEL (Bochs CPU model for
 # ACCEL=bochs), CMDLINE (kernel command line for run/iso).
 
@@ -16,6 +18,7 @@ LAZYFPU  ?= 1
 UBSAN    ?= 0
 BENCHMARK ?= 1
 DIRECTSWITCH ?= 1
+KPTI     ?= 0
 ACCEL    ?= auto
 CPU_MODEL ?= corei7_haswell_4770
 CMDLINE  ?=
@@ -28,7 +31,7 @@ OBJCOPY  := objcopy
 SETUP := scripts/setup.sh
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK) DIRECTSWITCH=$(DIRECTSWITCH)$(if $(filter 1,$(UBSAN)), UBSAN=1)
+BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK) DIRECTSWITCH=$(DIRECTSWITCH)$(if $(filter 1,$(KPTI)), KPTI=1)$(if $(filter 1,$(UBSAN)), UBSAN=1)
 
 # lib/include: the code kernel and user space share (lib/*.c); bench/lib is
 # user space's only (the benchmark runner), never the kernel's.
@@ -38,7 +41,7 @@ KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
 	-mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
 	-fno-asynchronous-unwind-tables -fcf-protection=none \
 	$(INCLUDES) -DFERRY_FASTPATH=$(FASTPATH) -DFERRY_LAZY_FPU=$(LAZYFPU) -DFERRY_BENCHMARK=$(BENCHMARK) \
-	-DFERRY_DIRECT_SWITCH=$(DIRECTSWITCH) \
+	-DFERRY_DIRECT_SWITCH=$(DIRECTSWITCH) -DFERRY_KPTI=$(KPTI) \
 	-DFERRY_VERSION='"$(VERSION)"' -DFERRY_BUILD_FLAGS='"$(BUILD_FLAGS)"' -MMD -MP
 # Undefined behaviour in trap mode: a violation is a ud2, i.e. a kernel-mode
 # #UD panic with the faulting address (no runtime library in the kernel).
@@ -126,6 +129,7 @@ help:
 	@echo "make lint       cppcheck on kernel/ and lib/ (suppressions with reasons: scripts/cppcheck.supp)"
 	@echo "variables       FASTPATH=0 (no IPC fast path), LAZYFPU=0 (eager FPU switch), BENCHMARK=0 (no floor syscalls),"
 	@echo "                DIRECTSWITCH=0 (with FASTPATH=0: the scheduler picks the IPC partner), UBSAN=1, BUILD=dir"
+	@echo "                KPTI=1 (Meltdown mitigation: user page tables with only the kernel entry window)"
 	@echo "make bench      run the default benchmark sweep and plot it (results/, plots/)"
 	@echo "make plots      re-plot the latest results"
 	@echo "make tlbmodel   build the TLB-model QEMU plugin ($(BUILD)/tlbmodel.so; harness.py run --tlb-model)"

@@ -200,6 +200,11 @@ static inline __attribute__((always_inline)) _Noreturn void arch_fastpath_switch
                                                                                     word_t len)
 {
     if (vs != ks_percpu.cur_vspace) {
+#if FERRY_KPTI
+        /* KPTI=1: no inline CR3 shortcut; vspace_activate also sets the
+         * per-CPU CR3 pair the entry and exit stubs load (pcid.c). */
+        vspace_activate(vs);
+#else
         /* Either layout costs one jump on the other path; the one without
          * PCIDs (TCG, pcid=off) is the straight one. */
         if (!unlikely(ks_pcid_on)) {
@@ -214,6 +219,7 @@ static inline __attribute__((always_inline)) _Noreturn void arch_fastpath_switch
             ks_percpu.cur_vspace = vs;
             write_cr3(cr3);
         }
+#endif
     }
     arch_switch_fpu_cur(next);
     word_t need = ks_percpu.bases_live | next->ctx.bases;
