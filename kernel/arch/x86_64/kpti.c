@@ -52,6 +52,8 @@ void kpti_asid_assigned(paddr_t pml4, word_t asid)
     uint64_t *u = ks_kpti_user_tables[asid];
     memcpy(u, pml4_of(pml4), 256 * sizeof(uint64_t));
     memcpy(u + 256, ks_kpti_user_tables[0] + 256, 256 * sizeof(uint64_t));
+    if (ks_percpu.cur_vspace == pml4)
+        vspace_activate(pml4);           /* the exit stubs' user CR3 was the template's */
 }
 
 void kpti_entry_changed(paddr_t pml4, word_t asid, const uint64_t *e)
@@ -157,10 +159,10 @@ const char *kpti_check(paddr_t pml4, word_t asid)
 {
     const uint64_t *u = ks_kpti_user_tables[asid], *k = pml4_of(pml4);
     for (unsigned i = 0; i < 256; i++)
-        if (u[i] != k[i])
+        if ((u[i] ^ k[i]) & ~PTE_A)     /* the CPU sets accessed bits in each on its own */
             return "KPTI: a user table's user half differs from its VSpace's";
     for (unsigned i = 256; i < 512; i++)
-        if (u[i] != ks_kpti_user_tables[0][i])
+        if ((u[i] ^ ks_kpti_user_tables[0][i]) & ~PTE_A)
             return "KPTI: a user table's kernel half is not the entry window";
     return NULL;
 }

@@ -79,6 +79,25 @@ const char *kpti_check(paddr_t pml4, word_t asid);
 const char *kpti_check_window(void);
 /* This CPU's entry stack top (gdt.c: TSS.rsp0). */
 void *kpti_entry_stack_top(unsigned cpu);
+
+#include <arch/vspace.h>
+extern word_t ks_kpti_user_base;
+
+/* The IPC fast path's hook where it loads vs (kernel CR3 value kcr3,
+ * clean: no flush owed to either PCID; pcid: PCIDs are on): the per-CPU CR3 pair the stubs
+ * load.  No call, so the fast path's live message registers survive. */
+static inline __attribute__((always_inline)) void kpti_fastpath_cr3(paddr_t vs, uint64_t kcr3, bool pcid)
+{
+    word_t asid = PML4_ASID(((const uint64_t *)phys_to_virt(vs))[PML4_ASID_INDEX]);
+    uint64_t user = ks_kpti_user_base + asid * 4096;
+    if (pcid)
+        user |= asid | KPTI_USER_PCID_BIT | BIT(63);
+    ks_percpu.kpti_kernel_cr3 = kcr3;
+    ks_percpu.kpti_user_cr3 = user;
+}
+#define KPTI_FASTPATH_CR3(vs, kcr3, pcid) kpti_fastpath_cr3(vs, kcr3, pcid)
+#else
+#define KPTI_FASTPATH_CR3(vs, kcr3, pcid) ((void)0)
 #endif
 #endif
 
