@@ -111,7 +111,7 @@ SMP ?= 1
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio -smp $(SMP) \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all tlbmodel iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots paper \
+.PHONY: all tlbmodel iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-kpti guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots paper \
 	clean help print-boot print-initrd setup-build setup-test setup-bench setup-bochs setup-cluster
 .DELETE_ON_ERROR:
 
@@ -327,6 +327,11 @@ guest-tests-eager: | setup-test
 # rest of the suite unchanged).
 guest-tests-nobench: | setup-test
 	scripts/guest-tests-variant.sh $(BUILD)/nobench BENCHMARK=0
+# KPTI=1: the Meltdown-mitigated kernel (user page tables with only the
+# kernel's entry window; QEMU without PCID, Bochs Haswell with PCID and
+# INVPCID); the invariant check after each test walks the user tables.
+guest-tests-kpti: | setup-test
+	scripts/guest-tests-variant.sh $(BUILD)/kpti KPTI=1
 # And on a kernel built with the undefined-behaviour sanitizer (trap mode).
 guest-tests-ubsan: | setup-test
 	scripts/guest-tests-variant.sh $(BUILD)/ubsan UBSAN=1
@@ -367,6 +372,7 @@ test: setup-test setup-linux setup-cluster
 	$(MAKE) guest-tests-nofp
 	$(MAKE) guest-tests-eager
 	$(MAKE) guest-tests-nobench
+	$(MAKE) guest-tests-kpti
 	$(MAKE) guest-tests-ubsan
 	$(MAKE) boot-tests
 	$(MAKE) harness-tests
