@@ -123,6 +123,8 @@ int bench_main(const struct ferry_bootinfo *bi)
     bj_bool(j, bi->benchmark);
     bj_key(j, "direct_switch");
     bj_bool(j, bi->direct_switch);
+    bj_key(j, "kpti");
+    bj_bool(j, bi->kpti);
     bj_key(j, "pcid");
     bj_bool(j, bi->pcid_on);
     bj_key(j, "cpu_pcid");

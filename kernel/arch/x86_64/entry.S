@@ -22,6 +22,7 @@
  */
 #include <arch/context.h>
 #include <arch/gdt.h>
+#include <arch/kpti.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
 #include <ferry/syscall.h>
@@ -94,6 +95,7 @@
 .macro SAVE_SYSCALL_FRAME
     swapgs
     movq %rsp, %gs:PERCPU_SCRATCH
+    KPTI_SWITCH_TO_KERNEL_CR3 %rsp  /* KPTI=1: before the TCB is touched */
     movq %gs:PERCPU_CUR_CTX_TOP, %rsp
     pushq %r11                      /* RFLAGS, as syscall left it */
     pushq %gs:PERCPU_SCRATCH        /* RSP */
@@ -104,7 +106,7 @@
     movq %gs:PERCPU_KERNEL_RSP, %rsp
 .endm
 
-    .text
+    ENTRY_TEXT
     .global syscall_entry
 syscall_entry:
     SAVE_SYSCALL_FRAME
@@ -155,6 +157,7 @@ int80_entry:
     KERNEL_FLAGS
     swapgs
     movq %rax, %gs:PERCPU_SCRATCH
+    KPTI_SWITCH_TO_KERNEL_CR3 %rax  /* KPTI=1: the frame is on the window's entry stack */
     movq %rsp, %rax                 /* the interrupt frame: RIP CS RFLAGS RSP SS */
     movq %gs:PERCPU_CUR_CTX_TOP, %rsp
     pushq 16(%rax)                  /* RFLAGS */
@@ -227,6 +230,7 @@ restore_user_sysret:
     movq 8(%rsp), %r11              /* RFLAGS */
     movq (%rsp), %rsp               /* user RSP: no kernel stack from here on */
     BKL_RELEASE                     /* after the last read of the TCB */
+    KPTI_SWITCH_TO_USER_CR3 %rsp
     swapgs
     sysretq
 
@@ -262,6 +266,7 @@ fastpath_zero_4:
     movq CTX_RFLAGS_OFF(%rsp), %r11
     movq CTX_RSP_OFF(%rsp), %rsp    /* user RSP: no kernel stack from here on */
     BKL_RELEASE                     /* after the last read of the TCB */
+    KPTI_SWITCH_TO_USER_CR3 %rsp    /* the fast path's exit hook (arch/kpti.h) */
     swapgs
     sysretq
 
@@ -269,13 +274,19 @@ fastpath_zero_4:
     .balign 8
 fastpath_zero_from:                 /* by length: where the zeroing starts */
     .quad fastpath_zero_0, fastpath_zero_1, fastpath_zero_2, fastpath_zero_3, fastpath_zero_4
-    .text
+    ENTRY_TEXT
 #endif
 
     .global restore_user_iret
 restore_user_iret:
-    /* Build the interrupt frame on the kernel stack, then load registers. */
+    /* Build the interrupt frame on the kernel stack (KPTI=1: on the
+     * window's entry stack, which iretq reads with the user table
+     * loaded), then load registers. */
+#if FERRY_KPTI
+    movq %gs:PERCPU_KPTI_ENTRY_RSP, %rsp
+#else
     movq %gs:PERCPU_KERNEL_RSP, %rsp
+#endif
     pushq $SEL_UDATA
     pushq CTX_RSP_OFF(%rdi)
     pushq CTX_RFLAGS_OFF(%rdi)
@@ -297,5 +308,6 @@ restore_user_iret:
     movq CTX_R15_OFF(%rdi), %r15
     movq CTX_RDI_OFF(%rdi), %rdi
     BKL_RELEASE                     /* after the last read of the TCB */
+    KPTI_SWITCH_TO_USER_CR3 %rax
     swapgs
     iretq

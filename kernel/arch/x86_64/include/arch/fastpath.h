@@ -3,6 +3,7 @@
 #define FERRY_ARCH_FASTPATH_H
 
 #include <arch/percpu.h>
+#include <arch/kpti.h>
 #include <arch/vspace.h>
 #include <arch/x86.h>
 #include <object/tcb.h>
@@ -204,6 +205,7 @@ static inline __attribute__((always_inline)) _Noreturn void arch_fastpath_switch
          * PCIDs (TCG, pcid=off) is the straight one. */
         if (!unlikely(ks_pcid_on)) {
             ks_percpu.cur_vspace = vs;
+            KPTI_FASTPATH_CR3(vs, vs, false); /* KPTI=1 hook (arch/kpti.h) */
             write_cr3(vs);               /* without PCIDs: CR3 = the PML4 (vspace_cr3) */
         } else {
             uint64_t cr3;
@@ -212,6 +214,7 @@ static inline __attribute__((always_inline)) _Noreturn void arch_fastpath_switch
                 FASTPATH_JUMP_2(arch_fastpath_switch_exit_pcid, next, vs);
             }
             ks_percpu.cur_vspace = vs;
+            KPTI_FASTPATH_CR3(vs, cr3, true);  /* KPTI=1 hook (arch/kpti.h) */
             write_cr3(cr3);
         }
     }
