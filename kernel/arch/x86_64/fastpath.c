@@ -116,6 +116,9 @@ word_t ks_fastpath_miss[FERRY_FP_COUNT];
 #define FP_MISS(reason) return
 #endif
 
+/* entry.S calls these through a table indexed by the system call number. */
+_Static_assert(FERRY_SYS_CALL == 1 && FERRY_SYS_REPLY_RECV == 2, "entry.S's fastpath_by_number");
+
 /* No frame pointer and no calls (they leave by jumps, FASTPATH_JUMP_*):
  * leaf functions need no frame; no memcpy call for the buffer copy
  * either. */
