@@ -338,6 +338,7 @@ void root_task_create(const struct boot_info *boot, struct memmap *free)
     bi->lazy_fpu = FERRY_LAZY_FPU;
     bi->benchmark = FERRY_BENCHMARK;
     bi->direct_switch = FERRY_DIRECT_SWITCH;
+    bi->kpti = FERRY_KPTI;
     bi->boot_untyped_bits = ut_bits;
     bi->modules = FERRY_ROOT_MODULES;
     bi->modules_frame = modules_frame;
