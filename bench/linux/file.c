@@ -4,10 +4,13 @@
  * or from the disk image Ferry's driver reads (the same FAT image on the same
  * emulated IDE disk, through Debian's ata_piix, sd_mod and vfat modules),
  * cold (the file's pages dropped before each read) or cached.  The bytes are
- * checked after the timed loop. */
+ * checked after the timed loop.  pipeline: "cat FILE | wc" between two
+ * processes (userspace/io/pipeline.h, the code Ferry's pipeline row runs) on
+ * a tmpfs file with the bytes of the disk image's file of that size. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,7 @@
 #include <unistd.h>
 
 #include "linux_bench.h"
+#include "../../userspace/io/pipeline.h"
 
 #define FILE_DIR "/io-tmp"
 
@@ -67,6 +71,55 @@ static const char *file_read(struct bench_ctx *c)
     return fail;
 }
 
+/* Each sample one run of the pipeline; SIGCHLD (the runner's handler
+ * interrupts blocking reads, without SA_RESTART) is held off meanwhile. */
+static const char *pipeline(struct bench_ctx *c)
+{
+    if (c->size != 4096 && c->size != 65536)
+        return "sizes 4096 and 65536 (the disk image's F4K.BIN and F64K.BIN)";
+    size_t size = (size_t)c->size;
+    mkdir(FILE_DIR, 0755);
+    if (mount("tmpfs", FILE_DIR, "tmpfs", 0, "size=64m") != 0)
+        return "cannot mount tmpfs";
+    const char *fail = NULL;
+    unsigned char *buf = malloc(size);
+    int fd = open(FILE_DIR "/f.bin", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (!buf || fd < 0)
+        fail = "cannot create the file";
+    for (size_t i = 0; i < size && !fail; i++)
+        buf[i] = pattern(size == 4096 ? 1 : 2, i);       /* F4K.BIN's and F64K.BIN's bytes */
+    if (!fail && !lb_write_full(fd, buf, size))
+        fail = "cannot write the file";
+    if (fd >= 0)
+        close(fd);
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &old);
+    struct pipeline_wc first = { 0 }, wc;
+    for (size_t i = 0; i < c->warmup + c->n && !fail; i++) {
+        uint64_t t0 = tsc_begin();
+        bench_compiler_fence();
+        int err = pipeline_run(FILE_DIR "/f.bin", &wc);
+        bench_compiler_fence();
+        uint64_t t1 = tsc_end();
+        if (i == 0)
+            first = wc;
+        if (err)
+            fail = "the pipeline failed";
+        else if (wc.bytes != size || wc.words != first.words || wc.lines != first.lines)
+            fail = "wc counted wrong";
+        if (i >= c->warmup)
+            c->samples[i - c->warmup] = t1 - t0;
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    free(buf);
+    unlink(FILE_DIR "/f.bin");
+    umount(FILE_DIR);
+    return fail;
+}
+
+static const int64_t pipeline_sizes[] = { 4096, 65536 };
 /* The disk: the modules the harness put in the initramfs (lib/modules/order
  * lists them, dependencies first: ferryhost/linux.py) loaded once, the disk
  * found once the ATA probe and SCSI scan (asynchronous) show it, mounted
@@ -211,6 +264,10 @@ const struct bench_entry lb_file_table[] = {
       .nsizes = sizeof file_sizes / sizeof file_sizes[0], .default_samples = BENCH_BULK_MAX_SAMPLES,
       .max_samples = 200,
       .description = "lseek + read(size) of a cached file on tmpfs (size 0: the lseek alone)" },
+    { .name = "pipeline", .variant = "cpu1", .fn = pipeline, .sizes = pipeline_sizes,
+      .nsizes = sizeof pipeline_sizes / sizeof pipeline_sizes[0], .default_samples = 10, .max_samples = 100,
+      .description = "cat FILE | wc: pipe, fork, the child reads a tmpfs file into the pipe, the parent "
+                     "counts words and lines, waitpid (Ferry's pipeline code)" },
     { .name = "file_read", .variant = "disk", .fn = disk_read_cold, .sizes = file_sizes,
       .nsizes = sizeof file_sizes / sizeof file_sizes[0], .default_samples = BENCH_BULK_MAX_SAMPLES,
       .max_samples = BENCH_BULK_MAX_SAMPLES,

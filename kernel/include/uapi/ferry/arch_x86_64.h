@@ -140,9 +140,10 @@ enum ferry_arch_label {
  * Interrupts: ISA lines 1..15 through the I/O APIC (line 0 is the kernel's).
  * IRQControl Get:  caps[0] = root CNode; mr[0] line, mr[1] slot index,
  *                  mr[2] depth: an IRQHandler capability for the line (one
- *                  per line; FERRY_E_ILLEGAL_OP when it was issued already,
- *                  and for line 4, COM1: the kernel console's UART, whose
- *                  ports the root task is not given either).
+ *                  per line; FERRY_E_ILLEGAL_OP when it was issued already).
+ *                  Line 4 (COM1) is the user-space serial driver's: the
+ *                  kernel console only polls and writes COM1, never
+ *                  enables its interrupts (docs/serial.md).
  * IRQHandler SetNotification: caps[0] = a notification (WRITE): each
  *                  interrupt signals it with that capability's badge.
  * IRQHandler Ack:  the line was served: unmask it (the kernel masks a line
