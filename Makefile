@@ -349,7 +349,7 @@ fuzz: all | setup-test
 # Static analysis of the kernel; every suppression carries its reason.
 CPPCHECK_FLAGS := --enable=warning,portability,performance --std=c11 --error-exitcode=1 \
 	--inline-suppr --suppressions-list=scripts/cppcheck.supp --quiet \
-	-D__GNUC__ -DFERRY_LINT -DFERRY_FASTPATH=1 -DFERRY_LAZY_FPU=1 -DFERRY_BENCHMARK=1 -DFERRY_DIRECT_SWITCH=1 -DFERRY_VERSION='"lint"' -DFERRY_BUILD_FLAGS='""' \
+	-D__GNUC__ -DFERRY_LINT -DFERRY_FASTPATH=1 -DFERRY_LAZY_FPU=1 -DFERRY_BENCHMARK=1 -DFERRY_DIRECT_SWITCH=1 -DFERRY_VERSION='"lint"' -DFERRY_KPTI=0 -DFERRY_BUILD_FLAGS='""' \
 	$(INCLUDES)
 lint: | setup-test
 	cppcheck $(CPPCHECK_FLAGS) kernel/ lib/
