@@ -329,9 +329,10 @@ guest-tests-nobench: | setup-test
 	scripts/guest-tests-variant.sh $(BUILD)/nobench BENCHMARK=0
 # KPTI=1: the Meltdown-mitigated kernel (user page tables with only the
 # kernel's entry window; QEMU without PCID, Bochs Haswell with PCID and
-# INVPCID); the invariant check after each test walks the user tables.
+# INVPCID), and its smp tests on 4 and 2 CPUs; the invariant check after
+# each test walks the user tables.
 guest-tests-kpti: | setup-test
-	scripts/guest-tests-variant.sh $(BUILD)/kpti KPTI=1
+	GUEST_TEST_SET=kpti scripts/guest-tests-variant.sh $(BUILD)/kpti KPTI=1
 # And on a kernel built with the undefined-behaviour sanitizer (trap mode).
 guest-tests-ubsan: | setup-test
 	scripts/guest-tests-variant.sh $(BUILD)/ubsan UBSAN=1
