@@ -7,4 +7,5 @@ set -euo pipefail
 build=${1:?usage: guest-tests-variant.sh BUILD_DIR VAR=VAL...}
 shift
 make -s "$@" BUILD="$build" all
-exec "$(dirname "$0")/guest-tests.sh" "$build" 600 variant
+# GUEST_TEST_SET: which runs (guest-tests.sh: variant, or kpti).
+exec "$(dirname "$0")/guest-tests.sh" "$build" 600 "${GUEST_TEST_SET:-variant}"

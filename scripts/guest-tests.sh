@@ -12,6 +12,8 @@
 # Usage: guest-tests.sh BUILD_DIR [TIMEOUT_SECONDS] [full|variant]
 #   full (default): qemu64, Nehalem, max, Bochs Haswell, Bochs Skylake-X
 #   variant: qemu64, Bochs Haswell (for the FASTPATH=0 / LAZYFPU=0 / BENCHMARK=0 builds)
+#   kpti: variant's, and the smp tests on qemu64 with 4 CPUs and on Bochs
+#         Haswell with 2 (KPTI=1: APs, IPIs and shootdowns with two tables)
 set -uo pipefail
 build=$1
 limit=${2:-600}   # Bochs runs the whole suite, the io tests with 100 driver restarts, in 4-5 min on a busy machine
@@ -86,9 +88,10 @@ run "qemu64" qemu qemu64 "pcid=off" '^tsc: timed regions read by mfence' '^pcid:
 # a CPU without x2APIC; every CPU must come up.
 smp_tests="test=smp_affinity,smp_per_core_preemption,smp_notify_xcpu,smp_xcpu_call_stress,smp_delete_running_thread,smp_tlb_shootdown"
 [ "$set_" = full ] && smp=2 run "max, 2 CPUs" qemu max "" '^smp: 2 CPUs up'
-[ "$set_" = full ] && smp=4 run "qemu64, 4 CPUs: the smp tests" qemu qemu64 "$smp_tests" '^smp: 4 CPUs up'
+smp_set() { [ "$set_" = full ] || [ "$set_" = kpti ]; }
+smp_set && smp=4 run "qemu64, 4 CPUs: the smp tests" qemu qemu64 "$smp_tests" '^smp: 4 CPUs up'
 # Bochs on two CPUs: x2APIC IPIs, and the shootdown with PCIDs and INVPCID.
-[ "$set_" = full ] && smp=2 run "Bochs Haswell, 2 CPUs: the smp tests" bochs corei7_haswell_4770 "$smp_tests" \
+smp_set && smp=2 run "Bochs Haswell, 2 CPUs: the smp tests" bochs corei7_haswell_4770 "$smp_tests" \
     '^smp: 2 CPUs up .*x2APIC' '^pcid: on \(ASID = PCID, INVPCID'
 # Under Bochs the fuzzer runs too: Bochs 2.7 delivers a single-step #DB at
 # the kernel's first entry instruction after a `syscall` made with TF set

@@ -78,6 +78,11 @@ static void kpti_window_init(uint64_t nx)
             struct kstack *s = kstack_of(cpu, (enum kstack_kind)k);
             window_map(s->stack, s->stack + KSTACK_SIZE, PTE_P | PTE_W | nx);
         }
+    kprintf("kpti: user page tables map the kernel's entry window only: %lu pages of entry text, "
+            "%lu of entry data, %lu of IST stacks\n",
+            ((vaddr_t)__entry_text_end - (vaddr_t)__entry_text_start) / PAGE_SIZE,
+            ((vaddr_t)__entry_data_end - (vaddr_t)__entry_data_start) / PAGE_SIZE,
+            (unsigned long)FERRY_MAX_CPUS * 3 * (KSTACK_SIZE / PAGE_SIZE));
 }
 #endif
 
