@@ -84,7 +84,7 @@ run "qemu64" qemu qemu64 "pcid=off" '^tsc: timed regions read by mfence' '^pcid:
 # Multiprocessor (docs/smp.md): the whole suite on two vCPUs (the smp_*
 # tests then run threads on both), and the smp_* tests on four vCPUs of
 # a CPU without x2APIC; every CPU must come up.
-smp_tests="test=smp_affinity,smp_per_core_preemption,smp_notify_xcpu,smp_xcpu_call_stress,smp_delete_running_thread,smp_tlb_shootdown"
+smp_tests="test=smp_affinity,smp_per_core_preemption,smp_notify_xcpu,smp_xcpu_call_stress,smp_delete_running_thread,smp_churn_under_ipc,smp_tlb_shootdown"
 [ "$set_" = full ] && smp=2 run "max, 2 CPUs" qemu max "" '^smp: 2 CPUs up'
 [ "$set_" = full ] && smp=4 run "qemu64, 4 CPUs: the smp tests" qemu qemu64 "$smp_tests" '^smp: 4 CPUs up'
 # Bochs on two CPUs: x2APIC IPIs, and the shootdown with PCIDs and INVPCID.
