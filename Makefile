@@ -108,7 +108,7 @@ SMP ?= 1
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio -smp $(SMP) \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all tlbmodel iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots paper \
+.PHONY: all tlbmodel iso run run-iso debug test stress unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots paper \
 	clean help print-boot print-initrd setup-build setup-test setup-bench setup-bochs setup-cluster
 .DELETE_ON_ERROR:
 
@@ -123,6 +123,7 @@ help:
 	@echo "make debug      boot halted under QEMU's gdb stub and attach gdb"
 	@echo "make test       host unit tests, lint, boot tests, in-guest tests, harness tests"
 	@echo "make fuzz       10M fuzzed system calls over 4 seeds (FUZZ_SEEDS, FUZZ_CALLS per seed, FUZZ_ARGS)"
+	@echo "make stress     1,000,000 cross-core Calls with checksums on 2 vCPUs (STRESS_CALLS, STRESS_SMP)"
 	@echo "make lint       cppcheck on kernel/ and lib/ (suppressions with reasons: scripts/cppcheck.supp)"
 	@echo "variables       FASTPATH=0 (no IPC fast path), LAZYFPU=0 (eager FPU switch), BENCHMARK=0 (no floor syscalls),"
 	@echo "                DIRECTSWITCH=0 (with FASTPATH=0: the scheduler picks the IPC partner), UBSAN=1, BUILD=dir"
@@ -336,6 +337,14 @@ FUZZ_CALLS ?= 2500000
 FUZZ_ARGS  ?=
 fuzz: all | setup-test
 	scripts/fuzz.sh $(BUILD) "$(FUZZ_SEEDS)" $(FUZZ_CALLS) "$(FUZZ_ARGS)"
+
+# The long cross-core stress (docs/smp.md): STRESS_CALLS Calls in all from
+# two clients per CPU to two servers per CPU on STRESS_SMP vCPUs, every
+# answer checked (make test runs the same test with 12,000 Calls).
+STRESS_CALLS ?= 1000000
+STRESS_SMP   ?= 2
+stress: all | setup-test
+	scripts/smp-stress.sh $(BUILD) $(STRESS_CALLS) $(STRESS_SMP)
 
 # Static analysis of the kernel; every suppression carries its reason.
 CPPCHECK_FLAGS := --enable=warning,portability,performance --std=c11 --error-exitcode=1 \
