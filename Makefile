@@ -14,6 +14,7 @@ BUILD    ?= build
 FASTPATH ?= 1
 LAZYFPU  ?= 1
 UBSAN    ?= 0
+LOCKDEBUG ?= 0
 BENCHMARK ?= 1
 DIRECTSWITCH ?= 1
 ACCEL    ?= auto
@@ -28,7 +29,7 @@ OBJCOPY  := objcopy
 SETUP := scripts/setup.sh
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK) DIRECTSWITCH=$(DIRECTSWITCH)$(if $(filter 1,$(UBSAN)), UBSAN=1)
+BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK) DIRECTSWITCH=$(DIRECTSWITCH)$(if $(filter 1,$(UBSAN)), UBSAN=1)$(if $(filter 1,$(LOCKDEBUG)), LOCKDEBUG=1)
 
 # lib/include: the code kernel and user space share (lib/*.c); bench/lib is
 # user space's only (the benchmark runner), never the kernel's.
@@ -38,7 +39,7 @@ KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
 	-mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
 	-fno-asynchronous-unwind-tables -fcf-protection=none \
 	$(INCLUDES) -DFERRY_FASTPATH=$(FASTPATH) -DFERRY_LAZY_FPU=$(LAZYFPU) -DFERRY_BENCHMARK=$(BENCHMARK) \
-	-DFERRY_DIRECT_SWITCH=$(DIRECTSWITCH) \
+	-DFERRY_DIRECT_SWITCH=$(DIRECTSWITCH) -DFERRY_LOCKDEBUG=$(LOCKDEBUG) \
 	-DFERRY_VERSION='"$(VERSION)"' -DFERRY_BUILD_FLAGS='"$(BUILD_FLAGS)"' -MMD -MP
 # Undefined behaviour in trap mode: a violation is a ud2, i.e. a kernel-mode
 # #UD panic with the faulting address (no runtime library in the kernel).
@@ -126,7 +127,8 @@ help:
 	@echo "make stress     1,000,000 cross-core Calls with checksums on 2 vCPUs (STRESS_CALLS, STRESS_SMP)"
 	@echo "make lint       cppcheck on kernel/ and lib/ (suppressions with reasons: scripts/cppcheck.supp)"
 	@echo "variables       FASTPATH=0 (no IPC fast path), LAZYFPU=0 (eager FPU switch), BENCHMARK=0 (no floor syscalls),"
-	@echo "                DIRECTSWITCH=0 (with FASTPATH=0: the scheduler picks the IPC partner), UBSAN=1, BUILD=dir"
+	@echo "                DIRECTSWITCH=0 (with FASTPATH=0: the scheduler picks the IPC partner), UBSAN=1,"
+	@echo "                LOCKDEBUG=1 (the big kernel lock's order checked at run time), BUILD=dir"
 	@echo "make bench      run the default benchmark sweep and plot it (results/, plots/)"
 	@echo "make plots      re-plot the latest results"
 	@echo "make tlbmodel   build the TLB-model QEMU plugin ($(BUILD)/tlbmodel.so; harness.py run --tlb-model)"
@@ -324,9 +326,11 @@ guest-tests-eager: | setup-test
 # rest of the suite unchanged).
 guest-tests-nobench: | setup-test
 	scripts/guest-tests-variant.sh $(BUILD)/nobench BENCHMARK=0
-# And on a kernel built with the undefined-behaviour sanitizer (trap mode).
+# And on a kernel built with the undefined-behaviour sanitizer (trap mode)
+# and the lock-order checks (LOCKDEBUG=1, docs/smp.md), with the smp tests
+# on two vCPUs as well.
 guest-tests-ubsan: | setup-test
-	scripts/guest-tests-variant.sh $(BUILD)/ubsan UBSAN=1
+	GUEST_TESTS_SMP=1 scripts/guest-tests-variant.sh $(BUILD)/ubsan UBSAN=1 LOCKDEBUG=1
 
 # The long fuzz: FUZZ_CALLS calls per seed, one boot per seed, the kernel
 # invariant check after each.  Attack classes are command-line words (see
