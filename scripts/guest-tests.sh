@@ -92,7 +92,7 @@ smp_tests="test=smp_affinity,smp_per_core_preemption,smp_notify_xcpu,smp_xcpu_ca
 # kernel, whose lock-order checks panic on a breach): the smp tests on two
 # vCPUs too.
 [ "$set_" = variant ] && [ "${GUEST_TESTS_SMP:-0}" = 1 ] && smp=2 run "qemu64, 2 CPUs: the smp tests" qemu qemu64 \
-    "$smp_tests,syscall_fuzz" '^smp: 2 CPUs up'
+    "$smp_tests,syscall_fuzz" '^smp: 2 CPUs up' 'build: .*LOCKDEBUG=1'
 # Bochs on two CPUs: x2APIC IPIs, and the shootdown with PCIDs and INVPCID.
 [ "$set_" = full ] && smp=2 run "Bochs Haswell, 2 CPUs: the smp tests" bochs corei7_haswell_4770 "$smp_tests" \
     '^smp: 2 CPUs up .*x2APIC' '^pcid: on \(ASID = PCID, INVPCID'

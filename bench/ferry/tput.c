@@ -6,12 +6,14 @@
 #define TPUT_PAIRS 8                /* the kernel's FERRY_MAX_CPUS */
 #define TPUT_PRIO  200              /* below the root task (255): it blocks while they run */
 #define TPUT_BATCH 200              /* Calls per client per sample */
+#define TPUT_WORK  2000UL           /* ipc_tput/work: loop steps before each Call */
 
 /* Per pair: the endpoint its server serves and the notification that
  * starts its client's batch; the number of clients done with the current
  * batch and the notification the last one signals; wrong answers. */
 static volatile unsigned long t_ep[TPUT_PAIRS], t_start[TPUT_PAIRS];
 static volatile unsigned long t_done_ntfn, t_finished, t_want, t_bad;
+static volatile unsigned long t_work;     /* user-mode work between two Calls (ipc_tput/work) */
 static unsigned long t_server_tcb[TPUT_PAIRS], t_client_tcb[TPUT_PAIRS];
 
 /* Pair k's server has its stack page at TPUT_AREA + k * 0x4000 (its IPC
@@ -54,6 +56,8 @@ static void tput_client(void)
         ntfn_wait(start, &bits);
         unsigned long bad = 0;
         for (unsigned long i = 0; i < TPUT_BATCH; i++) {
+            for (volatile unsigned long w = t_work; w > 0; w--)
+                ;
             struct sys_msg m = { .info = FERRY_MSGINFO(7, 1, 0), .w = { i + round } };
             if (ipc_call(ep, &m) || m.w[0] != i + round + 1)
                 bad++;
@@ -114,6 +118,7 @@ static const char *ipc_tput(struct bench_ctx *c)
     }
     t_bad = 0;
     t_want = n;
+    t_work = (unsigned long)c->entry->arg;
     unsigned long bits;
     for (size_t i = 0; i < c->warmup + c->n; i++) {
         t_finished = 0;
@@ -141,5 +146,9 @@ const struct bench_entry bench_tput[] = {
       .description = "IPC throughput: size = N client/server pairs, pair k on CPU k (same address space, fast "
                      "path), 200 Calls per client per sample; value = aggregate ticks per 1000 Calls "
                      "(throughput = 1000 * tsc_hz / value); sizes above the CPU count are not run" },
+    { .name = "ipc_tput", .variant = "work", .fn = ipc_tput, .arg = (void *)TPUT_WORK, .sizes = tput_sizes,
+      .nsizes = sizeof tput_sizes / sizeof tput_sizes[0], .default_samples = 100, .max_samples = 2000,
+      .description = "as ipc_tput, each client counting down a 2000-step loop in user mode before each Call "
+                     "(work outside the big kernel lock): how pairs scale when the kernel is not most of the time" },
 };
 const size_t bench_tput_n = sizeof bench_tput / sizeof bench_tput[0];
