@@ -6,7 +6,9 @@
 # BENCHMARK (1: the floor benchmark system calls are built, behind the debug
 # capability; 0: compiled out), DIRECTSWITCH (1: after a Call or a reply the
 # kernel switches straight to the partner; 0: the scheduler chooses, which
-# needs FASTPATH=0, the fast path being a direct switch), ACCEL
+# needs FASTPATH=0, the fast path being a direct switch), KPTI (1: the
+# Meltdown-mitigated kernel: user page tables with only the entry window
+# of the kernel, docs/design.md), ACCEL
 # (auto|kvm|tcg|tcg-icount|bochs), CPU_MODEL (Bochs CPU model for
 # ACCEL=bochs), CMDLINE (kernel command line for run/iso).
 
@@ -17,6 +19,7 @@ UBSAN    ?= 0
 LOCKDEBUG ?= 0
 BENCHMARK ?= 1
 DIRECTSWITCH ?= 1
+KPTI     ?= 0
 ACCEL    ?= auto
 CPU_MODEL ?= corei7_haswell_4770
 CMDLINE  ?=
@@ -29,7 +32,7 @@ OBJCOPY  := objcopy
 SETUP := scripts/setup.sh
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK) DIRECTSWITCH=$(DIRECTSWITCH)$(if $(filter 1,$(UBSAN)), UBSAN=1)$(if $(filter 1,$(LOCKDEBUG)), LOCKDEBUG=1)
+BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK) DIRECTSWITCH=$(DIRECTSWITCH)$(if $(filter 1,$(KPTI)), KPTI=1)$(if $(filter 1,$(UBSAN)), UBSAN=1)$(if $(filter 1,$(LOCKDEBUG)), LOCKDEBUG=1)
 
 # lib/include: the code kernel and user space share (lib/*.c); bench/lib is
 # user space's only (the benchmark runner), never the kernel's.
@@ -39,7 +42,7 @@ KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
 	-mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
 	-fno-asynchronous-unwind-tables -fcf-protection=none \
 	$(INCLUDES) -DFERRY_FASTPATH=$(FASTPATH) -DFERRY_LAZY_FPU=$(LAZYFPU) -DFERRY_BENCHMARK=$(BENCHMARK) \
-	-DFERRY_DIRECT_SWITCH=$(DIRECTSWITCH) -DFERRY_LOCKDEBUG=$(LOCKDEBUG) \
+	-DFERRY_DIRECT_SWITCH=$(DIRECTSWITCH) -DFERRY_KPTI=$(KPTI) -DFERRY_LOCKDEBUG=$(LOCKDEBUG) \
 	-DFERRY_VERSION='"$(VERSION)"' -DFERRY_BUILD_FLAGS='"$(BUILD_FLAGS)"' -MMD -MP
 # Undefined behaviour in trap mode: a violation is a ud2, i.e. a kernel-mode
 # #UD panic with the faulting address (no runtime library in the kernel).
@@ -109,7 +112,7 @@ SMP ?= 1
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio -smp $(SMP) \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all tlbmodel iso run run-iso debug test stress unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots paper \
+.PHONY: all tlbmodel iso run run-iso debug test stress unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-kpti guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots paper \
 	clean help print-boot print-initrd setup-build setup-test setup-bench setup-bochs setup-cluster
 .DELETE_ON_ERROR:
 
@@ -129,6 +132,7 @@ help:
 	@echo "variables       FASTPATH=0 (no IPC fast path), LAZYFPU=0 (eager FPU switch), BENCHMARK=0 (no floor syscalls),"
 	@echo "                DIRECTSWITCH=0 (with FASTPATH=0: the scheduler picks the IPC partner), UBSAN=1,"
 	@echo "                LOCKDEBUG=1 (the big kernel lock's order checked at run time), BUILD=dir"
+	@echo "                KPTI=1 (Meltdown mitigation: user page tables with only the kernel entry window)"
 	@echo "make bench      run the default benchmark sweep and plot it (results/, plots/)"
 	@echo "make plots      re-plot the latest results"
 	@echo "make tlbmodel   build the TLB-model QEMU plugin ($(BUILD)/tlbmodel.so; harness.py run --tlb-model)"
@@ -326,6 +330,11 @@ guest-tests-eager: | setup-test
 # rest of the suite unchanged).
 guest-tests-nobench: | setup-test
 	scripts/guest-tests-variant.sh $(BUILD)/nobench BENCHMARK=0
+# KPTI=1: the Meltdown-mitigated kernel (user page tables with only the
+# kernel's entry window; QEMU without PCID, Bochs Haswell with PCID and
+# INVPCID); the invariant check after each test walks the user tables.
+guest-tests-kpti: | setup-test
+	scripts/guest-tests-variant.sh $(BUILD)/kpti KPTI=1
 # And on a kernel built with the undefined-behaviour sanitizer (trap mode)
 # and the lock-order checks (LOCKDEBUG=1, docs/smp.md), with the smp tests
 # on two vCPUs as well.
@@ -376,6 +385,7 @@ test: setup-test setup-linux setup-cluster
 	$(MAKE) guest-tests-nofp
 	$(MAKE) guest-tests-eager
 	$(MAKE) guest-tests-nobench
+	$(MAKE) guest-tests-kpti
 	$(MAKE) guest-tests-ubsan
 	$(MAKE) boot-tests
 	$(MAKE) harness-tests

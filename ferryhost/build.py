@@ -21,6 +21,7 @@ MAKE_VARIABLES = {
     "LAZYFPU": (("1", "0"), "1", "FPU state switched on first use (0: eagerly on every switch)"),
     "BENCHMARK": (("1", "0"), "1", "floor benchmark system calls built (0: compiled out; floor_* fail)"),
     "DIRECTSWITCH": (("1", "0"), "1", "direct switch to the IPC partner (0: the scheduler picks; needs FASTPATH=0)"),
+    "KPTI": (("0", "1"), "0", "Meltdown mitigation: user page tables with only the kernel's entry window (1)"),
     "UBSAN": (("0", "1"), "0", "kernel built with -fsanitize=undefined in trap mode (1; not for timing)"),
 }
 # Values that need others (the Makefile stops on these combinations): checked

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import disk as fatdisk
 from .errors import HarnessError
 from .records import REPO
 
@@ -35,6 +36,16 @@ CFLAGS = ["-std=gnu17", "-O2", "-Wall", "-Wextra", "-Werror", "-static", "-pthre
 # (type, path, mode, (major, minor) for device nodes)
 DIRS = [("dir", "dev", 0o755), ("dir", "proc", 0o555), ("dir", "sys", 0o555)]
 CONSOLE = ("chr", "dev/console", 0o600, (5, 1))
+
+# The disk rows (file_read/disk, file_read/disk_cached) read the FAT image
+# Ferry's ATA driver serves, on the same emulated IDE disk.  Debian builds
+# the PIIX IDE driver, the SCSI disk, vfat and its code pages as modules, so
+# the archive carries them (and what they depend on, modules.dep) from the
+# installed kernel package's /lib/modules/RELEASE under lib/modules/, with
+# lib/modules/order naming them in load order; /init loads them
+# (finit_module) when a disk row runs.
+DISK_MODULES = ["ata_piix", "sd_mod", "vfat", "nls_cp437", "nls_ascii"]
+MODULE_DIR = "lib/modules"
 
 
 class LinuxGuestError(HarnessError):
@@ -74,6 +85,44 @@ def find_kernel():
     if not os.access(kernel, os.R_OK):
         raise LinuxGuestError(f"{kernel} is not readable by this user")
     return kernel, release, package, ver.stdout.strip() or None
+
+
+def disk_modules(release, root="/lib/modules"):
+    """[(file name, path)] of DISK_MODULES and their dependencies,
+    dependencies first, from the kernel package's modules.dep; [] when the
+    release has no modules (the disk rows then say so)."""
+    base = Path(root) / release
+    try:
+        lines = (base / "modules.dep").read_text().splitlines()
+    except OSError:
+        return []
+    deps = {}
+    for ln in lines:
+        mod, _, rest = ln.partition(":")
+        deps[mod.strip()] = rest.split()
+    by_name = {}
+    for mod in deps:
+        by_name[Path(mod).name.split(".ko")[0].replace("-", "_")] = mod
+    order, seen = [], set()
+
+    def visit(mod):
+        if mod in seen:
+            return
+        seen.add(mod)
+        for d in deps.get(mod, []):
+            visit(d)
+        order.append(mod)
+    for name in DISK_MODULES:
+        mod = by_name.get(name)
+        if mod is None:
+            return []
+        visit(mod)
+    out = []
+    for mod in order:
+        if not mod.endswith(".ko"):
+            raise LinuxGuestError(f"{base / mod}: compressed kernel modules are not supported")
+        out.append((Path(mod).name, base / mod))
+    return out
 
 
 def _kernel_config(release):
@@ -159,10 +208,11 @@ def _newc_entry(ino, name, mode, data=b"", rdev=(0, 0), nlink=1):
     return out
 
 
-def write_initramfs(path, init_bytes):
+def write_initramfs(path, init_bytes, modules=()):
     """Write the uncompressed newc archive (the kernel unpacks it fastest) and
     return its contents list.  Owners are root and times 0, so the archive
-    depends only on the program."""
+    depends only on the program and the modules ([(file name, path)] in load
+    order, under lib/modules/ with lib/modules/order)."""
     S_IFDIR, S_IFREG, S_IFCHR = 0o040000, 0o100000, 0o020000
     members, listing, ino = [], [], 1
     for kind, name, mode in DIRS:
@@ -176,6 +226,19 @@ def write_initramfs(path, init_bytes):
     members.append(_newc_entry(ino, "init", S_IFREG | 0o755, data=init_bytes))
     listing.append({"path": "/init", "type": "file", "mode": oct(0o755), "size": len(init_bytes),
                     "sha256": hashlib.sha256(init_bytes).hexdigest(), "source": "bench/linux (static)"})
+    ino += 1
+    if modules:
+        for d in ("lib", MODULE_DIR):
+            members.append(_newc_entry(ino, d, S_IFDIR | 0o755, nlink=2))
+            listing.append({"path": "/" + d, "type": "dir", "mode": oct(0o755)})
+            ino += 1
+        order = "".join(name + "\n" for name, _ in modules).encode()
+        for name, data, source in [(n, Path(p).read_bytes(), str(p)) for n, p in modules] + \
+                [("order", order, "load order (modules.dep)")]:
+            members.append(_newc_entry(ino, f"{MODULE_DIR}/{name}", S_IFREG | 0o644, data=data))
+            listing.append({"path": f"/{MODULE_DIR}/{name}", "type": "file", "mode": oct(0o644), "size": len(data),
+                            "sha256": hashlib.sha256(data).hexdigest(), "source": source})
+            ino += 1
     members.append(_newc_entry(0, "TRAILER!!!", 0, nlink=1))
     data = b"".join(members)
     tmp = path.with_suffix(".tmp")
@@ -210,7 +273,9 @@ def build_guest(outdir):
     prog = outdir / "ferry-linux-bench"
     cmd = build_program(prog)
     initrd = outdir / "initramfs.cpio"
-    listing = write_initramfs(initrd, prog.read_bytes())
+    modules = disk_modules(release)
+    listing = write_initramfs(initrd, prog.read_bytes(), modules)
+    disk = _disk_image(outdir)
     vmlinux = extract_vmlinux(kernel, release, outdir)
     meta = {
         "kernel_release": release,
@@ -226,18 +291,38 @@ def build_guest(outdir):
         "initramfs_bytes": initrd.stat().st_size,
         "initramfs_sha256": _sha256(initrd),
         "initramfs_contents": listing,
+        "disk_modules": [name for name, _ in modules],
+        "disk": str(disk) if disk else None,
         "compiler": _tool_version(["gcc", "--version"]),
         "libc": _tool_version(["dpkg-query", "-W", "-f=libc6-dev ${Version}\n", "libc6-dev"]),
         "build_command": " ".join(shlex.quote(c) for c in cmd),
     }
-    return {"kernel": vmlinux or kernel, "initrd": initrd, "meta": meta}
+    guest = {"kernel": vmlinux or kernel, "initrd": initrd, "meta": meta}
+    if disk:
+        guest["disk"] = disk
+    return guest
+
+
+def _disk_image(outdir):
+    """Ferry's FAT disk image (ferryhost/disk.py, the same files), made here
+    for the disk rows; None when its tools are missing."""
+    out = Path(outdir) / "disk.img"
+    src = Path(fatdisk.__file__)
+    if out.is_file() and out.stat().st_mtime >= src.stat().st_mtime:
+        return out
+    try:
+        return fatdisk.make_disk(out)
+    except (SystemExit, OSError, subprocess.CalledProcessError):
+        return None
 
 
 def qemu_boot_args(guest, cmdline_words):
-    """The -kernel/-initrd/-append part of the QEMU command line; the
-    benchmark words reach /init as environment variables."""
+    """The -kernel/-initrd/-append part of the QEMU command line (and the
+    disk image as the primary IDE master, its writes to a snapshot, as
+    Ferry's); the benchmark words reach /init as environment variables."""
+    disk = ["-drive", f"file={guest['disk']},format=raw,if=ide,index=0,snapshot=on"] if guest.get("disk") else []
     return ["-kernel", str(guest["kernel"]), "-initrd", str(guest["initrd"]),
-            "-append", " ".join(BASE_CMDLINE + list(cmdline_words))]
+            "-append", " ".join(BASE_CMDLINE + list(cmdline_words))] + disk
 
 
 # --- a stand-alone boot, for trying the guest and for this module's tests;

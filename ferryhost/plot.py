@@ -92,6 +92,8 @@ SHAPES = [
     ("fork + 1 COW write + exit + wait", ("cow_fork", "", 1), ("cow_fork", "", 1)),
     ("fork + 16 COW writes + exit + wait", ("cow_fork", "", 16), ("cow_fork", "", 16)),
     ("fork + 256 COW writes + exit + wait", ("cow_fork", "", 256), ("cow_fork", "", 256)),
+    ("cat 4 KiB file | wc", ("pipeline", "cpu1", 4096), ("pipeline", "cpu1", 4096)),
+    ("cat 64 KiB file | wc", ("pipeline", "cpu1", 65536), ("pipeline", "cpu1", 65536)),
 ]
 
 

@@ -178,6 +178,10 @@ def prepare(spec, build_log):
         desc["disk"] = str(disk)
         desc["disk_sha256"] = meta.sha256(disk)
     if spec.system == "linux":
+        if guest.get("disk"):
+            # the same FAT image, for Linux's disk rows (ferryhost/linux.py)
+            desc["disk"] = str(guest["disk"])
+            desc["disk_sha256"] = meta.sha256(guest["disk"])
         guest = dict(guest, kernel=stored_boot["kernel"], initrd=stored_boot["modules"][0])
         return (lambda words: linux.qemu_boot_args(guest, words)), desc
     if spec.accel == "bochs":

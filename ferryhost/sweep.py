@@ -12,7 +12,7 @@ from .errors import HarnessError
 TOP_KEYS = {"name": str, "description": str, "timeout": (int, float), "samples": int, "warmup": int,
             "repetitions": int, "raw": bool, "system": list, "accel": list,
             "variants": dict, "benchmarks": list, "cpu_model": str}
-VARIANT_KEYS = {"make": dict, "cmdline": list}
+VARIANT_KEYS = {"make": dict, "cmdline": list, "only": list}
 GROUP_KEYS = {"names": list, "sizes": list, "samples": int, "timeout": (int, float), "system": list,
               "smp": int, "accel": list, "tlb_model": bool}
 DONE = ("ok", "failed", "panic", "timeout", "malformed", "crashed", "incomplete")
@@ -73,7 +73,12 @@ def validate_config(raw, where="sweep"):
         cmdline = v.get("cmdline", [])
         if not all(isinstance(w, str) and w and " " not in w for w in cmdline):
             raise HarnessError(f"{where}: variants.{name}.cmdline must be single words")
-        cfg["variants"][name] = {"make": flags, "cmdline": cmdline}
+        # only: the benchmarks (names, or name/variant) this variant runs,
+        # where measuring all of them again would only cost time.
+        only = v.get("only", [])
+        if not all(isinstance(w, str) and w for w in only):
+            raise HarnessError(f"{where}: variants.{name}.only must be benchmark names")
+        cfg["variants"][name] = {"make": flags, "cmdline": cmdline, "only": only}
     if not cfg["variants"]:
         raise HarnessError(f"{where}: no variants")
     groups = raw.get("benchmarks", [{"names": ["all"]}])
@@ -122,7 +127,8 @@ def units(cfg):
             for accel in cfg["accel"]:
                 for gi, group in enumerate(cfg["benchmarks"]):
                     if system not in group.get("system", cfg["system"]) or \
-                            accel not in group.get("accel", cfg["accel"]):
+                            accel not in group.get("accel", cfg["accel"]) or \
+                            not _names_for(variants[vname], group):
                         continue
                     for rep in range(cfg["repetitions"]):
                         out.append({"id": f"{system}-{vname}-{accel}-g{gi}-r{rep}", "system": system,
@@ -130,12 +136,23 @@ def units(cfg):
     return out
 
 
+def _names_for(variant, group):
+    """The group's benchmark names a variant runs: all, or those its `only` list names
+    (a name covers its name/variant forms; name/variant covers itself; `all`: the list)."""
+    only = variant.get("only") or []
+    if not only:
+        return group["names"]
+    if "all" in group["names"]:
+        return list(only)
+    return [n for n in group["names"] if any(n == o or n.startswith(o + "/") for o in only)]
+
+
 def spec_for(cfg, u, qemu=None, kernel=None):
     g = cfg["benchmarks"][u["group"]]
     v = cfg["variants"].get(u["variant"], {"make": {}, "cmdline": []})
     return runner.RunSpec(system=u["system"], variant=u["variant"], flags=v["make"],
                           cmdline=v["cmdline"], accel=u["accel"],
-                          cpu_model=cfg.get("cpu_model") if u["accel"] == "bochs" else None, smp=g.get("smp", 1), benches=g["names"],
+                          cpu_model=cfg.get("cpu_model") if u["accel"] == "bochs" else None, smp=g.get("smp", 1), benches=_names_for(v, g),
                           sizes=g["sizes"], samples=g["samples"] or cfg["samples"],
                           warmup=cfg["warmup"], raw=cfg["raw"], reps=[u["rep"]],
                           timeout=g["timeout"] or cfg["timeout"], qemu=qemu, kernel=kernel,

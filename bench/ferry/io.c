@@ -10,6 +10,7 @@
 struct file_read_arg {
     bool cache;          /* the file server's 128 KiB sector cache */
     bool grant;          /* data through a window granted at open (FILE_O_GRANT) */
+    bool restart;        /* the driver dies on each read's request (fcat -rbench) */
 };
 
 /* The disk image's file holding at least `size` bytes (ferryhost/disk.py). */
@@ -58,7 +59,11 @@ static const char *file_read(struct bench_ctx *c)
     fmt_snprintf(size_s, sizeof size_s, "%ld", (long)c->size);
     fmt_snprintf(n_s, sizeof n_s, "%lu", (unsigned long)(c->warmup + c->n));
     const char *argv[] = { a->grant ? "-gbench" : "-bench", path, seed, size_s, n_s, NULL };
-    unsigned long pid = fail ? 0 : proc_spawn("fcat", argv, NULL);
+    const char *rargv[] = { "-rbench", path, seed, n_s, NULL };
+    if (a->restart && c->size != 512)
+        fail = "driver_restart reads one sector: size 512";
+    unsigned long restarts0 = procsrv_restarts("ata");
+    unsigned long pid = fail ? 0 : proc_spawn("fcat", a->restart ? rargv : argv, NULL);
     if (!fail && !pid)
         fail = "spawn of fcat failed";
     if (pid) {
@@ -90,6 +95,8 @@ static const char *file_read(struct bench_ctx *c)
             fail = "fcat did not read the file's bytes back right";
         else if (got != need)
             fail = "fewer reads than samples";
+        else if (a->restart && procsrv_restarts("ata") != restarts0 + need)
+            fail = "the driver was not restarted once per read";
     }
     stop("fatfs");
     stop("ata");
@@ -141,11 +148,48 @@ static const char *bulk_pipe(struct bench_ctx *c)
     return NULL;
 }
 
+/* "cat FILE | wc" (userspace/io/pipeline.h, the same code as Linux's
+ * pipeline row): pipe, fork; the child opens a file of the disk image
+ * through the file server (its cache warm after the first run: no driver
+ * in the timed runs after that) and writes it into the pipe 4 KiB at a
+ * time, the parent counts words and lines, then reaps it.  pipetest times
+ * itself: each sample is the median of 8 runs of one program. */
+static const char *pipeline(struct bench_ctx *c)
+{
+    if (!system_ready())
+        return "no system: boot.conf and the program modules are not loaded";
+    if (c->size != 4096 && c->size != 65536)
+        return "sizes 4096 and 65536 (the disk image's F4K.BIN and F64K.BIN)";
+    const char *fail = NULL, *seed;
+    const char *path = file_for(c->size, &seed);
+    unsigned long ata = proc_spawn("ata", NULL, NULL);
+    unsigned long fs = ata && serve_until_registered(ata) ? proc_spawn("fatfs", NULL, NULL) : 0;
+    if (!fs || !serve_until_registered(fs))
+        fail = "the block driver or the file server did not start (is the disk image attached?)";
+    char size_s[24];
+    fmt_snprintf(size_s, sizeof size_s, "%ld", (long)c->size);
+    for (size_t i = 0; i < c->warmup + c->n && !fail; i++) {
+        const char *argv[] = { "wc", path, size_s, "8", NULL };
+        long status = -1;
+        unsigned long pid = proc_spawn("pipetest", argv, NULL);
+        if (!pid || !proc_wait(pid, &status) || status <= 4)
+            fail = "pipetest wc failed (a wrong count, or a process did not end)";
+        else if (i >= c->warmup)
+            c->samples[i - c->warmup] = (uint64_t)status;
+    }
+    stop("fatfs");
+    stop("ata");
+    return fail;
+}
+
+static const int64_t pipeline_sizes[] = { 4096, 65536 };
 static const int64_t pipe_sizes[] = { 64, 1024, 16384, 65536, 262144, 1048576 };
 
 static const int64_t file_sizes[] = { 0, 4096, 65536 };
+static const int64_t sector_size[] = { 512 };
 static const struct file_read_arg blk_arg = { .cache = false }, cached_arg = { .cache = true },
-    blk_grant_arg = { .cache = false, .grant = true }, cached_grant_arg = { .cache = true, .grant = true };
+    blk_grant_arg = { .cache = false, .grant = true }, cached_grant_arg = { .cache = true, .grant = true },
+    restart_arg = { .cache = false, .restart = true };
 
 const struct bench_entry bench_io[] = {
     { .name = "pipe_rt", .variant = "cpu1", .fn = pipe_rt, .default_samples = 20, .max_samples = 200,
@@ -156,6 +200,10 @@ const struct bench_entry bench_io[] = {
       .max_samples = BENCH_BULK_MAX_SAMPLES,
       .description = "bytes through a libc pipe plus an 8-byte ack, two processes, one CPU; each sample "
                      "the median of 16" },
+    { .name = "pipeline", .variant = "cpu1", .fn = pipeline, .sizes = pipeline_sizes,
+      .nsizes = sizeof pipeline_sizes / sizeof pipeline_sizes[0], .default_samples = 10, .max_samples = 100,
+      .description = "cat FILE | wc: pipe, fork, the child reads a file through the file server (cache "
+                     "warm) into the pipe, the parent counts words and lines, waitpid; median of 8 runs" },
     { .name = "file_read", .variant = "blk_copy", .fn = file_read, .arg = &blk_arg,
       .sizes = file_sizes, .nsizes = sizeof file_sizes / sizeof file_sizes[0],
       .default_samples = BENCH_BULK_MAX_SAMPLES, .max_samples = BENCH_BULK_MAX_SAMPLES,
@@ -176,5 +224,11 @@ const struct bench_entry bench_io[] = {
       .default_samples = BENCH_BULK_MAX_SAMPLES, .max_samples = 200,
       .description = "read(size) of a file in the file server's sector cache (warm), data through a "
                      "64 KiB window granted at open, copied out by the reader; plus one marker Call" },
+    { .name = "driver_restart", .variant = "ata", .fn = file_read, .arg = &restart_arg,
+      .sizes = sector_size, .nsizes = 1, .default_samples = 20, .max_samples = 100,
+      .description = "a 512-byte read (no cache) during which the ATA driver dies: the supervisor's "
+                     "restart, the file server's retry on the new driver; plus the crash request, a "
+                     "lookup of the new blk: and the marker; from the fourth sample on, the supervisor "
+                     "backs off (crashes in a row)" },
 };
 const size_t bench_io_n = sizeof bench_io / sizeof bench_io[0];

@@ -46,6 +46,7 @@ static const char *const fp_names[FERRY_FP_COUNT] = {
     [FERRY_FP_CALL_MESSAGE] = "call_message", [FERRY_FP_RR_NO_CALLER] = "rr_no_caller",
     [FERRY_FP_RR_PRIO] = "rr_prio", [FERRY_FP_RR_CAP] = "rr_cap", [FERRY_FP_RR_QUEUED] = "rr_queued",
     [FERRY_FP_RR_PARTNER] = "rr_partner", [FERRY_FP_RR_MESSAGE] = "rr_message",
+    [FERRY_FP_RR_CAPS_SLOW] = "rr_caps_slow",
 };
 
 static bool fp_read(unsigned long out[FERRY_FP_COUNT])
@@ -124,6 +125,8 @@ int bench_main(const struct ferry_bootinfo *bi)
     bj_bool(j, bi->benchmark);
     bj_key(j, "direct_switch");
     bj_bool(j, bi->direct_switch);
+    bj_key(j, "kpti");
+    bj_bool(j, bi->kpti);
     bj_key(j, "pcid");
     bj_bool(j, bi->pcid_on);
     bj_key(j, "cpu_pcid");

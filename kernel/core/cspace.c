@@ -60,6 +60,20 @@ static word_t resolve(const struct cap *root, word_t cptr, unsigned depth, bool 
     return err;
 }
 
+/* The usual CSpace, one CNode whose guard and radix take all 64 bits
+ * (its capability's u.cnode.fp_base is non-zero: object/cap.h), with the
+ * guard matched: the slot resolve would reach at full depth, in one step
+ * (the IPC fast path's lookup, arch/x86_64/fastpath.c).  NULL for
+ * anything else, which resolve walks and reports.  A radix is 1..24, so
+ * the shift is defined. */
+static inline struct cte *single_level(const struct cap *root, word_t cptr)
+{
+    word_t base = root->u.cnode.fp_base;
+    if (root->type != FERRY_OBJ_CNODE || !base || (cptr >> root->size_bits) != root->u.cnode.guard)
+        return NULL;
+    return (struct cte *)(base + (cptr << FERRY_CTE_BITS));
+}
+
 /* The null capability pointer (0, at any depth) names no slot: nothing
  * can be put there or found there, so a cptr left at 0 by mistake never
  * acts on a real capability (#21: a Move into slot 0 used to succeed). */
@@ -80,6 +94,13 @@ word_t cspace_lookup_slot(const struct cap *root, word_t cptr, word_t depth,
     }
     if (cptr == 0)
         return null_cptr((unsigned)depth, bits_left);
+    struct cte *s = depth == 64 ? single_level(root, cptr) : NULL;
+    if (s) {
+        *slot = s;
+        if (bits_left)
+            *bits_left = 0;
+        return FERRY_OK;
+    }
     return resolve(root, cptr, (unsigned)depth, false, slot, bits_left);
 }
 
@@ -88,9 +109,15 @@ word_t cspace_lookup_cap(const struct cap *root, word_t cptr, struct cte **slot,
     struct cte *s;
     if (cptr == 0)
         return null_cptr(64, bits_left);
-    word_t err = resolve(root, cptr, 64, true, &s, bits_left);
-    if (err)
-        return err;
+    s = single_level(root, cptr);
+    if (s) {
+        if (bits_left)
+            *bits_left = 0;
+    } else {
+        word_t err = resolve(root, cptr, 64, true, &s, bits_left);
+        if (err)
+            return err;
+    }
     if (cap_is_null(&s->cap))
         return FERRY_E_INVALID_CAP;
     *slot = s;

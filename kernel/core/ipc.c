@@ -241,6 +241,65 @@ void ipc_reply(struct tcb *cur, word_t msginfo)
     ks_ipc_woken = c;
 }
 
+#if FERRY_FASTPATH
+/* The medium path's own fall-backs, counted like the fast path's
+ * (BENCHMARK=1 kernels): FERRY_FP_RR_CAPS_SLOW. */
+#if FERRY_BENCHMARK
+#define MEDIUM_MISS()                                                   \
+    do {                                                                \
+        ks_fastpath_miss[FERRY_FP_RR_CAPS_SLOW]++;                      \
+        return false;                                                   \
+    } while (0)
+#else
+#define MEDIUM_MISS() return false
+#endif
+
+bool ipc_reply_recv_caps(struct tcb *cur, word_t cptr, word_t msginfo)
+{
+    /* A caller waiting for our reply on this CPU: not a faulted thread (its
+     * reply is no message), not one from another CPU (the slow path wakes
+     * it there), one the IPC buffers let receive capabilities... */
+    struct tcb *caller = cur->reply_to;
+    if (!caller || (caller->ipc_flags & (TCB_IPC_FAULT | TCB_IPC_XCPU)) ||
+        !(caller->ipc_flags & (TCB_IPC_GRANT | TCB_IPC_GRANT_REPLY)) || caller->affinity != arch_cpu_index())
+        MEDIUM_MISS();
+    /* ...with a message the syscall layer would pass (check_message for a
+     * reply: length and count within bounds, an IPC buffer for them) and
+     * that deliver would not cut short (both buffers present)... */
+    word_t len = FERRY_MSGINFO_LEN(msginfo), ncaps = FERRY_MSGINFO_CAPS(msginfo);
+    if (len > FERRY_MSG_MAX_WORDS || ncaps == 0 || ncaps > FERRY_MAX_EXTRA_CAPS || !ipc_buf(cur) ||
+        !ipc_buf(caller))
+        MEDIUM_MISS();
+    /* ...then a Recv on an endpoint we may read, with no sender queued
+     * and no signal pending on a bound notification, so that we block... */
+    struct cte *slot;
+    if (cspace_lookup_cap(&cur->slots[TCB_SLOT_CSPACE].cap, cptr, &slot, NULL) ||
+        slot->cap.type != FERRY_OBJ_ENDPOINT || !cap_has_rights(&slot->cap, FERRY_RIGHT_READ))
+        MEDIUM_MISS();
+    struct endpoint *ep = cap_endpoint(&slot->cap);
+    const struct notification *bound = cur->bound_notification;
+    if (ep->state == EP_SEND || (bound && bound->state == NTFN_ACTIVE))
+        MEDIUM_MISS();
+    /* ...and the caller runs next: no ready thread above it
+     * (ipc_switch_direct's rule). */
+    if (sched_ready_above(caller->prio))
+        MEDIUM_MISS();
+
+    /* ---- point of no return: ipc_reply, then ipc_recv's blocking case ---- */
+
+    cur->reply_to = NULL;
+    deliver(cur, caller, msginfo, 0, TCB_IPC_GRANT);
+    caller->state = TCB_RUNNABLE;        /* wake without the ready queue: it runs now */
+    caller->blocked_on = NULL;
+    caller->ipc_flags = 0;
+    cur->ipc_flags = 0;
+    cur->state = TCB_BLOCKED_RECV;
+    endpoint_enqueue(ep, cur);
+    arch_switch_to(caller);
+    return true;
+}
+#endif
+
 void ipc_signal(struct notification *n, word_t badge)
 {
     if (n->state == NTFN_WAITING) {

@@ -137,13 +137,17 @@ static void give_asids(void)
 
 /* The IRQ control capability, the debug capability, and every I/O port
  * but those the kernel keeps: the 8259 PICs (unmasking one would raise
- * interrupts on exception vectors), QEMU's debug-exit device (0xf4-0xf7:
- * it answers on all four) and COM1 (0x3f8-0x3ff), the kernel's console. */
+ * interrupts on exception vectors) and QEMU's debug-exit device
+ * (0xf4-0xf7: it answers on all four).  COM1 (0x3f8-0x3ff) is a range of
+ * its own, for the user-space serial driver: the kernel's console shares
+ * it on defined terms (docs/serial.md: the kernel only polls LSR and
+ * writes THR, whole buffers in one kernel entry; the driver owns the
+ * receive side, IER, MCR and IRQ 4). */
 static void give_devices(struct ferry_bootinfo *bi)
 {
     static const word_t ranges[][2] = {
         { 0x0000, 0x001f }, { 0x0022, 0x009f }, { 0x00a2, 0x00f3 }, { 0x00f8, 0x03f7 },
-        { 0x0400, 0xffff },
+        { 0x03f8, 0x03ff }, { 0x0400, 0xffff },
     };
     struct cap irqc = { .type = FERRY_OBJ_IRQ_CONTROL, .rights = FERRY_RIGHTS_ALL };
     cte_insert(slot(FERRY_CAP_IRQ_CONTROL), &irqc, NULL);
@@ -334,6 +338,7 @@ void root_task_create(const struct boot_info *boot, struct memmap *free)
     bi->lazy_fpu = FERRY_LAZY_FPU;
     bi->benchmark = FERRY_BENCHMARK;
     bi->direct_switch = FERRY_DIRECT_SWITCH;
+    bi->kpti = FERRY_KPTI;
     bi->boot_untyped_bits = ut_bits;
     bi->modules = FERRY_ROOT_MODULES;
     bi->modules_frame = modules_frame;

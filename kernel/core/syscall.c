@@ -281,6 +281,12 @@ static void syscall_handle(struct tcb *cur, word_t cptr, word_t msginfo, word_t 
         sys_recv(cur, cptr, sysno == FERRY_SYS_RECV, false, 0);
         return;
     case FERRY_SYS_REPLY_RECV:
+#if FERRY_FASTPATH
+        /* A reply with capabilities (the fast path takes none): the medium
+         * path, when nothing is unusual (core/ipc.c). */
+        if (FERRY_MSGINFO_CAPS(msginfo) && ipc_reply_recv_caps(cur, cptr, msginfo))
+            return;
+#endif
         ipc_begin();
         sys_recv(cur, cptr, true, true, msginfo);
         ipc_switch_direct(cur);

@@ -70,7 +70,13 @@ def test_initramfs_builds(guest):
     initrd = Path(guest["initrd"])
     assert initrd.is_file() and Path(guest["kernel"]).is_file()
     members = read_newc(initrd.read_bytes())
-    assert set(members) == {"dev", "proc", "sys", "dev/console", "init"}
+    base = {"dev", "proc", "sys", "dev/console", "init"}
+    mods = {f"{linux.MODULE_DIR}/{name}" for name in meta["disk_modules"]}
+    assert set(members) == base | ({"lib", linux.MODULE_DIR, f"{linux.MODULE_DIR}/order"} | mods if mods else set())
+    if mods:
+        # the load order lists every module once, each after what it depends on
+        order = members[f"{linux.MODULE_DIR}/order"][3].decode().split()
+        assert order == meta["disk_modules"] and order.index("libata.ko") < order.index("ata_piix.ko")
     mode, rmaj, rmin, _ = members["dev/console"]
     assert mode & 0o170000 == 0o020000 and (rmaj, rmin) == (5, 1)
     mode, _, _, body = members["init"]
@@ -103,7 +109,12 @@ def test_qemu_boot_args(guest):
     words = args[5].split()
     assert words[:len(linux.BASE_CMDLINE)] == linux.BASE_CMDLINE
     assert words[-2:] == ["bench=pipe_rt", "samples=10"]
-    assert "console=ttyS0" in words and len(args) == 6
+    assert "console=ttyS0" in words
+    # the FAT image for the disk rows, when its tools made one
+    if guest.get("disk"):
+        assert args[6:] == ["-drive", f"file={guest['disk']},format=raw,if=ide,index=0,snapshot=on"]
+    else:
+        assert len(args) == 6
 
 
 def test_missing_kernel_package_is_one_clear_line(monkeypatch):

@@ -73,6 +73,24 @@ def test_groups_for_some_accelerators(tmp_path):
         sweep.load_config(_cfg(tmp_path, bad))
 
 
+def test_variant_only_some_benchmarks(tmp_path):
+    """A variant with `only` (the KPTI kernel: its cost is kernel entries) runs
+    just those benchmarks: groups without them are skipped, `all` becomes the list."""
+    text = GOOD + '[variants.kpti]\nmake = { KPTI = "1" }\nonly = ["ipc_call", "yield/cross"]\n' + \
+        '[[benchmarks]]\nnames = ["ipc_call/cross", "yield/cross", "yield/same", "floor_ipc"]\n' + \
+        '[[benchmarks]]\nnames = ["all"]\n'
+    cfg = sweep.load_config(_cfg(tmp_path, text))
+    us = sweep.units(cfg)
+    kpti = [u for u in us if u["variant"] == "kpti"]
+    assert {u["group"] for u in kpti} == {1, 2}            # not group 0 (floor_rdtsc)
+    assert sweep.spec_for(cfg, next(u for u in kpti if u["group"] == 1)).benches == ["ipc_call/cross", "yield/cross"]
+    assert sweep.spec_for(cfg, next(u for u in kpti if u["group"] == 2)).benches == ["ipc_call", "yield/cross"]
+    assert sweep.spec_for(cfg, next(u for u in us if u["variant"] == "default" and u["group"] == 1)).benches == \
+        ["ipc_call/cross", "yield/cross", "yield/same", "floor_ipc"]
+    with pytest.raises(HarnessError, match="only must be benchmark names"):
+        sweep.load_config(_cfg(tmp_path, text.replace('only = ["ipc_call", "yield/cross"]', 'only = [1]')))
+
+
 def test_linux_group_with_two_cpus(tmp_path):
     """A group may ask for vCPUs (Linux's cpu2 benchmarks and Ferry's xcpu
     ones need 2); Ferry takes at most 8, and under QEMU only."""

@@ -178,6 +178,19 @@ static void test_shipped_boot_conf(void **state)
     assert_int_equal(ata->nirq, 1);
     assert_int_equal(ata->irq[0], 14);
     assert_true(ata->restart && bootconf_find(&conf, "fatfs")->restart);
+    /* the serial driver: COM1 and its line; the pipe: service */
+    const struct bootconf_program *serial = bootconf_find(&conf, "serial");
+    assert_non_null(serial);
+    assert_int_equal(serial->nioport, 1);
+    assert_int_equal(serial->ioport[0].first, 0x3f8);
+    assert_int_equal(serial->ioport[0].last, 0x3ff);
+    assert_int_equal(serial->nirq, 1);
+    assert_int_equal(serial->irq[0], 4);
+    assert_true(serial->restart && !serial->start);
+    assert_true(bootconf_listed((const char (*)[PROC_NAME_MAX])serial->reg, serial->nreg, "serial:", 7));
+    const struct bootconf_program *pipes = bootconf_find(&conf, "pipesrv");
+    assert_non_null(pipes);
+    assert_true(bootconf_listed((const char (*)[PROC_NAME_MAX])pipes->reg, pipes->nreg, "pipe:", 5));
 }
 
 int main(void)

@@ -30,9 +30,10 @@ word_t irq_decode(struct cte *slot, struct invocation *inv, struct cte **extra, 
     (void)slot; (void)inv; (void)extra; (void)nextra;
     return FERRY_E_ILLEGAL_OP;
 }
-word_t ioport_decode(struct cte *slot, struct invocation *inv, struct cte **extra, unsigned nextra)
+word_t ioport_decode(struct tcb *caller, struct cte *slot, struct invocation *inv, struct cte **extra,
+                     unsigned nextra)
 {
-    (void)slot; (void)inv; (void)extra; (void)nextra;
+    (void)caller; (void)slot; (void)inv; (void)extra; (void)nextra;
     return FERRY_E_ILLEGAL_OP;
 }
 

@@ -1,7 +1,8 @@
 /* ata.c: the blk: service: a user-space ATA PIO driver for the primary
  * IDE channel's master disk (QEMU's if=ide index 0, Bochs's ata0-master),
- * using only the I/O-port capabilities its manifest grants (LBA28, 32-bit
- * data transfers, status polled with interrupts off). */
+ * using only the I/O-port capabilities its manifest grants (LBA28, a
+ * sector moved by one string-I/O invocation straight into or out of the IPC
+ * buffer words of the reply or request, status polled with interrupts off). */
 #include <ferry/arch_x86_64.h>
 #include <ferry/devcaps.h>
 #include <ferry/io.h>
@@ -69,10 +70,16 @@ static void select_lba(unsigned long lba, unsigned long count, unsigned long cmd
     io_out(CMD_PORTS, ATA_STATUS, 1, cmd);
 }
 
-static void pio_in(unsigned *dst)
+/* One sector between the data port and IPC buffer words IO_DATA_WORD..+63
+ * (rep insl/outsl in the kernel): where blk: requests carry it and replies
+ * take it, so the driver never copies a sector. */
+static bool pio_string(unsigned long label)
 {
-    for (int i = 0; i < 128; i++)
-        dst[i] = (unsigned)io_in(ATA_DATA, 4);
+    struct sys_msg m = { .info = FERRY_MSGINFO(label, FERRY_IOPORT_STRING_NARGS, 0),
+                         .w = { [FERRY_IOPORT_STRING_ARG_PORT] = ATA_DATA, [FERRY_IOPORT_STRING_ARG_WIDTH] = 4,
+                                [FERRY_IOPORT_STRING_ARG_COUNT] = 512,
+                                [FERRY_IOPORT_STRING_ARG_WORD] = IO_DATA_WORD } };
+    return sys_raw(FERRY_SYS_CALL, CMD_PORTS, &m) == 0;
 }
 
 /* The disk's size in sectors, 0 when there is none. */
@@ -86,12 +93,12 @@ static unsigned long identify(void)
         return 0;
     if (!wait_ready(true))
         return 0;
-    unsigned id[128];
-    pio_in(id);
-    return id[30];                                   /* words 60-61: LBA28 sectors */
+    if (!pio_string(FERRY_IOPORT_IN_STRING))
+        return 0;
+    return ((const unsigned *)&PROC_IPC->mr[IO_DATA_WORD])[30];   /* words 60-61: LBA28 sectors */
 }
 
-static long do_read(unsigned long lba, unsigned long sectors, unsigned *dst)
+static long do_read(unsigned long lba, unsigned long sectors)
 {
     if (lba >= sectors)
         return BLK_E_RANGE;
@@ -100,11 +107,10 @@ static long do_read(unsigned long lba, unsigned long sectors, unsigned *dst)
     select_lba(lba, 1, CMD_READ);
     if (!wait_ready(true))
         return BLK_E_IO;
-    pio_in(dst);
-    return 0;
+    return pio_string(FERRY_IOPORT_IN_STRING) ? 0 : BLK_E_IO;
 }
 
-static long do_write(unsigned long lba, unsigned long sectors, const unsigned *src)
+static long do_write(unsigned long lba, unsigned long sectors)
 {
     if (lba >= sectors)
         return BLK_E_RANGE;
@@ -113,9 +119,7 @@ static long do_write(unsigned long lba, unsigned long sectors, const unsigned *s
     select_lba(lba, 1, CMD_WRITE);
     if (!wait_ready(true))
         return BLK_E_IO;
-    for (int i = 0; i < 128; i++)
-        io_out(CMD_PORTS, ATA_DATA, 4, src[i]);
-    if (!wait_ready(false))
+    if (!pio_string(FERRY_IOPORT_OUT_STRING) || !wait_ready(false))
         return BLK_E_IO;
     io_out(CMD_PORTS, ATA_STATUS, 1, CMD_FLUSH);
     return wait_ready(false) ? 0 : BLK_E_IO;
@@ -132,7 +136,6 @@ int ata_main(int argc, char **argv, char **envp)
         printf("ata: register failed (%lu)\n", err);
         return 1;
     }
-    unsigned *data = (unsigned *)&PROC_IPC->mr[IO_DATA_WORD];
     struct sys_msg m = { 0 };
     long crash_in = -1;         /* BLK_CRASH's countdown: requests left before the crash */
     sys_raw(FERRY_SYS_RECV, PROC_CAP_SERVICE, &m);
@@ -150,13 +153,13 @@ int ata_main(int argc, char **argv, char **envp)
             len = 2;
             break;
         case BLK_READ:
-            r = do_read(m.w[0], sectors, data);
+            r = do_read(m.w[0], sectors);
             if (!r)
                 len = IO_DATA_WORD + 64;
             break;
         case BLK_WRITE:
             if (FERRY_MSGINFO_LEN(m.info) == IO_DATA_WORD + 64)
-                r = do_write(m.w[0], sectors, data);
+                r = do_write(m.w[0], sectors);
             break;
         case BLK_CRASH:                 /* w0 = n: die while serving the n-th next request */
             if (m.w[0] == 0)

@@ -18,6 +18,12 @@ static bool have_blk;
 static unsigned long cache_tag[CACHE_SECTORS];      /* lba + 1; 0: empty */
 static unsigned char (*cache_data)[FAT_SECTOR];     /* anonymous memory: io.elf's image stays small */
 static bool cache_on = true;
+/* nocache keeps the last sector only: a read that ends inside a sector and
+ * the next one that starts there (896-byte FILE_READs do) fetch it from
+ * the driver once, as a large read would, so copy and grant are compared
+ * on the same disk traffic. */
+static unsigned cache_sectors = CACHE_SECTORS;
+static unsigned char last_sector[1][FAT_SECTOR];
 static unsigned long blk_calls, blk_retries;
 
 static struct {
@@ -27,16 +33,25 @@ static struct {
     unsigned char *window;    /* FILE_O_GRANT: memory shared with the owner */
 } files[FILES_MAX];
 
-/* (Re)connects to blk:, waiting while the supervisor restarts it. */
+/* (Re)connects to blk:, waiting while the supervisor restarts it.  A
+ * lookup is a round trip to the name service; between misses the wait
+ * yields 1, 2, 4 ... 32 times, so a supervisor backing off (it yields up to
+ * 256 times) does not make us spin through a lookup per yield, while a
+ * restart without back-off is seen within a few yields. */
+#define CONNECT_YIELDS_MAX 32
 static bool blk_connect(void)
 {
+    unsigned long yields = 1;
     for (int i = 0; i < 100000; i++) {
         unsigned long err = proc_lookup("blk:", BLK_SLOT);
         if (err == PROC_OK)
             return have_blk = true;
         if (err != PROC_E_NOT_FOUND)
             return false;
-        sys_yield();
+        for (unsigned long y = 0; y < yields; y++)
+            sys_yield();
+        if (yields < CONNECT_YIELDS_MAX)
+            yields *= 2;
     }
     return false;
 }
@@ -74,17 +89,15 @@ static int dev_read(void *ctx, uint64_t lba, uint32_t count, void *buf)
     (void)ctx;
     unsigned char *out = buf;
     for (uint32_t i = 0; i < count; i++, lba++, out += FAT_SECTOR) {
-        unsigned k = (unsigned)(lba % CACHE_SECTORS);
-        if (cache_on && cache_tag[k] == lba + 1) {
+        unsigned k = (unsigned)(lba % cache_sectors);
+        if (cache_tag[k] == lba + 1) {
             memcpy(out, cache_data[k], FAT_SECTOR);
             continue;
         }
         if (blk_sector(BLK_READ, lba, out))
             return -1;
-        if (cache_on) {
-            memcpy(cache_data[k], out, FAT_SECTOR);
-            cache_tag[k] = lba + 1;
-        }
+        memcpy(cache_data[k], out, FAT_SECTOR);
+        cache_tag[k] = lba + 1;
     }
     return 0;
 }
@@ -94,14 +107,12 @@ static int dev_write(void *ctx, uint64_t lba, uint32_t count, const void *buf)
     (void)ctx;
     const unsigned char *in = buf;
     for (uint32_t i = 0; i < count; i++, lba++, in += FAT_SECTOR) {
-        unsigned k = (unsigned)(lba % CACHE_SECTORS);
+        unsigned k = (unsigned)(lba % cache_sectors);
         cache_tag[k] = 0;
         if (blk_sector(BLK_WRITE, lba, (void *)in))
             return -1;
-        if (cache_on) {
-            memcpy(cache_data[k], in, FAT_SECTOR);
-            cache_tag[k] = lba + 1;
-        }
+        memcpy(cache_data[k], in, FAT_SECTOR);
+        cache_tag[k] = lba + 1;
     }
     return 0;
 }
@@ -141,8 +152,11 @@ int fatfs_main(int argc, char **argv, char **envp)
 {
     (void)envp;
     for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "nocache") == 0)
+        if (strcmp(argv[i], "nocache") == 0) {
             cache_on = false;
+            cache_sectors = 1;
+            cache_data = last_sector;
+        }
     if (cache_on && !(cache_data = proc_mmap(CACHE_SECTORS * FAT_SECTOR))) {
         printf("fatfs: no memory for the cache\n");
         return 1;

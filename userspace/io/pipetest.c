@@ -3,7 +3,9 @@
  * (make unit-tests): the end of the data, blocking both ways, several
  * writers, dup2 onto stdout; "rt N" times N one-byte round trips between
  * two processes and "bw SIZE N" N transfers of SIZE bytes (and an ack),
- * and exits with the median in TSC ticks (bench/ferry/io.c).
+ * and "wc FILE SIZE N" N runs of "cat FILE | wc" (pipeline.h), each
+ * checked to count SIZE bytes and the same words and lines, and exits with
+ * the median in TSC ticks (bench/ferry/io.c).
  * Exit status 0, or the line of the first check that failed. */
 #if __has_include(<signal.h>)
 #include <signal.h>                 /* Linux: a write with no reader is EPIPE, not a signal */
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "pipeline.h"
 
 #define CHECK(c) do { if (!(c)) { printf("pipetest: line %d: %s\n", __LINE__, #c); return __LINE__; } } while (0)
 
@@ -123,6 +126,31 @@ static long bulk(long size, int n)
     return (long)t[n / 2];
 }
 
+/* n runs of "cat path | wc" (pipeline.h), each counting size bytes and
+ * the words and lines of the first; the median, in TSC ticks. */
+static long pipeline(const char *path, long size, int n)
+{
+    static unsigned long t[100];
+    struct pipeline_wc first = { 0 }, wc;
+    if (n < 1 || n > 100)
+        return 1;
+    for (int i = 0; i < n; i++) {
+        unsigned long t0 = ticks();
+        int err = pipeline_run(path, &wc);
+        t[i] = ticks() - t0;
+        if (err)
+            return 2;
+        if (i == 0)
+            first = wc;
+        if (wc.bytes != (unsigned long)size || wc.words != first.words || wc.lines != first.lines)
+            return 3;
+    }
+    qsort(t, (size_t)n, sizeof t[0], cmp);
+    printf("pipetest: cat %s | wc: %lu %lu %lu; %d runs, median %lu TSC ticks\n", path, first.lines,
+           first.words, first.bytes, n, t[n / 2]);
+    return (long)t[n / 2];
+}
+
 int main(int argc, char **argv)
 {
 #ifdef SIGPIPE
@@ -132,6 +160,10 @@ int main(int argc, char **argv)
         return round_trips(atoi(argv[2]));
     if (argc == 4 && strcmp(argv[1], "bw") == 0) {
         long med = bulk(atol(argv[2]), atoi(argv[3]));
+        return med > 0x7fffffff ? 0x7fffffff : (int)med;
+    }
+    if (argc == 5 && strcmp(argv[1], "wc") == 0) {
+        long med = pipeline(argv[2], atol(argv[3]), atoi(argv[4]));
         return med > 0x7fffffff ? 0x7fffffff : (int)med;
     }
     enum { BYTES = 100000 };

@@ -226,6 +226,22 @@ unsigned long ferry_ioport_issue(unsigned long cap, unsigned long first, unsigne
                   [FERRY_IOPORT_ISSUE_ARG_DEST_DEPTH] = 64);
 }
 
+unsigned long ferry_ioport_in_string(unsigned long cap, unsigned long port, unsigned long width,
+                                     unsigned long count, unsigned long word)
+{
+    return INVOKE(cap, FERRY_IOPORT_IN_STRING, 0, NULL, [FERRY_IOPORT_STRING_ARG_PORT] = port,
+                  [FERRY_IOPORT_STRING_ARG_WIDTH] = width, [FERRY_IOPORT_STRING_ARG_COUNT] = count,
+                  [FERRY_IOPORT_STRING_ARG_WORD] = word);
+}
+
+unsigned long ferry_ioport_out_string(unsigned long cap, unsigned long port, unsigned long width,
+                                      unsigned long count, unsigned long word)
+{
+    return INVOKE(cap, FERRY_IOPORT_OUT_STRING, 0, NULL, [FERRY_IOPORT_STRING_ARG_PORT] = port,
+                  [FERRY_IOPORT_STRING_ARG_WIDTH] = width, [FERRY_IOPORT_STRING_ARG_COUNT] = count,
+                  [FERRY_IOPORT_STRING_ARG_WORD] = word);
+}
+
 unsigned long ferry_irq_get(unsigned long irq_control, unsigned long line, unsigned long dest)
 {
     const unsigned long root = FERRY_CAP_INIT_CNODE;

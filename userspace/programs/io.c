@@ -1,6 +1,7 @@
 /* io.c: the block driver, the file server and their clients in one ELF,
- * run as whichever boot.conf names it (argv[0]: ata, fatfs, fcat,
- * filetest or pipetest): one boot module for five programs, the kernel keeping at most 16. */
+ * and the serial driver, run as whichever boot.conf names it (argv[0]: ata,
+ * fatfs, fcat, filetest, pipetest, serial, sertest, pipesrv or npipetest):
+ * one boot module for nine programs, the kernel keeping at most 16. */
 #include <ferry/prog.h>
 #include "../io/io_progs.h"
 
@@ -15,6 +16,14 @@ int main(int argc, char **argv, char **envp)
         return fcat_main(argc, argv, envp);
     if (strcmp(name, "filetest") == 0)
         return filetest_main(argc, argv);
+    if (strcmp(name, "serial") == 0)
+        return serial_main(argc, argv, envp);
+    if (strcmp(name, "pipesrv") == 0)
+        return pipesrv_main(argc, argv, envp);
+    if (strcmp(name, "npipetest") == 0)
+        return npipetest_main(argc, argv);
+    if (strcmp(name, "sertest") == 0)
+        return sertest_main(argc, argv);
     if (strcmp(name, "pipetest") == 0)
         return pipetest_main(argc, argv);
     printf("io: no program named %s here\n", name);

@@ -116,20 +116,6 @@ static void purge(void)
 }
 
 /* A Call to the process server (w[0..n) words); the reply in *m. */
-static unsigned long server_call(unsigned long label, unsigned long n, const unsigned long *w,
-                                 struct sys_msg *m)
-{
-    m->info = FERRY_MSGINFO(label, n, 0);
-    for (unsigned long i = 0; i < n; i++) {
-        if (i < FERRY_MSG_REG_WORDS)
-            m->w[i] = w[i];
-        else
-            ipc->mr[i] = w[i];
-    }
-    unsigned long err = sys_raw(FERRY_SYS_CALL, PROC_CAP_SERVER, m);
-    return err ? err : m->w[0];
-}
-
 static unsigned long word(const struct sys_msg *m, unsigned long i)
 {
     return i < FERRY_MSG_REG_WORDS ? m->w[i] : ipc->mr[i];
@@ -149,7 +135,7 @@ static struct manifest *manifest_of(unsigned long pid)
     }
     struct sys_msg m = { 0 };
     const unsigned long w[1] = { pid };
-    if (server_call(PROC_MANIFEST, 1, w, &m) != PROC_OK)
+    if (proc_call(PROC_MANIFEST, 1, w, &m) != PROC_OK)
         return NULL;
     unsigned long len = m.w[1], words = FERRY_MSGINFO_LEN(m.info);
     char buf[2 * BOOTCONF_NAMES_MAX * PROC_NAME_MAX + 8];
@@ -185,7 +171,7 @@ static void name_event(unsigned long pid, bool registered, const char *name, siz
     unsigned long w[3 + PROC_NAME_MAX / 8] = { pid, registered, len };
     memcpy(&w[3], name, len);
     struct sys_msg m = { 0 };
-    server_call(PROC_NAME_EVENT, 3 + (len + 7) / 8, w, &m);
+    proc_call(PROC_NAME_EVENT, 3 + (len + 7) / 8, w, &m);
 }
 
 /* The name of a request (w0 = length, bytes from word 1) into buf. */
@@ -225,7 +211,7 @@ static const struct cached *cached_for(unsigned long pid, const struct sys_msg *
     return NULL;
 }
 
-static void lookup(unsigned long pid, const struct sys_msg *m, struct sys_msg *r)
+static void lookup(unsigned long pid, const struct sys_msg *m, struct sys_msg *r, bool quiet)
 {
     const struct cached *hit = cached_for(pid, m);
     if (hit) {
@@ -241,7 +227,8 @@ static void lookup(unsigned long pid, const struct sys_msg *m, struct sys_msg *r
     struct manifest *man = manifest_of(pid);
     r->w[0] = PROC_E_DENIED;
     if (!man || !bootconf_listed((const char (*)[PROC_NAME_MAX])man->lookup, man->nlookup, name, (size_t)len)) {
-        name_event(pid, false, name, (size_t)len);
+        if (!quiet)
+            name_event(pid, false, name, (size_t)len);
         return;
     }
     r->w[0] = PROC_E_NOT_FOUND;
@@ -320,7 +307,7 @@ static void restore(void)
         ipc->recv_depth = 64;
         struct sys_msg m = { 0 };
         const unsigned long w[1] = { i };
-        unsigned long err = server_call(PROC_NAMES_RESTORE, 1, w, &m);
+        unsigned long err = proc_call(PROC_NAMES_RESTORE, 1, w, &m);
         unsigned long len = m.w[2];
         struct reg *free = NULL;
         for (unsigned k = 0; k < REG_MAX && !free; k++)
@@ -369,7 +356,8 @@ int main(int argc, char **argv, char **envp)
         pending = true;
         switch (FERRY_MSGINFO_LABEL(m.info)) {
         case NAMES_LOOKUP:
-            lookup(pid, &m, &r);
+        case NAMES_PROBE:
+            lookup(pid, &m, &r, FERRY_MSGINFO_LABEL(m.info) == NAMES_PROBE);
             break;
         case NAMES_REGISTER: {
             unsigned long got = FERRY_MSGINFO_CAPS(m.info) == 1 ? recv_slot : 0;

@@ -18,20 +18,6 @@
 
 static struct ferry_ipc_buffer *const ipc = PROC_IPC;
 
-static unsigned long server_call(unsigned long label, unsigned long n, const unsigned long *w,
-                                 struct sys_msg *m)
-{
-    m->info = FERRY_MSGINFO(label, n, 0);
-    for (unsigned long i = 0; i < n; i++) {
-        if (i < FERRY_MSG_REG_WORDS)
-            m->w[i] = w[i];
-        else
-            ipc->mr[i] = w[i];
-    }
-    unsigned long err = sys_raw(FERRY_SYS_CALL, PROC_CAP_SERVER, m);
-    return err ? err : m->w[0];
-}
-
 /* Crashes in a row per program (by its boot.conf index), for the back-off:
  * a program that ended again before any other program was restarted
  * counts as crashing in a row. */
@@ -42,7 +28,7 @@ static void restart_pending(void)
 {
     for (;;) {
         struct sys_msg m = { 0 };
-        if (server_call(PROC_SUPERVISE_NEXT, 0, NULL, &m) != PROC_OK)
+        if (proc_call(PROC_SUPERVISE_NEXT, 0, NULL, &m) != PROC_OK)
             return;
         unsigned long old = m.w[1], why = m.w[2], prog = m.w[3];
         char name[PROC_NAME_MAX] = "";
@@ -59,7 +45,7 @@ static void restart_pending(void)
                 sys_yield();             /* others run first: a crash loop does not starve them */
         }
         const unsigned long w[1] = { old };
-        if (server_call(PROC_RESTART, 1, w, &m) != PROC_OK) {
+        if (proc_call(PROC_RESTART, 1, w, &m) != PROC_OK) {
             printf("supervisor: %s (pid %lu) %s: could not be restarted\n", name, old,
                    why == 1 ? "faulted" : "was killed");
             continue;
@@ -91,7 +77,7 @@ int main(int argc, char **argv, char **envp)
         const unsigned long w[5] = { m.badge, FERRY_MSGINFO_LABEL(m.info), m.w[FERRY_FAULT_MR_ADDR],
                                      m.w[FERRY_FAULT_MR_ERROR], m.w[FERRY_FAULT_MR_IP] };
         struct sys_msg r = { 0 };
-        if (server_call(PROC_FAULT, 5, w, &r) == PROC_OK)
+        if (proc_call(PROC_FAULT, 5, w, &r) == PROC_OK)
             resume = true;               /* the pager mapped the page */
         else
             restart_pending();           /* it ended: its thread gets no answer */

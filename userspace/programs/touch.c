@@ -1,15 +1,31 @@
-/* touch.c: "touch N [after]": maps N pages of anonymous memory, writes and
- * checks every page (each materialises at its first touch), unmaps them;
- * with "after" it then touches the unmapped memory (and is ended for it).
+/* touch.c: "touch N [after | ROUNDS]": maps N pages of anonymous memory,
+ * writes and checks every page (each materialises at its first touch),
+ * unmaps them; with "after" it then touches the unmapped memory (and is
+ * ended for it); with a number it does all that ROUNDS times (munmap'd
+ * frames must be reused: more rounds than its memory holds at once).
  * Status 0 when every check passed. */
 #include <ferry/prog.h>
 
 int main(int argc, char **argv, char **envp)
 {
     (void)envp;
-    unsigned long n = 0;
+    unsigned long n = 0, rounds = 0;
     for (const char *s = argc > 1 ? argv[1] : "1"; *s >= '0' && *s <= '9'; s++)
         n = n * 10 + (unsigned long)(*s - '0');
+    for (const char *s = argc > 2 ? argv[2] : ""; *s >= '0' && *s <= '9'; s++)
+        rounds = rounds * 10 + (unsigned long)(*s - '0');
+    for (unsigned long r = 1; r < rounds; r++) {
+        volatile unsigned long *q = proc_mmap(n * 4096);
+        if (!q)
+            return 7;
+        for (unsigned long i = 0; i < n * 512; i += 512) {
+            if (q[i] != 0 || q[i + 511] != 0)
+                return 8;                  /* a reused frame reads zero too */
+            q[i] = q[i + 511] = r;
+        }
+        if (proc_munmap((void *)q, n * 4096) != PROC_OK)
+            return 9;
+    }
     volatile unsigned long *p = proc_mmap(n * 4096);
     if (!p)
         return 1;

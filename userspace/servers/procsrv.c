@@ -73,6 +73,11 @@ struct proc {
     unsigned npages;
     unsigned long free_slots[PROC_SLOTS];
     unsigned nfree;
+    /* Frames munmap unmapped, kept for its next faults and copies: no
+     * longer charged to it (bytes), though their memory is still inside
+     * its block (an untyped block is only reclaimed whole, at its end). */
+    unsigned long free_frames[PROC_PAGES_MAX];
+    unsigned nfree_frames;
     /* PROC_SHARE: read-only copies of its frames, mapped into other
      * processes (the copies in its own slots, so they go with it). */
     struct { unsigned long va, slot; } granted[PROC_GRANTED_MAX];
@@ -113,7 +118,19 @@ static unsigned long sup_pid, sup_ep, sup_signal, sup_restarts;
 static bool sup_down, sup_hold;
 /* The pager, likewise: the fault endpoint of every other process. */
 static unsigned long pager_pid, pager_ep, pager_signal, pager_restarts;
-static bool pager_down;
+static bool pager_down, pager_hold;
+/* A server of the system that keeps ending on its own (a fault or an
+ * exit) soon after each start is a crash loop: after
+ * PROCSRV_SYSTEM_RESTARTS_IN_A_ROW such ends in a row it is not started
+ * again until system_*_restart.  "Soon": before SYSTEM_QUICK_REQUESTS
+ * requests were served system-wide since it started (the server has no
+ * clock of its own to wait on, so it counts work instead of time).  A
+ * kill is deliberate: it restarts the count. */
+#define SYSTEM_QUICK_REQUESTS 64
+struct restart_count { unsigned long started_at; unsigned in_a_row; };
+static struct restart_count names_rc, sup_rc, pager_rc;
+static unsigned long served;            /* requests and faults handled, all processes */
+static bool ending_by_kill;             /* end_process is restarting it */
 static unsigned long restarts[BOOTCONF_PROGRAMS_MAX];    /* per program of conf */
 static struct share shares[SHARES_MAX];
 static unsigned long cow_copies, cow_reuses, event_pid;
@@ -433,7 +450,7 @@ static void proc_release(struct proc *p)
     if (err)
         printf("procsrv: freeing pid %lu: %s\n", p->pid, ferry_error_name(err));
     p->next = p->slot0;
-    p->npts = p->nregions = p->npages = p->nfree = p->ngranted = 0;
+    p->npts = p->nregions = p->npages = p->nfree = p->ngranted = p->nfree_frames = 0;
     memset(p->threads, 0, sizeof p->threads);
     p->bytes = 0;
     if (p->system && p->pid == names_pid) {
@@ -720,7 +737,7 @@ static struct proc *proc_new(const struct bootconf_program *prog, unsigned long 
     p->status = 0;
     p->messages = 0;
     p->next = p->slot0;
-    p->npts = p->nregions = p->npages = p->nfree = p->ngranted = 0;
+    p->npts = p->nregions = p->npages = p->nfree = p->ngranted = p->nfree_frames = 0;
     memset(p->threads, 0, sizeof p->threads);
     p->bytes = p->faults = p->cow_faults = 0;
     p->anon_next = PROC_ANON_BASE;
@@ -848,12 +865,32 @@ static void proc_suspend_all(struct proc *p)
 static void sup_revive(void);
 static void pager_revive(void);
 
+/* Whether the server of the system what (pid) that just ended is started
+ * again now (else it is held down, said on the console). */
+static bool restart_allowed(struct restart_count *rc, const char *what, unsigned long pid)
+{
+    if (ending_by_kill || served - rc->started_at >= SYSTEM_QUICK_REQUESTS)
+        rc->in_a_row = 0;
+    if (!ending_by_kill && ++rc->in_a_row >= PROCSRV_SYSTEM_RESTARTS_IN_A_ROW) {
+        printf("system: %s (pid %lu) ended %u times in a row within %u requests of starting: "
+               "not started again (a crash loop)\n", what, pid, rc->in_a_row, SYSTEM_QUICK_REQUESTS);
+        rc->in_a_row = 0;
+        return false;
+    }
+    rc->started_at = served;
+    return true;
+}
+
 static void names_revive(void)
 {
     sup_revive();
     pager_revive();
     if (!names_down || names_hold)
         return;
+    if (!restart_allowed(&names_rc, "name service " NAMES_PROGRAM, names_pid)) {
+        names_hold = true;
+        return;
+    }
     struct proc *old = proc_find(names_pid);
     if (old && old->state == PROC_ZOMBIE) {
         old->pid = 0;
@@ -891,6 +928,10 @@ static void sup_revive(void)
 {
     if (!sup_down || sup_hold)
         return;
+    if (!restart_allowed(&sup_rc, "supervisor " SUP_PROGRAM, sup_pid)) {
+        sup_hold = true;
+        return;
+    }
     struct proc *old = proc_find(sup_pid);
     if (old && old->state == PROC_ZOMBIE) {
         old->pid = 0;
@@ -914,8 +955,12 @@ static void sup_revive(void)
  * its thread resumes). */
 static void pager_revive(void)
 {
-    if (!pager_down)
+    if (!pager_down || pager_hold)
         return;
+    if (!restart_allowed(&pager_rc, "pager " PAGER_PROGRAM, pager_pid)) {
+        pager_hold = true;              /* faults wait on its endpoint until system_pager_restart */
+        return;
+    }
     struct proc *old = proc_find(pager_pid);
     if (old && old->state == PROC_ZOMBIE) {
         old->pid = 0;
@@ -935,9 +980,18 @@ static void pager_revive(void)
 
 unsigned long procsrv_pager_restarts(void) { return pager_restarts; }
 
+bool system_pager_restart(void)
+{
+    pager_hold = false;
+    pager_rc.in_a_row = 0;
+    pager_revive();
+    return pager_pid && !pager_down;
+}
+
 bool system_supervisor_restart(void)
 {
     sup_hold = false;
+    sup_rc.in_a_row = 0;
     sup_revive();
     return sup_pid && !sup_down;
 }
@@ -947,11 +1001,22 @@ unsigned long procsrv_supervisor_restarts(void) { return sup_restarts; }
 bool system_names_restart(void)
 {
     names_hold = false;
+    names_rc.in_a_row = 0;
     names_revive();
     return names_pid && !names_down;
 }
 
 unsigned long procsrv_names_restarts(void) { return names_restarts; }
+
+bool proc_inject_fault(unsigned long pid)
+{
+    struct proc *p = proc_find(pid);
+    unsigned long regs[FERRY_REG_COUNT];
+    if (!p || p->state != PROC_RUNNING || ferry_tcb_read_registers(p->tcb, FERRY_REG_COUNT, regs))
+        return false;
+    regs[FERRY_REG_RIP] = 0;            /* nothing is mapped there: an instruction fetch fault */
+    return ferry_tcb_write_registers(p->tcb, true, FERRY_REG_COUNT, regs) == FERRY_OK;
+}
 
 bool proc_freeze(unsigned long pid)
 {
@@ -972,16 +1037,22 @@ static bool end_process(unsigned long pid, bool restart)
     p->status = PROC_STATUS_KILLED;
     if (p->pid == names_pid && names_down) {
         names_hold = !restart;          /* proc_stop: it stays down until system_names_restart */
+        ending_by_kill = true;
         names_revive();
+        ending_by_kill = false;
         return true;
     }
     if (p->pid == sup_pid && sup_down) {
         sup_hold = !restart;            /* likewise, system_supervisor_restart */
+        ending_by_kill = true;
         sup_revive();
+        ending_by_kill = false;
         return true;
     }
     if (p->pid == pager_pid && pager_down) {
+        ending_by_kill = true;
         pager_revive();                 /* the system cannot page without it: always */
+        ending_by_kill = false;
         return true;
     }
     if (restart)
@@ -1082,11 +1153,36 @@ static void slot_give(struct proc *p, unsigned long slot)
     p->free_slots[p->nfree++] = slot;
 }
 
+/* A frame for p: one munmap freed (zeroed first when zero; a frame the
+ * caller fills whole need not be), else a new one from its block; its
+ * slot or 0. */
+static unsigned long frame_reuse(struct proc *p, bool zero);
+
+static inline unsigned long frame_get(struct proc *p, bool zero)
+{
+    return p->nfree_frames ? frame_reuse(p, zero) : palloc(p, FERRY_OBJ_FRAME_4K, 0);
+}
+
+static unsigned long frame_reuse(struct proc *p, bool zero)
+{
+    unsigned long f = p->free_frames[p->nfree_frames - 1];
+    if (zero) {
+        if (ferry_frame_map(f, FERRY_CAP_INIT_VSPACE, SCRATCH_VA, FERRY_MAP_READ | FERRY_MAP_WRITE))
+            return 0;
+        memset((void *)SCRATCH_VA, 0, 4096);
+        if (ferry_frame_unmap(f))
+            return 0;
+    }
+    p->nfree_frames--;
+    p->bytes += 4096;
+    return f;
+}
+
 /* A fresh frame of p's holding a copy of frame src (through the root
  * task's two scratch windows); its slot or 0. */
 static unsigned long frame_copy(struct proc *p, unsigned long src)
 {
-    unsigned long f = palloc(p, FERRY_OBJ_FRAME_4K, 0);
+    unsigned long f = frame_get(p, false);
     if (!f)
         return 0;
     bool ok = ferry_cnode_copy(temp_slot, src, FERRY_RIGHT_READ) == FERRY_OK;
@@ -1209,7 +1305,7 @@ static bool demand_page(struct proc *p, unsigned long addr, unsigned long error,
     *why = "out of memory";
     if (p->npages == PROC_PAGES_MAX)
         return false;
-    unsigned long f = palloc(p, FERRY_OBJ_FRAME_4K, 0);
+    unsigned long f = frame_get(p, true);
     if (!f)
         return false;
     if (proc_pt_ensure(p, va) || ferry_frame_map(f, p->vspace, va, FERRY_MAP_READ | FERRY_MAP_WRITE)) {
@@ -1239,10 +1335,14 @@ static unsigned long do_mmap(struct proc *p, unsigned long len, bool shared, uns
 static void page_drop(struct proc *p, unsigned k)
 {
     struct page *pg = &p->pages[k];
-    if (pg->share >= 0)
+    if (pg->share >= 0) {
         share_leave(p, pg);
-    else
+    } else if (p->nfree_frames < PROC_PAGES_MAX && ferry_frame_unmap(pg->slot) == FERRY_OK) {
+        p->free_frames[p->nfree_frames++] = pg->slot;   /* its next fault takes it */
+        p->bytes -= 4096;
+    } else {
         slot_give(p, pg->slot);    /* deleting a frame's only capability unmaps it */
+    }
     *pg = p->pages[--p->npages];
 }
 
@@ -1692,11 +1792,39 @@ static enum procsrv_event do_thread_exit(struct proc *p, unsigned long k)
 /* Answers one request; PROCSRV_ENDED when the process is gone. */
 static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *mp);
 
+static inline enum procsrv_event serve(const struct sys_msg *mp) __attribute__((always_inline));
+
 enum procsrv_event procsrv_serve_one(void)
 {
     struct sys_msg m = { 0 };
     if (ipc_recv(server_ep, &m))
         return PROCSRV_OTHER;
+    return serve(&m);
+}
+
+bool procsrv_hold_one(unsigned long pid)
+{
+    struct sys_msg m = { 0 };
+    if (ipc_recv(server_ep, &m))
+        return false;
+    struct proc *p = proc_find(m.badge);
+    if (!p || p->pid != pid || p->state != PROC_RUNNING) {
+        serve(&m);                      /* a fault (FAULT_BADGE) or another process: as usual */
+        return false;
+    }
+    /* Left unanswered: the next Recv drops the reply right and the caller
+     * wakes with an error, unless it ends first. */
+    p->messages++;
+    event_pid = p->pid;
+    return true;
+}
+
+/* Handles one message received on server_ep (inlined: the copy of the
+ * message folds away, as when this was procsrv_serve_one's own body). */
+static inline enum procsrv_event serve(const struct sys_msg *mp)
+{
+    const struct sys_msg m = *mp;
+    served++;
     struct proc *p = proc_find(m.badge & ~FAULT_BADGE);
     if (!p || p->state != PROC_RUNNING)
         return PROCSRV_OTHER;           /* nobody to answer */

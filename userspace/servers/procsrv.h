@@ -61,8 +61,18 @@ bool proc_freeze(unsigned long pid);
  * served by the next instance). */
 bool system_supervisor_restart(void);
 unsigned long procsrv_supervisor_restarts(void);
-/* The pager: restarted whenever it ends (on the same endpoint). */
+/* The pager: restarted whenever it ends (on the same endpoint), but
+ * after a crash loop (below); system_pager_restart starts it then. */
 unsigned long procsrv_pager_restarts(void);
+bool system_pager_restart(void);
+/* The name service, the pager and the supervisor are not started again
+ * after this many ends in a row (faults or exits, no kill between), each
+ * soon after its start (procsrv.c: SYSTEM_QUICK_REQUESTS); the console
+ * says so, and system_*_restart starts them. */
+#define PROCSRV_SYSTEM_RESTARTS_IN_A_ROW 5
+/* Tests: an injected crash: pid's first thread is made to fault (its
+ * instruction pointer set to 0, its IPC cancelled). */
+bool proc_inject_fault(unsigned long pid);
 /* Handles one request (blocks until one comes) and says what it was. */
 enum procsrv_event {
     PROCSRV_OTHER,       /* a request answered, or a message from nobody */
@@ -72,6 +82,10 @@ enum procsrv_event {
     PROCSRV_FORK,        /* a fork answered */
 };
 enum procsrv_event procsrv_serve_one(void);
+/* Tests: receives the next request; one from pid is left unanswered
+ * (true: pid waits in its Call as a server that died before answering
+ * would leave it), anything else is handled as procsrv_serve_one does. */
+bool procsrv_hold_one(unsigned long pid);
 /* The pid whose message the last procsrv_serve_one handled. */
 unsigned long procsrv_event_pid(void);
 /* Information about pid; false when unknown. */

@@ -217,12 +217,24 @@ static bool asid_pools(void)
     CHECK_ERR(ferry_untyped_retype(uts[0], FERRY_OBJ_FRAME_4K, 0, slot_alloc(), 1), FERRY_E_NO_MEMORY);
     CHECK_ERR(ferry_asid_make_pool(FERRY_CAP_ASID_CONTROL, uts[0], slot_alloc(), NULL), FERRY_E_REVOKE_FIRST);
 
-    /* Fill the last block's pool: 511 ASIDs, PCID 4095 stays out. */
-    unsigned last = 0;
-    for (unsigned i = 0; i < n; i++)
-        if (first[i] > first[last])
+    /* Fill the last block's pool: 511 ASIDs, PCID 4095 stays out.  With
+     * KPTI and PCIDs an ASID's user table takes PCID ASID + 2048, so the
+     * ASIDs end at 2046: the last usable block is the fourth (2047 | 2048
+     * is PCID 4095), and the blocks above it give none. */
+    bool split = ulib_bootinfo->kpti && ulib_bootinfo->pcid_on;
+    unsigned long top = split ? FERRY_ASID_POOLS / 2 - 1 : FERRY_ASID_POOLS - 1;
+    unsigned last = n;
+    for (unsigned i = 0; i < n; i++) {
+        if (first[i] == top * FERRY_ASIDS_PER_POOL)
             last = i;
-    CHECK(first[last] == (FERRY_ASID_POOLS - 1) * FERRY_ASIDS_PER_POOL);
+        else if (first[i] > top * FERRY_ASIDS_PER_POOL) {
+            unsigned long vsx = object_alloc(FERRY_OBJ_VSPACE, 0);
+            CHECK(vsx != 0);
+            CHECK_ERR(ferry_asid_assign(pools[i], vsx, NULL), FERRY_E_NO_ASID);
+            CHECK_OK(ferry_cnode_delete(vsx));
+        }
+    }
+    CHECK(last < n);
     unsigned long vs_first = 0, vs_last = 0, count = 0;
     for (;;) {
         unsigned long vs = object_alloc(FERRY_OBJ_VSPACE, 0), a;
@@ -232,7 +244,7 @@ static bool asid_pools(void)
             CHECK_OK(ferry_cnode_delete(vs));
             break;
         }
-        CHECK(a >= first[last] && a < 4095);
+        CHECK(a >= first[last] && a < (top + 1) * FERRY_ASIDS_PER_POOL - 1);
         if (!vs_first)
             vs_first = vs;
         vs_last = vs;

@@ -164,9 +164,111 @@ static bool fastpath_message_registers(void)
     return true;
 }
 
+/* The medium path (core/ipc.c): a ReplyRecv whose reply carries one
+ * capability, the name service's answer.  The capability arrives as on
+ * the slow path (the same frame; an endpoint with its badge reported), an
+ * occupied receive slot or a caller without a grant right gets the
+ * message without it, and (counting kernels) the medium path itself did
+ * not hand any of these on (FERRY_FP_RR_CAPS_SLOW). */
+static volatile unsigned long fpc_cap;
+
+static void fp_cap_server(void)
+{
+    struct ferry_ipc_buffer *buf = test_own_buf();
+    struct sys_msg m = { 0 };
+    ipc_recv(fp_ep, &m);
+    for (;;) {
+        m.w[0]++;
+        m.info = FERRY_MSGINFO(9, 1, 1);
+        buf->caps_or_badges[0] = fpc_cap;
+        ipc_reply_recv(fp_ep, &m);
+    }
+}
+
+static bool medium_misses(unsigned long *n)
+{
+    const struct ferry_bootinfo *bi = ulib_bootinfo;
+    struct sys_msg m = { 0 };
+    if (!bi->fastpath || !bi->benchmark || sys_raw(FERRY_SYS_FASTPATH_STATS, FERRY_CAP_DEBUG, &m) != FERRY_OK ||
+        m.w[0] <= FERRY_FP_RR_CAPS_SLOW)
+        return false;
+    *n = ulib_ipc->mr[FERRY_FP_RR_CAPS_SLOW];
+    return true;
+}
+
+/* One Call on ep with word w, the reply's capability (if any) into slot. */
+static unsigned long cap_call(unsigned long ep, unsigned long w, unsigned long slot, struct sys_msg *m)
+{
+    ulib_ipc->recv_cnode = FERRY_CAP_INIT_CNODE;
+    ulib_ipc->recv_index = slot;
+    ulib_ipc->recv_depth = 64;
+    *m = (struct sys_msg){ .info = FERRY_MSGINFO(3, 1, 0), .w = { w } };
+    return ipc_call(ep, m);
+}
+
+static bool fastpath_reply_cap(void)
+{
+    unsigned long before = 0, after = 0;
+    ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    ALLOC(frame, FERRY_OBJ_FRAME_4K, 0);
+    ALLOC(other, FERRY_OBJ_ENDPOINT, 0);
+    unsigned long granting = slot_alloc(), plain = slot_alloc(), badged = slot_alloc();
+    CHECK(granting && plain && badged);
+    CHECK_OK(ferry_cnode_mint(granting, ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT_REPLY, 0));
+    CHECK_OK(ferry_cnode_mint(plain, ep, FERRY_RIGHT_WRITE, 0));
+    CHECK_OK(ferry_cnode_mint(badged, other, FERRY_RIGHTS_ALL, 0x5a));
+    fp_ep = ep;
+    fpc_cap = frame;
+    unsigned long srv = test_thread(fp_cap_server, FERRY_CAP_INIT_CNODE, 255, 0, true);
+    CHECK(srv != 0);
+    sys_yield();                              /* the server reaches its Recv */
+    struct sys_msg m;
+    unsigned long s0 = slot_alloc();
+    CHECK(s0);
+    CHECK_OK(cap_call(granting, 1, s0, &m));  /* the first: the server may not have waited yet */
+    bool counting = medium_misses(&before);
+    /* A frame: the same frame arrives. */
+    unsigned long s1 = slot_alloc();
+    CHECK(s1);
+    CHECK_OK(cap_call(granting, 10, s1, &m));
+    CHECK(m.w[0] == 11 && FERRY_MSGINFO_LABEL(m.info) == 9 && FERRY_MSGINFO_CAPS(m.info) == 1);
+    CHECK(ulib_ipc->caps_or_badges[0] == 0);
+    unsigned long pa0, pa1;
+    CHECK_OK(ferry_frame_address(frame, &pa0));
+    CHECK_OK(ferry_frame_address(s1, &pa1));
+    CHECK(pa0 == pa1);
+    /* An occupied receive slot: the message, not the capability. */
+    CHECK_OK(cap_call(granting, 20, s1, &m));
+    CHECK(m.w[0] == 21 && FERRY_MSGINFO_CAPS(m.info) == 0);
+    /* A badged endpoint: its badge reported. */
+    fpc_cap = badged;
+    unsigned long s2 = slot_alloc();
+    CHECK(s2);
+    CHECK_OK(cap_call(granting, 30, s2, &m));
+    CHECK(m.w[0] == 31 && FERRY_MSGINFO_CAPS(m.info) == 1 && ulib_ipc->caps_or_badges[0] == 0x5a);
+    if (counting) {
+        CHECK(medium_misses(&after));
+        CHECK(after == before);
+    }
+    /* A caller without a grant right: the message, not the capability (the
+     * slow path's answer: the medium path hands it on). */
+    unsigned long s3 = slot_alloc();
+    CHECK(s3);
+    CHECK_OK(cap_call(plain, 40, s3, &m));
+    CHECK(m.w[0] == 41 && FERRY_MSGINFO_CAPS(m.info) == 0);
+    CHECK(ferry_frame_address(s3, &pa1) != FERRY_OK);   /* s3 stayed empty */
+    if (counting) {
+        CHECK(medium_misses(&after));
+        CHECK(after == before + 1);
+    }
+    CHECK_OK(ferry_tcb_suspend(srv));
+    return true;
+}
+
 const struct utest utests_fastpath[] = {
     UTEST(fastpath_taken),
     UTEST(fastpath_message_registers),
     UTEST(fastpath_counters_count),
+    UTEST(fastpath_reply_cap),
 };
 const size_t utests_fastpath_n = sizeof utests_fastpath / sizeof utests_fastpath[0];

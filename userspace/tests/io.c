@@ -169,12 +169,85 @@ static bool io_pipes(void)
     return true;
 }
 
+/* Runs sertest with these arguments; its status. */
+static long sertest(const char *const *argv)
+{
+    long status = -1;
+    unsigned long pid = proc_spawn("sertest", argv, NULL);
+    if (!pid || !proc_wait(pid, &status))
+        return -1;
+    return status;
+}
+
+#define SERTEST(...) ({ const char *a_[] = { __VA_ARGS__, NULL }; sertest(a_); })
+
+/* The serial driver (serial:): a program's printf goes through it (the
+ * driver's byte count grows by exactly the line; the boot test sees the
+ * line); a read with nothing received returns at once; a crash while
+ * serving a printf is restarted by the supervisor and that line reaches
+ * the console through the process server.  With serial_input=TEXT on the
+ * command line, sertest also waits for TEXT typed into COM1 (the boot
+ * test types it) and checks that the IRQ thread received it. */
+static bool io_serial(void)
+{
+    NEED_SYSTEM();
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    unsigned long pid = proc_spawn("serial", NULL, NULL);
+    CHECK(pid && serve_until_registered(pid));
+    CHECK(SERTEST("write", "a line through the serial driver") == 0);
+    CHECK(SERTEST("empty") == 0);
+    CHECK(SERTEST("crash") == 0);
+    unsigned long again = proc_running("serial");
+    CHECK(again && again != pid);                                /* restarted, not the same */
+    CHECK(SERTEST("write", "after the restart") == 0);
+    char text[64];
+    if (cmdline_get(ulib_bootinfo->cmdline, "serial_input", text, sizeof text))
+        CHECK(SERTEST("read", text) == 0);
+    long status;
+    CHECK(proc_stop(again) && proc_wait(again, &status));
+    CHECK(proc_count() == 0);
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
+/* Named pipes (pipe:) between two programs the root task spawns apart (no
+ * fork, no shared memory): 100,000 bytes, more than the service holds, the
+ * reader started first and waiting for a writer, every byte and the end
+ * checked; a write after the last reader closed is EPIPE; the pipes went
+ * (a name is used again); memory back. */
+static bool io_named_pipe(void)
+{
+    NEED_SYSTEM();
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    unsigned long srv = proc_spawn("pipesrv", NULL, NULL);
+    CHECK(srv && serve_until_registered(srv));
+    for (int round = 0; round < 2; round++) {
+        const char *rd[] = { "read", "p1", "100000", NULL }, *wr[] = { "write", "p1", "100000", NULL };
+        unsigned long r = proc_spawn("npipetest", rd, NULL), w = proc_spawn("npipetest", wr, NULL);
+        long rs = -1, ws = -1;
+        CHECK(r && w && proc_wait(w, &ws) && proc_wait(r, &rs));
+        CHECK(rs == 0 && ws == 0);
+    }
+    const char *ep[] = { "epipe", "p2", NULL };
+    long status = -1;
+    unsigned long e = proc_spawn("npipetest", ep, NULL);
+    CHECK(e && proc_wait(e, &status) && status == 0);
+    CHECK(proc_stop(srv) && proc_wait(srv, &status));
+    CHECK(proc_count() == 0);
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
 const struct utest utests_io[] = {
     { io_demo, "io_demo" },
     { io_read_files, "io_read_files" },
     { io_write_file, "io_write_file" },
     { io_libc_files, "io_libc_files" },
     { io_pipes, "io_pipes" },
+    { io_serial, "io_serial" },
+    { io_named_pipe, "io_named_pipe" },
     { io_blk_crash, "io_blk_crash" },
     { io_file_crash, "io_file_crash" },
 };

@@ -55,7 +55,10 @@ static bool irq_rtc_interrupt_signals(void)
     CHECK_OK(irq_get(LINE, h));
     CHECK_ERR(irq_get(LINE, slot_alloc()), FERRY_E_ILLEGAL_OP);     /* one handler per line */
     CHECK_ERR(irq_get(0, slot_alloc()), FERRY_E_RANGE);             /* the kernel's */
-    CHECK_ERR(irq_get(4, slot_alloc()), FERRY_E_ILLEGAL_OP);        /* COM1, the kernel console */
+    unsigned long com1 = slot_alloc();                              /* COM1: the serial driver's line */
+    CHECK_OK(irq_get(4, com1));
+    CHECK_ERR(irq_get(4, slot_alloc()), FERRY_E_ILLEGAL_OP);
+    CHECK_OK(ferry_cnode_delete(com1));                             /* free for the driver again */
     CHECK_ERR(irq_get(16, slot_alloc()), FERRY_E_RANGE);
     CHECK_ERR(ferry_irq_set_notification(h, io), FERRY_E_WRONG_TYPE);
     CHECK_OK(ferry_irq_set_notification(h, badged));

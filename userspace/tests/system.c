@@ -267,7 +267,8 @@ static bool run_to_end(unsigned long pid, long *status, unsigned long *faults)
 
 /* Demand paging: anonymous memory reads zero and materialises page by page
  * at the first touch (one fault served per page); after munmap the memory
- * is gone (a touch ends the process); memory all comes back. */
+ * is gone (a touch ends the process) and its frames serve the next faults;
+ * memory all comes back. */
 static bool test_demand_paging(void)
 {
     NEED_SYSTEM();
@@ -285,6 +286,21 @@ static bool test_demand_paging(void)
     CHECK(pid && run_to_end(pid, &status, &faults));
     CHECK(status == PROC_STATUS_FAULTED);
     CHECK(faults == 3);
+    /* 40 rounds of 64 pages: more than its 4 MiB block holds, so only if
+     * munmap'd frames are reused (and uncharged: its memory stays level). */
+    const char *rounds[] = { "64", "40", NULL };
+    pid = proc_spawn("touch", rounds, NULL);
+    struct proc_info pi;
+    unsigned long bytes1 = 0;
+    while (pid && proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.faults < 64 * 30) {
+        if (pi.faults >= 64 && !bytes1)
+            bytes1 = pi.bytes;                    /* one round's 64 pages mapped */
+        procsrv_serve_one();
+    }
+    CHECK(pid && bytes1 && proc_info(pid, &pi) && pi.state == PROC_RUNNING);
+    CHECK(pi.bytes <= bytes1 + 8 * 4096);         /* a few page tables more, no more frames */
+    CHECK(run_to_end(pid, &status, &faults));
+    CHECK(status == 0 && faults == 64 * 40);
     const char *too_big[] = { "4097", NULL };    /* over the region limit: mmap refused */
     pid = proc_spawn("touch", too_big, NULL);
     CHECK(pid && proc_wait(pid, &status) && status == 1);
@@ -426,6 +442,81 @@ static bool test_pager_restart(void)
     return true;
 }
 
+/* The pager dies holding a fault: it received a program's first page
+ * fault and asked this server (PROC_PAGE), which leaves that request
+ * unanswered; the pager is killed.  The kernel drops the pager's reply
+ * right to the faulted thread, which resumes at the faulting instruction
+ * and faults again, now to the restarted pager on the same endpoint: all
+ * its faults are served, none lost or served twice.  No memory lost. */
+static bool test_pager_dies_holding_fault(void)
+{
+    NEED_SYSTEM();
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    unsigned long pager = proc_running("pager"), restarts0 = procsrv_pager_restarts();
+    CHECK(pager != 0);
+    const char *five[] = { "5", NULL };
+    unsigned long pid = proc_spawn("touch", five, NULL);
+    CHECK(pid && serve_until(pid, 1));            /* its mmap: it touches the memory next */
+    struct proc_info pi;
+    CHECK(proc_info(pager, &pi));
+    unsigned long pager_msgs = pi.messages;
+    bool held = false;
+    for (int i = 0; i < 16 && !held; i++)
+        held = procsrv_hold_one(pager);           /* the pager's PROC_PAGE for touch's fault */
+    CHECK(held);
+    CHECK(proc_info(pager, &pi) && pi.messages == pager_msgs + 1);
+    CHECK(proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.faults == 0 && pi.messages == 1);
+    CHECK(proc_kill(pager));
+    unsigned long pager2 = proc_running("pager");
+    CHECK(pager2 && pager2 != pager && procsrv_pager_restarts() == restarts0 + 1);
+    long status;
+    unsigned long faults;
+    CHECK(run_to_end(pid, &status, &faults));
+    CHECK(status == 0 && faults == 5);
+    CHECK(proc_count() == 0);
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
+/* A crash loop of a server of the system: the supervisor, made to fault
+ * (an injected crash) as soon as each instance runs, is restarted
+ * PROCSRV_SYSTEM_RESTARTS_IN_A_ROW - 1 times and then held down, not
+ * restarted again; system_supervisor_restart brings it back, and it does
+ * its work (a killed service is restarted).  No memory lost. */
+static bool test_system_restart_limit(void)
+{
+    NEED_SYSTEM();
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    unsigned long r0 = procsrv_supervisor_restarts();
+    for (unsigned i = 1; i <= PROCSRV_SYSTEM_RESTARTS_IN_A_ROW; i++) {
+        unsigned long sup = proc_running("supervisor");
+        CHECK(sup && proc_inject_fault(sup));
+        while (proc_running("supervisor") == sup)
+            procsrv_serve_one();                  /* its fault: it ended */
+        if (i < PROCSRV_SYSTEM_RESTARTS_IN_A_ROW)
+            CHECK(proc_running("supervisor") != 0 && procsrv_supervisor_restarts() == r0 + i);
+        else
+            CHECK(proc_running("supervisor") == 0 && procsrv_supervisor_restarts() == r0 + i - 1);
+    }
+    CHECK(system_supervisor_restart());
+    CHECK(proc_running("supervisor") != 0 && procsrv_supervisor_restarts() == r0 + PROCSRV_SYSTEM_RESTARTS_IN_A_ROW);
+    /* The new instance supervises: a killed echo comes back. */
+    unsigned long restarts0 = procsrv_restarts("echo");
+    unsigned long echo = proc_spawn("echo", NULL, NULL);
+    CHECK(echo && serve_until_registered(echo));
+    CHECK(proc_kill(echo));
+    while (procsrv_restarts("echo") < restarts0 + 1)
+        procsrv_serve_one();
+    long status;
+    echo = proc_running("echo");
+    CHECK(echo && proc_stop(echo) && proc_wait(echo, &status));
+    CHECK(proc_count() == 0);
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
 /* Memory comes back: many spawn/exit cycles leave the pool's free memory
  * (confirmed by the kernel) and its size as they were. */
 static bool test_memory_returned(void)
@@ -516,6 +607,8 @@ const struct utest utests_system[] = {
     { test_supervisor_restarts, "sys_supervisor" },
     { test_supervisor_restart_itself, "sys_supervisor_restart" },
     { test_pager_restart, "sys_pager_restart" },
+    { test_pager_dies_holding_fault, "sys_pager_held_fault" },
+    { test_system_restart_limit, "sys_restart_limit" },
     { test_exec_in_place, "sys_exec" },
     { test_memory_returned, "sys_memory" },
     { test_libc, "sys_libc" },

@@ -22,6 +22,7 @@
  */
 #include <arch/context.h>
 #include <arch/gdt.h>
+#include <arch/kpti.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
 #include <ferry/syscall.h>
@@ -123,6 +124,7 @@
 .macro SAVE_SYSCALL_FRAME
     swapgs
     movq %rsp, %gs:PERCPU_SCRATCH
+    KPTI_SWITCH_TO_KERNEL_CR3 %rsp  /* KPTI=1: before the TCB is touched */
     movq %gs:PERCPU_CUR_CTX_TOP, %rsp
     pushq %r11                      /* RFLAGS, as syscall left it */
     pushq %gs:PERCPU_SCRATCH        /* RSP */
@@ -133,19 +135,19 @@
     movq %gs:PERCPU_KERNEL_RSP, %rsp
 .endm
 
-    .text
+    ENTRY_TEXT
     .global syscall_entry
 syscall_entry:
     SAVE_SYSCALL_FRAME
     BKL_ACQUIRE 1
 #if FERRY_FASTPATH
-    /* Call and ReplyRecv try the IPC fast path first (core/fastpath.c),
-     * with rdi = cptr and rsi = msginfo as the user left them.  It leaves
-     * by sysret, or returns here having changed nothing. */
-    cmpq $FERRY_SYS_CALL, %rax
-    je 1f
+    /* Call (1) and ReplyRecv (2) try the IPC fast path first
+     * (arch/x86_64/fastpath.c), with rdi = cptr and rsi = msginfo as the
+     * user left them: one compare and one call through fastpath_by_number
+     * for either (number 0 calls a plain return).  It leaves by sysret, or
+     * returns here having changed nothing. */
     cmpq $FERRY_SYS_REPLY_RECV, %rax
-    je 2f
+    jbe 1f
 #endif
 syscall_slow:                       /* rax = number, rdi = cptr, rsi = msginfo */
     movq %rax, %rdx
@@ -153,10 +155,8 @@ syscall_slow:                       /* rax = number, rdi = cptr, rsi = msginfo *
     call syscall_dispatch
     ud2
 #if FERRY_FASTPATH
-1:  call fastpath_call
-    jmp 3f
-2:  call fastpath_reply_recv
-3:  /* Not for the fast path: the slow path, from the saved registers. */
+1:  call *fastpath_by_number(, %rax, 8)
+    /* Not for the fast path: the slow path, from the saved registers. */
     movq %gs:PERCPU_CUR_CTX_TOP, %rcx
     movq CTX_RAX_OFF - CTX_TOP(%rcx), %rax
     movq CTX_RDI_OFF - CTX_TOP(%rcx), %rdi
@@ -184,6 +184,7 @@ int80_entry:
     KERNEL_FLAGS
     swapgs
     movq %rax, %gs:PERCPU_SCRATCH
+    KPTI_SWITCH_TO_KERNEL_CR3 %rax  /* KPTI=1: the frame is on the window's entry stack */
     movq %rsp, %rax                 /* the interrupt frame: RIP CS RFLAGS RSP SS */
     movq %gs:PERCPU_CUR_CTX_TOP, %rsp
     pushq 16(%rax)                  /* RFLAGS */
@@ -272,26 +273,30 @@ restore_user_sysret:
     movq 8(%rsp), %r11              /* RFLAGS */
     movq (%rsp), %rsp               /* user RSP: no kernel stack from here on */
     BKL_RELEASE                     /* after the last read of the TCB */
+    KPTI_SWITCH_TO_USER_CR3 %rsp
     swapgs
     sysretq
 
 #if FERRY_FASTPATH
-/* The IPC fast path's exit (arch/fastpath.h): rdi = &next->ctx, rsi = the
- * message info, rax = the badge, rcx = the length (0..4); rdx r8 r9 r10
+/* The IPC fast path's exit (arch/fastpath.h): r11 = &next->ctx, rsi = the
+ * message info, rdi = the badge, rcx = the length (0..4); rdx r8 r9 r10
  * hold the sender's message words.  Only what next's saved registers must
  * give is loaded (callee-saved, RIP, RFLAGS, RSP); the words beyond the
  * length are zeroed, so that no register leaves with anything that is not
- * next's own, the message, or zero.  RAX = FERRY_OK (0). */
+ * next's own, the message, or zero.  RAX = FERRY_OK (0).  The context
+ * comes in r11, which sysret takes RFLAGS from anyway, so nothing moves
+ * before the loads (RSP is the last thing loaded from it). */
+fastpath_none:                      /* number 0: not an IPC, the slow path's */
+    ret
+
     .global fastpath_sysret
 fastpath_sysret:
-    movq %rdi, %rsp
-    movq %rax, %rdi                 /* badge */
-    movq CTX_RBX_OFF(%rsp), %rbx
-    movq CTX_RBP_OFF(%rsp), %rbp
-    movq CTX_R12_OFF(%rsp), %r12
-    movq CTX_R13_OFF(%rsp), %r13
-    movq CTX_R14_OFF(%rsp), %r14
-    movq CTX_R15_OFF(%rsp), %r15
+    movq CTX_RBX_OFF(%r11), %rbx
+    movq CTX_RBP_OFF(%r11), %rbp
+    movq CTX_R12_OFF(%r11), %r12
+    movq CTX_R13_OFF(%r11), %r13
+    movq CTX_R14_OFF(%r11), %r14
+    movq CTX_R15_OFF(%r11), %r15
     jmp *fastpath_zero_from(, %rcx, 8)
 fastpath_zero_0:
     xorl %edx, %edx
@@ -303,24 +308,34 @@ fastpath_zero_3:
     xorl %r10d, %r10d
 fastpath_zero_4:
     xorl %eax, %eax                 /* FERRY_OK */
-    movq CTX_RIP_OFF(%rsp), %rcx
-    movq CTX_RFLAGS_OFF(%rsp), %r11
-    movq CTX_RSP_OFF(%rsp), %rsp    /* user RSP: no kernel stack from here on */
+    movq CTX_RIP_OFF(%r11), %rcx
+    movq CTX_RSP_OFF(%r11), %rsp    /* user RSP: no kernel stack from here on */
+    movq CTX_RFLAGS_OFF(%r11), %r11
     BKL_RELEASE                     /* after the last read of the TCB */
+    KPTI_SWITCH_TO_USER_CR3 %rsp    /* the fast path's exit hook (arch/kpti.h) */
     swapgs
     sysretq
 
     .section .rodata
     .balign 8
+fastpath_by_number:                 /* syscall_entry's call, by system call number 0..2 */
+    .quad fastpath_none, fastpath_call, fastpath_reply_recv
+    .balign 8
 fastpath_zero_from:                 /* by length: where the zeroing starts */
     .quad fastpath_zero_0, fastpath_zero_1, fastpath_zero_2, fastpath_zero_3, fastpath_zero_4
-    .text
+    ENTRY_TEXT
 #endif
 
     .global restore_user_iret
 restore_user_iret:
-    /* Build the interrupt frame on the kernel stack, then load registers. */
+    /* Build the interrupt frame on the kernel stack (KPTI=1: on the
+     * window's entry stack, which iretq reads with the user table
+     * loaded), then load registers. */
+#if FERRY_KPTI
+    movq %gs:PERCPU_KPTI_ENTRY_RSP, %rsp
+#else
     movq %gs:PERCPU_KERNEL_RSP, %rsp
+#endif
     pushq $SEL_UDATA
     pushq CTX_RSP_OFF(%rdi)
     pushq CTX_RFLAGS_OFF(%rdi)
@@ -342,5 +357,6 @@ restore_user_iret:
     movq CTX_R15_OFF(%rdi), %r15
     movq CTX_RDI_OFF(%rdi), %rdi
     BKL_RELEASE                     /* after the last read of the TCB */
+    KPTI_SWITCH_TO_USER_CR3 %rax
     swapgs
     iretq

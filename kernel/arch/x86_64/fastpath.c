@@ -96,8 +96,8 @@ static inline __attribute__((always_inline)) bool cap_is_fp(const struct cap *c,
     return (type_rights & (0xff | right << 8)) == want;
 }
 
-_Static_assert(TCB_IPC_GRANT == FERRY_RIGHT_GRANT >> 1 && TCB_IPC_GRANT_REPLY == FERRY_RIGHT_GRANT_REPLY >> 1,
-               "grant rights map to ipc_flags by a shift");
+_Static_assert(TCB_IPC_GRANT == FERRY_RIGHT_GRANT && TCB_IPC_GRANT_REPLY == FERRY_RIGHT_GRANT_REPLY,
+               "grant rights are ipc_flags bits as they are");
 
 /* A fall back to the slow path, counted by reason in benchmark builds
  * (FERRY_SYS_FASTPATH_STATS reads the counts): one increment, on the
@@ -115,6 +115,9 @@ word_t ks_fastpath_miss[FERRY_FP_COUNT];
 #else
 #define FP_MISS(reason) return
 #endif
+
+/* entry.S calls these through a table indexed by the system call number. */
+_Static_assert(FERRY_SYS_CALL == 1 && FERRY_SYS_REPLY_RECV == 2, "entry.S's fastpath_by_number");
 
 /* No frame pointer and no calls (they leave by jumps, FASTPATH_JUMP_*):
  * leaf functions need no frame; no memcpy call for the buffer copy
@@ -184,7 +187,7 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
 
     /* The caller waits for the reply; rax keeps FERRY_SYS_CALL (restart). */
     cur->ctx.entry = CTX_ENTRY_SYSCALL;
-    cur->ipc_flags = TCB_IPC_CALL | ((slot->cap.rights >> 1) & (TCB_IPC_GRANT | TCB_IPC_GRANT_REPLY));
+    cur->ipc_flags = TCB_IPC_CALL | (slot->cap.rights & (TCB_IPC_GRANT | TCB_IPC_GRANT_REPLY));
     cur->state = TCB_BLOCKED_REPLY;
     cur->blocked_on = dest;
     dest->reply_to = cur;

@@ -5,6 +5,7 @@
  * capability (syscall.c). */
 #include <arch/cpu.h>
 #include <arch/floor.h>
+#include <arch/kpti.h>
 #include <arch/paging.h>
 #include <arch/smp.h>
 #include <arch/thread.h>
@@ -116,7 +117,7 @@ bool floor_sample(word_t kind, uint64_t *ticks)
 
 /* floor_ipc_entry writes floor_cr3_next to CR3 and flips it to the other
  * value (next ^= flip): home and away alternate with no branch. */
-uint64_t floor_cr3_next, floor_cr3_flip;
+KPTI_ENTRY_DATA uint64_t floor_cr3_next, floor_cr3_flip;   /* read with the user table loaded */
 struct tcb *ks_floor_owner;
 static word_t floor_mode;
 static paddr_t floor_vspace;                /* the owner's PML4 when it began */
@@ -132,8 +133,15 @@ static void floor_install(void)
     /* Away: a copy of the owner's top-level table (its user half too, so
      * that user code runs in either), with the last PCID when PCIDs are
      * on.  The owner is current and its home space loaded. */
+#if FERRY_KPTI
+    /* KPTI=1: user code runs on the user table, so home is the owner's
+     * user table and away a copy of it (user half and entry window). */
+    uint64_t home = ks_percpu.kpti_user_cr3 & ~BIT(63), *away_table = phys_to_virt(floor_pml4);
+    memcpy(away_table, phys_to_virt(kpti_user_pml4(vspace_asid(floor_vspace))), PAGE_SIZE);
+#else
     uint64_t home = read_cr3(), *away_table = phys_to_virt(floor_pml4);
     memcpy(away_table, phys_to_virt(floor_vspace), PAGE_SIZE / 2);
+#endif
     uint64_t away = floor_pml4;
     if (ks_pcid_on) {
         away |= 4095 | BIT(63);
@@ -176,8 +184,15 @@ bool floor_end(struct tcb *t)
         return false;
     if (ks_percpu.cur == t)
         floor_uninstall();                  /* else the switch away from t did it */
-    if (floor_mode == FERRY_FLOOR_IPC)
+    if (floor_mode == FERRY_FLOOR_IPC) {
         memset(phys_to_virt(floor_pml4), 0, PAGE_SIZE / 2);
+#if FERRY_KPTI
+        /* The copy of a user table had only the window above: the kernel
+         * half again, for the CR3 floors that run kernel code on it. */
+        memcpy((uint64_t *)phys_to_virt(floor_pml4) + 256,
+               (uint64_t *)phys_to_virt(ks_kernel_pml4) + 256, PAGE_SIZE / 2);
+#endif
+    }
     ks_floor_owner = NULL;
     return true;
 }

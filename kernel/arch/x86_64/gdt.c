@@ -1,6 +1,7 @@
 /* gdt.c: each CPU's GDT and TSS, whose IST stacks keep double faults and
  * NMIs on known-good stacks. */
 #include <arch/gdt.h>
+#include <arch/kpti.h>
 #include <arch/kstack.h>
 #include <arch/percpu.h>
 
@@ -16,8 +17,9 @@ struct tss {
 
 /* One of each per CPU: a TSS is busy while loaded (ltr), so no two CPUs
  * can share one, and each holds its own CPU's stacks. */
-static struct tss ks_tss_of[FERRY_MAX_CPUS];
-static uint64_t ks_gdt_of[FERRY_MAX_CPUS][8] __attribute__((aligned(16)));
+/* Both in the KPTI entry window: the CPU reads them on every entry. */
+KPTI_ENTRY_DATA static struct tss ks_tss_of[FERRY_MAX_CPUS];
+KPTI_ENTRY_DATA static uint64_t ks_gdt_of[FERRY_MAX_CPUS][8] __attribute__((aligned(16)));
 
 void gdt_init(unsigned cpu)
 {
@@ -34,7 +36,14 @@ void gdt_init(unsigned cpu)
     ks_gdt[4] = 0x00cff2000000ffffULL;   /* user data, DPL 3 */
     ks_gdt[5] = 0x00affa000000ffffULL;   /* user code, 64-bit, DPL 3 */
 
+#if FERRY_KPTI
+    /* An interrupt from ring 3 arrives with the user table loaded: its
+     * frame goes on the small entry stack of the window (vectors.S). */
+    tss->rsp[0] = (uint64_t)kpti_entry_stack_top(cpu);
+    ks_percpu_of[cpu].kpti_entry_rsp = tss->rsp[0];
+#else
     tss->rsp[0] = (uint64_t)kstack_top(kstack_of(cpu, KSTACK_KERNEL));
+#endif
     tss->ist[IST_DF - 1] = (uint64_t)kstack_top(kstack_of(cpu, KSTACK_DF));
     tss->ist[IST_NMI - 1] = (uint64_t)kstack_top(kstack_of(cpu, KSTACK_NMI));
     tss->ist[IST_DB - 1] = (uint64_t)kstack_top(kstack_of(cpu, KSTACK_DB));

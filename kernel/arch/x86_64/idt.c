@@ -1,6 +1,7 @@
 /* idt.c: the interrupt descriptor table, one shared by every CPU. */
 #include <arch/apic.h>
 #include <arch/gdt.h>
+#include <arch/kpti.h>
 #include <arch/trap.h>
 
 struct idt_gate {
@@ -10,7 +11,7 @@ struct idt_gate {
     uint32_t off_hi, zero;
 } __attribute__((packed));
 
-static struct idt_gate ks_idt[256] __attribute__((aligned(16)));
+KPTI_ENTRY_DATA static struct idt_gate ks_idt[256] __attribute__((aligned(16)));
 extern const uint64_t trap_vectors[32], irq_vectors[16], spurious_vector, ipi_vector;
 extern char int80_entry[];
 

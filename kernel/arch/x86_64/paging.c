@@ -1,6 +1,8 @@
 /* paging.c: the kernel's page tables, built once at boot. */
 #include <arch/cpu.h>
+#include <arch/kpti.h>
 #include <arch/kstack.h>
+#include <arch/percpu.h>
 #include <arch/paging.h>
 #include <arch/x86.h>
 #include <kstring.h>
@@ -31,9 +33,9 @@ static paddr_t alloc_table(void)
 
 /* Returns the entry for va at the level whose pages are 1 << shift bytes,
  * creating intermediate tables on the way. */
-static uint64_t *walk_create(vaddr_t va, unsigned shift)
+static uint64_t *walk_create_in(paddr_t root, vaddr_t va, unsigned shift)
 {
-    uint64_t *table = phys_to_virt(ks_kernel_pml4);
+    uint64_t *table = phys_to_virt(root);
     for (unsigned level_shift = 39; level_shift > shift; level_shift -= 9) {
         uint64_t *e = &table[(va >> level_shift) & 511];
         if (!(*e & PTE_P))
@@ -45,12 +47,48 @@ static uint64_t *walk_create(vaddr_t va, unsigned shift)
     return &table[(va >> shift) & 511];
 }
 
+static uint64_t *walk_create(vaddr_t va, unsigned shift)
+{
+    return walk_create_in(ks_kernel_pml4, va, shift);
+}
+
+#if FERRY_KPTI
+extern char __entry_text_start[], __entry_text_end[], __entry_data_start[], __entry_data_end[];
+
+/* The entry window in the user template (kpti.c): kernel-image pages at
+ * their own addresses, not global (a global translation would outlive the
+ * switch to the user table, which is what KPTI takes away). */
+static void window_map(const void *start, const void *end, uint64_t flags)
+{
+    for (vaddr_t va = ALIGN_DOWN((vaddr_t)start, PAGE_SIZE); va < (vaddr_t)end; va += PAGE_SIZE)
+        *walk_create_in(kpti_user_pml4(0), va, 12) = (va - KERNEL_VIRT_BASE) | flags;
+}
+
+/* What the CPU and the stubs touch with the user table loaded: the stubs'
+ * text; the per-CPU blocks, GDTs, TSSs, IDT and entry stacks
+ * (.entry.data); and the IST stacks an NMI, double fault or debug
+ * exception may arrive on inside a stub. */
+static void kpti_window_init(uint64_t nx)
+{
+    kpti_init();
+    window_map(__entry_text_start, __entry_text_end, PTE_P);
+    window_map(__entry_data_start, __entry_data_end, PTE_P | PTE_W | nx);
+    for (unsigned cpu = 0; cpu < FERRY_MAX_CPUS; cpu++)
+        for (int k = KSTACK_DF; k <= KSTACK_DB; k++) {
+            struct kstack *s = kstack_of(cpu, (enum kstack_kind)k);
+            window_map(s->stack, s->stack + KSTACK_SIZE, PTE_P | PTE_W | nx);
+        }
+}
+#endif
+
 void paging_init(struct memmap *free, paddr_t phys_top)
 {
     pt_source = free;
     ks_kernel_pml4 = alloc_table();
 
-    uint64_t g = ks_cpu.pge ? PTE_G : 0;
+    /* KPTI=1: no global kernel pages (they would stay in the TLB with the
+     * user table loaded). */
+    uint64_t g = ks_cpu.pge && !FERRY_KPTI ? PTE_G : 0;
     uint64_t nx = ks_cpu.nx ? PTE_NX : 0;
 
     /* Direct map: 1 GiB pages where the CPU has them, else 2 MiB. */
@@ -74,6 +112,9 @@ void paging_init(struct memmap *free, paddr_t phys_top)
         *walk_create(va, 12) = (va - KERNEL_VIRT_BASE) | flags;
     }
 
+#if FERRY_KPTI
+    kpti_window_init(nx);
+#endif
     if (ks_cpu.nx)
         wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
     write_cr0(read_cr0() | CR0_WP);     /* the kernel honours read-only pages too */

@@ -1,6 +1,7 @@
 /* pcid.c: x86-64 TLB tagging: PCIDs (the ASIDs of object/asid.c), which
  * CR3 value loads a VSpace, and flushing a translation that went away. */
 #include <arch/cpu.h>
+#include <arch/kpti.h>
 #include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/smp.h>
@@ -21,7 +22,9 @@ static void invpcid(word_t type, word_t pcid, vaddr_t va)
 
 void vspace_init(bool pcid_wanted)
 {
-    ks_pcid_on = pcid_wanted && ks_cpu.pcid;
+    /* KPTI=1 flushes the user table's PCID with INVPCID (kpti_set_cr3,
+     * flush_local): without it, PCIDs stay off. */
+    ks_pcid_on = pcid_wanted && ks_cpu.pcid && (!FERRY_KPTI || ks_cpu.invpcid);
     if (ks_pcid_on)
         write_cr4(read_cr4() | CR4_PCIDE);   /* CR3[11:0] is 0 here, as PCIDE requires */
     kprintf("pcid: %s\n", ks_pcid_on ? (ks_cpu.invpcid ? "on (ASID = PCID, INVPCID for precise flushes)"
@@ -69,12 +72,39 @@ uint64_t vspace_cr3(paddr_t pml4)
     return cr3;
 }
 
+#if FERRY_KPTI
+/* The CR3 values the stubs load for pml4 (arch/kpti.h): its kernel table
+ * (cr3, as vspace_cr3 gave it) on every entry, its user table on every
+ * exit.  With PCIDs: the kernel table's PCID is the ASID, the user
+ * table's the ASID with bit 11 set, both loaded with the no-flush bit; a
+ * load of cr3 that flushes (a stale PCID) flushes the user one too. */
+static void kpti_set_cr3(paddr_t pml4, uint64_t cr3)
+{
+    word_t asid = pml4 == ks_kernel_pml4 ? 0 : vspace_asid(pml4);
+    uint64_t user = kpti_user_pml4(asid);
+    if (ks_pcid_on && asid) {
+        user |= asid | KPTI_USER_PCID_BIT | BIT(63);
+        if (!(cr3 & BIT(63)))
+            invpcid(INVPCID_CONTEXT, asid | KPTI_USER_PCID_BIT, 0);
+        cr3 |= BIT(63);
+    }
+    ks_percpu.kpti_kernel_cr3 = cr3;
+    ks_percpu.kpti_user_cr3 = user;
+}
+#endif
+
 void vspace_activate(paddr_t pml4)
 {
     if (!pml4)
         pml4 = ks_kernel_pml4;
     ks_percpu.cur_vspace = pml4;
+#if FERRY_KPTI
+    uint64_t cr3 = vspace_cr3(pml4);
+    kpti_set_cr3(pml4, cr3);
+    write_cr3(cr3);
+#else
     write_cr3(vspace_cr3(pml4));
+#endif
 }
 
 void vspace_asid_released(word_t asid)
@@ -149,6 +179,10 @@ static void flush_local(word_t asid, paddr_t pml4, vaddr_t va, bool whole_space)
     if (pml4 == ks_percpu.cur_vspace) {
         if (!whole_space) {
             invlpg(va);                  /* the current PCID only: it is this one */
+#if FERRY_KPTI
+            if (ks_pcid_on)              /* and the user table's PCID */
+                invpcid(INVPCID_ADDRESS, asid | KPTI_USER_PCID_BIT, va);
+#endif
             return;
         }
         if (ks_pcid_on)
@@ -158,8 +192,11 @@ static void flush_local(word_t asid, paddr_t pml4, vaddr_t va, bool whole_space)
     }
     if (!ks_pcid_on)
         return;                          /* the next CR3 load flushes anyway */
-    if (ks_cpu.invpcid)
+    if (ks_cpu.invpcid) {
         invpcid(whole_space ? INVPCID_CONTEXT : INVPCID_ADDRESS, asid, va);
-    else
+#if FERRY_KPTI
+        invpcid(whole_space ? INVPCID_CONTEXT : INVPCID_ADDRESS, asid | KPTI_USER_PCID_BIT, va);
+#endif
+    } else
         ks_asid_dirty[asid] = true;
 }

@@ -12,13 +12,15 @@
 #include <bootinfo.h>
 #include <cmdline.h>
 #include <kstring.h>
+#include <arch/kpti.h>
 #include <memmap.h>
 #include <mm/physmap.h>
 #include <object/tcb.h>
 #include <panic.h>
 #include <printk.h>
 
-struct percpu ks_percpu_of[FERRY_MAX_CPUS];
+/* In the KPTI entry window: the entry stubs use it before the CR3 switch. */
+KPTI_ENTRY_DATA struct percpu ks_percpu_of[FERRY_MAX_CPUS];
 unsigned ks_ncpus = 1;
 /* Its own cache line: the one line every entry and exit writes. */
 struct bkl ks_bkl __attribute__((aligned(64)));

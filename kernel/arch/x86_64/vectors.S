@@ -2,7 +2,17 @@
  *
  * Each stub pushes a zero where the CPU pushes no error code, then its
  * vector, and joins trap_common, which saves the general registers as a
- * struct trap_frame and calls:  void trap_handler(struct trap_frame *tf);  */
+ * struct trap_frame and calls:  void trap_handler(struct trap_frame *tf);
+ *
+ * KPTI=1 (arch/kpti.h): from ring 3 the CPU pushed the frame on the entry
+ * stack (TSS.rsp0), in the user table: the stub loads the kernel table
+ * and moves the frame to the kernel stack (a trap from ring 3 never
+ * returns here: the kernel leaves through the scheduler).  A trap in ring
+ * 0 may come while the user table is loaded (an NMI or a debug exception
+ * inside an entry or exit stub): it switches to the kernel's own table if
+ * so and back before iretq. */
+#include <arch/kpti.h>
+#include <arch/percpu.h>
 
 .macro VEC_NOERR n
     .global trap_vec\n
@@ -19,7 +29,7 @@ trap_vec\n:
     jmp trap_common
 .endm
 
-    .text
+    ENTRY_TEXT
 VEC_NOERR 0
 VEC_NOERR 1
 VEC_NOERR 2
@@ -70,6 +80,20 @@ trap_common:
     testb $3, 24(%rsp)
     jz 1f
     swapgs
+#if FERRY_KPTI
+    movq %rax, %gs:PERCPU_SCRATCH
+    KPTI_SWITCH_TO_KERNEL_CR3 %rax
+    movq %rsp, %rax                 /* vector, error, RIP, CS, RFLAGS, RSP, SS */
+    movq %gs:PERCPU_KERNEL_RSP, %rsp
+    pushq 48(%rax)
+    pushq 40(%rax)
+    pushq 32(%rax)
+    pushq 24(%rax)
+    pushq 16(%rax)
+    pushq 8(%rax)
+    pushq (%rax)
+    movq %gs:PERCPU_SCRATCH, %rax
+#endif
 1:  pushq %rax
     pushq %rbx
     pushq %rcx
@@ -85,8 +109,30 @@ trap_common:
     pushq %r13
     pushq %r14
     pushq %r15
+#if FERRY_KPTI
+    /* Ring 0 with a user table loaded?  (The user tables lie in one
+     * array: ks_kpti_user_base and up.)  r12 = the CR3 to restore, or 0. */
+    xorl %r12d, %r12d
+    testb $3, 18*8(%rsp)            /* CS, above the registers, vector, error, RIP */
+    jnz 3f
+    movq %cr3, %rax
+    andq $-4096, %rax
+    subq ks_kpti_user_base(%rip), %rax
+    cmpq $KPTI_USER_TABLES_BYTES, %rax
+    jae 3f
+    movq %cr3, %r12
+    movq ks_kpti_kernel_cr3(%rip), %rax
+    movq %rax, %cr3
+3:
+#endif
     movq %rsp, %rdi
     call trap_handler
+#if FERRY_KPTI
+    testq %r12, %r12
+    jz 4f
+    movq %r12, %cr3
+4:
+#endif
     popq %r15
     popq %r14
     popq %r13

@@ -33,6 +33,21 @@ void ipc_recv(struct tcb *cur, struct endpoint *ep, bool blocking);
 /* Answer cur's caller, if it still waits (no caller: silently nothing, as in seL4). */
 void ipc_reply(struct tcb *cur, word_t msginfo);
 
+/* ReplyRecv whose reply carries capabilities (the name service's answer
+ * with the endpoint it found), the "medium path": the slow path's steps,
+ * ipc_reply, then ipc_recv blocking cur, then the direct switch to the
+ * caller, without the syscall layer's general glue or a trip through the
+ * ready queue.  The capability moves exactly as on the slow path
+ * (deliver and transfer_caps: an occupied or absent receive slot, an
+ * untyped or a bad cptr give a reply without it).  Returns false, having
+ * changed nothing, in every case the slow path might treat differently
+ * (no caller, a fault reply, a caller on another CPU or without a grant
+ * right, a message the syscall layer would refuse, a missing IPC buffer,
+ * any lookup error, a sender queued, a pending bound notification, a
+ * ready thread above the caller).  true: cur is blocked and the caller
+ * is current (kernel_exit leaves into it). */
+bool ipc_reply_recv_caps(struct tcb *cur, word_t cptr, word_t msginfo);
+
 void ipc_signal(struct notification *n, word_t badge);
 void ipc_wait(struct tcb *cur, struct notification *n, bool blocking);
 

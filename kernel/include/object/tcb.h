@@ -31,15 +31,15 @@ enum tcb_slot {
  * send), the endpoint capability's grant rights, a fault message (built
  * from the saved fault state, not the registers; no syscall to restart). */
 #define TCB_IPC_CALL        0x1UL
-#define TCB_IPC_GRANT       0x2UL
-#define TCB_IPC_GRANT_REPLY 0x4UL
-#define TCB_IPC_FAULT       0x8UL
+#define TCB_IPC_GRANT       0x4UL   /* = FERRY_RIGHT_GRANT: the fast path copies the rights bits */
+#define TCB_IPC_GRANT_REPLY 0x8UL   /* = FERRY_RIGHT_GRANT_REPLY */
+#define TCB_IPC_FAULT       0x10UL
 /* A caller waiting for a reply from a thread that may run on another CPU
  * (their affinities differed when the Call was received, or one has
  * moved since): the reply goes the slow path, which queues the caller on
  * its own CPU; the fast path, which would run it here, tests this bit
  * with TCB_IPC_FAULT (one test for both). */
-#define TCB_IPC_XCPU        0x10UL
+#define TCB_IPC_XCPU        0x20UL
 
 /* A FIFO of threads (endpoint and notification wait queues). */
 struct tcb_queue {

@@ -1,6 +1,7 @@
 /* call.c: the Call to the process server every libc request is made of
  * (protocol: ferry/proc.h). */
 #include <string.h>
+#include <ferry/prog.h>
 #include "libc.h"
 
 unsigned long __proc_call(unsigned long label, unsigned long n, const unsigned long *w,
@@ -16,6 +17,12 @@ unsigned long __proc_call(unsigned long label, unsigned long n, const unsigned l
     }
     unsigned long err = sys_raw(FERRY_SYS_CALL, PROC_CAP_SERVER, m);
     return err ? err : m->w[0];
+}
+
+unsigned long proc_call(unsigned long label, unsigned long n, const unsigned long *w,
+                        struct sys_msg *m)
+{
+    return __proc_call(label, n, w, m);
 }
 
 unsigned long __proc_call_bytes(unsigned long label, const void *s, size_t len, struct sys_msg *m)

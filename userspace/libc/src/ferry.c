@@ -45,17 +45,27 @@ static unsigned long names_call(unsigned long label, const char *name, unsigned 
     return err ? PROC_E_NO_SERVICE : m->w[0];
 }
 
-unsigned long proc_lookup(const char *name, unsigned long dest)
+static unsigned long lookup(unsigned long label, const char *name, unsigned long dest)
 {
     struct ferry_ipc_buffer *ipc = __ipc();
     ipc->recv_cnode = PROC_CAP_CNODE;
     ipc->recv_index = dest;
     ipc->recv_depth = 64;
     struct sys_msg m = { 0 };
-    unsigned long err = names_call(NAMES_LOOKUP, name, 0, &m);
+    unsigned long err = names_call(label, name, 0, &m);
     if (err == PROC_OK && FERRY_MSGINFO_CAPS(m.info) != 1)
         return PROC_E_NOT_FOUND;       /* the service went as it was handed over, or dest was taken */
     return err;
+}
+
+unsigned long proc_lookup(const char *name, unsigned long dest)
+{
+    return lookup(NAMES_LOOKUP, name, dest);
+}
+
+unsigned long proc_probe(const char *name, unsigned long dest)
+{
+    return lookup(NAMES_PROBE, name, dest);
 }
 
 unsigned long proc_register(const char *name)

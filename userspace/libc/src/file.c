@@ -55,7 +55,7 @@ static long fail(long r)
 
 static long handle_of(int fd)
 {
-    if (fd < 0 || fd >= FDS_MAX || !fds[fd].used || fds[fd].pipe) {
+    if (fd < 0 || fd >= FDS_MAX || !fds[fd].used || fds[fd].pipe || fds[fd].named) {
         errno = EBADF;
         return -1;
     }
@@ -64,6 +64,8 @@ static long handle_of(int fd)
 
 int open(const char *path, int flags, ...)
 {
+    if (strncmp(path, "pipe:", 5) == 0)
+        return __npipe_open(path + 5, flags);
     if (!file_ep())
         return -1;
     int acc = flags & O_ACCMODE;
@@ -85,6 +87,8 @@ ssize_t read(int fd, void *buf, size_t n)
 {
     if (fd >= 0 && fd < FDS_MAX && fds[fd].used && fds[fd].pipe)
         return __pipe_read(fd, buf, n);
+    if (fd >= 0 && fd < FDS_MAX && fds[fd].used && fds[fd].named)
+        return __npipe_read(fd, buf, n);
     long h = handle_of(fd);
     if (h < 0)
         return -1;
@@ -96,6 +100,8 @@ long __file_write(int fd, const void *buf, size_t n)
 {
     if (fd >= 0 && fd < FDS_MAX && fds[fd].used && fds[fd].pipe)
         return __pipe_write(fd, buf, n);
+    if (fd >= 0 && fd < FDS_MAX && fds[fd].used && fds[fd].named)
+        return __npipe_write(fd, buf, n);
     long h = handle_of(fd);
     if (h < 0)
         return -1;
@@ -116,6 +122,8 @@ int close(int fd)
 {
     if (fd >= 0 && fd < FDS_MAX && fds[fd].used && fds[fd].pipe)
         return __pipe_close(fd);
+    if (fd >= 0 && fd < FDS_MAX && fds[fd].used && fds[fd].named)
+        return __npipe_close(fd);
     long h = handle_of(fd);
     if (h < 0)
         return -1;

@@ -55,6 +55,7 @@ struct __fd {
     long handle;
     struct __pipe *pipe;
     bool write_end;
+    bool named;                      /* a pipe of the pipe: service (src/npipe.c) */
 };
 extern struct __fd __fds[FDS_MAX];
 int __fd_free(void);                 /* the lowest free descriptor from 3 on, or -1 (EMFILE) */
@@ -69,6 +70,12 @@ int __pipe_close(int fd);
 void __pipes_fork(int delta);
 /* At exit: every pipe end is closed, so readers see the end of the data. */
 void __pipes_exit(void);
+
+/* Named pipes of the pipe: service (src/npipe.c): open("pipe:NAME"). */
+int __npipe_open(const char *name, int flags);
+long __npipe_read(int fd, void *buf, size_t n);
+long __npipe_write(int fd, const void *buf, size_t n);
+int __npipe_close(int fd);
 
 /* Console output (write(1) and write(2)). */
 void __console_write(const char *s, size_t n);

@@ -148,9 +148,12 @@ void __pipes_fork(int delta)
 
 void __pipes_exit(void)
 {
-    for (int fd = 0; fd < FDS_MAX; fd++)
+    for (int fd = 0; fd < FDS_MAX; fd++) {
         if (__fds[fd].used && __fds[fd].pipe)
             drop(&__fds[fd]);
+        else if (__fds[fd].used && __fds[fd].named)
+            __npipe_close(fd);       /* the service's readers see the end */
+    }
 }
 
 /* dup2: new names what old names (a pipe end gains a holder; a file's

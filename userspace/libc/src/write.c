@@ -1,12 +1,56 @@
-/* write.c: write(2) for the console descriptors 1 and 2 (the process
- * server prints for the process); descriptors from 3 on are files of the
- * file server (src/file.c). */
+/* write.c: write(2) for the console descriptors 1 and 2: through the
+ * serial: driver when the program's manifest lists serial: and the driver
+ * is up, otherwise printed by the process server (the kernel's console);
+ * descriptors from 3 on are files of the file server (src/file.c). */
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
+#include <ferry/io.h>
+#include <ferry/prog.h>
 #include "libc.h"
+
+#define LIBC_SERIAL_SLOT 46    /* below file:'s slot (src/file.c) */
+
+/* serial:, asked for at the first console write.  Not in the manifest:
+ * never asked again.  Not registered (the driver not up yet, or being
+ * restarted), or a Call that failed (it died; a fork child, which has
+ * none of its parent's looked-up capabilities): asked again at the next
+ * write, and this one goes to the process server, so no line is lost. */
+static enum { SERIAL_ASK, SERIAL_HAVE, SERIAL_DENIED } serial_state;
+
+/* How many of the n bytes the driver wrote. */
+static size_t serial_write(const char *s, size_t n)
+{
+    if (serial_state == SERIAL_DENIED)
+        return 0;
+    if (serial_state == SERIAL_ASK) {
+        unsigned long err = proc_probe("serial:", LIBC_SERIAL_SLOT);
+        if (err == PROC_E_DENIED)
+            serial_state = SERIAL_DENIED;
+        if (err != PROC_OK)
+            return 0;
+        serial_state = SERIAL_HAVE;
+    }
+    size_t done = 0;
+    while (done < n) {
+        size_t k = n - done < IO_DATA_BYTES ? n - done : IO_DATA_BYTES;
+        struct sys_msg m = { .info = FERRY_MSGINFO(SERIAL_WRITE, IO_DATA_WORD + (k + 7) / 8, 0),
+                             .w = { k } };
+        memcpy(&__ipc()->mr[IO_DATA_WORD], s + done, k);
+        if (sys_raw(FERRY_SYS_CALL, LIBC_SERIAL_SLOT, &m) || m.w[0] != 0) {
+            serial_state = SERIAL_ASK;
+            break;
+        }
+        done += k;
+    }
+    return done;
+}
 
 void __console_write(const char *s, size_t n)
 {
+    size_t done = serial_write(s, n);
+    s += done;
+    n -= done;
     struct sys_msg m = { 0 };
     while (n) {
         size_t chunk = n < PROC_MAX_PRINT ? n : PROC_MAX_PRINT;

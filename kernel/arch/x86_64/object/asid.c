@@ -1,5 +1,6 @@
 /* asid.c: address-space identifiers after seL4: ASID control makes pools from untyped memory, a pool assigns ASIDs to VSpaces. */
 #include <arch/asid.h>
+#include <arch/kpti.h>
 #include <arch/percpu.h>
 #include <arch/vspace.h>
 #include <core/invoke.h>
@@ -22,6 +23,12 @@ static struct asid_pool *ks_asid_pools[FERRY_ASID_POOLS];
 /* ASID 0 is "none"; the floor benchmarks load PCID 4095 (floor.c). */
 static bool asid_reserved(word_t asid)
 {
+#if FERRY_KPTI
+    /* KPTI=1 with PCIDs: an ASID's user table has PCID asid | 2048, so
+     * ASIDs stay below 2047 (2047 | 2048 is the floors' PCID 4095). */
+    if (ks_pcid_on && asid >= KPTI_USER_PCID_BIT - 1)
+        return true;
+#endif
     return asid == 0 || asid == ASID_FLOOR_PCID;
 }
 
@@ -63,6 +70,9 @@ word_t asid_assign(const struct cap *pool, paddr_t pml4, word_t *asid_out)
             continue;
         p->vspace[i] = pml4;
         vspace_set_asid(pml4, asid);
+#if FERRY_KPTI
+        kpti_asid_assigned(pml4, asid);
+#endif
         *asid_out = asid;
         return FERRY_OK;
     }

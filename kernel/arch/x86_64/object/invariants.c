@@ -4,6 +4,7 @@
 #endif
 #if FERRY_BENCHMARK   /* the check is a debug/benchmark-build call */
 #include <arch/asid.h>
+#include <arch/kpti.h>
 #include <arch/paging.h>
 #include <arch/vspace.h>
 #include <core/invariants.h>
@@ -196,6 +197,18 @@ const char *arch_inv_end(void)
         if (pml4 && PML4_ASID(((const uint64_t *)phys_to_virt(pml4))[PML4_ASID_INDEX]) != a)
             return "ASID table names a VSpace whose ASID entry differs";
     }
+#if FERRY_KPTI
+    /* KPTI=1: the window maps only what the entry needs, and every
+     * ASID's user table is its VSpace's user half and the window. */
+    const char *kwhy = kpti_check_window();
+    if (kwhy)
+        return kwhy;
+    for (word_t a = 1; a < ASID_COUNT; a++) {
+        paddr_t pml4 = asid_pml4(a);
+        if (pml4 && (kwhy = kpti_check(pml4, a)))
+            return kwhy;
+    }
+#endif
     /* Reverse, for every VSpace walked. */
     for (word_t v = 0; v < nvspaces; v++) {
         const uint64_t *pml4 = phys_to_virt(vspaces[v]);

@@ -11,9 +11,6 @@
 #include <object/notification.h>
 #include <printk.h>
 
-/* COM1, the kernel's console: its ports and its line stay the kernel's. */
-#define IRQ_LINE_CONSOLE 4
-
 /* Per line: issued to user space, and the notification it signals (a
  * kernel-held copy, so deleting or revoking the user's capability is seen). */
 static struct {
@@ -63,8 +60,6 @@ static word_t decode_get(struct cte *slot, struct invocation *inv, struct cte **
     word_t line = inv->mr[FERRY_IRQ_GET_ARG_LINE];
     if (line == 0 || line >= FERRY_IRQ_LINES)
         return inv_fail(inv, FERRY_E_RANGE, FERRY_IRQ_GET_ARG_LINE);
-    if (line == IRQ_LINE_CONSOLE)
-        return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_IRQ_GET_ARG_LINE);   /* the kernel console's UART, like its ports */
     if (lines[line].issued)
         return inv_fail(inv, FERRY_E_ILLEGAL_OP, FERRY_IRQ_GET_ARG_LINE);
     struct cte *dst;

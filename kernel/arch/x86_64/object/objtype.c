@@ -18,10 +18,9 @@ _Static_assert(FERRY_IOPORT_ISSUE_ARG_DEST_DEPTH == FERRY_IOPORT_ISSUE_ARG_DEST_
 word_t arch_decode_invocation(struct tcb *caller, struct cte *slot, struct invocation *inv,
                               struct cte **extra, unsigned nextra)
 {
-    (void)caller;
     switch (slot->cap.type) {
     case FERRY_OBJ_IO_PORT:
-        return ioport_decode(slot, inv, extra, nextra);
+        return ioport_decode(caller, slot, inv, extra, nextra);
     case FERRY_OBJ_IRQ_CONTROL:
     case FERRY_OBJ_IRQ_HANDLER:
         return irq_decode(slot, inv, extra, nextra);

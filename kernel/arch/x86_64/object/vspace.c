@@ -2,6 +2,7 @@
  * kernel's upper half), walking its page tables, and the mapping records
  * of frame and table capabilities that every map and unmap goes through. */
 #include <arch/asid.h>
+#include <arch/kpti.h>
 #include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/vspace.h>
@@ -58,6 +59,9 @@ word_t vspace_map_entry(struct cap *c, struct cte *vspace, vaddr_t va, uint64_t 
     if (*e & PTE_P)
         return FERRY_E_SLOT_OCCUPIED;
     *e = entry;
+#if FERRY_KPTI
+    kpti_entry_changed(pml4, asid, e);   /* a PDPT linked into the PML4: the user table too */
+#endif
     c->u.map.vaddr = va;
     c->u.map.vspace = asid;
     return FERRY_OK;
@@ -84,6 +88,9 @@ void vspace_unmap_cap(struct cap *c)
     if (!e || !(*e & PTE_P) || (*e & PTE_ADDR) != c->paddr)
         return;
     *e = 0;
+#if FERRY_KPTI
+    kpti_entry_changed(pml4, asid, e);
+#endif
     vspace_flush(asid, pml4, va, cap_is_table(c));
 }
 

@@ -43,8 +43,18 @@
  *                 mr[1] last (inside this capability's range), mr[2] slot
  *                 index, mr[3] depth: a capability to the sub-range, a child
  *                 of this one (revoking this one removes it).
- * Errors: FERRY_E_RANGE (a port outside the capability), FERRY_E_INVALID_ARG
- * (width), the slot errors of the CNode operations.
+ * IOPort InString, OutString: mr[0] port, mr[1] width (1, 2 or 4), mr[2]
+ *                 byte count (a multiple of width, 1..FERRY_IOPORT_STRING_MAX),
+ *                 mr[3] first word of the caller's IPC buffer: `rep ins` of
+ *                 count/width items from the port into the IPC buffer's
+ *                 mr[word..] (InString), or `rep outs` from there (OutString);
+ *                 mr[word..] must lie inside mr[] (words 0-3 there are plain
+ *                 memory: a message's first words travel in registers).  No
+ *                 results.  One invocation moves a whole ATA sector.
+ * Errors: FERRY_E_RANGE (a port outside the capability; a string past the
+ * end of mr[]), FERRY_E_INVALID_ARG (width, count), FERRY_E_RIGHTS (READ for
+ * In, WRITE for Out), FERRY_E_ILLEGAL_OP (InString/OutString by a thread
+ * without an IPC buffer), the slot errors of the CNode operations.
  */
 /*
  * Address-space identifiers (ASIDs), as seL4's: a VSpace must be given an
@@ -87,7 +97,10 @@ enum {
     FERRY_IOPORT_ISSUE_ARG_FIRST = 0, FERRY_IOPORT_ISSUE_ARG_LAST, FERRY_IOPORT_ISSUE_ARG_DEST_INDEX,
     FERRY_IOPORT_ISSUE_ARG_DEST_DEPTH, FERRY_IOPORT_ISSUE_NARGS,
     FERRY_IOPORT_ISSUE_CAP_ROOT = 0,
+    FERRY_IOPORT_STRING_ARG_PORT = 0, FERRY_IOPORT_STRING_ARG_WIDTH, FERRY_IOPORT_STRING_ARG_COUNT,
+    FERRY_IOPORT_STRING_ARG_WORD, FERRY_IOPORT_STRING_NARGS,
 };
+#define FERRY_IOPORT_STRING_MAX 512   /* bytes: one sector; the kernel's time with the port bounded */
 enum {
     FERRY_MAKE_POOL_ARG_DEST_INDEX, FERRY_MAKE_POOL_ARG_DEST_DEPTH, FERRY_MAKE_POOL_NARGS,
     FERRY_MAKE_POOL_CAP_UNTYPED = 0, FERRY_MAKE_POOL_CAP_ROOT, FERRY_MAKE_POOL_NCAPS,
@@ -113,6 +126,8 @@ enum ferry_arch_label {
     FERRY_IOPORT_IN = FERRY_ARCH_LABEL_BASE + 0x10,
     FERRY_IOPORT_OUT,
     FERRY_IOPORT_ISSUE,
+    FERRY_IOPORT_IN_STRING,
+    FERRY_IOPORT_OUT_STRING,
     FERRY_IRQ_CONTROL_GET = FERRY_ARCH_LABEL_BASE + 0x20,
     FERRY_IRQ_SET_NOTIFICATION,
     FERRY_IRQ_ACK,
@@ -125,9 +140,10 @@ enum ferry_arch_label {
  * Interrupts: ISA lines 1..15 through the I/O APIC (line 0 is the kernel's).
  * IRQControl Get:  caps[0] = root CNode; mr[0] line, mr[1] slot index,
  *                  mr[2] depth: an IRQHandler capability for the line (one
- *                  per line; FERRY_E_ILLEGAL_OP when it was issued already,
- *                  and for line 4, COM1: the kernel console's UART, whose
- *                  ports the root task is not given either).
+ *                  per line; FERRY_E_ILLEGAL_OP when it was issued already).
+ *                  Line 4 (COM1) is the user-space serial driver's: the
+ *                  kernel console only polls and writes COM1, never
+ *                  enables its interrupts (docs/serial.md).
  * IRQHandler SetNotification: caps[0] = a notification (WRITE): each
  *                  interrupt signals it with that capability's badge.
  * IRQHandler Ack:  the line was served: unmask it (the kernel masks a line

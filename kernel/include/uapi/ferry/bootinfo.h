@@ -52,6 +52,7 @@ struct ferry_bootinfo {
     unsigned long lazy_fpu;                 /* FPU state is switched on first use (else on every switch) */
     unsigned long benchmark;                /* the floor system calls are built (BENCHMARK=1) */
     unsigned long direct_switch;            /* IPC switches straight to the partner (DIRECTSWITCH=1) */
+    unsigned long kpti;                     /* user page tables map only the kernel's entry window (KPTI=1) */
     unsigned long boot_untyped_bits;
     struct ferry_untyped_desc untyped_list[FERRY_BOOTINFO_UNTYPED_MAX];
     char cmdline[FERRY_BOOTINFO_CMDLINE_MAX];  /* the kernel command line */

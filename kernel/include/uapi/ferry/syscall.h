@@ -73,6 +73,7 @@ enum ferry_fp_miss {
     FERRY_FP_RR_QUEUED,         /* ReplyRecv: a sender is queued, or a bound notification is signalled */
     FERRY_FP_RR_PARTNER,        /* ReplyRecv: the caller did not enter by syscall or has no VSpace */
     FERRY_FP_RR_MESSAGE,        /* ReplyRecv: capabilities, or long words without both IPC buffers */
+    FERRY_FP_RR_CAPS_SLOW,      /* ReplyRecv with capabilities: the medium path (core/ipc.c) handed it on too */
     FERRY_FP_COUNT
 };
 #endif

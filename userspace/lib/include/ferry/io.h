@@ -45,6 +45,39 @@ enum file_label {
     FILE_CRASH,        /* tests: w0 = n: as BLK_CRASH, for the file server */
 };
 
+/* serial: COM1 through the user-space driver (userspace/io/serial.c,
+ * docs/io.md "The serial driver"). */
+enum serial_label {
+    SERIAL_WRITE = 1,  /* w0 = bytes (<= IO_DATA_BYTES), data: written before the reply
+                        * ("\n" goes out as "\r\n", as the kernel console does); reply w1 = bytes */
+    SERIAL_READ,       /* w0 = at most this many bytes (<= IO_DATA_BYTES): reply w1 = bytes
+                        * received so far, data; 0 when none arrived (it never waits) */
+    SERIAL_INFO,       /* reply w1 = bytes written, w2 = bytes received, w3 = receive
+                        * interrupts, w4 (IPC buffer) = bytes lost to a full buffer */
+    SERIAL_CRASH,      /* tests: w0 = n: as BLK_CRASH, for the serial driver */
+};
+
+#define SERIAL_E_BAD   (-1L)    /* malformed request */
+
+/* pipe: named pipes between processes that share no memory (userspace/io/
+ * pipesrv.c): the bytes are copied through the server, PIPE_RING at most
+ * held.  The server never waits: a read with nothing to read and a write
+ * with no room answer 0 bytes, and the client yields and asks again. */
+#define PIPE_RING 4096
+#define PIPE_ATOMIC 512        /* a write of at most this many bytes goes in whole or not at all */
+enum pipe_label {
+    PIPE_OPEN = 1,     /* w0 = PIPE_END_READ or PIPE_END_WRITE, w1 = name length, data = the name
+                        * (1..31 bytes): reply w1 = handle (the pipe is made at its first open) */
+    PIPE_READ,         /* w0 = handle, w1 = at most (<= IO_DATA_BYTES): reply w1 = bytes, data;
+                        * w2 = 1: the end (empty, and every writer that opened it closed) */
+    PIPE_WRITE,        /* w0 = handle, w1 = bytes (<= IO_DATA_BYTES), data: reply w1 = bytes taken */
+    PIPE_CLOSE,        /* w0 = handle */
+};
+enum { PIPE_END_READ, PIPE_END_WRITE };
+#define PIPE_E_BAD      (-1L)   /* malformed request, or not this client's handle */
+#define PIPE_E_NOREADER (-2L)   /* a write when every reader that opened it closed */
+#define PIPE_E_FULL     (-3L)   /* no room for another pipe or handle */
+
 /* Byte i of the disk image's test file `seed` (ferryhost/disk.py makes the
  * same bytes): a 4093-byte block, repeated. */
 static inline unsigned char io_pattern(unsigned seed, unsigned long i)

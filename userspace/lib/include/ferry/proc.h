@@ -94,6 +94,9 @@ enum names_label {
     NAMES_LOOKUP = 1,     /* w0 = length, name from word 1; the reply carries the endpoint */
     NAMES_REGISTER,       /* w0 = length, name from word 1, the service's endpoint as the one
                            * capability: it serves the name from now on */
+    NAMES_PROBE,          /* as NAMES_LOOKUP, but a name outside the manifest is refused
+                           * without being reported as a violation: the libc asks whether
+                           * its program may use serial: for its console this way */
 };
 
 enum proc_error {

@@ -17,9 +17,22 @@ void proc_exit(long status) __attribute__((noreturn));
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 unsigned long proc_getpid(void);
 
+/* A Call to the process server (slot PROC_CAP_SERVER, protocol
+ * ferry/proc.h) with label and words w[0..n): the first four in
+ * registers, the rest through the calling thread's IPC buffer.  Returns
+ * the kernel's error or, when the Call went through, the reply's word 0;
+ * the whole reply is in *m (words from 4 on in the IPC buffer).  What the
+ * libc's own requests are made of, public for the servers of the system
+ * (the name service, the supervisor) whose requests have no libc wrapper. */
+unsigned long proc_call(unsigned long label, unsigned long n, const unsigned long *w,
+                        struct sys_msg *m);
+
 /* Asks for the endpoint registered under name; on PROC_OK it is in slot
  * dest of this program's CNode. */
 unsigned long proc_lookup(const char *name, unsigned long dest);
+/* The same, but a name outside the manifest is refused quietly (PROC_E_DENIED,
+ * not logged): for asking whether the manifest lists it. */
+unsigned long proc_probe(const char *name, unsigned long dest);
 /* Registers name as served by PROC_CAP_SERVICE (the manifest must allow it). */
 unsigned long proc_register(const char *name);
 

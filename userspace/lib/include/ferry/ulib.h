@@ -69,6 +69,12 @@ unsigned long ferry_asid_assign(unsigned long pool, unsigned long vspace, unsign
 unsigned long ferry_ioport_in(unsigned long cap, unsigned long port, unsigned long width, unsigned long *value);
 unsigned long ferry_ioport_out(unsigned long cap, unsigned long port, unsigned long width, unsigned long value);
 unsigned long ferry_ioport_issue(unsigned long cap, unsigned long first, unsigned long last, unsigned long dest);
+/* rep ins/outs of count bytes (width at a time) between port and the
+ * calling thread's IPC buffer words mr[word..] (FERRY_IOPORT_STRING_MAX at most). */
+unsigned long ferry_ioport_in_string(unsigned long cap, unsigned long port, unsigned long width,
+                                     unsigned long count, unsigned long word);
+unsigned long ferry_ioport_out_string(unsigned long cap, unsigned long port, unsigned long width,
+                                      unsigned long count, unsigned long word);
 unsigned long ferry_irq_get(unsigned long irq_control, unsigned long line, unsigned long dest);
 unsigned long ferry_irq_set_notification(unsigned long handler, unsigned long ntfn);
 unsigned long ferry_irq_ack(unsigned long handler);

@@ -3,6 +3,7 @@
 #define FERRY_ARCH_FASTPATH_H
 
 #include <arch/percpu.h>
+#include <arch/kpti.h>
 #include <arch/vspace.h>
 #include <arch/x86.h>
 #include <object/tcb.h>
@@ -117,8 +118,8 @@ static inline __attribute__((always_inline)) void arch_switch_user(struct tcb *n
 _Noreturn void arch_fastpath_switch_exit_pcid(struct tcb *next, paddr_t vs);
 
 /* entry.S: into next by sysret with the message words still live.
- * rdi = &next->ctx, rsi = the message info next receives, rax = the badge
- * (next's rdi), rcx = the length (0..4): rdx r8 r9 r10 keep the sender's
+ * r11 = &next->ctx, rsi = the message info next receives, rdi = the badge,
+ * rcx = the length (0..4): rdx r8 r9 r10 keep the sender's
  * words up to the length and are zeroed beyond it; rax = FERRY_OK; the
  * callee-saved registers, RIP, RSP and RFLAGS come from next->ctx. */
 _Noreturn void fastpath_sysret(struct user_context *ctx);
@@ -136,9 +137,12 @@ _Noreturn void fastpath_sysret(struct user_context *ctx);
         asm volatile("jmp " #fn : : "D"(a), "S"(b) : "memory");         \
         __builtin_unreachable();                                        \
     } while (0)
-#define FASTPATH_JUMP_4(fn, a, b, c, d)                                 \
+/* Into fastpath_sysret: the context in r11 (no constraint letter names it). */
+#define FASTPATH_JUMP_SYSRET(ctx, msginfo, badge, len)                  \
     do {                                                                \
-        asm volatile("jmp " #fn : : "D"(a), "S"(b), "a"(c), "c"(d) : "memory"); \
+        register struct user_context *ctx_ asm("r11") = (ctx);          \
+        asm volatile("jmp fastpath_sysret"                              \
+                     : : "r"(ctx_), "S"(msginfo), "D"(badge), "c"(len) : "memory"); \
         __builtin_unreachable();                                        \
     } while (0)
 
@@ -171,10 +175,13 @@ static inline __attribute__((always_inline)) void fastpath_spill_fp(struct tcb *
 
 /* wrmsr with rdx, a live message word, kept around it (wrmsr takes the
  * value's high half in edx). */
-static inline __attribute__((always_inline)) void wrmsr_live(uint32_t msr, uint64_t v)
+static inline __attribute__((always_inline)) void wrmsr_live(uint32_t msr, const uint64_t *v)
 {
-    asm volatile("movq %%rdx, %%r11\n\tmovq %%rax, %%rdx\n\tshrq $32, %%rdx\n\twrmsr\n\tmovq %%r11, %%rdx"
-                 : : "c"(msr), "a"(v) : "r11", "memory");
+    /* The value's halves loaded straight into eax and edx (x86 is
+     * little-endian: the high half is at +4). */
+    const uint32_t *half = (const uint32_t *)v;
+    asm volatile("movq %%rdx, %%r11\n\tmovl %1, %%eax\n\tmovl %2, %%edx\n\twrmsr\n\tmovq %%r11, %%rdx"
+                 : : "c"(msr), "m"(half[0]), "m"(half[1]) : "rax", "r11", "memory");
 }
 
 /* The FS and GS bases of next, as thread.c's switch_bases does, but only
@@ -183,11 +190,25 @@ static inline __attribute__((always_inline)) void wrmsr_live(uint32_t msr, uint6
 static inline __attribute__((always_inline)) void arch_switch_bases_live(struct tcb *next, word_t need)
 {
     if (need & CTX_BASE_FS)
-        wrmsr_live(MSR_FS_BASE, next->ctx.regs[CTX_FS_BASE]);
+        wrmsr_live(MSR_FS_BASE, &next->ctx.regs[CTX_FS_BASE]);
     if (need & CTX_BASE_GS)
-        wrmsr_live(MSR_KERNEL_GS_BASE, next->ctx.regs[CTX_GS_BASE]);   /* GS after swapgs */
+        wrmsr_live(MSR_KERNEL_GS_BASE, &next->ctx.regs[CTX_GS_BASE]);   /* GS after swapgs */
     ks_percpu.bases_live = next->ctx.bases;
 }
+
+/* Branches to label when the word at (m) is non-zero, or when a | b is
+ * (asm goto: GCC tests a %gs: field by loading it into a register and
+ * testing that, and an OR of two by one more move).  volatile: GCC does
+ * not make an asm goto with outputs volatile by itself (and dropped it). */
+#define IF_NONZERO_FP(m, label)                                              \
+    asm volatile goto("cmpq $0, %0\n\tjne %l[" #label "]" : : "m"(m) : "cc" : label)
+#define IF_OR_NONZERO_FP(a, b, label)                                        \
+    do {                                                                     \
+        word_t w_;                                                           \
+        asm volatile goto("movq %1, %0\n\torq %2, %0\n\tjnz %l[" #label "]"  \
+                          : "=&r"(w_) : "m"(a), "m"(b) : "cc" : label);      \
+        (void)w_;                                                            \
+    } while (0)
 
 /* Switch to next and enter it by sysret with the message (msginfo, badge,
  * len words in rdx r8 r9 r10; len <= FERRY_MSG_REG_WORDS: longer messages
@@ -204,6 +225,7 @@ static inline __attribute__((always_inline)) _Noreturn void arch_fastpath_switch
          * PCIDs (TCG, pcid=off) is the straight one. */
         if (!unlikely(ks_pcid_on)) {
             ks_percpu.cur_vspace = vs;
+            KPTI_FASTPATH_CR3(vs, vs, false); /* KPTI=1 hook (arch/kpti.h) */
             write_cr3(vs);               /* without PCIDs: CR3 = the PML4 (vspace_cr3) */
         } else {
             uint64_t cr3;
@@ -212,21 +234,34 @@ static inline __attribute__((always_inline)) _Noreturn void arch_fastpath_switch
                 FASTPATH_JUMP_2(arch_fastpath_switch_exit_pcid, next, vs);
             }
             ks_percpu.cur_vspace = vs;
+            KPTI_FASTPATH_CR3(vs, cr3, true);  /* KPTI=1 hook (arch/kpti.h) */
             write_cr3(cr3);
         }
     }
-    arch_switch_fpu_cur(next);
-    word_t need = ks_percpu.bases_live | next->ctx.bases;
-    if (unlikely(need)) {
+    /* The FPU's trap state, quiet in an IPC loop (no owner to give TS
+     * back to: fpu_clear_left == 0): one compare. */
+    IF_NONZERO_FP(ks_percpu.fpu_clear_left, fpu_work);
+fpu_done:
+    ks_percpu.cur = next;
+    ks_percpu.cur_ctx_top = (word_t)&next->ctx.regs[CTX_RFLAGS + 1];
+    /* The FS/GS bases: none in use on either side, or (TLS) FS alone. */
+    IF_OR_NONZERO_FP(ks_percpu.bases_live, next->ctx.bases, bases_work);
+    FASTPATH_JUMP_SYSRET(&next->ctx, msginfo, badge, len);
+fpu_work:
+    arch_switch_fpu_cur(next);           /* sets cur again: harmless */
+    goto fpu_done;
+bases_work:
+    {
+        word_t need = ks_percpu.bases_live | next->ctx.bases;
         /* The usual case, thread-local storage: FS alone, one test. */
         if (likely(need == CTX_BASE_FS)) {
-            wrmsr_live(MSR_FS_BASE, next->ctx.regs[CTX_FS_BASE]);
+            wrmsr_live(MSR_FS_BASE, &next->ctx.regs[CTX_FS_BASE]);
             ks_percpu.bases_live = next->ctx.bases;
         } else {
             arch_switch_bases_live(next, need);
         }
     }
-    FASTPATH_JUMP_4(fastpath_sysret, &next->ctx, msginfo, badge, len);
+    FASTPATH_JUMP_SYSRET(&next->ctx, msginfo, badge, len);
 }
 
 #endif

@@ -8,6 +8,11 @@
 #define PERCPU_CUR_CTX_TOP 16
 #define PERCPU_SELF        24
 #define PERCPU_CPU         32
+/* KPTI=1 (arch/kpti.h): the CR3 values the entry and exit stubs load, and
+ * where restore_user_iret builds its frame (this CPU's entry stack). */
+#define PERCPU_KPTI_KERNEL_CR3 40
+#define PERCPU_KPTI_USER_CR3   48
+#define PERCPU_KPTI_ENTRY_RSP  56
 
 /* The most CPUs the kernel brings up (cpus=N limits it further). */
 #define FERRY_MAX_CPUS     8
@@ -25,6 +30,9 @@ struct percpu {
                               * entry stubs push RFLAGS, RSP, RIP, R15..RAX down from here */
     struct percpu *self;     /* this block's own address: C reaches it by one GS load */
     word_t cpu;              /* this CPU's index, 0 (the boot CPU) .. ks_ncpus - 1 */
+    word_t kpti_kernel_cr3;  /* KPTI=1: CR3 of the current space's kernel table (entry) */
+    word_t kpti_user_cr3;    /* KPTI=1: CR3 of its user table (every exit to ring 3) */
+    word_t kpti_entry_rsp;   /* KPTI=1: top of this CPU's entry stack (TSS.rsp0) */
     struct tcb *idle;        /* this CPU's idle thread */
     void *sched;             /* this CPU's ready queues (core/sched.c) */
     word_t apic_id;          /* its local APIC's ID (IPIs are addressed by it) */
@@ -52,6 +60,9 @@ _Static_assert(__builtin_offsetof(struct percpu, kernel_rsp) == PERCPU_KERNEL_RS
 _Static_assert(__builtin_offsetof(struct percpu, cur_ctx_top) == PERCPU_CUR_CTX_TOP, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, self) == PERCPU_SELF, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, cpu) == PERCPU_CPU, "percpu layout");
+_Static_assert(__builtin_offsetof(struct percpu, kpti_kernel_cr3) == PERCPU_KPTI_KERNEL_CR3, "percpu layout");
+_Static_assert(__builtin_offsetof(struct percpu, kpti_user_cr3) == PERCPU_KPTI_USER_CR3, "percpu layout");
+_Static_assert(__builtin_offsetof(struct percpu, kpti_entry_rsp) == PERCPU_KPTI_ENTRY_RSP, "percpu layout");
 
 /* One block per CPU; in kernel mode GS's base is the running CPU's block
  * (set at boot, swapgs on every entry from and exit to ring 3). */

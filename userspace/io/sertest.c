@@ -1,0 +1,102 @@
+/* sertest.c: the serial driver's test client.  "sertest write TEXT": prints
+ * TEXT with printf (the libc sends it to serial: when the manifest lists
+ * it) and checks, by SERIAL_INFO before and after, that the driver wrote
+ * exactly those bytes; "sertest read TEXT": announces that it waits, then
+ * reads serial: until TEXT and a newline arrived (the boot test types it
+ * into QEMU's serial input) and checks that the IRQ thread took them;
+ * "sertest empty": a read with nothing received returns 0 bytes at once;
+ * "sertest crash": the driver dies serving this program's next printf
+ * (which the libc then gives the process server: the line still shows),
+ * and once the supervisor has restarted it printf goes through it again.
+ * Status 0 when all held, else the number of the failed check. */
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <ferry/io.h>
+#include <ferry/prog.h>
+#include "io_progs.h"
+
+#define SLOT 45     /* serial: for the direct Calls (the libc's own is 46) */
+
+static bool info(unsigned long *written, unsigned long *received, unsigned long *irqs)
+{
+    struct sys_msg m = { .info = FERRY_MSGINFO(SERIAL_INFO, 0, 0) };
+    if (sys_raw(FERRY_SYS_CALL, SLOT, &m) || m.w[0] != 0)
+        return false;
+    *written = m.w[1], *received = m.w[2], *irqs = m.w[3];
+    return true;
+}
+
+/* Up to max bytes received so far into buf; -1 on an error. */
+static long serial_read(char *buf, unsigned long max)
+{
+    struct sys_msg m = { .info = FERRY_MSGINFO(SERIAL_READ, 1, 0), .w = { max } };
+    if (sys_raw(FERRY_SYS_CALL, SLOT, &m) || m.w[0] != 0 || m.w[1] > max)
+        return -1;
+    memcpy(buf, &PROC_IPC->mr[IO_DATA_WORD], m.w[1]);
+    return (long)m.w[1];
+}
+
+int sertest_main(int argc, char **argv)
+{
+    if (argc < 2 || proc_lookup("serial:", SLOT) != PROC_OK)
+        return 1;
+    unsigned long w0, r0, i0, w1, r1, i1;
+    if (!info(&w0, &r0, &i0))
+        return 2;
+    if (strcmp(argv[1], "write") == 0 && argc > 2) {
+        int n = printf("sertest: %s\n", argv[2]);
+        fflush(stdout);
+        if (!info(&w1, &r1, &i1))
+            return 3;
+        return w1 - w0 == (unsigned long)n ? 0 : 4;
+    }
+    if (strcmp(argv[1], "crash") == 0) {
+        struct sys_msg m = { .info = FERRY_MSGINFO(SERIAL_CRASH, 1, 0), .w = { 1 } };
+        if (sys_raw(FERRY_SYS_CALL, SLOT, &m) || m.w[0] != 0)
+            return 13;
+        printf("sertest: a line while the driver crashes\n");
+        unsigned long err = PROC_E_NOT_FOUND;
+        for (unsigned long i = 0; i < 1000000 && err != PROC_OK; i++)
+            if ((err = proc_lookup("serial:", SLOT)) != PROC_OK)
+                sched_yield();
+        if (err != PROC_OK || !info(&w0, &r0, &i0))
+            return 14;
+        int n = printf("sertest: a line through the restarted driver\n");
+        if (!info(&w1, &r1, &i1))
+            return 15;
+        return w1 - w0 == (unsigned long)n ? 0 : 16;
+    }
+    if (strcmp(argv[1], "empty") == 0) {
+        char c;
+        return serial_read(&c, 1) == 0 ? 0 : 5;
+    }
+    if (strcmp(argv[1], "read") == 0 && argc > 2) {
+        char line[128];
+        size_t got = 0, want = strlen(argv[2]);
+        if (want + 1 > sizeof line)
+            return 6;
+        printf("sertest: waiting for input\n");
+        fflush(stdout);
+        /* The driver never waits; this client yields between reads. */
+        for (unsigned long tries = 0; got < want + 1 && tries < 50000000; tries++) {
+            long k = serial_read(line + got, want + 1 - got);
+            if (k < 0)
+                return 7;
+            got += (size_t)k;
+            if (k == 0)
+                sched_yield();
+        }
+        if (got != want + 1)
+            return 8;
+        line[want] = 0;
+        printf("sertest: read \"%s\"\n", line);
+        fflush(stdout);
+        if (strcmp(line, argv[2]) != 0)
+            return 9;
+        if (!info(&w1, &r1, &i1))
+            return 10;
+        return r1 - r0 >= want + 1 && i1 > i0 ? 0 : 11;
+    }
+    return 12;
+}
