@@ -18,5 +18,6 @@ bool preemption_point(void)
         return false;
     ks_preempt_work = 0;
     arch_irq_window();
-    return sched_should_preempt(arch_current()) || schedule_yield_pending();
+    return sched_should_preempt(arch_current()) || schedule_yield_pending() ||
+           arch_kernel_wanted_elsewhere();
 }

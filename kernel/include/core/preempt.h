@@ -13,7 +13,7 @@
  * every kernel structure is consistent.  Every PREEMPT_WORK_UNITS calls it
  * lets pending interrupts in; true means stop: a thread of higher
  * priority than the current one became ready, or the current one's time
- * slice ended.  The operation then returns INVOKE_PREEMPTED and the
+ * slice ended, or another CPU waits to enter the kernel.  The operation then returns INVOKE_PREEMPTED and the
  * system call is restarted when its thread next runs (it must find its
  * progress in the objects, not on the stack). */
 bool preemption_point(void);
