@@ -16,6 +16,7 @@ BUILD    ?= build
 FASTPATH ?= 1
 LAZYFPU  ?= 1
 UBSAN    ?= 0
+LOCKDEBUG ?= 0
 BENCHMARK ?= 1
 DIRECTSWITCH ?= 1
 KPTI     ?= 0
@@ -31,7 +32,7 @@ OBJCOPY  := objcopy
 SETUP := scripts/setup.sh
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK) DIRECTSWITCH=$(DIRECTSWITCH)$(if $(filter 1,$(KPTI)), KPTI=1)$(if $(filter 1,$(UBSAN)), UBSAN=1)
+BUILD_FLAGS := FASTPATH=$(FASTPATH) LAZYFPU=$(LAZYFPU) BENCHMARK=$(BENCHMARK) DIRECTSWITCH=$(DIRECTSWITCH)$(if $(filter 1,$(KPTI)), KPTI=1)$(if $(filter 1,$(UBSAN)), UBSAN=1)$(if $(filter 1,$(LOCKDEBUG)), LOCKDEBUG=1)
 
 # lib/include: the code kernel and user space share (lib/*.c); bench/lib is
 # user space's only (the benchmark runner), never the kernel's.
@@ -41,7 +42,7 @@ KERNEL_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror \
 	-mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
 	-fno-asynchronous-unwind-tables -fcf-protection=none \
 	$(INCLUDES) -DFERRY_FASTPATH=$(FASTPATH) -DFERRY_LAZY_FPU=$(LAZYFPU) -DFERRY_BENCHMARK=$(BENCHMARK) \
-	-DFERRY_DIRECT_SWITCH=$(DIRECTSWITCH) -DFERRY_KPTI=$(KPTI) \
+	-DFERRY_DIRECT_SWITCH=$(DIRECTSWITCH) -DFERRY_KPTI=$(KPTI) -DFERRY_LOCKDEBUG=$(LOCKDEBUG) \
 	-DFERRY_VERSION='"$(VERSION)"' -DFERRY_BUILD_FLAGS='"$(BUILD_FLAGS)"' -MMD -MP
 # Undefined behaviour in trap mode: a violation is a ud2, i.e. a kernel-mode
 # #UD panic with the faulting address (no runtime library in the kernel).
@@ -111,7 +112,7 @@ SMP ?= 1
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio -smp $(SMP) \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all tlbmodel iso run run-iso debug test unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-kpti guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots paper \
+.PHONY: all tlbmodel iso run run-iso debug test stress unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-kpti guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots paper \
 	clean help print-boot print-initrd setup-build setup-test setup-bench setup-bochs setup-cluster
 .DELETE_ON_ERROR:
 
@@ -126,9 +127,11 @@ help:
 	@echo "make debug      boot halted under QEMU's gdb stub and attach gdb"
 	@echo "make test       host unit tests, lint, boot tests, in-guest tests, harness tests"
 	@echo "make fuzz       10M fuzzed system calls over 4 seeds (FUZZ_SEEDS, FUZZ_CALLS per seed, FUZZ_ARGS)"
+	@echo "make stress     1,000,000 cross-core Calls with checksums on 2 vCPUs (STRESS_CALLS, STRESS_SMP)"
 	@echo "make lint       cppcheck on kernel/ and lib/ (suppressions with reasons: scripts/cppcheck.supp)"
 	@echo "variables       FASTPATH=0 (no IPC fast path), LAZYFPU=0 (eager FPU switch), BENCHMARK=0 (no floor syscalls),"
-	@echo "                DIRECTSWITCH=0 (with FASTPATH=0: the scheduler picks the IPC partner), UBSAN=1, BUILD=dir"
+	@echo "                DIRECTSWITCH=0 (with FASTPATH=0: the scheduler picks the IPC partner), UBSAN=1,"
+	@echo "                LOCKDEBUG=1 (the big kernel lock's order checked at run time), BUILD=dir"
 	@echo "                KPTI=1 (Meltdown mitigation: user page tables with only the kernel entry window)"
 	@echo "make bench      run the default benchmark sweep and plot it (results/, plots/)"
 	@echo "make plots      re-plot the latest results"
@@ -329,13 +332,15 @@ guest-tests-nobench: | setup-test
 	scripts/guest-tests-variant.sh $(BUILD)/nobench BENCHMARK=0
 # KPTI=1: the Meltdown-mitigated kernel (user page tables with only the
 # kernel's entry window; QEMU without PCID, Bochs Haswell with PCID and
-# INVPCID), and its smp tests on 4 and 2 CPUs; the invariant check after
+# INVPCID), and its smp tests on 2 Bochs CPUs; the invariant check after
 # each test walks the user tables.
 guest-tests-kpti: | setup-test
 	GUEST_TEST_SET=kpti scripts/guest-tests-variant.sh $(BUILD)/kpti KPTI=1
-# And on a kernel built with the undefined-behaviour sanitizer (trap mode).
+# And on a kernel built with the undefined-behaviour sanitizer (trap mode)
+# and the lock-order checks (LOCKDEBUG=1, docs/smp.md), with the smp tests
+# on two vCPUs as well.
 guest-tests-ubsan: | setup-test
-	scripts/guest-tests-variant.sh $(BUILD)/ubsan UBSAN=1
+	GUEST_TESTS_SMP=1 scripts/guest-tests-variant.sh $(BUILD)/ubsan UBSAN=1 LOCKDEBUG=1
 
 # The long fuzz: FUZZ_CALLS calls per seed, one boot per seed, the kernel
 # invariant check after each.  Attack classes are command-line words (see
@@ -346,6 +351,14 @@ FUZZ_CALLS ?= 2500000
 FUZZ_ARGS  ?=
 fuzz: all | setup-test
 	scripts/fuzz.sh $(BUILD) "$(FUZZ_SEEDS)" $(FUZZ_CALLS) "$(FUZZ_ARGS)"
+
+# The long cross-core stress (docs/smp.md): STRESS_CALLS Calls in all from
+# two clients per CPU to two servers per CPU on STRESS_SMP vCPUs, every
+# answer checked (make test runs the same test with 12,000 Calls).
+STRESS_CALLS ?= 1000000
+STRESS_SMP   ?= 2
+stress: all | setup-test
+	scripts/smp-stress.sh $(BUILD) $(STRESS_CALLS) $(STRESS_SMP)
 
 # Static analysis of the kernel; every suppression carries its reason.
 CPPCHECK_FLAGS := --enable=warning,portability,performance --std=c11 --error-exitcode=1 \

@@ -74,6 +74,13 @@ SHAPES = [
     ("2 processes: ipc_call cross | eventfd", ("ipc_call", "cross", None), ("eventfd_rt", "cpu1", -1)),
     ("2 threads: ipc_call same | futex", ("ipc_call", "same", None), ("futex_rt", "cpu1", -1)),
     ("yield round trip", ("yield", "same", -1), ("yield", "cpu1", -1)),
+    # Across two vCPUs (docs/smp.md): Ferry's cross-core Call and wake-up
+    # beside Linux's cpu2 rows (the partner pinned to the other vCPU), from
+    # the sweep's smp = 2 groups.
+    ("2 vCPUs: ipc_call xcpu | pipe cpu2", ("ipc_call", "xcpu", None), ("pipe_rt", "cpu2", -1)),
+    ("2 vCPUs: ipc_call xcpu | unix socket cpu2", ("ipc_call", "xcpu", None), ("unix_rt", "cpu2", -1)),
+    ("2 vCPUs: ipc_call xcpu | futex cpu2", ("ipc_call", "xcpu", None), ("futex_rt", "cpu2", -1)),
+    ("2 vCPUs: notify xcpu | eventfd cpu2", ("notify", "xcpu", -1), ("eventfd_rt", "cpu2", -1)),
     ("64 KiB: bulk_copy | pipe", ("bulk_copy", "", 65536), ("bulk_pipe", "cpu1", 65536)),
     ("1 MiB: bulk_copy | pipe", ("bulk_copy", "", 1048576), ("bulk_pipe", "cpu1", 1048576)),
     ("1 MiB: bulk_grant | memfd", ("bulk_grant", "", 1048576), ("bulk_shm", "cpu1", 1048576)),

@@ -11,9 +11,10 @@
 # any run fails.
 # Usage: guest-tests.sh BUILD_DIR [TIMEOUT_SECONDS] [full|variant]
 #   full (default): qemu64, Nehalem, max, Bochs Haswell, Bochs Skylake-X
-#   variant: qemu64, Bochs Haswell (for the FASTPATH=0 / LAZYFPU=0 / BENCHMARK=0 builds)
-#   kpti: variant's, and the smp tests on qemu64 with 4 CPUs and on Bochs
-#         Haswell with 2 (KPTI=1: APs, IPIs and shootdowns with two tables)
+#   variant: qemu64, Bochs Haswell (for the FASTPATH=0 / LAZYFPU=0 / BENCHMARK=0 builds;
+#            GUEST_TESTS_SMP=1 adds the smp tests and the fuzzer on two vCPUs)
+#   kpti: variant's, and the smp tests on Bochs Haswell with 2 CPUs (KPTI=1:
+#         APs, IPIs and shootdowns with two tables and PCIDs)
 set -uo pipefail
 build=$1
 limit=${2:-600}   # Bochs runs the whole suite, the io tests with 100 driver restarts, in 4-5 min on a busy machine
@@ -86,11 +87,16 @@ run "qemu64" qemu qemu64 "pcid=off" '^tsc: timed regions read by mfence' '^pcid:
 # Multiprocessor (docs/smp.md): the whole suite on two vCPUs (the smp_*
 # tests then run threads on both), and the smp_* tests on four vCPUs of
 # a CPU without x2APIC; every CPU must come up.
-smp_tests="test=smp_affinity,smp_per_core_preemption,smp_notify_xcpu,smp_xcpu_call_stress,smp_delete_running_thread,smp_tlb_shootdown"
+smp_tests="test=smp_affinity,smp_per_core_preemption,smp_notify_xcpu,smp_xcpu_call_stress,smp_delete_running_thread,smp_churn_under_ipc,smp_tlb_shootdown"
 [ "$set_" = full ] && smp=2 run "max, 2 CPUs" qemu max "" '^smp: 2 CPUs up'
-smp_set() { [ "$set_" = full ] || [ "$set_" = kpti ]; }
-smp_set && smp=4 run "qemu64, 4 CPUs: the smp tests" qemu qemu64 "$smp_tests" '^smp: 4 CPUs up'
+[ "$set_" = full ] && smp=4 run "qemu64, 4 CPUs: the smp tests" qemu qemu64 "$smp_tests" '^smp: 4 CPUs up'
+# A variant build asked for it (GUEST_TESTS_SMP=1: the UBSAN=1 LOCKDEBUG=1
+# kernel, whose lock-order checks panic on a breach): the smp tests on two
+# vCPUs too.
+[ "$set_" = variant ] && [ "${GUEST_TESTS_SMP:-0}" = 1 ] && smp=2 run "qemu64, 2 CPUs: the smp tests" qemu qemu64 \
+    "$smp_tests,syscall_fuzz" '^smp: 2 CPUs up' 'build: .*LOCKDEBUG=1'
 # Bochs on two CPUs: x2APIC IPIs, and the shootdown with PCIDs and INVPCID.
+smp_set() { [ "$set_" = full ] || [ "$set_" = kpti ]; }
 smp_set && smp=2 run "Bochs Haswell, 2 CPUs: the smp tests" bochs corei7_haswell_4770 "$smp_tests" \
     '^smp: 2 CPUs up .*x2APIC' '^pcid: on \(ASID = PCID, INVPCID'
 # Under Bochs the fuzzer runs too: Bochs 2.7 delivers a single-step #DB at

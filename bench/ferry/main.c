@@ -20,6 +20,7 @@ static const struct bench_family fam[] = {
     { bench_vm, &bench_vm_n }, { bench_fault, &bench_fault_n },
     { bench_bulk, &bench_bulk_n }, { bench_longop, &bench_longop_n },
     { bench_spawn, &bench_spawn_n }, { bench_io, &bench_io_n },
+    { bench_tput, &bench_tput_n },
 };
 BENCH_CATALOG(fam);
 

@@ -53,15 +53,23 @@
  *                  wraps it below 0) and resumed with no fault handler:
  *                  each one's exit path nests in the last one's (#21 item
  *                  1: the kernel stack overflows into its guard page).
- *   fuzz_all=1     all five.  A word with 0 (fuzz_debug=0) turns a class off.
+ *   fuzz_smp=1     threads on several CPUs (docs/smp.md; with -smp 2 or
+ *                  more): the fuzzer runs on CPU 1, the victim on the last
+ *                  CPU, the watchdog and the burst threads on CPU 0, and
+ *                  SetAffinity (to a CPU index up to ncpus, the last one
+ *                  invalid) is in the mix of TCB invocations; every
+ *                  suspend, write, delete or move of a thread then crosses
+ *                  CPUs.  On one CPU only the SetAffinity calls remain.
+ *   fuzz_all=1     all six.  A word with 0 (fuzz_debug=0) turns a class off.
  */
 #define FZ_DEBUG  0x1UL
 #define FZ_NT_DF  0x2UL
 #define FZ_COMPAT 0x4UL
 #define FZ_REMAP  0x8UL
 #define FZ_THREADS 0x10UL
+#define FZ_SMP    0x20UL
 #define FUZZ_BURST_THREADS 2048UL   /* fuzz_threads: 4 MiB of TCBs */
-#define FUZZ_DEFAULT_CLASSES (FZ_DEBUG | FZ_NT_DF | FZ_COMPAT | FZ_THREADS | FZ_REMAP)
+#define FUZZ_DEFAULT_CLASSES (FZ_DEBUG | FZ_NT_DF | FZ_COMPAT | FZ_THREADS | FZ_REMAP | FZ_SMP)
 
 #define RFL_TF   0x100UL
 #define RFL_DF   0x400UL
@@ -83,6 +91,25 @@ enum {
 static volatile unsigned long fuzz_done, fuzz_fpu_bad, fuzz_debug_ok, fuzz_seed = 0x5eed5eedUL;
 static volatile unsigned long fuzz_classes, victim_seed = 0x71c71c71UL, victim_runs;
 static volatile unsigned long fuzz_chains, fuzz_chain_max, fuzz_bursts, fuzz_compat_tries;
+static volatile unsigned long fuzz_ncpus = 1;
+
+/* fuzz_smp: the CPU the fuzzer and the victim are put on at each (re)start. */
+static unsigned long fuzzer_cpu(void)
+{
+    return (fuzz_classes & FZ_SMP) && fuzz_ncpus > 1 ? 1 : 0;
+}
+
+static unsigned long victim_cpu(void)
+{
+    return (fuzz_classes & FZ_SMP) ? fuzz_ncpus - 1 : 0;
+}
+
+static inline unsigned long fuzz_rdtsc(void)
+{
+    unsigned lo, hi;
+    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((unsigned long)hi << 32) | lo;
+}
 
 static unsigned long next_rand(void)
 {
@@ -378,6 +405,8 @@ static void op_tcb(void)
         if (((r >> 8) & 63) == 0) {        /* rare: a new CSpace, VSpace or IPC buffer for the victim */
             unsigned long caps[3] = { slot(), slot(), slot() };
             FZ(SB_VICTIM, FERRY_TCB_CONFIGURE, 3, caps, SB_EP, next_rand() & ~0x3ffUL & 0x7fffffffffffUL);
+        } else if (fuzz_classes & FZ_SMP) {  /* to another CPU (or one past the last: refused) */
+            FZ(t, FERRY_TCB_SET_AFFINITY, 0, NULL, (r >> 14) % (fuzz_ncpus + 1));
         }
         break;
     }
@@ -614,6 +643,7 @@ static void refill(const struct sandbox *sb)
  * fault endpoint, priority and registers as at the start. */
 static bool restart(const struct sandbox *sb, unsigned long tcb, void (*fn)(void), unsigned long stack)
 {
+    unsigned long cpu = tcb == sb->victim ? victim_cpu() : fuzzer_cpu();
     unsigned long regs[FERRY_REG_COUNT] = { 0 };
     regs[FERRY_REG_RIP] = (unsigned long)fn;
     regs[FERRY_REG_RSP] = stack + 4096 - 8;
@@ -622,6 +652,7 @@ static bool restart(const struct sandbox *sb, unsigned long tcb, void (*fn)(void
            ferry_tcb_configure(tcb, sb->root, sb->p.vspace, sb->p.ipc_frame, FERRY_ROOT_IPC_BUFFER, SB_EP) == FERRY_OK &&
            ferry_tcb_set_mcpriority(tcb, FERRY_CAP_INIT_TCB, 255) == FERRY_OK &&
            ferry_tcb_set_priority(tcb, FERRY_CAP_INIT_TCB, 255) == FERRY_OK &&
+           ferry_tcb_set_affinity(tcb, cpu) == FERRY_OK &&
            ferry_tcb_write_registers(tcb, true, FERRY_REG_COUNT, regs) == FERRY_OK;
 }
 
@@ -708,16 +739,17 @@ static bool syscall_fuzz(void)
     seed = fuzz_seed;
     fuzz_classes = FUZZ_DEFAULT_CLASSES;
     if (cmdline_get_u64(ulib_bootinfo->cmdline, "fuzz_all", &v) == 1 && v)
-        fuzz_classes |= FZ_DEBUG | FZ_NT_DF | FZ_COMPAT | FZ_REMAP | FZ_THREADS;
+        fuzz_classes |= FZ_DEBUG | FZ_NT_DF | FZ_COMPAT | FZ_REMAP | FZ_THREADS | FZ_SMP;
     static const struct { const char *word; unsigned long bit; } words[] = {
         { "fuzz_debug", FZ_DEBUG }, { "fuzz_nt_df", FZ_NT_DF }, { "fuzz_compat", FZ_COMPAT },
-        { "fuzz_remap", FZ_REMAP }, { "fuzz_threads", FZ_THREADS },
+        { "fuzz_remap", FZ_REMAP }, { "fuzz_threads", FZ_THREADS }, { "fuzz_smp", FZ_SMP },
     };
     for (unsigned i = 0; i < sizeof words / sizeof words[0]; i++)
         if (cmdline_get_u64(ulib_bootinfo->cmdline, words[i].word, &v) == 1)
             fuzz_classes = v ? fuzz_classes | words[i].bit : fuzz_classes & ~words[i].bit;
     if (cmdline_get_u64(ulib_bootinfo->cmdline, "fuzz_ops", &v) == 1)
         fuzz_ops = v;
+    fuzz_ncpus = ulib_bootinfo->ncpus ? ulib_bootinfo->ncpus : 1;
 
     static struct sandbox sb;
     if (!sandbox_create(&sb))
@@ -738,18 +770,27 @@ static bool fuzz_run(struct sandbox *psb, unsigned long seed)
     struct inv_state before, now;
     CHECK(kernel_check("before the fuzz", &before));
     printf("    seed %#lx, %lu calls, classes %#lx (debug %s, NT/DF %s, compat syscall %s, table remap %s, "
-           "thread burst %s)\n", seed, calls, fuzz_classes, fuzz_classes & FZ_DEBUG ? "on" : "off",
-           fuzz_classes & FZ_NT_DF ? "on" : "off", fuzz_classes & FZ_COMPAT ? "on" : "off",
-           fuzz_classes & FZ_REMAP ? "on" : "off", fuzz_classes & FZ_THREADS ? "on" : "off");
+           "thread burst %s, smp %s: fuzzer on CPU %lu, victim on CPU %lu of %lu)\n", seed, calls, fuzz_classes,
+           fuzz_classes & FZ_DEBUG ? "on" : "off", fuzz_classes & FZ_NT_DF ? "on" : "off",
+           fuzz_classes & FZ_COMPAT ? "on" : "off", fuzz_classes & FZ_REMAP ? "on" : "off",
+           fuzz_classes & FZ_THREADS ? "on" : "off", fuzz_classes & FZ_SMP ? "on" : "off", fuzzer_cpu(),
+           victim_cpu(), fuzz_ncpus);
     fuzz_done = fuzz_fpu_bad = fuzz_debug_ok = 0;
     fuzz_chains = fuzz_chain_max = fuzz_bursts = fuzz_compat_tries = 0;
     unsigned long restarts = 0, last = 0, still = 0, checks = 0, next_check = check_every;
     unsigned long progress = calls / 10 ? calls / 10 : 1, next_progress = progress;
     CHECK_OK(ferry_tcb_resume(sb.victim));
     CHECK_OK(ferry_tcb_resume(sb.p.tcb));
+    /* With the fuzzer on another CPU a Yield here returns at once: each
+     * look then waits a while (about 5 ms of TSC), yielding meanwhile. */
+    unsigned long hz = ulib_bootinfo->tsc_hz ? ulib_bootinfo->tsc_hz : 3000000000UL;
+    unsigned long poll = fuzzer_cpu() ? hz / 200 : 0;
     while (fuzz_done < calls && restarts < calls) {
         __asm__ __volatile__("movq %0, %%xmm7" : : "r"(restarts) : "xmm7");   /* our own SSE state */
-        sys_yield();
+        unsigned long until = fuzz_rdtsc() + poll;
+        do
+            sys_yield();
+        while (fuzz_rdtsc() < until);
         if (fuzz_done != last) {
             last = fuzz_done;
             still = 0;

@@ -137,12 +137,18 @@ static bool smp_per_core_preemption(void)
 static unsigned long xc_ep, xc_done, xc_park;
 #define XC_ANSWER(a, b, badge) ((a) * 0x9e3779b97f4a7c15UL ^ ((b) + (badge)))
 
-/* Server: answers every Call with a function of its words and the badge. */
+#define XC_SERVERS_MAX 8
+static volatile unsigned long xc_next_server, xc_served[XC_SERVERS_MAX];
+
+/* Server: answers every Call with a function of its words and the badge,
+ * and counts what it answered (the counts must add up to the Calls made). */
 static void xc_server(void)
 {
+    unsigned long id = __atomic_fetch_add(&xc_next_server, 1, __ATOMIC_RELAXED);
     struct sys_msg m = { 0 };
     unsigned long err = ipc_recv(xc_ep, &m);
     for (;;) {
+        xc_served[id]++;
         unsigned long a = m.w[0], b = m.w[1], badge = m.badge;
         m.info = FERRY_MSGINFO(err ? 1 : 0, 2, 0);
         m.w[0] = XC_ANSWER(a, b, badge);
@@ -180,15 +186,23 @@ static void xc_client(void)
     }
 }
 
-/* Call/ReplyRecv across CPUs under load: servers on every CPU, two
- * clients per CPU, every client's Calls answered correctly (by whichever
- * server takes them) with a checksum we recompute; then the invariant
- * check. */
+/* Call/ReplyRecv across CPUs under load: two servers and two clients on
+ * every CPU (up to 4), every client's Calls answered correctly (by
+ * whichever server takes them: on its CPU or another) with a checksum we
+ * recompute, the servers' counts adding up to the Calls made; then the
+ * invariant check.  smp_stress_calls=N on the command line: N Calls in
+ * all (`make stress`: 1,000,000 on two CPUs). */
 static bool smp_xcpu_call_stress(void)
 {
     unsigned long n = ncpus() > 4 ? 4 : ncpus();
-    unsigned long nclients = 2 * n;
+    unsigned long nclients = 2 * n, nservers = 2 * n;
     xc_calls = n > 2 ? 1000 : n > 1 ? 3000 : 500;   /* 4 vCPUs on a small loaded host crawl (docs/smp.md) */
+    uint64_t want_total = 0;
+    if (cmdline_get_u64(ulib_bootinfo->cmdline, "smp_stress_calls", &want_total) == 1 && want_total)
+        xc_calls = (want_total + nclients - 1) / nclients;
+    xc_next_server = 0;
+    for (unsigned long k = 0; k < XC_SERVERS_MAX; k++)
+        xc_served[k] = 0;
     ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
     xc_ep = ep;
     for (unsigned long i = 0; i < nclients; i++) {
@@ -203,10 +217,11 @@ static bool smp_xcpu_call_stress(void)
     xc_park = park;
     xc_next_id = 0;
     xc_finished = 0;
-    unsigned long tcbs[2 * XC_CLIENTS_MAX];
+    unsigned long tcbs[XC_SERVERS_MAX + XC_CLIENTS_MAX];
     unsigned nt = 0;
-    for (unsigned long c = 0; c < n; c++)
-        CHECK((tcbs[nt++] = spawn_on(xc_server, 120, c)) != 0);
+    for (unsigned long k = 0; k < nservers; k++)
+        CHECK((tcbs[nt++] = spawn_on(xc_server, 120, k % n)) != 0);
+    unsigned long t0 = rdtsc();
     for (unsigned long i = 0; i < nclients; i++)
         CHECK((tcbs[nt++] = spawn_on(xc_client, 110, i % n)) != 0);
     while (__atomic_load_n(&xc_finished, __ATOMIC_ACQUIRE) < nclients) {
@@ -222,10 +237,15 @@ static bool smp_xcpu_call_stress(void)
         CHECK(xc_sum[k] == sum);
         total += xc_calls;
     }
-    printf("    %lu Calls by %lu clients to %lu servers on %lu CPUs, all answered right\n", total,
-           nclients, n, n);
+    unsigned long ticks = rdtsc() - t0;
     for (unsigned i = 0; i < nt; i++)
         CHECK_OK(ferry_tcb_suspend(tcbs[i]));
+    unsigned long served = 0;
+    for (unsigned long k = 0; k < nservers; k++)
+        served += xc_served[k];
+    printf("    %lu Calls by %lu clients to %lu servers on %lu CPUs, all answered right (servers: %lu); "
+           "%lu TSC ticks\n", total, nclients, nservers, n, served, ticks);
+    CHECK(served == total);
     struct inv_state st;
     CHECK(kernel_check("after the cross-core stress", &st));
     return true;
@@ -287,6 +307,101 @@ static bool smp_delete_running_thread(void)
     }
     struct inv_state st;
     CHECK(kernel_check("after deleting running threads", &st));
+    return true;
+}
+
+/* ---- object churn while every CPU runs IPC ------------------------------- */
+
+#define CH_PAIRS_MAX 4
+static unsigned long ch_ep[CH_PAIRS_MAX], ch_done, ch_park;
+static volatile unsigned long ch_stop, ch_calls[CH_PAIRS_MAX], ch_bad[CH_PAIRS_MAX], ch_next_server,
+    ch_next_client, ch_finished;
+
+static void ch_server(void)
+{
+    unsigned long ep = ch_ep[__atomic_fetch_add(&ch_next_server, 1, __ATOMIC_RELAXED)];
+    struct sys_msg m = { 0 };
+    ipc_recv(ep, &m);
+    for (;;) {
+        m.w[0] = m.w[0] * 5 + m.badge;
+        m.w[1] = ~m.w[1];
+        m.info = FERRY_MSGINFO(0, 2, 0);
+        ipc_reply_recv(ep, &m);
+    }
+}
+
+/* Calls its pair's server (on the next CPU) until told to stop, every
+ * answer checked. */
+static void ch_client(void)
+{
+    unsigned long k = __atomic_fetch_add(&ch_next_client, 1, __ATOMIC_RELAXED);
+    for (unsigned long i = 1; !ch_stop; i++) {
+        struct sys_msg m = { .info = FERRY_MSGINFO(3, 2, 0), .w = { i, i * k } };
+        if (ipc_call(ch_ep[k], &m) || m.w[0] != i * 5 + (k + 1) || m.w[1] != ~(i * k))
+            ch_bad[k]++;
+        ch_calls[k]++;
+    }
+    __atomic_fetch_add(&ch_finished, 1, __ATOMIC_RELEASE);
+    ntfn_signal(ch_done);
+    for (;;) {
+        unsigned long bits;
+        ntfn_wait(ch_park, &bits);
+    }
+}
+
+/* Concurrent create/delete/revoke while other CPUs run IPC: on every CPU
+ * a client Calls a server on the next CPU without pause; meanwhile we
+ * create and destroy threads (each round's thread on another CPU in
+ * turn: deleted while blocked there, or running after its endpoint went),
+ * VSpaces, tables and mappings (unmaps in our own VSpace, where the
+ * clients run: shootdowns), endpoints and notifications, by delete and
+ * by revoke (stress.c's rounds).  Every answer must be right, every
+ * client must have progressed, the invariant check must pass and the
+ * memory come back (the sandbox).  smp_churn_rounds=N on the command line. */
+static bool smp_churn_under_ipc(void)
+{
+    unsigned long n = ncpus() > CH_PAIRS_MAX ? CH_PAIRS_MAX : ncpus();
+    uint64_t rounds = n > 2 ? 100 : 300;
+    cmdline_get_u64(ulib_bootinfo->cmdline, "smp_churn_rounds", &rounds);
+    ALLOC(done, FERRY_OBJ_NOTIFICATION, 0);
+    ALLOC(park, FERRY_OBJ_NOTIFICATION, 0);
+    ch_done = done;
+    ch_park = park;
+    ch_stop = ch_next_server = ch_next_client = ch_finished = 0;
+    unsigned long tcbs[2 * CH_PAIRS_MAX];
+    unsigned nt = 0;
+    for (unsigned long k = 0; k < n; k++) {
+        ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+        ch_ep[k] = slot_alloc();
+        CHECK(ch_ep[k] != 0);
+        CHECK_OK(ferry_cnode_mint(ch_ep[k], ep, FERRY_RIGHTS_ALL, k + 1));
+        ch_calls[k] = ch_bad[k] = 0;
+    }
+    /* Pair k: its server on CPU k + 1, its client on CPU k; at our
+     * priority, so that on CPU 0 they take turns with us (our rounds yield). */
+    for (unsigned long k = 0; k < n; k++)
+        CHECK((tcbs[nt++] = spawn_on(ch_server, 255, (k + 1) % n)) != 0);
+    for (unsigned long k = 0; k < n; k++)
+        CHECK((tcbs[nt++] = spawn_on(ch_client, 255, k)) != 0);
+    bool ok = stress_churn_rounds(rounds, n);
+    ch_stop = 1;
+    while (__atomic_load_n(&ch_finished, __ATOMIC_ACQUIRE) < n) {
+        unsigned long bits;
+        CHECK_OK(ntfn_wait(done, &bits));
+    }
+    for (unsigned i = 0; i < nt; i++)
+        CHECK_OK(ferry_tcb_suspend(tcbs[i]));
+    CHECK(ok);
+    printf("    %lu rounds of create/delete/revoke on %lu CPUs; Calls meanwhile:", (unsigned long)rounds, n);
+    for (unsigned long k = 0; k < n; k++)
+        printf(" %lu", ch_calls[k]);
+    printf("\n");
+    for (unsigned long k = 0; k < n; k++) {
+        CHECK(ch_bad[k] == 0);
+        CHECK(ch_calls[k] > 0);
+    }
+    struct inv_state st;
+    CHECK(kernel_check("after the churn", &st));
     return true;
 }
 
@@ -353,6 +468,7 @@ const struct utest utests_smp[] = {
     { smp_notify_xcpu, "smp_notify_xcpu" },
     { smp_xcpu_call_stress, "smp_xcpu_call_stress" },
     { smp_delete_running_thread, "smp_delete_running_thread" },
+    { smp_churn_under_ipc, "smp_churn_under_ipc" },
     { smp_tlb_shootdown, "smp_tlb_shootdown" },
 };
 const size_t utests_smp_n = sizeof utests_smp / sizeof utests_smp[0];

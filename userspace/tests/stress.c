@@ -76,7 +76,9 @@ static void round_thread(void)
 
 enum { S_TCB, S_VSPACE, S_PDPT, S_PD, S_PT, S_FRAME, S_FRAME_COPY, S_STACK, S_EP, S_NTFN, S_CNODE, S_N };
 
-static bool stress_round(unsigned long ut, const unsigned long *s, unsigned long round)
+/* One round; the round's thread runs on CPU cpu (smp.c's churn test puts
+ * it on every CPU in turn; this file's test on CPU 0). */
+static bool stress_round(unsigned long ut, const unsigned long *s, unsigned long round, unsigned long cpu)
 {
     static const struct { unsigned long type, bits; } objs[S_N] = {
         [S_TCB] = { FERRY_OBJ_TCB, 0 }, [S_VSPACE] = { FERRY_OBJ_VSPACE, 0 },
@@ -107,6 +109,8 @@ static bool stress_round(unsigned long ut, const unsigned long *s, unsigned long
     CHECK_OK(ferry_tcb_configure(s[S_TCB], FERRY_CAP_INIT_CNODE, FERRY_CAP_INIT_VSPACE, FERRY_CAP_IPC_BUFFER,
                            FERRY_ROOT_IPC_BUFFER, 0));
     CHECK_OK(ferry_tcb_set_priority(s[S_TCB], FERRY_CAP_INIT_TCB, 255));
+    if (cpu)
+        CHECK_OK(ferry_tcb_set_affinity(s[S_TCB], cpu));
     unsigned long regs[FERRY_REG_COUNT] = { 0 };
     regs[FERRY_REG_RIP] = (unsigned long)round_thread;
     regs[FERRY_REG_RSP] = STRESS_AREA + 0x3000 - 8;
@@ -154,6 +158,7 @@ static bool stress_objects_ipc(void)
     ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
     traffic_ep = ep;
     traffic_calls = traffic_bad = 0;
+    round_ran = 0;
     unsigned long server = thread_start(traffic_server, STRESS_AREA, 255, true);
     unsigned long client = thread_start(traffic_client, STRESS_AREA + 0x1000, 255, true);
     CHECK(server && client);
@@ -167,7 +172,7 @@ static bool stress_objects_ipc(void)
     printf("    %lu rounds; before: %lu untyped bytes free, %lu capabilities, %lu threads\n", rounds,
            before.free_bytes, before.caps, before.threads);
     for (unsigned long r = 0; r < rounds; r++) {
-        if (!stress_round(ut, s, r)) {
+        if (!stress_round(ut, s, r, 0)) {
             printf("    round %lu failed\n", r);
             return false;
         }
@@ -187,6 +192,27 @@ static bool stress_objects_ipc(void)
     CHECK(traffic_calls > 0 && traffic_bad == 0);
     CHECK(now.free_bytes == before.free_bytes);
     CHECK(now.caps == before.caps);
+    return true;
+}
+
+/* smp.c: rounds of object churn with each round's thread on CPU
+ * round % ncpus (while that test keeps IPC going on every CPU); true when
+ * all ran (the caller checks memory and invariants). */
+bool stress_churn_rounds(unsigned long rounds, unsigned long ncpus)
+{
+    CHECK(table_ensure(STRESS_AREA));
+    ALLOC(ut, FERRY_OBJ_UNTYPED, STRESS_UT_BITS);
+    unsigned long s[S_N];
+    for (unsigned i = 0; i < S_N; i++)
+        CHECK((s[i] = slot_alloc()) != 0);
+    round_ran = 0;
+    for (unsigned long r = 0; r < rounds; r++) {
+        if (!stress_round(ut, s, r, r % ncpus)) {
+            printf("    churn round %lu failed\n", r);
+            return false;
+        }
+    }
+    CHECK(round_ran == rounds);
     return true;
 }
 

@@ -40,6 +40,11 @@ struct inv_state {
 };
 bool kernel_check(const char *when, struct inv_state *out);
 
+/* stress.c: rounds of object creation and destruction (a thread, a
+ * VSpace with tables and mappings, an endpoint, a notification), each
+ * round's thread on CPU round % ncpus; false (and why printed) on failure. */
+bool stress_churn_rounds(unsigned long rounds, unsigned long ncpus);
+
 #define CHECK(cond)                                                          \
     do {                                                                     \
         if (!(cond)) {                                                       \

@@ -64,6 +64,13 @@
  * the current thread was taken from this CPU meanwhile.  kind: how the
  * entry came in (smp.c's WAIT_*). */
 .macro BKL_ACQUIRE kind
+#if FERRY_LOCKDEBUG
+    /* LOCKDEBUG=1 (smp.h's ks_bkl_holder): not held by this CPU already. */
+    movl %gs:PERCPU_CPU, %ecx
+    incl %ecx
+    cmpl %ecx, ks_bkl_holder(%rip)
+    je lockdebug_reentry
+#endif
     movl $1, %ecx
     lock xaddl %ecx, ks_bkl+BKL_NEXT(%rip)
     cmpl %ecx, ks_bkl+BKL_OWNER(%rip)
@@ -82,11 +89,33 @@
     popq %rdx
     popq %rax
 8:
+#if FERRY_LOCKDEBUG
+    /* Ours now: record it (bkl_wait has, on the contended path). */
+    movl %gs:PERCPU_CPU, %ecx
+    incl %ecx
+    cmpl %ecx, ks_bkl_holder(%rip)
+    je 9f
+    cmpl $0, ks_bkl_holder(%rip)
+    jne lockdebug_taken
+    movl %ecx, ks_bkl_holder(%rip)
+9:
+#endif
 .endm
 
 /* The lock's release on the way out: only the holder writes the owner
  * field, so a plain increment (x86 stores are released in order). */
 .macro BKL_RELEASE
+#if FERRY_LOCKDEBUG
+    /* Every register but RCX may hold the user's value: RCX goes to the
+     * scratch slot (unused on the way out); we must be the holder. */
+    movq %rcx, %gs:PERCPU_SCRATCH
+    movl %gs:PERCPU_CPU, %ecx
+    incl %ecx
+    cmpl %ecx, ks_bkl_holder(%rip)
+    jne lockdebug_exit
+    movl $0, ks_bkl_holder(%rip)
+    movq %gs:PERCPU_SCRATCH, %rcx
+#endif
     incl ks_bkl+BKL_OWNER(%rip)
 .endm
 
@@ -206,6 +235,22 @@ bkl_stalled:
     xorl %ebp, %ebp
     call kernel_exit
     ud2
+
+#if FERRY_LOCKDEBUG
+/* The checks of BKL_ACQUIRE / BKL_RELEASE failed: smp.c panics. */
+lockdebug_reentry:
+    xorl %edi, %edi
+    jmp 1f
+lockdebug_taken:
+    movl $1, %edi
+    jmp 1f
+lockdebug_exit:
+    movl $2, %edi
+1:  movq %gs:PERCPU_KERNEL_RSP, %rsp
+    xorl %ebp, %ebp
+    call lockdebug_fail
+    ud2
+#endif
 
     .global restore_user_sysret
 restore_user_sysret:

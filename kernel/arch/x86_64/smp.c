@@ -25,6 +25,8 @@ unsigned ks_ncpus = 1;
 /* Its own cache line: the one line every entry and exit writes. */
 struct bkl ks_bkl __attribute__((aligned(64)));
 
+volatile uint32_t ks_bkl_holder;
+
 _Static_assert(__builtin_offsetof(struct bkl, next) == BKL_NEXT, "bkl layout");
 _Static_assert(__builtin_offsetof(struct bkl, owner) == BKL_OWNER, "bkl layout");
 
@@ -43,6 +45,55 @@ void percpu_early_init(void)
 
 /* ---- the big kernel lock ------------------------------------------------ */
 
+#if FERRY_LOCKDEBUG
+/* The lock-order checks (LOCKDEBUG=1): any breach is a panic naming it. */
+static uint32_t me_tag(void)
+{
+    return (uint32_t)arch_cpu_index() + 1;
+}
+
+static void ld_not_holding(const char *what)
+{
+    if (ks_bkl_holder == me_tag())
+        panic("lockdebug: CPU %lu %s with the big kernel lock held", (unsigned long)arch_cpu_index(), what);
+}
+
+static void ld_holding(const char *what)
+{
+    if (ks_bkl_holder != me_tag())
+        panic("lockdebug: CPU %lu %s without holding the big kernel lock (holder tag %u)",
+              (unsigned long)arch_cpu_index(), what, ks_bkl_holder);
+}
+
+static void ld_acquired(void)
+{
+    if (ks_bkl_holder != 0)
+        panic("lockdebug: CPU %lu got the big kernel lock while tag %u still holds it",
+              (unsigned long)arch_cpu_index(), ks_bkl_holder);
+    ks_bkl_holder = me_tag();
+}
+
+void bkl_assert_held(const char *what)
+{
+    ld_holding(what);
+}
+
+/* entry.S's checks fail here (on this CPU's kernel stack). */
+_Noreturn void lockdebug_fail(word_t what);
+void lockdebug_fail(word_t what)
+{
+    static const char *const whats[] = { "entered the kernel again (re-entry)",
+                                         "got the lock while another tag held it",
+                                         "returned to user space" };
+    panic("lockdebug: CPU %lu %s (holder tag %u)", (unsigned long)arch_cpu_index(),
+          what < 3 ? whats[what] : "?", ks_bkl_holder);
+}
+#else
+static inline void ld_not_holding(const char *what) { (void)what; }
+static inline void ld_holding(const char *what) { (void)what; }
+static inline void ld_acquired(void) {}
+#endif
+
 /* Spin until ticket holds the lock, running the holder's requests for
  * this CPU meanwhile (the holder may wait for them: a CPU that waits for
  * the lock is the one place where another CPU's request can be run
@@ -57,11 +108,13 @@ static bool wait_for(uint32_t ticket)
     while (__atomic_load_n(&ks_bkl.owner, __ATOMIC_ACQUIRE) != ticket) {
         void (*fn)(word_t) = __atomic_load_n(&me->req_fn, __ATOMIC_ACQUIRE);
         if (fn) {
+            ld_not_holding("ran another CPU's request");
             fn(me->req_arg);
             __atomic_store_n(&me->req_fn, NULL, __ATOMIC_RELEASE);
         }
         asm volatile("pause" ::: "memory");
     }
+    ld_acquired();
     return me->cur != before;
 }
 
@@ -77,14 +130,21 @@ bool bkl_wait(uint32_t ticket, word_t kind)
 
 bool bkl_lock(void)
 {
+    ld_not_holding("took the big kernel lock again (re-entry)");
     uint32_t t = __atomic_fetch_add(&ks_bkl.next, 1, __ATOMIC_ACQUIRE);
-    if (__atomic_load_n(&ks_bkl.owner, __ATOMIC_ACQUIRE) == t)
+    if (__atomic_load_n(&ks_bkl.owner, __ATOMIC_ACQUIRE) == t) {
+        ld_acquired();
         return false;
+    }
     return wait_for(t);
 }
 
 void bkl_unlock(void)
 {
+    ld_holding("released the lock");
+#if FERRY_LOCKDEBUG
+    ks_bkl_holder = 0;
+#endif
     /* Only the holder writes owner: a plain increment, published with
      * release order after everything written under the lock. */
     __atomic_store_n(&ks_bkl.owner, ks_bkl.owner + 1, __ATOMIC_RELEASE);
@@ -94,6 +154,7 @@ void bkl_unlock(void)
 
 static void request(unsigned cpu, void (*fn)(word_t), word_t arg)
 {
+    ld_holding("made a request to another CPU");
     struct percpu *p = &ks_percpu_of[cpu];
     p->req_arg = arg;
     __atomic_store_n(&p->req_fn, fn, __ATOMIC_RELEASE);
@@ -102,6 +163,7 @@ static void request(unsigned cpu, void (*fn)(word_t), word_t arg)
 
 static void request_wait(unsigned cpu)
 {
+    ld_holding("waited for another CPU's answer");
     while (__atomic_load_n(&ks_percpu_of[cpu].req_fn, __ATOMIC_ACQUIRE))
         asm volatile("pause" ::: "memory");
 }

@@ -150,6 +150,8 @@ void trap_handler(struct trap_frame *tf)
         bool take = ks_percpu.idle_halted;
         if (take)
             bkl_lock();
+        else
+            bkl_assert_held("took an interrupt in the kernel outside the idle halt");
         irq_handle(tf->vector);
         if (take)
             bkl_unlock();

@@ -22,12 +22,28 @@ struct bkl {
 };
 extern struct bkl ks_bkl;
 
+/* LOCKDEBUG=1 (docs/smp.md, "Lock order"): which CPU holds the lock, as
+ * its index + 1 (0: none), written right after each acquire and cleared
+ * right before each release (entry.S does the same inline), so that the
+ * order is checked at run time: no CPU takes the lock it holds, only the
+ * holder releases it or asks another CPU to run a request, a request runs
+ * on a CPU that does not hold it, and every exit to user space gives it
+ * up.  Without LOCKDEBUG nothing reads or writes it. */
+extern volatile uint32_t ks_bkl_holder;
+
 /* Take / release the lock from C (traps.c, the idle loop).  bkl_lock
  * returns true when, while this CPU waited, the holder took its current
  * thread away (smp_stall_thread): the entry is abandoned, the caller
  * goes straight to kernel_exit. */
 bool bkl_lock(void);
 void bkl_unlock(void);
+
+/* LOCKDEBUG=1: panic unless this CPU holds the lock (what: the reason). */
+#if FERRY_LOCKDEBUG
+void bkl_assert_held(const char *what);
+#else
+static inline void bkl_assert_held(const char *what) { (void)what; }
+#endif
 
 /* Per-CPU block of CPU 0, GS at it; before anything else in kmain. */
 void percpu_early_init(void);

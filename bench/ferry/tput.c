@@ -1,0 +1,154 @@
+/* tput.c: IPC throughput on several CPUs: N client/server pairs, pair k on CPU k, each client Calling its own server as fast as it can; the aggregate cost per 1000 Calls (docs/smp.md: how N = 2 scales against N = 1 under the big kernel lock). */
+#include "ferry_bench.h"
+#include <ferry/ipc.h>
+
+#define TPUT_AREA  0x3e000000UL     /* stacks + IPC buffers of the pairs' threads */
+#define TPUT_PAIRS 8                /* the kernel's FERRY_MAX_CPUS */
+#define TPUT_PRIO  200              /* below the root task (255): it blocks while they run */
+#define TPUT_BATCH 200              /* Calls per client per sample */
+#define TPUT_WORK  2000UL           /* ipc_tput/work: loop steps before each Call */
+
+/* Per pair: the endpoint its server serves and the notification that
+ * starts its client's batch; the number of clients done with the current
+ * batch and the notification the last one signals; wrong answers. */
+static volatile unsigned long t_ep[TPUT_PAIRS], t_start[TPUT_PAIRS];
+static volatile unsigned long t_done_ntfn, t_finished, t_want, t_bad;
+static volatile unsigned long t_work;     /* user-mode work between two Calls (ipc_tput/work) */
+static unsigned long t_server_tcb[TPUT_PAIRS], t_client_tcb[TPUT_PAIRS];
+
+/* Pair k's server has its stack page at TPUT_AREA + k * 0x4000 (its IPC
+ * buffer above it), its client at + 0x2000: a thread finds its pair from
+ * its stack pointer. */
+static unsigned long tput_va(unsigned long k, bool client)
+{
+    return TPUT_AREA + k * 0x4000 + (client ? 0x2000 : 0);
+}
+
+static unsigned long my_pair(void)
+{
+    unsigned long sp;
+    __asm__ __volatile__("movq %%rsp, %0" : "=r"(sp));
+    return ((sp & ~0xfffUL) - TPUT_AREA) / 0x4000;
+}
+
+/* The server: an echo (word 0 + 1), on the fast path (same CPU, same
+ * priority as its client, same address space). */
+static void tput_server(void)
+{
+    unsigned long ep = t_ep[my_pair()];
+    struct sys_msg m = { 0 };
+    ipc_recv(ep, &m);
+    for (;;) {
+        m.w[0]++;
+        m.info = FERRY_MSGINFO(8, 1, 0);
+        ipc_reply_recv(ep, &m);
+    }
+}
+
+/* The client: per start signal, TPUT_BATCH Calls to its server, each
+ * answer checked; the last client of a batch to finish signals the
+ * root task. */
+static void tput_client(void)
+{
+    unsigned long k = my_pair();
+    unsigned long ep = t_ep[k], start = t_start[k], bits;
+    for (unsigned long round = 0;; round++) {
+        ntfn_wait(start, &bits);
+        unsigned long bad = 0;
+        for (unsigned long i = 0; i < TPUT_BATCH; i++) {
+            for (volatile unsigned long w = t_work; w > 0; w--)
+                ;
+            struct sys_msg m = { .info = FERRY_MSGINFO(7, 1, 0), .w = { i + round } };
+            if (ipc_call(ep, &m) || m.w[0] != i + round + 1)
+                bad++;
+        }
+        if (bad)
+            __atomic_fetch_add(&t_bad, bad, __ATOMIC_RELAXED);
+        if (__atomic_add_fetch(&t_finished, 1, __ATOMIC_ACQ_REL) == t_want)
+            ntfn_signal(t_done_ntfn);
+    }
+}
+
+static unsigned long tput_thread(void (*fn)(void), unsigned long cpu, bool client)
+{
+    unsigned long va = tput_va(cpu, client);
+    if (!table_ensure(va))
+        return 0;
+    unsigned long t = thread_create_at(fn, va, FERRY_CAP_INIT_CNODE, TPUT_PRIO, 0, false);
+    if (!t || ferry_tcb_set_affinity(t, cpu) || ferry_tcb_resume(t))
+        return 0;
+    return t;
+}
+
+/* Pair k, created on first use; its threads then stay blocked (the
+ * server in Recv, the client in Wait) between samples and runs. */
+static const char *tput_pair(unsigned long k)
+{
+    if (t_client_tcb[k])
+        return NULL;
+    t_ep[k] = object_alloc(FERRY_OBJ_ENDPOINT, 0);
+    t_start[k] = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
+    if (!t_ep[k] || !t_start[k])
+        return "no memory for a pair's endpoint";
+    if (!(t_server_tcb[k] = tput_thread(tput_server, k, false)))
+        return "could not start a server";
+    if (!(t_client_tcb[k] = tput_thread(tput_client, k, true)))
+        return "could not start a client";
+    return NULL;
+}
+
+/* size = N pairs.  One sample: every client's batch, started together;
+ * the value is the aggregate ticks per 1000 Calls: (end - start) * 1000 /
+ * (N * batch) (per 1000, so that the runner's subtraction of the empty
+ * region's overhead, made once per sample, stays negligible).  Throughput
+ * is 1000 * tsc_hz / value; value(N = 1) / value(N = 2) is the scaling. */
+static const char *ipc_tput(struct bench_ctx *c)
+{
+    unsigned long n = c->size < 1 ? 1 : (unsigned long)c->size;
+    if (n > TPUT_PAIRS)
+        return "more pairs than the benchmark has room for";
+    if (n > ulib_bootinfo->ncpus)
+        return BENCH_NOT_HERE "N pairs on N CPUs needs -smp N";
+    if (!t_done_ntfn && !(t_done_ntfn = object_alloc(FERRY_OBJ_NOTIFICATION, 0)))
+        return "no memory for the notification";
+    for (unsigned long k = 0; k < n; k++) {
+        const char *e = tput_pair(k);
+        if (e)
+            return e;
+    }
+    t_bad = 0;
+    t_want = n;
+    t_work = (unsigned long)c->entry->arg;
+    unsigned long bits;
+    for (size_t i = 0; i < c->warmup + c->n; i++) {
+        t_finished = 0;
+        uint64_t t0 = tsc_begin();
+        bench_compiler_fence();
+        /* Other CPUs' clients first (their wake-up crosses by IPI); CPU
+         * 0's runs once we block (it is below us). */
+        for (unsigned long k = n; k-- > 0;)
+            ntfn_signal(t_start[k]);
+        while (__atomic_load_n(&t_finished, __ATOMIC_ACQUIRE) < n)
+            ntfn_wait(t_done_ntfn, &bits);   /* a stale signal just loops */
+        bench_compiler_fence();
+        uint64_t t1 = tsc_end();
+        if (i >= c->warmup)
+            c->samples[i - c->warmup] = (t1 - t0) * 1000 / (n * TPUT_BATCH);
+    }
+    return t_bad ? "wrong reply" : NULL;
+}
+
+static const int64_t tput_sizes[] = { 1, 2, 4 };
+
+const struct bench_entry bench_tput[] = {
+    { .name = "ipc_tput", .variant = "", .fn = ipc_tput, .sizes = tput_sizes,
+      .nsizes = sizeof tput_sizes / sizeof tput_sizes[0], .default_samples = 100, .max_samples = 2000,
+      .description = "IPC throughput: size = N client/server pairs, pair k on CPU k (same address space, fast "
+                     "path), 200 Calls per client per sample; value = aggregate ticks per 1000 Calls "
+                     "(throughput = 1000 * tsc_hz / value); sizes above the CPU count are not run" },
+    { .name = "ipc_tput", .variant = "work", .fn = ipc_tput, .arg = (void *)TPUT_WORK, .sizes = tput_sizes,
+      .nsizes = sizeof tput_sizes / sizeof tput_sizes[0], .default_samples = 100, .max_samples = 2000,
+      .description = "as ipc_tput, each client counting down a 2000-step loop in user mode before each Call "
+                     "(work outside the big kernel lock): how pairs scale when the kernel is not most of the time" },
+};
+const size_t bench_tput_n = sizeof bench_tput / sizeof bench_tput[0];
