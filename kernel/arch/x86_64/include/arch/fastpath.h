@@ -245,6 +245,7 @@ fpu_done:
     ks_percpu.cur = next;
     ks_percpu.cur_ctx_top = (word_t)&next->ctx.regs[CTX_RFLAGS + 1];
     /* The FS/GS bases: none in use on either side, or (TLS) FS alone. */
+    /* cppcheck-suppress legacyUninitvar ; the macro's w_ is the asm's output operand, written before it is read */
     IF_OR_NONZERO_FP(ks_percpu.bases_live, next->ctx.bases, bases_work);
     FASTPATH_JUMP_SYSRET(&next->ctx, msginfo, badge, len);
 fpu_work:
