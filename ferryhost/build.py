@@ -23,6 +23,7 @@ MAKE_VARIABLES = {
     "DIRECTSWITCH": (("1", "0"), "1", "direct switch to the IPC partner (0: the scheduler picks; needs FASTPATH=0)"),
     "KPTI": (("0", "1"), "0", "Meltdown mitigation: user page tables with only the kernel's entry window (1)"),
     "UBSAN": (("0", "1"), "0", "kernel built with -fsanitize=undefined in trap mode (1; not for timing)"),
+    "LOCKDEBUG": (("0", "1"), "0", "big kernel lock's order checked at run time (1; docs/smp.md; not for timing)"),
 }
 # Values that need others (the Makefile stops on these combinations): checked
 # with the table, before make runs.
