@@ -140,8 +140,7 @@ int ata_main(int argc, char **argv, char **envp)
     long crash_in = -1;         /* BLK_CRASH's countdown: requests left before the crash */
     sys_raw(FERRY_SYS_RECV, PROC_CAP_SERVICE, &m);
     for (;;) {
-        if (crash_in >= 0 && crash_in-- == 0)
-            io_crash();   /* dies with this request in flight */
+        io_crash_tick(&crash_in);
         long r = BLK_E_BAD;
         unsigned long len = 1, w1 = 0;
         if (!sectors && FERRY_MSGINFO_LABEL(m.info) != BLK_CRASH)
@@ -162,9 +161,7 @@ int ata_main(int argc, char **argv, char **envp)
                 r = do_write(m.w[0], sectors);
             break;
         case BLK_CRASH:                 /* w0 = n: die while serving the n-th next request */
-            if (m.w[0] == 0)
-                io_crash();
-            crash_in = (long)m.w[0] - 1;
+            io_crash_arm(&crash_in, m.w[0]);
             r = 0;
             break;
         }

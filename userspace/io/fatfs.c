@@ -177,8 +177,7 @@ int fatfs_main(int argc, char **argv, char **envp)
     struct sys_msg m = { 0 };
     sys_raw(FERRY_SYS_RECV, PROC_CAP_SERVICE, &m);
     for (;;) {
-        if (crash_in >= 0 && crash_in-- == 0)
-            io_crash();   /* dies with this request in flight */
+        io_crash_tick(&crash_in);
         long r = FILE_E_BADREQ;
         unsigned long len = 1, w1 = 0, w2 = 0, w3 = 0;
         struct fat_file *f;
@@ -304,9 +303,7 @@ int fatfs_main(int argc, char **argv, char **envp)
                 r = fat_unlink(&fs, path);
             break;
         case FILE_CRASH:
-            if (m.w[0] == 0)
-                io_crash();
-            crash_in = (long)m.w[0] - 1;
+            io_crash_arm(&crash_in, m.w[0]);
             r = 0;
             break;
         }

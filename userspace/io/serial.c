@@ -152,8 +152,7 @@ int serial_main(int argc, char **argv, char **envp)
     m = (struct sys_msg){ 0 };
     sys_raw(FERRY_SYS_RECV, PROC_CAP_SERVICE, &m);
     for (;;) {
-        if (crash_in >= 0 && crash_in-- == 0)
-            io_crash();
+        io_crash_tick(&crash_in);
         long r = SERIAL_E_BAD;
         unsigned long len = 1, w[3] = { 0 };
         switch (FERRY_MSGINFO_LABEL(m.info)) {
@@ -179,9 +178,7 @@ int serial_main(int argc, char **argv, char **envp)
             PROC_IPC->mr[4] = __atomic_load_n(&lost, __ATOMIC_RELAXED);   /* past the register words */
             break;
         case SERIAL_CRASH:
-            if (m.w[0] == 0)
-                io_crash();
-            crash_in = (long)m.w[0] - 1;
+            io_crash_arm(&crash_in, m.w[0]);
             r = 0;
             break;
         }

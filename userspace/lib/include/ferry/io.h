@@ -93,6 +93,22 @@ static inline void io_crash(void)
     __asm__ __volatile__("movq $1, 0" ::: "memory");
 }
 
+/* The servers' CRASH request (w0 = n): die now when n is 0, else while
+ * serving the n-th next request.  *crash_in is the countdown, -1 when none
+ * is armed; io_crash_tick runs at each request, before it is served. */
+static inline void io_crash_arm(long *crash_in, unsigned long n)
+{
+    if (n == 0)
+        io_crash();
+    *crash_in = (long)n - 1;
+}
+
+static inline void io_crash_tick(long *crash_in)
+{
+    if (*crash_in >= 0 && (*crash_in)-- == 0)
+        io_crash();   /* dies with this request in flight */
+}
+
 #define FILE_E_BADREQ  (-20L)   /* malformed request */
 #define FILE_E_NFILE   (-21L)   /* too many open files */
 #define FILE_E_GONE    (-22L)   /* (client side) the server died: look it up again */
