@@ -145,6 +145,29 @@ static bool fpu_state_is_private(void)
     return true;
 }
 
+/* A thread that sets its own affinity to the CPU it runs on has its FPU
+ * state saved and goes on running (docs/smp.md): the state stays its own
+ * and usable, under lazy and eager switching alike.  (The eager kernel
+ * once left CR0.TS set here: the thread's next FPU instruction faulted,
+ * or the next switch's FXSAVE trapped in the kernel.) */
+static bool fpu_kept_over_own_affinity(void)
+{
+    CHECK(stacks_mapped(STACKS));
+    unsigned long t = start_thread(child_fpu, STACKS + 0x3000, 255, true);
+    CHECK(t != 0);
+    double acc = 0.5;
+    for (int i = 0; i < 10; i++) {
+        acc = acc + 0.25;
+        CHECK_OK(ferry_tcb_set_affinity(FERRY_CAP_INIT_TCB, 0));   /* the root task's CPU */
+        acc = acc + 0.25;
+        sys_yield();                       /* the other thread uses its own SSE state */
+    }
+    fpu_result = acc;
+    CHECK(fpu_result == 5.5);
+    CHECK_OK(ferry_tcb_suspend(t));
+    return true;
+}
+
 static void child_spin(void)
 {
     for (;;)
@@ -209,5 +232,6 @@ const struct utest utests_threads[] = {
     UTEST(bad_registers_rejected),
     UTEST(int80_keeps_registers),
     UTEST(fpu_state_is_private),
+    UTEST(fpu_kept_over_own_affinity),
 };
 const size_t utests_threads_n = sizeof utests_threads / sizeof utests_threads[0];

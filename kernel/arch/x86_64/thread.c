@@ -101,23 +101,47 @@ bool arch_is_idle(const struct tcb *t)
     return t >= &ks_idle_tcb[0] && t < &ks_idle_tcb[FERRY_MAX_CPUS];
 }
 
+/* The current thread leaves the CPU without a switch (its FPU state was
+ * saved by arch_fpu_release_local): with eager switching the idle thread
+ * then owns the registers, as a switch to it would have made it. */
+static void leave_to_idle(void)
+{
+    if (!FERRY_LAZY_FPU && ks_percpu.fpu_owner == ks_percpu.cur)
+        ks_percpu.fpu_owner = ks_percpu.idle;
+    set_cur(ks_percpu.idle);
+}
+
 void arch_set_idle(void)
 {
-    set_cur(ks_percpu.idle);
+    leave_to_idle();
 }
 
 void arch_fpu_release_local(struct tcb *t)
 {
     if (ks_percpu.fpu_owner != t)
         return;
+#if FERRY_LAZY_FPU
     /* Save t's registers (TS clear for fxsave), then nobody owns them:
-     * TS set, so the next user of the FPU here traps and loads its own. */
+     * TS set, so the next user of the FPU here traps and loads its own
+     * (t too, if it goes on running here). */
     if (ks_percpu.fpu_ts)
         clts();
     asm volatile("fxsave64 %0" : "=m"(t->ctx.fpu));
     ks_percpu.fpu_owner = ks_percpu.idle;
     ks_percpu.fpu_ts = true;
     write_cr0(ks_percpu.cr0_ts);
+#else
+    /* Eager: CR0.TS is never set, and the registers always belong to
+     * the current thread (the owner), because a switch moves them.  Save
+     * t's into its TCB.  A t that is still current keeps the registers
+     * (it may return to user space here, having set its own affinity to
+     * this CPU; a switch away saves them again): its callers that take
+     * it off the CPU without a switch (arch_set_idle, arch_tcb_destroy)
+     * hand them to the idle thread.  Any other t owns nothing now. */
+    asm volatile("fxsave64 %0" : "=m"(t->ctx.fpu));
+    if (ks_percpu.cur != t)
+        ks_percpu.fpu_owner = ks_percpu.idle;
+#endif
 }
 
 void arch_tcb_init(struct tcb *t)
@@ -135,7 +159,7 @@ void arch_tcb_destroy(struct tcb *t)
      * later switch would save into its memory): save them, owner none. */
     smp_fpu_release(t);
     if (ks_percpu.cur == t)
-        set_cur(ks_percpu.idle);         /* the caller reschedules */
+        leave_to_idle();                 /* the caller reschedules */
 }
 
 void arch_user_bases_written(struct tcb *t)
