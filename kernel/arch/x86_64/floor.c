@@ -95,6 +95,72 @@ bool floor_sample(word_t kind, uint64_t *ticks)
         t1 = tsc_end();
         break;
     }
+    case FERRY_KFLOOR_NOP10:
+        t0 = tsc_begin();
+        asm volatile(".rept 10\n\tnop\n\t.endr" ::: "memory");
+        t1 = tsc_end();
+        break;
+    case FERRY_KFLOOR_SWAPGS10:
+        /* Interrupts are off: nothing runs on the user GS meanwhile. */
+        t0 = tsc_begin();
+        asm volatile(".rept 10\n\tswapgs\n\t.endr" ::: "memory");
+        t1 = tsc_end();
+        break;
+    case FERRY_KFLOOR_WRMSR10: {
+        uint64_t v = rdmsr(MSR_FS_BASE);
+        t0 = tsc_begin();
+        asm volatile(".rept 10\n\twrmsr\n\t.endr"
+                     : : "c"(MSR_FS_BASE), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+        t1 = tsc_end();
+        break;
+    }
+    case FERRY_KFLOOR_RDMSR10: {
+        uint32_t lo, hi;
+        t0 = tsc_begin();
+        asm volatile(".rept 10\n\trdmsr\n\t.endr" : "=a"(lo), "=d"(hi) : "c"(MSR_FS_BASE) : "memory");
+        t1 = tsc_end();
+        break;
+    }
+    case FERRY_KFLOOR_CR0W10:
+    case FERRY_KFLOOR_CLTS10: {
+        /* The current thread owns the FPU and TS is clear (the lazy FPU's
+         * rule holds throughout: these change nothing). */
+        arch_fpu_own();
+        uint64_t cr0;
+        asm volatile("movq %%cr0, %0" : "=r"(cr0));
+        t0 = tsc_begin();
+        if (kind == FERRY_KFLOOR_CR0W10)
+            asm volatile(".rept 10\n\tmovq %0, %%cr0\n\t.endr" : : "r"(cr0) : "memory");
+        else
+            asm volatile(".rept 10\n\tclts\n\t.endr" ::: "memory");
+        t1 = tsc_end();
+        break;
+    }
+    case FERRY_KFLOOR_XADD10: {
+        uint32_t lock = 0, one = 1;
+        t0 = tsc_begin();
+        asm volatile(".rept 10\n\tlock xaddl %1, %0\n\t.endr" : "+m"(lock), "+r"(one) : : "memory");
+        t1 = tsc_end();
+        break;
+    }
+    case FERRY_KFLOOR_POPF10:
+        t0 = tsc_begin();
+        asm volatile(".rept 10\n\tpushfq\n\tpopfq\n\t.endr" ::: "memory", "cc");
+        t1 = tsc_end();
+        break;
+    case FERRY_KFLOOR_LFENCE10:
+        t0 = tsc_begin();
+        asm volatile(".rept 10\n\tlfence\n\t.endr" ::: "memory");
+        t1 = tsc_end();
+        break;
+    case FERRY_KFLOOR_JMPIND10: {
+        /* Each jump goes through a register to the next instruction. */
+        word_t tmp;
+        t0 = tsc_begin();
+        asm volatile(".rept 10\n\tleaq 1f(%%rip), %0\n\tjmp *%0\n1:\n\t.endr" : "=&r"(tmp) : : "memory");
+        t1 = tsc_end();
+        break;
+    }
     default:
         return false;
     }

@@ -84,6 +84,18 @@ enum ferry_fp_miss {
 #define FERRY_KFLOOR_CR3_PCID  2     /* two CR3 writes with PCIDs and the no-flush bit */
 #define FERRY_KFLOOR_FPU       3     /* fxsave + fxrstor: what a thread switch adds for the FPU */
 #define FERRY_KFLOOR_IPI       4     /* an IPI to CPU 1 (idle) and its answer: the cross-core floor */
+/* Ten of one instruction in ring 0 (the cost of each on the kernel's paths:
+ * which are dear under an emulator; subtract FERRY_KFLOOR_NOP10). */
+#define FERRY_KFLOOR_NOP10     5     /* ten nop: the probes' own baseline */
+#define FERRY_KFLOOR_SWAPGS10  6     /* ten swapgs (an even count: GS ends as it was) */
+#define FERRY_KFLOOR_WRMSR10   7     /* ten wrmsr of FS_BASE with its own value */
+#define FERRY_KFLOOR_RDMSR10   8     /* ten rdmsr of FS_BASE */
+#define FERRY_KFLOOR_CR0W10    9     /* ten writes of CR0 with its own value (TS clear) */
+#define FERRY_KFLOOR_CLTS10    10    /* ten clts (TS already clear) */
+#define FERRY_KFLOOR_XADD10    11    /* ten lock xadd (the big kernel lock's ticket) */
+#define FERRY_KFLOOR_POPF10    12    /* ten pushfq + popfq pairs */
+#define FERRY_KFLOOR_LFENCE10  13    /* ten lfence */
+#define FERRY_KFLOOR_JMPIND10  14    /* ten indirect jumps through a table (the exits' dispatch) */
 
 /* The modes of FERRY_SYS_FLOOR_BEGIN: until FLOOR_END, every syscall is */
 #define FERRY_FLOOR_SYSCALL    0     /* syscall + sysret, nothing else */
