@@ -68,8 +68,8 @@ static bool fail_thread(const char *what, const struct tcb *t)
 {
     if (rep->code == FERRY_INV_OK) {
         rep->code = FERRY_INV_THREAD;
-        kprintf("invariant %u broken: %s (thread %p, state %lu, blocked on %p)\n", FERRY_INV_THREAD, what,
-                (const void *)t, t->state, t->blocked_on);
+        kprintf("invariant %u broken: %s (thread %p, state %u, blocked on %p)\n", FERRY_INV_THREAD, what,
+                (const void *)t, (unsigned)t->state, t->blocked_on);
     }
     return false;
 }
@@ -262,6 +262,11 @@ static bool check_thread(const struct tcb *t)
     default:
         return fail_thread("unknown thread state", t);
     }
+    /* Queue links only inside a queue (the fast path's enqueue relies on
+     * a thread that runs having none). */
+    if (t->state != TCB_BLOCKED_SEND && t->state != TCB_BLOCKED_RECV && t->state != TCB_BLOCKED_NOTIFICATION &&
+        (t->ipc_next || t->ipc_prev))
+        return fail_thread("queue links on a thread in no queue", t);
     if (t->reply_to && (t->reply_to->state != TCB_BLOCKED_REPLY || t->reply_to->blocked_on != t))
         return fail_thread("holds a reply link to a thread that does not wait for it", t);
     if (t->bound_notification && t->bound_notification->bound != t)

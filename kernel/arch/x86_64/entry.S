@@ -5,9 +5,10 @@
  * registers are pushed), switch to the kernel stack and call
  *     void syscall_dispatch(word_t cptr, word_t msginfo, word_t sysno);
  * which never returns (with the fast path built, Call and ReplyRecv first
- * call
- *     void fastpath_call(word_t cptr, word_t msginfo);  (and fastpath_reply_recv)
- * which leave by sysret, or return when the slow path must do the work);
+ * jump to
+ *     _Noreturn void fastpath_call(word_t cptr, word_t msginfo);  (and fastpath_reply_recv)
+ * which leave by sysret, or jump to fastpath_miss when the slow path must
+ * do the work);
  * C leaves through one of the restore functions:
  *     void restore_user_sysret(struct user_context *ctx);  (RIP canonical!)
  *     void restore_user_iret(struct user_context *ctx);
@@ -143,11 +144,18 @@ syscall_entry:
 #if FERRY_FASTPATH
     /* Call (1) and ReplyRecv (2) try the IPC fast path first
      * (arch/x86_64/fastpath.c), with rdi = cptr and rsi = msginfo as the
-     * user left them: one compare and one call through fastpath_by_number
-     * for either (number 0 calls a plain return).  It leaves by sysret, or
-     * returns here having changed nothing. */
+     * user left them, by a compare and a direct jump each: no indirect
+     * call (under TCG an indirect branch costs a translation-block lookup,
+     * about as much as ten plain instructions: floor_insn/jmpind in
+     * docs/design.md), and the same instruction count per round trip as
+     * one compare and a call through a table (2 for Call, 4 for
+     * ReplyRecv).  The fast path runs on the kernel stack as a call would
+     * (-mgeneral-regs-only: no alignment to keep), leaves by sysret, or
+     * jumps to fastpath_miss having changed nothing. */
+    cmpq $FERRY_SYS_CALL, %rax
+    je fastpath_call
     cmpq $FERRY_SYS_REPLY_RECV, %rax
-    jbe 1f
+    je fastpath_reply_recv
 #endif
 syscall_slow:                       /* rax = number, rdi = cptr, rsi = msginfo */
     movq %rax, %rdx
@@ -155,12 +163,14 @@ syscall_slow:                       /* rax = number, rdi = cptr, rsi = msginfo *
     call syscall_dispatch
     ud2
 #if FERRY_FASTPATH
-1:  call *fastpath_by_number(, %rax, 8)
     /* Not for the fast path: the slow path, from the saved registers. */
+    .global fastpath_miss
+fastpath_miss:
     movq %gs:PERCPU_CUR_CTX_TOP, %rcx
     movq CTX_RAX_OFF - CTX_TOP(%rcx), %rax
     movq CTX_RDI_OFF - CTX_TOP(%rcx), %rdi
     movq CTX_RSI_OFF - CTX_TOP(%rcx), %rsi
+    movq %gs:PERCPU_KERNEL_RSP, %rsp
     jmp syscall_slow
 #endif
 
@@ -286,9 +296,6 @@ restore_user_sysret:
  * next's own, the message, or zero.  RAX = FERRY_OK (0).  The context
  * comes in r11, which sysret takes RFLAGS from anyway, so nothing moves
  * before the loads (RSP is the last thing loaded from it). */
-fastpath_none:                      /* number 0: not an IPC, the slow path's */
-    ret
-
     .global fastpath_sysret
 fastpath_sysret:
     movq CTX_RBX_OFF(%r11), %rbx
@@ -297,16 +304,14 @@ fastpath_sysret:
     movq CTX_R13_OFF(%r11), %r13
     movq CTX_R14_OFF(%r11), %r14
     movq CTX_R15_OFF(%r11), %r15
-    jmp *fastpath_zero_from(, %rcx, 8)
-fastpath_zero_0:
-    xorl %edx, %edx
-fastpath_zero_1:
-    xorl %r8d, %r8d
-fastpath_zero_2:
-    xorl %r9d, %r9d
-fastpath_zero_3:
-    xorl %r10d, %r10d
-fastpath_zero_4:
+    /* Each message register ANDed with its mask for this length (all
+     * ones below it, zero from it on): four instructions whatever the
+     * length, and no indirect jump (under TCG an indirect branch costs a
+     * translation-block lookup, floor_insn/jmpind in docs/design.md). */
+    andq fastpath_mask_rdx(, %rcx, 8), %rdx
+    andq fastpath_mask_r8(, %rcx, 8), %r8
+    andq fastpath_mask_r9(, %rcx, 8), %r9
+    andq fastpath_mask_r10(, %rcx, 8), %r10
     xorl %eax, %eax                 /* FERRY_OK */
     movq CTX_RIP_OFF(%r11), %rcx
     movq CTX_RSP_OFF(%r11), %rsp    /* user RSP: no kernel stack from here on */
@@ -318,11 +323,15 @@ fastpath_zero_4:
 
     .section .rodata
     .balign 8
-fastpath_by_number:                 /* syscall_entry's call, by system call number 0..2 */
-    .quad fastpath_none, fastpath_call, fastpath_reply_recv
-    .balign 8
-fastpath_zero_from:                 /* by length: where the zeroing starts */
-    .quad fastpath_zero_0, fastpath_zero_1, fastpath_zero_2, fastpath_zero_3, fastpath_zero_4
+    /* By length 0..4: word k of the message survives when k < length. */
+fastpath_mask_rdx:
+    .quad 0, -1, -1, -1, -1
+fastpath_mask_r8:
+    .quad 0, 0, -1, -1, -1
+fastpath_mask_r9:
+    .quad 0, 0, 0, -1, -1
+fastpath_mask_r10:
+    .quad 0, 0, 0, 0, -1
     ENTRY_TEXT
 #endif
 

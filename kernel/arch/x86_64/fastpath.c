@@ -101,23 +101,31 @@ _Static_assert(TCB_IPC_GRANT == FERRY_RIGHT_GRANT && TCB_IPC_GRANT_REPLY == FERR
 
 /* A fall back to the slow path, counted by reason in benchmark builds
  * (FERRY_SYS_FASTPATH_STATS reads the counts): one increment, on the
- * way out only, so the fast path itself is not longer. */
+ * way out only, so the fast path itself is not longer.  entry.S jumped
+ * here (no call: no return address), so the way out is a jump to
+ * fastpath_miss, which reloads the slow path's arguments from the saved
+ * registers. */
 #ifndef FERRY_BENCHMARK
 #define FERRY_BENCHMARK 1
 #endif
+/* (The `return` after the jump is never reached; it keeps the functions
+ * ordinary ones to GCC: one that never returns is "executed once" to its
+ * heuristics and compiled for size, several instructions longer.) */
+#define FP_JUMP_MISS()                                                  \
+    do {                                                                \
+        asm volatile("jmp fastpath_miss" ::: "memory");                 \
+        return;                                                         \
+    } while (0)
 #if FERRY_BENCHMARK
 word_t ks_fastpath_miss[FERRY_FP_COUNT];
 #define FP_MISS(reason)                                                 \
     do {                                                                \
         ks_fastpath_miss[reason]++;                                     \
-        return;                                                         \
+        FP_JUMP_MISS();                                                 \
     } while (0)
 #else
-#define FP_MISS(reason) return
+#define FP_MISS(reason) FP_JUMP_MISS()
 #endif
-
-/* entry.S calls these through a table indexed by the system call number. */
-_Static_assert(FERRY_SYS_CALL == 1 && FERRY_SYS_REPLY_RECV == 2, "entry.S's fastpath_by_number");
 
 /* No frame pointer and no calls (they leave by jumps, FASTPATH_JUMP_*):
  * leaf functions need no frame; no memcpy call for the buffer copy
@@ -181,9 +189,8 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
         msginfo = ctx_get_msginfo(&cur->ctx);
     }
     word_t badge = slot->cap.u.ep.badge;
-    dest->state = TCB_RUNNABLE;
+    dest->state_flags = TCB_STATE_FLAGS(TCB_RUNNABLE, 0);
     dest->blocked_on = NULL;
-    dest->ipc_flags = 0;
 
     /* The caller waits for the reply; rax keeps FERRY_SYS_CALL (restart). */
     cur->ctx.entry = CTX_ENTRY_SYSCALL;
@@ -245,23 +252,23 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
          * rdi/rsi (it stays in rsi on the register-only path). */
         msginfo = ctx_get_msginfo(&cur->ctx);
     }
-    caller->state = TCB_RUNNABLE;
+    caller->state_flags = TCB_STATE_FLAGS(TCB_RUNNABLE, 0);
     caller->blocked_on = NULL;
-    caller->ipc_flags = 0;
 
     /* We wait at the tail of the endpoint's queue; rax keeps
-     * FERRY_SYS_REPLY_RECV (restart). */
+     * FERRY_SYS_REPLY_RECV (restart).  Our queue links are NULL already
+     * (we run: a thread in no queue has none, kernel_invariants checks
+     * it), so only a tail to follow sets one. */
     cur->ctx.entry = CTX_ENTRY_SYSCALL;
-    cur->ipc_flags = 0;
-    cur->state = TCB_BLOCKED_RECV;
+    cur->state_flags = TCB_STATE_FLAGS(TCB_BLOCKED_RECV, 0);
     cur->blocked_on = ep;
     struct tcb *tail = ep->queue.tail;
-    cur->ipc_next = NULL;
-    cur->ipc_prev = tail;
-    if (unlikely(tail))                  /* the usual server waits alone */
+    if (unlikely(tail)) {                /* the usual server waits alone */
+        cur->ipc_prev = tail;
         tail->ipc_next = cur;
-    else
+    } else {
         ep->queue.head = cur;
+    }
     ep->queue.tail = cur;
     ep->state = EP_RECV;
 

@@ -51,7 +51,15 @@ struct tcb {
     struct user_context ctx;
     struct cte slots[TCB_NSLOTS];
 
-    word_t state;               /* enum tcb_state */
+    /* The thread state and its IPC flags side by side: the fast path
+     * sets both with one store (state_flags: state in the low half). */
+    union {
+        struct {
+            uint32_t state;     /* enum tcb_state */
+            uint32_t ipc_flags; /* TCB_IPC_*: what the blocked IPC operation is (core/ipc) */
+        };
+        uint64_t state_flags;
+    };
     uint8_t prio;               /* 0..255, higher runs first */
     uint8_t mcp;                /* maximum controlled priority */
     bool in_ready_queue;
@@ -66,7 +74,6 @@ struct tcb {
     word_t ipc_badge;           /* badge of the capability used / received */
     word_t ipc_result;          /* error to report when woken without IPC (object deleted) */
     struct notification *bound_notification;  /* signals delivered while in Recv */
-    word_t ipc_flags;           /* TCB_IPC_*: what the blocked IPC operation is (core/ipc) */
     struct tcb *reply_to;       /* the caller whose one-shot reply right this thread holds */
     word_t fault_addr;          /* address of the fault being delivered (page faults) */
 
@@ -75,6 +82,10 @@ struct tcb {
 };
 
 _Static_assert(sizeof(struct tcb) <= (1UL << FERRY_TCB_BITS), "TCB does not fit its object size");
+_Static_assert(__builtin_offsetof(struct tcb, ipc_flags) == __builtin_offsetof(struct tcb, state) + 4,
+               "state_flags: state low, ipc_flags high (x86 is little-endian)");
+/* The value of state_flags for a state and IPC flags. */
+#define TCB_STATE_FLAGS(state, flags) ((uint64_t)(state) | (uint64_t)(flags) << 32)
 
 static inline struct tcb *cap_tcb(const struct cap *c) { return (struct tcb *)cap_object(c); }
 
