@@ -2,7 +2,8 @@
  * should be: Call + ReplyRecv between threads of one priority, to a server
  * one priority below, with an idle bound notification, with an FS base,
  * across address spaces; that message registers beyond the length read
- * as zero; and that its fall-back counters do count (so a count of zero
+ * as zero, and no register returns holding the other thread's value; and
+ * that its fall-back counters do count (so a count of zero
  * means something). */
 #include "utest.h"
 #include <ferry/ipc.h>
@@ -164,6 +165,138 @@ static bool fastpath_message_registers(void)
     return true;
 }
 
+/* Every register across the fast path, both ways: the client and the
+ * server each load all fifteen general registers with a pattern of their
+ * own before their Call / ReplyRecv and record all fifteen after it.  No
+ * register may come back holding one of the other thread's values (nor a
+ * kernel value: what is not the message is the thread's own or zero):
+ * rbx rbp r12-r15 are the thread's own pattern, rax 0, rdi the badge (0),
+ * rsi the message info, the message registers beyond the length (0 here)
+ * zero, rcx and r11 the return RIP and RFLAGS.  Same space and across
+ * address spaces. */
+enum { AR_RAX, AR_RBX, AR_RCX, AR_RDX, AR_RSI, AR_RDI, AR_RBP, AR_R8, AR_R9, AR_R10, AR_R11, AR_R12,
+       AR_R13, AR_R14, AR_R15, AR_N };
+#define AR_CLIENT_PAT 0xc1e7000000000000UL
+#define AR_SERVER_PAT 0x5e7e000000000000UL
+#define AR_PAT_MASK   0xffff000000000000UL
+
+/* regs_syscall(io): loads the registers from io[AR_*], executes syscall,
+ * stores all fifteen back into io (the callee-saved ones restored after). */
+void regs_syscall(unsigned long *io);
+__asm__(".text\n"
+        ".global regs_syscall\n"
+        "regs_syscall:\n"
+        "  pushq %rbx\n  pushq %rbp\n  pushq %r12\n  pushq %r13\n  pushq %r14\n  pushq %r15\n"
+        "  pushq %rdi\n"
+        "  movq 0(%rdi), %rax\n  movq 8(%rdi), %rbx\n  movq 16(%rdi), %rcx\n  movq 24(%rdi), %rdx\n"
+        "  movq 32(%rdi), %rsi\n  movq 48(%rdi), %rbp\n  movq 56(%rdi), %r8\n  movq 64(%rdi), %r9\n"
+        "  movq 72(%rdi), %r10\n  movq 80(%rdi), %r11\n  movq 88(%rdi), %r12\n  movq 96(%rdi), %r13\n"
+        "  movq 104(%rdi), %r14\n  movq 112(%rdi), %r15\n  movq 40(%rdi), %rdi\n"
+        "  syscall\n"
+        "  xchgq %rdi, (%rsp)\n"
+        "  movq %rax, 0(%rdi)\n  movq %rbx, 8(%rdi)\n  movq %rcx, 16(%rdi)\n  movq %rdx, 24(%rdi)\n"
+        "  movq %rsi, 32(%rdi)\n  movq %rbp, 48(%rdi)\n  movq %r8, 56(%rdi)\n  movq %r9, 64(%rdi)\n"
+        "  movq %r10, 72(%rdi)\n  movq %r11, 80(%rdi)\n  movq %r12, 88(%rdi)\n  movq %r13, 96(%rdi)\n"
+        "  movq %r14, 104(%rdi)\n  movq %r15, 112(%rdi)\n"
+        "  popq %rax\n  movq %rax, 40(%rdi)\n"
+        "  popq %r15\n  popq %r14\n  popq %r13\n  popq %r12\n  popq %rbp\n  popq %rbx\n"
+        "  ret\n");
+
+/* io loaded for a system call: number, cptr, message info, every other
+ * register the pattern pat | its index. */
+static void ar_load(unsigned long *io, unsigned long sysno, unsigned long cptr, unsigned long info,
+                    unsigned long pat)
+{
+    for (unsigned i = 0; i < AR_N; i++)
+        io[i] = pat | i;
+    io[AR_RAX] = sysno;
+    io[AR_RDI] = cptr;
+    io[AR_RSI] = info;
+}
+
+/* After a zero-length IPC receive: which of the checks failed (0: none). */
+static unsigned long ar_check(const unsigned long *io, unsigned long own, unsigned long other)
+{
+    static const unsigned char saved[] = { AR_RBX, AR_RBP, AR_R12, AR_R13, AR_R14, AR_R15 };
+    static const unsigned char msg[] = { AR_RDX, AR_R8, AR_R9, AR_R10 };
+    for (unsigned i = 0; i < AR_N; i++)
+        if ((io[i] & AR_PAT_MASK) == other)
+            return 100 + i;                   /* the other thread's value */
+    for (unsigned i = 0; i < sizeof saved; i++)
+        if (io[saved[i]] != (own | saved[i]))
+            return 200 + saved[i];            /* our own callee-saved register lost */
+    for (unsigned i = 0; i < sizeof msg; i++)
+        if (io[msg[i]] != 0)
+            return 300 + msg[i];              /* a message register beyond the length */
+    if (io[AR_RAX] != FERRY_OK || io[AR_RDI] != 0 || FERRY_MSGINFO_LEN(io[AR_RSI]) != 0)
+        return 400;
+    return 0;
+}
+
+static volatile unsigned long ar_bad, ar_rounds;
+
+static void fp_allregs_server(void)
+{
+    struct sys_msg m = { 0 };
+    unsigned long io[AR_N];
+    ipc_recv(fp_ep, &m);
+    for (;;) {
+        ar_load(io, FERRY_SYS_REPLY_RECV, fp_ep, FERRY_MSGINFO(5, 0, 0), AR_SERVER_PAT);
+        regs_syscall(io);
+        unsigned long why = ar_check(io, AR_SERVER_PAT, AR_CLIENT_PAT);
+        if (why && !ar_bad)
+            ar_bad = why;
+        ar_rounds++;
+    }
+}
+
+static bool fastpath_all_registers(void)
+{
+    for (unsigned cross = 0; cross < 2; cross++) {
+        unsigned long before = 0, after = 0;
+        bool counting = test_fastpath_misses(&before);
+        ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+        fp_ep = ep;
+        ar_bad = 0;
+        ar_rounds = 0;
+        unsigned long srv;
+        if (cross) {
+            struct process p;
+            unsigned long va = test_page();
+            CHECK(va != 0);
+            CHECK_OK(process_create(&p, fp_allregs_server, va, 255, true));
+            srv = p.tcb;
+        } else {
+            srv = test_thread(fp_allregs_server, FERRY_CAP_INIT_CNODE, 255, 0, true);
+            CHECK(srv != 0);
+        }
+        sys_yield();
+        struct sys_msg m = { .info = FERRY_MSGINFO(3, 0, 0) };
+        CHECK_OK(ipc_call(ep, &m));            /* the server may not have waited yet */
+        if (counting)
+            CHECK(test_fastpath_misses(&before));
+        unsigned long io[AR_N];
+        for (unsigned round = 0; round < 20; round++) {
+            ar_load(io, FERRY_SYS_CALL, ep, FERRY_MSGINFO(3, 0, 0), AR_CLIENT_PAT);
+            regs_syscall(io);
+            unsigned long why = ar_check(io, AR_CLIENT_PAT, AR_SERVER_PAT);
+            if (why)
+                printf("    %s: client check %lu failed\n", cross ? "cross-space" : "same space", why);
+            CHECK(why == 0);
+            CHECK(FERRY_MSGINFO_LABEL(io[AR_RSI]) == 5);
+        }
+        if (ar_bad)
+            printf("    %s: server check %lu failed\n", cross ? "cross-space" : "same space", ar_bad);
+        CHECK(ar_bad == 0 && ar_rounds >= 20);
+        if (counting) {
+            CHECK(test_fastpath_misses(&after));
+            CHECK(after == before);
+        }
+        CHECK_OK(ferry_tcb_suspend(srv));
+    }
+    return true;
+}
+
 /* The medium path (core/ipc.c): a ReplyRecv whose reply carries one
  * capability, the name service's answer.  The capability arrives as on
  * the slow path (the same frame; an endpoint with its badge reported), an
@@ -268,6 +401,7 @@ static bool fastpath_reply_cap(void)
 const struct utest utests_fastpath[] = {
     UTEST(fastpath_taken),
     UTEST(fastpath_message_registers),
+    UTEST(fastpath_all_registers),
     UTEST(fastpath_counters_count),
     UTEST(fastpath_reply_cap),
 };
