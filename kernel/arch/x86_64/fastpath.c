@@ -192,8 +192,8 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
     dest->state_flags = TCB_STATE_FLAGS(TCB_RUNNABLE, 0);
     dest->blocked_on = NULL;
 
-    /* The caller waits for the reply; rax keeps FERRY_SYS_CALL (restart). */
-    cur->ctx.entry = CTX_ENTRY_SYSCALL;
+    /* The caller waits for the reply; rax keeps FERRY_SYS_CALL (restart);
+     * its ctx.entry reads CTX_ENTRY_SYSCALL already (arch/context.h). */
     cur->ipc_flags = TCB_IPC_CALL | (slot->cap.rights & (TCB_IPC_GRANT | TCB_IPC_GRANT_REPLY));
     cur->state = TCB_BLOCKED_REPLY;
     cur->blocked_on = dest;
@@ -258,8 +258,8 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
     /* We wait at the tail of the endpoint's queue; rax keeps
      * FERRY_SYS_REPLY_RECV (restart).  Our queue links are NULL already
      * (we run: a thread in no queue has none, kernel_invariants checks
-     * it), so only a tail to follow sets one. */
-    cur->ctx.entry = CTX_ENTRY_SYSCALL;
+     * it), so only a tail to follow sets one; ctx.entry reads
+     * CTX_ENTRY_SYSCALL already (arch/context.h). */
     cur->state_flags = TCB_STATE_FLAGS(TCB_BLOCKED_RECV, 0);
     cur->blocked_on = ep;
     struct tcb *tail = ep->queue.tail;

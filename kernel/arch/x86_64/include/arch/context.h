@@ -29,6 +29,7 @@
 #define CTX_RIP_OFF    (15 * 8)
 #define CTX_RSP_OFF    (16 * 8)
 #define CTX_RFLAGS_OFF (17 * 8)
+#define CTX_ENTRY_OFF  (20 * 8)     /* user_context.entry, after FS_BASE and GS_BASE */
 
 #ifndef __ASSEMBLER__
 #include <arch/x86.h>
@@ -64,6 +65,12 @@ _Static_assert((int)FERRY_REG_GS_BASE == (int)CTX_GS_BASE && (int)FERRY_REG_COUN
  * allows); after anything else, or once its registers were written, by
  * `iretq`, which restores every register. */
 enum ctx_entry { CTX_ENTRY_SYSCALL = 0, CTX_ENTRY_FULL = 1 };
+/* While a thread runs in user mode its entry reads CTX_ENTRY_SYSCALL:
+ * sysret leaves it so, and restore_user_iret sets it on the way out
+ * (entry.S), since every other way in (traps.c's trap save, int 0x80,
+ * the compatibility-mode syscall, a stall) writes its own value.  So a
+ * `syscall` finds it already right, and the IPC fast path does not store
+ * it (one store per leg). */
 
 /* Bits of user_context.bases and percpu.bases_live. */
 #define CTX_BASE_FS 0x1UL
@@ -77,6 +84,9 @@ struct user_context {
     word_t bases;                             /* CTX_BASE_*: which of FS, GS base is not 0 (thread.c) */
     uint8_t fpu[512] __attribute__((aligned(16)));  /* FXSAVE area */
 };
+
+_Static_assert(__builtin_offsetof(struct user_context, entry) == CTX_ENTRY_OFF, "entry.S's CTX_ENTRY_OFF");
+_Static_assert(CTX_ENTRY_SYSCALL == 0, "restore_user_iret stores 0");
 
 /* After `syscall` the CPU left RIP in RCX and RFLAGS in R11, and
  * syscall_entry did not store those two slots: they are read as the CPU
