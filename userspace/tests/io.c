@@ -109,6 +109,20 @@ static bool io_write_file(void)
     return io_stop();
 }
 
+/* The driver's multi-sector path (READ MULTIPLE into a window shared
+ * with the client, IRQ 14): runs that start inside a DRQ block and span
+ * several, the disk's last sectors, refusals, the drive's own error, and
+ * a crash in the middle of a transfer (one restart). */
+static bool io_blk_multi(void)
+{
+    NEED_SYSTEM();
+    CHECK(io_start(false));
+    unsigned long restarts0 = procsrv_restarts("ata");
+    CHECK(FCAT("-blk") == 0);
+    CHECK(procsrv_restarts("ata") == restarts0 + 1);
+    return io_stop();
+}
+
 #define CRASHES 100
 
 /* The block driver dies 100 times in the middle of reads; the supervisor
@@ -248,6 +262,7 @@ const struct utest utests_io[] = {
     { io_pipes, "io_pipes" },
     { io_serial, "io_serial" },
     { io_named_pipe, "io_named_pipe" },
+    { io_blk_multi, "io_blk_multi" },
     { io_blk_crash, "io_blk_crash" },
     { io_file_crash, "io_file_crash" },
 };
