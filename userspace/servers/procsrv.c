@@ -1935,8 +1935,22 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
 bool system_start(void)
 {
     bool ok = true;
+    /* The boot services first (start with restart: the serial driver), so
+     * that the programs after them find their names: each is spawned and
+     * served until it has registered, then left running. */
     for (unsigned i = 0; i < conf.n; i++) {
-        if (!conf.prog[i].start)
+        if (!conf.prog[i].start || !conf.prog[i].restart)
+            continue;
+        unsigned long pid = proc_spawn(conf.prog[i].name, NULL, NULL);
+        struct proc_info pi;
+        while (pid && proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.registered < 1)
+            procsrv_serve_one();
+        bool up = pid && proc_info(pid, &pi) && pi.state == PROC_RUNNING;
+        printf("system: service %s %s (pid %lu)\n", conf.prog[i].name, up ? "started" : "failed", pid);
+        ok = ok && up;
+    }
+    for (unsigned i = 0; i < conf.n; i++) {
+        if (!conf.prog[i].start || conf.prog[i].restart)
             continue;
         unsigned long pid = proc_spawn(conf.prog[i].name, NULL, NULL);
         long status = -1;
