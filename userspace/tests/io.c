@@ -178,6 +178,10 @@ static bool io_pipes(void)
     unsigned long pid = proc_spawn("pipetest", NULL, NULL);
     CHECK(pid && proc_wait(pid, &status));
     CHECK(status == 0);
+    /* the notification the pipes sleep on: PROC_NOTIFICATION, copied by fork */
+    const char *ntfn[] = { "ntfn", "-", NULL };
+    CHECK((pid = proc_spawn("npipetest", ntfn, NULL)) && proc_wait(pid, &status));
+    CHECK(status == 0);
     CHECK(proc_count() == 0);                                    /* its children too */
     CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
     return true;
