@@ -27,9 +27,12 @@ static unsigned char last_sector[1][FAT_SECTOR];
 static unsigned long blk_calls, blk_retries;
 /* The driver's window (BLK_WINDOW), where BLK_READN puts runs of sectors;
  * NULL: one sector a BLK_READ.  It goes with the driver that made it, so
- * it is read only after a BLK_READN that succeeded and asked for again at
- * each new connection. */
+ * it is read only after a BLK_READN that succeeded and asked for again on
+ * each new connection, at its first run of more than one sector (a driver
+ * restarted under a one-sector read does not make one: sharing its 16
+ * pages costs about 80,000 instructions). */
 static const unsigned char *blk_window;
+static bool blk_window_asked;
 
 static struct {
     struct fat_file f;
@@ -50,10 +53,8 @@ static bool blk_connect(void)
     for (int i = 0; i < 100000; i++) {
         unsigned long err = proc_lookup("blk:", BLK_SLOT);
         if (err == PROC_OK) {
-            struct sys_msg m = { .info = FERRY_MSGINFO(BLK_WINDOW, 0, 0) };
             blk_window = NULL;
-            if (sys_raw(FERRY_SYS_CALL, BLK_SLOT, &m) == 0 && m.w[0] == 0 && m.w[2] == BLK_WINDOW_BYTES)
-                blk_window = (const unsigned char *)m.w[1];
+            blk_window_asked = false;
             return have_blk = true;
         }
         if (err != PROC_E_NOT_FOUND)
@@ -102,7 +103,17 @@ static int blk_run(uint64_t lba, uint32_t count, unsigned char *out)
     for (int attempt = 0; attempt < 100; attempt++) {
         if (!have_blk && !blk_connect())
             return -1;
-        if (!blk_window) {
+        if (!blk_window && !blk_window_asked && count > 1) {
+            struct sys_msg m = { .info = FERRY_MSGINFO(BLK_WINDOW, 0, 0) };
+            if (sys_raw(FERRY_SYS_CALL, BLK_SLOT, &m)) {
+                have_blk = false;                       /* died: again on the next one */
+                continue;
+            }
+            blk_window_asked = true;
+            if (m.w[0] == 0 && m.w[2] == BLK_WINDOW_BYTES)
+                blk_window = (const unsigned char *)m.w[1];
+        }
+        if (!blk_window || count == 1) {
             for (uint32_t i = 0; i < count; i++)
                 if (blk_sector(BLK_READ, lba + i, out + (size_t)i * FAT_SECTOR))
                     return -1;
