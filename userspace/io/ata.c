@@ -217,8 +217,8 @@ static long do_readn(unsigned long lba, unsigned long count, unsigned long secto
         return BLK_E_BAD;
     if (check && (lba >= sectors || count > sectors - lba))
         return BLK_E_RANGE;
-    if (lba + count > 1UL << 28)
-        return BLK_E_RANGE;
+    if (lba >= 1UL << 28 || lba + count > 1UL << 28)
+        return BLK_E_RANGE;                          /* LBA28 */
     if (!wait_idle())
         return BLK_E_IO;
     unsigned long block = multi ? multi : 1;
@@ -334,12 +334,17 @@ int ata_main(int argc, char **argv, char **envp)
                 len = 3;
             }
             break;
-        case BLK_READN:
+        case BLK_READN: {
+            /* words the message did not carry are our last reply's: not the request's */
+            unsigned long flags = FERRY_MSGINFO_LEN(m.info) >= 3 ? m.w[2] : 0;
+            if (FERRY_MSGINFO_LEN(m.info) < 2)
+                break;
             r = w = window_of(m.badge, false, &w1);
             if (w >= 0)
-                r = do_readn(m.w[0], m.w[1], sectors, windows[w].mem, !(m.w[2] & BLK_READN_NOCHECK), &crash_in);
+                r = do_readn(m.w[0], m.w[1], sectors, windows[w].mem, !(flags & BLK_READN_NOCHECK), &crash_in);
             w1 = 0;
             break;
+        }
         case BLK_READ:
             r = do_read(m.w[0], sectors);
             if (!r)
