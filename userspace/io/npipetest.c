@@ -6,8 +6,9 @@
  * and the count; "npipetest epipe NAME" opens the read end, closes it,
  * then finds a write refused with EPIPE; "npipetest ntfn -": the process
  * server's PROC_NOTIFICATION, which the libc's pipes sleep on: only its
- * slots, a fork child's copy wakes the parent, a new one replaces the old.
- * Status 0, or the failed check. */
+ * slots, a fork child's copy wakes the parent, a new one replaces the old;
+ * "npipetest stdin -": read(0) of a program whose manifest does not list
+ * serial: is the end (0) at once.  Status 0, or the failed check. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -93,6 +94,10 @@ int npipetest_main(int argc, char **argv)
         if (sys_raw(FERRY_SYS_NBRECV, slot, &m) || m.badge != 0)
             return 18;
         return 0;
+    }
+    if (strcmp(argv[1], "stdin") == 0) {
+        char c;
+        return read(STDIN_FILENO, &c, 1) == 0 ? 0 : 19;
     }
     return 12;
 }

@@ -222,7 +222,10 @@ static bool io_serial(void)
     char text[64];
     if (cmdline_get(ulib_bootinfo->cmdline, "serial_input", text, sizeof text))
         CHECK(SERTEST("read", text) == 0);
-    long status;
+    long status = -1;
+    const char *nostdin[] = { "stdin", "-", NULL };                 /* no serial: in its manifest */
+    unsigned long n = proc_spawn("npipetest", nostdin, NULL);
+    CHECK(n && proc_wait(n, &status) && status == 0);              /* read(0): the end */
     CHECK(proc_stop(again) && proc_wait(again, &status));
     CHECK(proc_count() == 0);
     CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
