@@ -65,8 +65,9 @@ static void store(struct __pipe *p, unsigned long *at, unsigned long v)
 /* Waits until *at is no longer was (or until asked to look again: a wake-up
  * can be for a move the caller does not wait for, or left from an earlier
  * one), or until no holder of the other end is left (*others == 0).  The
- * first PIPE_YIELDS times of a wait (*tries counts them) it yields
- * instead: a peer that is ready to run moves the ring in its turn, and a
+ * first PIPE_YIELDS times of a wait (*tries counts them since the caller
+ * last moved the ring) it yields instead: a peer that is ready to run
+ * moves the ring in its turn, and a
  * round trip by yield costs a system call a side where a sleep and a
  * wake-up cost two (a yield with nothing else to run returns at once, and
  * the next look sleeps). */
@@ -188,6 +189,7 @@ long __pipe_write(int fd, const void *buf, size_t n)
         }
         store(p, &p->head, head + k);
         done += k;
+        tries = 0;                           /* moved: the next wait yields first again */
     }
     unlock(&p->wlock);
     return (long)done;
