@@ -67,10 +67,9 @@ static void store(struct __pipe *p, unsigned long *at, unsigned long v)
  * one), or until no holder of the other end is left (*others == 0).  The
  * first PIPE_YIELDS times of a wait (*tries counts them since the caller
  * last moved the ring) it yields instead: a peer that is ready to run
- * moves the ring in its turn, and a
- * round trip by yield costs a system call a side where a sleep and a
- * wake-up cost two (a yield with nothing else to run returns at once, and
- * the next look sleeps). */
+ * moves the ring in its turn, and a round trip by yield costs a system
+ * call a side where a sleep and a wake-up cost two (a yield with nothing
+ * else to run returns at once, and the next look sleeps). */
 #define PIPE_YIELDS 1
 static void pipe_sleep(struct __pipe *p, const unsigned long *at, unsigned long was, const int *others,
                        unsigned *tries)
