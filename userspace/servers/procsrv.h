@@ -105,6 +105,10 @@ unsigned long procsrv_cow_reuses(void);
 /* Lookups refused because the manifest did not list the name. */
 unsigned long procsrv_refused(void);
 
+/* The control capability (ferry/procctl.h): the server's endpoint with
+ * the badge no process gets, for the root task's threads. */
+unsigned long procsrv_control_cap(void);
+
 /* Memory of the process pool that the kernel confirms free (each idle
  * block is retyped whole as a probe), and how many blocks exist. */
 unsigned long mm_free_bytes(void);
