@@ -141,6 +141,8 @@ static struct pt_set root_pts = { .vspace = FERRY_CAP_INIT_VSPACE };
  * at every end once a controller has asked for it. */
 static unsigned long ctl_cap, ctl_notify;
 static bool ctl_notify_given;
+/* Tests: the next request of this pid is left unanswered (PROC_CTL_HOLD). */
+static unsigned long hold_pid;
 
 bool system_ready(void) { return ready; }
 const struct bootconf *system_conf(void) { return &conf; }
@@ -1817,20 +1819,12 @@ enum procsrv_event procsrv_serve_one(void)
     return serve(&m);
 }
 
-bool procsrv_hold_one(unsigned long pid)
+bool proc_hold_next(unsigned long pid)
 {
-    struct sys_msg m = { 0 };
-    if (ipc_recv(server_ep, &m))
+    struct proc *p = proc_find(pid);
+    if (!p || p->state != PROC_RUNNING)
         return false;
-    struct proc *p = proc_find(m.badge);
-    if (!p || p->pid != pid || p->state != PROC_RUNNING) {
-        serve(&m);                      /* a fault (FAULT_BADGE) or another process: as usual */
-        return false;
-    }
-    /* Left unanswered: the next Recv drops the reply right and the caller
-     * wakes with an error, unless it ends first. */
-    p->messages++;
-    event_pid = p->pid;
+    hold_pid = pid;
     return true;
 }
 
@@ -1847,6 +1841,12 @@ static inline enum procsrv_event serve(const struct sys_msg *mp)
         return PROCSRV_OTHER;           /* nobody to answer */
     p->messages++;
     event_pid = p->pid;
+    if (p->pid == hold_pid && !(m.badge & FAULT_BADGE)) {
+        /* Left unanswered: the next Recv drops the reply right and the
+         * caller wakes with an error, unless it ends first. */
+        hold_pid = 0;
+        return PROCSRV_OTHER;
+    }
     if (m.badge & FAULT_BADGE) {
         const char *why = "not a page fault";
         unsigned long cow0 = p->cow_faults;
@@ -2000,9 +2000,11 @@ static enum procsrv_event control(const struct sys_msg *m)
     case PROC_CTL_KILL:
     case PROC_CTL_STOP:
     case PROC_CTL_FREEZE:
-    case PROC_CTL_INJECT_FAULT: {
+    case PROC_CTL_INJECT_FAULT:
+    case PROC_CTL_HOLD: {
         bool ok = label == PROC_CTL_KILL ? proc_kill(pid) : label == PROC_CTL_STOP ? proc_stop(pid)
-                : label == PROC_CTL_FREEZE ? proc_freeze(pid) : proc_inject_fault(pid);
+                : label == PROC_CTL_FREEZE ? proc_freeze(pid) : label == PROC_CTL_HOLD ? proc_hold_next(pid)
+                : proc_inject_fault(pid);
         reply(ok ? PROC_OK : PROC_E_NOT_FOUND, 0);
         names_revive();                 /* if this ended the name service */
         return PROCSRV_OTHER;

@@ -82,10 +82,10 @@ enum procsrv_event {
     PROCSRV_FORK,        /* a fork answered */
 };
 enum procsrv_event procsrv_serve_one(void);
-/* Tests: receives the next request; one from pid is left unanswered
- * (true: pid waits in its Call as a server that died before answering
- * would leave it), anything else is handled as procsrv_serve_one does. */
-bool procsrv_hold_one(unsigned long pid);
+/* Tests: the next request pid sends is left unanswered (pid waits in its
+ * Call as a server that died before answering would leave it; its
+ * proc_info messages count says when it came).  False for an unknown pid. */
+bool proc_hold_next(unsigned long pid);
 /* The pid whose message the last procsrv_serve_one handled. */
 unsigned long procsrv_event_pid(void);
 /* Information about pid; false when unknown. */

@@ -462,10 +462,8 @@ static bool test_pager_dies_holding_fault(void)
     struct proc_info pi;
     CHECK(proc_info(pager, &pi));
     unsigned long pager_msgs = pi.messages;
-    bool held = false;
-    for (int i = 0; i < 16 && !held; i++)
-        held = procsrv_hold_one(pager);           /* the pager's PROC_PAGE for touch's fault */
-    CHECK(held);
+    CHECK(proc_hold_next(pager));                 /* the pager's PROC_PAGE for touch's fault */
+    CHECK(serve_until(pager, pager_msgs + 1));
     CHECK(proc_info(pager, &pi) && pi.messages == pager_msgs + 1);
     CHECK(proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.faults == 0 && pi.messages == 1);
     CHECK(proc_kill(pager));

@@ -37,7 +37,9 @@ enum proc_ctl_label {
     PROC_CTL_LIST,          /* the process table printed on the console */
     PROC_CTL_NOTIFICATION,  /* reply: the control notification (one capability, read right),
                              * signalled whenever a process ends */
-    PROC_CTL_LAST = PROC_CTL_NOTIFICATION,
+    PROC_CTL_HOLD,          /* w0 = pid: its next request is left unanswered (tests: a server
+                             * that dies holding a Call); the count in PROC_CTL_INFO says when */
+    PROC_CTL_LAST = PROC_CTL_HOLD,
 };
 
 enum proc_ctl_server { PROC_CTL_NAMES, PROC_CTL_SUPERVISOR, PROC_CTL_PAGER };
@@ -72,7 +74,7 @@ unsigned long procctl_spawn(struct procctl *c, const char *name, const char *con
 unsigned long procctl_notification(struct procctl *c, unsigned long dest);
 /* Waits until pid has ended (on the notification, fetched first), reaps it. */
 unsigned long procctl_wait(struct procctl *c, unsigned long pid, long *status);
-/* PROC_CTL_KILL, _STOP, _FREEZE, _INJECT_FAULT, _SYSTEM_RESTART: one word in, none out. */
+/* PROC_CTL_KILL, _STOP, _FREEZE, _INJECT_FAULT, _HOLD, _SYSTEM_RESTART: one word in, none out. */
 unsigned long procctl_simple(struct procctl *c, unsigned long label, unsigned long w0);
 unsigned long procctl_info(struct procctl *c, unsigned long pid, struct procctl_info *out);
 unsigned long procctl_running(struct procctl *c, const char *name, unsigned long *pid);
