@@ -11,6 +11,7 @@
 #include <ferry/procctl.h>
 #include <ferry/spawnmsg.h>
 #include <ferry/ulib.h>
+#include <tsc.h>
 #include "procsrv.h"
 
 /* Where the root task sees things it works on. */
@@ -135,6 +136,7 @@ static bool ending_by_kill;             /* end_process is restarting it */
 static unsigned long restarts[BOOTCONF_PROGRAMS_MAX];    /* per program of conf */
 static struct share shares[SHARES_MAX];
 static unsigned long cow_copies, cow_reuses, event_pid;
+static uint64_t event_tsc;              /* when the last procsrv_serve_one had handled its message */
 static struct pt_set root_pts = { .vspace = FERRY_CAP_INIT_VSPACE };
 /* The control interface (ferry/procctl.h): the server's endpoint minted
  * with PROC_CTL_BADGE for the root task, and the notification signalled
@@ -150,6 +152,7 @@ unsigned long procsrv_refused(void) { return refused; }
 unsigned long procsrv_cow_copies(void) { return cow_copies; }
 unsigned long procsrv_cow_reuses(void) { return cow_reuses; }
 unsigned long procsrv_event_pid(void) { return event_pid; }
+uint64_t procsrv_event_tsc(void) { return event_tsc; }
 
 /* ---- boot modules and configuration ------------------------------------ */
 
@@ -1816,7 +1819,9 @@ enum procsrv_event procsrv_serve_one(void)
     struct sys_msg m = { 0 };
     if (ipc_recv(server_ep, &m))
         return PROCSRV_OTHER;
-    return serve(&m);
+    enum procsrv_event e = serve(&m);
+    event_tsc = tsc_begin();
+    return e;
 }
 
 bool proc_hold_next(unsigned long pid)

@@ -4,6 +4,7 @@
 #define FERRY_PROCSRV_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <ferry/bootconf.h>
 #include <ferry/bootinfo.h>
 
@@ -86,8 +87,12 @@ enum procsrv_event procsrv_serve_one(void);
  * Call as a server that died before answering would leave it; its
  * proc_info messages count says when it came).  False for an unknown pid. */
 bool proc_hold_next(unsigned long pid);
-/* The pid whose message the last procsrv_serve_one handled. */
+/* The pid whose message the last procsrv_serve_one handled, and the TSC
+ * when it had (the benchmarks that time between two events of the server
+ * take this, not a read of their own: a server of its own would record
+ * it with the event, for the root task to read later). */
 unsigned long procsrv_event_pid(void);
+uint64_t procsrv_event_tsc(void);
 /* Information about pid; false when unknown. */
 bool proc_info(unsigned long pid, struct proc_info *out);
 /* Prints the process table. */
