@@ -3,7 +3,8 @@
  * serves their requests and (asked by the pager and the supervisor, which
  * are processes, as is the name service) their page faults (ferry/proc.h),
  * restarts those servers when they end, and gives all of a process's
- * memory back when it ends. */
+ * memory back when it ends; the root task's other threads may drive it
+ * through the control interface (ferry/procctl.h). */
 #include <ferry/devcaps.h>
 #include <ferry/elf_load.h>
 #include <ferry/ipc.h>
