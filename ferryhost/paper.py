@@ -653,6 +653,10 @@ PENDING = [
     ("cross-core Call round trip \\texttt{ipc\\_call/xcpu}", Cfg("ipc_call", "xcpu", None), SAME0),
     ("cross-core wake-up \\texttt{notify/xcpu}", Cfg("notify", "xcpu"), Cfg("notify", "same")),
     ("IPI round trip \\texttt{floor\\_ipi}", Cfg("floor_ipi"), None),
+    ("cross-core Call round trip, idle CPUs poll (\\texttt{idle\\_poll\\_us=50}) / its \\texttt{floor\\_ipi}",
+     Cfg("ipc_call", "xcpu", None, "idlepoll"), Cfg("floor_ipi", "", -1, "idlepoll")),
+    ("cross-core wake-up, idle CPUs poll / its \\texttt{floor\\_ipi}", Cfg("notify", "xcpu", -1, "idlepoll"),
+     Cfg("floor_ipi", "", -1, "idlepoll")),
     ("end-to-end file read, 4 KiB (\\texttt{file\\_read})", Cfg("file_read", None, 4096), None),
     ("end-to-end file read, 1 MiB (\\texttt{file\\_read})", Cfg("file_read", None, 1048576), None),
 ]

@@ -12,7 +12,7 @@ from .errors import HarnessError
 TOP_KEYS = {"name": str, "description": str, "timeout": (int, float), "samples": int, "warmup": int,
             "repetitions": int, "raw": bool, "system": list, "accel": list,
             "variants": dict, "benchmarks": list, "cpu_model": str}
-VARIANT_KEYS = {"make": dict, "cmdline": list, "only": list}
+VARIANT_KEYS = {"make": dict, "cmdline": list, "only": list, "accel": list}
 GROUP_KEYS = {"names": list, "sizes": list, "samples": int, "timeout": (int, float), "system": list,
               "smp": int, "accel": list, "tlb_model": bool}
 DONE = ("ok", "failed", "panic", "timeout", "malformed", "crashed", "incomplete")
@@ -78,7 +78,13 @@ def validate_config(raw, where="sweep"):
         only = v.get("only", [])
         if not all(isinstance(w, str) and w for w in only):
             raise HarnessError(f"{where}: variants.{name}.only must be benchmark names")
-        cfg["variants"][name] = {"make": flags, "cmdline": cmdline, "only": only}
+        # accel: the accelerators it runs under (idle polling only pays
+        # where vCPUs run in parallel); each must be one the sweep uses.
+        vaccel = v.get("accel", cfg["accel"])
+        for a in vaccel:
+            if a not in cfg["accel"]:
+                raise HarnessError(f"{where}: variants.{name} names accelerator '{a}', which the sweep does not use")
+        cfg["variants"][name] = {"make": flags, "cmdline": cmdline, "only": only, "accel": list(vaccel)}
     if not cfg["variants"]:
         raise HarnessError(f"{where}: no variants")
     groups = raw.get("benchmarks", [{"names": ["all"]}])
@@ -128,6 +134,7 @@ def units(cfg):
                 for gi, group in enumerate(cfg["benchmarks"]):
                     if system not in group.get("system", cfg["system"]) or \
                             accel not in group.get("accel", cfg["accel"]) or \
+                            accel not in variants[vname].get("accel", cfg["accel"]) or \
                             not _names_for(variants[vname], group):
                         continue
                     for rep in range(cfg["repetitions"]):

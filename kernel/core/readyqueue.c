@@ -63,6 +63,14 @@ int sched_highest_prio(void)
     return highest(&THIS->bm);
 }
 
+/* Read without the lock by the idle loop while it polls (thread.c): a
+ * hint only, whose "yes" is followed by taking the lock and looking again
+ * (the writer holds the lock, so a torn or stale read costs one more turn). */
+bool sched_ready_hint(void)
+{
+    return __atomic_load_n(&THIS->bm.l1, __ATOMIC_RELAXED) != 0;
+}
+
 bool sched_any_ready(void)
 {
     for (unsigned c = 0; c < ks_ncpus; c++)
@@ -76,8 +84,18 @@ bool sched_any_ready(void)
 static void kick(unsigned cpu, const struct tcb *t)
 {
     const struct tcb *cur = ks_percpu_of[cpu].cur;
-    if (cur == ks_sched_of[cpu].idle || t->prio > cur->prio)
+    if (cur == ks_sched_of[cpu].idle) {
+        /* An idle CPU that still polls its queues sees the thread without
+         * an interrupt.  The bitmap was written above; the fence orders
+         * that store before this load, as the idle loop's fence orders its
+         * clearing of idle_polling before its last look at the bitmap:
+         * so either it sees the thread or we see it no longer polling. */
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (!__atomic_load_n(&ks_percpu_of[cpu].idle_polling, __ATOMIC_RELAXED))
+            smp_resched(cpu);
+    } else if (t->prio > cur->prio) {
         smp_resched(cpu);
+    }
 }
 
 static void enqueue(struct tcb *t, bool front)

@@ -91,6 +91,20 @@ def test_variant_only_some_benchmarks(tmp_path):
         sweep.load_config(_cfg(tmp_path, text.replace('only = ["ipc_call", "yield/cross"]', 'only = [1]')))
 
 
+def test_variant_for_some_accelerators(tmp_path):
+    """A variant may name the accelerators it runs under (idle polling: only
+    where vCPUs run in parallel); one the sweep does not use is refused."""
+    text = GOOD.replace('accel = ["tcg"]', 'accel = ["tcg", "tcg-icount"]') + \
+        '[variants.idlepoll]\ncmdline = ["idle_poll_us=50"]\naccel = ["tcg"]\n'
+    cfg = sweep.load_config(_cfg(tmp_path, text))
+    us = sweep.units(cfg)
+    assert {u["accel"] for u in us if u["variant"] == "idlepoll"} == {"tcg"}
+    assert {u["accel"] for u in us if u["variant"] == "default"} == {"tcg", "tcg-icount"}
+    assert "idle_poll_us=50" in sweep.spec_for(cfg, next(u for u in us if u["variant"] == "idlepoll")).guest_words()
+    with pytest.raises(HarnessError, match="variants.idlepoll names accelerator 'kvm', which the sweep does not use"):
+        sweep.load_config(_cfg(tmp_path, text.replace('accel = ["tcg"]\n', 'accel = ["kvm"]\n')))
+
+
 def test_linux_group_with_two_cpus(tmp_path):
     """A group may ask for vCPUs (Linux's cpu2 benchmarks and Ferry's xcpu
     ones need 2); Ferry takes at most 8, and under QEMU only."""

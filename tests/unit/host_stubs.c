@@ -23,7 +23,8 @@ int smp_running_on(const struct tcb *t)
 {
     return arch_current && t == arch_current() ? 0 : -1;
 }
-void smp_resched(unsigned cpu) { (void)cpu; }
+unsigned host_resched_calls;             /* test_sched.c counts the IPIs a wake-up sends */
+void smp_resched(unsigned cpu) { (void)cpu; host_resched_calls++; }
 void smp_stall_thread(unsigned cpu, struct tcb *t) { (void)cpu; (void)t; }
 void smp_fpu_release(struct tcb *t) { (void)t; }
 void smp_call_others(uint64_t mask, void (*fn)(word_t), word_t arg) { (void)mask; (void)fn; (void)arg; }

@@ -28,6 +28,53 @@ static struct tcb *at(unsigned i, uint8_t prio)
     return &t[i];
 }
 
+/* A thread queued on another CPU: a reschedule IPI when that CPU idles
+ * and halts, none while its idle loop polls the queues (it will see the
+ * thread), one when the thread preempts what runs there, none when not. */
+extern unsigned host_resched_calls;
+static void test_remote_wakeup_ipi_unless_polling(void **state)
+{
+    (void)state;
+    static struct tcb idle1, low;
+    memset(&idle1, 0, sizeof idle1);
+    memset(&low, 0, sizeof low);
+    ks_percpu_of[0].cpu = 1;            /* sched_init sets up "this" CPU's queues */
+    sched_init(&idle1);
+    ks_percpu_of[1].sched = ks_percpu_of[0].sched;
+    ks_percpu_of[0].cpu = 0;
+    sched_init(&idle);
+    ks_ncpus = 2;
+    struct tcb *w = at(0, 20);
+    w->affinity = 1;
+
+    ks_percpu_of[1].cur = &idle1;
+    ks_percpu_of[1].idle_polling = false;
+    host_resched_calls = 0;
+    sched_enqueue(w);
+    assert_int_equal(host_resched_calls, 1);   /* halted: it needs the IPI */
+    assert_false(sched_ready_hint());           /* queued there, not here */
+
+    sched_dequeue(w);
+    ks_percpu_of[1].idle_polling = true;
+    sched_enqueue(w);
+    assert_int_equal(host_resched_calls, 1);   /* polling: no IPI */
+
+    sched_dequeue(w);
+    ks_percpu_of[1].idle_polling = false;
+    low.prio = 10;
+    ks_percpu_of[1].cur = &low;
+    sched_enqueue(w);
+    assert_int_equal(host_resched_calls, 2);   /* preempts what runs there */
+
+    sched_dequeue(w);
+    low.prio = 30;
+    sched_enqueue(w);
+    assert_int_equal(host_resched_calls, 2);   /* does not */
+    sched_dequeue(w);
+    ks_ncpus = 1;
+    ks_percpu_of[1].cur = NULL;
+}
+
 static void test_empty_gives_idle(void **state)
 {
     (void)state;
@@ -165,6 +212,7 @@ int main(void)
         cmocka_unit_test_setup(test_empty_gives_idle, setup),
         cmocka_unit_test_setup(test_priority_order, setup),
         cmocka_unit_test_setup(test_round_robin, setup),
+        cmocka_unit_test_setup(test_remote_wakeup_ipi_unless_polling, setup),
         cmocka_unit_test_setup(test_dequeue_and_double_enqueue, setup),
         cmocka_unit_test_setup(test_set_prio_moves_queue, setup),
         cmocka_unit_test_setup(test_preempt_and_tick, setup),

@@ -1,6 +1,7 @@
 /* thread.c: x86-64 thread state: switching threads (CR3, FPU, FS/GS base),
  * leaving the kernel by sysret or iret, and the idle loop. */
 #include <arch/apic.h>
+#include <arch/cpu.h>
 #include <arch/fastpath.h>
 #include <arch/floor.h>
 #include <arch/gdt.h>
@@ -217,9 +218,62 @@ void arch_fastpath_switch_exit_pcid(struct tcb *next, paddr_t vs)
     restore_user_sysret(&next->ctx);
 }
 
+/* How long the idle loop polls its ready queues before it halts, in TSC
+ * ticks (command line idle_poll_us=, arch_idle_poll_init; 0: halt at
+ * once).  A cross-core wake-up of a halted CPU costs an IPI and the
+ * halt's exit; on a virtual CPU that is the host scheduling a sleeping
+ * vCPU thread again, many times the IPC itself (docs/smp.md).  A CPU that
+ * polls instead finds the thread in its queue and needs no IPI (kick in
+ * readyqueue.c), as Linux's guest halt-polling does.  Bounded, so an
+ * idle CPU still halts: polling burns the host CPU it runs on. */
+static uint64_t idle_poll_ticks;
+
+void arch_idle_poll_init(uint64_t us)
+{
+    idle_poll_ticks = ks_cpu.tsc_hz_calibrated / 1000000 * us;
+    if (us)
+        kprintf("idle: a CPU polls its ready queues for %lu us before it halts\n", us);
+}
+
+static inline uint64_t idle_tsc(void)
+{
+    uint32_t lo, hi;
+    asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* Without the lock, interrupts on: poll until a thread is queued here,
+ * then halt (unless one was) until an interrupt. */
+static void idle_wait(void)
+{
+    if (idle_poll_ticks) {
+        struct percpu *me = percpu_self();
+        __atomic_store_n(&me->idle_polling, true, __ATOMIC_RELAXED);
+        uint64_t end = idle_tsc() + idle_poll_ticks;
+        asm volatile("sti" ::: "memory");
+        while (!sched_ready_hint() && idle_tsc() < end)
+            asm volatile("pause" ::: "memory");
+        asm volatile("cli" ::: "memory");
+        /* Stop polling, then look once more (kick's fence pairs with
+         * this one): a thread queued after this look sends an IPI,
+         * which the halt below takes (sti; hlt has no window). */
+        __atomic_store_n(&me->idle_polling, false, __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (sched_ready_hint())
+            return;
+    }
+    /* The tick stops while the CPU halts (an idle CPU is not woken to
+     * count it), and only then: polling found its thread with the timer
+     * untouched, two timer writes fewer (MSR or MMIO: exits under KVM). */
+    apic_timer_stop();
+    asm volatile("sti; hlt; cli" ::: "memory");
+    apic_timer_resume();
+}
+
 /* The idle thread runs here, in ring 0, entered with the big kernel lock
- * held; it halts without it (interrupts then take it: traps.c), and
- * leaves through kernel_exit once this CPU has a ready thread. */
+ * held; it polls and halts without it (interrupts then take it:
+ * traps.c), and leaves through kernel_exit once this CPU has a ready
+ * thread. */
 static _Noreturn void idle_loop(void)
 {
     for (;;) {
@@ -230,11 +284,9 @@ static _Noreturn void idle_loop(void)
             kernel_halt_no_threads();
         }
         ks_percpu.idle_halted = true;
-        apic_timer_stop();
         bkl_unlock();
-        asm volatile("sti; hlt; cli" ::: "memory");
+        idle_wait();
         bkl_lock();
-        apic_timer_resume();
         ks_percpu.idle_halted = false;
     }
 }

@@ -22,6 +22,7 @@ void sched_dequeue(struct tcb *t);        /* no-op if not queued */
 struct tcb *sched_choose(void);
 
 int sched_highest_prio(void);             /* -1 when no thread is ready (on this CPU) */
+bool sched_ready_hint(void);             /* without the lock: something may be ready here */
 bool sched_any_ready(void);               /* a thread is ready on some CPU */
 
 /* Which priorities have ready threads: bit p of l2 is set iff queue p is

@@ -122,6 +122,10 @@ void kmain(uint32_t magic, uint32_t info_pa)
     if (cmdline_get_u64(bi->cmdline, "tick_us", &tick_us) < 0 || tick_us < 100 || tick_us > 1000000)
         panic("command line: tick_us= takes 100 to 1000000 (microseconds)");
     apic_init((unsigned)tick_us);
+    uint64_t idle_poll_us = 0;
+    if (cmdline_get_u64(bi->cmdline, "idle_poll_us", &idle_poll_us) < 0 || idle_poll_us > 100000)
+        panic("command line: idle_poll_us= takes 0 to 100000 (microseconds)");
+    arch_idle_poll_init(idle_poll_us);
     cpu_print_platform();
     /* The boot CPU holds the big kernel lock from here to its first exit
      * to user space; the other CPUs wait for it in their idle loops. */

@@ -42,6 +42,9 @@ struct percpu {
     word_t req_arg;
     word_t wait_kind;        /* how the entry that waits for the lock came in (smp.c) */
     bool idle_halted;        /* in the idle loop without the lock (traps.c takes it) */
+    /* The idle loop polls its ready queues before it halts (thread.c):
+     * a CPU that queues a thread here while this is set needs no IPI. */
+    bool idle_polling;
     bool yield;              /* the current thread yields at this kernel exit (schedule.c) */
     /* Which PCIDs may hold stale translations in this CPU's TLB (each CPU
      * flushes its own on the next load: vspace.c). */

@@ -16,6 +16,8 @@ bool arch_is_idle(const struct tcb *t);
 void arch_set_idle(void);
 /* If this CPU's FPU registers hold t's state: save it into t, owner none. */
 void arch_fpu_release_local(struct tcb *t);
+/* How long an idle CPU polls for a thread before it halts (boot). */
+void arch_idle_poll_init(uint64_t us);
 /* Into the idle loop on a fresh kernel stack, the big kernel lock held. */
 _Noreturn void arch_idle_enter(void);
 
