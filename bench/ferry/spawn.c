@@ -41,7 +41,7 @@ static const char *first_touch(struct bench_ctx *c)
         bool have = false;
         while (proc_info(pid, &pi) && pi.state == PROC_RUNNING) {
             enum procsrv_event ev = procsrv_serve_one();
-            uint64_t t = tsc_begin();
+            uint64_t t = procsrv_event_tsc();
             if (ev == PROCSRV_PAGE && have && got < need) {
                 if (got >= c->warmup)
                     c->samples[got - c->warmup] = t - prev;
@@ -131,7 +131,7 @@ static const char *cow_fork(struct bench_ctx *c)
     struct proc_info pi;
     while (proc_info(pid, &pi) && pi.state == PROC_RUNNING) {
         enum procsrv_event ev = procsrv_serve_one();
-        uint64_t t = tsc_begin();
+        uint64_t t = procsrv_event_tsc();
         if (ev != PROCSRV_FORK || procsrv_event_pid() != pid)
             continue;
         if (have && got < need) {
@@ -168,7 +168,7 @@ static const char *cow_fault(struct bench_ctx *c)
         bool have = false;
         while (proc_info(pid, &pi) && pi.state == PROC_RUNNING) {
             enum procsrv_event ev = procsrv_serve_one();
-            uint64_t t = tsc_begin();
+            uint64_t t = procsrv_event_tsc();
             unsigned long who = procsrv_event_pid();
             if (ev == PROCSRV_COW && have && who == prev_pid && who != pid && got < need) {
                 if (got >= c->warmup)

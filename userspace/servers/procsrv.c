@@ -3,13 +3,16 @@
  * serves their requests and (asked by the pager and the supervisor, which
  * are processes, as is the name service) their page faults (ferry/proc.h),
  * restarts those servers when they end, and gives all of a process's
- * memory back when it ends. */
+ * memory back when it ends; the root task's other threads may drive it
+ * through the control interface (ferry/procctl.h). */
 #include <ferry/devcaps.h>
 #include <ferry/elf_load.h>
 #include <ferry/ipc.h>
 #include <ferry/proc.h>
+#include <ferry/procctl.h>
 #include <ferry/spawnmsg.h>
 #include <ferry/ulib.h>
+#include <tsc.h>
 #include "procsrv.h"
 
 /* Where the root task sees things it works on. */
@@ -53,6 +56,8 @@ struct proc {
     bool supervised;                    /* its faults go to the supervisor process */
     unsigned awaiting;                  /* ended, for the supervisor to restart: 1 faulted, 2 killed */
     unsigned long registered;           /* names the name service says it registered */
+    unsigned long ntfn_root[PROC_NTFNS]; /* PROC_NOTIFICATION: the root task's slot of each (0: none) */
+    unsigned fork_ntfns;                /* slots PROC_NTFN_SLOT0 + i a fork copies (bit i) */
     char regnames[BOOTCONF_NAMES_MAX][PROC_NAME_MAX];  /* the first of them (a restarted name
                                          * service gets them back: PROC_NAMES_RESTORE) */
     unsigned long pt_base[PROC_PTS_MAX];
@@ -134,7 +139,15 @@ static bool ending_by_kill;             /* end_process is restarting it */
 static unsigned long restarts[BOOTCONF_PROGRAMS_MAX];    /* per program of conf */
 static struct share shares[SHARES_MAX];
 static unsigned long cow_copies, cow_reuses, event_pid;
+static uint64_t event_tsc;              /* when the last procsrv_serve_one had handled its message */
 static struct pt_set root_pts = { .vspace = FERRY_CAP_INIT_VSPACE };
+/* The control interface (ferry/procctl.h): the server's endpoint minted
+ * with PROC_CTL_BADGE for the root task, and the notification signalled
+ * at every end once a controller has asked for it. */
+static unsigned long ctl_cap, ctl_notify;
+static bool ctl_notify_given;
+/* Tests: the next request of this pid is left unanswered (PROC_CTL_HOLD). */
+static unsigned long hold_pid;
 
 bool system_ready(void) { return ready; }
 const struct bootconf *system_conf(void) { return &conf; }
@@ -142,6 +155,7 @@ unsigned long procsrv_refused(void) { return refused; }
 unsigned long procsrv_cow_copies(void) { return cow_copies; }
 unsigned long procsrv_cow_reuses(void) { return cow_reuses; }
 unsigned long procsrv_event_pid(void) { return event_pid; }
+uint64_t procsrv_event_tsc(void) { return event_tsc; }
 
 /* ---- boot modules and configuration ------------------------------------ */
 
@@ -276,6 +290,11 @@ bool system_init(const struct ferry_bootinfo *bi)
                    conf.prog[i].name, conf.prog[i].module);
     server_ep = object_alloc(FERRY_OBJ_ENDPOINT, 0);
     temp_slot = slot_alloc();
+    ctl_cap = slot_alloc();
+    ctl_notify = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
+    if (!server_ep || !ctl_cap || !ctl_notify ||
+        ferry_cnode_mint(ctl_cap, server_ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT_REPLY, PROC_CTL_BADGE))
+        return false;
     unsigned long base = 0;
     for (unsigned i = 0; i < PROCSRV_MAX_PROCS * PROC_SLOTS; i++) {
         unsigned long s = slot_alloc();
@@ -482,7 +501,10 @@ static void proc_teardown(struct proc *p)
             c->state = PROC_FREE;
         }
     }
-    /* Its parent, if waiting, learns of it; an orphan is freed now. */
+    /* Its parent, if waiting, learns of it; an orphan is freed now.  So
+     * does a controller waiting (PROC_CTL_WAIT). */
+    if (ctl_notify_given)
+        ntfn_signal(ctl_notify);
     struct proc *parent = proc_find(p->parent);
     if (parent && parent->state == PROC_RUNNING)
         ntfn_signal(parent->notify);
@@ -745,6 +767,8 @@ static struct proc *proc_new(const struct bootconf_program *prog, unsigned long 
     p->system = p->supervised = false;
     p->awaiting = 0;
     p->registered = 0;
+    memset(p->ntfn_root, 0, sizeof p->ntfn_root);
+    p->fork_ntfns = 0;
     return p;
 }
 
@@ -1623,6 +1647,17 @@ static unsigned long do_fork(struct proc *p, unsigned long rip, unsigned long rs
         err = proc_give_common(c);
     if (!err && !(ipc = ipc_buffer_page(c, PROC_IPC_BUFFER)))
         err = FERRY_E_NO_MEMORY;
+    /* PROC_NOTIFICATION's slots: copied from the parent's CNode (a slot
+     * whose notification went with its maker stays empty) */
+    for (unsigned i = 0; !err && i < PROC_NTFNS; i++) {
+        const unsigned long w[FERRY_CNODE_COPY_NARGS] = {
+            [FERRY_CNODE_ARG_DEST_INDEX] = PROC_NTFN_SLOT0 + i, [FERRY_CNODE_ARG_DEST_DEPTH] = 64,
+            [FERRY_CNODE_ARG_SRC_INDEX] = PROC_NTFN_SLOT0 + i, [FERRY_CNODE_ARG_SRC_DEPTH] = 64,
+            [FERRY_CNODE_ARG_RIGHTS] = FERRY_RIGHTS_ALL };
+        if ((p->fork_ntfns & 1U << i) &&
+            !ferry_invoke(c->cspace, FERRY_CNODE_COPY, FERRY_CNODE_COPY_NARGS, w, 1, &p->cspace, NULL))
+            c->fork_ntfns |= 1U << i;
+    }
     for (unsigned k = 0; !err && k < p->npages; k++) {
         struct page *pg = &p->pages[k];
         int r = region_of(p, pg->va);
@@ -1793,29 +1828,24 @@ static enum procsrv_event do_thread_exit(struct proc *p, unsigned long k)
 static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *mp);
 
 static inline enum procsrv_event serve(const struct sys_msg *mp) __attribute__((always_inline));
+static enum procsrv_event control(const struct sys_msg *m);
 
 enum procsrv_event procsrv_serve_one(void)
 {
     struct sys_msg m = { 0 };
     if (ipc_recv(server_ep, &m))
         return PROCSRV_OTHER;
-    return serve(&m);
+    enum procsrv_event e = serve(&m);
+    event_tsc = tsc_begin();
+    return e;
 }
 
-bool procsrv_hold_one(unsigned long pid)
+bool proc_hold_next(unsigned long pid)
 {
-    struct sys_msg m = { 0 };
-    if (ipc_recv(server_ep, &m))
+    struct proc *p = proc_find(pid);
+    if (!p || p->state != PROC_RUNNING)
         return false;
-    struct proc *p = proc_find(m.badge);
-    if (!p || p->pid != pid || p->state != PROC_RUNNING) {
-        serve(&m);                      /* a fault (FAULT_BADGE) or another process: as usual */
-        return false;
-    }
-    /* Left unanswered: the next Recv drops the reply right and the caller
-     * wakes with an error, unless it ends first. */
-    p->messages++;
-    event_pid = p->pid;
+    hold_pid = pid;
     return true;
 }
 
@@ -1825,11 +1855,19 @@ static inline enum procsrv_event serve(const struct sys_msg *mp)
 {
     const struct sys_msg m = *mp;
     served++;
+    if (m.badge == PROC_CTL_BADGE)
+        return control(&m);
     struct proc *p = proc_find(m.badge & ~FAULT_BADGE);
     if (!p || p->state != PROC_RUNNING)
         return PROCSRV_OTHER;           /* nobody to answer */
     p->messages++;
     event_pid = p->pid;
+    if (p->pid == hold_pid && !(m.badge & FAULT_BADGE)) {
+        /* Left unanswered: the next Recv drops the reply right and the
+         * caller wakes with an error, unless it ends first. */
+        hold_pid = 0;
+        return PROCSRV_OTHER;
+    }
     if (m.badge & FAULT_BADGE) {
         const char *why = "not a page fault";
         unsigned long cow0 = p->cow_faults;
@@ -1927,16 +1965,158 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
         unsigned long va = 0, err = do_share(p, m.w[0], m.w[1], m.w[2], &va);
         return reply(err, va);
     }
+    case PROC_NOTIFICATION: {
+        /* a notification from p's block into its slot w0 (the old one, if
+         * any, deleted there and here: copies a fork made stay alive) */
+        unsigned long i = m.w[0] - PROC_NTFN_SLOT0, s, err;
+        const unsigned long del[FERRY_CNODE_DELETE_NARGS] = { [FERRY_CNODE_ARG_INDEX] = m.w[0],
+                                                             [FERRY_CNODE_ARG_DEPTH] = 64 };
+        if (m.w[0] < PROC_NTFN_SLOT0 || i >= PROC_NTFNS)
+            return reply(PROC_E_BAD_REQUEST, 0);
+        ferry_invoke(p->cspace, FERRY_CNODE_DELETE, FERRY_CNODE_DELETE_NARGS, del, 0, NULL, NULL);
+        if (p->ntfn_root[i]) {
+            slot_give(p, p->ntfn_root[i]);
+            p->ntfn_root[i] = 0;
+        }
+        if (!(s = palloc(p, FERRY_OBJ_NOTIFICATION, 0)))
+            return reply(PROC_E_NO_MEMORY, 0);
+        if ((err = proc_give(p, m.w[0], s, FERRY_RIGHTS_ALL, PROC_NTFN_BADGE))) {
+            slot_give(p, s);
+            return reply(PROC_E_NO_MEMORY, 0);
+        }
+        p->ntfn_root[i] = s;
+        p->fork_ntfns |= 1U << i;
+        return reply(PROC_OK, 0);
+    }
     default:
         return reply(PROC_E_BAD_REQUEST, 0);
     }
 }
 
+/* ---- the control interface (ferry/procctl.h) ------------------------------ */
+
+/* A reply of n words (the first PROC_OK), those past the registers
+ * through the IPC buffer. */
+static enum procsrv_event ctl_reply(const unsigned long *w, unsigned long n)
+{
+    struct sys_msg r = { .info = FERRY_MSGINFO(0, n, 0) };
+    for (unsigned long i = 0; i < n; i++) {
+        if (i < FERRY_MSG_REG_WORDS)
+            r.w[i] = w[i];
+        else
+            ulib_ipc->mr[i] = w[i];
+    }
+    ipc_reply(&r);
+    return PROCSRV_OTHER;
+}
+
+/* A control request: only ever from the control capability (the caller
+ * checked the badge), so from the root task. */
+static enum procsrv_event control(const struct sys_msg *m)
+{
+    unsigned long label = FERRY_MSGINFO_LABEL(m->info), pid = m->w[0];
+    char buf[PROC_MAX_PRINT + 1];
+    long len;
+    switch (label) {
+    case PROC_CTL_SPAWN: {
+        /* w0's bit 32: no arguments were given, the program's defaults apply */
+        bool defaults = (m->w[0] >> 32) & 1;
+        struct sys_msg c = *m;
+        c.w[0] &= 0xffffffffUL;
+        const char *name, *argv[PROC_ARGS_MAX + 2], *envp[PROC_ARGS_MAX + 2];
+        if ((len = request_string(&c, buf, sizeof buf)) < 0 ||
+            !spawnmsg_parse(buf, (size_t)len, &name, argv, envp, PROC_ARGS_MAX + 1))
+            return reply(PROC_E_BAD_REQUEST, 0);
+        unsigned long npid = proc_spawn(name, defaults ? NULL : argv, envp);
+        return reply(npid ? PROC_OK : bootconf_find(&conf, name) ? PROC_E_NO_MEMORY : PROC_E_NOT_FOUND, npid);
+    }
+    case PROC_CTL_WAIT: {
+        struct proc *p = proc_find(pid);
+        if (!p)
+            return reply(PROC_E_NOT_FOUND, 0);
+        if (p->state == PROC_RUNNING)
+            return reply(PROC_E_AGAIN, 0);
+        long status = p->status;
+        p->pid = 0;
+        p->state = PROC_FREE;
+        return reply(PROC_OK, (unsigned long)status);
+    }
+    case PROC_CTL_KILL:
+    case PROC_CTL_STOP:
+    case PROC_CTL_FREEZE:
+    case PROC_CTL_INJECT_FAULT:
+    case PROC_CTL_HOLD: {
+        bool ok = label == PROC_CTL_KILL ? proc_kill(pid) : label == PROC_CTL_STOP ? proc_stop(pid)
+                : label == PROC_CTL_FREEZE ? proc_freeze(pid) : label == PROC_CTL_HOLD ? proc_hold_next(pid)
+                : proc_inject_fault(pid);
+        reply(ok ? PROC_OK : PROC_E_NOT_FOUND, 0);
+        names_revive();                 /* if this ended the name service */
+        return PROCSRV_OTHER;
+    }
+    case PROC_CTL_INFO: {
+        struct proc_info pi;
+        if (!proc_info(pid, &pi))
+            return reply(PROC_E_NOT_FOUND, 0);
+        const unsigned long w[7] = { PROC_OK, pi.state, (unsigned long)pi.status, pi.bytes, pi.messages,
+                                     pi.faults, pi.registered };
+        return ctl_reply(w, 7);
+    }
+    case PROC_CTL_RUNNING:
+    case PROC_CTL_RESTARTS:
+        if ((len = request_string(m, buf, sizeof buf)) < 0)
+            return reply(PROC_E_BAD_REQUEST, 0);
+        return reply(PROC_OK, label == PROC_CTL_RUNNING ? proc_running(buf) : procsrv_restarts(buf));
+    case PROC_CTL_COUNTERS: {
+        const unsigned long w[9] = { PROC_OK, proc_count(), proc_system_count(), refused, cow_copies,
+                                     cow_reuses, names_restarts, sup_restarts, pager_restarts };
+        return ctl_reply(w, 9);
+    }
+    case PROC_CTL_MEMORY: {
+        const unsigned long w[3] = { PROC_OK, mm_free_bytes(), mm_blocks() };
+        return ctl_reply(w, 3);
+    }
+    case PROC_CTL_SYSTEM_RESTART: {
+        bool ok = pid == PROC_CTL_NAMES ? system_names_restart()
+                : pid == PROC_CTL_SUPERVISOR ? system_supervisor_restart()
+                : pid == PROC_CTL_PAGER && system_pager_restart();
+        return reply(ok ? PROC_OK : PROC_E_NO_SERVICE, 0);
+    }
+    case PROC_CTL_LIST:
+        proc_list();
+        return reply(PROC_OK, 0);
+    case PROC_CTL_NOTIFICATION: {
+        ctl_notify_given = true;
+        struct sys_msg r = { .info = FERRY_MSGINFO(0, 1, 1), .w = { PROC_OK } };
+        ulib_ipc->caps_or_badges[0] = ctl_notify;
+        ipc_reply(&r);
+        return PROCSRV_OTHER;
+    }
+    default:
+        return reply(PROC_E_BAD_REQUEST, 0);
+    }
+}
+
+unsigned long procsrv_control_cap(void) { return ctl_cap; }
+
 bool system_start(void)
 {
     bool ok = true;
+    /* The boot services first (start with restart: the serial driver), so
+     * that the programs after them find their names: each is spawned and
+     * served until it has registered, then left running. */
     for (unsigned i = 0; i < conf.n; i++) {
-        if (!conf.prog[i].start)
+        if (!conf.prog[i].start || !conf.prog[i].restart)
+            continue;
+        unsigned long pid = proc_spawn(conf.prog[i].name, NULL, NULL);
+        struct proc_info pi;
+        while (pid && proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.registered < 1)
+            procsrv_serve_one();
+        bool up = pid && proc_info(pid, &pi) && pi.state == PROC_RUNNING;
+        printf("system: service %s %s (pid %lu)\n", conf.prog[i].name, up ? "started" : "failed", pid);
+        ok = ok && up;
+    }
+    for (unsigned i = 0; i < conf.n; i++) {
+        if (!conf.prog[i].start || conf.prog[i].restart)
             continue;
         unsigned long pid = proc_spawn(conf.prog[i].name, NULL, NULL);
         long status = -1;

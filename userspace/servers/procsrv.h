@@ -4,6 +4,7 @@
 #define FERRY_PROCSRV_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <ferry/bootconf.h>
 #include <ferry/bootinfo.h>
 
@@ -29,8 +30,10 @@ bool system_init(const struct ferry_bootinfo *bi);
 bool system_ready(void);
 const struct bootconf *system_conf(void);
 
-/* Spawns the programs marked start and waits for them; false if one
- * could not start or ended with a non-zero status. */
+/* Spawns the programs marked start: first the boot services (start with
+ * restart), each served until it registered and left running; then the
+ * others, waiting for each; false if one could not start or ended with a
+ * non-zero status. */
 bool system_start(void);
 
 /* Spawns program name of the boot configuration with argv (NULL: its
@@ -82,12 +85,16 @@ enum procsrv_event {
     PROCSRV_FORK,        /* a fork answered */
 };
 enum procsrv_event procsrv_serve_one(void);
-/* Tests: receives the next request; one from pid is left unanswered
- * (true: pid waits in its Call as a server that died before answering
- * would leave it), anything else is handled as procsrv_serve_one does. */
-bool procsrv_hold_one(unsigned long pid);
-/* The pid whose message the last procsrv_serve_one handled. */
+/* Tests: the next request pid sends is left unanswered (pid waits in its
+ * Call as a server that died before answering would leave it; its
+ * proc_info messages count says when it came).  False for an unknown pid. */
+bool proc_hold_next(unsigned long pid);
+/* The pid whose message the last procsrv_serve_one handled, and the TSC
+ * when it had (the benchmarks that time between two events of the server
+ * take this, not a read of their own: a server of its own would record
+ * it with the event, for the root task to read later). */
 unsigned long procsrv_event_pid(void);
+uint64_t procsrv_event_tsc(void);
 /* Information about pid; false when unknown. */
 bool proc_info(unsigned long pid, struct proc_info *out);
 /* Prints the process table. */
@@ -104,6 +111,10 @@ unsigned long procsrv_cow_copies(void);
 unsigned long procsrv_cow_reuses(void);
 /* Lookups refused because the manifest did not list the name. */
 unsigned long procsrv_refused(void);
+
+/* The control capability (ferry/procctl.h): the server's endpoint with
+ * the badge no process gets, for the root task's threads. */
+unsigned long procsrv_control_cap(void);
 
 /* Memory of the process pool that the kernel confirms free (each idle
  * block is retyped whole as a probe), and how many blocks exist. */

@@ -1,6 +1,7 @@
 /* system.c: in-guest tests of the user-space system: each spawns real,
  * separate ELF programs (userspace/programs) through the process server. */
 #include "utest.h"
+#include <ferry/procctl.h>
 #include "../servers/procsrv.h"
 
 #define CYCLES 1000
@@ -461,10 +462,8 @@ static bool test_pager_dies_holding_fault(void)
     struct proc_info pi;
     CHECK(proc_info(pager, &pi));
     unsigned long pager_msgs = pi.messages;
-    bool held = false;
-    for (int i = 0; i < 16 && !held; i++)
-        held = procsrv_hold_one(pager);           /* the pager's PROC_PAGE for touch's fault */
-    CHECK(held);
+    CHECK(proc_hold_next(pager));                 /* the pager's PROC_PAGE for touch's fault */
+    CHECK(serve_until(pager, pager_msgs + 1));
     CHECK(proc_info(pager, &pi) && pi.messages == pager_msgs + 1);
     CHECK(proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.faults == 0 && pi.messages == 1);
     CHECK(proc_kill(pager));
@@ -593,6 +592,133 @@ static bool test_cow_fork(void)
     return true;
 }
 
+/* ---- the control interface (ferry/procctl.h) ---------------------------- */
+
+/* A thread of the root task drives the process server by IPC on the
+ * control capability, as a root task beside a process server of its own
+ * would, while the main thread serves. */
+static struct {
+    unsigned long slot;                 /* where the control notification goes */
+    volatile bool done;
+    bool ok;
+    unsigned line;                      /* the first check that failed */
+    unsigned long free0, blocks0;       /* PROC_CTL_MEMORY's first answer */
+} ctl_run;
+
+#define CTL_CHECK(cond)                                                      \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            ctl_run.line = __LINE__;                                         \
+            return false;                                                    \
+        }                                                                    \
+    } while (0)
+
+static bool ctl_script(struct procctl *c)
+{
+    unsigned long free0, blocks0, pid, n;
+    long status;
+    struct procctl_info pi;
+    CTL_CHECK(procctl_notification(c, ctl_run.slot) == PROC_OK);
+    CTL_CHECK(procctl_memory(c, &free0, &blocks0) == PROC_OK);
+    ctl_run.free0 = free0;              /* checked against mm_free_bytes() by the main thread */
+    ctl_run.blocks0 = blocks0;
+    const char *argv[] = { "exit=7", NULL };
+    CTL_CHECK(procctl_spawn(c, "hello", argv, NULL, &pid) == PROC_OK && pid);
+    CTL_CHECK(procctl_info(c, pid, &pi) == PROC_OK && pi.bytes > 0);
+    CTL_CHECK(procctl_wait(c, pid, &status) == PROC_OK && status == 7);
+    CTL_CHECK(procctl_info(c, pid, &pi) == PROC_E_NOT_FOUND);      /* reaped */
+    CTL_CHECK(procctl_wait(c, pid, &status) == PROC_E_NOT_FOUND);
+    /* No arguments: boot.conf's defaults; given ones and an environment. */
+    const char *defaults[] = { "one", "two", "three", NULL };
+    CTL_CHECK(procctl_spawn(c, "args", NULL, NULL, &pid) == PROC_OK);
+    CTL_CHECK(procctl_wait(c, pid, &status) == PROC_OK && status == args_status(defaults, NULL));
+    const char *av[] = { "alpha", "gamma delta", NULL }, *envp[] = { "FERRY_TEST=ctl", NULL };
+    CTL_CHECK(procctl_spawn(c, "args", av, envp, &pid) == PROC_OK);
+    CTL_CHECK(procctl_wait(c, pid, &status) == PROC_OK && status == args_status(av, "ctl"));
+    CTL_CHECK(procctl_spawn(c, "no-such-program", NULL, NULL, &pid) == PROC_E_NOT_FOUND && !pid);
+    /* Kill, running, counters, restarts. */
+    CTL_CHECK(procctl_spawn(c, "spin", NULL, NULL, &pid) == PROC_OK);
+    CTL_CHECK(procctl_running(c, "spin", &n) == PROC_OK && n == pid);
+    CTL_CHECK(procctl_simple(c, PROC_CTL_KILL, pid) == PROC_OK);
+    CTL_CHECK(procctl_simple(c, PROC_CTL_KILL, pid) == PROC_E_NOT_FOUND);
+    CTL_CHECK(procctl_running(c, "spin", &n) == PROC_OK && n == 0);
+    CTL_CHECK(procctl_wait(c, pid, &status) == PROC_OK && status == PROC_STATUS_KILLED);
+    struct procctl_counters k;
+    CTL_CHECK(procctl_counters(c, &k) == PROC_OK);
+    CTL_CHECK(k.procs == proc_count() && k.system == proc_system_count() && k.refused == procsrv_refused());
+    CTL_CHECK(k.names_restarts == procsrv_names_restarts() && k.pager_restarts == procsrv_pager_restarts());
+    CTL_CHECK(procctl_restarts(c, "echo", &n) == PROC_OK && n == procsrv_restarts("echo"));
+    CTL_CHECK(procctl_simple(c, 0x1ff, 0) == PROC_E_BAD_REQUEST);     /* no such control request */
+    /* Memory back. */
+    unsigned long free1, blocks1;
+    CTL_CHECK(procctl_memory(c, &free1, &blocks1) == PROC_OK);
+    CTL_CHECK(free1 == free0 + (blocks1 - blocks0) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
+static void ctl_thread(void)
+{
+    struct procctl c = { .cap = procsrv_control_cap(), .ipc = test_own_buf() };
+    ctl_run.ok = ctl_script(&c);
+    ctl_run.done = true;
+    unsigned long f, b;
+    procctl_memory(&c, &f, &b);         /* one more request: the server's loop sees done */
+    for (;;)
+        sys_yield();
+}
+
+static bool test_control(void)
+{
+    NEED_SYSTEM();
+    ctl_run.slot = slot_alloc();
+    ctl_run.done = false;
+    ctl_run.ok = false;
+    ctl_run.line = 0;
+    CHECK(ctl_run.slot && procsrv_control_cap());
+    unsigned long free0 = mm_free_bytes(), blocks0 = mm_blocks();
+    unsigned long tcb = test_thread(ctl_thread, FERRY_CAP_INIT_CNODE, 200, 0, true);
+    CHECK(tcb);
+    while (!ctl_run.done)
+        procsrv_serve_one();
+    ferry_tcb_suspend(tcb);             /* (its last Call served, or still queued: cancelled) */
+    ferry_cnode_delete(ctl_run.slot);
+    if (!ctl_run.ok)
+        printf("    the control thread's check at line %u failed\n", ctl_run.line);
+    CHECK(ctl_run.ok);
+    CHECK(ctl_run.free0 == free0 && ctl_run.blocks0 == blocks0);
+    CHECK(proc_count() == 0);
+    return true;
+}
+
+/* No back door: a program that sends every control request with its own
+ * capability (and tries to mint the control badge onto a copy of it) is
+ * refused every time, and the process it names goes on running. */
+static bool test_control_refused(void)
+{
+    NEED_SYSTEM();
+    unsigned long free0 = mm_free_bytes();
+    unsigned blocks = mm_blocks();
+    unsigned long spin = proc_spawn("spin", NULL, NULL);
+    CHECK(spin && serve_until(spin, 1));
+    char arg[32] = "ctl=", digits[24];
+    unsigned nd = 0;
+    for (unsigned long v = spin; v || !nd; v /= 10)
+        digits[nd++] = (char)('0' + v % 10);
+    for (unsigned i = 0; i < nd; i++)
+        arg[4 + i] = digits[nd - 1 - i];
+    arg[4 + nd] = '\0';
+    const char *argv[] = { arg, NULL };
+    unsigned long pid = proc_spawn("hello", argv, NULL);
+    long status;
+    CHECK(pid && proc_wait(pid, &status));
+    CHECK(status == 0);
+    struct proc_info pi;
+    CHECK(proc_info(spin, &pi) && pi.state == PROC_RUNNING);
+    CHECK(proc_kill(spin) && proc_wait(spin, &status) && status == PROC_STATUS_KILLED);
+    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    return true;
+}
+
 const struct utest utests_system[] = {
     { test_spawn_exit_status, "sys_spawn_exit" },
     { test_spawn_arguments, "sys_args" },
@@ -613,5 +739,7 @@ const struct utest utests_system[] = {
     { test_memory_returned, "sys_memory" },
     { test_libc, "sys_libc" },
     { test_cow_fork, "sys_cow_fork" },
+    { test_control, "sys_control" },
+    { test_control_refused, "sys_control_refused" },
 };
 const size_t utests_system_n = sizeof utests_system / sizeof utests_system[0];
