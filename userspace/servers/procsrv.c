@@ -1461,6 +1461,21 @@ static enum procsrv_event reply(unsigned long err, unsigned long w1)
     return PROCSRV_OTHER;
 }
 
+/* A reply of n words (w[0] the result), those past the registers
+ * through the IPC buffer. */
+static enum procsrv_event reply_words(const unsigned long *w, unsigned long n)
+{
+    struct sys_msg r = { .info = FERRY_MSGINFO(0, n, 0) };
+    for (unsigned long i = 0; i < n; i++) {
+        if (i < FERRY_MSG_REG_WORDS)
+            r.w[i] = w[i];
+        else
+            ulib_ipc->mr[i] = w[i];
+    }
+    ipc_reply(&r);
+    return PROCSRV_OTHER;
+}
+
 /* ---- requests of the name service ----------------------------------------- */
 
 /* PROC_MANIFEST: the names pid may look up and register (its boot.conf
@@ -1482,18 +1497,9 @@ static enum procsrv_event do_manifest(struct proc *p, unsigned long pid)
         }
         buf[n++] = '\0';
     }
-    unsigned long words = 2 + (n + 7) / 8;
-    struct sys_msg r = { .info = FERRY_MSGINFO(0, words, 0), .w = { PROC_OK, n } };
-    unsigned long w[2 + sizeof buf / 8 + 1];
+    unsigned long w[2 + sizeof buf / 8 + 1] = { PROC_OK, n };
     memcpy(&w[2], buf, n);
-    for (unsigned long i = 2; i < words; i++) {
-        if (i < FERRY_MSG_REG_WORDS)
-            r.w[i] = w[i];
-        else
-            ulib_ipc->mr[i] = w[i];
-    }
-    ipc_reply(&r);
-    return PROCSRV_OTHER;
+    return reply_words(w, 2 + (n + 7) / 8);
 }
 
 /* PROC_NAME_EVENT: the name service registered a name of pid's, or
@@ -1995,21 +2001,6 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
 
 /* ---- the control interface (ferry/procctl.h) ------------------------------ */
 
-/* A reply of n words (the first PROC_OK), those past the registers
- * through the IPC buffer. */
-static enum procsrv_event ctl_reply(const unsigned long *w, unsigned long n)
-{
-    struct sys_msg r = { .info = FERRY_MSGINFO(0, n, 0) };
-    for (unsigned long i = 0; i < n; i++) {
-        if (i < FERRY_MSG_REG_WORDS)
-            r.w[i] = w[i];
-        else
-            ulib_ipc->mr[i] = w[i];
-    }
-    ipc_reply(&r);
-    return PROCSRV_OTHER;
-}
-
 /* A control request: only ever from the control capability (the caller
  * checked the badge), so from the root task. */
 static enum procsrv_event control(const struct sys_msg *m)
@@ -2059,7 +2050,7 @@ static enum procsrv_event control(const struct sys_msg *m)
             return reply(PROC_E_NOT_FOUND, 0);
         const unsigned long w[7] = { PROC_OK, pi.state, (unsigned long)pi.status, pi.bytes, pi.messages,
                                      pi.faults, pi.registered };
-        return ctl_reply(w, 7);
+        return reply_words(w, 7);
     }
     case PROC_CTL_RUNNING:
     case PROC_CTL_RESTARTS:
@@ -2069,11 +2060,11 @@ static enum procsrv_event control(const struct sys_msg *m)
     case PROC_CTL_COUNTERS: {
         const unsigned long w[9] = { PROC_OK, proc_count(), proc_system_count(), refused, cow_copies,
                                      cow_reuses, names_restarts, sup_restarts, pager_restarts };
-        return ctl_reply(w, 9);
+        return reply_words(w, 9);
     }
     case PROC_CTL_MEMORY: {
         const unsigned long w[3] = { PROC_OK, mm_free_bytes(), mm_blocks() };
-        return ctl_reply(w, 3);
+        return reply_words(w, 3);
     }
     case PROC_CTL_SYSTEM_RESTART: {
         bool ok = pid == PROC_CTL_NAMES ? system_names_restart()
