@@ -121,4 +121,21 @@ unsigned long procsrv_control_cap(void);
 unsigned long mm_free_bytes(void);
 unsigned mm_blocks(void);
 
+/* The pool as it stands (a test's starting point), and whether all its
+ * memory is free again since then: the free bytes as at the mark, plus a
+ * whole block for each block made since (the pool grows by blocks and
+ * never gives one back). */
+struct mm_mark {
+    unsigned long free;
+    unsigned blocks;
+};
+static inline struct mm_mark mm_mark(void)
+{
+    return (struct mm_mark){ mm_free_bytes(), mm_blocks() };
+}
+static inline bool mm_back_to(struct mm_mark m)
+{
+    return mm_free_bytes() == m.free + (mm_blocks() - m.blocks) * (1UL << PROCSRV_BLOCK_BITS);
+}
+
 #endif

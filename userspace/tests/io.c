@@ -172,8 +172,7 @@ static bool io_libc_files(void)
 static bool io_pipes(void)
 {
     NEED_SYSTEM();
-    unsigned long free0 = mm_free_bytes();
-    unsigned blocks = mm_blocks();
+    struct mm_mark mark = mm_mark();
     long status = -1;
     unsigned long pid = proc_spawn("pipetest", NULL, NULL);
     CHECK(pid && proc_wait(pid, &status));
@@ -183,7 +182,7 @@ static bool io_pipes(void)
     CHECK((pid = proc_spawn("npipetest", ntfn, NULL)) && proc_wait(pid, &status));
     CHECK(status == 0);
     CHECK(proc_count() == 0);                                    /* its children too */
-    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    CHECK(mm_back_to(mark));
     return true;
 }
 
@@ -209,8 +208,7 @@ static long sertest(const char *const *argv)
 static bool io_serial(void)
 {
     NEED_SYSTEM();
-    unsigned long free0 = mm_free_bytes();
-    unsigned blocks = mm_blocks();
+    struct mm_mark mark = mm_mark();
     unsigned long pid = proc_spawn("serial", NULL, NULL);
     CHECK(pid && serve_until_registered(pid));
     CHECK(SERTEST("write", "a line through the serial driver") == 0);
@@ -228,7 +226,7 @@ static bool io_serial(void)
     CHECK(n && proc_wait(n, &status) && status == 0);              /* read(0): the end */
     CHECK(proc_stop(again) && proc_wait(again, &status));
     CHECK(proc_count() == 0);
-    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    CHECK(mm_back_to(mark));
     return true;
 }
 
@@ -240,8 +238,7 @@ static bool io_serial(void)
 static bool io_named_pipe(void)
 {
     NEED_SYSTEM();
-    unsigned long free0 = mm_free_bytes();
-    unsigned blocks = mm_blocks();
+    struct mm_mark mark = mm_mark();
     unsigned long srv = proc_spawn("pipesrv", NULL, NULL);
     CHECK(srv && serve_until_registered(srv));
     for (int round = 0; round < 2; round++) {
@@ -257,7 +254,7 @@ static bool io_named_pipe(void)
     CHECK(e && proc_wait(e, &status) && status == 0);
     CHECK(proc_stop(srv) && proc_wait(srv, &status));
     CHECK(proc_count() == 0);
-    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    CHECK(mm_back_to(mark));
     return true;
 }
 

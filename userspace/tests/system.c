@@ -1,6 +1,7 @@
 /* system.c: in-guest tests of the user-space system: each spawns real,
  * separate ELF programs (userspace/programs) through the process server. */
 #include "utest.h"
+#include <fmt.h>
 #include <ferry/procctl.h>
 #include "../servers/procsrv.h"
 
@@ -43,8 +44,7 @@ static long args_status(const char *const *argv, const char *env)
 static bool test_spawn_exit_status(void)
 {
     NEED_SYSTEM();
-    unsigned blocks = mm_blocks();
-    unsigned long free0 = mm_free_bytes();
+    struct mm_mark mark = mm_mark();
     const char *argv[] = { "exit=7", NULL };
     unsigned long pid = proc_spawn("hello", argv, NULL);
     CHECK(pid != 0);
@@ -56,7 +56,7 @@ static bool test_spawn_exit_status(void)
     CHECK(!proc_info(pid, &pi));                /* reaped */
     CHECK(!proc_wait(pid, &status));
     /* Its block is back, whole (a new block may have been made for it). */
-    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    CHECK(mm_back_to(mark));
     return true;
 }
 
@@ -95,8 +95,7 @@ static bool test_spawn_arguments(void)
 static bool test_kill(void)
 {
     NEED_SYSTEM();
-    unsigned long free0 = mm_free_bytes();
-    unsigned blocks = mm_blocks();
+    struct mm_mark mark = mm_mark();
     unsigned long pid = proc_spawn("spin", NULL, NULL);
     CHECK(pid != 0);
     CHECK(serve_until(pid, 1));                 /* it printed: it runs */
@@ -106,7 +105,7 @@ static bool test_kill(void)
     CHECK(proc_wait(pid, &status));
     CHECK(status == PROC_STATUS_KILLED);
     CHECK(!proc_kill(pid));                     /* reaped */
-    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    CHECK(mm_back_to(mark));
     return true;
 }
 
@@ -182,8 +181,7 @@ static bool test_names_least_privilege(void)
 static bool test_names_restart(void)
 {
     NEED_SYSTEM();
-    unsigned long free0 = mm_free_bytes();
-    unsigned blocks = mm_blocks();
+    struct mm_mark mark = mm_mark();
     unsigned long names = proc_running("names"), restarts0 = procsrv_names_restarts();
     CHECK(names != 0);
     unsigned long echo = proc_spawn("echo", NULL, NULL);
@@ -223,7 +221,7 @@ static bool test_names_restart(void)
     CHECK(status == PROC_E_NO_SERVICE);
     CHECK(proc_stop(echo) && proc_wait(echo, &status));
     CHECK(proc_count() == 0);
-    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    CHECK(mm_back_to(mark));
     return true;
 }
 
@@ -234,8 +232,7 @@ static bool test_names_restart(void)
 static bool test_exec_in_place(void)
 {
     NEED_SYSTEM();
-    unsigned long free0 = mm_free_bytes();
-    unsigned blocks = mm_blocks();
+    struct mm_mark mark = mm_mark();
     long status;
     const char *argv[] = { "exec=args", "one", "two", NULL };
     unsigned long pid = proc_spawn("hello", argv, NULL);
@@ -252,7 +249,7 @@ static bool test_exec_in_place(void)
     pid = proc_spawn("hello", notelf, NULL);
     CHECK(pid && proc_wait(pid, &status) && status == 100 + 8);     /* ENOEXEC */
     CHECK(proc_count() == 0);
-    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    CHECK(mm_back_to(mark));
     return true;
 }
 
@@ -273,8 +270,7 @@ static bool run_to_end(unsigned long pid, long *status, unsigned long *faults)
 static bool test_demand_paging(void)
 {
     NEED_SYSTEM();
-    unsigned long free0 = mm_free_bytes();
-    unsigned blocks = mm_blocks();
+    struct mm_mark mark = mm_mark();
     long status;
     unsigned long faults;
     const char *twenty[] = { "20", NULL };
@@ -305,7 +301,7 @@ static bool test_demand_paging(void)
     const char *too_big[] = { "4097", NULL };    /* over the region limit: mmap refused */
     pid = proc_spawn("touch", too_big, NULL);
     CHECK(pid && proc_wait(pid, &status) && status == 1);
-    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    CHECK(mm_back_to(mark));
     return true;
 }
 
@@ -340,8 +336,7 @@ static bool test_stack_growth(void)
 static bool test_supervisor_restarts(void)
 {
     NEED_SYSTEM();
-    unsigned long free0 = mm_free_bytes();
-    unsigned blocks = mm_blocks();
+    struct mm_mark mark = mm_mark();
     unsigned long restarts0 = procsrv_restarts("echo");
     unsigned long echo = proc_spawn("echo", NULL, NULL);
     CHECK(echo && serve_until_registered(echo));
@@ -367,7 +362,7 @@ static bool test_supervisor_restarts(void)
     CHECK(!proc_wait(echo, &status));             /* the supervisor reaped it */
     CHECK(proc_stop(again) && proc_wait(again, &status) && status == PROC_STATUS_KILLED);
     CHECK(proc_count() == 0);
-    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    CHECK(mm_back_to(mark));
     return true;
 }
 
@@ -379,8 +374,7 @@ static bool test_supervisor_restarts(void)
 static bool test_supervisor_restart_itself(void)
 {
     NEED_SYSTEM();
-    unsigned long free0 = mm_free_bytes();
-    unsigned blocks = mm_blocks();
+    struct mm_mark mark = mm_mark();
     unsigned long sup = proc_running("supervisor"), sup0 = procsrv_supervisor_restarts();
     unsigned long restarts0 = procsrv_restarts("echo");
     CHECK(sup != 0);
@@ -406,7 +400,7 @@ static bool test_supervisor_restart_itself(void)
     echo = proc_running("echo");
     CHECK(echo && proc_stop(echo) && proc_wait(echo, &status));
     CHECK(proc_count() == 0);
-    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    CHECK(mm_back_to(mark));
     return true;
 }
 
@@ -417,8 +411,7 @@ static bool test_supervisor_restart_itself(void)
 static bool test_pager_restart(void)
 {
     NEED_SYSTEM();
-    unsigned long free0 = mm_free_bytes();
-    unsigned blocks = mm_blocks();
+    struct mm_mark mark = mm_mark();
     unsigned long pager = proc_running("pager"), restarts0 = procsrv_pager_restarts();
     CHECK(pager != 0);
     CHECK(proc_freeze(pager));
@@ -439,7 +432,7 @@ static bool test_pager_restart(void)
     CHECK(run_to_end(pid, &status, &faults));
     CHECK(status == 0 && faults == 5);
     CHECK(proc_count() == 0);
-    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    CHECK(mm_back_to(mark));
     return true;
 }
 
@@ -452,8 +445,7 @@ static bool test_pager_restart(void)
 static bool test_pager_dies_holding_fault(void)
 {
     NEED_SYSTEM();
-    unsigned long free0 = mm_free_bytes();
-    unsigned blocks = mm_blocks();
+    struct mm_mark mark = mm_mark();
     unsigned long pager = proc_running("pager"), restarts0 = procsrv_pager_restarts();
     CHECK(pager != 0);
     const char *five[] = { "5", NULL };
@@ -474,7 +466,7 @@ static bool test_pager_dies_holding_fault(void)
     CHECK(run_to_end(pid, &status, &faults));
     CHECK(status == 0 && faults == 5);
     CHECK(proc_count() == 0);
-    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    CHECK(mm_back_to(mark));
     return true;
 }
 
@@ -486,8 +478,7 @@ static bool test_pager_dies_holding_fault(void)
 static bool test_system_restart_limit(void)
 {
     NEED_SYSTEM();
-    unsigned long free0 = mm_free_bytes();
-    unsigned blocks = mm_blocks();
+    struct mm_mark mark = mm_mark();
     unsigned long r0 = procsrv_supervisor_restarts();
     for (unsigned i = 1; i <= PROCSRV_SYSTEM_RESTARTS_IN_A_ROW; i++) {
         unsigned long sup = proc_running("supervisor");
@@ -512,7 +503,7 @@ static bool test_system_restart_limit(void)
     echo = proc_running("echo");
     CHECK(echo && proc_stop(echo) && proc_wait(echo, &status));
     CHECK(proc_count() == 0);
-    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    CHECK(mm_back_to(mark));
     return true;
 }
 
@@ -548,13 +539,12 @@ static bool test_libc(void)
     long status;
     unsigned long pid = proc_spawn("true", NULL, NULL);
     CHECK(pid && proc_wait(pid, &status) && status == 0);
-    unsigned long free0 = mm_free_bytes();
-    unsigned blocks = mm_blocks();
+    struct mm_mark mark = mm_mark();
     pid = proc_spawn("libctest", NULL, NULL);
     CHECK(pid && proc_wait(pid, &status));
     CHECK(status == 0);
     CHECK(proc_count() == 0);
-    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    CHECK(mm_back_to(mark));
     return true;
 }
 
@@ -568,8 +558,7 @@ static bool test_cow_fork(void)
     long status;
     unsigned long pid = proc_spawn("true", NULL, NULL);
     CHECK(pid && proc_wait(pid, &status) && status == 0);
-    unsigned long free0 = mm_free_bytes();
-    unsigned blocks = mm_blocks();
+    struct mm_mark mark = mm_mark();
     unsigned long copies0 = procsrv_cow_copies(), reuses0 = procsrv_cow_reuses();
     const char *one[] = { "1", NULL }, *many[] = { "64", NULL };
     pid = proc_spawn("forktest", one, NULL);
@@ -588,7 +577,7 @@ static bool test_cow_fork(void)
     while (proc_count())
         procsrv_serve_one();                  /* the orphaned grandchild ends */
     CHECK(proc_count() == 0);
-    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    CHECK(mm_back_to(mark));
     return true;
 }
 
@@ -696,17 +685,11 @@ static bool test_control(void)
 static bool test_control_refused(void)
 {
     NEED_SYSTEM();
-    unsigned long free0 = mm_free_bytes();
-    unsigned blocks = mm_blocks();
+    struct mm_mark mark = mm_mark();
     unsigned long spin = proc_spawn("spin", NULL, NULL);
     CHECK(spin && serve_until(spin, 1));
-    char arg[32] = "ctl=", digits[24];
-    unsigned nd = 0;
-    for (unsigned long v = spin; v || !nd; v /= 10)
-        digits[nd++] = (char)('0' + v % 10);
-    for (unsigned i = 0; i < nd; i++)
-        arg[4 + i] = digits[nd - 1 - i];
-    arg[4 + nd] = '\0';
+    char arg[32];
+    fmt_snprintf(arg, sizeof arg, "ctl=%lu", spin);
     const char *argv[] = { arg, NULL };
     unsigned long pid = proc_spawn("hello", argv, NULL);
     long status;
@@ -715,7 +698,7 @@ static bool test_control_refused(void)
     struct proc_info pi;
     CHECK(proc_info(spin, &pi) && pi.state == PROC_RUNNING);
     CHECK(proc_kill(spin) && proc_wait(spin, &status) && status == PROC_STATUS_KILLED);
-    CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
+    CHECK(mm_back_to(mark));
     return true;
 }
 
