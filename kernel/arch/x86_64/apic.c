@@ -54,13 +54,6 @@ void apic_eoi(void)
     apic_write(APIC_EOI, 0);
 }
 
-static uint64_t rdtsc_now(void)
-{
-    uint32_t lo, hi;
-    asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
-
 /* Counts TSC ticks and APIC timer ticks (divide by 16) over 10 ms of the
  * PIT's channel 2, which runs at a known 1.193182 MHz. */
 static void calibrate(uint64_t *tsc_per_10ms, uint32_t *apic_per_10ms)

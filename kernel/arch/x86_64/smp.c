@@ -259,17 +259,10 @@ static volatile unsigned ap_booting;     /* the CPU index the next AP takes */
 static volatile unsigned ap_up;          /* the last AP that reached the kernel */
 static uint64_t bsp_cr0, bsp_cr4, bsp_efer;
 
-static uint64_t tsc(void)
-{
-    uint32_t lo, hi;
-    asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
-
 static void delay_us(uint64_t us)
 {
-    uint64_t end = tsc() + ks_cpu.tsc_hz_calibrated / 1000000 * us;
-    while (tsc() < end)
+    uint64_t end = rdtsc_now() + ks_cpu.tsc_hz_calibrated / 1000000 * us;
+    while (rdtsc_now() < end)
         asm volatile("pause");
 }
 
@@ -377,8 +370,8 @@ void smp_init(const char *cmdline, paddr_t physmap_top, const struct boot_info *
         delay_us(200);
         if (__atomic_load_n(&ap_up, __ATOMIC_ACQUIRE) != cpu)
             apic_send_sipi(ids[i], (uint8_t)(tp >> 12));
-        uint64_t end = tsc() + ks_cpu.tsc_hz_calibrated;   /* 1 s */
-        while (__atomic_load_n(&ap_up, __ATOMIC_ACQUIRE) != cpu && tsc() < end)
+        uint64_t end = rdtsc_now() + ks_cpu.tsc_hz_calibrated;   /* 1 s */
+        while (__atomic_load_n(&ap_up, __ATOMIC_ACQUIRE) != cpu && rdtsc_now() < end)
             asm volatile("pause");
         if (ap_up == cpu) {
             ks_ncpus++;

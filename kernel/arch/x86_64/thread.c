@@ -105,16 +105,11 @@ bool arch_is_idle(const struct tcb *t)
 /* The current thread leaves the CPU without a switch (its FPU state was
  * saved by arch_fpu_release_local): with eager switching the idle thread
  * then owns the registers, as a switch to it would have made it. */
-static void leave_to_idle(void)
+void arch_set_idle(void)
 {
     if (!FERRY_LAZY_FPU && ks_percpu.fpu_owner == ks_percpu.cur)
         ks_percpu.fpu_owner = ks_percpu.idle;
     set_cur(ks_percpu.idle);
-}
-
-void arch_set_idle(void)
-{
-    leave_to_idle();
 }
 
 void arch_fpu_release_local(struct tcb *t)
@@ -160,7 +155,7 @@ void arch_tcb_destroy(struct tcb *t)
      * later switch would save into its memory): save them, owner none. */
     smp_fpu_release(t);
     if (ks_percpu.cur == t)
-        leave_to_idle();                 /* the caller reschedules */
+        arch_set_idle();                 /* the caller reschedules */
 }
 
 void arch_user_bases_written(struct tcb *t)
@@ -235,13 +230,6 @@ void arch_idle_poll_init(uint64_t us)
         kprintf("idle: a CPU polls its ready queues for %lu us before it halts\n", us);
 }
 
-static inline uint64_t idle_tsc(void)
-{
-    uint32_t lo, hi;
-    asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
-
 /* Without the lock, interrupts on: poll until a thread is queued here,
  * then halt (unless one was) until an interrupt. */
 static void idle_wait(void)
@@ -249,9 +237,9 @@ static void idle_wait(void)
     if (idle_poll_ticks) {
         struct percpu *me = percpu_self();
         __atomic_store_n(&me->idle_polling, true, __ATOMIC_RELAXED);
-        uint64_t end = idle_tsc() + idle_poll_ticks;
+        uint64_t end = rdtsc_now() + idle_poll_ticks;
         asm volatile("sti" ::: "memory");
-        while (!sched_ready_hint() && idle_tsc() < end)
+        while (!sched_ready_hint() && rdtsc_now() < end)
             asm volatile("pause" ::: "memory");
         asm volatile("cli" ::: "memory");
         /* Stop polling, then look once more (kick's fence pairs with

@@ -85,6 +85,15 @@ DEFINE_CR(4)
 
 static inline void invlpg(vaddr_t va) { asm volatile("invlpg (%0)" : : "r"(va) : "memory"); }
 static inline void cpu_halt(void) { asm volatile("hlt"); }
+
+/* The TSC, unfenced: for deadlines and calibration, not for timing a
+ * region (lib/include/tsc.h fences those). */
+static inline uint64_t rdtsc_now(void)
+{
+    uint32_t lo, hi;
+    asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
 static inline void irq_disable(void) { asm volatile("cli" ::: "memory"); }
 static inline void irq_enable(void) { asm volatile("sti" ::: "memory"); }
 
