@@ -188,7 +188,16 @@ static long request_name(const struct sys_msg *m, char *buf)
     return proc_name_valid(buf, len) ? (long)len : -1;
 }
 
-/* Answers a lookup: the reply (in *r) carries the badged endpoint. */
+/* Where a kept copy is put and searched from first: pid and the name's
+ * first word, so a repeated lookup is found at its first probe (the
+ * search still goes round the whole table: entries are put wherever one
+ * is free, and dropped ones leave holes). */
+static unsigned cache_hash(unsigned long pid, unsigned long w1)
+{
+    unsigned long x = (pid ^ w1) * 0x9e3779b97f4a7c15UL;
+    return (unsigned)(x >> 59) % CACHE_MAX;
+}
+
 /* The copy kept for pid's earlier lookup of the same name, found by the
  * request's words as they came (checked when it was made): its entry is
  * there and its service alive, since a gone service's entries are purged
@@ -198,8 +207,9 @@ static const struct cached *cached_for(unsigned long pid, const struct sys_msg *
     unsigned long len = m->w[0], n = 1 + (len + 7) / 8;
     if (len >= PROC_NAME_MAX || FERRY_MSGINFO_LEN(m->info) < n)
         return NULL;
-    for (unsigned k = 0; k < CACHE_MAX; k++) {
-        const struct cached *c = &cache[k];
+    unsigned h = cache_hash(pid, m->w[1]);
+    for (unsigned j = 0; j < CACHE_MAX; j++) {
+        const struct cached *c = &cache[(h + j) % CACHE_MAX];
         if (c->pid != pid || c->words[0] != len)
             continue;
         unsigned long i = 1;
@@ -211,6 +221,7 @@ static const struct cached *cached_for(unsigned long pid, const struct sys_msg *
     return NULL;
 }
 
+/* Answers a lookup: the reply (in *r) carries the badged endpoint. */
 static void lookup(unsigned long pid, const struct sys_msg *m, struct sys_msg *r, bool quiet)
 {
     const struct cached *hit = cached_for(pid, m);
@@ -238,9 +249,10 @@ static void lookup(unsigned long pid, const struct sys_msg *m, struct sys_msg *r
         /* A send-only copy badged with the client's pid, derived from the
          * service's endpoint: it goes when the service does. */
         struct cached *c = NULL;
-        for (unsigned k = 0; k < CACHE_MAX && !c; k++)
-            if (!cache[k].pid)
-                c = &cache[k];
+        unsigned h = cache_hash(pid, word(m, 1));
+        for (unsigned j = 0; j < CACHE_MAX && !c; j++)
+            if (!cache[(h + j) % CACHE_MAX].pid)
+                c = &cache[(h + j) % CACHE_MAX];
         if (!c) {
             c = &cache[clock++ % CACHE_MAX];   /* full: one goes */
             slot_free(c->slot);
