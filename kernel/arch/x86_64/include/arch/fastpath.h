@@ -244,25 +244,26 @@ static inline __attribute__((always_inline)) _Noreturn void arch_fastpath_switch
 fpu_done:
     ks_percpu.cur = next;
     ks_percpu.cur_ctx_top = (word_t)&next->ctx.regs[CTX_RFLAGS + 1];
-    /* The FS/GS bases: none in use on either side, or (TLS) FS alone. */
-    /* cppcheck-suppress legacyUninitvar ; the macro's w_ is the asm's output operand, written before it is read */
-    IF_OR_NONZERO_FP(ks_percpu.bases_live, next->ctx.bases, bases_work);
+    /* The FS/GS bases: none in use on either side, or (TLS) FS alone.
+     * The quiet case jumps, so that the OR computed for the test is the
+     * asm's output on the fall-through, where the TLS work uses it (an
+     * output is not defined on an asm goto's jump: with the branch the
+     * other way round the TLS path loaded both words again). */
+    word_t need;
+    asm volatile goto("movq %1, %0\n\torq %2, %0\n\tjz %l[bases_quiet]"
+                      : "=&r"(need) : "m"(ks_percpu.bases_live), "m"(next->ctx.bases) : "cc" : bases_quiet);
+    /* The usual case, thread-local storage: FS alone, one test. */
+    if (likely(need == CTX_BASE_FS)) {
+        wrmsr_live(MSR_FS_BASE, &next->ctx.regs[CTX_FS_BASE]);
+        ks_percpu.bases_live = next->ctx.bases;
+    } else {
+        arch_switch_bases_live(next, need);
+    }
+bases_quiet:
     FASTPATH_JUMP_SYSRET(&next->ctx, msginfo, badge, len);
 fpu_work:
     arch_switch_fpu_cur(next);           /* sets cur again: harmless */
     goto fpu_done;
-bases_work:
-    {
-        word_t need = ks_percpu.bases_live | next->ctx.bases;
-        /* The usual case, thread-local storage: FS alone, one test. */
-        if (likely(need == CTX_BASE_FS)) {
-            wrmsr_live(MSR_FS_BASE, &next->ctx.regs[CTX_FS_BASE]);
-            ks_percpu.bases_live = next->ctx.bases;
-        } else {
-            arch_switch_bases_live(next, need);
-        }
-    }
-    FASTPATH_JUMP_SYSRET(&next->ctx, msginfo, badge, len);
 }
 
 #endif
