@@ -249,7 +249,7 @@ fpu_done:
      * asm's output on the fall-through, where the TLS work uses it (an
      * output is not defined on an asm goto's jump: with the branch the
      * other way round the TLS path loaded both words again). */
-    word_t need;
+    word_t need = 0;                     /* (dead: the asm's output; for cppcheck) */
     asm volatile goto("movq %1, %0\n\torq %2, %0\n\tjz %l[bases_quiet]"
                       : "=&r"(need) : "m"(ks_percpu.bases_live), "m"(next->ctx.bases) : "cc" : bases_quiet);
     /* The usual case, thread-local storage: FS alone, one test. */
