@@ -196,19 +196,12 @@ static inline __attribute__((always_inline)) void arch_switch_bases_live(struct 
     ks_percpu.bases_live = next->ctx.bases;
 }
 
-/* Branches to label when the word at (m) is non-zero, or when a | b is
- * (asm goto: GCC tests a %gs: field by loading it into a register and
- * testing that, and an OR of two by one more move).  volatile: GCC does
- * not make an asm goto with outputs volatile by itself (and dropped it). */
+/* Branches to label when the word at (m) is non-zero (asm goto: GCC
+ * tests a %gs: field by loading it into a register and testing that).
+ * The asm gotos here are volatile: GCC does not make an asm goto with
+ * outputs volatile by itself (and dropped one). */
 #define IF_NONZERO_FP(m, label)                                              \
     asm volatile goto("cmpq $0, %0\n\tjne %l[" #label "]" : : "m"(m) : "cc" : label)
-#define IF_OR_NONZERO_FP(a, b, label)                                        \
-    do {                                                                     \
-        word_t w_;                                                           \
-        asm volatile goto("movq %1, %0\n\torq %2, %0\n\tjnz %l[" #label "]"  \
-                          : "=&r"(w_) : "m"(a), "m"(b) : "cc" : label);      \
-        (void)w_;                                                            \
-    } while (0)
 
 /* Switch to next and enter it by sysret with the message (msginfo, badge,
  * len words in rdx r8 r9 r10; len <= FERRY_MSG_REG_WORDS: longer messages
