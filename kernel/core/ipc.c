@@ -187,10 +187,21 @@ void ipc_send(struct tcb *cur, struct endpoint *ep, word_t badge, word_t msginfo
     endpoint_enqueue(ep, cur);
 }
 
+/* An empty message: badge, and zero in every message register (words
+ * beyond the length read as zero, and a thread that waited after the IPC
+ * fast path has not its own in its saved registers: docs/design.md,
+ * "Message registers"). */
+static void set_received_empty(struct tcb *t, word_t badge)
+{
+    for (unsigned i = 0; i < FERRY_MSG_REG_WORDS; i++)
+        ctx_set_mr(&t->ctx, i, 0);
+    set_received(t, FERRY_MSGINFO(0, 0, 0), badge);
+}
+
 /* Signal bits delivered to a thread: badge = the bits, empty message. */
 static void set_signalled(struct tcb *t, word_t bits)
 {
-    set_received(t, FERRY_MSGINFO(0, 0, 0), bits);
+    set_received_empty(t, bits);
 }
 
 void ipc_recv(struct tcb *cur, struct endpoint *ep, bool blocking)
@@ -217,7 +228,7 @@ void ipc_recv(struct tcb *cur, struct endpoint *ep, bool blocking)
     }
     if (!blocking) {
         /* NBRecv with no sender: success with badge 0 and an empty message (seL4). */
-        set_received(cur, FERRY_MSGINFO(0, 0, 0), 0);
+        set_received_empty(cur, 0);
         return;
     }
     cur->ipc_flags = 0;
