@@ -40,7 +40,7 @@ def test_multiboot2_grub_iso(iso):
     assert 'from "GRUB' in b.output, b
     # The programs arrive as module2 lines: the system starts from boot.conf.
     assert re.search(r"^system: \d+ modules, \d+ programs in boot.conf$", b.output, re.M), b
-    assert "hello from pid 4: hello started-by boot.conf" in b.output, b
+    assert "hello from pid 5: hello started-by boot.conf" in b.output, b
 
 
 def initrd_modules():
@@ -57,7 +57,9 @@ def test_programs_as_qemu_modules(kernel_mb1):
     assert re.search(r"^system: name service names started \(pid 1\)$", b.output, re.M), b
     assert re.search(r"^system: pager pager started \(pid 2\)$", b.output, re.M), b
     assert re.search(r"^system: supervisor supervisor started \(pid 3\)$", b.output, re.M), b
-    assert "hello from pid 4: hello started-by boot.conf" in b.output, b
+    # the boot service first (boot.conf: start restart), then hello, which prints through it
+    assert re.search(r"^system: service serial started \(pid 4\)$", b.output, re.M), b
+    assert "hello from pid 5: hello started-by boot.conf" in b.output, b
     assert "2 passed, 0 failed" in b.output, b
 
 

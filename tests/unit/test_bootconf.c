@@ -186,7 +186,7 @@ static void test_shipped_boot_conf(void **state)
     assert_int_equal(serial->ioport[0].last, 0x3ff);
     assert_int_equal(serial->nirq, 1);
     assert_int_equal(serial->irq[0], 4);
-    assert_true(serial->restart && !serial->start);
+    assert_true(serial->restart && serial->start);            /* a boot service */
     assert_true(bootconf_listed((const char (*)[PROC_NAME_MAX])serial->reg, serial->nreg, "serial:", 7));
     const struct bootconf_program *pipes = bootconf_find(&conf, "pipesrv");
     assert_non_null(pipes);

@@ -25,6 +25,14 @@ static bool cache_on = true;
 static unsigned cache_sectors = CACHE_SECTORS;
 static unsigned char last_sector[1][FAT_SECTOR];
 static unsigned long blk_calls, blk_retries;
+/* The driver's window (BLK_WINDOW), where BLK_READN puts runs of sectors;
+ * NULL: one sector a BLK_READ.  It goes with the driver that made it, so
+ * it is read only after a BLK_READN that succeeded and asked for again on
+ * each new connection, at its first run of more than one sector (a driver
+ * restarted under a one-sector read does not make one: sharing its 16
+ * pages costs about 80,000 instructions). */
+static const unsigned char *blk_window;
+static bool blk_window_asked;
 
 static struct {
     struct fat_file f;
@@ -44,8 +52,11 @@ static bool blk_connect(void)
     unsigned long yields = 1;
     for (int i = 0; i < 100000; i++) {
         unsigned long err = proc_lookup("blk:", BLK_SLOT);
-        if (err == PROC_OK)
+        if (err == PROC_OK) {
+            blk_window = NULL;
+            blk_window_asked = false;
             return have_blk = true;
+        }
         if (err != PROC_E_NOT_FOUND)
             return false;
         for (unsigned long y = 0; y < yields; y++)
@@ -84,20 +95,76 @@ static int blk_sector(unsigned long label, uint64_t lba, void *buf)
     return -1;
 }
 
+/* count sectors (<= the window) through the driver's window: one BLK_READN,
+ * retried on a new driver when the old one died; one BLK_READ a sector
+ * when the driver gave no window. */
+static int blk_run(uint64_t lba, uint32_t count, unsigned char *out)
+{
+    for (int attempt = 0; attempt < 100; attempt++) {
+        if (!have_blk && !blk_connect())
+            return -1;
+        if (!blk_window && !blk_window_asked && count > 1) {
+            struct sys_msg m = { .info = FERRY_MSGINFO(BLK_WINDOW, 0, 0) };
+            if (sys_raw(FERRY_SYS_CALL, BLK_SLOT, &m)) {
+                have_blk = false;                       /* died: again on the next one */
+                continue;
+            }
+            blk_window_asked = true;
+            if (m.w[0] == 0 && m.w[2] == BLK_WINDOW_BYTES)
+                blk_window = (const unsigned char *)m.w[1];
+        }
+        if (!blk_window || count == 1) {
+            for (uint32_t i = 0; i < count; i++)
+                if (blk_sector(BLK_READ, lba + i, out + (size_t)i * FAT_SECTOR))
+                    return -1;
+            return 0;
+        }
+        struct sys_msg m = { .info = FERRY_MSGINFO(BLK_READN, 3, 0), .w = { lba, count, 0 } };
+        blk_calls++;
+        if (sys_raw(FERRY_SYS_CALL, BLK_SLOT, &m)) {
+            have_blk = false;           /* died: its window went with it */
+            blk_window = NULL;
+            blk_retries++;
+            continue;
+        }
+        if ((long)m.w[0] == BLK_E_BAD) {
+            have_blk = false;           /* the driver took our window back: ask again */
+            blk_window = NULL;
+            continue;
+        }
+        if (m.w[0])
+            return -1;
+        memcpy(out, blk_window, (size_t)count * FAT_SECTOR);
+        return 0;
+    }
+    return -1;
+}
+
+/* Sectors from the cache where it has them; each run of misses from the
+ * driver in as few requests as the window allows. */
 static int dev_read(void *ctx, uint64_t lba, uint32_t count, void *buf)
 {
     (void)ctx;
     unsigned char *out = buf;
-    for (uint32_t i = 0; i < count; i++, lba++, out += FAT_SECTOR) {
-        unsigned k = (unsigned)(lba % cache_sectors);
-        if (cache_tag[k] == lba + 1) {
-            memcpy(out, cache_data[k], FAT_SECTOR);
+    for (uint32_t i = 0; i < count;) {
+        unsigned k = (unsigned)((lba + i) % cache_sectors);
+        if (cache_tag[k] == lba + i + 1) {
+            memcpy(out + (size_t)i * FAT_SECTOR, cache_data[k], FAT_SECTOR);
+            i++;
             continue;
         }
-        if (blk_sector(BLK_READ, lba, out))
+        uint32_t run = 1;
+        while (i + run < count && run < BLK_WINDOW_BYTES / FAT_SECTOR &&
+               cache_tag[(lba + i + run) % cache_sectors] != lba + i + run + 1)
+            run++;
+        if (blk_run(lba + i, run, out + (size_t)i * FAT_SECTOR))
             return -1;
-        memcpy(cache_data[k], out, FAT_SECTOR);
-        cache_tag[k] = lba + 1;
+        for (uint32_t j = i + run - (run < cache_sectors ? run : cache_sectors); j < i + run; j++) {
+            unsigned kj = (unsigned)((lba + j) % cache_sectors);
+            memcpy(cache_data[kj], out + (size_t)j * FAT_SECTOR, FAT_SECTOR);
+            cache_tag[kj] = lba + j + 1;
+        }
+        i += run;
     }
     return 0;
 }

@@ -20,7 +20,10 @@
  *                                     N reads of SIZE bytes from the start (-gbench: through a granted window),
  *                                     each followed by a marker Call to the
  *                                     process server (its clock: bench/ferry/io.c),
- *                                     then the whole file checked */
+ *                                     then the whole file checked
+ *   fcat -blk                         blk: itself: runs of sectors through its window
+ *                                     against one-sector reads, the disk's end,
+ *                                     refusals, a drive error, a crash mid-transfer */
 #include <ferry/fat.h>
 #include <ferry/fileclient.h>
 #include <ferry/io.h>
@@ -326,6 +329,88 @@ static int bench_reads(const char *path, unsigned seed, unsigned long size, unsi
     return size ? verify(path, seed, fsize, CHUNK_MAX) : 0;
 }
 
+/* One blk: request: label, w0..w2; the reply's status (w0), or 1 when the
+ * Call itself failed (the driver died). */
+static long blk_call(struct sys_msg *m, unsigned long label, unsigned long w0, unsigned long w1, unsigned long w2)
+{
+    *m = (struct sys_msg){ .info = FERRY_MSGINFO(label, 3, 0), .w = { w0, w1, w2 } };
+    return sys_raw(FERRY_SYS_CALL, BLK_SLOT, m) ? 1 : (long)m->w[0];
+}
+
+/* BLK_READN of n sectors from lba, each compared with a BLK_READ of it. */
+static int blk_run_check(const unsigned char *win, unsigned long lba, unsigned long n)
+{
+    struct sys_msg m;
+    long r = blk_call(&m, BLK_READN, lba, n, 0);
+    if (r) {
+        printf("fcat: blk: %lu sectors at %lu: %ld\n", n, lba, r);
+        return 1;
+    }
+    memcpy(buf, win, n * FAT_SECTOR);         /* before the next request reuses the window */
+    for (unsigned long i = 0; i < n; i++) {
+        if (blk_call(&m, BLK_READ, lba + i, 0, 0))
+            return 2;
+        if (memcmp(buf + i * FAT_SECTOR, &PROC_IPC->mr[IO_DATA_WORD], FAT_SECTOR)) {
+            printf("fcat: blk: sector %lu of the run at %lu differs\n", i, lba);
+            return 3;
+        }
+    }
+    return 0;
+}
+
+static int blk_checks(void)
+{
+    struct sys_msg m;
+    if (!connect("blk:", BLK_SLOT) || blk_call(&m, BLK_INFO, 0, 0, 0))
+        return 30;
+    unsigned long sectors = m.w[1], multi = m.w[2], waits0 = m.w[3];
+    if (blk_call(&m, BLK_READN, 0, 1, 0) != BLK_E_BAD)            /* no window yet */
+        return 31;
+    if (blk_call(&m, BLK_WINDOW, 0, 0, 0) || m.w[2] != BLK_WINDOW_BYTES)
+        return 32;
+    const unsigned char *win = (const unsigned char *)m.w[1];
+    if (blk_call(&m, BLK_WINDOW, 0, 0, 0) || (const unsigned char *)m.w[1] != win)   /* the same one again */
+        return 33;
+    const unsigned long max = BLK_WINDOW_BYTES / FAT_SECTOR;
+    /* within a block, across blocks from inside one, the whole window,
+     * the last sectors of the disk */
+    const unsigned long runs[][2] = { { 0, 1 }, { 3, 37 }, { 15, 2 }, { 31, 33 }, { 200, max },
+                                      { sectors - 5, 5 }, { sectors - 1, 1 }, { sectors - max, max } };
+    for (unsigned i = 0; i < sizeof runs / sizeof runs[0]; i++)
+        if (blk_run_check(win, runs[i][0], runs[i][1]))
+            return 34;
+    /* a run of the file F64K.BIN checked against its pattern: the data itself */
+    unsigned long fsize;
+    long h = fc_open(FILE_SLOT, "/F64K.BIN", FAT_O_READ, &fsize);
+    if (h < 0 || fc_read(FILE_SLOT, h, buf, 4096) != 4096 || !check(buf, 2, 0, 4096))
+        return 35;
+    fc_close(FILE_SLOT, h);
+    /* refusals: past the end, no sectors, more than the window */
+    if (blk_call(&m, BLK_READN, sectors - 4, 5, 0) != BLK_E_RANGE || blk_call(&m, BLK_READN, sectors, 1, 0) != BLK_E_RANGE ||
+        blk_call(&m, BLK_READN, ~0UL, 2, 0) != BLK_E_RANGE ||
+        blk_call(&m, BLK_READN, 0, 0, 0) != BLK_E_BAD || blk_call(&m, BLK_READN, 0, max + 1, 0) != BLK_E_BAD)
+        return 36;
+    /* the drive's own error: a command past the end (the driver's range
+     * check skipped), then an ordinary read works */
+    if (blk_call(&m, BLK_READN, sectors - 2, 4, BLK_READN_NOCHECK) != BLK_E_IO)
+        return 37;
+    if (blk_run_check(win, 40, 20))
+        return 38;
+    /* interrupts: the driver slept on IRQ 14 (the manifest grants it) */
+    if (blk_call(&m, BLK_INFO, 0, 0, 0) || m.w[3] <= waits0)
+        return 39;
+    printf("fcat: blk: %lu sectors, %lu a READ MULTIPLE block, %lu IRQ waits; runs, the end, refusals, "
+           "a drive error checked\n", sectors, multi, m.w[3] - waits0);
+    /* a crash in the middle of a transfer (the drive left holding DRQ):
+     * the restarted driver resets it, and gives a new window */
+    if (blk_call(&m, BLK_CRASH, 3, 0, 0) || blk_call(&m, BLK_READN, 0, 32, 0) != 1)
+        return 40;
+    if (!connect("blk:", BLK_SLOT) || blk_call(&m, BLK_WINDOW, 0, 0, 0))
+        return 41;
+    win = (const unsigned char *)m.w[1];
+    return blk_run_check(win, 0, 32) ? 42 : 0;
+}
+
 /* A granted window is gone after close: touching it ends this process. */
 static int window_after_close(const char *path)
 {
@@ -359,6 +444,8 @@ int fcat_main(int argc, char **argv, char **envp)
         return list(argv[2], argc - 3, argv + 3);
     if (argc == 2 && strcmp(argv[1], "-e") == 0)
         return errors();
+    if (argc == 2 && strcmp(argv[1], "-blk") == 0)
+        return blk_checks();
     if (argc == 3 && strcmp(argv[1], "-gclose") == 0)
         return window_after_close(argv[2]);
     if (argc == 7 && strcmp(argv[1], "-crash") == 0)

@@ -4,12 +4,19 @@
  * pieces (more than the service holds: it waits for room) and closes;
  * "npipetest read NAME BYTES" reads until the end and checks every byte
  * and the count; "npipetest epipe NAME" opens the read end, closes it,
- * then finds a write refused with EPIPE.  Status 0, or the failed check. */
+ * then finds a write refused with EPIPE; "npipetest ntfn -": the process
+ * server's PROC_NOTIFICATION, which the libc's pipes sleep on: only its
+ * slots, a fork child's copy wakes the parent, a new one replaces the old;
+ * "npipetest stdin -": read(0) of a program whose manifest does not list
+ * serial: is the end (0) at once.  Status 0, or the failed check. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <ferry/prog.h>
 #include "io_progs.h"
 
 static unsigned char pat(unsigned long i) { return (unsigned char)(i * 13 + (i >> 9)); }
@@ -59,6 +66,38 @@ int npipetest_main(int argc, char **argv)
         if (write(w, "y", 1) != -1 || errno != EPIPE)
             return 10;
         return close(w) == 0 ? 0 : 11;
+    }
+    if (strcmp(argv[1], "ntfn") == 0) {
+        if (proc_notification(PROC_CAP_FIRST_FREE) != PROC_E_BAD_REQUEST ||
+            proc_notification(PROC_NTFN_SLOT0 + PROC_NTFNS) != PROC_E_BAD_REQUEST)
+            return 13;
+        const unsigned long slot = PROC_NTFN_SLOT0 + PROC_NTFNS - 1;   /* pipes take the first free */
+        struct sys_msg m = { 0 };
+        if (proc_notification(slot) != PROC_OK || sys_raw(FERRY_SYS_NBRECV, slot, &m) || m.badge != 0)
+            return 14;                                  /* made, nothing pending */
+        pid_t c = fork();
+        if (c == 0) {
+            m = (struct sys_msg){ 0 };
+            _exit(sys_raw(FERRY_SYS_SEND, slot, &m) ? 1 : 0);      /* through the child's copy */
+        }
+        int status;
+        if (c < 0 || waitpid(c, &status, 0) != c || status != 0)
+            return 15;
+        m = (struct sys_msg){ 0 };
+        if (sys_raw(FERRY_SYS_RECV, slot, &m) || m.badge != PROC_NTFN_BADGE)
+            return 16;                                  /* the child's signal is here */
+        /* a new one replaces it: the old signal does not show on it */
+        m = (struct sys_msg){ 0 };
+        if (sys_raw(FERRY_SYS_SEND, slot, &m) || proc_notification(slot) != PROC_OK)
+            return 17;
+        m = (struct sys_msg){ 0 };
+        if (sys_raw(FERRY_SYS_NBRECV, slot, &m) || m.badge != 0)
+            return 18;
+        return 0;
+    }
+    if (strcmp(argv[1], "stdin") == 0) {
+        char c;
+        return read(STDIN_FILENO, &c, 1) == 0 ? 0 : 19;
     }
     return 12;
 }

@@ -53,6 +53,8 @@ struct proc {
     bool supervised;                    /* its faults go to the supervisor process */
     unsigned awaiting;                  /* ended, for the supervisor to restart: 1 faulted, 2 killed */
     unsigned long registered;           /* names the name service says it registered */
+    unsigned long ntfn_root[PROC_NTFNS]; /* PROC_NOTIFICATION: the root task's slot of each (0: none) */
+    unsigned fork_ntfns;                /* slots PROC_NTFN_SLOT0 + i a fork copies (bit i) */
     char regnames[BOOTCONF_NAMES_MAX][PROC_NAME_MAX];  /* the first of them (a restarted name
                                          * service gets them back: PROC_NAMES_RESTORE) */
     unsigned long pt_base[PROC_PTS_MAX];
@@ -745,6 +747,8 @@ static struct proc *proc_new(const struct bootconf_program *prog, unsigned long 
     p->system = p->supervised = false;
     p->awaiting = 0;
     p->registered = 0;
+    memset(p->ntfn_root, 0, sizeof p->ntfn_root);
+    p->fork_ntfns = 0;
     return p;
 }
 
@@ -1623,6 +1627,17 @@ static unsigned long do_fork(struct proc *p, unsigned long rip, unsigned long rs
         err = proc_give_common(c);
     if (!err && !(ipc = ipc_buffer_page(c, PROC_IPC_BUFFER)))
         err = FERRY_E_NO_MEMORY;
+    /* PROC_NOTIFICATION's slots: copied from the parent's CNode (a slot
+     * whose notification went with its maker stays empty) */
+    for (unsigned i = 0; !err && i < PROC_NTFNS; i++) {
+        const unsigned long w[FERRY_CNODE_COPY_NARGS] = {
+            [FERRY_CNODE_ARG_DEST_INDEX] = PROC_NTFN_SLOT0 + i, [FERRY_CNODE_ARG_DEST_DEPTH] = 64,
+            [FERRY_CNODE_ARG_SRC_INDEX] = PROC_NTFN_SLOT0 + i, [FERRY_CNODE_ARG_SRC_DEPTH] = 64,
+            [FERRY_CNODE_ARG_RIGHTS] = FERRY_RIGHTS_ALL };
+        if ((p->fork_ntfns & 1U << i) &&
+            !ferry_invoke(c->cspace, FERRY_CNODE_COPY, FERRY_CNODE_COPY_NARGS, w, 1, &p->cspace, NULL))
+            c->fork_ntfns |= 1U << i;
+    }
     for (unsigned k = 0; !err && k < p->npages; k++) {
         struct page *pg = &p->pages[k];
         int r = region_of(p, pg->va);
@@ -1927,6 +1942,29 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
         unsigned long va = 0, err = do_share(p, m.w[0], m.w[1], m.w[2], &va);
         return reply(err, va);
     }
+    case PROC_NOTIFICATION: {
+        /* a notification from p's block into its slot w0 (the old one, if
+         * any, deleted there and here: copies a fork made stay alive) */
+        unsigned long i = m.w[0] - PROC_NTFN_SLOT0, s, err;
+        const unsigned long del[FERRY_CNODE_DELETE_NARGS] = { [FERRY_CNODE_ARG_INDEX] = m.w[0],
+                                                             [FERRY_CNODE_ARG_DEPTH] = 64 };
+        if (m.w[0] < PROC_NTFN_SLOT0 || i >= PROC_NTFNS)
+            return reply(PROC_E_BAD_REQUEST, 0);
+        ferry_invoke(p->cspace, FERRY_CNODE_DELETE, FERRY_CNODE_DELETE_NARGS, del, 0, NULL, NULL);
+        if (p->ntfn_root[i]) {
+            slot_give(p, p->ntfn_root[i]);
+            p->ntfn_root[i] = 0;
+        }
+        if (!(s = palloc(p, FERRY_OBJ_NOTIFICATION, 0)))
+            return reply(PROC_E_NO_MEMORY, 0);
+        if ((err = proc_give(p, m.w[0], s, FERRY_RIGHTS_ALL, PROC_NTFN_BADGE))) {
+            slot_give(p, s);
+            return reply(PROC_E_NO_MEMORY, 0);
+        }
+        p->ntfn_root[i] = s;
+        p->fork_ntfns |= 1U << i;
+        return reply(PROC_OK, 0);
+    }
     default:
         return reply(PROC_E_BAD_REQUEST, 0);
     }
@@ -1935,8 +1973,22 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
 bool system_start(void)
 {
     bool ok = true;
+    /* The boot services first (start with restart: the serial driver), so
+     * that the programs after them find their names: each is spawned and
+     * served until it has registered, then left running. */
     for (unsigned i = 0; i < conf.n; i++) {
-        if (!conf.prog[i].start)
+        if (!conf.prog[i].start || !conf.prog[i].restart)
+            continue;
+        unsigned long pid = proc_spawn(conf.prog[i].name, NULL, NULL);
+        struct proc_info pi;
+        while (pid && proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.registered < 1)
+            procsrv_serve_one();
+        bool up = pid && proc_info(pid, &pi) && pi.state == PROC_RUNNING;
+        printf("system: service %s %s (pid %lu)\n", conf.prog[i].name, up ? "started" : "failed", pid);
+        ok = ok && up;
+    }
+    for (unsigned i = 0; i < conf.n; i++) {
+        if (!conf.prog[i].start || conf.prog[i].restart)
             continue;
         unsigned long pid = proc_spawn(conf.prog[i].name, NULL, NULL);
         long status = -1;

@@ -29,8 +29,10 @@ bool system_init(const struct ferry_bootinfo *bi);
 bool system_ready(void);
 const struct bootconf *system_conf(void);
 
-/* Spawns the programs marked start and waits for them; false if one
- * could not start or ended with a non-zero status. */
+/* Spawns the programs marked start: first the boot services (start with
+ * restart), each served until it registered and left running; then the
+ * others, waiting for each; false if one could not start or ended with a
+ * non-zero status. */
 bool system_start(void);
 
 /* Spawns program name of the boot configuration with argv (NULL: its

@@ -109,6 +109,20 @@ static bool io_write_file(void)
     return io_stop();
 }
 
+/* The driver's multi-sector path (READ MULTIPLE into a window shared
+ * with the client, IRQ 14): runs that start inside a DRQ block and span
+ * several, the disk's last sectors, refusals, the drive's own error, and
+ * a crash in the middle of a transfer (one restart). */
+static bool io_blk_multi(void)
+{
+    NEED_SYSTEM();
+    CHECK(io_start(false));
+    unsigned long restarts0 = procsrv_restarts("ata");
+    CHECK(FCAT("-blk") == 0);
+    CHECK(procsrv_restarts("ata") == restarts0 + 1);
+    return io_stop();
+}
+
 #define CRASHES 100
 
 /* The block driver dies 100 times in the middle of reads; the supervisor
@@ -164,6 +178,10 @@ static bool io_pipes(void)
     unsigned long pid = proc_spawn("pipetest", NULL, NULL);
     CHECK(pid && proc_wait(pid, &status));
     CHECK(status == 0);
+    /* the notification the pipes sleep on: PROC_NOTIFICATION, copied by fork */
+    const char *ntfn[] = { "ntfn", "-", NULL };
+    CHECK((pid = proc_spawn("npipetest", ntfn, NULL)) && proc_wait(pid, &status));
+    CHECK(status == 0);
     CHECK(proc_count() == 0);                                    /* its children too */
     CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
     return true;
@@ -204,7 +222,10 @@ static bool io_serial(void)
     char text[64];
     if (cmdline_get(ulib_bootinfo->cmdline, "serial_input", text, sizeof text))
         CHECK(SERTEST("read", text) == 0);
-    long status;
+    long status = -1;
+    const char *nostdin[] = { "stdin", "-", NULL };                 /* no serial: in its manifest */
+    unsigned long n = proc_spawn("npipetest", nostdin, NULL);
+    CHECK(n && proc_wait(n, &status) && status == 0);              /* read(0): the end */
     CHECK(proc_stop(again) && proc_wait(again, &status));
     CHECK(proc_count() == 0);
     CHECK(mm_free_bytes() == free0 + (mm_blocks() - blocks) * (1UL << PROCSRV_BLOCK_BITS));
@@ -248,6 +269,7 @@ const struct utest utests_io[] = {
     { io_pipes, "io_pipes" },
     { io_serial, "io_serial" },
     { io_named_pipe, "io_named_pipe" },
+    { io_blk_multi, "io_blk_multi" },
     { io_blk_crash, "io_blk_crash" },
     { io_file_crash, "io_file_crash" },
 };

@@ -6,6 +6,7 @@
 #include <ferry/ulib.h>
 #include <ferry/rootprogs.h>
 #include "utest.h"
+#include "../servers/procsrv.h"
 
 /* shared: true for the process-server tests, whose objects belong to
  * the process server (made on its behalf while a test drives it) and
@@ -89,8 +90,25 @@ static bool run_one(const struct utest *t, bool shared)
     return ok;
 }
 
+/* The boot services (boot.conf: start with restart, the serial driver)
+ * stop before the suite: its tests start the services they need and
+ * expect every other name, I/O port and IRQ line free (io_serial starts
+ * its own serial driver). */
+static void stop_boot_services(void)
+{
+    const struct bootconf *conf = system_ready() ? system_conf() : NULL;
+    for (unsigned i = 0; conf && i < conf->n; i++) {
+        const struct bootconf_program *prog = &conf->prog[i];
+        unsigned long pid = prog->start && prog->restart ? proc_running(prog->name) : 0;
+        long status;
+        if (pid && proc_stop(pid) && proc_wait(pid, &status))
+            printf("tests: boot service %s (pid %lu) stopped; the tests start what they need\n", prog->name, pid);
+    }
+}
+
 int tests_main(const struct ferry_bootinfo *bi)
 {
+    stop_boot_services();
     unsigned bits = ulib_sandbox_create(SANDBOX_MIN_BITS, SANDBOX_MAX_BITS);
     if (bits)
         printf("tests: each test in a sandbox of %lu MiB (the process-server tests share the server's memory)%s\n",

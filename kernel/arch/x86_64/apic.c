@@ -191,6 +191,15 @@ void apic_init(unsigned tick_us)
 {
     outb(0x21, 0xff);                         /* mask both 8259s */
     outb(0xa1, 0xff);
+    /* The PIT's channel 0 stopped: the firmware leaves it counting at
+     * 18.2 Hz, and though nothing takes its interrupt, under QEMU's
+     * icount (sleep=off) its deadlines are where an idle guest's virtual
+     * time jumps to (55 ms a time, while a device's completion is on its
+     * way): a driver sleeping on its IRQ would be charged those.  Mode 0
+     * with a count of 1 ends at once and does not restart. */
+    outb(0x43, 0x30);                         /* channel 0, lo/hi, mode 0 */
+    outb(0x40, 1);
+    outb(0x40, 0);
     if (!ks_cpu.apic)
         panic("apic: this CPU has no local APIC");
     x2apic_mode = ks_cpu.x2apic;

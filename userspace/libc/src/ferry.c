@@ -99,6 +99,13 @@ unsigned long proc_share(void *addr, size_t len, unsigned long pid, unsigned lon
     return err;
 }
 
+unsigned long proc_notification(unsigned long slot)
+{
+    struct sys_msg m = { 0 };
+    const unsigned long w[1] = { slot };
+    return __proc_call(PROC_NOTIFICATION, 1, w, &m);
+}
+
 const char *proc_getenv(char **envp, const char *name)
 {
     size_t n = strlen(name);

@@ -85,6 +85,8 @@ int open(const char *path, int flags, ...)
 
 ssize_t read(int fd, void *buf, size_t n)
 {
+    if (fd == STDIN_FILENO && !fds[fd].used)           /* the console's input (src/write.c) */
+        return __console_read(buf, n);
     if (fd >= 0 && fd < FDS_MAX && fds[fd].used && fds[fd].pipe)
         return __pipe_read(fd, buf, n);
     if (fd >= 0 && fd < FDS_MAX && fds[fd].used && fds[fd].named)

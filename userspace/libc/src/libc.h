@@ -79,6 +79,8 @@ int __npipe_close(int fd);
 
 /* Console output (write(1) and write(2)). */
 void __console_write(const char *s, size_t n);
+/* read(0) with no descriptor 0 of its own: from serial: (src/write.c). */
+long __console_read(void *buf, size_t n);
 
 /* Runs the atexit handlers and flushes; exit's first half. */
 void __run_atexit(void);

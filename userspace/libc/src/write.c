@@ -1,8 +1,10 @@
 /* write.c: write(2) for the console descriptors 1 and 2: through the
  * serial: driver when the program's manifest lists serial: and the driver
  * is up, otherwise printed by the process server (the kernel's console);
- * descriptors from 3 on are files of the file server (src/file.c). */
+ * and read(2) of descriptor 0, the console's input, from serial:.
+ * Descriptors from 3 on are files of the file server (src/file.c). */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 #include <ferry/io.h>
@@ -18,19 +20,55 @@
  * write, and this one goes to the process server, so no line is lost. */
 static enum { SERIAL_ASK, SERIAL_HAVE, SERIAL_DENIED } serial_state;
 
-/* How many of the n bytes the driver wrote. */
-static size_t serial_write(const char *s, size_t n)
+/* serial: in LIBC_SERIAL_SLOT, asked for now if not yet; false when not
+ * (serial_state says whether it may be asked again). */
+static bool serial_have(void)
 {
-    if (serial_state == SERIAL_DENIED)
-        return 0;
     if (serial_state == SERIAL_ASK) {
         unsigned long err = proc_probe("serial:", LIBC_SERIAL_SLOT);
         if (err == PROC_E_DENIED)
             serial_state = SERIAL_DENIED;
-        if (err != PROC_OK)
-            return 0;
-        serial_state = SERIAL_HAVE;
+        if (err == PROC_OK)
+            serial_state = SERIAL_HAVE;
     }
+    return serial_state == SERIAL_HAVE;
+}
+
+/* Standard input: what the driver received, at least one byte.  The
+ * driver never waits (SERIAL_READ answers 0 bytes when none came), so
+ * this yields between asks; while the driver is not up (not yet, or being
+ * restarted) it waits for it.  A program whose manifest does not list
+ * serial: has no console input: read returns 0, the end. */
+long __console_read(void *buf, size_t n)
+{
+    if (n == 0)
+        return 0;
+    for (;;) {
+        if (!serial_have()) {
+            if (serial_state == SERIAL_DENIED)
+                return 0;
+            sched_yield();
+            continue;
+        }
+        size_t k = n < IO_DATA_BYTES ? n : IO_DATA_BYTES;
+        struct sys_msg m = { .info = FERRY_MSGINFO(SERIAL_READ, 1, 0), .w = { k } };
+        if (sys_raw(FERRY_SYS_CALL, LIBC_SERIAL_SLOT, &m) || m.w[0] != 0 || m.w[1] > k) {
+            serial_state = SERIAL_ASK;       /* it died: the restarted one, when it is up */
+            continue;
+        }
+        if (m.w[1]) {
+            memcpy(buf, &__ipc()->mr[IO_DATA_WORD], m.w[1]);
+            return (long)m.w[1];
+        }
+        sched_yield();
+    }
+}
+
+/* How many of the n bytes the driver wrote. */
+static size_t serial_write(const char *s, size_t n)
+{
+    if (!serial_have())
+        return 0;
     size_t done = 0;
     while (done < n) {
         size_t k = n - done < IO_DATA_BYTES ? n - done : IO_DATA_BYTES;

@@ -8,13 +8,26 @@
 #define IO_DATA_WORD   8                      /* mr[8..120): bulk data */
 #define IO_DATA_BYTES  ((120 - IO_DATA_WORD) * 8)   /* 896 bytes a message */
 
-/* blk: one 512-byte sector a message. */
+/* blk: one 512-byte sector a message, or a run of sectors through a
+ * window: BLK_WINDOW_BYTES of the driver's memory mapped read-only into
+ * the client once (PROC_SHARE), into which each BLK_READN puts its
+ * sectors.  The window goes with the driver: a client touches it only
+ * after a BLK_READN that succeeded, and asks for a new one after the
+ * driver restarts. */
+#define BLK_WINDOW_BYTES (64 * 1024)
+#define BLK_READN_NOCHECK 1UL  /* BLK_READN w2, tests: send the command past the end of the disk */
 enum blk_label {
-    BLK_INFO = 1,      /* reply w1 = sectors on the disk */
+    BLK_INFO = 1,      /* reply w1 = sectors on the disk, w2 = sectors per READ MULTIPLE
+                        * block (0: none), w3 = IRQ waits so far */
     BLK_READ,          /* w0 = lba: reply data = the sector */
     BLK_WRITE,         /* w0 = lba, data = the sector */
     BLK_CRASH,         /* tests: w0 = n: the driver dies on a bad pointer while
-                        * serving its n-th next request (0: at once) */
+                        * serving its n-th next request (0: at once); each
+                        * sector of a BLK_READN after its first counts as one,
+                        * so it may die in the middle of a transfer */
+    BLK_WINDOW,        /* reply w1 = the window's address in the caller, w2 = its bytes */
+    BLK_READN,         /* w0 = lba, w1 = sectors (1 .. BLK_WINDOW_BYTES / 512), w2 = flags:
+                        * the sectors into the caller's window (BLK_E_BAD: it has none) */
 };
 
 #define BLK_E_IO     (-1L)   /* the device reported an error */

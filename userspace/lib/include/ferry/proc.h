@@ -86,7 +86,18 @@ enum proc_label {
                            * its pages mapped read-only into process pid too; reply
                            * w1 = their address there.  They leave it when the region
                            * is unmapped or this process ends (zero-copy reads: docs/io.md) */
+    PROC_NOTIFICATION,    /* w0 = slot (PROC_NTFN_SLOT0 .. + PROC_NTFNS - 1): a new notification,
+                           * made from the caller's memory, in that slot of its CNode (what was
+                           * there is deleted); a fork copies it into the child's same slot.
+                           * It goes when the caller ends (the pipes' wake-ups: docs/io.md) */
 };
+
+/* The slots PROC_NOTIFICATION fills, above the device slots (ferry/devcaps.h);
+ * its capability's badge (what a Wait returns once signalled; a poll with
+ * nothing pending returns 0). */
+#define PROC_NTFN_SLOT0 56
+#define PROC_NTFNS      8
+#define PROC_NTFN_BADGE 1
 
 /* Calls on PROC_CAP_NAMES (the name service, a process of its own): the
  * reply's word 0 is the error, as above. */

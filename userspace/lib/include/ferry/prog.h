@@ -47,6 +47,10 @@ unsigned long proc_munmap(void *addr, size_t len);
  * process ends. */
 unsigned long proc_share(void *addr, size_t len, unsigned long pid, unsigned long *there);
 
+/* A new notification in slot (PROC_NTFN_SLOT0 ..), which a fork copies
+ * into the child; it goes when this process ends. */
+unsigned long proc_notification(unsigned long slot);
+
 /* The value of NAME in envp, or NULL. */
 const char *proc_getenv(char **envp, const char *name);
 
