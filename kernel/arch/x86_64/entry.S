@@ -223,9 +223,23 @@ syscall_fast:
     movq CTX_RAX_OFF - CTX_TOP(%rcx), %rax
     movq CTX_RDI_OFF - CTX_TOP(%rcx), %rdi
     movq CTX_RSI_OFF - CTX_TOP(%rcx), %rsi
-syscall_fast_busy:                  /* the lock was taken: the slow path's way */
     FASTPATH_LEAVE
     jmp syscall_lock
+syscall_fast_busy:                  /* the lock is held or wanted: wait until it is free, then again */
+    FASTPATH_LEAVE
+    pushq %rax
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    movl $1, %edi                   /* WAIT_SYSCALL, as BKL_ACQUIRE 1 */
+    call bkl_wait_free
+    testb %al, %al
+    jnz bkl_stalled
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rax
+    jmp syscall_fast
 #endif
 
 /* MSR_CSTAR: `syscall` from compatibility mode.  Ferry has no 32-bit

@@ -146,6 +146,39 @@ bool bkl_wait(uint32_t ticket, word_t kind)
     return stalled;
 }
 
+/* entry.S's fast path found the lock held or wanted by another CPU: wait
+ * until it is free, holding no ticket, then try the fast path again.  A
+ * fast path that queued for the lock instead would keep it wanted: the
+ * other CPU's next fast path would see it taken and queue too, and the
+ * two CPUs would hand the lock to each other for good (a convoy), every
+ * IPC on the slow path.  Requests are run meanwhile, as in wait_for.
+ * True when the current thread was taken from this CPU meanwhile: the
+ * lock is then taken (as bkl_wait's caller expects) for kernel_exit. */
+bool bkl_wait_free(word_t kind);
+bool bkl_wait_free(word_t kind)
+{
+    struct percpu *me = percpu_self();
+    struct tcb *before = me->cur;
+    bool stalled = false;
+    ks_percpu.wait_kind = kind;
+    while (__atomic_load_n(&ks_bkl.next, __ATOMIC_ACQUIRE) != __atomic_load_n(&ks_bkl.owner, __ATOMIC_ACQUIRE)) {
+        void (*fn)(word_t) = __atomic_load_n(&me->req_fn, __ATOMIC_ACQUIRE);
+        if (fn) {
+            ld_not_holding("ran another CPU's request");
+            fn(me->req_arg);
+            __atomic_store_n(&me->req_fn, NULL, __ATOMIC_RELEASE);
+        }
+        if (me->cur != before) {
+            wait_for(__atomic_fetch_add(&ks_bkl.next, 1, __ATOMIC_ACQUIRE));
+            stalled = true;
+            break;
+        }
+        asm volatile("pause" ::: "memory");
+    }
+    ks_percpu.wait_kind = WAIT_C;
+    return stalled;
+}
+
 bool bkl_lock(void)
 {
     ld_not_holding("took the big kernel lock again (re-entry)");
