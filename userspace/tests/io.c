@@ -3,6 +3,8 @@
  * host made (ferryhost/disk.py), writing to it, and surviving crashes. */
 #include "utest.h"
 #include "../servers/procsrv.h"
+#include <ferry/io.h>
+#include <fmt.h>
 
 #define NEED_SYSTEM() CHECK(system_ready())
 
@@ -32,13 +34,28 @@ static bool io_start(bool cache)
     return fs && serve_until_registered(fs);
 }
 
+/* A file server on a fresh RAM disk of its own (no driver), holding the
+ * disk image's test files but F16M.BIN (fatfs ram= fill). */
+static bool io_start_ram(void)
+{
+    io_free0 = mm_free_bytes();
+    io_blocks0 = mm_blocks();
+    char ram[24];
+    fmt_snprintf(ram, sizeof ram, "ram=%u", IO_RAM_KIB);
+    const char *args[] = { ram, "fill", NULL };
+    unsigned long fs = proc_spawn("fatfs", args, NULL);
+    return fs && serve_until_registered(fs);
+}
+
+/* Stops the file server and the driver (if one runs): every byte back. */
 static bool io_stop(void)
 {
     long status;
     const char *names[] = { "fatfs", "ata" };
     for (int i = 0; i < 2; i++) {
         unsigned long pid = proc_running(names[i]);
-        CHECK(pid && proc_stop(pid) && proc_wait(pid, &status));
+        CHECK(i == 1 || pid);
+        CHECK(!pid || (proc_stop(pid) && proc_wait(pid, &status)));
     }
     CHECK(proc_count() == 0);
     /* every byte back (a new block may have been made meanwhile) */
@@ -107,6 +124,53 @@ static bool io_write_file(void)
     CHECK(FCAT("-v", "/GUEST2.BIN", "8", "5") == 0);
     CHECK(FCAT("-v", "/F64K.BIN", "2", "65536") == 0);           /* the rest is intact */
     return io_stop();
+}
+
+/* The same file server over a RAM disk (fatfs ram=KIB fill: formatted
+ * FAT12 at start, the test files written into it): files read back
+ * byte-exact, listed, read by grant; a file created, written and read back;
+ * the libc's file functions (filetest: create, write, read back, seek,
+ * list, unlink); no block driver anywhere.  A RAM disk larger than a
+ * process may map is refused at start. */
+static bool io_ram_files(void)
+{
+    NEED_SYSTEM();
+    CHECK(io_start_ram());
+    CHECK(!proc_running("ata"));
+    CHECK(FCAT("-v", "/F4K.BIN", "1", "4096") == 0);
+    CHECK(FCAT("-v", "/F1M.BIN", "3", "1048576", "65536") == 0);
+    CHECK(FCAT("-v", "/ODD.BIN", "5", "300007", "7") == 0);
+    CHECK(FCAT("-v", "/ODD.BIN", "4", "300007") == 2);           /* wrong bytes are noticed */
+    CHECK(FCAT("-l", "/", "HELLO.TXT", "F4K.BIN", "F64K.BIN", "F1M.BIN", "ODD.BIN") == 0);
+    CHECK(FCAT("-l", "/", "F16M.BIN") == 2);                     /* not on the RAM disk */
+    CHECK(FCAT("-gbench", "/ODD.BIN", "5", "300007", "2") == 0);
+    CHECK(FCAT("-gbench", "/F64K.BIN", "2", "65536", "3") == 0);
+    CHECK(FCAT("-w", "/GUEST.BIN", "9", "100000") == 0);
+    CHECK(FCAT("-v", "/GUEST.BIN", "9", "100000", "4096") == 0);
+    CHECK(FCAT("-l", "/", "GUEST.BIN", "F1M.BIN") == 0);
+    long status = -1;
+    unsigned long pid = proc_spawn("filetest", NULL, NULL);     /* boot.conf: in / */
+    CHECK(pid && proc_wait(pid, &status));
+    CHECK(status == 0);
+    CHECK(FCAT("-v", "/F64K.BIN", "2", "65536") == 0);          /* nothing else touched */
+    CHECK(io_stop());
+    /* the largest RAM disk works, a grant window beside it; more than a
+     * process may map is refused, and said so */
+    char ram[24];
+    fmt_snprintf(ram, sizeof ram, "ram=%u", IO_RAM_MAX_KIB);
+    const char *max[] = { ram, "fill", NULL };
+    struct mm_mark mark = mm_mark();
+    CHECK((pid = proc_spawn("fatfs", max, NULL)) && serve_until_registered(pid));
+    CHECK(FCAT("-gbench", "/F1M.BIN", "3", "1048576", "2") == 0);
+    CHECK(FCAT("-w", "/GUEST.BIN", "9", "300000") == 0);
+    CHECK(proc_stop(pid) && proc_wait(pid, &status));
+    fmt_snprintf(ram, sizeof ram, "ram=%u", IO_RAM_MAX_KIB + 4);
+    const char *big[] = { ram, NULL };
+    CHECK((pid = proc_spawn("fatfs", big, NULL)));
+    CHECK(!serve_until_registered(pid));
+    CHECK(proc_wait(pid, &status) && status == 1);
+    CHECK(mm_back_to(mark));
+    return true;
 }
 
 /* The driver's multi-sector path (READ MULTIPLE into a window shared
@@ -262,6 +326,7 @@ const struct utest utests_io[] = {
     { io_demo, "io_demo" },
     { io_read_files, "io_read_files" },
     { io_write_file, "io_write_file" },
+    { io_ram_files, "io_ram_files" },
     { io_libc_files, "io_libc_files" },
     { io_pipes, "io_pipes" },
     { io_serial, "io_serial" },

@@ -91,6 +91,14 @@ enum { PIPE_END_READ, PIPE_END_WRITE };
 #define PIPE_E_NOREADER (-2L)   /* a write when every reader that opened it closed */
 #define PIPE_E_FULL     (-3L)   /* no room for another pipe or handle */
 
+/* The largest RAM disk of a file server (fatfs ram=KIB): a process maps
+ * at most 520 pages (the process server's PROC_PAGES_MAX), io.elf's image,
+ * stack and a 64 KiB grant window among them. */
+#define IO_RAM_MAX_KIB 1792u
+/* fatfs ram= of the tests and benchmarks: room for the files of `fill`
+ * (1.35 MiB) and about 250 KiB more. */
+#define IO_RAM_KIB 1664u
+
 /* Byte i of the disk image's test file `seed` (ferryhost/disk.py makes the
  * same bytes): a 4093-byte block, repeated. */
 static inline unsigned char io_pattern(unsigned seed, unsigned long i)
