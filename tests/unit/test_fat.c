@@ -359,13 +359,13 @@ static void test_full_disk(void **state)
 /* fat_format on a RAM disk (the file server's ram= backing): the volume
  * mounts as the type its size makes, takes files, a directory, a seek past
  * the end, and passes fsck.fat -n; mdir and mtype read what was written.
- * Sizes: 1.5 MiB (the in-guest RAM disk, FAT12), 2,040 and 2,100 KiB (FAT12 and FAT16 at their
- * border), 16 MiB and 64 MiB (FAT16). */
+ * Sizes: 1.5 MiB (the in-guest RAM disk, FAT12), 8,100 and 8,300 KiB (FAT12 and FAT16 at their
+ * border with 2 KiB clusters), 16 MiB and 64 MiB (FAT16). */
 static void test_format(void **state)
 {
     (void)state;
     static const struct { uint32_t kib; int type; } sizes[] = {
-        { 1536, 12 }, { 2040, 12 }, { 2100, 16 }, { 16384, 16 }, { 65536, 16 },
+        { 1536, 12 }, { 8100, 12 }, { 8300, 16 }, { 16384, 16 }, { 65536, 16 },
     };
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         struct image im;

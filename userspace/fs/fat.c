@@ -1097,13 +1097,15 @@ int fat_readdir(struct fat_file *d, struct fat_dirent *ent)
 
 /* The geometry of a FAT12 or FAT16 volume of `total` sectors: 1 reserved
  * sector, 2 tables, a 512-entry root directory, the fewest sectors a
- * cluster that keep the count under FAT16's limit; the type is what the
+ * cluster from 4 (2 KiB, as the disk image's: fewer table look-ups and
+ * device requests a file than 512-byte clusters) that keep the count
+ * under FAT16's limit; the type is what the
  * count makes it (below 4085 clusters FAT12), and each table holds every
  * cluster's entry.  False when no such volume fits. */
 static bool format_geometry(uint32_t total, uint32_t *spc, uint32_t *fatsz, uint32_t *nclus, int *type)
 {
     const uint32_t root_secs = 512 * DIRENT / FAT_SECTOR, meta0 = 1 + root_secs;
-    for (*spc = 1; *spc <= 128; *spc *= 2) {
+    for (*spc = 4; *spc <= 128; *spc *= 2) {
         for (*type = 12; *type <= 16; *type += 4) {
             if (total <= meta0 + 2)
                 return false;

@@ -133,10 +133,10 @@ long fat_extent(struct fat_file *f, uint32_t pos, uint64_t *lba);
 
 /* Makes an empty FAT12 (under 4085 clusters) or FAT16 volume of `sectors`
  * sectors on dev (a fresh RAM disk): boot sector, two tables, a 512-entry
- * root directory, label up to 11 characters (NULL: none); the data
- * sectors are left as they are.  FAT_E_INVAL when no such volume fits
- * (fewer than about 40 sectors, or more than FAT16's 2 GiB at 64 KiB
- * clusters). */
+ * root directory, clusters of 2 KiB or more, label up to 11 characters
+ * (NULL: none); the data sectors are left as they are.  FAT_E_INVAL when
+ * no such volume fits (fewer than about 50 sectors, or more than FAT16's
+ * 4 GiB at 64 KiB clusters). */
 int fat_format(const struct fat_blockdev *dev, uint64_t sectors, const char *label);
 
 /* A RAM disk: sectors in memory. */
