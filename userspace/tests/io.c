@@ -264,7 +264,8 @@ static long sertest(const char *const *argv)
 
 /* The serial driver (serial:): a program's printf goes through it (the
  * driver's byte count grows by exactly the line; the boot test sees the
- * line); a read with nothing received returns at once; a crash while
+ * line); a read with nothing received returns at once; a waiting read
+ * sleeps in the driver while other requests are served; a crash while
  * serving a printf is restarted by the supervisor and that line reaches
  * the console through the process server.  With serial_input=TEXT on the
  * command line, sertest also waits for TEXT typed into COM1 (the boot
@@ -277,7 +278,16 @@ static bool io_serial(void)
     CHECK(pid && serve_until_registered(pid));
     CHECK(SERTEST("write", "a line through the serial driver") == 0);
     CHECK(SERTEST("empty") == 0);
+    /* a reader that sleeps in the driver for input (SERIAL_READ_WAIT):
+     * writes and reads are served meanwhile, a second waiting reader is
+     * answered at once; the crash below ends its Call */
+    const char *block[] = { "block", NULL };
+    unsigned long blocked = proc_spawn("sertest", block, NULL);
+    CHECK(blocked);
+    CHECK(SERTEST("sleeping") == 0);
     CHECK(SERTEST("crash") == 0);
+    long bstatus = -1;
+    CHECK(proc_wait(blocked, &bstatus) && bstatus == 0);
     unsigned long again = proc_running("serial");
     CHECK(again && again != pid);                                /* restarted, not the same */
     CHECK(SERTEST("write", "after the restart") == 0);
