@@ -226,7 +226,7 @@ static bool ram_fill(void)
         { "/F4K.BIN", 1, 4096 }, { "/F64K.BIN", 2, 65536 }, { "/F1M.BIN", 3, 1 << 20 }, { "/ODD.BIN", 5, 300007 },
     };
     static const char hello[] = "Hello from the Ferry file server: read from its RAM disk.\n";
-    static unsigned char chunk[4096];
+    static unsigned char chunk[4096], period[4093];   /* io_pattern repeats every 4093 bytes */
     struct fat_file f;
     if (fat_open(&fs, &f, "/HELLO.TXT", FAT_O_WRITE | FAT_O_CREATE) ||
         fat_write(&f, hello, sizeof hello - 1) != (long)sizeof hello - 1 || fat_close(&f))
@@ -234,10 +234,15 @@ static bool ram_fill(void)
     for (size_t k = 0; k < sizeof files_ / sizeof files_[0]; k++) {
         if (fat_open(&fs, &f, files_[k].name, FAT_O_WRITE | FAT_O_CREATE))
             return false;
+        for (size_t i = 0; i < sizeof period; i++)
+            period[i] = io_pattern(files_[k].seed, i);
         for (unsigned long at = 0; at < files_[k].size;) {
             size_t n = files_[k].size - at < sizeof chunk ? files_[k].size - at : sizeof chunk;
-            for (size_t i = 0; i < n; i++)
-                chunk[i] = io_pattern(files_[k].seed, at + i);
+            for (size_t i = 0; i < n;) {                  /* the period copied, in at most two pieces */
+                size_t from = (at + i) % sizeof period, run = sizeof period - from < n - i ? sizeof period - from : n - i;
+                memcpy(chunk + i, period + from, run);
+                i += run;
+            }
             if (fat_write(&f, chunk, n) != (long)n)
                 return false;
             at += n;
