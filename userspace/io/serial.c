@@ -91,7 +91,7 @@ static void drain(void)
         __atomic_fetch_add(&received, 1, __ATOMIC_RELAXED);
         moved = true;
     }
-    if (moved && have_input_ntfn && __atomic_load_n(&sleeper, __ATOMIC_SEQ_CST)) {
+    if (moved && __atomic_load_n(&sleeper, __ATOMIC_SEQ_CST)) {     /* taken only with a notification */
         struct sys_msg m = { 0 };
         sys_raw(FERRY_SYS_SEND, INPUT, &m);
     }
