@@ -210,6 +210,12 @@ $(BUILD)/programs/%.elf: $(BUILD)/libc/userspace/programs/%.c.o $(PROG_LIB) $(PR
 	@mkdir -p $(dir $@)
 	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $< $(PROG_EXTRA) $(PROG_LIB) $(PROG_LINK)
 
+# The name service and the libc's side of its calls use no SSE/FPU
+# registers: under the lazy FPU switch a server that touches them, even for
+# a struct copy, costs every round trip a device-not-available trap on each
+# side (docs/system.md, "Names").
+$(BUILD)/libc/userspace/programs/names.c.o $(BUILD)/libc/userspace/libc/src/ferry.c.o: PROG_CFLAGS += -mgeneral-regs-only
+
 # The name service checks names and manifests with the boot configuration's
 # own functions.
 $(BUILD)/programs/names.elf: PROG_EXTRA = $(BUILD)/libc/userspace/lib/bootconf.c.o

@@ -187,10 +187,21 @@ void ipc_send(struct tcb *cur, struct endpoint *ep, word_t badge, word_t msginfo
     endpoint_enqueue(ep, cur);
 }
 
+/* An empty message: badge, and zero in every message register (words
+ * beyond the length read as zero, and a thread that waited after the IPC
+ * fast path has not its own in its saved registers: docs/design.md,
+ * "Message registers"). */
+static void set_received_empty(struct tcb *t, word_t badge)
+{
+    for (unsigned i = 0; i < FERRY_MSG_REG_WORDS; i++)
+        ctx_set_mr(&t->ctx, i, 0);
+    set_received(t, FERRY_MSGINFO(0, 0, 0), badge);
+}
+
 /* Signal bits delivered to a thread: badge = the bits, empty message. */
 static void set_signalled(struct tcb *t, word_t bits)
 {
-    set_received(t, FERRY_MSGINFO(0, 0, 0), bits);
+    set_received_empty(t, bits);
 }
 
 void ipc_recv(struct tcb *cur, struct endpoint *ep, bool blocking)
@@ -217,7 +228,7 @@ void ipc_recv(struct tcb *cur, struct endpoint *ep, bool blocking)
     }
     if (!blocking) {
         /* NBRecv with no sender: success with badge 0 and an empty message (seL4). */
-        set_received(cur, FERRY_MSGINFO(0, 0, 0), 0);
+        set_received_empty(cur, 0);
         return;
     }
     cur->ipc_flags = 0;
@@ -267,8 +278,9 @@ bool ipc_reply_recv_caps(struct tcb *cur, word_t cptr, word_t msginfo)
      * reply: length and count within bounds, an IPC buffer for them) and
      * that deliver would not cut short (both buffers present)... */
     word_t len = FERRY_MSGINFO_LEN(msginfo), ncaps = FERRY_MSGINFO_CAPS(msginfo);
-    if (len > FERRY_MSG_MAX_WORDS || ncaps == 0 || ncaps > FERRY_MAX_EXTRA_CAPS || !ipc_buf(cur) ||
-        !ipc_buf(caller))
+    const struct ferry_ipc_buffer *sbuf = ipc_buf(cur);
+    struct ferry_ipc_buffer *dbuf = ipc_buf(caller);
+    if (len > FERRY_MSG_MAX_WORDS || ncaps == 0 || ncaps > FERRY_MAX_EXTRA_CAPS || !sbuf || !dbuf)
         MEDIUM_MISS();
     /* ...then a Recv on an endpoint we may read, with no sender queued
      * and no signal pending on a bound notification, so that we block... */
@@ -288,7 +300,16 @@ bool ipc_reply_recv_caps(struct tcb *cur, word_t cptr, word_t msginfo)
     /* ---- point of no return: ipc_reply, then ipc_recv's blocking case ---- */
 
     cur->reply_to = NULL;
-    deliver(cur, caller, msginfo, 0, TCB_IPC_GRANT);
+    /* deliver()'s steps for this case (no fault, both buffers there, grant
+     * given), with the buffers found above rather than looked up again: a
+     * name lookup's reply is this path, every time. */
+    for (word_t i = 0; i < FERRY_MSG_REG_WORDS; i++)
+        ctx_set_mr(&caller->ctx, (unsigned)i, i < len ? ctx_get_mr(&cur->ctx, (unsigned)i) : 0);
+    if (sbuf != dbuf)
+        for (word_t i = FERRY_MSG_REG_WORDS; i < len; i++)
+            dbuf->mr[i] = sbuf->mr[i];
+    word_t got = transfer_caps(cur, sbuf, ncaps, caller, dbuf);
+    set_received(caller, FERRY_MSGINFO(FERRY_MSGINFO_LABEL(msginfo), len, got), 0);
     caller->state = TCB_RUNNABLE;        /* wake without the ready queue: it runs now */
     caller->blocked_on = NULL;
     caller->ipc_flags = 0;

@@ -9,6 +9,7 @@
 #include <core/sched.h>
 #include <core/invoke.h>
 #include <ferry/arch_x86_64.h>
+#include <ferry/syscall.h>
 #include <ferry/errors.h>
 #include <kstring.h>
 #include <panic.h>
@@ -66,10 +67,19 @@ word_t *tcb_ipc_buffer(const struct tcb *t)
 
 void tcb_cancel_ipc(struct tcb *t)
 {
+    bool fault = t->ipc_flags & TCB_IPC_FAULT;
     switch (t->state) {
     case TCB_BLOCKED_SEND:
+        endpoint_dequeue(t->blocked_on, t);
+        break;
     case TCB_BLOCKED_RECV:
         endpoint_dequeue(t->blocked_on, t);
+        /* A Recv, or a ReplyRecv whose reply is done: it restarts as a
+         * Recv on the same cptr, the one message register the IPC fast
+         * path keeps for a waiting receiver (docs/design.md, "Message
+         * registers"). */
+        if (!fault)
+            ctx_set_result(&t->ctx, FERRY_SYS_RECV);
         break;
     case TCB_BLOCKED_NOTIFICATION:
         notification_dequeue(t->blocked_on, t);
@@ -79,15 +89,26 @@ void tcb_cancel_ipc(struct tcb *t)
         if (t->blocked_on && ((struct tcb *)t->blocked_on)->reply_to == t)
             ((struct tcb *)t->blocked_on)->reply_to = NULL;
         t->blocked_on = NULL;
+        /* A Call whose message went out does not restart (which would
+         * send it again, and the IPC fast path does not keep a waiting
+         * caller's message registers): it returns as if the server had
+         * dropped the reply (tcb_drop_reply), once it runs again.  A
+         * faulted thread re-runs its instruction, as below. */
+        if (!fault) {
+            ctx_set_ipc_error(&t->ctx, FERRY_E_INVALID_CAP);
+            t->ipc_flags = 0;
+            return;
+        }
         break;
     default:
         return;
     }
-    /* rax still holds the system call number while a thread waits, and
-     * RIP the address after its syscall instruction (WriteRegisters on a
-     * blocked thread cancels the IPC before it writes: decode_write_regs),
-     * so this is always a move back onto that instruction. */
-    if (!(t->ipc_flags & TCB_IPC_FAULT))
+    /* RIP is the address after the syscall instruction while a thread
+     * waits (WriteRegisters on a blocked thread cancels the IPC before it
+     * writes: decode_write_regs), so this is always a move back onto
+     * that instruction; rax is the call's number (saved by the slow path,
+     * or set above). */
+    if (!fault)
         ctx_restart_syscall(&t->ctx);
     t->ipc_flags = 0;
 }
@@ -97,7 +118,7 @@ void tcb_wake_error(struct tcb *t, word_t err)
     t->blocked_on = NULL;
     t->ipc_result = err;
     if (!(t->ipc_flags & TCB_IPC_FAULT))
-        ctx_set_result(&t->ctx, err);
+        ctx_set_ipc_error(&t->ctx, err);
     t->ipc_flags = 0;
     t->state = TCB_RUNNABLE;
     sched_enqueue(t);

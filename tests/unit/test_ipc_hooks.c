@@ -37,14 +37,16 @@ static void test_suspend_restarts_blocked_call(void **state)
     assert_int_equal(untyped_retype(&ut, FERRY_OBJ_ENDPOINT, 0, &s[0], 1), FERRY_OK);
     struct endpoint *ep = cap_endpoint(&s[0].cap);
     struct tcb *t = make_tcb(1);
-    in_syscall(t, FERRY_SYS_RECV, 0x401002);
+    /* A ReplyRecv whose reply is done (the fast path saved neither its
+     * number nor anything but cptr and msginfo): it restarts as a Recv. */
+    in_syscall(t, FERRY_SYS_REPLY_RECV, 0x401002);
     t->state = TCB_BLOCKED_RECV;
     endpoint_enqueue(ep, t);
 
     tcb_suspend(t);
     assert_int_equal(t->state, TCB_INACTIVE);
     assert_int_equal(ep->state, EP_IDLE);
-    /* back onto the syscall instruction, the number still in rax */
+    /* back onto the syscall instruction, a Recv's number in rax */
     assert_int_equal(ctx_get(&t->ctx, CTX_RIP), 0x401000);
     assert_int_equal(ctx_get(&t->ctx, CTX_RAX), FERRY_SYS_RECV);
     /* a second suspend does not move it again */
@@ -71,6 +73,9 @@ static void test_caller_gone_clears_reply_right(void **state)
     (void)state;
     struct tcb *server = make_tcb(0), *caller = make_tcb(1);
     in_syscall(caller, FERRY_SYS_CALL, 0x401002);
+    ctx_set(&caller->ctx, CTX_RDI, 7);
+    ctx_set(&caller->ctx, CTX_RSI, 0x1234);
+    ctx_set(&caller->ctx, CTX_R10, 9);
     caller->state = TCB_BLOCKED_REPLY;
     caller->ipc_flags = TCB_IPC_CALL;
     caller->blocked_on = server;
@@ -79,7 +84,12 @@ static void test_caller_gone_clears_reply_right(void **state)
     tcb_suspend(caller);
     assert_null(server->reply_to);                   /* the reply will find nobody */
     assert_null(caller->blocked_on);
-    assert_int_equal(ctx_get(&caller->ctx, CTX_RIP), 0x401000);
+    /* The Call is not sent again: it returns an error, empty message. */
+    assert_int_equal(ctx_get(&caller->ctx, CTX_RIP), 0x401002);
+    assert_int_equal(ctx_get(&caller->ctx, CTX_RAX), FERRY_E_INVALID_CAP);
+    assert_int_equal(ctx_get(&caller->ctx, CTX_RDI), 0);
+    assert_int_equal(ctx_get(&caller->ctx, CTX_RSI), 0);
+    assert_int_equal(ctx_get(&caller->ctx, CTX_R10), 0);
 
     /* deleting a caller while its reply is held: same */
     struct tcb *c2 = make_tcb(2);

@@ -43,6 +43,7 @@ struct cached {
 static struct reg regs[REG_MAX];
 static struct manifest mans[MAN_MAX];
 static struct cached cache[CACHE_MAX];
+_Static_assert(CACHE_MAX == 32, "cache_set picks one of 16 sets of two");
 static bool slot_used[NSLOTS];
 static unsigned long clock;
 
@@ -188,7 +189,18 @@ static long request_name(const struct sys_msg *m, char *buf)
     return proc_name_valid(buf, len) ? (long)len : -1;
 }
 
-/* Answers a lookup: the reply (in *r) carries the badged endpoint. */
+/* The kept copies are a 2-way set-associative table: pid and the name's
+ * first word choose a set (two entries), so a lookup looks at two entries
+ * whatever the table holds (copies kept for clients that have ended stay
+ * until they are replaced: the name service is not told of every end).
+ * A copy that has to make room is deleted; its client's next lookup of
+ * that name mints a new one. */
+static struct cached *cache_set(unsigned long pid, unsigned long w1)
+{
+    unsigned long x = (pid ^ w1) * 0x9e3779b97f4a7c15UL;
+    return &cache[(x >> 60) * 2];
+}
+
 /* The copy kept for pid's earlier lookup of the same name, found by the
  * request's words as they came (checked when it was made): its entry is
  * there and its service alive, since a gone service's entries are purged
@@ -198,8 +210,9 @@ static const struct cached *cached_for(unsigned long pid, const struct sys_msg *
     unsigned long len = m->w[0], n = 1 + (len + 7) / 8;
     if (len >= PROC_NAME_MAX || FERRY_MSGINFO_LEN(m->info) < n)
         return NULL;
-    for (unsigned k = 0; k < CACHE_MAX; k++) {
-        const struct cached *c = &cache[k];
+    const struct cached *set = cache_set(pid, m->w[1]);
+    for (unsigned j = 0; j < 2; j++) {
+        const struct cached *c = &set[j];
         if (c->pid != pid || c->words[0] != len)
             continue;
         unsigned long i = 1;
@@ -211,6 +224,7 @@ static const struct cached *cached_for(unsigned long pid, const struct sys_msg *
     return NULL;
 }
 
+/* Answers a lookup: the reply (in *r) carries the badged endpoint. */
 static void lookup(unsigned long pid, const struct sys_msg *m, struct sys_msg *r, bool quiet)
 {
     const struct cached *hit = cached_for(pid, m);
@@ -237,12 +251,9 @@ static void lookup(unsigned long pid, const struct sys_msg *m, struct sys_msg *r
             continue;
         /* A send-only copy badged with the client's pid, derived from the
          * service's endpoint: it goes when the service does. */
-        struct cached *c = NULL;
-        for (unsigned k = 0; k < CACHE_MAX && !c; k++)
-            if (!cache[k].pid)
-                c = &cache[k];
-        if (!c) {
-            c = &cache[clock++ % CACHE_MAX];   /* full: one goes */
+        struct cached *set = cache_set(pid, word(m, 1));
+        struct cached *c = !set[0].pid ? &set[0] : !set[1].pid ? &set[1] : &set[clock++ % 2];
+        if (c->pid) {                   /* both taken: one goes */
             slot_free(c->slot);
             c->pid = 0;
         }

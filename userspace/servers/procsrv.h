@@ -85,6 +85,16 @@ enum procsrv_event {
     PROCSRV_FORK,        /* a fork answered */
 };
 enum procsrv_event procsrv_serve_one(void);
+/* Tests: go on once cond holds (it names the state the test waits for,
+ * checked after each request).  The process server runs in the root
+ * task's thread, so waiting is serving it; once it is a process of its
+ * own (docs/system.md, "Not yet", step 3) this becomes a wait on the
+ * control notification, and no caller changes. */
+#define PROCSRV_AWAIT(cond)                                             \
+    do {                                                                \
+        while (!(cond))                                                 \
+            procsrv_serve_one();                                        \
+    } while (0)
 /* Tests: the next request pid sends is left unanswered (pid waits in its
  * Call as a server that died before answering would leave it; its
  * proc_info messages count says when it came).  False for an unknown pid. */

@@ -2,9 +2,9 @@
  * should be: Call + ReplyRecv between threads of one priority, to a server
  * one priority below, with an idle bound notification, with an FS base,
  * across address spaces; that message registers beyond the length read
- * as zero, and no register returns holding the other thread's value; and
+ * as zero, and no register returns holding the other thread's value;
  * that its fall-back counters do count (so a count of zero
- * means something). */
+ * means something); and what a cancelled wait after it does. */
 #include "utest.h"
 #include <ferry/ipc.h>
 #include <ferry/process.h>
@@ -403,11 +403,117 @@ static bool fastpath_reply_cap(void)
     return true;
 }
 
+/* A thread blocked after a fast-path Call or ReplyRecv has not its
+ * message registers saved (the entry keeps cptr and msginfo only:
+ * docs/design.md, "Message registers"), so cancelling its wait must not
+ * restart from them: a server waiting in a ReplyRecv the fast path
+ * completed restarts as a Recv on the same endpoint when suspended and
+ * resumed; a caller waiting for its reply returns FERRY_E_INVALID_CAP
+ * with an empty message, without sending the request again. */
+static volatile unsigned long fb_ep, fb_ntfn, fb_park, fb_requests, fb_err, fb_info, fb_w[FERRY_MSG_REG_WORDS];
+
+static void fb_holder(void)
+{
+    struct sys_msg m = { 0 };
+    unsigned long bits;
+    ipc_recv(fb_ep, &m);
+    for (;;) {
+        fb_requests++;
+        ntfn_wait(fb_ntfn, &bits);            /* hold the reply until told */
+        m.info = FERRY_MSGINFO(0, 1, 0);
+        m.w[0] = 555;
+        ipc_reply(&m);
+        ipc_recv(fb_ep, &m);
+    }
+}
+
+static void fb_client(void)
+{
+    struct sys_msg m = { .info = FERRY_MSGINFO(5, FERRY_MSG_REG_WORDS, 0), .w = { 1, 2, 3, 4 } };
+    fb_err = ipc_call(fb_ep, &m) + 1;
+    fb_info = m.info;
+    for (unsigned i = 0; i < FERRY_MSG_REG_WORDS; i++)
+        fb_w[i] = m.w[i];
+    for (;;) {
+        unsigned long bits;
+        ntfn_wait(fb_park, &bits);
+    }
+}
+
+static bool fastpath_blocked_restart(void)
+{
+    unsigned long before = 0, after = 0;
+    bool counting = test_fastpath_misses(&before);
+    /* The server: one fast round trip, then it waits in a fast ReplyRecv
+     * with its cptr saved. */
+    ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    fp_ep = ep;
+    unsigned long srv = test_thread(fp_echo, FERRY_CAP_INIT_CNODE, 255, 0, true);
+    CHECK(srv != 0);
+    CHECK(first_call(ep, counting, &before));
+    struct sys_msg m = { .info = FERRY_MSGINFO(3, 1, 0), .w = { 10 } };
+    CHECK_OK(ipc_call(ep, &m));
+    CHECK(m.w[0] == 11);
+    if (counting) {
+        CHECK(test_fastpath_misses(&after));
+        CHECK(after == before);
+    }
+    unsigned long r[FERRY_REG_COUNT];
+    CHECK_OK(ferry_tcb_suspend(srv));
+    CHECK_OK(ferry_tcb_read_registers(srv, FERRY_REG_COUNT, r));
+    CHECK(r[FERRY_REG_RAX] == FERRY_SYS_RECV && r[FERRY_REG_RDI] == ep);
+    CHECK_OK(ferry_tcb_resume(srv));
+    sys_yield();                              /* it reaches its Recv again */
+    m = (struct sys_msg){ .info = FERRY_MSGINFO(3, 1, 0), .w = { 20 } };
+    CHECK_OK(ipc_call(ep, &m));
+    CHECK(m.w[0] == 21);
+    CHECK(calls(ep));
+    CHECK_OK(ferry_tcb_suspend(srv));
+
+    /* The caller: its Call taken by the fast path, the reply held. */
+    ALLOC(ep2, FERRY_OBJ_ENDPOINT, 0);
+    ALLOC(ntfn, FERRY_OBJ_NOTIFICATION, 0);
+    ALLOC(park, FERRY_OBJ_NOTIFICATION, 0);
+    fb_ep = ep2;
+    fb_ntfn = ntfn;
+    fb_park = park;
+    fb_requests = fb_err = 0;
+    fb_info = ~0UL;
+    for (unsigned i = 0; i < FERRY_MSG_REG_WORDS; i++)
+        fb_w[i] = ~0UL;
+    unsigned long holder = test_thread(fb_holder, FERRY_CAP_INIT_CNODE, 255, 0, true);
+    CHECK(holder != 0);
+    sys_yield();                              /* the holder waits in its Recv */
+    unsigned long cl = test_thread(fb_client, FERRY_CAP_INIT_CNODE, 255, 0, true);
+    CHECK(cl != 0);
+    if (counting)
+        CHECK(test_fastpath_misses(&before));
+    sys_yield();                              /* the Call, then the holder's Wait */
+    if (counting) {
+        CHECK(test_fastpath_misses(&after));
+        CHECK(after == before);               /* the Call was the fast path's */
+    }
+    CHECK(fb_requests == 1 && fb_err == 0);
+    CHECK_OK(ferry_tcb_suspend(cl));
+    CHECK_OK(ntfn_signal(ntfn));              /* the reply finds nobody */
+    sys_yield();
+    CHECK(fb_requests == 1 && fb_err == 0);
+    CHECK_OK(ferry_tcb_resume(cl));
+    sys_yield();
+    CHECK(fb_err == FERRY_E_INVALID_CAP + 1 && fb_requests == 1 && fb_info == 0);
+    for (unsigned i = 0; i < FERRY_MSG_REG_WORDS; i++)
+        CHECK(fb_w[i] == 0);
+    CHECK_OK(ferry_tcb_suspend(cl));
+    CHECK_OK(ferry_tcb_suspend(holder));
+    return true;
+}
+
 const struct utest utests_fastpath[] = {
     UTEST(fastpath_taken),
     UTEST(fastpath_message_registers),
     UTEST(fastpath_all_registers),
     UTEST(fastpath_counters_count),
     UTEST(fastpath_reply_cap),
+    UTEST(fastpath_blocked_restart),
 };
 const size_t utests_fastpath_n = sizeof utests_fastpath / sizeof utests_fastpath[0];

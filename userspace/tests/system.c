@@ -13,8 +13,7 @@
 static bool serve_until(unsigned long pid, unsigned long n)
 {
     struct proc_info pi;
-    while (proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.messages < n)
-        procsrv_serve_one();
+    PROCSRV_AWAIT(!proc_info(pid, &pi) || pi.state != PROC_RUNNING || pi.messages >= n);
     return proc_info(pid, &pi) && pi.state == PROC_RUNNING;
 }
 
@@ -23,8 +22,7 @@ static bool serve_until(unsigned long pid, unsigned long n)
 static bool serve_until_registered(unsigned long pid)
 {
     struct proc_info pi;
-    while (proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.registered < 1)
-        procsrv_serve_one();
+    PROCSRV_AWAIT(!proc_info(pid, &pi) || pi.state != PROC_RUNNING || pi.registered >= 1);
     return proc_info(pid, &pi) && pi.state == PROC_RUNNING;
 }
 
@@ -257,8 +255,7 @@ static bool test_exec_in_place(void)
 static bool run_to_end(unsigned long pid, long *status, unsigned long *faults)
 {
     struct proc_info pi;
-    while (proc_info(pid, &pi) && pi.state == PROC_RUNNING)
-        procsrv_serve_one();
+    PROCSRV_AWAIT(!proc_info(pid, &pi) || pi.state != PROC_RUNNING);
     *faults = pi.faults;
     return proc_wait(pid, status);
 }
@@ -287,13 +284,12 @@ static bool test_demand_paging(void)
      * munmap'd frames are reused (and uncharged: its memory stays level). */
     const char *rounds[] = { "64", "40", NULL };
     pid = proc_spawn("touch", rounds, NULL);
-    struct proc_info pi;
-    unsigned long bytes1 = 0;
-    while (pid && proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.faults < 64 * 30) {
-        if (pi.faults >= 64 && !bytes1)
-            bytes1 = pi.bytes;                    /* one round's 64 pages mapped */
-        procsrv_serve_one();
-    }
+    struct proc_info pi = { 0 };
+    /* One round's 64 pages mapped: its charged memory then (once the
+     * server is a process of its own, a few faults later at most). */
+    PROCSRV_AWAIT(!pid || !proc_info(pid, &pi) || pi.state != PROC_RUNNING || pi.faults >= 64);
+    unsigned long bytes1 = pid && pi.state == PROC_RUNNING ? pi.bytes : 0;
+    PROCSRV_AWAIT(!pid || !proc_info(pid, &pi) || pi.state != PROC_RUNNING || pi.faults >= 64 * 30);
     CHECK(pid && bytes1 && proc_info(pid, &pi) && pi.state == PROC_RUNNING);
     CHECK(pi.bytes <= bytes1 + 8 * 4096);         /* a few page tables more, no more frames */
     CHECK(run_to_end(pid, &status, &faults));
@@ -348,14 +344,12 @@ static bool test_supervisor_restarts(void)
     CHECK(status == 0);
     /* The supervisor (a process) restarts it: after the last crash,
      * maybe only once the process server has served it. */
-    while (procsrv_restarts("echo") < restarts0 + CRASHES)
-        procsrv_serve_one();
+    PROCSRV_AWAIT(procsrv_restarts("echo") >= restarts0 + CRASHES);
     CHECK(procsrv_restarts("echo") == restarts0 + CRASHES);
     echo = proc_running("echo");
     CHECK(echo != 0);
     CHECK(proc_kill(echo));                       /* killed: restarted too */
-    while (procsrv_restarts("echo") < restarts0 + CRASHES + 1)
-        procsrv_serve_one();
+    PROCSRV_AWAIT(procsrv_restarts("echo") >= restarts0 + CRASHES + 1);
     CHECK(procsrv_restarts("echo") == restarts0 + CRASHES + 1);
     unsigned long again = proc_running("echo");
     CHECK(again != 0 && again != echo);
@@ -386,8 +380,7 @@ static bool test_supervisor_restart_itself(void)
     CHECK(proc_kill(sup));
     unsigned long sup2 = proc_running("supervisor");
     CHECK(sup2 && sup2 != sup && procsrv_supervisor_restarts() == sup0 + 1);
-    while (procsrv_restarts("echo") < restarts0 + 1)
-        procsrv_serve_one();                      /* the new supervisor restarts echo */
+    PROCSRV_AWAIT(procsrv_restarts("echo") >= restarts0 + 1);   /* the new supervisor restarts echo */
     echo = proc_running("echo");
     CHECK(echo != 0);
     const char *argv[] = { "3", NULL };
@@ -395,8 +388,7 @@ static bool test_supervisor_restart_itself(void)
     long status;
     CHECK(client && proc_wait(client, &status));
     CHECK(status == 0);
-    while (procsrv_restarts("echo") < restarts0 + 4)
-        procsrv_serve_one();
+    PROCSRV_AWAIT(procsrv_restarts("echo") >= restarts0 + 4);
     echo = proc_running("echo");
     CHECK(echo && proc_stop(echo) && proc_wait(echo, &status));
     CHECK(proc_count() == 0);
@@ -483,8 +475,7 @@ static bool test_system_restart_limit(void)
     for (unsigned i = 1; i <= PROCSRV_SYSTEM_RESTARTS_IN_A_ROW; i++) {
         unsigned long sup = proc_running("supervisor");
         CHECK(sup && proc_inject_fault(sup));
-        while (proc_running("supervisor") == sup)
-            procsrv_serve_one();                  /* its fault: it ended */
+        PROCSRV_AWAIT(proc_running("supervisor") != sup);        /* its fault: it ended */
         if (i < PROCSRV_SYSTEM_RESTARTS_IN_A_ROW)
             CHECK(proc_running("supervisor") != 0 && procsrv_supervisor_restarts() == r0 + i);
         else
@@ -497,8 +488,7 @@ static bool test_system_restart_limit(void)
     unsigned long echo = proc_spawn("echo", NULL, NULL);
     CHECK(echo && serve_until_registered(echo));
     CHECK(proc_kill(echo));
-    while (procsrv_restarts("echo") < restarts0 + 1)
-        procsrv_serve_one();
+    PROCSRV_AWAIT(procsrv_restarts("echo") >= restarts0 + 1);
     long status;
     echo = proc_running("echo");
     CHECK(echo && proc_stop(echo) && proc_wait(echo, &status));
@@ -574,8 +564,7 @@ static bool test_cow_fork(void)
     unsigned long copies = procsrv_cow_copies() - copies0, reuses = procsrv_cow_reuses() - reuses0;
     printf("    copy-on-write faults: %lu copies, %lu frames made writable again\n", copies, reuses);
     CHECK(copies >= 64 && copies + reuses >= 128);
-    while (proc_count())
-        procsrv_serve_one();                  /* the orphaned grandchild ends */
+    PROCSRV_AWAIT(proc_count() == 0);                   /* the orphaned grandchild ends */
     CHECK(proc_count() == 0);
     CHECK(mm_back_to(mark));
     return true;
@@ -667,8 +656,7 @@ static bool test_control(void)
     unsigned long free0 = mm_free_bytes(), blocks0 = mm_blocks();
     unsigned long tcb = test_thread(ctl_thread, FERRY_CAP_INIT_CNODE, 200, 0, true);
     CHECK(tcb);
-    while (!ctl_run.done)
-        procsrv_serve_one();
+    PROCSRV_AWAIT(ctl_run.done);
     ferry_tcb_suspend(tcb);             /* (its last Call served, or still queued: cancelled) */
     ferry_cnode_delete(ctl_run.slot);
     if (!ctl_run.ok)

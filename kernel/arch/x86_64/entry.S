@@ -7,8 +7,8 @@
  * which never returns (with the fast path built, Call and ReplyRecv first
  * jump to
  *     _Noreturn void fastpath_call(word_t cptr, word_t msginfo);  (and fastpath_reply_recv)
- * which leave by sysret, or jump to fastpath_miss when the slow path must
- * do the work);
+ * which leave by sysret, or jump to fastpath_miss_call / _reply_recv when
+ * the slow path must do the work);
  * C leaves through one of the restore functions:
  *     void restore_user_sysret(struct user_context *ctx);  (RIP canonical!)
  *     void restore_user_iret(struct user_context *ctx);
@@ -76,6 +76,24 @@
     lock xaddl %ecx, ks_bkl+BKL_NEXT(%rip)
     cmpl %ecx, ks_bkl+BKL_OWNER(%rip)
     je 8f
+#if FERRY_FASTPATH
+.if \kind == 1
+    /* A `syscall` left its message registers unsaved (SAVE_SYSCALL_FRAME):
+     * into the TCB now, both because bkl_wait (C) may clobber them and
+     * because a stall (smp.c's stall_fn) restarts the call from the TCB. */
+    pushq %rcx
+    movq %gs:PERCPU_CUR_CTX_TOP, %rcx
+    SAVE_MSG_REGS %rcx
+    popq %rdi
+    movl $\kind, %esi
+    call bkl_wait
+    testb %al, %al
+    jnz bkl_stalled
+    movq %gs:PERCPU_CUR_CTX_TOP, %rcx
+    LOAD_MSG_REGS %rcx
+    jmp 8f
+.endif
+#endif
     pushq %rax
     pushq %rdx
     pushq %rsi
@@ -120,8 +138,36 @@
     incl ks_bkl+BKL_OWNER(%rip)
 .endm
 
+/* The message registers of a system call (RAX the number, RDI the cptr,
+ * RSI the message info, RDX R8 R9 R10 words 0-3) into, or back from, the
+ * saved registers whose top (PERCPU_CUR_CTX_TOP) is in \top. */
+.macro SAVE_MSG_REGS top
+    movq %rax, CTX_RAX_OFF - CTX_TOP(\top)
+    movq %rdi, CTX_RDI_OFF - CTX_TOP(\top)
+    movq %rsi, CTX_RSI_OFF - CTX_TOP(\top)
+    movq %rdx, CTX_RDX_OFF - CTX_TOP(\top)
+    movq %r8, CTX_R8_OFF - CTX_TOP(\top)
+    movq %r9, CTX_R9_OFF - CTX_TOP(\top)
+    movq %r10, CTX_R10_OFF - CTX_TOP(\top)
+.endm
+.macro LOAD_MSG_REGS top
+    movq CTX_RAX_OFF - CTX_TOP(\top), %rax
+    movq CTX_RDI_OFF - CTX_TOP(\top), %rdi
+    movq CTX_RSI_OFF - CTX_TOP(\top), %rsi
+    movq CTX_RDX_OFF - CTX_TOP(\top), %rdx
+    movq CTX_R8_OFF - CTX_TOP(\top), %r8
+    movq CTX_R9_OFF - CTX_TOP(\top), %r9
+    movq CTX_R10_OFF - CTX_TOP(\top), %r10
+.endm
+
 /* After `syscall`: the user registers into the current TCB, then the
- * kernel stack. */
+ * kernel stack.  With the fast path built, all but the message registers
+ * (SAVE_MSG_REGS) other than the cptr and msginfo: a Call or ReplyRecv that the fast path completes hands
+ * them to the receiver where they are, and its caller gets its own from
+ * the reply, so they are saved only on the way to the slow path (the
+ * entry's fall-through, fastpath_miss_*, a contended lock); what this
+ * changes for a blocked thread's saved registers is in docs/design.md
+ * ("Message registers"). */
 .macro SAVE_SYSCALL_FRAME
     swapgs
     movq %rsp, %gs:PERCPU_SCRATCH
@@ -130,9 +176,22 @@
     pushq %r11                      /* RFLAGS, as syscall left it */
     pushq %gs:PERCPU_SCRATCH        /* RSP */
     pushq %rcx                      /* RIP */
+#if FERRY_FASTPATH
+    /* RSP is at the RIP slot; R11 and RCX (below it) are not saved: the
+     * CPU put RFLAGS and RIP there (context.h). */
+    movq %r15, CTX_R15_OFF - CTX_RIP_OFF(%rsp)
+    movq %r14, CTX_R14_OFF - CTX_RIP_OFF(%rsp)
+    movq %r13, CTX_R13_OFF - CTX_RIP_OFF(%rsp)
+    movq %r12, CTX_R12_OFF - CTX_RIP_OFF(%rsp)
+    movq %rbp, CTX_RBP_OFF - CTX_RIP_OFF(%rsp)
+    movq %rbx, CTX_RBX_OFF - CTX_RIP_OFF(%rsp)
+    movq %rdi, CTX_RDI_OFF - CTX_RIP_OFF(%rsp)  /* cptr and msginfo: the fast path's C */
+    movq %rsi, CTX_RSI_OFF - CTX_RIP_OFF(%rsp)  /* may use rdi and rsi (FP_MISS) */
+#else
     subq $16, %rsp                  /* R11, RCX: the CPU put RFLAGS and RIP there (context.h) */
     SAVE_GPRS_BUT_RAX_RCX_R11
     pushq %rax
+#endif
     movq %gs:PERCPU_KERNEL_RSP, %rsp
 .endm
 
@@ -151,11 +210,14 @@ syscall_entry:
      * one compare and a call through a table (2 for Call, 4 for
      * ReplyRecv).  The fast path runs on the kernel stack as a call would
      * (-mgeneral-regs-only: no alignment to keep), leaves by sysret, or
-     * jumps to fastpath_miss having changed nothing. */
+     * jumps to fastpath_miss_* having changed nothing. */
     cmpq $FERRY_SYS_CALL, %rax
     je fastpath_call
     cmpq $FERRY_SYS_REPLY_RECV, %rax
     je fastpath_reply_recv
+    /* Any other call: the slow path reads its registers from the TCB. */
+    movq %gs:PERCPU_CUR_CTX_TOP, %rcx
+    SAVE_MSG_REGS %rcx
 #endif
 syscall_slow:                       /* rax = number, rdi = cptr, rsi = msginfo */
     movq %rax, %rdx
@@ -163,11 +225,22 @@ syscall_slow:                       /* rax = number, rdi = cptr, rsi = msginfo *
     call syscall_dispatch
     ud2
 #if FERRY_FASTPATH
-    /* Not for the fast path: the slow path, from the saved registers. */
-    .global fastpath_miss
-fastpath_miss:
-    movq %gs:PERCPU_CUR_CTX_TOP, %rcx
-    movq CTX_RAX_OFF - CTX_TOP(%rcx), %rax
+    /* Not for the fast path: the slow path, once the message registers
+     * are saved.  The fast path's C leaves the words untouched (FP_MISS);
+     * cptr and msginfo were saved on entry; rax, which the C may have
+     * used, is the number that the entry point says. */
+    .global fastpath_miss_call, fastpath_miss_reply_recv
+fastpath_miss_call:
+    movl $FERRY_SYS_CALL, %eax
+    jmp 1f
+fastpath_miss_reply_recv:
+    movl $FERRY_SYS_REPLY_RECV, %eax
+1:  movq %gs:PERCPU_CUR_CTX_TOP, %rcx
+    movq %rax, CTX_RAX_OFF - CTX_TOP(%rcx)
+    movq %rdx, CTX_RDX_OFF - CTX_TOP(%rcx)
+    movq %r8, CTX_R8_OFF - CTX_TOP(%rcx)
+    movq %r9, CTX_R9_OFF - CTX_TOP(%rcx)
+    movq %r10, CTX_R10_OFF - CTX_TOP(%rcx)
     movq CTX_RDI_OFF - CTX_TOP(%rcx), %rdi
     movq CTX_RSI_OFF - CTX_TOP(%rcx), %rsi
     movq %gs:PERCPU_KERNEL_RSP, %rsp
@@ -181,6 +254,10 @@ fastpath_miss:
     .global syscall_compat_entry
 syscall_compat_entry:
     SAVE_SYSCALL_FRAME
+#if FERRY_FASTPATH
+    movq %gs:PERCPU_CUR_CTX_TOP, %rcx   /* all of them: the fault's handler may read them */
+    SAVE_MSG_REGS %rcx
+#endif
     BKL_ACQUIRE 0
     xorl %ebp, %ebp
     call syscall_compat_fault

@@ -103,29 +103,34 @@ _Static_assert(TCB_IPC_GRANT == FERRY_RIGHT_GRANT && TCB_IPC_GRANT_REPLY == FERR
  * (FERRY_SYS_FASTPATH_STATS reads the counts): one increment, on the
  * way out only, so the fast path itself is not longer.  entry.S jumped
  * here (no call: no return address), so the way out is a jump to
- * fastpath_miss, which reloads the slow path's arguments from the saved
- * registers. */
+ * fastpath_miss_call or _reply_recv (FN), which saves the rest of the
+ * message registers for the slow path: the entry saved only the cptr
+ * and msginfo (entry.S's SAVE_SYSCALL_FRAME), which the C may use, and
+ * the words never left rdx r8 r9 r10 (fixed).  (Keeping msginfo live in
+ * rsi for the jump instead costs GCC a register: one push more.) */
 #ifndef FERRY_BENCHMARK
 #define FERRY_BENCHMARK 1
 #endif
 /* (The `return` after the jump is never reached; it keeps the functions
  * ordinary ones to GCC: one that never returns is "executed once" to its
  * heuristics and compiled for size, several instructions longer.) */
-#define FP_JUMP_MISS()                                                  \
+#define FP_JUMP_MISS(fn)                                                \
     do {                                                                \
-        asm volatile("jmp fastpath_miss" ::: "memory");                 \
+        asm volatile("jmp " #fn : : : "memory");                        \
         return;                                                         \
     } while (0)
 #if FERRY_BENCHMARK
 word_t ks_fastpath_miss[FERRY_FP_COUNT];
-#define FP_MISS(reason)                                                 \
+#define FP_MISS(fn, reason)                                             \
     do {                                                                \
         ks_fastpath_miss[reason]++;                                     \
-        FP_JUMP_MISS();                                                 \
+        FP_JUMP_MISS(fn);                                               \
     } while (0)
 #else
-#define FP_MISS(reason) FP_JUMP_MISS()
+#define FP_MISS(fn, reason) FP_JUMP_MISS(fn)
 #endif
+#define CALL_MISS(reason) FP_MISS(fastpath_miss_call, reason)
+#define RR_MISS(reason) FP_MISS(fastpath_miss_reply_recv, reason)
 
 /* No frame pointer and no calls (they leave by jumps, FASTPATH_JUMP_*):
  * leaf functions need no frame; no memcpy call for the buffer copy
@@ -140,26 +145,26 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
     struct cte *slot;
     if (unlikely(!lookup_fp(&cur->slots[TCB_SLOT_CSPACE].cap, cptr, &slot)) ||
         unlikely(!cap_is_fp(&slot->cap, FERRY_OBJ_ENDPOINT, FERRY_RIGHT_WRITE)))
-        FP_MISS(FERRY_FP_CALL_CAP);
+        CALL_MISS(FERRY_FP_CALL_CAP);
     /* ...with a receiver waiting, who holds no other caller's reply right... */
     struct endpoint *ep = cap_endpoint(&slot->cap);
     if (unlikely(ep->state != EP_RECV))
-        FP_MISS(FERRY_FP_CALL_NO_RECEIVER);
+        CALL_MISS(FERRY_FP_CALL_NO_RECEIVER);
     struct tcb *dest = ep->queue.head;
     if (unlikely(dest->reply_to != NULL))
-        FP_MISS(FERRY_FP_CALL_NO_RECEIVER);
+        CALL_MISS(FERRY_FP_CALL_NO_RECEIVER);
     /* ...that entered by syscall, has a VSpace, runs on this CPU (a
      * partner on another goes the slow path: queued there, woken by IPI)
      * and that the scheduler would run now (we are about to block). */
     paddr_t vs;
     if (unlikely(dest->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!arch_tcb_vspace_fp(dest, &vs)) ||
         unlikely(dest->affinity != arch_cpu_index()))
-        FP_MISS(FERRY_FP_CALL_PARTNER);
+        CALL_MISS(FERRY_FP_CALL_PARTNER);
     /* A receiver below us runs next only if no ready thread is above it
      * (nothing ready is above us while we run): ipc_switch_direct's rule,
      * asked of the ready queues' bitmap. */
     if (unlikely(dest->prio < cur->prio) && unlikely(sched_ready_above(dest->prio)))
-        FP_MISS(FERRY_FP_CALL_PRIO);
+        CALL_MISS(FERRY_FP_CALL_PRIO);
     /* A message without capabilities: words beyond the registers need
      * both IPC buffers (else the slow path reports the error or
      * truncates, as it does). */
@@ -167,7 +172,7 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
     if (unlikely(len > FERRY_MSG_REG_WORDS) &&
         (unlikely(!message_fp(msginfo)) || unlikely(len > FERRY_MSG_MAX_WORDS) ||
          unlikely(!has_ipc_buffer_fp(cur)) || unlikely(!has_ipc_buffer_fp(dest))))
-        FP_MISS(FERRY_FP_CALL_MESSAGE);
+        CALL_MISS(FERRY_FP_CALL_MESSAGE);
 
     /* ---- point of no return ---- */
 
@@ -184,16 +189,19 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
     if (unlikely(len > FERRY_MSG_REG_WORDS)) {
         copy_buffer_fp(cur, dest, len);
         len = FERRY_MSG_REG_WORDS;
-        /* Re-read, so that msginfo need not live across the copy's
-         * rdi/rsi (it stays in rsi on the register-only path). */
+        /* Re-read (the entry saved it), so that msginfo need not live
+         * across the copy's rdi/rsi (it stays in rsi on the
+         * register-only path). */
         msginfo = ctx_get_msginfo(&cur->ctx);
     }
     word_t badge = slot->cap.u.ep.badge;
     dest->state_flags = TCB_STATE_FLAGS(TCB_RUNNABLE, 0);
     dest->blocked_on = NULL;
 
-    /* The caller waits for the reply; rax keeps FERRY_SYS_CALL (restart);
-     * its ctx.entry reads CTX_ENTRY_SYSCALL already (arch/context.h). */
+    /* The caller waits for the reply, its message registers unsaved (it
+     * gets them from the reply; a cancelled wait returns an error with
+     * them zeroed, tcb_cancel_ipc); its ctx.entry reads CTX_ENTRY_SYSCALL
+     * already (arch/context.h). */
     cur->ipc_flags = TCB_IPC_CALL | (slot->cap.rights & (TCB_IPC_GRANT | TCB_IPC_GRANT_REPLY));
     cur->state = TCB_BLOCKED_REPLY;
     cur->blocked_on = dest;
@@ -210,28 +218,28 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
     /* A caller that waits for our reply (not a faulted thread, nor one
      * on another CPU: TCB_IPC_XCPU)... */
     if (unlikely(!caller) || unlikely(caller->ipc_flags & (TCB_IPC_FAULT | TCB_IPC_XCPU)))
-        FP_MISS(FERRY_FP_RR_NO_CALLER);
+        RR_MISS(FERRY_FP_RR_NO_CALLER);
     /* ...and that the scheduler would run once we block: at our priority
      * or above (no ready thread is above us while we run: every kernel
      * exit goes through schedule(), which preempts for one), else only
      * if no ready thread is above it (as ipc_switch_direct decides). */
     if (unlikely(caller->prio < cur->prio) && sched_ready_above(caller->prio))
-        FP_MISS(FERRY_FP_RR_PRIO);
+        RR_MISS(FERRY_FP_RR_PRIO);
     /* ...then a Recv on an endpoint with no sender queued, so we block,
      * and no signal pending on a bound notification (which would end the
      * Recv at once; an idle one only waits with us, as in seL4)... */
     struct cte *slot;
     if (unlikely(!lookup_fp(&cur->slots[TCB_SLOT_CSPACE].cap, cptr, &slot)) ||
         unlikely(!cap_is_fp(&slot->cap, FERRY_OBJ_ENDPOINT, FERRY_RIGHT_READ)))
-        FP_MISS(FERRY_FP_RR_CAP);
+        RR_MISS(FERRY_FP_RR_CAP);
     struct endpoint *ep = cap_endpoint(&slot->cap);
     const struct notification *bound = cur->bound_notification;
     if (unlikely(ep->state == EP_SEND) || (unlikely(bound != NULL) && unlikely(bound->state == NTFN_ACTIVE)))
-        FP_MISS(FERRY_FP_RR_QUEUED);
+        RR_MISS(FERRY_FP_RR_QUEUED);
     /* ...and a caller that entered by syscall and has a VSpace. */
     paddr_t vs;
     if (unlikely(caller->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!arch_tcb_vspace_fp(caller, &vs)))
-        FP_MISS(FERRY_FP_RR_PARTNER);
+        RR_MISS(FERRY_FP_RR_PARTNER);
     /* A message without capabilities: words beyond the registers need
      * both IPC buffers (else the slow path reports the error or
      * truncates, as it does). */
@@ -239,7 +247,7 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
     if (unlikely(len > FERRY_MSG_REG_WORDS) &&
         (unlikely(!message_fp(msginfo)) || unlikely(len > FERRY_MSG_MAX_WORDS) ||
          unlikely(!has_ipc_buffer_fp(cur)) || unlikely(!has_ipc_buffer_fp(caller))))
-        FP_MISS(FERRY_FP_RR_MESSAGE);
+        RR_MISS(FERRY_FP_RR_MESSAGE);
 
     /* ---- point of no return ---- */
 
@@ -248,15 +256,17 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
     if (unlikely(len > FERRY_MSG_REG_WORDS)) {
         copy_buffer_fp(cur, caller, len);
         len = FERRY_MSG_REG_WORDS;
-        /* Re-read, so that msginfo need not live across the copy's
-         * rdi/rsi (it stays in rsi on the register-only path). */
+        /* Re-read (the entry saved it), so that msginfo need not live
+         * across the copy's rdi/rsi (it stays in rsi on the
+         * register-only path). */
         msginfo = ctx_get_msginfo(&cur->ctx);
     }
     caller->state_flags = TCB_STATE_FLAGS(TCB_RUNNABLE, 0);
     caller->blocked_on = NULL;
 
-    /* We wait at the tail of the endpoint's queue; rax keeps
-     * FERRY_SYS_REPLY_RECV (restart).  Our queue links are NULL already
+    /* We wait at the tail of the endpoint's queue.  A cancelled wait
+     * restarts as Recv on the same cptr (tcb_cancel_ipc), which the entry
+     * saved.  Our queue links are NULL already
      * (we run: a thread in no queue has none, kernel_invariants checks
      * it), so only a tail to follow sets one; ctx.entry reads
      * CTX_ENTRY_SYSCALL already (arch/context.h). */

@@ -19,17 +19,45 @@ unsigned long proc_getpid(void)
     return __proc_call(PROC_GETPID, 0, NULL, &m) ? 0 : m.w[1];
 }
 
+/* A name of at most 7 bytes (most are: "echo:", "file:") as one word,
+ * found by one 8-byte read when those 8 bytes lie in one page (the read
+ * cannot fault then, whatever follows the NUL; an asm read, since C would
+ * call it out of bounds): *w1 = the bytes before the NUL, the rest zero;
+ * the length returned, or -1 (no NUL there, or a page boundary: the caller
+ * takes the general way).  strlen, memcpy and the word loop cost a
+ * lookup about 40 instructions of its ~1,100. */
+static long name_word(const char *name, unsigned long *w1)
+{
+    if (((unsigned long)name & 4095) > 4096 - 8)
+        return -1;
+    unsigned long v;
+    __asm__("movq (%1), %0" : "=r"(v) : "r"(name), "m"(*name));
+    unsigned long z = (v - 0x0101010101010101UL) & ~v & 0x8080808080808080UL;
+    if (!z)
+        return -1;
+    unsigned long len = (unsigned long)__builtin_ctzl(z) / 8;   /* the lowest flag is the first NUL */
+    *w1 = len ? v & (~0UL >> (64 - 8 * len)) : 0;
+    return (long)len;
+}
+
 /* A Call to the name service with label and a name (w0 = length, the
  * bytes from word 1), n_caps capabilities from caps_or_badges[]. */
 static unsigned long names_call(unsigned long label, const char *name, unsigned n_caps,
                                 struct sys_msg *m)
 {
-    size_t len = strlen(name);
-    if (len >= PROC_NAME_MAX)
-        return PROC_E_BAD_NAME;
-    unsigned long w[1 + PROC_NAME_MAX / 8] = { len };
-    memcpy(&w[1], name, len);
-    unsigned long n = 1 + (len + 7) / 8;
+    unsigned long w[1 + PROC_NAME_MAX / 8] = { 0 }, n;
+    long short_len = name_word(name, &w[1]);
+    if (short_len >= 0) {
+        w[0] = (unsigned long)short_len;
+        n = short_len ? 2 : 1;
+    } else {
+        size_t len = strlen(name);
+        if (len >= PROC_NAME_MAX)
+            return PROC_E_BAD_NAME;
+        w[0] = len;
+        memcpy(&w[1], name, len);
+        n = 1 + (len + 7) / 8;
+    }
     struct ferry_ipc_buffer *ipc = __ipc();
     m->info = FERRY_MSGINFO(label, n, n_caps);
     for (unsigned long i = 0; i < n; i++) {

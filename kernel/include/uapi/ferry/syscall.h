@@ -24,7 +24,12 @@
  * Message words 4 and up live in the thread's IPC buffer (mr[4..]).
  * On an IPC receive (Recv, the reply of a Call, ReplyRecv...) the message
  * registers beyond the message's length read as zero, never as the
- * sender's or the receiver's earlier values.
+ * sender's or the receiver's earlier values.  An IPC that ends in an error
+ * after waiting (its object deleted, its reply dropped) returns rdi, rsi
+ * and the message words zero.  A cancelled wait (Suspend + Resume,
+ * WriteRegisters) restarts the call, except a Call already received and
+ * waiting for its reply, which returns FERRY_E_INVALID_CAP (not sent
+ * twice), and a ReplyRecv, which restarts as a Recv (docs/design.md).
  * `syscall` itself clobbers rcx and r11; every other register is preserved
  * unless listed above (the user stubs name rax rdi rsi rdx r8 r9 r10 as
  * in/out and rcx r11 as clobbered; rbx rbp r12-r15 and rsp survive).  These registers were chosen because `syscall`

@@ -122,6 +122,17 @@ static inline word_t ctx_get_msginfo(const struct user_context *c) { return c->r
 static inline void ctx_set_msginfo(struct user_context *c, word_t v) { c->regs[CTX_RSI] = v; }
 static inline void ctx_set_badge(struct user_context *c, word_t v) { c->regs[CTX_RDI] = v; }
 static inline word_t ctx_get_cptr(const struct user_context *c) { return c->regs[CTX_RDI]; }
+/* An IPC that ends in an error after waiting: err, and no badge, message
+ * info or words (the IPC fast path does not save a waiting thread's
+ * message registers, so they are not the call's own any more). */
+static inline void ctx_set_ipc_error(struct user_context *c, word_t err)
+{
+    c->regs[CTX_RAX] = err;
+    c->regs[CTX_RDI] = 0;
+    c->regs[CTX_RSI] = 0;
+    for (unsigned i = 0; i < sizeof ctx_mr_regs / sizeof ctx_mr_regs[0]; i++)
+        c->regs[ctx_mr_regs[i]] = 0;
+}
 
 /* ---- what core and object code need beyond the message registers ------ */
 

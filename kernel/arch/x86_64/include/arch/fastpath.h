@@ -196,19 +196,12 @@ static inline __attribute__((always_inline)) void arch_switch_bases_live(struct 
     ks_percpu.bases_live = next->ctx.bases;
 }
 
-/* Branches to label when the word at (m) is non-zero, or when a | b is
- * (asm goto: GCC tests a %gs: field by loading it into a register and
- * testing that, and an OR of two by one more move).  volatile: GCC does
- * not make an asm goto with outputs volatile by itself (and dropped it). */
+/* Branches to label when the word at (m) is non-zero (asm goto: GCC
+ * tests a %gs: field by loading it into a register and testing that).
+ * The asm gotos here are volatile: GCC does not make an asm goto with
+ * outputs volatile by itself (and dropped one). */
 #define IF_NONZERO_FP(m, label)                                              \
     asm volatile goto("cmpq $0, %0\n\tjne %l[" #label "]" : : "m"(m) : "cc" : label)
-#define IF_OR_NONZERO_FP(a, b, label)                                        \
-    do {                                                                     \
-        word_t w_;                                                           \
-        asm volatile goto("movq %1, %0\n\torq %2, %0\n\tjnz %l[" #label "]"  \
-                          : "=&r"(w_) : "m"(a), "m"(b) : "cc" : label);      \
-        (void)w_;                                                            \
-    } while (0)
 
 /* Switch to next and enter it by sysret with the message (msginfo, badge,
  * len words in rdx r8 r9 r10; len <= FERRY_MSG_REG_WORDS: longer messages
@@ -244,25 +237,26 @@ static inline __attribute__((always_inline)) _Noreturn void arch_fastpath_switch
 fpu_done:
     ks_percpu.cur = next;
     ks_percpu.cur_ctx_top = (word_t)&next->ctx.regs[CTX_RFLAGS + 1];
-    /* The FS/GS bases: none in use on either side, or (TLS) FS alone. */
-    /* cppcheck-suppress legacyUninitvar ; the macro's w_ is the asm's output operand, written before it is read */
-    IF_OR_NONZERO_FP(ks_percpu.bases_live, next->ctx.bases, bases_work);
+    /* The FS/GS bases: none in use on either side, or (TLS) FS alone.
+     * The quiet case jumps, so that the OR computed for the test is the
+     * asm's output on the fall-through, where the TLS work uses it (an
+     * output is not defined on an asm goto's jump: with the branch the
+     * other way round the TLS path loaded both words again). */
+    word_t need = 0;                     /* (dead: the asm's output; for cppcheck) */
+    asm volatile goto("movq %1, %0\n\torq %2, %0\n\tjz %l[bases_quiet]"
+                      : "=&r"(need) : "m"(ks_percpu.bases_live), "m"(next->ctx.bases) : "cc" : bases_quiet);
+    /* The usual case, thread-local storage: FS alone, one test. */
+    if (likely(need == CTX_BASE_FS)) {
+        wrmsr_live(MSR_FS_BASE, &next->ctx.regs[CTX_FS_BASE]);
+        ks_percpu.bases_live = next->ctx.bases;
+    } else {
+        arch_switch_bases_live(next, need);
+    }
+bases_quiet:
     FASTPATH_JUMP_SYSRET(&next->ctx, msginfo, badge, len);
 fpu_work:
     arch_switch_fpu_cur(next);           /* sets cur again: harmless */
     goto fpu_done;
-bases_work:
-    {
-        word_t need = ks_percpu.bases_live | next->ctx.bases;
-        /* The usual case, thread-local storage: FS alone, one test. */
-        if (likely(need == CTX_BASE_FS)) {
-            wrmsr_live(MSR_FS_BASE, &next->ctx.regs[CTX_FS_BASE]);
-            ks_percpu.bases_live = next->ctx.bases;
-        } else {
-            arch_switch_bases_live(next, need);
-        }
-    }
-    FASTPATH_JUMP_SYSRET(&next->ctx, msginfo, badge, len);
 }
 
 #endif
