@@ -5,7 +5,11 @@
 #define TPUT_AREA  0x3e000000UL     /* stacks + IPC buffers of the pairs' threads */
 #define TPUT_PAIRS 8                /* the kernel's FERRY_MAX_CPUS */
 #define TPUT_PRIO  200              /* below the root task (255): it blocks while they run */
-#define TPUT_BATCH 200              /* Calls per client per sample */
+/* Calls per client per sample: enough that the start of a sample (the
+ * other CPUs' clients woken by IPI, from a halt under MTTCG or KVM: tens
+ * of microseconds) is small beside the Calls; at 200 it was about one
+ * batch's time, and N = 2 measured the wake-up (docs/smp.md). */
+#define TPUT_BATCH 2000
 #define TPUT_WORK  2000UL           /* ipc_tput/work: loop steps before each Call */
 
 /* Per pair: the endpoint its server serves and the notification that
@@ -144,7 +148,7 @@ const struct bench_entry bench_tput[] = {
     { .name = "ipc_tput", .variant = "", .fn = ipc_tput, .sizes = tput_sizes,
       .nsizes = sizeof tput_sizes / sizeof tput_sizes[0], .default_samples = 100, .max_samples = 2000,
       .description = "IPC throughput: size = N client/server pairs, pair k on CPU k (same address space, fast "
-                     "path), 200 Calls per client per sample; value = aggregate ticks per 1000 Calls "
+                     "path), 2000 Calls per client per sample; value = aggregate ticks per 1000 Calls "
                      "(throughput = 1000 * tsc_hz / value); sizes above the CPU count are not run" },
     { .name = "ipc_tput", .variant = "work", .fn = ipc_tput, .arg = (void *)TPUT_WORK, .sizes = tput_sizes,
       .nsizes = sizeof tput_sizes / sizeof tput_sizes[0], .default_samples = 100, .max_samples = 2000,

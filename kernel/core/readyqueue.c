@@ -181,6 +181,14 @@ bool sched_tick(struct tcb *cur)
     return true;
 }
 
+bool sched_tick_unlocked(struct tcb *cur)
+{
+    if (cur->time_slice <= 1)
+        return false;
+    cur->time_slice--;
+    return true;
+}
+
 struct tcb *sched_queue_head(unsigned cpu, unsigned p)
 {
     return p < SCHED_NPRIO && cpu < ks_ncpus ? ks_sched_of[cpu].q[p].head : NULL;

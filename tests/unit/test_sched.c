@@ -170,6 +170,26 @@ static void test_preempt_and_tick(void **state)
     assert_false(sched_tick(&idle));
 }
 
+/* The tick without the lock counts only while the slice has more than one
+ * tick left; the last tick is the locked one (sched_tick: the slice ends,
+ * is refilled, the thread goes to the back), so mixing the two ends the
+ * slice after exactly SCHED_SLICE_TICKS ticks. */
+static void test_tick_unlocked_leaves_the_last_to_the_lock(void **state)
+{
+    (void)state;
+    struct tcb *cur = at(0, 20);
+    unsigned ticks = 0;
+    while (sched_tick_unlocked(cur))
+        ticks++;
+    assert_int_equal(ticks, SCHED_SLICE_TICKS - 1);
+    assert_int_equal(cur->time_slice, 1);
+    assert_false(sched_tick_unlocked(cur));      /* nothing counted */
+    assert_int_equal(cur->time_slice, 1);
+    assert_true(sched_tick(cur));                /* the locked tick ends it */
+    assert_int_equal(cur->time_slice, SCHED_SLICE_TICKS);
+    assert_true(sched_tick_unlocked(cur));
+}
+
 /* Random operations against a simple model: the bitmap must always name
  * the highest non-empty priority, and FIFO order must hold per priority. */
 static void test_bitmap_matches_model(void **state)
@@ -216,6 +236,7 @@ int main(void)
         cmocka_unit_test_setup(test_dequeue_and_double_enqueue, setup),
         cmocka_unit_test_setup(test_set_prio_moves_queue, setup),
         cmocka_unit_test_setup(test_preempt_and_tick, setup),
+        cmocka_unit_test_setup(test_tick_unlocked_leaves_the_last_to_the_lock, setup),
         cmocka_unit_test_setup(test_bitmap_matches_model, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

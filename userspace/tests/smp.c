@@ -251,6 +251,147 @@ static bool smp_xcpu_call_stress(void)
     return true;
 }
 
+/* ---- one endpoint, fast paths on several CPUs ------------------------------ */
+
+#define FS_MAX 4
+static unsigned long fs_ep, fs_done, fs_park, fs_eps[FS_MAX];
+static volatile unsigned long fs_calls, fs_finished;
+static volatile unsigned long fs_server_va[FS_MAX], fs_client_va[FS_MAX];
+static volatile unsigned long fs_served[FS_MAX], fs_bad[FS_MAX], fs_sum[FS_MAX], fs_local[FS_MAX];
+#define FS_ANSWER(a, b, c, badge) (((a) * 0x9e3779b97f4a7c15UL) ^ ((b) + (c) * 31 + (badge)))
+
+/* Which of the threads whose areas (spawn_on's 0x2000 bytes) start at
+ * va[0..FS_MAX-1] we are, by our stack pointer (CPU 0's thread runs only
+ * once the test blocks, so an order of start-up says nothing). */
+static unsigned long fs_whoami(const volatile unsigned long *va)
+{
+    unsigned long sp;
+    __asm__ __volatile__("movq %%rsp, %0" : "=r"(sp));
+    for (unsigned long k = 0; k < FS_MAX; k++)
+        if (sp >= va[k] && sp < va[k] + 0x2000)
+            return k;
+    return FS_MAX - 1;
+}
+
+/* Server k on CPU k: answers with a function of all four words and the
+ * badge, and says who answered (word 3). */
+static void fs_server(void)
+{
+    unsigned long id = fs_whoami(fs_server_va);
+    struct sys_msg m = { 0 };
+    unsigned long err = ipc_recv(fs_ep, &m);
+    for (;;) {
+        fs_served[id]++;
+        unsigned long a = m.w[0], b = m.w[1], c = m.w[2];
+        m.info = FERRY_MSGINFO(err ? 1 : 0, 4, 0);
+        m.w[0] = FS_ANSWER(a, b, c, m.badge);
+        m.w[1] = ~a;
+        m.w[2] = b ^ c;
+        m.w[3] = id;
+        err = ipc_reply_recv(fs_ep, &m);
+    }
+}
+
+/* Client k on CPU k: fs_calls Calls on its badged copy, each answer
+ * checked, a checksum, and how many its own CPU's server answered. */
+static void fs_client(void)
+{
+    unsigned long id = fs_whoami(fs_client_va);
+    unsigned long bad = 0, sum = 0, local = 0;
+    for (unsigned long i = 0; i < fs_calls; i++) {
+        unsigned long b = id * 1000003 + i, c = i * 7 + 1;
+        struct sys_msg m = { .info = FERRY_MSGINFO(5, 4, 0), .w = { i, b, c, 0 } };
+        unsigned long err = ipc_call(fs_eps[id], &m);
+        if (err || m.w[0] != FS_ANSWER(i, b, c, id + 1) || m.w[1] != ~i || m.w[2] != (b ^ c) ||
+            m.w[3] >= FS_MAX)
+            bad++;
+        local += m.w[3] == id;
+        sum += m.w[0];
+    }
+    fs_bad[id] = bad;
+    fs_sum[id] = sum;
+    fs_local[id] = local;
+    __atomic_fetch_add(&fs_finished, 1, __ATOMIC_RELEASE);
+    ntfn_signal(fs_done);
+    for (;;) {
+        unsigned long bits;
+        ntfn_wait(fs_park, &bits);
+    }
+}
+
+/* The fast path without the big kernel lock meets itself: one endpoint,
+ * one server and one client on every CPU (up to 4), all of one priority,
+ * so each CPU's Calls and ReplyRecvs take the same-core fast path
+ * whenever the queue's head is its own server, with the other CPUs' fast
+ * paths on the same queue at the same time (the endpoint's fp_lock,
+ * docs/smp.md), and the slow path's cross-core Call when it is another
+ * CPU's.  Every answer checked, checksums recomputed, the servers' counts
+ * adding up, every client answered by its own CPU's server at least once,
+ * then the invariant check. */
+static bool smp_fastpath_shared_ep(void)
+{
+    if (ncpus() < 2) {
+        printf("    1 CPU: needs -smp 2 or more\n");
+        return true;
+    }
+    unsigned long n = ncpus() > FS_MAX ? FS_MAX : ncpus();
+    fs_calls = n > 2 ? 2000 : 5000;
+    ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    fs_ep = ep;
+    for (unsigned long k = 0; k < n; k++) {
+        fs_eps[k] = slot_alloc();
+        CHECK(fs_eps[k] != 0);
+        CHECK_OK(ferry_cnode_mint(fs_eps[k], ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT_REPLY, k + 1));
+        fs_served[k] = fs_bad[k] = fs_sum[k] = fs_local[k] = 0;
+    }
+    ALLOC(done, FERRY_OBJ_NOTIFICATION, 0);
+    ALLOC(park, FERRY_OBJ_NOTIFICATION, 0);
+    fs_done = done;
+    fs_park = park;
+    fs_finished = 0;
+    for (unsigned long k = 0; k < FS_MAX; k++)
+        fs_server_va[k] = fs_client_va[k] = 0;
+    unsigned long tcbs[2 * FS_MAX];
+    unsigned nt = 0;
+    for (unsigned long k = 0; k < n; k++) {
+        fs_server_va[k] = next_va;           /* where spawn_on puts its stack */
+        CHECK((tcbs[nt++] = spawn_on(fs_server, 100, k)) != 0);
+    }
+    for (unsigned long k = 0; k < n; k++) {
+        fs_client_va[k] = next_va;
+        CHECK((tcbs[nt++] = spawn_on(fs_client, 100, k)) != 0);
+    }
+    while (__atomic_load_n(&fs_finished, __ATOMIC_ACQUIRE) < n) {
+        unsigned long bits;
+        CHECK_OK(ntfn_wait(done, &bits));
+    }
+    for (unsigned i = 0; i < nt; i++)
+        CHECK_OK(ferry_tcb_suspend(tcbs[i]));
+    unsigned long served = 0;
+    printf("    %lu Calls by each of %lu clients on one endpoint; answered by the client's own CPU's server:",
+           (unsigned long)fs_calls, n);
+    for (unsigned long k = 0; k < n; k++) {
+        unsigned long sum = 0;
+        for (unsigned long i = 0; i < fs_calls; i++)
+            sum += FS_ANSWER(i, k * 1000003 + i, i * 7 + 1, k + 1);
+        CHECK(fs_bad[k] == 0);
+        CHECK(fs_sum[k] == sum);
+        served += fs_served[k];
+        printf(" %lu", fs_local[k]);
+    }
+    printf("\n");
+    CHECK(served == n * fs_calls);
+    /* Only the fast path serves a Call on its own CPU (it takes a waiting
+     * server of this CPU's); the slow path takes the queue's head wherever
+     * it runs, so a FASTPATH=0 kernel need not answer any client locally. */
+    if (ulib_bootinfo->fastpath)
+        for (unsigned long k = 0; k < n; k++)
+            CHECK(fs_local[k] > 0);
+    struct inv_state st;
+    CHECK(kernel_check("after fast paths on one endpoint", &st));
+    return true;
+}
+
 /* ---- notifications across CPUs -------------------------------------------- */
 
 static unsigned long nt_ping, nt_pong;
@@ -467,6 +608,7 @@ const struct utest utests_smp[] = {
     { smp_per_core_preemption, "smp_per_core_preemption" },
     { smp_notify_xcpu, "smp_notify_xcpu" },
     { smp_xcpu_call_stress, "smp_xcpu_call_stress" },
+    { smp_fastpath_shared_ep, "smp_fastpath_shared_ep" },
     { smp_delete_running_thread, "smp_delete_running_thread" },
     { smp_churn_under_ipc, "smp_churn_under_ipc" },
     { smp_tlb_shootdown, "smp_tlb_shootdown" },

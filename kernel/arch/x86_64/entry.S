@@ -64,6 +64,26 @@
  * the entry still needs kept, and leaves the entry for kernel_exit when
  * the current thread was taken from this CPU meanwhile.  kind: how the
  * entry came in (smp.c's WAIT_*). */
+/* The lock is ours: wait until no other CPU runs the IPC fast path, which
+ * runs without the lock as a reader (FASTPATH_ENTER; docs/smp.md, "The
+ * fast path without the lock").  Our ticket was taken by a locked
+ * instruction (a full fence) before the flags are read, and a reader sets
+ * its flag by one before it reads the lock: either it sees the lock taken
+ * (and falls back to the lock) or we see its flag.  This CPU's own flag is
+ * clear (the fast path clears it before it takes the lock).  RCX only. */
+.macro BKL_DRAIN
+    leaq ks_percpu_of+PERCPU_IN_FASTPATH(%rip), %rcx
+7:  cmpb $0, (%rcx)
+    jne 6f
+    addq $PERCPU_SIZE, %rcx
+    cmpq ks_percpu_end(%rip), %rcx
+    jb 7b
+    jmp 5f
+6:  pause
+    jmp 7b
+5:
+.endm
+
 .macro BKL_ACQUIRE kind
 #if FERRY_LOCKDEBUG
     /* LOCKDEBUG=1 (smp.h's ks_bkl_holder): not held by this CPU already. */
@@ -108,6 +128,7 @@
     popq %rdx
     popq %rax
 8:
+    BKL_DRAIN
 #if FERRY_LOCKDEBUG
     /* Ours now: record it (bkl_wait has, on the contended path). */
     movl %gs:PERCPU_CPU, %ecx
@@ -160,6 +181,44 @@
     movq CTX_R10_OFF - CTX_TOP(\top), %r10
 .endm
 
+#if FERRY_FASTPATH
+/* The IPC fast path's entry as a reader of the big kernel lock: set this
+ * CPU's in_fastpath flag by a locked instruction (a full fence: the flag
+ * is visible before the lock's words are read), then go on only if the
+ * lock is free; else to busy (which clears the flag and waits, see
+ * syscall_fast_busy).
+ * A CPU that takes the lock waits for the flag to clear (BKL_DRAIN), so
+ * no fast path overlaps a slow path, an interrupt, the idle loop's locked
+ * part or a request.  Only ECX changes. */
+.macro FASTPATH_ENTER busy
+#if FERRY_LOCKDEBUG
+    /* Neither holding the lock nor inside the fast path already. */
+    movl %gs:PERCPU_CPU, %ecx
+    incl %ecx
+    cmpl %ecx, ks_bkl_holder(%rip)
+    je lockdebug_reentry
+    cmpb $0, %gs:PERCPU_IN_FASTPATH
+    jne lockdebug_fp_reentry
+#endif
+    lock orb $1, %gs:PERCPU_IN_FASTPATH
+    movl ks_bkl+BKL_NEXT(%rip), %ecx
+    cmpl %ecx, ks_bkl+BKL_OWNER(%rip)
+    jne \busy
+.endm
+#endif
+
+/* The fast path is over on this CPU (its exit to user space, or a fall
+ * back to the slow path before the lock is taken): a plain store, after
+ * every write the fast path made (x86 stores are seen in order).  Flags
+ * only change under LOCKDEBUG, which checks the flag was set. */
+.macro FASTPATH_LEAVE
+#if FERRY_LOCKDEBUG
+    cmpb $0, %gs:PERCPU_IN_FASTPATH
+    je lockdebug_exit
+#endif
+    movb $0, %gs:PERCPU_IN_FASTPATH
+.endm
+
 /* After `syscall`: the user registers into the current TCB, then the
  * kernel stack.  With the fast path built, all but the message registers
  * (SAVE_MSG_REGS) other than the cptr and msginfo: a Call or ReplyRecv that the fast path completes hands
@@ -199,26 +258,33 @@
     .global syscall_entry
 syscall_entry:
     SAVE_SYSCALL_FRAME
-    BKL_ACQUIRE 1
 #if FERRY_FASTPATH
     /* Call (1) and ReplyRecv (2) try the IPC fast path first
      * (arch/x86_64/fastpath.c), with rdi = cptr and rsi = msginfo as the
-     * user left them, by a compare and a direct jump each: no indirect
-     * call (under TCG an indirect branch costs a translation-block lookup,
-     * about as much as ten plain instructions: floor_insn/jmpind in
-     * docs/design.md), and the same instruction count per round trip as
-     * one compare and a call through a table (2 for Call, 4 for
-     * ReplyRecv).  The fast path runs on the kernel stack as a call would
-     * (-mgeneral-regs-only: no alignment to keep), leaves by sysret, or
-     * jumps to fastpath_miss_* having changed nothing. */
+     * user left them.  The fast path runs without the big kernel lock, as
+     * a reader (FASTPATH_ENTER, docs/smp.md "The fast path without the
+     * lock"): every system call sets the flag first, so that Call and
+     * ReplyRecv need no compare before it, and any other number clears it
+     * again on its way to the lock.  Then a compare and a direct jump each:
+     * no indirect call (under TCG an indirect branch costs a
+     * translation-block lookup, about as much as ten plain instructions:
+     * floor_insn/jmpind in docs/design.md).  The fast path runs on the
+     * kernel stack as a call would (-mgeneral-regs-only: no alignment to
+     * keep), leaves by sysret, or jumps to fastpath_miss_* having
+     * changed nothing. */
+syscall_fast:
+    FASTPATH_ENTER syscall_fast_busy
     cmpq $FERRY_SYS_CALL, %rax
     je fastpath_call
     cmpq $FERRY_SYS_REPLY_RECV, %rax
     je fastpath_reply_recv
+    FASTPATH_LEAVE
     /* Any other call: the slow path reads its registers from the TCB. */
     movq %gs:PERCPU_CUR_CTX_TOP, %rcx
     SAVE_MSG_REGS %rcx
 #endif
+syscall_lock:
+    BKL_ACQUIRE 1
 syscall_slow:                       /* rax = number, rdi = cptr, rsi = msginfo */
     movq %rax, %rdx
     xorl %ebp, %ebp                 /* the end of the kernel's frame chain (panic.c) */
@@ -244,7 +310,32 @@ fastpath_miss_reply_recv:
     movq CTX_RDI_OFF - CTX_TOP(%rcx), %rdi
     movq CTX_RSI_OFF - CTX_TOP(%rcx), %rsi
     movq %gs:PERCPU_KERNEL_RSP, %rsp
-    jmp syscall_slow
+    FASTPATH_LEAVE
+    jmp syscall_lock
+/* The lock is held, or another CPU waits for it.  Call and ReplyRecv wait
+ * until it is free, holding no ticket, then try the fast path again: had
+ * they queued for the lock, it would stay wanted, the other CPU's next
+ * fast path would find it so and queue too, and the CPUs would hand the
+ * lock to each other for good, every IPC on the slow path (a convoy;
+ * docs/smp.md).  Other numbers queue for the lock (first come, first
+ * served). */
+syscall_fast_busy:
+    FASTPATH_LEAVE
+    /* The message registers into the TCB first: bkl_wait_free is C, and
+     * a thread taken from this CPU meanwhile restarts from its TCB. */
+    movq %gs:PERCPU_CUR_CTX_TOP, %rcx
+    SAVE_MSG_REGS %rcx
+    cmpq $FERRY_SYS_CALL, %rax
+    je 1f
+    cmpq $FERRY_SYS_REPLY_RECV, %rax
+    jne syscall_lock
+1:  movl $1, %edi                   /* WAIT_SYSCALL, as BKL_ACQUIRE 1 */
+    call bkl_wait_free
+    testb %al, %al
+    jnz bkl_stalled
+    movq %gs:PERCPU_CUR_CTX_TOP, %rcx
+    LOAD_MSG_REGS %rcx
+    jmp syscall_fast
 #endif
 
 /* MSR_CSTAR: `syscall` from compatibility mode.  Ferry has no 32-bit
@@ -333,6 +424,9 @@ lockdebug_taken:
     jmp 1f
 lockdebug_exit:
     movl $2, %edi
+    jmp 1f
+lockdebug_fp_reentry:
+    movl $3, %edi
 1:  movq %gs:PERCPU_KERNEL_RSP, %rsp
     xorl %ebp, %ebp
     call lockdebug_fail
@@ -359,7 +453,18 @@ restore_user_sysret:
     popq %rcx                       /* RIP */
     movq 8(%rsp), %r11              /* RFLAGS */
     movq (%rsp), %rsp               /* user RSP: no kernel stack from here on */
+#if FERRY_FASTPATH
+    /* The fast path's rarer exits come here too (a PCID that needs work,
+     * arch_fastpath_switch_exit_pcid): a reader, without the lock. */
+    cmpb $0, %gs:PERCPU_IN_FASTPATH
+    jne 1f
+#endif
     BKL_RELEASE                     /* after the last read of the TCB */
+#if FERRY_FASTPATH
+    jmp 2f
+1:  FASTPATH_LEAVE
+2:
+#endif
     KPTI_SWITCH_TO_USER_CR3 %rsp
     swapgs
     sysretq
@@ -393,7 +498,7 @@ fastpath_sysret:
     movq CTX_RIP_OFF(%r11), %rcx
     movq CTX_RSP_OFF(%r11), %rsp    /* user RSP: no kernel stack from here on */
     movq CTX_RFLAGS_OFF(%r11), %r11
-    BKL_RELEASE                     /* after the last read of the TCB */
+    FASTPATH_LEAVE                  /* after the last read of the TCB (no lock held) */
     KPTI_SWITCH_TO_USER_CR3 %rsp    /* the fast path's exit hook (arch/kpti.h) */
     swapgs
     sysretq

@@ -121,9 +121,12 @@ _Static_assert(TCB_IPC_GRANT == FERRY_RIGHT_GRANT && TCB_IPC_GRANT_REPLY == FERR
     } while (0)
 #if FERRY_BENCHMARK
 word_t ks_fastpath_miss[FERRY_FP_COUNT];
+/* Atomic: the fast path runs without the big kernel lock, on several CPUs
+ * at once (docs/smp.md); a miss goes on to take the lock anyway, so the
+ * locked add costs next to nothing beside it. */
 #define FP_MISS(fn, reason)                                             \
     do {                                                                \
-        ks_fastpath_miss[reason]++;                                     \
+        __atomic_fetch_add(&ks_fastpath_miss[reason], 1, __ATOMIC_RELAXED); \
         FP_JUMP_MISS(fn);                                               \
     } while (0)
 #else
@@ -131,6 +134,35 @@ word_t ks_fastpath_miss[FERRY_FP_COUNT];
 #endif
 #define CALL_MISS(reason) FP_MISS(fastpath_miss_call, reason)
 #define RR_MISS(reason) FP_MISS(fastpath_miss_reply_recv, reason)
+
+/* The endpoint's fast-path lock (object/endpoint.h, docs/smp.md): the fast
+ * path runs without the big kernel lock, so two CPUs' fast paths may meet
+ * at one endpoint; each holds ep->fp_lock from its first read of the queue
+ * to its last write.  Every other thread a fast path writes is its own
+ * CPU's (the affinity tests below) and every slow path holds the big kernel
+ * lock, which waits for all fast paths, so this is the only lock here.
+ * One locked bit-test-and-set when free, one store to release. */
+static inline __attribute__((always_inline)) void ep_lock_fp(struct endpoint *ep)
+{
+    while (unlikely(__atomic_fetch_or(&ep->fp_lock, 1, __ATOMIC_ACQUIRE) & 1))
+        while (ep->fp_lock)
+            asm volatile("pause" ::: "memory");
+}
+static inline __attribute__((always_inline)) void ep_unlock_fp(struct endpoint *ep)
+{
+    __atomic_store_n(&ep->fp_lock, 0, __ATOMIC_RELEASE);
+}
+/* A fall back with the endpoint's lock held: give it back first. */
+#define CALL_MISS_EP(ep, reason)                                        \
+    do {                                                                \
+        ep_unlock_fp(ep);                                               \
+        CALL_MISS(reason);                                              \
+    } while (0)
+#define RR_MISS_EP(ep, reason)                                          \
+    do {                                                                \
+        ep_unlock_fp(ep);                                               \
+        RR_MISS(reason);                                                \
+    } while (0)
 
 /* No frame pointer and no calls (they leave by jumps, FASTPATH_JUMP_*):
  * leaf functions need no frame; no memcpy call for the buffer copy
@@ -148,23 +180,24 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
         CALL_MISS(FERRY_FP_CALL_CAP);
     /* ...with a receiver waiting, who holds no other caller's reply right... */
     struct endpoint *ep = cap_endpoint(&slot->cap);
+    ep_lock_fp(ep);
     if (unlikely(ep->state != EP_RECV))
-        CALL_MISS(FERRY_FP_CALL_NO_RECEIVER);
+        CALL_MISS_EP(ep, FERRY_FP_CALL_NO_RECEIVER);
     struct tcb *dest = ep->queue.head;
     if (unlikely(dest->reply_to != NULL))
-        CALL_MISS(FERRY_FP_CALL_NO_RECEIVER);
+        CALL_MISS_EP(ep, FERRY_FP_CALL_NO_RECEIVER);
     /* ...that entered by syscall, has a VSpace, runs on this CPU (a
      * partner on another goes the slow path: queued there, woken by IPI)
      * and that the scheduler would run now (we are about to block). */
     paddr_t vs;
     if (unlikely(dest->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!arch_tcb_vspace_fp(dest, &vs)) ||
         unlikely(dest->affinity != arch_cpu_index()))
-        CALL_MISS(FERRY_FP_CALL_PARTNER);
+        CALL_MISS_EP(ep, FERRY_FP_CALL_PARTNER);
     /* A receiver below us runs next only if no ready thread is above it
      * (nothing ready is above us while we run): ipc_switch_direct's rule,
      * asked of the ready queues' bitmap. */
     if (unlikely(dest->prio < cur->prio) && unlikely(sched_ready_above(dest->prio)))
-        CALL_MISS(FERRY_FP_CALL_PRIO);
+        CALL_MISS_EP(ep, FERRY_FP_CALL_PRIO);
     /* A message without capabilities: words beyond the registers need
      * both IPC buffers (else the slow path reports the error or
      * truncates, as it does). */
@@ -172,7 +205,7 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
     if (unlikely(len > FERRY_MSG_REG_WORDS) &&
         (unlikely(!message_fp(msginfo)) || unlikely(len > FERRY_MSG_MAX_WORDS) ||
          unlikely(!has_ipc_buffer_fp(cur)) || unlikely(!has_ipc_buffer_fp(dest))))
-        CALL_MISS(FERRY_FP_CALL_MESSAGE);
+        CALL_MISS_EP(ep, FERRY_FP_CALL_MESSAGE);
 
     /* ---- point of no return ---- */
 
@@ -186,6 +219,7 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
         ep->queue.tail = NULL;
         ep->state = EP_IDLE;
     }
+    ep_unlock_fp(ep);                    /* dest is ours now: off the queue, on this CPU */
     if (unlikely(len > FERRY_MSG_REG_WORDS)) {
         copy_buffer_fp(cur, dest, len);
         len = FERRY_MSG_REG_WORDS;
@@ -234,12 +268,13 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
         RR_MISS(FERRY_FP_RR_CAP);
     struct endpoint *ep = cap_endpoint(&slot->cap);
     const struct notification *bound = cur->bound_notification;
+    ep_lock_fp(ep);
     if (unlikely(ep->state == EP_SEND) || (unlikely(bound != NULL) && unlikely(bound->state == NTFN_ACTIVE)))
-        RR_MISS(FERRY_FP_RR_QUEUED);
+        RR_MISS_EP(ep, FERRY_FP_RR_QUEUED);
     /* ...and a caller that entered by syscall and has a VSpace. */
     paddr_t vs;
     if (unlikely(caller->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!arch_tcb_vspace_fp(caller, &vs)))
-        RR_MISS(FERRY_FP_RR_PARTNER);
+        RR_MISS_EP(ep, FERRY_FP_RR_PARTNER);
     /* A message without capabilities: words beyond the registers need
      * both IPC buffers (else the slow path reports the error or
      * truncates, as it does). */
@@ -247,7 +282,7 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
     if (unlikely(len > FERRY_MSG_REG_WORDS) &&
         (unlikely(!message_fp(msginfo)) || unlikely(len > FERRY_MSG_MAX_WORDS) ||
          unlikely(!has_ipc_buffer_fp(cur)) || unlikely(!has_ipc_buffer_fp(caller))))
-        RR_MISS(FERRY_FP_RR_MESSAGE);
+        RR_MISS_EP(ep, FERRY_FP_RR_MESSAGE);
 
     /* ---- point of no return ---- */
 
@@ -281,6 +316,7 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
     }
     ep->queue.tail = cur;
     ep->state = EP_RECV;
+    ep_unlock_fp(ep);
 
     arch_fastpath_switch_exit(caller, vs, msginfo, 0, len);
 }

@@ -22,6 +22,7 @@
 /* In the KPTI entry window: the entry stubs use it before the CR3 switch. */
 KPTI_ENTRY_DATA struct percpu ks_percpu_of[FERRY_MAX_CPUS];
 unsigned ks_ncpus = 1;
+char *ks_percpu_end = (char *)&ks_percpu_of[1];
 /* Its own cache line: the one line every entry and exit writes. */
 struct bkl ks_bkl __attribute__((aligned(64)));
 
@@ -84,15 +85,31 @@ void lockdebug_fail(word_t what)
 {
     static const char *const whats[] = { "entered the kernel again (re-entry)",
                                          "got the lock while another tag held it",
-                                         "returned to user space" };
-    panic("lockdebug: CPU %lu %s (holder tag %u)", (unsigned long)arch_cpu_index(),
-          what < 3 ? whats[what] : "?", ks_bkl_holder);
+                                         "returned to user space",
+                                         "entered the fast path inside the fast path" };
+    panic("lockdebug: CPU %lu %s (holder tag %u, in fast path %u)", (unsigned long)arch_cpu_index(),
+          what < 4 ? whats[what] : "?", ks_bkl_holder, (unsigned)ks_percpu.in_fastpath);
 }
 #else
 static inline void ld_not_holding(const char *what) { (void)what; }
 static inline void ld_holding(const char *what) { (void)what; }
 static inline void ld_acquired(void) {}
 #endif
+
+/* The lock is ours: wait until no CPU runs the IPC fast path without it
+ * (a reader: entry.S's FASTPATH_ENTER, and BKL_DRAIN there, its twin).
+ * Our ticket came from a locked instruction, a full fence, so either a
+ * reader that set its flag sees the lock taken, or we see the flag. */
+static void drain_readers(void)
+{
+#if FERRY_LOCKDEBUG
+    if (ks_percpu.in_fastpath)
+        panic("lockdebug: CPU %lu took the big kernel lock inside the fast path", (unsigned long)arch_cpu_index());
+#endif
+    for (unsigned c = 0; c < ks_ncpus; c++)
+        while (ks_percpu_of[c].in_fastpath)
+            asm volatile("pause" ::: "memory");
+}
 
 /* Spin until ticket holds the lock, running the holder's requests for
  * this CPU meanwhile (the holder may wait for them: a CPU that waits for
@@ -114,6 +131,7 @@ static bool wait_for(uint32_t ticket)
         }
         asm volatile("pause" ::: "memory");
     }
+    drain_readers();
     ld_acquired();
     return me->cur != before;
 }
@@ -128,11 +146,45 @@ bool bkl_wait(uint32_t ticket, word_t kind)
     return stalled;
 }
 
+/* entry.S's fast path found the lock held or wanted by another CPU: wait
+ * until it is free, holding no ticket, then try the fast path again.  A
+ * fast path that queued for the lock instead would keep it wanted: the
+ * other CPU's next fast path would see it taken and queue too, and the
+ * two CPUs would hand the lock to each other for good (a convoy), every
+ * IPC on the slow path.  Requests are run meanwhile, as in wait_for.
+ * True when the current thread was taken from this CPU meanwhile: the
+ * lock is then taken (as bkl_wait's caller expects) for kernel_exit. */
+bool bkl_wait_free(word_t kind);
+bool bkl_wait_free(word_t kind)
+{
+    struct percpu *me = percpu_self();
+    struct tcb *before = me->cur;
+    bool stalled = false;
+    ks_percpu.wait_kind = kind;
+    while (__atomic_load_n(&ks_bkl.next, __ATOMIC_ACQUIRE) != __atomic_load_n(&ks_bkl.owner, __ATOMIC_ACQUIRE)) {
+        void (*fn)(word_t) = __atomic_load_n(&me->req_fn, __ATOMIC_ACQUIRE);
+        if (fn) {
+            ld_not_holding("ran another CPU's request");
+            fn(me->req_arg);
+            __atomic_store_n(&me->req_fn, NULL, __ATOMIC_RELEASE);
+        }
+        if (me->cur != before) {
+            wait_for(__atomic_fetch_add(&ks_bkl.next, 1, __ATOMIC_ACQUIRE));
+            stalled = true;
+            break;
+        }
+        asm volatile("pause" ::: "memory");
+    }
+    ks_percpu.wait_kind = WAIT_C;
+    return stalled;
+}
+
 bool bkl_lock(void)
 {
     ld_not_holding("took the big kernel lock again (re-entry)");
     uint32_t t = __atomic_fetch_add(&ks_bkl.next, 1, __ATOMIC_ACQUIRE);
     if (__atomic_load_n(&ks_bkl.owner, __ATOMIC_ACQUIRE) == t) {
+        drain_readers();
         ld_acquired();
         return false;
     }
@@ -375,6 +427,7 @@ void smp_init(const char *cmdline, paddr_t physmap_top, const struct boot_info *
             asm volatile("pause");
         if (ap_up == cpu) {
             ks_ncpus++;
+            ks_percpu_end = (char *)&ks_percpu_of[ks_ncpus];
         } else {
             kprintf("smp: the CPU with APIC ID %u did not start\n", ids[i]);
             failed++;

@@ -137,13 +137,42 @@ void syscall_compat_fault(void)
     kernel_exit();
 }
 
+/* A timer tick from ring 3 that only counts down the running thread's
+ * slice takes no lock: the big kernel lock is for the kernel's shared
+ * state, and this touches this CPU's APIC and a word of the thread only
+ * this CPU runs.  Without it, every CPU took the lock once per tick (1 ms),
+ * all CPUs at about the same moment, and under multi-threaded TCG each
+ * such meeting stopped both CPUs' IPC for a lock hand-off (docs/smp.md,
+ * "The convoy").  The locked way stays for a slice that ends, a request
+ * from another CPU or a yield due at the exit; a thread to run here comes
+ * with an IPI of its own (another vector).  trap_common's return is the
+ * exit (iretq, swapgs): not under KPTI, whose exit must switch tables. */
+static bool user_tick_unlocked(const struct trap_frame *tf)
+{
+#if FERRY_KPTI
+    (void)tf;
+    return false;
+#else
+    struct percpu *me = percpu_self();
+    if (tf->vector != VEC_TIMER || __atomic_load_n(&me->req_fn, __ATOMIC_ACQUIRE) || me->yield ||
+        !sched_tick_unlocked(me->cur))
+        return false;
+    apic_eoi();
+    apic_timer_rearm();
+    return true;
+#endif
+}
+
 void trap_handler(struct trap_frame *tf)
 {
     uint64_t cr2 = read_cr2();
     char reason[160];
 
-    if ((tf->cs & 3) == 3)
+    if ((tf->cs & 3) == 3) {
+        if (user_tick_unlocked(tf))
+            return;
         user_trap(tf, cr2);
+    }
     if (tf->vector >= 32) {
         /* The idle loop's halt (without the big kernel lock: take it), or
          * a preemption point (with it). */

@@ -52,6 +52,11 @@ bool sched_should_preempt(const struct tcb *cur);
 /* Timer tick for the running thread: true when its slice ran out (the
  * slice is refilled; the caller enqueues cur at the tail and chooses). */
 bool sched_tick(struct tcb *cur);
+/* The same count, for a tick taken without the big kernel lock: true
+ * (and one tick counted) when the slice has more than one left, so that
+ * the tick changes nothing else; false (nothing counted) when the tick
+ * must go the locked way.  Only the CPU that runs cur writes its slice. */
+bool sched_tick_unlocked(struct tcb *cur);
 
 /* Head and tail of priority p's ready queue on CPU cpu, read only (the invariant check). */
 struct tcb *sched_queue_head(unsigned cpu, unsigned p);

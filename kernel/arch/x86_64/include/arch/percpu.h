@@ -13,6 +13,12 @@
 #define PERCPU_KPTI_KERNEL_CR3 40
 #define PERCPU_KPTI_USER_CR3   48
 #define PERCPU_KPTI_ENTRY_RSP  56
+/* The IPC fast path runs on this CPU without the big kernel lock (smp.h's
+ * FASTPATH_ENTER): its own cache line, the second, which other CPUs read
+ * when they take the lock.  PERCPU_SIZE: the block's size, the stride
+ * from one CPU's flag to the next (entry.S's BKL_DRAIN). */
+#define PERCPU_IN_FASTPATH     64
+#define PERCPU_SIZE            4352
 
 /* The most CPUs the kernel brings up (cpus=N limits it further). */
 #define FERRY_MAX_CPUS     8
@@ -33,7 +39,11 @@ struct percpu {
     word_t kpti_kernel_cr3;  /* KPTI=1: CR3 of the current space's kernel table (entry) */
     word_t kpti_user_cr3;    /* KPTI=1: CR3 of its user table (every exit to ring 3) */
     word_t kpti_entry_rsp;   /* KPTI=1: top of this CPU's entry stack (TSS.rsp0) */
-    struct tcb *idle;        /* this CPU's idle thread */
+    /* Non-zero while this CPU runs the IPC fast path without the lock (a
+     * reader, docs/smp.md): set by a locked instruction, read by every
+     * CPU that takes the lock; alone on its cache line. */
+    volatile uint8_t in_fastpath __attribute__((aligned(64)));
+    struct tcb *idle __attribute__((aligned(64)));  /* this CPU's idle thread */
     void *sched;             /* this CPU's ready queues (core/sched.c) */
     word_t apic_id;          /* its local APIC's ID (IPIs are addressed by it) */
     /* A request from the lock holder, run by this CPU while it waits for
@@ -66,6 +76,8 @@ _Static_assert(__builtin_offsetof(struct percpu, cpu) == PERCPU_CPU, "percpu lay
 _Static_assert(__builtin_offsetof(struct percpu, kpti_kernel_cr3) == PERCPU_KPTI_KERNEL_CR3, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, kpti_user_cr3) == PERCPU_KPTI_USER_CR3, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, kpti_entry_rsp) == PERCPU_KPTI_ENTRY_RSP, "percpu layout");
+_Static_assert(__builtin_offsetof(struct percpu, in_fastpath) == PERCPU_IN_FASTPATH, "percpu layout");
+_Static_assert(sizeof(struct percpu) == PERCPU_SIZE, "percpu layout: PERCPU_SIZE is the block's size");
 
 /* One block per CPU; in kernel mode GS's base is the running CPU's block
  * (set at boot, swapgs on every entry from and exit to ring 3). */

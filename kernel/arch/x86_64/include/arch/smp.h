@@ -38,6 +38,10 @@ extern volatile uint32_t ks_bkl_holder;
 bool bkl_lock(void);
 void bkl_unlock(void);
 
+/* The CPUs' per-CPU blocks end here (&ks_percpu_of[ks_ncpus]): entry.S's
+ * BKL_DRAIN looks at every CPU's in_fastpath flag below it. */
+extern char *ks_percpu_end;
+
 /* LOCKDEBUG=1: panic unless this CPU holds the lock (what: the reason). */
 #if FERRY_LOCKDEBUG
 void bkl_assert_held(const char *what);
