@@ -2,15 +2,17 @@
  * disk image through the file server (fatfs, file:) and the ATA driver
  * (ata, blk:), three processes and the process server apart, data copied
  * through the IPC buffers (896 bytes a message; 512 a sector from the
- * driver). */
+ * driver), or of the file server's RAM disk (no driver); pipes. */
 #include "ferry_bench.h"
 #include <fmt.h>
+#include <ferry/io.h>
 #include "../../userspace/servers/procsrv.h"
 
 struct file_read_arg {
     bool cache;          /* the file server's 128 KiB sector cache */
     bool grant;          /* data through a window granted at open (FILE_O_GRANT) */
     bool restart;        /* the driver dies on each read's request (fcat -rbench) */
+    bool ram;            /* the file server on a RAM disk of its own (fatfs ram= fill): no driver */
 };
 
 /* The disk image's file holding at least `size` bytes (ferryhost/disk.py). */
@@ -48,13 +50,24 @@ static const char *file_read(struct bench_ctx *c)
         return "no system: boot.conf and the program modules are not loaded";
     if (c->size < 0 || c->size > (16 << 20))
         return "sizes from 0 to 16 MiB";
+    if (a->ram && c->size > (1 << 20))
+        return "the RAM disk holds files up to 1 MiB (a process maps at most about 2 MiB)";
     const char *fail = NULL, *seed;
     const char *path = file_for(c->size, &seed);
-    unsigned long ata = proc_spawn("ata", NULL, NULL);
-    const char *nocache[] = { "nocache", NULL };
-    unsigned long fs = ata && serve_until_registered(ata) ? proc_spawn("fatfs", a->cache ? NULL : nocache, NULL) : 0;
+    unsigned long fs = 0;
+    if (a->ram) {
+        char ram[24];
+        fmt_snprintf(ram, sizeof ram, "ram=%u", IO_RAM_KIB);
+        const char *ramargv[] = { ram, "fill", NULL };
+        fs = proc_spawn("fatfs", ramargv, NULL);
+    } else {
+        unsigned long ata = proc_spawn("ata", NULL, NULL);
+        const char *nocache[] = { "nocache", NULL };
+        fs = ata && serve_until_registered(ata) ? proc_spawn("fatfs", a->cache ? NULL : nocache, NULL) : 0;
+    }
     if (!fs || !serve_until_registered(fs))
-        fail = "the block driver or the file server did not start (is the disk image attached?)";
+        fail = a->ram ? "the file server on a RAM disk did not start"
+                      : "the block driver or the file server did not start (is the disk image attached?)";
     char size_s[24], n_s[24];
     fmt_snprintf(size_s, sizeof size_s, "%ld", (long)c->size);
     fmt_snprintf(n_s, sizeof n_s, "%lu", (unsigned long)(c->warmup + c->n));
@@ -186,10 +199,12 @@ static const int64_t pipeline_sizes[] = { 4096, 65536 };
 static const int64_t pipe_sizes[] = { 64, 1024, 16384, 65536, 262144, 1048576 };
 
 static const int64_t file_sizes[] = { 0, 4096, 65536 };
+static const int64_t ram_sizes[] = { 0, 4096, 65536, 1048576 };
 static const int64_t sector_size[] = { 512 };
 static const struct file_read_arg blk_arg = { .cache = false }, cached_arg = { .cache = true },
     blk_grant_arg = { .cache = false, .grant = true }, cached_grant_arg = { .cache = true, .grant = true },
-    restart_arg = { .cache = false, .restart = true };
+    restart_arg = { .cache = false, .restart = true }, ram_arg = { .ram = true },
+    ram_grant_arg = { .ram = true, .grant = true };
 
 const struct bench_entry bench_io[] = {
     { .name = "pipe_rt", .variant = "cpu1", .fn = pipe_rt, .default_samples = 20, .max_samples = 200,
@@ -223,6 +238,16 @@ const struct bench_entry bench_io[] = {
       .sizes = file_sizes, .nsizes = sizeof file_sizes / sizeof file_sizes[0],
       .default_samples = BENCH_BULK_MAX_SAMPLES, .max_samples = 200,
       .description = "read(size) of a file in the file server's sector cache (warm), data through a "
+                     "64 KiB window granted at open, copied out by the reader; plus one marker Call" },
+    { .name = "file_read", .variant = "ram_copy", .fn = file_read, .arg = &ram_arg,
+      .sizes = ram_sizes, .nsizes = sizeof ram_sizes / sizeof ram_sizes[0],
+      .default_samples = BENCH_BULK_MAX_SAMPLES, .max_samples = 200,
+      .description = "read(size) of a file on the file server's RAM disk (FAT12 in its own memory, no "
+                     "driver), data copied through IPC buffers; plus one marker Call (size 0)" },
+    { .name = "file_read", .variant = "ram_grant", .fn = file_read, .arg = &ram_grant_arg,
+      .sizes = ram_sizes, .nsizes = sizeof ram_sizes / sizeof ram_sizes[0],
+      .default_samples = BENCH_BULK_MAX_SAMPLES, .max_samples = 200,
+      .description = "read(size) of a file on the file server's RAM disk (no driver), data through a "
                      "64 KiB window granted at open, copied out by the reader; plus one marker Call" },
     { .name = "driver_restart", .variant = "ata", .fn = file_read, .arg = &restart_arg,
       .sizes = sector_size, .nsizes = 1, .default_samples = 20, .max_samples = 100,

@@ -1,6 +1,6 @@
 /* SOURCES: userspace/fs/fat.c */
 /* test_fat.c: host tests of the FAT library on images made by Debian's
- * mkfs.fat and mcopy (FAT16 and FAT32): files read back byte-exact, and
+ * mkfs.fat and mcopy (FAT12, FAT16 and FAT32) and made by fat_format: files read back byte-exact, and
  * files the library wrote checked by fsck.fat -n and read by mtype. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -214,6 +214,7 @@ static void read_host_files(int type)
     image_free(&im);
 }
 
+static void test_read_fat12(void **state) { (void)state; read_host_files(12); }
 static void test_read_fat16(void **state) { (void)state; read_host_files(16); }
 static void test_read_fat32(void **state) { (void)state; read_host_files(32); }
 
@@ -328,6 +329,7 @@ static void write_files(int type)
     image_free(&im);
 }
 
+static void test_write_fat12(void **state) { (void)state; write_files(12); }
 static void test_write_fat16(void **state) { (void)state; write_files(16); }
 static void test_write_fat32(void **state) { (void)state; write_files(32); }
 
@@ -352,6 +354,67 @@ static void test_full_disk(void **state)
     image_save(&im);
     assert_int_equal(sh("fsck.fat -n %s >/dev/null 2>&1", im.path), 0);
     image_free(&im);
+}
+
+/* fat_format on a RAM disk (the file server's ram= backing): the volume
+ * mounts as the type its size makes, takes files, a directory, a seek past
+ * the end, and passes fsck.fat -n; mdir and mtype read what was written.
+ * Sizes: 1.5 MiB (the in-guest RAM disk, FAT12), 8,100 and 8,300 KiB (FAT12 and FAT16 at their
+ * border with 2 KiB clusters), 16 MiB and 64 MiB (FAT16). */
+static void test_format(void **state)
+{
+    (void)state;
+    static const struct { uint32_t kib; int type; } sizes[] = {
+        { 1536, 12 }, { 8100, 12 }, { 8300, 16 }, { 16384, 16 }, { 65536, 16 },
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        struct image im;
+        snprintf(im.path, sizeof im.path, "%s/fmt.img", dir);
+        im.bytes = (size_t)sizes[i].kib * 1024;
+        im.mem = malloc(im.bytes);
+        assert_non_null(im.mem);
+        memset(im.mem, 0x6b, im.bytes);                  /* not zero: format must not rely on it */
+        fat_ramdisk_init(&im.dev, &im.rd, im.mem, im.bytes);
+        assert_int_equal(fat_format(&im.dev, im.bytes / FAT_SECTOR, "ram disk"), FAT_OK);
+        assert_int_equal(fat_mount(&im.fs, &im.dev), FAT_OK);
+        assert_int_equal(im.fs.type, sizes[i].type);
+        struct fat_file f, d;
+        struct fat_dirent de;
+        assert_int_equal(fat_opendir(&im.fs, &d, "/"), FAT_OK);
+        assert_int_equal(fat_readdir(&d, &de), 0);     /* empty: the label is not listed */
+        uint32_t size = (uint32_t)(im.bytes / 2);
+        uint8_t *buf = malloc(size);
+        for (uint32_t k = 0; k < size; k++)
+            buf[k] = pattern(4, k);
+        assert_int_equal(fat_open(&im.fs, &f, "/half.bin", FAT_O_WRITE | FAT_O_CREATE), FAT_OK);
+        for (uint32_t at = 0; at < size; at += 7777)
+            assert_int_equal(fat_write(&f, buf + at, size - at < 7777 ? size - at : 7777),
+                             size - at < 7777 ? size - at : 7777);
+        assert_int_equal(fat_close(&f), FAT_OK);
+        assert_int_equal(fat_mkdir(&im.fs, "/dir"), FAT_OK);
+        assert_int_equal(fat_open(&im.fs, &f, "/dir/gap.txt", FAT_O_WRITE | FAT_O_CREATE), FAT_OK);
+        assert_int_equal(fat_seek(&f, 5000, 0), 5000);
+        assert_int_equal(fat_write(&f, "end", 3), 3);
+        assert_int_equal(fat_close(&f), FAT_OK);
+        check_read(&im.fs, "/half.bin", 4, size, 4096);
+        struct fat_fs again;
+        assert_int_equal(fat_mount(&again, &im.dev), FAT_OK);
+        check_read(&again, "/half.bin", 4, size, 65536);
+        image_save(&im);
+        assert_int_equal(sh("fsck.fat -n %s >%s/fsck.log 2>&1 || { cat %s/fsck.log; exit 1; }", im.path, dir, dir), 0);
+        assert_int_equal(sh("fsck.fat -v -n %s | grep -q '%d bit entries'", im.path, sizes[i].type), 0);
+        host_check(&im, "/half.bin", 4, size);
+        assert_int_equal(sh("mtype -i %s ::/dir/gap.txt | tail -c 3 | grep -qx end", im.path), 0);
+        assert_int_equal(sh("mdir -i %s ::/ | grep -q 'RAM DISK'", im.path), 0);
+        free(buf);
+        image_free(&im);
+    }
+    /* too small for any FAT volume */
+    static uint8_t tiny[16 * FAT_SECTOR];
+    struct fat_ramdisk rd;
+    struct fat_blockdev dev;
+    fat_ramdisk_init(&dev, &rd, tiny, sizeof tiny);
+    assert_int_equal(fat_format(&dev, 16, NULL), FAT_E_INVAL);
 }
 
 /* Not a FAT volume: refused. */
@@ -379,12 +442,15 @@ int main(void)
     }
     host_files();
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_read_fat12),
         cmocka_unit_test(test_read_fat16),
         cmocka_unit_test(test_read_fat32),
+        cmocka_unit_test(test_write_fat12),
         cmocka_unit_test(test_write_fat16),
         cmocka_unit_test(test_write_fat32),
         cmocka_unit_test(test_full_disk),
         cmocka_unit_test(test_bad_volume),
+        cmocka_unit_test(test_format),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     sh("rm -rf %s", dir);

@@ -1,9 +1,11 @@
-/* fat.c: FAT16/FAT32 over a block device: mount, lookup (long and 8.3
- * names), read, write with cluster allocation, create, mkdir, unlink,
- * directory listing (the on-disk format: Microsoft's FAT specification). */
+/* fat.c: FAT12/FAT16/FAT32 over a block device: mount, format, lookup (long
+ * and 8.3 names), read, write with cluster allocation, create, mkdir,
+ * unlink, directory listing (the on-disk format: Microsoft's FAT
+ * specification). */
 #include <ferry/fat.h>
 #include <kstring.h>
 
+#define EOC12 0xff8u
 #define EOC16 0xfff8u
 #define EOC32 0x0ffffff8u
 #define DIRENT 32u
@@ -67,7 +69,7 @@ static bool clus_valid(const struct fat_fs *fs, uint32_t c)
 
 static bool clus_eoc(const struct fat_fs *fs, uint32_t v)
 {
-    return fs->type == 16 ? v >= EOC16 : v >= EOC32;
+    return v >= (fs->type == 12 ? EOC12 : fs->type == 16 ? EOC16 : EOC32);
 }
 
 static uint64_t clus_lba(const struct fat_fs *fs, uint32_t c)
@@ -75,9 +77,31 @@ static uint64_t clus_lba(const struct fat_fs *fs, uint32_t c)
     return fs->data_start + (uint64_t)(c - 2) * fs->sec_per_clus;
 }
 
+/* FAT12's entries are 12 bits, two in three bytes, and one may straddle two
+ * sectors: byte k of the table (the first copy when i is 0). */
+static uint8_t *fat12_byte(struct fat_fs *fs, uint32_t i, uint32_t k, uint64_t *lba)
+{
+    *lba = fs->fat_start + i * fs->fat_sectors + k / FAT_SECTOR;
+    uint8_t *s = cache_get(fs, *lba);
+    return s ? s + k % FAT_SECTOR : NULL;
+}
+
 /* The entry of cluster c, or 0xffffffff on an I/O error. */
 static uint32_t fat_get(struct fat_fs *fs, uint32_t c)
 {
+    if (fs->type == 12) {
+        uint64_t lba;
+        uint32_t k = c + c / 2;
+        const uint8_t *lo = fat12_byte(fs, 0, k, &lba);
+        if (!lo)
+            return 0xffffffffu;
+        uint32_t v = *lo;            /* read before the next sector may take its line */
+        const uint8_t *hi = fat12_byte(fs, 0, k + 1, &lba);
+        if (!hi)
+            return 0xffffffffu;
+        v |= (uint32_t)*hi << 8;
+        return c & 1 ? v >> 4 : v & 0xfffu;
+    }
     uint32_t off = c * (fs->type == 16 ? 2 : 4);
     const uint8_t *s = cache_get(fs, fs->fat_start + off / FAT_SECTOR);
     if (!s)
@@ -85,11 +109,35 @@ static uint32_t fat_get(struct fat_fs *fs, uint32_t c)
     return fs->type == 16 ? le16(s + off % FAT_SECTOR) : le32(s + off % FAT_SECTOR) & 0x0fffffffu;
 }
 
+/* Cluster c's 12-bit entry in copy i: its two bytes, each written back
+ * (they may lie in two sectors). */
+static int fat12_set(struct fat_fs *fs, uint32_t i, uint32_t c, uint32_t v)
+{
+    uint32_t k = c + c / 2;
+    uint64_t lba;
+    uint8_t *b = fat12_byte(fs, i, k, &lba);
+    if (!b)
+        return FAT_E_IO;
+    *b = c & 1 ? (uint8_t)((*b & 0x0f) | (v << 4 & 0xf0)) : (uint8_t)v;
+    if (cache_write(fs, lba, b - (k % FAT_SECTOR)))
+        return FAT_E_IO;
+    if (!(b = fat12_byte(fs, i, k + 1, &lba)))
+        return FAT_E_IO;
+    *b = c & 1 ? (uint8_t)(v >> 4) : (uint8_t)((*b & 0xf0) | (v >> 8 & 0x0f));
+    return cache_write(fs, lba, b - ((k + 1) % FAT_SECTOR)) ? FAT_E_IO : FAT_OK;
+}
+
 /* Sets cluster c's entry in every copy of the table. */
 static int fat_set(struct fat_fs *fs, uint32_t c, uint32_t v)
 {
     uint32_t off = c * (fs->type == 16 ? 2 : 4);
     for (uint32_t i = 0; i < fs->nfats; i++) {
+        if (fs->type == 12) {
+            int err = fat12_set(fs, i, c, v);
+            if (err)
+                return err;
+            continue;
+        }
         uint64_t lba = fs->fat_start + i * fs->fat_sectors + off / FAT_SECTOR;
         uint8_t *s = cache_get(fs, lba);
         if (!s)
@@ -125,7 +173,7 @@ static long fat_alloc(struct fat_fs *fs, bool zero)
             return FAT_E_IO;
         if (v != 0)
             continue;
-        int err = fat_set(fs, c, fs->type == 16 ? 0xffffu : 0x0fffffffu);
+        int err = fat_set(fs, c, fs->type == 12 ? 0xfffu : fs->type == 16 ? 0xffffu : 0x0fffffffu);
         if (err)
             return err;
         fs->next_free = c + 1 < fs->nclusters + 2 ? c + 1 : 2;
@@ -182,9 +230,9 @@ int fat_mount(struct fat_fs *fs, const struct fat_blockdev *dev)
     if (total <= meta)
         return FAT_E_FORMAT;
     uint32_t nclus = (total - meta) / spc;
-    if (nclus < 4085)
-        return FAT_E_FORMAT;             /* FAT12: not supported */
-    fs->type = nclus < 65525 ? 16 : 32;
+    fs->type = nclus < 4085 ? 12 : nclus < 65525 ? 16 : 32;   /* the count decides, as the specification says */
+    if (fs->type != 32 && root_ents == 0)
+        return FAT_E_FORMAT;
     fs->sec_per_clus = spc;
     fs->clus_bytes = spc * FAT_SECTOR;
     fs->fat_start = reserved;
@@ -197,7 +245,7 @@ int fat_mount(struct fat_fs *fs, const struct fat_blockdev *dev)
     fs->free_count = 0xffffffffu;
     fs->next_free = 2;
     /* the table must cover every cluster */
-    if ((uint64_t)fatsz * FAT_SECTOR < (uint64_t)(nclus + 2) * (fs->type == 16 ? 2 : 4))
+    if ((uint64_t)fatsz * FAT_SECTOR * 2 < (uint64_t)(nclus + 2) * (fs->type == 12 ? 3 : fs->type == 16 ? 4 : 8))
         return FAT_E_FORMAT;
     if (fs->type == 32) {
         fs->root_cluster = le32(b + 44);
@@ -280,7 +328,7 @@ static uint64_t dir_sector(struct fat_file *d, uint32_t index, uint32_t *off)
     struct fat_fs *fs = d->fs;
     uint32_t byte = index * DIRENT;
     *off = byte % FAT_SECTOR;
-    if (d->first == 0 && fs->type == 16)
+    if (d->first == 0 && fs->type != 32)
         return byte / FAT_SECTOR < fs->root_sectors ? fs->root_start + byte / FAT_SECTOR : 0;
     long c = file_cluster(d, byte / fs->clus_bytes);
     if (c <= 0)
@@ -539,7 +587,7 @@ static int dir_slot(struct fat_fs *fs, uint32_t dir, uint64_t *lba, uint32_t *of
             return FAT_OK;
         }
     }
-    if (dir == 0 && fs->type == 16)
+    if (dir == 0 && fs->type != 32)
         return FAT_E_NOSPC;
     /* d.cur_clus is the directory's last cluster now */
     long c = fat_alloc(fs, true);
@@ -1043,6 +1091,92 @@ int fat_readdir(struct fat_file *d, struct fat_dirent *ent)
         ent->attr = e[11];
         return 1;
     }
+}
+
+/* ---- formatting ---- */
+
+/* The geometry of a FAT12 or FAT16 volume of `total` sectors: 1 reserved
+ * sector, 2 tables, a 512-entry root directory, the fewest sectors a
+ * cluster from 4 (2 KiB, as the disk image's: fewer table look-ups and
+ * device requests a file than 512-byte clusters) that keep the count
+ * under FAT16's limit; the type is what the
+ * count makes it (below 4085 clusters FAT12), and each table holds every
+ * cluster's entry.  False when no such volume fits. */
+static bool format_geometry(uint32_t total, uint32_t *spc, uint32_t *fatsz, uint32_t *nclus, int *type)
+{
+    const uint32_t root_secs = 512 * DIRENT / FAT_SECTOR, meta0 = 1 + root_secs;
+    for (*spc = 4; *spc <= 128; *spc *= 2) {
+        for (*type = 12; *type <= 16; *type += 4) {
+            if (total <= meta0 + 2)
+                return false;
+            /* the table's size for as many clusters as could fit, then the
+             * clusters left beside two tables of that size */
+            uint32_t guess = (total - meta0) / *spc;
+            *fatsz = (uint32_t)(((uint64_t)(guess + 2) * (uint32_t)*type / 8 + FAT_SECTOR - 1) / FAT_SECTOR);
+            if (total <= meta0 + 2 * *fatsz + *spc)
+                continue;
+            *nclus = (total - meta0 - 2 * *fatsz) / *spc;
+            if (*type == 12 ? *nclus < 4085 : *nclus >= 4085 && *nclus < 65525)
+                return true;
+        }
+    }
+    return false;
+}
+
+int fat_format(const struct fat_blockdev *dev, uint64_t sectors, const char *label)
+{
+    uint32_t spc, fatsz, nclus;
+    int type;
+    if (sectors > 0xffffffffu || !format_geometry((uint32_t)sectors, &spc, &fatsz, &nclus, &type))
+        return FAT_E_INVAL;
+    uint8_t b[FAT_SECTOR];
+    memset(b, 0, sizeof b);
+    memcpy(b, "\xeb\x3c\x90" "FERRY   ", 11);       /* a jump, the OEM name */
+    put16(b + 11, FAT_SECTOR);
+    b[13] = (uint8_t)spc;
+    put16(b + 14, 1);                               /* reserved sectors: the boot sector */
+    b[16] = 2;                                      /* tables */
+    put16(b + 17, 512);                             /* root directory entries */
+    if (sectors < 65536)
+        put16(b + 19, (uint32_t)sectors);
+    else
+        put32(b + 32, (uint32_t)sectors);
+    b[21] = 0xf8;                                   /* media: a fixed disk */
+    put16(b + 22, fatsz);
+    put16(b + 24, 63);                              /* sectors a track, heads: unused here */
+    put16(b + 26, 16);
+    b[36] = 0x80;                                   /* drive number */
+    b[38] = 0x29;                                   /* the extended boot signature: id, label, type follow */
+    put32(b + 39, 0x46455252u ^ (uint32_t)sectors);  /* volume id */
+    uint8_t name[11];
+    memcpy(name, label && label[0] ? "           " : "NO NAME    ", 11);
+    for (size_t i = 0; i < 11 && label && label[i]; i++)
+        name[i] = (uint8_t)upper(label[i]);
+    memcpy(b + 43, name, 11);
+    memcpy(b + 54, type == 12 ? "FAT12   " : "FAT16   ", 8);
+    b[510] = 0x55;
+    b[511] = 0xaa;
+    if (dev->write(dev->ctx, 0, 1, b))
+        return FAT_E_IO;
+    /* both tables and the root directory zeroed; each table's first two
+     * entries: the media byte and an end of chain; the label also as the
+     * root directory's first entry (fsck.fat wants the two to agree) */
+    for (uint32_t s = 1; s < 1 + 2 * fatsz + 512 * DIRENT / FAT_SECTOR; s++) {
+        memset(b, 0, sizeof b);
+        if (s == 1 + 2 * fatsz && label && label[0]) {
+            memcpy(b, name, 11);
+            b[11] = FAT_ATTR_VOLUME;
+        }
+        if (s == 1 || s == 1 + fatsz) {
+            b[0] = 0xf8;
+            b[1] = b[2] = 0xff;
+            if (type == 16)
+                b[3] = 0xff;
+        }
+        if (dev->write(dev->ctx, s, 1, b))
+            return FAT_E_IO;
+    }
+    return FAT_OK;
 }
 
 /* ---- the RAM disk ---- */

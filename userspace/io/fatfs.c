@@ -1,11 +1,13 @@
-/* fatfs.c: the file: service: a FAT16/FAT32 file system (userspace/fs/fat.c)
- * on the blk: block driver, with a write-through sector cache; requests and
- * replies carry data through the IPC buffer (ferry/io.h).  A block driver
- * that dies is looked up again and the request retried, so a restart by
- * the supervisor is invisible to clients. */
+/* fatfs.c: the file: service: a FAT file system (userspace/fs/fat.c) on the
+ * blk: block driver, with a write-through sector cache, or (ram=KIB) on a
+ * RAM disk of its own memory, formatted at start; requests and replies
+ * carry data through the IPC buffer (ferry/io.h).  A block driver that dies
+ * is looked up again and the request retried, so a restart by the
+ * supervisor is invisible to clients. */
 #include <ferry/fat.h>
 #include <ferry/io.h>
 #include <ferry/prog.h>
+#include <stdlib.h>
 #include "io_progs.h"
 
 #define BLK_SLOT    PROC_CAP_FIRST_FREE
@@ -215,23 +217,86 @@ static long new_handle(unsigned long owner)
     return FILE_E_NFILE;
 }
 
+/* `fill`: the disk image's test files (ferryhost/disk.py's names, seeds
+ * and sizes; not F16M.BIN, more than a process's memory) written into the
+ * fresh RAM disk. */
+static bool ram_fill(void)
+{
+    static const struct { const char *name; unsigned seed; unsigned long size; } files_[] = {
+        { "/F4K.BIN", 1, 4096 }, { "/F64K.BIN", 2, 65536 }, { "/F1M.BIN", 3, 1 << 20 }, { "/ODD.BIN", 5, 300007 },
+    };
+    static const char hello[] = "Hello from the Ferry file server: read from its RAM disk.\n";
+    static unsigned char chunk[4096], period[4093];   /* io_pattern repeats every 4093 bytes */
+    struct fat_file f;
+    if (fat_open(&fs, &f, "/HELLO.TXT", FAT_O_WRITE | FAT_O_CREATE) ||
+        fat_write(&f, hello, sizeof hello - 1) != (long)sizeof hello - 1 || fat_close(&f))
+        return false;
+    for (size_t k = 0; k < sizeof files_ / sizeof files_[0]; k++) {
+        if (fat_open(&fs, &f, files_[k].name, FAT_O_WRITE | FAT_O_CREATE))
+            return false;
+        for (size_t i = 0; i < sizeof period; i++)
+            period[i] = io_pattern(files_[k].seed, i);
+        for (unsigned long at = 0; at < files_[k].size;) {
+            size_t n = files_[k].size - at < sizeof chunk ? files_[k].size - at : sizeof chunk;
+            for (size_t i = 0; i < n;) {                  /* the period copied, in at most two pieces */
+                size_t from = (at + i) % sizeof period, run = sizeof period - from < n - i ? sizeof period - from : n - i;
+                memcpy(chunk + i, period + from, run);
+                i += run;
+            }
+            if (fat_write(&f, chunk, n) != (long)n)
+                return false;
+            at += n;
+        }
+        if (fat_close(&f))
+            return false;
+    }
+    return true;
+}
+
 int fatfs_main(int argc, char **argv, char **envp)
 {
     (void)envp;
+    unsigned long ram_kib = 0;
+    bool fill = false;
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "nocache") == 0) {
             cache_on = false;
             cache_sectors = 1;
             cache_data = last_sector;
+        } else if (strncmp(argv[i], "ram=", 4) == 0) {
+            ram_kib = strtoul(argv[i] + 4, NULL, 10);
+        } else if (strcmp(argv[i], "fill") == 0) {
+            fill = true;
         }
-    if (cache_on && !(cache_data = proc_mmap(CACHE_SECTORS * FAT_SECTOR))) {
+    struct fat_blockdev dev = { .read = dev_read, .write = dev_write };
+    static struct fat_ramdisk rd;
+    if (ram_kib) {
+        /* A RAM disk: no driver, no cache (the disk is memory already).
+         * Every page touched now, so a disk larger than this process may
+         * map ends it here and not in the middle of a write. */
+        void *mem = ram_kib <= IO_RAM_MAX_KIB ? proc_mmap(ram_kib * 1024) : NULL;
+        if (!mem) {
+            printf("fatfs: no memory for a RAM disk of %lu KiB (at most %u)\n", ram_kib, IO_RAM_MAX_KIB);
+            return 1;
+        }
+        memset(mem, 0, ram_kib * 1024);
+        fat_ramdisk_init(&dev, &rd, mem, ram_kib * 1024);
+        int err = fat_format(&dev, ram_kib * 1024 / FAT_SECTOR, "ram disk");
+        if (err) {
+            printf("fatfs: format of the RAM disk failed (%d)\n", err);
+            return 1;
+        }
+    } else if (cache_on && !(cache_data = proc_mmap(CACHE_SECTORS * FAT_SECTOR))) {
         printf("fatfs: no memory for the cache\n");
         return 1;
     }
-    struct fat_blockdev dev = { .read = dev_read, .write = dev_write };
     int err = fat_mount(&fs, &dev);
     if (err) {
-        printf("fatfs: no FAT16/FAT32 volume on blk: (%d)\n", err);
+        printf("fatfs: no FAT volume on %s (%d)\n", ram_kib ? "the RAM disk" : "blk:", err);
+        return 1;
+    }
+    if (fill && !ram_fill()) {
+        printf("fatfs: the RAM disk's files could not be written\n");
         return 1;
     }
     if (proc_register("file:")) {

@@ -6,6 +6,11 @@
  * and a newline arrived (the boot test types it into QEMU's serial input)
  * and checks that the driver's IRQ thread took them;
  * "sertest empty": a read with nothing received returns 0 bytes at once;
+ * "sertest block": a SERIAL_READ_WAIT with nothing typed sleeps in the
+ * driver until the driver goes (status 0 when its Call then fails, having
+ * received nothing); "sertest sleeping": waits until the driver says a
+ * reader sleeps, then checks that writes and reads are still served and a
+ * second waiting read is answered at once (0 bytes, busy);
  * "sertest crash": the driver dies serving this program's next printf
  * (which the libc then gives the process server: the line still shows),
  * and once the supervisor has restarted it printf goes through it again.
@@ -20,12 +25,15 @@
 
 #define SLOT 45     /* serial: for the direct Calls (the libc's own is 46) */
 
+static unsigned long info_slept, info_reads, info_sleeper;   /* SERIAL_INFO's IPC-buffer words */
+
 static bool info(unsigned long *written, unsigned long *received, unsigned long *irqs)
 {
     struct sys_msg m = { .info = FERRY_MSGINFO(SERIAL_INFO, 0, 0) };
-    if (sys_raw(FERRY_SYS_CALL, SLOT, &m) || m.w[0] != 0)
+    if (sys_raw(FERRY_SYS_CALL, SLOT, &m) || m.w[0] != 0 || FERRY_MSGINFO_LEN(m.info) < 8)
         return false;
     *written = m.w[1], *received = m.w[2], *irqs = m.w[3];
+    info_slept = PROC_IPC->mr[5], info_reads = PROC_IPC->mr[6], info_sleeper = PROC_IPC->mr[7];
     return true;
 }
 
@@ -73,6 +81,32 @@ int sertest_main(int argc, char **argv)
         char c;
         return serial_read(&c, 1) == 0 ? 0 : 5;
     }
+    if (strcmp(argv[1], "block") == 0) {
+        struct sys_msg m = { .info = FERRY_MSGINFO(SERIAL_READ, 2, 0), .w = { 1, SERIAL_READ_WAIT } };
+        unsigned long err = sys_raw(FERRY_SYS_CALL, SLOT, &m);
+        return err ? 0 : 17;                 /* answered: nothing was typed, it must not have been */
+    }
+    if (strcmp(argv[1], "sleeping") == 0) {
+        for (unsigned long i = 0; i < 1000000 && info_sleeper == 0; i++) {
+            sched_yield();
+            if (!info(&w0, &r0, &i0))
+                return 18;
+        }
+        if (info_sleeper != 1 || info_slept == 0)
+            return 19;
+        unsigned long slept0 = info_slept;
+        int n = printf("sertest: a line while a reader sleeps in the driver\n");
+        fflush(stdout);
+        char c;
+        if (serial_read(&c, 1) != 0)
+            return 20;
+        struct sys_msg m = { .info = FERRY_MSGINFO(SERIAL_READ, 2, 0), .w = { 1, SERIAL_READ_WAIT } };
+        if (sys_raw(FERRY_SYS_CALL, SLOT, &m) || m.w[0] != 0 || m.w[1] != 0 || m.w[2] != 1)
+            return 21;                       /* a second waiting reader: 0 bytes, busy, at once */
+        if (!info(&w1, &r1, &i1))
+            return 22;
+        return w1 - w0 == (unsigned long)n && info_sleeper == 1 && info_slept == slept0 ? 0 : 23;
+    }
     if (strcmp(argv[1], "read") == 0 && argc > 2) {
         char line[128];
         size_t got = 0, want = strlen(argv[2]);
@@ -80,13 +114,15 @@ int sertest_main(int argc, char **argv)
             return 6;
         printf("sertest: waiting for input\n");
         fflush(stdout);
-        /* stdin: read(0) returns what came, at least a byte (the libc
-         * yields between the driver's answers until then) */
+        /* stdin: read(0) returns what came, at least a byte (the driver
+         * sleeps until then: one SERIAL_READ a read, not one a yield) */
+        unsigned long calls = 0, reads0 = info_reads, slept0 = info_slept;
         while (got < want + 1) {
             long k = read(STDIN_FILENO, line + got, want + 1 - got);
             if (k <= 0)
                 return 7;
             got += (size_t)k;
+            calls++;
         }
         if (got != want + 1)
             return 8;
@@ -97,6 +133,8 @@ int sertest_main(int argc, char **argv)
             return 9;
         if (!info(&w1, &r1, &i1))
             return 10;
+        if (info_reads - reads0 != calls || info_slept == slept0)
+            return 24;                       /* each read(0) one request, and the driver slept */
         return r1 - r0 >= want + 1 && i1 > i0 ? 0 : 11;
     }
     return 12;

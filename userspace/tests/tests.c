@@ -60,10 +60,11 @@ static bool listed(const char *list, const char *name)
  * what the test's helpers kept on purpose (ulib_persistent_bytes).  The
  * count after one sandboxed test is the count before the next (nothing
  * runs in between): one invariant check per test, not two. */
+static unsigned long known_free;
+static bool known;
+
 static bool run_one(const struct utest *t, bool shared)
 {
-    static unsigned long known_free;
-    static bool known;
     unsigned long before = known_free, after = 0, kept0 = ulib_persistent_bytes;
     bool sandboxed = !shared && ulib_sandbox_ready();
     bool count = sandboxed && (known || ulib_free_bytes(&before));
@@ -90,25 +91,59 @@ static bool run_one(const struct utest *t, bool shared)
     return ok;
 }
 
-/* The boot services (boot.conf: start with restart, the serial driver)
- * stop before the suite: its tests start the services they need and
- * expect every other name, I/O port and IRQ line free (io_serial starts
- * its own serial driver). */
-static void stop_boot_services(void)
+/* The boot services (boot.conf: start with restart, the serial driver):
+ * up (started at boot) until a bare group's test, then stopped, started
+ * again for the next test of another group.  Stopping and starting them
+ * change the free memory: the next test counts it afresh. */
+static bool services_up = true;
+
+/* The groups whose tests expect no boot service running (the sys_* tests
+ * count every process and look serial: up expecting it missing;
+ * irq_rtc_interrupt_signals gets IRQ line 4).  Every other test runs
+ * beside the services, so its programs' console output goes through the
+ * serial driver. */
+static bool bare_group(const struct utest *tests)
+{
+    return tests == utests_system || tests == utests_irq;
+}
+
+static void boot_services(bool up)
 {
     const struct bootconf *conf = system_ready() ? system_conf() : NULL;
-    for (unsigned i = 0; conf && i < conf->n; i++) {
+    if (!conf || up == services_up)
+        return;
+    services_up = up;
+    known = false;
+    for (unsigned i = 0; i < conf->n; i++) {
         const struct bootconf_program *prog = &conf->prog[i];
-        unsigned long pid = prog->start && prog->restart ? proc_running(prog->name) : 0;
+        if (!prog->start || !prog->restart)
+            continue;
+        unsigned long pid = proc_running(prog->name);
         long status;
-        if (pid && proc_stop(pid) && proc_wait(pid, &status))
-            printf("tests: boot service %s (pid %lu) stopped; the tests start what they need\n", prog->name, pid);
+        if (!up && pid && proc_stop(pid) && proc_wait(pid, &status)) {
+            printf("tests: boot service %s (pid %lu) stopped for the tests that expect none\n", prog->name, pid);
+        } else if (up && !pid) {
+            struct proc_info pi;
+            pid = proc_spawn(prog->name, NULL, NULL);
+            while (pid && proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.registered < 1)
+                procsrv_serve_one();
+            printf("tests: boot service %s %s again (pid %lu)\n", prog->name,
+                   pid && proc_info(pid, &pi) && pi.state == PROC_RUNNING ? "started" : "FAILED to start", pid);
+        }
     }
+}
+
+unsigned tests_boot_services(void)
+{
+    const struct bootconf *conf = system_ready() ? system_conf() : NULL;
+    unsigned n = 0;
+    for (unsigned i = 0; conf && i < conf->n; i++)
+        n += conf->prog[i].start && conf->prog[i].restart && proc_running(conf->prog[i].name);
+    return n;
 }
 
 int tests_main(const struct ferry_bootinfo *bi)
 {
-    stop_boot_services();
     unsigned bits = ulib_sandbox_create(SANDBOX_MIN_BITS, SANDBOX_MAX_BITS);
     if (bits)
         printf("tests: each test in a sandbox of %lu MiB (the process-server tests share the server's memory)%s\n",
@@ -124,6 +159,7 @@ int tests_main(const struct ferry_bootinfo *bi)
             if (select && !listed(only, t->name))
                 continue;
             matched++;
+            boot_services(!bare_group(groups[g].tests));
             printf("test %s: ...\n", t->name);
             bool ok = run_one(t, groups[g].shared);
             printf("test %s: %s\n", t->name, ok ? "ok" : "FAILED");

@@ -21,6 +21,10 @@ extern const size_t utests_objects_n, utests_vspace_n, utests_threads_n, utests_
     utests_ipc_message_n, utests_ipc_notify_n, utests_ipc_fault_n, utests_ipc_state_n, utests_ipc_cross_n, utests_irq_n, utests_fuzz_n, utests_attack_entry_n, utests_fastpath_n, utests_stress_n,
     utests_attack_memory_n, utests_system_n, utests_io_n, utests_smp_n;
 
+/* tests.c: how many boot services (boot.conf: start with restart) run
+ * now: the tests outside the bare groups run beside them. */
+unsigned tests_boot_services(void);
+
 /* testlib.c: a thread of our address space running fn() with its own
  * stack and IPC buffer pages (the buffer right above the stack), in CSpace
  * cspace (a CNode capability of ours), 0 on failure; a free page address

@@ -35,10 +35,12 @@ static bool serial_have(void)
 }
 
 /* Standard input: what the driver received, at least one byte.  The
- * driver never waits (SERIAL_READ answers 0 bytes when none came), so
- * this yields between asks; while the driver is not up (not yet, or being
- * restarted) it waits for it.  A program whose manifest does not list
- * serial: has no console input: read returns 0, the end. */
+ * driver sleeps until a byte came (SERIAL_READ_WAIT: on IRQ 4, not by this
+ * program's yields); when another reader sleeps there already it answers
+ * 0 at once and this yields and asks again.  While the driver is not up
+ * (not yet, or being restarted) it waits for it.  A program whose
+ * manifest does not list serial: has no console input: read returns 0,
+ * the end. */
 long __console_read(void *buf, size_t n)
 {
     if (n == 0)
@@ -51,7 +53,7 @@ long __console_read(void *buf, size_t n)
             continue;
         }
         size_t k = n < IO_DATA_BYTES ? n : IO_DATA_BYTES;
-        struct sys_msg m = { .info = FERRY_MSGINFO(SERIAL_READ, 1, 0), .w = { k } };
+        struct sys_msg m = { .info = FERRY_MSGINFO(SERIAL_READ, 2, 0), .w = { k, SERIAL_READ_WAIT } };
         if (sys_raw(FERRY_SYS_CALL, LIBC_SERIAL_SLOT, &m) || m.w[0] != 0 || m.w[1] > k) {
             serial_state = SERIAL_ASK;       /* it died: the restarted one, when it is up */
             continue;

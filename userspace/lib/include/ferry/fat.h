@@ -1,4 +1,4 @@
-/* fat.h: a FAT16/FAT32 file-system library over an abstract block device
+/* fat.h: a FAT12/FAT16/FAT32 file-system library over an abstract block device
  * (userspace/fs/fat.c), shared by the file server and the host tests. */
 #ifndef FERRY_USER_FAT_H
 #define FERRY_USER_FAT_H
@@ -60,7 +60,7 @@ struct fat_cache_line {
 
 struct fat_fs {
     struct fat_blockdev dev;
-    int type;                   /* 16 or 32 */
+    int type;                   /* 12, 16 or 32 */
     uint32_t sec_per_clus, clus_bytes;
     uint32_t fat_start, fat_sectors, nfats;
     uint32_t root_start, root_sectors;   /* FAT16's fixed root directory */
@@ -130,6 +130,14 @@ int fat_readdir(struct fat_file *d, struct fat_dirent *ent);
  * the sector and how many bytes from there are contiguous on disk (up to
  * the end of the file), or an error. */
 long fat_extent(struct fat_file *f, uint32_t pos, uint64_t *lba);
+
+/* Makes an empty FAT12 (under 4085 clusters) or FAT16 volume of `sectors`
+ * sectors on dev (a fresh RAM disk): boot sector, two tables, a 512-entry
+ * root directory, clusters of 2 KiB or more, label up to 11 characters
+ * (NULL: none); the data sectors are left as they are.  FAT_E_INVAL when
+ * no such volume fits (fewer than about 50 sectors, or more than FAT16's
+ * 4 GiB at 64 KiB clusters). */
+int fat_format(const struct fat_blockdev *dev, uint64_t sectors, const char *label);
 
 /* A RAM disk: sectors in memory. */
 struct fat_ramdisk {

@@ -63,14 +63,20 @@ enum file_label {
 enum serial_label {
     SERIAL_WRITE = 1,  /* w0 = bytes (<= IO_DATA_BYTES), data: written before the reply
                         * ("\n" goes out as "\r\n", as the kernel console does); reply w1 = bytes */
-    SERIAL_READ,       /* w0 = at most this many bytes (<= IO_DATA_BYTES): reply w1 = bytes
-                        * received so far, data; 0 when none arrived (it never waits) */
+    SERIAL_READ,       /* w0 = at most this many bytes (<= IO_DATA_BYTES), w1 (optional) =
+                        * SERIAL_READ_WAIT: reply w1 = bytes received so far, data; none
+                        * yet: without the flag 0 at once, with it the driver sleeps until
+                        * a byte came (on IRQ 4, one such reader at a time: a second one
+                        * gets 0 at once, reply w2 = 1, and asks again) */
     SERIAL_INFO,       /* reply w1 = bytes written, w2 = bytes received, w3 = receive
-                        * interrupts, w4 (IPC buffer) = bytes lost to a full buffer */
+                        * interrupts; IPC buffer: w4 = bytes lost to a full buffer,
+                        * w5 = SERIAL_READs that slept, w6 = SERIAL_READs served,
+                        * w7 = 1 while a reader sleeps */
     SERIAL_CRASH,      /* tests: w0 = n: as BLK_CRASH, for the serial driver */
 };
 
 #define SERIAL_E_BAD   (-1L)    /* malformed request */
+#define SERIAL_READ_WAIT 1UL    /* SERIAL_READ's w1: wait for a byte */
 
 /* pipe: named pipes between processes that share no memory (userspace/io/
  * pipesrv.c): the bytes are copied through the server, PIPE_RING at most
@@ -90,6 +96,14 @@ enum { PIPE_END_READ, PIPE_END_WRITE };
 #define PIPE_E_BAD      (-1L)   /* malformed request, or not this client's handle */
 #define PIPE_E_NOREADER (-2L)   /* a write when every reader that opened it closed */
 #define PIPE_E_FULL     (-3L)   /* no room for another pipe or handle */
+
+/* The largest RAM disk of a file server (fatfs ram=KIB): a process maps
+ * at most 520 pages (the process server's PROC_PAGES_MAX), io.elf's image,
+ * stack and a 64 KiB grant window among them. */
+#define IO_RAM_MAX_KIB 1792u
+/* fatfs ram= of the tests and benchmarks: room for the files of `fill`
+ * (1.35 MiB) and about 250 KiB more. */
+#define IO_RAM_KIB 1664u
 
 /* Byte i of the disk image's test file `seed` (ferryhost/disk.py makes the
  * same bytes): a 4093-byte block, repeated. */
