@@ -152,6 +152,18 @@ def print_boot(var_args, log=None):
             "iso": rel(Path(boot["iso"])) if boot.get("iso") else None}
 
 
+def modules_beside(kernel):
+    """The boot modules of the Ferry build folder a prebuilt kernel lies in (its
+    root task, boot.conf and programs, as `make BUILD=that-folder print-boot`
+    lists them), or [] when the folder is not one (no root.elf beside it).
+    Without them a prebuilt kernel (`run --kernel` without --initrd, and every
+    `sweep --kernel` run) boots no root task and prints no @done."""
+    bdir = Path(kernel).resolve().parent
+    if not (bdir / "root.elf").is_file():
+        return []
+    return print_boot([f"BUILD={bdir}"])["modules"]
+
+
 def check_boot_files(boot):
     """A missing image is a one-line error, not a QEMU backtrace."""
     for what, path in [("kernel image", boot["kernel"])] + [("boot module", m) for m in boot["modules"]]:

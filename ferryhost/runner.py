@@ -135,7 +135,8 @@ def prepare(spec, build_log):
         extra = {"linux": guest.get("meta", {})}
     else:
         if spec.kernel:
-            boot = {"kernel": Path(spec.kernel), "modules": [Path(m) for m in spec.initrd], "iso": None}
+            modules = [Path(m) for m in spec.initrd] or build.modules_beside(spec.kernel)
+            boot = {"kernel": Path(spec.kernel), "modules": modules, "iso": None}
             boot["program"] = boot["modules"][0] if boot["modules"] else None
         else:
             boot = build.build_variant(spec.name(), spec.flags, build_log)

@@ -294,3 +294,15 @@ def test_structure():
     assert len(inspect.getsource(plot.build_figures).splitlines()) < 40
     assert "ipc_len" not in (REPO / "docs" / "harness.md").read_text()
     assert meta.tool_version("gcc")
+
+
+# -- a prebuilt kernel takes the modules of the build folder it lies in ----------
+
+def test_prebuilt_kernel_takes_its_build_folders_modules(tmp_path):
+    mods = build.modules_beside(REPO / "build" / "ferry-mb1.elf")
+    names = [m.name for m in mods]
+    assert names[0] == "root.elf" and "boot.conf" in names and "names.elf" in names
+    assert all(m.is_file() for m in mods)
+    # Not a build folder (no root.elf beside the kernel): nothing is guessed.
+    (tmp_path / "ferry-mb1.elf").write_bytes(b"\x7fELF")
+    assert build.modules_beside(tmp_path / "ferry-mb1.elf") == []
