@@ -96,24 +96,6 @@
     lock xaddl %ecx, ks_bkl+BKL_NEXT(%rip)
     cmpl %ecx, ks_bkl+BKL_OWNER(%rip)
     je 8f
-#if FERRY_FASTPATH
-.if \kind == 1
-    /* A `syscall` left its message registers unsaved (SAVE_SYSCALL_FRAME):
-     * into the TCB now, both because bkl_wait (C) may clobber them and
-     * because a stall (smp.c's stall_fn) restarts the call from the TCB. */
-    pushq %rcx
-    movq %gs:PERCPU_CUR_CTX_TOP, %rcx
-    SAVE_MSG_REGS %rcx
-    popq %rdi
-    movl $\kind, %esi
-    call bkl_wait
-    testb %al, %al
-    jnz bkl_stalled
-    movq %gs:PERCPU_CUR_CTX_TOP, %rcx
-    LOAD_MSG_REGS %rcx
-    jmp 8f
-.endif
-#endif
     pushq %rax
     pushq %rdx
     pushq %rsi
@@ -224,7 +206,8 @@
  * (SAVE_MSG_REGS) other than the cptr and msginfo: a Call or ReplyRecv that the fast path completes hands
  * them to the receiver where they are, and its caller gets its own from
  * the reply, so they are saved only on the way to the slow path (the
- * entry's fall-through, fastpath_miss_*, a contended lock); what this
+ * entry's fall-through, fastpath_miss_*, syscall_fast_busy: every way
+ * to syscall_lock, so BKL_ACQUIRE finds them saved); what this
  * changes for a blocked thread's saved registers is in docs/design.md
  * ("Message registers"). */
 .macro SAVE_SYSCALL_FRAME
