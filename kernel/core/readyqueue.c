@@ -169,23 +169,19 @@ bool sched_should_preempt(const struct tcb *cur)
     return cur == NULL || cur == THIS->idle || p > (int)cur->prio;
 }
 
-bool sched_tick(struct tcb *cur)
-{
-    if (cur == NULL || cur == THIS->idle)
-        return false;
-    if (cur->time_slice > 1) {
-        cur->time_slice--;
-        return false;
-    }
-    cur->time_slice = SCHED_SLICE_TICKS;
-    return true;
-}
-
 bool sched_tick_unlocked(struct tcb *cur)
 {
     if (cur->time_slice <= 1)
         return false;
     cur->time_slice--;
+    return true;
+}
+
+bool sched_tick(struct tcb *cur)
+{
+    if (cur == NULL || cur == THIS->idle || sched_tick_unlocked(cur))
+        return false;
+    cur->time_slice = SCHED_SLICE_TICKS;
     return true;
 }
 

@@ -111,6 +111,18 @@ static void drain_readers(void)
             asm volatile("pause" ::: "memory");
 }
 
+/* A request the lock's holder left for this CPU (request()), run while
+ * this CPU waits for the lock without holding it; then answered. */
+static void run_request(struct percpu *me)
+{
+    void (*fn)(word_t) = __atomic_load_n(&me->req_fn, __ATOMIC_ACQUIRE);
+    if (fn) {
+        ld_not_holding("ran another CPU's request");
+        fn(me->req_arg);
+        __atomic_store_n(&me->req_fn, NULL, __ATOMIC_RELEASE);
+    }
+}
+
 /* Spin until ticket holds the lock, running the holder's requests for
  * this CPU meanwhile (the holder may wait for them: a CPU that waits for
  * the lock is the one place where another CPU's request can be run
@@ -123,12 +135,7 @@ static bool wait_for(uint32_t ticket)
     struct percpu *me = percpu_self();
     struct tcb *before = me->cur;
     while (__atomic_load_n(&ks_bkl.owner, __ATOMIC_ACQUIRE) != ticket) {
-        void (*fn)(word_t) = __atomic_load_n(&me->req_fn, __ATOMIC_ACQUIRE);
-        if (fn) {
-            ld_not_holding("ran another CPU's request");
-            fn(me->req_arg);
-            __atomic_store_n(&me->req_fn, NULL, __ATOMIC_RELEASE);
-        }
+        run_request(me);
         asm volatile("pause" ::: "memory");
     }
     drain_readers();
@@ -162,14 +169,9 @@ bool bkl_wait_free(word_t kind)
     bool stalled = false;
     ks_percpu.wait_kind = kind;
     while (__atomic_load_n(&ks_bkl.next, __ATOMIC_ACQUIRE) != __atomic_load_n(&ks_bkl.owner, __ATOMIC_ACQUIRE)) {
-        void (*fn)(word_t) = __atomic_load_n(&me->req_fn, __ATOMIC_ACQUIRE);
-        if (fn) {
-            ld_not_holding("ran another CPU's request");
-            fn(me->req_arg);
-            __atomic_store_n(&me->req_fn, NULL, __ATOMIC_RELEASE);
-        }
+        run_request(me);
         if (me->cur != before) {
-            wait_for(__atomic_fetch_add(&ks_bkl.next, 1, __ATOMIC_ACQUIRE));
+            bkl_lock();
             stalled = true;
             break;
         }
