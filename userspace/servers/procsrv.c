@@ -1462,18 +1462,26 @@ static enum procsrv_event reply(unsigned long err, unsigned long w1)
 }
 
 /* A reply of n words (w[0] the result), those past the registers
- * through the IPC buffer. */
-static enum procsrv_event reply_words(const unsigned long *w, unsigned long n)
+ * through the IPC buffer, and with it the capability in slot cap (0:
+ * none). */
+static enum procsrv_event reply_words_cap(const unsigned long *w, unsigned long n, unsigned long cap)
 {
-    struct sys_msg r = { .info = FERRY_MSGINFO(0, n, 0) };
+    struct sys_msg r = { .info = FERRY_MSGINFO(0, n, cap ? 1 : 0) };
     for (unsigned long i = 0; i < n; i++) {
         if (i < FERRY_MSG_REG_WORDS)
             r.w[i] = w[i];
         else
             ulib_ipc->mr[i] = w[i];
     }
+    if (cap)
+        ulib_ipc->caps_or_badges[0] = cap;
     ipc_reply(&r);
     return PROCSRV_OTHER;
+}
+
+static enum procsrv_event reply_words(const unsigned long *w, unsigned long n)
+{
+    return reply_words_cap(w, n, 0);
 }
 
 /* ---- requests of the name service ----------------------------------------- */
@@ -1548,16 +1556,7 @@ static enum procsrv_event do_names_restore(struct proc *p, unsigned long index)
         unsigned long len = strlen(name), words = 3 + (len + 7) / 8;
         unsigned long w[3 + PROC_NAME_MAX / 8] = { PROC_OK, c->pid, len };
         memcpy(&w[3], name, len);
-        struct sys_msg r = { .info = FERRY_MSGINFO(0, words, 1) };
-        for (unsigned long k = 0; k < words; k++) {
-            if (k < FERRY_MSG_REG_WORDS)
-                r.w[k] = w[k];
-            else
-                ulib_ipc->mr[k] = w[k];
-        }
-        ulib_ipc->caps_or_badges[0] = c->service_ep;
-        ipc_reply(&r);
-        return PROCSRV_OTHER;
+        return reply_words_cap(w, words, c->service_ep);
     }
     return reply(PROC_E_NOT_FOUND, 0);
 }
