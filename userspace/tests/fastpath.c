@@ -5,7 +5,7 @@
  * as zero, and no register returns holding the other thread's value;
  * that its fall-back counters do count (so a count of zero
  * means something); and what a cancelled wait after it does. */
-#include "utest.h"
+#include "ipc_lib.h"
 #include <ferry/ipc.h>
 #include <ferry/process.h>
 
@@ -410,27 +410,12 @@ static bool fastpath_reply_cap(void)
  * completed restarts as a Recv on the same endpoint when suspended and
  * resumed; a caller waiting for its reply returns FERRY_E_INVALID_CAP
  * with an empty message, without sending the request again. */
-static volatile unsigned long fb_ep, fb_ntfn, fb_park, fb_requests, fb_err, fb_info, fb_w[FERRY_MSG_REG_WORDS];
-
-static void fb_holder(void)
-{
-    struct sys_msg m = { 0 };
-    unsigned long bits;
-    ipc_recv(fb_ep, &m);
-    for (;;) {
-        fb_requests++;
-        ntfn_wait(fb_ntfn, &bits);            /* hold the reply until told */
-        m.info = FERRY_MSGINFO(0, 1, 0);
-        m.w[0] = 555;
-        ipc_reply(&m);
-        ipc_recv(fb_ep, &m);
-    }
-}
+static volatile unsigned long fb_park, fb_err, fb_info, fb_w[FERRY_MSG_REG_WORDS];
 
 static void fb_client(void)
 {
     struct sys_msg m = { .info = FERRY_MSGINFO(5, FERRY_MSG_REG_WORDS, 0), .w = { 1, 2, 3, 4 } };
-    fb_err = ipc_call(fb_ep, &m) + 1;
+    fb_err = ipc_call(hold_ep, &m) + 1;
     fb_info = m.info;
     for (unsigned i = 0; i < FERRY_MSG_REG_WORDS; i++)
         fb_w[i] = m.w[i];
@@ -473,15 +458,15 @@ static bool fastpath_blocked_restart(void)
     /* The caller: its Call taken by the fast path, the reply held. */
     ALLOC(ep2, FERRY_OBJ_ENDPOINT, 0);
     ALLOC(ntfn, FERRY_OBJ_NOTIFICATION, 0);
-    ALLOC(park, FERRY_OBJ_NOTIFICATION, 0);
-    fb_ep = ep2;
-    fb_ntfn = ntfn;
-    fb_park = park;
-    fb_requests = fb_err = 0;
+    ALLOC(park_ntfn, FERRY_OBJ_NOTIFICATION, 0);
+    hold_ep = ep2;
+    hold_ntfn = ntfn;
+    fb_park = park_ntfn;
+    hold_calls = fb_err = 0;
     fb_info = ~0UL;
     for (unsigned i = 0; i < FERRY_MSG_REG_WORDS; i++)
         fb_w[i] = ~0UL;
-    unsigned long holder = test_thread(fb_holder, FERRY_CAP_INIT_CNODE, 255, 0, true);
+    unsigned long holder = test_thread(holding_server, FERRY_CAP_INIT_CNODE, 255, 0, true);
     CHECK(holder != 0);
     sys_yield();                              /* the holder waits in its Recv */
     unsigned long cl = test_thread(fb_client, FERRY_CAP_INIT_CNODE, 255, 0, true);
@@ -493,14 +478,14 @@ static bool fastpath_blocked_restart(void)
         CHECK(test_fastpath_misses(&after));
         CHECK(after == before);               /* the Call was the fast path's */
     }
-    CHECK(fb_requests == 1 && fb_err == 0);
+    CHECK(hold_calls == 1 && fb_err == 0);
     CHECK_OK(ferry_tcb_suspend(cl));
     CHECK_OK(ntfn_signal(ntfn));              /* the reply finds nobody */
     sys_yield();
-    CHECK(fb_requests == 1 && fb_err == 0);
+    CHECK(hold_calls == 1 && fb_err == 0);
     CHECK_OK(ferry_tcb_resume(cl));
     sys_yield();
-    CHECK(fb_err == FERRY_E_INVALID_CAP + 1 && fb_requests == 1 && fb_info == 0);
+    CHECK(fb_err == FERRY_E_INVALID_CAP + 1 && hold_calls == 1 && fb_info == 0);
     for (unsigned i = 0; i < FERRY_MSG_REG_WORDS; i++)
         CHECK(fb_w[i] == 0);
     CHECK_OK(ferry_tcb_suspend(cl));

@@ -74,6 +74,23 @@ void park(void)
         ntfn_wait(park_ntfn, &bits);
 }
 
+volatile unsigned long hold_ep, hold_ntfn, hold_calls, hold_reply_err;
+
+void holding_server(void)
+{
+    struct sys_msg m = { 0 };
+    unsigned long bits;
+    ipc_recv(hold_ep, &m);
+    for (;;) {
+        hold_calls++;
+        ntfn_wait(hold_ntfn, &bits);     /* hold the reply until told */
+        m.info = FERRY_MSGINFO(0, 1, 0);
+        m.w[0] = 555;
+        hold_reply_err = ipc_reply(&m) + 1;
+        ipc_recv(hold_ep, &m);
+    }
+}
+
 static void idle_helper(void)
 {
     for (;;) {

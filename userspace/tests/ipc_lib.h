@@ -22,6 +22,12 @@ extern struct ferry_ipc_buffer *last_spawn_buf;   /* the IPC buffer of the last 
 bool settle(void);
 /* A thread that is done blocks here for good. */
 void park(void);
+/* A server on hold_ep that holds each reply until hold_ntfn is signalled,
+ * then answers 555: hold_calls counts the requests it received,
+ * hold_reply_err is its last reply's result + 1 (ipc_fault.c's caller
+ * tests, fastpath.c's cancelled reply wait). */
+extern volatile unsigned long hold_ep, hold_ntfn, hold_calls, hold_reply_err;
+void holding_server(void);
 /* A new slot with a mint of src, 0 on failure. */
 unsigned long mint(unsigned long src, unsigned long rights, unsigned long badge);
 
