@@ -46,7 +46,7 @@ static const char *const fp_names[FERRY_FP_COUNT] = {
     [FERRY_FP_CALL_MESSAGE] = "call_message", [FERRY_FP_RR_NO_CALLER] = "rr_no_caller",
     [FERRY_FP_RR_PRIO] = "rr_prio", [FERRY_FP_RR_CAP] = "rr_cap", [FERRY_FP_RR_QUEUED] = "rr_queued",
     [FERRY_FP_RR_PARTNER] = "rr_partner", [FERRY_FP_RR_MESSAGE] = "rr_message",
-    [FERRY_FP_RR_CAPS_SLOW] = "rr_caps_slow",
+    [FERRY_FP_RR_CAPS_SLOW] = "rr_caps_slow", [FERRY_FP_RR_CAP_XFER] = "rr_cap_xfer",
 };
 
 static bool fp_read(unsigned long out[FERRY_FP_COUNT])

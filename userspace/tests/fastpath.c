@@ -302,13 +302,16 @@ static bool fastpath_all_registers(void)
     return true;
 }
 
-/* The medium path (core/ipc.c): a ReplyRecv whose reply carries one
- * capability, the name service's answer.  The capability arrives as on
- * the slow path (the same frame; an endpoint with its badge reported), an
- * occupied receive slot or a caller without a grant right gets the
- * message without it, and (counting kernels) the medium path itself did
- * not hand any of these on (FERRY_FP_RR_CAPS_SLOW). */
-static volatile unsigned long fpc_cap;
+/* A ReplyRecv whose reply carries one capability, the name service's
+ * answer: the fast path moves an endpoint or a notification itself
+ * (fastpath.c's cap_transfer_fp) and leaves every other case to the
+ * medium path (core/ipc.c) or the slow path, which must give the same
+ * answer.  Each case checks what arrives (the capability with its rights,
+ * badge and place in the derivation tree, or the reply without it) and,
+ * in kernels that count, which path answered: the fast path (no
+ * fall-back counted at all), or the medium path (FERRY_FP_RR_CAP_XFER
+ * once, FERRY_FP_RR_CAPS_SLOW not: it moved the capability itself). */
+static volatile unsigned long fpc_cap, fpc_len;
 
 static void fp_cap_server(void)
 {
@@ -317,46 +320,105 @@ static void fp_cap_server(void)
     ipc_recv(fp_ep, &m);
     for (;;) {
         m.w[0]++;
-        m.info = FERRY_MSGINFO(9, 1, 1);
+        unsigned long len = fpc_len;
+        for (unsigned long i = FERRY_MSG_REG_WORDS; i < len; i++)
+            buf->mr[i] = 0x100 + i;
+        m.info = FERRY_MSGINFO(9, len, 1);
         buf->caps_or_badges[0] = fpc_cap;
         ipc_reply_recv(fp_ep, &m);
     }
 }
 
-static bool medium_misses(unsigned long *n)
+/* The fall-back counters (false: this kernel does not count). */
+static bool fp_counts(unsigned long c[FERRY_FP_COUNT])
 {
     const struct ferry_bootinfo *bi = ulib_bootinfo;
     struct sys_msg m = { 0 };
     if (!bi->fastpath || !bi->benchmark || sys_raw(FERRY_SYS_FASTPATH_STATS, FERRY_CAP_DEBUG, &m) != FERRY_OK ||
-        m.w[0] <= FERRY_FP_RR_CAPS_SLOW)
+        m.w[0] < FERRY_FP_COUNT)
         return false;
-    *n = ulib_ipc->mr[FERRY_FP_RR_CAPS_SLOW];
+    for (unsigned i = 0; i < FERRY_FP_COUNT; i++)
+        c[i] = ulib_ipc->mr[i];
     return true;
 }
 
-/* One Call on ep with word w, the reply's capability (if any) into slot. */
-static unsigned long cap_call(unsigned long ep, unsigned long w, unsigned long slot, struct sys_msg *m)
+/* Which path answered the last Call: FAST (nothing counted) or MEDIUM
+ * (one FERRY_FP_RR_CAP_XFER, nothing else). */
+enum fpc_path { FAST, MEDIUM };
+static bool fpc_counting;
+static unsigned long fpc_before[FERRY_FP_COUNT];
+
+static bool fpc_path_was(enum fpc_path want)
 {
-    ulib_ipc->recv_cnode = FERRY_CAP_INIT_CNODE;
+    unsigned long now[FERRY_FP_COUNT];
+    if (!fpc_counting)
+        return true;
+    if (!fp_counts(now))
+        return false;
+    bool ok = true;
+    for (unsigned i = 0; i < FERRY_FP_COUNT; i++) {
+        unsigned long d = now[i] - fpc_before[i];
+        if (d != (want == MEDIUM && i == FERRY_FP_RR_CAP_XFER ? 1UL : 0UL)) {
+            printf("    fall-back counter %u moved by %lu\n", i, d);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+/* One Call on ep with word w, the reply's capability (if any) into
+ * (cnode, slot, depth); counters read just before. */
+static unsigned long cap_call_at(unsigned long ep, unsigned long w, unsigned long cnode, unsigned long slot,
+                                 unsigned long depth, struct sys_msg *m)
+{
+    ulib_ipc->recv_cnode = cnode;
     ulib_ipc->recv_index = slot;
-    ulib_ipc->recv_depth = 64;
+    ulib_ipc->recv_depth = depth;
+    if (fpc_counting && !fp_counts(fpc_before))
+        return ~0UL;
     *m = (struct sys_msg){ .info = FERRY_MSGINFO(3, 1, 0), .w = { w } };
     return ipc_call(ep, m);
 }
 
+static unsigned long cap_call(unsigned long ep, unsigned long w, unsigned long slot, struct sys_msg *m)
+{
+    return cap_call_at(ep, w, FERRY_CAP_INIT_CNODE, slot, 64, m);
+}
+
+/* The reply arrived (word w + 1, label 9) with caps capabilities. */
+#define REPLY_IS(m, word, caps)                                              \
+    ((m).w[0] == (word) + 1 && FERRY_MSGINFO_LABEL((m).info) == 9 && FERRY_MSGINFO_CAPS((m).info) == (caps))
+
+/* Is slot empty?  (A Copy from it fails with FERRY_E_SLOT_EMPTY.) */
+static bool slot_empty(unsigned long slot)
+{
+    unsigned long tmp = slot_alloc();
+    if (!tmp)
+        return false;
+    unsigned long err = ferry_cnode_copy(tmp, slot, FERRY_RIGHTS_ALL);
+    if (err == FERRY_OK)
+        ferry_cnode_delete(tmp);
+    return err == FERRY_E_SLOT_EMPTY;
+}
+
 static bool fastpath_reply_cap(void)
 {
-    unsigned long before = 0, after = 0;
     ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
     ALLOC(frame, FERRY_OBJ_FRAME_4K, 0);
     ALLOC(other, FERRY_OBJ_ENDPOINT, 0);
-    unsigned long granting = slot_alloc(), plain = slot_alloc(), badged = slot_alloc();
-    CHECK(granting && plain && badged);
+    ALLOC(ntfn, FERRY_OBJ_NOTIFICATION, 0);
+    ALLOC(ut, FERRY_OBJ_UNTYPED, 12);
+    unsigned long granting = slot_alloc(), grant = slot_alloc(), plain = slot_alloc(), badged = slot_alloc(),
+                  nbadged = slot_alloc(), empty = slot_alloc();
+    CHECK(granting && grant && plain && badged && nbadged && empty);
     CHECK_OK(ferry_cnode_mint(granting, ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT_REPLY, 0));
+    CHECK_OK(ferry_cnode_mint(grant, ep, FERRY_RIGHT_WRITE | FERRY_RIGHT_GRANT, 0));
     CHECK_OK(ferry_cnode_mint(plain, ep, FERRY_RIGHT_WRITE, 0));
-    CHECK_OK(ferry_cnode_mint(badged, other, FERRY_RIGHTS_ALL, 0x5a));
+    CHECK_OK(ferry_cnode_mint(badged, other, FERRY_RIGHT_WRITE, 0x5a));   /* send-only, as the name service's */
+    CHECK_OK(ferry_cnode_mint(nbadged, ntfn, FERRY_RIGHT_WRITE, 0x77));
     fp_ep = ep;
-    fpc_cap = frame;
+    fpc_cap = badged;
+    fpc_len = 1;
     unsigned long srv = test_thread(fp_cap_server, FERRY_CAP_INIT_CNODE, 255, 0, true);
     CHECK(srv != 0);
     sys_yield();                              /* the server reaches its Recv */
@@ -364,42 +426,107 @@ static bool fastpath_reply_cap(void)
     unsigned long s0 = slot_alloc();
     CHECK(s0);
     CHECK_OK(cap_call(granting, 1, s0, &m));  /* the first: the server may not have waited yet */
-    bool counting = medium_misses(&before);
-    /* A frame: the same frame arrives. */
-    unsigned long s1 = slot_alloc();
-    CHECK(s1);
+    fpc_counting = fp_counts(fpc_before);
+    if (!fpc_counting)
+        printf("    this kernel does not count fast-path fall-backs: transfers checked only\n");
+
+    /* A badged send-only endpoint, the name service's answer: it arrives
+     * with its badge reported and its rights (no READ: a Recv on it is
+     * refused), a child of the server's copy (revoking that empties the
+     * slot); the fast path moved it. */
+    unsigned long s1 = slot_alloc(), s1b = slot_alloc();
+    CHECK(s1 && s1b);
     CHECK_OK(cap_call(granting, 10, s1, &m));
-    CHECK(m.w[0] == 11 && FERRY_MSGINFO_LABEL(m.info) == 9 && FERRY_MSGINFO_CAPS(m.info) == 1);
-    CHECK(ulib_ipc->caps_or_badges[0] == 0);
-    unsigned long pa0, pa1;
-    CHECK_OK(ferry_frame_address(frame, &pa0));
-    CHECK_OK(ferry_frame_address(s1, &pa1));
-    CHECK(pa0 == pa1);
-    /* An occupied receive slot: the message, not the capability. */
-    CHECK_OK(cap_call(granting, 20, s1, &m));
-    CHECK(m.w[0] == 21 && FERRY_MSGINFO_CAPS(m.info) == 0);
-    /* A badged endpoint: its badge reported. */
-    fpc_cap = badged;
+    CHECK(REPLY_IS(m, 10, 1) && ulib_ipc->caps_or_badges[0] == 0x5a);
+    CHECK(fpc_path_was(FAST));
+    CHECK_ERR(ipc_nbrecv(s1, &(struct sys_msg){ 0 }), FERRY_E_RIGHTS);
+    /* Through a Call capability with GRANT (not GRANT_REPLY) as well, and
+     * a second child of the same parent. */
+    CHECK_OK(cap_call(grant, 15, s1b, &m));
+    CHECK(REPLY_IS(m, 15, 1) && ulib_ipc->caps_or_badges[0] == 0x5a);
+    CHECK(fpc_path_was(FAST));
+    /* A badged notification: signalling through the copy sets its badge. */
+    fpc_cap = nbadged;
     unsigned long s2 = slot_alloc();
     CHECK(s2);
-    CHECK_OK(cap_call(granting, 30, s2, &m));
-    CHECK(m.w[0] == 31 && FERRY_MSGINFO_CAPS(m.info) == 1 && ulib_ipc->caps_or_badges[0] == 0x5a);
-    if (counting) {
-        CHECK(medium_misses(&after));
-        CHECK(after == before);
-    }
-    /* A caller without a grant right: the message, not the capability (the
-     * slow path's answer: the medium path hands it on). */
+    CHECK_OK(cap_call(granting, 20, s2, &m));
+    CHECK(REPLY_IS(m, 20, 1) && ulib_ipc->caps_or_badges[0] == 0x77);
+    CHECK(fpc_path_was(FAST));
+    unsigned long bits = 0;
+    CHECK_OK(ntfn_signal(s2));
+    CHECK_OK(ntfn_poll(ntfn, &bits));
+    CHECK(bits == 0x77);
+    /* Six words and the capability: the words beyond the registers too. */
+    fpc_cap = badged;
+    fpc_len = 6;
     unsigned long s3 = slot_alloc();
     CHECK(s3);
-    CHECK_OK(cap_call(plain, 40, s3, &m));
-    CHECK(m.w[0] == 41 && FERRY_MSGINFO_CAPS(m.info) == 0);
-    CHECK(ferry_frame_address(s3, &pa1) != FERRY_OK);   /* s3 stayed empty */
-    if (counting) {
-        CHECK(medium_misses(&after));
-        CHECK(after == before + 1);
+    ulib_ipc->mr[4] = ulib_ipc->mr[5] = 0;
+    CHECK_OK(cap_call(granting, 30, s3, &m));
+    CHECK(REPLY_IS(m, 30, 1) && FERRY_MSGINFO_LEN(m.info) == 6 && ulib_ipc->caps_or_badges[0] == 0x5a);
+    CHECK(ulib_ipc->mr[4] == 0x104 && ulib_ipc->mr[5] == 0x105);
+    CHECK(fpc_path_was(FAST));
+    fpc_len = 1;
+
+    /* The reply without the capability, on the fast path, where the slow
+     * path's transfer_caps moves nothing: an occupied receive slot; a null
+     * or empty receive slot or CNode, or a receive CNode that is not one;
+     * a null or empty cptr on the server's side; an untyped (never
+     * copied); a Call capability without a grant right. */
+    unsigned long s4 = slot_alloc();
+    CHECK(s4);
+    struct { const char *what; unsigned long cap, via, cnode, slot; } refused[] = {
+        { "occupied slot", badged, granting, FERRY_CAP_INIT_CNODE, s1 },
+        { "receive slot 0", badged, granting, FERRY_CAP_INIT_CNODE, 0 },
+        { "receive CNode 0", badged, granting, 0, s4 },
+        { "receive CNode an empty slot", badged, granting, empty, s4 },
+        { "receive CNode an endpoint", badged, granting, other, s4 },
+        { "server's cptr 0", 0, granting, FERRY_CAP_INIT_CNODE, s4 },
+        { "server's cptr an empty slot", empty, granting, FERRY_CAP_INIT_CNODE, s4 },
+        { "an untyped", ut, granting, FERRY_CAP_INIT_CNODE, s4 },
+        { "no grant right", badged, plain, FERRY_CAP_INIT_CNODE, s4 },
+    };
+    for (unsigned i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        fpc_cap = refused[i].cap;
+        CHECK_OK(cap_call_at(refused[i].via, 40 + i, refused[i].cnode, refused[i].slot, 64, &m));
+        if (!REPLY_IS(m, 40 + i, 0) || !fpc_path_was(FAST)) {
+            printf("    %s: reply %lu, %lu capabilities\n", refused[i].what, m.w[0], FERRY_MSGINFO_CAPS(m.info));
+            return false;
+        }
+        if (!slot_empty(s4)) {
+            printf("    %s: the receive slot is not empty\n", refused[i].what);
+            return false;
+        }
     }
+    /* What the fast path leaves to the medium path, which answers as the
+     * slow path: a receive depth other than 64 (here the lookup fails:
+     * the root CNode resolves 64 bits), a frame (its copy is the arch's
+     * derivation). */
+    fpc_cap = badged;
+    CHECK_OK(cap_call_at(granting, 60, FERRY_CAP_INIT_CNODE, s4, 32, &m));
+    CHECK(REPLY_IS(m, 60, 0));
+    CHECK(fpc_path_was(MEDIUM));
+    CHECK(slot_empty(s4));
+    fpc_cap = frame;
+    CHECK_OK(cap_call(granting, 70, s4, &m));
+    CHECK(REPLY_IS(m, 70, 1) && ulib_ipc->caps_or_badges[0] == 0);
+    CHECK(fpc_path_was(MEDIUM));
+    unsigned long pa0, pa1;
+    CHECK_OK(ferry_frame_address(frame, &pa0));
+    CHECK_OK(ferry_frame_address(s4, &pa1));
+    CHECK(pa0 == pa1);
+
     CHECK_OK(ferry_tcb_suspend(srv));
+    /* The derivation tree: the copies are children of what the server
+     * sent (revoking it empties them), and the kernel's invariant walk
+     * finds every link right. */
+    struct inv_state inv;
+    CHECK(kernel_check("after the transfers", &inv));
+    CHECK_OK(ferry_cnode_revoke(badged));
+    CHECK(slot_empty(s1) && slot_empty(s1b) && slot_empty(s3));
+    CHECK_OK(ferry_cnode_revoke(nbadged));
+    CHECK(slot_empty(s2));
+    CHECK(kernel_check("after the revokes", &inv));
     return true;
 }
 

@@ -90,8 +90,9 @@ _Static_assert(__builtin_offsetof(struct cap, type) == 0 && __builtin_offsetof(s
                "cap_is_fp reads type and rights as one 16-bit word");
 static inline __attribute__((always_inline)) bool cap_is_fp(const struct cap *c, uint8_t type, uint8_t right)
 {
-    uint16_t type_rights;
-    __builtin_memcpy(&type_rights, c, sizeof type_rights);
+    /* An acquire load: a slot that a fast path on another CPU fills
+     * (cap_insert_fp) is seen empty or whole. */
+    uint16_t type_rights = __atomic_load_n((const uint16_t *)c, __ATOMIC_ACQUIRE);
     uint16_t want = (uint16_t)(type | right << 8);
     return (type_rights & (0xff | right << 8)) == want;
 }
@@ -244,7 +245,105 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
     arch_fastpath_switch_exit(dest, vs, msginfo, badge, len);
 }
 
-FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
+/* ---- One capability with a reply (the name service's answer) ---- */
+
+/* The fast path's own lock on the capability derivation tree.  The slow
+ * path changes capabilities only with the big kernel lock, which waits for
+ * every fast path (BKL_DRAIN), so fast paths are the only ones that can
+ * meet here: a reply that moves a capability holds this lock from its
+ * first look at the slots involved to its last write into the tree, so
+ * two such replies (on two CPUs) cannot fill one slot or link one parent's
+ * child list at once.  Free whenever the big kernel lock is held
+ * (kernel_invariants checks it).  Taken after an endpoint's fp_lock, never
+ * before one. */
+volatile word_t ks_fp_cdt_lock;
+
+static inline __attribute__((always_inline)) void cdt_lock_fp(void)
+{
+    while (unlikely(__atomic_fetch_or(&ks_fp_cdt_lock, 1, __ATOMIC_ACQUIRE) & 1))
+        while (ks_fp_cdt_lock)
+            asm volatile("pause" ::: "memory");
+}
+static inline __attribute__((always_inline)) void cdt_unlock_fp(void)
+{
+    __atomic_store_n(&ks_fp_cdt_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* What transfer_caps (core/ipc.c) would do with the one capability of a
+ * reply from src to dst: move it (MOVE: *from to *to), give the reply
+ * without it (NONE: the slow path's lookup errors, an occupied slot, an
+ * untyped), or something the fast path leaves to the medium path (MISS:
+ * a lookup that is not single-level at depth 64, a type whose copy is not
+ * a plain copy).  Every word read from the IPC buffers is read once (user
+ * threads on other CPUs may write them meanwhile).  Caller holds
+ * ks_fp_cdt_lock. */
+enum { XFER_NONE, XFER_MOVE, XFER_MISS };
+#define READ_ONCE_FP(x) (*(const volatile word_t *)&(x))
+static inline __attribute__((always_inline)) int cap_transfer_fp(const struct tcb *src, const struct tcb *dst,
+                                                                 struct cte **from, struct cte **to)
+{
+    const struct ferry_ipc_buffer *sbuf = ipc_buffer_fp(src), *dbuf = ipc_buffer_fp(dst);
+    word_t scptr = READ_ONCE_FP(sbuf->caps_or_badges[0]);
+    word_t rcnode = READ_ONCE_FP(dbuf->recv_cnode), rindex = READ_ONCE_FP(dbuf->recv_index);
+    word_t rdepth = READ_ONCE_FP(dbuf->recv_depth);
+    struct cte *cn;
+    /* The null cptr names no slot (cspace.c's null_cptr): no transfer. */
+    if (unlikely(!scptr) || unlikely(!rcnode) || unlikely(!rindex))
+        return XFER_NONE;
+    if (unlikely(rdepth != 64) || unlikely(!lookup_fp(&dst->slots[TCB_SLOT_CSPACE].cap, rcnode, &cn)) ||
+        unlikely(!lookup_fp(&src->slots[TCB_SLOT_CSPACE].cap, scptr, from)))
+        return XFER_MISS;
+    /* A CNode the receiver may write (cn may be an empty slot: its type
+     * then fails the test, as the slow path's lookup error does)... */
+    if (unlikely(!cap_is_fp(&cn->cap, FERRY_OBJ_CNODE, FERRY_RIGHT_WRITE)))
+        return XFER_NONE;
+    /* ...its slot, which must be empty... */
+    if (unlikely(!lookup_fp(&cn->cap, rindex, to)))
+        return XFER_MISS;
+    if (unlikely(!cap_is_null(&(*to)->cap)))
+        return XFER_NONE;
+    /* ...and a capability whose copy is the capability itself (derive_check:
+     * an endpoint or a notification, badge and rights kept); an untyped is
+     * never copied (nor an empty slot: the slow path's lookup error). */
+    uint8_t type = (*from)->cap.type;
+    if (likely(type == FERRY_OBJ_ENDPOINT) || type == FERRY_OBJ_NOTIFICATION)
+        return XFER_MOVE;
+    if (type == FERRY_OBJ_NULL || type == FERRY_OBJ_UNTYPED)
+        return XFER_NONE;
+    return XFER_MISS;
+}
+
+/* cte_copy(from, to, FERRY_RIGHTS_ALL) of an endpoint or notification
+ * into the empty slot to: the same capability, a child of from in the
+ * derivation tree (cte_insert: first child).  The capability's first word
+ * (type and rights) is stored last, with release order: a fast path on
+ * another CPU that looks the slot up (cap_is_fp, an acquire load) sees
+ * either the empty slot or the whole capability. */
+_Static_assert(__builtin_offsetof(struct cap, paddr) == 8, "cap_insert_fp: the first word is type..pad");
+static inline __attribute__((always_inline)) void cap_insert_fp(struct cte *from, struct cte *to)
+{
+    struct cte *sib = from->first_child;
+    uint64_t head;
+    __builtin_memcpy(&head, &from->cap, sizeof head);
+    head &= ~((uint64_t)(uint8_t)~FERRY_RIGHTS_ALL << 8);   /* rights & FERRY_RIGHTS_ALL */
+    to->cap.paddr = from->cap.paddr;
+    to->cap.u.raw[0] = from->cap.u.raw[0];
+    to->cap.u.raw[1] = from->cap.u.raw[1];
+    to->parent = from;
+    to->first_child = NULL;
+    to->prev_sibling = NULL;
+    to->next_sibling = sib;
+    if (sib)
+        sib->prev_sibling = to;
+    from->first_child = to;
+    __atomic_store_n((uint64_t *)&to->cap, head, __ATOMIC_RELEASE);
+}
+
+/* ReplyRecv.  general = false: a reply of at most four words and no
+ * capability (fastpath_reply_recv, the usual case); true: anything else
+ * the fast path takes, longer words and one capability
+ * (fastpath_reply_recv_long, jumped to from the other). */
+static inline __attribute__((always_inline)) void reply_recv_fp(word_t cptr, word_t msginfo, const bool general)
 {
     struct tcb *cur = arch_current_fp();
     struct tcb *caller = cur->reply_to;
@@ -275,26 +374,55 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
     paddr_t vs;
     if (unlikely(caller->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!arch_tcb_vspace_fp(caller, &vs)))
         RR_MISS_EP(ep, FERRY_FP_RR_PARTNER);
-    /* A message without capabilities: words beyond the registers need
-     * both IPC buffers (else the slow path reports the error or
-     * truncates, as it does). */
-    word_t len = msginfo & MSGINFO_LOW_BITS;
-    if (unlikely(len > FERRY_MSG_REG_WORDS) &&
-        (unlikely(!message_fp(msginfo)) || unlikely(len > FERRY_MSG_MAX_WORDS) ||
-         unlikely(!has_ipc_buffer_fp(cur)) || unlikely(!has_ipc_buffer_fp(caller))))
-        RR_MISS_EP(ep, FERRY_FP_RR_MESSAGE);
+    word_t len = msginfo & MSGINFO_LOW_BITS;     /* general = false: at most 4, no capability */
+    struct cte *from = NULL, *to = NULL;
+    if (general) {
+        /* Words beyond the registers, or one capability: both IPC buffers
+         * needed (else the slow path reports the error, or cuts the
+         * message short and sends no capability, as it does); no stray
+         * bits, at most one capability. */
+        word_t caps = msginfo & 0xf80;
+        len = msginfo & 0x7f;
+        if (unlikely(caps & ~0x80UL) || unlikely(len > FERRY_MSG_MAX_WORDS) ||
+            unlikely(!has_ipc_buffer_fp(cur)) || unlikely(!has_ipc_buffer_fp(caller)))
+            RR_MISS_EP(ep, FERRY_FP_RR_MESSAGE);
+        /* The capability moves only if the caller's Call capability had
+         * a grant right (TCB_IPC_GRANT or _GRANT_REPLY, as ipc_reply);
+         * else, or when transfer_caps would not move it, the reply goes
+         * without it (the count it sees says so). */
+        if (caps) {
+            int x = XFER_NONE;
+            if (caller->ipc_flags & (TCB_IPC_GRANT | TCB_IPC_GRANT_REPLY)) {
+                cdt_lock_fp();
+                x = cap_transfer_fp(cur, caller, &from, &to);
+                if (unlikely(x == XFER_MISS)) {
+                    cdt_unlock_fp();
+                    RR_MISS_EP(ep, FERRY_FP_RR_CAP_XFER);
+                }
+                if (x == XFER_NONE)
+                    cdt_unlock_fp();
+            }
+            if (x == XFER_NONE) {
+                to = NULL;               /* (the lookups may have set it) */
+                msginfo &= ~0x80UL;
+            }
+        }
+    }
 
     /* ---- point of no return ---- */
 
     /* The reply (no badge on replies). */
     cur->reply_to = NULL;
-    if (unlikely(len > FERRY_MSG_REG_WORDS)) {
-        copy_buffer_fp(cur, caller, len);
-        len = FERRY_MSG_REG_WORDS;
-        /* Re-read (the entry saved it), so that msginfo need not live
-         * across the copy's rdi/rsi (it stays in rsi on the
-         * register-only path). */
-        msginfo = ctx_get_msginfo(&cur->ctx);
+    if (general) {
+        if (len > FERRY_MSG_REG_WORDS) {
+            copy_buffer_fp(cur, caller, len);
+            len = FERRY_MSG_REG_WORDS;
+        }
+        if (to) {
+            cap_insert_fp(from, to);
+            ipc_buffer_fp(caller)->caps_or_badges[0] = from->cap.u.ep.badge;
+            cdt_unlock_fp();
+        }
     }
     caller->state_flags = TCB_STATE_FLAGS(TCB_RUNNABLE, 0);
     caller->blocked_on = NULL;
@@ -319,5 +447,19 @@ FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
     ep_unlock_fp(ep);
 
     arch_fastpath_switch_exit(caller, vs, msginfo, 0, len);
+}
+
+FASTPATH_FN void fastpath_reply_recv(word_t cptr, word_t msginfo)
+{
+    /* Longer words or a capability: the general version (a jump: rdi and
+     * rsi still hold cptr and msginfo). */
+    if (unlikely((msginfo & MSGINFO_LOW_BITS) > FERRY_MSG_REG_WORDS))
+        FASTPATH_JUMP_2(fastpath_reply_recv_long, cptr, msginfo);
+    reply_recv_fp(cptr, msginfo, false);
+}
+
+FASTPATH_FN void fastpath_reply_recv_long(word_t cptr, word_t msginfo)
+{
+    reply_recv_fp(cptr, msginfo, true);
 }
 #endif

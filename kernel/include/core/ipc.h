@@ -66,6 +66,12 @@ _Noreturn void syscall_dispatch(word_t cptr, word_t msginfo, word_t sysno);
  * syscall_dispatch. */
 void fastpath_call(word_t cptr, word_t msginfo);
 void fastpath_reply_recv(word_t cptr, word_t msginfo);
+/* ReplyRecv with words beyond the registers or one capability:
+ * fastpath_reply_recv jumps here. */
+void fastpath_reply_recv_long(word_t cptr, word_t msginfo);
+/* The fast path's lock on the derivation tree (a reply carrying a
+ * capability): free whenever the big kernel lock is held. */
+extern volatile word_t ks_fp_cdt_lock;
 #endif
 
 /* The fast path's fall-back counters by reason (enum ferry_fp_miss),

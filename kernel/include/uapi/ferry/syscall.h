@@ -77,8 +77,11 @@ enum ferry_fp_miss {
     FERRY_FP_RR_CAP,            /* ReplyRecv: not a single-level lookup of an endpoint with READ */
     FERRY_FP_RR_QUEUED,         /* ReplyRecv: a sender is queued, or a bound notification is signalled */
     FERRY_FP_RR_PARTNER,        /* ReplyRecv: the caller did not enter by syscall or has no VSpace */
-    FERRY_FP_RR_MESSAGE,        /* ReplyRecv: capabilities, or long words without both IPC buffers */
+    FERRY_FP_RR_MESSAGE,        /* ReplyRecv: more than one capability, or long words or a capability without both IPC buffers */
     FERRY_FP_RR_CAPS_SLOW,      /* ReplyRecv with capabilities: the medium path (core/ipc.c) handed it on too */
+    FERRY_FP_RR_CAP_XFER,       /* ReplyRecv with one capability the fast path does not move itself (a lookup
+                                 * not single-level at depth 64, a type other than endpoint, notification,
+                                 * untyped): to the medium path */
     FERRY_FP_COUNT
 };
 #endif
