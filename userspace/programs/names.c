@@ -224,15 +224,10 @@ static const struct cached *cached_for(unsigned long pid, const struct sys_msg *
     return NULL;
 }
 
-/* Answers a lookup: the reply (in *r) carries the badged endpoint. */
+/* Answers a lookup that has no kept copy (main looks for one first): the
+ * reply (in *r) carries the badged endpoint, minted now. */
 static void lookup(unsigned long pid, const struct sys_msg *m, struct sys_msg *r, bool quiet)
 {
-    const struct cached *hit = cached_for(pid, m);
-    if (hit) {
-        *r = (struct sys_msg){ .info = FERRY_MSGINFO(0, 1, 1), .w = { PROC_OK } };
-        ipc->caps_or_badges[0] = hit->slot;
-        return;
-    }
     char name[PROC_NAME_MAX];
     long len = request_name(m, name);
     *r = (struct sys_msg){ .info = FERRY_MSGINFO(0, 1, 0), .w = { PROC_E_BAD_NAME } };
@@ -341,22 +336,32 @@ static void restore(void)
     }
 }
 
+/* Where a capability that comes with a request (a registration's
+ * endpoint) goes.  The kernel never writes these fields, so they are set
+ * only when the slot changes (and after restore(), which uses them). */
+static void recv_at(unsigned long slot)
+{
+    ipc->recv_cnode = PROC_CAP_CNODE;
+    ipc->recv_index = slot;
+    ipc->recv_depth = 64;
+}
+
 int main(int argc, char **argv, char **envp)
 {
     (void)argc;
     (void)argv;
     (void)envp;
-    struct sys_msg m = { 0 }, r = { 0 };
-    bool pending = false;
+    /* m: the request as it comes, and the reply built in its place (the
+     * usual answer, a kept copy, is written there once the request is
+     * read); the rarer answers are built in r, then copied. */
+    struct sys_msg m = { 0 }, r;
+    unsigned long sysno = FERRY_SYS_RECV;
     restore();
     unsigned long recv_slot = slot_new();
+    recv_at(recv_slot);
     for (;;) {
-        ipc->recv_cnode = PROC_CAP_CNODE;
-        ipc->recv_index = recv_slot;
-        ipc->recv_depth = 64;
-        m = r;
-        unsigned long err = sys_raw(pending ? FERRY_SYS_REPLY_RECV : FERRY_SYS_RECV, PROC_CAP_SERVICE, &m);
-        pending = false;
+        unsigned long err = sys_raw(sysno, PROC_CAP_SERVICE, &m);
+        sysno = FERRY_SYS_RECV;
         if (err)
             continue;
         if (m.badge & SIGNAL_BADGE) {
@@ -364,24 +369,32 @@ int main(int argc, char **argv, char **envp)
             continue;
         }
         unsigned long pid = m.badge;
-        pending = true;
-        switch (FERRY_MSGINFO_LABEL(m.info)) {
-        case NAMES_LOOKUP:
-        case NAMES_PROBE:
-            lookup(pid, &m, &r, FERRY_MSGINFO_LABEL(m.info) == NAMES_PROBE);
-            break;
-        case NAMES_REGISTER: {
+        sysno = FERRY_SYS_REPLY_RECV;
+        unsigned long label = FERRY_MSGINFO_LABEL(m.info);
+        if (label == NAMES_LOOKUP || label == NAMES_PROBE) {
+            /* A repeated lookup: the copy kept for it (one IPC round trip
+             * in all, no invocation). */
+            const struct cached *hit = cached_for(pid, &m);
+            if (hit) {
+                ipc->caps_or_badges[0] = hit->slot;
+                m.info = FERRY_MSGINFO(0, 1, 1);
+                m.w[0] = PROC_OK;
+                continue;
+            }
+            lookup(pid, &m, &r, label == NAMES_PROBE);
+        } else if (label == NAMES_REGISTER) {
             unsigned long got = FERRY_MSGINFO_CAPS(m.info) == 1 ? recv_slot : 0;
             unsigned long e = do_register(pid, &m, got);
-            if (e == PROC_OK)
+            if (e == PROC_OK) {
                 recv_slot = slot_new();
-            else if (got)
+                recv_at(recv_slot);
+            } else if (got) {
                 cnode_op(FERRY_CNODE_DELETE, 2, (const unsigned long[2]){ got, 64 });
+            }
             r = (struct sys_msg){ .info = FERRY_MSGINFO(0, 1, 0), .w = { e } };
-            break;
-        }
-        default:
+        } else {
             r = (struct sys_msg){ .info = FERRY_MSGINFO(0, 1, 0), .w = { PROC_E_BAD_REQUEST } };
         }
+        m = r;
     }
 }

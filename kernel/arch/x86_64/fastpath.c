@@ -71,17 +71,20 @@ static inline struct ferry_ipc_buffer *ipc_buffer_fp(const struct tcb *t)
 /* Words beyond the registers: from src's IPC buffer into dst's (len is at
  * most FERRY_MSG_MAX_WORDS): one `rep movsq`, no memcpy call (see
  * FASTPATH_FN). */
-static inline __attribute__((always_inline)) void copy_buffer_fp(const struct tcb *src, const struct tcb *dst,
-                                                                 word_t len)
+static inline __attribute__((always_inline)) void copy_words_fp(const struct ferry_ipc_buffer *sbuf,
+                                                                struct ferry_ipc_buffer *dbuf, word_t len)
 {
-    const struct ferry_ipc_buffer *sbuf = ipc_buffer_fp(src);
-    struct ferry_ipc_buffer *dbuf = ipc_buffer_fp(dst);
     if (sbuf == dbuf)
         return;                          /* one buffer shared: nothing moves (as deliver) */
     const word_t *s = &sbuf->mr[FERRY_MSG_REG_WORDS];
     word_t *d = &dbuf->mr[FERRY_MSG_REG_WORDS];
     word_t n = len - FERRY_MSG_REG_WORDS;
     asm volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+}
+static inline __attribute__((always_inline)) void copy_buffer_fp(const struct tcb *src, const struct tcb *dst,
+                                                                 word_t len)
+{
+    copy_words_fp(ipc_buffer_fp(src), ipc_buffer_fp(dst), len);
 }
 
 /* Cap type and one right checked by one comparison of the first two bytes
@@ -280,9 +283,10 @@ static inline __attribute__((always_inline)) void cdt_unlock_fp(void)
 enum { XFER_NONE, XFER_MOVE, XFER_MISS };
 #define READ_ONCE_FP(x) (*(const volatile word_t *)&(x))
 static inline __attribute__((always_inline)) int cap_transfer_fp(const struct tcb *src, const struct tcb *dst,
+                                                                 const struct ferry_ipc_buffer *sbuf,
+                                                                 const struct ferry_ipc_buffer *dbuf,
                                                                  struct cte **from, struct cte **to)
 {
-    const struct ferry_ipc_buffer *sbuf = ipc_buffer_fp(src), *dbuf = ipc_buffer_fp(dst);
     word_t scptr = READ_ONCE_FP(sbuf->caps_or_badges[0]);
     word_t rcnode = READ_ONCE_FP(dbuf->recv_cnode), rindex = READ_ONCE_FP(dbuf->recv_index);
     word_t rdepth = READ_ONCE_FP(dbuf->recv_depth);
@@ -376,6 +380,8 @@ static inline __attribute__((always_inline)) void reply_recv_fp(word_t cptr, wor
         RR_MISS_EP(ep, FERRY_FP_RR_PARTNER);
     word_t len = msginfo & MSGINFO_LOW_BITS;     /* general = false: at most 4, no capability */
     struct cte *from = NULL, *to = NULL;
+    const struct ferry_ipc_buffer *sbuf = NULL;
+    struct ferry_ipc_buffer *dbuf = NULL;
     if (general) {
         /* Words beyond the registers, or one capability: both IPC buffers
          * needed (else the slow path reports the error, or cuts the
@@ -386,6 +392,8 @@ static inline __attribute__((always_inline)) void reply_recv_fp(word_t cptr, wor
         if (unlikely(caps & ~0x80UL) || unlikely(len > FERRY_MSG_MAX_WORDS) ||
             unlikely(!has_ipc_buffer_fp(cur)) || unlikely(!has_ipc_buffer_fp(caller)))
             RR_MISS_EP(ep, FERRY_FP_RR_MESSAGE);
+        sbuf = ipc_buffer_fp(cur);       /* once: the lock's asm makes GCC compute them again */
+        dbuf = ipc_buffer_fp(caller);
         /* The capability moves only if the caller's Call capability had
          * a grant right (TCB_IPC_GRANT or _GRANT_REPLY, as ipc_reply);
          * else, or when transfer_caps would not move it, the reply goes
@@ -394,7 +402,7 @@ static inline __attribute__((always_inline)) void reply_recv_fp(word_t cptr, wor
             int x = XFER_NONE;
             if (caller->ipc_flags & (TCB_IPC_GRANT | TCB_IPC_GRANT_REPLY)) {
                 cdt_lock_fp();
-                x = cap_transfer_fp(cur, caller, &from, &to);
+                x = cap_transfer_fp(cur, caller, sbuf, dbuf, &from, &to);
                 if (unlikely(x == XFER_MISS)) {
                     cdt_unlock_fp();
                     RR_MISS_EP(ep, FERRY_FP_RR_CAP_XFER);
@@ -415,12 +423,12 @@ static inline __attribute__((always_inline)) void reply_recv_fp(word_t cptr, wor
     cur->reply_to = NULL;
     if (general) {
         if (len > FERRY_MSG_REG_WORDS) {
-            copy_buffer_fp(cur, caller, len);
+            copy_words_fp(sbuf, dbuf, len);
             len = FERRY_MSG_REG_WORDS;
         }
         if (to) {
             cap_insert_fp(from, to);
-            ipc_buffer_fp(caller)->caps_or_badges[0] = from->cap.u.ep.badge;
+            dbuf->caps_or_badges[0] = from->cap.u.ep.badge;
             cdt_unlock_fp();
         }
     }

@@ -79,6 +79,27 @@ static unsigned long lookup(unsigned long label, const char *name, unsigned long
     ipc->recv_cnode = PROC_CAP_CNODE;
     ipc->recv_index = dest;
     ipc->recv_depth = 64;
+    /* The usual name, one word of at most 7 bytes: the Call straight from
+     * the registers it uses (w0 = length in rdx, the name in r8), without
+     * names_call's word array and struct sys_msg (about 60 instructions
+     * of a ~600-instruction lookup).  The same request as names_call's. */
+    unsigned long w1;
+    long short_len = name_word(name, &w1);
+    if (short_len > 0) {
+        register unsigned long r8 __asm__("r8") = w1;
+        register unsigned long r9 __asm__("r9"), r10 __asm__("r10");
+        unsigned long rax = FERRY_SYS_CALL, rdi = PROC_CAP_NAMES, rsi = FERRY_MSGINFO(label, 2, 0);
+        unsigned long rdx = (unsigned long)short_len;
+        __asm__ __volatile__("syscall"
+                             : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(r8), "=r"(r9), "=r"(r10)
+                             :
+                             : "rcx", "r11", "memory");
+        if (rax)
+            return PROC_E_NO_SERVICE;   /* as names_call */
+        if (rdx == PROC_OK && FERRY_MSGINFO_CAPS(rsi) != 1)
+            return PROC_E_NOT_FOUND;
+        return rdx;
+    }
     struct sys_msg m = { 0 };
     unsigned long err = names_call(label, name, 0, &m);
     if (err == PROC_OK && FERRY_MSGINFO_CAPS(m.info) != 1)
