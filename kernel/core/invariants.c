@@ -271,6 +271,8 @@ static bool check_thread(const struct tcb *t)
         return fail_thread("holds a reply link to a thread that does not wait for it", t);
     if (t->bound_notification && t->bound_notification->bound != t)
         return fail_thread("bound notification is not bound back", t);
+    if (!cap_is_null(&t->slots[TCB_SLOT_IPCBUF].cap) && t->ipc_buffer_kptr != tcb_ipc_buffer_addr(t))
+        return fail_thread("kept kernel address of the IPC buffer is stale", t);
     return true;
 }
 

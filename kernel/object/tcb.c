@@ -62,7 +62,7 @@ word_t *tcb_ipc_buffer(const struct tcb *t)
     const struct cap *f = &t->slots[TCB_SLOT_IPCBUF].cap;
     if (cap_is_null(f))
         return NULL;
-    return (word_t *)((char *)cap_object(f) + (t->ipc_buffer & (BIT(f->size_bits) - 1)));
+    return t->ipc_buffer_kptr;
 }
 
 void tcb_cancel_ipc(struct tcb *t)
@@ -268,8 +268,10 @@ static void invoke_tcb_configure(struct tcb *t, struct cte *src[TCB_NSLOTS], vad
         word_t err = cte_copy(src[i], &t->slots[i], FERRY_RIGHTS_ALL);
         assert(err == FERRY_OK);   /* types were checked: none is untyped */
     }
-    if (src[TCB_SLOT_IPCBUF])
+    if (src[TCB_SLOT_IPCBUF]) {
         t->ipc_buffer = ipc_buffer;
+        t->ipc_buffer_kptr = tcb_ipc_buffer_addr(t);
+    }
     t->fault_ep = fault_ep;
     for (unsigned i = 0; i < TCB_NSLOTS; i++)
         cte_delete(&old[i]);

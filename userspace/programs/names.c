@@ -210,15 +210,19 @@ static const struct cached *cached_for(unsigned long pid, const struct sys_msg *
     unsigned long len = m->w[0], n = 1 + (len + 7) / 8;
     if (len >= PROC_NAME_MAX || FERRY_MSGINFO_LEN(m->info) < n)
         return NULL;
+    /* words[1] is compared whatever the length: past the message it is
+     * 0 on both sides (a kept copy's words past its name are 0, and
+     * message registers past the length read as zero), and a short name,
+     * the usual one, is then done. */
     const struct cached *set = cache_set(pid, m->w[1]);
     for (unsigned j = 0; j < 2; j++) {
         const struct cached *c = &set[j];
-        if (c->pid != pid || c->words[0] != len)
+        if (c->pid != pid || c->words[0] != len || c->words[1] != m->w[1])
             continue;
-        unsigned long i = 1;
+        unsigned long i = 2;
         while (i < n && c->words[i] == word(m, i))
             i++;
-        if (i == n)
+        if (i >= n)
             return c;
     }
     return NULL;

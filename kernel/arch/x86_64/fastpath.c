@@ -61,11 +61,10 @@ static inline bool has_ipc_buffer_fp(const struct tcb *t)
 }
 
 /* tcb_ipc_buffer without the call: the kernel address of t's IPC buffer
- * (it has one: has_ipc_buffer_fp). */
+ * (it has one: has_ipc_buffer_fp), one load. */
 static inline struct ferry_ipc_buffer *ipc_buffer_fp(const struct tcb *t)
 {
-    const struct cap *f = &t->slots[TCB_SLOT_IPCBUF].cap;
-    return (struct ferry_ipc_buffer *)((char *)cap_object(f) + (t->ipc_buffer & (BIT(f->size_bits) - 1)));
+    return t->ipc_buffer_kptr;          /* kept by Configure (object/tcb.h) */
 }
 
 /* Words beyond the registers: from src's IPC buffer into dst's (len is at

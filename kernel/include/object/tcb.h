@@ -79,6 +79,14 @@ struct tcb {
 
     word_t fault_ep;            /* cptr of the fault endpoint in the thread's CSpace */
     vaddr_t ipc_buffer;         /* user address of the IPC buffer */
+    /* Its kernel address (through the physmap), what tcb_ipc_buffer_addr
+     * computes from the frame capability in TCB_SLOT_IPCBUF and
+     * ipc_buffer: set where both are written (Configure, the only writer
+     * of that slot), meaningful only while the slot holds a capability
+     * (tcb_ipc_buffer and the fast path test the slot first; a revoked
+     * frame empties the slot, which the test sees).  kernel_invariants
+     * checks it. */
+    void *ipc_buffer_kptr;
 };
 
 _Static_assert(sizeof(struct tcb) <= (1UL << FERRY_TCB_BITS), "TCB does not fit its object size");
@@ -93,6 +101,12 @@ static inline struct tcb *cap_tcb(const struct cap *c) { return (struct tcb *)ca
  * frame capability in TCB_SLOT_IPCBUF, never through the user mapping),
  * or NULL when none is configured. */
 word_t *tcb_ipc_buffer(const struct tcb *t);
+/* What ipc_buffer_kptr must be while TCB_SLOT_IPCBUF holds a frame. */
+static inline void *tcb_ipc_buffer_addr(const struct tcb *t)
+{
+    const struct cap *f = &t->slots[TCB_SLOT_IPCBUF].cap;
+    return (char *)cap_object(f) + (t->ipc_buffer & (BIT(f->size_bits) - 1));
+}
 
 /* Initialise a freshly zeroed TCB: inactive, priority 0, MCP 0. */
 void tcb_init(struct tcb *t);

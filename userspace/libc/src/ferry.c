@@ -26,7 +26,7 @@ unsigned long proc_getpid(void)
  * the length returned, or -1 (no NUL there, or a page boundary: the caller
  * takes the general way).  strlen, memcpy and the word loop cost a
  * lookup about 40 instructions of its ~1,100. */
-static long name_word(const char *name, unsigned long *w1)
+static inline long name_word(const char *name, unsigned long *w1)
 {
     if (((unsigned long)name & 4095) > 4096 - 8)
         return -1;
@@ -35,9 +35,10 @@ static long name_word(const char *name, unsigned long *w1)
     unsigned long z = (v - 0x0101010101010101UL) & ~v & 0x8080808080808080UL;
     if (!z)
         return -1;
-    unsigned long len = (unsigned long)__builtin_ctzl(z) / 8;   /* the lowest flag is the first NUL */
-    *w1 = len ? v & (~0UL >> (64 - 8 * len)) : 0;
-    return (long)len;
+    /* The lowest flag is the first NUL's (bit 8 * len + 7): the bytes
+     * below it are the name. */
+    *w1 = v & (((z & -z) >> 7) - 1);
+    return (long)((unsigned long)__builtin_ctzl(z) / 8);
 }
 
 /* A Call to the name service with label and a name (w0 = length, the
