@@ -172,7 +172,10 @@ static inline __attribute__((always_inline)) void ep_unlock_fp(struct endpoint *
  * either. */
 #define FASTPATH_FN __attribute__((optimize("omit-frame-pointer", "no-tree-loop-distribute-patterns")))
 
-FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
+/* Call.  general = false: a message of at most four words
+ * (fastpath_call, the usual case); true: longer words
+ * (fastpath_call_long, jumped to from the other). */
+static inline __attribute__((always_inline)) void call_fp(word_t cptr, word_t msginfo, const bool general)
 {
     struct tcb *cur = arch_current_fp();
 
@@ -204,10 +207,9 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
     /* A message without capabilities: words beyond the registers need
      * both IPC buffers (else the slow path reports the error or
      * truncates, as it does). */
-    word_t len = msginfo & MSGINFO_LOW_BITS;
-    if (unlikely(len > FERRY_MSG_REG_WORDS) &&
-        (unlikely(!message_fp(msginfo)) || unlikely(len > FERRY_MSG_MAX_WORDS) ||
-         unlikely(!has_ipc_buffer_fp(cur)) || unlikely(!has_ipc_buffer_fp(dest))))
+    word_t len = msginfo & MSGINFO_LOW_BITS;     /* general = false: at most 4 */
+    if (general && (unlikely(!message_fp(msginfo)) || unlikely(len > FERRY_MSG_MAX_WORDS) ||
+                    unlikely(!has_ipc_buffer_fp(cur)) || unlikely(!has_ipc_buffer_fp(dest))))
         CALL_MISS_EP(ep, FERRY_FP_CALL_MESSAGE);
 
     /* ---- point of no return ---- */
@@ -223,7 +225,7 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
         ep->state = EP_IDLE;
     }
     ep_unlock_fp(ep);                    /* dest is ours now: off the queue, on this CPU */
-    if (unlikely(len > FERRY_MSG_REG_WORDS)) {
+    if (general) {
         copy_buffer_fp(cur, dest, len);
         len = FERRY_MSG_REG_WORDS;
         /* Re-read (the entry saved it), so that msginfo need not live
@@ -245,6 +247,20 @@ FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
     dest->reply_to = cur;
 
     arch_fastpath_switch_exit(dest, vs, msginfo, badge, len);
+}
+
+FASTPATH_FN void fastpath_call(word_t cptr, word_t msginfo)
+{
+    /* Longer words: the general version (a jump: rdi and rsi still hold
+     * cptr and msginfo). */
+    if (unlikely((msginfo & MSGINFO_LOW_BITS) > FERRY_MSG_REG_WORDS))
+        FASTPATH_JUMP_2(fastpath_call_long, cptr, msginfo);
+    call_fp(cptr, msginfo, false);
+}
+
+FASTPATH_FN void fastpath_call_long(word_t cptr, word_t msginfo)
+{
+    call_fp(cptr, msginfo, true);
 }
 
 /* ---- One capability with a reply (the name service's answer) ---- */

@@ -66,6 +66,8 @@ _Noreturn void syscall_dispatch(word_t cptr, word_t msginfo, word_t sysno);
  * syscall_dispatch. */
 void fastpath_call(word_t cptr, word_t msginfo);
 void fastpath_reply_recv(word_t cptr, word_t msginfo);
+/* Call with words beyond the registers: fastpath_call jumps here. */
+void fastpath_call_long(word_t cptr, word_t msginfo);
 /* ReplyRecv with words beyond the registers or one capability:
  * fastpath_reply_recv jumps here. */
 void fastpath_reply_recv_long(word_t cptr, word_t msginfo);
