@@ -5,6 +5,7 @@
 #if FERRY_BENCHMARK   /* the check is a debug/benchmark-build call */
 #include <arch/smp.h>
 #include <core/invariants.h>
+#include <core/ipc.h>
 #include <core/cspace.h>
 #include <core/sched.h>
 #include <arch/thread.h>
@@ -445,6 +446,15 @@ void invariants_check(struct cte *start, struct inv_report *r)
     for (word_t i = 0; i < OBJ_HASH; i++)
         objects[i] = 0;
     arch_inv_begin();
+#if FERRY_FASTPATH
+    /* The fast path's lock on the derivation tree (a reply carrying a
+     * capability): only fast paths take it, and the big kernel lock, held
+     * here, waits for every fast path. */
+    if (ks_fp_cdt_lock) {
+        fail(FERRY_INV_CDT_LINKS, "the fast path's derivation-tree lock is held under the big kernel lock", NULL);
+        return;
+    }
+#endif
     if (!check_sched() || !check_thread(arch_current()))
         return;
     r->threads--;                       /* counted again if a capability names it */

@@ -530,6 +530,99 @@ static bool fastpath_reply_cap(void)
     return true;
 }
 
+/* Two CPUs filling receive slots at once from one parent: a server and
+ * its client on each CPU (the fast path takes partners on the same CPU),
+ * all in the root CSpace, every reply carrying a copy of the same badged
+ * endpoint, so both CPUs' fast paths link children of one capability
+ * (ks_fp_cdt_lock) while both look slots up in the CNode they fill.
+ * Every copy must arrive, the derivation tree stay whole (the invariant
+ * walk) and revoking the parent empty every slot.  One CPU: skipped. */
+#define SMP_ROUNDS 150
+static volatile unsigned long smp_ep[2], smp_src, smp_done[2], smp_bad[2];
+static unsigned long smp_slots[2][SMP_ROUNDS];
+
+static void smp_cap_server(unsigned k)
+{
+    struct ferry_ipc_buffer *buf = test_own_buf();
+    struct sys_msg m = { 0 };
+    ipc_recv(smp_ep[k], &m);
+    for (;;) {
+        m.w[0]++;
+        m.info = FERRY_MSGINFO(9, 1, 1);
+        buf->caps_or_badges[0] = smp_src;
+        ipc_reply_recv(smp_ep[k], &m);
+    }
+}
+static void smp_srv0(void) { smp_cap_server(0); }
+static void smp_srv1(void) { smp_cap_server(1); }
+
+static void smp_client_run(unsigned k, struct ferry_ipc_buffer *buf)
+{
+    for (unsigned long i = 0; i < SMP_ROUNDS; i++) {
+        buf->recv_cnode = FERRY_CAP_INIT_CNODE;
+        buf->recv_index = smp_slots[k][i];
+        buf->recv_depth = 64;
+        struct sys_msg m = { .info = FERRY_MSGINFO(3, 1, 0), .w = { i } };
+        if (ipc_call(smp_ep[k], &m) != FERRY_OK || !REPLY_IS(m, i, 1) || buf->caps_or_badges[0] != 0x5a)
+            smp_bad[k]++;
+    }
+    smp_done[k] = 1;
+}
+static void smp_client1(void)
+{
+    smp_client_run(1, test_own_buf());
+    for (;;)
+        sys_yield();
+}
+
+static bool fastpath_reply_cap_smp(void)
+{
+    if (ulib_bootinfo->ncpus < 2) {
+        printf("    one CPU: skipped\n");
+        return true;
+    }
+    ALLOC(ep0, FERRY_OBJ_ENDPOINT, 0);
+    ALLOC(ep1, FERRY_OBJ_ENDPOINT, 0);
+    ALLOC(target, FERRY_OBJ_ENDPOINT, 0);
+    unsigned long badged = slot_alloc();
+    CHECK(badged);
+    CHECK_OK(ferry_cnode_mint(badged, target, FERRY_RIGHT_WRITE, 0x5a));
+    for (unsigned k = 0; k < 2; k++)
+        for (unsigned i = 0; i < SMP_ROUNDS; i++)
+            CHECK((smp_slots[k][i] = slot_alloc()) != 0);
+    smp_ep[0] = ep0;
+    smp_ep[1] = ep1;
+    smp_src = badged;
+    smp_done[0] = smp_done[1] = smp_bad[0] = smp_bad[1] = 0;
+    unsigned long srv0 = test_thread(smp_srv0, FERRY_CAP_INIT_CNODE, 255, 0, true);
+    unsigned long srv1 = test_thread(smp_srv1, FERRY_CAP_INIT_CNODE, 255, 0, false);
+    unsigned long cl1 = test_thread(smp_client1, FERRY_CAP_INIT_CNODE, 255, 0, false);
+    CHECK(srv0 && srv1 && cl1);
+    CHECK_OK(ferry_tcb_set_affinity(srv1, 1));
+    CHECK_OK(ferry_tcb_set_affinity(cl1, 1));
+    CHECK_OK(ferry_tcb_resume(srv1));
+    sys_yield();                              /* our server reaches its Recv */
+    CHECK_OK(ferry_tcb_resume(cl1));
+    smp_client_run(0, ulib_ipc);
+    for (unsigned long spin = 0; !smp_done[1] && spin < 100000000; spin++)
+        __asm__ __volatile__("pause" ::: "memory");
+    CHECK(smp_done[1]);
+    if (smp_bad[0] || smp_bad[1])
+        printf("    wrong replies: %lu on CPU 0, %lu on CPU 1\n", smp_bad[0], smp_bad[1]);
+    CHECK(smp_bad[0] == 0 && smp_bad[1] == 0);
+    CHECK_OK(ferry_tcb_suspend(cl1));
+    CHECK_OK(ferry_tcb_suspend(srv1));
+    CHECK_OK(ferry_tcb_suspend(srv0));
+    struct inv_state inv;
+    CHECK(kernel_check("after the transfers on two CPUs", &inv));
+    CHECK_OK(ferry_cnode_revoke(badged));
+    for (unsigned k = 0; k < 2; k++)
+        for (unsigned i = 0; i < SMP_ROUNDS; i++)
+            CHECK(slot_empty(smp_slots[k][i]));
+    CHECK(kernel_check("after the revoke", &inv));
+    return true;
+}
+
 /* A thread blocked after a fast-path Call or ReplyRecv has not its
  * message registers saved (the entry keeps cptr and msginfo only:
  * docs/design.md, "Message registers"), so cancelling its wait must not
@@ -626,6 +719,7 @@ const struct utest utests_fastpath[] = {
     UTEST(fastpath_all_registers),
     UTEST(fastpath_counters_count),
     UTEST(fastpath_reply_cap),
+    UTEST(fastpath_reply_cap_smp),
     UTEST(fastpath_blocked_restart),
 };
 const size_t utests_fastpath_n = sizeof utests_fastpath / sizeof utests_fastpath[0];
