@@ -360,7 +360,8 @@ fuzz: all | setup-test
 
 # The long cross-core stress (docs/smp.md): STRESS_CALLS Calls in all from
 # two clients per CPU to two servers per CPU on STRESS_SMP vCPUs, every
-# answer checked (make test runs the same test with 12,000 Calls).
+# answer checked; make test runs it (issue 18 asks for the 1,000,000-call
+# stress; 15-140 s on a 2-core host by its load) beside the suite's 12,000.
 STRESS_CALLS ?= 1000000
 STRESS_SMP   ?= 2
 stress: all | setup-test
@@ -394,6 +395,7 @@ test: setup-test setup-linux setup-cluster
 	$(MAKE) guest-tests-nobench
 	$(MAKE) guest-tests-kpti
 	$(MAKE) guest-tests-ubsan
+	$(MAKE) stress
 	$(MAKE) boot-tests
 	$(MAKE) harness-tests
 
