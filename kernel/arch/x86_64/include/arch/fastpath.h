@@ -70,6 +70,20 @@ static inline __attribute__((always_inline)) void arch_fpu_move(struct tcb *owne
  * virtualisation and emulation alike.
  *
  * Eager: one fxsave/fxrstor pair whenever the owner changes. */
+/* The lazy switch's work once fpu_clear_left is known non-zero: set TS
+ * when leaving the owner with it clear, clear it when coming back to an
+ * owner whose count has not run out. */
+static inline __attribute__((always_inline)) void arch_fpu_lazy_work(const struct tcb *next)
+{
+    if (!ks_percpu.fpu_ts) {
+        ks_percpu.fpu_ts = true;
+        write_cr0(ks_percpu.cr0_ts);
+    } else if (next == ks_percpu.fpu_owner && --ks_percpu.fpu_clear_left) {
+        ks_percpu.fpu_ts = false;
+        clts();
+    }
+}
+
 static inline __attribute__((always_inline)) void arch_switch_fpu_cur(struct tcb *next)
 {
 #if FERRY_LAZY_FPU
@@ -77,15 +91,8 @@ static inline __attribute__((always_inline)) void arch_switch_fpu_cur(struct tcb
      * of an IPC loop whose threads do not use the FPU): one test.  TS
      * clear implies fpu_clear_left >= 1 (fpu_load_current sets it, and it
      * is decremented to 0 only on a return that leaves TS set). */
-    if (unlikely(ks_percpu.fpu_clear_left)) {
-        if (!ks_percpu.fpu_ts) {
-            ks_percpu.fpu_ts = true;
-            write_cr0(ks_percpu.cr0_ts);
-        } else if (next == ks_percpu.fpu_owner && --ks_percpu.fpu_clear_left) {
-            ks_percpu.fpu_ts = false;
-            clts();
-        }
-    }
+    if (unlikely(ks_percpu.fpu_clear_left))
+        arch_fpu_lazy_work(next);
 #else
     if (ks_percpu.fpu_owner != next)
         arch_fpu_move(ks_percpu.fpu_owner, next);
@@ -255,7 +262,14 @@ fpu_done:
 bases_quiet:
     FASTPATH_JUMP_SYSRET(&next->ctx, msginfo, badge, len);
 fpu_work:
+#if FERRY_LAZY_FPU
+    /* fpu_clear_left is non-zero (the test above): only the work, not
+     * the test again nor arch_switch_fpu_cur's stores of cur, which
+     * fpu_done makes. */
+    arch_fpu_lazy_work(next);
+#else
     arch_switch_fpu_cur(next);           /* sets cur again: harmless */
+#endif
     goto fpu_done;
 }
 
