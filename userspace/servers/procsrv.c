@@ -2027,14 +2027,17 @@ static enum procsrv_event control(const struct sys_msg *m)
     long len;
     switch (label) {
     case PROC_CTL_SPAWN: {
-        /* w0's bit 32: no arguments were given, the program's defaults apply */
-        bool defaults = (m->w[0] >> 32) & 1;
+        bool defaults = m->w[0] & PROC_CTL_SPAWN_DEFAULTS, marked = m->w[0] & PROC_CTL_SPAWN_MARKED;
         struct sys_msg c = *m;
         c.w[0] &= 0xffffffffUL;
         const char *name, *argv[PROC_ARGS_MAX + 2], *envp[PROC_ARGS_MAX + 2];
         if ((len = request_string(&c, buf, sizeof buf)) < 0 ||
             !spawnmsg_parse(buf, (size_t)len, &name, argv, envp, PROC_ARGS_MAX + 1))
             return reply(PROC_E_BAD_REQUEST, 0);
+        for (unsigned i = 0; marked && argv[i]; i++)
+            argv[i]++;                  /* the leading byte (procctl.h) */
+        for (unsigned i = 0; marked && envp[i]; i++)
+            envp[i]++;
         unsigned long npid = proc_spawn(name, defaults ? NULL : argv, envp);
         return reply(npid ? PROC_OK : bootconf_find(&conf, name) ? PROC_E_NO_MEMORY : PROC_E_NOT_FOUND, npid);
     }
