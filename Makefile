@@ -90,11 +90,12 @@ USER_SRCS := userspace/lib/crt0.S $(wildcard userspace/lib/*.c userspace/init/*.
 UOBJ := $(BUILD)/uobj
 USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
 # The process server links the root task's library (not the libc), built
-# with the same flags.
+# apart with -mgeneral-regs-only: a server that never touches the FPU
+# takes no lazy-FPU trap when it runs between two threads that do.
 PROCSRV_SRCS := userspace/lib/crt0.S userspace/lib/ulib.c userspace/lib/bootconf.c userspace/lib/elf_load.c \
 	userspace/lib/spawnmsg.c userspace/lib/ipc.c $(wildcard userspace/servers/*.c) \
 	lib/fmt.c lib/string.c lib/cmdline.c lib/elf.c lib/tsc.c
-PROCSRV_OBJS := $(patsubst %,$(UOBJ)/%.o,$(PROCSRV_SRCS))
+PROCSRV_OBJS := $(patsubst %,$(BUILD)/pobj/%.o,$(PROCSRV_SRCS))
 # A spawned program links Ferry's libc (userspace/libc: crt0, stdio,
 # malloc, fork, threads... each a Call to the process server), not the root
 # task's library.  Programs and the libc see only the libc's headers and
@@ -191,6 +192,16 @@ $(UOBJ)/%.S.o: %.S | setup-build
 
 $(ROOT_ELF): $(USER_OBJS) userspace/lib/linker.ld
 	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $(USER_OBJS)
+
+$(BUILD)/pobj/%.c.o: %.c | setup-build
+	@mkdir -p $(dir $@)
+	@echo "  CC [P]  $<"
+	@$(CC) $(USER_CFLAGS) -mgeneral-regs-only -c $< -o $@
+
+$(BUILD)/pobj/%.S.o: %.S | setup-build
+	@mkdir -p $(dir $@)
+	@echo "  AS [P]  $<"
+	@$(CC) $(USER_CFLAGS) -D__ASSEMBLER__ -c $< -o $@
 
 $(PROCSRV_ELF): $(PROCSRV_OBJS) userspace/lib/linker.ld
 	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $(PROCSRV_OBJS)
