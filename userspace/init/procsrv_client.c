@@ -30,11 +30,6 @@ static struct procsrv_shared *const shared = (struct procsrv_shared *)PROCSRV_SH
 static unsigned long events;            /* the event notification (root slot) */
 static struct procctl ctl;              /* the control capability and its notification */
 static unsigned long tail, lost, last_pid;
-/* The settle probe: a thread of the root task at the lowest priority,
- * which runs only once every other thread waits (see system_init). */
-#define PROBE_STACK_VA  0x0e800000UL
-#define PROBE_PRIO      1
-static unsigned long probe_go, probe_done;
 static uint64_t last_tsc;
 
 bool system_ready(void) { return ready; }
@@ -232,34 +227,6 @@ fail:
     return false;
 }
 
-static void probe(void)
-{
-    for (;;) {
-        unsigned long bits;
-        ntfn_wait(probe_go, &bits);
-        ntfn_signal(probe_done);
-    }
-}
-
-/* Returns once every thread of the system below the root task waits (the
- * probe, below them all, has run): the servers' start-up is over before
- * a test or benchmark begins, as when they could only run while the root
- * task served them. */
-static bool system_settle(void)
-{
-    static unsigned long tcb;
-    unsigned long bits;
-    if (!tcb) {
-        probe_go = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
-        probe_done = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
-        if (!probe_go || !probe_done || !table_ensure(PROBE_STACK_VA) ||
-            !(tcb = thread_start(probe, PROBE_STACK_VA, PROBE_PRIO, true)))
-            return false;
-    }
-    ntfn_signal(probe_go);
-    return ntfn_wait(probe_done, &bits) == FERRY_OK;
-}
-
 bool system_init(const struct ferry_bootinfo *bi)
 {
     const struct ferry_bootinfo_modules *mi = (const void *)bi->modules;
@@ -288,8 +255,6 @@ bool system_init(const struct ferry_bootinfo *bi)
         printf("system: no control notification from the process server\n");
         ready = false;
     }
-    if (ready && !system_settle())
-        printf("system: no settle probe: the servers may still be starting\n");
     return ready;
 }
 
