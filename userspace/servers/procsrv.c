@@ -487,6 +487,19 @@ static void proc_release(struct proc *p)
 
 static void proc_teardown(struct proc *p)
 {
+    /* Its PROC_NOTIFICATION slots signalled first: a pipe's other holders
+     * asleep on one wake, see this pid gone (PROC_ALIVE) and take its
+     * holds out of the pipe (docs/io.md, "Pipes"). */
+    for (unsigned i = 0; i < PROC_NTFNS; i++) {
+        const unsigned long w[FERRY_CNODE_COPY_NARGS] = {
+            [FERRY_CNODE_ARG_DEST_INDEX] = temp_slot, [FERRY_CNODE_ARG_DEST_DEPTH] = 64,
+            [FERRY_CNODE_ARG_SRC_INDEX] = PROC_NTFN_SLOT0 + i, [FERRY_CNODE_ARG_SRC_DEPTH] = 64,
+            [FERRY_CNODE_ARG_RIGHTS] = FERRY_RIGHTS_ALL };
+        if (!ferry_invoke(FERRY_CAP_INIT_CNODE, FERRY_CNODE_COPY, FERRY_CNODE_COPY_NARGS, w, 1, &p->cspace, NULL)) {
+            ntfn_signal(temp_slot);
+            ferry_cnode_delete(temp_slot);
+        }
+    }
     proc_release(p);
     p->state = PROC_ZOMBIE;
     /* Its children are orphans now: one ended already is freed, a live
@@ -1992,6 +2005,15 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
         p->ntfn_root[i] = s;
         p->fork_ntfns |= 1U << i;
         return reply(PROC_OK, 0);
+    }
+    case PROC_ALIVE: {
+        unsigned long alive = 0;
+        for (unsigned i = 0; i < PROC_ALIVE_MAX; i++) {
+            struct proc *q = m.w[i] ? proc_find(m.w[i]) : NULL;
+            if (q && q->state == PROC_RUNNING)
+                alive |= 1UL << i;
+        }
+        return reply(PROC_OK, alive);
     }
     default:
         return reply(PROC_E_BAD_REQUEST, 0);

@@ -250,6 +250,50 @@ static bool io_pipes(void)
     return true;
 }
 
+/* The fork child of npipetest (its pid above the parent's), once it runs. */
+static unsigned long child_of(unsigned long parent)
+{
+    struct proc_info pi;
+    for (unsigned long pid = parent + 1; pid < parent + 64; pid++)
+        if (proc_info(pid, &pi) && pi.state == PROC_RUNNING && pi.name && strcmp(pi.name, "npipetest") == 0)
+            return pid;
+    return 0;
+}
+
+/* A pipe's holder killed in the middle of a stream (npipetest wkilled,
+ * rkilled): a fork child that writes (reads) for ever is killed once the
+ * other side's marker says 10,000 bytes went through.  Its holds die with
+ * it, unclosed: the process server signals its notifications at its end,
+ * the other side wakes, asks which holders still run (PROC_ALIVE) and
+ * takes the dead one's holds out.  The reader gets every byte the killed
+ * writer wrote, then the end; the writer gets EPIPE; neither hangs.
+ * Memory back, no process left. */
+static bool io_pipe_killed(void)
+{
+    NEED_SYSTEM();
+    struct mm_mark mark = mm_mark();
+    for (int round = 0; round < 2; round++) {
+        const char *args[] = { round ? "rkilled" : "wkilled", "-", NULL };
+        unsigned long pid = proc_spawn("npipetest", args, NULL), child = 0;
+        CHECK(pid);
+        PROCSRV_AWAIT((child = child_of(pid)) != 0);
+        struct proc_info pi;
+        CHECK(proc_info(pid, &pi));
+        /* the marker: npipetest's first touch of a page it did not touch
+         * before (a page the pager makes: faults, not a copy on write)
+         * once 10,000 bytes went through */
+        unsigned long f0 = pi.faults;
+        PROCSRV_AWAIT(proc_info(pid, &pi) && pi.faults > f0);
+        CHECK(proc_kill(child));
+        long status = -1;
+        CHECK(proc_wait(pid, &status));
+        CHECK(status == 0);
+    }
+    CHECK(proc_count() == tests_boot_services());
+    CHECK(mm_back_to(mark));
+    return true;
+}
+
 /* Runs sertest with these arguments; its status. */
 static long sertest(const char *const *argv)
 {
@@ -342,6 +386,7 @@ const struct utest utests_io[] = {
     { io_ram_files, "io_ram_files" },
     { io_libc_files, "io_libc_files" },
     { io_pipes, "io_pipes" },
+    { io_pipe_killed, "io_pipe_killed" },
     { io_serial, "io_serial" },
     { io_named_pipe, "io_named_pipe" },
     { io_blk_multi, "io_blk_multi" },

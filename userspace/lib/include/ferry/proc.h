@@ -90,7 +90,12 @@ enum proc_label {
                            * made from the caller's memory, in that slot of its CNode (what was
                            * there is deleted); a fork copies it into the child's same slot.
                            * It goes when the caller ends (the pipes' wake-ups: docs/io.md) */
+    PROC_ALIVE,           /* w0..w3 = pids (0: none): reply w1 bit i = 1 while pid wi runs (not
+                           * yet ended).  Pids are never reused.  At a process's end the
+                           * server signals its slots PROC_NTFN_SLOT0.. first, so the pipes'
+                           * sleepers wake and ask this (docs/io.md, "Pipes") */
 };
+#define PROC_ALIVE_MAX 4
 
 /* The slots PROC_NOTIFICATION fills, above the device slots (ferry/devcaps.h);
  * its capability's badge (what a Wait returns once signalled; a poll with
