@@ -131,7 +131,8 @@ static bool io_write_file(void)
  * byte-exact, listed, read by grant; a file created, written and read back;
  * the libc's file functions (filetest: create, write, read back, seek,
  * list, unlink); no block driver anywhere.  A RAM disk larger than a
- * process may map is refused at start. */
+ * process may map comes in 2 MiB pages (F16M.BIN read back); one larger
+ * than 32 MiB is refused at start. */
 static bool io_ram_files(void)
 {
     NEED_SYSTEM();
@@ -164,7 +165,18 @@ static bool io_ram_files(void)
     CHECK(FCAT("-gbench", "/F1M.BIN", "3", "1048576", "2") == 0);
     CHECK(FCAT("-w", "/GUEST.BIN", "9", "300000") == 0);
     CHECK(proc_stop(pid) && proc_wait(pid, &status));
-    fmt_snprintf(ram, sizeof ram, "ram=%u", IO_RAM_MAX_KIB + 4);
+    /* larger: in 2 MiB pages beside the file server's memory, up to
+     * 32 MiB: the 16 MiB file read back by copy and by grant */
+    fmt_snprintf(ram, sizeof ram, "ram=%u", IO_RAM_LARGE_KIB);
+    const char *large[] = { ram, "fill", NULL };
+    CHECK((pid = proc_spawn("fatfs", large, NULL)) && serve_until_registered(pid));
+    CHECK(FCAT("-v", "/F16M.BIN", "4", "16777216", "65536") == 0);
+    CHECK(FCAT("-gbench", "/F16M.BIN", "4", "16777216", "2") == 0);
+    CHECK(FCAT("-v", "/ODD.BIN", "5", "300007", "7") == 0);
+    CHECK(FCAT("-w", "/GUEST.BIN", "9", "1000000") == 0);
+    CHECK(FCAT("-v", "/GUEST.BIN", "9", "1000000", "4096") == 0);
+    CHECK(proc_stop(pid) && proc_wait(pid, &status));
+    fmt_snprintf(ram, sizeof ram, "ram=%lu", PROC_MMAP_LARGE_MAX / 1024 + 4);
     const char *big[] = { ram, NULL };
     CHECK((pid = proc_spawn("fatfs", big, NULL)));
     CHECK(!serve_until_registered(pid));

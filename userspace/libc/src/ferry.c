@@ -110,6 +110,13 @@ void *proc_mmap(size_t len)
     return __proc_call(PROC_MMAP, 1, &w, &m) ? NULL : (void *)m.w[1];
 }
 
+void *proc_mmap_large(size_t len)
+{
+    struct sys_msg m = { 0 };
+    const unsigned long w[2] = { len, PROC_MMAP_LARGE };
+    return __proc_call(PROC_MMAP, 2, w, &m) ? NULL : (void *)m.w[1];
+}
+
 unsigned long proc_munmap(void *addr, size_t len)
 {
     struct sys_msg m = { 0 };

@@ -40,6 +40,8 @@ enum proc_slot {
 
 /* The largest PROC_MMAP region (its pages are only made when touched). */
 #define PROC_MMAP_MAX_PAGES 4096
+#define PROC_MMAP_LARGE     2
+#define PROC_MMAP_LARGE_MAX (32UL << 20)
 
 /* Entry: rdi = argc, rsi = argv, rdx = envp (crt0 calls main with them). */
 
@@ -50,7 +52,11 @@ enum proc_label {
     PROC_PRINT,           /* w0 = byte count, bytes from word 1: console output */
     PROC_GETPID,          /* reply w1 = pid, w2 = parent's pid (0: started by the system) */
     PROC_MMAP,            /* w0 = bytes, w1 (optional) = 1 for memory a fork shares rather than copies:
-                           * reply w1 = address of fresh anonymous memory (zero on first touch) */
+                           * reply w1 = address of fresh anonymous memory (zero on first touch);
+                           * w1 = PROC_MMAP_LARGE: up to PROC_MMAP_LARGE_MAX bytes in 2 MiB pages,
+                           * made at once, beside the process's own memory; one such region in the
+                           * system at a time (a RAM disk: docs/io.md); not shared by fork or
+                           * PROC_SHARE */
     PROC_MUNMAP,          /* w0 = address, w1 = bytes: exactly one region PROC_MMAP gave */
     PROC_SPAWN,           /* w0 = length, then "name\0arg\0...\0\0env\0...\0": reply w1 = pid */
     PROC_WAIT,            /* w0 = pid (-1: any child): reply w1 = pid, w2 = status; PROC_E_AGAIN while it runs */

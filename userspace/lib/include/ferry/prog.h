@@ -40,6 +40,9 @@ unsigned long proc_register(const char *name);
  * NULL when refused.  munmap takes exactly what one mmap gave; its pages
  * go at once (their memory returns when the process ends). */
 void *proc_mmap(size_t len);
+/* In 2 MiB pages made at once, up to PROC_MMAP_LARGE_MAX, one such region
+ * in the system at a time (ferry/proc.h: PROC_MMAP_LARGE); NULL if taken. */
+void *proc_mmap_large(size_t len);
 unsigned long proc_munmap(void *addr, size_t len);
 
 /* Maps the pages of one proc_mmap region read-only into process pid as
