@@ -212,6 +212,9 @@ static bool io_blk_crash(void)
     CHECK(FCAT("-crash", "blk", "100", "/F4K.BIN", "1", "4096") == 0);
     _Static_assert(CRASHES == 100, "the argument above");
     CHECK(procsrv_restarts("ata") == restarts0 + CRASHES);
+    /* and while a large file is read: one crash in each of 4 passes over 1 MiB */
+    CHECK(FCAT("-crash", "blk", "4", "/F1M.BIN", "3", "1048576") == 0);
+    CHECK(procsrv_restarts("ata") == restarts0 + CRASHES + 4);
     CHECK(proc_running("fatfs") == fs);                          /* nothing else restarted */
     return io_stop();
 }
@@ -225,6 +228,8 @@ static bool io_file_crash(void)
     unsigned long restarts0 = procsrv_restarts("fatfs"), ata = proc_running("ata");
     CHECK(FCAT("-crash", "file", "20", "/F64K.BIN", "2", "65536") == 0);
     CHECK(procsrv_restarts("fatfs") == restarts0 + 20);
+    CHECK(FCAT("-crash", "file", "4", "/F1M.BIN", "3", "1048576") == 0);   /* a large file */
+    CHECK(procsrv_restarts("fatfs") == restarts0 + 24);
     CHECK(proc_running("ata") == ata);
     return io_stop();
 }
