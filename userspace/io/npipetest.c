@@ -9,7 +9,8 @@
  * slots, a fork child's copy wakes the parent, a new one replaces the old;
  * "npipetest stdin -": read(0) of a program whose manifest does not list
  * serial: is the end (0) at once; "npipetest wkilled -" and "rkilled -":
- * a pipe's writer (reader) killed in the middle of the stream (below).
+ * a pipe's writer (reader) killed in the middle of the stream (below);
+ * "npipetest readkill NAME" and "writekill NAME": the same through pipe:.
  * Status 0, or the failed check. */
 #include <errno.h>
 #include <fcntl.h>
@@ -95,6 +96,39 @@ static int killed(bool writer_killed)
     return 0;
 }
 
+/* The named pipe's side that survives (io_named_pipe): its peer, a
+ * "write" or "read" of a billion bytes, is killed once MARK bytes went
+ * through (the marker: a first touch of a fresh page).  The reader reads
+ * (checking) until the end; the writer writes until EPIPE. */
+static int named_killed(const char *path, bool reader)
+{
+    volatile char *marker = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int fd = open(path, reader ? O_RDONLY : O_WRONLY);
+    if (marker == MAP_FAILED || fd < 0)
+        return 40;
+    unsigned char buf[500];
+    long got = 0, n;
+    for (;; got += n) {
+        if (reader) {
+            if ((n = read(fd, buf, sizeof buf)) <= 0)
+                break;
+            for (long i = 0; i < n; i++)
+                if (buf[i] != pat((unsigned long)(got + i)))
+                    return 41;
+        } else {
+            for (int i = 0; i < 500; i++)
+                buf[i] = pat((unsigned long)(got + i));
+            if ((n = write(fd, buf, 500)) != 500)
+                break;
+        }
+        if (got < MARK && got + n >= MARK)
+            *marker = 1;
+    }
+    if (got < MARK || (reader ? n != 0 : n != -1 || errno != EPIPE))
+        return 42;                           /* the end (EPIPE), after the stream */
+    return close(fd) == 0 ? 0 : 43;
+}
+
 int npipetest_main(int argc, char **argv)
 {
     if (argc < 3)
@@ -169,6 +203,8 @@ int npipetest_main(int argc, char **argv)
             return 18;
         return 0;
     }
+    if (strcmp(argv[1], "readkill") == 0 || strcmp(argv[1], "writekill") == 0)
+        return named_killed(path, argv[1][0] == 'r');
     if (strcmp(argv[1], "wkilled") == 0 || strcmp(argv[1], "rkilled") == 0)
         return killed(argv[1][0] == 'w');
     if (strcmp(argv[1], "stdin") == 0) {

@@ -371,8 +371,9 @@ static bool io_serial(void)
 /* Named pipes (pipe:) between two programs the root task spawns apart (no
  * fork, no shared memory): 100,000 bytes, more than the service holds, the
  * reader started first and waiting for a writer, every byte and the end
- * checked; a write after the last reader closed is EPIPE; the pipes went
- * (a name is used again); memory back. */
+ * checked; a write after the last reader closed is EPIPE; a writer, then a
+ * reader, killed in the middle of a stream: the other side gets the end,
+ * EPIPE; the pipes went (a name is used again); memory back. */
 static bool io_named_pipe(void)
 {
     NEED_SYSTEM();
@@ -385,6 +386,22 @@ static bool io_named_pipe(void)
         long rs = -1, ws = -1;
         CHECK(r && w && proc_wait(w, &ws) && proc_wait(r, &rs));
         CHECK(rs == 0 && ws == 0);
+    }
+    /* a holder killed in the middle of a stream: the service closes its
+     * handle once the process server says it ended (PROC_ALIVE): the
+     * reader gets the end, the writer EPIPE */
+    for (int round = 0; round < 2; round++) {
+        const char *victim[] = { round ? "read" : "write", "p3", "1000000000", NULL };
+        const char *survivor[] = { round ? "writekill" : "readkill", "p3", NULL };
+        unsigned long s = proc_spawn("npipetest", survivor, NULL), v = proc_spawn("npipetest", victim, NULL);
+        struct proc_info pi;
+        CHECK(s && v && proc_info(s, &pi));
+        unsigned long f0 = pi.faults;
+        PROCSRV_AWAIT(proc_info(s, &pi) && pi.faults > f0);      /* its marker: 10,000 bytes through */
+        CHECK(proc_kill(v));
+        long ss = -1, vs = -1;
+        CHECK(proc_wait(s, &ss) && ss == 0);
+        CHECK(proc_wait(v, &vs) && vs == PROC_STATUS_KILLED);
     }
     const char *ep[] = { "epipe", "p2", NULL };
     long status = -1;
