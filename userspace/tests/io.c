@@ -199,6 +199,24 @@ static bool io_blk_multi(void)
     return io_stop();
 }
 
+/* Kills the running service name while fcat reads a 1 MiB file through
+ * it: once fcat's marker says it is halfway (IO_KILL_MARK_PAGES pages
+ * made at its first touch: more than it makes otherwise); fcat's status. */
+static long kill_while_reading(const char *name, const char *kind)
+{
+    unsigned long pid = proc_running(name);
+    struct proc_info pi;
+    const char *argv[] = { "-killed", kind, "/F1M.BIN", "3", "1048576", NULL };
+    unsigned long reader = pid ? proc_spawn("fcat", argv, NULL) : 0;
+    if (!reader)
+        return -1;
+    PROCSRV_AWAIT(!proc_info(reader, &pi) || pi.state != PROC_RUNNING || pi.faults >= IO_KILL_MARK_PAGES);
+    if (!proc_info(reader, &pi) || pi.state != PROC_RUNNING || !proc_kill(pid))
+        return -1;
+    long status = -1;
+    return proc_wait(reader, &status) ? status : -1;
+}
+
 #define CRASHES 100
 
 /* The block driver dies 100 times in the middle of reads; the supervisor
@@ -215,6 +233,9 @@ static bool io_blk_crash(void)
     /* and while a large file is read: one crash in each of 4 passes over 1 MiB */
     CHECK(FCAT("-crash", "blk", "4", "/F1M.BIN", "3", "1048576") == 0);
     CHECK(procsrv_restarts("ata") == restarts0 + CRASHES + 4);
+    /* killed by the root task (not a crash of its own) while it serves a 1 MiB read */
+    CHECK(kill_while_reading("ata", "blk") == 0);
+    CHECK(procsrv_restarts("ata") == restarts0 + CRASHES + 5);
     CHECK(proc_running("fatfs") == fs);                          /* nothing else restarted */
     return io_stop();
 }
@@ -230,6 +251,8 @@ static bool io_file_crash(void)
     CHECK(procsrv_restarts("fatfs") == restarts0 + 20);
     CHECK(FCAT("-crash", "file", "4", "/F1M.BIN", "3", "1048576") == 0);   /* a large file */
     CHECK(procsrv_restarts("fatfs") == restarts0 + 24);
+    CHECK(kill_while_reading("fatfs", "file") == 0);                       /* killed while it serves one */
+    CHECK(procsrv_restarts("fatfs") == restarts0 + 25);
     CHECK(proc_running("ata") == ata);
     return io_stop();
 }

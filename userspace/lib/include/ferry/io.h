@@ -109,6 +109,11 @@ enum { PIPE_END_READ, PIPE_END_WRITE };
  * `fill` writes F16M.BIN too (17.35 MiB of files): the 16 MiB rows. */
 #define IO_RAM_LARGE_KIB 20480u
 
+/* Tests: fcat -killed touches this many fresh pages halfway through its
+ * file, the marker the test (io_blk_crash, io_file_crash) waits for in
+ * fcat's fault count before it kills the service. */
+#define IO_KILL_MARK_PAGES 128
+
 /* Byte i of the disk image's test file `seed` (ferryhost/disk.py makes the
  * same bytes): a 4093-byte block, repeated. */
 static inline unsigned char io_pattern(unsigned seed, unsigned long i)
