@@ -1383,8 +1383,8 @@ static unsigned long do_mmap_large(struct proc *p, unsigned long len, unsigned l
         return PROC_E_BAD_REQUEST;
     if (large_owner || PROC_ANON_TOP - at < (n << 21) + 4096)
         return PROC_E_NO_MEMORY;
-    for (unsigned i = 0; !large_block && i < sizeof large_slots / sizeof large_slots[0]; i++)
-        if (!(large_slots[i] = slot_alloc()))
+    for (unsigned i = 0; i < sizeof large_slots / sizeof large_slots[0]; i++)
+        if (!large_slots[i] && !(large_slots[i] = slot_alloc()))
             return PROC_E_NO_MEMORY;
     if (!large_block && !(large_block = object_alloc(FERRY_OBJ_UNTYPED, LARGE_BITS)))
         return PROC_E_NO_MEMORY;
@@ -2063,7 +2063,7 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
     }
     case PROC_ALIVE: {
         unsigned long alive = 0;
-        for (unsigned i = 0; i < PROC_ALIVE_MAX; i++) {
+        for (unsigned i = 0; i < PROC_ALIVE_MAX && i < FERRY_MSGINFO_LEN(m.info); i++) {
             struct proc *q = m.w[i] ? proc_find(m.w[i]) : NULL;
             if (q && q->state == PROC_RUNNING)
                 alive |= 1UL << i;
