@@ -112,7 +112,7 @@ SMP ?= 1
 QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio -smp $(SMP) \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all tlbmodel iso run run-iso debug test stress unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-kpti guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots paper \
+.PHONY: all tlbmodel insnprof iso run run-iso debug test stress unit-tests boot-tests guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench guest-tests-kpti guest-tests-ubsan harness-tests fuzz lint setup-linux linux-guest linux-tests bench plots paper \
 	clean help print-boot print-initrd setup-build setup-test setup-bench setup-bochs setup-cluster
 .DELETE_ON_ERROR:
 
@@ -136,6 +136,7 @@ help:
 	@echo "make bench      run the default benchmark sweep and plot it (results/, plots/)"
 	@echo "make plots      re-plot the latest results"
 	@echo "make tlbmodel   build the TLB-model QEMU plugin ($(BUILD)/tlbmodel.so; harness.py run --tlb-model)"
+	@echo "make insnprof   build the instruction-profile QEMU plugin (scripts/insn-profile.sh: a benchmark's instructions by function)"
 	@echo "make paper      regenerate the paper's numbers, tables and figures from results (PAPER_RESULTS=dir,"
 	@echo "                default: the latest full sweep, else the latest sweep) and build paper/paper.pdf"
 	@echo "make clean      remove $(BUILD)"
@@ -284,7 +285,7 @@ debug: all
 # ---- tests ---------------------------------------------------------------
 # Host unit tests: tests/unit/test_*.c, each naming its sources in a
 # "/* SOURCES: ... */" line; built with the host compiler against cmocka.
-UNIT_CFLAGS := -std=gnu17 -O1 -g -Wall -Wextra -Werror -DFERRY_HOST_TEST $(INCLUDES) -Ibench/lib -Iuserspace/lib/include
+UNIT_CFLAGS := -std=gnu17 -O1 -g -Wall -Wextra -Werror -DFERRY_HOST_TEST $(INCLUDES) -Ibench/lib -Iuserspace/lib/include -Itools/include
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 unit_sources = $(shell sed -n 's|^/\* SOURCES: \(.*\) \*/|\1|p' $(1))
 # Each test is one compile-and-link of several sources, so it depends on
@@ -360,7 +361,8 @@ fuzz: all | setup-test
 
 # The long cross-core stress (docs/smp.md): STRESS_CALLS Calls in all from
 # two clients per CPU to two servers per CPU on STRESS_SMP vCPUs, every
-# answer checked (make test runs the same test with 12,000 Calls).
+# answer checked; make test runs it (issue 18 asks for the 1,000,000-call
+# stress; 15-140 s on a 2-core host by its load) beside the suite's 12,000.
 STRESS_CALLS ?= 1000000
 STRESS_SMP   ?= 2
 stress: all | setup-test
@@ -394,6 +396,7 @@ test: setup-test setup-linux setup-cluster
 	$(MAKE) guest-tests-nobench
 	$(MAKE) guest-tests-kpti
 	$(MAKE) guest-tests-ubsan
+	$(MAKE) stress
 	$(MAKE) boot-tests
 	$(MAKE) harness-tests
 
@@ -431,11 +434,20 @@ clean:
 
 # The TLB model: a QEMU TCG plugin (host code, not guest code) that
 # `harness.py run --tlb-model` loads; see tools/tlbmodel/tlbmodel.c.
+PLUGIN_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden -Itools/include
 TLBMODEL := $(BUILD)/tlbmodel.so
 tlbmodel: $(TLBMODEL)
-$(TLBMODEL): tools/tlbmodel/tlbmodel.c tools/tlbmodel/qemu_plugin_api.h | setup-build
+$(TLBMODEL): tools/tlbmodel/tlbmodel.c tools/include/qemu_plugin_api.h | setup-build
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu17 -O2 -g -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden -o $@ tools/tlbmodel/tlbmodel.c
+	$(CC) $(PLUGIN_CFLAGS) -o $@ tools/tlbmodel/tlbmodel.c
+
+# The instruction profiler: where a benchmark's timed instructions go, by
+# function (scripts/insn-profile.sh; tools/insnprof/insnprof.c).
+INSNPROF := $(BUILD)/insnprof.so
+insnprof: $(INSNPROF)
+$(INSNPROF): tools/insnprof/insnprof.c tools/include/qemu_plugin_api.h | setup-build
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -o $@ tools/insnprof/insnprof.c
 
 PROG_OBJS := $(patsubst %,$(BUILD)/libc/%.o,$(wildcard userspace/programs/*.c))
 -include $(KERNEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(LIBC_OBJS:.o=.d) $(PROG_OBJS:.o=.d) \

@@ -310,6 +310,8 @@ MACROS = [
           what="ring message at batch 64 / Call round trip"),
     Ratio("kptiOverDefault", Cfg("ipc_call", "cross", 0, "kpti"), CROSS0, what="KPTI / default round trip"),
     Ratio("xcpuOverSame", Cfg("ipc_call", "xcpu", None), SAME0, what="cross-core / same-core round trip"),
+    Ratio("tputScaling", Cfg("ipc_tput", "", 1), Cfg("ipc_tput", "", 2), "T",
+          what="throughput of 2 pairs on 2 CPUs / of 1 pair (ipc_tput, ticks per 1000 Calls)"),
     Ratio("pcidOffOverOn", Cfg("ipc_call", "cross", 0, "pcid_off"), Cfg("ipc_call", "cross", 0, "pcid_on"), "B",
           what="cross round trip, pcid=off / pcid=on"),
     Ratio("crFlushOverPcid", Cfg("floor_cr3", "flush"), Cfg("floor_cr3", "pcid"), "B",
@@ -657,6 +659,8 @@ PENDING = [
      Cfg("ipc_call", "xcpu", None, "idlepoll"), Cfg("floor_ipi", "", -1, "idlepoll")),
     ("cross-core wake-up, idle CPUs poll / its \\texttt{floor\\_ipi}", Cfg("notify", "xcpu", -1, "idlepoll"),
      Cfg("floor_ipi", "", -1, "idlepoll")),
+    ("2 client/server pairs on 2 CPUs, ticks per 1000 Calls (\\texttt{ipc\\_tput}; ratio: to 1 pair)",
+     Cfg("ipc_tput", "", 2), Cfg("ipc_tput", "", 1)),
     ("end-to-end file read, 4 KiB (\\texttt{file\\_read})", Cfg("file_read", None, 4096), None),
     ("end-to-end file read, 1 MiB (\\texttt{file\\_read})", Cfg("file_read", None, 1048576), None),
 ]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import env
+from .errors import HarnessError
 
 # Fixed by the project's QEMU contract: the machine, serial on stdio and the
 # isa-debug-exit device through which the guest reports success or failure.
@@ -27,6 +28,71 @@ def ferry_boot_args(boot, cmdline_words):
     return args + ["-append", " ".join(cmdline_words)]
 
 
+# The niceness QEMU runs at (FERRY_QEMU_NICE, default -20). Under the
+# timing engines a vCPU is a host thread, and on a host with no more cores
+# than vCPUs every other runnable process (a build, an editor, another
+# boot) takes turns with it: two-vCPU figures then measure the host's
+# scheduler (docs/smp.md "Throughput": ipc_tput's N = 2 samples fell into
+# two modes, 1.9x and 1.1x, by the host's load). The harness asks for the
+# highest priority it may have; without the right to raise it (not root)
+# QEMU runs at the harness's own niceness. Each boot records what QEMU got.
+NICE_ENV = "FERRY_QEMU_NICE"
+DEFAULT_NICE = -20
+
+
+def wanted_nice():
+    """The niceness asked for: FERRY_QEMU_NICE (-20..19, or "off" for none)."""
+    v = os.environ.get(NICE_ENV, "").strip()
+    if v == "":
+        return DEFAULT_NICE
+    if v.lower() == "off":
+        return None
+    try:
+        n = int(v)
+    except ValueError:
+        raise HarnessError(f"{NICE_ENV}={v!r}: give a niceness from -20 to 19, or off") from None
+    if not -20 <= n <= 19:
+        raise HarnessError(f"{NICE_ENV}={v!r}: give a niceness from -20 to 19, or off")
+    return n
+
+
+def _set_nice(n):
+    """In the child before exec (after setsid): take niceness n where
+    allowed (lowering it needs CAP_SYS_NICE), otherwise keep the inherited
+    one. With the kernel's autogroups (sched_autogroup_enabled), a new
+    session is a scheduling group of its own and a process's niceness
+    weighs only inside its group, so the group's niceness is set too."""
+    def apply():
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, n)
+        except OSError:
+            pass
+        try:
+            with open("/proc/self/autogroup", "w") as f:
+                f.write(str(n))
+        except OSError:
+            pass
+    return apply
+
+
+def autogroup_nice_of(pid):
+    """A process's autogroup niceness (/proc/PID/autogroup: "/autogroup-N nice K"),
+    or None where the kernel has no autogroups."""
+    try:
+        return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def nice_of(pid):
+    """A running process's niceness (/proc/PID/stat field 19), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat[stat.rindex(")") + 2:].split()[16])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def command(qemu, accel, kind, boot_args, smp=1):
     """The whole QEMU command; smp > 1 gives the guest that many vCPUs (the
     Linux baseline's two-CPU variants), 1 keeps QEMU's default of one."""
@@ -42,6 +108,8 @@ class Boot:
     interrupted: bool = False
     seconds: float = 0.0
     stderr: str = ""
+    nice: int = None           # the niceness QEMU ran at (None: not read)
+    group_nice: int = None     # its autogroup's niceness (None: no autogroups)
 
 
 def run(cmd, timeout, on_line, console_path, stderr_path=None):
@@ -52,12 +120,14 @@ def run(cmd, timeout, on_line, console_path, stderr_path=None):
     """
     t0 = time.monotonic()
     out = Boot(timeout=timeout)
+    nice = wanted_nice()
     stderr_path = stderr_path or Path(str(console_path) + ".stderr")
     with open(console_path, "wb") as log, open(stderr_path, "wb") as err:
         # A session of its own: the terminal's Ctrl-C reaches the harness only,
         # which then stops QEMU itself and records what happened.
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
-                             start_new_session=True)
+                             start_new_session=True, preexec_fn=_set_nice(nice) if nice is not None else None)
+        out.nice, out.group_nice = nice_of(p.pid), autogroup_nice_of(p.pid)
         sel = selectors.DefaultSelector()
         sel.register(p.stdout, selectors.EVENT_READ)
         buf = b""

@@ -358,7 +358,9 @@ def execute(spec, parent=None, rundir=None, progress=None):
         p = parser.out
         st, problem = classify(p, boot, fmt)
         b = {"rep": rep, "status": st, "problem": problem, "exit_code": boot.exit_code,
-             "seconds": round(boot.seconds, 3), "qemu_cmdline": cmd, "panic": p.panic,
+             "seconds": round(boot.seconds, 3), "qemu_cmdline": cmd, "qemu_nice": getattr(boot, "nice", None),
+             "qemu_group_nice": getattr(boot, "group_nice", None),
+             "panic": p.panic,
              "malformed": p.malformed, "errors": p.errors, "done": p.done,
              "results": len(p.results), "log_lines": len(p.log)}
         if bochs_bin:

@@ -100,7 +100,7 @@ static void kick(unsigned cpu, const struct tcb *t)
 
 static void enqueue(struct tcb *t, bool front)
 {
-    for (unsigned c = 0; c < FERRY_MAX_CPUS; c++)
+    for (unsigned c = 0; c < ks_ncpus; c++)     /* the CPUs up, not the most there may be */
         assert(t != ks_sched_of[c].idle);
     if (t->in_ready_queue)
         return;

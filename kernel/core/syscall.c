@@ -131,8 +131,10 @@ static bool check_message(struct tcb *cur, word_t msginfo, bool grant)
         set_error(cur, FERRY_E_RANGE, FERRY_ERR_ARG_NONE, 0);
         return false;
     }
+    if (len <= FERRY_MSG_REG_WORDS && !ncaps)
+        return true;                     /* all in registers: no buffer needed */
     const struct ferry_ipc_buffer *buf = (const void *)tcb_ipc_buffer(cur);
-    if ((len > FERRY_MSG_REG_WORDS || ncaps) && !buf) {
+    if (!buf) {
         set_error(cur, FERRY_E_TRUNCATED, FERRY_ERR_ARG_NONE, 0);
         return false;
     }

@@ -207,3 +207,25 @@ def test_variant_build_ignores_parent_make_flags(monkeypatch):
     monkeypatch.setattr(build.subprocess, "run", fake_run)
     build.print_boot(["BUILD=x"])
     assert "MAKEFLAGS" not in seen["env"] and "BUILD=x" in seen["cmd"]
+
+
+def test_qemu_runs_at_the_niceness_asked_for(fake_env, monkeypatch):
+    """Each boot records the niceness QEMU got: FERRY_QEMU_NICE when the
+    harness may set it (raising it always is), the harness's own with
+    "off", and a clear error for a bad value."""
+    import os
+    from ferryhost import qemu
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    for asked, expected in (("19", 19), ("off", own)):
+        monkeypatch.setenv(qemu.NICE_ENV, asked)
+        r = harness("run", "--kernel", fake_env["kernel"], "--accel", "tcg", "--bench", "floor_rdtsc",
+                    "--samples", "20")
+        assert r.returncode == 0, r.stderr
+        d = sorted(p for p in fake_env["results"].iterdir() if p.is_dir())[-1]
+        assert json.loads((d / "meta.json").read_text())["boots"][0]["qemu_nice"] == expected, asked
+    monkeypatch.delenv(qemu.NICE_ENV)
+    assert qemu.wanted_nice() == qemu.DEFAULT_NICE == -20
+    for bad in ("-21", "20", "fast"):
+        monkeypatch.setenv(qemu.NICE_ENV, bad)
+        with pytest.raises(HarnessError, match="give a niceness from -20 to 19, or off"):
+            qemu.wanted_nice()

@@ -1,13 +1,13 @@
-/* qemu_plugin_api.h: the declarations of QEMU 7.2's TCG plugin API (plugin API version 1) that the TLB model uses; Debian ships no qemu-plugin.h. */
+/* qemu_plugin_api.h: the declarations of QEMU 7.2's TCG plugin API (plugin API version 1) that the project's plugins (tools/tlbmodel, tools/insnprof) use; Debian ships no qemu-plugin.h. */
 #ifndef FERRY_QEMU_PLUGIN_API_H
 #define FERRY_QEMU_PLUGIN_API_H
 
 /*
  * Written from QEMU 7.2's include/qemu/qemu-plugin.h (the API is declared
- * there, implemented in plugins/api.c), only what tlbmodel.c calls.  QEMU
+ * there, implemented in plugins/api.c), only what the plugins call.  QEMU
  * refuses a plugin whose exported `qemu_plugin_version` lies outside the
  * range it supports, and passes its own range in qemu_info_t.version at
- * install time: the plugin checks both ways (tlbmodel.c), so a QEMU whose
+ * install time: each plugin checks both ways, so a QEMU whose
  * API moved on (8.x and later changed several of these signatures, e.g.
  * qemu_plugin_insn_data) stops the run with a message instead of
  * misbehaving.  No glib type appears in these declarations, so glib's
