@@ -73,7 +73,10 @@ ROOT_ELF   := $(BUILD)/root.elf
 # boot module after the root task and the boot configuration that lists them.
 PROGRAMS   := $(patsubst userspace/programs/%.c,$(BUILD)/programs/%.elf,$(wildcard userspace/programs/*.c))
 BOOT_CONF  := userspace/boot.conf
-MODULES    := $(ROOT_ELF) $(BOOT_CONF) $(PROGRAMS)
+# The process server: a process of its own that the root task starts first
+# from this module (docs/system.md, "The process server as a process").
+PROCSRV_ELF := $(BUILD)/procsrv.elf
+MODULES    := $(ROOT_ELF) $(BOOT_CONF) $(PROCSRV_ELF) $(PROGRAMS)
 
 # User space: the root task (in-guest tests and benchmarks) and its library.
 # It shares the kernel's freestanding formatter, string routines,
@@ -82,10 +85,17 @@ USER_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pic -
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
 	$(INCLUDES) -Ibench/lib -Iuserspace/lib/include -MMD -MP
 USER_SRCS := userspace/lib/crt0.S $(wildcard userspace/lib/*.c userspace/init/*.c userspace/tests/*.c) \
-	$(wildcard userspace/servers/*.c bench/ferry/*.c bench/lib/*.c) \
+	$(wildcard bench/ferry/*.c bench/lib/*.c) \
 	lib/fmt.c lib/string.c lib/cmdline.c lib/elf.c lib/tsc.c
 UOBJ := $(BUILD)/uobj
 USER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(USER_SRCS))
+# The process server links the root task's library (not the libc), built
+# apart with -mgeneral-regs-only: a server that never touches the FPU
+# takes no lazy-FPU trap when it runs between two threads that do.
+PROCSRV_SRCS := userspace/lib/crt0.S userspace/lib/ulib.c userspace/lib/bootconf.c userspace/lib/elf_load.c \
+	userspace/lib/spawnmsg.c userspace/lib/ipc.c $(wildcard userspace/servers/*.c) \
+	lib/fmt.c lib/string.c lib/cmdline.c lib/elf.c lib/tsc.c
+PROCSRV_OBJS := $(patsubst %,$(BUILD)/pobj/%.o,$(PROCSRV_SRCS))
 # A spawned program links Ferry's libc (userspace/libc: crt0, stdio,
 # malloc, fork, threads... each a Call to the process server), not the root
 # task's library.  Programs and the libc see only the libc's headers and
@@ -116,7 +126,7 @@ QEMU_COMMON := -M pc -m 256M -display none -no-reboot -serial stdio -smp $(SMP) 
 	clean help print-boot print-initrd setup-build setup-test setup-bench setup-bochs setup-cluster
 .DELETE_ON_ERROR:
 
-all: $(KERNEL_ELF) $(KERNEL_MB1) $(ROOT_ELF) $(PROGRAMS) $(DISK_IMG)
+all: $(KERNEL_ELF) $(KERNEL_MB1) $(ROOT_ELF) $(PROCSRV_ELF) $(PROGRAMS) $(DISK_IMG)
 
 help:
 	@echo "make all        build the kernel ($(KERNEL_ELF), $(KERNEL_MB1))"
@@ -184,6 +194,19 @@ $(UOBJ)/%.S.o: %.S | setup-build
 $(ROOT_ELF): $(USER_OBJS) userspace/lib/linker.ld
 	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $(USER_OBJS)
 
+$(BUILD)/pobj/%.c.o: %.c | setup-build
+	@mkdir -p $(dir $@)
+	@echo "  CC [P]  $<"
+	@$(CC) $(USER_CFLAGS) -mgeneral-regs-only -c $< -o $@
+
+$(BUILD)/pobj/%.S.o: %.S | setup-build
+	@mkdir -p $(dir $@)
+	@echo "  AS [P]  $<"
+	@$(CC) $(USER_CFLAGS) -D__ASSEMBLER__ -c $< -o $@
+
+$(PROCSRV_ELF): $(PROCSRV_OBJS) userspace/lib/linker.ld
+	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T userspace/lib/linker.ld -o $@ $(PROCSRV_OBJS)
+
 $(BUILD)/libc/%.c.o: %.c | setup-build
 	@mkdir -p $(dir $@)
 	@echo "  CC [C]  $<"
@@ -230,7 +253,7 @@ $(DISK_IMG): ferryhost/disk.py | setup-build
 $(BUILD)/flags.txt: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(VERSION) $(BUILD_FLAGS) $(KERNEL_CFLAGS)' | cmp -s - $@ || echo '$(VERSION) $(BUILD_FLAGS) $(KERNEL_CFLAGS)' > $@
-$(KERNEL_OBJS) $(USER_OBJS) $(LIBC_OBJS) $(PROG_LIB_OBJS): $(BUILD)/flags.txt
+$(KERNEL_OBJS) $(USER_OBJS) $(PROCSRV_OBJS) $(LIBC_OBJS) $(PROG_LIB_OBJS): $(BUILD)/flags.txt
 FORCE:
 
 $(KERNEL_ELF): $(KERNEL_OBJS) kernel/arch/x86_64/boot/linker.ld
@@ -450,5 +473,5 @@ $(INSNPROF): tools/insnprof/insnprof.c tools/include/qemu_plugin_api.h | setup-b
 	$(CC) $(PLUGIN_CFLAGS) -o $@ tools/insnprof/insnprof.c
 
 PROG_OBJS := $(patsubst %,$(BUILD)/libc/%.o,$(wildcard userspace/programs/*.c))
--include $(KERNEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(LIBC_OBJS:.o=.d) $(PROG_OBJS:.o=.d) \
+-include $(KERNEL_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(PROCSRV_OBJS:.o=.d) $(LIBC_OBJS:.o=.d) $(PROG_OBJS:.o=.d) \
 	$(PROG_LIB_OBJS:.o=.d)

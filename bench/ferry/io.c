@@ -77,23 +77,26 @@ static const char *file_read(struct bench_ctx *c)
     if (a->restart && c->size != 512)
         fail = "driver_restart reads one sector: size 512";
     unsigned long restarts0 = procsrv_restarts("ata");
+    procsrv_events_drain();
+    unsigned long lost = procsrv_events_lost();
     unsigned long pid = fail ? 0 : proc_spawn("fcat", a->restart ? rargv : argv, NULL);
     if (!fail && !pid)
         fail = "spawn of fcat failed";
     if (pid) {
         /* Its messages before the first marker: the lookup and the open's
-         * page faults; then one per read. */
-        struct proc_info pi;
+         * page faults; then one per read.  The times are the process
+         * server's, from its ring of records, read once fcat has ended (the
+         * root task is not woken between two reads). */
+        long fcat_status = -1;
+        bool fcat_ended = proc_wait(pid, &fcat_status);
         size_t need = c->warmup + c->n, got = 0;
-        unsigned long seen = 0;
         uint64_t prev = 0;
         bool started = false;
-        while (proc_info(pid, &pi) && pi.state == PROC_RUNNING) {
-            enum procsrv_event ev = procsrv_serve_one();
-            uint64_t t = tsc_begin();
-            if (!proc_info(pid, &pi) || pi.messages == seen)
+        enum procsrv_event ev;
+        while (procsrv_event_next(&ev)) {
+            uint64_t t = procsrv_event_tsc();
+            if (procsrv_event_pid() != pid)
                 continue;                       /* another process's event */
-            seen = pi.messages;
             if (ev != PROCSRV_OTHER)
                 continue;                       /* its page faults */
             if (started && got < need) {
@@ -104,9 +107,10 @@ static const char *file_read(struct bench_ctx *c)
             started = true;
             prev = t;
         }
-        long status = -1;
-        if (!proc_wait(pid, &status) || status != 0)
+        if (!fcat_ended || fcat_status != 0)
             fail = "fcat did not read the file's bytes back right";
+        else if (procsrv_events_lost() != lost)
+            fail = "the process server's ring of records overflowed";
         else if (got != need)
             fail = "fewer reads than samples";
         else if (a->restart && procsrv_restarts("ata") != restarts0 + need)

@@ -25,7 +25,10 @@ static const char *spawn_exit_wait(struct bench_ctx *c)
 /* The pager's clock: between two consecutive page faults of touch (which
  * reads the first word of each fresh page in turn) lie the reply that
  * resumes it, its touch of the next page, the fault's delivery, and the
- * pager making and mapping that page: one first touch, end to end. */
+ * pager making and mapping that page: one first touch, end to end.  The
+ * times are the process server's, from its ring of records, read once
+ * touch has ended (the root task, which runs above the server, is not
+ * woken between two faults). */
 static const char *first_touch(struct bench_ctx *c)
 {
     if (!system_ready())
@@ -33,14 +36,18 @@ static const char *first_touch(struct bench_ctx *c)
     size_t need = c->warmup + c->n, got = 0;
     while (got < need) {
         const char *argv[] = { "60", NULL };
+        procsrv_events_drain();
+        unsigned long lost = procsrv_events_lost();
         unsigned long pid = proc_spawn("touch", argv, NULL);
         if (!pid)
             return "spawn of touch failed";
-        struct proc_info pi;
+        long status = -1;
+        if (!proc_wait(pid, &status) || status != 0)
+            return "touch did not read zeros and its own writes back";
         uint64_t prev = 0;
         bool have = false;
-        while (proc_info(pid, &pi) && pi.state == PROC_RUNNING) {
-            enum procsrv_event ev = procsrv_serve_one();
+        enum procsrv_event ev;
+        while (procsrv_event_next(&ev)) {
             uint64_t t = procsrv_event_tsc();
             if (ev == PROCSRV_PAGE && have && got < need) {
                 if (got >= c->warmup)
@@ -50,9 +57,8 @@ static const char *first_touch(struct bench_ctx *c)
             have = ev == PROCSRV_PAGE;
             prev = t;
         }
-        long status = -1;
-        if (!proc_wait(pid, &status) || status != 0)
-            return "touch did not read zeros and its own writes back";
+        if (procsrv_events_lost() != lost)
+            return "the process server's ring of records overflowed";
     }
     return NULL;
 }
@@ -113,45 +119,56 @@ static const char *name_lookup_first(struct bench_ctx *c)
  * two consecutive forks of cowbench: the fork (a child sharing every page
  * read-only), the child's one write to each of size pages (each a
  * copy-on-write fault: fault IPC, a copy, map, resume), its exit and the
- * parent's wait. */
+ * parent's wait.  Read from the server's ring once cowbench has ended:
+ * so each run forks as often as the ring holds the records of (a fork,
+ * size faults and a few requests each). */
 static const char *cow_fork(struct bench_ctx *c)
 {
     if (!system_ready())
         return "no system: boot.conf and the program modules are not loaded";
-    char pages[24], iters[24];
-    fmt_snprintf(pages, sizeof pages, "%ld", (long)c->size);
-    fmt_snprintf(iters, sizeof iters, "%lu", (unsigned long)(c->warmup + c->n + 1));
-    const char *argv[] = { pages, iters, NULL };
-    unsigned long pid = proc_spawn("cowbench", argv, NULL);
-    if (!pid)
-        return "spawn of cowbench failed";
     size_t need = c->warmup + c->n, got = 0;
-    uint64_t prev = 0;
-    bool have = false;
-    struct proc_info pi;
-    while (proc_info(pid, &pi) && pi.state == PROC_RUNNING) {
-        enum procsrv_event ev = procsrv_serve_one();
-        uint64_t t = procsrv_event_tsc();
-        if (ev != PROCSRV_FORK || procsrv_event_pid() != pid)
-            continue;
-        if (have && got < need) {
-            if (got >= c->warmup)
-                c->samples[got - c->warmup] = t - prev;
-            got++;
+    size_t per_run = (PROCSRV_RING - 64) / ((size_t)c->size + 16);
+    if (per_run < 2)
+        return "the process server's ring holds too few records for this size";
+    while (got < need) {
+        char pages[24], iters[24];
+        size_t forks = need - got + 1 < per_run ? need - got + 1 : per_run;
+        fmt_snprintf(pages, sizeof pages, "%ld", (long)c->size);
+        fmt_snprintf(iters, sizeof iters, "%lu", (unsigned long)forks);
+        const char *argv[] = { pages, iters, NULL };
+        procsrv_events_drain();
+        unsigned long lost = procsrv_events_lost();
+        unsigned long pid = proc_spawn("cowbench", argv, NULL);
+        if (!pid)
+            return "spawn of cowbench failed";
+        long status = -1;
+        if (!proc_wait(pid, &status) || status != 0)
+            return "cowbench failed";
+        uint64_t prev = 0;
+        bool have = false;
+        enum procsrv_event ev;
+        while (procsrv_event_next(&ev)) {
+            uint64_t t = procsrv_event_tsc();
+            if (ev != PROCSRV_FORK || procsrv_event_pid() != pid)
+                continue;
+            if (have && got < need) {
+                if (got >= c->warmup)
+                    c->samples[got - c->warmup] = t - prev;
+                got++;
+            }
+            have = true;
+            prev = t;
         }
-        have = true;
-        prev = t;
+        if (procsrv_events_lost() != lost)
+            return "the process server's ring of records overflowed";
     }
-    long status = -1;
-    if (!proc_wait(pid, &status) || status != 0 || got < need)
-        return "cowbench failed";
     return NULL;
 }
 
 /* One copy-on-write fault, timed as first_touch: between two consecutive
  * such faults of the same cowbench child lie the reply that resumes it,
  * its write to the next page, the fault IPC, the copy into a fresh frame
- * and its mapping. */
+ * and its mapping (from the server's ring, read once cowbench ended). */
 static const char *cow_fault(struct bench_ctx *c)
 {
     if (!system_ready())
@@ -159,15 +176,19 @@ static const char *cow_fault(struct bench_ctx *c)
     size_t need = c->warmup + c->n, got = 0;
     while (got < need) {
         const char *argv[] = { "256", "4", NULL };
+        procsrv_events_drain();
+        unsigned long lost = procsrv_events_lost();
         unsigned long pid = proc_spawn("cowbench", argv, NULL);
         if (!pid)
             return "spawn of cowbench failed";
-        struct proc_info pi;
+        long status = -1;
+        if (!proc_wait(pid, &status) || status != 0)
+            return "cowbench failed";
         uint64_t prev = 0;
         unsigned long prev_pid = 0;
         bool have = false;
-        while (proc_info(pid, &pi) && pi.state == PROC_RUNNING) {
-            enum procsrv_event ev = procsrv_serve_one();
+        enum procsrv_event ev;
+        while (procsrv_event_next(&ev)) {
             uint64_t t = procsrv_event_tsc();
             unsigned long who = procsrv_event_pid();
             if (ev == PROCSRV_COW && have && who == prev_pid && who != pid && got < need) {
@@ -179,9 +200,8 @@ static const char *cow_fault(struct bench_ctx *c)
             prev = t;
             prev_pid = who;
         }
-        long status = -1;
-        if (!proc_wait(pid, &status) || status != 0)
-            return "cowbench failed";
+        if (procsrv_events_lost() != lost)
+            return "the process server's ring of records overflowed";
     }
     return NULL;
 }

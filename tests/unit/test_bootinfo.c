@@ -103,6 +103,36 @@ static void test_mb1_too_many_modules(void **state)
                         "a long module name that is kept whole: build/programs/hello.elf arg");
 }
 
+/* A string longer than a module name keeps its file name and arguments:
+ * the directory of its first word goes (a cut at the end lost the file
+ * name of a prebuilt kernel's modules); what is still too long is cut. */
+static void test_mb1_long_module_path_keeps_its_file_name(void **state)
+{
+    (void)state;
+    char path[400];
+    memset(path, 'd', sizeof path);
+    memcpy(path, "/results/.binaries/", 19);
+    strcpy(path + 200, "/supervisor.elf restart arg/x");
+    uint32_t name = put(path, strlen(path) + 1);
+    char longargs[400];
+    memset(longargs, 'a', sizeof longargs);
+    memcpy(longargs, "dir/hello.elf ", 14);
+    longargs[sizeof longargs - 1] = 0;
+    uint32_t name2 = put(longargs, sizeof longargs);
+    uint32_t short_name = put("build/programs/hello.elf x/y", 29);
+    uint32_t mods[12] = { 0x200000, 0x201000, name, 0, 0x202000, 0x203000, name2, 0,
+                          0x204000, 0x205000, short_name, 0 };
+    uint32_t mods_pa = put(mods, sizeof mods);
+    uint32_t info = mb1_info((1 << 0) | (1 << 3), 0, 3, mods_pa, 0, 0, 0);
+    struct boot_info bi;
+    assert_null(bootinfo_parse(MB1_BOOT_MAGIC, info, &bi));
+    assert_int_equal(bi.nmodules, 3);
+    assert_string_equal(bi.modules[0].name, "supervisor.elf restart arg/x");
+    assert_int_equal(strlen(bi.modules[1].name), BOOT_MODULE_NAME_MAX - 1);
+    assert_memory_equal(bi.modules[1].name, "hello.elf aaaa", 14);
+    assert_string_equal(bi.modules[2].name, "build/programs/hello.elf x/y");   /* fits: whole */
+}
+
 static void test_mb1_basic_memory_only(void **state)
 {
     (void)state;
@@ -227,6 +257,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_mb1_full, setup),
         cmocka_unit_test_setup(test_mb1_too_many_modules, setup),
+        cmocka_unit_test_setup(test_mb1_long_module_path_keeps_its_file_name, setup),
         cmocka_unit_test_setup(test_mb1_basic_memory_only, setup),
         cmocka_unit_test_setup(test_mb1_errors, setup),
         cmocka_unit_test_setup(test_mb2_full, setup),

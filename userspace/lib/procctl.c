@@ -40,21 +40,35 @@ static unsigned long ctl_bytes(struct procctl *c, unsigned long label, const cha
 unsigned long procctl_spawn(struct procctl *c, const char *name, const char *const *argv,
                             const char *const *envp, unsigned long *pid)
 {
-    /* spawnmsg_pack skips argv[0]: the program's name takes its place. */
-    char *av[34] = { (char *)name };
-    unsigned n = 1;
-    for (; argv && argv[n - 1]; n++) {
-        if (n == 33)
-            return PROC_E_BAD_REQUEST;
-        av[n] = (char *)argv[n - 1];
+    /* spawnmsg_pack skips argv[0]: the program's name takes its place.
+     * Each string goes with a leading '.' (PROC_CTL_SPAWN_MARKED), so an
+     * empty one is sent too. */
+    static char marked[PROC_MAX_PRINT];
+    char *av[34] = { (char *)name }, *ev[34];
+    size_t used = 0;
+    *pid = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *const *v = pass == 0 ? argv : envp;
+        char **out = pass == 0 ? av + 1 : ev;
+        unsigned n = 0;
+        for (; v && v[n]; n++) {
+            size_t k = strlen(v[n]) + 1;
+            if (n == 32 || used + k + 1 > sizeof marked)
+                return PROC_E_BAD_REQUEST;
+            out[n] = &marked[used];
+            marked[used] = '.';
+            memcpy(&marked[used + 1], v[n], k);
+            used += k + 1;
+        }
+        out[n] = NULL;
     }
-    av[n] = NULL;
     static char buf[PROC_MAX_PRINT];
-    long len = spawnmsg_pack(buf, sizeof buf, name, av, (char *const *)envp);
+    long len = spawnmsg_pack(buf, sizeof buf, name, av, envp ? ev : NULL);
     if (len < 0)
         return PROC_E_BAD_REQUEST;
     unsigned long out[2];
-    unsigned long err = ctl_bytes(c, PROC_CTL_SPAWN, buf, (size_t)len, argv ? 0 : 1UL << 32, out, 2);
+    unsigned long err = ctl_bytes(c, PROC_CTL_SPAWN, buf, (size_t)len,
+                                  PROC_CTL_SPAWN_MARKED | (argv ? 0 : PROC_CTL_SPAWN_DEFAULTS), out, 2);
     *pid = out[1];
     return err;
 }

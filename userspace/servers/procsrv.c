@@ -1,10 +1,12 @@
-/* procsrv.c: the root task as memory manager and process server: spawns
+/* procsrv.c: the memory manager and process server (procsrv.elf, a
+ * process of its own that the root task starts first): spawns
  * programs from boot modules into their own CSpace, VSpace and thread,
  * serves their requests and (asked by the pager and the supervisor, which
  * are processes, as is the name service) their page faults (ferry/proc.h),
  * restarts those servers when they end, and gives all of a process's
- * memory back when it ends; the root task's other threads may drive it
- * through the control interface (ferry/procctl.h). */
+ * memory back when it ends; the root task drives it through the control
+ * interface (ferry/procctl.h) and reads what it handled from the ring on
+ * the page they share (procsrv.h). */
 #include <ferry/devcaps.h>
 #include <ferry/elf_load.h>
 #include <ferry/ipc.h>
@@ -145,6 +147,8 @@ static struct pt_set root_pts = { .vspace = FERRY_CAP_INIT_VSPACE };
  * with PROC_CTL_BADGE for the root task, and the notification signalled
  * at every end once a controller has asked for it. */
 static unsigned long ctl_cap, ctl_notify;
+/* The page shared with the root task (procsrv.h), at the same address in both. */
+static struct procsrv_shared *const shared = (struct procsrv_shared *)PROCSRV_SHARED_VA;
 static bool ctl_notify_given;
 /* Tests: the next request of this pid is left unanswered (PROC_CTL_HOLD). */
 static unsigned long hold_pid;
@@ -288,7 +292,7 @@ bool system_init(const struct ferry_bootinfo *bi)
         if (!module_find(conf.prog[i].module))
             printf("system: program %s: no boot module %s (it cannot be spawned)\n",
                    conf.prog[i].name, conf.prog[i].module);
-    server_ep = object_alloc(FERRY_OBJ_ENDPOINT, 0);
+    server_ep = shared->endpoint;          /* the root task made it: its control capability is a mint */
     temp_slot = slot_alloc();
     ctl_cap = slot_alloc();
     ctl_notify = object_alloc(FERRY_OBJ_NOTIFICATION, 0);
@@ -1907,8 +1911,22 @@ enum procsrv_event procsrv_serve_one(void)
     struct sys_msg m = { 0 };
     if (ipc_recv(server_ep, &m))
         return PROCSRV_OTHER;
+    bool from_root = m.badge == PROC_CTL_BADGE;
+    event_pid = 0;
     enum procsrv_event e = serve(&m);
     event_tsc = tsc_begin();
+    if (!from_root) {
+        /* A record for the root task; the notification only if it waits
+         * for one (the read of waiting after the write of head: one of the
+         * two sides sees the other's write). */
+        unsigned long h = shared->head;
+        shared->rec[h % PROCSRV_RING] = (struct procsrv_record){ event_tsc, (uint32_t)event_pid, e };
+        __atomic_store_n(&shared->head, h + 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&shared->waiting, __ATOMIC_SEQ_CST)) {
+            shared->waiting = 0;
+            ntfn_signal(shared->events);
+        }
+    }
     return e;
 }
 
@@ -2086,14 +2104,17 @@ static enum procsrv_event control(const struct sys_msg *m)
     long len;
     switch (label) {
     case PROC_CTL_SPAWN: {
-        /* w0's bit 32: no arguments were given, the program's defaults apply */
-        bool defaults = (m->w[0] >> 32) & 1;
+        bool defaults = m->w[0] & PROC_CTL_SPAWN_DEFAULTS, marked = m->w[0] & PROC_CTL_SPAWN_MARKED;
         struct sys_msg c = *m;
         c.w[0] &= 0xffffffffUL;
         const char *name, *argv[PROC_ARGS_MAX + 2], *envp[PROC_ARGS_MAX + 2];
         if ((len = request_string(&c, buf, sizeof buf)) < 0 ||
             !spawnmsg_parse(buf, (size_t)len, &name, argv, envp, PROC_ARGS_MAX + 1))
             return reply(PROC_E_BAD_REQUEST, 0);
+        for (unsigned i = 0; marked && argv[i]; i++)
+            argv[i]++;                  /* the leading byte (procctl.h) */
+        for (unsigned i = 0; marked && envp[i]; i++)
+            envp[i]++;
         unsigned long npid = proc_spawn(name, defaults ? NULL : argv, envp);
         return reply(npid ? PROC_OK : bootconf_find(&conf, name) ? PROC_E_NO_MEMORY : PROC_E_NOT_FOUND, npid);
     }

@@ -1,5 +1,8 @@
-/* procsrv.h: the root task as memory manager and process server (one
- * event loop, run while the root task waits for a process). */
+/* procsrv.h: the process server and memory manager (procsrv.elf, a
+ * process of its own) and what the root task offers over it: the same
+ * names, stubs over the control interface in the root task
+ * (userspace/init/procsrv_client.c), the functions themselves in the
+ * server. */
 #ifndef FERRY_PROCSRV_H
 #define FERRY_PROCSRV_H
 
@@ -7,6 +10,32 @@
 #include <stdint.h>
 #include <ferry/bootconf.h>
 #include <ferry/bootinfo.h>
+
+/* The page(s) the root task shares with the process server, at the same
+ * address in both: where the server finds its endpoint and the event
+ * notification (slots of its CNode, filled in by the root task), says it
+ * is ready, and writes one record per request it handled (not control
+ * requests) into a ring the root task reads.  The root task sets waiting
+ * before it waits on the notification; the server signals it only then,
+ * so a root task that reads the ring later (the benchmarks) costs the
+ * server nothing between two events. */
+#define PROCSRV_SHARED_VA    0x0e000000UL
+#define PROCSRV_SHARED_PAGES 16
+struct procsrv_record {
+    uint64_t tsc;                  /* when it had been handled */
+    uint32_t pid, event;           /* who sent it; enum procsrv_event */
+};
+#define PROCSRV_RING ((PROCSRV_SHARED_PAGES * 4096 - 64) / sizeof(struct procsrv_record))
+enum procsrv_state { PROCSRV_STARTING, PROCSRV_UP, PROCSRV_START_FAILED, PROCSRV_NO_SYSTEM };
+struct procsrv_shared {
+    unsigned long endpoint, events;    /* slots in the server's CNode */
+    unsigned long state;               /* enum procsrv_state, once system_init (and system_start) ran */
+    unsigned long waiting;             /* the root task waits for the next record */
+    unsigned long head;                /* records written (rec[head % PROCSRV_RING] is the next) */
+    unsigned long pad[3];
+    struct procsrv_record rec[PROCSRV_RING];
+};
+_Static_assert(sizeof(struct procsrv_shared) <= PROCSRV_SHARED_PAGES * 4096, "the ring fits its pages");
 
 #define PROCSRV_MAX_PROCS   16
 #define PROCSRV_BLOCK_BITS  22     /* each process's memory: one 4 MiB untyped */
@@ -85,11 +114,19 @@ enum procsrv_event {
     PROCSRV_FORK,        /* a fork answered */
 };
 enum procsrv_event procsrv_serve_one(void);
+/* Root task: the next record of the ring if there is one unread (false:
+ * none), without waiting; drop every record written so far; how many
+ * records were overwritten before the root task read them. */
+bool procsrv_event_next(enum procsrv_event *ev);
+void procsrv_events_drain(void);
+unsigned long procsrv_events_lost(void);
+/* Root task: wakes a procsrv_serve_one that waits (a thread of the root
+ * task that has done what the main thread waits for). */
+void procsrv_wake(void);
 /* Tests: go on once cond holds (it names the state the test waits for,
- * checked after each request).  The process server runs in the root
- * task's thread, so waiting is serving it; once it is a process of its
- * own (docs/system.md, "Not yet", step 3) this becomes a wait on the
- * control notification, and no caller changes. */
+ * checked after each request the server handled).  In the server this
+ * serves; in the root task procsrv_serve_one waits until the server has
+ * handled a request (a record in the ring). */
 #define PROCSRV_AWAIT(cond)                                             \
     do {                                                                \
         while (!(cond))                                                 \
@@ -101,8 +138,8 @@ enum procsrv_event procsrv_serve_one(void);
 bool proc_hold_next(unsigned long pid);
 /* The pid whose message the last procsrv_serve_one handled, and the TSC
  * when it had (the benchmarks that time between two events of the server
- * take this, not a read of their own: a server of its own would record
- * it with the event, for the root task to read later). */
+ * take this, not a read of their own; in the root task: of the last
+ * record read). */
 unsigned long procsrv_event_pid(void);
 uint64_t procsrv_event_tsc(void);
 /* Information about pid; false when unknown. */

@@ -55,6 +55,31 @@ static uint32_t mmap_type(uint32_t t)
     return t >= MEM_AVAILABLE && t <= MEM_BAD ? t : MEM_RESERVED;
 }
 
+/* A module's string, which the root task reads as "path [arguments]" and
+ * names the module by the path's file name.  One that does not fit loses
+ * the directory of its first word, which nothing uses (a prebuilt
+ * kernel's modules sit in long content-addressed paths: a cut there lost
+ * the file name, and with it a service); only what is still too long is
+ * cut at the end. */
+static void copy_module_name(char *dst, size_t n, const char *src, size_t limit)
+{
+    size_t len = 0, word_dir = 0;
+    bool first_word = true;
+    while ((limit == 0 || len < limit) && src[len]) {
+        if (src[len] == ' ')
+            first_word = false;
+        else if (src[len] == '/' && first_word)
+            word_dir = len + 1;              /* just past the first word's last '/' */
+        len++;
+    }
+    if (len >= n && word_dir) {
+        src += word_dir;
+        if (limit)
+            limit -= word_dir;
+    }
+    copy_str(dst, n, src, limit);
+}
+
 static void add_module(struct boot_info *bi, paddr_t start, paddr_t end, const char *name, size_t limit)
 {
     if (bi->nmodules == BOOT_MODULES_MAX) {
@@ -64,7 +89,7 @@ static void add_module(struct boot_info *bi, paddr_t start, paddr_t end, const c
     struct boot_module *m = &bi->modules[bi->nmodules++];
     m->start = start;
     m->end = end;
-    copy_str(m->name, sizeof m->name, name ? name : "", limit);
+    copy_module_name(m->name, sizeof m->name, name ? name : "", limit);
 }
 
 static const char *parse_mb1(paddr_t pa, struct boot_info *bi)

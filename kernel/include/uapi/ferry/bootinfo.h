@@ -68,8 +68,10 @@ struct ferry_bootinfo {
  * read-only 4 KiB frame capabilities (frames.start is the page holding
  * paddr, in address order) and the string the loader gave with it (QEMU's
  * -initrd: the path and its arguments; GRUB's module2: the words after the
- * file name).  A module the kernel could not describe (outside RAM, over
- * the limits below) is left out with a boot message. */
+ * file name); a string longer than the name's room loses its first word's
+ * directory (the file name and arguments stay), and what is still too
+ * long is cut at the end.  A module the kernel could not describe
+ * (outside RAM, over the limits below) is left out with a boot message. */
 #define FERRY_BOOTINFO_MODULES_MAX      21      /* room for the system's servers, drivers and test programs */
 #define FERRY_BOOTINFO_MODULE_NAME_MAX  160     /* a stored path: results/.binaries/<sha256>/<name> */
 #define FERRY_BOOTINFO_MODULE_FRAMES_MAX 4096   /* frame capabilities for all modules together */

@@ -16,7 +16,7 @@
  * PROC_E_BAD_REQUEST).  The reply's word 0 is PROC_OK or PROC_E_*. */
 enum proc_ctl_label {
     PROC_CTL_FIRST = 0x100,
-    PROC_CTL_SPAWN = PROC_CTL_FIRST, /* as PROC_SPAWN (no parent): reply w1 = pid */
+    PROC_CTL_SPAWN = PROC_CTL_FIRST, /* as PROC_SPAWN (no parent), with w0's flags below: reply w1 = pid */
     PROC_CTL_WAIT,          /* w0 = pid: reply w1 = status, the pid reaped; PROC_E_AGAIN while it
                              * runs (wait on the control notification), PROC_E_NOT_FOUND */
     PROC_CTL_KILL,          /* w0 = pid: ended now (a supervised service is restarted) */
@@ -41,6 +41,14 @@ enum proc_ctl_label {
                              * that dies holding a Call); the count in PROC_CTL_INFO says when */
     PROC_CTL_LAST = PROC_CTL_HOLD,
 };
+
+/* PROC_CTL_SPAWN's flags in w0 (beside the length): no arguments given
+ * (the program's defaults apply); every argument and environment string
+ * carries one leading byte that the server drops (the request's format,
+ * ferry/spawnmsg.h, ends strings with NUL and has no empty string: so an
+ * empty argument travels as one byte). */
+#define PROC_CTL_SPAWN_DEFAULTS (1UL << 32)
+#define PROC_CTL_SPAWN_MARKED   (1UL << 33)
 
 enum proc_ctl_server { PROC_CTL_NAMES, PROC_CTL_SUPERVISOR, PROC_CTL_PAGER };
 
