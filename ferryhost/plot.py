@@ -94,6 +94,13 @@ SHAPES = [
     ("fork + 256 COW writes + exit + wait", ("cow_fork", "", 256), ("cow_fork", "", 256)),
     ("cat 4 KiB file | wc", ("pipeline", "cpu1", 4096), ("pipeline", "cpu1", 4096)),
     ("cat 64 KiB file | wc", ("pipeline", "cpu1", 65536), ("pipeline", "cpu1", 65536)),
+    # A file read (docs/io.md): Ferry's file server (its cache warm, or its
+    # RAM disk), copied or through the granted window, beside read(2) of tmpfs.
+    ("read 4 KiB: file server copy | tmpfs", ("file_read", "cached_copy", 4096), ("file_read", "tmpfs", 4096)),
+    ("read 4 KiB: file server grant | tmpfs", ("file_read", "cached_grant", 4096), ("file_read", "tmpfs", 4096)),
+    ("read 1 MiB: RAM disk grant | tmpfs", ("file_read", "ram_grant", 1048576), ("file_read", "tmpfs", 1048576)),
+    ("read 16 MiB: RAM disk grant | tmpfs", ("file_read", "ram_grant", 16777216),
+     ("file_read", "tmpfs", 16777216)),
 ]
 
 

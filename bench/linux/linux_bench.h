@@ -70,6 +70,11 @@ extern const size_t lb_cow_count;
 extern const struct bench_entry lb_file_table[];
 extern const size_t lb_file_count;
 
+/* The libc test programs Ferry runs (userspace/io/filetest.c, pipetest.c),
+ * here with libccheck=1: status 0, or the line of the failed check. */
+int lb_filetest_main(int argc, char **argv);
+int lb_pipetest_main(int argc, char **argv);
+
 /* argv[1] that makes the program exit with 0 at once (the spawn row's child). */
 #define LB_EXIT0 "--lb-exit0"
 

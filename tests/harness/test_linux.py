@@ -168,6 +168,16 @@ def test_boot_tcg_pipe_and_futex(guest):
         assert sorted(s["values"])[99] == r["p50"]  # nearest rank: ceil(0.5*200) = 100
 
 
+def test_libc_test_programs_pass_in_the_guest(guest):
+    """filetest and pipetest, the programs Ferry's io_libc_files and io_pipes run
+    through its libc, built unchanged into /init, pass in the Linux guest too."""
+    _qemu_or_skip()
+    code, out, secs = linux.boot(guest, ["libccheck=1"], accel="tcg", smp=1, timeout=BOOT_TIMEOUT)
+    assert "libccheck: filetest 0, pipetest 0" in out, out[-3000:]
+    assert "pipetest: all checks passed" in out, out[-3000:]
+    assert code == records.load_format().exit_success, out[-2000:]
+
+
 def test_boot_reports_failures(guest):
     """A wrong reply (injected) and an unknown name give @error and exit 35."""
     _qemu_or_skip()

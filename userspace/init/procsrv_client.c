@@ -21,7 +21,8 @@
 /* Its memory: untyped capabilities made from the root task's and moved
  * into its CNode (the blocks of up to PROCSRV_MAX_PROCS processes and the
  * system's own objects). */
-static const unsigned procsrv_untyped_bits[] = { 26, 24 };
+/* 25: the 32 MiB block of large regions (PROC_MMAP_LARGE: a RAM disk; docs/io.md) */
+static const unsigned procsrv_untyped_bits[] = { 26, 24, 25 };
 #define PROCSRV_UNTYPEDS (sizeof procsrv_untyped_bits / sizeof procsrv_untyped_bits[0])
 
 static struct bootconf conf;

@@ -218,12 +218,13 @@ static long new_handle(unsigned long owner)
 }
 
 /* `fill`: the disk image's test files (ferryhost/disk.py's names, seeds
- * and sizes; not F16M.BIN, more than a process's memory) written into the
- * fresh RAM disk. */
-static bool ram_fill(void)
+ * and sizes; F16M.BIN only on a large RAM disk, IO_RAM_LARGE_KIB or
+ * more) written into the fresh RAM disk. */
+static bool ram_fill(bool large)
 {
     static const struct { const char *name; unsigned seed; unsigned long size; } files_[] = {
         { "/F4K.BIN", 1, 4096 }, { "/F64K.BIN", 2, 65536 }, { "/F1M.BIN", 3, 1 << 20 }, { "/ODD.BIN", 5, 300007 },
+        { "/F16M.BIN", 4, 16 << 20 },
     };
     static const char hello[] = "Hello from the Ferry file server: read from its RAM disk.\n";
     static unsigned char chunk[4096], period[4093];   /* io_pattern repeats every 4093 bytes */
@@ -231,7 +232,7 @@ static bool ram_fill(void)
     if (fat_open(&fs, &f, "/HELLO.TXT", FAT_O_WRITE | FAT_O_CREATE) ||
         fat_write(&f, hello, sizeof hello - 1) != (long)sizeof hello - 1 || fat_close(&f))
         return false;
-    for (size_t k = 0; k < sizeof files_ / sizeof files_[0]; k++) {
+    for (size_t k = 0; k < sizeof files_ / sizeof files_[0] - !large; k++) {
         if (fat_open(&fs, &f, files_[k].name, FAT_O_WRITE | FAT_O_CREATE))
             return false;
         for (size_t i = 0; i < sizeof period; i++)
@@ -272,14 +273,19 @@ int fatfs_main(int argc, char **argv, char **envp)
     static struct fat_ramdisk rd;
     if (ram_kib) {
         /* A RAM disk: no driver, no cache (the disk is memory already).
-         * Every page touched now, so a disk larger than this process may
-         * map ends it here and not in the middle of a write. */
-        void *mem = ram_kib <= IO_RAM_MAX_KIB ? proc_mmap(ram_kib * 1024) : NULL;
+         * Up to IO_RAM_MAX_KIB in this process's own memory, every page
+         * touched now, so a disk larger than it may map ends it here and
+         * not in the middle of a write; larger ones (up to 32 MiB) in 2 MiB
+         * pages beside it (PROC_MMAP_LARGE: one such in the system). */
+        void *mem = ram_kib <= IO_RAM_MAX_KIB ? proc_mmap(ram_kib * 1024)
+                  : ram_kib <= PROC_MMAP_LARGE_MAX / 1024 ? proc_mmap_large(ram_kib * 1024) : NULL;
         if (!mem) {
-            printf("fatfs: no memory for a RAM disk of %lu KiB (at most %u)\n", ram_kib, IO_RAM_MAX_KIB);
+            printf("fatfs: no memory for a RAM disk of %lu KiB (at most %u, or %lu in large pages)\n", ram_kib,
+                   IO_RAM_MAX_KIB, PROC_MMAP_LARGE_MAX / 1024);
             return 1;
         }
-        memset(mem, 0, ram_kib * 1024);
+        if (ram_kib <= IO_RAM_MAX_KIB)
+            memset(mem, 0, ram_kib * 1024);  /* (large pages come made, and zero) */
         fat_ramdisk_init(&dev, &rd, mem, ram_kib * 1024);
         int err = fat_format(&dev, ram_kib * 1024 / FAT_SECTOR, "ram disk");
         if (err) {
@@ -295,7 +301,7 @@ int fatfs_main(int argc, char **argv, char **envp)
         printf("fatfs: no FAT volume on %s (%d)\n", ram_kib ? "the RAM disk" : "blk:", err);
         return 1;
     }
-    if (fill && !ram_fill()) {
+    if (fill && !ram_fill(ram_kib >= IO_RAM_LARGE_KIB)) {
         printf("fatfs: the RAM disk's files could not be written\n");
         return 1;
     }

@@ -12,6 +12,9 @@
  *   fcat -crash blk|file N PATH SEED SIZE
  *                                     read PATH N times over, the service
  *                                     dying in the middle of each pass
+ *   fcat -killed blk|file PATH SEED SIZE
+ *                                     read PATH once as -crash, reconnecting
+ *                                     when the test kills the service
  *   fcat -rbench PATH SEED N          N times: the block driver told to die on
  *                                     its next request, then a 512-byte read
  *                                     from the start (a crash, the restart,
@@ -197,7 +200,8 @@ static unsigned long median(unsigned long *v, unsigned long n)
  * to die a few requests in.  A dead file server shows as FILE_E_GONE:
  * look it up again, reopen, seek back, go on.  A dead block driver is the
  * file server's business: nothing shows here. */
-static int crash_reads(bool file, unsigned long passes, const char *path, unsigned seed, unsigned long size)
+static int crash_reads(bool file, unsigned long passes, const char *path, unsigned seed, unsigned long size,
+                       bool inject)
 {
     if (!file && !connect("blk:", BLK_SLOT))
         return 10;
@@ -208,7 +212,7 @@ static int crash_reads(bool file, unsigned long passes, const char *path, unsign
     for (unsigned long pass = 0; pass < passes; pass++) {
         unsigned long at = 0, got, pass_max = 0;
         long h = -1;
-        bool armed = false;
+        bool armed = !inject;                    /* -killed: the test kills the service itself */
         while (at < size) {
             if (h < 0 && (h = fc_open(FILE_SLOT, path, FAT_O_READ, &got)) >= 0 &&
                 fc_seek(FILE_SLOT, h, (long)at, 0) != (long)at)
@@ -253,6 +257,13 @@ static int crash_reads(bool file, unsigned long passes, const char *path, unsign
             if (n <= 0 || !check(buf, seed, at, n)) {
                 printf("fcat: pass %lu at %lu: read %ld\n", pass, at, n);
                 return 14;
+            }
+            if (!inject && at < size / 2 && at + (unsigned long)n >= size / 2) {
+                /* halfway: the marker the test waits for to kill the
+                 * service (IO_KILL_MARK_PAGES first touches: its fault count) */
+                volatile char *mark = proc_mmap(IO_KILL_MARK_PAGES * 4096UL);
+                for (unsigned long i = 0; mark && i < IO_KILL_MARK_PAGES; i++)
+                    mark[i * 4096] = 1;
             }
             at += (unsigned long)n;
         }
@@ -450,7 +461,10 @@ int fcat_main(int argc, char **argv, char **envp)
         return window_after_close(argv[2]);
     if (argc == 7 && strcmp(argv[1], "-crash") == 0)
         return crash_reads(strcmp(argv[2], "file") == 0, number(argv[3]), argv[4],
-                           (unsigned)number(argv[5]), number(argv[6]));
+                           (unsigned)number(argv[5]), number(argv[6]), true);
+    if (argc == 6 && strcmp(argv[1], "-killed") == 0)
+        return crash_reads(strcmp(argv[2], "file") == 0, 1, argv[3], (unsigned)number(argv[4]),
+                           number(argv[5]), false);
     if (argc == 5 && strcmp(argv[1], "-rbench") == 0)
         return restart_reads(argv[2], (unsigned)number(argv[3]), number(argv[4]));
     if (argc == 6 && (strcmp(argv[1], "-bench") == 0 || strcmp(argv[1], "-gbench") == 0))

@@ -4,7 +4,9 @@
  * goes when no one holds it and it is empty; each open is a handle owned by
  * the client's pid (its endpoint badge).  The bytes are copied in and out
  * of a ring here; the server never waits, so a client with nothing to read
- * or no room yields and asks again (ferry/io.h). */
+ * or no room yields and asks again (ferry/io.h).  A handle whose process
+ * ended without closing it (killed, faulted) is closed here once the
+ * process server says so (PROC_ALIVE), asked while a client waits. */
 #include <ferry/io.h>
 #include <ferry/prog.h>
 #include "io_progs.h"
@@ -17,6 +19,7 @@ struct npipe {
     unsigned long head, tail;           /* bytes written and read, ever */
     unsigned readers, writers;          /* handles open on each end */
     bool had_reader, had_writer;
+    unsigned waits;                     /* empty reads and full writes answered: see reap */
     unsigned char ring[PIPE_RING];
 };
 /* From proc_mmap at start: io.elf's other programs do not carry 32 KiB of
@@ -71,6 +74,47 @@ static long do_open(unsigned long pid, unsigned long end, const char *name, unsi
     return PIPE_E_FULL;
 }
 
+static void handle_close(unsigned long h)
+{
+    struct npipe *p = handles[h].p;
+    if (handles[h].end == PIPE_END_READ)
+        p->readers--;
+    else
+        p->writers--;
+    handles[h].pid = 0;
+    if (p->readers == 0 && p->had_reader)
+        p->tail = p->head;              /* nobody will read what is left */
+    pipe_release(p);
+}
+
+/* A client waits on p (nothing to read, no room): every REAP_EVERY-th
+ * such answer the handles of p whose processes ended are closed, so a
+ * reader of a killed writer sees the end and a writer of a killed reader
+ * EPIPE, instead of asking for ever. */
+#define REAP_EVERY 16
+static void reap(struct npipe *p)
+{
+    if (++p->waits % REAP_EVERY)
+        return;
+    unsigned long pids[PROC_ALIVE_MAX], hs[PROC_ALIVE_MAX];
+    unsigned n = 0;
+    for (unsigned long h = 0; h <= HANDLES; h++) {
+        if (n == PROC_ALIVE_MAX || (h == HANDLES && n)) {
+            unsigned long alive = proc_alive(pids);
+            for (unsigned i = 0; i < n; i++)
+                if (!(alive & 1UL << i) && handles[hs[i]].pid == pids[i])
+                    handle_close(hs[i]);
+            n = 0;
+        }
+        if (h < HANDLES && handles[h].pid && handles[h].p == p) {
+            hs[n] = h;
+            pids[n++] = handles[h].pid;
+            for (unsigned i = n; i < PROC_ALIVE_MAX; i++)
+                pids[i] = 0;
+        }
+    }
+}
+
 /* Copies n bytes between the ring (from position at) and buf. */
 static void ring_copy(struct npipe *p, unsigned long at, unsigned char *buf, unsigned long n, bool in)
 {
@@ -116,6 +160,8 @@ int pipesrv_main(int argc, char **argv, char **envp)
             w1 = p->head - p->tail < m.w[1] ? p->head - p->tail : m.w[1];
             ring_copy(p, p->tail, data, w1, false);
             p->tail += w1;
+            if (w1 == 0 && p->writers)
+                reap(p);
             w2 = w1 == 0 && p->had_writer && p->writers == 0;
             r = 0;
             len = w1 ? IO_DATA_WORD + (w1 + 7) / 8 : 3;
@@ -124,11 +170,14 @@ int pipesrv_main(int argc, char **argv, char **envp)
             if (!p || handles[h].end != PIPE_END_WRITE || m.w[1] > IO_DATA_BYTES ||
                 words < IO_DATA_WORD + (m.w[1] + 7) / 8)
                 break;
+            unsigned long room = PIPE_RING - (p->head - p->tail);
+            if (room < m.w[1] && p->readers)
+                reap(p);
             if (p->had_reader && p->readers == 0) {
                 r = PIPE_E_NOREADER;
                 break;
             }
-            unsigned long room = PIPE_RING - (p->head - p->tail);
+            room = PIPE_RING - (p->head - p->tail);
             w1 = m.w[1] <= room ? m.w[1] : m.w[1] <= PIPE_ATOMIC ? 0 : room;
             ring_copy(p, p->head, data, w1, true);
             p->head += w1;
@@ -138,14 +187,7 @@ int pipesrv_main(int argc, char **argv, char **envp)
         case PIPE_CLOSE:
             if (!p)
                 break;
-            if (handles[h].end == PIPE_END_READ)
-                p->readers--;
-            else
-                p->writers--;
-            handles[h].pid = 0;
-            if (p->readers == 0 && p->had_reader)
-                p->tail = p->head;              /* nobody will read what is left */
-            pipe_release(p);
+            handle_close(h);
             r = 0;
             break;
         }

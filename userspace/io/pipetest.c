@@ -10,6 +10,7 @@
 #if __has_include(<signal.h>)
 #include <signal.h>                 /* Linux: a write with no reader is EPIPE, not a signal */
 #endif
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,52 @@ int main(int argc, char **argv)
     CHECK(strcmp((char *)buf, "through the pipe 42\n") == 0);
     CHECK(waitpid(c, &status, 0) == c && status == 0);
     close(p[0]);
+
+    /* a writer that dies of a fault in the middle of the stream (its libc
+     * never closes): the reader gets every byte it wrote, then the end */
+    CHECK(pipe(p) == 0);
+    c = fork();
+    CHECK(c >= 0);
+    if (c == 0) {
+        close(p[0]);
+        for (unsigned long at = 0; at < 10000; at += 500) {
+            unsigned char chunk[500];
+            for (int i = 0; i < 500; i++)
+                chunk[i] = pat(at + (unsigned long)i);
+            if (write(p[1], chunk, 500) != 500)
+                _exit(1);
+        }
+        *(volatile int *)0 = 1;               /* a fault, with the write end open */
+        _exit(2);
+    }
+    close(p[1]);
+    got = 0;
+    while ((n = read(p[0], buf + got, BYTES - got < 777 ? BYTES - got : 777)) > 0)
+        got += (unsigned long)n;
+    CHECK(n == 0 && got == 10000);
+    for (unsigned long i = 0; i < got; i++)
+        CHECK(buf[i] == pat(i));
+    CHECK(waitpid(c, &status, 0) == c && WIFSIGNALED(status) && WTERMSIG(status) == 11);
+    close(p[0]);
+
+    /* a reader that dies of a fault: the writer's next write fails (EPIPE) */
+    CHECK(pipe(p) == 0);
+    c = fork();
+    CHECK(c >= 0);
+    if (c == 0) {
+        close(p[1]);
+        if (read_all(p[0], buf, 3000))
+            _exit(1);
+        *(volatile int *)0 = 1;               /* the read end still open */
+        _exit(2);
+    }
+    close(p[0]);
+    memset(buf, 'x', 1000);
+    for (got = 0; (n = write(p[1], buf, 1000)) > 0; got += (unsigned long)n)
+        CHECK(got < 1000000);                 /* not forever: the ring is a few KiB */
+    CHECK(n == -1 && errno == EPIPE && got >= 3000);
+    CHECK(waitpid(c, &status, 0) == c && WIFSIGNALED(status) && WTERMSIG(status) == 11);
+    close(p[1]);
 
     /* no reader: the write fails */
     CHECK(pipe(p) == 0);

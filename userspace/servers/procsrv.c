@@ -320,6 +320,22 @@ bool system_init(const struct ferry_bootinfo *bi)
 
 /* ---- memory: one untyped block per process ----------------------------- */
 
+/* Large regions (PROC_MMAP w1 = PROC_MMAP_LARGE: a RAM disk larger than a
+ * process's block): 2 MiB frames, made and mapped at once, from one
+ * block of PROC_MMAP_LARGE_MAX bytes that one process holds at a time
+ * (made at the first such request, kept for the next; its end, or the
+ * region's munmap, revokes them all: every byte back).  Not in regions[]:
+ * no fork copies it and PROC_SHARE refuses it. */
+#define LARGE_BITS  25
+_Static_assert(1UL << LARGE_BITS == PROC_MMAP_LARGE_MAX, "the large block holds the largest region");
+static unsigned long large_block, large_owner, large_va, large_len, large_slots[1UL << (LARGE_BITS - 21)];
+
+static void large_free(void)
+{
+    ferry_cnode_revoke(large_block);    /* the frames go, unmapped from their process */
+    large_owner = 0;
+}
+
 static unsigned long object_bytes(unsigned long type, unsigned long bits)
 {
     switch (type) {
@@ -432,6 +448,11 @@ unsigned long mm_free_bytes(void)
             ferry_cnode_delete(temp_slot);
         }
     }
+    if (large_block && !large_owner &&
+        ferry_untyped_retype(large_block, FERRY_OBJ_UNTYPED, LARGE_BITS, temp_slot, 1) == FERRY_OK) {
+        free += 1UL << LARGE_BITS;
+        ferry_cnode_delete(temp_slot);
+    }
     return free;
 }
 
@@ -440,7 +461,7 @@ unsigned mm_blocks(void)
     unsigned n = 0;
     for (unsigned i = 0; i < PROCSRV_MAX_PROCS; i++)
         n += procs[i].block != 0;
-    return n;
+    return n + (large_block ? 1U << (LARGE_BITS - PROCSRV_BLOCK_BITS) : 0);   /* counted in blocks' worth */
 }
 
 /* ---- processes --------------------------------------------------------- */
@@ -469,6 +490,8 @@ static void proc_release(struct proc *p)
         if (p->pages[k].share >= 0)
             share_leave(p, &p->pages[k]);
     share_orphans(p);
+    if (large_owner == p->pid)
+        large_free();
     unsigned long err = ferry_cnode_revoke(p->block);
     if (err)
         printf("procsrv: freeing pid %lu: %s\n", p->pid, ferry_error_name(err));
@@ -491,6 +514,19 @@ static void proc_release(struct proc *p)
 
 static void proc_teardown(struct proc *p)
 {
+    /* Its PROC_NOTIFICATION slots signalled first: a pipe's other holders
+     * asleep on one wake, see this pid gone (PROC_ALIVE) and take its
+     * holds out of the pipe (docs/io.md, "Pipes"). */
+    for (unsigned i = 0; i < PROC_NTFNS; i++) {
+        const unsigned long w[FERRY_CNODE_COPY_NARGS] = {
+            [FERRY_CNODE_ARG_DEST_INDEX] = temp_slot, [FERRY_CNODE_ARG_DEST_DEPTH] = 64,
+            [FERRY_CNODE_ARG_SRC_INDEX] = PROC_NTFN_SLOT0 + i, [FERRY_CNODE_ARG_SRC_DEPTH] = 64,
+            [FERRY_CNODE_ARG_RIGHTS] = FERRY_RIGHTS_ALL };
+        if (!ferry_invoke(FERRY_CAP_INIT_CNODE, FERRY_CNODE_COPY, FERRY_CNODE_COPY_NARGS, w, 1, &p->cspace, NULL)) {
+            ntfn_signal(temp_slot);
+            ferry_cnode_delete(temp_slot);
+        }
+    }
     proc_release(p);
     p->state = PROC_ZOMBIE;
     /* Its children are orphans now: one ended already is freed, a live
@@ -1344,6 +1380,32 @@ static bool demand_page(struct proc *p, unsigned long addr, unsigned long error,
     return true;
 }
 
+static unsigned long do_mmap_large(struct proc *p, unsigned long len, unsigned long *va)
+{
+    unsigned long n = (len + (1UL << 21) - 1) >> 21, at = (p->anon_next + (1UL << 21) - 1) & ~((1UL << 21) - 1);
+    if (n == 0 || len > PROC_MMAP_LARGE_MAX)
+        return PROC_E_BAD_REQUEST;
+    if (large_owner || PROC_ANON_TOP - at < (n << 21) + 4096)
+        return PROC_E_NO_MEMORY;
+    for (unsigned i = 0; i < sizeof large_slots / sizeof large_slots[0]; i++)
+        if (!large_slots[i] && !(large_slots[i] = slot_alloc()))
+            return PROC_E_NO_MEMORY;
+    if (!large_block && !(large_block = object_alloc(FERRY_OBJ_UNTYPED, LARGE_BITS)))
+        return PROC_E_NO_MEMORY;
+    large_owner = p->pid;
+    for (unsigned long i = 0; i < n; i++)
+        if (ferry_untyped_retype(large_block, FERRY_OBJ_FRAME_2M, 0, large_slots[i], 1) ||
+            ferry_frame_map(large_slots[i], p->vspace, at + (i << 21), FERRY_MAP_READ | FERRY_MAP_WRITE)) {
+            large_free();
+            return PROC_E_NO_MEMORY;
+        }
+    *va = large_va = at;
+    large_len = len;
+    p->anon_next = at + (n << 21) + 4096;
+    p->bytes += n << 21;
+    return PROC_OK;
+}
+
 static unsigned long do_mmap(struct proc *p, unsigned long len, bool shared, unsigned long *va)
 {
     unsigned long pages = (len + 4095) / 4096;
@@ -1377,6 +1439,11 @@ static void page_drop(struct proc *p, unsigned k)
 static unsigned long do_munmap(struct proc *p, unsigned long va, unsigned long len)
 {
     unsigned long pages = (len + 4095) / 4096;
+    if (large_owner == p->pid && va == large_va && len == large_len) {
+        large_free();
+        p->bytes -= (len + (1UL << 21) - 1) >> 21 << 21;
+        return PROC_OK;
+    }
     for (unsigned i = 0; i < p->nregions; i++) {
         if (p->regions[i].va != va || p->regions[i].pages != pages)
             continue;
@@ -1952,7 +2019,8 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
     }
     case PROC_MMAP: {
         bool shared = FERRY_MSGINFO_LEN(m.info) >= 2 && m.w[1] == 1;
-        unsigned long va = 0, err = do_mmap(p, m.w[0], shared, &va);
+        bool large = FERRY_MSGINFO_LEN(m.info) >= 2 && m.w[1] == PROC_MMAP_LARGE;
+        unsigned long va = 0, err = large ? do_mmap_large(p, m.w[0], &va) : do_mmap(p, m.w[0], shared, &va);
         return reply(err, va);
     }
     case PROC_SPAWN: {
@@ -2010,6 +2078,15 @@ static enum procsrv_event handle_request(struct proc *p, const struct sys_msg *m
         p->ntfn_root[i] = s;
         p->fork_ntfns |= 1U << i;
         return reply(PROC_OK, 0);
+    }
+    case PROC_ALIVE: {
+        unsigned long alive = 0;
+        for (unsigned i = 0; i < PROC_ALIVE_MAX && i < FERRY_MSGINFO_LEN(m.info); i++) {
+            struct proc *q = m.w[i] ? proc_find(m.w[i]) : NULL;
+            if (q && q->state == PROC_RUNNING)
+                alive |= 1UL << i;
+        }
+        return reply(PROC_OK, alive);
     }
     default:
         return reply(PROC_E_BAD_REQUEST, 0);

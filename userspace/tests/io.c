@@ -131,7 +131,8 @@ static bool io_write_file(void)
  * byte-exact, listed, read by grant; a file created, written and read back;
  * the libc's file functions (filetest: create, write, read back, seek,
  * list, unlink); no block driver anywhere.  A RAM disk larger than a
- * process may map is refused at start. */
+ * process may map comes in 2 MiB pages (F16M.BIN read back); one larger
+ * than 32 MiB is refused at start. */
 static bool io_ram_files(void)
 {
     NEED_SYSTEM();
@@ -164,7 +165,18 @@ static bool io_ram_files(void)
     CHECK(FCAT("-gbench", "/F1M.BIN", "3", "1048576", "2") == 0);
     CHECK(FCAT("-w", "/GUEST.BIN", "9", "300000") == 0);
     CHECK(proc_stop(pid) && proc_wait(pid, &status));
-    fmt_snprintf(ram, sizeof ram, "ram=%u", IO_RAM_MAX_KIB + 4);
+    /* larger: in 2 MiB pages beside the file server's memory, up to
+     * 32 MiB: the 16 MiB file read back by copy and by grant */
+    fmt_snprintf(ram, sizeof ram, "ram=%u", IO_RAM_LARGE_KIB);
+    const char *large[] = { ram, "fill", NULL };
+    CHECK((pid = proc_spawn("fatfs", large, NULL)) && serve_until_registered(pid));
+    CHECK(FCAT("-v", "/F16M.BIN", "4", "16777216", "65536") == 0);
+    CHECK(FCAT("-gbench", "/F16M.BIN", "4", "16777216", "2") == 0);
+    CHECK(FCAT("-v", "/ODD.BIN", "5", "300007", "7") == 0);
+    CHECK(FCAT("-w", "/GUEST.BIN", "9", "1000000") == 0);
+    CHECK(FCAT("-v", "/GUEST.BIN", "9", "1000000", "4096") == 0);
+    CHECK(proc_stop(pid) && proc_wait(pid, &status));
+    fmt_snprintf(ram, sizeof ram, "ram=%lu", PROC_MMAP_LARGE_MAX / 1024 + 4);
     const char *big[] = { ram, NULL };
     CHECK((pid = proc_spawn("fatfs", big, NULL)));
     CHECK(!serve_until_registered(pid));
@@ -187,6 +199,24 @@ static bool io_blk_multi(void)
     return io_stop();
 }
 
+/* Kills the running service name while fcat reads a 1 MiB file through
+ * it: once fcat's marker says it is halfway (IO_KILL_MARK_PAGES pages
+ * made at its first touch: more than it makes otherwise); fcat's status. */
+static long kill_while_reading(const char *name, const char *kind)
+{
+    unsigned long pid = proc_running(name);
+    struct proc_info pi;
+    const char *argv[] = { "-killed", kind, "/F1M.BIN", "3", "1048576", NULL };
+    unsigned long reader = pid ? proc_spawn("fcat", argv, NULL) : 0;
+    if (!reader)
+        return -1;
+    PROCSRV_AWAIT(!proc_info(reader, &pi) || pi.state != PROC_RUNNING || pi.faults >= IO_KILL_MARK_PAGES);
+    if (!proc_info(reader, &pi) || pi.state != PROC_RUNNING || !proc_kill(pid))
+        return -1;
+    long status = -1;
+    return proc_wait(reader, &status) ? status : -1;
+}
+
 #define CRASHES 100
 
 /* The block driver dies 100 times in the middle of reads; the supervisor
@@ -200,6 +230,12 @@ static bool io_blk_crash(void)
     CHECK(FCAT("-crash", "blk", "100", "/F4K.BIN", "1", "4096") == 0);
     _Static_assert(CRASHES == 100, "the argument above");
     CHECK(procsrv_restarts("ata") == restarts0 + CRASHES);
+    /* and while a large file is read: one crash in each of 4 passes over 1 MiB */
+    CHECK(FCAT("-crash", "blk", "4", "/F1M.BIN", "3", "1048576") == 0);
+    CHECK(procsrv_restarts("ata") == restarts0 + CRASHES + 4);
+    /* killed by the root task (not a crash of its own) while it serves a 1 MiB read */
+    CHECK(kill_while_reading("ata", "blk") == 0);
+    CHECK(procsrv_restarts("ata") == restarts0 + CRASHES + 5);
     CHECK(proc_running("fatfs") == fs);                          /* nothing else restarted */
     return io_stop();
 }
@@ -213,6 +249,10 @@ static bool io_file_crash(void)
     unsigned long restarts0 = procsrv_restarts("fatfs"), ata = proc_running("ata");
     CHECK(FCAT("-crash", "file", "20", "/F64K.BIN", "2", "65536") == 0);
     CHECK(procsrv_restarts("fatfs") == restarts0 + 20);
+    CHECK(FCAT("-crash", "file", "4", "/F1M.BIN", "3", "1048576") == 0);   /* a large file */
+    CHECK(procsrv_restarts("fatfs") == restarts0 + 24);
+    CHECK(kill_while_reading("fatfs", "file") == 0);                       /* killed while it serves one */
+    CHECK(procsrv_restarts("fatfs") == restarts0 + 25);
     CHECK(proc_running("ata") == ata);
     return io_stop();
 }
@@ -246,6 +286,52 @@ static bool io_pipes(void)
     CHECK((pid = proc_spawn("npipetest", ntfn, NULL)) && proc_wait(pid, &status));
     CHECK(status == 0);
     CHECK(proc_count() == tests_boot_services());                                    /* its children too */
+    CHECK(mm_back_to(mark));
+    return true;
+}
+
+/* The fork child of npipetest, once it runs: the first process made
+ * after it (pids are handed out in order; nothing else starts meanwhile;
+ * proc_info gives no name now that the process server is a process). */
+static unsigned long child_of(unsigned long parent)
+{
+    struct proc_info pi;
+    for (unsigned long pid = parent + 1; pid < parent + 64; pid++)
+        if (proc_info(pid, &pi) && pi.state == PROC_RUNNING)
+            return pid;
+    return 0;
+}
+
+/* A pipe's holder killed in the middle of a stream (npipetest wkilled,
+ * rkilled): a fork child that writes (reads) for ever is killed once the
+ * other side's marker says 10,000 bytes went through.  Its holds die with
+ * it, unclosed: the process server signals its notifications at its end,
+ * the other side wakes, asks which holders still run (PROC_ALIVE) and
+ * takes the dead one's holds out.  The reader gets every byte the killed
+ * writer wrote, then the end; the writer gets EPIPE; neither hangs.
+ * Memory back, no process left. */
+static bool io_pipe_killed(void)
+{
+    NEED_SYSTEM();
+    struct mm_mark mark = mm_mark();
+    for (int round = 0; round < 2; round++) {
+        const char *args[] = { round ? "rkilled" : "wkilled", "-", NULL };
+        unsigned long pid = proc_spawn("npipetest", args, NULL), child = 0;
+        CHECK(pid);
+        PROCSRV_AWAIT((child = child_of(pid)) != 0);
+        struct proc_info pi;
+        CHECK(proc_info(pid, &pi));
+        /* the marker: npipetest's first touch of a page it did not touch
+         * before (a page the pager makes: faults, not a copy on write)
+         * once 10,000 bytes went through */
+        unsigned long f0 = pi.faults;
+        PROCSRV_AWAIT(proc_info(pid, &pi) && pi.faults > f0);
+        CHECK(proc_kill(child));
+        long status = -1;
+        CHECK(proc_wait(pid, &status));
+        CHECK(status == 0);
+    }
+    CHECK(proc_count() == tests_boot_services());
     CHECK(mm_back_to(mark));
     return true;
 }
@@ -310,8 +396,9 @@ static bool io_serial(void)
 /* Named pipes (pipe:) between two programs the root task spawns apart (no
  * fork, no shared memory): 100,000 bytes, more than the service holds, the
  * reader started first and waiting for a writer, every byte and the end
- * checked; a write after the last reader closed is EPIPE; the pipes went
- * (a name is used again); memory back. */
+ * checked; a write after the last reader closed is EPIPE; a writer, then a
+ * reader, killed in the middle of a stream: the other side gets the end,
+ * EPIPE; the pipes went (a name is used again); memory back. */
 static bool io_named_pipe(void)
 {
     NEED_SYSTEM();
@@ -324,6 +411,22 @@ static bool io_named_pipe(void)
         long rs = -1, ws = -1;
         CHECK(r && w && proc_wait(w, &ws) && proc_wait(r, &rs));
         CHECK(rs == 0 && ws == 0);
+    }
+    /* a holder killed in the middle of a stream: the service closes its
+     * handle once the process server says it ended (PROC_ALIVE): the
+     * reader gets the end, the writer EPIPE */
+    for (int round = 0; round < 2; round++) {
+        const char *victim[] = { round ? "read" : "write", "p3", "1000000000", NULL };
+        const char *survivor[] = { round ? "writekill" : "readkill", "p3", NULL };
+        unsigned long s = proc_spawn("npipetest", survivor, NULL), v = proc_spawn("npipetest", victim, NULL);
+        struct proc_info pi;
+        CHECK(s && v && proc_info(s, &pi));
+        unsigned long f0 = pi.faults;
+        PROCSRV_AWAIT(proc_info(s, &pi) && pi.faults > f0);      /* its marker: 10,000 bytes through */
+        CHECK(proc_kill(v));
+        long ss = -1, vs = -1;
+        CHECK(proc_wait(s, &ss) && ss == 0);
+        CHECK(proc_wait(v, &vs) && vs == PROC_STATUS_KILLED);
     }
     const char *ep[] = { "epipe", "p2", NULL };
     long status = -1;
@@ -342,6 +445,7 @@ const struct utest utests_io[] = {
     { io_ram_files, "io_ram_files" },
     { io_libc_files, "io_libc_files" },
     { io_pipes, "io_pipes" },
+    { io_pipe_killed, "io_pipe_killed" },
     { io_serial, "io_serial" },
     { io_named_pipe, "io_named_pipe" },
     { io_blk_multi, "io_blk_multi" },

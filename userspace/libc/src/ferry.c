@@ -132,6 +132,19 @@ void *proc_mmap(size_t len)
     return __proc_call(PROC_MMAP, 1, &w, &m) ? NULL : (void *)m.w[1];
 }
 
+void *proc_mmap_large(size_t len)
+{
+    struct sys_msg m = { 0 };
+    const unsigned long w[2] = { len, PROC_MMAP_LARGE };
+    return __proc_call(PROC_MMAP, 2, w, &m) ? NULL : (void *)m.w[1];
+}
+
+unsigned long proc_alive(const unsigned long pids[PROC_ALIVE_MAX])
+{
+    struct sys_msg m = { 0 };
+    return __proc_call(PROC_ALIVE, PROC_ALIVE_MAX, pids, &m) ? ~0UL : m.w[1];
+}
+
 unsigned long proc_munmap(void *addr, size_t len)
 {
     struct sys_msg m = { 0 };

@@ -23,9 +23,12 @@ pid_t fork(void)
 {
     struct __ctx c;
     fflush(NULL);                   /* buffered output is printed once, not twice */
-    __pipes_fork(+1);               /* the child holds our pipe ends too */
-    if (__ctx_save(&c))
+    if (!__pipes_fork(+1))          /* the child holds our pipe ends too */
+        return -1;
+    if (__ctx_save(&c)) {
+        __pipes_child();
         return 0;                   /* the child */
+    }
     struct sys_msg m = { 0 };
     /* The child starts below everything of ours that is live (128 bytes
      * of red zone and a margin), with rdi = &c, aligned for a call. */
@@ -36,5 +39,6 @@ pid_t fork(void)
         __pipes_fork(-1);
         return __set_errno_proc(err);
     }
+    __pipes_forked((long)m.w[1]);
     return (pid_t)m.w[1];
 }

@@ -66,8 +66,12 @@ long __pipe_read(int fd, void *buf, size_t n);
 long __pipe_write(int fd, const void *buf, size_t n);
 int __pipe_close(int fd);
 /* Before a fork (+1): every pipe end this process holds gains a holder,
- * the child; -1 undoes it when the fork failed. */
-void __pipes_fork(int delta);
+ * the child (false, errno set: no room for it); -1 undoes it when the
+ * fork failed.  After it, the parent names the child's holds by its pid
+ * (__pipes_forked) and the child forgets its parent's pid (__pipes_child). */
+bool __pipes_fork(int delta);
+void __pipes_forked(long child);
+void __pipes_child(void);
 /* At exit: every pipe end is closed, so readers see the end of the data. */
 void __pipes_exit(void);
 

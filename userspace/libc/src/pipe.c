@@ -6,9 +6,12 @@
  * copies into the child), and the other side signals it after moving the
  * ring, when the page says someone sleeps; without one (none could be
  * made, or it went with the process that made it) they yield instead.
- * The ring counts the holders of each end (fork adds the child, close and
- * exit take one away): no writer left and the ring empty is the end of the
- * data; no reader left is EPIPE. */
+ * The page counts each process's holds of each end (fork adds the child's,
+ * close and exit take them away): no writer left and the ring empty is the
+ * end of the data; no reader left is EPIPE.  A process that ends without
+ * closing (killed, faulted) has its holds taken out by the others: the
+ * process server signals its notifications at its end, and a woken holder
+ * asks which holders still run (PROC_ALIVE). */
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
@@ -18,14 +21,33 @@
 #include "libc.h"
 
 #define PIPE_PAGE 4096
+#define PIPE_HOLDERS 16                  /* processes holding a pipe (the process server runs 16) */
+
+/* A holder: one word, changed by compare-and-swap only: the owner's pid
+ * (bits 0-31; PIPE_PENDING: the holds a fork gives the child, under the
+ * parent's pid until one of them names the child), the read ends it holds
+ * (bits 32-47) and the write ends (48-63).  0: a free entry.  Only its
+ * owner changes an entry, but for the fork's renaming and a holder that
+ * found its owner ended (sweep). */
+#define PIPE_PENDING (1UL << 31)
+#define HOLDER_PID(e) ((e) & 0xffffffffUL)
+#define HOLDER_READERS 32
+#define HOLDER_WRITERS 48
+#define HOLDER_COUNT(e, end) (((e) >> (end)) & 0xffffUL)
+
+/* A lock word: 0, or its owner's pid, with PIPE_ASLEEP while the owner
+ * sleeps on the notification holding it (counted in sleepers). */
+#define PIPE_ASLEEP (1U << 31)
 
 struct __pipe {
     unsigned long head, tail;            /* bytes written and read, ever */
-    int readers, writers;                /* holders of each end, over all processes */
-    int wlock, rlock;                    /* one writer, one reader at a time (several may hold an end) */
+    unsigned wlock, rlock;               /* one writer, one reader at a time (several may hold an end) */
     int sleepers;                        /* holders asleep on the notification (or about to be) */
     int ntfn;                            /* its slot, the same in every holder (0: none: yield) */
-    unsigned char data[PIPE_PAGE - 2 * sizeof(unsigned long) - 6 * sizeof(int)];
+    int nheld;                           /* entries of held[] ever used (the rest are 0) */
+    int ntfn_gone;                       /* the notification went with its maker: yield */
+    unsigned long held[PIPE_HOLDERS];
+    unsigned char data[PIPE_PAGE - (2 + PIPE_HOLDERS) * sizeof(unsigned long) - 6 * sizeof(int)];
 };
 _Static_assert(sizeof(struct __pipe) == PIPE_PAGE, "a pipe is one page");
 #define PIPE_CAP sizeof(((struct __pipe *)0)->data)
@@ -35,13 +57,83 @@ _Static_assert(sizeof(struct __pipe) == PIPE_PAGE, "a pipe is one page");
 
 static unsigned long load(unsigned long *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 
-static void lock(int *l)
+/* This process's pid and its parent's, asked once (0: not yet, e.g. in a
+ * fork child until it first uses a pipe). */
+static unsigned long self, parent;
+
+static void adopt(void);
+static unsigned long me(void)
 {
-    while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
-        sched_yield();
+    if (!self) {
+        struct sys_msg m = { 0 };
+        if (__proc_call(PROC_GETPID, 0, NULL, &m) == PROC_OK) {
+            self = m.w[1];
+            parent = m.w[2];
+            adopt();
+        }
+    }
+    return self;
 }
 
-static void unlock(int *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+/* How many ends of one kind (HOLDER_READERS or HOLDER_WRITERS) are held. */
+static unsigned long holders(struct __pipe *p, int end)
+{
+    unsigned long n = 0;
+    for (int i = 0, k = __atomic_load_n(&p->nheld, __ATOMIC_ACQUIRE); i < k; i++)
+        n += HOLDER_COUNT(__atomic_load_n(&p->held[i], __ATOMIC_SEQ_CST), end);
+    return n;
+}
+
+/* Adds dr read ends and dw write ends to owner's entry (made when there
+ * is none; freed when it holds nothing).  False: no free entry. */
+static bool hold(struct __pipe *p, unsigned long owner, long dr, long dw)
+{
+    for (;;) {
+        int k = __atomic_load_n(&p->nheld, __ATOMIC_ACQUIRE), at = -1;
+        for (int i = 0; i < k && at < 0; i++)
+            if (HOLDER_PID(load(&p->held[i])) == owner)
+                at = i;
+        if (at >= 0) {
+            unsigned long e = load(&p->held[at]);
+            if (HOLDER_PID(e) != owner)
+                continue;                    /* renamed meanwhile (a fork's entry): look again */
+            unsigned long r = HOLDER_COUNT(e, HOLDER_READERS) + (unsigned long)dr,
+                          w = HOLDER_COUNT(e, HOLDER_WRITERS) + (unsigned long)dw;
+            unsigned long n = r || w ? owner | r << HOLDER_READERS | w << HOLDER_WRITERS : 0;
+            if (__atomic_compare_exchange_n(&p->held[at], &e, n, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+                return true;
+            continue;
+        }
+        if (dr <= 0 && dw <= 0)
+            return true;                     /* nothing held: nothing to take */
+        unsigned long n = owner | (unsigned long)dr << HOLDER_READERS | (unsigned long)dw << HOLDER_WRITERS;
+        for (int i = 0; i < PIPE_HOLDERS; i++) {
+            unsigned long z = 0;
+            if (__atomic_compare_exchange_n(&p->held[i], &z, n, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+                int h = __atomic_load_n(&p->nheld, __ATOMIC_ACQUIRE);
+                while (h < i + 1 && !__atomic_compare_exchange_n(&p->nheld, &h, i + 1, false, __ATOMIC_SEQ_CST,
+                                                                 __ATOMIC_ACQUIRE))
+                    ;
+                return true;
+            }
+        }
+        return false;
+    }
+}
+
+/* The entry of from names to (a fork's holds given to the child); false
+ * when from has none (the other side of the fork renamed it first). */
+static bool rename_holder(struct __pipe *p, unsigned long from, unsigned long to)
+{
+    for (int i = 0, k = __atomic_load_n(&p->nheld, __ATOMIC_ACQUIRE); i < k; i++) {
+        unsigned long e = load(&p->held[i]);
+        if (HOLDER_PID(e) == from &&
+            __atomic_compare_exchange_n(&p->held[i], &e, (e & ~0xffffffffUL) | to, false, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST))
+            return true;
+    }
+    return false;
+}
 
 /* The ring moved (head, tail) or an end closed: store v, then wake a
  * sleeper if the page says there is one.  Sequentially consistent on both
@@ -50,7 +142,7 @@ static void unlock(int *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
  * a signal before its Wait is kept by the notification: none is lost. */
 static void wake(struct __pipe *p)
 {
-    if (p->ntfn && __atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST)) {
+    if (p->ntfn && !p->ntfn_gone && __atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST)) {
         struct sys_msg m = { 0 };
         sys_raw(FERRY_SYS_SEND, (unsigned long)p->ntfn, &m);
     }
@@ -62,29 +154,130 @@ static void store(struct __pipe *p, unsigned long *at, unsigned long v)
     wake(p);
 }
 
-/* Waits until *at is no longer was (or until asked to look again: a wake-up
- * can be for a move the caller does not wait for, or left from an earlier
- * one), or until no holder of the other end is left (*others == 0).  The
- * first PIPE_YIELDS times of a wait (*tries counts them since the caller
- * last moved the ring) it yields instead: a peer that is ready to run
- * moves the ring in its turn, and a round trip by yield costs a system
- * call a side where a sleep and a wake-up cost two (a yield with nothing
- * else to run returns at once, and the next look sleeps). */
+/* Takes out the holds and locks of holders that ended without closing
+ * (killed, faulted: their libc never ran), asking the process server
+ * which of them still run; true if it took any (the caller looks again).
+ * A fork's entry not yet renamed is left: its child may still take it. */
+static bool sweep(struct __pipe *p)
+{
+    unsigned long pids[PIPE_HOLDERS + 2], dead[PIPE_HOLDERS + 2];
+    unsigned n = 0, nd = 0;
+    unsigned long mine = me();
+    for (int i = 0, k = __atomic_load_n(&p->nheld, __ATOMIC_ACQUIRE); i < k; i++) {
+        unsigned long e = load(&p->held[i]), pid = HOLDER_PID(e);
+        if (e && pid != mine && !(pid & PIPE_PENDING))
+            pids[n++] = pid;
+    }
+    unsigned *locks[2] = { &p->rlock, &p->wlock };
+    for (int l = 0; l < 2; l++) {
+        unsigned long o = __atomic_load_n(locks[l], __ATOMIC_ACQUIRE) & ~PIPE_ASLEEP;
+        if (o && o != mine)
+            pids[n++] = o;
+    }
+    for (unsigned i = 0; i < n; i += PROC_ALIVE_MAX) {
+        unsigned long w[PROC_ALIVE_MAX] = { 0 };
+        for (unsigned j = 0; j < PROC_ALIVE_MAX && i + j < n; j++)
+            w[j] = pids[i + j];
+        struct sys_msg m = { 0 };
+        if (__proc_call(PROC_ALIVE, PROC_ALIVE_MAX, w, &m) != PROC_OK)
+            return false;                    /* no answer: take nothing */
+        for (unsigned j = 0; j < PROC_ALIVE_MAX && i + j < n; j++)
+            if (!(m.w[1] & 1UL << j))
+                dead[nd++] = pids[i + j];
+    }
+    bool took = false;
+    for (unsigned d = 0; d < nd; d++) {
+        for (int i = 0, k = __atomic_load_n(&p->nheld, __ATOMIC_ACQUIRE); i < k; i++) {
+            unsigned long e = load(&p->held[i]);
+            if (e && HOLDER_PID(e) == dead[d] &&
+                __atomic_compare_exchange_n(&p->held[i], &e, 0, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+                took = true;
+        }
+        for (int l = 0; l < 2; l++) {
+            unsigned o = __atomic_load_n(locks[l], __ATOMIC_ACQUIRE);
+            if ((o & ~PIPE_ASLEEP) == dead[d] &&
+                __atomic_compare_exchange_n(locks[l], &o, 0, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+                if (o & PIPE_ASLEEP)
+                    __atomic_fetch_sub(&p->sleepers, 1, __ATOMIC_SEQ_CST);
+                took = true;
+            }
+        }
+    }
+    if (took)
+        wake(p);                             /* another sleeper looks again too */
+    return took;
+}
+
+/* Yields with nothing to sleep on; every PIPE_SWEEP_EVERY-th time it
+ * looks for ended holders instead (nobody signals their end then). */
+#define PIPE_SWEEP_EVERY 64
+static void pipe_yield(struct __pipe *p, unsigned *tries)
+{
+    if (++*tries % PIPE_SWEEP_EVERY == 0 && sweep(p))
+        return;
+    sched_yield();
+}
+
+static void lock(struct __pipe *p, unsigned *l)
+{
+    unsigned tries = 0, z = 0, mine = (unsigned)me();
+    while (!__atomic_compare_exchange_n(l, &z, mine, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        z = 0;
+        pipe_yield(p, &tries);               /* an owner that ended is swept out */
+    }
+}
+
+static void unlock(unsigned *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+
+/* Waits, holding lock l, until *at is no longer was (or until asked to
+ * look again: a wake-up can be for a move the caller does not wait for,
+ * or left from an earlier one), or until no holder of the other end is
+ * left (end: HOLDER_READERS or HOLDER_WRITERS).  The first PIPE_YIELDS
+ * times of a wait (*tries counts them since the caller last moved the
+ * ring) it yields instead: a peer that is ready to run moves the ring in
+ * its turn, and a round trip by yield costs a system call a side where a
+ * sleep and a wake-up cost two (a yield with nothing else to run returns
+ * at once, and the next look sleeps).
+ *
+ * A holder's end: the process server signals the notification (through
+ * the ended process's copy) before it tears the process down.  That
+ * signal may find the caller (1) asleep: it wakes with nothing changed;
+ * (2) not asleep: the signal waits on the notification, where a mover's
+ * signal may join it (a notification keeps one pending bit).  So a
+ * wake-up with nothing changed, and a signal found pending by the poll
+ * before each sleep, are followed by a sweep: the holders that ended are
+ * found whichever way their signal came. */
 #define PIPE_YIELDS 1
-static void pipe_sleep(struct __pipe *p, const unsigned long *at, unsigned long was, const int *others,
+static void pipe_sleep(struct __pipe *p, unsigned *l, const unsigned long *at, unsigned long was, int end,
                        unsigned *tries)
 {
-    if (!p->ntfn || (*tries)++ < PIPE_YIELDS) {
-        sched_yield();
+    if (!p->ntfn || p->ntfn_gone || *tries < PIPE_YIELDS) {
+        pipe_yield(p, tries);
         return;
     }
-    __atomic_fetch_add(&p->sleepers, 1, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(at, __ATOMIC_SEQ_CST) == was && __atomic_load_n(others, __ATOMIC_SEQ_CST) != 0) {
-        struct sys_msg m = { 0 };
-        if (sys_raw(FERRY_SYS_RECV, (unsigned long)p->ntfn, &m))
-            sched_yield();           /* the notification went with its maker: poll by yield */
+    (*tries)++;
+    struct sys_msg m = { 0 };
+    if (sys_raw(FERRY_SYS_NBRECV, (unsigned long)p->ntfn, &m) != FERRY_OK) {
+        __atomic_store_n(&p->ntfn_gone, 1, __ATOMIC_SEQ_CST);   /* it went with its maker: yield from now on */
+        return;
     }
+    if (m.badge) {
+        sweep(p);                            /* pending: a move, or an end among them */
+        return;
+    }
+    bool slept = false;
+    __atomic_fetch_add(&p->sleepers, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(l, *l | PIPE_ASLEEP, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(at, __ATOMIC_SEQ_CST) == was && holders(p, end) != 0) {
+        m = (struct sys_msg){ 0 };
+        slept = true;
+        if (sys_raw(FERRY_SYS_RECV, (unsigned long)p->ntfn, &m) != FERRY_OK)
+            __atomic_store_n(&p->ntfn_gone, 1, __ATOMIC_SEQ_CST);
+    }
+    __atomic_store_n(l, *l & ~PIPE_ASLEEP, __ATOMIC_SEQ_CST);
     __atomic_fetch_sub(&p->sleepers, 1, __ATOMIC_SEQ_CST);
+    if (slept && __atomic_load_n(at, __ATOMIC_SEQ_CST) == was && holders(p, end) != 0)
+        sweep(p);
 }
 
 /* The slots of PROC_NOTIFICATION this process's pipes use (bit i: slot
@@ -102,6 +295,8 @@ static bool held_elsewhere(const struct __pipe *p, int fd)
 
 int pipe(int fd[2])
 {
+    if (!me())
+        return -1;
     struct __pipe *p = mmap(NULL, PIPE_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return -1;
@@ -115,7 +310,7 @@ int pipe(int fd[2])
         munmap(p, PIPE_PAGE);
         return -1;
     }
-    p->readers = p->writers = 1;
+    hold(p, self, 1, 1);
     for (int i = 0; i < PROC_NTFNS && !p->ntfn; i++)
         if (!(ntfn_slots & 1U << i) && proc_notification(PROC_NTFN_SLOT0 + i) == PROC_OK) {
             ntfn_slots |= 1U << i;
@@ -137,15 +332,15 @@ long __pipe_read(int fd, void *buf, size_t n)
     }
     if (n == 0)
         return 0;
-    lock(&p->rlock);
+    lock(p, &p->rlock);
     unsigned long tail = p->tail, head;
     unsigned tries = 0;
     while ((head = load(&p->head)) == tail) {
-        if (__atomic_load_n(&p->writers, __ATOMIC_ACQUIRE) == 0 && load(&p->head) == tail) {
+        if (holders(p, HOLDER_WRITERS) == 0 && load(&p->head) == tail) {
             unlock(&p->rlock);
             return 0;                         /* no writer left: the end */
         }
-        pipe_sleep(p, &p->head, tail, &p->writers, &tries);
+        pipe_sleep(p, &p->rlock, &p->head, tail, HOLDER_WRITERS, &tries);
     }
     size_t k = head - tail < n ? head - tail : n;
     for (size_t i = 0; i < k;) {             /* at most two pieces around the ring's end */
@@ -167,9 +362,9 @@ long __pipe_write(int fd, const void *buf, size_t n)
     }
     size_t done = 0;
     unsigned tries = 0;
-    lock(&p->wlock);
+    lock(p, &p->wlock);
     while (done < n) {
-        if (__atomic_load_n(&p->readers, __ATOMIC_ACQUIRE) == 0) {
+        if (holders(p, HOLDER_READERS) == 0) {
             unlock(&p->wlock);
             errno = EPIPE;
             return done ? (long)done : -1;
@@ -177,7 +372,7 @@ long __pipe_write(int fd, const void *buf, size_t n)
         unsigned long head = p->head, room = PIPE_CAP - (head - load(&p->tail));
         /* a write of PIPE_BUF bytes or less goes in whole (POSIX) */
         if (room == 0 || (n <= PIPE_BUF && room < n)) {
-            pipe_sleep(p, &p->tail, head - (PIPE_CAP - room), &p->readers, &tries);
+            pipe_sleep(p, &p->wlock, &p->tail, head - (PIPE_CAP - room), HOLDER_READERS, &tries);
             continue;
         }
         size_t k = n - done < room ? n - done : room;
@@ -201,7 +396,7 @@ static void drop(int fd)
 {
     struct __fd *e = &__fds[fd];
     struct __pipe *p = e->pipe;
-    __atomic_fetch_sub(e->write_end ? &p->writers : &p->readers, 1, __ATOMIC_SEQ_CST);
+    hold(p, me(), e->write_end ? 0 : -1, e->write_end ? -1 : 0);
     wake(p);
     if (p->ntfn && !held_elsewhere(p, fd))
         ntfn_slots &= ~(1U << (p->ntfn - PROC_NTFN_SLOT0));
@@ -215,12 +410,55 @@ int __pipe_close(int fd)
     return 0;
 }
 
-void __pipes_fork(int delta)
+/* The first descriptor of this process that names fd's pipe (so that a
+ * pipe held by several descriptors is handled once). */
+static bool first_of_its_pipe(int fd)
+{
+    for (int i = 0; i < fd; i++)
+        if (__fds[i].used && __fds[i].pipe == __fds[fd].pipe)
+            return false;
+    return true;
+}
+
+bool __pipes_fork(int delta)
+{
+    if (delta > 0 && !me())
+        return false;
+    for (int fd = 0; fd < FDS_MAX; fd++)
+        if (__fds[fd].used && __fds[fd].pipe &&
+            !hold(__fds[fd].pipe, self | PIPE_PENDING, delta * !__fds[fd].write_end, delta * __fds[fd].write_end)) {
+            sweep(__fds[fd].pipe);           /* full: an ended holder's entry, perhaps */
+            if (!hold(__fds[fd].pipe, self | PIPE_PENDING, delta * !__fds[fd].write_end,
+                      delta * __fds[fd].write_end)) {
+                for (int k = 0; k < fd; k++)
+                    if (__fds[k].used && __fds[k].pipe)
+                        hold(__fds[k].pipe, self | PIPE_PENDING, -!__fds[k].write_end, -__fds[k].write_end);
+                errno = EAGAIN;
+                return false;
+            }
+        }
+    return true;
+}
+
+void __pipes_forked(long child)
 {
     for (int fd = 0; fd < FDS_MAX; fd++)
-        if (__fds[fd].used && __fds[fd].pipe)
-            __atomic_fetch_add(__fds[fd].write_end ? &__fds[fd].pipe->writers : &__fds[fd].pipe->readers,
-                               delta, __ATOMIC_ACQ_REL);
+        if (__fds[fd].used && __fds[fd].pipe && first_of_its_pipe(fd))
+            rename_holder(__fds[fd].pipe, self | PIPE_PENDING, (unsigned long)child);
+}
+
+void __pipes_child(void)
+{
+    self = 0;                                /* asked at the first use: me() */
+}
+
+/* The child's side of __pipes_forked: the holds its parent gave it, if
+ * the parent has not named it yet. */
+static void adopt(void)
+{
+    for (int fd = 0; fd < FDS_MAX; fd++)
+        if (__fds[fd].used && __fds[fd].pipe && first_of_its_pipe(fd))
+            rename_holder(__fds[fd].pipe, parent | PIPE_PENDING, self);
 }
 
 void __pipes_exit(void)
@@ -249,14 +487,15 @@ int dup2(int old, int new)
         __fds[new].used = false;
         return new;
     }
+    if (__fds[old].pipe && !hold(__fds[old].pipe, me(), !__fds[old].write_end, __fds[old].write_end)) {
+        errno = EMFILE;
+        return -1;
+    }
     if (__fds[new].used && __fds[new].pipe)
         drop(new);
     else if (__fds[new].used)
         close(new);
     __fds[new] = __fds[old];
-    if (__fds[new].pipe)
-        __atomic_fetch_add(__fds[new].write_end ? &__fds[new].pipe->writers : &__fds[new].pipe->readers, 1,
-                           __ATOMIC_ACQ_REL);
     return new;
 }
 

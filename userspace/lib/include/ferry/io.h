@@ -104,6 +104,15 @@ enum { PIPE_END_READ, PIPE_END_WRITE };
 /* fatfs ram= of the tests and benchmarks: room for the files of `fill`
  * (1.35 MiB) and about 250 KiB more. */
 #define IO_RAM_KIB 1664u
+/* A RAM disk above IO_RAM_MAX_KIB (up to 32 MiB) is made of 2 MiB pages
+ * beside the file server's memory (PROC_MMAP_LARGE); from this size on
+ * `fill` writes F16M.BIN too (17.35 MiB of files): the 16 MiB rows. */
+#define IO_RAM_LARGE_KIB 20480u
+
+/* Tests: fcat -killed touches this many fresh pages halfway through its
+ * file, the marker the test (io_blk_crash, io_file_crash) waits for in
+ * fcat's fault count before it kills the service. */
+#define IO_KILL_MARK_PAGES 128
 
 /* Byte i of the disk image's test file `seed` (ferryhost/disk.py makes the
  * same bytes): a 4093-byte block, repeated. */

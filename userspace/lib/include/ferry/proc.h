@@ -40,6 +40,8 @@ enum proc_slot {
 
 /* The largest PROC_MMAP region (its pages are only made when touched). */
 #define PROC_MMAP_MAX_PAGES 4096
+#define PROC_MMAP_LARGE     2
+#define PROC_MMAP_LARGE_MAX (32UL << 20)
 
 /* Entry: rdi = argc, rsi = argv, rdx = envp (crt0 calls main with them). */
 
@@ -50,7 +52,11 @@ enum proc_label {
     PROC_PRINT,           /* w0 = byte count, bytes from word 1: console output */
     PROC_GETPID,          /* reply w1 = pid, w2 = parent's pid (0: started by the system) */
     PROC_MMAP,            /* w0 = bytes, w1 (optional) = 1 for memory a fork shares rather than copies:
-                           * reply w1 = address of fresh anonymous memory (zero on first touch) */
+                           * reply w1 = address of fresh anonymous memory (zero on first touch);
+                           * w1 = PROC_MMAP_LARGE: up to PROC_MMAP_LARGE_MAX bytes in 2 MiB pages,
+                           * made at once, beside the process's own memory; one such region in the
+                           * system at a time (a RAM disk: docs/io.md); not shared by fork or
+                           * PROC_SHARE */
     PROC_MUNMAP,          /* w0 = address, w1 = bytes: exactly one region PROC_MMAP gave */
     PROC_SPAWN,           /* w0 = length, then "name\0arg\0...\0\0env\0...\0": reply w1 = pid */
     PROC_WAIT,            /* w0 = pid (-1: any child): reply w1 = pid, w2 = status; PROC_E_AGAIN while it runs */
@@ -90,7 +96,12 @@ enum proc_label {
                            * made from the caller's memory, in that slot of its CNode (what was
                            * there is deleted); a fork copies it into the child's same slot.
                            * It goes when the caller ends (the pipes' wake-ups: docs/io.md) */
+    PROC_ALIVE,           /* w0..w3 = pids (0: none): reply w1 bit i = 1 while pid wi runs (not
+                           * yet ended).  Pids are never reused.  At a process's end the
+                           * server signals its slots PROC_NTFN_SLOT0.. first, so the pipes'
+                           * sleepers wake and ask this (docs/io.md, "Pipes") */
 };
+#define PROC_ALIVE_MAX 4
 
 /* The slots PROC_NOTIFICATION fills, above the device slots (ferry/devcaps.h);
  * its capability's badge (what a Wait returns once signalled; a poll with

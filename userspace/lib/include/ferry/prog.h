@@ -40,6 +40,12 @@ unsigned long proc_register(const char *name);
  * NULL when refused.  munmap takes exactly what one mmap gave; its pages
  * go at once (their memory returns when the process ends). */
 void *proc_mmap(size_t len);
+/* In 2 MiB pages made at once, up to PROC_MMAP_LARGE_MAX, one such region
+ * in the system at a time (ferry/proc.h: PROC_MMAP_LARGE); NULL if taken. */
+void *proc_mmap_large(size_t len);
+/* Which of these pids (0: none) still run: bit i for pids[i]; all bits
+ * set when the process server does not answer (PROC_ALIVE). */
+unsigned long proc_alive(const unsigned long pids[PROC_ALIVE_MAX]);
 unsigned long proc_munmap(void *addr, size_t len);
 
 /* Maps the pages of one proc_mmap region read-only into process pid as
