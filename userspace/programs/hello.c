@@ -2,7 +2,9 @@
  * status; "exec=NAME" (its first argument) replaces it in place by
  * program NAME with the arguments after it (status 100 + errno if that
  * was refused); "ctl=PID" tries the process server's control interface
- * on PID with its own capability (status: how many were not refused). */
+ * on PID with its own capability (status: how many were not refused);
+ * "trap" fills its notification slots with its endpoints before it ends
+ * (the process server signals those slots at its end: it must not block). */
 #include <errno.h>
 #include <unistd.h>
 #include <ferry/procctl.h>
@@ -43,8 +45,30 @@ static int try_control(unsigned long pid)
     return answered;
 }
 
+/* Copies of the process server's and the name service's endpoints (ours,
+ * badged with our pid) in the slots the process server signals when we
+ * end (PROC_NTFN_SLOT0..): a Send there, where a notification is expected,
+ * would wait for a receiver for ever.  Returns how many copies failed. */
+static int set_trap(void)
+{
+    int failed = 0;
+    const unsigned long from[] = { PROC_CAP_SERVER, PROC_CAP_NAMES };
+    for (unsigned i = 0; i < sizeof from / sizeof from[0]; i++) {
+        struct sys_msg m = { .info = FERRY_MSGINFO(FERRY_CNODE_COPY, FERRY_CNODE_COPY_NARGS, 1),
+                             .w = { PROC_NTFN_SLOT0 + i, 64, from[i], 64 } };
+        struct ferry_ipc_buffer *ipc = (struct ferry_ipc_buffer *)PROC_IPC_BUFFER;
+        ipc->mr[4] = FERRY_RIGHTS_ALL;
+        ipc->caps_or_badges[0] = PROC_CAP_CNODE;
+        if (sys_raw(FERRY_SYS_CALL, PROC_CAP_CNODE, &m) != FERRY_OK)
+            failed++;
+    }
+    return failed;
+}
+
 int main(int argc, char **argv, char **envp)
 {
+    if (argc > 1 && strcmp(argv[1], "trap") == 0)
+        return set_trap();
     int status = 0;
     if (argc > 1 && strncmp(argv[1], "exec=", 5) == 0) {
         char *nargv[PROC_ARGS_MAX_WORDS + 1];   /* argv is on a read-only page */

@@ -523,7 +523,14 @@ static void proc_teardown(struct proc *p)
             [FERRY_CNODE_ARG_SRC_INDEX] = PROC_NTFN_SLOT0 + i, [FERRY_CNODE_ARG_SRC_DEPTH] = 64,
             [FERRY_CNODE_ARG_RIGHTS] = FERRY_RIGHTS_ALL };
         if (!ferry_invoke(FERRY_CAP_INIT_CNODE, FERRY_CNODE_COPY, FERRY_CNODE_COPY_NARGS, w, 1, &p->cspace, NULL)) {
-            ntfn_signal(temp_slot);
+            /* NBSend, not Signal's Send: the slot is the process's to fill,
+             * and a Send on an endpoint it put there (a copy of its
+             * PROC_CAP_SERVER: ours) would block this server for ever.
+             * NBSend signals a notification and never waits on an
+             * endpoint; it can do nothing the process could not do itself
+             * with the same capability. */
+            struct sys_msg m = { 0 };
+            sys_raw(FERRY_SYS_NBSEND, temp_slot, &m);
             ferry_cnode_delete(temp_slot);
         }
     }

@@ -702,6 +702,29 @@ static bool test_control_refused(void)
     return true;
 }
 
+/* A process that fills the slots the process server signals at its end
+ * (PROC_NTFN_SLOT0..) with endpoints instead of notifications, one of
+ * them the process server's own: its end must not block the server (a
+ * blocking Send there waited for ever, and every later request with it);
+ * the next spawn is served and the memory comes back. */
+static bool test_end_signals_never_block(void)
+{
+    NEED_SYSTEM();
+    struct mm_mark mark = mm_mark();
+    const char *trap[] = { "trap", NULL }, *after[] = { "exit=5", NULL };
+    for (int round = 0; round < 3; round++) {
+        unsigned long pid = proc_spawn("hello", trap, NULL);
+        long status;
+        CHECK(pid && proc_wait(pid, &status));
+        CHECK(status == 0);                      /* both endpoints copied into the slots */
+        pid = proc_spawn("hello", after, NULL);
+        CHECK(pid && proc_wait(pid, &status));
+        CHECK(status == 5);
+    }
+    CHECK(mm_back_to(mark));
+    return true;
+}
+
 const struct utest utests_system[] = {
     { test_spawn_exit_status, "sys_spawn_exit" },
     { test_spawn_arguments, "sys_args" },
@@ -724,5 +747,6 @@ const struct utest utests_system[] = {
     { test_cow_fork, "sys_cow_fork" },
     { test_control, "sys_control" },
     { test_control_refused, "sys_control_refused" },
+    { test_end_signals_never_block, "sys_end_signals" },
 };
 const size_t utests_system_n = sizeof utests_system / sizeof utests_system[0];
