@@ -40,6 +40,7 @@ def test_multiboot2_grub_iso(iso):
     assert 'from "GRUB' in b.output, b
     # The programs arrive as module2 lines: the system starts from boot.conf.
     assert re.search(r"^system: \d+ modules, \d+ programs in boot.conf$", b.output, re.M), b
+    assert re.search(r"^system: process server procsrv.elf started \(", b.output, re.M), b
     assert "hello from pid 5: hello started-by boot.conf" in b.output, b
 
 
@@ -54,6 +55,9 @@ def test_programs_as_qemu_modules(kernel_mb1):
               "-append", "test=sys_spawn_exit,sys_names"])
     assert b.status == EXIT_SUCCESS, b
     assert re.search(r"^root task: \d+ boot modules, \d+ read-only frames$", b.output, re.M), b
+    # the process server, a process of its own, before the servers it starts
+    assert re.search(r"^system: process server procsrv.elf started \(", b.output, re.M), b
+    assert re.search(r"^procsrv: the process server runs as a process of its own \(", b.output, re.M), b
     assert re.search(r"^system: name service names started \(pid 1\)$", b.output, re.M), b
     assert re.search(r"^system: pager pager started \(pid 2\)$", b.output, re.M), b
     assert re.search(r"^system: supervisor supervisor started \(pid 3\)$", b.output, re.M), b
