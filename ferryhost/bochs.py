@@ -174,7 +174,8 @@ def bochs_problem(log_text):
     return None
 
 
-def run(bochs, iso, model, workdir, console_path, timeout, on_line, ips=IPS, log_path=None, disk=None, smp=1):
+def run(bochs, iso, model, workdir, console_path, timeout, on_line, ips=IPS, log_path=None, disk=None, smp=1,
+        megs=MEGS):
     """Boot `iso` under Bochs; pass each COM1 line to on_line as it arrives.
 
     Returns a qemu.Boot whose exit_code follows QEMU's convention (33/35)
@@ -193,7 +194,7 @@ def run(bochs, iso, model, workdir, console_path, timeout, on_line, ips=IPS, log
         shutil.copyfile(disk, workdir / "disk.img")
         disk = (workdir / "disk.img").resolve()
     cfg_path.write_text(config(Path(iso).resolve(), console_path.resolve(), log_path.resolve(), model, ips,
-                               disk=disk, smp=smp))
+                               megs=megs, disk=disk, smp=smp))
     rc_path.write_text("c\n")
     cmd = [bochs, "-q", "-f", str(cfg_path), "-rc", str(rc_path)]
 
@@ -285,6 +286,7 @@ def main(argv=None):
     ap.add_argument("--cpu-model", default=DEFAULT_MODEL, help=f"Bochs CPU model (default {DEFAULT_MODEL})")
     ap.add_argument("--timeout", type=float, default=600, help="seconds before Bochs is killed")
     ap.add_argument("--smp", type=int, default=1, help="CPUs (default 1)")
+    ap.add_argument("--megs", type=int, default=MEGS, help=f"guest memory in MiB (default {MEGS})")
     ap.add_argument("--bochs", help="Bochs binary (default $FERRY_BOCHS or bochs)")
     ap.add_argument("--keep", help="keep the configuration, console and Bochs log in this folder")
     ap.add_argument("--disk", help="raw disk image for the primary ATA master (a copy is used)")
@@ -305,7 +307,8 @@ def main(argv=None):
             def show(line):
                 sys.stdout.write(line + "\n")
                 sys.stdout.flush()
-            boot = run(b, iso, a.cpu_model, work, work / "console.log", a.timeout, show, disk=a.disk, smp=a.smp)
+            boot = run(b, iso, a.cpu_model, work, work / "console.log", a.timeout, show, disk=a.disk, smp=a.smp,
+                       megs=a.megs)
         finally:
             if not a.keep:
                 shutil.rmtree(work, ignore_errors=True)

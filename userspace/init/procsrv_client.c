@@ -21,8 +21,9 @@
 /* Its memory: untyped capabilities made from the root task's and moved
  * into its CNode (the blocks of up to PROCSRV_MAX_PROCS processes and the
  * system's own objects). */
-/* 25: the 32 MiB block of large regions (PROC_MMAP_LARGE: a RAM disk; docs/io.md) */
-static const unsigned procsrv_untyped_bits[] = { 26, 24, 25 };
+/* 64 MiB for the processes; 32 MiB: the block of large regions (PROC_MMAP_LARGE: a RAM disk;
+ * docs/io.md); 16 MiB more */
+static const unsigned procsrv_untyped_bits[] = { 26, 25, 24 };   /* largest first: no alignment gaps */
 #define PROCSRV_UNTYPEDS (sizeof procsrv_untyped_bits / sizeof procsrv_untyped_bits[0])
 
 static struct bootconf conf;
@@ -220,8 +221,11 @@ static bool start_server(const struct ferry_bootinfo *bi, const struct module *m
         (err = ferry_tcb_set_priority(tcb, FERRY_CAP_INIT_TCB, PROCSRV_PRIO)) ||
         (err = ferry_tcb_write_registers(tcb, true, FERRY_REG_COUNT, regs)))
         goto fail;
-    printf("system: process server %s started (%zu image pages, %u MiB of untyped memory moved to it)\n",
-           PROCSRV_MODULE, npages, (unsigned)(((1UL << procsrv_untyped_bits[0]) + (1UL << procsrv_untyped_bits[1])) >> 20));
+    unsigned long moved = 0;
+    for (unsigned i = 0; i < PROCSRV_UNTYPEDS; i++)
+        moved += 1UL << procsrv_untyped_bits[i];
+    printf("system: process server %s started (%zu image pages, %lu MiB of untyped memory moved to it)\n",
+           PROCSRV_MODULE, npages, moved >> 20);
     return true;
 fail:
     printf("system: starting the process server: %s%s%s\n", step, err ? ": " : "", err ? ferry_error_name(err) : "");
