@@ -46,17 +46,6 @@ struct module {
     unsigned long size;
 };
 
-/* The file name in the loader's string: its first word, after the last '/'. */
-static void module_name(const char *s, char *out, size_t max)
-{
-    const char *end = s, *base = s;
-    while (*end && *end != ' ')
-        if (*end++ == '/')
-            base = end;
-    size_t n = (size_t)(end - base) < max - 1 ? (size_t)(end - base) : max - 1;
-    memcpy(out, base, n);
-    out[n] = '\0';
-}
 
 /* Maps every module read-only (as the server does in its own VSpace),
  * once; then finds name (the server's image, boot.conf). */
@@ -71,7 +60,7 @@ static bool module_find(const struct ferry_bootinfo_modules *mi, const char *nam
         for (unsigned long s = d->frames.start; s < d->frames.end; s++, va += 4096)
             if (!mapped && (pt_ensure(&pts, va) || ferry_frame_map(s, FERRY_CAP_INIT_VSPACE, va, FERRY_MAP_READ)))
                 return false;
-        module_name(d->name, out->name, sizeof out->name);
+        bootconf_module_name(d->name, out->name, sizeof out->name);
         out->data = (const unsigned char *)(base + (d->paddr & 0xfff));
         out->size = d->size;
         if (strcmp(out->name, name) == 0) {

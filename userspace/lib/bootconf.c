@@ -231,3 +231,15 @@ const char *bootconf_parse(const char *text, size_t len, struct bootconf *out, u
     }
     return NULL;
 }
+
+/* The file name in the loader's string: its first word, after the last '/'. */
+void bootconf_module_name(const char *s, char *out, size_t max)
+{
+    const char *end = s, *base = s;
+    while (*end && *end != ' ')
+        if (*end++ == '/')
+            base = end;
+    size_t n = (size_t)(end - base) < max - 1 ? (size_t)(end - base) : max - 1;
+    memcpy(out, base, n);
+    out[n] = '\0';
+}

@@ -163,17 +163,6 @@ uint64_t procsrv_event_tsc(void) { return event_tsc; }
 
 /* ---- boot modules and configuration ------------------------------------ */
 
-/* The file name in the loader's string: its first word, after the last '/'. */
-static void module_name(const char *s, char *out, size_t max)
-{
-    const char *end = s, *base = s;
-    while (*end && *end != ' ')
-        if (*end++ == '/')
-            base = end;
-    size_t n = (size_t)(end - base) < max - 1 ? (size_t)(end - base) : max - 1;
-    memcpy(out, base, n);
-    out[n] = '\0';
-}
 
 static const struct module *module_find(const char *name)
 {
@@ -189,7 +178,7 @@ static bool map_modules(const struct ferry_bootinfo_modules *mi)
     for (unsigned long i = 0; i < mi->count && nmodules < MODULES_MAX; i++) {
         const struct ferry_module_desc *d = &mi->m[i];
         struct module *m = &modules[nmodules++];
-        module_name(d->name, m->name, sizeof m->name);
+        bootconf_module_name(d->name, m->name, sizeof m->name);
         m->data = (const unsigned char *)(va + (d->paddr & 0xfff));
         m->size = d->size;
         for (unsigned long s = d->frames.start; s < d->frames.end; s++, va += 4096) {

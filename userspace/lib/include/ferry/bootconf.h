@@ -60,6 +60,11 @@ const struct bootconf_program *bootconf_find(const struct bootconf *c, const cha
 /* Is name (len bytes, not NUL-terminated) in the list? */
 bool bootconf_listed(const char (*list)[PROC_NAME_MAX], unsigned n, const char *name, size_t len);
 
+/* The name a module goes by (boot.conf's module column): the file name of
+ * the loader's string s, its first word after the last '/', cut to
+ * max - 1 bytes. */
+void bootconf_module_name(const char *s, char *out, size_t max);
+
 /* A Redox-style scheme name: 1..30 bytes of [a-z0-9_-] then ':'. */
 bool proc_name_valid(const char *name, size_t len);
 
