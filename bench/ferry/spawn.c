@@ -22,6 +22,24 @@ static const char *spawn_exit_wait(struct bench_ctx *c)
     return NULL;
 }
 
+/* Runs prog with argv to its end, the process server's ring emptied
+ * first, so the records left in it are this run's; *pid is the program's,
+ * *lost the ring's count of lost records before the run (compare it after
+ * reading them).  NULL, or spawn_err / status_err (a non-zero status). */
+static const char *run_recorded(const char *prog, const char *const *argv, const char *spawn_err,
+                                const char *status_err, unsigned long *pid, unsigned long *lost)
+{
+    procsrv_events_drain();
+    *lost = procsrv_events_lost();
+    *pid = proc_spawn(prog, argv, NULL);
+    if (!*pid)
+        return spawn_err;
+    long status = -1;
+    if (!proc_wait(*pid, &status) || status != 0)
+        return status_err;
+    return NULL;
+}
+
 /* The pager's clock: between two consecutive page faults of touch (which
  * reads the first word of each fresh page in turn) lie the reply that
  * resumes it, its touch of the next page, the fault's delivery, and the
@@ -36,14 +54,11 @@ static const char *first_touch(struct bench_ctx *c)
     size_t need = c->warmup + c->n, got = 0;
     while (got < need) {
         const char *argv[] = { "60", NULL };
-        procsrv_events_drain();
-        unsigned long lost = procsrv_events_lost();
-        unsigned long pid = proc_spawn("touch", argv, NULL);
-        if (!pid)
-            return "spawn of touch failed";
-        long status = -1;
-        if (!proc_wait(pid, &status) || status != 0)
-            return "touch did not read zeros and its own writes back";
+        unsigned long pid, lost;
+        const char *err = run_recorded("touch", argv, "spawn of touch failed",
+                                       "touch did not read zeros and its own writes back", &pid, &lost);
+        if (err)
+            return err;
         uint64_t prev = 0;
         bool have = false;
         enum procsrv_event ev;
@@ -136,14 +151,10 @@ static const char *cow_fork(struct bench_ctx *c)
         fmt_snprintf(pages, sizeof pages, "%ld", (long)c->size);
         fmt_snprintf(iters, sizeof iters, "%lu", (unsigned long)forks);
         const char *argv[] = { pages, iters, NULL };
-        procsrv_events_drain();
-        unsigned long lost = procsrv_events_lost();
-        unsigned long pid = proc_spawn("cowbench", argv, NULL);
-        if (!pid)
-            return "spawn of cowbench failed";
-        long status = -1;
-        if (!proc_wait(pid, &status) || status != 0)
-            return "cowbench failed";
+        unsigned long pid, lost;
+        const char *err = run_recorded("cowbench", argv, "spawn of cowbench failed", "cowbench failed", &pid, &lost);
+        if (err)
+            return err;
         uint64_t prev = 0;
         bool have = false;
         enum procsrv_event ev;
@@ -176,14 +187,10 @@ static const char *cow_fault(struct bench_ctx *c)
     size_t need = c->warmup + c->n, got = 0;
     while (got < need) {
         const char *argv[] = { "256", "4", NULL };
-        procsrv_events_drain();
-        unsigned long lost = procsrv_events_lost();
-        unsigned long pid = proc_spawn("cowbench", argv, NULL);
-        if (!pid)
-            return "spawn of cowbench failed";
-        long status = -1;
-        if (!proc_wait(pid, &status) || status != 0)
-            return "cowbench failed";
+        unsigned long pid, lost;
+        const char *err = run_recorded("cowbench", argv, "spawn of cowbench failed", "cowbench failed", &pid, &lost);
+        if (err)
+            return err;
         uint64_t prev = 0;
         unsigned long prev_pid = 0;
         bool have = false;
