@@ -90,7 +90,10 @@ bool ks_handoff_on = true;
 
 static bool handoff_try(struct tcb *t, unsigned cpu)
 {
-    if (!HANDOFF || !ks_handoff_on || ks_percpu.handoff_out)
+    /* Not our current thread (schedule() queues it elsewhere when its
+     * affinity moved, before we switch away from it and save its FPU
+     * state: it must not run there until we have). */
+    if (!HANDOFF || !ks_handoff_on || ks_percpu.handoff_out || t == ks_percpu.cur)
         return false;
     const struct percpu *p = &ks_percpu_of[cpu];
     const struct sched_cpu *s = &ks_sched_of[cpu];
