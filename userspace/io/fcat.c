@@ -31,6 +31,10 @@
 #include <ferry/fileclient.h>
 #include <ferry/io.h>
 #include <ferry/prog.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "fileread.h"
 #include "io_progs.h"
 
 #define FILE_SLOT PROC_CAP_FIRST_FREE
@@ -313,31 +317,35 @@ static int restart_reads(const char *path, unsigned seed, unsigned long n)
     return 0;
 }
 
+/* fileread.h's clock here: a getpid() Call, which the process server
+ * timestamps (bench/ferry/io.c reads its records). */
+static void bench_mark(void *arg)
+{
+    (void)arg;
+    getpid();
+}
+
+static unsigned char bench_pattern(uint32_t seed, uint64_t i)
+{
+    return io_pattern(seed, (unsigned long)i);
+}
+
+/* -bench/-gbench: fileread.h's loop, the program Linux's file_read rows
+ * run, on the libc's file descriptors (the file: server behind them; by
+ * grant: O_FERRY_GRANT). */
 static int bench_reads(const char *path, unsigned seed, unsigned long size, unsigned long n, bool grant)
 {
-    unsigned long fsize;
-    const unsigned char *window = NULL;
-    long h = grant ? fc_open_grant(FILE_SLOT, path, FAT_O_READ, &fsize, &window)
-                   : fc_open(FILE_SLOT, path, FAT_O_READ, &fsize);
-    if (h < 0 || size > fsize)
+    struct stat st;
+    int fd = open(path, fileread_flags(grant));
+    if (fd < 0 || fstat(fd, &st) != 0 || size > (unsigned long)st.st_size)
         return 1;
-    proc_getpid();                          /* the clock starts */
-    for (unsigned long i = 0; i < n; i++) {
-        if (size && fc_seek(FILE_SLOT, h, 0, 0) != 0)
-            return 2;
-        for (unsigned long at = 0; at < size;) {
-            unsigned long k = size - at < CHUNK_MAX ? size - at : CHUNK_MAX;
-            if ((grant ? fc_read_grant(FILE_SLOT, h, window, buf, k) : fc_read(FILE_SLOT, h, buf, k)) != (long)k)
-                return 3;
-            at += k;
-        }
-        proc_getpid();                      /* one read done */
-    }
-    /* the last read's bytes, then the whole file through the other path */
-    if (size && !check(buf, seed, (size - 1) / CHUNK_MAX * CHUNK_MAX, (long)((size - 1) % CHUNK_MAX + 1)))
-        return 4;
-    fc_close(FILE_SLOT, h);
-    return size ? verify(path, seed, fsize, CHUNK_MAX) : 0;
+    int r = fileread_loop(fd, buf, size, n, bench_mark, NULL);
+    if (!r)
+        r = fileread_check(fd, buf, size, (size_t)st.st_size, bench_pattern, seed);
+    if (r)
+        printf("fcat: %s: the timed reads failed at step %d\n", path, r);
+    close(fd);
+    return r;
 }
 
 /* One blk: request: label, w0..w2; the reply's status (w0), or 1 when the
