@@ -24,6 +24,8 @@
  *                                     each followed by a marker Call to the
  *                                     process server (its clock: bench/ferry/io.c),
  *                                     then the whole file checked
+ *   fcat -large                       asks for the large region (PROC_MMAP_LARGE), which its
+ *                                     manifest does not grant: status 0 when refused so
  *   fcat -blk                         blk: itself: runs of sectors through its window
  *                                     against one-sector reads, the disk's end,
  *                                     refusals, a drive error, a crash mid-transfer */
@@ -348,6 +350,20 @@ static int bench_reads(const char *path, unsigned seed, unsigned long size, unsi
     return r;
 }
 
+/* -large: the process server must refuse the large region to a program
+ * whose manifest lacks mmap_large (PROC_E_DENIED, whoever holds it). */
+static int large_refused(void)
+{
+    struct sys_msg m = { .info = FERRY_MSGINFO(PROC_MMAP, 2, 0), .w = { 4UL << 20, PROC_MMAP_LARGE } };
+    if (sys_raw(FERRY_SYS_CALL, PROC_CAP_SERVER, &m))
+        return 1;
+    if (m.w[0] != PROC_E_DENIED) {
+        printf("fcat: the large region without the right: error %lu, address %#lx\n", m.w[0], m.w[1]);
+        return 2;
+    }
+    return 0;
+}
+
 /* One blk: request: label, w0..w2; the reply's status (w0), or 1 when the
  * Call itself failed (the driver died). */
 static long blk_call(struct sys_msg *m, unsigned long label, unsigned long w0, unsigned long w1, unsigned long w2)
@@ -448,6 +464,8 @@ int fcat_main(int argc, char **argv, char **envp)
     (void)envp;
     if (!(buf = proc_mmap(CHUNK_MAX)))
         return 22;
+    if (argc == 2 && strcmp(argv[1], "-large") == 0)
+        return large_refused();             /* no file: needed */
     if (!connect("file:", FILE_SLOT)) {
         printf("fcat: no file: service\n");
         return 20;
