@@ -44,6 +44,7 @@
 #define CHUNK_MAX 65536
 
 static unsigned char *buf;          /* CHUNK_MAX bytes of anonymous memory */
+_Static_assert(FILEREAD_CHUNK <= CHUNK_MAX, "fileread.h's reads fit the buffer");
 static unsigned long recoveries;
 
 static inline unsigned long rdtsc(void)
