@@ -87,7 +87,10 @@ run_one() {
     done
     rm -f "$log" "$log.txt"
 }
-run "qemu64" qemu qemu64 "pcid=off" '^tsc: timed regions read by mfence' '^pcid: off' '^apic: xAPIC'
+# The boot demo (make run's: a disk file through fatfs, ata and serial)
+# runs on every boot that names no tests: checked on qemu64 and Bochs.
+demo_ok='^system: demo done .*memory back'
+run "qemu64" qemu qemu64 "pcid=off" '^tsc: timed regions read by mfence' '^pcid: off' '^apic: xAPIC' "$demo_ok"
 [ "$set_" = full ] && run "Nehalem" qemu Nehalem "" '^tsc: timed regions read by lfence' '^timer: .*APIC periodic'
 [ "$set_" = full ] && run "max" qemu max "" '^tsc: timed regions read by rdtscp' 'SMAP on'
 # Multiprocessor (docs/smp.md): the whole suite on two vCPUs (the smp_*
@@ -125,7 +128,7 @@ smp_set && smp=2 run "Bochs Haswell, 2 CPUs: the smp tests" bochs corei7_haswell
 # kernel takes #DB on a stack of its own and returns into the entry
 # (traps.c), so that is no longer a way to stop it.
 run "Bochs Haswell: PCID, INVPCID, x2APIC, TSC-deadline" bochs corei7_haswell_4770 "" \
-    '^pcid: on \(ASID = PCID, INVPCID' '^apic: x2APIC' '^timer: .*TSC-deadline mode'
+    '^pcid: on \(ASID = PCID, INVPCID' '^apic: x2APIC' '^timer: .*TSC-deadline mode' "$demo_ok"
 [ "$set_" = full ] && run "Bochs Skylake-X: also SMAP" bochs corei7_skylake_x "" \
     '^pcid: on' 'SMEP on, SMAP on' '^apic: x2APIC'
 # A short benchmark run on CPUs with each TSC read method (and PCID under
