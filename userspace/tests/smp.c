@@ -557,10 +557,11 @@ static bool smp_churn_under_ipc(void)
  * CPU 0 and back, lower and raise its priority, delete
  * it for a new one, and check the kernel's invariants, which look at the
  * slots.  The client also waits on a notification now and then, so CPU 0
- * idles too.  Every answer that comes must be right; no Call may fail.
- * (Suspending, moving or deleting the server is left out: with or
- * without the hand-off (idle_poll_us=0), a client whose server was
- * stopped that way here waited for its answer for good; not examined.) */
+ * idles too, and suspends and resumes the server.  Every answer that
+ * comes must be right; no Call may fail.  (Not moving the server to CPU 0:
+ * there it and the client (200, 210) would keep CPU 0 busy for good and
+ * this thread (150) would never run again; not deleting it: the client's
+ * Call would then fail, by design.) */
 static unsigned long hc_ep, hc_tick, hc_done, hc_park;
 static volatile unsigned long hc_stop, hc_calls, hc_bad, hc_failed, hc_finished;
 
@@ -641,9 +642,11 @@ static bool smp_handoff_churn(void)
             deleted++;
             break;
         }
-        case 3: {
+        case 3: { /* the server suspended wherever it is (slot, queue, running, in Recv) and resumed */
             struct inv_state st;
             CHECK(kernel_check("with hand-offs under way", &st));
+            CHECK_OK(ferry_tcb_suspend(server));
+            CHECK_OK(ferry_tcb_resume(server));
             break;
         }
         }
