@@ -54,6 +54,7 @@ FPA_OFF(struct percpu, fpu_clear_left, FPA_PC_FPU_CLEAR_LEFT);
 FPA_OFF(struct percpu, cr0_ts, FPA_PC_CR0_TS);
 FPA_OFF(struct percpu, cur_vspace, FPA_PC_CUR_VSPACE);
 FPA_OFF(struct percpu, bases_live, FPA_PC_BASES_LIVE);
+_Static_assert(sizeof(struct percpu) == PERCPU_SIZE, "percpu: the union kept the size");
 FPA_OFF(struct sched_bitmap, l1, 0);
 FPA_OFF(struct sched_bitmap, l2, 8);
 #define FPA_SIZE(type, field, n) _Static_assert(sizeof(((type *)0)->field) == (n), "fastpath_asm.h: size of " #field)
@@ -67,9 +68,12 @@ FPA_SIZE(struct cap, rights, 1);
 FPA_SIZE(struct cap, size_bits, 1);
 FPA_SIZE(struct endpoint, state, 8);
 FPA_SIZE(struct notification, state, 8);
-FPA_SIZE(struct percpu, fpu_clear_left, 8);
+FPA_SIZE(struct percpu, fpu_clear_left, 4);
 FPA_SIZE(struct percpu, fpu_ts, 8);
-FPA_SIZE(struct percpu, bases_live, 8);
+FPA_SIZE(struct percpu, bases_live, 1);
+FPA_SIZE(struct percpu, switch_work, 8);
+FPA_OFF(struct percpu, switch_work, FPA_PC_SWITCH_WORK);
+FPA_OFF(struct percpu, pcid_on, FPA_PC_PCID_ON);
 FPA_SIZE(struct percpu, cpu, 8);
 #define FPA_VAL(a, b) _Static_assert((a) == (b), "fastpath_asm.h: " #a)
 FPA_VAL(FERRY_OBJ_ENDPOINT, FPA_OBJ_ENDPOINT);

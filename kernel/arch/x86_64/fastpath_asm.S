@@ -107,49 +107,33 @@
 .endm
 
 /* Load the partner's address space (R14 = its PML4) before the point of
- * no return (nothing in the commit touches user memory): without PCIDs
- * CR3 is the PML4 itself; with them the C fast path does the ASID's
- * bookkeeping (vspace_cr3_clean), so go there. */
-.macro SWITCH_VSPACE miss
-    movq FPA_TCB_VSPACE + FPA_CAP_PADDR(%r12), %r14
+ * no return (nothing in the commit touches user memory).  QUIET: the
+ * per-CPU switch_work word was zero, so PCIDs are off and CR3 is the
+ * PML4 itself.  GENERAL: with PCIDs the C fast path does the ASID's
+ * bookkeeping (vspace_cr3_clean), so to \miss. */
+.macro CR3_QUIET
     cmpq %gs:FPA_PC_CUR_VSPACE, %r14
     je 1f
-    cmpb $0, ks_pcid_on(%rip)
+    movq %r14, %gs:FPA_PC_CUR_VSPACE
+    movq %r14, %cr3
+1:
+.endm
+.macro CR3_GENERAL miss
+    cmpq %gs:FPA_PC_CUR_VSPACE, %r14
+    je 1f
+    cmpb $0, %gs:FPA_PC_PCID_ON
     jne \miss
     movq %r14, %gs:FPA_PC_CUR_VSPACE
     movq %r14, %cr3
 1:
 .endm
 
-/* After the point of no return: the FPU trap state, the current thread,
- * the FS/GS bases, then into R12 = next by sysret (fastpath.h's
- * arch_fastpath_switch_exit and entry.S's fastpath_sysret in one).
- * R13 = the length (0..4), RSI = the message info, RDI = the badge. */
-.macro SWITCH_EXIT
-    /* The FPU's trap state, quiet in an IPC loop (fpu_clear_left == 0:
-     * TS set, nothing to do): one compare (arch_switch_fpu_cur). */
-    cmpq $0, %gs:FPA_PC_FPU_CLEAR_LEFT
-    jne 3f
-1:  movq %r12, %gs:FPA_PC_CUR
-    leaq CTX_RFLAGS_OFF + 8(%r12), %rcx
-    movq %rcx, %gs:PERCPU_CUR_CTX_TOP
-    /* The FS/GS bases: none in use on either side (jump), or FS alone
-     * (thread-local storage, straight on), or the general case. */
-    movq %gs:FPA_PC_BASES_LIVE, %rcx
-    orq FPA_TCB_CTX_BASES(%r12), %rcx
-    jz 2f
-    cmpq $FPA_BASE_FS, %rcx
-    jne 4f
-    movq %rdx, %r11                 /* message word 0 around wrmsr */
-    movl $FPA_MSR_FS_BASE, %ecx
-    movl FPA_TCB_FS_BASE(%r12), %eax
-    movl FPA_TCB_FS_BASE + 4(%r12), %edx
-    wrmsr
-    movq %r11, %rdx
-    movq FPA_TCB_CTX_BASES(%r12), %rcx
-    movq %rcx, %gs:FPA_PC_BASES_LIVE
-2:  /* Each message register ANDed with its mask for this length: the
-     * words beyond it leave as zero (entry.S's fastpath_sysret). */
+/* The last of the exit: into R12 = next by sysret (entry.S's
+ * fastpath_sysret).  R13 = the length (0..4), RSI = the message info,
+ * RDI = the badge. */
+.macro EXIT_SYSRET
+    /* Each message register ANDed with its mask for this length: the
+     * words beyond it leave as zero. */
     andq fastpath_mask_rdx(, %r13, 8), %rdx
     andq fastpath_mask_r8(, %r13, 8), %r8
     andq fastpath_mask_r9(, %r13, 8), %r9
@@ -169,44 +153,145 @@
     FASTPATH_LEAVE                  /* after the last read of a TCB */
     swapgs
     sysretq
+.endm
 
-    .pushsection .text.unlikely, "ax"
-3:  /* Lazy FPU work (arch_fpu_lazy_work): leaving the owner with TS
-     * clear sets it; coming back to the owner while its count runs
-     * clears it. */
-    cmpq $0, %gs:FPA_PC_FPU_TS
-    jne 5f
-    movq $1, %gs:FPA_PC_FPU_TS
-    movq %gs:FPA_PC_CR0_TS, %rcx
-    movq %rcx, %cr0
-    jmp 1b
-5:  cmpq %gs:FPA_PC_FPU_OWNER, %r12
-    jne 1b
-    subq $1, %gs:FPA_PC_FPU_CLEAR_LEFT
-    jz 1b
-    movq $0, %gs:FPA_PC_FPU_TS
-    clts
-    jmp 1b
-4:  /* Both bases, or GS: only those that next has or that the
-     * registers may hold (arch_switch_bases_live); RCX = which. */
-    movq %rcx, %rbx
-    movq %rdx, %r11
-    testb $FPA_BASE_FS, %bl
-    jz 6f
+/* The FS/GS bases that next has or the registers may hold, RCX = which
+ * (arch_switch_bases_live; non-zero), then bases_live = next's; on to
+ * \back.  FS alone (thread-local storage) first. */
+.macro BASES_WORK back
+    cmpq $FPA_BASE_FS, %rcx
+    jne 6f
+    movq %rdx, %r11                 /* message word 0 around wrmsr */
     movl $FPA_MSR_FS_BASE, %ecx
     movl FPA_TCB_FS_BASE(%r12), %eax
     movl FPA_TCB_FS_BASE + 4(%r12), %edx
     wrmsr
-6:  testb $FPA_BASE_GS, %bl
+    movq %r11, %rdx
+    movzbl FPA_TCB_CTX_BASES(%r12), %ecx
+    movb %cl, %gs:FPA_PC_BASES_LIVE
+    jmp \back
+6:  movq %rcx, %rbx
+    movq %rdx, %r11
+    testb $FPA_BASE_FS, %bl
+    jz 8f
+    movl $FPA_MSR_FS_BASE, %ecx
+    movl FPA_TCB_FS_BASE(%r12), %eax
+    movl FPA_TCB_FS_BASE + 4(%r12), %edx
+    wrmsr
+8:  testb $FPA_BASE_GS, %bl
     jz 7f
     movl $FPA_MSR_KERNEL_GS_BASE, %ecx  /* the user's GS base after swapgs */
     movl FPA_TCB_GS_BASE(%r12), %eax
     movl FPA_TCB_GS_BASE + 4(%r12), %edx
     wrmsr
 7:  movq %r11, %rdx
-    movq FPA_TCB_CTX_BASES(%r12), %rcx
-    movq %rcx, %gs:FPA_PC_BASES_LIVE
-    jmp 2b
+    movzbl FPA_TCB_CTX_BASES(%r12), %ecx
+    movb %cl, %gs:FPA_PC_BASES_LIVE
+    jmp \back
+.endm
+
+/* After the point of no return, switch_work zero (no FPU trap-state
+ * work, no base live in the registers): the current thread, next's own
+ * bases if it has any (rare: out of line), the exit. */
+.macro EXIT_QUIET
+    movq %r12, %gs:FPA_PC_CUR
+    leaq CTX_RFLAGS_OFF + 8(%r12), %rcx
+    movq %rcx, %gs:PERCPU_CUR_CTX_TOP
+    cmpq $0, FPA_TCB_CTX_BASES(%r12)
+    jne 3f
+2:  EXIT_SYSRET
+    .pushsection .text.fpa_rare, "ax"  /* (not .text.unlikely: the general copy is there) */
+3:  movq FPA_TCB_CTX_BASES(%r12), %rcx
+    BASES_WORK 2b
+    .popsection
+.endm
+
+/* The same when switch_work was not zero (out of line): the lazy FPU's
+ * trap state (arch_fpu_lazy_work), the current thread, the bases that
+ * either side has, the exit. */
+.macro EXIT_GENERAL
+    cmpl $0, %gs:FPA_PC_FPU_CLEAR_LEFT
+    je 1f
+    /* Leaving the owner with TS clear sets it; coming back to the owner
+     * while its count runs clears it. */
+    cmpq $0, %gs:FPA_PC_FPU_TS
+    jne 5f
+    movq $1, %gs:FPA_PC_FPU_TS
+    movq %gs:FPA_PC_CR0_TS, %rcx
+    movq %rcx, %cr0
+    jmp 1f
+5:  cmpq %gs:FPA_PC_FPU_OWNER, %r12
+    jne 1f
+    subl $1, %gs:FPA_PC_FPU_CLEAR_LEFT
+    jz 1f
+    movq $0, %gs:FPA_PC_FPU_TS
+    clts
+1:  movq %r12, %gs:FPA_PC_CUR
+    leaq CTX_RFLAGS_OFF + 8(%r12), %rcx
+    movq %rcx, %gs:PERCPU_CUR_CTX_TOP
+    movzbl %gs:FPA_PC_BASES_LIVE, %ecx
+    orq FPA_TCB_CTX_BASES(%r12), %rcx
+    jz 2f
+    BASES_WORK 2f
+2:  EXIT_SYSRET
+.endm
+
+/* Call's commit: dequeue the receiver (the head; the usual server waits
+ * alone), it runs; we wait for its reply. */
+.macro CALL_COMMIT
+    movq FPA_TCB_IPC_NEXT(%r12), %rcx
+    movq %rcx, FPA_EP_HEAD(%rbp)
+    testq %rcx, %rcx
+    jnz 8f
+    movq %rcx, FPA_EP_TAIL(%rbp)
+    movq %rcx, FPA_EP_STATE(%rbp)       /* EP_IDLE (0) */
+9:  movq $0, FPA_EP_LOCK(%rbp)          /* dest is ours: off the queue, on this CPU */
+    movq FPA_CAP_BADGE(%rax,%rbx), %rdi
+    movq $FPA_ST_RUNNABLE, FPA_TCB_STATE_FLAGS(%r12)
+    movq $0, FPA_TCB_BLOCKED_ON(%r12)
+    /* The caller waits for the reply: TCB_IPC_CALL and the grant rights
+     * of its capability; its message registers unsaved (it gets them
+     * from the reply), and so are its cptr and message info (RDI, RSI:
+     * docs/design.md, "The assembly fast path"). */
+    movzbl FPA_CAP_RIGHTS(%rax,%rbx), %ecx
+    andl $FPA_IPC_GRANTS, %ecx
+    orl $FPA_IPC_CALL, %ecx
+    movl $FPA_ST_BLOCKED_REPLY, CUR(FPA_TCB_STATE)
+    movl %ecx, CUR(FPA_TCB_IPC_FLAGS)
+    movq %r12, CUR(FPA_TCB_BLOCKED_ON)
+    leaq CUR(0), %rcx
+    movq %rcx, FPA_TCB_REPLY_TO(%r12)
+    .pushsection .text.fpa_rare, "ax"  /* (not .text.unlikely: the general copy is there) */
+8:  movq $0, FPA_TCB_IPC_PREV(%rcx)     /* more receivers queued behind it */
+    movq $0, FPA_TCB_IPC_NEXT(%r12)
+    jmp 9b
+    .popsection
+.endm
+
+/* ReplyRecv's commit: the caller runs; we wait at the tail of the
+ * endpoint's queue (our links are NULL: a thread in no queue has none). */
+.macro RR_COMMIT
+    /* The cptr: a cancelled wait restarts as Recv on it (tcb_cancel_ipc). */
+    movq %rdi, CUR(CTX_RDI_OFF)
+    /* The reply (no badge on replies). */
+    movq $0, CUR(FPA_TCB_REPLY_TO)
+    movq $FPA_ST_RUNNABLE, FPA_TCB_STATE_FLAGS(%r12)
+    movq $0, FPA_TCB_BLOCKED_ON(%r12)
+    movq $FPA_ST_BLOCKED_RECV, CUR(FPA_TCB_STATE_FLAGS)
+    movq %rbp, CUR(FPA_TCB_BLOCKED_ON)
+    leaq CUR(0), %rax
+    movq FPA_EP_TAIL(%rbp), %rcx
+    testq %rcx, %rcx
+    jnz 8f
+    movq %rax, FPA_EP_HEAD(%rbp)
+9:  movq %rax, FPA_EP_TAIL(%rbp)
+    movq $FPA_EP_RECV, FPA_EP_STATE(%rbp)
+    movq $0, FPA_EP_LOCK(%rbp)
+    xorl %edi, %edi                     /* badge 0 */
+    .pushsection .text.fpa_rare, "ax"  /* (not .text.unlikely: the general copy is there) */
+8:  movq %rcx, CUR(FPA_TCB_IPC_PREV)    /* other receivers wait: behind the last */
+    movq %rax, FPA_TCB_IPC_NEXT(%rcx)
+    jmp 9b
     .popsection
 .endm
 
@@ -218,7 +303,7 @@ fastpath_asm_call:
     movl %esi, %r13d
     andl $0xfff, %r13d
     cmpl $FPA_MSG_REG_WORDS, %r13d
-    ja call_c
+    ja call_c_long
     /* An endpoint we may send to... */
     LOOKUP_EP FPA_RIGHT_WRITE, call_c
     EP_LOCK
@@ -243,44 +328,26 @@ fastpath_asm_call:
     cmpb CUR(FPA_TCB_PRIO), %cl
     jb call_lowprio
 call_prio_ok:
-    SWITCH_VSPACE call_c_unlock
+    /* One compare for the quiet state of the switch (no FPU work, no
+     * base live, no PCIDs); else the general copy, out of line. */
+    movq FPA_TCB_VSPACE + FPA_CAP_PADDR(%r12), %r14
+    cmpq $0, %gs:FPA_PC_SWITCH_WORK
+    jne call_general
+    CR3_QUIET
 
     /* ---- point of no return ---- */
 
-    /* Dequeue the receiver (the head; the usual server waits alone). */
-    movq FPA_TCB_IPC_NEXT(%r12), %rcx
-    movq %rcx, FPA_EP_HEAD(%rbp)
-    testq %rcx, %rcx
-    jnz call_more
-    movq %rcx, FPA_EP_TAIL(%rbp)
-    movq %rcx, FPA_EP_STATE(%rbp)       /* EP_IDLE (0) */
-call_dequeued:
-    movq $0, FPA_EP_LOCK(%rbp)          /* dest is ours: off the queue, on this CPU */
-    movq FPA_CAP_BADGE(%rax,%rbx), %rdi
-    movq $FPA_ST_RUNNABLE, FPA_TCB_STATE_FLAGS(%r12)
-    movq $0, FPA_TCB_BLOCKED_ON(%r12)
-    /* The caller waits for the reply: TCB_IPC_CALL and the grant rights
-     * of its capability; its message registers unsaved (it gets them
-     * from the reply), and so are its cptr and message info (RDI, RSI:
-     * docs/design.md, "The assembly fast path"). */
-    movzbl FPA_CAP_RIGHTS(%rax,%rbx), %ecx
-    andl $FPA_IPC_GRANTS, %ecx
-    orl $FPA_IPC_CALL, %ecx
-    movl $FPA_ST_BLOCKED_REPLY, CUR(FPA_TCB_STATE)
-    movl %ecx, CUR(FPA_TCB_IPC_FLAGS)
-    movq %r12, CUR(FPA_TCB_BLOCKED_ON)
-    leaq CUR(0), %rcx
-    movq %rcx, FPA_TCB_REPLY_TO(%r12)
-    SWITCH_EXIT
+    CALL_COMMIT
+    EXIT_QUIET
 
     .pushsection .text.unlikely, "ax"
 call_lowprio:
     READY_ABOVE call_c_unlock
     jmp call_prio_ok
-call_more:                              /* more receivers queued behind it */
-    movq $0, FPA_TCB_IPC_PREV(%rcx)
-    movq $0, FPA_TCB_IPC_NEXT(%r12)
-    jmp call_dequeued
+call_general:
+    CR3_GENERAL call_c_unlock
+    CALL_COMMIT                         /* (the point of no return) */
+    EXIT_GENERAL
 /* To the C fast path, nothing changed: RDI and RSI into the TCB (its
  * misses reload them from there: fastpath_miss_call), the kernel stack. */
 call_c_unlock:
@@ -290,6 +357,13 @@ call_c:
     movq %rsi, CUR(CTX_RSI_OFF)
     movq %gs:PERCPU_KERNEL_RSP, %rsp
     jmp fastpath_call
+/* Longer messages: straight to the C fast path's general version, which
+ * fastpath_call would jump to after the same test. */
+call_c_long:
+    movq %rdi, CUR(CTX_RDI_OFF)
+    movq %rsi, CUR(CTX_RSI_OFF)
+    movq %gs:PERCPU_KERNEL_RSP, %rsp
+    jmp fastpath_call_long
     .popsection
 
 /* ---- ReplyRecv (fastpath.c's reply_recv_fp) ---- */
@@ -298,7 +372,7 @@ fastpath_asm_reply_recv:
     movl %esi, %r13d
     andl $0xfff, %r13d
     cmpl $FPA_MSG_REG_WORDS, %r13d
-    ja rr_c
+    ja rr_c_long
     /* A caller that waits for our reply (not a faulted thread, nor one
      * on another CPU)... */
     movq CUR(FPA_TCB_REPLY_TO), %r12
@@ -326,31 +400,15 @@ rr_bound_ok:
     jne rr_c_unlock
     cmpb $FPA_OBJ_VSPACE, FPA_TCB_VSPACE + FPA_CAP_TYPE(%r12)
     jne rr_c_unlock
-    SWITCH_VSPACE rr_c_unlock
+    movq FPA_TCB_VSPACE + FPA_CAP_PADDR(%r12), %r14
+    cmpq $0, %gs:FPA_PC_SWITCH_WORK
+    jne rr_general
+    CR3_QUIET
 
     /* ---- point of no return ---- */
 
-    /* The cptr: a cancelled wait restarts as Recv on it (tcb_cancel_ipc). */
-    movq %rdi, CUR(CTX_RDI_OFF)
-    /* The reply (no badge on replies): the caller runs. */
-    movq $0, CUR(FPA_TCB_REPLY_TO)
-    movq $FPA_ST_RUNNABLE, FPA_TCB_STATE_FLAGS(%r12)
-    movq $0, FPA_TCB_BLOCKED_ON(%r12)
-    /* We wait at the tail of the endpoint's queue (our links are NULL:
-     * a thread in no queue has none). */
-    movq $FPA_ST_BLOCKED_RECV, CUR(FPA_TCB_STATE_FLAGS)
-    movq %rbp, CUR(FPA_TCB_BLOCKED_ON)
-    leaq CUR(0), %rax
-    movq FPA_EP_TAIL(%rbp), %rcx
-    testq %rcx, %rcx
-    jnz rr_tail
-    movq %rax, FPA_EP_HEAD(%rbp)
-rr_queued:
-    movq %rax, FPA_EP_TAIL(%rbp)
-    movq $FPA_EP_RECV, FPA_EP_STATE(%rbp)
-    movq $0, FPA_EP_LOCK(%rbp)
-    xorl %edi, %edi                     /* badge 0 */
-    SWITCH_EXIT
+    RR_COMMIT
+    EXIT_QUIET
 
     .pushsection .text.unlikely, "ax"
 rr_lowprio:
@@ -360,10 +418,10 @@ rr_bound:
     cmpq $FPA_NTFN_ACTIVE, FPA_NTFN_STATE(%r15)
     je rr_c_unlock
     jmp rr_bound_ok
-rr_tail:                                /* other receivers wait: behind the last */
-    movq %rcx, CUR(FPA_TCB_IPC_PREV)
-    movq %rax, FPA_TCB_IPC_NEXT(%rcx)
-    jmp rr_queued
+rr_general:
+    CR3_GENERAL rr_c_unlock
+    RR_COMMIT                           /* (the point of no return) */
+    EXIT_GENERAL
 rr_c_unlock:
     movq $0, FPA_EP_LOCK(%rbp)
 rr_c:
@@ -371,5 +429,10 @@ rr_c:
     movq %rsi, CUR(CTX_RSI_OFF)
     movq %gs:PERCPU_KERNEL_RSP, %rsp
     jmp fastpath_reply_recv
+rr_c_long:                              /* (as call_c_long) */
+    movq %rdi, CUR(CTX_RDI_OFF)
+    movq %rsi, CUR(CTX_RSI_OFF)
+    movq %gs:PERCPU_KERNEL_RSP, %rsp
+    jmp fastpath_reply_recv_long
     .popsection
 #endif

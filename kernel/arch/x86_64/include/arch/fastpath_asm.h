@@ -61,7 +61,9 @@
 #define FPA_PC_FPU_CLEAR_LEFT 4304
 #define FPA_PC_CR0_TS       4312
 #define FPA_PC_CUR_VSPACE   4320
-#define FPA_PC_BASES_LIVE   4328
+#define FPA_PC_SWITCH_WORK  4304    /* fpu_clear_left (32 bits), bases_live, pcid_on (bytes) */
+#define FPA_PC_BASES_LIVE   4308
+#define FPA_PC_PCID_ON      4309
 
 /* Values (enums and UL constants the assembler cannot read). */
 #define FPA_OBJ_ENDPOINT    3
