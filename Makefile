@@ -410,18 +410,12 @@ linux-guest: | setup-linux
 linux-tests: | setup-test setup-linux
 	$(PY) -m pytest -q tests/harness/test_linux.py
 
+# The parts in order, the first failure stops it; a table of each part's
+# time closes the log (scripts/test-parts.sh).
+TEST_PARTS := unit-tests lint guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench \
+	guest-tests-kpti guest-tests-ubsan stress boot-tests harness-tests
 test: setup-test setup-linux setup-cluster
-	$(MAKE) unit-tests
-	$(MAKE) lint
-	$(MAKE) guest-tests
-	$(MAKE) guest-tests-nofp
-	$(MAKE) guest-tests-eager
-	$(MAKE) guest-tests-nobench
-	$(MAKE) guest-tests-kpti
-	$(MAKE) guest-tests-ubsan
-	$(MAKE) stress
-	$(MAKE) boot-tests
-	$(MAKE) harness-tests
+	@scripts/test-parts.sh "$(MAKE)" $(TEST_PARTS)
 
 # ---- measuring ------------------------------------------------------------
 # The default sweep (Ferry fast path on/off and the Linux baseline), then its

@@ -150,7 +150,8 @@ int tests_main(const struct ferry_bootinfo *bi)
                (1UL << bits) >> 20, bi->benchmark ? "; free untyped bytes checked after each" : "");
     else
         printf("tests: no untyped for a test sandbox: tests run unisolated\n");
-    char only[256];
+    /* As long as the command line itself, so no list of names is ever cut. */
+    static char only[FERRY_BOOTINFO_CMDLINE_MAX];
     bool select = cmdline_get(bi->cmdline, "test", only, sizeof only);
     unsigned passed = 0, failed = 0, matched = 0;
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
