@@ -314,7 +314,7 @@ unit_sources = $(shell sed -n 's|^/\* SOURCES: \(.*\) \*/|\1|p' $(1))
 # Each test is one compile-and-link of several sources, so it depends on
 # every header it could include: a stale test binary built against an old
 # struct layout once failed on a correct tree.
-UNIT_HEADERS := $(shell find kernel/include kernel/arch/x86_64/include lib/include bench/lib userspace/lib/include -name '*.h')
+UNIT_HEADERS := $(shell find kernel/include kernel/arch/x86_64/include lib/include bench/lib userspace/lib/include tools/include -name '*.h')
 define unit_rule
 $(BUILD)/unit/$(1): tests/unit/$(1).c $(call unit_sources,tests/unit/$(1).c) $(UNIT_HEADERS) | setup-test
 	@mkdir -p $$(dir $$@)
@@ -454,7 +454,7 @@ clean:
 PLUGIN_CFLAGS := -std=gnu17 -O2 -g -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden -Itools/include
 TLBMODEL := $(BUILD)/tlbmodel.so
 tlbmodel: $(TLBMODEL)
-$(TLBMODEL): tools/tlbmodel/tlbmodel.c tools/include/qemu_plugin_api.h | setup-build
+$(TLBMODEL): tools/tlbmodel/tlbmodel.c tools/include/qemu_plugin_api.h tools/include/plugin_host_check.h | setup-build
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) -o $@ tools/tlbmodel/tlbmodel.c
 
@@ -462,7 +462,7 @@ $(TLBMODEL): tools/tlbmodel/tlbmodel.c tools/include/qemu_plugin_api.h | setup-b
 # function (scripts/insn-profile.sh; tools/insnprof/insnprof.c).
 INSNPROF := $(BUILD)/insnprof.so
 insnprof: $(INSNPROF)
-$(INSNPROF): tools/insnprof/insnprof.c tools/include/qemu_plugin_api.h | setup-build
+$(INSNPROF): tools/insnprof/insnprof.c tools/include/qemu_plugin_api.h tools/include/plugin_host_check.h | setup-build
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) -o $@ tools/insnprof/insnprof.c
 

@@ -87,13 +87,16 @@ run_one() {
     done
     rm -f "$log" "$log.txt"
 }
-run "qemu64" qemu qemu64 "pcid=off" '^tsc: timed regions read by mfence' '^pcid: off' '^apic: xAPIC'
+# The boot demo (make run's: a disk file through fatfs, ata and serial)
+# runs on every boot that names no tests: checked on qemu64 and Bochs.
+demo_ok='^system: demo done .*memory back'
+run "qemu64" qemu qemu64 "pcid=off" '^tsc: timed regions read by mfence' '^pcid: off' '^apic: xAPIC' "$demo_ok"
 [ "$set_" = full ] && run "Nehalem" qemu Nehalem "" '^tsc: timed regions read by lfence' '^timer: .*APIC periodic'
 [ "$set_" = full ] && run "max" qemu max "" '^tsc: timed regions read by rdtscp' 'SMAP on'
 # Multiprocessor (docs/smp.md): the whole suite on two vCPUs (the smp_*
 # tests then run threads on both), and the smp_* tests on four vCPUs of
 # a CPU without x2APIC; every CPU must come up.
-smp_tests="test=smp_affinity,smp_per_core_preemption,smp_notify_xcpu,smp_xcpu_call_stress,smp_delete_running_thread,smp_churn_under_ipc,smp_tlb_shootdown"
+smp_tests="test=smp_affinity,smp_per_core_preemption,smp_notify_xcpu,smp_xcpu_call_stress,smp_delete_running_thread,smp_churn_under_ipc,smp_tlb_shootdown,smp_handoff_churn"
 # The SMP stress and churn tests are cut to a few thousand Calls and a few
 # dozen rounds here: under multi-threaded TCG every vCPU spins for the big
 # kernel lock while its holder's host thread may be descheduled, and with
@@ -125,7 +128,7 @@ smp_set && smp=2 run "Bochs Haswell, 2 CPUs: the smp tests" bochs corei7_haswell
 # kernel takes #DB on a stack of its own and returns into the entry
 # (traps.c), so that is no longer a way to stop it.
 run "Bochs Haswell: PCID, INVPCID, x2APIC, TSC-deadline" bochs corei7_haswell_4770 "" \
-    '^pcid: on \(ASID = PCID, INVPCID' '^apic: x2APIC' '^timer: .*TSC-deadline mode'
+    '^pcid: on \(ASID = PCID, INVPCID' '^apic: x2APIC' '^timer: .*TSC-deadline mode' "$demo_ok"
 [ "$set_" = full ] && run "Bochs Skylake-X: also SMAP" bochs corei7_skylake_x "" \
     '^pcid: on' 'SMEP on, SMAP on' '^apic: x2APIC'
 # A short benchmark run on CPUs with each TSC read method (and PCID under

@@ -1,10 +1,11 @@
 /* file.c: reading a file with read(2), the Linux side of Ferry's file_read
- * rows: lseek to its start and read(size), as Ferry's reader seeks and reads
- * through the file server, from a file on tmpfs (the page cache, no device)
- * or from the disk image Ferry's driver reads (the same FAT image on the same
- * emulated IDE disk, through Debian's ata_piix, sd_mod and vfat modules),
- * cold (the file's pages dropped before each read) or cached.  The bytes are
- * checked after the timed loop.  pipeline: "cat FILE | wc" between two
+ * rows: the same reader (userspace/io/fileread.h: lseek to the start, read
+ * `size` bytes in reads of up to 64 KiB, the whole file checked afterwards)
+ * that Ferry's fcat -bench runs, from a file on tmpfs (the page cache, no
+ * device) or from the disk image Ferry's driver reads (the same FAT image on
+ * the same emulated IDE disk, through Debian's ata_piix, sd_mod and vfat
+ * modules), cold (the file's pages dropped before each read) or cached;
+ * only the clock is this file's.  pipeline: "cat FILE | wc" between two
  * processes (userspace/io/pipeline.h, the code Ferry's pipeline row runs) on
  * a tmpfs file with the bytes of the disk image's file of that size. */
 #define _GNU_SOURCE
@@ -22,6 +23,7 @@
 
 #include "linux_bench.h"
 #include "../../userspace/io/pipeline.h"
+#include "../../userspace/io/fileread.h"
 
 #define FILE_DIR "/io-tmp"
 
@@ -29,6 +31,65 @@ static unsigned char pattern(uint32_t seed, uint64_t i)
 {
     uint32_t x = (uint32_t)(i % 4093 + 1) * 2654435761u ^ seed * 40503u;   /* Ferry's io_pattern */
     return (unsigned char)(x >> 13 ^ x >> 24);
+}
+
+/* fileread.h's clock here: the TSC, read at each mark (the end of one
+ * sample, the start of the next); between the two, outside the timed
+ * part, the disk rows drop the file's pages (cold) and check the disk's
+ * sector count (where the data came from). */
+struct linux_marks {
+    struct bench_ctx *c;
+    size_t done, size;
+    bool started;
+    uint64_t t0, sectors0;
+    int fd;
+    const bool *cold;          /* NULL: tmpfs, no disk */
+    const char *fail;
+};
+
+static uint64_t disk_sectors_read(void);
+
+static void linux_mark(void *arg)
+{
+    uint64_t t1 = tsc_end();
+    bench_compiler_fence();
+    struct linux_marks *m = arg;
+    if (m->started) {
+        if (m->done >= m->c->warmup)
+            m->c->samples[m->done - m->c->warmup] = t1 - m->t0;
+        if (m->cold) {
+            uint64_t read_sectors = disk_sectors_read() - m->sectors0;
+            if (*m->cold && m->size && read_sectors < m->size / 512 && !m->fail)
+                m->fail = "a cold read did not reach the disk";
+            else if (!*m->cold && m->done > 0 && read_sectors && !m->fail)
+                m->fail = "a cached read reached the disk";
+        }
+        m->done++;
+    }
+    m->started = true;
+    if (m->cold) {
+        if (*m->cold && posix_fadvise(m->fd, 0, 0, POSIX_FADV_DONTNEED) != 0 && !m->fail)
+            m->fail = "posix_fadvise";
+        m->sectors0 = disk_sectors_read();
+    }
+    bench_compiler_fence();
+    m->t0 = tsc_begin();
+}
+
+/* fileread.h's loop and checks on fd (a file of file_size bytes of
+ * pattern(seed)); cold: NULL (tmpfs) or whether to drop its pages. */
+static const char *timed_reads(struct bench_ctx *c, int fd, unsigned char *buf, size_t size, size_t file_size,
+                               uint32_t seed, const bool *cold)
+{
+    struct linux_marks m = { .c = c, .size = size, .fd = fd, .cold = cold };
+    int r = fileread_loop(fd, buf, size, c->warmup + c->n, linux_mark, &m);
+    if (r)
+        return r == 1 ? "lseek failed" : "short read";
+    if (m.fail)
+        return m.fail;
+    if (fileread_check(fd, buf, size, file_size, pattern, seed))
+        return "the bytes read back differ";
+    return NULL;
 }
 
 static const char *file_read(struct bench_ctx *c)
@@ -40,7 +101,7 @@ static const char *file_read(struct bench_ctx *c)
     if (mount("tmpfs", FILE_DIR, "tmpfs", 0, "size=64m") != 0)
         return "cannot mount tmpfs";
     const char *fail = NULL;
-    unsigned char *buf = malloc(size ? size : 1);
+    unsigned char *buf = malloc(size > FILEREAD_CHUNK ? size : FILEREAD_CHUNK);
     int fd = open(FILE_DIR "/f.bin", O_RDWR | O_CREAT | O_TRUNC, 0644);
     if (!buf || fd < 0)
         fail = "cannot create the file";
@@ -48,21 +109,8 @@ static const char *file_read(struct bench_ctx *c)
         buf[i] = pattern(3, i);
     if (!fail && size && !lb_write_full(fd, buf, size))
         fail = "cannot write the file";
-    for (size_t i = 0; i < c->warmup + c->n && !fail; i++) {
-        uint64_t t0 = tsc_begin();
-        bench_compiler_fence();
-        off_t o = lseek(fd, 0, SEEK_SET);
-        ssize_t n = size ? read(fd, buf, size) : 0;
-        bench_compiler_fence();
-        uint64_t t1 = tsc_end();
-        if (o != 0 || n != (ssize_t)size)
-            fail = "short read";
-        if (i >= c->warmup)
-            c->samples[i - c->warmup] = t1 - t0;
-    }
-    for (size_t i = 0; i < size && !fail; i++)
-        if (buf[i] != pattern(3, i))
-            fail = "the bytes read back differ";
+    if (!fail)
+        fail = timed_reads(c, fd, buf, size, size, 3, NULL);
     if (fd >= 0)
         close(fd);
     free(buf);
@@ -219,35 +267,13 @@ static const char *disk_read(struct bench_ctx *c, bool cold)
     size_t size = (size_t)c->size;
     uint32_t seed;
     const char *path = disk_file(c->size, &seed);
-    unsigned char *buf = malloc(size ? size : 1);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (!buf || fd < 0)
+    unsigned char *buf = malloc(FILEREAD_CHUNK);
+    int fd = open(path, fileread_flags(0) | O_CLOEXEC);
+    struct stat st;
+    if (!buf || fd < 0 || fstat(fd, &st) != 0)
         fail = "cannot open the disk image's file";
-    for (size_t i = 0; i < c->warmup + c->n && !fail; i++) {
-        /* Outside the timed part: drop the file's cached pages (cold), and
-         * note the disk's sector count, to check where the data came from. */
-        if (cold && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0)
-            fail = "posix_fadvise";
-        uint64_t s0 = disk_sectors_read();
-        uint64_t t0 = tsc_begin();
-        bench_compiler_fence();
-        off_t o = lseek(fd, 0, SEEK_SET);
-        bool ok = size ? lb_read_full(fd, buf, size) : true;
-        bench_compiler_fence();
-        uint64_t t1 = tsc_end();
-        uint64_t read_sectors = disk_sectors_read() - s0;
-        if (o != 0 || !ok)
-            fail = "short read";
-        else if (cold && size && read_sectors < size / 512)
-            fail = "a cold read did not reach the disk";
-        else if (!cold && i > 0 && read_sectors)
-            fail = "a cached read reached the disk";
-        if (i >= c->warmup)
-            c->samples[i - c->warmup] = t1 - t0;
-    }
-    for (size_t i = 0; i < size && !fail; i++)
-        if (buf[i] != pattern(seed, i))
-            fail = "the bytes read back differ";
+    if (!fail)
+        fail = timed_reads(c, fd, buf, size, (size_t)st.st_size, seed, &cold);
     if (fd >= 0)
         close(fd);
     free(buf);

@@ -214,6 +214,10 @@ static bool in_ipc_queue(const struct tcb_queue *q, const struct tcb *t)
 
 static bool in_ready_queue(const struct tcb *t)
 {
+    /* Handed to its CPU (sched.h): in that CPU's slot, or our own
+     * handoff_out (published before we leave). */
+    if (t->in_handoff)
+        return sched_handoff_slot(t->sched_cpu) == t || sched_handoff_pending() == t;
     word_t n = 0;
     for (const struct tcb *x = sched_queue_head(t->sched_cpu, t->prio); x; x = x->sched_next) {
         if (x == t)
@@ -410,7 +414,7 @@ static bool check_sched_cpu(unsigned cpu)
         for (const struct tcb *t = h; t; prev = t, t = t->sched_next) {
             if (++n > MAX_QUEUE)
                 return fail(FERRY_INV_LIMIT, "ready queue does not end (cycle?)", NULL);
-            if (t->sched_prev != prev || !t->in_ready_queue || t->prio != p || t->sched_cpu != cpu ||
+            if (t->sched_prev != prev || !t->in_ready_queue || t->in_handoff || t->prio != p || t->sched_cpu != cpu ||
                 t->state != TCB_RUNNABLE || smp_running_on(t) >= 0 || arch_is_idle(t))
                 return fail_thread("a thread in a ready queue is not a runnable, queued thread of that priority",
                                    t);
@@ -418,6 +422,15 @@ static bool check_sched_cpu(unsigned cpu)
         if (sched_queue_tail(cpu, p) != prev)
             return fail(FERRY_INV_SCHED, "ready queue tail is not its last thread", NULL);
     }
+    /* The hand-off slot: a runnable, queued thread of this CPU, which
+     * idles (a thread is handed only to an idle CPU, which takes the slot
+     * before it runs anything: thread.c), running nowhere.  Under the lock
+     * no reader is taking it (drained at the acquire). */
+    const struct tcb *h = sched_handoff_slot(cpu);
+    if (h && (!h->in_handoff || !h->in_ready_queue || h->sched_cpu != cpu || h->affinity != cpu ||
+              h->state != TCB_RUNNABLE || smp_running_on(h) >= 0 || arch_is_idle(h) ||
+              !arch_is_idle(ks_percpu_of[cpu].cur)))
+        return fail_thread("the hand-off slot holds a thread that is not a runnable thread handed to that idle CPU", h);
     for (unsigned w = 0; w < L2_WORDS; w++)
         if (((bm->l1 >> w) & 1) != (bm->l2[w] != 0))
             return fail(FERRY_INV_SCHED, "ready bitmap's first level disagrees with its second", NULL);

@@ -1,4 +1,4 @@
-/* readyqueue.c: per-CPU ready queues for 256 fixed priorities with round robin; a two-level bitmap finds the highest in O(1).  A thread is queued on the CPU of its affinity; a wake-up for another CPU sends it a reschedule IPI. */
+/* readyqueue.c: per-CPU ready queues for 256 fixed priorities with round robin; a two-level bitmap finds the highest in O(1).  A thread is queued on the CPU of its affinity; a wake-up for another CPU sends it a reschedule IPI, or goes to an idle, polling CPU by the hand-off. */
 #include <arch/smp.h>
 #include <arch/thread.h>
 #include <core/sched.h>
@@ -68,7 +68,131 @@ int sched_highest_prio(void)
  * (the writer holds the lock, so a torn or stale read costs one more turn). */
 bool sched_ready_hint(void)
 {
-    return __atomic_load_n(&THIS->bm.l1, __ATOMIC_RELAXED) != 0;
+    return __atomic_load_n(&THIS->bm.l1, __ATOMIC_RELAXED) != 0 ||
+           ks_percpu.handoff != NULL;      /* volatile: read on every turn */
+}
+
+/* ---- the cross-CPU hand-off (docs/smp.md, "The hand-off") ----------------
+ * A thread woken for another CPU that idles and polls, with nothing queued
+ * there, is not put in that CPU's ready queue: it waits in this CPU's
+ * handoff_out (invisible to other CPUs) until this CPU's kernel work is
+ * done (schedule(), bkl_unlock: sched_handoff_publish), then goes to that
+ * CPU's slot with our ticket, and the idle loop there takes it and runs it
+ * without the big lock (a reader, thread.c), while we finish our exit.
+ * Either way it is "queued": in_ready_queue and in_handoff, sched_cpu its
+ * CPU; sched_dequeue takes it out of either place. */
+#if FERRY_FASTPATH && !defined(FERRY_HOST_TEST)
+#define HANDOFF 1
+#else
+#define HANDOFF 0                        /* the reader exits through the fast path's sysret */
+#endif
+bool ks_handoff_on = true;
+
+static bool handoff_try(struct tcb *t, unsigned cpu)
+{
+    /* Not our current thread (schedule() queues it elsewhere when its
+     * affinity moved, before we switch away from it and save its FPU
+     * state: it must not run there until we have). */
+    if (!HANDOFF || !ks_handoff_on || ks_percpu.handoff_out || t == ks_percpu.cur)
+        return false;
+    const struct percpu *p = &ks_percpu_of[cpu];
+    const struct sched_cpu *s = &ks_sched_of[cpu];
+    /* Its idle loop polls (else the IPI's locked way is as quick), and it
+     * has nothing queued (else it chooses under the lock anyway).  While
+     * we hold the lock its slot is not being taken (a reader of an
+     * earlier holder's slot was drained when we took the lock), so an
+     * empty slot and an idle cur stay so until we publish. */
+    if (p->handoff || p->cur != s->idle || !p->idle_polling || s->bm.l1)
+        return false;
+    t->sched_cpu = (uint8_t)cpu;
+    t->in_ready_queue = true;
+    t->in_handoff = true;
+    ks_percpu.handoff_out = t;
+    return true;
+}
+
+void sched_handoff_publish(void)
+{
+#if HANDOFF
+    struct tcb *t = ks_percpu.handoff_out;
+    if (!t)
+        return;
+    ks_percpu.handoff_out = NULL;
+    unsigned cpu = t->sched_cpu;
+    struct percpu *p = &ks_percpu_of[cpu];
+    /* The ticket first: a reader that sees it has seen every write we
+     * made to t before (x86 stores are seen in order). */
+    __atomic_store_n(&p->handoff_ticket, ks_bkl.owner, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->handoff, t, __ATOMIC_RELEASE);
+    /* As kick: either the idle loop still polls and will see the slot
+     * (its last look follows its clearing of idle_polling and a fence), or
+     * we see it no longer polling and wake it. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&p->idle_polling, __ATOMIC_RELAXED))
+        smp_resched(cpu);
+#endif
+}
+
+void sched_handoff_retract(void)
+{
+#if HANDOFF
+    uint32_t mine = ks_bkl.owner;
+    for (unsigned c = 0; c < ks_ncpus; c++) {
+        struct percpu *p = &ks_percpu_of[c];
+        if (c == arch_cpu_index() || p->handoff_ticket != mine)
+            continue;
+        /* An exchange: the reader there takes the slot by one too, so
+         * exactly one of us has t. */
+        struct tcb *t = __atomic_exchange_n(&p->handoff, NULL, __ATOMIC_ACQ_REL);
+        if (t) {
+            t->in_handoff = false;
+            t->in_ready_queue = false;
+            sched_enqueue(t);
+        }
+    }
+    /* A reader that took its thread finishes its exit (it waits for
+     * nothing); from here we are alone again, as after an acquire. */
+    bkl_drain_readers();
+#endif
+}
+
+void sched_handoff_absorb(void)
+{
+    struct tcb *t = ks_percpu.handoff;
+    if (!t)
+        return;
+    /* We hold the lock and are not reading our slot: nobody else writes it. */
+    ks_percpu.handoff = NULL;
+    t->in_handoff = false;
+    t->in_ready_queue = false;
+    sched_enqueue(t);                    /* our own queue */
+}
+
+/* sched_dequeue's case: t waits in the hand-off, not in a ready queue. */
+static void handoff_remove(struct tcb *t)
+{
+    if (ks_percpu.handoff_out == t) {
+        ks_percpu.handoff_out = NULL;
+    } else {
+        /* Another holder published it; we hold the lock, so its CPU's
+         * reader cannot take it now (its ticket test fails, or we drained
+         * it when we took the lock). */
+        struct tcb *was = __atomic_exchange_n(&ks_percpu_of[t->sched_cpu].handoff, NULL, __ATOMIC_ACQ_REL);
+        assert(was == t);
+        (void)was;
+    }
+    t->in_handoff = false;
+    t->in_ready_queue = false;
+}
+
+struct tcb *sched_handoff_slot(unsigned cpu)
+{
+    return cpu < ks_ncpus ? ks_percpu_of[cpu].handoff : NULL;
+}
+
+struct tcb *sched_handoff_pending(void)
+{
+    return ks_percpu.handoff_out;
 }
 
 bool sched_any_ready(void)
@@ -105,6 +229,8 @@ static void enqueue(struct tcb *t, bool front)
     if (t->in_ready_queue)
         return;
     unsigned cpu = t->affinity < ks_ncpus ? t->affinity : 0;
+    if (!front && cpu != arch_cpu_index() && handoff_try(t, cpu))
+        return;
     struct sched_cpu *s = &ks_sched_of[cpu];
     t->sched_cpu = (uint8_t)cpu;
     struct ready_queue *q = &s->q[t->prio];
@@ -135,6 +261,10 @@ void sched_dequeue(struct tcb *t)
 {
     if (!t->in_ready_queue)
         return;
+    if (t->in_handoff) {
+        handoff_remove(t);
+        return;
+    }
     struct sched_cpu *s = &ks_sched_of[t->sched_cpu];
     struct ready_queue *q = &s->q[t->prio];
     if (t->sched_prev)

@@ -18,8 +18,10 @@ void schedule(void)
     /* A thread whose affinity moved away (it set its own) goes to its
      * CPU's queue, its FPU state saved here, and this CPU chooses again. */
     bool moves = cur_runs && cur->affinity != arch_cpu_index();
-    if (cur_runs && !moves && !ks_yield && !sched_should_preempt(cur))
+    if (cur_runs && !moves && !ks_yield && !sched_should_preempt(cur)) {
+        sched_handoff_publish();
         return;
+    }
     if (cur_runs) {
         /* A preempted thread keeps its place; one that yields goes last. */
         if (moves)
@@ -30,6 +32,11 @@ void schedule(void)
             sched_enqueue_front(cur);
     }
     ks_yield = false;
+    /* Our kernel work is done (what follows is this CPU's choice and
+     * switch, and its exit): a thread we woke for an idle CPU goes out
+     * now, so that CPU runs it while we leave (docs/smp.md, "The
+     * hand-off"). */
+    sched_handoff_publish();
     arch_switch_to(sched_choose());
 }
 

@@ -2,10 +2,14 @@
 fault self-test is caught, reported and exits with the failure code."""
 import re
 import subprocess
+import sys
 
 import pytest
 
 from conftest import BUILD, EXIT_FAILURE, EXIT_SUCCESS, ROOT, TCG, boot
+
+sys.path.insert(0, str(ROOT))
+from ferryhost import disk  # noqa: E402
 
 BANNER = re.compile(r"^Ferry microkernel \S+ \(x86-64\)", re.M)
 
@@ -42,6 +46,14 @@ def test_multiboot2_grub_iso(iso):
     assert re.search(r"^system: \d+ modules, \d+ programs in boot.conf$", b.output, re.M), b
     assert re.search(r"^system: process server procsrv.elf started \(", b.output, re.M), b
     assert "hello from pid 5: hello started-by boot.conf" in b.output, b
+    # No test= word: the boot demo runs before the suite (userspace/init/demo.c):
+    # the disk image's HELLO.TXT through file:, blk: and serial:, both servers stopped
+    demo = b.output.index("demo: /HELLO.TXT from the disk image (file: on blk:):\n")
+    assert b.output.index("system: demo: blk: (ata, pid ") < demo, b
+    assert b.output.startswith(disk.HELLO.decode(), demo + len("demo: /HELLO.TXT from the disk image (file: on blk:):\n")), b
+    assert re.search(r"^system: demo done \(pid \d+, status 0\); ata and fatfs stopped, memory back$", b.output, re.M), b
+    first_test = re.search(r"^test \w+: \.\.\.$", b.output, re.M)
+    assert first_test and b.output.index("system: demo done") < first_test.start(), b
 
 
 def initrd_modules():
@@ -64,6 +76,7 @@ def test_programs_as_qemu_modules(kernel_mb1):
     # the boot service first (boot.conf: start restart), then hello, which prints through it
     assert re.search(r"^system: service serial started \(pid 4\)$", b.output, re.M), b
     assert "hello from pid 5: hello started-by boot.conf" in b.output, b
+    assert "system: demo" not in b.output, b      # test= runs: no boot demo (no disk here either)
     assert "2 passed, 0 failed" in b.output, b
 
 

@@ -27,7 +27,7 @@ static void test_programs_and_manifests(void **state)
         "\n"
         "init   init.elf   start   # trailing comment\n"
         "shell\tsh.elf lookup=serial:,file: register=tty: -- -i  --login \r\n"
-        "srv srv.elf register=serial:,log-2: restart\n";
+        "srv srv.elf register=serial:,log-2: restart mmap_large\n";
     assert_null(parse(text));
     assert_int_equal(conf.n, 3);
     const struct bootconf_program *p = bootconf_find(&conf, "init");
@@ -50,7 +50,9 @@ static void test_programs_and_manifests(void **state)
     assert_false(bootconf_listed((const char (*)[PROC_NAME_MAX])p->lookup, p->nlookup, "pipe:", 5));
     p = bootconf_find(&conf, "srv");
     assert_true(p->restart);
+    assert_true(p->mmap_large);                 /* the large region's right */
     assert_false(bootconf_find(&conf, "init")->restart);
+    assert_false(bootconf_find(&conf, "init")->mmap_large);
     assert_int_equal(p->nreg, 2);
     assert_string_equal(p->reg[1], "log-2:");
     assert_null(bootconf_find(&conf, "nosuch"));
@@ -61,7 +63,7 @@ static void test_errors_name_the_line(void **state)
     (void)state;
     struct { const char *text; unsigned line; const char *err; } cases[] = {
         { "a a.elf\nlonely\n", 2, "a program needs a name and a module" },
-        { "a a.elf bogus\n", 1, "unknown word (expected lookup=, register=, ioport=, irq=, start, restart or --)" },
+        { "a a.elf bogus\n", 1, "unknown word (expected lookup=, register=, ioport=, irq=, start, restart, mmap_large or --)" },
         { "a a.elf lookup=file\n", 1, "a name must look like \"name:\" (a-z, 0-9, _ or -, then a colon)" },
         { "a a.elf lookup=File:\n", 1, "a name must look like \"name:\" (a-z, 0-9, _ or -, then a colon)" },
         { "a a.elf lookup=:\n", 1, "a name must look like \"name:\" (a-z, 0-9, _ or -, then a colon)" },
@@ -178,6 +180,9 @@ static void test_shipped_boot_conf(void **state)
     assert_int_equal(ata->nirq, 1);
     assert_int_equal(ata->irq[0], 14);
     assert_true(ata->restart && bootconf_find(&conf, "fatfs")->restart);
+    /* the large region (PROC_MMAP_LARGE): the file server's only */
+    assert_true(bootconf_find(&conf, "fatfs")->mmap_large);
+    assert_false(ata->mmap_large || bootconf_find(&conf, "fcat")->mmap_large);
     /* the serial driver: COM1 and its line; the pipe: service */
     const struct bootconf_program *serial = bootconf_find(&conf, "serial");
     assert_non_null(serial);

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin_host_check.h"
 #include "qemu_plugin_api.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
@@ -127,17 +128,8 @@ static void on_plugin_exit(qemu_plugin_id_t id, void *udata)
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
                                            char **argv)
 {
-    /* QEMU checked our version against its range; check its range too. */
-    if (info->version.min > QEMU_PLUGIN_VERSION || info->version.cur < QEMU_PLUGIN_VERSION) {
-        fprintf(stderr, "insnprof: built for QEMU plugin API %d, this QEMU offers %d..%d\n",
-                QEMU_PLUGIN_VERSION, info->version.min, info->version.cur);
+    if (plugin_host_check("insnprof", info))
         return -1;
-    }
-    if (!info->system_emulation || strcmp(info->target_name, "x86_64") != 0) {
-        fprintf(stderr, "insnprof: needs qemu-system-x86_64 (got %s%s)\n", info->target_name,
-                info->system_emulation ? "" : ", user mode");
-        return -1;
-    }
     const char *path = NULL;
     for (int i = 0; i < argc; i++) {
         if (strncmp(argv[i], "out=", 4) == 0) {

@@ -1,5 +1,6 @@
-/* main.c: the root task: runs the in-guest test suite, or the benchmarks
- * when the command line has a bench= word, and ends the run with the result. */
+/* main.c: the root task: runs the in-guest test suite (after the boot demo),
+ * or the benchmarks when the command line has a bench= word, and ends the
+ * run with the result. */
 #include <ferry/ulib.h>
 #include <ferry/rootprogs.h>
 #include "../servers/procsrv.h"
@@ -20,5 +21,11 @@ int main(const struct ferry_bootinfo *bi)
     /* The programs boot.conf marks start, before the suite. */
     if (system && !system_start())
         return 1;
+    /* The boot demo (make run): a file of the disk image printed through
+     * the file server, the block driver and the serial driver; only when
+     * no tests are named, so test= runs are not slowed by it, and done
+     * (its processes stopped, their memory back) before the suite starts. */
+    if (system && !cmdline_get(bi->cmdline, "test", NULL, 0))
+        boot_demo();
     return tests_main(bi);
 }

@@ -24,6 +24,8 @@
  *                                     each followed by a marker Call to the
  *                                     process server (its clock: bench/ferry/io.c),
  *                                     then the whole file checked
+ *   fcat -large                       asks for the large region (PROC_MMAP_LARGE), which its
+ *                                     manifest does not grant: status 0 when refused so
  *   fcat -blk                         blk: itself: runs of sectors through its window
  *                                     against one-sector reads, the disk's end,
  *                                     refusals, a drive error, a crash mid-transfer */
@@ -31,6 +33,10 @@
 #include <ferry/fileclient.h>
 #include <ferry/io.h>
 #include <ferry/prog.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "fileread.h"
 #include "io_progs.h"
 
 #define FILE_SLOT PROC_CAP_FIRST_FREE
@@ -38,6 +44,7 @@
 #define CHUNK_MAX 65536
 
 static unsigned char *buf;          /* CHUNK_MAX bytes of anonymous memory */
+_Static_assert(FILEREAD_CHUNK <= CHUNK_MAX, "fileread.h's reads fit the buffer");
 static unsigned long recoveries;
 
 static inline unsigned long rdtsc(void)
@@ -313,31 +320,49 @@ static int restart_reads(const char *path, unsigned seed, unsigned long n)
     return 0;
 }
 
+/* fileread.h's clock here: a getpid() Call, which the process server
+ * timestamps (bench/ferry/io.c reads its records). */
+static void bench_mark(void *arg)
+{
+    (void)arg;
+    getpid();
+}
+
+static unsigned char bench_pattern(uint32_t seed, uint64_t i)
+{
+    return io_pattern(seed, (unsigned long)i);
+}
+
+/* -bench/-gbench: fileread.h's loop, the program Linux's file_read rows
+ * run, on the libc's file descriptors (the file: server behind them; by
+ * grant: O_FERRY_GRANT). */
 static int bench_reads(const char *path, unsigned seed, unsigned long size, unsigned long n, bool grant)
 {
-    unsigned long fsize;
-    const unsigned char *window = NULL;
-    long h = grant ? fc_open_grant(FILE_SLOT, path, FAT_O_READ, &fsize, &window)
-                   : fc_open(FILE_SLOT, path, FAT_O_READ, &fsize);
-    if (h < 0 || size > fsize)
+    struct stat st;
+    int fd = open(path, fileread_flags(grant));
+    if (fd < 0 || fstat(fd, &st) != 0 || size > (unsigned long)st.st_size)
         return 1;
-    proc_getpid();                          /* the clock starts */
-    for (unsigned long i = 0; i < n; i++) {
-        if (size && fc_seek(FILE_SLOT, h, 0, 0) != 0)
-            return 2;
-        for (unsigned long at = 0; at < size;) {
-            unsigned long k = size - at < CHUNK_MAX ? size - at : CHUNK_MAX;
-            if ((grant ? fc_read_grant(FILE_SLOT, h, window, buf, k) : fc_read(FILE_SLOT, h, buf, k)) != (long)k)
-                return 3;
-            at += k;
-        }
-        proc_getpid();                      /* one read done */
+    int r = fileread_loop(fd, buf, size, n, bench_mark, NULL);
+    if (!r)
+        r = fileread_check(fd, buf, size, (size_t)st.st_size, bench_pattern, seed);
+    if (r)
+        printf("fcat: %s: the timed reads failed at step %d\n", path, r);
+    close(fd);
+    return r;
+}
+
+/* -large: the process server must refuse the large region to a program
+ * whose manifest lacks mmap_large (PROC_E_DENIED, whoever holds it). */
+static int large_refused(void)
+{
+    struct sys_msg m = { .info = FERRY_MSGINFO(PROC_MMAP, 2, 0), .w = { 4UL << 20, PROC_MMAP_LARGE } };
+    if (sys_raw(FERRY_SYS_CALL, PROC_CAP_SERVER, &m))
+        return 1;
+    if (m.w[0] != PROC_E_DENIED) {
+        printf("fcat: the large region without the right: error %lu, address %#lx\n", m.w[0], m.w[1]);
+        return 2;
     }
-    /* the last read's bytes, then the whole file through the other path */
-    if (size && !check(buf, seed, (size - 1) / CHUNK_MAX * CHUNK_MAX, (long)((size - 1) % CHUNK_MAX + 1)))
-        return 4;
-    fc_close(FILE_SLOT, h);
-    return size ? verify(path, seed, fsize, CHUNK_MAX) : 0;
+    return 0;
 }
 
 /* One blk: request: label, w0..w2; the reply's status (w0), or 1 when the
@@ -440,6 +465,8 @@ int fcat_main(int argc, char **argv, char **envp)
     (void)envp;
     if (!(buf = proc_mmap(CHUNK_MAX)))
         return 22;
+    if (argc == 2 && strcmp(argv[1], "-large") == 0)
+        return large_refused();             /* no file: needed */
     if (!connect("file:", FILE_SLOT)) {
         printf("fcat: no file: service\n");
         return 20;

@@ -10,6 +10,7 @@ int sertest_main(int argc, char **argv);               /* sertest.c: prints and 
 int pipesrv_main(int argc, char **argv, char **envp);  /* pipe:, named pipes */
 int npipetest_main(int argc, char **argv);             /* npipetest.c: named pipes, checked */
 int fcat_main(int argc, char **argv, char **envp);    /* the demo and test client */
+int demo_main(int argc, char **argv);                  /* demo.c: make run's file, printed */
 int filetest_main(int argc, char **argv);              /* filetest.c's main: the libc's file functions */
 int pipetest_main(int argc, char **argv);              /* pipetest.c's main: pipes */
 

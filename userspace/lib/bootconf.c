@@ -188,8 +188,10 @@ static const char *parse_line(const char *s, size_t n, struct bootconf *out)
                 p.start = true;
             else if (len == 7 && memcmp(word, "restart", 7) == 0)
                 p.restart = true;
+            else if (len == 10 && memcmp(word, "mmap_large", 10) == 0)
+                p.mmap_large = true;
             else
-                err = "unknown word (expected lookup=, register=, ioport=, irq=, start, restart or --)";
+                err = "unknown word (expected lookup=, register=, ioport=, irq=, start, restart, mmap_large or --)";
             if (err)
                 return err;
         }

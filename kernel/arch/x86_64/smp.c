@@ -15,6 +15,7 @@
 #include <arch/kpti.h>
 #include <memmap.h>
 #include <mm/physmap.h>
+#include <core/sched.h>
 #include <object/tcb.h>
 #include <panic.h>
 #include <printk.h>
@@ -111,6 +112,14 @@ static void drain_readers(void)
             asm volatile("pause" ::: "memory");
 }
 
+/* The holder that published a hand-off and must do more kernel work
+ * (sched_handoff_retract): wait for a reader to finish, as at an acquire. */
+void bkl_drain_readers(void)
+{
+    ld_holding("drained readers");
+    drain_readers();
+}
+
 /* A request the lock's holder left for this CPU (request()), run while
  * this CPU waits for the lock without holding it; then answered. */
 static void run_request(struct percpu *me)
@@ -196,6 +205,10 @@ bool bkl_lock(void)
 void bkl_unlock(void)
 {
     ld_holding("released the lock");
+    /* An interrupt taken in the idle halt may have woken a thread for
+     * another CPU: its hand-off goes out now, our last step (schedule()
+     * publishes on every other way out). */
+    sched_handoff_publish();
 #if FERRY_LOCKDEBUG
     ks_bkl_holder = 0;
 #endif
@@ -250,9 +263,18 @@ int smp_running_on(const struct tcb *t)
 bool smp_other_cpu_busy(void)
 {
     unsigned me = (unsigned)arch_cpu_index();
-    for (unsigned c = 0; c < ks_ncpus; c++)
-        if (c != me && !arch_is_idle(ks_percpu_of[c].cur))
+    for (unsigned c = 0; c < ks_ncpus; c++) {
+        if (c == me)
+            continue;
+        /* A thread handed to CPU c that its reader may be taking right
+         * now without the lock (thread.c): it takes the slot, then sets
+         * cur, then clears its flag.  Read in the opposite order, so the
+         * thread is seen in one of the three places. */
+        const struct percpu *p = &ks_percpu_of[c];
+        if (__atomic_load_n(&p->handoff, __ATOMIC_ACQUIRE) || __atomic_load_n(&p->in_fastpath, __ATOMIC_ACQUIRE) ||
+            !arch_is_idle(__atomic_load_n(&p->cur, __ATOMIC_ACQUIRE)))
             return true;
+    }
     return false;
 }
 

@@ -16,6 +16,7 @@
 #include <ferry/arch_x86_64.h>
 #include <object/arch_hooks.h>
 #include <object/tcb.h>
+#include <panic.h>
 #include <printk.h>
 
 /* One idle thread per CPU (its percpu.idle). */
@@ -230,8 +231,57 @@ void arch_idle_poll_init(uint64_t us)
         kprintf("idle: a CPU polls its ready queues for %lu us before it halts\n", us);
 }
 
-/* Without the lock, interrupts on: poll until a thread is queued here,
- * then halt (unless one was) until an interrupt. */
+/* The hand-off's reader (docs/smp.md, "The hand-off"): with interrupts
+ * off and without the lock, take the thread another CPU's lock holder
+ * put in our slot, switch to it and leave by sysret, as the IPC fast
+ * path leaves.  Like the fast path it sets our in_fastpath flag by a
+ * locked instruction first, so every later acquire of the lock waits for
+ * it (BKL_DRAIN, drain_readers); and it goes on only if no other CPU has
+ * held the lock since the slot was filled and none waits for it: the lock
+ * is still held by the ticket that published (which after its publish
+ * only chooses its own next thread and leaves, or retracts first), or
+ * free just after it.  So nothing it reads or writes (the thread, this
+ * CPU's block) is written by anyone else meanwhile.  Returns when it
+ * took nothing: the idle loop then takes the lock and finds the thread
+ * (sched_handoff_absorb). */
+static void idle_take_handoff(struct percpu *me)
+{
+#if FERRY_FASTPATH
+    struct tcb *t = __atomic_load_n(&me->handoff, __ATOMIC_ACQUIRE);
+    if (!t)
+        return;
+#if FERRY_LOCKDEBUG
+    if (ks_bkl_holder == me->cpu + 1 || me->in_fastpath)
+        panic("lockdebug: CPU %lu took a hand-off holding the lock or inside the fast path", me->cpu);
+#endif
+    __atomic_fetch_or(&me->in_fastpath, 1, __ATOMIC_SEQ_CST);    /* lock orb: a full fence */
+    uint32_t tk = __atomic_load_n(&me->handoff_ticket, __ATOMIC_ACQUIRE);
+    uint32_t next = __atomic_load_n(&ks_bkl.next, __ATOMIC_ACQUIRE);
+    uint32_t owner = __atomic_load_n(&ks_bkl.owner, __ATOMIC_ACQUIRE);
+    bool quiet = next == tk + 1 && (owner == tk || owner == tk + 1);
+    /* Nothing queued here (it would choose under the lock), no floor to
+     * switch (floor.c's state is the lock's), and a thread that sysret
+     * can enter (what arch_return_to_user checks). */
+    if (quiet && ks_ready_bitmap.l1 == 0 && !ks_floor_owner && t->ctx.entry == CTX_ENTRY_SYSCALL &&
+        t->ctx.regs[CTX_RIP] < FERRY_USER_TOP &&
+        __atomic_compare_exchange_n(&me->handoff, &t, NULL, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+        t->in_handoff = false;
+        t->in_ready_queue = false;
+        me->idle_polling = false;
+        me->idle_halted = false;
+        t->ctx.regs[CTX_RFLAGS] = (t->ctx.regs[CTX_RFLAGS] & RFLAGS_USER) | RFLAGS_IF | RFLAGS_FIXED;
+        arch_switch_to(t);
+        restore_user_sysret(&t->ctx);    /* clears in_fastpath after its last read of t */
+    }
+    __atomic_store_n(&me->in_fastpath, 0, __ATOMIC_RELEASE);
+#else
+    (void)me;
+#endif
+}
+
+/* Without the lock, interrupts on: poll until a thread is queued here
+ * (or handed here: taken at once if it can be), then halt (unless one
+ * was) until an interrupt. */
 static void idle_wait(void)
 {
     if (idle_poll_ticks) {
@@ -242,9 +292,11 @@ static void idle_wait(void)
         while (!sched_ready_hint() && rdtsc_now() < end)
             asm volatile("pause" ::: "memory");
         asm volatile("cli" ::: "memory");
+        idle_take_handoff(me);
         /* Stop polling, then look once more (kick's fence pairs with
-         * this one): a thread queued after this look sends an IPI,
-         * which the halt below takes (sti; hlt has no window). */
+         * this one, as sched_handoff_publish's does): a thread queued or
+         * handed here after this look sends an IPI, which the halt below
+         * takes (sti; hlt has no window). */
         __atomic_store_n(&me->idle_polling, false, __ATOMIC_RELAXED);
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         if (sched_ready_hint())
@@ -265,6 +317,7 @@ static void idle_wait(void)
 static _Noreturn void idle_loop(void)
 {
     for (;;) {
+        sched_handoff_absorb();          /* a thread handed here that the reader did not take */
         if (sched_highest_prio() >= 0)
             kernel_exit();
         if (!kernel_can_wake()) {
@@ -297,6 +350,7 @@ void arch_return_to_user(void)
      * the caller, kernel_exit, chooses again: a loop, never a nested exit,
      * however many such threads there are. */
     if (unlikely(t->ctx.regs[CTX_RIP] >= FERRY_USER_TOP)) {
+        sched_handoff_retract();         /* more kernel work after schedule()'s publish */
         thread_fault(t, FAULT_BAD_STATE, t->ctx.regs[CTX_RIP]);
         return;
     }
@@ -304,6 +358,10 @@ void arch_return_to_user(void)
      * thread that entered by syscall has exactly what the CPU saved, and
      * the fast path relies on that. */
     t->ctx.regs[CTX_RFLAGS] = (t->ctx.regs[CTX_RFLAGS] & RFLAGS_USER) | RFLAGS_IF | RFLAGS_FIXED;
+#if FERRY_LOCKDEBUG
+    if (ks_percpu.handoff_out)
+        panic("lockdebug: CPU %lu leaves with a hand-off not published", ks_percpu.cpu);
+#endif
     if (t->ctx.entry == CTX_ENTRY_SYSCALL)
         restore_user_sysret(&t->ctx);
     restore_user_iret(&t->ctx);

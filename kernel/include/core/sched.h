@@ -58,6 +58,19 @@ bool sched_tick(struct tcb *cur);
  * must go the locked way.  Only the CPU that runs cur writes its slice. */
 bool sched_tick_unlocked(struct tcb *cur);
 
+/* The cross-CPU hand-off (readyqueue.c; docs/smp.md, "The hand-off").
+ * With the lock held: publish the thread this CPU's kernel work handed to
+ * an idle CPU (the last step before leaving: schedule(), bkl_unlock);
+ * take back what we published when more kernel work follows after all
+ * (returns once no reader runs); move this CPU's slot into its queue (the
+ * idle loop).  ks_handoff_on: command line handoff=on|off. */
+void sched_handoff_publish(void);
+void sched_handoff_retract(void);
+void sched_handoff_absorb(void);
+struct tcb *sched_handoff_slot(unsigned cpu);  /* read only (the invariant check) */
+struct tcb *sched_handoff_pending(void);       /* this CPU's handoff_out */
+extern bool ks_handoff_on;
+
 /* Head and tail of priority p's ready queue on CPU cpu, read only (the invariant check). */
 struct tcb *sched_queue_head(unsigned cpu, unsigned p);
 struct tcb *sched_queue_tail(unsigned cpu, unsigned p);

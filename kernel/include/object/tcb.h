@@ -65,6 +65,9 @@ struct tcb {
     bool in_ready_queue;
     uint8_t affinity;           /* the CPU it runs on (0 unless SetAffinity moved it) */
     uint8_t sched_cpu;          /* whose ready queue holds it while in_ready_queue */
+    /* Queued not in a ready queue but in the hand-off to sched_cpu (the
+     * holder's handoff_out, then that CPU's slot: readyqueue.c). */
+    bool in_handoff;
     word_t time_slice;          /* timer ticks left */
     struct tcb *sched_next, *sched_prev;
 

@@ -10,6 +10,10 @@
 #define O_EXCL   0200
 #define O_TRUNC  01000
 #define O_APPEND 02000
+/* Ferry's own: the file's data read through a window the file server
+ * grants once at open, instead of copied in messages (docs/io.md); a
+ * program that builds for Linux too uses it under #ifdef O_FERRY_GRANT. */
+#define O_FERRY_GRANT 040000000
 
 int open(const char *path, int flags, ...);
 

@@ -75,9 +75,12 @@ int open(const char *path, int flags, ...)
     int fd = __fd_free();
     if (fd < 0)
         return -1;
-    long h = fc_open(LIBC_FILE_SLOT, path, f, NULL);
+    const unsigned char *window = NULL;
+    long h = flags & O_FERRY_GRANT ? fc_open_grant(LIBC_FILE_SLOT, path, f, NULL, &window)
+                                   : fc_open(LIBC_FILE_SLOT, path, f, NULL);
     if (h < 0)
         return (int)fail(h);
+    fds[fd].window = window;
     fds[fd].handle = h;
     fds[fd].used = true;
     return fd;
@@ -94,7 +97,8 @@ ssize_t read(int fd, void *buf, size_t n)
     long h = handle_of(fd);
     if (h < 0)
         return -1;
-    long r = fc_read(LIBC_FILE_SLOT, h, buf, n);
+    long r = fds[fd].window ? fc_read_grant(LIBC_FILE_SLOT, h, fds[fd].window, buf, n)
+                            : fc_read(LIBC_FILE_SLOT, h, buf, n);
     return r < 0 ? fail(r) : r;
 }
 
@@ -130,6 +134,7 @@ int close(int fd)
     if (h < 0)
         return -1;
     fds[fd].used = false;
+    fds[fd].window = NULL;
     long r = fc_close(LIBC_FILE_SLOT, h);
     return r < 0 ? (int)fail(r) : 0;
 }

@@ -56,6 +56,7 @@ struct __fd {
     struct __pipe *pipe;
     bool write_end;
     bool named;                      /* a pipe of the pipe: service (src/npipe.c) */
+    const unsigned char *window;     /* O_FERRY_GRANT: the file server's window for it */
 };
 extern struct __fd __fds[FDS_MAX];
 int __fd_free(void);                 /* the lowest free descriptor from 3 on, or -1 (EMFILE) */

@@ -24,8 +24,9 @@
 #define PIPE_HOLDERS 16                  /* processes holding a pipe (the process server runs 16) */
 
 /* A holder: one word, changed by compare-and-swap only: the owner's pid
- * (bits 0-31; PIPE_PENDING: the holds a fork gives the child, under the
- * parent's pid until one of them names the child), the read ends it holds
+ * (bits 0-31; PIPE_PENDING: the holds a fork gives the child, under a tag
+ * of that one fork, pending(): the parent's pid and the fork's number,
+ * until one of them names the child), the read ends it holds
  * (bits 32-47) and the write ends (48-63).  0: a free entry.  Only its
  * owner changes an entry, but for the fork's renaming and a holder that
  * found its owner ended (sweep). */
@@ -60,6 +61,19 @@ static unsigned long load(unsigned long *p) { return __atomic_load_n(p, __ATOMIC
 /* This process's pid and its parent's, asked once (0: not yet, e.g. in a
  * fork child until it first uses a pipe). */
 static unsigned long self, parent;
+
+/* Forks this process made (the child's copy: the number of the fork that
+ * made it).  A pending entry is tagged with the parent's pid and this
+ * number, so a child adopts the holds of its own fork only: under the
+ * parent's pid alone, a child that first used a pipe after its parent had
+ * begun the next fork took that fork's holds too, and the next child's
+ * ends were counted nowhere (a reader saw the end while it still wrote). */
+static unsigned long forks;
+
+static unsigned long pending(unsigned long pid)
+{
+    return PIPE_PENDING | (pid << 8 & (PIPE_PENDING - 1)) | (forks & 0xff);
+}
 
 static void adopt(void);
 static unsigned long me(void)
@@ -424,15 +438,17 @@ bool __pipes_fork(int delta)
 {
     if (delta > 0 && !me())
         return false;
+    if (delta > 0)
+        forks++;                             /* this fork's tag: pending(self) */
     for (int fd = 0; fd < FDS_MAX; fd++)
         if (__fds[fd].used && __fds[fd].pipe &&
-            !hold(__fds[fd].pipe, self | PIPE_PENDING, delta * !__fds[fd].write_end, delta * __fds[fd].write_end)) {
+            !hold(__fds[fd].pipe, pending(self), delta * !__fds[fd].write_end, delta * __fds[fd].write_end)) {
             sweep(__fds[fd].pipe);           /* full: an ended holder's entry, perhaps */
-            if (!hold(__fds[fd].pipe, self | PIPE_PENDING, delta * !__fds[fd].write_end,
+            if (!hold(__fds[fd].pipe, pending(self), delta * !__fds[fd].write_end,
                       delta * __fds[fd].write_end)) {
                 for (int k = 0; k < fd; k++)
                     if (__fds[k].used && __fds[k].pipe)
-                        hold(__fds[k].pipe, self | PIPE_PENDING, -!__fds[k].write_end, -__fds[k].write_end);
+                        hold(__fds[k].pipe, pending(self), -!__fds[k].write_end, -__fds[k].write_end);
                 errno = EAGAIN;
                 return false;
             }
@@ -444,7 +460,7 @@ void __pipes_forked(long child)
 {
     for (int fd = 0; fd < FDS_MAX; fd++)
         if (__fds[fd].used && __fds[fd].pipe && first_of_its_pipe(fd))
-            rename_holder(__fds[fd].pipe, self | PIPE_PENDING, (unsigned long)child);
+            rename_holder(__fds[fd].pipe, pending(self), (unsigned long)child);
 }
 
 void __pipes_child(void)
@@ -458,7 +474,7 @@ static void adopt(void)
 {
     for (int fd = 0; fd < FDS_MAX; fd++)
         if (__fds[fd].used && __fds[fd].pipe && first_of_its_pipe(fd))
-            rename_holder(__fds[fd].pipe, parent | PIPE_PENDING, self);
+            rename_holder(__fds[fd].pipe, pending(parent), self);
 }
 
 void __pipes_exit(void)

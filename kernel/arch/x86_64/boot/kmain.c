@@ -18,6 +18,7 @@
 #include <root_task.h>
 #include <memmap.h>
 #include <mm/physmap.h>
+#include <core/sched.h>
 #include <panic.h>
 #include <printk.h>
 #include <selftest.h>
@@ -126,6 +127,8 @@ void kmain(uint32_t magic, uint32_t info_pa)
     if (cmdline_get_u64(bi->cmdline, "idle_poll_us", &idle_poll_us) < 0 || idle_poll_us > 100000)
         panic("command line: idle_poll_us= takes 0 to 100000 (microseconds)");
     arch_idle_poll_init(idle_poll_us);
+    if (cmdline_get_bool(bi->cmdline, "handoff", &ks_handoff_on) < 0)   /* docs/smp.md, "The hand-off" */
+        panic("command line: handoff= takes on or off");
     cpu_print_platform();
     /* The boot CPU holds the big kernel lock from here to its first exit
      * to user space; the other CPUs wait for it in their idle loops. */

@@ -11,7 +11,7 @@
  * One program a line, '#' starts a comment:
  *
  *   NAME  MODULE  [lookup=N:,N:...]  [register=N:,...]  [ioport=P[-Q],...]  [irq=L,...]
- *                 [start]  [restart]  [-- ARGUMENTS...]
+ *                 [start]  [restart]  [mmap_large]  [-- ARGUMENTS...]
  *
  * NAME is what spawn takes; MODULE the boot module holding its ELF image
  * (matched by file name); lookup= lists the names it may ask the name
@@ -21,7 +21,9 @@
  * faults or is killed); the words after -- are its default arguments.
  * ioport= grants I/O port ranges (hex with 0x, or decimal; P-Q inclusive)
  * and irq= ISA interrupt lines, each delivered to a notification of its
- * own (the device slots: ferry/devcaps.h).
+ * own (the device slots: ferry/devcaps.h).  mmap_large lets it ask for
+ * the one large region of 2 MiB pages (PROC_MMAP_LARGE: the file server's
+ * large RAM disk); without it the process server refuses that request.
  */
 #define BOOTCONF_PROGRAMS_MAX 32
 #define BOOTCONF_NAMES_MAX    8
@@ -43,6 +45,7 @@ struct bootconf_program {
     unsigned nirq;
     bool start;
     bool restart;                   /* the supervisor restarts it when it dies */
+    bool mmap_large;                /* it may take the large region (PROC_MMAP_LARGE) */
     char args[BOOTCONF_ARGS_MAX];   /* space-separated */
 };
 

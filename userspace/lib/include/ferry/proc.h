@@ -56,7 +56,8 @@ enum proc_label {
                            * w1 = PROC_MMAP_LARGE: up to PROC_MMAP_LARGE_MAX bytes in 2 MiB pages,
                            * made at once, beside the process's own memory; one such region in the
                            * system at a time (a RAM disk: docs/io.md); not shared by fork or
-                           * PROC_SHARE */
+                           * PROC_SHARE; only for a program whose manifest has mmap_large
+                           * (boot.conf), else PROC_E_DENIED */
     PROC_MUNMAP,          /* w0 = address, w1 = bytes: exactly one region PROC_MMAP gave */
     PROC_SPAWN,           /* w0 = length, then "name\0arg\0...\0\0env\0...\0": reply w1 = pid */
     PROC_WAIT,            /* w0 = pid (-1: any child): reply w1 = pid, w2 = status; PROC_E_AGAIN while it runs */
@@ -123,7 +124,7 @@ enum names_label {
 
 enum proc_error {
     PROC_OK = 0,
-    PROC_E_DENIED,        /* the manifest does not list the name */
+    PROC_E_DENIED,        /* the manifest does not list the name (or lacks the right asked for) */
     PROC_E_NOT_FOUND,     /* nobody registered it */
     PROC_E_BAD_NAME,      /* not a scheme name ("name:", 2..31 bytes of [a-z0-9_-] and the colon) */
     PROC_E_TAKEN,         /* registered already */

@@ -18,7 +18,7 @@
  * when they take the lock.  PERCPU_SIZE: the block's size, the stride
  * from one CPU's flag to the next (entry.S's BKL_DRAIN). */
 #define PERCPU_IN_FASTPATH     64
-#define PERCPU_SIZE            4352
+#define PERCPU_SIZE            4416
 
 /* The most CPUs the kernel brings up (cpus=N limits it further). */
 #define FERRY_MAX_CPUS     8
@@ -76,7 +76,17 @@ struct percpu {
     };
     word_t cr0_ts;           /* the CR0 value with TS set (CR0 does not change after boot) */
     paddr_t cur_vspace;      /* physical address of the loaded PML4 */
-    word_t spare;            /* (bases_live moved into switch_work; the block's size is kept) */
+    /* The cross-CPU hand-off (readyqueue.c; docs/smp.md, "The hand-off"):
+     * a thread this CPU, holding the lock, made runnable for an idle,
+     * polling CPU, published there when this CPU's kernel work is done
+     * (sched_handoff_publish).  Only this CPU reads or writes it. */
+    struct tcb *handoff_out;
+    /* The slot: a thread the lock holder with ticket handoff_ticket
+     * handed to this CPU, which its idle loop takes without the lock (a
+     * reader, thread.c) or with it.  Polled by this CPU, written by
+     * others: its own cache line. */
+    struct tcb *volatile handoff __attribute__((aligned(64)));
+    volatile uint32_t handoff_ticket;
 };
 
 _Static_assert(__builtin_offsetof(struct percpu, scratch) == PERCPU_SCRATCH, "percpu layout");

@@ -37,6 +37,9 @@ extern volatile uint32_t ks_bkl_holder;
  * goes straight to kernel_exit. */
 bool bkl_lock(void);
 void bkl_unlock(void);
+/* With the lock held: wait until no CPU runs as a reader (the fast path,
+ * or the idle loop taking a hand-off: docs/smp.md). */
+void bkl_drain_readers(void);
 
 /* The CPUs' per-CPU blocks end here (&ks_percpu_of[ks_ncpus]): entry.S's
  * BKL_DRAIN looks at every CPU's in_fastpath flag below it. */
