@@ -22,6 +22,7 @@
  * thread.
  */
 #include <arch/context.h>
+#include <arch/fastpath_asm.h>
 #include <arch/gdt.h>
 #include <arch/kpti.h>
 #include <arch/percpu.h>
@@ -189,17 +190,7 @@
 .endm
 #endif
 
-/* The fast path is over on this CPU (its exit to user space, or a fall
- * back to the slow path before the lock is taken): a plain store, after
- * every write the fast path made (x86 stores are seen in order).  Flags
- * only change under LOCKDEBUG, which checks the flag was set. */
-.macro FASTPATH_LEAVE
-#if FERRY_LOCKDEBUG
-    cmpb $0, %gs:PERCPU_IN_FASTPATH
-    je lockdebug_exit
-#endif
-    movb $0, %gs:PERCPU_IN_FASTPATH
-.endm
+/* FASTPATH_LEAVE: arch/fastpath_asm.h (the assembly fast path uses it too). */
 
 /* After `syscall`: the user registers into the current TCB, then the
  * kernel stack.  With the fast path built, all but the message registers
@@ -227,14 +218,32 @@
     movq %r12, CTX_R12_OFF - CTX_RIP_OFF(%rsp)
     movq %rbp, CTX_RBP_OFF - CTX_RIP_OFF(%rsp)
     movq %rbx, CTX_RBX_OFF - CTX_RIP_OFF(%rsp)
+#if !FERRY_FASTPATH_ASM
     movq %rdi, CTX_RDI_OFF - CTX_RIP_OFF(%rsp)  /* cptr and msginfo: the fast path's C */
     movq %rsi, CTX_RSI_OFF - CTX_RIP_OFF(%rsp)  /* may use rdi and rsi (FP_MISS) */
+#endif
 #else
     subq $16, %rsp                  /* R11, RCX: the CPU put RFLAGS and RIP there (context.h) */
     SAVE_GPRS_BUT_RAX_RCX_R11
     pushq %rax
 #endif
+#if !FERRY_FASTPATH_ASM
     movq %gs:PERCPU_KERNEL_RSP, %rsp
+#endif
+    /* (FASTPATH_ASM: the assembly fast path (fastpath_asm.S) runs with
+     * RSP here, at the saved RIP, and reaches the TCB through it: no
+     * kernel stack, and the cptr and msginfo stay in RDI and RSI, saved
+     * by whatever needs them: a hand-over to the C fast path, the slow
+     * path's SAVE_MSG_REGS, the ReplyRecv's commit.  Every other way on
+     * loads the kernel stack itself: KERNEL_STACK_IF_ASM.) */
+.endm
+
+/* The kernel stack, where the assembly fast path's entry left RSP at
+ * the saved registers (SAVE_SYSCALL_FRAME). */
+.macro KERNEL_STACK_IF_ASM
+#if FERRY_FASTPATH_ASM
+    movq %gs:PERCPU_KERNEL_RSP, %rsp
+#endif
 .endm
 
     ENTRY_TEXT
@@ -257,14 +266,24 @@ syscall_entry:
      * changed nothing. */
 syscall_fast:
     FASTPATH_ENTER syscall_fast_busy
+#if FERRY_FASTPATH_ASM
+    /* The assembly fast path (fastpath_asm.S), which hands what it does
+     * not take to the C one. */
+    cmpq $FERRY_SYS_CALL, %rax
+    je fastpath_asm_call
+    cmpq $FERRY_SYS_REPLY_RECV, %rax
+    je fastpath_asm_reply_recv
+#else
     cmpq $FERRY_SYS_CALL, %rax
     je fastpath_call
     cmpq $FERRY_SYS_REPLY_RECV, %rax
     je fastpath_reply_recv
+#endif
     FASTPATH_LEAVE
     /* Any other call: the slow path reads its registers from the TCB. */
     movq %gs:PERCPU_CUR_CTX_TOP, %rcx
     SAVE_MSG_REGS %rcx
+    KERNEL_STACK_IF_ASM
 #endif
 syscall_lock:
     BKL_ACQUIRE 1
@@ -308,6 +327,7 @@ syscall_fast_busy:
      * a thread taken from this CPU meanwhile restarts from its TCB. */
     movq %gs:PERCPU_CUR_CTX_TOP, %rcx
     SAVE_MSG_REGS %rcx
+    KERNEL_STACK_IF_ASM
     cmpq $FERRY_SYS_CALL, %rax
     je 1f
     cmpq $FERRY_SYS_REPLY_RECV, %rax
@@ -318,6 +338,9 @@ syscall_fast_busy:
     jnz bkl_stalled
     movq %gs:PERCPU_CUR_CTX_TOP, %rcx
     LOAD_MSG_REGS %rcx
+#if FERRY_FASTPATH_ASM
+    leaq CTX_RIP_OFF - CTX_TOP(%rcx), %rsp  /* where SAVE_SYSCALL_FRAME left it */
+#endif
     jmp syscall_fast
 #endif
 
@@ -331,6 +354,7 @@ syscall_compat_entry:
 #if FERRY_FASTPATH
     movq %gs:PERCPU_CUR_CTX_TOP, %rcx   /* all of them: the fault's handler may read them */
     SAVE_MSG_REGS %rcx
+    KERNEL_STACK_IF_ASM
 #endif
     BKL_ACQUIRE 0
     xorl %ebp, %ebp
@@ -405,6 +429,7 @@ lockdebug_reentry:
 lockdebug_taken:
     movl $1, %edi
     jmp 1f
+    .global lockdebug_exit          /* (FASTPATH_LEAVE in fastpath_asm.S too) */
 lockdebug_exit:
     movl $2, %edi
     jmp 1f
@@ -488,7 +513,9 @@ fastpath_sysret:
 
     .section .rodata
     .balign 8
-    /* By length 0..4: word k of the message survives when k < length. */
+    /* By length 0..4: word k of the message survives when k < length
+     * (fastpath_asm.S's exit too). */
+    .global fastpath_mask_rdx, fastpath_mask_r8, fastpath_mask_r9, fastpath_mask_r10
 fastpath_mask_rdx:
     .quad 0, -1, -1, -1, -1
 fastpath_mask_r8:

@@ -10,6 +10,95 @@
 #include <object/tcb.h>
 #include <ferry/errors.h>
 #include <ferry/syscall.h>
+#include <arch/fastpath_asm.h>
+#include <arch/vspace.h>
+#include <mm/physmap.h>
+
+/* The assembly fast path's constants (arch/fastpath_asm.h), each checked
+ * against what it stands for: a layout change fails the build here. */
+#define FPA_OFF(type, field, v) _Static_assert(__builtin_offsetof(type, field) == (v), "fastpath_asm.h: " #field)
+FPA_OFF(struct tcb, ctx, 0);
+FPA_OFF(struct tcb, slots[TCB_SLOT_CSPACE].cap, FPA_TCB_CSPACE);
+FPA_OFF(struct tcb, slots[TCB_SLOT_VSPACE].cap, FPA_TCB_VSPACE);
+FPA_OFF(struct tcb, state_flags, FPA_TCB_STATE_FLAGS);
+FPA_OFF(struct tcb, state, FPA_TCB_STATE);
+FPA_OFF(struct tcb, ipc_flags, FPA_TCB_IPC_FLAGS);
+FPA_OFF(struct tcb, prio, FPA_TCB_PRIO);
+FPA_OFF(struct tcb, affinity, FPA_TCB_AFFINITY);
+FPA_OFF(struct tcb, blocked_on, FPA_TCB_BLOCKED_ON);
+FPA_OFF(struct tcb, ipc_next, FPA_TCB_IPC_NEXT);
+FPA_OFF(struct tcb, ipc_prev, FPA_TCB_IPC_PREV);
+FPA_OFF(struct tcb, bound_notification, FPA_TCB_BOUND);
+FPA_OFF(struct tcb, reply_to, FPA_TCB_REPLY_TO);
+FPA_OFF(struct tcb, ctx.entry, FPA_TCB_CTX_ENTRY);
+FPA_OFF(struct tcb, ctx.regs[CTX_FS_BASE], FPA_TCB_FS_BASE);
+FPA_OFF(struct tcb, ctx.regs[CTX_GS_BASE], FPA_TCB_GS_BASE);
+FPA_OFF(struct tcb, ctx.bases, FPA_TCB_CTX_BASES);
+FPA_OFF(struct cap, type, FPA_CAP_TYPE);
+FPA_OFF(struct cap, rights, FPA_CAP_RIGHTS);
+FPA_OFF(struct cap, size_bits, FPA_CAP_SIZE_BITS);
+FPA_OFF(struct cap, paddr, FPA_CAP_PADDR);
+FPA_OFF(struct cap, u.cnode.guard, FPA_CAP_GUARD);
+FPA_OFF(struct cap, u.cnode.fp_base, FPA_CAP_FP_BASE);
+FPA_OFF(struct cap, u.ep.badge, FPA_CAP_BADGE);
+FPA_OFF(struct endpoint, queue.head, FPA_EP_HEAD);
+FPA_OFF(struct endpoint, queue.tail, FPA_EP_TAIL);
+FPA_OFF(struct endpoint, state, FPA_EP_STATE);
+FPA_OFF(struct endpoint, fp_lock, FPA_EP_LOCK);
+FPA_OFF(struct notification, state, FPA_NTFN_STATE);
+FPA_OFF(struct percpu, sched, FPA_PC_SCHED);
+FPA_OFF(struct percpu, cur, FPA_PC_CUR);
+FPA_OFF(struct percpu, fpu_owner, FPA_PC_FPU_OWNER);
+FPA_OFF(struct percpu, fpu_ts, FPA_PC_FPU_TS);
+FPA_OFF(struct percpu, fpu_clear_left, FPA_PC_FPU_CLEAR_LEFT);
+FPA_OFF(struct percpu, cr0_ts, FPA_PC_CR0_TS);
+FPA_OFF(struct percpu, cur_vspace, FPA_PC_CUR_VSPACE);
+FPA_OFF(struct percpu, bases_live, FPA_PC_BASES_LIVE);
+_Static_assert(sizeof(struct percpu) == PERCPU_SIZE, "percpu: the union kept the size");
+FPA_OFF(struct sched_bitmap, l1, 0);
+FPA_OFF(struct sched_bitmap, l2, 8);
+#define FPA_SIZE(type, field, n) _Static_assert(sizeof(((type *)0)->field) == (n), "fastpath_asm.h: size of " #field)
+FPA_SIZE(struct tcb, state, 4);
+FPA_SIZE(struct tcb, ipc_flags, 4);
+FPA_SIZE(struct tcb, prio, 1);
+FPA_SIZE(struct tcb, affinity, 1);
+FPA_SIZE(struct tcb, ctx.entry, 8);
+FPA_SIZE(struct cap, type, 1);
+FPA_SIZE(struct cap, rights, 1);
+FPA_SIZE(struct cap, size_bits, 1);
+FPA_SIZE(struct endpoint, state, 8);
+FPA_SIZE(struct notification, state, 8);
+FPA_SIZE(struct percpu, fpu_clear_left, 4);
+FPA_SIZE(struct percpu, fpu_ts, 8);
+FPA_SIZE(struct percpu, bases_live, 1);
+FPA_SIZE(struct percpu, switch_work, 8);
+FPA_OFF(struct percpu, switch_work, FPA_PC_SWITCH_WORK);
+FPA_OFF(struct percpu, pcid_on, FPA_PC_PCID_ON);
+FPA_SIZE(struct percpu, cpu, 8);
+#define FPA_VAL(a, b) _Static_assert((a) == (b), "fastpath_asm.h: " #a)
+FPA_VAL(FERRY_OBJ_ENDPOINT, FPA_OBJ_ENDPOINT);
+FPA_VAL(FERRY_OBJ_CNODE, FPA_OBJ_CNODE);
+FPA_VAL(FERRY_OBJ_VSPACE, FPA_OBJ_VSPACE);
+FPA_VAL(FERRY_RIGHT_READ, FPA_RIGHT_READ);
+FPA_VAL(FERRY_RIGHT_WRITE, FPA_RIGHT_WRITE);
+FPA_VAL(EP_IDLE, FPA_EP_IDLE);
+FPA_VAL(EP_SEND, FPA_EP_SEND);
+FPA_VAL(EP_RECV, FPA_EP_RECV);
+FPA_VAL(NTFN_ACTIVE, FPA_NTFN_ACTIVE);
+FPA_VAL(TCB_STATE_FLAGS(TCB_RUNNABLE, 0), FPA_ST_RUNNABLE);
+FPA_VAL(TCB_STATE_FLAGS(TCB_BLOCKED_RECV, 0), FPA_ST_BLOCKED_RECV);
+FPA_VAL(TCB_BLOCKED_REPLY, FPA_ST_BLOCKED_REPLY);
+FPA_VAL(TCB_IPC_CALL, FPA_IPC_CALL);
+FPA_VAL(TCB_IPC_GRANT | TCB_IPC_GRANT_REPLY, FPA_IPC_GRANTS);
+FPA_VAL(TCB_IPC_FAULT | TCB_IPC_XCPU, FPA_IPC_FAULT_XCPU);
+FPA_VAL(CTX_ENTRY_SYSCALL, 0);
+FPA_VAL(FERRY_CTE_BITS, FPA_CTE_BITS);
+FPA_VAL(FERRY_MSG_REG_WORDS, FPA_MSG_REG_WORDS);
+FPA_VAL(CTX_BASE_FS, FPA_BASE_FS);
+FPA_VAL(CTX_BASE_GS, FPA_BASE_GS);
+FPA_VAL(MSR_FS_BASE, FPA_MSR_FS_BASE);
+FPA_VAL(MSR_KERNEL_GS_BASE, FPA_MSR_KERNEL_GS_BASE);
+FPA_VAL(KERNEL_PHYSMAP_BASE, FPA_PHYSMAP);
 
 /*
  * seL4's shape (src/fastpath/fastpath.c): each function first checks

@@ -25,6 +25,8 @@ void vspace_init(bool pcid_wanted)
     /* KPTI=1 flushes the user table's PCID with INVPCID (kpti_set_cr3,
      * flush_local): without it, PCIDs stay off. */
     ks_pcid_on = pcid_wanted && ks_cpu.pcid && (!FERRY_KPTI || ks_cpu.invpcid);
+    for (unsigned c = 0; c < FERRY_MAX_CPUS; c++)
+        ks_percpu_of[c].pcid_on = ks_pcid_on;   /* in switch_work (fastpath_asm.S) */
     if (ks_pcid_on)
         write_cr4(read_cr4() | CR4_PCIDE);   /* CR3[11:0] is 0 here, as PCIDE requires */
     kprintf("pcid: %s\n", ks_pcid_on ? (ks_cpu.invpcid ? "on (ASID = PCID, INVPCID for precise flushes)"

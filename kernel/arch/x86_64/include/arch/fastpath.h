@@ -208,7 +208,8 @@ static inline __attribute__((always_inline)) void arch_switch_bases_live(struct 
  * The asm gotos here are volatile: GCC does not make an asm goto with
  * outputs volatile by itself (and dropped one). */
 #define IF_NONZERO_FP(m, label)                                              \
-    asm volatile goto("cmpq $0, %0\n\tjne %l[" #label "]" : : "m"(m) : "cc" : label)
+    asm volatile goto("cmpl $0, %0\n\tjne %l[" #label "]" : : "m"(m) : "cc" : label)
+_Static_assert(sizeof ks_percpu.fpu_clear_left == 4, "IF_NONZERO_FP compares 32 bits");
 
 /* Switch to next and enter it by sysret with the message (msginfo, badge,
  * len words in rdx r8 r9 r10; len <= FERRY_MSG_REG_WORDS: longer messages
@@ -250,7 +251,7 @@ fpu_done:
      * output is not defined on an asm goto's jump: with the branch the
      * other way round the TLS path loaded both words again). */
     word_t need = 0;                     /* (dead: the asm's output; for cppcheck) */
-    asm volatile goto("movq %1, %0\n\torq %2, %0\n\tjz %l[bases_quiet]"
+    asm volatile goto("movzbl %1, %k0\n\torq %2, %0\n\tjz %l[bases_quiet]"
                       : "=&r"(need) : "m"(ks_percpu.bases_live), "m"(next->ctx.bases) : "cc" : bases_quiet);
     /* The usual case, thread-local storage: FS alone, one test. */
     if (likely(need == CTX_BASE_FS)) {

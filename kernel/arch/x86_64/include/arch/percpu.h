@@ -62,10 +62,20 @@ struct percpu {
     struct tcb *cur;         /* the thread running on this CPU (or the idle thread) */
     struct tcb *fpu_owner;   /* whose FPU state the FPU registers hold (the idle thread: nobody's) */
     word_t fpu_ts;           /* lazy FPU: CR0.TS is set (the current thread may not use the FPU) */
-    word_t fpu_clear_left;   /* lazy FPU: returns to the owner that still clear TS (arch/fastpath.h) */
+    /* What a thread switch may have to do beyond CR3 and the current
+     * thread, in one word, so that the assembly IPC fast path
+     * (fastpath_asm.S) tests its quiet state (no FPU trap-state work, no
+     * FS/GS base live, no PCIDs) with one compare. */
+    union {
+        struct {
+            uint32_t fpu_clear_left; /* lazy FPU: returns to the owner that still clear TS (arch/fastpath.h) */
+            uint8_t bases_live;      /* CTX_BASE_*: which base MSRs may hold non-zero values (thread.c) */
+            uint8_t pcid_on;         /* ks_pcid_on (vspace.h), set by vspace_init */
+        };
+        uint64_t switch_work;
+    };
     word_t cr0_ts;           /* the CR0 value with TS set (CR0 does not change after boot) */
     paddr_t cur_vspace;      /* physical address of the loaded PML4 */
-    word_t bases_live;       /* CTX_BASE_*: which base MSRs may hold non-zero values (thread.c) */
     /* The cross-CPU hand-off (readyqueue.c; docs/smp.md, "The hand-off"):
      * a thread this CPU, holding the lock, made runnable for an idle,
      * polling CPU, published there when this CPU's kernel work is done
