@@ -355,11 +355,11 @@ guest-tests: all | setup-test
 guest-tests-nofp: | setup-test
 	scripts/guest-tests-variant.sh $(BUILD)/nofp FASTPATH=0
 guest-tests-eager: | setup-test
-	scripts/guest-tests-variant.sh $(BUILD)/eager LAZYFPU=0
+	GUEST_TESTS_BOCHS=0 scripts/guest-tests-variant.sh $(BUILD)/eager LAZYFPU=0
 # BENCHMARK=0: the floor system calls are compiled out (refused, and the
 # rest of the suite unchanged).
 guest-tests-nobench: | setup-test
-	scripts/guest-tests-variant.sh $(BUILD)/nobench BENCHMARK=0
+	GUEST_TESTS_BOCHS=0 scripts/guest-tests-variant.sh $(BUILD)/nobench BENCHMARK=0
 # KPTI=1: the Meltdown-mitigated kernel (user page tables with only the
 # kernel's entry window; QEMU without PCID, Bochs Haswell with PCID and
 # INVPCID), and its smp tests on 2 Bochs CPUs; the invariant check after
