@@ -106,6 +106,16 @@
     jnz \ready
 .endm
 
+/* To the C fast path \target, nothing changed: RDI and RSI into the TCB
+ * (its misses reload them from there: fastpath_miss_call), the kernel
+ * stack. */
+.macro TO_C target
+    movq %rdi, CUR(CTX_RDI_OFF)
+    movq %rsi, CUR(CTX_RSI_OFF)
+    movq %gs:PERCPU_KERNEL_RSP, %rsp
+    jmp \target
+.endm
+
 /* Load the partner's address space (R14 = its PML4) before the point of
  * no return (nothing in the commit touches user memory).  QUIET: the
  * per-CPU switch_work word was zero, so PCIDs are off and CR3 is the
@@ -348,22 +358,14 @@ call_general:
     CR3_GENERAL call_c_unlock
     CALL_COMMIT                         /* (the point of no return) */
     EXIT_GENERAL
-/* To the C fast path, nothing changed: RDI and RSI into the TCB (its
- * misses reload them from there: fastpath_miss_call), the kernel stack. */
 call_c_unlock:
     movq $0, FPA_EP_LOCK(%rbp)
 call_c:
-    movq %rdi, CUR(CTX_RDI_OFF)
-    movq %rsi, CUR(CTX_RSI_OFF)
-    movq %gs:PERCPU_KERNEL_RSP, %rsp
-    jmp fastpath_call
+    TO_C fastpath_call
 /* Longer messages: straight to the C fast path's general version, which
  * fastpath_call would jump to after the same test. */
 call_c_long:
-    movq %rdi, CUR(CTX_RDI_OFF)
-    movq %rsi, CUR(CTX_RSI_OFF)
-    movq %gs:PERCPU_KERNEL_RSP, %rsp
-    jmp fastpath_call_long
+    TO_C fastpath_call_long
     .popsection
 
 /* ---- ReplyRecv (fastpath.c's reply_recv_fp) ---- */
@@ -425,14 +427,8 @@ rr_general:
 rr_c_unlock:
     movq $0, FPA_EP_LOCK(%rbp)
 rr_c:
-    movq %rdi, CUR(CTX_RDI_OFF)
-    movq %rsi, CUR(CTX_RSI_OFF)
-    movq %gs:PERCPU_KERNEL_RSP, %rsp
-    jmp fastpath_reply_recv
+    TO_C fastpath_reply_recv
 rr_c_long:                              /* (as call_c_long) */
-    movq %rdi, CUR(CTX_RDI_OFF)
-    movq %rsi, CUR(CTX_RSI_OFF)
-    movq %gs:PERCPU_KERNEL_RSP, %rsp
-    jmp fastpath_reply_recv_long
+    TO_C fastpath_reply_recv_long
     .popsection
 #endif
