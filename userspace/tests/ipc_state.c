@@ -152,6 +152,88 @@ static bool ipc_fs_gs_bases(void)
     return true;
 }
 
+/* Thread-local storage: FS alone (the assembly fast path's TLS copy,
+ * which writes FS_BASE and nothing else).  A server with an FS base and a
+ * client without one: the client's FS base must be 0 again after every
+ * reply (it reads %fs:TLS_PLAIN, which is the marker only with base 0;
+ * with the server's base the address is unmapped and the client faults,
+ * failing the test); then a client with an FS base of its own.  Where the
+ * kernel counts them, no fall-back to the slow path during the calls. */
+#define TLS_VA 0x3a200000UL           /* (ipc_fs_gs_bases keeps BASES_VA mapped) */
+#define TLS_PLAIN (TLS_VA + 64 * 8)
+#define TLS_WARMUP 100                 /* > FPU_CLEAR_RETURNS (64) */
+static void xmm5_set(unsigned long v);
+static volatile unsigned long tls_client_ok, tls_client_counted, tls_client_misses, tls_client_own;
+
+static unsigned long read_fs_at(unsigned long off)
+{
+    unsigned long v;
+    __asm__ __volatile__("movq %%fs:(%1), %0" : "=r"(v) : "r"(off));
+    return v;
+}
+
+static bool server_fs_ok(void)
+{
+    return read_fs0() == 0x3333;
+}
+
+static void tls_client(void)
+{
+    unsigned long ok = 0, before = 0, after = 0;
+    bool own = tls_client_own;
+    /* The client owns the FPU (one use), so the lazy FPU's count-down
+     * (FPU_CLEAR_RETURNS returns to the owner, docs/design.md) runs out in
+     * the warm-up and the calls after it find the switch quiet but for FS:
+     * the assembly's TLS copy, not its general one. */
+    xmm5_set(1);
+    for (unsigned long i = 0; i < TLS_WARMUP; i++) {
+        struct sys_msg m0 = { .info = FERRY_MSGINFO(0, 1, 0) };
+        ipc_call(state_ep, &m0);                  /* the first may be the slow path's */
+    }
+    tls_client_counted = test_fastpath_misses(&before);
+    for (unsigned long i = 0; i < BASES_ROUNDS; i++) {
+        struct sys_msg m = { .info = FERRY_MSGINFO(0, 1, 0), .w = { i } };
+        if (ipc_call(state_ep, &m) == 0 && m.w[0] == i + 1 &&
+            (own ? read_fs0() == 0x1111 : read_fs_at(TLS_PLAIN) == 0x5555))
+            ok++;
+    }
+    if (tls_client_counted && test_fastpath_misses(&after))
+        tls_client_misses = after - before;
+    tls_client_ok = ok;
+    park();
+}
+
+static bool ipc_fs_base_tls(void)
+{
+    ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    ALLOC(page, FERRY_OBJ_FRAME_4K, 0);
+    CHECK(table_ensure(TLS_VA));
+    CHECK_OK(ferry_frame_map(page, FERRY_CAP_INIT_VSPACE, TLS_VA, RW));
+    volatile unsigned long *w = (volatile unsigned long *)TLS_VA;
+    w[0] = 0x1111;                      /* client FS:0 (the second client) */
+    w[32] = 0x3333;                     /* server FS:0 */
+    w[64] = 0x5555;                     /* TLS_PLAIN: a client without a base */
+    state_ep = ep;
+    state_ok = server_fs_ok;
+    state_server_bad = 0;
+    unsigned long srv = spawn_with(state_server, 200, 0, TLS_VA + 32 * 8, 0);
+    CHECK(srv && settle());
+    for (unsigned own = 0; own < 2; own++) {
+        tls_client_ok = tls_client_counted = tls_client_misses = 0;
+        tls_client_own = own;
+        unsigned long cl = spawn_with(tls_client, 200, 0, own ? TLS_VA : 0, 0);
+        CHECK(cl && settle());
+        if (tls_client_misses)
+            printf("    client %s an FS base: %lu fall-backs\n", own ? "with" : "without", tls_client_misses);
+        if (tls_client_ok != BASES_ROUNDS)
+            printf("    client %s an FS base: %lu of %u calls right\n", own ? "with" : "without", tls_client_ok, BASES_ROUNDS);
+        CHECK(tls_client_ok == BASES_ROUNDS && state_server_bad == 0 && tls_client_misses == 0);
+        CHECK_OK(ferry_tcb_suspend(cl));
+    }
+    CHECK_OK(ferry_tcb_suspend(srv));
+    return true;
+}
+
 /* FPU state stays each thread's own across IPC: client and server keep
  * different values in xmm5 (with lazy switching every direction traps
  * and moves the state; eager switching moves it on every switch). */
@@ -200,6 +282,7 @@ static bool ipc_fpu_private(void)
 const struct utest utests_ipc_state[] = {
     UTEST(ipc_reply_to_lower_priority),
     UTEST(ipc_fs_gs_bases),
+    UTEST(ipc_fs_base_tls),
     UTEST(ipc_fpu_private),
 };
 const size_t utests_ipc_state_n = sizeof utests_ipc_state / sizeof utests_ipc_state[0];

@@ -96,6 +96,11 @@ FPA_VAL(FERRY_CTE_BITS, FPA_CTE_BITS);
 FPA_VAL(FERRY_MSG_REG_WORDS, FPA_MSG_REG_WORDS);
 FPA_VAL(CTX_BASE_FS, FPA_BASE_FS);
 FPA_VAL(CTX_BASE_GS, FPA_BASE_GS);
+/* The quiet test ORs next's ctx.bases into switch_work: its bits must
+ * fall on bases_live (the low byte), and the TLS copy's test of "FS
+ * alone" is `testq $-2` (FS is bit 0). */
+_Static_assert(FPA_PC_BASES_LIVE == FPA_PC_SWITCH_WORK, "bases_live is switch_work's low byte");
+_Static_assert((CTX_BASE_FS | CTX_BASE_GS) < 0x100 && CTX_BASE_FS == 1, "ctx.bases ORs into bases_live");
 FPA_VAL(MSR_FS_BASE, FPA_MSR_FS_BASE);
 FPA_VAL(MSR_KERNEL_GS_BASE, FPA_MSR_KERNEL_GS_BASE);
 FPA_VAL(KERNEL_PHYSMAP_BASE, FPA_PHYSMAP);

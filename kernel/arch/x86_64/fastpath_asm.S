@@ -200,20 +200,33 @@
     jmp \back
 .endm
 
-/* After the point of no return, switch_work zero (no FPU trap-state
- * work, no base live in the registers): the current thread, next's own
- * bases if it has any (rare: out of line), the exit. */
+/* After the point of no return, switch_work | next's bases zero (no FPU
+ * trap-state work, no PCIDs, no base live in the registers nor one for
+ * next to load): the current thread, the exit. */
 .macro EXIT_QUIET
     movq %r12, %gs:FPA_PC_CUR
     leaq CTX_RFLAGS_OFF + 8(%r12), %rcx
     movq %rcx, %gs:PERCPU_CUR_CTX_TOP
-    cmpq $0, FPA_TCB_CTX_BASES(%r12)
-    jne 3f
-2:  EXIT_SYSRET
-    .pushsection .text.fpa_rare, "ax"  /* (not .text.unlikely: the general copy is there) */
-3:  movq FPA_TCB_CTX_BASES(%r12), %rcx
-    BASES_WORK 2b
-    .popsection
+    EXIT_SYSRET
+.endm
+
+/* The same with FS alone to switch (thread-local storage: next has an FS
+ * base or the register may hold one, nothing else in switch_work): FS =
+ * next's (0 if it has none: arch_user_bases_written), then bases_live =
+ * next's bases, the exit.  Out of line. */
+.macro EXIT_TLS
+    movq %r12, %gs:FPA_PC_CUR
+    leaq CTX_RFLAGS_OFF + 8(%r12), %rcx
+    movq %rcx, %gs:PERCPU_CUR_CTX_TOP
+    movq %rdx, %r11                 /* message word 0 around wrmsr */
+    movl $FPA_MSR_FS_BASE, %ecx
+    movl FPA_TCB_FS_BASE(%r12), %eax
+    movl FPA_TCB_FS_BASE + 4(%r12), %edx
+    wrmsr
+    movq %r11, %rdx
+    movzbl FPA_TCB_CTX_BASES(%r12), %ecx
+    movb %cl, %gs:FPA_PC_BASES_LIVE
+    EXIT_SYSRET
 .endm
 
 /* The same when switch_work was not zero (out of line): the lazy FPU's
@@ -338,11 +351,13 @@ fastpath_asm_call:
     cmpb CUR(FPA_TCB_PRIO), %cl
     jb call_lowprio
 call_prio_ok:
-    /* One compare for the quiet state of the switch (no FPU work, no
-     * base live, no PCIDs); else the general copy, out of line. */
+    /* One OR for the quiet state of the switch (no FPU work, no PCIDs,
+     * no base live nor one next has); else a copy out of line: the TLS
+     * one (FS alone) or the general one. */
     movq FPA_TCB_VSPACE + FPA_CAP_PADDR(%r12), %r14
-    cmpq $0, %gs:FPA_PC_SWITCH_WORK
-    jne call_general
+    movq %gs:FPA_PC_SWITCH_WORK, %r15
+    orq FPA_TCB_CTX_BASES(%r12), %r15
+    jnz call_switch_work
     CR3_QUIET
 
     /* ---- point of no return ---- */
@@ -354,6 +369,12 @@ call_prio_ok:
 call_lowprio:
     READY_ABOVE call_c_unlock
     jmp call_prio_ok
+call_switch_work:
+    testq $~FPA_BASE_FS, %r15       /* anything but FS: FPU work, PCIDs, GS */
+    jnz call_general
+    CR3_QUIET
+    CALL_COMMIT                         /* (the point of no return) */
+    EXIT_TLS
 call_general:
     CR3_GENERAL call_c_unlock
     CALL_COMMIT                         /* (the point of no return) */
@@ -403,8 +424,9 @@ rr_bound_ok:
     cmpb $FPA_OBJ_VSPACE, FPA_TCB_VSPACE + FPA_CAP_TYPE(%r12)
     jne rr_c_unlock
     movq FPA_TCB_VSPACE + FPA_CAP_PADDR(%r12), %r14
-    cmpq $0, %gs:FPA_PC_SWITCH_WORK
-    jne rr_general
+    movq %gs:FPA_PC_SWITCH_WORK, %r15   /* (as Call's) */
+    orq FPA_TCB_CTX_BASES(%r12), %r15
+    jnz rr_switch_work
     CR3_QUIET
 
     /* ---- point of no return ---- */
@@ -420,6 +442,12 @@ rr_bound:
     cmpq $FPA_NTFN_ACTIVE, FPA_NTFN_STATE(%r15)
     je rr_c_unlock
     jmp rr_bound_ok
+rr_switch_work:
+    testq $~FPA_BASE_FS, %r15
+    jnz rr_general
+    CR3_QUIET
+    RR_COMMIT                           /* (the point of no return) */
+    EXIT_TLS
 rr_general:
     CR3_GENERAL rr_c_unlock
     RR_COMMIT                           /* (the point of no return) */

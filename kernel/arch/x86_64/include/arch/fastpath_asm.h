@@ -58,12 +58,12 @@
 #define FPA_PC_CUR          4280
 #define FPA_PC_FPU_OWNER    4288
 #define FPA_PC_FPU_TS       4296
-#define FPA_PC_FPU_CLEAR_LEFT 4304
+#define FPA_PC_FPU_CLEAR_LEFT 4308
 #define FPA_PC_CR0_TS       4312
 #define FPA_PC_CUR_VSPACE   4320
-#define FPA_PC_SWITCH_WORK  4304    /* fpu_clear_left (32 bits), bases_live, pcid_on (bytes) */
-#define FPA_PC_BASES_LIVE   4308
-#define FPA_PC_PCID_ON      4309
+#define FPA_PC_SWITCH_WORK  4304    /* bases_live, pcid_on (bytes), pad, fpu_clear_left (32 bits) */
+#define FPA_PC_BASES_LIVE   4304    /* the low byte: next's ctx.bases ORs into it */
+#define FPA_PC_PCID_ON      4305
 
 /* Values (enums and UL constants the assembler cannot read). */
 #define FPA_OBJ_ENDPOINT    3

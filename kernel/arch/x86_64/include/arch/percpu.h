@@ -65,12 +65,14 @@ struct percpu {
     /* What a thread switch may have to do beyond CR3 and the current
      * thread, in one word, so that the assembly IPC fast path
      * (fastpath_asm.S) tests its quiet state (no FPU trap-state work, no
-     * FS/GS base live, no PCIDs) with one compare. */
+     * FS/GS base live, no PCIDs) and next's bases with one OR: bases_live
+     * is the low byte, where next's ctx.bases (CTX_BASE_*) falls. */
     union {
         struct {
-            uint32_t fpu_clear_left; /* lazy FPU: returns to the owner that still clear TS (arch/fastpath.h) */
             uint8_t bases_live;      /* CTX_BASE_*: which base MSRs may hold non-zero values (thread.c) */
             uint8_t pcid_on;         /* ks_pcid_on (vspace.h), set by vspace_init */
+            uint16_t switch_pad;
+            uint32_t fpu_clear_left; /* lazy FPU: returns to the owner that still clear TS (arch/fastpath.h) */
         };
         uint64_t switch_work;
     };
