@@ -278,6 +278,13 @@ static bool check_thread(const struct tcb *t)
         return fail_thread("bound notification is not bound back", t);
     if (!cap_is_null(&t->slots[TCB_SLOT_IPCBUF].cap) && t->ipc_buffer_kptr != tcb_ipc_buffer_addr(t))
         return fail_thread("kept kernel address of the IPC buffer is stale", t);
+    if (t->slots[TCB_SLOT_CSPACE].cap.type == FERRY_OBJ_CNODE) {
+        word_t lo, size;
+        struct cte *slot0;
+        tcb_fp_cspace(t, &lo, &size, &slot0);
+        if (t->fp_cs_lo != lo || t->fp_cs_size != size || t->fp_cs_slot0 != slot0)
+            return fail_thread("precomputed CSpace lookup (fp_cs_*) is stale", t);
+    }
     return true;
 }
 

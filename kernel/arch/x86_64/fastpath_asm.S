@@ -34,14 +34,15 @@
  * CPU's in_fastpath flag set with the big kernel lock free (the fast
  * path runs as a reader, docs/smp.md), RDI = cptr, RSI = message info,
  * RDX R8 R9 R10 = message words 0-3, RAX = the system call number.
- * The message words are never touched until the exit masks them; RDI
- * and RSI keep the call's arguments up to the point of no return, so
- * that a hand-over to C (CALL_C, RR_C) has them.
+ * The message words are never touched until the exit masks them; RSI
+ * keeps the message info up to the point of no return, and RDI the
+ * cptr until the lookup turns it into the capability's address (each
+ * miss after that restores it), so that a hand-over to C has both.
  *
- * Registers: RAX the CNode's slot base (fp_base), RBX the slot's offset
- * from it (cptr << 6: the capability is (%rax,%rbx)), RBP the endpoint,
- * R12 the partner (next), R13 the length, R14 the partner's PML4; RCX,
- * R11, R15 scratch.  All callee-saved ones are in the TCB already.
+ * Registers: RDI the capability (after the lookup; the cptr before),
+ * RBP the endpoint, R12 the partner (next), R13 the length, R14 the
+ * partner's PML4; RAX, RBX, RCX, R11, R15 scratch.  All callee-saved
+ * ones are in the TCB already.
  */
 
 /* A field of the current thread's TCB (RSP = &cur->ctx.regs[CTX_RIP]). */
@@ -49,41 +50,41 @@
 
     .text
 
-/* cspace_lookup_cap for a single-level CNode (fastpath.c's lookup_fp)
- * and the capability's type and one right (cap_is_fp): an endpoint with
- * \right at (%rax,%rbx), else to \miss.  RDI (the cptr) is kept. */
-.macro LOOKUP_EP right, miss
+/* cspace_lookup_cap for a single-level CNode (fastpath.c's lookup_fp,
+ * precomputed in the TCB: fp_cs_*, object/tcb.h) and the capability's
+ * type and one right (cap_is_fp): an endpoint with \right, else to a
+ * miss.  RDI goes from the cptr to the capability's address: \miss
+ * before it changed, \miss_sub after the subtraction (RDI = cptr - lo),
+ * \miss_cap after (RDI = the slot); each of these restores the cptr. */
+.macro LOOKUP_EP right, miss, miss_sub, miss_cap
+    /* The slot still holds a CNode (a revoked one leaves it empty, the
+     * reaper's Zombie has its own type): then fp_cs_* are its. */
     cmpb $FPA_OBJ_CNODE, CUR(FPA_TCB_CSPACE + FPA_CAP_TYPE)
     jne \miss
-    movq CUR(FPA_TCB_CSPACE + FPA_CAP_FP_BASE), %rax
-    testq %rax, %rax                /* 0: not single-level */
-    jz \miss
-    movzbl CUR(FPA_TCB_CSPACE + FPA_CAP_SIZE_BITS), %ecx
-    movq %rdi, %rbx
-    shrq %cl, %rbx                  /* radix 1..24: never a shift by 64 */
-    cmpq CUR(FPA_TCB_CSPACE + FPA_CAP_GUARD), %rbx
-    jne \miss
-    movq %rdi, %rbx
-    shlq $FPA_CTE_BITS, %rbx
+    subq CUR(FPA_TCB_FP_CS_LO), %rdi
+    cmpq CUR(FPA_TCB_FP_CS_SIZE), %rdi  /* 0 unless single-level */
+    jae \miss_sub
+    shlq $FPA_CTE_BITS, %rdi
+    addq CUR(FPA_TCB_FP_CS_SLOT0), %rdi
     /* Type and rights as one 16-bit load (x86 loads are acquire loads: a
      * slot another CPU's fast path fills is seen empty or whole). */
-    movzwl FPA_CAP_TYPE(%rax,%rbx), %ecx
+    movzwl FPA_CAP_TYPE(%rdi), %ecx
     andl $(0xff | \right << 8), %ecx
     cmpl $(FPA_OBJ_ENDPOINT | \right << 8), %ecx
-    jne \miss
+    jne \miss_cap
     /* The endpoint: cap_endpoint, phys_to_virt(paddr). */
     movabsq $FPA_PHYSMAP, %rbp
-    addq FPA_CAP_PADDR(%rax,%rbx), %rbp
+    addq FPA_CAP_PADDR(%rdi), %rbp
 .endm
 
 /* The endpoint's fast-path lock (fastpath.c's ep_lock_fp): one locked
  * bit-test-and-set when free; spins out of line. */
 .macro EP_LOCK
-1:  lock btsq $0, FPA_EP_LOCK(%rbp)
+1:  lock btsl $0, FPA_EP_LOCK(%rbp)
     jc 2f
     .pushsection .text.unlikely, "ax"
 2:  pause
-    cmpq $0, FPA_EP_LOCK(%rbp)
+    cmpl $0, FPA_EP_LOCK(%rbp)
     jne 2b
     jmp 1b
     .popsection
@@ -267,16 +268,18 @@
     testq %rcx, %rcx
     jnz 8f
     movq %rcx, FPA_EP_TAIL(%rbp)
-    movq %rcx, FPA_EP_STATE(%rbp)       /* EP_IDLE (0) */
-9:  movq $0, FPA_EP_LOCK(%rbp)          /* dest is ours: off the queue, on this CPU */
-    movq FPA_CAP_BADGE(%rax,%rbx), %rdi
-    movq $FPA_ST_RUNNABLE, FPA_TCB_STATE_FLAGS(%r12)
-    movq $0, FPA_TCB_BLOCKED_ON(%r12)
+    /* EP_IDLE (0) and the lock released, one store (dest is ours: off
+     * the queue, on this CPU). */
+    movq %rcx, FPA_EP_STATE_LOCK(%rbp)
+9:
     /* The caller waits for the reply: TCB_IPC_CALL and the grant rights
      * of its capability; its message registers unsaved (it gets them
      * from the reply), and so are its cptr and message info (RDI, RSI:
      * docs/design.md, "The assembly fast path"). */
-    movzbl FPA_CAP_RIGHTS(%rax,%rbx), %ecx
+    movzbl FPA_CAP_RIGHTS(%rdi), %ecx
+    movq FPA_CAP_BADGE(%rdi), %rdi      /* the receiver's badge */
+    movq $FPA_ST_RUNNABLE, FPA_TCB_STATE_FLAGS(%r12)
+    movq $0, FPA_TCB_BLOCKED_ON(%r12)
     andl $FPA_IPC_GRANTS, %ecx
     orl $FPA_IPC_CALL, %ecx
     movl $FPA_ST_BLOCKED_REPLY, CUR(FPA_TCB_STATE)
@@ -287,6 +290,7 @@
     .pushsection .text.fpa_rare, "ax"  /* (not .text.unlikely: the general copy is there) */
 8:  movq $0, FPA_TCB_IPC_PREV(%rcx)     /* more receivers queued behind it */
     movq $0, FPA_TCB_IPC_NEXT(%r12)
+    movl $0, FPA_EP_LOCK(%rbp)          /* (the state stays EP_RECV) */
     jmp 9b
     .popsection
 .endm
@@ -294,9 +298,8 @@
 /* ReplyRecv's commit: the caller runs; we wait at the tail of the
  * endpoint's queue (our links are NULL: a thread in no queue has none). */
 .macro RR_COMMIT
-    /* The cptr: a cancelled wait restarts as Recv on it (tcb_cancel_ipc). */
-    movq %rdi, CUR(CTX_RDI_OFF)
-    /* The reply (no badge on replies). */
+    /* (The cptr is in the TCB already: before the lookup.) The reply (no
+     * badge on replies). */
     movq $0, CUR(FPA_TCB_REPLY_TO)
     movq $FPA_ST_RUNNABLE, FPA_TCB_STATE_FLAGS(%r12)
     movq $0, FPA_TCB_BLOCKED_ON(%r12)
@@ -308,8 +311,7 @@
     jnz 8f
     movq %rax, FPA_EP_HEAD(%rbp)
 9:  movq %rax, FPA_EP_TAIL(%rbp)
-    movq $FPA_EP_RECV, FPA_EP_STATE(%rbp)
-    movq $0, FPA_EP_LOCK(%rbp)
+    movq $FPA_EP_RECV, FPA_EP_STATE_LOCK(%rbp)   /* EP_RECV, the lock released: one store */
     xorl %edi, %edi                     /* badge 0 */
     .pushsection .text.fpa_rare, "ax"  /* (not .text.unlikely: the general copy is there) */
 8:  movq %rcx, CUR(FPA_TCB_IPC_PREV)    /* other receivers wait: behind the last */
@@ -328,11 +330,11 @@ fastpath_asm_call:
     cmpl $FPA_MSG_REG_WORDS, %r13d
     ja call_c_long
     /* An endpoint we may send to... */
-    LOOKUP_EP FPA_RIGHT_WRITE, call_c
+    LOOKUP_EP FPA_RIGHT_WRITE, call_c, call_c_sub, call_c_cap
     EP_LOCK
     /* ...with a receiver waiting, who holds no other caller's reply
      * right... */
-    cmpq $FPA_EP_RECV, FPA_EP_STATE(%rbp)
+    cmpl $FPA_EP_RECV, FPA_EP_STATE(%rbp)
     jne call_c_unlock
     movq FPA_EP_HEAD(%rbp), %r12
     cmpq $0, FPA_TCB_REPLY_TO(%r12)
@@ -380,7 +382,12 @@ call_general:
     CALL_COMMIT                         /* (the point of no return) */
     EXIT_GENERAL
 call_c_unlock:
-    movq $0, FPA_EP_LOCK(%rbp)
+    movl $0, FPA_EP_LOCK(%rbp)
+call_c_cap:                             /* RDI = the slot: back to the cptr */
+    subq CUR(FPA_TCB_FP_CS_SLOT0), %rdi
+    shrq $FPA_CTE_BITS, %rdi
+call_c_sub:
+    addq CUR(FPA_TCB_FP_CS_LO), %rdi
 call_c:
     TO_C fastpath_call
 /* Longer messages: straight to the C fast path's general version, which
@@ -410,10 +417,14 @@ fastpath_asm_reply_recv:
 rr_prio_ok:
     /* ...then a Recv on an endpoint with no sender queued, and no signal
      * pending on a bound notification (an idle one waits with us)... */
-    LOOKUP_EP FPA_RIGHT_READ, rr_c
+    /* The cptr: a cancelled wait restarts as Recv on it (tcb_cancel_ipc);
+     * stored now, so that RDI is free for the lookup and a miss after it
+     * reloads it from here. */
+    movq %rdi, CUR(CTX_RDI_OFF)
+    LOOKUP_EP FPA_RIGHT_READ, rr_c, rr_c_cap, rr_c_cap
     movq CUR(FPA_TCB_BOUND), %r15
     EP_LOCK
-    cmpq $FPA_EP_SEND, FPA_EP_STATE(%rbp)
+    cmpl $FPA_EP_SEND, FPA_EP_STATE(%rbp)
     je rr_c_unlock
     testq %r15, %r15
     jnz rr_bound
@@ -453,7 +464,9 @@ rr_general:
     RR_COMMIT                           /* (the point of no return) */
     EXIT_GENERAL
 rr_c_unlock:
-    movq $0, FPA_EP_LOCK(%rbp)
+    movl $0, FPA_EP_LOCK(%rbp)
+rr_c_cap:                               /* RDI not the cptr: stored above */
+    movq CUR(CTX_RDI_OFF), %rdi
 rr_c:
     TO_C fastpath_reply_recv
 rr_c_long:                              /* (as call_c_long) */

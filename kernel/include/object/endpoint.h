@@ -10,13 +10,15 @@ enum ep_state { EP_IDLE = 0, EP_SEND, EP_RECV };
 
 struct endpoint {
     struct tcb_queue queue;
-    word_t state;
+    uint32_t state;             /* enum ep_state */
     /* The IPC fast path's lock (arch/x86_64/fastpath.c, docs/smp.md): two
      * CPUs' fast paths, which run without the big kernel lock, may meet at
      * one endpoint; each holds this around its reads and writes of the
      * queue.  The slow path holds the big kernel lock, which excludes every
-     * fast path, so it never takes this one.  0: free. */
-    volatile word_t fp_lock;
+     * fast path, so it never takes this one.  0: free.  Right after state
+     * (the upper half of one 64-bit word): the assembly fast path sets the
+     * state and releases the lock with one store (fastpath_asm.S). */
+    volatile uint32_t fp_lock;
 };
 
 _Static_assert(sizeof(struct endpoint) <= (1UL << FERRY_ENDPOINT_BITS), "endpoint size");

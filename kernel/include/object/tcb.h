@@ -90,6 +90,17 @@ struct tcb {
      * frame empties the slot, which the test sees).  kernel_invariants
      * checks it. */
     void *ipc_buffer_kptr;
+    /* The assembly fast path's lookup in the thread's CSpace root
+     * (fastpath_asm.S), what tcb_fp_cspace computes from the capability
+     * in TCB_SLOT_CSPACE: for a single-level CNode (u.cnode.fp_base not
+     * 0) the cptrs in [fp_cs_lo, fp_cs_lo + fp_cs_size) are its slots,
+     * from fp_cs_slot0; fp_cs_size is 0 for any other CNode.  Set where
+     * the slot is written (Configure, its only writer), meaningful only
+     * while the slot holds a CNode: the assembly tests the slot's type
+     * first (a revoked CNode empties the slot, the reaper's Zombie in it
+     * has another type).  kernel_invariants checks it. */
+    word_t fp_cs_lo, fp_cs_size;
+    struct cte *fp_cs_slot0;
 };
 
 _Static_assert(sizeof(struct tcb) <= (1UL << FERRY_TCB_BITS), "TCB does not fit its object size");
@@ -109,6 +120,29 @@ static inline void *tcb_ipc_buffer_addr(const struct tcb *t)
 {
     const struct cap *f = &t->slots[TCB_SLOT_IPCBUF].cap;
     return (char *)cap_object(f) + (t->ipc_buffer & (BIT(f->size_bits) - 1));
+}
+
+/* fp_cs_lo, fp_cs_size and fp_cs_slot0 as they must be while
+ * TCB_SLOT_CSPACE holds a CNode: the slot of cptr is fp_cs_slot0 +
+ * (cptr - fp_cs_lo) exactly when cptr - fp_cs_lo < fp_cs_size (unsigned),
+ * which is when the C fast path's lookup_fp finds it (cptr >> radix ==
+ * guard, guard + radix = 64). */
+static inline void tcb_fp_cspace(const struct tcb *t, word_t *lo, word_t *size, struct cte **slot0)
+{
+    const struct cap *c = &t->slots[TCB_SLOT_CSPACE].cap;
+    if (c->type != FERRY_OBJ_CNODE || !c->u.cnode.fp_base) {
+        *lo = *size = 0;
+        *slot0 = NULL;
+        return;
+    }
+    *lo = c->u.cnode.guard << c->size_bits;
+    *size = BIT(c->size_bits);
+    *slot0 = (struct cte *)cap_object(c);
+}
+
+static inline void tcb_set_fp_cspace(struct tcb *t)
+{
+    tcb_fp_cspace(t, &t->fp_cs_lo, &t->fp_cs_size, &t->fp_cs_slot0);
 }
 
 /* Initialise a freshly zeroed TCB: inactive, priority 0, MCP 0. */

@@ -36,6 +36,9 @@
 #define FPA_TCB_FS_BASE     144     /* ctx.regs[CTX_FS_BASE] */
 #define FPA_TCB_GS_BASE     152     /* ctx.regs[CTX_GS_BASE] */
 #define FPA_TCB_CTX_BASES   184     /* ctx.bases */
+#define FPA_TCB_FP_CS_LO    1024    /* fp_cs_lo, fp_cs_size, fp_cs_slot0 */
+#define FPA_TCB_FP_CS_SIZE  1032
+#define FPA_TCB_FP_CS_SLOT0 1040
 
 /* struct cap (object/cap.h) */
 #define FPA_CAP_TYPE        0       /* one byte, then rights (one byte), then size_bits */
@@ -49,8 +52,9 @@
 /* struct endpoint (object/endpoint.h), struct notification */
 #define FPA_EP_HEAD         0
 #define FPA_EP_TAIL         8
-#define FPA_EP_STATE        16      /* 8 bytes */
-#define FPA_EP_LOCK         24      /* fp_lock */
+#define FPA_EP_STATE        16      /* 4 bytes */
+#define FPA_EP_LOCK         20      /* fp_lock, 4 bytes */
+#define FPA_EP_STATE_LOCK   16      /* both: a 64-bit store of a state releases the lock */
 #define FPA_NTFN_STATE      16
 
 /* struct percpu (arch/percpu.h) */
