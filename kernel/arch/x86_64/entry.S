@@ -29,7 +29,8 @@
 #include <arch/smp.h>
 #include <ferry/syscall.h>
 
-/* From the top of the saved registers (PERCPU_CUR_CTX_TOP) down to a slot. */
+/* The end of a TCB's saved registers (its ctx is at its start, and
+ * PERCPU_CUR points there): the stubs that push them start here. */
 #define CTX_TOP (CTX_RFLAGS_OFF + 8)
 
 /* Saves R15..RBX below the RCX and R11 slots (arch/context.h's order);
@@ -144,24 +145,24 @@
 
 /* The message registers of a system call (RAX the number, RDI the cptr,
  * RSI the message info, RDX R8 R9 R10 words 0-3) into, or back from, the
- * saved registers whose top (PERCPU_CUR_CTX_TOP) is in \top. */
-.macro SAVE_MSG_REGS top
-    movq %rax, CTX_RAX_OFF - CTX_TOP(\top)
-    movq %rdi, CTX_RDI_OFF - CTX_TOP(\top)
-    movq %rsi, CTX_RSI_OFF - CTX_TOP(\top)
-    movq %rdx, CTX_RDX_OFF - CTX_TOP(\top)
-    movq %r8, CTX_R8_OFF - CTX_TOP(\top)
-    movq %r9, CTX_R9_OFF - CTX_TOP(\top)
-    movq %r10, CTX_R10_OFF - CTX_TOP(\top)
+ * saved registers of the TCB in \tcb (PERCPU_CUR). */
+.macro SAVE_MSG_REGS tcb
+    movq %rax, CTX_RAX_OFF(\tcb)
+    movq %rdi, CTX_RDI_OFF(\tcb)
+    movq %rsi, CTX_RSI_OFF(\tcb)
+    movq %rdx, CTX_RDX_OFF(\tcb)
+    movq %r8, CTX_R8_OFF(\tcb)
+    movq %r9, CTX_R9_OFF(\tcb)
+    movq %r10, CTX_R10_OFF(\tcb)
 .endm
-.macro LOAD_MSG_REGS top
-    movq CTX_RAX_OFF - CTX_TOP(\top), %rax
-    movq CTX_RDI_OFF - CTX_TOP(\top), %rdi
-    movq CTX_RSI_OFF - CTX_TOP(\top), %rsi
-    movq CTX_RDX_OFF - CTX_TOP(\top), %rdx
-    movq CTX_R8_OFF - CTX_TOP(\top), %r8
-    movq CTX_R9_OFF - CTX_TOP(\top), %r9
-    movq CTX_R10_OFF - CTX_TOP(\top), %r10
+.macro LOAD_MSG_REGS tcb
+    movq CTX_RAX_OFF(\tcb), %rax
+    movq CTX_RDI_OFF(\tcb), %rdi
+    movq CTX_RSI_OFF(\tcb), %rsi
+    movq CTX_RDX_OFF(\tcb), %rdx
+    movq CTX_R8_OFF(\tcb), %r8
+    movq CTX_R9_OFF(\tcb), %r9
+    movq CTX_R10_OFF(\tcb), %r10
 .endm
 
 #if FERRY_FASTPATH
@@ -205,24 +206,32 @@
     swapgs
     movq %rsp, %gs:PERCPU_SCRATCH
     KPTI_SWITCH_TO_KERNEL_CR3 %rsp  /* KPTI=1: before the TCB is touched */
-    movq %gs:PERCPU_CUR_CTX_TOP, %rsp
+    movq %gs:PERCPU_CUR, %rsp       /* the current TCB: its saved registers first */
+#if FERRY_FASTPATH
+    /* Stored through RSP = the TCB, which the assembly fast path keeps
+     * (one instruction more than pushing RFLAGS, RSP, RIP down from the
+     * registers' end, and no per-CPU pointer to that end to keep at each
+     * switch: two fewer); R11 and RCX are not saved: the CPU put RFLAGS
+     * and RIP there (context.h). */
+    movq %r11, CTX_RFLAGS_OFF(%rsp) /* RFLAGS, as syscall left it */
+    movq %rcx, CTX_RIP_OFF(%rsp)
+    movq %gs:PERCPU_SCRATCH, %rcx
+    movq %rcx, CTX_RSP_OFF(%rsp)
+    movq %r15, CTX_R15_OFF(%rsp)
+    movq %r14, CTX_R14_OFF(%rsp)
+    movq %r13, CTX_R13_OFF(%rsp)
+    movq %r12, CTX_R12_OFF(%rsp)
+    movq %rbp, CTX_RBP_OFF(%rsp)
+    movq %rbx, CTX_RBX_OFF(%rsp)
+#if !FERRY_FASTPATH_ASM
+    movq %rdi, CTX_RDI_OFF(%rsp)    /* cptr and msginfo: the fast path's C */
+    movq %rsi, CTX_RSI_OFF(%rsp)    /* may use rdi and rsi (FP_MISS) */
+#endif
+#else
+    leaq CTX_TOP(%rsp), %rsp
     pushq %r11                      /* RFLAGS, as syscall left it */
     pushq %gs:PERCPU_SCRATCH        /* RSP */
     pushq %rcx                      /* RIP */
-#if FERRY_FASTPATH
-    /* RSP is at the RIP slot; R11 and RCX (below it) are not saved: the
-     * CPU put RFLAGS and RIP there (context.h). */
-    movq %r15, CTX_R15_OFF - CTX_RIP_OFF(%rsp)
-    movq %r14, CTX_R14_OFF - CTX_RIP_OFF(%rsp)
-    movq %r13, CTX_R13_OFF - CTX_RIP_OFF(%rsp)
-    movq %r12, CTX_R12_OFF - CTX_RIP_OFF(%rsp)
-    movq %rbp, CTX_RBP_OFF - CTX_RIP_OFF(%rsp)
-    movq %rbx, CTX_RBX_OFF - CTX_RIP_OFF(%rsp)
-#if !FERRY_FASTPATH_ASM
-    movq %rdi, CTX_RDI_OFF - CTX_RIP_OFF(%rsp)  /* cptr and msginfo: the fast path's C */
-    movq %rsi, CTX_RSI_OFF - CTX_RIP_OFF(%rsp)  /* may use rdi and rsi (FP_MISS) */
-#endif
-#else
     subq $16, %rsp                  /* R11, RCX: the CPU put RFLAGS and RIP there (context.h) */
     SAVE_GPRS_BUT_RAX_RCX_R11
     pushq %rax
@@ -231,7 +240,7 @@
     movq %gs:PERCPU_KERNEL_RSP, %rsp
 #endif
     /* (FASTPATH_ASM: the assembly fast path (fastpath_asm.S) runs with
-     * RSP here, at the saved RIP, and reaches the TCB through it: no
+     * RSP here, at the TCB, and reaches its fields through it: no
      * kernel stack, and the cptr and msginfo stay in RDI and RSI, saved
      * by whatever needs them: a hand-over to the C fast path, the slow
      * path's SAVE_MSG_REGS, the ReplyRecv's commit.  Every other way on
@@ -281,8 +290,7 @@ syscall_fast:
 #endif
     FASTPATH_LEAVE
     /* Any other call: the slow path reads its registers from the TCB. */
-    movq %gs:PERCPU_CUR_CTX_TOP, %rcx
-    SAVE_MSG_REGS %rcx
+    SAVE_MSG_REGS %rsp
     KERNEL_STACK_IF_ASM
 #endif
 syscall_lock:
@@ -303,14 +311,14 @@ fastpath_miss_call:
     jmp 1f
 fastpath_miss_reply_recv:
     movl $FERRY_SYS_REPLY_RECV, %eax
-1:  movq %gs:PERCPU_CUR_CTX_TOP, %rcx
-    movq %rax, CTX_RAX_OFF - CTX_TOP(%rcx)
-    movq %rdx, CTX_RDX_OFF - CTX_TOP(%rcx)
-    movq %r8, CTX_R8_OFF - CTX_TOP(%rcx)
-    movq %r9, CTX_R9_OFF - CTX_TOP(%rcx)
-    movq %r10, CTX_R10_OFF - CTX_TOP(%rcx)
-    movq CTX_RDI_OFF - CTX_TOP(%rcx), %rdi
-    movq CTX_RSI_OFF - CTX_TOP(%rcx), %rsi
+1:  movq %gs:PERCPU_CUR, %rcx
+    movq %rax, CTX_RAX_OFF(%rcx)
+    movq %rdx, CTX_RDX_OFF(%rcx)
+    movq %r8, CTX_R8_OFF(%rcx)
+    movq %r9, CTX_R9_OFF(%rcx)
+    movq %r10, CTX_R10_OFF(%rcx)
+    movq CTX_RDI_OFF(%rcx), %rdi
+    movq CTX_RSI_OFF(%rcx), %rsi
     movq %gs:PERCPU_KERNEL_RSP, %rsp
     FASTPATH_LEAVE
     jmp syscall_lock
@@ -325,7 +333,7 @@ syscall_fast_busy:
     FASTPATH_LEAVE
     /* The message registers into the TCB first: bkl_wait_free is C, and
      * a thread taken from this CPU meanwhile restarts from its TCB. */
-    movq %gs:PERCPU_CUR_CTX_TOP, %rcx
+    movq %gs:PERCPU_CUR, %rcx
     SAVE_MSG_REGS %rcx
     KERNEL_STACK_IF_ASM
     cmpq $FERRY_SYS_CALL, %rax
@@ -336,10 +344,10 @@ syscall_fast_busy:
     call bkl_wait_free
     testb %al, %al
     jnz bkl_stalled
-    movq %gs:PERCPU_CUR_CTX_TOP, %rcx
+    movq %gs:PERCPU_CUR, %rcx
     LOAD_MSG_REGS %rcx
 #if FERRY_FASTPATH_ASM
-    leaq CTX_RIP_OFF - CTX_TOP(%rcx), %rsp  /* where SAVE_SYSCALL_FRAME left it */
+    movq %rcx, %rsp                 /* where SAVE_SYSCALL_FRAME left it */
 #endif
     jmp syscall_fast
 #endif
@@ -352,7 +360,7 @@ syscall_fast_busy:
 syscall_compat_entry:
     SAVE_SYSCALL_FRAME
 #if FERRY_FASTPATH
-    movq %gs:PERCPU_CUR_CTX_TOP, %rcx   /* all of them: the fault's handler may read them */
+    movq %gs:PERCPU_CUR, %rcx       /* all of them: the fault's handler may read them */
     SAVE_MSG_REGS %rcx
     KERNEL_STACK_IF_ASM
 #endif
@@ -371,7 +379,8 @@ int80_entry:
     movq %rax, %gs:PERCPU_SCRATCH
     KPTI_SWITCH_TO_KERNEL_CR3 %rax  /* KPTI=1: the frame is on the window's entry stack */
     movq %rsp, %rax                 /* the interrupt frame: RIP CS RFLAGS RSP SS */
-    movq %gs:PERCPU_CUR_CTX_TOP, %rsp
+    movq %gs:PERCPU_CUR, %rsp
+    leaq CTX_TOP(%rsp), %rsp        /* the registers' end: pushed down from here */
     pushq 16(%rax)                  /* RFLAGS */
     pushq 24(%rax)                  /* RSP */
     pushq (%rax)                    /* RIP */

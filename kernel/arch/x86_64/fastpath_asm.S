@@ -30,7 +30,7 @@
  *
  * State on entry (syscall_entry, entry.S): the user's RIP, RSP, RFLAGS
  * and callee-saved registers saved in the current TCB, RSP pointing at
- * the saved RIP (so the TCB's fields are RSP-relative: CUR below), this
+ * it (so the TCB's fields are RSP-relative: CUR below), this
  * CPU's in_fastpath flag set with the big kernel lock free (the fast
  * path runs as a reader, docs/smp.md), RDI = cptr, RSI = message info,
  * RDX R8 R9 R10 = message words 0-3, RAX = the system call number.
@@ -45,8 +45,8 @@
  * ones are in the TCB already.
  */
 
-/* A field of the current thread's TCB (RSP = &cur->ctx.regs[CTX_RIP]). */
-#define CUR(off) ((off) - CTX_RIP_OFF)(%rsp)
+/* A field of the current thread's TCB (RSP = cur: SAVE_SYSCALL_FRAME). */
+#define CUR(off) (off)(%rsp)
 
     .text
 
@@ -206,8 +206,6 @@
  * next to load): the current thread, the exit. */
 .macro EXIT_QUIET
     movq %r12, %gs:FPA_PC_CUR
-    leaq CTX_RFLAGS_OFF + 8(%r12), %rcx
-    movq %rcx, %gs:PERCPU_CUR_CTX_TOP
     EXIT_SYSRET
 .endm
 
@@ -217,8 +215,6 @@
  * next's bases, the exit.  Out of line. */
 .macro EXIT_TLS
     movq %r12, %gs:FPA_PC_CUR
-    leaq CTX_RFLAGS_OFF + 8(%r12), %rcx
-    movq %rcx, %gs:PERCPU_CUR_CTX_TOP
     movq %rdx, %r11                 /* message word 0 around wrmsr */
     movl $FPA_MSR_FS_BASE, %ecx
     movl FPA_TCB_FS_BASE(%r12), %eax
@@ -251,8 +247,6 @@
     movq $0, %gs:FPA_PC_FPU_TS
     clts
 1:  movq %r12, %gs:FPA_PC_CUR
-    leaq CTX_RFLAGS_OFF + 8(%r12), %rcx
-    movq %rcx, %gs:PERCPU_CUR_CTX_TOP
     movzbl %gs:FPA_PC_BASES_LIVE, %ecx
     orq FPA_TCB_CTX_BASES(%r12), %rcx
     jz 2f

@@ -30,7 +30,6 @@ void restore_user_iret(struct user_context *ctx) __attribute__((noreturn));
 static void set_cur(struct tcb *t)
 {
     ks_percpu.cur = t;
-    ks_percpu.cur_ctx_top = (word_t)&t->ctx.regs[CTX_RFLAGS + 1];
 }
 
 void entry_init(void)

@@ -98,7 +98,6 @@ static inline __attribute__((always_inline)) void arch_switch_fpu_cur(struct tcb
         arch_fpu_move(ks_percpu.fpu_owner, next);
 #endif
     ks_percpu.cur = next;
-    ks_percpu.cur_ctx_top = (word_t)&next->ctx.regs[CTX_RFLAGS + 1];
 }
 
 /* The part of a switch after the address space: FPU, current thread, and
@@ -244,7 +243,6 @@ static inline __attribute__((always_inline)) _Noreturn void arch_fastpath_switch
     IF_NONZERO_FP(ks_percpu.fpu_clear_left, fpu_work);
 fpu_done:
     ks_percpu.cur = next;
-    ks_percpu.cur_ctx_top = (word_t)&next->ctx.regs[CTX_RFLAGS + 1];
     /* The FS/GS bases: none in use on either side, or (TLS) FS alone.
      * The quiet case jumps, so that the OR computed for the test is the
      * asm's output on the fall-through, where the TLS work uses it (an

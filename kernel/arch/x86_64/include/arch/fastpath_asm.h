@@ -59,15 +59,15 @@
 
 /* struct percpu (arch/percpu.h) */
 #define FPA_PC_SCHED        136     /* this CPU's ready queues: struct sched_bitmap first */
-#define FPA_PC_CUR          4280
-#define FPA_PC_FPU_OWNER    4288
-#define FPA_PC_FPU_TS       4296
-#define FPA_PC_FPU_CLEAR_LEFT 4308
-#define FPA_PC_CR0_TS       4312
-#define FPA_PC_CUR_VSPACE   4320
-#define FPA_PC_SWITCH_WORK  4304    /* bases_live, pcid_on (bytes), pad, fpu_clear_left (32 bits) */
-#define FPA_PC_BASES_LIVE   4304    /* the low byte: next's ctx.bases ORs into it */
-#define FPA_PC_PCID_ON      4305
+#define FPA_PC_CUR          16      /* PERCPU_CUR */
+#define FPA_PC_FPU_OWNER    4280
+#define FPA_PC_FPU_TS       4288
+#define FPA_PC_FPU_CLEAR_LEFT 4300
+#define FPA_PC_CR0_TS       4304
+#define FPA_PC_CUR_VSPACE   4312
+#define FPA_PC_SWITCH_WORK  4296    /* bases_live, pcid_on (bytes), pad, fpu_clear_left (32 bits) */
+#define FPA_PC_BASES_LIVE   4296    /* the low byte: next's ctx.bases ORs into it */
+#define FPA_PC_PCID_ON      4297
 
 /* Values (enums and UL constants the assembler cannot read). */
 #define FPA_OBJ_ENDPOINT    3

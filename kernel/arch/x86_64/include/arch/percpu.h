@@ -5,7 +5,7 @@
 /* Offsets used by entry.S; checked against the struct below. */
 #define PERCPU_SCRATCH     0
 #define PERCPU_KERNEL_RSP  8
-#define PERCPU_CUR_CTX_TOP 16
+#define PERCPU_CUR         16
 #define PERCPU_SELF        24
 #define PERCPU_CPU         32
 /* KPTI=1 (arch/kpti.h): the CR3 values the entry and exit stubs load, and
@@ -32,8 +32,10 @@ struct tcb;
 struct percpu {
     word_t scratch;          /* user RSP (or RAX) while an entry stub saves registers */
     word_t kernel_rsp;       /* top of this CPU's kernel stack */
-    word_t cur_ctx_top;      /* end of the current thread's saved registers: the
-                              * entry stubs push RFLAGS, RSP, RIP, R15..RAX down from here */
+    /* The thread running on this CPU (or the idle thread).  Its saved
+     * registers are the start of its TCB (ctx), where the syscall entry
+     * stores them through this pointer (entry.S's SAVE_SYSCALL_FRAME). */
+    struct tcb *cur;
     struct percpu *self;     /* this block's own address: C reaches it by one GS load */
     word_t cpu;              /* this CPU's index, 0 (the boot CPU) .. ks_ncpus - 1 */
     word_t kpti_kernel_cr3;  /* KPTI=1: CR3 of the current space's kernel table (entry) */
@@ -59,7 +61,6 @@ struct percpu {
     /* Which PCIDs may hold stale translations in this CPU's TLB (each CPU
      * flushes its own on the next load: vspace.c). */
     bool asid_dirty[PERCPU_ASIDS];
-    struct tcb *cur;         /* the thread running on this CPU (or the idle thread) */
     struct tcb *fpu_owner;   /* whose FPU state the FPU registers hold (the idle thread: nobody's) */
     word_t fpu_ts;           /* lazy FPU: CR0.TS is set (the current thread may not use the FPU) */
     /* What a thread switch may have to do beyond CR3 and the current
@@ -93,7 +94,7 @@ struct percpu {
 
 _Static_assert(__builtin_offsetof(struct percpu, scratch) == PERCPU_SCRATCH, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, kernel_rsp) == PERCPU_KERNEL_RSP, "percpu layout");
-_Static_assert(__builtin_offsetof(struct percpu, cur_ctx_top) == PERCPU_CUR_CTX_TOP, "percpu layout");
+_Static_assert(__builtin_offsetof(struct percpu, cur) == PERCPU_CUR, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, self) == PERCPU_SELF, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, cpu) == PERCPU_CPU, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, kpti_kernel_cr3) == PERCPU_KPTI_KERNEL_CR3, "percpu layout");
