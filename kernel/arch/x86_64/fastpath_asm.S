@@ -279,8 +279,7 @@
     movl $FPA_ST_BLOCKED_REPLY, CUR(FPA_TCB_STATE)
     movl %ecx, CUR(FPA_TCB_IPC_FLAGS)
     movq %r12, CUR(FPA_TCB_BLOCKED_ON)
-    leaq CUR(0), %rcx
-    movq %rcx, FPA_TCB_REPLY_TO(%r12)
+    movq %rsp, FPA_TCB_REPLY_TO(%r12)   /* RSP = cur */
     .pushsection .text.fpa_rare, "ax"  /* (not .text.unlikely: the general copy is there) */
 8:  movq $0, FPA_TCB_IPC_PREV(%rcx)     /* more receivers queued behind it */
     movq $0, FPA_TCB_IPC_NEXT(%r12)
@@ -299,17 +298,16 @@
     movq $0, FPA_TCB_BLOCKED_ON(%r12)
     movq $FPA_ST_BLOCKED_RECV, CUR(FPA_TCB_STATE_FLAGS)
     movq %rbp, CUR(FPA_TCB_BLOCKED_ON)
-    leaq CUR(0), %rax
     movq FPA_EP_TAIL(%rbp), %rcx
     testq %rcx, %rcx
     jnz 8f
-    movq %rax, FPA_EP_HEAD(%rbp)
-9:  movq %rax, FPA_EP_TAIL(%rbp)
+    movq %rsp, FPA_EP_HEAD(%rbp)        /* RSP = cur */
+9:  movq %rsp, FPA_EP_TAIL(%rbp)
     movq $FPA_EP_RECV, FPA_EP_STATE_LOCK(%rbp)   /* EP_RECV, the lock released: one store */
     xorl %edi, %edi                     /* badge 0 */
     .pushsection .text.fpa_rare, "ax"  /* (not .text.unlikely: the general copy is there) */
 8:  movq %rcx, CUR(FPA_TCB_IPC_PREV)    /* other receivers wait: behind the last */
-    movq %rax, FPA_TCB_IPC_NEXT(%rcx)
+    movq %rsp, FPA_TCB_IPC_NEXT(%rcx)
     jmp 9b
     .popsection
 .endm
@@ -416,12 +414,11 @@ rr_prio_ok:
      * reloads it from here. */
     movq %rdi, CUR(CTX_RDI_OFF)
     LOOKUP_EP FPA_RIGHT_READ, rr_c, rr_c_cap, rr_c_cap
-    movq CUR(FPA_TCB_BOUND), %r15
     EP_LOCK
     cmpl $FPA_EP_SEND, FPA_EP_STATE(%rbp)
     je rr_c_unlock
-    testq %r15, %r15
-    jnz rr_bound
+    cmpq $0, CUR(FPA_TCB_BOUND)
+    jne rr_bound
 rr_bound_ok:
     /* ...and a caller that entered by syscall and has a VSpace. */
     cmpq $0, FPA_TCB_CTX_ENTRY(%r12)
@@ -444,6 +441,7 @@ rr_lowprio:
     READY_ABOVE rr_c
     jmp rr_prio_ok
 rr_bound:
+    movq CUR(FPA_TCB_BOUND), %r15
     cmpq $FPA_NTFN_ACTIVE, FPA_NTFN_STATE(%r15)
     je rr_c_unlock
     jmp rr_bound_ok
