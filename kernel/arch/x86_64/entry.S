@@ -289,8 +289,11 @@ syscall_fast:
     je fastpath_reply_recv
 #endif
     FASTPATH_LEAVE
-    /* Any other call: the slow path reads its registers from the TCB. */
-    SAVE_MSG_REGS %rsp
+    /* Any other call: the slow path reads its registers from the TCB
+     * (RSP is the TCB only with FASTPATH_ASM: the C fast path's builds
+     * are on the kernel stack here). */
+    movq %gs:PERCPU_CUR, %rcx
+    SAVE_MSG_REGS %rcx
     KERNEL_STACK_IF_ASM
 #endif
 syscall_lock:
