@@ -11,12 +11,15 @@ struct ready_queue {
 
 /* One per CPU, reached through percpu.sched; the bitmap first, the fast
  * path reads it (sched_ready_above in sched.h).  All of it is guarded by
- * the big kernel lock: any CPU may queue a thread on another's. */
+ * the big kernel lock: any CPU may queue a thread on another's.  Each
+ * starts a cache line (4144 bytes unaligned: CPU 1's bitmap, which its
+ * idle loop polls and its fast path reads without the lock, shared a line
+ * with CPU 0's last queues, which CPU 0 writes). */
 struct sched_cpu {
     struct sched_bitmap bm;
     struct ready_queue q[SCHED_NPRIO];
     struct tcb *idle;
-};
+} __attribute__((aligned(64)));
 _Static_assert(__builtin_offsetof(struct sched_cpu, bm) == 0, "sched.h reads the bitmap at percpu.sched");
 
 static struct sched_cpu ks_sched_of[FERRY_MAX_CPUS];
