@@ -14,9 +14,13 @@
 #define TPUT_WORK  2000UL           /* ipc_tput/work: loop steps before each Call */
 
 /* Per pair: the endpoint its server serves and the notification that
- * starts its client's batch; the number of clients done with the current
+ * wakes its client for a run; the number of clients done with the current
  * batch and the notification the last one signals; wrong answers. */
 static volatile unsigned long t_ep[TPUT_PAIRS], t_start[TPUT_PAIRS];
+/* Per client, written by the root task: armed for the current run (else
+ * it waits on its start notification), and go for its next batch (it
+ * clears the flag when it starts). */
+static volatile unsigned long t_armed[TPUT_PAIRS], t_go[TPUT_PAIRS];
 static volatile unsigned long t_done_ntfn, t_finished, t_want, t_bad;
 static volatile unsigned long t_work;     /* user-mode work between two Calls (ipc_tput/work) */
 static unsigned long t_server_tcb[TPUT_PAIRS], t_client_tcb[TPUT_PAIRS];
@@ -53,15 +57,30 @@ static void tput_server(void)
     }
 }
 
-/* The client: per start signal, TPUT_BATCH Calls to its server, each
- * answer checked; the last client of a batch to finish signals the
- * root task. */
+/* The client: per go, TPUT_BATCH Calls to its server, each answer
+ * checked; the last client of a batch to finish signals the root task.
+ * Between the batches of a run it spins in user mode for the next go,
+ * rather than blocking: a blocked client leaves its CPU idle, halted, and
+ * the next batch would start (and the root task, woken on an idle CPU 0,
+ * end) with the wake-up of a halted CPU, which on a virtual machine is
+ * the host waking a vCPU thread and placing it (docs/smp.md, "Throughput":
+ * the slow samples), a cost N = 1 never pays (its one CPU never idles).
+ * Between runs it blocks on its start notification. */
 static void tput_client(void)
 {
     unsigned long k = my_pair();
     unsigned long ep = t_ep[k], start = t_start[k], bits;
     for (unsigned long round = 0;; round++) {
-        ntfn_wait(start, &bits);
+        for (;;) {
+            if (__atomic_load_n(&t_go[k], __ATOMIC_ACQUIRE)) {
+                t_go[k] = 0;
+                break;
+            }
+            if (__atomic_load_n(&t_armed[k], __ATOMIC_ACQUIRE))
+                __asm__ __volatile__("pause" ::: "memory");   /* under icount: the other vCPU's turn */
+            else
+                ntfn_wait(start, &bits);   /* a stale signal just loops */
+        }
         t_began[k] = tsc_begin();
         unsigned long bad = 0;
         for (unsigned long i = 0; i < TPUT_BATCH; i++) {
@@ -171,14 +190,19 @@ static const char *ipc_tput(struct bench_ctx *c)
     t_want = n;
     t_work = (unsigned long)c->entry->arg;
     unsigned long bits;
+    /* Arm the run's clients: each wakes and spins for its go. */
+    for (unsigned long k = 0; k < n; k++) {
+        __atomic_store_n(&t_armed[k], 1, __ATOMIC_RELEASE);
+        ntfn_signal(t_start[k]);
+    }
     for (size_t i = 0; i < c->warmup + c->n; i++) {
         t_finished = 0;
         uint64_t t0 = tsc_begin();
         bench_compiler_fence();
-        /* Other CPUs' clients first (their wake-up crosses by IPI); CPU
-         * 0's runs once we block (it is below us). */
+        /* The other CPUs' clients start at once; CPU 0's once we block
+         * (it is below us). */
         for (unsigned long k = n; k-- > 0;)
-            ntfn_signal(t_start[k]);
+            __atomic_store_n(&t_go[k], 1, __ATOMIC_RELEASE);
         while (__atomic_load_n(&t_finished, __ATOMIC_ACQUIRE) < n)
             ntfn_wait(t_done_ntfn, &bits);   /* a stale signal just loops */
         bench_compiler_fence();
@@ -188,6 +212,8 @@ static const char *ipc_tput(struct bench_ctx *c)
             tput_account(i - c->warmup, n, t0, t1);
         }
     }
+    for (unsigned long k = 0; k < n; k++)
+        __atomic_store_n(&t_armed[k], 0, __ATOMIC_RELEASE);
     tput_report(n, c->n < TPUT_DIAG_MAX ? c->n : TPUT_DIAG_MAX, t_work != 0);
     return t_bad ? "wrong reply" : NULL;
 }
