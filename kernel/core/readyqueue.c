@@ -225,14 +225,14 @@ static void kick(unsigned cpu, const struct tcb *t)
     }
 }
 
-static void enqueue(struct tcb *t, bool front)
+static void enqueue(struct tcb *t, bool front, bool handoff)
 {
     for (unsigned c = 0; c < ks_ncpus; c++)     /* the CPUs up, not the most there may be */
         assert(t != ks_sched_of[c].idle);
     if (t->in_ready_queue)
         return;
     unsigned cpu = t->affinity < ks_ncpus ? t->affinity : 0;
-    if (!front && cpu != arch_cpu_index() && handoff_try(t, cpu))
+    if (handoff && !front && cpu != arch_cpu_index() && handoff_try(t, cpu))
         return;
     struct sched_cpu *s = &ks_sched_of[cpu];
     t->sched_cpu = (uint8_t)cpu;
@@ -257,8 +257,9 @@ static void enqueue(struct tcb *t, bool front)
         kick(cpu, t);
 }
 
-void sched_enqueue(struct tcb *t) { enqueue(t, false); }
-void sched_enqueue_front(struct tcb *t) { enqueue(t, true); }
+void sched_enqueue(struct tcb *t) { enqueue(t, false, true); }
+void sched_enqueue_front(struct tcb *t) { enqueue(t, true, false); }
+void sched_enqueue_queued(struct tcb *t) { enqueue(t, false, false); }
 
 void sched_dequeue(struct tcb *t)
 {
