@@ -283,7 +283,11 @@ MACROS = [
     Val("ipcCrossKpti", Cfg("ipc_call", "cross", 0, "kpti")),
     Val("ipcXcpu", Cfg("ipc_call", "xcpu", None)),
     Val("floorIpi", Cfg("floor_ipi")),
-    Val("fileReadFourK", Cfg("file_read", None, 4096)),
+    Val("fileReadFourK", Cfg("file_read", "cached_grant", 4096)),
+    Val("fileReadFourKCopy", Cfg("file_read", "cached_copy", 4096)),
+    Val("linuxTmpfsFourK", Cfg("file_read", "tmpfs", 4096, None, "linux")),
+    Val("ipcXcpuPoll", Cfg("ipc_call", "xcpu", None, "idlepoll"), "T"),
+    Val("floorIpiPoll", Cfg("floor_ipi", "", -1, "idlepoll"), "T"),
     Val("ipcCrossPcidOn", Cfg("ipc_call", "cross", 0, "pcid_on"), "B"),
     Val("ipcCrossPcidOff", Cfg("ipc_call", "cross", 0, "pcid_off"), "B"),
     Val("linuxGetppid", Cfg("null_syscall", "getppid", system="linux")),
@@ -310,6 +314,23 @@ MACROS = [
           what="ring message at batch 64 / Call round trip"),
     Ratio("kptiOverDefault", Cfg("ipc_call", "cross", 0, "kpti"), CROSS0, what="KPTI / default round trip"),
     Ratio("xcpuOverSame", Cfg("ipc_call", "xcpu", None), SAME0, what="cross-core / same-core round trip"),
+    Ratio("xcpuOverFloorIpi", Cfg("ipc_call", "xcpu", None), Cfg("floor_ipi"), "T",
+          what="cross-core round trip / IPI round trip, idle CPUs halt"),
+    Ratio("xcpuPollOverFloorIpi", Cfg("ipc_call", "xcpu", None, "idlepoll"), Cfg("floor_ipi", "", -1, "idlepoll"),
+          "T", what="cross-core round trip / IPI round trip, idle CPUs poll"),
+    Ratio("tlsOverCross", Cfg("ipc_call", "cross_tls", 0), CROSS0, what="server with an FS base / plain"),
+    Ratio("boundntfnOverCross", Cfg("ipc_call", "cross_boundntfn", 0), CROSS0,
+          what="server with a bound notification / plain"),
+    Ratio("lowprioOverCross", Cfg("ipc_call", "cross_lowprio", 0), CROSS0,
+          what="receiver one priority lower / plain"),
+    Ratio("smpCrossOverOne", Cfg("ipc_call", "cross", 0, "default, 2 vCPUs"), CROSS0,
+          what="same-core round trip on the 2-vCPU kernel / on 1 vCPU"),
+    Ratio("grantOverTmpfsFourK", Cfg("file_read", "cached_grant", 4096), Cfg("file_read", "tmpfs", 4096, None, "linux"),
+          what="4 KiB read: Ferry's file server by grant / Linux tmpfs"),
+    Ratio("copyOverTmpfsFourK", Cfg("file_read", "cached_copy", 4096), Cfg("file_read", "tmpfs", 4096, None, "linux"),
+          what="4 KiB read: Ferry's file server by copy / Linux tmpfs"),
+    Ratio("linuxFutexXcpuOverXcpu", Cfg("futex_rt", "cpu2", system="linux"), Cfg("ipc_call", "xcpu", None), "T",
+          what="Linux futex round trip across two vCPUs / Ferry cross-core Call"),
     Ratio("tputScaling", Cfg("ipc_tput", "", 1), Cfg("ipc_tput", "", 2), "T",
           what="throughput of 2 pairs on 2 CPUs / of 1 pair (ipc_tput, ticks per 1000 Calls)"),
     Ratio("pcidOffOverOn", Cfg("ipc_call", "cross", 0, "pcid_off"), Cfg("ipc_call", "cross", 0, "pcid_on"), "B",
@@ -649,33 +670,54 @@ def table_linux(data):
                                         "Linux/Ferry I"], rows, ">{\\raggedright\\arraybackslash}p{5.2cm}rrrrrr")
 
 
-PENDING = [
-    ("Meltdown mitigation (\\texttt{KPTI=1}): \\texttt{ipc\\_call/cross} round trip",
+CROSS0_2CPU = Cfg("ipc_call", "cross", 0, "default, 2 vCPUs")
+FLOOR_IPI, FLOOR_IPI_POLL = Cfg("floor_ipi"), Cfg("floor_ipi", "", -1, "idlepoll")
+TMPFS_4K = Cfg("file_read", "tmpfs", 4096, None, "linux")
+
+# The system beyond one-CPU IPC: the Meltdown-mitigated build, the fast path's
+# cliffs, cross-core IPC (halting and polling idle CPUs, each against the IPI
+# floor measured the same way), throughput, and end-to-end reads.  Each row:
+# label, the quantity, and the baseline its ratio is taken against (or None).
+SYSTEM_ROWS = [
+    ("Meltdown mitigation (\\texttt{KPTI=1}): \\texttt{ipc\\_call/cross} / default",
      Cfg("ipc_call", "cross", 0, "kpti"), CROSS0),
-    ("cross-core Call round trip \\texttt{ipc\\_call/xcpu}", Cfg("ipc_call", "xcpu", None), SAME0),
-    ("cross-core wake-up \\texttt{notify/xcpu}", Cfg("notify", "xcpu"), Cfg("notify", "same")),
-    ("IPI round trip \\texttt{floor\\_ipi}", Cfg("floor_ipi"), None),
-    ("cross-core Call round trip, idle CPUs poll (\\texttt{idle\\_poll\\_us=50}) / its \\texttt{floor\\_ipi}",
-     Cfg("ipc_call", "xcpu", None, "idlepoll"), Cfg("floor_ipi", "", -1, "idlepoll")),
-    ("cross-core wake-up, idle CPUs poll / its \\texttt{floor\\_ipi}", Cfg("notify", "xcpu", -1, "idlepoll"),
-     Cfg("floor_ipi", "", -1, "idlepoll")),
-    ("2 client/server pairs on 2 CPUs, ticks per 1000 Calls (\\texttt{ipc\\_tput}; ratio: to 1 pair)",
-     Cfg("ipc_tput", "", 2), Cfg("ipc_tput", "", 1)),
-    ("end-to-end file read, 4 KiB (\\texttt{file\\_read})", Cfg("file_read", None, 4096), None),
-    ("end-to-end file read, 1 MiB (\\texttt{file\\_read})", Cfg("file_read", None, 1048576), None),
+    ("fast path, server with a bound notification (\\texttt{cross\\_boundntfn}) / \\texttt{cross}",
+     Cfg("ipc_call", "cross_boundntfn", 0), CROSS0),
+    ("fast path, receiver one priority lower (\\texttt{cross\\_lowprio}) / \\texttt{cross}",
+     Cfg("ipc_call", "cross_lowprio", 0), CROSS0),
+    ("fast path, server with an FS base (\\texttt{cross\\_tls}) / \\texttt{cross}",
+     Cfg("ipc_call", "cross_tls", 0), CROSS0),
+    ("same-core round trip on 2 vCPUs (\\texttt{ipc\\_call/cross}) / on 1", CROSS0_2CPU, CROSS0),
+    ("IPI round trip \\texttt{floor\\_ipi} (idle CPU halts)", FLOOR_IPI, None),
+    ("cross-core Call round trip \\texttt{ipc\\_call/xcpu} / \\texttt{floor\\_ipi}",
+     Cfg("ipc_call", "xcpu", None), FLOOR_IPI),
+    ("cross-core wake-up \\texttt{notify/xcpu} / \\texttt{floor\\_ipi}", Cfg("notify", "xcpu"), FLOOR_IPI),
+    ("idle CPUs poll (\\texttt{idle\\_poll\\_us=50}): \\texttt{floor\\_ipi}", FLOOR_IPI_POLL, None),
+    ("idle CPUs poll: \\texttt{ipc\\_call/xcpu} / its \\texttt{floor\\_ipi}",
+     Cfg("ipc_call", "xcpu", None, "idlepoll"), FLOOR_IPI_POLL),
+    ("idle CPUs poll: \\texttt{notify/xcpu} / its \\texttt{floor\\_ipi}",
+     Cfg("notify", "xcpu", -1, "idlepoll"), FLOOR_IPI_POLL),
+    ("1 client/server pair, ticks per 1000 Calls (\\texttt{ipc\\_tput}); ratio: scaling at 2 pairs on 2 CPUs",
+     Cfg("ipc_tput", "", 1), Cfg("ipc_tput", "", 2)),
+    ("file read, 4 KiB, file server by copy (\\texttt{file\\_read/cached\\_copy}) / Linux tmpfs",
+     Cfg("file_read", "cached_copy", 4096), TMPFS_4K),
+    ("file read, 4 KiB, file server by grant (\\texttt{file\\_read/cached\\_grant}) / Linux tmpfs",
+     Cfg("file_read", "cached_grant", 4096), TMPFS_4K),
+    ("file read, 1 MiB through the ATA driver, grant / copy (\\texttt{file\\_read/blk\\_*})",
+     Cfg("file_read", "blk_grant", 1048576), Cfg("file_read", "blk_copy", 1048576)),
 ]
 
 
-def table_pending(data):
-    """Figures that depend on features built in parallel (KPTI, SMP, the file system):
-    generated like the rest, so they fill in when a results folder holds them."""
+def table_system(data):
+    """The system beyond one-CPU IPC (SYSTEM_ROWS): generated like the rest, so a row
+    stays empty when the results folder does not hold it."""
     rows = []
-    for label, c, base in PENDING:
+    for label, c, base in SYSTEM_ROWS:
         rows.append((label, _cell_val(data, c, "T"), _cell_ratio(data, c, base, "T") if base else None,
                      _cell_val(data, c, "I"), _cell_ratio(data, c, base, "I") if base else None))
-    return table_tex("features measured when present",
+    return table_tex("the system beyond one-CPU IPC",
                      ["quantity", "T", "T ratio", "I", "I ratio"], rows,
-                     ">{\\raggedright\\arraybackslash}p{7cm}rrrr")
+                     ">{\\raggedright\\arraybackslash}p{7.4cm}rrrr")
 
 
 def read_published(path=PUBLISHED):
@@ -710,7 +752,7 @@ def table_published(data):
 
 
 TABLES = {"floor": table_floor, "paths": table_paths, "pcid": table_pcid, "bulk": table_bulk,
-          "linux": table_linux, "pending": table_pending, "published": table_published}
+          "linux": table_linux, "system": table_system, "published": table_published}
 
 
 # --------------------------------------------------------------------------- figures

@@ -130,6 +130,25 @@ def _int_or_none(v):
             return None
 
 
+def split_by_smp(rows, metas):
+    """A configuration measured on guests with different vCPU counts (a sweep's `smp = 2`
+    group repeats `ipc_call/cross`, which another group runs on one vCPU) is two
+    configurations: the multi-vCPU rows get the count in their build label ("default,
+    2 vCPUs") instead of being pooled with the one-vCPU rows.  A configuration measured at
+    one vCPU count only (`ipc_call/xcpu`, only ever on two) keeps its plain label."""
+    def key(r):
+        return (r["system"], r["bench"], r["build"], r["variant"], r["size"], r["accel"])
+    smp_of = {run: int(m.get("smp") or 1) for run, m in metas.items()}
+    counts = {}
+    for r in rows:
+        counts.setdefault(key(r), set()).add(smp_of.get(r["run"], 1))
+    for r in rows:
+        n = smp_of.get(r["run"], 1)
+        if len(counts[key(r)]) > 1 and n != min(counts[key(r)]):
+            r["smp"] = n
+            r["build"] = f"{r['build']}, {n} vCPUs"
+
+
 class Dataset:
     """Every summary row and raw sample of a run or sweep, read back from disk."""
 
@@ -176,6 +195,7 @@ class Dataset:
                         self.samples.setdefault(key, []).append(int(r["value"]))
         from .merge import split_by_cpu
         split_by_cpu(self.rows, self.metas)
+        split_by_smp(self.rows, self.metas)
 
     def mixed_builds(self):
         """Configurations whose rows come from different binaries (build_id): a resumed

@@ -14,7 +14,7 @@ TOP_KEYS = {"name": str, "description": str, "timeout": (int, float), "samples":
             "variants": dict, "benchmarks": list, "cpu_model": str}
 VARIANT_KEYS = {"make": dict, "cmdline": list, "only": list, "accel": list}
 GROUP_KEYS = {"names": list, "sizes": list, "samples": int, "timeout": (int, float), "system": list,
-              "smp": int, "accel": list, "tlb_model": bool}
+              "smp": int, "accel": list, "tlb_model": bool, "variants": list}
 DONE = ("ok", "failed", "panic", "timeout", "malformed", "crashed", "incomplete")
 
 
@@ -110,13 +110,19 @@ def validate_config(raw, where="sweep"):
             if a not in cfg["accel"]:
                 raise HarnessError(f"{where}: benchmarks[{i}] is for accelerator '{a}', "
                                    f"which the sweep does not use ({', '.join(cfg['accel'])})")
+        # ...and the Ferry build variants it runs for (by default every one).
+        gvariants = g.get("variants", list(cfg["variants"]))
+        for v in gvariants:
+            if v not in cfg["variants"]:
+                raise HarnessError(f"{where}: benchmarks[{i}] is for variant '{v}', "
+                                   f"which the sweep does not define ({', '.join(cfg['variants'])})")
         for x in g.get("sizes", []):
             if type(x) is not int or x < 0:
                 raise HarnessError(f"{where}: benchmarks[{i}]: size {x!r} is not a non-negative integer")
         cfg["benchmarks"].append({"names": g["names"], "sizes": g.get("sizes", []),
                                   "samples": g.get("samples"), "timeout": g.get("timeout"),
                                   "system": systems, "smp": g.get("smp", 1), "accel": accels,
-                                  "tlb_model": g.get("tlb_model", False)})
+                                  "tlb_model": g.get("tlb_model", False), "variants": gvariants})
     # Let RunSpec validation check names, sizes and numbers once for every unit.
     for u in units(cfg):
         runner.validate(spec_for(cfg, u))
@@ -135,6 +141,7 @@ def units(cfg):
                     if system not in group.get("system", cfg["system"]) or \
                             accel not in group.get("accel", cfg["accel"]) or \
                             accel not in variants[vname].get("accel", cfg["accel"]) or \
+                            (system == "ferry" and vname not in group.get("variants", variants)) or \
                             not _names_for(variants[vname], group):
                         continue
                     for rep in range(cfg["repetitions"]):

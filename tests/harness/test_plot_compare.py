@@ -127,3 +127,33 @@ def test_curve_styles_are_distinct():
     # More curves than matplotlib's ten colours must still be told apart.
     styles = {tuple(sorted(plot._curve_style(i).items())) for i in range(40)}
     assert len(styles) == 40
+
+
+def _fake_run(folder, name, smp, p50):
+    """A run folder with one ipc_call/cross row, as a sweep's run leaves it."""
+    import csv
+    import json
+    rd = folder / name
+    rd.mkdir(parents=True)
+    (rd / "meta.json").write_text(json.dumps({"smp": smp, "accel": "tcg", "variant": "default"}))
+    cols = ["system", "bench", "variant", "size", "accel", "rep", "samples", "min", "p50", "p90",
+            "p99", "max", "mean", "stdev", "overhead", "build", "unit"]
+    with (rd / "summary.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        w.writerow(["ferry", "ipc_call", "cross", 0, "tcg", 0, 10, p50, p50, p50, p50, p50, p50, 0, 0,
+                    "default", "ticks"])
+        if smp == 2:
+            w.writerow(["ferry", "ipc_call", "xcpu", 0, "tcg", 0, 10, 9, 9, 9, 9, 9, 9, 0, 0,
+                        "default", "ticks"])
+
+
+def test_vcpu_counts_are_not_pooled(tmp_path):
+    """ipc_call/cross on one vCPU and on two (a sweep's smp group) are two configurations;
+    a benchmark measured at one vCPU count only keeps its plain build label."""
+    from ferryhost import results
+    _fake_run(tmp_path, "ferry-default-tcg-g0-r0", 1, 100)
+    _fake_run(tmp_path, "ferry-default-tcg-g1-r0", 2, 130)
+    ds = results.Dataset(tmp_path)
+    got = {(r["variant"], r["build"], r["p50"]) for r in ds.rows}
+    assert got == {("cross", "default", 100), ("cross", "default, 2 vCPUs", 130), ("xcpu", "default", 9)}

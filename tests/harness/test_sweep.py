@@ -121,6 +121,20 @@ def test_linux_group_with_two_cpus(tmp_path):
         sweep.load_config(_cfg(tmp_path, GOOD + "smp = 9\n"))
 
 
+def test_group_for_some_variants(tmp_path):
+    """A group may name the Ferry variants it runs for (full.toml's two-vCPU group runs
+    for the default and idle-polling kernels only); Linux cells are not Ferry variants."""
+    text = GOOD.replace('accel = ["tcg"]', 'accel = ["tcg"]\nsystem = ["ferry", "linux"]') + \
+        '[[benchmarks]]\nnames = ["null_syscall"]\nvariants = ["default"]\n'
+    cfg = sweep.load_config(_cfg(tmp_path, text))
+    g1 = {(u["system"], u["variant"]) for u in sweep.units(cfg) if u["group"] == 1}
+    assert g1 == {("ferry", "default"), ("linux", "linux")}
+    g0 = {(u["system"], u["variant"]) for u in sweep.units(cfg) if u["group"] == 0}
+    assert g0 == {("ferry", "default"), ("ferry", "nofast"), ("linux", "linux")}
+    with pytest.raises(HarnessError, match="is for variant 'nope', which the sweep does not define"):
+        sweep.load_config(_cfg(tmp_path, text.replace('variants = ["default"]', 'variants = ["nope"]')))
+
+
 @pytest.mark.parametrize("text, msg", [
     ('name = "x"\nsamples = [', "bad TOML"),
     ('colour = "red"', "unknown key 'colour'"),
