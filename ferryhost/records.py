@@ -111,6 +111,7 @@ class Parser:
             o.meta = obj
         elif kind == "result":
             self._check_result(obj)
+            self._check_samples_count(o, obj)
             o.results.append(obj)
         elif kind == "samples":
             vals = obj.get("values")
@@ -146,6 +147,22 @@ class Parser:
         if not isinstance(obj, dict):
             raise RecordError(f"console line {self.lineno}: @{kind} record is not a JSON object")
         return obj
+
+    def _check_samples_count(self, o, obj):
+        """The raw samples go out just before their @result: as many values as it says it
+        took.  Fewer means bytes were lost between guest and harness while the JSON still
+        parsed (a dropped ",11" leaves valid JSON), which must not pass as data."""
+        if len(o.samples) <= getattr(self, "_samples_checked", 0):
+            return                      # no @samples since the last @result
+        self._samples_checked = len(o.samples)
+        last = o.samples[-1]
+        if (last.get("bench"), last.get("variant", ""), last.get("size", -1)) != \
+                (obj["bench"], obj.get("variant", ""), obj["size"]):
+            return
+        if len(last["values"]) != obj["samples"]:
+            raise RecordError(f"console line {self.lineno}: @samples of {obj['bench']}/{obj.get('variant', '')} "
+                              f"size {obj['size']} has {len(last['values'])} values but its @result took "
+                              f"{obj['samples']} samples: console bytes were lost")
 
     def _check_result(self, obj):
         for k in RESULT_STR_KEYS:

@@ -102,16 +102,25 @@ def parse(text):
 
 
 _RECORD = re.compile(r"^@(result|error) (\{.*\})\s*$")
+# A configuration the guest cannot run (bench_runner.h's BENCH_NOT_HERE: ipc_call/xcpu
+# on one CPU) is marked like the others but ends in a note, not a record.
+_NOT_HERE = re.compile(r"^note: ([^/:\s]+)(?:/([^:\s]*))?: not run here: ")
 
 
 def runner_records(console_lines):
-    """The @result and @error records that run_one printed, in console order: one
-    per benchmark configuration, as the marks are.  The runner's own errors
-    before any configuration runs (bad words, unknown names) are left out."""
+    """The @result and @error records that run_one printed, and its "not run here"
+    notes, in console order: one per benchmark configuration, as the marks are.
+    The runner's own errors before any configuration runs (bad words, unknown
+    names) are left out."""
     import json
     out = []
     for line in console_lines:
-        m = _RECORD.match(line.rstrip("\r\n"))
+        line = line.rstrip("\r\n")
+        n = _NOT_HERE.match(line)
+        if n:
+            out.append(("note", {"bench": n.group(1), "variant": n.group(2) or ""}))
+            continue
+        m = _RECORD.match(line)
         if not m:
             continue
         try:

@@ -96,7 +96,7 @@ run "qemu64" qemu qemu64 "pcid=off" '^tsc: timed regions read by mfence' '^pcid:
 # Multiprocessor (docs/smp.md): the whole suite on two vCPUs (the smp_*
 # tests then run threads on both), and the smp_* tests on four vCPUs of
 # a CPU without x2APIC; every CPU must come up.
-smp_tests="test=smp_affinity,smp_per_core_preemption,smp_notify_xcpu,smp_xcpu_call_stress,smp_delete_running_thread,smp_churn_under_ipc,smp_tlb_shootdown,smp_handoff_churn"
+smp_tests="test=smp_affinity,smp_per_core_preemption,smp_notify_xcpu,smp_xcpu_call_stress,smp_delete_running_thread,smp_churn_under_ipc,smp_tlb_shootdown,smp_handoff_churn,smp_floor_ipi_halt"
 # The SMP stress and churn tests are cut to a few thousand Calls and a few
 # dozen rounds here: under multi-threaded TCG every vCPU spins for the big
 # kernel lock while its holder's host thread may be descheduled, and with

@@ -6,12 +6,23 @@
 static const char *kfloor(struct bench_ctx *c)
 {
     unsigned long kind = (unsigned long)c->entry->arg;
-    if (kind == FERRY_KFLOOR_IPI && ulib_bootinfo->ncpus < 2)
+    if ((kind == FERRY_KFLOOR_IPI || kind == FERRY_KFLOOR_IPI_HALT) && ulib_bootinfo->ncpus < 2)
         return BENCH_NOT_HERE "an IPI round trip needs two CPUs (-smp 2)";
     for (size_t i = 0; i < c->warmup + c->n; i++) {
-        struct sys_msg m = { .w = { kind } };
-        if (sys_raw(FERRY_SYS_KFLOOR, FERRY_CAP_DEBUG, &m) != FERRY_OK)
-            return "the kernel cannot time this floor on this machine";
+        struct sys_msg m;
+        /* IPI_HALT: 0 while CPU 1 is not yet halted; we wait here, not
+         * holding the kernel's lock, which it takes on its way there. */
+        for (unsigned long tries = 0;; tries++) {
+            m = (struct sys_msg){ .w = { kind } };
+            if (sys_raw(FERRY_SYS_KFLOOR, FERRY_CAP_DEBUG, &m) != FERRY_OK)
+                return "the kernel cannot time this floor on this machine";
+            if (kind != FERRY_KFLOOR_IPI_HALT || m.w[0])
+                break;
+            if (tries > 1000000)
+                return "CPU 1 never sat in its idle halt";
+            for (int k = 0; k < 50; k++)
+                __asm__ __volatile__("pause" ::: "memory");
+        }
         if (i >= c->warmup)
             c->samples[i - c->warmup] = m.w[0];
     }
@@ -63,6 +74,10 @@ const struct bench_entry bench_floor[] = {
     { .name = "floor_ipi", .fn = kfloor, .arg = (void *)FERRY_KFLOOR_IPI,
       .description = "ring 0: an IPI from CPU 0 to idle CPU 1 and its answer (CPU 1 wakes, enters the kernel, "
                      "answers while it waits for the lock): the floor of cross-core IPC; needs -smp 2" },
+    { .name = "floor_ipi", .variant = "halt", .fn = kfloor, .arg = (void *)FERRY_KFLOOR_IPI_HALT,
+      .description = "as floor_ipi, CPU 1 asleep in its idle halt for 20 us first (a halted vCPU's host thread "
+                     "sleeps): the floor of a wake-up of a halting CPU, which a halting cross-core Call pays twice; "
+                     "needs -smp 2" },
     { .name = "floor_fpu", .fn = kfloor, .arg = (void *)FERRY_KFLOOR_FPU,
       .description = "fxsave + fxrstor in ring 0: what moving FPU state costs (eager: per owner change; lazy: after a #NM trap)" },
     /* Ten of one instruction each, in ring 0: which instructions on the

@@ -1,5 +1,6 @@
 /* tput.c: IPC throughput on several CPUs: N client/server pairs, pair k on CPU k, each client Calling its own server as fast as it can; the aggregate cost per 1000 Calls (docs/smp.md: how N = 2 scales against N = 1 under the big kernel lock). */
 #include "ferry_bench.h"
+#include <bench_stats.h>
 #include <ferry/ipc.h>
 
 #define TPUT_AREA  0x3e000000UL     /* stacks + IPC buffers of the pairs' threads */
@@ -13,12 +14,19 @@
 #define TPUT_WORK  2000UL           /* ipc_tput/work: loop steps before each Call */
 
 /* Per pair: the endpoint its server serves and the notification that
- * starts its client's batch; the number of clients done with the current
+ * wakes its client for a run; the number of clients done with the current
  * batch and the notification the last one signals; wrong answers. */
 static volatile unsigned long t_ep[TPUT_PAIRS], t_start[TPUT_PAIRS];
+/* Per client, written by the root task: armed for the current run (else
+ * it waits on its start notification), and go for its next batch (it
+ * clears the flag when it starts). */
+static volatile unsigned long t_armed[TPUT_PAIRS], t_go[TPUT_PAIRS];
 static volatile unsigned long t_done_ntfn, t_finished, t_want, t_bad;
 static volatile unsigned long t_work;     /* user-mode work between two Calls (ipc_tput/work) */
 static unsigned long t_server_tcb[TPUT_PAIRS], t_client_tcb[TPUT_PAIRS];
+/* When each client began and ended its batch of the current sample (its
+ * own TSC reads, outside the sample's): where a sample's time goes. */
+static volatile uint64_t t_began[TPUT_PAIRS], t_ended[TPUT_PAIRS];
 
 /* Pair k's server has its stack page at TPUT_AREA + k * 0x4000 (its IPC
  * buffer above it), its client at + 0x2000: a thread finds its pair from
@@ -49,15 +57,31 @@ static void tput_server(void)
     }
 }
 
-/* The client: per start signal, TPUT_BATCH Calls to its server, each
- * answer checked; the last client of a batch to finish signals the
- * root task. */
+/* The client: per go, TPUT_BATCH Calls to its server, each answer
+ * checked; the last client of a batch to finish signals the root task.
+ * Between the batches of a run it spins in user mode for the next go,
+ * rather than blocking: a blocked client leaves its CPU idle, halted, and
+ * the next batch would start (and the root task, woken on an idle CPU 0,
+ * end) with the wake-up of a halted CPU, which on a virtual machine is
+ * the host waking a vCPU thread and placing it (docs/smp.md, "Throughput":
+ * the slow samples), a cost N = 1 never pays (its one CPU never idles).
+ * Between runs it blocks on its start notification. */
 static void tput_client(void)
 {
     unsigned long k = my_pair();
     unsigned long ep = t_ep[k], start = t_start[k], bits;
     for (unsigned long round = 0;; round++) {
-        ntfn_wait(start, &bits);
+        for (;;) {
+            if (__atomic_load_n(&t_go[k], __ATOMIC_ACQUIRE)) {
+                t_go[k] = 0;
+                break;
+            }
+            if (__atomic_load_n(&t_armed[k], __ATOMIC_ACQUIRE))
+                __asm__ __volatile__("pause" ::: "memory");   /* under icount: the other vCPU's turn */
+            else
+                ntfn_wait(start, &bits);   /* a stale signal just loops */
+        }
+        t_began[k] = tsc_begin();
         unsigned long bad = 0;
         for (unsigned long i = 0; i < TPUT_BATCH; i++) {
             for (volatile unsigned long w = t_work; w > 0; w--)
@@ -66,6 +90,7 @@ static void tput_client(void)
             if (ipc_call(ep, &m) || m.w[0] != i + round + 1)
                 bad++;
         }
+        t_ended[k] = tsc_end();
         if (bad)
             __atomic_fetch_add(&t_bad, bad, __ATOMIC_RELAXED);
         if (__atomic_add_fetch(&t_finished, 1, __ATOMIC_ACQ_REL) == t_want)
@@ -101,6 +126,47 @@ static const char *tput_pair(unsigned long k)
     return NULL;
 }
 
+/* Where a sample's time went, per sample: from the start to the last
+ * client's first Call (the wake-ups), each pair's batch, and from the
+ * last batch's end to ours (the stop).  Printed as medians after a run
+ * (a plain console line, not a record): a pair whose batch takes as long
+ * as at N = 1 while the sample takes longer loses its time in the start
+ * and stop, not in the Calls. */
+#define TPUT_DIAG_MAX 2000
+static uint64_t d_start[TPUT_DIAG_MAX], d_stop[TPUT_DIAG_MAX], d_batch[TPUT_PAIRS][TPUT_DIAG_MAX];
+
+static void tput_account(size_t i, unsigned long n, uint64_t t0, uint64_t t1)
+{
+    if (i >= TPUT_DIAG_MAX)
+        return;
+    uint64_t last_start = 0, last_end = 0;
+    for (unsigned long k = 0; k < n; k++) {
+        uint64_t b = t_began[k], e = t_ended[k];
+        last_start = b > last_start ? b : last_start;
+        last_end = e > last_end ? e : last_end;
+        d_batch[k][i] = e - b;
+    }
+    d_start[i] = last_start - t0;
+    d_stop[i] = t1 - last_end;
+}
+
+static uint64_t p50(uint64_t *a, size_t n)
+{
+    bench_sort_u64(a, n);
+    return bench_percentile_sorted(a, n, 50);
+}
+
+static void tput_report(unsigned long n, size_t m, bool work)
+{
+    if (!m)
+        return;
+    printf("ipc_tput%s N=%lu: ticks per sample, p50 of %lu: start %lu, stop %lu, batch",
+           work ? "/work" : "", n, (unsigned long)m, (unsigned long)p50(d_start, m), (unsigned long)p50(d_stop, m));
+    for (unsigned long k = 0; k < n; k++)
+        printf(" %lu", (unsigned long)p50(d_batch[k], m));
+    printf("\n");
+}
+
 /* size = N pairs.  One sample: every client's batch, started together;
  * the value is the aggregate ticks per 1000 Calls: (end - start) * 1000 /
  * (N * batch) (per 1000, so that the runner's subtraction of the empty
@@ -124,21 +190,31 @@ static const char *ipc_tput(struct bench_ctx *c)
     t_want = n;
     t_work = (unsigned long)c->entry->arg;
     unsigned long bits;
+    /* Arm the run's clients: each wakes and spins for its go. */
+    for (unsigned long k = 0; k < n; k++) {
+        __atomic_store_n(&t_armed[k], 1, __ATOMIC_RELEASE);
+        ntfn_signal(t_start[k]);
+    }
     for (size_t i = 0; i < c->warmup + c->n; i++) {
         t_finished = 0;
         uint64_t t0 = tsc_begin();
         bench_compiler_fence();
-        /* Other CPUs' clients first (their wake-up crosses by IPI); CPU
-         * 0's runs once we block (it is below us). */
+        /* The other CPUs' clients start at once; CPU 0's once we block
+         * (it is below us). */
         for (unsigned long k = n; k-- > 0;)
-            ntfn_signal(t_start[k]);
+            __atomic_store_n(&t_go[k], 1, __ATOMIC_RELEASE);
         while (__atomic_load_n(&t_finished, __ATOMIC_ACQUIRE) < n)
             ntfn_wait(t_done_ntfn, &bits);   /* a stale signal just loops */
         bench_compiler_fence();
         uint64_t t1 = tsc_end();
-        if (i >= c->warmup)
+        if (i >= c->warmup) {
             c->samples[i - c->warmup] = (t1 - t0) * 1000 / (n * TPUT_BATCH);
+            tput_account(i - c->warmup, n, t0, t1);
+        }
     }
+    for (unsigned long k = 0; k < n; k++)
+        __atomic_store_n(&t_armed[k], 0, __ATOMIC_RELEASE);
+    tput_report(n, c->n < TPUT_DIAG_MAX ? c->n : TPUT_DIAG_MAX, t_work != 0);
     return t_bad ? "wrong reply" : NULL;
 }
 

@@ -53,12 +53,25 @@ void ipc_switch_direct(struct tcb *cur)
     arch_switch_to(t);
 }
 
-static void wake(struct tcb *t)
+/* waker_blocks: the current thread blocks in this system call (Call;
+ * ReplyRecv's reply, whose Recv blocks as a rule: ipc_reply does not know
+ * a plain Reply from it), so its kernel exit is long (a switch,
+ * often to the idle loop) and a partner woken for another, polling CPU is
+ * handed over (docs/smp.md, "The hand-off"): that CPU runs it while we
+ * finish.  Else (Signal, Send, a Recv that takes a Send) the waker returns
+ * to user mode at once and its next system call takes the lock before
+ * that CPU can take a hand-off, which then waits for that whole call; a
+ * thread queued at the wake is seen by the polling CPU at once, which
+ * then takes the lock right after this call (notify/xcpu: docs/smp.md). */
+static void wake(struct tcb *t, bool waker_blocks)
 {
     t->state = TCB_RUNNABLE;
     t->blocked_on = NULL;
     t->ipc_flags = 0;
-    sched_enqueue(t);
+    if (waker_blocks)
+        sched_enqueue(t);
+    else
+        sched_enqueue_queued(t);
 }
 
 static void set_received(struct tcb *t, word_t msginfo, word_t badge)
@@ -168,7 +181,7 @@ void ipc_send(struct tcb *cur, struct endpoint *ep, word_t badge, word_t msginfo
         struct tcb *dst = ep->queue.head;
         endpoint_dequeue(ep, dst);
         deliver(cur, dst, msginfo, badge, flags);
-        wake(dst);
+        wake(dst, flags & TCB_IPC_CALL);
         if (flags & TCB_IPC_CALL) {
             link_reply(cur, dst);
             ks_ipc_woken = dst;
@@ -222,7 +235,7 @@ void ipc_recv(struct tcb *cur, struct endpoint *ep, bool blocking)
             link_reply(src, cur);
         } else {
             ctx_set_result(&src->ctx, FERRY_OK);
-            wake(src);
+            wake(src, false);
         }
         return;
     }
@@ -248,7 +261,7 @@ void ipc_reply(struct tcb *cur, word_t msginfo)
         word_t grant = c->ipc_flags & (TCB_IPC_GRANT | TCB_IPC_GRANT_REPLY) ? TCB_IPC_GRANT : 0;
         deliver(cur, c, msginfo, 0, grant);
     }
-    wake(c);
+    wake(c, true);
     ks_ipc_woken = c;
 }
 
@@ -328,7 +341,7 @@ void ipc_signal(struct notification *n, word_t badge)
         struct tcb *t = n->queue.head;
         notification_dequeue(n, t);
         set_signalled(t, badge);
-        wake(t);
+        wake(t, false);
         return;
     }
     struct tcb *b = n->bound;
@@ -336,7 +349,7 @@ void ipc_signal(struct notification *n, word_t badge)
         /* The bound thread waits on an endpoint: the signal ends that Recv. */
         endpoint_dequeue(b->blocked_on, b);
         set_signalled(b, badge);
-        wake(b);
+        wake(b, false);
         return;
     }
     n->pending |= badge;

@@ -11,12 +11,15 @@ struct ready_queue {
 
 /* One per CPU, reached through percpu.sched; the bitmap first, the fast
  * path reads it (sched_ready_above in sched.h).  All of it is guarded by
- * the big kernel lock: any CPU may queue a thread on another's. */
+ * the big kernel lock: any CPU may queue a thread on another's.  Each
+ * starts a cache line (4144 bytes unaligned: CPU 1's bitmap, which its
+ * idle loop polls and its fast path reads without the lock, shared a line
+ * with CPU 0's last queues, which CPU 0 writes). */
 struct sched_cpu {
     struct sched_bitmap bm;
     struct ready_queue q[SCHED_NPRIO];
     struct tcb *idle;
-};
+} __attribute__((aligned(64)));
 _Static_assert(__builtin_offsetof(struct sched_cpu, bm) == 0, "sched.h reads the bitmap at percpu.sched");
 
 static struct sched_cpu ks_sched_of[FERRY_MAX_CPUS];
@@ -222,14 +225,14 @@ static void kick(unsigned cpu, const struct tcb *t)
     }
 }
 
-static void enqueue(struct tcb *t, bool front)
+static void enqueue(struct tcb *t, bool front, bool handoff)
 {
     for (unsigned c = 0; c < ks_ncpus; c++)     /* the CPUs up, not the most there may be */
         assert(t != ks_sched_of[c].idle);
     if (t->in_ready_queue)
         return;
     unsigned cpu = t->affinity < ks_ncpus ? t->affinity : 0;
-    if (!front && cpu != arch_cpu_index() && handoff_try(t, cpu))
+    if (handoff && !front && cpu != arch_cpu_index() && handoff_try(t, cpu))
         return;
     struct sched_cpu *s = &ks_sched_of[cpu];
     t->sched_cpu = (uint8_t)cpu;
@@ -254,8 +257,9 @@ static void enqueue(struct tcb *t, bool front)
         kick(cpu, t);
 }
 
-void sched_enqueue(struct tcb *t) { enqueue(t, false); }
-void sched_enqueue_front(struct tcb *t) { enqueue(t, true); }
+void sched_enqueue(struct tcb *t) { enqueue(t, false, true); }
+void sched_enqueue_front(struct tcb *t) { enqueue(t, true, false); }
+void sched_enqueue_queued(struct tcb *t) { enqueue(t, false, false); }
 
 void sched_dequeue(struct tcb *t)
 {

@@ -52,6 +52,17 @@ def test_good_lines(fmt):
     assert out.malformed == [] and out.panic is None
 
 
+def test_samples_fewer_than_the_result_took(fmt):
+    """Bytes lost on the console can leave valid JSON (a dropped ",2"): the raw samples
+    must number what their @result says it took (GOOD: 3)."""
+    meta = '@meta {"schema":1,"system":"ferry","tsc_hz":1000}'
+    ok = '@samples {"bench":"floor_rdtsc","variant":"","size":-1,"values":[1,2,3]}'
+    short = '@samples {"bench":"floor_rdtsc","variant":"","size":-1,"values":[1,3]}'
+    assert records.parse_lines([meta, ok, GOOD], fmt).results[0]["samples"] == 3
+    out = records.parse_lines([meta, short, GOOD], fmt)
+    assert out.results == [] and "has 2 values but its @result took 3 samples" in out.malformed[0]
+
+
 def test_done_without_json(fmt):
     assert records.parse_lines(["@done"], fmt).done == {}
 

@@ -71,6 +71,17 @@ def test_attach_skips_errors_but_keeps_their_place():
     assert problem is None and [r["bench"] for r in rows] == ["y"] and rows[0]["tlb_flush_l1i"] == 2
 
 
+def test_configurations_not_run_here_keep_their_place():
+    """ipc_call/xcpu on one CPU is marked, then prints a note instead of a record
+    (the full sweep's TLB-model boots failed to pair their 62 marks with 59 records)."""
+    model = tlbmodel.parse(_model([["5 1 1 1 1 1 1 0"], ["9 9 9 9 9 9 9 0"], ["7 2 2 2 0 0 0 1"]]))
+    console = (_console(("result", {"bench": "a", "variant": "", "size": 0, "samples": 1}))[:1] +
+               ["note: ipc_call/xcpu: not run here: the server on another CPU needs two CPUs (-smp 2)"] +
+               _console(("result", {"bench": "b", "variant": "", "size": 0, "samples": 1})))
+    rows, problem = tlbmodel.attach(tlbmodel.runner_records(console), model)
+    assert problem is None and [r["bench"] for r in rows] == ["a", "b"] and rows[1]["tlb_flush_l1i"] == 2
+
+
 def test_attach_refuses_to_guess_when_counts_differ():
     model = tlbmodel.parse(_model([["5 1 1 1 1 1 1 0"]]))
     console = _console(("result", {"bench": "a", "size": 0, "samples": 1}),

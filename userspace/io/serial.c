@@ -129,7 +129,9 @@ static void uart_write(const char *s, unsigned long n)
     for (unsigned long i = 0; i < n; i++) {
         bool cr = s[i] == '\n';
         for (int k = cr ? 2 : 1; k > 0; k--) {
-            for (long spin = 0; room == 0 && spin < 100000; spin++)
+            /* Long enough for a loaded host to drain QEMU's side (the kernel's
+             * console, arch/x86_64/serial.c, says why 100,000 was not). */
+            for (long spin = 0; room == 0 && spin < 10000000; spin++)
                 if (io_in(UART_LSR) & LSR_THRE)
                     room = FIFO_SIZE;
             if (room)

@@ -725,6 +725,38 @@ static bool smp_tlb_shootdown(void)
     return true;
 }
 
+/* ---- floor_ipi/halt's kernel side ----------------------------------------------- */
+
+/* FERRY_KFLOOR_IPI_HALT (BENCHMARK=1): 0 while CPU 1 has not sat in its
+ * idle halt for 20 us (nothing timed), then an IPI round trip timed; we
+ * wait in user mode between the asks (CPU 1 needs the lock on its way to
+ * the halt).  Twenty round trips must come, each non-zero; on one CPU it
+ * is refused. */
+static bool smp_floor_ipi_halt(void)
+{
+    if (!ulib_bootinfo->benchmark) {
+        printf("    (BENCHMARK=0: no floors)\n");
+        return true;
+    }
+    struct sys_msg m = { .w = { FERRY_KFLOOR_IPI_HALT } };
+    if (ncpus() < 2) {
+        CHECK(sys_raw(FERRY_SYS_KFLOOR, FERRY_CAP_DEBUG, &m) == FERRY_E_ILLEGAL_OP);
+        return true;
+    }
+    unsigned long got = 0, asks = 0;
+    while (got < 20) {
+        m = (struct sys_msg){ .w = { FERRY_KFLOOR_IPI_HALT } };
+        CHECK_OK(sys_raw(FERRY_SYS_KFLOOR, FERRY_CAP_DEBUG, &m));
+        if (m.w[0])
+            got++;
+        CHECK(++asks < 2000000);        /* CPU 1 never halted */
+        for (int k = 0; k < 50; k++)
+            __asm__ __volatile__("pause" ::: "memory");
+    }
+    printf("    20 round trips to a halted CPU 1 in %lu asks\n", asks);
+    return true;
+}
+
 const struct utest utests_smp[] = {
     { smp_affinity, "smp_affinity" },
     { smp_per_core_preemption, "smp_per_core_preemption" },
@@ -735,5 +767,6 @@ const struct utest utests_smp[] = {
     { smp_churn_under_ipc, "smp_churn_under_ipc" },
     { smp_tlb_shootdown, "smp_tlb_shootdown" },
     { smp_handoff_churn, "smp_handoff_churn" },
+    { smp_floor_ipi_halt, "smp_floor_ipi_halt" },
 };
 const size_t utests_smp_n = sizeof utests_smp / sizeof utests_smp[0];

@@ -95,6 +95,26 @@ bool floor_sample(word_t kind, uint64_t *ticks)
         t1 = tsc_end();
         break;
     }
+    case FERRY_KFLOOR_IPI_HALT: {
+        /* The same, only once CPU 1 has sat in its halt for 20 us (its
+         * vCPU thread asleep on the host), as a halting CPU is when a
+         * cross-core Call wakes it; before that, 0 and nothing timed (we
+         * hold the lock, which CPU 1 needs on its way to the halt: the
+         * caller waits in user mode and asks again). */
+        if (ks_ncpus < 2 || arch_cpu_index() == 1)
+            return false;
+        uint64_t since = __atomic_load_n(&ks_percpu_of[1].halted_since, __ATOMIC_RELAXED);
+        if (!since || rdtsc_now() - since < ks_cpu.tsc_hz_calibrated / 50000) {
+            *ticks = 0;
+            return true;
+        }
+        t0 = tsc_begin();
+        smp_call_others(BIT(1), ipi_floor_fn, 0);
+        t1 = tsc_end();
+        if (t1 == t0)
+            t1++;                            /* 0 says "not halted" */
+        break;
+    }
     case FERRY_KFLOOR_NOP10:
         t0 = tsc_begin();
         asm volatile(".rept 10\n\tnop\n\t.endr" ::: "memory");

@@ -305,7 +305,13 @@ static void idle_wait(void)
      * count it), and only then: polling found its thread with the timer
      * untouched, two timer writes fewer (MSR or MMIO: exits under KVM). */
     apic_timer_stop();
+#if FERRY_BENCHMARK
+    __atomic_store_n(&percpu_self()->halted_since, rdtsc_now(), __ATOMIC_RELAXED);
+#endif
     asm volatile("sti; hlt; cli" ::: "memory");
+#if FERRY_BENCHMARK
+    __atomic_store_n(&percpu_self()->halted_since, 0, __ATOMIC_RELAXED);
+#endif
     apic_timer_resume();
 }
 

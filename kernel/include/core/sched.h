@@ -15,6 +15,10 @@ void sched_init(struct tcb *idle);
 
 void sched_enqueue(struct tcb *t);        /* at the tail of its priority (round robin) */
 void sched_enqueue_front(struct tcb *t);  /* at the head (a preempted thread keeps its turn) */
+/* As sched_enqueue, never by the hand-off: for a wake-up whose waker goes
+ * on running (Signal, Send), whose next entry would take the lock before
+ * the woken thread's CPU could take the hand-off (docs/smp.md). */
+void sched_enqueue_queued(struct tcb *t);
 void sched_dequeue(struct tcb *t);        /* no-op if not queued */
 
 /* Remove and return the highest-priority ready thread (head of its queue),

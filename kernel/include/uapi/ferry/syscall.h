@@ -104,6 +104,11 @@ enum ferry_fp_miss {
 #define FERRY_KFLOOR_POPF10    12    /* ten pushfq + popfq pairs */
 #define FERRY_KFLOOR_LFENCE10  13    /* ten lfence */
 #define FERRY_KFLOOR_JMPIND10  14    /* ten indirect jumps through a table (the exits' dispatch) */
+/* As FERRY_KFLOOR_IPI, with CPU 1 asleep in its idle halt (for some
+ * microseconds: a halted vCPU's host thread sleeps), which a wake-up of a
+ * halting CPU pays and FERRY_KFLOOR_IPI mostly does not; mr[0] = 0 when
+ * CPU 1 is not halted yet: nothing timed, ask again later. */
+#define FERRY_KFLOOR_IPI_HALT  15
 
 /* The modes of FERRY_SYS_FLOOR_BEGIN: until FLOOR_END, every syscall is */
 #define FERRY_FLOOR_SYSCALL    0     /* syscall + sysret, nothing else */

@@ -84,6 +84,9 @@ struct percpu {
      * polling CPU, published there when this CPU's kernel work is done
      * (sched_handoff_publish).  Only this CPU reads or writes it. */
     struct tcb *handoff_out;
+    /* BENCHMARK=1: the TSC when this CPU last executed its idle halt, 0
+     * while it does not halt (thread.c); floor_ipi/halt waits for it. */
+    volatile uint64_t halted_since;
     /* The slot: a thread the lock holder with ticket handoff_ticket
      * handed to this CPU, which its idle loop takes without the lock (a
      * reader, thread.c) or with it.  Polled by this CPU, written by
