@@ -68,6 +68,7 @@
 #define FPA_PC_SWITCH_WORK  4296    /* bases_live, pcid_on (bytes), pad, fpu_clear_left (32 bits) */
 #define FPA_PC_BASES_LIVE   4296    /* the low byte: next's ctx.bases ORs into it */
 #define FPA_PC_PCID_ON      4297
+#define FPA_PC_ASID_DIRTY   179       /* asid_dirty[ASID_COUNT]: bytes, per CPU */
 
 /* Values (enums and UL constants the assembler cannot read). */
 #define FPA_OBJ_ENDPOINT    3
@@ -92,6 +93,8 @@
 #define FPA_MSR_FS_BASE     0xC0000100
 #define FPA_MSR_KERNEL_GS_BASE 0xC0000102
 #define FPA_PHYSMAP         0xffff800000000000   /* KERNEL_PHYSMAP_BASE: phys_to_virt(0) */
+#define FPA_PML4_ASID_OFF   2040    /* PML4_ASID_INDEX * 8: the VSpace's ASID entry */
+#define FPA_ASID_MASK       4095    /* ASID_COUNT - 1 */
 
 #ifdef __ASSEMBLER__
 #include <arch/percpu.h>     /* PERCPU_IN_FASTPATH */
