@@ -185,12 +185,11 @@
     sysretq
 .endm
 
-/* The FS/GS bases that next has or the registers may hold, RCX = which
- * (arch_switch_bases_live; non-zero), then bases_live = next's; on to
- * \back.  FS alone (thread-local storage) first. */
-.macro BASES_WORK back
-    cmpq $FPA_BASE_FS, %rcx
-    jne 6f
+/* FS alone (thread-local storage): FS = next's FS base (0 if it has
+ * none: arch_user_bases_written), then bases_live = next's bases.  The
+ * message word in RDX is kept in R11 around wrmsr; RAX, RCX, RDX, R11
+ * scratch. */
+.macro FS_TO_NEXT
     movq %rdx, %r11                 /* message word 0 around wrmsr */
     movl $FPA_MSR_FS_BASE, %ecx
     movl FPA_TCB_FS_BASE(%r12), %eax
@@ -199,6 +198,15 @@
     movq %r11, %rdx
     movzbl FPA_TCB_CTX_BASES(%r12), %ecx
     movb %cl, %gs:FPA_PC_BASES_LIVE
+.endm
+
+/* The FS/GS bases that next has or the registers may hold, RCX = which
+ * (arch_switch_bases_live; non-zero), then bases_live = next's; on to
+ * \back.  FS alone (thread-local storage) first. */
+.macro BASES_WORK back
+    cmpq $FPA_BASE_FS, %rcx
+    jne 6f
+    FS_TO_NEXT
     jmp \back
 6:  movq %rcx, %rbx
     movq %rdx, %r11
@@ -234,14 +242,7 @@
  * next's bases, the exit.  Out of line. */
 .macro EXIT_TLS
     movq %r12, %gs:FPA_PC_CUR
-    movq %rdx, %r11                 /* message word 0 around wrmsr */
-    movl $FPA_MSR_FS_BASE, %ecx
-    movl FPA_TCB_FS_BASE(%r12), %eax
-    movl FPA_TCB_FS_BASE + 4(%r12), %edx
-    wrmsr
-    movq %r11, %rdx
-    movzbl FPA_TCB_CTX_BASES(%r12), %ecx
-    movb %cl, %gs:FPA_PC_BASES_LIVE
+    FS_TO_NEXT
     EXIT_SYSRET
 .endm
 
