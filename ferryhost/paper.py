@@ -254,6 +254,12 @@ TPUT_BUILDS = ("default, 2 vCPUs", "default")
 TPUT1, TPUT2 = Cfg("ipc_tput", "", 1, TPUT_BUILDS), Cfg("ipc_tput", "", 2, TPUT_BUILDS)
 CROSS0 = Cfg("ipc_call", "cross", 0)
 SAME0 = Cfg("ipc_call", "same", 0)
+CROSS0_2CPU = Cfg("ipc_call", "cross", 0, "default, 2 vCPUs")
+XCPU, XCPU_POLL = Cfg("ipc_call", "xcpu", None), Cfg("ipc_call", "xcpu", None, "idlepoll")
+FLOOR_IPI, FLOOR_IPI_POLL = Cfg("floor_ipi"), Cfg("floor_ipi", "", -1, "idlepoll")
+TLS0, BOUNDNTFN0, LOWPRIO0 = (Cfg("ipc_call", v, 0) for v in ("cross_tls", "cross_boundntfn", "cross_lowprio"))
+GRANT_4K, COPY_4K = Cfg("file_read", "cached_grant", 4096), Cfg("file_read", "cached_copy", 4096)
+TMPFS_4K = Cfg("file_read", "tmpfs", 4096, None, "linux")
 
 # The quantities the text names, each a median (with Lo/Hi) or a ratio (with Lo/Hi), per role.
 MACROS = [
@@ -289,13 +295,13 @@ MACROS = [
     Val("bulkCopyMiB", Cfg("bulk_copy", "", 1048576)),
     Val("bulkGrantMiB", Cfg("bulk_grant", "", 1048576)),
     Val("ipcCrossKpti", Cfg("ipc_call", "cross", 0, "kpti")),
-    Val("ipcXcpu", Cfg("ipc_call", "xcpu", None)),
-    Val("floorIpi", Cfg("floor_ipi")),
-    Val("fileReadFourK", Cfg("file_read", "cached_grant", 4096)),
-    Val("fileReadFourKCopy", Cfg("file_read", "cached_copy", 4096)),
-    Val("linuxTmpfsFourK", Cfg("file_read", "tmpfs", 4096, None, "linux")),
-    Val("ipcXcpuPoll", Cfg("ipc_call", "xcpu", None, "idlepoll"), "T"),
-    Val("floorIpiPoll", Cfg("floor_ipi", "", -1, "idlepoll"), "T"),
+    Val("ipcXcpu", XCPU),
+    Val("floorIpi", FLOOR_IPI),
+    Val("fileReadFourK", GRANT_4K),
+    Val("fileReadFourKCopy", COPY_4K),
+    Val("linuxTmpfsFourK", TMPFS_4K),
+    Val("ipcXcpuPoll", XCPU_POLL, "T"),
+    Val("floorIpiPoll", FLOOR_IPI_POLL, "T"),
     Val("ipcCrossPcidOn", Cfg("ipc_call", "cross", 0, "pcid_on"), "B"),
     Val("ipcCrossPcidOff", Cfg("ipc_call", "cross", 0, "pcid_off"), "B"),
     Val("linuxGetppid", Cfg("null_syscall", "getppid", system="linux")),
@@ -321,23 +327,22 @@ MACROS = [
     Ratio("ringSixtyFourOverCall", Cfg("ipc_ring", "cross", 64), CROSS0,
           what="ring message at batch 64 / Call round trip"),
     Ratio("kptiOverDefault", Cfg("ipc_call", "cross", 0, "kpti"), CROSS0, what="KPTI / default round trip"),
-    Ratio("xcpuOverSame", Cfg("ipc_call", "xcpu", None), SAME0, what="cross-core / same-core round trip"),
-    Ratio("xcpuOverFloorIpi", Cfg("ipc_call", "xcpu", None), Cfg("floor_ipi"), "T",
+    Ratio("xcpuOverSame", XCPU, SAME0, what="cross-core / same-core round trip"),
+    Ratio("xcpuOverFloorIpi", XCPU, FLOOR_IPI, "T",
           what="cross-core round trip / IPI round trip, idle CPUs halt"),
-    Ratio("xcpuPollOverFloorIpi", Cfg("ipc_call", "xcpu", None, "idlepoll"), Cfg("floor_ipi", "", -1, "idlepoll"),
-          "T", what="cross-core round trip / IPI round trip, idle CPUs poll"),
-    Ratio("tlsOverCross", Cfg("ipc_call", "cross_tls", 0), CROSS0, what="server with an FS base / plain"),
-    Ratio("boundntfnOverCross", Cfg("ipc_call", "cross_boundntfn", 0), CROSS0,
+    Ratio("xcpuPollOverFloorIpi", XCPU_POLL, FLOOR_IPI_POLL, "T", what="cross-core round trip / IPI round trip, idle CPUs poll"),
+    Ratio("tlsOverCross", TLS0, CROSS0, what="server with an FS base / plain"),
+    Ratio("boundntfnOverCross", BOUNDNTFN0, CROSS0,
           what="server with a bound notification / plain"),
-    Ratio("lowprioOverCross", Cfg("ipc_call", "cross_lowprio", 0), CROSS0,
+    Ratio("lowprioOverCross", LOWPRIO0, CROSS0,
           what="receiver one priority lower / plain"),
-    Ratio("smpCrossOverOne", Cfg("ipc_call", "cross", 0, "default, 2 vCPUs"), CROSS0,
+    Ratio("smpCrossOverOne", CROSS0_2CPU, CROSS0,
           what="same-core round trip on the 2-vCPU kernel / on 1 vCPU"),
-    Ratio("grantOverTmpfsFourK", Cfg("file_read", "cached_grant", 4096), Cfg("file_read", "tmpfs", 4096, None, "linux"),
+    Ratio("grantOverTmpfsFourK", GRANT_4K, TMPFS_4K,
           what="4 KiB read: Ferry's file server by grant / Linux tmpfs"),
-    Ratio("copyOverTmpfsFourK", Cfg("file_read", "cached_copy", 4096), Cfg("file_read", "tmpfs", 4096, None, "linux"),
+    Ratio("copyOverTmpfsFourK", COPY_4K, TMPFS_4K,
           what="4 KiB read: Ferry's file server by copy / Linux tmpfs"),
-    Ratio("linuxFutexXcpuOverXcpu", Cfg("futex_rt", "cpu2", system="linux"), Cfg("ipc_call", "xcpu", None), "T",
+    Ratio("linuxFutexXcpuOverXcpu", Cfg("futex_rt", "cpu2", system="linux"), XCPU, "T",
           what="Linux futex round trip across two vCPUs / Ferry cross-core Call"),
     Ratio("tputScaling", TPUT1, TPUT2, "T",
           what="throughput of 2 pairs on 2 CPUs / of 1 pair (ipc_tput, ticks per 1000 Calls)"),
@@ -671,16 +676,12 @@ def table_linux(data):
     for label, li in [("pipe across two vCPUs", ("pipe_rt", "cpu2", -1)),
                       ("futex across two vCPUs", ("futex_rt", "cpu2", -1))]:
         l = _shape_cfg("linux", li)
-        x = Cfg("ipc_call", "xcpu", None)
+        x = XCPU
         rows.append((label + " vs Ferry \\texttt{ipc\\_call/xcpu}", _cell_val(data, x, "T"), _cell_val(data, l, "T"),
                      _cell_ratio(data, l, x, "T"), None, None, None))
     return table_tex("Ferry vs Linux", ["shape", "Ferry T", "Linux T", "Linux/Ferry T", "Ferry I", "Linux I",
                                         "Linux/Ferry I"], rows, ">{\\raggedright\\arraybackslash}p{5.2cm}rrrrrr")
 
-
-CROSS0_2CPU = Cfg("ipc_call", "cross", 0, "default, 2 vCPUs")
-FLOOR_IPI, FLOOR_IPI_POLL = Cfg("floor_ipi"), Cfg("floor_ipi", "", -1, "idlepoll")
-TMPFS_4K = Cfg("file_read", "tmpfs", 4096, None, "linux")
 
 # The system beyond one-CPU IPC: the Meltdown-mitigated build, the fast path's
 # cliffs, cross-core IPC (halting and polling idle CPUs, each against the IPI
@@ -690,27 +691,27 @@ SYSTEM_ROWS = [
     ("Meltdown mitigation (\\texttt{KPTI=1}): \\texttt{ipc\\_call/cross} / default",
      Cfg("ipc_call", "cross", 0, "kpti"), CROSS0),
     ("fast path, server with a bound notification (\\texttt{cross\\_boundntfn}) / \\texttt{cross}",
-     Cfg("ipc_call", "cross_boundntfn", 0), CROSS0),
+     BOUNDNTFN0, CROSS0),
     ("fast path, receiver one priority lower (\\texttt{cross\\_lowprio}) / \\texttt{cross}",
-     Cfg("ipc_call", "cross_lowprio", 0), CROSS0),
+     LOWPRIO0, CROSS0),
     ("fast path, server with an FS base (\\texttt{cross\\_tls}) / \\texttt{cross}",
-     Cfg("ipc_call", "cross_tls", 0), CROSS0),
+     TLS0, CROSS0),
     ("same-core round trip on 2 vCPUs (\\texttt{ipc\\_call/cross}) / on 1", CROSS0_2CPU, CROSS0),
     ("IPI round trip \\texttt{floor\\_ipi} (idle CPU halts)", FLOOR_IPI, None),
     ("cross-core Call round trip \\texttt{ipc\\_call/xcpu} / \\texttt{floor\\_ipi}",
-     Cfg("ipc_call", "xcpu", None), FLOOR_IPI),
+     XCPU, FLOOR_IPI),
     ("cross-core wake-up \\texttt{notify/xcpu} / \\texttt{floor\\_ipi}", Cfg("notify", "xcpu"), FLOOR_IPI),
     ("idle CPUs poll (\\texttt{idle\\_poll\\_us=50}): \\texttt{floor\\_ipi}", FLOOR_IPI_POLL, None),
     ("idle CPUs poll: \\texttt{ipc\\_call/xcpu} / its \\texttt{floor\\_ipi}",
-     Cfg("ipc_call", "xcpu", None, "idlepoll"), FLOOR_IPI_POLL),
+     XCPU_POLL, FLOOR_IPI_POLL),
     ("idle CPUs poll: \\texttt{notify/xcpu} / its \\texttt{floor\\_ipi}",
      Cfg("notify", "xcpu", -1, "idlepoll"), FLOOR_IPI_POLL),
     ("1 client/server pair, ticks per 1000 Calls (\\texttt{ipc\\_tput}); ratio: scaling at 2 pairs on 2 CPUs",
      TPUT1, TPUT2),
     ("file read, 4 KiB, file server by copy (\\texttt{file\\_read/cached\\_copy}) / Linux tmpfs",
-     Cfg("file_read", "cached_copy", 4096), TMPFS_4K),
+     COPY_4K, TMPFS_4K),
     ("file read, 4 KiB, file server by grant (\\texttt{file\\_read/cached\\_grant}) / Linux tmpfs",
-     Cfg("file_read", "cached_grant", 4096), TMPFS_4K),
+     GRANT_4K, TMPFS_4K),
     ("file read, 1 MiB through the ATA driver, grant / copy (\\texttt{file\\_read/blk\\_*})",
      Cfg("file_read", "blk_grant", 1048576), Cfg("file_read", "blk_copy", 1048576)),
 ]

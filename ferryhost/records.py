@@ -78,6 +78,7 @@ class Parser:
         # "@result" with nothing after it (the prefix minus its space) is a
         # broken record, not kernel log; remember the bare words to tell.
         self._bare = {p.strip(): k for k, p in fmt.prefixes.items()}
+        self._samples_checked = 0   # @samples records already held against a @result
 
     def feed(self, line):
         self.lineno += 1
@@ -152,7 +153,7 @@ class Parser:
         """The raw samples go out just before their @result: as many values as it says it
         took.  Fewer means bytes were lost between guest and harness while the JSON still
         parsed (a dropped ",11" leaves valid JSON), which must not pass as data."""
-        if len(o.samples) <= getattr(self, "_samples_checked", 0):
+        if len(o.samples) <= self._samples_checked:
             return                      # no @samples since the last @result
         self._samples_checked = len(o.samples)
         last = o.samples[-1]

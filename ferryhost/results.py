@@ -136,15 +136,13 @@ def split_by_smp(rows, metas):
     configurations: the multi-vCPU rows get the count in their build label ("default,
     2 vCPUs") instead of being pooled with the one-vCPU rows.  A configuration measured at
     one vCPU count only (`ipc_call/xcpu`, only ever on two) keeps its plain label."""
-    def key(r):
-        return (r["system"], r["bench"], r["build"], r["variant"], r["size"], r["accel"])
     smp_of = {run: int(m.get("smp") or 1) for run, m in metas.items()}
     counts = {}
     for r in rows:
-        counts.setdefault(key(r), set()).add(smp_of.get(r["run"], 1))
+        counts.setdefault(Dataset.key(r), set()).add(smp_of.get(r["run"], 1))
     for r in rows:
-        n = smp_of.get(r["run"], 1)
-        if len(counts[key(r)]) > 1 and n != min(counts[key(r)]):
+        n, seen = smp_of.get(r["run"], 1), counts[Dataset.key(r)]
+        if len(seen) > 1 and n != min(seen):
             r["smp"] = n
             r["build"] = f"{r['build']}, {n} vCPUs"
 
