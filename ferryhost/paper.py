@@ -103,7 +103,9 @@ class Data:
 
     def __init__(self, folders):
         self.folders = [Path(f) for f in folders]
-        self.ds, self.series = plot.load_series(self.folders)
+        # Later folders supersede earlier ones configuration by configuration: a full
+        # sweep, then a smaller one re-measuring what a change moved (PAPER_RESULTS).
+        self.ds, self.series = plot.load_series(self.folders, supersede=True)
         self.by_key = {s.key: s for s in self.series}
         accels = {s.accel for s in self.series}
         timing = [a for a in accels if a not in INSTRUCTION_COUNT_ENGINES]

@@ -153,8 +153,8 @@ class Series:
         self.unstable = self.spread > UNSTABLE_SPREAD
 
 
-def load_series(folder):
-    ds = Dataset(folder)
+def load_series(folder, supersede=False):
+    ds = Dataset(folder, supersede)
     groups = {}
     for r in ds.rows:
         groups.setdefault(Dataset.key(r), []).append(r)

@@ -150,15 +150,18 @@ def split_by_smp(rows, metas):
 class Dataset:
     """Every summary row and raw sample of a run or sweep, read back from disk."""
 
-    def __init__(self, folders):
-        """folders: one run or sweep folder, or a list of them read as one data set."""
+    def __init__(self, folders, supersede=False):
+        """folders: one run or sweep folder, or a list of them read as one data set.
+        supersede: a configuration held by several of the folders is taken from the last
+        of them alone (a later, smaller sweep re-measuring part of a full one after a
+        change), where by default the folders' repetitions are pooled."""
         folders = [folders] if isinstance(folders, (str, Path)) else list(folders)
         self.folder = Path(folders[0])
         self.rows = []          # summary rows with numbers converted, plus run/tsc_hz/disturbed
         self.samples = {}       # key(row) -> list of raw values
         self.metas = {}
-        dirs = [rd for f in folders for rd in run_dirs(f)]
-        for rd in dirs:
+        dirs = [(fi, rd) for fi, f in enumerate(folders) for rd in run_dirs(f)]
+        for fi, rd in dirs:
             try:
                 m = json.loads((rd / "meta.json").read_text())
             except (OSError, ValueError) as e:
@@ -184,6 +187,7 @@ class Dataset:
                     r["unit"] = r.get("unit") or unit_of(accel)
                     r["commit"] = r.get("commit") or m.get("git_commit")
                     r["date"] = r.get("date") or m.get("date")
+                    r["source"] = fi
                     self.rows.append(r)
             smp = rd / "samples.csv"
             if smp.is_file():
@@ -194,6 +198,12 @@ class Dataset:
         from .merge import split_by_cpu
         split_by_cpu(self.rows, self.metas)
         split_by_smp(self.rows, self.metas)
+        if supersede:
+            # After the splits: the keys are the labelled ones the readers see.
+            last = {}
+            for r in self.rows:
+                last[Dataset.key(r)] = max(last.get(Dataset.key(r), -1), r["source"])
+            self.rows = [r for r in self.rows if r["source"] == last[Dataset.key(r)]]
 
     def mixed_builds(self):
         """Configurations whose rows come from different binaries (build_id): a resumed

@@ -149,3 +149,40 @@ def test_system_rows_fill_in_when_results_have_them(tmp_path):
     assert m["fileReadFourKI"] == "5,000"
     system = (out / "tables" / "system.tex").read_text()
     assert "5,000" in system and system.count(paper.NOT_MEASURED) == len(paper.SYSTEM_ROWS) - 1
+
+
+def test_later_folders_supersede_earlier_ones(tmp_path):
+    """Given a full sweep and then a re-measurement of part of it, the paper takes the later
+    folder's rows for the configurations it holds (not a pool of both) and the earlier
+    folder's for the rest."""
+    later = tmp_path / "later"
+    shutil.copytree(FIXTURE, later)
+    for run in [p for p in later.iterdir() if p.is_dir() and p.name != "ferry-default-tcg-icount"]:
+        shutil.rmtree(run)
+    summary = later / "ferry-default-tcg-icount" / "summary.csv"
+    lines = summary.read_text().splitlines()
+    cols = lines[0].split(",")
+    rows = [dict(zip(cols, ln.split(","))) for ln in lines[1:]]
+    for r in rows:
+        if r["bench"] == "ipc_call" and r["variant"] == "cross" and r["size"] == "0":
+            for k in ("min", "p50", "p90", "p99", "max", "mean"):
+                r[k] = "200"
+            r["stdev"] = "0"
+    summary.write_text("\n".join([lines[0]] + [",".join(r[c] for c in cols) for r in rows]) + "\n")
+    samples = later / "ferry-default-tcg-icount" / "samples.csv"
+    if samples.is_file():
+        sl = samples.read_text().splitlines()
+        sc = sl[0].split(",")
+        keep = []
+        for ln in sl[1:]:
+            r = dict(zip(sc, ln.split(",")))
+            if r["bench"] == "ipc_call" and r["variant"] == "cross" and r["size"] == "0":
+                r["value"] = "200"
+            keep.append(",".join(r[c] for c in sc))
+        samples.write_text("\n".join([sl[0]] + keep) + "\n")
+    _, m, _ = _generate(tmp_path, [FIXTURE, later])
+    assert m["ipcCrossI"] == "200" and m["ipcCrossILo"] == "200" and m["ipcCrossIHi"] == "200"
+    assert m["ipcCrossSlowI"] == "1,333"          # only in the earlier folder: kept
+    assert m["slowOverFastI"] == "6.67"           # 1333 / 200: the superseding row, not a pool
+    _, m, _ = _generate(tmp_path, [later, FIXTURE])
+    assert m["ipcCrossI"] == "292"                # the order decides
