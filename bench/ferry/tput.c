@@ -12,6 +12,18 @@
  * batch's time, and N = 2 measured the wake-up (docs/smp.md). */
 #define TPUT_BATCH 2000
 #define TPUT_WORK  2000UL           /* ipc_tput/work: loop steps before each Call */
+#define TPUT_SPIN  200UL            /* ipc_tput/spin: loop steps in place of each Call */
+
+/* What each client does per step of its batch: count down a loop of
+ * `work` steps in user mode, then Call its server (or not: ipc_tput/spin,
+ * the engine's own parallelism in the same boot, with no kernel entry). */
+struct tput_kind {
+    unsigned long work;
+    bool call;
+    const char *label;          /* in the diagnostic line */
+};
+static const struct tput_kind tput_plain = { 0, true, "" }, tput_work = { TPUT_WORK, true, "/work" },
+                              tput_spin = { TPUT_SPIN, false, "/spin" };
 
 /* Per pair: the endpoint its server serves and the notification that
  * wakes its client for a run; the number of clients done with the current
@@ -23,6 +35,7 @@ static volatile unsigned long t_ep[TPUT_PAIRS], t_start[TPUT_PAIRS];
 static volatile unsigned long t_armed[TPUT_PAIRS], t_go[TPUT_PAIRS];
 static volatile unsigned long t_done_ntfn, t_finished, t_want, t_bad;
 static volatile unsigned long t_work;     /* user-mode work between two Calls (ipc_tput/work) */
+static volatile bool t_call;              /* false: the loop alone (ipc_tput/spin) */
 static unsigned long t_server_tcb[TPUT_PAIRS], t_client_tcb[TPUT_PAIRS];
 /* When each client began and ended its batch of the current sample (its
  * own TSC reads, outside the sample's): where a sample's time goes. */
@@ -86,6 +99,8 @@ static void tput_client(void)
         for (unsigned long i = 0; i < TPUT_BATCH; i++) {
             for (volatile unsigned long w = t_work; w > 0; w--)
                 ;
+            if (!t_call)
+                continue;
             struct sys_msg m = { .info = FERRY_MSGINFO(7, 1, 0), .w = { i + round } };
             if (ipc_call(ep, &m) || m.w[0] != i + round + 1)
                 bad++;
@@ -156,12 +171,12 @@ static uint64_t p50(uint64_t *a, size_t n)
     return bench_percentile_sorted(a, n, 50);
 }
 
-static void tput_report(unsigned long n, size_t m, bool work)
+static void tput_report(unsigned long n, size_t m, const char *label)
 {
     if (!m)
         return;
     printf("ipc_tput%s N=%lu: ticks per sample, p50 of %lu: start %lu, stop %lu, batch",
-           work ? "/work" : "", n, (unsigned long)m, (unsigned long)p50(d_start, m), (unsigned long)p50(d_stop, m));
+           label, n, (unsigned long)m, (unsigned long)p50(d_start, m), (unsigned long)p50(d_stop, m));
     for (unsigned long k = 0; k < n; k++)
         printf(" %lu", (unsigned long)p50(d_batch[k], m));
     printf("\n");
@@ -188,7 +203,9 @@ static const char *ipc_tput(struct bench_ctx *c)
     }
     t_bad = 0;
     t_want = n;
-    t_work = (unsigned long)c->entry->arg;
+    const struct tput_kind *kind = c->entry->arg;
+    t_work = kind->work;
+    t_call = kind->call;
     unsigned long bits;
     /* Arm the run's clients: each wakes and spins for its go. */
     for (unsigned long k = 0; k < n; k++) {
@@ -214,21 +231,26 @@ static const char *ipc_tput(struct bench_ctx *c)
     }
     for (unsigned long k = 0; k < n; k++)
         __atomic_store_n(&t_armed[k], 0, __ATOMIC_RELEASE);
-    tput_report(n, c->n < TPUT_DIAG_MAX ? c->n : TPUT_DIAG_MAX, t_work != 0);
+    tput_report(n, c->n < TPUT_DIAG_MAX ? c->n : TPUT_DIAG_MAX, kind->label);
     return t_bad ? "wrong reply" : NULL;
 }
 
 static const int64_t tput_sizes[] = { 1, 2, 4 };
 
 const struct bench_entry bench_tput[] = {
-    { .name = "ipc_tput", .variant = "", .fn = ipc_tput, .sizes = tput_sizes,
+    { .name = "ipc_tput", .variant = "", .fn = ipc_tput, .arg = &tput_plain, .sizes = tput_sizes,
       .nsizes = sizeof tput_sizes / sizeof tput_sizes[0], .default_samples = 100, .max_samples = 2000,
       .description = "IPC throughput: size = N client/server pairs, pair k on CPU k (same address space, fast "
                      "path), 2000 Calls per client per sample; value = aggregate ticks per 1000 Calls "
                      "(throughput = 1000 * tsc_hz / value); sizes above the CPU count are not run" },
-    { .name = "ipc_tput", .variant = "work", .fn = ipc_tput, .arg = (void *)TPUT_WORK, .sizes = tput_sizes,
+    { .name = "ipc_tput", .variant = "work", .fn = ipc_tput, .arg = &tput_work, .sizes = tput_sizes,
       .nsizes = sizeof tput_sizes / sizeof tput_sizes[0], .default_samples = 100, .max_samples = 2000,
       .description = "as ipc_tput, each client counting down a 2000-step loop in user mode before each Call "
                      "(work outside the big kernel lock): how pairs scale when the kernel is not most of the time" },
+    { .name = "ipc_tput", .variant = "spin", .fn = ipc_tput, .arg = &tput_spin, .sizes = tput_sizes,
+      .nsizes = sizeof tput_sizes / sizeof tput_sizes[0], .default_samples = 100, .max_samples = 2000,
+      .description = "the ceiling beneath ipc_tput: each client counts down a 200-step loop in user mode where "
+                     "it would Call, with no kernel entry; spin N=1 / N=2 is how far the engine runs vCPUs "
+                     "in parallel in this boot (2 where it does fully)" },
 };
 const size_t bench_tput_n = sizeof bench_tput / sizeof bench_tput[0];
