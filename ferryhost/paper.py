@@ -254,11 +254,16 @@ FLOOR_SYS, FLOOR_IPC = Cfg("floor_syscall"), Cfg("floor_ipc")
 # which carry the vCPU count in their label when the sweep also ran ipc_tput on one.
 TPUT_BUILDS = ("default, 2 vCPUs", "default")
 TPUT1, TPUT2 = Cfg("ipc_tput", "", 1, TPUT_BUILDS), Cfg("ipc_tput", "", 2, TPUT_BUILDS)
+# The engine's own parallelism in the same boots: user-mode loops, no kernel entry.
+SPIN1, SPIN2 = Cfg("ipc_tput", "spin", 1, TPUT_BUILDS), Cfg("ipc_tput", "spin", 2, TPUT_BUILDS)
 CROSS0 = Cfg("ipc_call", "cross", 0)
 SAME0 = Cfg("ipc_call", "same", 0)
 CROSS0_2CPU = Cfg("ipc_call", "cross", 0, "default, 2 vCPUs")
 XCPU, XCPU_POLL = Cfg("ipc_call", "xcpu", None), Cfg("ipc_call", "xcpu", None, "idlepoll")
 FLOOR_IPI, FLOOR_IPI_POLL = Cfg("floor_ipi"), Cfg("floor_ipi", "", -1, "idlepoll")
+# The IPI round trip to a CPU asleep in its idle halt: the like-for-like floor of a
+# halting cross-core Call, which wakes a halted vCPU on each leg.
+FLOOR_IPI_HALT = Cfg("floor_ipi", "halt")
 TLS0, BOUNDNTFN0, LOWPRIO0 = (Cfg("ipc_call", v, 0) for v in ("cross_tls", "cross_boundntfn", "cross_lowprio"))
 GRANT_4K, COPY_4K = Cfg("file_read", "cached_grant", 4096), Cfg("file_read", "cached_copy", 4096)
 TMPFS_4K = Cfg("file_read", "tmpfs", 4096, None, "linux")
@@ -299,6 +304,7 @@ MACROS = [
     Val("ipcCrossKpti", Cfg("ipc_call", "cross", 0, "kpti")),
     Val("ipcXcpu", XCPU),
     Val("floorIpi", FLOOR_IPI),
+    Val("floorIpiHalt", FLOOR_IPI_HALT),
     Val("fileReadFourK", GRANT_4K),
     Val("fileReadFourKCopy", COPY_4K),
     Val("linuxTmpfsFourK", TMPFS_4K),
@@ -332,6 +338,8 @@ MACROS = [
     Ratio("xcpuOverSame", XCPU, SAME0, what="cross-core / same-core round trip"),
     Ratio("xcpuOverFloorIpi", XCPU, FLOOR_IPI, "T",
           what="cross-core round trip / IPI round trip, idle CPUs halt"),
+    Ratio("xcpuOverFloorIpiHalt", XCPU, FLOOR_IPI_HALT, "T",
+          what="cross-core round trip, idle CPUs halt / IPI round trip to a halted CPU"),
     Ratio("xcpuPollOverFloorIpi", XCPU_POLL, FLOOR_IPI_POLL, "T", what="cross-core round trip / IPI round trip, idle CPUs poll"),
     Ratio("tlsOverCross", TLS0, CROSS0, what="server with an FS base / plain"),
     Ratio("boundntfnOverCross", BOUNDNTFN0, CROSS0,
@@ -348,6 +356,8 @@ MACROS = [
           what="Linux futex round trip across two vCPUs / Ferry cross-core Call"),
     Ratio("tputScaling", TPUT1, TPUT2, "T",
           what="throughput of 2 pairs on 2 CPUs / of 1 pair (ipc_tput, ticks per 1000 Calls)"),
+    Ratio("tputSpinScaling", SPIN1, SPIN2, "T",
+          what="the same for user-mode loops without Calls (ipc_tput/spin): the engine's parallelism"),
     Ratio("pcidOffOverOn", Cfg("ipc_call", "cross", 0, "pcid_off"), Cfg("ipc_call", "cross", 0, "pcid_on"), "B",
           what="cross round trip, pcid=off / pcid=on"),
     Ratio("crFlushOverPcid", Cfg("floor_cr3", "flush"), Cfg("floor_cr3", "pcid"), "B",
@@ -703,6 +713,8 @@ SYSTEM_ROWS = [
     ("cross-core Call round trip \\texttt{ipc\\_call/xcpu} / \\texttt{floor\\_ipi}",
      XCPU, FLOOR_IPI),
     ("cross-core wake-up \\texttt{notify/xcpu} / \\texttt{floor\\_ipi}", Cfg("notify", "xcpu"), FLOOR_IPI),
+    ("IPI round trip to a halted CPU \\texttt{floor\\_ipi/halt}", FLOOR_IPI_HALT, None),
+    ("\\texttt{ipc\\_call/xcpu} / \\texttt{floor\\_ipi/halt}", XCPU, FLOOR_IPI_HALT),
     ("idle CPUs poll (\\texttt{idle\\_poll\\_us=50}): \\texttt{floor\\_ipi}", FLOOR_IPI_POLL, None),
     ("idle CPUs poll: \\texttt{ipc\\_call/xcpu} / its \\texttt{floor\\_ipi}",
      XCPU_POLL, FLOOR_IPI_POLL),
@@ -710,6 +722,8 @@ SYSTEM_ROWS = [
      Cfg("notify", "xcpu", -1, "idlepoll"), FLOOR_IPI_POLL),
     ("1 client/server pair, ticks per 1000 Calls (\\texttt{ipc\\_tput}); ratio: scaling at 2 pairs on 2 CPUs",
      TPUT1, TPUT2),
+    ("the same with user-mode loops for Calls (\\texttt{ipc\\_tput/spin}): the engine's parallelism",
+     SPIN1, SPIN2),
     ("file read, 4 KiB, file server by copy (\\texttt{file\\_read/cached\\_copy}) / Linux tmpfs",
      COPY_4K, TMPFS_4K),
     ("file read, 4 KiB, file server by grant (\\texttt{file\\_read/cached\\_grant}) / Linux tmpfs",
