@@ -621,7 +621,12 @@ def tlb_value(data, bench, variant, size, policy, levels):
     median over boots of the levels' sum, for the default build (else any one build), or None."""
     from . import tlbmodel
     if not hasattr(data, "_tlb"):
-        data._tlb = tlbmodel.read_rows(data.folders)
+        # As for the other rows, a later folder's configuration replaces an earlier one's.
+        per = [tlbmodel.read_rows([f]) for f in data.folders]
+        key = lambda r: (r.get("system", "ferry"), r.get("bench"), r.get("variant", ""), str(r.get("size")),
+                         r.get("build"))
+        last = {key(r): i for i, rows in enumerate(per) for r in rows}
+        data._tlb = [r for i, rows in enumerate(per) for r in rows if last[key(r)] == i]
     rows = [r for r in data._tlb if r.get("system", "ferry") == "ferry" and r.get("bench") == bench
             and r.get("variant", "") == variant and str(r.get("size")) == str(size)]
     builds = {r.get("build") for r in rows}

@@ -14,7 +14,7 @@ TOP_KEYS = {"name": str, "description": str, "timeout": (int, float), "samples":
             "variants": dict, "benchmarks": list, "cpu_model": str}
 VARIANT_KEYS = {"make": dict, "cmdline": list, "only": list, "accel": list}
 GROUP_KEYS = {"names": list, "sizes": list, "samples": int, "timeout": (int, float), "system": list,
-              "smp": int, "accel": list, "tlb_model": bool, "variants": list}
+              "smp": int, "accel": list, "tlb_model": bool, "variants": list, "repetitions": int}
 DONE = ("ok", "failed", "panic", "timeout", "malformed", "crashed", "incomplete")
 
 
@@ -116,13 +116,18 @@ def validate_config(raw, where="sweep"):
             if v not in cfg["variants"]:
                 raise HarnessError(f"{where}: benchmarks[{i}] is for variant '{v}', "
                                    f"which the sweep does not define ({', '.join(cfg['variants'])})")
+        # ...and how often (timing groups in a sweep of deterministic counts want more).
+        reps = g.get("repetitions", cfg["repetitions"])
+        if reps < 1:
+            raise HarnessError(f"{where}: benchmarks[{i}]: repetitions must be at least 1")
         for x in g.get("sizes", []):
             if type(x) is not int or x < 0:
                 raise HarnessError(f"{where}: benchmarks[{i}]: size {x!r} is not a non-negative integer")
         cfg["benchmarks"].append({"names": g["names"], "sizes": g.get("sizes", []),
                                   "samples": g.get("samples"), "timeout": g.get("timeout"),
                                   "system": systems, "smp": g.get("smp", 1), "accel": accels,
-                                  "tlb_model": g.get("tlb_model", False), "variants": gvariants})
+                                  "tlb_model": g.get("tlb_model", False), "variants": gvariants,
+                                  "repetitions": reps})
     # Let RunSpec validation check names, sizes and numbers once for every unit.
     for u in units(cfg):
         runner.validate(spec_for(cfg, u))
@@ -144,7 +149,7 @@ def units(cfg):
                             (system == "ferry" and vname not in group.get("variants", variants)) or \
                             not _names_for(variants[vname], group):
                         continue
-                    for rep in range(cfg["repetitions"]):
+                    for rep in range(group.get("repetitions", cfg["repetitions"])):
                         out.append({"id": f"{system}-{vname}-{accel}-g{gi}-r{rep}", "system": system,
                                     "variant": vname, "accel": accel, "group": gi, "rep": rep})
     return out

@@ -180,7 +180,11 @@ def test_later_folders_supersede_earlier_ones(tmp_path):
                 r["value"] = "200"
             keep.append(",".join(r[c] for c in sc))
         samples.write_text("\n".join([sl[0]] + keep) + "\n")
+    tlb = later / "ferry-default-tcg-icount" / "tlb.csv"
+    tl = tlb.read_text().splitlines()
+    tlb.write_text("\n".join([tl[0]] + [ln.replace(",10,6,4,", ",20,6,4,", 1) for ln in tl[1:]]) + "\n")
     _, m, _ = _generate(tmp_path, [FIXTURE, later])
+    assert m["tlbCrossFlush"] == "26"             # 20 + 6 from the later folder; a pool gives 21
     assert m["ipcCrossI"] == "200" and m["ipcCrossILo"] == "200" and m["ipcCrossIHi"] == "200"
     assert m["ipcCrossSlowI"] == "1,333"          # only in the earlier folder: kept
     assert m["slowOverFastI"] == "6.67"           # 1333 / 200: the superseding row, not a pool

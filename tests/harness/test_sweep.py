@@ -135,6 +135,22 @@ def test_group_for_some_variants(tmp_path):
         sweep.load_config(_cfg(tmp_path, text.replace('variants = ["default"]', 'variants = ["nope"]')))
 
 
+def test_group_repetitions(tmp_path):
+    """A group may repeat more (or less) than the sweep: ferry-rerun.toml runs its
+    deterministic counts once and its two-vCPU timing groups twice."""
+    text = GOOD + '[[benchmarks]]\nnames = ["null_syscall"]\nrepetitions = 3\nvariants = ["default"]\n'
+    cfg = sweep.load_config(_cfg(tmp_path, text))
+    us = sweep.units(cfg)
+    assert sorted(u["rep"] for u in us if u["group"] == 1) == [0, 1, 2]
+    assert sorted(u["rep"] for u in us if u["group"] == 0) == [0, 0, 1, 1]
+    with pytest.raises(HarnessError, match=r"benchmarks\[1\]: repetitions must be at least 1"):
+        sweep.load_config(_cfg(tmp_path, text.replace("repetitions = 3", "repetitions = 0")))
+    # The shipped re-measurement sweep loads, with its timing groups repeated.
+    from conftest import REPO
+    cfg = sweep.load_config(REPO / "bench" / "sweeps" / "ferry-rerun.toml")
+    assert {g["repetitions"] for g in cfg["benchmarks"]} == {1, 2}
+
+
 @pytest.mark.parametrize("text, msg", [
     ('name = "x"\nsamples = [', "bad TOML"),
     ('colour = "red"', "unknown key 'colour'"),
