@@ -284,7 +284,18 @@ static bool check_thread(const struct tcb *t)
         tcb_fp_cspace(t, &lo, &size, &slot0);
         if (t->fp_cs_lo != lo || t->fp_cs_size != size || t->fp_cs_slot0 != slot0)
             return fail_thread("precomputed CSpace lookup (fp_cs_*) is stale", t);
+        if (!(t->slots[TCB_SLOT_CSPACE].cap.flags & CAP_FLAG_TCB_CSPACE))
+            return fail_thread("CSpace slot not marked CAP_FLAG_TCB_CSPACE (its leaving would keep fp_cs_*)", t);
+    } else if (t->fp_cs_size) {
+        /* The assembly's lookup tests no type: a slot without its CNode
+         * (empty, a Zombie) must make it miss. */
+        return fail_thread("precomputed CSpace lookup (fp_cs_size) not cleared with the CNode", t);
     }
+    if (t->ctx.fp_home != tcb_fp_home(t))
+        return fail_thread("fast-path ready word (ctx.fp_home) is stale", t);
+    if ((t->slots[TCB_SLOT_VSPACE].cap.type == FERRY_OBJ_VSPACE) !=
+        !!(t->slots[TCB_SLOT_VSPACE].cap.flags & CAP_FLAG_TCB_VSPACE))
+        return fail_thread("VSpace slot not marked CAP_FLAG_TCB_VSPACE (its deletion would leave fp_home)", t);
     return true;
 }
 

@@ -2,6 +2,7 @@
 #include <arch/smp.h>
 #include <arch/thread.h>
 #include <core/sched.h>
+#include <object/tcb.h>
 #include <panic.h>
 
 
@@ -337,12 +338,14 @@ void sched_set_affinity(struct tcb *t, unsigned cpu)
     if (t->in_ready_queue) {
         sched_dequeue(t);
         t->affinity = (uint8_t)cpu;
+        tcb_set_fp_home(t);
         sched_enqueue(t);
         return;
     }
     /* Blocked, or the current thread here (schedule moves it on this
      * kernel exit). */
     t->affinity = (uint8_t)cpu;
+    tcb_set_fp_home(t);          /* the fast path's ready word holds the affinity */
 }
 
 void sched_set_prio(struct tcb *t, uint8_t prio)

@@ -110,6 +110,8 @@ void cte_insert(struct cte *dst, const struct cap *cap, struct cte *parent)
 {
     assert(cap_is_null(&dst->cap));
     dst->cap = *cap;
+    if (cap->type == FERRY_OBJ_VSPACE || cap->type == FERRY_OBJ_CNODE)   /* only Configure marks a slot */
+        dst->cap.flags &= (uint8_t)~(CAP_FLAG_TCB_VSPACE | CAP_FLAG_TCB_CSPACE);
     dst->first_child = NULL;
     child_link(parent, dst);
 }
@@ -187,6 +189,25 @@ static struct cte *zombie_slots(const struct cap *z)
                                    : (struct cte *)phys_to_virt(z->paddr);
 }
 
+/* The capability in slot is about to leave it (deleted, moved out, or
+ * replaced by its Zombie).  If Configure marked the slot as a TCB's VSpace
+ * or CSpace root (CAP_FLAG_TCB_*), the fast-path words that TCB keeps
+ * from it go stale now, before anything can run: its ready word
+ * (ctx.fp_home) or its precomputed lookup (fp_cs_*).  These are the only
+ * ways a capability leaves a slot (cte_swap exchanges Zombies only, which
+ * zombie_make already passed through here). */
+static void root_slot_leaving(struct cte *slot)
+{
+    struct cap *c = &slot->cap;
+    if (c->type == FERRY_OBJ_VSPACE && (c->flags & CAP_FLAG_TCB_VSPACE)) {
+        c->flags &= (uint8_t)~CAP_FLAG_TCB_VSPACE;
+        tcb_fp_vspace_gone(slot);
+    } else if (c->type == FERRY_OBJ_CNODE && (c->flags & CAP_FLAG_TCB_CSPACE)) {
+        c->flags &= (uint8_t)~CAP_FLAG_TCB_CSPACE;
+        tcb_fp_cspace_gone(slot);
+    }
+}
+
 static void ptr_swap_ref(struct cte **p, struct cte *a, struct cte *b)
 {
     if (*p == a)
@@ -238,6 +259,7 @@ static void cte_swap(struct cte *a, struct cte *b)
  * becomes the container's Zombie, in place, on top of the stack. */
 static void zombie_make(struct cte *slot, word_t count, uint8_t flags)
 {
+    root_slot_leaving(slot);             /* a TCB's CSpace root becoming its CNode's Zombie */
     struct cap *z = &slot->cap;
     z->type = CAP_TYPE_ZOMBIE;
     z->rights = 0;
@@ -309,6 +331,7 @@ static void zombie_cycle(void)
  * its object (the caller then finalises the copy in *out). */
 static bool slot_clear(struct cte *slot, struct cap *out)
 {
+    root_slot_leaving(slot);
     *out = slot->cap;
     bool final = cte_is_final(slot);
     cdt_remove(slot);
@@ -552,6 +575,7 @@ word_t cte_mint(struct cte *src, struct cte *dst, word_t rights_mask, word_t dat
 void cte_move(struct cte *src, struct cte *dst)
 {
     assert(cap_is_null(&dst->cap) && !cap_is_null(&src->cap));
+    root_slot_leaving(src);              /* (dst is no TCB's root slot: Configure marks it after) */
     dst->cap = src->cap;
     dst->first_child = src->first_child;
     for (struct cte *c = dst->first_child; c; c = c->next_sibling)

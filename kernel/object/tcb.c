@@ -268,8 +268,13 @@ static void invoke_tcb_configure(struct tcb *t, struct cte *src[TCB_NSLOTS], vad
         word_t err = cte_copy(src[i], &t->slots[i], FERRY_RIGHTS_ALL);
         assert(err == FERRY_OK);   /* types were checked: none is untyped */
     }
-    if (src[TCB_SLOT_CSPACE])
+    if (src[TCB_SLOT_CSPACE]) {
+        t->slots[TCB_SLOT_CSPACE].cap.flags |= CAP_FLAG_TCB_CSPACE;  /* its leaving clears fp_cs_* */
         tcb_set_fp_cspace(t);            /* the assembly fast path's lookup (object/tcb.h) */
+    }
+    if (src[TCB_SLOT_VSPACE])
+        t->slots[TCB_SLOT_VSPACE].cap.flags |= CAP_FLAG_TCB_VSPACE;  /* its emptying clears fp_home */
+    tcb_set_fp_home(t);                  /* before the deletions below, which may destroy t */
     if (src[TCB_SLOT_IPCBUF]) {
         t->ipc_buffer = ipc_buffer;
         t->ipc_buffer_kptr = tcb_ipc_buffer_addr(t);

@@ -401,6 +401,54 @@ static bool slot_empty(unsigned long slot)
     return err == FERRY_E_SLOT_EMPTY;
 }
 
+/* The ready word (the TCB's ctx.fp_home beside ctx.entry: entered by
+ * syscall, has a VSpace, runs on this CPU; object/tcb.h), which the fast
+ * path reads instead of testing each: a server moved to CPU 1 must be
+ * reached by the slow path (the C's FERRY_FP_CALL_PARTNER counted for
+ * Calls from here; a SetAffinity that left the word as it was would run
+ * it here, on the fast path, with nothing counted), and once moved back,
+ * by the fast path again (nothing counted); the kernel's invariant walk
+ * checks every thread's word against its slots and affinity. */
+static bool fastpath_ready_word(void)
+{
+    unsigned long c0[FERRY_FP_COUNT], c1[FERRY_FP_COUNT];
+    if (ulib_bootinfo->ncpus < 2 || !fp_counts(c0)) {
+        printf("    needs two CPUs and a kernel that counts fast-path fall-backs: skipped\n");
+        return true;
+    }
+    ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+    fp_ep = ep;
+    unsigned long srv = test_thread(fp_echo, FERRY_CAP_INIT_CNODE, 255, 0, true);
+    CHECK(srv != 0);
+    sys_yield();                              /* the server reaches its Recv */
+    CHECK(calls(ep));
+    CHECK(fp_counts(c0));
+    CHECK(calls(ep));
+    CHECK(fp_counts(c1));
+    for (unsigned i = 0; i < FERRY_FP_COUNT; i++)
+        CHECK(c1[i] == c0[i]);                /* here: all on the fast path */
+    CHECK_OK(ferry_tcb_set_affinity(srv, 1));
+    CHECK(fp_counts(c0));
+    CHECK(calls(ep));
+    CHECK(fp_counts(c1));
+    unsigned long total = 0;
+    for (unsigned i = 0; i < FERRY_FP_COUNT; i++)
+        total += c1[i] - c0[i];
+    CHECK(c1[FERRY_FP_CALL_PARTNER] > c0[FERRY_FP_CALL_PARTNER]);
+    CHECK(total >= CALLS);                    /* every Call left the fast path */
+    CHECK_OK(ferry_tcb_set_affinity(srv, 0));
+    CHECK(calls(ep));                         /* (the first may find it still on its way) */
+    CHECK(fp_counts(c0));
+    CHECK(calls(ep));
+    CHECK(fp_counts(c1));
+    for (unsigned i = 0; i < FERRY_FP_COUNT; i++)
+        CHECK(c1[i] == c0[i]);                /* back: the fast path again */
+    CHECK_OK(ferry_tcb_suspend(srv));
+    struct inv_state inv;
+    CHECK(kernel_check("after the server's moves", &inv));
+    return true;
+}
+
 static bool fastpath_reply_cap(void)
 {
     ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
@@ -719,6 +767,7 @@ const struct utest utests_fastpath[] = {
     UTEST(fastpath_all_registers),
     UTEST(fastpath_counters_count),
     UTEST(fastpath_reply_cap),
+    UTEST(fastpath_ready_word),
     UTEST(fastpath_reply_cap_smp),
     UTEST(fastpath_blocked_restart),
 };

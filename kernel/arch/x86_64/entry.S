@@ -543,8 +543,9 @@ fastpath_mask_r10:
 restore_user_iret:
     /* In user mode a thread's entry reads CTX_ENTRY_SYSCALL (0): every
      * way in but `syscall` writes its own (arch/context.h), so the IPC
-     * fast path need not. */
-    movq $0, CTX_ENTRY_OFF(%rdi)
+     * fast path need not.  32 bits: the high half is fp_home, which no
+     * entry or exit writes (arch/context.h). */
+    movl $0, CTX_ENTRY_OFF(%rdi)
     /* Build the interrupt frame on the kernel stack (KPTI=1: on the
      * window's entry stack, which iretq reads with the user table
      * loaded), then load registers. */

@@ -30,6 +30,7 @@ FPA_OFF(struct tcb, ipc_next, FPA_TCB_IPC_NEXT);
 FPA_OFF(struct tcb, ipc_prev, FPA_TCB_IPC_PREV);
 FPA_OFF(struct tcb, bound_notification, FPA_TCB_BOUND);
 FPA_OFF(struct tcb, reply_to, FPA_TCB_REPLY_TO);
+FPA_OFF(struct tcb, ctx.entry_home, FPA_TCB_CTX_ENTRY);
 FPA_OFF(struct tcb, ctx.entry, FPA_TCB_CTX_ENTRY);
 FPA_OFF(struct tcb, ctx.regs[CTX_FS_BASE], FPA_TCB_FS_BASE);
 FPA_OFF(struct tcb, ctx.regs[CTX_GS_BASE], FPA_TCB_GS_BASE);
@@ -57,6 +58,7 @@ FPA_OFF(struct percpu, fpu_clear_left, FPA_PC_FPU_CLEAR_LEFT);
 FPA_OFF(struct percpu, cr0_ts, FPA_PC_CR0_TS);
 FPA_OFF(struct percpu, cur_vspace, FPA_PC_CUR_VSPACE);
 FPA_OFF(struct percpu, bases_live, FPA_PC_BASES_LIVE);
+FPA_OFF(struct percpu, fp_home_want, FPA_PC_FP_HOME_WANT);
 _Static_assert(sizeof(struct percpu) == PERCPU_SIZE, "percpu: the union kept the size");
 FPA_OFF(struct sched_bitmap, l1, 0);
 FPA_OFF(struct sched_bitmap, l2, 8);
@@ -65,7 +67,9 @@ FPA_SIZE(struct tcb, state, 4);
 FPA_SIZE(struct tcb, ipc_flags, 4);
 FPA_SIZE(struct tcb, prio, 1);
 FPA_SIZE(struct tcb, affinity, 1);
-FPA_SIZE(struct tcb, ctx.entry, 8);
+FPA_SIZE(struct tcb, ctx.entry_home, 8);
+FPA_SIZE(struct tcb, ctx.entry, 4);
+FPA_SIZE(struct percpu, fp_home_want, 8);
 FPA_SIZE(struct cap, type, 1);
 FPA_SIZE(struct cap, rights, 1);
 FPA_SIZE(struct cap, size_bits, 1);
@@ -299,10 +303,11 @@ static inline __attribute__((always_inline)) void call_fp(word_t cptr, word_t ms
     /* ...that entered by syscall, has a VSpace, runs on this CPU (a
      * partner on another goes the slow path: queued there, woken by IPI)
      * and that the scheduler would run now (we are about to block). */
-    paddr_t vs;
-    if (unlikely(dest->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!arch_tcb_vspace_fp(dest, &vs)) ||
-        unlikely(dest->affinity != arch_cpu_index()))
+    /* One compare of ctx.entry and the ready word beside it (object/tcb.h,
+     * tcb_fp_home: FP_HOME_READY | affinity while it has a VSpace). */
+    if (unlikely(dest->ctx.entry_home != ks_percpu.fp_home_want))
         CALL_MISS_EP(ep, FERRY_FP_CALL_PARTNER);
+    paddr_t vs = arch_tcb_vspace_ready(dest);
     /* A receiver below us runs next only if no ready thread is above it
      * (nothing ready is above us while we run): ipc_switch_direct's rule,
      * asked of the ready queues' bitmap. */
@@ -494,9 +499,11 @@ static inline __attribute__((always_inline)) void reply_recv_fp(word_t cptr, wor
     if (unlikely(ep->state == EP_SEND) || (unlikely(bound != NULL) && unlikely(bound->state == NTFN_ACTIVE)))
         RR_MISS_EP(ep, FERRY_FP_RR_QUEUED);
     /* ...and a caller that entered by syscall and has a VSpace. */
-    paddr_t vs;
-    if (unlikely(caller->ctx.entry != CTX_ENTRY_SYSCALL) || unlikely(!arch_tcb_vspace_fp(caller, &vs)))
+    /* (The Call's compare: it also asks for the caller's affinity to be
+     * this CPU, which TCB_IPC_XCPU clear implies.) */
+    if (unlikely(caller->ctx.entry_home != ks_percpu.fp_home_want))
         RR_MISS_EP(ep, FERRY_FP_RR_PARTNER);
+    paddr_t vs = arch_tcb_vspace_ready(caller);
     word_t len = msginfo & MSGINFO_LOW_BITS;     /* general = false: at most 4, no capability */
     struct cte *from = NULL, *to = NULL;
     const struct ferry_ipc_buffer *sbuf = NULL;

@@ -54,14 +54,13 @@
 /* cspace_lookup_cap for a single-level CNode (fastpath.c's lookup_fp,
  * precomputed in the TCB: fp_cs_*, object/tcb.h) and the capability's
  * type and one right (cap_is_fp): an endpoint with \right, else to a
- * miss.  RDI goes from the cptr to the capability's address: \miss
- * before it changed, \miss_sub after the subtraction (RDI = cptr - lo),
- * \miss_cap after (RDI = the slot); each of these restores the cptr. */
-.macro LOOKUP_EP right, miss, miss_sub, miss_cap
-    /* The slot still holds a CNode (a revoked one leaves it empty, the
-     * reaper's Zombie has its own type): then fp_cs_* are its. */
-    cmpb $FPA_OBJ_CNODE, CUR(FPA_TCB_CSPACE + FPA_CAP_TYPE)
-    jne \miss
+ * miss.  RDI goes from the cptr to the capability's address: \miss_sub
+ * after the subtraction (RDI = cptr - lo), \miss_cap after (RDI = the
+ * slot); each of these restores the cptr.  No test of the CSpace slot's
+ * type: whatever takes the CNode out of it (deletion, a move, its Zombie)
+ * clears fp_cs_size first (cnode.c's root_slot_leaving), so the bound
+ * test misses then. */
+.macro LOOKUP_EP right, miss_sub, miss_cap
     subq CUR(FPA_TCB_FP_CS_LO), %rdi
     cmpq CUR(FPA_TCB_FP_CS_SIZE), %rdi  /* 0 unless single-level */
     jae \miss_sub
@@ -342,7 +341,7 @@ fastpath_asm_call:
     cmpl $FPA_MSG_REG_WORDS, %r13d
     ja call_c_long
     /* An endpoint we may send to... */
-    LOOKUP_EP FPA_RIGHT_WRITE, call_c, call_c_sub, call_c_cap
+    LOOKUP_EP FPA_RIGHT_WRITE, call_c_sub, call_c_cap
     EP_LOCK
     /* ...with a receiver waiting, who holds no other caller's reply
      * right... */
@@ -351,13 +350,12 @@ fastpath_asm_call:
     movq FPA_EP_HEAD(%rbp), %r12
     cmpq $0, FPA_TCB_REPLY_TO(%r12)
     jne call_c_unlock
-    /* ...that entered by syscall, has a VSpace, runs on this CPU... */
-    cmpq $0, FPA_TCB_CTX_ENTRY(%r12)    /* CTX_ENTRY_SYSCALL */
-    jne call_c_unlock
-    cmpb $FPA_OBJ_VSPACE, FPA_TCB_VSPACE + FPA_CAP_TYPE(%r12)
-    jne call_c_unlock
-    movzbl FPA_TCB_AFFINITY(%r12), %ecx
-    cmpq %gs:PERCPU_CPU, %rcx
+    /* ...that entered by syscall, has a VSpace, runs on this CPU: one
+     * compare of ctx.entry (CTX_ENTRY_SYSCALL, 0) and the ready word
+     * fp_home beside it (FP_HOME_READY | affinity while it has a VSpace,
+     * object/tcb.h) with this CPU's (FP_HOME_READY | cpu) << 32... */
+    movq %gs:FPA_PC_FP_HOME_WANT, %rcx
+    cmpq %rcx, FPA_TCB_CTX_ENTRY(%r12)
     jne call_c_unlock
     /* ...and that the scheduler would run now: at our priority or above,
      * or below with no ready thread above it (ipc_switch_direct's rule). */
@@ -433,17 +431,18 @@ rr_prio_ok:
      * stored now, so that RDI is free for the lookup and a miss after it
      * reloads it from here. */
     movq %rdi, CUR(CTX_RDI_OFF)
-    LOOKUP_EP FPA_RIGHT_READ, rr_c, rr_c_cap, rr_c_cap
+    LOOKUP_EP FPA_RIGHT_READ, rr_c_cap, rr_c_cap
     EP_LOCK
     cmpl $FPA_EP_SEND, FPA_EP_STATE(%rbp)
     je rr_c_unlock
     cmpq $0, CUR(FPA_TCB_BOUND)
     jne rr_bound
 rr_bound_ok:
-    /* ...and a caller that entered by syscall and has a VSpace. */
-    cmpq $0, FPA_TCB_CTX_ENTRY(%r12)
-    jne rr_c_unlock
-    cmpb $FPA_OBJ_VSPACE, FPA_TCB_VSPACE + FPA_CAP_TYPE(%r12)
+    /* ...and a caller that entered by syscall and has a VSpace (the
+     * Call's compare: it also asks for the caller's affinity to be this
+     * CPU, which TCB_IPC_XCPU clear implies). */
+    movq %gs:FPA_PC_FP_HOME_WANT, %rcx
+    cmpq %rcx, FPA_TCB_CTX_ENTRY(%r12)
     jne rr_c_unlock
     movq FPA_TCB_VSPACE + FPA_CAP_PADDR(%r12), %r14
     movq %gs:FPA_PC_SWITCH_WORK, %r15   /* (as Call's) */

@@ -42,6 +42,7 @@ void percpu_early_init(void)
     struct percpu *p = &ks_percpu_of[0];
     p->self = p;
     p->cpu = 0;
+    p->fp_home_want = (uint64_t)(FP_HOME_READY | 0) << 32;
     wrmsr(MSR_GS_BASE, (uint64_t)p);
 }
 
@@ -436,6 +437,7 @@ void smp_init(const char *cmdline, paddr_t physmap_top, const struct boot_info *
         struct percpu *p = &ks_percpu_of[cpu];
         p->self = p;
         p->cpu = cpu;
+        p->fp_home_want = (uint64_t)(FP_HOME_READY | cpu) << 32;
         p->apic_id = ids[i];
         patch32(tp, ap_tr_stack, (uint64_t)kstack_top(kstack_of(cpu, KSTACK_KERNEL)), 8);
         ap_booting = cpu;

@@ -10,6 +10,14 @@
 /* Device memory (not RAM), on untyped caps and the frames made from
  * them: never zeroed, and only frames or smaller untypeds come from it. */
 #define CAP_FLAG_DEVICE 0x1
+/* On a VSpace (CNode) capability: this slot is a TCB's TCB_SLOT_VSPACE
+ * (TCB_SLOT_CSPACE), set by Configure, cleared by every insert: when the
+ * capability leaves the slot (deleted, moved, replaced by its Zombie:
+ * cnode.c's root_slot_leaving) the TCB's fast-path words that depend on it
+ * are cleared (object/tcb.h).  (Zombies use flags for ZOMBIE_*: these
+ * bits mean something only with their type.) */
+#define CAP_FLAG_TCB_VSPACE 0x2
+#define CAP_FLAG_TCB_CSPACE 0x4
 
 /* Internal type of the capability left in a slot whose container (CNode
  * or TCB) is being emptied after its last capability was deleted: it

@@ -145,6 +145,40 @@ static inline void tcb_set_fp_cspace(struct tcb *t)
     tcb_fp_cspace(t, &t->fp_cs_lo, &t->fp_cs_size, &t->fp_cs_slot0);
 }
 
+/* ctx.fp_home, the IPC fast path's "ready" word (fastpath_asm.S): FP_HOME_READY
+ * | affinity while TCB_SLOT_VSPACE holds a VSpace, else 0, so that with
+ * ctx.entry beside it (CTX_ENTRY_SYSCALL, 0) one 64-bit compare against
+ * this CPU's percpu.fp_home_want ((FP_HOME_READY | cpu) << 32) says "entered
+ * by syscall, has a VSpace, runs on this CPU" (7 instructions in the
+ * Call's checks before, 4 in ReplyRecv's).  A stale word would be a wrong
+ * fast path, so it is written wherever an input changes: Configure (the
+ * only writer of the slot), the slot's emptying (slot_clear, cte_move:
+ * the capability's CAP_FLAG_TCB_VSPACE marks the slot), SetAffinity
+ * (sched_set_affinity); a zeroed TCB reads 0, never ready; and
+ * kernel_invariants checks every TCB's word against this. */
+#define FP_HOME_READY 0x100u
+static inline uint32_t tcb_fp_home(const struct tcb *t)
+{
+    return t->slots[TCB_SLOT_VSPACE].cap.type == FERRY_OBJ_VSPACE ? FP_HOME_READY | t->affinity : 0;
+}
+static inline void tcb_set_fp_home(struct tcb *t) { t->ctx.fp_home = tcb_fp_home(t); }
+/* A TCB's VSpace slot (vslot, marked CAP_FLAG_TCB_VSPACE) is being emptied. */
+static inline void tcb_fp_vspace_gone(struct cte *vslot)
+{
+    struct tcb *t = (struct tcb *)((char *)vslot - __builtin_offsetof(struct tcb, slots[TCB_SLOT_VSPACE]));
+    t->ctx.fp_home = 0;
+}
+/* A TCB's CSpace slot (cslot, marked CAP_FLAG_TCB_CSPACE) loses its CNode
+ * (deleted, moved out, or its Zombie in its place): the assembly's lookup
+ * (fp_cs_size 0) misses from now on, which is what lets it skip the
+ * slot's type test. */
+static inline void tcb_fp_cspace_gone(struct cte *cslot)
+{
+    struct tcb *t = (struct tcb *)((char *)cslot - __builtin_offsetof(struct tcb, slots[TCB_SLOT_CSPACE]));
+    t->fp_cs_lo = t->fp_cs_size = 0;
+    t->fp_cs_slot0 = NULL;
+}
+
 /* Initialise a freshly zeroed TCB: inactive, priority 0, MCP 0. */
 void tcb_init(struct tcb *t);
 

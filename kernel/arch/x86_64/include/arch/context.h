@@ -78,7 +78,17 @@ enum ctx_entry { CTX_ENTRY_SYSCALL = 0, CTX_ENTRY_FULL = 1 };
 
 struct user_context {
     word_t regs[CTX_NREGS];
-    word_t entry;                             /* enum ctx_entry */
+    /* entry (enum ctx_entry, 32 bits: every way in writes it, and only
+     * it) beside fp_home, the IPC fast path's "ready" half (object/tcb.h,
+     * tcb_set_fp_home), which no entry touches: the assembly fast path
+     * tests both with one 64-bit compare (entry_home). */
+    union {
+        struct {
+            uint32_t entry;
+            uint32_t fp_home;
+        };
+        uint64_t entry_home;
+    };
     word_t error_code;                        /* of the last exception */
     word_t vector;                            /* last trap vector, for fault IPC */
     word_t bases;                             /* CTX_BASE_*: which of FS, GS base is not 0 (thread.c) */
@@ -87,6 +97,8 @@ struct user_context {
 
 _Static_assert(__builtin_offsetof(struct user_context, entry) == CTX_ENTRY_OFF, "entry.S's CTX_ENTRY_OFF");
 _Static_assert(CTX_ENTRY_SYSCALL == 0, "restore_user_iret stores 0");
+_Static_assert(__builtin_offsetof(struct user_context, fp_home) == CTX_ENTRY_OFF + 4,
+               "entry low, fp_home high: restore_user_iret's 32-bit store leaves fp_home");
 
 /* After `syscall` the CPU left RIP in RCX and RFLAGS in R11, and
  * syscall_entry did not store those two slots: they are read as the CPU

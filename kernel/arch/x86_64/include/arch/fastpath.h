@@ -25,13 +25,11 @@ static inline paddr_t arch_tcb_vspace(const struct tcb *t)
     return c->type == FERRY_OBJ_VSPACE ? c->paddr : 0;
 }
 
-/* The same for the fast path: false when t has no VSpace (a VSpace's PML4
- * is never at physical 0, so no second test of the address is needed). */
-static inline __attribute__((always_inline)) bool arch_tcb_vspace_fp(const struct tcb *t, paddr_t *vs)
+/* The PML4 of a thread whose ready word the fast path found set (its
+ * TCB_SLOT_VSPACE holds a VSpace: object/tcb.h, tcb_fp_home). */
+static inline __attribute__((always_inline)) paddr_t arch_tcb_vspace_ready(const struct tcb *t)
 {
-    const struct cap *c = &t->slots[TCB_SLOT_VSPACE].cap;
-    *vs = c->paddr;
-    return c->type == FERRY_OBJ_VSPACE;
+    return t->slots[TCB_SLOT_VSPACE].cap.paddr;
 }
 
 /* Load next's FS and GS bases (thread.c).  Out of line: only switches to

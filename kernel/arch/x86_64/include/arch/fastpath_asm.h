@@ -32,7 +32,7 @@
 #define FPA_TCB_IPC_PREV    952
 #define FPA_TCB_BOUND       976     /* bound_notification */
 #define FPA_TCB_REPLY_TO    984
-#define FPA_TCB_CTX_ENTRY   160     /* ctx.entry (8 bytes) */
+#define FPA_TCB_CTX_ENTRY   160     /* ctx.entry_home: entry (32 bits), then fp_home (32 bits) */
 #define FPA_TCB_FS_BASE     144     /* ctx.regs[CTX_FS_BASE] */
 #define FPA_TCB_GS_BASE     152     /* ctx.regs[CTX_GS_BASE] */
 #define FPA_TCB_CTX_BASES   184     /* ctx.bases */
@@ -68,6 +68,7 @@
 #define FPA_PC_SWITCH_WORK  4296    /* bases_live, pcid_on (bytes), pad, fpu_clear_left (32 bits) */
 #define FPA_PC_BASES_LIVE   4296    /* the low byte: next's ctx.bases ORs into it */
 #define FPA_PC_PCID_ON      4297
+#define FPA_PC_FP_HOME_WANT 4336    /* what a ready partner's entry_home reads here */
 #define FPA_PC_ASID_DIRTY   179       /* asid_dirty[ASID_COUNT]: bytes, per CPU */
 
 /* Values (enums and UL constants the assembler cannot read). */

@@ -87,6 +87,9 @@ struct percpu {
     /* BENCHMARK=1: the TSC when this CPU last executed its idle halt, 0
      * while it does not halt (thread.c); floor_ipi/halt waits for it. */
     volatile uint64_t halted_since;
+    /* What a TCB's ctx.entry_home reads when the IPC fast path may switch
+     * to it on this CPU: (FP_HOME_READY | cpu) << 32 (object/tcb.h). */
+    uint64_t fp_home_want;
     /* The slot: a thread the lock holder with ticket handoff_ticket
      * handed to this CPU, which its idle loop takes without the lock (a
      * reader, thread.c) or with it.  Polled by this CPU, written by
