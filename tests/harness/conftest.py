@@ -1,5 +1,6 @@
 """conftest.py: shared fixtures: the fake QEMU, temporary results/plots folders, a dummy kernel image, the real build."""
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,14 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 FAKE_QEMU = HERE / "fake_qemu.py"
 PY = "/usr/bin/python3"
+
+
+def sigint_default():
+    """preexec_fn for a harness that a test interrupts with SIGINT: a shell without job
+    control starts its background commands with SIGINT ignored, the children inherit
+    that, and Python then installs no KeyboardInterrupt handler, so the interrupt would
+    be lost (make test run as `cmd &` from a script)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 sys.path.insert(0, str(REPO))
 

@@ -134,13 +134,14 @@ def test_ctrl_c_stops_every_parallel_run(fake_env, tmp_path):
     guests stop, both folders keep what their guest printed, and resume is offered."""
     import signal
     import subprocess
-    from conftest import PY, REPO
+    from conftest import PY, REPO, sigint_default
     p = tmp_path / "c.toml"
     p.write_text('name = "c"\naccel = ["tcg-icount"]\ntimeout = 60\nrepetitions = 2\n'
                  '[variants.a]\ncmdline = ["fake=hangafter"]\n')
     proc = subprocess.Popen([PY, str(REPO / "harness.py"), "sweep", str(p), "--jobs", "2",
                              "--kernel", str(fake_env["kernel"])],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                            preexec_fn=sigint_default)
     logs = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

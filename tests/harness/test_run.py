@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import PY, REPO, harness
+from conftest import PY, REPO, harness, sigint_default
 from ferryhost import env, runner
 from ferryhost.errors import HarnessError
 
@@ -96,7 +96,8 @@ def test_ctrl_c_keeps_finished_reps(fake_env):
     p = subprocess.Popen([PY, str(REPO / "harness.py"), "run", "--kernel", str(fake_env["kernel"]),
                           "--accel", "tcg", "--reps", "2", "--bench", "floor_rdtsc",
                           "--cmdline", "fake=hangafter", "--timeout", "1"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                            preexec_fn=sigint_default)
     # Rep 0 times out after a second; interrupt during rep 1.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

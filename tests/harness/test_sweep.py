@@ -276,11 +276,12 @@ def test_ctrl_c_during_sweep(fake_env, tmp_path):
     import signal
     import subprocess
     import time
-    from conftest import PY, REPO
+    from conftest import PY, REPO, sigint_default
     cfg = _cfg(tmp_path, 'name = "c"\naccel = ["tcg"]\ntimeout = 60\n'
                          '[variants.a]\n[variants.b]\ncmdline = ["fake=hangafter"]\n')
     p = subprocess.Popen([PY, str(REPO / "harness.py"), "sweep", str(cfg), "--kernel", str(fake_env["kernel"])],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                            preexec_fn=sigint_default)
     deadline = time.monotonic() + 30
     state = {}
     while time.monotonic() < deadline:
