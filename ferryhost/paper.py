@@ -41,7 +41,7 @@ from . import atomicio, plot, stats
 from .env import INSTRUCTION_COUNT_ENGINES
 from .errors import HarnessError, need_module
 from .records import REPO
-from .results import Dataset, results_root
+from .results import Dataset, latest_by_key, results_root
 
 NA = "n/a"
 NOT_MEASURED = "not measured in this results folder"
@@ -622,11 +622,10 @@ def tlb_value(data, bench, variant, size, policy, levels):
     from . import tlbmodel
     if not hasattr(data, "_tlb"):
         # As for the other rows, a later folder's configuration replaces an earlier one's.
-        per = [tlbmodel.read_rows([f]) for f in data.folders]
-        key = lambda r: (r.get("system", "ferry"), r.get("bench"), r.get("variant", ""), str(r.get("size")),
-                         r.get("build"))
-        last = {key(r): i for i, rows in enumerate(per) for r in rows}
-        data._tlb = [r for i, rows in enumerate(per) for r in rows if last[key(r)] == i]
+        data._tlb = latest_by_key(
+            [(i, r) for i, f in enumerate(data.folders) for r in tlbmodel.read_rows([f])],
+            lambda r: (r.get("system", "ferry"), r.get("bench"), r.get("variant", ""), str(r.get("size")),
+                       r.get("build")))
     rows = [r for r in data._tlb if r.get("system", "ferry") == "ferry" and r.get("bench") == bench
             and r.get("variant", "") == variant and str(r.get("size")) == str(size)]
     builds = {r.get("build") for r in rows}

@@ -147,6 +147,16 @@ def split_by_smp(rows, metas):
             r["build"] = f"{r['build']}, {n} vCPUs"
 
 
+def latest_by_key(tagged, key):
+    """(folder index, row) pairs -> the rows, in order, of the last folder that holds each
+    row's key: a later folder supersedes an earlier one configuration by configuration
+    (the paper's results and TLB-model rows alike)."""
+    last = {}
+    for i, r in tagged:
+        last[key(r)] = max(last.get(key(r), -1), i)
+    return [r for i, r in tagged if last[key(r)] == i]
+
+
 class Dataset:
     """Every summary row and raw sample of a run or sweep, read back from disk."""
 
@@ -200,10 +210,7 @@ class Dataset:
         split_by_smp(self.rows, self.metas)
         if supersede:
             # After the splits: the keys are the labelled ones the readers see.
-            last = {}
-            for r in self.rows:
-                last[Dataset.key(r)] = max(last.get(Dataset.key(r), -1), r["source"])
-            self.rows = [r for r in self.rows if r["source"] == last[Dataset.key(r)]]
+            self.rows = latest_by_key([(r["source"], r) for r in self.rows], Dataset.key)
 
     def mixed_builds(self):
         """Configurations whose rows come from different binaries (build_id): a resumed
