@@ -23,11 +23,12 @@
  * that entered by syscall and has a VSpace; a partner below the current
  * thread's priority when no ready thread is above it; an idle bound
  * notification; a queue with other waiters; a CR3 switch (with PCIDs,
- * to a clean PCID: the PCID quiet copy when nothing else is to do); the lazy FPU's trap state; FS/GS bases.  What it gives
- * to C: longer messages and capabilities, a PCID without its ASID or with
- * stale entries, a receiver that is not waiting or is
- * on another CPU, a caller that faulted, a pending notification, a ready
- * thread above the partner.
+ * to a clean PCID: the PCID quiet copy when nothing else is to do); the
+ * lazy FPU's trap state; FS/GS bases.  What it gives to C: longer
+ * messages and capabilities, a PCID without its ASID or with stale
+ * entries, a receiver that is not waiting or is on another CPU, a
+ * caller that faulted, a pending notification, a ready thread above the
+ * partner.
  *
  * State on entry (syscall_entry, entry.S): the user's RIP, RSP, RFLAGS
  * and callee-saved registers saved in the current TCB, RSP pointing at
