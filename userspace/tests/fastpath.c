@@ -4,7 +4,8 @@
  * across address spaces; that message registers beyond the length read
  * as zero, and no register returns holding the other thread's value;
  * that its fall-back counters do count (so a count of zero
- * means something); and what a cancelled wait after it does. */
+ * means something); what a cancelled wait after it does; and that a
+ * reused ASID does not bring its old translations along. */
 #include "ipc_lib.h"
 #include <ferry/ipc.h>
 #include <ferry/process.h>
@@ -761,6 +762,72 @@ static bool fastpath_blocked_restart(void)
     return true;
 }
 
+/* A reused ASID brings none of its old translations along: a server's
+ * VSpace deleted gives its ASID back, and the next VSpace made takes it
+ * (the pool hands out its lowest free one).  A server there, with its
+ * own stack page at the same address, must see its own page on every
+ * fast-path round trip (with PCIDs, Bochs in guest-tests: the assembly's
+ * PCID copy, which reads the ASID from the VSpace at every switch), then
+ * the kernel's invariant walk (the ASID entries, asid_dirty[0]).  Each
+ * server answers with a mark it copied from asid_mark into a volatile
+ * local, on its stack, when it started.  What this does not reach: the
+ * reused PCID is flushed at the server's first run, by the scheduler's
+ * vspace_activate, before any fast path enters it; a VSpace entered
+ * first through the fast path after its ASID changed needs a thread
+ * that waits in Recv while its VSpace loses its ASID and gets another
+ * (a pool's deletion empties the VSpace: it must be rebuilt under the
+ * waiting thread). */
+static volatile unsigned long asid_mark;
+
+static void asid_echo(void)
+{
+    volatile unsigned long mine = asid_mark;
+    struct sys_msg m = { 0 };
+    ipc_recv(fp_ep, &m);
+    for (;;) {
+        m.w[0] = mine;
+        ipc_reply_recv(fp_ep, &m);
+    }
+}
+
+static bool fastpath_asid_reused(void)
+{
+    unsigned long before = 0, after = 0;
+    bool counting = test_fastpath_misses(&before);
+    unsigned long va = test_page();
+    CHECK(va != 0);
+    for (unsigned long round = 1; round <= 3; round++) {
+        ALLOC(ep, FERRY_OBJ_ENDPOINT, 0);
+        fp_ep = ep;
+        asid_mark = round;
+        struct process p;
+        CHECK_OK(process_create(&p, asid_echo, va, 255, true));
+        sys_yield();                          /* it reaches its Recv */
+        struct sys_msg m = { .info = FERRY_MSGINFO(3, 1, 0) };
+        CHECK_OK(ipc_call(ep, &m));
+        CHECK(m.w[0] == round);
+        if (counting)
+            CHECK(test_fastpath_misses(&before));
+        for (unsigned i = 0; i < CALLS; i++) {
+            m = (struct sys_msg){ .info = FERRY_MSGINFO(3, 1, 0) };
+            CHECK_OK(ipc_call(ep, &m));
+            if (m.w[0] != round)
+                printf("    round %lu: the server read %lu\n", round, m.w[0]);
+            CHECK(m.w[0] == round);
+        }
+        if (counting) {
+            CHECK(test_fastpath_misses(&after));
+            CHECK(after == before);           /* all on the fast path */
+        }
+        CHECK_OK(ferry_tcb_suspend(p.tcb));
+        CHECK_OK(ferry_cnode_delete(p.tcb));
+        CHECK_OK(ferry_cnode_delete(p.vspace));   /* its ASID goes back to the pool */
+    }
+    struct inv_state inv;
+    CHECK(kernel_check("after the ASIDs' reuse", &inv));
+    return true;
+}
+
 const struct utest utests_fastpath[] = {
     UTEST(fastpath_taken),
     UTEST(fastpath_message_registers),
@@ -770,5 +837,6 @@ const struct utest utests_fastpath[] = {
     UTEST(fastpath_ready_word),
     UTEST(fastpath_reply_cap_smp),
     UTEST(fastpath_blocked_restart),
+    UTEST(fastpath_asid_reused),
 };
 const size_t utests_fastpath_n = sizeof utests_fastpath / sizeof utests_fastpath[0];

@@ -84,6 +84,9 @@ FPA_SIZE(struct percpu, bases_live, 1);
 FPA_SIZE(struct percpu, switch_work, 8);
 FPA_OFF(struct percpu, switch_work, FPA_PC_SWITCH_WORK);
 FPA_OFF(struct percpu, pcid_on, FPA_PC_PCID_ON);
+FPA_SIZE(struct percpu, pcid_on, 1);
+_Static_assert(FPA_SW_PCID_ALONE == 1u << ((FPA_PC_PCID_ON - FPA_PC_SWITCH_WORK) * 8),
+               "fastpath_asm.h: pcid_on (1, vspace_init) in switch_work");
 FPA_OFF(struct percpu, asid_dirty, FPA_PC_ASID_DIRTY);
 _Static_assert(PML4_ASID_INDEX * 8 == FPA_PML4_ASID_OFF, "fastpath_asm.h: PML4_ASID_INDEX");
 _Static_assert(ASID_COUNT - 1 == FPA_ASID_MASK, "fastpath_asm.h: ASID_COUNT");

@@ -23,11 +23,12 @@
  * that entered by syscall and has a VSpace; a partner below the current
  * thread's priority when no ready thread is above it; an idle bound
  * notification; a queue with other waiters; a CR3 switch (with PCIDs,
- * to a clean PCID); the lazy FPU's trap state; FS/GS bases.  What it gives
- * to C: longer messages and capabilities, a PCID without its ASID or with
- * stale entries, a receiver that is not waiting or is
- * on another CPU, a caller that faulted, a pending notification, a ready
- * thread above the partner.
+ * to a clean PCID: the PCID quiet copy when nothing else is to do); the
+ * lazy FPU's trap state; FS/GS bases.  What it gives to C: longer
+ * messages and capabilities, a PCID without its ASID or with stale
+ * entries, a receiver that is not waiting or is on another CPU, a
+ * caller that faulted, a pending notification, a ready thread above the
+ * partner.
  *
  * State on entry (syscall_entry, entry.S): the user's RIP, RSP, RFLAGS
  * and callee-saved registers saved in the current TCB, RSP pointing at
@@ -120,15 +121,20 @@
 /* Load the partner's address space (R14 = its PML4) before the point of
  * no return (nothing in the commit touches user memory).  QUIET: the
  * per-CPU switch_work word was zero, so PCIDs are off and CR3 is the
- * PML4 itself.  GENERAL: with PCIDs, vspace_cr3_clean's case (arch/
+ * PML4 itself.  PCID: with PCIDs, vspace_cr3_clean's case (arch/
  * vspace.h) in line: the VSpace has its ASID (in its PML4's entry 255,
- * not present) and this CPU's PCID for it holds no stale translations,
- * so CR3 = PML4 | ASID | no-flush bit; any other case (no ASID yet, a
- * stale PCID) needs vspace_activate's bookkeeping: to \miss, for the C
- * fast path.  Before this, every switch with PCIDs (every x86 CPU since
- * about 2010) went to C after all of this file's checks: 364 instead of
- * 209 instructions a round trip under Bochs with PCIDs.  RAX, RCX
- * scratch. */
+ * not present, which holds exactly ASID << 1: the kernel's invariant
+ * walk checks it) and this CPU's PCID for it holds no stale
+ * translations, so CR3 = PML4 | ASID | the no-flush bit; any other case
+ * (no ASID, a stale PCID) needs vspace_activate's bookkeeping: to \miss,
+ * for the C fast path.  One test covers both: with PCIDs every CPU's
+ * asid_dirty[0] stays set (ASID 0 is "none": pcid.c's vspace_init).  The
+ * ASID is read from the VSpace at every switch, never cached (in a TCB,
+ * a capability): a pool's deletion takes a VSpace's ASID and may give it
+ * to another.  GENERAL: either, by pcid_on.  Before the assembly took
+ * PCIDs, every switch with them (every x86 CPU since about 2010) went to
+ * C after all of this file's checks: 364 instead of 209 instructions a
+ * round trip under Bochs with PCIDs.  RAX, RCX scratch. */
 .macro CR3_QUIET
     cmpq %gs:FPA_PC_CUR_VSPACE, %r14
     je 1f
@@ -136,25 +142,27 @@
     movq %r14, %cr3
 1:
 .endm
-.macro CR3_GENERAL miss
+.macro CR3_PCID miss
     cmpq %gs:FPA_PC_CUR_VSPACE, %r14
     je 1f
-    movq %r14, %rax
-    cmpb $0, %gs:FPA_PC_PCID_ON
-    je 2f
     movabsq $FPA_PHYSMAP, %rcx
     movq FPA_PML4_ASID_OFF(%rcx, %r14), %rcx
-    shrq $1, %rcx
-    andl $FPA_ASID_MASK, %ecx
-    jz \miss                        /* no ASID yet */
+    shrq $1, %rcx                       /* the ASID, 0 if none */
     cmpb $0, %gs:FPA_PC_ASID_DIRTY(%rcx)
-    jne \miss                       /* a stale PCID: flushed by vspace_activate */
-    orq %rcx, %rax
-    btsq $63, %rax                  /* no flush: the PCID's entries are current */
-2:
+    jne \miss                           /* no ASID, or a stale PCID (vspace_activate flushes it) */
+    leaq (%r14, %rcx), %rax             /* PML4 | ASID (the PML4 is page-aligned) */
+    btsq $63, %rax                      /* no flush: the PCID's entries are current */
     movq %r14, %gs:FPA_PC_CUR_VSPACE
     movq %rax, %cr3
 1:
+.endm
+.macro CR3_GENERAL miss
+    cmpb $0, %gs:FPA_PC_PCID_ON
+    je 2f
+    CR3_PCID \miss
+    jmp 3f
+2:  CR3_QUIET
+3:
 .endm
 
 /* The last of the exit: into R12 = next by sysret (entry.S's
@@ -227,9 +235,9 @@
     jmp \back
 .endm
 
-/* After the point of no return, switch_work | next's bases zero (no FPU
- * trap-state work, no PCIDs, no base live in the registers nor one for
- * next to load): the current thread, the exit. */
+/* After the point of no return, switch_work | next's bases zero but
+ * perhaps for pcid_on (no FPU trap-state work, no base live in the
+ * registers nor one for next to load): the current thread, the exit. */
 .macro EXIT_QUIET
     movq %r12, %gs:FPA_PC_CUR
     EXIT_SYSRET
@@ -365,7 +373,7 @@ fastpath_asm_call:
 call_prio_ok:
     /* One OR for the quiet state of the switch (no FPU work, no PCIDs,
      * no base live nor one next has); else a copy out of line: the TLS
-     * one (FS alone) or the general one. */
+     * one (FS alone), the PCID one (PCIDs alone) or the general one. */
     movq FPA_TCB_VSPACE + FPA_CAP_PADDR(%r12), %r14
     movq %gs:FPA_PC_SWITCH_WORK, %r15
     orq FPA_TCB_CTX_BASES(%r12), %r15
@@ -388,6 +396,16 @@ call_switch_work:
     CALL_COMMIT                         /* (the point of no return) */
     EXIT_TLS
 call_general:
+    /* The PCID quiet copy: PCIDs and nothing else to do (no FPU work, no
+     * base live nor one next has): the quiet copy with the PCID's CR3.
+     * Tested here, after the TLS test, so that the copies without PCIDs
+     * pay nothing for it. */
+    cmpq $FPA_SW_PCID_ALONE, %r15
+    jne call_general_work
+    CR3_PCID call_c_unlock
+    CALL_COMMIT                         /* (the point of no return) */
+    EXIT_QUIET
+call_general_work:
     CR3_GENERAL call_c_unlock
     CALL_COMMIT                         /* (the point of no return) */
     EXIT_GENERAL
@@ -471,6 +489,12 @@ rr_switch_work:
     RR_COMMIT                           /* (the point of no return) */
     EXIT_TLS
 rr_general:
+    cmpq $FPA_SW_PCID_ALONE, %r15       /* (as Call's) */
+    jne rr_general_work
+    CR3_PCID rr_c_unlock
+    RR_COMMIT                           /* (the point of no return) */
+    EXIT_QUIET
+rr_general_work:
     CR3_GENERAL rr_c_unlock
     RR_COMMIT                           /* (the point of no return) */
     EXIT_GENERAL

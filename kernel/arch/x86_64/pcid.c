@@ -25,8 +25,15 @@ void vspace_init(bool pcid_wanted)
     /* KPTI=1 flushes the user table's PCID with INVPCID (kpti_set_cr3,
      * flush_local): without it, PCIDs stay off. */
     ks_pcid_on = pcid_wanted && ks_cpu.pcid && (!FERRY_KPTI || ks_cpu.invpcid);
-    for (unsigned c = 0; c < FERRY_MAX_CPUS; c++)
+    /* With PCIDs, asid_dirty[0] stays set: ASID 0 is "none", which the
+     * assembly fast path's PCID copy (fastpath_asm.S, CR3_PCID) then
+     * sends to C with the same test as a stale PCID.  Nothing clears it
+     * (vspace_cr3 clears only a real ASID's mark); the invariant walk
+     * checks it. */
+    for (unsigned c = 0; c < FERRY_MAX_CPUS; c++) {
         ks_percpu_of[c].pcid_on = ks_pcid_on;   /* in switch_work (fastpath_asm.S) */
+        ks_percpu_of[c].asid_dirty[0] = ks_pcid_on;
+    }
     if (ks_pcid_on)
         write_cr4(read_cr4() | CR4_PCIDE);   /* CR3[11:0] is 0 here, as PCIDE requires */
     kprintf("pcid: %s\n", ks_pcid_on ? (ks_cpu.invpcid ? "on (ASID = PCID, INVPCID for precise flushes)"

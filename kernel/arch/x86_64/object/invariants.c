@@ -6,6 +6,7 @@
 #include <arch/asid.h>
 #include <arch/kpti.h>
 #include <arch/paging.h>
+#include <arch/percpu.h>
 #include <arch/vspace.h>
 #include <core/invariants.h>
 #include <ferry/arch_x86_64.h>
@@ -191,6 +192,12 @@ const char *arch_inv_end(void)
             recs[i - 1].type == r->type && !(type_is_table(r->type) && recs[i - 1].pa == r->pa))
             return "two capabilities record the same live mapping";
     }
+    /* With PCIDs, every CPU's asid_dirty[0] stays set: the assembly fast
+     * path's PCID copy sends "no ASID" to C by that mark (pcid.c's
+     * vspace_init). */
+    for (unsigned c = 0; c < ks_ncpus; c++)
+        if (ks_percpu_of[c].asid_dirty[0] != ks_pcid_on)
+            return "asid_dirty[0] is not pcid_on (ASID 0 must read as stale with PCIDs)";
     /* The ASID pools and the VSpaces' own ASID entries. */
     for (word_t a = 1; a < ASID_COUNT; a++) {
         paddr_t pml4 = asid_pml4(a);
@@ -214,6 +221,10 @@ const char *arch_inv_end(void)
         const uint64_t *pml4 = phys_to_virt(vspaces[v]);
         if (pml4[PML4_ASID_INDEX] & PTE_P)
             return "a VSpace's ASID entry is present (a translation above user space)";
+        /* The assembly fast path's PCID copy (fastpath_asm.S, CR3_PCID)
+         * takes the entry shifted right by one as the ASID, unmasked. */
+        if (pml4[PML4_ASID_INDEX] != PML4_ASID(pml4[PML4_ASID_INDEX]) << 1)
+            return "a VSpace's ASID entry holds more than its ASID";
         word_t asid = PML4_ASID(pml4[PML4_ASID_INDEX]);
         if (asid && asid_pml4(asid) != vspaces[v])
             asid = 0;                    /* a stale ASID entry: no mapping may exist */

@@ -68,6 +68,7 @@
 #define FPA_PC_SWITCH_WORK  4296    /* bases_live, pcid_on (bytes), pad, fpu_clear_left (32 bits) */
 #define FPA_PC_BASES_LIVE   4296    /* the low byte: next's ctx.bases ORs into it */
 #define FPA_PC_PCID_ON      4297
+#define FPA_SW_PCID_ALONE   0x100   /* switch_work | next's bases with pcid_on (1) alone: the PCID quiet copy */
 #define FPA_PC_FP_HOME_WANT 4336    /* what a ready partner's entry_home reads here */
 #define FPA_PC_ASID_DIRTY   179       /* asid_dirty[ASID_COUNT]: bytes, per CPU */
 
