@@ -348,7 +348,7 @@ boot-tests: all iso | setup-test
 	FERRY_BUILD=$(BUILD) $(PY) -m pytest -q tests/boot
 
 guest-tests: all | setup-test
-	+scripts/guest-tests.sh $(BUILD)
+	scripts/guest-tests.sh $(BUILD)
 
 # The same suite on a kernel without the IPC fast path (both paths must
 # agree) and on one with eager FPU switching.  FASTPATH=0's second run is
@@ -357,24 +357,24 @@ guest-tests: all | setup-test
 # the default, KPTI and UBSAN sets run them under Bochs (make test's time:
 # a Bochs suite takes about three times a QEMU one).
 guest-tests-nofp: | setup-test
-	+GUEST_TESTS_BOCHS=0 scripts/guest-tests-variant.sh $(BUILD)/nofp FASTPATH=0
+	GUEST_TESTS_BOCHS=0 scripts/guest-tests-variant.sh $(BUILD)/nofp FASTPATH=0
 guest-tests-eager: | setup-test
-	+GUEST_TESTS_BOCHS=0 scripts/guest-tests-variant.sh $(BUILD)/eager LAZYFPU=0
+	GUEST_TESTS_BOCHS=0 scripts/guest-tests-variant.sh $(BUILD)/eager LAZYFPU=0
 # BENCHMARK=0: the floor system calls are compiled out (refused, and the
 # rest of the suite unchanged).
 guest-tests-nobench: | setup-test
-	+GUEST_TESTS_BOCHS=0 scripts/guest-tests-variant.sh $(BUILD)/nobench BENCHMARK=0
+	GUEST_TESTS_BOCHS=0 scripts/guest-tests-variant.sh $(BUILD)/nobench BENCHMARK=0
 # KPTI=1: the Meltdown-mitigated kernel (user page tables with only the
 # kernel's entry window; QEMU without PCID, Bochs Haswell with PCID and
 # INVPCID), and its smp tests on 2 Bochs CPUs; the invariant check after
 # each test walks the user tables.
 guest-tests-kpti: | setup-test
-	+GUEST_TEST_SET=kpti scripts/guest-tests-variant.sh $(BUILD)/kpti KPTI=1
+	GUEST_TEST_SET=kpti scripts/guest-tests-variant.sh $(BUILD)/kpti KPTI=1
 # And on a kernel built with the undefined-behaviour sanitizer (trap mode)
 # and the lock-order checks (LOCKDEBUG=1, docs/smp.md), with the smp tests
 # on two vCPUs as well.
 guest-tests-ubsan: | setup-test
-	+GUEST_TESTS_SMP=1 scripts/guest-tests-variant.sh $(BUILD)/ubsan UBSAN=1 LOCKDEBUG=1
+	GUEST_TESTS_SMP=1 scripts/guest-tests-variant.sh $(BUILD)/ubsan UBSAN=1 LOCKDEBUG=1
 
 # The long fuzz: FUZZ_CALLS calls per seed, one boot per seed, the kernel
 # invariant check after each.  Attack classes are command-line words (see
@@ -393,7 +393,7 @@ fuzz: all | setup-test
 STRESS_CALLS ?= 1000000
 STRESS_SMP   ?= 2
 stress: all | setup-test
-	+scripts/smp-stress.sh $(BUILD) $(STRESS_CALLS) $(STRESS_SMP)
+	scripts/smp-stress.sh $(BUILD) $(STRESS_CALLS) $(STRESS_SMP)
 
 # Static analysis of the kernel; every suppression carries its reason.
 CPPCHECK_FLAGS := --enable=warning,portability,performance --std=c11 --error-exitcode=1 \
@@ -415,9 +415,8 @@ linux-tests: | setup-test setup-linux
 	$(PY) -m pytest -q tests/harness/test_linux.py
 
 # The parts in order, the first failure stops it; a table of each part's
-# time closes the log (scripts/test-parts.sh).  Each part's make runs with
-# one job per host CPU; the recipes whose scripts run make again are
-# marked '+' so that those builds share its job slots.
+# time closes the log (scripts/test-parts.sh), after the default build
+# with one job per host CPU.
 TEST_PARTS := unit-tests lint guest-tests guest-tests-nofp guest-tests-eager guest-tests-nobench \
 	guest-tests-kpti guest-tests-ubsan stress boot-tests harness-tests
 test: setup-test setup-linux setup-cluster
