@@ -151,10 +151,11 @@ def latest_by_key(tagged, key):
     """(folder index, row) pairs -> the rows, in order, of the last folder that holds each
     row's key: a later folder supersedes an earlier one configuration by configuration
     (the paper's results and TLB-model rows alike)."""
+    keyed = [(i, key(r), r) for i, r in tagged]
     last = {}
-    for i, r in tagged:
-        last[key(r)] = max(last.get(key(r), -1), i)
-    return [r for i, r in tagged if last[key(r)] == i]
+    for i, k, _ in keyed:
+        last[k] = max(last.get(k, -1), i)
+    return [r for i, k, r in keyed if last[k] == i]
 
 
 class Dataset:

@@ -97,7 +97,7 @@ def test_ctrl_c_keeps_finished_reps(fake_env):
                           "--accel", "tcg", "--reps", "2", "--bench", "floor_rdtsc",
                           "--cmdline", "fake=hangafter", "--timeout", "1"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-                            preexec_fn=sigint_default)
+                         preexec_fn=sigint_default)
     # Rep 0 times out after a second; interrupt during rep 1.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

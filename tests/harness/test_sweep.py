@@ -281,7 +281,7 @@ def test_ctrl_c_during_sweep(fake_env, tmp_path):
                          '[variants.a]\n[variants.b]\ncmdline = ["fake=hangafter"]\n')
     p = subprocess.Popen([PY, str(REPO / "harness.py"), "sweep", str(cfg), "--kernel", str(fake_env["kernel"])],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-                            preexec_fn=sigint_default)
+                         preexec_fn=sigint_default)
     deadline = time.monotonic() + 30
     state = {}
     while time.monotonic() < deadline:

@@ -89,8 +89,9 @@ _Static_assert(FPA_SW_PCID_ALONE == 1u << ((FPA_PC_PCID_ON - FPA_PC_SWITCH_WORK)
                "fastpath_asm.h: pcid_on (1, vspace_init) in switch_work");
 FPA_OFF(struct percpu, asid_dirty, FPA_PC_ASID_DIRTY);
 _Static_assert(PML4_ASID_INDEX * 8 == FPA_PML4_ASID_OFF, "fastpath_asm.h: PML4_ASID_INDEX");
-_Static_assert(ASID_COUNT - 1 == FPA_ASID_MASK, "fastpath_asm.h: ASID_COUNT");
-_Static_assert(PML4_ASID(2ull * FPA_ASID_MASK) == FPA_ASID_MASK, "fastpath_asm.h: the ASID's place in its entry");
+/* CR3_PCID takes the ASID entry shifted right by one, unmasked (the
+ * invariant walk checks that the entry holds nothing else). */
+_Static_assert(PML4_ASID(2ull * (ASID_COUNT - 1)) == ASID_COUNT - 1, "fastpath_asm.h: the ASID's place in its entry");
 FPA_SIZE(struct percpu, cpu, 8);
 #define FPA_VAL(a, b) _Static_assert((a) == (b), "fastpath_asm.h: " #a)
 FPA_VAL(FERRY_OBJ_ENDPOINT, FPA_OBJ_ENDPOINT);

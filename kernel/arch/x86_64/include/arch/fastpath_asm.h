@@ -96,7 +96,6 @@
 #define FPA_MSR_KERNEL_GS_BASE 0xC0000102
 #define FPA_PHYSMAP         0xffff800000000000   /* KERNEL_PHYSMAP_BASE: phys_to_virt(0) */
 #define FPA_PML4_ASID_OFF   2040    /* PML4_ASID_INDEX * 8: the VSpace's ASID entry */
-#define FPA_ASID_MASK       4095    /* ASID_COUNT - 1 */
 
 #ifdef __ASSEMBLER__
 #include <arch/percpu.h>     /* PERCPU_IN_FASTPATH */
